@@ -1,0 +1,155 @@
+# guestkit — plain GNU make with pkg-config.
+#
+#   make            build lib/, fs/, the tools and gfsh into $(B)/
+#   make deps       install what is missing with apt-get (Debian)
+#   make check      deps, build, every test through prove, then the unit and
+#                   bad-input tests again under ASan+UBSan, and a short fuzz run
+#   make demo       deps, build, make a demo image and run the tools on it
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make fuzz       libFuzzer targets (clang)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+B ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+VERSION = 0.1.0
+
+PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
+
+GK_CFLAGS = -std=gnu17 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-Ilib -Ifs -Itools -Itests/unit $(PKG_CFLAGS) -DGK_VERSION=\"$(VERSION)\" -MMD -MP
+LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+FS_SRC := $(sort $(wildcard fs/*.c))
+# tools/NAME.c is the main of tool NAME; tools/common-*.c are shared by all.
+TOOL_COMMON_SRC := $(sort $(wildcard tools/common*.c))
+TOOL_MAINS := $(filter-out $(TOOL_COMMON_SRC),$(sort $(wildcard tools/g*.c)))
+TOOLS := $(patsubst tools/%.c,%,$(TOOL_MAINS))
+SHELL_SRC := $(sort $(wildcard shell/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+FS_OBJ := $(FS_SRC:%.c=$(B)/%.o)
+TOOL_COMMON_OBJ := $(TOOL_COMMON_SRC:%.c=$(B)/%.o)
+SHELL_OBJ := $(SHELL_SRC:%.c=$(B)/%.o)
+
+LIBGK := $(B)/libguestkit-blk.a
+LIBGKFS := $(B)/libguestkit-fs.a
+BINS := $(TOOLS:%=$(B)/bin/%) $(if $(SHELL_SRC),$(B)/bin/gfsh)
+UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit-%)
+MANS := $(wildcard man/*.1)
+
+.PHONY: all deps check check-build demo install clean fuzz images bench tags asan
+all: $(BINS) $(B)/man/gfsh.1
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBGK): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBGKFS): $(FS_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/%: $(B)/tools/%.o $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/bin/gfsh: $(SHELL_OBJ) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL) $(RL_LIBS)
+
+$(B)/tests/unit-%: $(B)/tests/unit/%.o $(LIBGKFS) $(LIBGK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# The COMMANDS section of gfsh(1) comes from the command table itself.
+$(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
+	@mkdir -p $(dir $@)
+	@if [ -x $(B)/bin/gfsh ]; then \
+	  sed '/@COMMANDS@/,$$d' man/gfsh.1.in > $@.tmp && \
+	  $(B)/bin/gfsh --man-commands >> $@.tmp && \
+	  sed '1,/@COMMANDS@/d' man/gfsh.1.in >> $@.tmp && mv $@.tmp $@; \
+	else cp man/gfsh.1.in $@; fi
+
+# Debian packages: to build, and the oracles the tests compare against.
+BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-dev \
+	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev
+TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
+	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg
+deps:
+	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+check-build: all $(UNITS)
+
+# Every test through prove; then the unit tests and the bad-input tests
+# (tests/bad-*.t) once more with ASan+UBSan binaries; then a bounded fuzz run.
+check: deps
+	$(MAKE) check-build
+	GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f $(B)/tests/unit-* tests/*.t
+	$(MAKE) asan
+	$(MAKE) fuzz-run
+
+asan:
+	$(MAKE) B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" check-build
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	GK_SAN=1 GK_BIN=$(CURDIR)/build-asan/bin GK_UNIT=$(CURDIR)/build-asan/tests \
+	  prove -j2 -f build-asan/tests/unit-* $(wildcard tests/bad-*.t)
+
+# libFuzzer targets: tests/fuzz/NAME.c defines LLVMFuzzerTestOneInput.
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+fuzz:
+	@if command -v clang >/dev/null; then \
+	  $(MAKE) B=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" $(patsubst %,build-fuzz/%,$(notdir $(FUZZ_SRC:.c=))) ; \
+	else echo "clang not found: no fuzz targets"; fi
+
+build-fuzz/%: tests/fuzz/%.c $(LIBGKFS) $(LIBGK)
+	$(CC) $(GK_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+# A bounded run of every fuzz target (seconds each), part of make check.
+FUZZ_SECONDS ?= 20
+fuzz-run: fuzz
+	@if command -v clang >/dev/null; then \
+	  ./tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS); fi
+
+images:
+	./test-images/build-all.sh $(B)/images
+
+demo: deps all
+	./test-images/demo.sh $(B)
+
+bench: all
+	./bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/guestkit $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBGK) $(LIBGKFS) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 lib/blk.h fs/fs.h $(DESTDIR)$(PREFIX)/include/guestkit/
+	install -m 644 $(filter-out man/gfsh.1,$(MANS)) $(B)/man/gfsh.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lib/guestkit.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/guestkit.pc
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,291 @@
+/* guestkit block layer: images, drivers and guest devices.
+ *
+ * Everything a filesystem reads sits on a gk_dev: a raw file, a qcow2 chain,
+ * a partition (a slice of another device) or an LVM logical volume.  Drivers
+ * fill in a gk_dev_ops vtable and know nothing about the tools above them
+ * (the shape of qemu's BlockDriver).
+ *
+ * Errors: functions return -1 / NULL and record a message with gk_error();
+ * the caller reads it with gk_errmsg().  Messages are phrased so that a tool
+ * can print "PROG: MESSAGE" and be understood, e.g.
+ *   disk.qcow2: backing file "base.qcow2": No such file or directory
+ */
+#ifndef GK_BLK_H
+#define GK_BLK_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ------------------------------------------------------------------ */
+/* Errors, warnings, small helpers (lib/util.c)                        */
+
+extern const char *gk_progname; /* set by main(); used in warnings       */
+extern int gk_verbose;          /* -v: debug messages on stderr          */
+
+/* Record the current error message (replaces the previous one). */
+void gk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prefix the current error message: "PREFIX: old message". */
+void gk_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *gk_errmsg(void);
+/* "PROG: warning: ..." on stderr. */
+void gk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: ..." on stderr when gk_verbose. */
+void gk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that aborts with a message on out-of-memory. */
+void *gk_malloc(size_t n);
+void *gk_calloc(size_t n, size_t m);
+void *gk_realloc(void *p, size_t n);
+char *gk_strdup(const char *s);
+char *gk_strndup(const char *s, size_t n);
+char *gk_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Big/little-endian loads from untrusted byte buffers. */
+static inline uint16_t gk_be16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[0] << 8 | b[1]); }
+static inline uint32_t gk_be32(const void *p) { const uint8_t *b = p; return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
+static inline uint64_t gk_be64(const void *p) { return (uint64_t)gk_be32(p) << 32 | gk_be32((const uint8_t *)p + 4); }
+static inline uint16_t gk_le16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[1] << 8 | b[0]); }
+static inline uint32_t gk_le32(const void *p) { const uint8_t *b = p; return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0]; }
+static inline uint64_t gk_le64(const void *p) { return (uint64_t)gk_le32((const uint8_t *)p + 4) << 32 | gk_le32(p); }
+
+/* a + b <= limit without overflow. */
+static inline int gk_range_ok(uint64_t off, uint64_t len, uint64_t limit)
+{
+    return off <= limit && len <= limit - off;
+}
+
+/* Human-readable size the way qemu-img prints it ("1 GiB", "192 KiB"). */
+void gk_human_size_qemu(uint64_t n, char *buf, size_t bufsz);
+/* Human-readable size the way libguestfs tools print it (-h): "1.0G", "512M". */
+void gk_human_size(uint64_t n, char *buf, size_t bufsz);
+
+/* ------------------------------------------------------------------ */
+/* Devices and drivers (lib/blk.c)                                     */
+
+typedef struct gk_dev gk_dev;
+
+/* Allocation status of a run of a device, as qemu-img map reports it. */
+enum {
+    GK_BS_DATA = 1,        /* reads may return non-zero data                     */
+    GK_BS_ZERO = 2,        /* reads return zeros                                 */
+    GK_BS_ALLOCATED = 4,   /* "present": allocated in this image or its backing  */
+    GK_BS_COMPRESSED = 8,  /* stored compressed (no usable host offset)          */
+    GK_BS_OFFSET = 16,     /* host_off/host_file are valid                       */
+};
+
+typedef struct gk_extent {
+    uint64_t off, len;     /* guest range with the same status                   */
+    unsigned flags;        /* GK_BS_*                                            */
+    int depth;             /* 0 = top image, 1 = its backing file, ...           */
+    uint64_t host_off;     /* with GK_BS_OFFSET: offset in host_file             */
+    const char *host_file; /* with GK_BS_OFFSET: the file holding the data       */
+} gk_extent;
+
+struct gk_image_info; /* below */
+
+struct gk_dev_ops {
+    const char *name; /* driver name: "raw", "qcow2", "slice", "lvm" */
+    /* Read exactly n bytes at off; off+n <= dev->size is guaranteed by
+     * gk_pread().  Return 0, or -1 with gk_error() set. */
+    int (*pread)(gk_dev *d, void *buf, size_t n, uint64_t off);
+    /* NULL for read-only drivers. */
+    int (*pwrite)(gk_dev *d, const void *buf, size_t n, uint64_t off);
+    int (*flush)(gk_dev *d);
+    /* Status of the run starting at off (at most maxlen bytes, > 0).  Fills
+     * *e with e->off == off and 0 < e->len <= maxlen.  NULL: all data. */
+    int (*block_status)(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e);
+    /* Image details for gimg info; NULL for non-image devices. */
+    int (*info)(gk_dev *d, struct gk_image_info *info);
+    /* The backing image, or NULL. */
+    gk_dev *(*backing)(gk_dev *d);
+    void (*close)(gk_dev *d);
+};
+
+struct gk_dev {
+    const struct gk_dev_ops *ops;
+    char *name;            /* for messages: the file name, or /dev/sda1        */
+    uint64_t size;         /* bytes                                             */
+    unsigned sector_size;  /* logical sector size for partition tables (512)   */
+    int readonly;
+    int refcnt;            /* gk_dev_unref() closes at zero                     */
+    void *priv;            /* driver state                                      */
+};
+
+/* How to open an image file. */
+typedef struct gk_open_opts {
+    const char *format;    /* NULL = probe; "raw" or "qcow2"                     */
+    int readwrite;         /* default read-only                                  */
+    const char *snapshot;  /* qcow2: open as of this internal snapshot (id or name); read-only */
+    int untrusted;         /* 1: refuse backing files outside the top image's
+                            * directory and never probe backing formats.
+                            * -1: take GUESTKIT_UNTRUSTED from the environment. */
+    int force_share;       /* do not warn about / refuse images in use by qemu  */
+} gk_open_opts;
+
+/* Open an image file (probing the format unless opts->format is set).
+ * opts may be NULL. */
+gk_dev *gk_open_image(const char *path, const gk_open_opts *opts);
+
+/* Allocate a device with the given ops; name is copied; refcnt = 1. */
+gk_dev *gk_dev_new(const struct gk_dev_ops *ops, const char *name, uint64_t size, void *priv);
+void gk_dev_ref(gk_dev *d);
+void gk_dev_unref(gk_dev *d);      /* calls ops->close at zero, then frees */
+
+/* Bounds-checked I/O: reads past the end of the device are an error. */
+int gk_pread(gk_dev *d, void *buf, size_t n, uint64_t off);
+int gk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
+int gk_flush(gk_dev *d);
+int gk_block_status(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e);
+
+/* A window [off, off+len) of parent as a device of its own (partitions).
+ * Takes a reference on parent. */
+gk_dev *gk_dev_slice(gk_dev *parent, uint64_t off, uint64_t len, const char *name);
+
+/* Probe the format of an open file descriptor: "qcow2" or "raw". */
+const char *gk_probe_format(int fd);
+
+/* Driver constructors, used by gk_open_image() and by qcow2 for backing
+ * files.  fmt-specific; prefer gk_open_image(). */
+gk_dev *gk_raw_open(const char *path, const gk_open_opts *opts);
+gk_dev *gk_qcow2_open(const char *path, const gk_open_opts *opts);
+
+/* qemu's OFD byte locks (lib/lock.c): 1 if some process holds the image
+ * open for writing (qemu's "write" permission byte 101), 0 if not, -1 on error. */
+int gk_image_in_use_for_write(int fd);
+
+/* ------------------------------------------------------------------ */
+/* Image details (gimg info / snapshot -l)                             */
+
+typedef struct gk_snapshot_info {
+    char *id, *name;
+    uint64_t vm_state_size;
+    uint32_t date_sec, date_nsec;
+    uint64_t vm_clock_nsec;
+    uint64_t disk_size;    /* virtual size at snapshot time                      */
+    int64_t icount;        /* -1 when absent                                     */
+    uint32_t l1_size;
+    uint64_t l1_offset;
+} gk_snapshot_info;
+
+typedef struct gk_image_info {
+    const char *format;            /* "raw", "qcow2"                             */
+    char *filename;
+    uint64_t virtual_size;
+    uint64_t actual_size;          /* bytes allocated on the host (st_blocks*512) */
+    int dirty;                     /* qcow2 dirty bit                             */
+    /* qcow2 only: */
+    int version;                   /* 2 or 3                                      */
+    uint32_t cluster_size;
+    char *backing_file;            /* as written in the image                     */
+    char *full_backing_file;       /* resolved path                               */
+    char *backing_format;          /* from the extension, or NULL                 */
+    char *data_file;               /* external data file name, or NULL            */
+    int data_file_raw;
+    int corrupt, lazy_refcounts, extended_l2;
+    int refcount_bits;
+    const char *compression_type;  /* "zlib" or "zstd"                           */
+    int encrypted;                 /* crypt_method != 0                           */
+    int nb_snapshots;
+    gk_snapshot_info *snapshots;
+    int nb_bitmaps;
+} gk_image_info;
+
+int gk_image_info_get(gk_dev *d, gk_image_info *info);
+void gk_image_info_free(gk_image_info *info);
+
+/* The backing image of an open qcow2 image, or NULL (no reference taken). */
+gk_dev *gk_image_backing(gk_dev *d);
+
+/* ------------------------------------------------------------------ */
+/* Guest devices: disks, partitions, LVM (lib/devices.c, part.c, gpt.c,
+ * mbr.c, lvm.c, probe.c)                                              */
+
+enum gk_devkind { GK_DISK, GK_PART, GK_LV };
+
+typedef struct gk_probe {
+    char *type;        /* blkid TYPE ("ext4", "swap", "LVM2_member",
+                        * "crypto_LUKS", ...) or NULL = unknown            */
+    char *uuid, *label, *version;
+    char *usage;       /* blkid USAGE: "filesystem", "raid", "crypto", "other" */
+} gk_probe;
+
+typedef struct gk_devent {
+    char *name;            /* libguestfs name: /dev/sda, /dev/sda1, /dev/VG/LV */
+    enum gk_devkind kind;
+    gk_dev *dev;           /* NULL if it cannot be opened (see open_error)    */
+    char *open_error;      /* e.g. "segment type thin is not supported"       */
+    int disk_index;        /* GK_DISK/GK_PART: index of the disk              */
+    char *parent;          /* GK_PART: disk name; GK_LV: the VG name          */
+    /* partitions */
+    int partnum;           /* 1-based, logical partitions from 5             */
+    uint64_t part_start, part_size;   /* bytes                               */
+    int mbr_type;          /* MBR type byte, or -1                           */
+    char *part_type_guid;  /* GPT type GUID, upper case, or NULL             */
+    char *partuuid;        /* GPT unique GUID / MBR "xxxxxxxx-NN"            */
+    char *partlabel;       /* GPT name (UTF-8), or NULL                      */
+    uint64_t gpt_attrs;
+    /* LVs */
+    char *lv_uuid;
+    /* blkid probing of the contents */
+    gk_probe probe;
+} gk_devent;
+
+typedef struct gk_pv {
+    char *name;            /* device holding it: /dev/sda2                    */
+    char *uuid;            /* with dashes, as pvs prints it                   */
+    char *vg;              /* VG name, or NULL                                */
+    uint64_t size;         /* pv size in bytes                                */
+    uint64_t pe_start;     /* bytes                                           */
+} gk_pv;
+
+typedef struct gk_vg {
+    char *name, *uuid;
+    uint64_t extent_size;  /* bytes                                           */
+    uint64_t size;         /* extent_count * extent_size                      */
+    int nr_pvs;
+    char **missing_pvs;    /* UUIDs of PVs the metadata names that were not found */
+    int nr_missing;
+} gk_vg;
+
+typedef struct gk_lv {
+    char *vg, *name, *uuid;
+    char *segtype;         /* first segment's type: "linear", "striped", ...  */
+    uint64_t size;
+} gk_lv;
+
+typedef struct gk_devset {
+    gk_devent *ents;       /* disks, then partitions, then LVs, in order      */
+    int nents;
+    char **disk_parttype;  /* per disk: "msdos", "gpt" or NULL                */
+    int ndisks;
+    gk_pv *pvs; int npvs;
+    gk_vg *vgs; int nvgs;
+    gk_lv *lvs; int nlvs;
+} gk_devset;
+
+gk_devset *gk_devset_new(void);
+void gk_devset_free(gk_devset *s);
+/* Add an already opened disk image as the next /dev/sdX (takes the reference). */
+int gk_devset_add_disk(gk_devset *s, gk_dev *disk);
+/* Find partitions on every disk, assemble LVM, probe every device.  Problems
+ * with one table or VG are warnings; returns -1 only on fatal errors. */
+int gk_devset_scan(gk_devset *s);
+/* Look a device up by any name the guest or the user may use:
+ * /dev/sda1, /dev/vda1, /dev/hda1, /dev/xvda1, /dev/VG/LV, /dev/mapper/VG-LV.
+ * Returns NULL (with gk_error) if unknown. */
+gk_devent *gk_devset_find(gk_devset *s, const char *name);
+
+/* Partition table readers (lib/mbr.c, lib/gpt.c); called by the scan. */
+int gk_part_scan_disk(gk_devset *s, int disk_index);
+/* LVM (lib/lvm.c); called by the scan after partitions. */
+int gk_lvm_scan(gk_devset *s);
+/* libblkid probing of one device (lib/probe.c). */
+int gk_probe_dev(gk_dev *d, gk_probe *out);
+void gk_probe_free(gk_probe *p);
+
+/* CRC32 as used by GPT (zlib's crc32). */
+uint32_t gk_crc32(const void *buf, size_t n);
+
+#endif

@@ -1,0 +1,182 @@
+/* Errors, warnings, allocation and formatting helpers shared by every layer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "blk.h"
+
+const char *gk_progname = "guestkit";
+int gk_verbose;
+
+/* The last error; thread-local so a future multi-threaded reader keeps
+ * messages apart. */
+static _Thread_local char errbuf[4096];
+
+void gk_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    va_end(ap);
+    gk_debug("error: %s", errbuf);
+}
+
+void gk_error_prefix(const char *fmt, ...)
+{
+    char old[sizeof errbuf];
+    va_list ap;
+    memcpy(old, errbuf, sizeof old);
+    va_start(ap, fmt);
+    int n = vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof errbuf - 2) {
+        errbuf[n] = ':';
+        errbuf[n + 1] = ' ';
+        size_t room = sizeof errbuf - (size_t)n - 2;
+        size_t len = strnlen(old, room - 1);
+        memcpy(errbuf + n + 2, old, len);
+        errbuf[n + 2 + len] = 0;
+    }
+}
+
+const char *gk_errmsg(void)
+{
+    return errbuf[0] ? errbuf : "unknown error";
+}
+
+void gk_warn(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: warning: ", gk_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void gk_debug(const char *fmt, ...)
+{
+    va_list ap;
+    if (!gk_verbose)
+        return;
+    fprintf(stderr, "%s: ", gk_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "%s: out of memory (%zu bytes)\n", gk_progname, n);
+    exit(1);
+}
+
+void *gk_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *gk_calloc(size_t n, size_t m)
+{
+    void *p = calloc(n ? n : 1, m ? m : 1);
+    if (!p)
+        oom(n * m);
+    return p;
+}
+
+void *gk_realloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+char *gk_strdup(const char *s)
+{
+    return s ? gk_strndup(s, strlen(s)) : NULL;
+}
+
+char *gk_strndup(const char *s, size_t n)
+{
+    char *p = gk_malloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *gk_asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom(0);
+    va_end(ap);
+    return s;
+}
+
+/* qemu-img's size_to_str(): 1024-based units, up to 3 significant digits,
+ * "0 B", "512 B", "64 KiB", "1.5 GiB". */
+void gk_human_size_qemu(uint64_t n, char *buf, size_t bufsz)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int i = 0;
+    double v = (double)n;
+    while (v >= 1024 - 0.05 && i < 6) { /* qemu switches unit at 0.975 * 1024 */
+        v /= 1024;
+        i++;
+    }
+    if (i == 0)
+        snprintf(buf, bufsz, "%llu B", (unsigned long long)n);
+    else
+        snprintf(buf, bufsz, "%0.3g %s", v, units[i]);
+}
+
+/* libguestfs' human_size (gnulib human_readable with autoscale, 1024 base,
+ * one decimal below 10): "1.0K", "512M", "20G". */
+void gk_human_size(uint64_t n, char *buf, size_t bufsz)
+{
+    static const char suffix[] = "KMGTPEZY";
+    double v = (double)n;
+    int i = -1;
+    if (n < 1024) {
+        snprintf(buf, bufsz, "%llu", (unsigned long long)n);
+        return;
+    }
+    while (v >= 1024 && i < 7) {
+        v /= 1024;
+        i++;
+    }
+    if (v < 10) {
+        /* round up to one decimal like gnulib's human_ceiling */
+        double r = (double)(long long)(v * 10);
+        if (r < v * 10) r += 1;
+        if (r >= 100) { snprintf(buf, bufsz, "%d%c", 10, suffix[i]); return; }
+        snprintf(buf, bufsz, "%.1f%c", r / 10, suffix[i]);
+    } else {
+        long long r = (long long)v;
+        if ((double)r < v) r++;
+        if (r >= 1024 && i < 7) { snprintf(buf, bufsz, "1.0%c", suffix[i + 1]); return; }
+        snprintf(buf, bufsz, "%lld%c", r, suffix[i]);
+    }
+}
+
+uint32_t gk_crc32(const void *buf, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const Bytef *p = buf;
+    while (n > 0) {
+        uInt chunk = n > 0x40000000 ? 0x40000000 : (uInt)n;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}

@@ -1,0 +1,112 @@
+# TAP helpers for the shell integration tests: source it from tests/*.t.
+#
+#   ok DESC CMD...           pass if CMD exits 0
+#   is GOT EXPECTED DESC     string equality (shows both on failure)
+#   same_file A B DESC       byte-identical files (cmp)
+#   fails_cleanly DESC CMD.. CMD exits 1 with a one-line "PROG: ..." error on
+#                            stderr and no sanitizer report
+#   fixture NAME             build test-images/NAME.sh once, print its dir
+#   skip_all REASON          plan 0 and leave
+#   done_testing             print the plan, exit non-zero on failures
+#
+# Environment: GK_BIN (tools), GK_IMAGES (fixture cache), GK_SAN (1 under
+# ASan/UBSan: tests may reduce their sizes).
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GK_BIN=${GK_BIN:-$TOP/build/bin}
+GK_IMAGES=${GK_IMAGES:-$TOP/build/images}
+GK_SAN=${GK_SAN:-0}
+export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
+# A sanitizer report must never look like our own exit 1.
+export ASAN_OPTIONS="exitcode=99:detect_leaks=0:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="halt_on_error=1:exitcode=98:print_stacktrace=1:${UBSAN_OPTIONS:-}"
+mkdir -p "$GK_IMAGES"
+T=$(mktemp -d "${TMPDIR:-/tmp}/gktest.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+_tap_n=0
+_tap_failed=0
+
+_tap_result() { # STATUS DESC
+    _tap_n=$((_tap_n + 1))
+    if [ "$1" = 0 ]; then
+        echo "ok $_tap_n - $2"
+    else
+        echo "not ok $_tap_n - $2"
+        _tap_failed=$((_tap_failed + 1))
+    fi
+}
+
+diag() { printf '# %s\n' "$@" >&2; }
+
+ok() {
+    local desc=$1; shift
+    local out
+    if out=$("$@" 2>&1); then
+        _tap_result 0 "$desc"
+    else
+        _tap_result 1 "$desc"
+        diag "command: $*" "$(printf '%s' "$out" | tail -n 20)"
+    fi
+}
+
+is() {
+    if [ "$1" = "$2" ]; then
+        _tap_result 0 "$3"
+    else
+        _tap_result 1 "$3"
+        diag "got:      $(printf '%q' "$1" | head -c 2000)" "expected: $(printf '%q' "$2" | head -c 2000)"
+    fi
+}
+
+same_file() {
+    if cmp -s "$1" "$2"; then
+        _tap_result 0 "$3"
+    else
+        _tap_result 1 "$3"
+        diag "$(cmp "$1" "$2" 2>&1 | head -n 3)"
+    fi
+}
+
+fails_cleanly() {
+    local desc=$1; shift
+    local rc=0
+    timeout 60 "$@" >"$T/fc.out" 2>"$T/fc.err" || rc=$?
+    local lines
+    lines=$(wc -l <"$T/fc.err")
+    if [ "$rc" = 1 ] && [ "$lines" -ge 1 ] && ! grep -qE 'Sanitizer|runtime error|Segmentation' "$T/fc.err" \
+        && grep -qE '^[a-z-]+: ' "$T/fc.err"; then
+        _tap_result 0 "$desc"
+    else
+        _tap_result 1 "$desc"
+        diag "exit status $rc (expected 1)" "$(head -n 15 "$T/fc.err")"
+    fi
+}
+
+skip_all() {
+    echo "1..0 # SKIP $*"
+    exit 0
+}
+
+fixture() {
+    local name=$1 dir="$GK_IMAGES/$1"
+    if [ ! -e "$dir/.done" ]; then
+        (
+            flock 9
+            if [ ! -e "$dir/.done" ]; then
+                rm -rf "$dir" && mkdir -p "$dir"
+                if ! "$TOP/test-images/$name.sh" "$dir" >"$GK_IMAGES/$name.log" 2>&1; then
+                    echo "fixture $name failed; see $GK_IMAGES/$name.log" >&2
+                    tail -n 20 "$GK_IMAGES/$name.log" >&2
+                    exit 1
+                fi
+                touch "$dir/.done"
+            fi
+        ) 9>"$GK_IMAGES/.$name.lock" || return 1
+    fi
+    printf '%s\n' "$dir"
+}
+
+done_testing() {
+    echo "1..$_tap_n"
+    [ "$_tap_failed" = 0 ]
+}

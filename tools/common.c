@@ -1,0 +1,179 @@
+/* The shared virt-* option parser and guest setup for the tools and gfsh. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+enum { OPT_FORMAT = 0x1000, OPT_RO, OPT_RW, OPT_HELP, OPT_UNTRUSTED };
+
+static const struct option common_longopts[] = {
+    {"add", required_argument, 0, 'a'},
+    {"format", optional_argument, 0, OPT_FORMAT},
+    {"mount", required_argument, 0, 'm'},
+    {"inspector", no_argument, 0, 'i'},
+    {"ro", no_argument, 0, OPT_RO},
+    {"rw", no_argument, 0, OPT_RW},
+    {"verbose", no_argument, 0, 'v'},
+    {"version", no_argument, 0, 'V'},
+    {"help", no_argument, 0, OPT_HELP},
+    {"untrusted", no_argument, 0, OPT_UNTRUSTED},
+    {"force-share", no_argument, 0, 'U'},
+};
+#define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
+
+void gk_die(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", gk_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+void gk_die_err(void)
+{
+    gk_die("%s", gk_errmsg());
+}
+
+void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
+                  const char *shortopts, const struct option *longopts,
+                  gk_cli_handler handler, void *ud, void (*usage)(FILE *))
+{
+    memset(c, 0, sizeof *c);
+    gk_progname = name;
+    const char *env = getenv("GUESTKIT_UNTRUSTED");
+    c->untrusted = env && *env && strcmp(env, "0") != 0;
+
+    size_t nextra = 0;
+    while (longopts && longopts[nextra].name)
+        nextra++;
+    struct option *all = gk_calloc(NCOMMON + nextra + 1, sizeof *all);
+    /* the tool's own options first, so a tool may redefine a common one */
+    memcpy(all, longopts, nextra * sizeof *all);
+    memcpy(all + nextra, common_longopts, sizeof common_longopts);
+    char *sopts = gk_asprintf("+a:m:irwvVxU%s", shortopts ? shortopts : "");
+    char *format = NULL;
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, sopts, all, NULL)) != -1) {
+        if (handler && opt != '?' && opt != ':' &&
+            (opt >= 0x2000 || (shortopts && opt < 0x1000 && strchr(shortopts, opt)))) {
+            if (handler(opt, optarg, ud) < 0)
+                exit(1);
+            continue;
+        }
+        switch (opt) {
+        case 'a':
+            c->drives = gk_realloc(c->drives, (c->ndrives + 1) * sizeof *c->drives);
+            c->drives[c->ndrives].path = optarg;
+            c->drives[c->ndrives].format = format;
+            c->ndrives++;
+            break;
+        case OPT_FORMAT:
+            if (optarg && *optarg && strcmp(optarg, "auto") != 0) {
+                if (strcmp(optarg, "raw") != 0 && strcmp(optarg, "qcow2") != 0)
+                    gk_die("--format: unknown format \"%s\" (raw or qcow2)", optarg);
+                format = optarg;
+            } else {
+                format = NULL;
+            }
+            break;
+        case 'm': {
+            char *dev = gk_strdup(optarg), *mp = strchr(dev, ':');
+            if (mp)
+                *mp++ = 0;
+            c->mounts = gk_realloc(c->mounts, (c->nmounts + 1) * sizeof *c->mounts);
+            c->mounts[c->nmounts].dev = dev;
+            /* options and fstype parts (dev:mp:opts:type) are accepted, ignored */
+            if (mp) {
+                char *more = strchr(mp, ':');
+                if (more)
+                    *more = 0;
+            }
+            c->mounts[c->nmounts].mountpoint = mp && *mp ? mp : "/";
+            c->nmounts++;
+            break;
+        }
+        case 'i': c->inspector = 1; break;
+        case 'r': case OPT_RO: c->rw = 0; break;
+        case 'w': case OPT_RW: c->rw = 1; break;
+        case 'v': gk_verbose = 1; break;
+        case 'x': break;
+        case 'U': c->force_share = 1; break;
+        case OPT_UNTRUSTED: c->untrusted = 1; break;
+        case 'V':
+            printf("%s %s (guestkit)\n", name, GK_VERSION);
+            exit(0);
+        case OPT_HELP:
+            usage(stdout);
+            exit(0);
+        case ':':
+            gk_die("option requires an argument: %s", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 0x1000)
+                fprintf(stderr, "%s: unknown option -%c\n", name, optopt);
+            else
+                fprintf(stderr, "%s: unknown option %s\n", name, argv[optind - 1]);
+            fprintf(stderr, "Try '%s --help' for more information.\n", name);
+            exit(1);
+        }
+    }
+    free(sopts);
+    free(all);
+    c->args = argv + optind;
+    c->nargs = argc - optind;
+}
+
+int gk_cli_positional_image(gk_cli *c)
+{
+    if (c->ndrives > 0)
+        return 0;
+    if (c->nargs < 1)
+        return -1;
+    c->drives = gk_calloc(1, sizeof *c->drives);
+    c->drives[0].path = c->args[0];
+    c->ndrives = 1;
+    c->args++;
+    c->nargs--;
+    return 0;
+}
+
+gk_guest *gk_cli_launch(gk_cli *c)
+{
+    if (c->ndrives == 0)
+        gk_die("no disk image given: use -a IMAGE (see --help)");
+    gk_guest *g = gk_guest_new();
+    g->readwrite = c->rw;
+    for (int i = 0; i < c->ndrives; i++) {
+        gk_open_opts o = {
+            .format = c->drives[i].format,
+            .readwrite = c->rw,
+            .untrusted = c->untrusted,
+            .force_share = c->force_share,
+        };
+        if (gk_guest_add_drive(g, c->drives[i].path, &o) < 0)
+            gk_die_err();
+    }
+    if (gk_guest_launch(g) < 0)
+        gk_die_err();
+    return g;
+}
+
+gk_guest *gk_cli_mount(gk_cli *c)
+{
+    gk_guest *g = gk_cli_launch(c);
+    if (c->nmounts > 0) {
+        for (int i = 0; i < c->nmounts; i++)
+            if (gk_guest_mount(g, c->mounts[i].dev, c->mounts[i].mountpoint) < 0)
+                gk_die_err();
+    } else if (gk_guest_mount_inspected(g) < 0) {
+        gk_die_err();
+    }
+    return g;
+}

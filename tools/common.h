@@ -1,0 +1,56 @@
+/* What every tool shares: the virt-* style option parser and the steps from
+ * options to a launched, mounted guest. */
+#ifndef GK_TOOLS_COMMON_H
+#define GK_TOOLS_COMMON_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include "fs.h"
+
+typedef struct gk_cli_drive {
+    char *path;
+    char *format;      /* --format in force when -a was given, or NULL */
+} gk_cli_drive;
+
+typedef struct gk_cli_mount {
+    char *dev, *mountpoint;
+} gk_cli_mountopt;
+
+typedef struct gk_cli {
+    gk_cli_drive *drives; int ndrives;
+    gk_cli_mountopt *mounts; int nmounts;
+    int inspector;     /* -i */
+    int rw;            /* --rw (default read-only) */
+    int untrusted;     /* --untrusted or GUESTKIT_UNTRUSTED=1 */
+    int force_share;   /* -U/--force-share: do not look at qemu's locks */
+    char **args; int nargs; /* positional arguments left */
+} gk_cli;
+
+/* Extra options of one tool: called for each option the common parser does
+ * not know; return 0, or -1 for a usage error (message already printed). */
+typedef int (*gk_cli_handler)(int opt, const char *arg, void *ud);
+
+/* Parse argv.  progname is set from name.  usage() prints the tool's help.
+ * Handles -a/--add, --format[=F], -m/--mount, -i/--inspector, --ro/-r,
+ * --rw/-w, -v/--verbose, -x, -V/--version, --help, --untrusted, -U.
+ * Exits 0 after --help/--version and 1 on usage errors. */
+void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
+                  const char *shortopts, const struct option *longopts,
+                  gk_cli_handler handler, void *ud, void (*usage)(FILE *));
+
+/* With no -a, take the first positional argument as the image (the old
+ * "gcat disk.img /file" form).  Returns 0, or -1 if there is no image. */
+int gk_cli_positional_image(gk_cli *c);
+
+/* Add drives and launch.  Returns NULL after printing the error. */
+gk_guest *gk_cli_launch(gk_cli *c);
+/* Launch and mount: the -m list if given, otherwise inspection (-i, also
+ * the default when only images are given).  NULL after printing the error. */
+gk_guest *gk_cli_mount(gk_cli *c);
+
+/* "PROG: message" and exit(1). */
+void gk_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* "PROG: <gk_errmsg()>" and exit(1). */
+void gk_die_err(void) __attribute__((noreturn));
+
+#endif
