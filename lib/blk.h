@@ -193,6 +193,18 @@ typedef struct gk_image_info {
 } gk_image_info;
 
 int gk_image_info_get(gk_dev *d, gk_image_info *info);
+
+/* qemu-img check, read-only (lib/qcow2-check.c). */
+typedef struct gk_check_result {
+    uint64_t corruptions, leaks, check_errors;
+    uint64_t allocated_clusters, total_clusters;
+    uint64_t fragmented_clusters, compressed_clusters;
+    uint64_t image_end_offset;
+    char **messages; int nmessages;   /* "ERROR cluster 5 refcount=0 reference=1", "Leaked cluster ..." */
+} gk_check_result;
+/* Returns 0 when the check ran (whatever it found), -1 if it could not. */
+int gk_image_check(gk_dev *d, gk_check_result *r);
+void gk_check_result_free(gk_check_result *r);
 void gk_image_info_free(gk_image_info *info);
 
 /* The backing image of an open qcow2 image, or NULL (no reference taken). */
@@ -276,6 +288,10 @@ int gk_devset_scan(gk_devset *s);
  * /dev/sda1, /dev/vda1, /dev/hda1, /dev/xvda1, /dev/VG/LV, /dev/mapper/VG-LV.
  * Returns NULL (with gk_error) if unknown. */
 gk_devent *gk_devset_find(gk_devset *s, const char *name);
+
+/* Append a new entry (name copied; other fields zero/-1) and return it.
+ * Pointers into s->ents are invalidated by the next append. */
+gk_devent *gk_devset_append(gk_devset *s, const char *name, enum gk_devkind kind);
 
 /* Partition table readers (lib/mbr.c, lib/gpt.c); called by the scan. */
 int gk_part_scan_disk(gk_devset *s, int disk_index);
