@@ -147,6 +147,14 @@ int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns);
  * following a final symlink. */
 int gk_vfs_child(gk_vfs *v, gk_node *dir, const char *name, gk_node *out);
 
+/* A hash map keyed by (mount, inode): tree walkers guard against directory
+ * cycles of a corrupt image with it, gcopy-out maps hard links.  The slot
+ * for node n (a new one holds NULL; *isnew tells). */
+typedef struct gk_nodemap gk_nodemap;
+gk_nodemap *gk_nodemap_new(void);
+void **gk_nodemap_slot(gk_nodemap *m, const gk_node *n, int *isnew);
+void gk_nodemap_free(gk_nodemap *m, void (*free_val)(void *));
+
 /* ------------------------------------------------------------------ */
 /* Inspection (fs/inspect.c and friends)                               */
 

@@ -1,0 +1,759 @@
+/* The guest VFS: a table of mounted filesystems and path resolution that
+ * stays inside the guest.
+ *
+ * Resolution keeps a stack of the directories walked so far (each a
+ * (mount, inode) node).  ".." pops that stack, so it stops at "/" and goes
+ * back over a mountpoint to the directory the mount covers, whatever the
+ * filesystem's own ".." entry says (a hostile image can point it anywhere).
+ * An absolute symlink target restarts at the guest's root, never the
+ * host's.  Every name is looked up through the driver, so nothing here ever
+ * touches the host filesystem. */
+#include <errno.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "fs.h"
+
+/* Longest path we accept from a caller, and the longest the pending path
+ * may grow to while links are expanded (like the kernel's PATH_MAX). */
+#define VFS_PATH_MAX 4096
+#define VFS_NAME_MAX 255
+
+struct gk_vfs {
+    gk_mount **mounts;     /* in mount order; pointers stay valid           */
+    int nmounts;
+    int next_index;        /* per-mount id, never reused                    */
+};
+
+gk_vfs *gk_vfs_new(void)
+{
+    gk_vfs *v = gk_calloc(1, sizeof *v);
+    v->next_index = 1;
+    return v;
+}
+
+static void mount_free(gk_mount *m)
+{
+    if (!m)
+        return;
+    gk_fs_close(m->fs);
+    free(m->mountpoint);
+    free(m->device);
+    free(m);
+}
+
+void gk_vfs_free(gk_vfs *v)
+{
+    if (!v)
+        return;
+    gk_vfs_umount_all(v);
+    free(v->mounts);
+    free(v);
+}
+
+int gk_vfs_nmounts(gk_vfs *v)
+{
+    return v ? v->nmounts : 0;
+}
+
+gk_mount *gk_vfs_mount_at(gk_vfs *v, int i)
+{
+    if (!v || i < 0 || i >= v->nmounts)
+        return NULL;
+    return v->mounts[i];
+}
+
+static int fail(int err, const char *path)
+{
+    gk_error("%s: %s", path, strerror(err));
+    errno = err;
+    return -1;
+}
+
+/* A driver call failed: keep its message, put the path in front. */
+static int fail_driver(const char *path)
+{
+    int err = errno ? errno : EIO;
+    gk_error_prefix("%s", path);
+    errno = err;
+    return -1;
+}
+
+static int node_getattr(const gk_node *n, gk_stat *st)
+{
+    gk_fs *fs = n->mnt->fs;
+    memset(st, 0, sizeof *st);
+    errno = 0;
+    if (fs->ops->getattr(fs, n->ino, st) < 0) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    st->dev = makedev(0, (unsigned)n->mnt->index);
+    return 0;
+}
+
+/* If a filesystem is mounted on node, step onto its root (the latest mount
+ * wins when several are stacked on the same directory). */
+static void cross_mounts(gk_vfs *v, gk_node *n)
+{
+    for (int guard = 0; guard <= v->nmounts; guard++) {
+        gk_mount *top = NULL;
+        for (int i = 0; i < v->nmounts; i++) {
+            gk_mount *m = v->mounts[i];
+            if (m->covered.mnt == n->mnt && m->covered.ino == n->ino && m->covered.mnt)
+                top = m;
+        }
+        if (!top)
+            return;
+        n->mnt = top;
+        n->ino = top->fs->root_ino;
+    }
+}
+
+/* The root of the guest: the last filesystem mounted on "/". */
+static int root_node(gk_vfs *v, gk_node *n)
+{
+    for (int i = v->nmounts - 1; i >= 0; i--) {
+        if (!v->mounts[i]->covered.mnt) {
+            n->mnt = v->mounts[i];
+            n->ino = v->mounts[i]->fs->root_ino;
+            cross_mounts(v, n);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The walk so far: nodes plus the names that led to them, for realpath. */
+typedef struct walk {
+    gk_node *nodes;
+    char **names;          /* names[0] unused (the root)                    */
+    int depth, cap;        /* nodes[depth-1] is the current directory       */
+} walk;
+
+static void walk_push(walk *w, const gk_node *n, const char *name)
+{
+    if (w->depth == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 16;
+        w->nodes = gk_realloc(w->nodes, w->cap * sizeof *w->nodes);
+        w->names = gk_realloc(w->names, w->cap * sizeof *w->names);
+    }
+    w->nodes[w->depth] = *n;
+    w->names[w->depth] = name ? gk_strdup(name) : NULL;
+    w->depth++;
+}
+
+static void walk_truncate(walk *w, int depth)
+{
+    while (w->depth > depth)
+        free(w->names[--w->depth]);
+}
+
+static void walk_free(walk *w)
+{
+    walk_truncate(w, 0);
+    free(w->nodes);
+    free(w->names);
+}
+
+static char *walk_path(const walk *w)
+{
+    size_t len = 1;
+    for (int i = 1; i < w->depth; i++)
+        len += strlen(w->names[i]) + 1;
+    char *p = gk_malloc(len + 1), *q = p;
+    if (w->depth <= 1)
+        *q++ = '/';
+    for (int i = 1; i < w->depth; i++) {
+        *q++ = '/';
+        size_t l = strlen(w->names[i]);
+        memcpy(q, w->names[i], l);
+        q += l;
+    }
+    *q = 0;
+    return p;
+}
+
+/* Resolve path into the walk; the last element of w is the result. */
+static int resolve_walk(gk_vfs *v, const char *path, int follow, walk *w)
+{
+    gk_node root;
+    if (!path || !*path)
+        return fail(ENOENT, path ? path : "(null)");
+    if (strnlen(path, VFS_PATH_MAX + 1) > VFS_PATH_MAX)
+        return fail(ENAMETOOLONG, "path");
+    if (root_node(v, &root) < 0) {
+        gk_error("%s: no filesystem is mounted (mount one on / first)", path);
+        errno = ENOENT;
+        return -1;
+    }
+    walk_push(w, &root, NULL);
+
+    /* pending: what is left to walk, rewritten when a link is followed */
+    char *pending = gk_strdup(path);
+    size_t pos = 0;
+    int nlinks = 0;
+    int rc = -1;
+    char name[VFS_NAME_MAX + 1];
+
+    for (;;) {
+        while (pending[pos] == '/')
+            pos++;
+        if (!pending[pos])
+            break;
+        size_t len = strcspn(pending + pos, "/");
+        if (len > VFS_NAME_MAX) {
+            fail(ENAMETOOLONG, path);
+            goto out;
+        }
+        memcpy(name, pending + pos, len);
+        name[len] = 0;
+        pos += len;
+        /* is this the last component? a trailing "/" asks to follow too */
+        size_t after = pos;
+        while (pending[after] == '/')
+            after++;
+        int last = !pending[after];
+        int trailing_slash = last && after > pos;
+
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            if (w->depth > 1)
+                walk_truncate(w, w->depth - 1);
+            continue;
+        }
+
+        gk_node *dir = &w->nodes[w->depth - 1];
+        gk_stat st;
+        if (node_getattr(dir, &st) < 0) {
+            fail_driver(path);
+            goto out;
+        }
+        if (!S_ISDIR(st.mode)) {
+            fail(ENOTDIR, path);
+            goto out;
+        }
+        gk_node child = { dir->mnt, 0 };
+        gk_fs *fs = dir->mnt->fs;
+        errno = 0;
+        if (fs->ops->lookup(fs, dir->ino, name, &child.ino) < 0) {
+            if (errno == ENOENT || errno == 0 || errno == ENOTDIR)
+                fail(errno ? errno : ENOENT, path);
+            else
+                fail_driver(path);
+            goto out;
+        }
+        cross_mounts(v, &child);
+        if (node_getattr(&child, &st) < 0) {
+            fail_driver(path);
+            goto out;
+        }
+        if (S_ISLNK(st.mode) && (!last || follow || trailing_slash)) {
+            if (++nlinks > GK_MAXSYMLINKS) {
+                fail(ELOOP, path);
+                goto out;
+            }
+            char target[VFS_PATH_MAX + 1];
+            errno = 0;
+            gk_fs *lfs = child.mnt->fs;
+            ssize_t tl = lfs->ops->readlink(lfs, child.ino, target, sizeof target);
+            if (tl < 0) {
+                fail_driver(path);
+                goto out;
+            }
+            if ((size_t)tl > VFS_PATH_MAX) {
+                fail(ENAMETOOLONG, path);
+                goto out;
+            }
+            if (tl == 0 || memchr(target, 0, (size_t)tl)) {
+                fail(ENOENT, path);
+                goto out;
+            }
+            size_t rest = strlen(pending + pos);
+            if ((size_t)tl + 1 + rest > VFS_PATH_MAX) {
+                fail(ENAMETOOLONG, path);
+                goto out;
+            }
+            char *np = gk_malloc((size_t)tl + 1 + rest + 1);
+            memcpy(np, target, (size_t)tl);
+            np[tl] = '/';
+            memcpy(np + tl + 1, pending + pos, rest + 1);
+            if (!trailing_slash && rest == 0)
+                np[tl] = 0;
+            free(pending);
+            pending = np;
+            pos = 0;
+            if (target[0] == '/')
+                walk_truncate(w, 1);
+            continue;
+        }
+        if (trailing_slash && !S_ISDIR(st.mode)) {
+            fail(ENOTDIR, path);
+            goto out;
+        }
+        walk_push(w, &child, name);
+    }
+    rc = 0;
+out:
+    free(pending);
+    return rc;
+}
+
+int gk_vfs_resolve(gk_vfs *v, const char *path, int follow, gk_node *out)
+{
+    walk w = {0};
+    int rc = resolve_walk(v, path, follow, &w);
+    if (rc == 0)
+        *out = w.nodes[w.depth - 1];
+    walk_free(&w);
+    return rc;
+}
+
+char *gk_vfs_realpath(gk_vfs *v, const char *path)
+{
+    walk w = {0};
+    char *p = NULL;
+    if (resolve_walk(v, path, 1, &w) == 0)
+        p = walk_path(&w);
+    walk_free(&w);
+    return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* The mount table                                                     */
+
+int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *device)
+{
+    gk_node covered = {0};
+    char *mp;
+    if (!mountpoint || mountpoint[0] != '/') {
+        gk_error("%s: mountpoint must be an absolute path", mountpoint ? mountpoint : "(null)");
+        errno = EINVAL;
+        return -1;
+    }
+    size_t skip = strspn(mountpoint, "/");
+    if (!mountpoint[skip] || v->nmounts == 0) {
+        /* "/" (or the first mount, which can only go on "/") */
+        if (mountpoint[skip] && v->nmounts == 0) {
+            gk_error("mount: %s: no filesystem is mounted on / yet", mountpoint);
+            errno = ENOENT;
+            return -1;
+        }
+        if (v->nmounts > 0 && root_node(v, &covered) < 0)
+            return -1;
+        mp = gk_strdup("/");
+    } else {
+        walk w = {0};
+        if (resolve_walk(v, mountpoint, 1, &w) < 0) {
+            walk_free(&w);
+            gk_error_prefix("mount");
+            return -1;
+        }
+        covered = w.nodes[w.depth - 1];
+        mp = walk_path(&w);
+        walk_free(&w);
+        gk_stat st;
+        if (node_getattr(&covered, &st) < 0) {
+            free(mp);
+            return fail_driver(mountpoint);
+        }
+        if (!S_ISDIR(st.mode)) {
+            free(mp);
+            return fail(ENOTDIR, mountpoint);
+        }
+    }
+    gk_mount *m = gk_calloc(1, sizeof *m);
+    m->mountpoint = mp;
+    m->device = gk_strdup(device ? device : "");
+    m->fs = fs;
+    m->covered = covered;
+    m->index = v->next_index++;
+    v->mounts = gk_realloc(v->mounts, (v->nmounts + 1) * sizeof *v->mounts);
+    v->mounts[v->nmounts++] = m;
+    return 0;
+}
+
+static void remove_mount(gk_vfs *v, int i)
+{
+    mount_free(v->mounts[i]);
+    memmove(v->mounts + i, v->mounts + i + 1, (v->nmounts - i - 1) * sizeof *v->mounts);
+    v->nmounts--;
+}
+
+int gk_vfs_umount(gk_vfs *v, const char *mountpoint)
+{
+    /* accept the name as given or as it resolves ("/boot/" -> "/boot") */
+    int found = -1;
+    for (int i = v->nmounts - 1; i >= 0 && found < 0; i--)
+        if (strcmp(v->mounts[i]->mountpoint, mountpoint) == 0)
+            found = i;
+    if (found < 0) {
+        char *rp = gk_vfs_realpath(v, mountpoint);
+        for (int i = v->nmounts - 1; rp && i >= 0 && found < 0; i--)
+            if (strcmp(v->mounts[i]->mountpoint, rp) == 0)
+                found = i;
+        free(rp);
+    }
+    if (found < 0) {
+        gk_error("umount: %s: not mounted", mountpoint);
+        errno = EINVAL;
+        return -1;
+    }
+    gk_mount *m = v->mounts[found];
+    for (int i = 0; i < v->nmounts; i++) {
+        if (v->mounts[i]->covered.mnt == m) {
+            gk_error("umount: %s: target is busy (%s is mounted on it)", mountpoint,
+                     v->mounts[i]->mountpoint);
+            errno = EBUSY;
+            return -1;
+        }
+    }
+    remove_mount(v, found);
+    return 0;
+}
+
+void gk_vfs_umount_all(gk_vfs *v)
+{
+    /* later mounts sit on earlier ones: take them off in reverse order */
+    while (v->nmounts > 0)
+        remove_mount(v, v->nmounts - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Path-level operations                                               */
+
+int gk_vfs_stat(gk_vfs *v, const char *path, gk_stat *st)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 1, &n) < 0)
+        return -1;
+    if (node_getattr(&n, st) < 0)
+        return fail_driver(path);
+    return 0;
+}
+
+int gk_vfs_lstat(gk_vfs *v, const char *path, gk_stat *st)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 0, &n) < 0)
+        return -1;
+    if (node_getattr(&n, st) < 0)
+        return fail_driver(path);
+    return 0;
+}
+
+int gk_vfs_readdir(gk_vfs *v, const char *path, gk_readdir_cb cb, void *opaque)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 1, &n) < 0)
+        return -1;
+    if (gk_node_readdir(&n, cb, opaque) < 0) {
+        gk_error_prefix("%s", path);
+        return -1;
+    }
+    return 0;
+}
+
+ssize_t gk_vfs_readlink(gk_vfs *v, const char *path, char *buf, size_t bufsz)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 0, &n) < 0)
+        return -1;
+    ssize_t r = gk_node_readlink(&n, buf, bufsz);
+    if (r < 0)
+        gk_error_prefix("%s", path);
+    return r;
+}
+
+int gk_vfs_statvfs(gk_vfs *v, const char *path, gk_statvfs *sv)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 1, &n) < 0)
+        return -1;
+    gk_fs *fs = n.mnt->fs;
+    memset(sv, 0, sizeof *sv);
+    if (!fs->ops->statvfs) {
+        gk_error("%s: statvfs is not supported by %s", path, fs->ops->name);
+        errno = ENOSYS;
+        return -1;
+    }
+    errno = 0;
+    if (fs->ops->statvfs(fs, sv) < 0)
+        return fail_driver(path);
+    return 0;
+}
+
+ssize_t gk_vfs_listxattr(gk_vfs *v, const char *path, char *buf, size_t bufsz)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 0, &n) < 0)
+        return -1;
+    gk_fs *fs = n.mnt->fs;
+    if (!fs->ops->listxattr)
+        return 0;
+    errno = 0;
+    ssize_t r = fs->ops->listxattr(fs, n.ino, buf, bufsz);
+    if (r < 0)
+        fail_driver(path);
+    return r;
+}
+
+ssize_t gk_vfs_getxattr(gk_vfs *v, const char *path, const char *name, void *buf, size_t bufsz)
+{
+    gk_node n;
+    if (gk_vfs_resolve(v, path, 0, &n) < 0)
+        return -1;
+    gk_fs *fs = n.mnt->fs;
+    if (!fs->ops->getxattr) {
+        gk_error("%s: %s: %s", path, name, strerror(ENODATA));
+        errno = ENODATA;
+        return -1;
+    }
+    errno = 0;
+    ssize_t r = fs->ops->getxattr(fs, n.ino, name, buf, bufsz);
+    if (r < 0)
+        fail_driver(path);
+    return r;
+}
+
+int gk_vfs_read_file(gk_vfs *v, const char *path, size_t maxsize, char **out, size_t *len)
+{
+    gk_node n;
+    gk_stat st;
+    if (gk_vfs_resolve(v, path, 1, &n) < 0)
+        return -1;
+    if (node_getattr(&n, &st) < 0)
+        return fail_driver(path);
+    if (S_ISDIR(st.mode))
+        return fail(EISDIR, path);
+    if (st.size > maxsize) {
+        gk_error("%s: file is too large (%llu bytes, limit %zu)", path,
+                 (unsigned long long)st.size, maxsize);
+        errno = EFBIG;
+        return -1;
+    }
+    /* st.size is only a hint: stop at EOF, and never past maxsize */
+    size_t cap = (size_t)st.size + 1, got = 0;
+    char *buf = gk_malloc(cap + 1);
+    for (;;) {
+        if (got == cap) {
+            if (cap > maxsize) {
+                free(buf);
+                gk_error("%s: file is too large (limit %zu bytes)", path, maxsize);
+                errno = EFBIG;
+                return -1;
+            }
+            cap = cap * 2 > maxsize + 1 ? maxsize + 1 : cap * 2;
+            buf = gk_realloc(buf, cap + 1);
+        }
+        ssize_t r = gk_node_read(&n, buf + got, cap - got, got);
+        if (r < 0) {
+            free(buf);
+            return fail_driver(path);
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    if (got > maxsize) {
+        free(buf);
+        gk_error("%s: file is too large (limit %zu bytes)", path, maxsize);
+        errno = EFBIG;
+        return -1;
+    }
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node-level operations                                               */
+
+int gk_node_stat(gk_node *n, gk_stat *st)
+{
+    if (node_getattr(n, st) < 0) {
+        int err = errno;
+        gk_error_prefix("inode %llu", (unsigned long long)n->ino);
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+ssize_t gk_node_read(gk_node *n, void *buf, size_t len, uint64_t off)
+{
+    gk_fs *fs = n->mnt->fs;
+    errno = 0;
+    ssize_t r = fs->ops->read(fs, n->ino, buf, len, off);
+    if (r < 0 && !errno)
+        errno = EIO;
+    if (r > (ssize_t)len) {          /* a driver bug must not overrun buf */
+        gk_error("inode %llu: read returned too much", (unsigned long long)n->ino);
+        errno = EIO;
+        return -1;
+    }
+    return r;
+}
+
+ssize_t gk_node_readlink(gk_node *n, char *buf, size_t bufsz)
+{
+    gk_fs *fs = n->mnt->fs;
+    gk_stat st;
+    if (node_getattr(n, &st) < 0)
+        return -1;
+    if (!S_ISLNK(st.mode)) {
+        gk_error("%s", strerror(EINVAL));
+        errno = EINVAL;
+        return -1;
+    }
+    errno = 0;
+    ssize_t r = fs->ops->readlink(fs, n->ino, buf, bufsz);
+    if (r < 0 && !errno)
+        errno = EIO;
+    if (r > (ssize_t)bufsz)
+        r = (ssize_t)bufsz;
+    return r;
+}
+
+int gk_node_readdir(gk_node *n, gk_readdir_cb cb, void *opaque)
+{
+    gk_fs *fs = n->mnt->fs;
+    gk_stat st;
+    if (node_getattr(n, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.mode)) {
+        gk_error("%s", strerror(ENOTDIR));
+        errno = ENOTDIR;
+        return -1;
+    }
+    errno = 0;
+    int r = fs->ops->readdir(fs, n->ino, cb, opaque);
+    if (r < 0 && !errno)
+        errno = EIO;
+    return r;
+}
+
+int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns)
+{
+    gk_fs *fs = n->mnt->fs;
+    *out = NULL;
+    *nruns = 0;
+    if (!fs->ops->fmap)
+        return 0;
+    errno = 0;
+    int r = fs->ops->fmap(fs, n->ino, out, nruns);
+    if (r < 0 && !errno)
+        errno = EIO;
+    return r;
+}
+
+int gk_vfs_child(gk_vfs *v, gk_node *dir, const char *name, gk_node *out)
+{
+    if (!*name || strchr(name, '/')) {
+        gk_error("\"%s\": not a file name", name);
+        errno = EINVAL;
+        return -1;
+    }
+    gk_node d = *dir;
+    if (strcmp(name, ".") == 0) {
+        *out = d;
+        return 0;
+    }
+    if (strcmp(name, "..") == 0) {
+        /* the root of a mount: its parent is the covered directory's */
+        while (d.ino == d.mnt->fs->root_ino && d.mnt->covered.mnt)
+            d = d.mnt->covered;
+        if (d.ino == d.mnt->fs->root_ino) {
+            *out = d;
+            return 0;
+        }
+    }
+    gk_fs *fs = d.mnt->fs;
+    errno = 0;
+    if (fs->ops->lookup(fs, d.ino, name, &out->ino) < 0) {
+        if (errno == ENOENT || errno == 0)
+            return fail(ENOENT, name);
+        return fail_driver(name);
+    }
+    out->mnt = d.mnt;
+    cross_mounts(v, out);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node sets and maps: tree walkers guard against directory cycles in a
+ * corrupt image, and gcopy-out maps hard links, by (mount, inode). */
+
+struct gk_nodemap {
+    struct nm_ent { const gk_mount *mnt; uint64_t ino; void *val; int used; } *tab;
+    size_t cap, n;
+};
+
+gk_nodemap *gk_nodemap_new(void)
+{
+    gk_nodemap *m = gk_calloc(1, sizeof *m);
+    m->cap = 64;
+    m->tab = gk_calloc(m->cap, sizeof *m->tab);
+    return m;
+}
+
+void gk_nodemap_free(gk_nodemap *m, void (*free_val)(void *))
+{
+    if (!m)
+        return;
+    for (size_t i = 0; free_val && i < m->cap; i++)
+        if (m->tab[i].used)
+            free_val(m->tab[i].val);
+    free(m->tab);
+    free(m);
+}
+
+static size_t nm_hash(const gk_mount *mnt, uint64_t ino)
+{
+    uint64_t h = ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)mnt;
+    h ^= h >> 29;
+    return (size_t)h;
+}
+
+void **gk_nodemap_slot(gk_nodemap *m, const gk_node *n, int *isnew)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        struct nm_ent *old = m->tab;
+        size_t oldcap = m->cap;
+        m->cap *= 2;
+        m->tab = gk_calloc(m->cap, sizeof *m->tab);
+        for (size_t i = 0; i < oldcap; i++) {
+            if (!old[i].used)
+                continue;
+            size_t j = nm_hash(old[i].mnt, old[i].ino) & (m->cap - 1);
+            while (m->tab[j].used)
+                j = (j + 1) & (m->cap - 1);
+            m->tab[j] = old[i];
+        }
+        free(old);
+    }
+    size_t j = nm_hash(n->mnt, n->ino) & (m->cap - 1);
+    while (m->tab[j].used) {
+        if (m->tab[j].mnt == n->mnt && m->tab[j].ino == n->ino) {
+            if (isnew)
+                *isnew = 0;
+            return &m->tab[j].val;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->tab[j].used = 1;
+    m->tab[j].mnt = n->mnt;
+    m->tab[j].ino = n->ino;
+    m->tab[j].val = NULL;
+    m->n++;
+    if (isnew)
+        *isnew = 1;
+    return &m->tab[j].val;
+}
