@@ -297,6 +297,36 @@ gk_devent *gk_devset_append(gk_devset *s, const char *name, enum gk_devkind kind
 int gk_part_scan_disk(gk_devset *s, int disk_index);
 /* LVM (lib/lvm.c); called by the scan after partitions. */
 int gk_lvm_scan(gk_devset *s);
+/* The LVM2 metadata text parser (lib/lvm-meta.c), bounded for untrusted
+ * input: sections "name { ... }", "key = value" with integers, strings and
+ * lists "[ ... ]", "#" comments.  A parse returns a tree of nodes; the top
+ * is a section without a key. */
+enum gk_lvm_type { GK_LVM_SECTION, GK_LVM_INT, GK_LVM_STR, GK_LVM_LIST, GK_LVM_FLOAT };
+typedef struct gk_lvm_node {
+    enum gk_lvm_type type;
+    char *key;                     /* NULL for list items and the top      */
+    int64_t i;                     /* GK_LVM_INT                           */
+    double f;                      /* GK_LVM_FLOAT                         */
+    char *s;                       /* GK_LVM_STR (escapes removed)         */
+    struct gk_lvm_node *child;     /* SECTION/LIST: first member           */
+    struct gk_lvm_node *next;      /* next sibling                         */
+    int nchildren;
+} gk_lvm_node;
+#define GK_LVM_META_MAX_SIZE (4u << 20)   /* bytes of text                 */
+#define GK_LVM_META_MAX_DEPTH 16          /* nested sections and lists     */
+#define GK_LVM_META_MAX_NODES 200000
+/* Parse n bytes of text (a NUL byte ends it early).  NULL + gk_error on bad
+ * or over-limit input, with the line number. */
+gk_lvm_node *gk_lvm_meta_parse(const char *text, size_t n);
+void gk_lvm_meta_free(gk_lvm_node *top);
+/* The first member of a section with this key, or NULL. */
+const gk_lvm_node *gk_lvm_meta_get(const gk_lvm_node *sec, const char *key);
+/* Typed lookups: -1 when absent or of another type. */
+int gk_lvm_meta_int(const gk_lvm_node *sec, const char *key, int64_t *out);
+const char *gk_lvm_meta_str(const gk_lvm_node *sec, const char *key);
+/* 1 if the list value of key holds the string s. */
+int gk_lvm_meta_has_flag(const gk_lvm_node *sec, const char *key, const char *s);
+
 /* libblkid probing of one device (lib/probe.c). */
 int gk_probe_dev(gk_dev *d, gk_probe *out);
 void gk_probe_free(gk_probe *p);
