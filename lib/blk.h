@@ -331,6 +331,22 @@ int gk_lvm_meta_has_flag(const gk_lvm_node *sec, const char *key, const char *s)
 int gk_probe_dev(gk_dev *d, gk_probe *out);
 void gk_probe_free(gk_probe *p);
 
+/* Between the partition readers (lib/devices.c, mbr.c, gpt.c): */
+/* Append partition PARTNUM of disk DISK_INDEX: [start, start+size) in bytes
+ * is the table's geometry; devsize is what the kernel would expose (smaller
+ * for an MBR extended partition, truncated at the end of the disk). */
+gk_devent *gk_part_add(gk_devset *s, int disk_index, int partnum,
+                       uint64_t start, uint64_t size, uint64_t devsize);
+/* The disk entry of disk_index. */
+gk_devent *gk_devset_disk(gk_devset *s, int disk_index);
+/* Read the MBR (sector0 = its first 512 bytes) / GPT of a disk: 0 and
+ * partitions appended, 1 if sector 0 is not a partition table after all
+ * (e.g. a FAT boot sector), -1 with gk_error for a table that cannot be used. */
+int gk_mbr_scan(gk_devset *s, int disk_index, const uint8_t *sector0);
+int gk_gpt_scan(gk_devset *s, int disk_index);
+/* Name of a GPT partition type GUID ("Linux filesystem"), or NULL. */
+const char *gk_gpt_type_name(const char *guid);
+
 /* CRC32 as used by GPT (zlib's crc32). */
 uint32_t gk_crc32(const void *buf, size_t n);
 

@@ -1,0 +1,133 @@
+/* What a device holds, asked of libblkid.  libblkid reads from a file
+ * descriptor, but our devices may be partitions inside a qcow2 chain or
+ * LVs: so we hand it a sparse memfd of the device's size holding the head
+ * and the tail of the device, where every superblock libblkid knows lives
+ * (ext at 1 KiB, swap at the end of the first page, btrfs at 64 KiB,
+ * iso9660 at 32 KiB, md 0.90 and others near the end). */
+#include <blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "blk.h"
+
+#define HEAD (2u << 20)
+#define TAIL (1u << 20)
+#define CHUNK (256u << 10)
+
+void gk_probe_free(gk_probe *p)
+{
+    free(p->type);
+    free(p->uuid);
+    free(p->label);
+    free(p->version);
+    free(p->usage);
+    memset(p, 0, sizeof *p);
+}
+
+static int make_fd(void)
+{
+    int fd = memfd_create("guestkit-probe", MFD_CLOEXEC);
+    if (fd < 0) /* old kernels: an unnamed temporary file */
+        fd = open(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    return fd;
+}
+
+/* Copy [off, off+len) of d into fd at the same offset; all-zero chunks are
+ * left as holes. */
+static int copy_range(gk_dev *d, int fd, uint8_t *buf, uint64_t off, uint64_t len)
+{
+    while (len > 0) {
+        size_t n = len > CHUNK ? CHUNK : (size_t)len;
+        if (gk_pread(d, buf, n, off) < 0)
+            return -1;
+        size_t z = 0;
+        while (z < n && buf[z] == 0)
+            z++;
+        if (z < n) {
+            size_t done = 0;
+            while (done < n) {
+                ssize_t k = pwrite(fd, buf + done, n - done, (off_t)(off + done));
+                if (k < 0) {
+                    if (errno == EINTR)
+                        continue;
+                    gk_error("%s: probe buffer: %s", d->name, strerror(errno));
+                    return -1;
+                }
+                done += (size_t)k;
+            }
+        }
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static char *lookup(blkid_probe pr, const char *name)
+{
+    const char *v = NULL;
+    if (blkid_probe_lookup_value(pr, name, &v, NULL) == 0 && v)
+        return gk_strdup(v);
+    return NULL;
+}
+
+int gk_probe_dev(gk_dev *d, gk_probe *out)
+{
+    memset(out, 0, sizeof *out);
+    if (d->size == 0)
+        return 0;
+    int fd = make_fd();
+    if (fd < 0) {
+        gk_error("%s: cannot create a probe buffer: %s", d->name, strerror(errno));
+        return -1;
+    }
+    int ret = -1;
+    uint8_t *buf = gk_malloc(CHUNK);
+    blkid_probe pr = NULL;
+    if (ftruncate(fd, (off_t)d->size) < 0) {
+        gk_error("%s: probe buffer of %llu bytes: %s", d->name, (unsigned long long)d->size,
+                 strerror(errno));
+        goto out;
+    }
+    uint64_t head = d->size < HEAD ? d->size : HEAD;
+    if (copy_range(d, fd, buf, 0, head) < 0)
+        goto out;
+    if (d->size > head) {
+        uint64_t tail_off = d->size > TAIL ? d->size - TAIL : 0;
+        if (tail_off < head)
+            tail_off = head;
+        if (copy_range(d, fd, buf, tail_off, d->size - tail_off) < 0)
+            goto out;
+    }
+    pr = blkid_new_probe();
+    if (!pr || blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)d->size) < 0) {
+        gk_error("%s: libblkid cannot probe the device", d->name);
+        goto out;
+    }
+    blkid_probe_enable_partitions(pr, 0);
+    blkid_probe_enable_superblocks(pr, 1);
+    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+                                              BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
+                                              BLKID_SUBLKS_USAGE);
+    /* safeprobe like "blkid -p": two different signatures are no answer */
+    int r = blkid_do_safeprobe(pr);
+    if (r == 0) {
+        out->type = lookup(pr, "TYPE");
+        out->uuid = lookup(pr, "UUID");
+        out->label = lookup(pr, "LABEL");
+        out->version = lookup(pr, "VERSION");
+        out->usage = lookup(pr, "USAGE");
+    } else if (r == -2) {
+        gk_debug("%s: ambivalent probing result (several signatures)", d->name);
+    }
+    ret = 0;
+out:
+    if (pr)
+        blkid_free_probe(pr);
+    free(buf);
+    close(fd);
+    return ret;
+}
