@@ -1,0 +1,111 @@
+/* gcat: print files of a disk image to stdout, like virt-cat. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define BUFSZ (1 << 20)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "gcat: print files from a disk image (like virt-cat)\n"
+        "Usage:\n"
+        "  gcat [--options] -a IMAGE [-a IMAGE...] FILE [FILE...]\n"
+        "  gcat [--options] IMAGE FILE [FILE...]\n"
+        "Options:\n"
+        "  -a, --add IMAGE      add a disk image (repeat for every disk of the VM)\n"
+        "  --format[=raw|qcow2] force the format of the following -a images\n"
+        "  -m, --mount DEV[:MP] mount DEV on MP (default /) instead of inspecting\n"
+        "  -i, --inspector      inspect the image and mount it like the guest (default)\n"
+        "  -U, --force-share    do not check whether qemu is using the image\n"
+        "  -v, --verbose        debug messages\n"
+        "  -V, --version        print the version\n"
+        "  --help               this help\n"
+        "Files are concatenated to stdout, byte for byte.  Paths are resolved in\n"
+        "the guest: symlinks are followed inside the guest, never on the host.\n");
+}
+
+static int write_all(const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, buf, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* 0, -1 for a guest error (message set), -2 if stdout failed. */
+static int cat_one(gk_vfs *v, const char *path, char *buf)
+{
+    gk_node n;
+    gk_stat st;
+    if (gk_vfs_resolve(v, path, 1, &n) < 0)
+        return -1;
+    if (gk_node_stat(&n, &st) < 0) {
+        gk_error_prefix("%s", path);
+        return -1;
+    }
+    if (S_ISDIR(st.mode)) {
+        gk_error("%s: %s", path, strerror(EISDIR));
+        return -1;
+    }
+    if (!S_ISREG(st.mode)) {
+        /* a device or FIFO of the guest has no data in the image */
+        gk_error("%s: not a regular file", path);
+        return -1;
+    }
+    uint64_t off = 0;
+    for (;;) {
+        ssize_t r = gk_node_read(&n, buf, BUFSZ, off);
+        if (r < 0) {
+            gk_error_prefix("%s", path);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        if (write_all(buf, (size_t)r) < 0)
+            return -2;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    gk_cli c;
+    gk_cli_parse(&c, "gcat", argc, argv, NULL, NULL, NULL, NULL, usage);
+    if (gk_cli_positional_image(&c) < 0 || c.nargs < 1) {
+        fprintf(stderr, "gcat: missing %s\nTry 'gcat --help' for more information.\n",
+                c.ndrives ? "file name" : "disk image and file name");
+        return 1;
+    }
+    gk_guest *g = gk_cli_mount(&c);
+    char *buf = gk_malloc(BUFSZ);
+    int status = 0;
+    for (int i = 0; i < c.nargs; i++) {
+        int r = cat_one(g->vfs, c.args[i], buf);
+        if (r == -2) {
+            if (errno != EPIPE)
+                fprintf(stderr, "gcat: write error: %s\n", strerror(errno));
+            status = 1;
+            break;
+        }
+        if (r < 0) {
+            fprintf(stderr, "gcat: %s\n", gk_errmsg());
+            status = 1;
+        }
+    }
+    free(buf);
+    gk_guest_free(g);
+    return status;
+}
