@@ -204,15 +204,6 @@ int gk_part_scan_disk(gk_devset *s, int disk_index)
     return 0;
 }
 
-/* Until lib/lvm.c lands (another engineer is writing it), this weak default
- * keeps the tree linking: no LVM, no logical volumes.  The real gk_lvm_scan
- * overrides it at link time. */
-__attribute__((weak)) int gk_lvm_scan(gk_devset *s)
-{
-    (void)s;
-    return 0;
-}
-
 static void probe_range(gk_devset *s, int from, int to)
 {
     for (int i = from; i < to; i++) {
