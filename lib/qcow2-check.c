@@ -1,0 +1,447 @@
+/* qemu-img check, read-only: rebuild the reference counts of every host
+ * cluster from the metadata (header, L1/L2 tables of the active state and of
+ * every snapshot, snapshot table, refcount structures, bitmaps, compressed
+ * ranges) and compare them with the refcounts stored in the image.  The
+ * counters and messages follow qemu's block/qcow2-refcount.c so that gimg
+ * check can be compared with `qemu-img check --output=json`. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcow2.h"
+
+#define CHECK_FRAG_INFO 1
+#define MAX_MESSAGES 10000
+#define MAX_OUTSIDE (1u << 20)
+
+struct ck {
+    struct qcow2 *q;
+    gk_check_result *r;
+    uint64_t nb_clusters;      /* clusters in the file                        */
+    uint16_t *ref;             /* computed references, saturating             */
+    uint64_t *outside;         /* references to clusters past the file        */
+    size_t noutside;
+    uint64_t refmax;
+    /* one cached refcount block */
+    uint8_t *rb;
+    uint64_t rb_off;
+};
+
+static void msg(struct ck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg(struct ck *c, const char *fmt, ...)
+{
+    gk_check_result *r = c->r;
+    if (r->nmessages >= MAX_MESSAGES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = NULL;
+    if (vasprintf(&m, fmt, ap) < 0)
+        m = NULL;
+    va_end(ap);
+    if (!m)
+        return;
+    r->messages = gk_realloc(r->messages, (size_t)(r->nmessages + 1) * sizeof *r->messages);
+    r->messages[r->nmessages++] = m;
+}
+
+/* qemu's qcow2_inc_refcounts_imrt: +1 for every cluster [off, off+size) touches. */
+static void inc(struct ck *c, uint64_t off, uint64_t size)
+{
+    if (size == 0)
+        return;
+    unsigned cb = c->q->cluster_bits;
+    uint64_t first = off >> cb, last = (off + size - 1) >> cb;
+    if (off + size - 1 < off)
+        last = UINT64_MAX >> cb;
+    for (uint64_t k = first; k <= last; k++) {
+        if (k >= c->nb_clusters) {
+            if (c->noutside >= MAX_OUTSIDE) {
+                c->r->check_errors++;
+                return;
+            }
+            if (c->noutside % 1024 == 0)
+                c->outside = gk_realloc(c->outside, (c->noutside + 1024) * sizeof *c->outside);
+            c->outside[c->noutside++] = k;
+            continue;
+        }
+        if (c->ref[k] >= c->refmax) {
+            msg(c, "ERROR: overflow cluster offset=0x%llx", (unsigned long long)(k << cb));
+            c->r->corruptions++;
+            continue;
+        }
+        c->ref[k]++;
+    }
+}
+
+/* The refcount of cluster k stored in the image; -1 if it cannot be read. */
+static int get_refcount(struct ck *c, uint64_t k, uint64_t *out, uint64_t *reft, uint64_t reft_n)
+{
+    struct qcow2 *q = c->q;
+    unsigned order = q->refcount_order;
+    unsigned block_bits = q->cluster_bits + 3 - order;   /* entries per refblock */
+    uint64_t idx = k >> block_bits;
+    *out = 0;
+    if (idx >= reft_n)
+        return 0;
+    uint64_t boff = reft[idx] & QC_REFT_OFFSET_MASK;
+    if (!boff)
+        return 0;
+    if (boff & (q->cluster_size - 1))
+        return -1;
+    if (c->rb_off != boff) {
+        c->rb_off = 0;
+        if (gk_qcow2_host_read(q, q->fd, q->path, c->rb, q->cluster_size, boff) < 0)
+            return -1;
+        c->rb_off = boff;
+    }
+    uint64_t i = k & ((1ULL << block_bits) - 1);
+    unsigned bits = 1u << order;
+    if (bits >= 8) {
+        const uint8_t *p = c->rb + i * (bits / 8);
+        uint64_t v = 0;
+        for (unsigned b = 0; b < bits / 8; b++)
+            v = v << 8 | p[b];
+        *out = v;
+    } else {
+        uint64_t bit = i * bits;
+        *out = (c->rb[bit / 8] >> (bit % 8)) & ((1u << bits) - 1);
+    }
+    return 0;
+}
+
+static int check_l2(struct ck *c, uint64_t l2off, int flags)
+{
+    struct qcow2 *q = c->q;
+    uint8_t *t = gk_malloc(q->cluster_size);
+    if (gk_qcow2_host_read(q, q->fd, q->path, t, q->cluster_size, l2off) < 0) {
+        msg(c, "ERROR: I/O error in check_refcounts_l2");
+        c->r->check_errors++;
+        free(t);
+        return -1;
+    }
+    int external = q->data_fd != q->fd;
+    uint64_t next_contig = 0;
+    for (uint64_t i = 0; i < q->l2_entries; i++) {
+        uint64_t e = gk_be64(t + i * q->l2_entry_size);
+        uint64_t bm = q->ext_l2 ? gk_be64(t + i * q->l2_entry_size + 8) : 0;
+        if (e & QC_OFLAG_COMPRESSED) {
+            if (e & QC_OFLAG_COPIED) {
+                msg(c, "ERROR: coffset=0x%llx: copied flag must never be set for compressed clusters",
+                    (unsigned long long)(e & ((1ULL << (70 - q->cluster_bits)) - 1)));
+                e &= ~QC_OFLAG_COPIED;
+                c->r->corruptions++;
+            }
+            if (external) {
+                msg(c, "ERROR compressed cluster %llu with data file, entry=0x%llx", (unsigned long long)i,
+                    (unsigned long long)e);
+                c->r->corruptions++;
+                continue;
+            }
+            if (bm) {
+                msg(c, "ERROR compressed cluster %llu with non-zero subcluster allocation bitmap, entry=0x%llx",
+                    (unsigned long long)i, (unsigned long long)e);
+                c->r->corruptions++;
+                continue;
+            }
+            uint64_t coff, csize;
+            gk_qcow2_compressed_range(q, e, &coff, &csize);
+            inc(c, coff, csize);
+            if (flags & CHECK_FRAG_INFO) {
+                c->r->allocated_clusters++;
+                c->r->compressed_clusters++;
+                c->r->fragmented_clusters++;
+            }
+            continue;
+        }
+        if (e & QC_L2_STD_RESERVED) {
+            msg(c, "ERROR found l2 entry with reserved bits set: 0x%llx", (unsigned long long)e);
+            c->r->corruptions++;
+        }
+        uint64_t off = e & QC_OFFSET_MASK;
+        int zero_flag = !q->ext_l2 && (e & QC_OFLAG_ZERO);
+        int normal = off != 0 || (external && (e & QC_OFLAG_COPIED) && !zero_flag);
+        if (!normal) {
+            if (q->ext_l2 && (bm & 0xffffffffULL)) {
+                msg(c, "ERROR: Unallocated cluster has non-zero subcluster allocation map");
+                c->r->corruptions++;
+            }
+            continue;
+        }
+        if ((bm >> 32) & bm) {
+            msg(c, "ERROR offset=%llx: Allocated cluster has corrupted subcluster allocation bitmap",
+                (unsigned long long)off);
+            c->r->corruptions++;
+        }
+        if (off & (q->cluster_size - 1)) {
+            int has_data = q->ext_l2 ? !!(bm & 0xffffffffULL) : !zero_flag;
+            msg(c, has_data ? "ERROR offset=%llx: Data cluster is not properly aligned; L2 entry corrupted."
+                            : "ERROR offset=%llx: Preallocated cluster is not properly aligned; L2 entry corrupted.",
+                (unsigned long long)off);
+            c->r->corruptions++;
+        }
+        if (flags & CHECK_FRAG_INFO) {
+            c->r->allocated_clusters++;
+            if (next_contig && off != next_contig)
+                c->r->fragmented_clusters++;
+            next_contig = off + q->cluster_size;
+        }
+        if (!external)
+            inc(c, off, q->cluster_size);
+    }
+    free(t);
+    return 0;
+}
+
+static int check_l1(struct ck *c, uint64_t l1off, uint32_t l1size, int flags)
+{
+    struct qcow2 *q = c->q;
+    uint64_t bytes = (uint64_t)l1size * 8;
+    inc(c, l1off, bytes);
+    if (!l1size)
+        return 0;
+    if (bytes > QC_MAX_L1_BYTES) {
+        c->r->check_errors++;
+        return -1;
+    }
+    uint8_t *l1 = gk_malloc(bytes);
+    if (gk_qcow2_host_read(q, q->fd, q->path, l1, bytes, l1off) < 0) {
+        msg(c, "ERROR: I/O error in check_refcounts_l1");
+        c->r->check_errors++;
+        free(l1);
+        return -1;
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < l1size && rc == 0; i++) {
+        uint64_t e = gk_be64(l1 + (uint64_t)i * 8);
+        if (!e)
+            continue;
+        uint64_t l2off = e & QC_OFFSET_MASK;
+        inc(c, l2off, q->cluster_size);
+        if (l2off & (q->cluster_size - 1)) {
+            msg(c, "ERROR l2_offset=%llx: Table is not cluster aligned; L1 entry corrupted",
+                (unsigned long long)l2off);
+            c->r->corruptions++;
+            continue;
+        }
+        rc = check_l2(c, l2off, flags);
+    }
+    free(l1);
+    return rc;
+}
+
+static void check_bitmaps(struct ck *c)
+{
+    struct qcow2 *q = c->q;
+    if (!q->nb_bitmaps || q->bitmap_dir_size > 1024ULL * 65535)
+        return;
+    inc(c, q->bitmap_dir_offset, q->bitmap_dir_size);
+    uint8_t *dir = gk_malloc(q->bitmap_dir_size + 1);
+    if (gk_qcow2_host_read(q, q->fd, q->path, dir, q->bitmap_dir_size, q->bitmap_dir_offset) < 0) {
+        c->r->check_errors++;
+        free(dir);
+        return;
+    }
+    uint64_t p = 0;
+    for (int b = 0; b < q->nb_bitmaps && p + 24 <= q->bitmap_dir_size; b++) {
+        uint64_t toff = gk_be64(dir + p);
+        uint32_t tsize = gk_be32(dir + p + 8);
+        uint16_t namelen = gk_be16(dir + p + 18);
+        uint32_t extra = gk_be32(dir + p + 20);
+        p += (24 + (uint64_t)extra + namelen + 7) & ~7ULL;
+        uint64_t tbytes = (uint64_t)tsize * 8;
+        inc(c, toff, tbytes);
+        if (tbytes > 0x8000000ULL * 8 || !gk_range_ok(toff, tbytes, q->file_size))
+            continue;
+        uint8_t *t = gk_malloc(tbytes ? tbytes : 1);
+        if (gk_qcow2_host_read(q, q->fd, q->path, t, tbytes, toff) == 0)
+            for (uint32_t i = 0; i < tsize; i++) {
+                uint64_t off = gk_be64(t + (uint64_t)i * 8) & QC_OFFSET_MASK;
+                if (off)
+                    inc(c, off, q->cluster_size);
+            }
+        free(t);
+    }
+    free(dir);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report(struct ck *c, uint64_t k, uint64_t rc1, uint64_t rc2)
+{
+    msg(c, "%s cluster %llu refcount=%llu reference=%llu", rc1 < rc2 ? "ERROR" : "Leaked", (unsigned long long)k,
+        (unsigned long long)rc1, (unsigned long long)rc2);
+    if (rc1 < rc2)
+        c->r->corruptions++;
+    else
+        c->r->leaks++;
+}
+
+static int qcow2_check(gk_dev *d, gk_check_result *r)
+{
+    struct qcow2 *q = d->priv;
+    struct ck c = { .q = q, .r = r };
+    unsigned cb = q->cluster_bits;
+    c.nb_clusters = (q->file_size + q->cluster_size - 1) >> cb;
+    c.refmax = q->refcount_order >= 4 ? 0xffff : (1u << (1u << q->refcount_order)) - 1;
+    r->total_clusters = (q->header_size + q->cluster_size - 1) >> cb;
+    c.ref = gk_calloc(c.nb_clusters ? c.nb_clusters : 1, sizeof *c.ref);
+    c.rb = gk_malloc(q->cluster_size);
+
+    /* the refcount table itself */
+    uint64_t reft_n = ((uint64_t)q->reft_clusters << cb) / 8;
+    uint64_t *reft = gk_malloc(reft_n * 8);
+    if (gk_qcow2_host_read(q, q->fd, q->path, reft, reft_n * 8, q->reft_offset) < 0) {
+        free(reft);
+        free(c.ref);
+        free(c.rb);
+        return -1;
+    }
+    for (uint64_t i = 0; i < reft_n; i++)
+        reft[i] = gk_be64(&reft[i]);
+
+    inc(&c, 0, q->cluster_size);                                       /* header */
+    check_l1(&c, q->hdr_l1_offset, q->hdr_l1_size, CHECK_FRAG_INFO);   /* active */
+    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+        gk_snapshot_info *s = &q->snaps[i];
+        if (s->l1_offset & (q->cluster_size - 1)) {
+            msg(&c, "ERROR snapshot %s (%s) l1_offset=%#llx: L1 table is not cluster aligned; snapshot table entry corrupted",
+                s->id, s->name, (unsigned long long)s->l1_offset);
+            r->corruptions++;
+            continue;
+        }
+        if ((uint64_t)s->l1_size * 8 > QC_MAX_L1_BYTES) {
+            msg(&c, "ERROR snapshot %s (%s) l1_size=%#x: L1 table is too large; snapshot table entry corrupted",
+                s->id, s->name, s->l1_size);
+            r->corruptions++;
+            continue;
+        }
+        check_l1(&c, s->l1_offset, s->l1_size, 0);
+    }
+    inc(&c, q->snapshots_offset, q->snapshots_size);
+    inc(&c, q->reft_offset, reft_n * 8);
+    if (q->crypto_len)
+        inc(&c, q->crypto_off, q->crypto_len);
+    check_bitmaps(&c);
+    /* refcount blocks */
+    for (uint64_t i = 0; i < reft_n; i++) {
+        uint64_t off = reft[i], k = off >> cb;
+        if (off & (q->cluster_size - 1)) {
+            msg(&c, "ERROR refcount block %llu is not cluster aligned; refcount table entry corrupted",
+                (unsigned long long)i);
+            r->corruptions++;
+            continue;
+        }
+        if (k >= c.nb_clusters) {
+            msg(&c, "ERROR refcount block %llu is outside image", (unsigned long long)i);
+            r->corruptions++;
+            continue;
+        }
+        if (off) {
+            inc(&c, off, q->cluster_size);
+            if (c.ref[k] != 1) {
+                msg(&c, "ERROR refcount block %llu refcount=%u", (unsigned long long)i, c.ref[k]);
+                r->corruptions++;
+            }
+        }
+    }
+
+    /* compare: clusters of the file, then references past its end */
+    uint64_t highest = 0;
+    for (uint64_t k = 0; k < c.nb_clusters; k++) {
+        uint64_t rc1;
+        if (get_refcount(&c, k, &rc1, reft, reft_n) < 0) {
+            msg(&c, "Can't get refcount for cluster %llu: Input/output error", (unsigned long long)k);
+            r->check_errors++;
+            continue;
+        }
+        uint64_t rc2 = c.ref[k];
+        if (rc1 || rc2)
+            highest = k;
+        if (rc1 != rc2)
+            report(&c, k, rc1, rc2);
+    }
+    qsort(c.outside, c.noutside, sizeof *c.outside, cmp_u64);
+    for (size_t i = 0; i < c.noutside;) {
+        size_t j = i;
+        while (j < c.noutside && c.outside[j] == c.outside[i])
+            j++;
+        uint64_t rc1 = 0;
+        if (get_refcount(&c, c.outside[i], &rc1, reft, reft_n) < 0) {
+            r->check_errors++;
+        } else {
+            highest = c.outside[i];
+            if (rc1 != j - i)
+                report(&c, c.outside[i], rc1, j - i);
+        }
+        i = j;
+    }
+
+    /* OFLAG_COPIED in the active tables */
+    {
+        uint64_t bytes = (uint64_t)q->hdr_l1_size * 8;
+        uint8_t *l1 = bytes && bytes <= QC_MAX_L1_BYTES ? gk_malloc(bytes) : NULL;
+        uint8_t *t = gk_malloc(q->cluster_size);
+        if (l1 && gk_qcow2_host_read(q, q->fd, q->path, l1, bytes, q->hdr_l1_offset) == 0) {
+            for (uint32_t i = 0; i < q->hdr_l1_size; i++) {
+                uint64_t l1e = gk_be64(l1 + (uint64_t)i * 8), l2off = l1e & QC_OFFSET_MASK, rc;
+                if (!l2off || get_refcount(&c, l2off >> cb, &rc, reft, reft_n) < 0)
+                    continue;
+                if ((rc == 1) != !!(l1e & QC_OFLAG_COPIED)) {
+                    msg(&c, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx refcount=%llu", i,
+                        (unsigned long long)l1e, (unsigned long long)rc);
+                    r->corruptions++;
+                }
+                if (gk_qcow2_host_read(q, q->fd, q->path, t, q->cluster_size, l2off) < 0) {
+                    r->check_errors++;
+                    break;
+                }
+                for (uint64_t j = 0; j < q->l2_entries; j++) {
+                    uint64_t e = gk_be64(t + j * q->l2_entry_size), off = e & QC_OFFSET_MASK;
+                    if ((e & QC_OFLAG_COMPRESSED) || !off)
+                        continue;
+                    if (q->data_fd != q->fd)
+                        continue; /* data clusters in an external file have no refcount */
+                    if (get_refcount(&c, off >> cb, &rc, reft, reft_n) < 0)
+                        continue;
+                    if ((rc == 1) != !!(e & QC_OFLAG_COPIED)) {
+                        msg(&c, "ERROR OFLAG_COPIED data cluster: l2_entry=%llx refcount=%llu",
+                            (unsigned long long)e, (unsigned long long)rc);
+                        r->corruptions++;
+                    }
+                }
+            }
+        }
+        free(l1);
+        free(t);
+    }
+    r->image_end_offset = (highest + 1) << cb;
+    free(reft);
+    free(c.ref);
+    free(c.outside);
+    free(c.rb);
+    return 0;
+}
+
+int gk_image_check(gk_dev *d, gk_check_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (d->ops != &gk_qcow2_ops) {
+        gk_error("%s: format %s does not support checks", d->name, d->ops->name);
+        return -1;
+    }
+    return qcow2_check(d, r);
+}
+
+void gk_check_result_free(gk_check_result *r)
+{
+    for (int i = 0; i < r->nmessages; i++)
+        free(r->messages[i]);
+    free(r->messages);
+    memset(r, 0, sizeof *r);
+}
