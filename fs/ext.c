@@ -1,0 +1,1243 @@
+/* ext2/3/4 through libext2fs.
+ *
+ * libext2fs reads through our own io_manager (the boundary e2fsprogs itself
+ * uses), which sits on a gk_dev: every request is bounds-checked against the
+ * device, writes are refused, a small direct-mapped block cache absorbs the
+ * library's habit of re-reading the same metadata blocks, and an optional
+ * overlay makes replayed journal blocks (fs/journal.c) shadow the image.
+ *
+ * We never call ext2fs_namei_follow/ext2fs_follow_link or
+ * ext2fs_file_read/ext2fs_inline_data_get: they are unsafe or return wrong
+ * lengths on crafted images (see the libext2fs notes).  File data is read
+ * through the extent map (or the block map of ext2/3 files) in large
+ * physically contiguous requests instead.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+#include <et/com_err.h>
+#include <ext2fs/ext2_fs.h>
+#include <ext2fs/ext2fs.h>
+
+#include "ext-int.h"
+#include "fs.h"
+
+/* ------------------------------------------------------------------ */
+/* The io_manager                                                      */
+
+#define CACHE_SLOTS 256          /* direct-mapped, one block each */
+
+struct gkio {
+    gk_dev *dev;
+    unsigned id;
+    /* journal overlay, sorted by blk, in units of ovl_bs */
+    gk_jblock *ovl;
+    size_t novl;
+    unsigned ovl_bs;
+    uint8_t *ovl_buf;
+    /* block cache, valid for blocks of cache_bs bytes */
+    unsigned cache_bs;
+    uint64_t cache_off[CACHE_SLOTS];
+    uint8_t cache_ok[CACHE_SLOTS];
+    uint8_t *cache;
+};
+
+/* ext2fs_open2 hands the io_manager nothing but a name, so each gkio is
+ * registered under "gk:ID" for the duration of the filesystem. */
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gkio **reg;
+static size_t nreg;
+static unsigned next_id = 1;
+
+static void reg_add(struct gkio *io)
+{
+    pthread_mutex_lock(&reg_lock);
+    io->id = next_id++;
+    reg = gk_realloc(reg, (nreg + 1) * sizeof *reg);
+    reg[nreg++] = io;
+    pthread_mutex_unlock(&reg_lock);
+}
+
+static void reg_del(struct gkio *io)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < nreg; i++)
+        if (reg[i] == io) {
+            reg[i] = reg[--nreg];
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+}
+
+static struct gkio *reg_find(const char *name)
+{
+    unsigned id;
+    char extra;
+    struct gkio *io = NULL;
+    if (sscanf(name, "gk:%u%c", &id, &extra) != 1)
+        return NULL;
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < nreg; i++)
+        if (reg[i]->id == id)
+            io = reg[i];
+    pthread_mutex_unlock(&reg_lock);
+    return io;
+}
+
+static void cache_reset(struct gkio *io, unsigned bs)
+{
+    if (io->cache_bs != bs) {
+        free(io->cache);
+        io->cache = gk_malloc((size_t)bs * CACHE_SLOTS);
+        io->cache_bs = bs;
+    }
+    memset(io->cache_ok, 0, sizeof io->cache_ok);
+}
+
+/* Read len bytes at byte offset off of the device, with the journal overlay
+ * applied.  Returns 0 or an errno value. */
+static int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
+{
+    if (!gk_range_ok(off, len, io->dev->size))
+        return ERANGE;
+    if (len == 0)
+        return 0;
+    if (gk_pread(io->dev, buf, len, off) < 0)
+        return EIO;
+    if (!io->novl)
+        return 0;
+    uint64_t bs = io->ovl_bs, first = off / bs, last = (off + len - 1) / bs;
+    size_t lo = 0, hi = io->novl;
+    while (lo < hi) {                   /* first overlay block >= first */
+        size_t mid = lo + (hi - lo) / 2;
+        if (io->ovl[mid].blk < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < io->novl && io->ovl[i].blk <= last; i++) {
+        const gk_jblock *j = &io->ovl[i];
+        if (gk_pread(io->dev, io->ovl_buf, bs, j->src) < 0)
+            return EIO;
+        if (j->escaped) {
+            static const uint8_t magic[4] = {0xc0, 0x3b, 0x39, 0x98};
+            memcpy(io->ovl_buf, magic, 4);
+        }
+        uint64_t bstart = j->blk * bs;
+        uint64_t s = bstart > off ? bstart : off;
+        uint64_t e = bstart + bs < off + len ? bstart + bs : off + len;
+        memcpy((uint8_t *)buf + (s - off), io->ovl_buf + (s - bstart), e - s);
+    }
+    return 0;
+}
+
+static struct struct_io_manager gk_io_manager;
+
+static errcode_t gkio_open(const char *name, int flags, io_channel *channel)
+{
+    if (flags & IO_FLAG_RW)
+        return EROFS;
+    struct gkio *io = reg_find(name);
+    if (!io)
+        return ENOENT;
+    io_channel ch = gk_calloc(1, sizeof *ch);
+    ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+    ch->manager = &gk_io_manager;
+    ch->name = gk_strdup(name);
+    ch->block_size = 1024;
+    ch->refcount = 1;
+    ch->private_data = io;
+    cache_reset(io, 1024);
+    *channel = ch;
+    return 0;
+}
+
+static errcode_t gkio_close(io_channel ch)
+{
+    if (--ch->refcount > 0)
+        return 0;
+    free(ch->name);
+    free(ch);
+    return 0;
+}
+
+static errcode_t gkio_set_blksize(io_channel ch, int blksize)
+{
+    if (blksize < 512 || blksize > 65536)
+        return EXT2_ET_INVALID_ARGUMENT;
+    ch->block_size = blksize;
+    cache_reset(ch->private_data, (unsigned)blksize);
+    return 0;
+}
+
+static errcode_t gkio_read_blk64(io_channel ch, unsigned long long block, int count, void *data)
+{
+    struct gkio *io = ch->private_data;
+    uint64_t bs = (uint64_t)ch->block_size;
+    uint64_t size = count < 0 ? (uint64_t)-(int64_t)count : (uint64_t)count * bs;
+    if (block > UINT64_MAX / bs || size > SIZE_MAX) {
+        return EXT2_ET_SHORT_READ;
+    }
+    uint64_t off = block * bs;
+    if (!gk_range_ok(off, size, io->dev->size)) {
+        /* Like unix_io on a short read: zeros and an error. */
+        memset(data, 0, size);
+        return EXT2_ET_SHORT_READ;
+    }
+    if (size == bs && io->cache_bs == bs) {
+        unsigned slot = (unsigned)(block % CACHE_SLOTS);
+        uint8_t *c = io->cache + (size_t)slot * bs;
+        if (!io->cache_ok[slot] || io->cache_off[slot] != off) {
+            io->cache_ok[slot] = 0;
+            int e = gkio_read(io, off, bs, c);
+            if (e) {
+                memset(data, 0, size);
+                return e;
+            }
+            io->cache_ok[slot] = 1;
+            io->cache_off[slot] = off;
+        }
+        memcpy(data, c, bs);
+        return 0;
+    }
+    int e = gkio_read(io, off, size, data);
+    if (e)
+        memset(data, 0, size);
+    return e;
+}
+
+static errcode_t gkio_read_blk(io_channel ch, unsigned long block, int count, void *data)
+{
+    return gkio_read_blk64(ch, block, count, data);
+}
+
+static errcode_t gkio_write_blk(io_channel ch, unsigned long block, int count, const void *data)
+{
+    (void)ch; (void)block; (void)count; (void)data;
+    return EROFS;
+}
+
+static errcode_t gkio_write_blk64(io_channel ch, unsigned long long block, int count, const void *data)
+{
+    (void)ch; (void)block; (void)count; (void)data;
+    return EROFS;
+}
+
+static errcode_t gkio_write_byte(io_channel ch, unsigned long off, int count, const void *data)
+{
+    (void)ch; (void)off; (void)count; (void)data;
+    return EROFS;
+}
+
+static errcode_t gkio_flush(io_channel ch)
+{
+    (void)ch;
+    return 0;
+}
+
+static struct struct_io_manager gk_io_manager = {
+    .magic = EXT2_ET_MAGIC_IO_MANAGER,
+    .name = "guestkit I/O manager",
+    .open = gkio_open,
+    .close = gkio_close,
+    .set_blksize = gkio_set_blksize,
+    .read_blk = gkio_read_blk,
+    .write_blk = gkio_write_blk,
+    .flush = gkio_flush,
+    .write_byte = gkio_write_byte,
+    .read_blk64 = gkio_read_blk64,
+    .write_blk64 = gkio_write_blk64,
+};
+
+/* ------------------------------------------------------------------ */
+/* Driver state                                                        */
+
+struct run {                     /* a mapped piece of a file, in fs blocks */
+    uint64_t lblk, pblk, len;
+    int uninit;
+};
+
+#define DIRCACHE_N 4
+#define DIRCACHE_MIN_BLOCKS 8    /* smaller directories are scanned */
+
+struct dirhash {                 /* name -> inode table of one directory */
+    uint64_t ino;
+    size_t cap, n;               /* cap is a power of two */
+    struct dent { uint32_t hash, ino; uint32_t off; uint16_t len; } *tab;
+    char *names;
+    size_t names_len, names_cap;
+    unsigned age;
+};
+
+struct ext {
+    ext2_filsys fs;
+    struct gkio *io;
+    unsigned bs;
+    uint64_t nblocks;            /* blocks of the filesystem */
+    uint64_t overhead;           /* blocks, as the kernel's statfs subtracts */
+    /* one-file map cache: sequential readers of one file map it once */
+    uint64_t map_ino;
+    struct run *runs;
+    size_t nruns;
+    int map_valid;
+    struct dirhash dc[DIRCACHE_N];
+    unsigned dc_clock;
+};
+
+static void ext_init_errors(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, (void (*)(void))initialize_ext2_error_table);
+}
+
+/* Record "what: libext2fs message" and set errno; returns -1. */
+static int fail(errcode_t err, int eno, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(errcode_t err, int eno, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (err)
+        gk_error("%s: %s", what, error_message(err));
+    else
+        gk_error("%s", what);
+    errno = eno;
+    return -1;
+}
+
+static int read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
+{
+    if (ino == 0 || ino > ex->fs->super->s_inodes_count)
+        return fail(0, ENOENT, "inode %llu out of range", (unsigned long long)ino);
+    memset(in, 0, sizeof *in);
+    errcode_t err = ext2fs_read_inode_full(ex->fs, (ext2_ino_t)ino, (struct ext2_inode *)in,
+                                           sizeof *in);
+    if (err && err != EXT2_ET_INODE_CSUM_INVALID)
+        return fail(err, EIO, "inode %llu", (unsigned long long)ino);
+    /* Only 128 + i_extra_isize bytes are meaningful; the rest of our buffer
+     * may hold the next fields of the on-disk inode slot or nothing at all. */
+    unsigned isz = EXT2_INODE_SIZE(ex->fs->super);
+    unsigned extra = isz > EXT2_GOOD_OLD_INODE_SIZE ? in->i_extra_isize : 0;
+    if (extra > isz - EXT2_GOOD_OLD_INODE_SIZE)
+        extra = isz - EXT2_GOOD_OLD_INODE_SIZE;
+    if (extra > sizeof *in - EXT2_GOOD_OLD_INODE_SIZE)
+        extra = sizeof *in - EXT2_GOOD_OLD_INODE_SIZE;
+    in->i_extra_isize = (uint16_t)extra;
+    memset((char *)in + EXT2_GOOD_OLD_INODE_SIZE + extra, 0,
+           sizeof *in - EXT2_GOOD_OLD_INODE_SIZE - extra);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* getattr                                                             */
+
+#define FITS(in, field) \
+    (offsetof(struct ext2_inode_large, field) + sizeof((in)->field) <= \
+     EXT2_GOOD_OLD_INODE_SIZE + (size_t)(in)->i_extra_isize)
+
+/* The kernel's rule: signed 32-bit seconds, plus the two epoch bits of the
+ * extra field as bits 32-33, nanoseconds in the upper 30 bits. */
+static struct timespec xtime(uint32_t base, int has_extra, uint32_t extra)
+{
+    struct timespec ts;
+    int64_t sec = (int32_t)base;
+    long nsec = 0;
+    if (has_extra) {
+        sec += (int64_t)(extra & 3) << 32;
+        nsec = (long)(extra >> 2);
+    }
+    ts.tv_sec = (time_t)sec;
+    ts.tv_nsec = nsec;
+    return ts;
+}
+
+static int ext_getattr(gk_fs *gfs, uint64_t ino, gk_stat *st)
+{
+    struct ext *ex = gfs->priv;
+    struct ext2_inode_large in;
+    if (read_inode(ex, ino, &in) < 0)
+        return -1;
+    if (in.i_links_count == 0 && in.i_mode == 0)
+        return fail(0, EIO, "inode %llu: deleted inode referenced", (unsigned long long)ino);
+    memset(st, 0, sizeof *st);
+    st->ino = ino;
+    st->mode = in.i_mode;
+    st->nlink = in.i_links_count;
+    st->uid = inode_uid(in);
+    st->gid = inode_gid(in);
+    st->size = EXT2_I_SIZE(&in);
+    st->blocks = ext2fs_get_stat_i_blocks(ex->fs, (struct ext2_inode *)&in);
+    st->blksize = ex->bs;
+    if (LINUX_S_ISCHR(in.i_mode) || LINUX_S_ISBLK(in.i_mode)) {
+        uint32_t old = in.i_block[0], new = in.i_block[1];
+        if (old)
+            st->rdev = makedev((old >> 8) & 0xff, old & 0xff);
+        else
+            st->rdev = makedev((new >> 8) & 0xfff, (new & 0xff) | ((new >> 12) & 0xfff00));
+    }
+    st->atime = xtime(in.i_atime, FITS(&in, i_atime_extra), in.i_atime_extra);
+    st->mtime = xtime(in.i_mtime, FITS(&in, i_mtime_extra), in.i_mtime_extra);
+    st->ctime = xtime(in.i_ctime, FITS(&in, i_ctime_extra), in.i_ctime_extra);
+    if (FITS(&in, i_crtime))
+        st->crtime = xtime(in.i_crtime, FITS(&in, i_crtime_extra), in.i_crtime_extra);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+
+static int ft_to_dt(int ft)
+{
+    switch (ft) {
+    case EXT2_FT_REG_FILE: return DT_REG;
+    case EXT2_FT_DIR: return DT_DIR;
+    case EXT2_FT_CHRDEV: return DT_CHR;
+    case EXT2_FT_BLKDEV: return DT_BLK;
+    case EXT2_FT_FIFO: return DT_FIFO;
+    case EXT2_FT_SOCK: return DT_SOCK;
+    case EXT2_FT_SYMLINK: return DT_LNK;
+    default: return DT_UNKNOWN;
+    }
+}
+
+struct rd_ctx {
+    struct ext *ex;
+    gk_readdir_cb cb;
+    void *opaque;
+    int stopped;
+};
+
+static int rd_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
+                 char *buf, void *priv)
+{
+    (void)dir; (void)offset; (void)blocksize; (void)buf;
+    struct rd_ctx *c = priv;
+    if (entry == DIRENT_DOT_FILE || entry == DIRENT_DOT_DOT_FILE)
+        return 0;
+    int len = ext2fs_dirent_name_len(de);
+    if (de->inode == 0 || len == 0)
+        return 0;
+    if ((len == 1 && de->name[0] == '.') || (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+        return 0;
+    if (memchr(de->name, '/', (size_t)len) || memchr(de->name, 0, (size_t)len)) {
+        gk_debug("directory entry with '/' or NUL in its name skipped");
+        return 0;
+    }
+    char name[EXT2_NAME_LEN + 1];
+    memcpy(name, de->name, (size_t)len);
+    name[len] = 0;
+    int dt = DT_UNKNOWN;
+    if (ext2fs_has_feature_filetype(c->ex->fs->super))
+        dt = ft_to_dt(ext2fs_dirent_file_type(de));
+    if (dt == DT_UNKNOWN) {
+        struct ext2_inode_large in;
+        if (read_inode(c->ex, de->inode, &in) == 0)
+            dt = IFTODT(in.i_mode);
+    }
+    if (c->cb(c->opaque, name, de->inode, dt)) {
+        c->stopped = 1;
+        return DIRENT_ABORT;
+    }
+    return 0;
+}
+
+static int ext_readdir(gk_fs *gfs, uint64_t dir, gk_readdir_cb cb, void *opaque)
+{
+    struct ext *ex = gfs->priv;
+    struct ext2_inode_large in;
+    if (read_inode(ex, dir, &in) < 0)
+        return -1;
+    if (!LINUX_S_ISDIR(in.i_mode))
+        return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
+    struct rd_ctx c = {ex, cb, opaque, 0};
+    errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, rd_cb, &c);
+    if (err && !c.stopped)
+        return fail(err, EIO, "directory inode %llu", (unsigned long long)dir);
+    return 0;
+}
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;           /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static void dh_free(struct dirhash *d)
+{
+    free(d->tab);
+    free(d->names);
+    memset(d, 0, sizeof *d);
+}
+
+static void dh_insert(struct dirhash *d, const char *name, size_t len, uint32_t ino)
+{
+    if ((d->n + 1) * 2 > d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 64;
+        struct dent *nt = gk_calloc(ncap, sizeof *nt);
+        for (size_t i = 0; i < d->cap; i++)
+            if (d->tab[i].ino) {
+                size_t j = d->tab[i].hash & (ncap - 1);
+                while (nt[j].ino)
+                    j = (j + 1) & (ncap - 1);
+                nt[j] = d->tab[i];
+            }
+        free(d->tab);
+        d->tab = nt;
+        d->cap = ncap;
+    }
+    if (d->names_len + len > d->names_cap) {
+        d->names_cap = (d->names_cap + len) * 2;
+        d->names = gk_realloc(d->names, d->names_cap);
+    }
+    uint32_t h = name_hash(name, len);
+    size_t j = h & (d->cap - 1);
+    while (d->tab[j].ino) {
+        struct dent *e = &d->tab[j];
+        if (e->hash == h && e->len == len && memcmp(d->names + e->off, name, len) == 0)
+            return;                     /* first entry of a name wins, like a scan */
+        j = (j + 1) & (d->cap - 1);
+    }
+    memcpy(d->names + d->names_len, name, len);
+    d->tab[j] = (struct dent){h, ino, (uint32_t)d->names_len, (uint16_t)len};
+    d->names_len += len;
+    d->n++;
+}
+
+static int dh_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
+                 char *buf, void *priv)
+{
+    (void)dir; (void)entry; (void)offset; (void)blocksize; (void)buf;
+    struct dirhash *d = priv;
+    int len = ext2fs_dirent_name_len(de);
+    if (de->inode && len > 0)
+        dh_insert(d, de->name, (size_t)len, de->inode);
+    return 0;
+}
+
+/* The cached name table of a big directory, built on first use.  libext2fs
+ * looks names up by scanning the whole directory (no htree), so repeated
+ * lookups in a directory of 10 000 entries would be quadratic. */
+static struct dirhash *dir_table(struct ext *ex, uint64_t dir)
+{
+    struct dirhash *victim = &ex->dc[0];
+    for (int i = 0; i < DIRCACHE_N; i++) {
+        if (ex->dc[i].tab && ex->dc[i].ino == dir) {
+            ex->dc[i].age = ++ex->dc_clock;
+            return &ex->dc[i];
+        }
+        if (!ex->dc[i].tab || ex->dc[i].age < victim->age)
+            victim = &ex->dc[i];
+    }
+    dh_free(victim);
+    victim->ino = dir;
+    errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, dh_cb, victim);
+    if (err || !victim->tab) {
+        dh_free(victim);
+        return NULL;
+    }
+    victim->age = ++ex->dc_clock;
+    return victim;
+}
+
+static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
+{
+    struct ext *ex = gfs->priv;
+    size_t len = strlen(name);
+    if (len == 0 || len > EXT2_NAME_LEN || strchr(name, '/'))
+        return fail(0, ENOENT, "%s: invalid name", name);
+    struct ext2_inode_large in;
+    if (read_inode(ex, dir, &in) < 0)
+        return -1;
+    if (!LINUX_S_ISDIR(in.i_mode))
+        return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
+    if (EXT2_I_SIZE(&in) >= (uint64_t)DIRCACHE_MIN_BLOCKS * ex->bs &&
+        !(in.i_flags & EXT4_INLINE_DATA_FL)) {
+        struct dirhash *d = dir_table(ex, dir);
+        if (d) {
+            uint32_t h = name_hash(name, len);
+            for (size_t j = h & (d->cap - 1); d->tab[j].ino; j = (j + 1) & (d->cap - 1)) {
+                struct dent *e = &d->tab[j];
+                if (e->hash == h && e->len == len && memcmp(d->names + e->off, name, len) == 0) {
+                    *ino = e->ino;
+                    return 0;
+                }
+            }
+            return fail(0, ENOENT, "%s: No such file or directory", name);
+        }
+    }
+    ext2_ino_t found = 0;
+    errcode_t err = ext2fs_lookup(ex->fs, (ext2_ino_t)dir, name, (int)len, NULL, &found);
+    if (err == EXT2_ET_FILE_NOT_FOUND)
+        return fail(0, ENOENT, "%s: No such file or directory", name);
+    if (err)
+        return fail(err, EIO, "%s", name);
+    if (found == 0)
+        return fail(0, ENOENT, "%s: No such file or directory", name);
+    *ino = found;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* File maps                                                           */
+
+struct map_ctx {
+    struct run *runs;
+    size_t n, cap;
+    uint64_t limit;              /* logical blocks that matter (i_size) */
+    uint64_t steps, max_steps;
+};
+
+static void add_run(struct map_ctx *m, uint64_t lblk, uint64_t pblk, uint64_t len, int uninit)
+{
+    if (len == 0 || lblk >= m->limit)
+        return;
+    if (len > m->limit - lblk)
+        len = m->limit - lblk;
+    if (m->n) {
+        struct run *r = &m->runs[m->n - 1];
+        if (r->uninit == uninit && r->lblk + r->len == lblk && r->pblk + r->len == pblk) {
+            r->len += len;
+            return;
+        }
+    }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 16;
+        m->runs = gk_realloc(m->runs, m->cap * sizeof *m->runs);
+    }
+    m->runs[m->n++] = (struct run){lblk, pblk, len, uninit};
+}
+
+static int blk_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
+                  int ref_offset, void *priv)
+{
+    (void)fs; (void)ref_blk; (void)ref_offset;
+    struct map_ctx *m = priv;
+    if (++m->steps > m->max_steps)
+        return BLOCK_ABORT;
+    if (blockcnt < 0)
+        return 0;
+    if ((uint64_t)blockcnt >= m->limit)
+        return BLOCK_ABORT;              /* the block map is in logical order */
+    add_run(m, (uint64_t)blockcnt, *blocknr, 1, 0);
+    return 0;
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+    const struct run *x = a, *y = b;
+    return x->lblk < y->lblk ? -1 : x->lblk > y->lblk;
+}
+
+/* Map of inode ino (regular file, symlink or directory with blocks), cached
+ * for the last file asked. */
+static int get_map(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
+{
+    if (ex->map_valid && ex->map_ino == ino)
+        return 0;
+    ex->map_valid = 0;
+    free(ex->runs);
+    ex->runs = NULL;
+    ex->nruns = 0;
+    uint64_t size = EXT2_I_SIZE(in);
+    struct map_ctx m = {0};
+    m.limit = size / ex->bs + (size % ex->bs != 0);
+    m.max_steps = 4 * m.limit + 1024;
+    errcode_t err = 0;
+    if (in->i_flags & EXT4_EXTENTS_FL) {
+        ext2_extent_handle_t h;
+        err = ext2fs_extent_open2(ex->fs, (ext2_ino_t)ino, (struct ext2_inode *)in, &h);
+        if (!err) {
+            struct ext2fs_extent e;
+            int op = EXT2_EXTENT_ROOT;
+            while (++m.steps <= m.max_steps) {
+                errcode_t e2 = ext2fs_extent_get(h, op, &e);
+                if (e2) {
+                    if (e2 != EXT2_ET_EXTENT_NO_NEXT && e2 != EXT2_ET_NO_CURRENT_NODE)
+                        err = e2;
+                    break;
+                }
+                op = EXT2_EXTENT_NEXT;
+                if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
+                    continue;
+                add_run(&m, e.e_lblk, e.e_pblk, e.e_len, !!(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT));
+            }
+            ext2fs_extent_free(h);
+        }
+        if (m.n > 1)
+            qsort(m.runs, m.n, sizeof *m.runs, run_cmp);
+    } else if (m.limit) {
+        err = ext2fs_block_iterate3(ex->fs, (ext2_ino_t)ino, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY,
+                                    NULL, blk_cb, &m);
+    }
+    if (err) {
+        free(m.runs);
+        return fail(err, EIO, "inode %llu: block map", (unsigned long long)ino);
+    }
+    ex->runs = m.runs;
+    ex->nruns = m.n;
+    ex->map_ino = ino;
+    ex->map_valid = 1;
+    return 0;
+}
+
+/* The run containing lblk, or NULL; *next is the start of the next run
+ * after lblk (UINT64_MAX if none). */
+static const struct run *find_run(struct ext *ex, uint64_t lblk, uint64_t *next)
+{
+    size_t lo = 0, hi = ex->nruns;
+    while (lo < hi) {                   /* first run with lblk > target */
+        size_t mid = lo + (hi - lo) / 2;
+        if (ex->runs[mid].lblk <= lblk)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *next = lo < ex->nruns ? ex->runs[lo].lblk : UINT64_MAX;
+    if (lo > 0) {
+        const struct run *r = &ex->runs[lo - 1];
+        if (lblk - r->lblk < r->len)
+            return r;
+    }
+    return NULL;
+}
+
+/* Inline data: the 60 bytes of i_block followed by the system.data xattr.
+ * Returns a malloc'd buffer and its length. */
+static int inline_data(struct ext *ex, uint64_t ino, struct ext2_inode_large *in, char **out,
+                       size_t *len)
+{
+    size_t n = sizeof in->i_block;
+    char *buf = gk_malloc(n);
+    memcpy(buf, in->i_block, n);
+    struct ext2_xattr_handle *h = NULL;
+    errcode_t err = ext2fs_xattrs_open(ex->fs, (ext2_ino_t)ino, &h);
+    if (!err)
+        err = ext2fs_xattrs_read_inode(h, in);
+    if (!err) {
+        void *val = NULL;
+        size_t vlen = 0;
+        errcode_t e2 = ext2fs_xattr_get(h, "system.data", &val, &vlen);
+        if (!e2 && vlen > 0 && vlen <= 65536) {
+            buf = gk_realloc(buf, n + vlen);
+            memcpy(buf + n, val, vlen);
+            n += vlen;
+        }
+        if (!e2)
+            ext2fs_free_mem(&val);
+    }
+    if (h)
+        ext2fs_xattrs_close(&h);
+    if (err && err != EXT2_ET_MISSING_EA_FEATURE) {
+        free(buf);
+        return fail(err, EIO, "inode %llu: inline data", (unsigned long long)ino);
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Read [off, off+n) of the file (already clamped to i_size). */
+static int read_data(struct ext *ex, uint64_t ino, struct ext2_inode_large *in, uint8_t *buf,
+                     size_t n, uint64_t off)
+{
+    if (in->i_flags & EXT4_INLINE_DATA_FL) {
+        char *data = NULL;
+        size_t dlen = 0;
+        if (inline_data(ex, ino, in, &data, &dlen) < 0)
+            return -1;
+        memset(buf, 0, n);
+        if (off < dlen)
+            memcpy(buf, data + off, dlen - off < n ? dlen - off : n);
+        free(data);
+        return 0;
+    }
+    if (get_map(ex, ino, in) < 0)
+        return -1;
+    uint64_t bs = ex->bs, pos = off, end = off + n;
+    while (pos < end) {
+        uint64_t lblk = pos / bs, next;
+        const struct run *r = find_run(ex, lblk, &next);
+        uint64_t stop;
+        if (!r || r->uninit) {           /* holes and unwritten extents read as zeros */
+            stop = r ? (r->lblk + r->len) * bs : (next == UINT64_MAX ? end : next * bs);
+            if (stop > end || stop <= pos)
+                stop = end;
+            memset(buf + (pos - off), 0, stop - pos);
+        } else {
+            stop = (r->lblk + r->len) * bs;
+            if (stop > end)
+                stop = end;
+            uint64_t pblk = r->pblk + (lblk - r->lblk);
+            uint64_t nb = (stop - lblk * bs + bs - 1) / bs;
+            if (pblk >= ex->nblocks || nb > ex->nblocks - pblk)
+                return fail(0, EIO, "inode %llu: data block %llu beyond the end of the filesystem",
+                            (unsigned long long)ino, (unsigned long long)pblk);
+            int e = gkio_read(ex->io, pblk * bs + pos % bs, stop - pos, buf + (pos - off));
+            if (e)
+                return fail(0, EIO, "inode %llu: read error at block %llu: %s",
+                            (unsigned long long)ino, (unsigned long long)pblk,
+                            e == EIO ? gk_errmsg() : strerror(e));
+        }
+        pos = stop;
+    }
+    return 0;
+}
+
+static ssize_t ext_read(gk_fs *gfs, uint64_t ino, void *buf, size_t n, uint64_t off)
+{
+    struct ext *ex = gfs->priv;
+    struct ext2_inode_large in;
+    if (read_inode(ex, ino, &in) < 0)
+        return -1;
+    if (LINUX_S_ISDIR(in.i_mode))
+        return fail(0, EISDIR, "inode %llu: is a directory", (unsigned long long)ino);
+    uint64_t size = EXT2_I_SIZE(&in);
+    if (off >= size || n == 0)
+        return 0;
+    if (n > size - off)
+        n = (size_t)(size - off);
+    if (n > SSIZE_MAX)
+        n = SSIZE_MAX;
+    if (read_data(ex, ino, &in, buf, n, off) < 0)
+        return -1;
+    return (ssize_t)n;
+}
+
+static ssize_t ext_readlink(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
+{
+    struct ext *ex = gfs->priv;
+    struct ext2_inode_large in;
+    if (read_inode(ex, ino, &in) < 0)
+        return -1;
+    if (!LINUX_S_ISLNK(in.i_mode))
+        return fail(0, EINVAL, "inode %llu: not a symbolic link", (unsigned long long)ino);
+    uint64_t size = EXT2_I_SIZE(&in);
+    if (size == 0 || size >= ex->bs || size > 4095)
+        return fail(0, EIO, "inode %llu: corrupt symlink (length %llu)", (unsigned long long)ino,
+                    (unsigned long long)size);
+    char target[4096];
+    if (!(in.i_flags & (EXT4_INLINE_DATA_FL | EXT4_EXTENTS_FL)) && size < sizeof in.i_block &&
+        ext2fs_is_fast_symlink((struct ext2_inode *)&in)) {
+        memcpy(target, in.i_block, size);
+    } else if ((in.i_flags & EXT4_EXTENTS_FL) && size < sizeof in.i_block &&
+               ext2fs_inode_data_blocks2(ex->fs, (struct ext2_inode *)&in) == 0) {
+        /* a fast symlink on an extent fs never has the extents flag, but
+         * be lenient like the kernel when it has no data blocks */
+        memcpy(target, in.i_block, size);
+    } else {
+        if (read_data(ex, ino, &in, (uint8_t *)target, size, 0) < 0)
+            return -1;
+    }
+    if (memchr(target, 0, size))
+        return fail(0, EIO, "inode %llu: corrupt symlink (NUL in target)", (unsigned long long)ino);
+    memcpy(buf, target, size < bufsz ? size : bufsz);
+    return (ssize_t)(size < bufsz ? size : bufsz);
+}
+
+/* ------------------------------------------------------------------ */
+/* statvfs                                                             */
+
+struct ival { uint64_t a, b; };  /* [a, b) in clusters */
+
+static int ival_cmp(const void *x, const void *y)
+{
+    const struct ival *p = x, *q = y;
+    return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* Blocks the kernel's statfs does not count as the filesystem's size (its
+ * default "bsddf" behaviour): everything before s_first_data_block, the
+ * superblock and descriptor copies, bitmaps, inode tables and the internal
+ * journal.  s_overhead_clusters wins when the superblock has it. */
+static uint64_t compute_overhead(struct ext *ex)
+{
+    ext2_filsys fs = ex->fs;
+    struct ext2_super_block *sb = fs->super;
+    unsigned cbits = (unsigned)fs->cluster_ratio_bits;
+    uint64_t ov;
+    if (sb->s_overhead_clusters && sb->s_overhead_clusters < ext2fs_blocks_count(sb) >> cbits)
+        return (uint64_t)sb->s_overhead_clusters << cbits;
+    uint64_t itb = fs->inode_blocks_per_group;
+    if (!cbits) {
+        ov = sb->s_first_data_block;
+        for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+            int has_super = ext2fs_bg_has_super(fs, g);
+            uint64_t gdb = 0;
+            if (has_super) {
+                if (ext2fs_has_feature_meta_bg(sb))
+                    gdb = sb->s_first_meta_bg;
+                else
+                    gdb = fs->desc_blocks;
+            }
+            if (ext2fs_has_feature_meta_bg(sb)) {
+                /* meta_bg groups carry one descriptor block in groups 0, 1
+                 * and the last of each meta group */
+                dgrp_t per = EXT2_DESC_PER_BLOCK(sb);
+                dgrp_t mg = g / per;
+                if (mg >= sb->s_first_meta_bg) {
+                    dgrp_t r = g % per;
+                    gdb = (r == 0 || r == 1 || r == per - 1) ? 1 : 0;
+                }
+            }
+            ov += (uint64_t)has_super + gdb + itb + 2;
+        }
+    } else {
+        /* bigalloc: count clusters, metadata of several groups may share one */
+        size_t n = 0, cap = (size_t)fs->group_desc_count * 4 + 1;
+        struct ival *v = gk_malloc(cap * sizeof *v);
+        v[n++] = (struct ival){0, ((uint64_t)sb->s_first_data_block + (1u << cbits) - 1) >> cbits};
+        for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+            blk64_t super = 0, old_desc = 0, new_desc = 0;
+            blk_t used = 0;
+            ext2fs_super_and_bgd_loc2(fs, g, &super, &old_desc, &new_desc, &used);
+            uint64_t first = ext2fs_group_first_block2(fs, g);
+            if (used)
+                v[n++] = (struct ival){first >> cbits, (first + used + (1u << cbits) - 1) >> cbits};
+            uint64_t bb = ext2fs_block_bitmap_loc(fs, g), ib = ext2fs_inode_bitmap_loc(fs, g);
+            uint64_t it = ext2fs_inode_table_loc(fs, g);
+            v[n++] = (struct ival){bb >> cbits, (bb >> cbits) + 1};
+            v[n++] = (struct ival){ib >> cbits, (ib >> cbits) + 1};
+            v[n++] = (struct ival){it >> cbits, (it + itb + (1u << cbits) - 1) >> cbits};
+        }
+        qsort(v, n, sizeof *v, ival_cmp);
+        ov = 0;
+        uint64_t cur_a = v[0].a, cur_b = v[0].b;
+        for (size_t i = 1; i < n; i++) {
+            if (v[i].a <= cur_b) {
+                if (v[i].b > cur_b)
+                    cur_b = v[i].b;
+            } else {
+                ov += cur_b - cur_a;
+                cur_a = v[i].a;
+                cur_b = v[i].b;
+            }
+        }
+        ov += cur_b - cur_a;
+        free(v);
+        ov <<= cbits;
+    }
+    /* the internal journal, loaded or not */
+    if (ext2fs_has_feature_journal(sb) && sb->s_journal_inum && !sb->s_journal_dev) {
+        struct ext2_inode_large in;
+        if (read_inode(ex, sb->s_journal_inum, &in) == 0) {
+            uint64_t jb = EXT2_I_SIZE(&in) / ex->bs;
+            ov += ((jb + (1u << cbits) - 1) >> cbits) << cbits;
+        }
+    }
+    return ov;
+}
+
+static int ext_statvfs(gk_fs *gfs, gk_statvfs *sv)
+{
+    struct ext *ex = gfs->priv;
+    ext2_filsys fs = ex->fs;
+    struct ext2_super_block *sb = fs->super;
+    unsigned cbits = (unsigned)fs->cluster_ratio_bits;
+    memset(sv, 0, sizeof *sv);
+    sv->bsize = sv->frsize = ex->bs;
+    uint64_t total = ext2fs_blocks_count(sb);
+    sv->blocks = total > ex->overhead ? total - ex->overhead : 0;
+    /* Like the kernel at mount time: the sums of the group descriptors. */
+    uint64_t freec = 0, freei = 0;
+    for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+        freec += ext2fs_bg_free_blocks_count(fs, g);
+        freei += ext2fs_bg_free_inodes_count(fs, g);
+    }
+    sv->bfree = freec << cbits;
+    uint64_t resv = 0;
+    if (ext2fs_has_feature_extents(sb)) {
+        resv = (total >> cbits) / 50;
+        if (resv > 4096)
+            resv = 4096;
+    }
+    uint64_t reserved = ext2fs_r_blocks_count(sb) + (resv << cbits);
+    sv->bavail = sv->bfree > reserved ? sv->bfree - reserved : 0;
+    sv->files = sb->s_inodes_count;
+    sv->ffree = sv->favail = freei;
+    uint64_t u0 = gk_le64(sb->s_uuid), u1 = gk_le64(sb->s_uuid + 8);
+    sv->fsid = u0 ^ u1;
+    sv->flag = ST_RDONLY;
+    sv->namemax = EXT2_NAME_LEN;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Extended attributes                                                 */
+
+struct xl_ctx {
+    char *buf;
+    size_t bufsz, len;
+};
+
+static int xl_cb(char *name, char *value, size_t value_len, void *priv)
+{
+    (void)value; (void)value_len;
+    struct xl_ctx *c = priv;
+    if (strcmp(name, "system.data") == 0)   /* the inline-data carrier is not an xattr */
+        return 0;
+    size_t n = strlen(name) + 1;
+    if (c->len + n <= c->bufsz)
+        memcpy(c->buf + c->len, name, n);
+    c->len += n;
+    return 0;
+}
+
+static int xattrs_open(struct ext *ex, uint64_t ino, struct ext2_xattr_handle **h)
+{
+    struct ext2_inode_large in;
+    if (read_inode(ex, ino, &in) < 0)
+        return -1;
+    *h = NULL;
+    errcode_t err = ext2fs_xattrs_open(ex->fs, (ext2_ino_t)ino, h);
+    if (err == EXT2_ET_MISSING_EA_FEATURE)
+        return 1;                       /* no xattrs on this filesystem */
+    if (!err)
+        err = ext2fs_xattrs_read_inode(*h, &in);
+    if (err) {
+        if (*h)
+            ext2fs_xattrs_close(h);
+        return fail(err, EIO, "inode %llu: extended attributes", (unsigned long long)ino);
+    }
+    return 0;
+}
+
+static ssize_t ext_listxattr(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
+{
+    struct ext *ex = gfs->priv;
+    struct ext2_xattr_handle *h;
+    int r = xattrs_open(ex, ino, &h);
+    if (r)
+        return r > 0 ? 0 : -1;
+    struct xl_ctx c = {buf, bufsz, 0};
+    errcode_t err = ext2fs_xattrs_iterate(h, xl_cb, &c);
+    ext2fs_xattrs_close(&h);
+    if (err)
+        return fail(err, EIO, "inode %llu: extended attributes", (unsigned long long)ino);
+    return (ssize_t)c.len;
+}
+
+static ssize_t ext_getxattr(gk_fs *gfs, uint64_t ino, const char *name, void *buf, size_t bufsz)
+{
+    struct ext *ex = gfs->priv;
+    if (strcmp(name, "system.data") == 0)
+        return fail(0, ENODATA, "%s: No data available", name);
+    struct ext2_xattr_handle *h;
+    int r = xattrs_open(ex, ino, &h);
+    if (r > 0)
+        return fail(0, ENODATA, "%s: No data available", name);
+    if (r < 0)
+        return -1;
+    void *val = NULL;
+    size_t len = 0;
+    /* ext2fs_xattr_get converts ACLs to the Linux xattr format, as
+     * getxattr(2) returns them. */
+    errcode_t err = ext2fs_xattr_get(h, name, &val, &len);
+    ext2fs_xattrs_close(&h);
+    if (err == EXT2_ET_EA_KEY_NOT_FOUND)
+        return fail(0, ENODATA, "%s: No data available", name);
+    if (err)
+        return fail(err, EIO, "inode %llu: %s", (unsigned long long)ino, name);
+    if (len <= bufsz)
+        memcpy(buf, val, len);
+    ext2fs_free_mem(&val);
+    return (ssize_t)len;
+}
+
+/* ------------------------------------------------------------------ */
+/* fmap, close, open                                                   */
+
+static int ext_fmap(gk_fs *gfs, uint64_t ino, gk_fmap **out, size_t *n)
+{
+    struct ext *ex = gfs->priv;
+    struct ext2_inode_large in;
+    *out = NULL;
+    *n = 0;
+    if (read_inode(ex, ino, &in) < 0)
+        return -1;
+    uint64_t size = EXT2_I_SIZE(&in);
+    if (size == 0)
+        return 0;
+    if (in.i_flags & EXT4_INLINE_DATA_FL || !LINUX_S_ISREG(in.i_mode)) {
+        *out = gk_malloc(sizeof **out);
+        (*out)[0] = (gk_fmap){0, size};
+        *n = 1;
+        return 0;
+    }
+    if (get_map(ex, ino, &in) < 0)
+        return -1;
+    gk_fmap *v = NULL;
+    size_t nv = 0;
+    uint64_t bs = ex->bs, end = 0;
+    for (size_t i = 0; i < ex->nruns; i++) {
+        const struct run *r = &ex->runs[i];
+        if (r->uninit)
+            continue;
+        uint64_t a = r->lblk * bs, b = (r->lblk + r->len) * bs;
+        if (b > size)
+            b = size;
+        if (a < end)                    /* overlapping runs of a corrupt map */
+            a = end;
+        if (a >= b)
+            continue;
+        if (nv && v[nv - 1].logical + v[nv - 1].len == a) {
+            v[nv - 1].len += b - a;
+        } else {
+            v = gk_realloc(v, (nv + 1) * sizeof *v);
+            v[nv++] = (gk_fmap){a, b - a};
+        }
+        end = b;
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+static void ext_close(gk_fs *gfs)
+{
+    struct ext *ex = gfs->priv;
+    if (!ex)
+        return;
+    /* ext2fs_free, not ext2fs_close: a read-only handle has nothing to flush. */
+    if (ex->fs)
+        ext2fs_free(ex->fs);
+    reg_del(ex->io);
+    free(ex->io->ovl);
+    free(ex->io->ovl_buf);
+    free(ex->io->cache);
+    free(ex->io);
+    free(ex->runs);
+    for (int i = 0; i < DIRCACHE_N; i++)
+        dh_free(&ex->dc[i]);
+    free(ex);
+    gfs->priv = NULL;
+}
+
+static const struct gk_fs_ops ext_ops = {
+    .name = "ext",
+    .getattr = ext_getattr,
+    .lookup = ext_lookup,
+    .readdir = ext_readdir,
+    .read = ext_read,
+    .readlink = ext_readlink,
+    .statvfs = ext_statvfs,
+    .listxattr = ext_listxattr,
+    .getxattr = ext_getxattr,
+    .fmap = ext_fmap,
+    .close = ext_close,
+};
+
+static errcode_t open_fs(struct gkio *io, ext2_filsys *fs)
+{
+    char name[32];
+    snprintf(name, sizeof name, "gk:%u", io->id);
+    /* Checksum errors are reported per object where they matter; we read
+     * what is there, like debugfs -n. */
+    return ext2fs_open2(name, NULL, EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0,
+                        &gk_io_manager, fs);
+}
+
+/* What blkid would call this filesystem. */
+static const char *ext_kind(struct ext2_super_block *sb)
+{
+    if ((sb->s_feature_incompat & ~(uint32_t)(EXT2_FEATURE_INCOMPAT_FILETYPE |
+                                              EXT3_FEATURE_INCOMPAT_RECOVER |
+                                              EXT2_FEATURE_INCOMPAT_META_BG)) ||
+        (sb->s_feature_ro_compat & ~(uint32_t)(EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER |
+                                               EXT2_FEATURE_RO_COMPAT_LARGE_FILE |
+                                               0x0004 /* btree_dir */)))
+        return "ext4";
+    if (sb->s_feature_compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL)
+        return "ext3";
+    return "ext2";
+}
+
+gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
+{
+    ext_init_errors();
+    struct gkio *io = gk_calloc(1, sizeof *io);
+    io->dev = dev;
+    reg_add(io);
+    ext2_filsys fs = NULL;
+    errcode_t err = open_fs(io, &fs);
+    if (err) {
+        gk_error("%s", error_message(err));
+        errno = EINVAL;
+        goto fail;
+    }
+    struct ext2_super_block *sb = fs->super;
+    if (ext2fs_has_feature_journal_needs_recovery(sb)) {
+        if (!ext2fs_has_feature_journal(sb) || !sb->s_journal_inum || sb->s_journal_dev) {
+            gk_warn("%s: the journal needs recovery but is external: reading the unreplayed filesystem",
+                    dev->name);
+        } else {
+            gk_jblock *ovl = NULL;
+            size_t novl = 0;
+            unsigned bs = (unsigned)fs->blocksize;
+            if (gk_journal_replay(fs, dev, &ovl, &novl) < 0) {
+                gk_warn("%s: %s: reading the unreplayed filesystem", dev->name, gk_errmsg());
+            } else if (novl) {
+                ext2fs_free(fs);
+                fs = NULL;
+                io->ovl = ovl;
+                io->novl = novl;
+                io->ovl_bs = bs;
+                io->ovl_buf = gk_malloc(bs);
+                cache_reset(io, io->cache_bs);
+                err = open_fs(io, &fs);
+                if (err) {
+                    gk_warn("%s: after journal replay: %s: reading the unreplayed filesystem",
+                            dev->name, error_message(err));
+                    free(io->ovl);
+                    io->ovl = NULL;
+                    io->novl = 0;
+                    cache_reset(io, io->cache_bs);
+                    err = open_fs(io, &fs);
+                    if (err) {
+                        gk_error("%s", error_message(err));
+                        errno = EINVAL;
+                        goto fail;
+                    }
+                }
+            } else {
+                free(ovl);
+            }
+        }
+    }
+    struct ext *ex = gk_calloc(1, sizeof *ex);
+    ex->fs = fs;
+    ex->io = io;
+    ex->bs = (unsigned)fs->blocksize;
+    ex->nblocks = ext2fs_blocks_count(fs->super);
+    gk_fs *g = gk_calloc(1, sizeof *g);
+    g->ops = &ext_ops;
+    g->dev = dev;
+    gk_dev_ref(dev);
+    g->root_ino = EXT2_ROOT_INO;
+    g->readonly = 1;
+    g->type = gk_strdup(fstype && *fstype ? fstype : ext_kind(fs->super));
+    g->priv = ex;
+    ex->overhead = compute_overhead(ex);
+    return g;
+fail:
+    if (fs)
+        ext2fs_free(fs);
+    reg_del(io);
+    free(io->ovl);
+    free(io->ovl_buf);
+    free(io->cache);
+    free(io);
+    return NULL;
+}
