@@ -146,6 +146,19 @@ int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns);
 /* The node for entry name in directory dir, crossing mountpoints, without
  * following a final symlink. */
 int gk_vfs_child(gk_vfs *v, gk_node *dir, const char *name, gk_node *out);
+/* Step onto the root of the filesystem mounted on *n, if one is: for
+ * walkers that build child nodes from readdir's inode numbers. */
+void gk_vfs_cross(gk_vfs *v, gk_node *n);
+/* Every entry of directory n, sorted by name (strcmp), without "." and
+ * "..".  Names a corrupt image may hold that no path could reach (empty,
+ * containing "/") are left out.  Free with gk_dirents_free. */
+typedef struct gk_dirent {
+    char *name;
+    uint64_t ino;
+    int d_type;
+} gk_dirent;
+int gk_node_list(gk_node *n, gk_dirent **out, size_t *count);
+void gk_dirents_free(gk_dirent *e, size_t count);
 
 /* A hash map keyed by (mount, inode): tree walkers guard against directory
  * cycles of a corrupt image with it, gcopy-out maps hard links.  The slot
@@ -224,5 +237,15 @@ int gk_inspect_apps(gk_guest *g, gk_os *os);
 /* Map a device name from a guest's fstab (UUID=, LABEL=, /dev/vda1, ...) to
  * our device name, or NULL. */
 char *gk_inspect_resolve_fstab_dev(gk_guest *g, const char *spec);
+/* Free g->oses (inspection results); gk_guest_free may call it. */
+void gk_inspect_free(gk_guest *g);
+/* Free the strings of one application (not the struct itself). */
+void gk_app_clear(gk_app *a);
+
+/* RPM header blobs as rpmdb.sqlite stores them (fs/rpmhdr.c): a bounded
+ * parser of the index + data store.  Fills name, epoch, version, release,
+ * arch, url, summary, description (missing tags stay NULL/0).  Returns 0,
+ * or -1 with gk_error() when the blob is malformed (no field is trusted). */
+int gk_rpmhdr_parse(const void *blob, size_t len, gk_app *out);
 
 #endif

@@ -687,6 +687,62 @@ int gk_vfs_child(gk_vfs *v, gk_node *dir, const char *name, gk_node *out)
     return 0;
 }
 
+void gk_vfs_cross(gk_vfs *v, gk_node *n)
+{
+    cross_mounts(v, n);
+}
+
+struct list_ctx {
+    gk_dirent *e;
+    size_t n, cap;
+};
+
+static int list_cb(void *opaque, const char *name, uint64_t ino, int d_type)
+{
+    struct list_ctx *c = opaque;
+    if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        gk_debug("skipping directory entry \"%s\"", name);
+        return 0;
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->e = gk_realloc(c->e, c->cap * sizeof *c->e);
+    }
+    c->e[c->n].name = gk_strdup(name);
+    c->e[c->n].ino = ino;
+    c->e[c->n].d_type = d_type;
+    c->n++;
+    return 0;
+}
+
+static int dirent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const gk_dirent *)a)->name, ((const gk_dirent *)b)->name);
+}
+
+int gk_node_list(gk_node *n, gk_dirent **out, size_t *count)
+{
+    struct list_ctx c = {0};
+    *out = NULL;
+    *count = 0;
+    if (gk_node_readdir(n, list_cb, &c) < 0) {
+        gk_dirents_free(c.e, c.n);
+        return -1;
+    }
+    if (c.n > 1)
+        qsort(c.e, c.n, sizeof *c.e, dirent_cmp);
+    *out = c.e;
+    *count = c.n;
+    return 0;
+}
+
+void gk_dirents_free(gk_dirent *e, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(e[i].name);
+    free(e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Node sets and maps: tree walkers guard against directory cycles in a
  * corrupt image, and gcopy-out maps hard links, by (mount, inode). */
