@@ -1,0 +1,329 @@
+/* /etc/fstab of an inspected root and the mapping of the guest's device
+ * names to ours, following libguestfs' inspect_fs_unix_fstab.ml:
+ * UUID=/LABEL=/PARTUUID=/PARTLABEL= that cannot be found drop the entry;
+ * a /dev/ path we cannot map is kept under its own (canonical) name, so
+ * it shows in the filesystems list without a type; pseudo filesystems
+ * (tmpfs, proc...) are ignored.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "inspect-int.h"
+
+enum { BY_UUID, BY_LABEL, BY_PARTUUID, BY_PARTLABEL };
+
+/* findfs: the first device whose probe (or partition entry) matches. */
+static gk_devent *find_by(gk_guest *g, int what, const char *val)
+{
+    if (!*val)
+        return NULL;
+    for (int i = 0; i < g->devs->nents; i++) {
+        gk_devent *e = &g->devs->ents[i];
+        const char *have = what == BY_UUID ? e->probe.uuid :
+                           what == BY_LABEL ? e->probe.label :
+                           what == BY_PARTUUID ? e->partuuid : e->partlabel;
+        if (!have)
+            continue;
+        int same = (what == BY_UUID || what == BY_PARTUUID) ? strcasecmp(have, val) == 0
+                                                             : strcmp(have, val) == 0;
+        if (same)
+            return e;
+    }
+    return NULL;
+}
+
+static gk_devent *find_name(gk_guest *g, const char *name)
+{
+    /* gk_devset_find records an error when it fails: that is not ours */
+    return gk_devset_find(g->devs, name);
+}
+
+char *insp_canonical_name(const char *dev)
+{
+    /* /dev/hdX, /dev/vdX, /dev/xvdX -> /dev/sdX (the letters stay) */
+    const char *rest = NULL;
+    if (!strncmp(dev, "/dev/hd", 7) || !strncmp(dev, "/dev/vd", 7))
+        rest = dev + 7;
+    else if (!strncmp(dev, "/dev/xvd", 8))
+        rest = dev + 8;
+    if (rest && islower((unsigned char)*rest)) {
+        const char *p = rest;
+        while (islower((unsigned char)*p))
+            p++;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (!*p)
+            return gk_asprintf("/dev/sd%s", rest);
+    }
+    return gk_strdup(dev);
+}
+
+/* /dev/mapper/VG-LV: LVM doubles the dashes inside names. */
+static char *mapper_to_lv(const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] != '-')
+            continue;
+        if (name[i + 1] == '-') {
+            i++;
+            continue;
+        }
+        if (i == 0 || i + 1 == n)
+            return NULL;
+        char *out = gk_malloc(n + 7), *w = out;
+        w += sprintf(w, "/dev/");
+        for (size_t j = 0; j < n; j++) {
+            if (j == i) {
+                *w++ = '/';
+                continue;
+            }
+            *w++ = name[j];
+            if (name[j] == '-' && name[j + 1] == '-')
+                j++;
+        }
+        *w = 0;
+        return out;
+    }
+    return NULL;
+}
+
+static void strip_dashes(const char *in, char *out, size_t outsz)
+{
+    size_t w = 0;
+    for (; *in && w + 1 < outsz; in++)
+        if (*in != '-')
+            out[w++] = *in;
+    out[w] = 0;
+}
+
+/* Resolve a /dev/ path from the guest.  Returns our name (resolved = 1),
+ * or the canonical form of spec (resolved = 0). */
+static char *resolve_dev(gk_guest *g, const char *spec, const char *rootdev, int *resolved)
+{
+    gk_devent *e = NULL;
+    *resolved = 1;
+    if (!strcmp(spec, "/dev/root"))
+        return gk_strdup(rootdev);
+    if (!strncmp(spec, "/dev/mapper/", 12)) {
+        char *lv = mapper_to_lv(spec + 12);
+        if (lv)
+            e = find_name(g, lv);
+        free(lv);
+        if (e && e->kind == GK_LV)
+            return gk_strdup(e->name);
+    } else if (!strncmp(spec, "/dev/disk/by-uuid/", 18)) {
+        if ((e = find_by(g, BY_UUID, spec + 18)))
+            return gk_strdup(e->name);
+    } else if (!strncmp(spec, "/dev/disk/by-label/", 19)) {
+        if ((e = find_by(g, BY_LABEL, spec + 19)))
+            return gk_strdup(e->name);
+    } else if (!strncmp(spec, "/dev/disk/by-partuuid/", 22)) {
+        if ((e = find_by(g, BY_PARTUUID, spec + 22)))
+            return gk_strdup(e->name);
+    } else if (!strncmp(spec, "/dev/disk/by-partlabel/", 23)) {
+        if ((e = find_by(g, BY_PARTLABEL, spec + 23)))
+            return gk_strdup(e->name);
+    } else if (!strncmp(spec, "/dev/disk/by-id/dm-uuid-LVM-", 28) && strlen(spec + 28) == 64) {
+        const char *u = spec + 28;
+        for (int i = 0; i < g->devs->nlvs; i++) {
+            gk_lv *lv = &g->devs->lvs[i];
+            char a[80], b[80];
+            strip_dashes(lv->uuid ? lv->uuid : "", b, sizeof b);
+            const char *vgu = NULL;
+            for (int j = 0; j < g->devs->nvgs; j++)
+                if (lv->vg && g->devs->vgs[j].name && !strcmp(g->devs->vgs[j].name, lv->vg))
+                    vgu = g->devs->vgs[j].uuid;
+            strip_dashes(vgu ? vgu : "", a, sizeof a);
+            if (strlen(a) == 32 && strlen(b) == 32 && !strncmp(u, a, 32) && !strcmp(u + 32, b)) {
+                char *name = gk_asprintf("/dev/%s/%s", lv->vg, lv->name);
+                e = find_name(g, name);
+                free(name);
+                if (e)
+                    return gk_strdup(e->name);
+            }
+        }
+    } else if (!strncmp(spec, "/dev/disk/by-id/", 16)) {
+        /* ...-partN: only meaningful with a single disk */
+        const char *p = strstr(spec, "-part");
+        const char *last = NULL;
+        for (; p; p = strstr(p + 1, "-part"))
+            last = p;
+        if (last && g->devs->ndisks == 1 && last[5] && strspn(last + 5, "0123456789") == strlen(last + 5)) {
+            char *name = gk_asprintf("/dev/sda%s", last + 5);
+            e = find_name(g, name);
+            free(name);
+            if (e && e->kind == GK_PART)
+                return gk_strdup(e->name);
+        }
+    } else {
+        /* ^/dev/(h|s|v|xv)d([a-z]+)(\d*)$ */
+        const char *p = NULL;
+        if (!strncmp(spec, "/dev/hd", 7) || !strncmp(spec, "/dev/sd", 7) || !strncmp(spec, "/dev/vd", 7))
+            p = spec + 7;
+        else if (!strncmp(spec, "/dev/xvd", 8))
+            p = spec + 8;
+        if (p && islower((unsigned char)*p)) {
+            const char *q = p;
+            long idx = 0;
+            while (islower((unsigned char)*q) && idx < 100000)
+                idx = idx * 26 + (*q++ - 'a' + 1);
+            idx--;
+            const char *num = q;
+            while (isdigit((unsigned char)*q))
+                q++;
+            if (!*q && idx < g->devs->ndisks) {
+                char *name = gk_asprintf("/dev/sd%.*s%s", (int)(num - p), p, num);
+                e = find_name(g, name);
+                free(name);
+                if (e && (e->kind == GK_PART || e->kind == GK_DISK))
+                    return gk_strdup(e->name);
+            }
+        }
+    }
+    *resolved = 0;
+    return insp_canonical_name(spec);
+}
+
+static char *unquote(char *s)
+{
+    size_t n = strlen(s);
+    if (n >= 2 && ((s[0] == '"' && s[n - 1] == '"') || (s[0] == '\'' && s[n - 1] == '\''))) {
+        s[n - 1] = 0;
+        return s + 1;
+    }
+    return s;
+}
+
+/* The device of an fstab spec: our name; NULL with *drop to ignore the
+ * entry; *resolved says whether it names one of our devices. */
+static char *resolve_spec(gk_guest *g, char *spec, const char *rootdev, int *resolved)
+{
+    static const struct { const char *pfx; int what; } ids[] = {
+        {"UUID=", BY_UUID}, {"LABEL=", BY_LABEL},
+        {"PARTUUID=", BY_PARTUUID}, {"PARTLABEL=", BY_PARTLABEL},
+    };
+    *resolved = 0;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        size_t n = strlen(ids[i].pfx);
+        if (strncmp(spec, ids[i].pfx, n) == 0) {
+            gk_devent *e = find_by(g, ids[i].what, unquote(spec + n));
+            if (!e)
+                return NULL;
+            *resolved = 1;
+            return gk_strdup(e->name);
+        }
+    }
+    if (strncmp(spec, "/dev/", 5) == 0)
+        return resolve_dev(g, spec, rootdev, resolved);
+    return NULL;    /* tmpfs, proc, /.swap... */
+}
+
+char *gk_inspect_resolve_fstab_dev(gk_guest *g, const char *spec)
+{
+    char *copy = gk_strdup(spec);
+    int resolved;
+    char *r = resolve_spec(g, copy, "/dev/root", &resolved);
+    free(copy);
+    if (r && resolved)
+        return r;
+    free(r);
+    gk_error("%s: no such device in this guest", spec);
+    return NULL;
+}
+
+/* "///usr//local//" -> "/usr/local" */
+static void canonical_path(char *p)
+{
+    char *w = p;
+    for (char *r = p; *r; r++)
+        if (!(*r == '/' && w > p && w[-1] == '/'))
+            *w++ = *r;
+    *w = 0;
+    if (w - p > 1 && w[-1] == '/')
+        w[-1] = 0;
+}
+
+static int ignored_mp(const char *mp)
+{
+    static const char *const dirs[] = {"/dev", "/proc", "/selinux", "/sys"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        size_t n = strlen(dirs[i]);
+        if (!strncmp(mp, dirs[i], n) && (mp[n] == 0 || mp[n] == '/'))
+            return 1;
+    }
+    return !strncmp(mp, "/media/", 7);
+}
+
+static int ignored_spec(const char *s)
+{
+    if ((!strncmp(s, "/dev/fd", 7) || !strncmp(s, "/dev/cd", 7)) && isdigit((unsigned char)s[7]))
+        return 1;
+    return !strcmp(s, "/dev/floppy") || !strcmp(s, "/dev/cdrom") ||
+           !strncmp(s, "/dev/iso9660/", 13);
+}
+
+void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f)
+{
+    gk_devent *e = find_name(g, f->dev);
+    if (!e || strcmp(e->name, f->dev) != 0)
+        return;
+    if (e->probe.type && *e->probe.type)
+        f->type = gk_strdup(e->probe.type);
+    if (e->probe.label && *e->probe.label)
+        f->label = gk_strdup(e->probe.label);
+    if (e->probe.uuid && *e->probe.uuid)
+        f->uuid = gk_strdup(e->probe.uuid);
+}
+
+void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
+{
+    char *buf;
+    size_t len;
+    if (insp_read(v, "/etc/fstab", INSP_FSTAB_MAX, &buf, &len) != 0)
+        return;
+    char *cur = buf, *line;
+    int have_root = 0, nlines = 0;
+    while ((line = insp_next_line(&cur, NULL)) && nlines++ < 100000) {
+        char *save, *spec, *mp, *type;
+        if (!(spec = strtok_r(line, " \t", &save)) || *spec == '#')
+            continue;
+        if (!(mp = strtok_r(NULL, " \t", &save)) || !(type = strtok_r(NULL, " \t", &save)))
+            continue;   /* Augeas' lens wants spec, file and vfstype */
+        if (ignored_spec(spec))
+            continue;
+        canonical_path(mp);
+        if (ignored_mp(mp))
+            continue;
+        int resolved;
+        char *dev = resolve_spec(g, spec, os->root, &resolved);
+        if (!dev) {
+            gk_debug("inspect: fstab: %s %s: not one of our devices, ignored", spec, mp);
+            continue;
+        }
+        if (!strcmp(mp, "/")) {
+            if (have_root) {       /* the first / wins */
+                gk_warn("%s: /etc/fstab: several entries for /, using the first", os->root);
+                free(dev);
+                continue;
+            }
+            have_root = 1;
+        }
+        if (mp[0] == '/') {
+            os->mps = gk_realloc(os->mps, (size_t)(os->nmps + 1) * sizeof *os->mps);
+            os->mps[os->nmps].mountpoint = gk_strdup(mp);
+            os->mps[os->nmps].dev = gk_strdup(dev);
+            os->nmps++;
+        }
+        os->fss = gk_realloc(os->fss, (size_t)(os->nfss + 1) * sizeof *os->fss);
+        gk_fsinfo *f = &os->fss[os->nfss++];
+        memset(f, 0, sizeof *f);
+        f->dev = dev;
+        if (resolved)
+            insp_fsinfo_fill(g, f);
+    }
+    free(buf);
+}

@@ -1,0 +1,905 @@
+/* OS inspection: find the operating systems on a guest's disks the way
+ * libguestfs does (daemon/inspect*.ml), without an appliance.
+ *
+ * Every filesystem we can open is mounted read-only in a private VFS and
+ * classified by the files it holds (Linux root, separate /usr, other).
+ * A root is then described from its release files, its own binaries
+ * (architecture), hostname files and /etc/fstab (fs/inspect-fstab.c).
+ * Every guest file is read through insp_read(), which caps its size.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "inspect-int.h"
+
+/* ------------------------------------------------------------------ */
+/* Guest file helpers                                                  */
+
+int insp_is_file(gk_vfs *v, const char *path)
+{
+    gk_stat st;
+    return gk_vfs_stat(v, path, &st) == 0 && S_ISREG(st.mode);
+}
+
+int insp_is_dir(gk_vfs *v, const char *path)
+{
+    gk_stat st;
+    return gk_vfs_lstat(v, path, &st) == 0 && S_ISDIR(st.mode);
+}
+
+static int is_symlink(gk_vfs *v, const char *path)
+{
+    gk_stat st;
+    return gk_vfs_lstat(v, path, &st) == 0 && S_ISLNK(st.mode);
+}
+
+int insp_read(gk_vfs *v, const char *path, size_t max, char **out, size_t *len)
+{
+    gk_node n;
+    gk_stat st;
+    *out = NULL;
+    *len = 0;
+    if (gk_vfs_resolve(v, path, 1, &n) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 1;
+        gk_warn("%s: %s (ignored)", path, gk_errmsg());
+        return -1;
+    }
+    if (gk_node_stat(&n, &st) < 0) {
+        gk_warn("%s: %s (ignored)", path, gk_errmsg());
+        return -1;
+    }
+    if (!S_ISREG(st.mode))
+        return 1;
+    if (st.size > max) {
+        gk_warn("%s: file too large (%llu bytes, at most %zu read during inspection), ignored",
+                path, (unsigned long long)st.size, max);
+        return -1;
+    }
+    char *buf = gk_malloc((size_t)st.size + 1);
+    size_t got = 0;
+    while (got < st.size) {
+        ssize_t r = gk_node_read(&n, buf + got, (size_t)st.size - got, got);
+        if (r < 0) {
+            gk_warn("%s: %s (ignored)", path, gk_errmsg());
+            free(buf);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+char *insp_next_line(char **cursor, int *truncated)
+{
+    char *s = *cursor;
+    if (truncated)
+        *truncated = 0;
+    if (!s || !*s) {
+        *cursor = NULL;
+        return NULL;
+    }
+    char *nl = strchr(s, '\n');
+    if (nl) {
+        *nl = 0;
+        *cursor = nl + 1;
+    } else {
+        *cursor = s + strlen(s);
+    }
+    size_t n = nl ? (size_t)(nl - s) : strlen(s);
+    if (n > 0 && s[n - 1] == '\r')
+        s[--n] = 0;
+    if (n > INSP_LINE_MAX) {
+        s[INSP_LINE_MAX] = 0;
+        if (truncated)
+            *truncated = 1;
+    }
+    return s;
+}
+
+char *insp_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* What we learn about one filesystem                                  */
+
+enum role { ROLE_OTHER, ROLE_ROOT, ROLE_USR };
+
+typedef struct cand {
+    int ent;               /* index in g->devs->ents                       */
+    enum role role;
+    gk_vfs *v;             /* the filesystem mounted alone on /            */
+    gk_os os;              /* what we found (roots and /usr)               */
+    int have_version;
+} cand;
+
+static void set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = s ? gk_strdup(s) : NULL;
+}
+
+/* libguestfs' parse_version_from_major_minor: the leftmost "N.M", else
+ * the leftmost "N", anywhere in the string. */
+static int clamp_int(long v)
+{
+    return v < 0 ? 0 : v > 0x7fffffff ? 0x7fffffff : (int)v;
+}
+
+static void parse_version(cand *c, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1])))
+            continue;
+        char *end;
+        long a = strtol(p, &end, 10);
+        if (*end == '.' && isdigit((unsigned char)end[1])) {
+            c->os.major = clamp_int(a);
+            c->os.minor = clamp_int(strtol(end + 1, NULL, 10));
+            c->have_version = 1;
+            return;
+        }
+    }
+    for (const char *p = s; *p; p++)
+        if (isdigit((unsigned char)*p)) {
+            c->os.major = clamp_int(strtol(p, NULL, 10));
+            c->os.minor = 0;
+            c->have_version = 1;
+            return;
+        }
+    gk_debug("inspect: cannot parse version string: %s", s);
+}
+
+/* os-release ID= to libguestfs' distro names (inspect_fs_unix.ml). */
+static const char *distro_of_id(const char *id)
+{
+    static const char *const map[][2] = {
+        {"alpine", "alpinelinux"}, {"altlinux", "altlinux"}, {"arch", "archlinux"},
+        {"centos", "centos"}, {"circle", "circle"}, {"coreos", "coreos"},
+        {"debian", "debian"}, {"fedora", "fedora"}, {"frugalware", "frugalware"},
+        {"gentoo", "gentoo"}, {"kali", "kalilinux"}, {"kylin", "kylin"},
+        {"mageia", "mageia"}, {"neokylin", "neokylin"}, {"openEuler", "openeuler"},
+        {"openmandriva", "openmandriva"}, {"opencloudos", "opencloudos"},
+        {"tencentos", "tencentos"}, {"opensuse", "opensuse"}, {"pardus", "pardus"},
+        {"pld", "pldlinux"}, {"rhel", "rhel"}, {"rocky", "rocky"}, {"sles", "sles"},
+        {"sled", "sles"}, {"ubuntu", "ubuntu"}, {"void", "voidlinux"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(id, map[i][0]) == 0)
+            return map[i][1];
+    if (strncmp(id, "opensuse-", 9) == 0)
+        return "opensuse";
+    return NULL;
+}
+
+/* Shell unquoting as os-release(5) asks: '...' verbatim, "..." with
+ * backslash escapes of \ " $ `. In place. */
+static char *shell_unquote(char *s)
+{
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'') {
+        s[n - 1] = 0;
+        return s + 1;
+    }
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        s[n - 1] = 0;
+        char *r = s + 1, *w = s + 1;
+        for (; *r; r++) {
+            if (*r == '\\' && r[1] && strchr("\\\"$`", r[1]))
+                r++;
+            *w++ = *r;
+        }
+        *w = 0;
+        return s + 1;
+    }
+    return s;
+}
+
+static char *simple_unquote(char *s)
+{
+    size_t n = strlen(s);
+    if (n >= 2 && ((s[0] == '"' && s[n - 1] == '"') || (s[0] == '\'' && s[n - 1] == '\''))) {
+        s[n - 1] = 0;
+        return s + 1;
+    }
+    return s;
+}
+
+/* Split "KEY=value" lines; calls fn for each.  Comments and blank lines
+ * are skipped. */
+typedef void (*kv_fn)(cand *c, const char *key, char *value, void *ud);
+static void parse_kv(cand *c, char *buf, int shell, kv_fn fn, void *ud)
+{
+    char *cur = buf, *line;
+    while ((line = insp_next_line(&cur, NULL))) {
+        line = insp_trim(line);
+        if (!*line || *line == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        char *key = insp_trim(line), *val = insp_trim(eq + 1);
+        fn(c, key, shell ? shell_unquote(val) : simple_unquote(val), ud);
+    }
+}
+
+struct osrel { const char *distro; char *id_like; };
+
+static void osrel_kv(cand *c, const char *key, char *val, void *ud)
+{
+    struct osrel *o = ud;
+    if (strcmp(key, "ID") == 0) {
+        const char *d = distro_of_id(val);
+        if (d)
+            o->distro = d;
+        else
+            gk_debug("inspect: os-release: unknown ID=%s", val);
+    } else if (strcmp(key, "ID_LIKE") == 0) {
+        set_str(&o->id_like, val);
+    } else if (strcmp(key, "PRETTY_NAME") == 0) {
+        set_str(&c->os.product_name, val);
+    } else if (strcmp(key, "VERSION_ID") == 0) {
+        unsigned maj, min;
+        char t;
+        /* NeoKylin's "V7Update6" (RHBZ#1476081) */
+        if (sscanf(val, "V%uUpdate%u%c", &maj, &min, &t) == 2) {
+            c->os.major = (int)(maj & 0x7fffffff);
+            c->os.minor = (int)(min & 0x7fffffff);
+            c->have_version = 1;
+        } else {
+            parse_version(c, val);
+        }
+    } else if (strcmp(key, "BUILD_ID") == 0) {
+        set_str(&c->os.build_id, val);
+    }
+}
+
+static int parse_os_release(cand *c, const char *path)
+{
+    char *buf;
+    size_t len;
+    if (insp_read(c->v, path, INSP_SMALL_MAX, &buf, &len) != 0)
+        return 0;
+    struct osrel o = {0};
+    if (c->os.distro)
+        o.distro = c->os.distro; /* a /usr merged later keeps what it had */
+    parse_kv(c, buf, 1, osrel_kv, &o);
+    free(buf);
+    /* Beyond libguestfs: an unknown ID falls back to the first ID_LIKE we
+     * know (a derivative such as KDE neon: "ubuntu debian"). */
+    if (!o.distro && o.id_like) {
+        char *save, *w;
+        for (w = strtok_r(o.id_like, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+            if ((o.distro = distro_of_id(w)))
+                break;
+    }
+    free(o.id_like);
+    if (o.distro)
+        set_str(&c->os.distro, o.distro);
+    if (!c->os.distro || !c->os.product_name)
+        return 0;
+    const char *d = c->os.distro;
+    /* Debian, CentOS and Rocky only give the major version: the release
+     * files are better. */
+    if ((!strcmp(d, "debian") || !strcmp(d, "centos") || !strcmp(d, "rocky")) &&
+        c->have_version && c->os.minor == 0)
+        return 0;
+    if (!c->have_version) {
+        if (!strcmp(d, "archlinux") || !strcmp(d, "gentoo") || !strcmp(d, "voidlinux")) {
+            c->os.major = c->os.minor = 0;
+            c->have_version = 1;
+            return 1;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+static void lsb_kv(cand *c, const char *key, char *val, void *ud)
+{
+    int *ok = ud;
+    if (strcmp(key, "DISTRIB_ID") == 0) {
+        const char *d = !strcmp(val, "CoreOS") ? "coreos" :
+                        !strcmp(val, "LinuxMint") ? "linuxmint" :
+                        !strcmp(val, "Mageia") ? "mageia" :
+                        !strcmp(val, "Ubuntu") ? "ubuntu" : NULL;
+        if (d) {
+            *ok = 1;
+            set_str(&c->os.distro, d);
+        }
+    } else if (strcmp(key, "DISTRIB_RELEASE") == 0) {
+        parse_version(c, val);
+    } else if (strcmp(key, "DISTRIB_DESCRIPTION") == 0) {
+        *ok = 1;
+        set_str(&c->os.product_name, val);
+    }
+}
+
+static int parse_lsb_release(cand *c, const char *path)
+{
+    char *buf;
+    size_t len;
+    if (insp_read(c->v, path, INSP_SMALL_MAX, &buf, &len) != 0)
+        return 0;
+    int ok = 0;
+    parse_kv(c, buf, 0, lsb_kv, &ok);
+    free(buf);
+    return ok;
+}
+
+/* A tiny matcher for the release-file regexes of libguestfs: the text
+ * must contain prefix, then anything, then "release N" optionally
+ * followed by ".M" (want == 2) or by anything and "Update M" (want == 3). */
+static int match_release(const char *s, const char *prefix, int want, int *maj, int *min)
+{
+    const char *p = strstr(s, prefix);
+    if (!p)
+        return 0;
+    /* try every "release " after the prefix, like the greedy .* would
+     * backtrack to one that works */
+    for (const char *r = p + strlen(prefix); (r = strstr(r, "release ")); r++) {
+        const char *q = r + 8;
+        if (!isdigit((unsigned char)*q))
+            continue;
+        char *end;
+        long a = strtol(q, &end, 10);
+        if (want == 1) {
+            *maj = (int)(a & 0x7fffffff);
+            *min = 0;
+            return 1;
+        }
+        if (want == 2) {
+            if (*end == '.' && isdigit((unsigned char)end[1])) {
+                *maj = (int)(a & 0x7fffffff);
+                *min = (int)(strtol(end + 1, NULL, 10) & 0x7fffffff);
+                return 1;
+            }
+            continue;
+        }
+        const char *u = strstr(end, "Update ");
+        if (u && isdigit((unsigned char)u[7])) {
+            *maj = (int)(a & 0x7fffffff);
+            *min = (int)(strtol(u + 7, NULL, 10) & 0x7fffffff);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* parse_generic: the product name is the first line; with a regex
+ * (prefix/want) it must match and gives the version. */
+static int parse_generic(cand *c, const char *path, const char *distro,
+                         const char *prefix, int want)
+{
+    char *buf;
+    size_t len;
+    if (insp_read(c->v, path, INSP_SMALL_MAX, &buf, &len) != 0)
+        return 0;
+    char *cur = buf, *first = insp_next_line(&cur, NULL);
+    if (!first || !*first) {
+        free(buf);
+        return 0;
+    }
+    set_str(&c->os.product_name, first);
+    set_str(&c->os.distro, distro);
+    int ok = 1;
+    if (prefix) {
+        int maj, min;
+        if (match_release(first, prefix, want, &maj, &min)) {
+            c->os.major = maj;
+            c->os.minor = min;
+            c->have_version = 1;
+        } else {
+            ok = 0;
+        }
+    } else {
+        parse_version(c, first);
+    }
+    free(buf);
+    return ok;
+}
+
+/* The release-file tests of libguestfs' linux_root_tests, in order; the
+ * first that succeeds wins, but what a failed one set stays. */
+static void check_release_files(cand *c)
+{
+    gk_vfs *v = c->v;
+    gk_stat st;
+    if (is_symlink(v, "/etc/os-release") && gk_vfs_stat(v, "/etc/os-release", &st) < 0 &&
+        errno == ELOOP)
+        gk_warn("%s: /etc/os-release: %s (ignored)", c->os.root,
+                gk_errmsg());
+    if (insp_is_file(v, "/etc/os-release") && parse_os_release(c, "/etc/os-release"))
+        return;
+    /* beyond libguestfs: systemd's fallback location */
+    if (!insp_is_file(v, "/etc/os-release") && insp_is_file(v, "/usr/lib/os-release") &&
+        parse_os_release(c, "/usr/lib/os-release"))
+        return;
+    if (insp_is_file(v, "/etc/lsb-release") && parse_lsb_release(c, "/etc/lsb-release"))
+        return;
+    static const struct rf {
+        const char *path, *distro, *prefix;
+        int want;
+    } tests[] = {
+        {"/etc/openmandriva-release", "openmandriva", "OpenMandriva", 2},
+        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", 3},
+        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", 2},
+        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", 1},
+        {"/etc/centos-release", "centos", "CentOS", 3},
+        {"/etc/centos-release", "centos", "CentOS", 2},
+        {"/etc/centos-release", "centos", "CentOS", 1},
+        {"/etc/rocky-release", "rocky", "Rocky Linux", 2},
+        {"/etc/rocky-release", "rocky", "Rocky Linux", 1},
+        {"/etc/altlinux-release", "altlinux", NULL, 0},
+        {"/etc/redhat-release", "fedora", "Fedora", 1},
+        {"/etc/redhat-release", "rhel", "Red Hat", 3},
+        {"/etc/redhat-release", "rhel", "Red Hat", 2},
+        {"/etc/redhat-release", "rhel", "Red Hat", 1},
+        {"/etc/redhat-release", "centos", "CentOS", 3},
+        {"/etc/redhat-release", "centos", "CentOS", 2},
+        {"/etc/redhat-release", "centos", "CentOS", 1},
+        {"/etc/redhat-release", "rocky", "Rocky Linux", 2},
+        {"/etc/redhat-release", "rocky", "Rocky Linux", 1},
+        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", 3},
+        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", 2},
+        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", 1},
+        {"/etc/redhat-release", "redhat-based", NULL, 0},
+        {"/etc/redhat-release", "redhat-based", "", -1},   /* always true */
+        {"/etc/debian_version", "debian", NULL, 0},
+        {"/etc/pardus-release", "pardus", NULL, 0},
+        {"/etc/arch-release", "archlinux", "", -1},
+        {"/etc/gentoo-release", "gentoo", NULL, 0},
+        {"/etc/meego-release", "meego", NULL, 0},
+        {"/etc/slackware-version", "slackware", NULL, 0},
+        {"/etc/ttylinux-target", "ttylinux", NULL, 0},
+        {"/etc/SuSE-release", "suse-based", "", -2},        /* parse_suse_release */
+        {"/etc/SuSE-release", "suse-based", "", -1},
+        {"/etc/cirros/version", "cirros", NULL, 0},
+        {"/etc/br-version", "buildroot", "", -3},
+        {"/etc/alpine-release", "alpinelinux", NULL, 0},
+        {"/etc/frugalware-release", "frugalware", "Frugalware", -4},
+        {"/etc/pld-release", "pldlinux", "PLD Linux", -5},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        const struct rf *t = &tests[i];
+        if (!insp_is_file(v, t->path))
+            continue;
+        int ok;
+        if (t->want == -1) {           /* the file's presence is enough */
+            set_str(&c->os.distro, t->distro);
+            ok = 1;
+        } else if (t->want == -2) {    /* SUSE: name, VERSION =, PATCHLEVEL = */
+            char *buf;
+            size_t len;
+            ok = 0;
+            if (insp_read(v, t->path, INSP_SMALL_MAX, &buf, &len) == 0) {
+                char *cur = buf, *l1 = insp_next_line(&cur, NULL);
+                char *l2 = insp_next_line(&cur, NULL), *l3 = insp_next_line(&cur, NULL);
+                if (l1 && *l1) {
+                    ok = 1;
+                    set_str(&c->os.product_name, l1);
+                    unsigned a;
+                    if (!strncmp(l1, "SUSE Linux Enterprise ", 22) ||
+                        !strncmp(l1, "SUSE LINUX Enterprise ", 22) ||
+                        !strncmp(l1, "Novell Linux Desktop ", 21)) {
+                        set_str(&c->os.distro, "sles");
+                        if (l2 && sscanf(l2, "VERSION = %u", &a) == 1) {
+                            c->os.major = (int)(a & 0x7fffffff);
+                            c->os.minor = 0;
+                            c->have_version = 1;
+                            if (l3 && sscanf(l3, "PATCHLEVEL = %u", &a) == 1)
+                                c->os.minor = (int)(a & 0x7fffffff);
+                        }
+                    } else if (!strncmp(l1, "openSUSE ", 9) || !strncmp(l1, "SuSE Linux ", 11) ||
+                               !strncmp(l1, "SUSE LINUX ", 11)) {
+                        if (l2)
+                            parse_version(c, l2);
+                        set_str(&c->os.distro, "opensuse");
+                    }
+                }
+                free(buf);
+            }
+        } else if (t->want == -3) {    /* cirros or buildroot */
+            ok = parse_generic(c, t->path,
+                               insp_is_file(v, "/usr/share/cirros/logo") ? "cirros" : "buildroot",
+                               NULL, 0);
+        } else if (t->want == -4 || t->want == -5) {
+            /* "Frugalware N.M", "N.M PLD Linux": version next to a word */
+            ok = parse_generic(c, t->path, t->distro, NULL, 0);
+            if (ok && c->os.product_name && !strstr(c->os.product_name, t->prefix))
+                ok = 0;
+        } else {
+            ok = parse_generic(c, t->path, t->distro, t->prefix, t->want);
+        }
+        if (ok)
+            return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Architecture from an ELF header                                     */
+
+static const char *elf_arch(const unsigned char *h, size_t n)
+{
+    if (n < 20 || memcmp(h, "\177ELF", 4) != 0)
+        return NULL;
+    int cls = h[4], le = h[5] == 1;
+    if ((cls != 1 && cls != 2) || (h[5] != 1 && h[5] != 2))
+        return NULL;
+    unsigned m = le ? gk_le16(h + 18) : gk_be16(h + 18);
+    int b64 = cls == 2;
+    switch (m) {
+    case 3: case 6: return "i386";              /* EM_386, EM_486 */
+    case 62: return "x86_64";
+    case 183: return "aarch64";
+    case 40: return "arm";                      /* libguestfs' name for 32-bit ARM */
+    case 20: return "ppc";
+    case 21: return le ? "ppc64le" : "ppc64";
+    case 22: return b64 ? "s390x" : "s390";
+    case 243: return b64 ? "riscv64" : "riscv32";
+    case 2: case 18: return "sparc";
+    case 43: return "sparc64";
+    case 50: return "ia64";
+    case 8: return b64 ? "mips64" : "mips";
+    case 258: return "loongarch64";
+    default: return NULL;
+    }
+}
+
+static void check_arch(cand *c)
+{
+    /* libguestfs' list, then the usr-merged locations; links followed
+     * inside the guest. */
+    static const char *const bins[] = {
+        "/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh",
+        "/usr/bin/bash", "/usr/bin/ls", "/usr/bin/sh",
+    };
+    for (size_t i = 0; i < sizeof bins / sizeof bins[0]; i++) {
+        gk_node n;
+        gk_stat st;
+        unsigned char h[64];
+        if (gk_vfs_resolve(c->v, bins[i], 1, &n) < 0 || gk_node_stat(&n, &st) < 0 ||
+            !S_ISREG(st.mode))
+            continue;
+        ssize_t r = gk_node_read(&n, h, sizeof h, 0);
+        const char *a = r > 0 ? elf_arch(h, (size_t)r) : NULL;
+        if (a) {
+            set_str(&c->os.arch, a);
+            return;
+        }
+        gk_debug("inspect: %s: not an ELF binary we know", bins[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Hostname                                                            */
+
+static int hostname_from_file(cand *c, const char *path)
+{
+    char *buf;
+    size_t len;
+    if (insp_read(c->v, path, INSP_SMALL_MAX, &buf, &len) != 0)
+        return 0;
+    char *cur = buf, *line;
+    int found = 0;
+    while ((line = insp_next_line(&cur, NULL)))
+        if (*line && *line != '#') {
+            set_str(&c->os.hostname, line);
+            found = 1;
+            break;
+        }
+    free(buf);
+    return found;
+}
+
+static void hostname_kv(cand *c, const char *key, char *val, void *ud)
+{
+    (void)ud;
+    if (strcmp(key, "HOSTNAME") == 0 && *val)
+        set_str(&c->os.hostname, val);
+}
+
+static void check_hostname(cand *c)
+{
+    if (hostname_from_file(c, "/etc/HOSTNAME") || hostname_from_file(c, "/etc/hostname"))
+        return;
+    char *buf;
+    size_t len;
+    if (insp_read(c->v, "/etc/sysconfig/network", INSP_SMALL_MAX, &buf, &len) == 0) {
+        parse_kv(c, buf, 1, hostname_kv, NULL);
+        free(buf);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Package format / manager, osinfo (inspect_fs.ml, inspect-osinfo.c)   */
+
+static int in_list(const char *s, const char *const *l)
+{
+    for (; *l; l++)
+        if (strcmp(s, *l) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_packages(cand *c, gk_vfs *usr)
+{
+    const char *d = c->os.distro;
+    free(c->os.package_format);
+    free(c->os.package_management);
+    c->os.package_format = c->os.package_management = NULL;
+    if (!d)
+        return;
+    static const char *const rpm[] = {"altlinux", "centos", "rocky", "fedora", "mageia",
+        "mandriva", "meego", "neokylin", "openmandriva", "opensuse", "oraclelinux",
+        "redhat-based", "rhel", "scientificlinux", "sles", "suse-based", NULL};
+    static const char *const deb[] = {"debian", "kalilinux", "kylin", "linuxmint", "ubuntu", NULL};
+    static const char *const rhel[] = {"centos", "rocky", "oraclelinux", "redhat-based",
+        "rhel", "scientificlinux", NULL};
+    const char *fmt = in_list(d, rpm) ? "rpm" : in_list(d, deb) ? "deb" :
+        !strcmp(d, "archlinux") ? "pacman" : !strcmp(d, "gentoo") ? "ebuild" :
+        !strcmp(d, "pardus") ? "pisi" : !strcmp(d, "alpinelinux") ? "apk" :
+        !strcmp(d, "voidlinux") ? "xbps" : NULL;
+    const char *mgr = NULL;
+    int major = c->os.major;
+    if (!strcmp(d, "meego"))
+        mgr = "yum";
+    else if (!strcmp(d, "fedora")) {
+        int dnf = insp_is_file(c->v, "/usr/bin/dnf") || (usr && insp_is_file(usr, "/bin/dnf"));
+        mgr = major >= 22 && dnf ? "dnf" : major >= 1 ? "yum" : NULL;
+    } else if (!strcmp(d, "neokylin") || !strcmp(d, "openmandriva"))
+        mgr = "dnf";
+    else if (in_list(d, rhel))
+        mgr = major >= 8 ? "dnf" : major >= 5 ? "yum" : major >= 2 ? "up2date" : NULL;
+    else if (!strcmp(d, "altlinux") || in_list(d, deb))
+        mgr = "apt";
+    else if (!strcmp(d, "archlinux"))
+        mgr = "pacman";
+    else if (!strcmp(d, "gentoo"))
+        mgr = "portage";
+    else if (!strcmp(d, "pardus"))
+        mgr = "pisi";
+    else if (!strcmp(d, "mageia") || !strcmp(d, "mandriva"))
+        mgr = "urpmi";
+    else if (!strcmp(d, "opensuse") || !strcmp(d, "sles") || !strcmp(d, "suse-based"))
+        mgr = "zypper";
+    else if (!strcmp(d, "alpinelinux"))
+        mgr = "apk";
+    else if (!strcmp(d, "voidlinux"))
+        mgr = "xbps";
+    set_str(&c->os.package_format, fmt);
+    set_str(&c->os.package_management, mgr);
+}
+
+static char *osinfo(const gk_os *os)
+{
+    const char *d = os->distro;
+    int ma = os->major, mi = os->minor;
+    if (!d)
+        return NULL;
+    if (!strcmp(d, "centos")) {
+        if (ma >= 8) return gk_asprintf("%s%d", d, ma);
+        if (ma == 7) return gk_asprintf("%s%d.0", d, ma);
+        if (ma == 6) return gk_asprintf("%s%d.%d", d, ma, mi);
+    } else if (!strcmp(d, "circle") || !strcmp(d, "rocky")) {
+        if (ma >= 8) return gk_asprintf("%s%d", d, ma);
+    } else if (!strcmp(d, "debian")) {
+        if (ma >= 4) return gk_asprintf("%s%d", d, ma);
+    } else if (!strcmp(d, "fedora") || !strcmp(d, "mageia")) {
+        return gk_asprintf("%s%d", d, ma);
+    } else if (!strcmp(d, "sles")) {
+        return mi == 0 ? gk_asprintf("%s%d", d, ma) : gk_asprintf("%s%dsp%d", d, ma, mi);
+    } else if (!strcmp(d, "ubuntu")) {
+        return gk_asprintf("%s%d.%02d", d, ma, mi);
+    } else if (!strcmp(d, "archlinux") || !strcmp(d, "gentoo") || !strcmp(d, "voidlinux")) {
+        return gk_strdup(d);
+    } else if (!strcmp(d, "altlinux")) {
+        return ma >= 8 ? gk_asprintf("alt%d.%d", ma, mi) : gk_asprintf("%s%d.%d", d, ma, mi);
+    }
+    if (ma > 0 || mi > 0)
+        return gk_asprintf("%s%d.%d", d, ma, mi);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Classification (inspect_fs.ml check_filesystem)                      */
+
+static void classify(gk_guest *g, cand *c)
+{
+    gk_vfs *v = c->v;
+    if (insp_is_file(v, "/grub/menu.lst") || insp_is_file(v, "/grub/grub.conf") ||
+        insp_is_file(v, "/grub2/grub.cfg"))
+        return;                                       /* a /boot */
+    /* Linux root.  libguestfs wants /bin a directory or a link to usr/bin
+     * and /etc/fstab or /etc/hosts; we also take any /bin link that leads
+     * to a directory (or /usr/bin) and an os-release, so that minimal
+     * usr-merged images count. */
+    int bin = insp_is_dir(v, "/bin") || insp_is_dir(v, "/usr/bin");
+    if (!bin && is_symlink(v, "/bin")) {
+        gk_stat st;
+        bin = gk_vfs_stat(v, "/bin", &st) == 0 && S_ISDIR(st.mode);
+        if (!bin) {
+            char t[16];
+            ssize_t n = gk_vfs_readlink(v, "/bin", t, sizeof t);
+            bin = n == 7 && memcmp(t, "usr/bin", 7) == 0;
+        }
+    }
+    if (insp_is_dir(v, "/etc") && bin &&
+        (insp_is_file(v, "/etc/fstab") || insp_is_file(v, "/etc/hosts") ||
+         insp_is_file(v, "/etc/os-release") || insp_is_file(v, "/usr/lib/os-release"))) {
+        c->role = ROLE_ROOT;
+        set_str(&c->os.type, "linux");
+        check_release_files(c);
+        check_arch(c);
+        insp_fstab(g, v, &c->os);
+        check_hostname(c);
+        return;
+    }
+    /* Linux /usr/local: nothing */
+    if (insp_is_dir(v, "/etc") && insp_is_dir(v, "/bin") && insp_is_dir(v, "/share") &&
+        !insp_is_dir(v, "/local") && !insp_is_file(v, "/etc/fstab"))
+        return;
+    if (insp_is_dir(v, "/bin") && insp_is_dir(v, "/local") && insp_is_dir(v, "/share") &&
+        insp_is_dir(v, "/src") && !insp_is_file(v, "/etc/fstab")) {
+        c->role = ROLE_USR;
+        set_str(&c->os.type, "linux");
+        if (insp_is_file(v, "/lib/os-release"))
+            parse_os_release(c, "/lib/os-release");
+        check_arch(c);
+    }
+}
+
+static void os_clear(gk_os *os)
+{
+    free(os->root); free(os->type); free(os->distro); free(os->product_name);
+    free(os->product_variant); free(os->arch); free(os->hostname);
+    free(os->package_format); free(os->package_management); free(os->osinfo);
+    free(os->build_id);
+    for (int i = 0; i < os->nmps; i++) {
+        free(os->mps[i].mountpoint);
+        free(os->mps[i].dev);
+    }
+    free(os->mps);
+    for (int i = 0; i < os->nfss; i++) {
+        free(os->fss[i].dev); free(os->fss[i].type);
+        free(os->fss[i].label); free(os->fss[i].uuid);
+    }
+    free(os->fss);
+    for (int i = 0; i < os->napps; i++)
+        gk_app_clear(&os->apps[i]);
+    free(os->apps);
+    memset(os, 0, sizeof *os);
+}
+
+void gk_inspect_free(gk_guest *g)
+{
+    for (int i = 0; i < g->noses; i++)
+        os_clear(&g->oses[i]);
+    free(g->oses);
+    g->oses = NULL;
+    g->noses = 0;
+    g->inspected = 0;
+}
+
+/* Does the root's fstab name this device (for a separate /usr)? */
+static int fstab_names(const gk_os *os, const char *dev)
+{
+    for (int i = 0; i < os->nmps; i++)
+        if (os->mps[i].dev && strcmp(os->mps[i].dev, dev) == 0)
+            return 1;
+    return 0;
+}
+
+#define FILL(f) do { if (!r->os.f && u->os.f) r->os.f = gk_strdup(u->os.f); } while (0)
+
+int gk_inspect_os(gk_guest *g)
+{
+    if (!g->launched) {
+        gk_error("inspection needs a launched guest");
+        return -1;
+    }
+    if (g->inspected)
+        return 0;
+    gk_devset *s = g->devs;
+    cand *cs = gk_calloc((size_t)s->nents + 1, sizeof *cs);
+    int nc = 0;
+    for (int i = 0; i < s->nents; i++) {
+        gk_devent *e = &s->ents[i];
+        const char *t = e->probe.type;
+        if (!e->dev || !t || !gk_fs_supported(t))
+            continue;
+        gk_fs *fs = gk_fs_open(e->dev, t, 0);
+        if (!fs) {
+            gk_warn("inspection: %s: %s (skipped)", e->name, gk_errmsg());
+            continue;
+        }
+        gk_vfs *v = gk_vfs_new();
+        if (gk_vfs_mount(v, fs, "/", e->name) < 0) {
+            gk_warn("inspection: %s: %s (skipped)", e->name, gk_errmsg());
+            gk_fs_close(fs);
+            gk_vfs_free(v);
+            continue;
+        }
+        cand *c = &cs[nc++];
+        c->ent = i;
+        c->v = v;
+        c->os.root = gk_strdup(e->name);
+        gk_debug("inspect: checking %s (%s)", e->name, t);
+        classify(g, c);
+        if (c->role == ROLE_OTHER) {
+            gk_vfs_free(v);
+            c->v = NULL;
+            os_clear(&c->os);
+            nc--;
+        }
+    }
+
+    /* A separate /usr is merged into the root whose fstab names it; it
+     * fills what the root could not tell (a usr-merged root whose
+     * os-release link points into /usr). */
+    for (int i = 0; i < nc; i++) {
+        cand *r = &cs[i];
+        if (r->role != ROLE_ROOT)
+            continue;
+        gk_vfs *usrv = NULL;
+        for (int j = 0; j < nc; j++) {
+            cand *u = &cs[j];
+            if (u->role != ROLE_USR || !fstab_names(&r->os, s->ents[u->ent].name))
+                continue;
+            usrv = u->v;
+            FILL(distro); FILL(product_name); FILL(arch); FILL(build_id);
+            if (!r->have_version && u->have_version) {
+                r->os.major = u->os.major;
+                r->os.minor = u->os.minor;
+                r->have_version = 1;
+            }
+        }
+        check_packages(r, usrv);
+        r->os.osinfo = osinfo(&r->os);
+    }
+
+    g->oses = NULL;
+    g->noses = 0;
+    for (int i = 0; i < nc; i++) {
+        cand *c = &cs[i];
+        if (c->role == ROLE_ROOT) {
+            g->oses = gk_realloc(g->oses, (size_t)(g->noses + 1) * sizeof *g->oses);
+            gk_os *os = &g->oses[g->noses++];
+            *os = c->os;
+            /* no fstab at all (or nothing usable): / is the root itself */
+            if (os->nmps == 0 && os->nfss == 0) {
+                os->mps = gk_calloc(1, sizeof *os->mps);
+                os->mps[0].mountpoint = gk_strdup("/");
+                os->mps[0].dev = gk_strdup(os->root);
+                os->nmps = 1;
+                os->fss = gk_calloc(1, sizeof *os->fss);
+                os->fss[0].dev = gk_strdup(os->root);
+                insp_fsinfo_fill(g, &os->fss[0]);
+                os->nfss = 1;
+            }
+        } else {
+            os_clear(&c->os);
+        }
+        gk_vfs_free(c->v);
+    }
+    free(cs);
+    g->inspected = 1;
+    return 0;
+}
