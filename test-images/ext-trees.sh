@@ -134,11 +134,11 @@ mkfs() { # NAME SIZE SRC OPTIONS...
         -L "$name" -d "$src" "$@" "$name.img" "$size"
 }
 mkfs ext2 24M src -t ext2 -N 512
-mkfs ext3 24M src -t ext3 -N 512
-mkfs ext4 24M src -t ext4 -N 512
+mkfs ext3 24M src -t ext3 -b 4096 -N 512
+mkfs ext4 24M src -t ext4 -b 4096 -N 512
 mkfs ext4-1k 24M src -t ext4 -b 1024 -N 512
-mkfs ext4-nocsum 24M src -t ext4 -O ^metadata_csum,^64bit -N 512
-mkfs inline 24M src -t ext4 -O inline_data -I 512 -N 512
+mkfs ext4-nocsum 24M src -t ext4 -b 4096 -O ^metadata_csum,^64bit -N 512
+mkfs inline 24M src -t ext4 -b 4096 -O inline_data -I 512 -N 512
 mkfs bigalloc 64M src -t ext4 -O bigalloc -C 16384 -N 512
 mkfs ext4-big 96M src-big -t ext4 -N 12000 -O ^has_journal
 
