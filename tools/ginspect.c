@@ -1,0 +1,330 @@
+/* ginspect: describe the operating systems of a disk image, as
+ * virt-inspector does: XML in virt-inspector's layout (element order,
+ * two-space indentation, mountpoints shortest first, filesystems sorted
+ * by name), or the same content as JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/xmlwriter.h>
+
+#include "common.h"
+
+enum { OPT_NO_APPS = 0x2000, OPT_NO_ICON, OPT_XML, OPT_JSON };
+
+struct opts {
+    int apps, json;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "ginspect: display information about a virtual machine's operating system\n"
+        "Usage:\n"
+        "  ginspect [--options] -a disk.img [-a disk.img ...]\n"
+        "Options:\n"
+        "  -a|--add image       Add image\n"
+        "  --format[=raw|qcow2] Force disk format for the following -a options\n"
+        "  --no-applications    Do not output the installed applications\n"
+        "  --no-icon            Do not output the guest icon (never output)\n"
+        "  --xml                XML output (the default)\n"
+        "  --json               JSON output with the same content\n"
+        "  --untrusted          Refuse backing files outside the image directory\n"
+        "  -v|--verbose         Verbose messages\n"
+        "  -V|--version         Display version and exit\n"
+        "  --help               Display brief help\n"
+        "For more information, see the manpage ginspect(1).\n");
+}
+
+static int handler(int opt, const char *arg, void *ud)
+{
+    (void)arg;
+    struct opts *o = ud;
+    switch (opt) {
+    case OPT_NO_APPS: o->apps = 0; break;
+    case OPT_NO_ICON: break;
+    case OPT_XML: o->json = 0; break;
+    case OPT_JSON: o->json = 1; break;
+    default: return -1;
+    }
+    return 0;
+}
+
+static int cmp_mp(const void *a, const void *b)
+{
+    const gk_mp *x = a, *y = b;
+    size_t lx = strlen(x->mountpoint), ly = strlen(y->mountpoint);
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return strcmp(x->mountpoint, y->mountpoint);
+}
+
+static int cmp_fs(const void *a, const void *b)
+{
+    return strcmp(((const gk_fsinfo *)a)->dev, ((const gk_fsinfo *)b)->dev);
+}
+
+static int nonempty(const char *s)
+{
+    return s && *s;
+}
+
+/* ------------------------------------------------------------------ */
+/* XML                                                                 */
+
+static void xml_fail(const char *what)
+{
+    gk_die("error writing XML (%s)", what);
+}
+
+#define X(call) do { if ((call) < 0) xml_fail(#call); } while (0)
+
+static void el(xmlTextWriterPtr w, const char *name, const char *val)
+{
+    if (nonempty(val))
+        X(xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST val));
+}
+
+static void el_int(xmlTextWriterPtr w, const char *name, int v)
+{
+    X(xmlTextWriterWriteFormatElement(w, BAD_CAST name, "%d", v));
+}
+
+static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
+{
+    X(xmlTextWriterStartElement(w, BAD_CAST "operatingsystem"));
+    el(w, "root", os->root);
+    el(w, "name", os->type);
+    el(w, "arch", os->arch);
+    el(w, "distro", os->distro);
+    el(w, "product_name", os->product_name);
+    el(w, "product_variant", os->product_variant);
+    el_int(w, "major_version", os->major);
+    el_int(w, "minor_version", os->minor);
+    el(w, "package_format", os->package_format);
+    el(w, "package_management", os->package_management);
+    el(w, "hostname", os->hostname);
+    el(w, "osinfo", os->osinfo);
+
+    X(xmlTextWriterStartElement(w, BAD_CAST "mountpoints"));
+    for (int i = 0; i < os->nmps; i++) {
+        X(xmlTextWriterStartElement(w, BAD_CAST "mountpoint"));
+        X(xmlTextWriterWriteAttribute(w, BAD_CAST "dev", BAD_CAST os->mps[i].dev));
+        X(xmlTextWriterWriteString(w, BAD_CAST os->mps[i].mountpoint));
+        X(xmlTextWriterEndElement(w));
+    }
+    X(xmlTextWriterEndElement(w));
+
+    X(xmlTextWriterStartElement(w, BAD_CAST "filesystems"));
+    for (int i = 0; i < os->nfss; i++) {
+        gk_fsinfo *f = &os->fss[i];
+        X(xmlTextWriterStartElement(w, BAD_CAST "filesystem"));
+        X(xmlTextWriterWriteAttribute(w, BAD_CAST "dev", BAD_CAST f->dev));
+        el(w, "type", f->type);
+        el(w, "label", f->label);
+        el(w, "uuid", f->uuid);
+        X(xmlTextWriterEndElement(w));
+    }
+    X(xmlTextWriterEndElement(w));
+
+    if (apps) {
+        X(xmlTextWriterStartElement(w, BAD_CAST "applications"));
+        for (int i = 0; i < os->napps; i++) {
+            gk_app *a = &os->apps[i];
+            X(xmlTextWriterStartElement(w, BAD_CAST "application"));
+            el(w, "name", a->name);
+            el(w, "display_name", a->display_name);
+            if (a->epoch != 0)
+                el_int(w, "epoch", a->epoch);
+            el(w, "version", a->version);
+            el(w, "release", a->release);
+            el(w, "arch", a->arch);
+            el(w, "url", a->url);
+            el(w, "source_package", a->source_package);
+            el(w, "summary", a->summary);
+            el(w, "description", a->description);
+            X(xmlTextWriterEndElement(w));
+        }
+        X(xmlTextWriterEndElement(w));
+    }
+    X(xmlTextWriterEndElement(w));
+}
+
+static void output_xml(gk_guest *g, int apps)
+{
+    xmlOutputBufferPtr ob = xmlOutputBufferCreateFile(stdout, NULL);
+    if (!ob)
+        gk_die("cannot write to standard output");
+    xmlTextWriterPtr w = xmlNewTextWriter(ob);
+    if (!w)
+        gk_die("cannot create the XML writer");
+    X(xmlTextWriterSetIndent(w, 1));
+    X(xmlTextWriterSetIndentString(w, BAD_CAST "  "));
+    X(xmlTextWriterStartDocument(w, NULL, NULL, NULL));
+    X(xmlTextWriterStartElement(w, BAD_CAST "operatingsystems"));
+    for (int i = 0; i < g->noses; i++)
+        xml_os(w, &g->oses[i], apps);
+    X(xmlTextWriterEndElement(w));
+    X(xmlTextWriterEndDocument(w));
+    xmlFreeTextWriter(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+
+static void js_str(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        case '\r': fputs("\\r", stdout); break;
+        default:
+            if (*p < 0x20)
+                printf("\\u%04x", *p);
+            else
+                putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+/* "key": "value" members, comma handling through *first */
+static void js_kv(const char *ind, int *first, const char *k, const char *v)
+{
+    if (!nonempty(v))
+        return;
+    printf("%s\n%s", *first ? "" : ",", ind);
+    *first = 0;
+    js_str(k);
+    fputs(": ", stdout);
+    js_str(v);
+}
+
+static void js_ki(const char *ind, int *first, const char *k, int v)
+{
+    printf("%s\n%s", *first ? "" : ",", ind);
+    *first = 0;
+    js_str(k);
+    printf(": %d", v);
+}
+
+static void output_json(gk_guest *g, int apps)
+{
+    printf("{\n  \"operatingsystems\": [");
+    for (int i = 0; i < g->noses; i++) {
+        gk_os *os = &g->oses[i];
+        const char *in = "      ";
+        int first = 1;
+        printf("%s\n    {", i ? "," : "");
+        js_kv(in, &first, "root", os->root);
+        js_kv(in, &first, "name", os->type);
+        js_kv(in, &first, "arch", os->arch);
+        js_kv(in, &first, "distro", os->distro);
+        js_kv(in, &first, "product_name", os->product_name);
+        js_kv(in, &first, "product_variant", os->product_variant);
+        js_ki(in, &first, "major_version", os->major);
+        js_ki(in, &first, "minor_version", os->minor);
+        js_kv(in, &first, "package_format", os->package_format);
+        js_kv(in, &first, "package_management", os->package_management);
+        js_kv(in, &first, "hostname", os->hostname);
+        js_kv(in, &first, "build_id", os->build_id);
+        js_kv(in, &first, "osinfo", os->osinfo);
+        printf(",\n%s\"mountpoints\": [", in);
+        for (int j = 0; j < os->nmps; j++) {
+            int f2 = 1;
+            printf("%s\n        {", j ? "," : "");
+            js_kv("          ", &f2, "dev", os->mps[j].dev);
+            js_kv("          ", &f2, "mountpoint", os->mps[j].mountpoint);
+            printf("\n        }");
+        }
+        printf("%s],\n%s\"filesystems\": [", os->nmps ? "\n      " : "", in);
+        for (int j = 0; j < os->nfss; j++) {
+            int f2 = 1;
+            printf("%s\n        {", j ? "," : "");
+            js_kv("          ", &f2, "dev", os->fss[j].dev);
+            js_kv("          ", &f2, "type", os->fss[j].type);
+            js_kv("          ", &f2, "label", os->fss[j].label);
+            js_kv("          ", &f2, "uuid", os->fss[j].uuid);
+            printf("\n        }");
+        }
+        printf("%s]", os->nfss ? "\n      " : "");
+        if (apps) {
+            printf(",\n%s\"applications\": [", in);
+            for (int j = 0; j < os->napps; j++) {
+                gk_app *a = &os->apps[j];
+                const char *in2 = "          ";
+                int f2 = 1;
+                printf("%s\n        {", j ? "," : "");
+                js_kv(in2, &f2, "name", a->name);
+                js_kv(in2, &f2, "display_name", a->display_name);
+                if (a->epoch)
+                    js_ki(in2, &f2, "epoch", a->epoch);
+                js_kv(in2, &f2, "version", a->version);
+                js_kv(in2, &f2, "release", a->release);
+                js_kv(in2, &f2, "arch", a->arch);
+                js_kv(in2, &f2, "url", a->url);
+                js_kv(in2, &f2, "source_package", a->source_package);
+                js_kv(in2, &f2, "summary", a->summary);
+                js_kv(in2, &f2, "description", a->description);
+                printf("\n        }");
+            }
+            printf("%s]", os->napps ? "\n      " : "");
+        }
+        printf("\n    }");
+    }
+    printf("%s]\n}\n", g->noses ? "\n  " : "");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"no-applications", no_argument, 0, OPT_NO_APPS},
+        {"no-icon", no_argument, 0, OPT_NO_ICON},
+        {"xml", no_argument, 0, OPT_XML},
+        {"json", no_argument, 0, OPT_JSON},
+        {0, 0, 0, 0},
+    };
+    struct opts o = {.apps = 1};
+    gk_cli c;
+    gk_cli_parse(&c, "ginspect", argc, argv, "", longopts, handler, &o, usage);
+    if (c.nmounts > 0)
+        gk_die("-m cannot be used: ginspect always inspects");
+    /* old style: ginspect disk.img [disk2.img ...] */
+    if (c.ndrives == 0 && c.nargs > 0) {
+        c.drives = gk_calloc((size_t)c.nargs, sizeof *c.drives);
+        for (; c.nargs > 0; c.nargs--, c.args++)
+            c.drives[c.ndrives++].path = c.args[0];
+    }
+    if (c.ndrives == 0) {
+        fprintf(stderr, "ginspect: you must specify at least one -a option.\n"
+                        "Try 'ginspect --help' for more information.\n");
+        exit(1);
+    }
+    if (c.nargs > 0)
+        gk_die("extra argument \"%s\" on the command line", c.args[0]);
+
+    gk_guest *g = gk_cli_launch(&c);
+    if (gk_inspect_os(g) < 0)
+        gk_die_err();
+    if (g->noses == 0)
+        gk_die("no operating system could be detected inside this disk image.");
+    for (int i = 0; i < g->noses; i++) {
+        gk_os *os = &g->oses[i];
+        qsort(os->mps, (size_t)os->nmps, sizeof *os->mps, cmp_mp);
+        qsort(os->fss, (size_t)os->nfss, sizeof *os->fss, cmp_fs);
+        if (o.apps && gk_inspect_apps(g, os) < 0)
+            gk_die_err();
+    }
+    if (o.json)
+        output_json(g, o.apps);
+    else
+        output_xml(g, o.apps);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        gk_die("error writing standard output");
+    gk_inspect_free(g);
+    gk_guest_free(g);
+    return 0;
+}
