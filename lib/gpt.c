@@ -228,12 +228,12 @@ int gk_gpt_scan(gk_devset *s, int di)
         if (disk->size / try < 3)
             continue;
         if (read_gpt(disk, try, disk->size / try - 1, &h, &ents) == 0) {
-            gk_warn("%s: GPT primary header is damaged (%s); using the backup header", dname, why);
+            gk_warn("%s: GPT primary header is damaged (%s); using the backup header", disk->name, why);
             ss = try;
             goto found;
         }
     }
-    gk_error("%s: GPT: %s, and no valid backup header", dname, why);
+    gk_error("%s: GPT: %s, and no valid backup header", disk->name, why);
     goto out;
 
 found:
@@ -244,7 +244,7 @@ found:
         if (all_zero(p, 16))
             continue;
         if (i >= MAX_PARTS) {
-            gk_warn("%s: GPT: partitions after number %d are ignored", dname, MAX_PARTS);
+            gk_warn("%s: GPT: partitions after number %d are ignored", disk->name, MAX_PARTS);
             break;
         }
         uint64_t first = gk_le64(p + 32), last = gk_le64(p + 40);

@@ -88,17 +88,17 @@ static void scan_logical(gk_devset *s, int di, gk_dev *disk, const char *dname,
         for (int k = 0; k < nseen; k++)
             if (seen[k] == this) {
                 gk_warn("%s: loop in the chain of logical partitions at sector %llu; stopped",
-                        dname, (unsigned long long)this);
+                        disk->name, (unsigned long long)this);
                 goto out;
             }
         if (nseen == MAX_EBRS) {
-            gk_warn("%s: more than %d extended boot records; stopped", dname, MAX_EBRS);
+            gk_warn("%s: more than %d extended boot records; stopped", disk->name, MAX_EBRS);
             goto out;
         }
         seen[nseen++] = this;
         if (this > UINT64_MAX / ss || !gk_range_ok(this * ss, ss, disk->size)) {
             gk_warn("%s: extended boot record at sector %llu is past the end of the disk; stopped",
-                    dname, (unsigned long long)this);
+                    disk->name, (unsigned long long)this);
             goto out;
         }
         if (gk_pread(disk, sec, ss, this * ss) < 0) {
@@ -117,12 +117,12 @@ static void scan_logical(gk_devset *s, int di, gk_dev *disk, const char *dname,
             uint64_t st = this + e.start;
             if (st < ext || st + e.size > ext + extsize) {
                 gk_warn("%s: logical partition at sector %llu (%llu sectors) is outside the "
-                        "extended partition; ignored", dname, (unsigned long long)st,
+                        "extended partition; ignored", disk->name, (unsigned long long)st,
                         (unsigned long long)e.size);
                 continue;
             }
             if (*next >= 5 + MAX_LOGICAL) {
-                gk_warn("%s: more than %d logical partitions; the rest are ignored", dname,
+                gk_warn("%s: more than %d logical partitions; the rest are ignored", disk->name,
                         MAX_LOGICAL);
                 goto out;
             }
@@ -143,7 +143,7 @@ static void scan_logical(gk_devset *s, int di, gk_dev *disk, const char *dname,
         get_ent(sec, link, &e);
         if (e.start >= extsize) { /* start 0 loops back: the seen list catches it */
             gk_warn("%s: link to the next extended boot record points outside the extended "
-                    "partition; stopped", dname);
+                    "partition; stopped", disk->name);
             goto out;
         }
         this = ext + e.start;
