@@ -298,6 +298,7 @@ static int is_raw(const gk_dev *d)
 typedef struct map_entry {
     uint64_t start, length;
     int depth, present, zero, data, has_offset;
+    int beyond;            /* unallocated above a backing file shorter than off */
     uint64_t offset;
     const char *filename;  /* set with has_offset */
 } map_entry;
@@ -306,8 +307,26 @@ struct chain {
     gk_dev *dev[64];
     char *name[64];        /* qemu's filename of each level               */
     char *data_name[64];   /* external data file of the level, or NULL    */
+    uint32_t csize[64];    /* cluster size (qcow2), 0 for raw              */
+    int prealloc[64];      /* qemu would take the level for preallocated   */
+    int hostfd[64];        /* host file of the level for hole lookups, or -1 */
     int n;
 };
+
+/* qemu's qcow2_detect_metadata_preallocation(): when clearly fewer clusters
+ * are allocated on the host than the image uses, qemu asks the host file
+ * about holes under data clusters (BDRV_BLOCK_RECURSE) and reports them as
+ * zero.  We count the clusters the image file spans, not its refcounts. */
+static int looks_preallocated(const char *name, uint32_t cs)
+{
+    struct stat st;
+    if (!cs || stat(name, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    uint64_t real = (uint64_t)st.st_blocks * 512 / cs;
+    uint64_t threshold = real * 10 / 9 > real + 2 ? real * 10 / 9 : real + 2;
+    uint64_t count = ((uint64_t)st.st_size + cs - 1) / cs;
+    return count >= threshold;
+}
 
 static void chain_build(struct chain *c, gk_dev *top, const char *topname)
 {
@@ -324,8 +343,13 @@ static void chain_build(struct chain *c, gk_dev *top, const char *topname)
                 c->data_name[c->n] = path_combine(name, info.data_file);
             if (info.backing_file)
                 next = path_combine(name, info.backing_file);
+            if (strcmp(info.format, "qcow2") == 0) {
+                c->csize[c->n] = info.cluster_size;
+                c->prealloc[c->n] = looks_preallocated(name, info.cluster_size);
+            }
             gk_image_info_free(&info);
         }
+        c->hostfd[c->n] = -1;
         c->n++;
         d = gk_image_backing(d);
         if (!d || c->n == 64) {
@@ -339,6 +363,8 @@ static void chain_build(struct chain *c, gk_dev *top, const char *topname)
 static void chain_free(struct chain *c)
 {
     for (int i = 0; i < c->n; i++) {
+        if (c->hostfd[i] >= 0)
+            close(c->hostfd[i]);
         free(c->name[i]);
         free(c->data_name[i]);
     }
@@ -351,7 +377,7 @@ static int chain_status(struct chain *c, uint64_t off, uint64_t len, map_entry *
     int lvl = 0;
     gk_extent e;
     unsigned flags;
-    int present;
+    int present, beyond = 0;
     for (;;) {
         gk_dev *d = c->dev[lvl];
         if (gk_block_status(d, off, len, &e) < 0)
@@ -373,15 +399,50 @@ static int chain_status(struct chain *c, uint64_t off, uint64_t len, map_entry *
         if (lvl + 1 >= c->n || off >= c->dev[lvl + 1]->size) {
             flags |= GK_BS_ZERO; /* unallocated, nothing (more) below */
             present = 0;
+            beyond = lvl + 1 < c->n;
             break;
         }
         lvl++;
+    }
+    if ((flags & GK_BS_COMPRESSED) && c->csize[lvl]) {
+        /* qemu reports compressed clusters one at a time */
+        uint64_t cs = c->csize[lvl], lim = cs - off % cs;
+        if (len > lim)
+            len = lim;
+    }
+    if (c->prealloc[lvl] && (flags & GK_BS_DATA) && !(flags & (GK_BS_ZERO | GK_BS_COMPRESSED)) &&
+        (flags & GK_BS_OFFSET) && e.host_file) {
+        /* the host file's holes under data clusters, as qemu's file layer */
+        if (c->hostfd[lvl] < 0)
+            c->hostfd[lvl] = open(e.host_file, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        int fd = c->hostfd[lvl];
+        if (fd >= 0 && fstat(fd, &st) == 0) {
+            uint64_t fsize = (uint64_t)st.st_size, h = e.host_off;
+            if (h >= fsize) {
+                flags |= GK_BS_ZERO;
+            } else {
+                off_t dpos = lseek(fd, (off_t)h, SEEK_DATA);
+                if (dpos < 0 && errno == ENXIO)
+                    dpos = (off_t)fsize;
+                if (dpos >= 0 && (uint64_t)dpos > h) { /* in a hole */
+                    flags |= GK_BS_ZERO;
+                    if ((uint64_t)dpos < fsize && (uint64_t)dpos - h < len)
+                        len = (uint64_t)dpos - h;
+                } else if (dpos >= 0) {
+                    off_t hpos = lseek(fd, (off_t)h, SEEK_HOLE);
+                    if (hpos > 0 && (uint64_t)hpos > h && (uint64_t)hpos - h < len)
+                        len = (uint64_t)hpos - h;
+                }
+            }
+        }
     }
     memset(m, 0, sizeof *m);
     m->start = off;
     m->length = len;
     m->depth = lvl;
     m->present = present;
+    m->beyond = beyond;
     m->data = !!(flags & GK_BS_DATA);
     m->zero = !!(flags & GK_BS_ZERO);
     if ((flags & GK_BS_OFFSET) && !(flags & GK_BS_COMPRESSED)) {
@@ -1027,18 +1088,31 @@ static int cmd_compare(int argc, char **argv)
     progress_print(&pr, 0, 1);
     for (uint64_t off = 0; off < common;) {
         map_entry m1, m2;
-        uint64_t n = common - off < CMP_CHUNK ? common - off : CMP_CHUNK;
-        if (chain_status(&c1, off, n, &m1) < 0 || chain_status(&c2, off, m1.length, &m2) < 0)
+        if (chain_status(&c1, off, s1 - off, &m1) < 0 || chain_status(&c2, off, s2 - off, &m2) < 0)
             die(2, "error while reading block status: %s", gk_errmsg());
-        n = m2.length;
-        int z1 = m1.zero && !m1.data, z2 = m2.zero && !m2.data;
-        if (!(z1 && z2)) {
-            if (strict && m1.present != m2.present) {
+        uint64_t n = m1.length < m2.length ? m1.length : m2.length;
+        if (strict) {
+            /* qemu compares bdrv_block_status_above() flags: data, zero,
+             * offset-valid, allocated (zeros past a short backing file
+             * count as allocated there) and end-of-file */
+            int a1 = m1.present || m1.beyond, a2 = m2.present || m2.beyond;
+            int e1 = off + m1.length == s1, e2 = off + m2.length == s2;
+            if (m1.data != m2.data || m1.zero != m2.zero || m1.has_offset != m2.has_offset || a1 != a2 ||
+                e1 != e2) {
                 if (!quiet)
                     printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n", off);
                 rc = 1;
                 goto out;
             }
+        }
+        int z1 = m1.zero, z2 = m2.zero;
+        if (n > CMP_CHUNK)
+            n = CMP_CHUNK;
+        if (n > common - off)
+            n = common - off;
+        if (!(z1 && z2)) {
+            z1 = z1 && !m1.data;
+            z2 = z2 && !m2.data;
             if (z1)
                 memset(b1, 0, n);
             else if (gk_pread(d1, b1, n, off) < 0)
