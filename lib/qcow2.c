@@ -435,13 +435,19 @@ static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
 
 static int q_block_status(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
 {
-    if (q_status1(d, off, maxlen, e) < 0)
+    if (q_status1(d, off, maxlen, e) < 0) {
+        /* never hand back an empty run, even to a caller that forgets the -1 */
+        memset(e, 0, sizeof *e);
+        e->off = off;
+        e->len = maxlen;
         return -1;
-    /* merge following runs with the same status and contiguous host offsets */
+    }
+    /* merge following runs with the same status and contiguous host offsets;
+     * a bad entry further on ends the run here and is reported by the next call */
     while (e->len < maxlen) {
         gk_extent n;
         if (q_status1(d, off + e->len, maxlen - e->len, &n) < 0)
-            return -1;
+            break;
         if (n.flags != e->flags || n.depth != e->depth || n.host_file != e->host_file ||
             ((e->flags & GK_BS_OFFSET) && n.host_off != e->host_off + e->len))
             break;
