@@ -1,0 +1,282 @@
+/* Device, partition, LVM and mount commands, printed the way guestfish
+ * prints the matching API results (string lists one per line, hashes as
+ * "key: value", structs as "[N] = {" blocks). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gfsh.h"
+
+static gk_devent *find_dev(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+{
+    gk_devent *e = gk_devset_find(sh->g->devs, name);
+    if (!e)
+        gfsh_err_gk(cmd);
+    return e;
+}
+
+static void list_kind(gfsh *sh, enum gk_devkind kind)
+{
+    gk_devset *s = sh->g->devs;
+    for (int i = 0; i < s->nents; i++)
+        if (s->ents[i].kind == kind)
+            printf("%s\n", s->ents[i].name);
+}
+
+int run_list_devices(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    list_kind(sh, GK_DISK);
+    return 0;
+}
+
+int run_list_partitions(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    list_kind(sh, GK_PART);
+    return 0;
+}
+
+static int disk_has_parts(gk_devset *s, const gk_devent *disk)
+{
+    for (int i = 0; i < s->nents; i++)
+        if (s->ents[i].kind == GK_PART && s->ents[i].disk_index == disk->disk_index)
+            return 1;
+    return 0;
+}
+
+/* MBR extended partition containers hold no filesystem. */
+static int is_extended(const gk_devent *e)
+{
+    return e->kind == GK_PART && (e->mbr_type == 0x05 || e->mbr_type == 0x0f || e->mbr_type == 0x85);
+}
+
+int run_list_filesystems(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    gk_devset *s = sh->g->devs;
+    for (int i = 0; i < s->nents; i++) {
+        gk_devent *e = &s->ents[i];
+        if (e->kind == GK_DISK && disk_has_parts(s, e))
+            continue;
+        if (is_extended(e))
+            continue;
+        const char *t = e->probe.type;
+        if (t && strcmp(t, "LVM2_member") == 0)
+            continue;
+        printf("%s: %s\n", e->name, t && *t ? t : "unknown");
+    }
+    return 0;
+}
+
+int run_lvs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    gk_devset *s = sh->g->devs;
+    for (int i = 0; i < s->nlvs; i++)
+        printf("/dev/%s/%s\n", s->lvs[i].vg, s->lvs[i].name);
+    return 0;
+}
+
+int run_vgs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    gk_devset *s = sh->g->devs;
+    for (int i = 0; i < s->nvgs; i++)
+        printf("%s\n", s->vgs[i].name);
+    return 0;
+}
+
+int run_pvs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    gk_devset *s = sh->g->devs;
+    for (int i = 0; i < s->npvs; i++)
+        printf("%s\n", s->pvs[i].name);
+    return 0;
+}
+
+static int print_probe(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a, int field)
+{
+    gk_devent *e = find_dev(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    const char *v = field == 0 ? e->probe.type : field == 1 ? e->probe.uuid : e->probe.label;
+    printf("%s\n", v ? v : "");
+    return 0;
+}
+
+int run_vfs_type(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a) { return print_probe(sh, cmd, a, 0); }
+int run_vfs_uuid(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a) { return print_probe(sh, cmd, a, 1); }
+int run_vfs_label(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a) { return print_probe(sh, cmd, a, 2); }
+
+int run_blockdev_getsize64(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_dev(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    uint64_t size = e->dev ? e->dev->size : e->kind == GK_PART ? e->part_size : 0;
+    if (!e->dev && e->kind != GK_PART) {
+        gfsh_err(cmd, "%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
+        return -1;
+    }
+    printf("%" PRIu64 "\n", size);
+    return 0;
+}
+
+static gk_devent *find_disk(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+{
+    gk_devent *e = find_dev(sh, cmd, name);
+    if (e && e->kind != GK_DISK) {
+        gfsh_err(cmd, "%s: not a whole disk (use the disk, e.g. /dev/sda)", e->name);
+        return NULL;
+    }
+    return e;
+}
+
+static int cmp_partnum(const void *a, const void *b)
+{
+    const gk_devent *x = *(const gk_devent *const *)a, *y = *(const gk_devent *const *)b;
+    return (x->partnum > y->partnum) - (x->partnum < y->partnum);
+}
+
+int run_part_list(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *d = find_disk(sh, cmd, a->argv[0]);
+    if (!d)
+        return -1;
+    gk_devset *s = sh->g->devs;
+    if (d->disk_index < 0 || d->disk_index >= s->ndisks || !s->disk_parttype ||
+        !s->disk_parttype[d->disk_index]) {
+        gfsh_err(cmd, "%s: unrecognised disk label", d->name);
+        return -1;
+    }
+    gk_devent **v = gk_malloc((size_t)(s->nents + 1) * sizeof *v);
+    int n = 0;
+    for (int i = 0; i < s->nents; i++)
+        if (s->ents[i].kind == GK_PART && s->ents[i].disk_index == d->disk_index)
+            v[n++] = &s->ents[i];
+    qsort(v, (size_t)n, sizeof *v, cmp_partnum);
+    for (int i = 0; i < n; i++) {
+        printf("[%d] = {\n", i);
+        printf("  part_num: %d\n", v[i]->partnum);
+        printf("  part_start: %" PRIu64 "\n", v[i]->part_start);
+        printf("  part_end: %" PRIu64 "\n", v[i]->part_start + v[i]->part_size - (v[i]->part_size > 0));
+        printf("  part_size: %" PRIu64 "\n", v[i]->part_size);
+        printf("}\n");
+    }
+    free(v);
+    return 0;
+}
+
+int run_part_get_parttype(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *d = find_disk(sh, cmd, a->argv[0]);
+    if (!d)
+        return -1;
+    gk_devset *s = sh->g->devs;
+    if (d->disk_index < 0 || d->disk_index >= s->ndisks || !s->disk_parttype ||
+        !s->disk_parttype[d->disk_index]) {
+        gfsh_err(cmd, "%s: unrecognised disk label", d->name);
+        return -1;
+    }
+    printf("%s\n", s->disk_parttype[d->disk_index]);
+    return 0;
+}
+
+static int do_mount(gfsh *sh, const gfsh_cmd *cmd, const char *device, const char *mp, int rw)
+{
+    gk_devent *e = find_dev(sh, cmd, device);
+    if (!e)
+        return -1;
+    if (!e->dev) {
+        gfsh_err(cmd, "%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
+        return -1;
+    }
+    for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
+        gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
+        if (strcmp(m->mountpoint, mp) == 0) {
+            gfsh_err(cmd, "%s: a filesystem is already mounted there (%s)", mp, m->device);
+            return -1;
+        }
+    }
+    gk_fs *fs = gk_fs_open(e->dev, e->probe.type, rw);
+    if (!fs) {
+        gfsh_err(cmd, "%s: %s", e->name, gk_errmsg());
+        return -1;
+    }
+    if (gk_vfs_mount(sh->g->vfs, fs, mp, e->name) < 0) {
+        gk_fs_close(fs);
+        gfsh_err(cmd, "%s: %s", mp, gk_errmsg());
+        return -1;
+    }
+    return 0;
+}
+
+int run_mount(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    return do_mount(sh, cmd, a->argv[0], a->argv[1], sh->cli.rw);
+}
+
+int run_mount_ro(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    return do_mount(sh, cmd, a->argv[0], a->argv[1], 0);
+}
+
+int run_umount(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    const char *what = a->argv[0];
+    gk_vfs *v = sh->g->vfs;
+    const char *mp = NULL;
+    /* a device: find where it is mounted (by any of its names) */
+    if (strncmp(what, "/dev/", 5) == 0) {
+        gk_devent *e = gk_devset_find(sh->g->devs, what);
+        for (int i = 0; e && i < gk_vfs_nmounts(v); i++) {
+            gk_mount *m = gk_vfs_mount_at(v, i);
+            if (strcmp(m->device, e->name) == 0)
+                mp = m->mountpoint;
+        }
+    }
+    if (!mp) {
+        for (int i = 0; i < gk_vfs_nmounts(v); i++) {
+            gk_mount *m = gk_vfs_mount_at(v, i);
+            if (strcmp(m->mountpoint, what) == 0)
+                mp = m->mountpoint;
+        }
+    }
+    if (!mp) {
+        gfsh_err(cmd, "%s: not mounted", what);
+        return -1;
+    }
+    char *copy = gk_strdup(mp); /* the mount record goes away */
+    int r = gk_vfs_umount(v, copy);
+    if (r < 0)
+        gfsh_err(cmd, "%s: %s", copy, gk_errmsg());
+    free(copy);
+    return r;
+}
+
+int run_umount_all(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    gk_vfs_umount_all(sh->g->vfs);
+    return 0;
+}
+
+int run_mounts(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++)
+        printf("%s\n", gk_vfs_mount_at(sh->g->vfs, i)->device);
+    return 0;
+}
+
+int run_mountpoints(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)cmd; (void)a;
+    for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
+        gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
+        printf("%s: %s\n", m->device, m->mountpoint);
+    }
+    return 0;
+}

@@ -1,0 +1,785 @@
+/* The command table of gfsh — the single source of truth for dispatch,
+ * argument checking, `help`, completion and gfsh(1)'s COMMANDS section —
+ * and the code that reads it. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gfsh.h"
+
+#define S(n) {GA_STR, n}
+#define P(n) {GA_PATH, n}
+#define D(n) {GA_DEV, n}
+#define DP(n) {GA_DEVPATH, n}
+#define I(n) {GA_INT, n}
+#define H(n) {GA_HOST, n}
+#define OB(n) {GA_OBOOL, n}
+#define OS(n) {GA_OSTR, n}
+
+#define INSPECT_GET(nm, what, more)                                          \
+    {nm, {0}, {D("root")}, {{0}}, GF_LAUNCHED, "get " what " of inspected OS", \
+     "Print " what " of the operating system whose root device is root, "  \
+     "as found by inspect-os." more, run_inspect_get}
+
+const gfsh_cmd gfsh_cmds[] = {
+    /* ---- session and shell ---- */
+    {"add", {"add-drive", NULL}, {H("filename")}, {OS("format"), OB("readonly")}, 0,
+     "add an image to examine",
+     "Add a disk image as the next disk (/dev/sda, /dev/sdb...).  It must come before the guest is "
+     "launched, that is before run or any command that looks at the disks.  format:raw or "
+     "format:qcow2 skips probing the format.  Images are opened read-only unless gfsh was "
+     "started with --rw.",
+     run_add},
+    {"run", {"launch", NULL}, {{0}}, {{0}}, 0,
+     "scan the added disks",
+     "Scan the added disks for partitions, LVM volumes and filesystems.  gfsh does this "
+     "on its own when a command first needs the disks, and -a with -i or -m do it at start.",
+     run_launch},
+    {"echo", {0}, {{0}}, {{0}}, GF_VARARGS,
+     "display a line of text",
+     "Print the parameters, separated by single spaces, and a newline.",
+     run_echo},
+    {"help", {0}, {{0}}, {{0}}, GF_VARARGS,
+     "display a list of commands or help on a command",
+     "With no parameter, list every command with a one-line description.  "
+     "help cmd shows the full description of cmd.",
+     run_help},
+    {"quit", {"exit", "q"}, {{0}}, {{0}}, 0,
+     "quit gfsh",
+     "Leave the shell.  End of input (Ctrl-D) does the same.",
+     run_quit},
+    {"time", {0}, {S("cmd")}, {{0}}, GF_VARARGS,
+     "print elapsed time taken to run a command",
+     "Run cmd with its arguments and then print \"elapsed time: N.NN seconds\".",
+     run_time},
+    {"glob", {0}, {S("cmd")}, {{0}}, GF_VARARGS | GF_LAUNCHED,
+     "expand wildcards in command",
+     "Expand the guest wildcards (*, ? and [...]) in the arguments of cmd and run cmd once for "
+     "each combination of the expansions (their cartesian product).  A pattern that matches "
+     "nothing is passed on unchanged.",
+     run_glob},
+
+    /* ---- devices, partitions, LVM ---- */
+    {"list-devices", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "list the block devices",
+     "List the disks, /dev/sda, /dev/sdb..., one per line in the order they were added.",
+     run_list_devices},
+    {"list-partitions", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "list the partitions",
+     "List every partition found on the disks (/dev/sda1...), including partitions that "
+     "hold LVM physical volumes.",
+     run_list_partitions},
+    {"list-filesystems", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "list filesystems",
+     "List the devices that may hold a filesystem with the filesystem type, as "
+     "\"/dev/sda1: ext4\".  Disks with a partition table, LVM physical volumes and extended "
+     "partitions are left out; swap shows as swap and anything not recognised as unknown.",
+     run_list_filesystems},
+    {"lvs", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "list the LVM logical volumes (LVs)",
+     "List the logical volumes as /dev/VG/LV, one per line.",
+     run_lvs},
+    {"vgs", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "list the LVM volume groups (VGs)",
+     "List the names of the volume groups, one per line.",
+     run_vgs},
+    {"pvs", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "list the LVM physical volumes (PVs)",
+     "List the devices that hold LVM physical volumes, one per line.",
+     run_pvs},
+    {"vfs-type", {0}, {D("mountable")}, {{0}}, GF_LAUNCHED,
+     "get the Linux VFS type corresponding to a mounted device",
+     "Print the filesystem type blkid finds on the device (ext4, swap, LVM2_member...), or an "
+     "empty line if nothing is recognised.",
+     run_vfs_type},
+    {"vfs-uuid", {0}, {D("mountable")}, {{0}}, GF_LAUNCHED,
+     "get the filesystem UUID",
+     "Print the filesystem UUID of the device, or an empty line if it has none.",
+     run_vfs_uuid},
+    {"vfs-label", {0}, {D("mountable")}, {{0}}, GF_LAUNCHED,
+     "get the filesystem label",
+     "Print the filesystem label of the device, or an empty line if it has none.",
+     run_vfs_label},
+    {"blockdev-getsize64", {0}, {D("device")}, {{0}}, GF_LAUNCHED,
+     "get total size of device in bytes",
+     "Print the size of the device in bytes.",
+     run_blockdev_getsize64},
+    {"part-list", {0}, {D("device")}, {{0}}, GF_LAUNCHED,
+     "list partitions on a device",
+     "List the partitions of the disk: for each one a block with part_num, part_start, "
+     "part_end (inclusive) and part_size, all in bytes.",
+     run_part_list},
+    {"part-get-parttype", {0}, {D("device")}, {{0}}, GF_LAUNCHED,
+     "get the partition table type",
+     "Print the partition table type of the disk: msdos or gpt.",
+     run_part_get_parttype},
+    {"mount", {0}, {D("mountable"), P("mountpoint")}, {{0}}, GF_LAUNCHED,
+     "mount a guest disk at a position in the filesystem",
+     "Mount the filesystem on the device at mountpoint, which must be / first and then an "
+     "existing directory of what is mounted.  It is mounted read-only unless gfsh runs with --rw.",
+     run_mount},
+    {"mount-ro", {0}, {D("mountable"), P("mountpoint")}, {{0}}, GF_LAUNCHED,
+     "mount a guest disk, read-only",
+     "Like mount, but always read-only.",
+     run_mount_ro},
+    {"umount", {"unmount", NULL}, {DP("pathordevice")}, {OB("force"), OB("lazyunmount")}, GF_LAUNCHED,
+     "unmount a filesystem",
+     "Unmount the filesystem mounted at the given mountpoint, or from the given device.  "
+     "Filesystems mounted below it must be unmounted first.",
+     run_umount},
+    {"umount-all", {"unmount-all", NULL}, {{0}}, {{0}}, GF_LAUNCHED,
+     "unmount all filesystems",
+     "Unmount every mounted filesystem.",
+     run_umount_all},
+    {"mounts", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "show mounted filesystems",
+     "List the devices that are mounted, in mount order.",
+     run_mounts},
+    {"mountpoints", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "show mountpoints",
+     "List what is mounted as \"device: mountpoint\" lines.",
+     run_mountpoints},
+
+    /* ---- inspection ---- */
+    {"inspect-os", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "inspect disk and return list of operating systems found",
+     "Look for operating systems on the disks and print the root device of each one.  "
+     "Nothing is mounted by this command.",
+     run_inspect_os},
+    {"inspect-get-roots", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "return list of operating systems found by last inspection",
+     "Print the root devices found by inspect-os.",
+     run_inspect_get_roots},
+    INSPECT_GET("inspect-get-type", "the type", "  It is linux, or unknown."),
+    INSPECT_GET("inspect-get-distro", "the distro",
+                "  For example debian, ubuntu, fedora, rhel, archlinux; unknown if not known."),
+    INSPECT_GET("inspect-get-arch", "the architecture",
+                "  For example x86_64, i386 or aarch64; unknown if not known."),
+    INSPECT_GET("inspect-get-product-name", "the product name",
+                "  This is the OS's own name for itself, not meant to be parsed."),
+    INSPECT_GET("inspect-get-product-variant", "the product variant", ""),
+    INSPECT_GET("inspect-get-major-version", "the major version", "  0 if unknown."),
+    INSPECT_GET("inspect-get-minor-version", "the minor version", "  0 if unknown."),
+    INSPECT_GET("inspect-get-hostname", "the hostname", ""),
+    INSPECT_GET("inspect-get-package-format", "the package format",
+                "  For example deb, rpm, pacman or apk; unknown if not known."),
+    INSPECT_GET("inspect-get-package-management", "the package management tool",
+                "  For example apt, dnf, yum or pacman; unknown if not known."),
+    INSPECT_GET("inspect-get-osinfo", "the libosinfo short ID", ""),
+    INSPECT_GET("inspect-get-build-id", "the build ID", ""),
+    {"inspect-get-mountpoints", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
+     "get mountpoints of inspected operating system",
+     "Print the filesystems the OS mounts, from its fstab, as \"mountpoint: device\" lines.",
+     run_inspect_get_mountpoints},
+    {"inspect-get-filesystems", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
+     "get filesystems associated with inspected operating system",
+     "List every filesystem that belongs to the OS, including swap.",
+     run_inspect_get_filesystems},
+    {"inspect-list-applications", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
+     "get list of applications installed in the operating system",
+     "List the installed packages, sorted by name, as blocks of app_* fields.  The disks "
+     "must be mounted (-i does this).",
+     run_inspect_list_apps},
+    {"inspect-list-applications2", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
+     "get list of applications installed in the operating system",
+     "Like inspect-list-applications, with the app2_* fields, which include the architecture.",
+     run_inspect_list_apps2},
+
+    /* ---- reading files ---- */
+    {"ls", {0}, {P("directory")}, {{0}}, GF_LAUNCHED,
+     "list the files in a directory",
+     "List the names in the directory, sorted, without . and ..",
+     run_ls},
+    {"ll", {0}, {P("directory")}, {{0}}, GF_LAUNCHED,
+     "list the files in a directory (long format)",
+     "List the directory like ls -la does.  Meant for people, not for parsing.",
+     run_ll},
+    {"find", {0}, {P("directory")}, {{0}}, GF_LAUNCHED,
+     "find all files and directories",
+     "List every file and directory below directory, recursively, sorted, as paths relative "
+     "to it (find /etc prints passwd, ssh, ssh/sshd_config ...).  Symbolic links are not followed.",
+     run_find},
+    {"find0", {0}, {P("directory"), H("files")}, {{0}}, GF_LAUNCHED,
+     "find all files and directories, returning NUL-separated list",
+     "Like find, but write the names, each ended by a NUL byte, to the host file (- for stdout).",
+     run_find0},
+    {"cat", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "list the contents of a file",
+     "Write the contents of the file to the output, byte for byte.  Ctrl-C stops it.",
+     run_cat},
+    {"more", {"less", NULL}, {P("filename")}, {{0}}, GF_LAUNCHED,
+     "view a file",
+     "Show the file with the pager in $PAGER (default more) when the output is a terminal; "
+     "otherwise the same as cat.",
+     run_more},
+    {"head", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "return first 10 lines of a file",
+     "Print the first 10 lines of the file.",
+     run_head},
+    {"head-n", {0}, {I("nrlines"), P("path")}, {{0}}, GF_LAUNCHED,
+     "return first N lines of a file",
+     "Print the first nrlines lines of the file.  A negative nrlines prints all but the last "
+     "-nrlines lines; 0 prints nothing.",
+     run_head},
+    {"tail", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "return last 10 lines of a file",
+     "Print the last 10 lines of the file.",
+     run_tail},
+    {"tail-n", {0}, {I("nrlines"), P("path")}, {{0}}, GF_LAUNCHED,
+     "return last N lines of a file",
+     "Print the last nrlines lines of the file.  A negative nrlines prints the lines from "
+     "line number -nrlines to the end; 0 prints nothing.",
+     run_tail},
+    {"read-lines", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "read file as lines",
+     "Print the lines of the file, each followed by a newline (a missing final newline is added).",
+     run_read_lines},
+    {"filesize", {0}, {P("file")}, {{0}}, GF_LAUNCHED,
+     "return the size of the file in bytes",
+     "Print the size of the file in bytes (symbolic links are followed).",
+     run_filesize},
+    {"stat", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_HIDDEN,
+     "get file information",
+     "Print the file's stat fields (dev ino mode nlink uid gid rdev size blksize blocks atime "
+     "mtime ctime), following symbolic links.  Deprecated: use statns.",
+     run_stat},
+    {"lstat", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_HIDDEN,
+     "get file information for a symbolic link",
+     "Like stat, but about a symbolic link itself.  Deprecated: use lstatns.",
+     run_stat},
+    {"statns", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "get file information",
+     "Print the file's stat fields st_dev through st_ctime_nsec, with nanosecond times, "
+     "following symbolic links.  st_dev identifies the mounted filesystem inside gfsh.",
+     run_statns},
+    {"lstatns", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "get file information for a symbolic link",
+     "Like statns, but about a symbolic link itself.",
+     run_statns},
+    {"readlink", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "read the target of a symbolic link",
+     "Print the target of the symbolic link, as stored.",
+     run_readlink},
+    {"realpath", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "canonicalized absolute pathname",
+     "Print the absolute path with every symbolic link, . and .. resolved inside the guest.",
+     run_realpath},
+    {"checksum", {0}, {S("csumtype"), P("path")}, {{0}}, GF_LAUNCHED,
+     "compute MD5, SHAx or CRC checksum of file",
+     "Print the checksum of the file.  csumtype is crc (the POSIX cksum CRC, printed in "
+     "decimal), md5, sha1, sha224, sha256, sha384 or sha512 (printed in hex).",
+     run_checksum},
+    {"download", {0}, {P("remotefilename"), H("filename")}, {{0}}, GF_LAUNCHED,
+     "download a file to the local machine",
+     "Copy the guest file to the host file filename (- writes it to the output).",
+     run_download},
+    {"download-offset", {0}, {P("remotefilename"), H("filename"), I("offset"), I("size")}, {{0}},
+     GF_LAUNCHED,
+     "download a file to the local machine with offset and size",
+     "Copy size bytes of the guest file starting at offset to the host file (- for the output).  "
+     "Less is copied if the file ends first.",
+     run_download_offset},
+    {"copy-out", {0}, {P("remote"), H("localdir")}, {{0}}, GF_LAUNCHED | GF_VARARGS,
+     "copy remote files or directories out of an image",
+     "copy-out remote [remote ...] localdir: copy guest files or whole directories, "
+     "recursively, into the existing host directory localdir.  Modes, times and symbolic "
+     "links are kept.",
+     run_copy_out},
+    {"grep", {0}, {S("regex"), P("path")},
+     {OB("extended"), OB("fixed"), OB("insensitive"), OB("compressed")}, GF_LAUNCHED,
+     "return lines matching a pattern",
+     "Print the lines of the file that match the regular expression (POSIX basic syntax).  "
+     "extended:true uses extended syntax, fixed:true a fixed string, insensitive:true ignores "
+     "case, compressed:true reads a gzip-compressed file.",
+     run_grep},
+    {"egrep", {0}, {S("regex"), P("path")}, {{0}}, GF_LAUNCHED,
+     "return lines matching a pattern",
+     "grep with extended regular expressions (grep extended:true).",
+     run_grep},
+    {"fgrep", {0}, {S("pattern"), P("path")}, {{0}}, GF_LAUNCHED,
+     "return lines matching a pattern",
+     "grep for a fixed string (grep fixed:true).",
+     run_grep},
+    {"grepi", {0}, {S("regex"), P("path")}, {{0}}, GF_LAUNCHED,
+     "return lines matching a pattern",
+     "grep ignoring case (grep insensitive:true).",
+     run_grep},
+    {"zgrep", {0}, {S("regex"), P("path")}, {{0}}, GF_LAUNCHED,
+     "return lines matching a pattern",
+     "grep in a gzip-compressed file (grep compressed:true).",
+     run_grep},
+    {"is-file", {0}, {P("path")}, {OB("followsymlinks")}, GF_LAUNCHED,
+     "test if a regular file",
+     "Print true if path is a regular file, false otherwise.  A symbolic link counts only "
+     "with followsymlinks:true.",
+     run_is},
+    {"is-dir", {0}, {P("path")}, {OB("followsymlinks")}, GF_LAUNCHED,
+     "test if a directory",
+     "Print true if path is a directory, false otherwise.  A symbolic link counts only "
+     "with followsymlinks:true.",
+     run_is},
+    {"is-symlink", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "test if symbolic link",
+     "Print true if path is a symbolic link, false otherwise.",
+     run_is},
+    {"is-blockdev", {0}, {P("path")}, {OB("followsymlinks")}, GF_LAUNCHED,
+     "test if block device",
+     "Print true if path is a block device node, false otherwise.",
+     run_is},
+    {"is-chardev", {0}, {P("path")}, {OB("followsymlinks")}, GF_LAUNCHED,
+     "test if character device",
+     "Print true if path is a character device node, false otherwise.",
+     run_is},
+    {"is-fifo", {0}, {P("path")}, {OB("followsymlinks")}, GF_LAUNCHED,
+     "test if FIFO (named pipe)",
+     "Print true if path is a FIFO, false otherwise.",
+     run_is},
+    {"is-socket", {0}, {P("path")}, {OB("followsymlinks")}, GF_LAUNCHED,
+     "test if socket",
+     "Print true if path is a Unix socket, false otherwise.",
+     run_is},
+    {"exists", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "test if file or directory exists",
+     "Print true if path exists (following symbolic links), false otherwise.",
+     run_is},
+    {"du", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "estimate file space usage",
+     "Print the space used by path and everything below it, in kilobytes, like du -s "
+     "(hard-linked files count once).",
+     run_du},
+    {"df", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "report file system disk space usage",
+     "Show the usage of the mounted filesystems like the df command.  For people, not for parsing.",
+     run_df},
+    {"df-h", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "report file system disk space usage (human readable)",
+     "Like df, with human-readable sizes (df -h).",
+     run_df},
+    {"statvfs", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "get file system statistics",
+     "Print the statvfs fields (bsize frsize blocks bfree bavail files ffree favail fsid flag "
+     "namemax) of the filesystem holding path.",
+     run_statvfs},
+};
+const int gfsh_ncmds = sizeof gfsh_cmds / sizeof gfsh_cmds[0];
+
+/* ------------------------------------------------------------------ */
+
+void gfsh_err(const gfsh_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    if (cmd)
+        fprintf(stderr, "%s: %s: ", gk_progname, cmd->name);
+    else
+        fprintf(stderr, "%s: ", gk_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void gfsh_err_gk(const gfsh_cmd *cmd)
+{
+    gfsh_err(cmd, "%s", gk_errmsg());
+}
+
+const gfsh_cmd *gfsh_lookup(const char *name)
+{
+    for (int i = 0; i < gfsh_ncmds; i++) {
+        const gfsh_cmd *c = &gfsh_cmds[i];
+        if (strcasecmp(c->name, name) == 0)
+            return c;
+        for (int j = 0; c->aliases[j]; j++)
+            if (strcasecmp(c->aliases[j], name) == 0)
+                return c;
+    }
+    /* guestfish also accepts the API names with underscores */
+    if (strchr(name, '_')) {
+        char *dash = gk_strdup(name);
+        for (char *p = dash; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        const gfsh_cmd *c = gfsh_lookup(dash);
+        free(dash);
+        return c;
+    }
+    return NULL;
+}
+
+/* Integers as guestfish takes them: decimal, 0 octal, 0x hex, and the
+ * size suffixes k K KiB (1024), KB (1000), M MiB MB, G..., up to E. */
+int gfsh_parse_int(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (end == s || errno == ERANGE)
+        return -1;
+    if (*end) {
+        static const char units[] = "KMGTPE";
+        char u = (char)toupper((unsigned char)*end);
+        const char *pos = strchr(units, u);
+        if (!pos || !*pos)
+            return -1;
+        int power = (int)(pos - units) + 1;
+        int base = 1024;
+        if (end[1] == 0 || (end[1] == 'i' && end[2] == 'B' && end[3] == 0))
+            base = 1024;
+        else if (end[1] == 'B' && end[2] == 0)
+            base = 1000;
+        else
+            return -1;
+        for (int i = 0; i < power; i++) {
+            if (v > INT64_MAX / base || v < INT64_MIN / base)
+                return -1;
+            v *= base;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s)
+{
+    static const char *yes[] = {"true", "t", "yes", "y", "on", "1"};
+    static const char *no[] = {"false", "f", "no", "n", "off", "0"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(s, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+static int nargs_of(const gfsh_cmd *c)
+{
+    int n = 0;
+    while (n < GFSH_MAXARGS && c->args[n].kind != GA_END)
+        n++;
+    return n;
+}
+
+static int nopts_of(const gfsh_cmd *c)
+{
+    int n = 0;
+    while (n < GFSH_MAXOPTS && c->opts[n].kind != GA_END)
+        n++;
+    return n;
+}
+
+/* Guest paths longer than this cannot exist (PATH_MAX in the guest). */
+#define GFSH_PATH_MAX 4096
+
+static int check_word(const gfsh_cmd *c, const gfsh_arg *a, const char *w, int64_t *num)
+{
+    switch (a->kind) {
+    case GA_PATH:
+        if (w[0] != '/') {
+            gfsh_err(c, "%s: %s must be an absolute path (start with /)", w, a->name);
+            return -1;
+        }
+        /* fall through */
+    case GA_DEVPATH:
+        if (strlen(w) >= GFSH_PATH_MAX) {
+            gfsh_err(c, "%s: path too long (%zu bytes)", a->name, strlen(w));
+            return -1;
+        }
+        if (a->kind == GA_DEVPATH && w[0] != '/') {
+            gfsh_err(c, "%s: %s must be a mountpoint or a /dev/ device", w, a->name);
+            return -1;
+        }
+        return 0;
+    case GA_DEV:
+        if (strncmp(w, "/dev/", 5) != 0 || strlen(w) >= 256) {
+            gfsh_err(c, "%.256s: %s must be a device name such as /dev/sda1", w, a->name);
+            return -1;
+        }
+        return 0;
+    case GA_INT:
+        if (gfsh_parse_int(w, num) < 0) {
+            gfsh_err(c, "%.64s: %s: invalid integer parameter", w, a->name);
+            return -1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void wrong_count(const gfsh_cmd *c, const char *name, int min, int max)
+{
+    fflush(stdout);
+    if (min == max && min == 0)
+        fprintf(stderr, "%s: %s should have no parameters\n", gk_progname, name);
+    else if (max < 0)
+        fprintf(stderr, "%s: %s should have at least %d parameter%s\n", gk_progname, name,
+                min, min == 1 ? "" : "s");
+    else if (min == max)
+        fprintf(stderr, "%s: %s should have %d parameter%s\n", gk_progname, name, min,
+                min == 1 ? "" : "s");
+    else
+        fprintf(stderr, "%s: %s should have %d-%d parameter(s)\n", gk_progname, name, min, max);
+    fprintf(stderr, "type 'help %s' for help on %s\n", c->name, c->name);
+}
+
+int gfsh_need_guest(gfsh *sh, const gfsh_cmd *cmd)
+{
+    if (sh->g && sh->g->launched)
+        return 0;
+    if (!sh->g || sh->g->devs->ndisks == 0) {
+        gfsh_err(cmd, "no disks: start gfsh with -a IMAGE, or use add IMAGE first");
+        return -1;
+    }
+    if (gk_guest_launch(sh->g) < 0) {
+        gfsh_err_gk(cmd);
+        return -1;
+    }
+    return 0;
+}
+
+int gfsh_run_words(gfsh *sh, int nwords, char **words)
+{
+    const gfsh_cmd *c = gfsh_lookup(words[0]);
+    if (!c) {
+        fflush(stdout);
+        fprintf(stderr, "%s: %.256s: unknown command (type 'help' for a list)\n", gk_progname,
+                words[0]);
+        return -1;
+    }
+    int nreq = nargs_of(c), nopt = nopts_of(c);
+    int nw = nwords - 1;
+    char **w = words + 1;
+    gfsh_args a;
+    memset(&a, 0, sizeof a);
+
+    if (c->flags & GF_VARARGS) {
+        if (nw < nreq) {
+            wrong_count(c, words[0], nreq, -1);
+            return -1;
+        }
+    } else if (nw < nreq || nw > nreq + nopt) {
+        wrong_count(c, words[0], nreq, nreq + nopt);
+        return -1;
+    }
+    for (int i = 0; i < nreq && i < nw; i++)
+        if (check_word(c, &c->args[i], w[i], &a.num[i]) < 0)
+            return -1;
+    if (c->flags & GF_VARARGS) {
+        a.argc = nw;
+    } else {
+        a.argc = nreq;
+        for (int i = nreq; i < nw; i++) {
+            int j;
+            for (j = 0; j < nopt; j++) {
+                size_t len = strlen(c->opts[j].name);
+                if (strncmp(w[i], c->opts[j].name, len) == 0 && w[i][len] == ':')
+                    break;
+            }
+            if (j == nopt) {
+                gfsh_err(c, "unknown optional argument \"%.256s\"", w[i]);
+                return -1;
+            }
+            if (a.set[j]) {
+                gfsh_err(c, "optional argument \"%s\" given twice", c->opts[j].name);
+                return -1;
+            }
+            const char *val = w[i] + strlen(c->opts[j].name) + 1;
+            a.set[j] = 1;
+            a.ostr[j] = val;
+            if (c->opts[j].kind == GA_OBOOL) {
+                int b = parse_bool(val);
+                if (b < 0) {
+                    gfsh_err(c, "%s: expecting true or false, not \"%.64s\"", c->opts[j].name, val);
+                    return -1;
+                }
+                a.onum[j] = b;
+            } else if (c->opts[j].kind == GA_OINT && gfsh_parse_int(val, &a.onum[j]) < 0) {
+                gfsh_err(c, "%s: invalid integer \"%.64s\"", c->opts[j].name, val);
+                return -1;
+            }
+        }
+    }
+    a.argv = w;
+    if ((c->flags & GF_RW) && !sh->cli.rw) {
+        gfsh_err(c, "the disks are read-only: start gfsh with --rw to change them");
+        return -1;
+    }
+    if ((c->flags & GF_LAUNCHED) && gfsh_need_guest(sh, c) < 0)
+        return -1;
+    return c->run(sh, c, &a);
+}
+
+/* ------------------------------------------------------------------ */
+/* help and the man page, both from the table                          */
+
+char *gfsh_synopsis(const gfsh_cmd *c)
+{
+    size_t cap = 256, n = 0;
+    char *s = gk_malloc(cap);
+    n += (size_t)snprintf(s, cap, "%s", c->name);
+    for (int i = 0; i < GFSH_MAXARGS && c->args[i].kind; i++)
+        n += (size_t)snprintf(s + n, cap - n, " %s", c->args[i].name);
+    if (c->flags & GF_VARARGS)
+        n += (size_t)snprintf(s + n, cap - n, " ...");
+    for (int i = 0; i < GFSH_MAXOPTS && c->opts[i].kind; i++)
+        n += (size_t)snprintf(s + n, cap - n, " [%s:%s]", c->opts[i].name,
+                              c->opts[i].kind == GA_OBOOL ? "true|false" :
+                              c->opts[i].kind == GA_OINT ? "N" : "..");
+    return s;
+}
+
+static int cmp_cmd(const void *a, const void *b)
+{
+    return strcmp((*(const gfsh_cmd *const *)a)->name, (*(const gfsh_cmd *const *)b)->name);
+}
+
+static const gfsh_cmd **sorted_cmds(void)
+{
+    const gfsh_cmd **v = gk_malloc((size_t)gfsh_ncmds * sizeof *v);
+    for (int i = 0; i < gfsh_ncmds; i++)
+        v[i] = &gfsh_cmds[i];
+    qsort(v, (size_t)gfsh_ncmds, sizeof *v, cmp_cmd);
+    return v;
+}
+
+void gfsh_list_commands(FILE *fp)
+{
+    const gfsh_cmd **v = sorted_cmds();
+    fprintf(fp, "    %-16s     %s\n", "Command", "Description");
+    for (int i = 0; i < gfsh_ncmds; i++) {
+        if (v[i]->flags & GF_HIDDEN)
+            continue;
+        fprintf(fp, "%-20s %s\n", v[i]->name, v[i]->shortdesc);
+        for (int j = 0; v[i]->aliases[j]; j++)
+            fprintf(fp, "%-20s alias for '%s'\n", v[i]->aliases[j], v[i]->name);
+    }
+    fprintf(fp, "    Use -h <cmd> / help <cmd> to show detailed help for a command.\n");
+    free(v);
+}
+
+/* Print text wrapped at 72 columns with an indent. */
+static void wrap(FILE *fp, const char *text, int indent)
+{
+    const char *p = text;
+    while (*p) {
+        const char *para = strstr(p, "\n\n");
+        size_t plen = para ? (size_t)(para - p) : strlen(p);
+        int col = 0;
+        const char *q = p, *end = p + plen;
+        while (q < end) {
+            while (q < end && *q == ' ')
+                q++;
+            const char *wend = q;
+            while (wend < end && *wend != ' ')
+                wend++;
+            int wl = (int)(wend - q);
+            if (wl == 0)
+                break;
+            if (col == 0) {
+                col = fprintf(fp, "%*s%.*s", indent, "", wl, q);
+            } else if (col + 1 + wl > 72) {
+                col = fprintf(fp, "\n%*s%.*s", indent, "", wl, q) - 1;
+            } else {
+                col += fprintf(fp, " %.*s", wl, q);
+            }
+            q = wend;
+        }
+        fputc('\n', fp);
+        p += plen;
+        if (para) {
+            p += 2;
+            fputc('\n', fp);
+        }
+    }
+}
+
+int gfsh_help_command(FILE *fp, const char *name)
+{
+    const gfsh_cmd *c = gfsh_lookup(name);
+    if (!c) {
+        fflush(stdout);
+        fprintf(stderr, "%s: %.256s: command not known, use -h to list all commands\n",
+                gk_progname, name);
+        return -1;
+    }
+    char *syn = gfsh_synopsis(c);
+    fprintf(fp, "NAME\n    %s - %s\n\nSYNOPSIS\n     %s\n\nDESCRIPTION\n", c->name, c->shortdesc, syn);
+    wrap(fp, c->longdesc, 4);
+    if (c->aliases[0]) {
+        fprintf(fp, "\n    You can use ");
+        for (int j = 0; c->aliases[j]; j++)
+            fprintf(fp, "%s'%s'", j ? " or " : "", c->aliases[j]);
+        fprintf(fp, " as an alias for this command.\n");
+    }
+    if (c->flags & GF_RW)
+        fprintf(fp, "\n    This command changes the disks: it needs --rw.\n");
+    free(syn);
+    return 0;
+}
+
+/* roff-escape: backslashes and a leading dot or quote. */
+static void roff(FILE *fp, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", fp);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", fp);
+        else if (*s == '-')
+            fputs("\\-", fp);
+        else
+            fputc(*s, fp);
+    }
+}
+
+void gfsh_man_commands(FILE *fp)
+{
+    const gfsh_cmd **v = sorted_cmds();
+    for (int i = 0; i < gfsh_ncmds; i++) {
+        const gfsh_cmd *c = v[i];
+        fputs(".SS ", fp);
+        roff(fp, c->name);
+        for (int j = 0; c->aliases[j]; j++) {
+            fputs(", ", fp);
+            roff(fp, c->aliases[j]);
+        }
+        fputs("\n.nf\n\\fB", fp);
+        roff(fp, c->name);
+        fputs("\\fR", fp);
+        for (int j = 0; j < GFSH_MAXARGS && c->args[j].kind; j++) {
+            fputs(" \\fI", fp);
+            roff(fp, c->args[j].name);
+            fputs("\\fR", fp);
+        }
+        if (c->flags & GF_VARARGS)
+            fputs(" ...", fp);
+        for (int j = 0; j < GFSH_MAXOPTS && c->opts[j].kind; j++) {
+            fputs(" [", fp);
+            roff(fp, c->opts[j].name);
+            fputs(c->opts[j].kind == GA_OBOOL ? ":true|false]" : ":..]", fp);
+        }
+        fputs("\n.fi\n", fp);
+        /* the paragraphs, each as its own .PP */
+        const char *p = c->longdesc;
+        while (*p) {
+            const char *para = strstr(p, "\n\n");
+            char *t = gk_strndup(p, para ? (size_t)(para - p) : strlen(p));
+            if (p != c->longdesc)
+                fputs(".PP\n", fp);
+            roff(fp, t);
+            fputc('\n', fp);
+            free(t);
+            p = para ? para + 2 : p + strlen(p);
+        }
+        if (c->flags & GF_RW)
+            fputs(".PP\nThis command changes the disks: it needs \\fB\\-\\-rw\\fR.\n", fp);
+    }
+    free(v);
+}

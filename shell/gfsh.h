@@ -1,0 +1,166 @@
+/* gfsh, the guestkit shell: shared declarations of the shell's files.
+ *
+ * The command table (shell/cmds.c) is the single source of truth: each
+ * command is one gfsh_cmd entry, and dispatch, argument checking, `help`,
+ * tab completion and the COMMANDS section of gfsh(1) are all derived from
+ * it.  Implementations live in shell/cmds-*.c.
+ */
+#ifndef GFSH_H
+#define GFSH_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+
+/* Argument kinds: how the dispatcher checks and converts each word. */
+enum gfsh_argkind {
+    GA_END = 0,
+    GA_STR,        /* any string                                         */
+    GA_PATH,       /* guest path: absolute                               */
+    GA_DEV,        /* device name: /dev/...                              */
+    GA_DEVPATH,    /* device or guest path (umount)                      */
+    GA_INT,        /* integer: 0x hex, 0 octal, k/M/G... suffixes        */
+    GA_HOST,       /* host file name ("-" is stdout where it makes sense) */
+    GA_CMDNAME,    /* a gfsh command name (help)                         */
+    /* optional name:value arguments */
+    GA_OBOOL,
+    GA_OINT,
+    GA_OSTR,
+};
+
+typedef struct gfsh_arg {
+    enum gfsh_argkind kind;
+    const char *name;
+} gfsh_arg;
+
+#define GFSH_MAXARGS 4
+#define GFSH_MAXOPTS 4
+
+/* Command flags. */
+enum {
+    GF_RW = 1,         /* modifies the guest: refused unless --rw            */
+    GF_VARARGS = 2,    /* any number of trailing GA_STR words (echo, glob)   */
+    GF_LAUNCHED = 4,   /* needs the guest (drives added and scanned)         */
+    GF_HIDDEN = 8,     /* not listed by `help` (still documented)            */
+};
+
+struct gfsh;
+
+/* Checked arguments handed to a command's implementation. */
+typedef struct gfsh_args {
+    int argc;                    /* required + varargs words               */
+    char **argv;
+    int64_t num[GFSH_MAXARGS];   /* converted GA_INT arguments             */
+    /* optional arguments, by index in cmd->opts; set[i] if given */
+    int set[GFSH_MAXOPTS];
+    const char *ostr[GFSH_MAXOPTS];
+    int64_t onum[GFSH_MAXOPTS];
+} gfsh_args;
+
+typedef struct gfsh_cmd gfsh_cmd;
+/* Returns 0 on success; -1 after printing an error with gfsh_err(). */
+typedef int (*gfsh_fn)(struct gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a);
+
+struct gfsh_cmd {
+    const char *name;
+    const char *aliases[3];      /* NULL-terminated                        */
+    gfsh_arg args[GFSH_MAXARGS + 1];
+    gfsh_arg opts[GFSH_MAXOPTS + 1];
+    unsigned flags;
+    const char *shortdesc;       /* one line, no final full stop           */
+    const char *longdesc;        /* paragraphs separated by "\n\n"         */
+    gfsh_fn run;
+};
+
+extern const gfsh_cmd gfsh_cmds[];
+extern const int gfsh_ncmds;
+
+/* The shell session. */
+typedef struct gfsh {
+    gk_cli cli;
+    gk_guest *g;
+    int interactive;     /* reading commands from a terminal            */
+    int echo;            /* -x: print each command before running it   */
+    int pipe_error;      /* --pipe-error                               */
+    int in_pipe;         /* output currently goes to a host pipe        */
+    int lineno;          /* current input line, for messages           */
+    const char *source;  /* name of the script being read, or NULL     */
+    int depth;           /* nesting of <! to stop runaway recursion    */
+    int quit;            /* quit/exit was run                          */
+    int no_dest_paths;   /* --no-dest-paths: no guest path completion  */
+} gfsh;
+
+/* Set by SIGINT; long-running commands check it in their output loops. */
+extern volatile sig_atomic_t gfsh_interrupted;
+
+/* "gfsh: CMD: message" on stderr (the command name prefixes it). */
+void gfsh_err(const gfsh_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same with gk_errmsg() as the message. */
+void gfsh_err_gk(const gfsh_cmd *cmd);
+
+/* parse.c: split one input line.  Returns 0 and fills *out, or -1 after
+ * printing the reason (unterminated quote, bad escape...). */
+typedef struct gfsh_line {
+    char **words; int nwords;
+    int may_fail;        /* leading '-'                                */
+    char *pipe;          /* "| hostcmd": the host command, or NULL     */
+    enum { GL_EMPTY, GL_CMD, GL_HOST, GL_HOSTCMDS } kind;
+    char *host;          /* GL_HOST (!cmd) and GL_HOSTCMDS (<! cmd)    */
+} gfsh_line;
+int gfsh_parse_line(const char *line, gfsh_line *out);
+void gfsh_line_free(gfsh_line *l);
+
+/* cmds.c: the table, lookup, dispatch, help. */
+const gfsh_cmd *gfsh_lookup(const char *name);
+/* Run one command with its words (words[0] is the name).  Returns 0/-1. */
+int gfsh_run_words(gfsh *sh, int nwords, char **words);
+/* Run one input line (parse, !, <!, pipe, -).  Returns 0, or -1 on an
+ * error that should stop a script. */
+int gfsh_run_line(gfsh *sh, const char *line);
+/* Parse an integer the way guestfish does (suffixes, 0x, 0 octal). */
+int gfsh_parse_int(const char *s, int64_t *out);
+void gfsh_list_commands(FILE *fp);
+int gfsh_help_command(FILE *fp, const char *name);
+void gfsh_man_commands(FILE *fp);
+/* Synopsis "cat path" of a command, malloc'd. */
+char *gfsh_synopsis(const gfsh_cmd *c);
+/* Make sure the guest exists (launched): 0 or -1 with a message. */
+int gfsh_need_guest(gfsh *sh, const gfsh_cmd *cmd);
+
+/* cmds-*.c: implementations referenced by the table. */
+#define GFSH_DECL(n) int n(struct gfsh *, const gfsh_cmd *, gfsh_args *)
+/* cmds-shell.c */
+GFSH_DECL(run_echo); GFSH_DECL(run_help); GFSH_DECL(run_quit);
+GFSH_DECL(run_time); GFSH_DECL(run_glob); GFSH_DECL(run_add); GFSH_DECL(run_launch);
+/* cmds-dev.c */
+GFSH_DECL(run_list_devices); GFSH_DECL(run_list_partitions);
+GFSH_DECL(run_list_filesystems); GFSH_DECL(run_lvs); GFSH_DECL(run_vgs);
+GFSH_DECL(run_pvs); GFSH_DECL(run_vfs_type); GFSH_DECL(run_vfs_uuid);
+GFSH_DECL(run_vfs_label); GFSH_DECL(run_blockdev_getsize64);
+GFSH_DECL(run_part_list); GFSH_DECL(run_part_get_parttype);
+GFSH_DECL(run_mount); GFSH_DECL(run_mount_ro); GFSH_DECL(run_umount);
+GFSH_DECL(run_umount_all); GFSH_DECL(run_mounts); GFSH_DECL(run_mountpoints);
+/* cmds-inspect.c */
+GFSH_DECL(run_inspect_os); GFSH_DECL(run_inspect_get_roots);
+GFSH_DECL(run_inspect_get); GFSH_DECL(run_inspect_get_mountpoints);
+GFSH_DECL(run_inspect_get_filesystems); GFSH_DECL(run_inspect_list_apps);
+GFSH_DECL(run_inspect_list_apps2);
+/* cmds-file.c */
+GFSH_DECL(run_ls); GFSH_DECL(run_ll); GFSH_DECL(run_find); GFSH_DECL(run_find0);
+GFSH_DECL(run_cat); GFSH_DECL(run_head); GFSH_DECL(run_tail); GFSH_DECL(run_more);
+GFSH_DECL(run_stat); GFSH_DECL(run_statns); GFSH_DECL(run_readlink);
+GFSH_DECL(run_realpath); GFSH_DECL(run_checksum); GFSH_DECL(run_download);
+GFSH_DECL(run_download_offset); GFSH_DECL(run_copy_out); GFSH_DECL(run_grep);
+GFSH_DECL(run_is); GFSH_DECL(run_du); GFSH_DECL(run_df); GFSH_DECL(run_statvfs);
+GFSH_DECL(run_read_lines); GFSH_DECL(run_filesize);
+
+/* complete.c */
+void gfsh_completion_init(gfsh *sh);
+
+/* Guest glob (cmds-shell.c): expand one pattern into sorted matches;
+ * returns the count (0 = no match). */
+int gfsh_guest_glob(gfsh *sh, const char *pattern, char ***out);
+
+#endif
