@@ -288,7 +288,7 @@ echo "# phony" >"$W/fedora-boot/grub2/grub.cfg"
 mkfs "$W/fedora-boot" "$W/fedora-boot.fs" 8 ext4 "${U}21" BOOT
 cp -a "$T" "$OUT/fedora.tree"
 truncate -s 48M fedora.img
-sgdisk -q -U 01234567-0123-0123-0123-0123456789f0 \
+sgdisk -U 01234567-0123-0123-0123-0123456789f0 \
     -n 1:2048:+8M -t 1:8300 -u 1:01234567-0123-0123-0123-0123456789f1 -c 1:boot \
     -n 2:0:0 -t 2:8300 -u 2:01234567-0123-0123-0123-0123456789f2 -c 2:root fedora.img >/dev/null
 place "$W/fedora-boot.fs" fedora.img 2048
@@ -413,7 +413,7 @@ mkfs "$T" "$W/usrsplit-usr.fs" 16 ext4 "${U}52"
 cp -a "$W/usrsplit-root" "$OUT/usrsplit.tree"
 cp -a "$T" "$OUT/usrsplit-usr.tree"
 truncate -s 32M usrsplit.img
-sgdisk -q -U 01234567-0123-0123-0123-0123456789e0 \
+sgdisk -U 01234567-0123-0123-0123-0123456789e0 \
     -n 1:2048:+8M -t 1:8300 -u 1:01234567-0123-0123-0123-0123456789e1 -c 1:root \
     -n 2:0:0 -t 2:8300 -u 2:01234567-0123-0123-0123-0123456789e2 -c 2:usr usrsplit.img >/dev/null
 place "$W/usrsplit-root.fs" usrsplit.img 2048
