@@ -1,0 +1,44 @@
+#!/bin/bash
+# Hostile qcow2 images (test-images/qcow2-hostile.sh): each is refused with a
+# one-line "gimg: FILE: ..." error and exit status 1, never a crash or a
+# sanitizer report; images that qemu-img itself opens but whose data is bad
+# open here too and fail when the bad cluster is read.
+. "$(dirname "$0")/lib.sh"
+[ -x "$GK_BIN/gimg" ] || skip_all "needs gimg"
+dir=$(fixture qcow2-hostile) || exit 1
+cd "$dir"
+
+for f in open-*.qcow2; do
+    fails_cleanly "info refuses $f" gimg info "$f"
+    fails_cleanly "convert refuses $f" gimg convert -O raw "$f" "$T/out.raw"
+done
+
+for f in read-*.qcow2; do
+    ok "qemu-img opens $f" qemu-img info "$f"
+    ok "info opens $f" gimg info "$f"
+    fails_cleanly "convert fails on $f" gimg convert -O raw "$f" "$T/out.raw"
+    fails_cleanly "map or convert -S 0 fails on $f" gimg convert -S 0 -O raw "$f" "$T/out.raw"
+done
+
+for f in untrusted-*.qcow2; do
+    ok "trusted: $f opens" gimg info "$f"
+    fails_cleanly "GUESTKIT_UNTRUSTED=1 refuses $f" env GUESTKIT_UNTRUSTED=1 gimg info "$f"
+    fails_cleanly "--untrusted refuses $f" gimg --untrusted convert -O raw "$f" "$T/out.raw"
+done
+
+# the messages say which file and what is wrong
+is "$(gimg info open-unknown-incompat.qcow2 2>&1)" \
+   "gimg: open-unknown-incompat.qcow2: Unsupported qcow2 feature(s): evil feature" \
+   "unknown feature named from the feature-name table"
+is "$(gimg info open-backing-missing.qcow2 2>&1)" \
+   "gimg: open-backing-missing.qcow2: backing file \"no-such-file.qcow2\": No such file or directory" \
+   "missing backing file named"
+is "$(gimg info open-backing-self.qcow2 2>&1 | grep -c loops)" 1 "self-referencing backing file is a loop"
+is "$(gimg info open-backing-loop-a.qcow2 2>&1 | grep -c loops)" 1 "two-image backing loop"
+is "$(gimg info open-backing-json.qcow2 2>&1 | grep -c 'json: and protocol')" 1 "json: backing refused"
+is "$(gimg info open-encrypted-luks.qcow2 2>&1 | grep -c 'encrypted images are not supported')" 1 \
+   "encrypted image refused clearly"
+is "$(GUESTKIT_UNTRUSTED=1 gimg info untrusted-no-backing-format.qcow2 2>&1 | grep -c 'no backing format')" 1 \
+   "untrusted: no format probing"
+
+done_testing
