@@ -366,7 +366,8 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
         if (rc1 != rc2)
             report(&c, k, rc1, rc2);
     }
-    qsort(c.outside, c.noutside, sizeof *c.outside, cmp_u64);
+    if (c.noutside)
+        qsort(c.outside, c.noutside, sizeof *c.outside, cmp_u64);
     for (size_t i = 0; i < c.noutside;) {
         size_t j = i;
         while (j < c.noutside && c.outside[j] == c.outside[i])

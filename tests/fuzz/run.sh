@@ -1,0 +1,64 @@
+#!/bin/bash
+# Run every libFuzzer target built in DIR for SECONDS each, from a seed
+# corpus, and fail if any finds a crash:   tests/fuzz/run.sh DIR SECONDS
+# Seeds: small qemu-img images for qcow2_open; tests/fuzz/seeds-NAME.sh CORPUS
+# for any other target that provides one (else an empty corpus).
+set -u
+dir=${1:?usage: run.sh DIR SECONDS}
+secs=${2:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gkfuzz.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+qcow2_seeds() { # CORPUS
+    local c=$1 w=$tmp/qw
+    mkdir -p "$w"
+    (
+        cd "$w" || exit 1
+        q() { qemu-io "$@" >/dev/null 2>&1; }
+        qemu-img create -q -f qcow2 -o cluster_size=512 a.qcow2 64k
+        q -c 'write -P 1 0 4k' -c 'write -z 8k 4k' -c 'write -P 2 60k 1k' a.qcow2
+        qemu-img create -q -f qcow2 -o cluster_size=512,compat=0.10 b.qcow2 64k
+        q -c 'write -P 3 1k 3k' b.qcow2
+        head -c 16384 /usr/bin/qemu-img >src.raw; truncate -s 64k src.raw
+        qemu-img convert -c -O qcow2 -o cluster_size=512 src.raw z.qcow2
+        qemu-img convert -c -O qcow2 -o cluster_size=1k,compression_type=zstd src.raw s.qcow2
+        qemu-img create -q -f qcow2 -o cluster_size=16k,extended_l2=on e.qcow2 256k
+        q -c 'write -P 4 0 1k' -c 'write -z 2k 1k' e.qcow2
+        qemu-img create -q -f qcow2 -o cluster_size=512 sn.qcow2 64k
+        q -c 'write -P 5 0 2k' sn.qcow2
+        qemu-img snapshot -c one sn.qcow2
+        q -c 'write -P 6 1k 2k' sn.qcow2
+        qemu-img create -q -f qcow2 -o cluster_size=512 -b a.qcow2 -F qcow2 ov.qcow2 64k
+    )
+    for f in "$w"/*.qcow2; do cp "$f" "$c/"; done
+}
+
+status=0
+found=0
+for bin in "$dir"/*; do
+    [ -f "$bin" ] && [ -x "$bin" ] || continue
+    name=$(basename "$bin")
+    corpus=$tmp/corpus-$name
+    mkdir -p "$corpus"
+    if [ "$name" = qcow2_open ]; then
+        qcow2_seeds "$corpus"
+    elif [ -x "$here/seeds-$name.sh" ]; then
+        "$here/seeds-$name.sh" "$corpus"
+    fi
+    found=1
+    echo "fuzz: $name for ${secs}s ($(ls "$corpus" | wc -l) seeds)"
+    if ! "$bin" -max_total_time="$secs" -max_len=131072 -rss_limit_mb=1024 -timeout=20 \
+        -artifact_prefix="$tmp/$name-" -print_final_stats=0 "$corpus" >"$tmp/$name.log" 2>&1; then
+        echo "fuzz: $name FAILED"
+        grep -E 'ERROR|SUMMARY|Test unit written' "$tmp/$name.log" | head -n 20
+        for a in "$tmp/$name-"*; do
+            [ -e "$a" ] && cp "$a" "${TMPDIR:-/tmp}/" && echo "fuzz: crash input kept in ${TMPDIR:-/tmp}/$(basename "$a")"
+        done
+        status=1
+    else
+        tail -n 1 "$tmp/$name.log"
+    fi
+done
+[ "$found" = 1 ] || echo "fuzz: no targets in $dir"
+exit $status
