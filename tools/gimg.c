@@ -1326,10 +1326,10 @@ static void usage_convert(FILE *f)
 }
 
 /* -l snapshot.id=..,snapshot.name=.. (or a plain name). */
-static void parse_snapshot_param(const char *arg, char **id, char **name)
+static void parse_snapshot_param(const char *arg, char **plain, char **id, char **name)
 {
     if (strncmp(arg, "snapshot.", 9) != 0) {
-        *name = gk_strdup(arg);
+        *plain = gk_strdup(arg); /* an id or a name, like -s */
         return;
     }
     char *s = gk_strdup(arg), *save = NULL;
@@ -1378,7 +1378,7 @@ static int cmd_convert(int argc, char **argv)
         {"untrusted", no_argument, 0, 'u'},
         {0, 0, 0, 0}};
     const char *fmt = NULL, *ofmt = "raw", *snap = NULL;
-    char *snap_id = NULL, *snap_name = NULL;
+    char *snap_id = NULL, *snap_name = NULL, *snap_plain = NULL;
     int share = 0, quiet = 0, nthreads = 1, c;
     uint64_t min_sparse = 4096;
     struct progress pr = {0};
@@ -1388,7 +1388,7 @@ static int cmd_convert(int argc, char **argv)
         case 'f': fmt = optarg; break;
         case 'O': ofmt = optarg; break;
         case 's': snap = optarg; break;
-        case 'l': parse_snapshot_param(optarg, &snap_id, &snap_name); break;
+        case 'l': parse_snapshot_param(optarg, &snap_plain, &snap_id, &snap_name); break;
         case 'S': min_sparse = parse_size(optarg, "buffer size for sparse output"); break;
         case 'm':
             nthreads = atoi(optarg);
@@ -1411,6 +1411,8 @@ static int cmd_convert(int argc, char **argv)
         die(1, "Expecting one source and one target file name");
     const char *src = argv[optind], *dst = argv[optind + 1];
     char *snapname = NULL;
+    if (snap_plain)
+        snap = snap_plain;
     if (snap && (snap_id || snap_name))
         die(1, "-s and -l cannot be used together");
     if (snap)
@@ -1428,6 +1430,18 @@ static int cmd_convert(int argc, char **argv)
             die(1, "%s", gk_errmsg());
     }
     cv.size = cv.dev[0]->size;
+    /* qemu-img convert -l keeps the image's current virtual size: a
+     * snapshot taken before a resize reads as zeros past its end */
+    uint64_t outsize = cv.size;
+    if (snapname) {
+        gk_dev *cur = open_image(src, fmt, share, NULL);
+        if (!cur)
+            die(1, "%s", gk_errmsg());
+        outsize = cur->size;
+        if (cv.size > outsize)
+            cv.size = outsize;
+        gk_dev_unref(cur);
+    }
     cv.dst = dst;
     cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (cv.fd < 0)
@@ -1436,7 +1450,7 @@ static int cmd_convert(int argc, char **argv)
     if (fstat(cv.fd, &st) < 0)
         die(1, "%s: %s", dst, strerror(errno));
     cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
-    if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)cv.size) < 0)
+    if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
         die(1, "%s: %s", dst, strerror(errno));
     cv.pr = pr;
     progress_print(&cv.pr, 0, 1);
@@ -1464,6 +1478,7 @@ static int cmd_convert(int argc, char **argv)
     free(snapname);
     free(snap_id);
     free(snap_name);
+    free(snap_plain);
     pthread_mutex_destroy(&cv.mu);
     return 0;
 }
