@@ -82,6 +82,7 @@ Description: GNU Bourne Again SHell
 
 Package: libc6
 Status: install ok installed
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
 Priority: optional
 Section: libs
 Architecture: amd64
@@ -94,6 +95,7 @@ Description: GNU C Library: Shared libraries
 Homepage: https://www.gnu.org/software/libc/libc.html
 
 Package: openssh-client
+Maintainer: Phony Maintainer <phony@example.invalid>
 Status: install ok installed
 Architecture: amd64
 Source: openssh
@@ -101,24 +103,28 @@ Version: 1:9.2p1-2+deb12u2
 Description: secure shell (SSH) client, for secure access to remote machines
 
 Package: removed-pkg
+Maintainer: Phony Maintainer <phony@example.invalid>
 Status: deinstall ok config-files
 Architecture: all
 Version: 1.0-1
 Description: only its configuration files are left
 
 Package: broken-pkg
+Maintainer: Phony Maintainer <phony@example.invalid>
 Status: install reinstreq half-installed
 Architecture: all
 Version: 2.0-1
 Description: half installed
 
 Package: multi-dash
+Maintainer: Phony Maintainer <phony@example.invalid>
 Status: install ok installed
 Architecture: all
 Version: 1.2-3-4
 Description: upstream version with a hyphen
 
 Package: base-files
+Maintainer: Phony Maintainer <phony@example.invalid>
 Status: install ok installed
 Architecture: amd64
 Version: 12.4+deb12u5
@@ -445,6 +451,7 @@ mkroot "$T" bullseye.invalid
 echo 11.9 >"$T/etc/debian_version"
 echo "/dev/sda1 / ext4 defaults 0 1" >"$T/etc/fstab"
 mkfs "$T" "$W/mb1.fs" 12 ext4 "${U}71"
+cp -a "$T" "$OUT/multiboot-1.tree"
 T=$W/mb2
 mkroot "$T" leap.invalid
 cat >"$T/etc/os-release" <<'EOF'
@@ -457,6 +464,7 @@ PRETTY_NAME="openSUSE Leap 15.5"
 EOF
 echo "/dev/sda2 / ext4 defaults 0 1" >"$T/etc/fstab"
 mkfs "$T" "$W/mb2.fs" 12 ext4 "${U}72"
+cp -a "$T" "$OUT/multiboot-2.tree"
 truncate -s 32M multiboot.img
 sfdisk -q multiboot.img <<'EOF'
 label: dos

@@ -1,0 +1,227 @@
+#!/bin/bash
+# ginspect (virt-inspector): the phony guests of test-images/guests.sh.
+# Oracles: xmllint --relaxng against tools/ginspect.rng, rpm -qa on the same
+# rpmdb.sqlite, dpkg-query on the same status file, the os-release /
+# lsb-release / release files and fstabs we generated (read back by the
+# shell), blkid -p on the partitions, uname -m for the host's /bin/bash.
+. "$(dirname "$0")/lib.sh"
+command -v ginspect >/dev/null || skip_all "ginspect not built"
+command -v xmllint >/dev/null || skip_all "xmllint not installed"
+command -v jq >/dev/null || skip_all "jq not installed"
+dir=$(fixture guests) || exit 1
+RNG=$TOP/tools/ginspect.rng
+
+xml() { ginspect -a "$dir/$1" "${@:2}"; }
+js() { ginspect --json -a "$dir/$1" "${@:2}"; }
+xp() { xmllint --xpath "$2" "$1" 2>/dev/null; }
+# osrel FILE VAR: a variable of an os-release-style file, as a shell sees it
+osrel() { (set +u; . "$1"; eval "printf '%s' \"\${$2}\""); }
+
+# every guest: XML that validates, JSON that parses with the same content
+for img in debian.img debian.qcow2 ubuntu.img fedora.img alpine.img arch.img \
+           usrsplit.img neon.img multiboot.img; do
+    ok "$img: ginspect exits 0" ginspect -a "$dir/$img"
+    xml "$img" >"$T/$img.xml" 2>"$T/$img.err"
+    ok "$img: XML validates against ginspect.rng" xmllint --noout --relaxng "$RNG" "$T/$img.xml"
+    js "$img" >"$T/$img.json" 2>/dev/null
+    ok "$img: --json parses" jq -e . "$T/$img.json"
+    is "$(jq -r '[.operatingsystems[] | .root, .distro, .osinfo, .major_version, .minor_version,
+                  (.applications | length), (.filesystems | length)] | join(" ")' "$T/$img.json")" \
+       "$(for o in $(seq 1 "$(xp "$T/$img.xml" 'count(//operatingsystem)')"); do
+            b="//operatingsystem[$o]"
+            printf '%s ' "$(xp "$T/$img.xml" "string($b/root)")" "$(xp "$T/$img.xml" "string($b/distro)")" \
+              "$(xp "$T/$img.xml" "string($b/osinfo)")" "$(xp "$T/$img.xml" "string($b/major_version)")" \
+              "$(xp "$T/$img.xml" "string($b/minor_version)")" \
+              "$(xp "$T/$img.xml" "count($b/applications/application)")" \
+              "$(xp "$T/$img.xml" "count($b/filesystems/filesystem)")"
+          done | sed 's/ $//')" "$img: JSON and XML say the same"
+    is "$(cat "$T/$img.err")" "" "$img: no warnings"
+done
+
+# the virt-inspector layout: declaration, two-space indentation, element order
+is "$(cat "$T/arch.img.xml")" '<?xml version="1.0"?>
+<operatingsystems>
+  <operatingsystem>
+    <root>/dev/sda1</root>
+    <name>linux</name>
+    <arch>'"$(uname -m)"'</arch>
+    <distro>archlinux</distro>
+    <major_version>0</major_version>
+    <minor_version>0</minor_version>
+    <package_format>pacman</package_format>
+    <package_management>pacman</package_management>
+    <hostname>'"$(cat "$dir/arch.tree/etc/hostname")"'</hostname>
+    <osinfo>archlinux</osinfo>
+    <mountpoints>
+      <mountpoint dev="/dev/sda1">/</mountpoint>
+    </mountpoints>
+    <filesystems>
+      <filesystem dev="/dev/sda1">
+        <type>ext4</type>
+        <uuid>'"$(blkid -p -o value -s UUID -O $((2048 * 512)) "$dir/arch.img")"'</uuid>
+      </filesystem>
+    </filesystems>
+    <applications>
+      <application>
+        <name>test-package</name>
+        <epoch>1</epoch>
+        <version>0.1</version>
+        <release>1</release>
+        <arch>x86_64</arch>
+        <url>http://www.example.com</url>
+        <description>Dummy package</description>
+      </application>
+      <application>
+        <name>zlib</name>
+        <epoch>1</epoch>
+        <version>1.3</version>
+        <release>1</release>
+        <arch>x86_64</arch>
+        <url>https://www.zlib.net/</url>
+        <description>Compression library implementing the deflate compression method found in gzip and PKZIP</description>
+      </application>
+    </applications>
+  </operatingsystem>
+</operatingsystems>' "Arch (empty arch-release, /dev/vda1 in fstab): the whole XML"
+
+# ---- Debian on LVM: os-release without a minor -> debian_version wins
+f=$T/debian.img.json
+q() { jq -r ".operatingsystems[0].$1 // \"-\"" "$f"; }
+is "$(q root)" "/dev/deb-vg/root" "debian: root is the LV"
+is "$(q product_name)" "$(head -n1 "$dir/debian.tree/etc/debian_version")" \
+   "debian: product name from debian_version (os-release VERSION_ID has no minor)"
+is "$(q major_version).$(q minor_version)" "$(head -n1 "$dir/debian.tree/etc/debian_version")" \
+   "debian: version from debian_version"
+is "$(q osinfo)" "debian$(osrel "$dir/debian.tree/etc/os-release" VERSION_ID)" "debian: osinfo debianN"
+is "$(q hostname)" "$(cat "$dir/debian.tree/etc/hostname")" "debian: hostname"
+is "$(q arch)" "$(uname -m)" "debian: arch of the guest's /bin/bash"
+is "$(q package_format)/$(q package_management)" "deb/apt" "debian: deb/apt"
+is "$(jq -r '.operatingsystems[0].mountpoints[] | "\(.dev) \(.mountpoint)"' "$f")" \
+"/dev/deb-vg/root /
+/dev/deb-vg/var /var
+/dev/sda1 /boot" "debian: mountpoints (mapper names with doubled dashes, UUID=), shortest first"
+is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.type) \(.uuid)"' "$f")" \
+"/dev/deb-vg/root ext4 01234567-0123-0123-0123-012345678902
+/dev/deb-vg/swap swap 01234567-0123-0123-0123-012345678904
+/dev/deb-vg/var ext4 01234567-0123-0123-0123-012345678903
+/dev/sda1 ext2 $(blkid -p -o value -s UUID -O $((2048 * 512)) "$dir/debian.img")" \
+   "debian: filesystems with type and UUID (swap listed; proc and cdrom not)"
+mkdir -p "$T/dpkg/updates" "$T/dpkg/info"
+cp "$dir/dpkg/status" "$T/dpkg/status"
+is "$(jq -r '.operatingsystems[0].applications[] |
+      "\(if .epoch then "\(.epoch):" else "" end)\(.version)\(if .release then "-\(.release)" else "" end)" as $v |
+      "\(.name) \($v)"' "$f")" \
+   "$(dpkg-query --admindir="$T/dpkg" -W -f='${db:Status-Status} ${Package} ${Version}\n' 2>/dev/null |
+      awk '$1 == "installed" { print $2, $3 }' | LC_ALL=C sort)" \
+   "debian: installed packages and versions = dpkg-query (config-files, half-installed left out)"
+is "$(jq -r '.operatingsystems[0].applications[] | "\(.name) \(.version)"' "$f")" \
+   "$(dpkg-query --admindir="$T/dpkg" -W -f='${db:Status-Status} ${Package} ${source:Upstream-Version}\n' 2>/dev/null |
+      awk '$1 == "installed" { print $2, $3 }' | LC_ALL=C sort)" \
+   "debian: upstream version split at the last hyphen, as dpkg does"
+is "$(jq -r '.operatingsystems[0].applications[] | select(.name == "libc6") | .source_package' "$f")" \
+   "$(dpkg-query --admindir="$T/dpkg" -W -f='${source:Package}' libc6 2>/dev/null)" "debian: source package"
+is "$(jq -r '.operatingsystems[0].applications[] | select(.name == "bash") | .description' "$f")" \
+   "$(awk '/^Package: bash$/{p=1} p && /^Description:/{d=1; next} d && /^ /{sub(/^ /,""); if ($0 == ".") $0 = ""; print; next} d{exit}' "$dir/dpkg/status")" \
+   "debian: description continuation lines (' .' is an empty line)"
+is "$(jq -c . "$T/debian.qcow2.json")" "$(jq -c . "$f")" "debian: the qcow2 chain gives the same report"
+
+# ---- Ubuntu: lsb-release only; fstab entries that do not resolve
+f=$T/ubuntu.img.json
+lsb=$dir/ubuntu.tree/etc/lsb-release
+is "$(q distro)" "ubuntu" "ubuntu: distro from DISTRIB_ID"
+is "$(q product_name)" "$(osrel "$lsb" DISTRIB_DESCRIPTION)" "ubuntu: product name = DISTRIB_DESCRIPTION"
+rel=$(osrel "$lsb" DISTRIB_RELEASE)
+is "$(q major_version) $(q minor_version)" "$((10#${rel%%.*})) $((10#${rel#*.}))" "ubuntu: version from DISTRIB_RELEASE"
+is "$(q osinfo)" "ubuntu$rel" "ubuntu: osinfo ubuntuN.MM"
+is "$(q hostname)" "$(grep -v -e '^#' -e '^$' "$dir/ubuntu.tree/etc/hostname" | head -n1)" \
+   "ubuntu: hostname skips comments and blank lines"
+is "$(jq -r '.operatingsystems[0].mountpoints[] | "\(.dev) \(.mountpoint)"' "$f")" \
+"/dev/sda1 /
+/dev/sdz3 /mnt/z
+/dev/sdb1 /other/disk" "ubuntu: by-uuid resolved, unknown /dev names kept (vdb1 -> sdb1), UUID=/LABEL= not found dropped, path canonical"
+is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.type // "-")"' "$f")" \
+"/dev/mapper/cryptswap1 -
+/dev/sda1 ext4
+/dev/sdb1 -
+/dev/sdz3 -" "ubuntu: unresolved entries listed without a type (tmpfs, floppy ignored)"
+
+# ---- Fedora: rpmdb.sqlite vs rpm -qa, usr-merged root, dnf, sysconfig hostname
+f=$T/fedora.img.json
+osr=$dir/fedora.tree/usr/lib/os-release
+is "$(q product_name)" "$(osrel "$osr" PRETTY_NAME)" "fedora: PRETTY_NAME through the /etc/os-release link"
+is "$(q major_version)" "$(osrel "$osr" VERSION_ID)" "fedora: VERSION_ID"
+is "$(q osinfo)" "fedora$(osrel "$osr" VERSION_ID)" "fedora: osinfo"
+is "$(q package_format)/$(q package_management)" "rpm/dnf" "fedora >= 22 with /usr/bin/dnf: dnf"
+is "$(q arch)" "$(uname -m)" "fedora: arch through /bin -> usr/bin"
+is "$(q hostname)" "$(osrel "$dir/fedora.tree/etc/sysconfig/network" HOSTNAME)" \
+   "fedora: hostname from /etc/sysconfig/network"
+is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.label) \(.uuid)"' "$f")" \
+   "$(for p in 1 2; do
+        start=$(sfdisk --json "$dir/fedora.img" | jq ".partitiontable.partitions[$((p - 1))].start")
+        printf '/dev/sda%s %s %s\n' $p "$(blkid -p -o value -s LABEL -O $((start * 512)) "$dir/fedora.img")" \
+          "$(blkid -p -o value -s UUID -O $((start * 512)) "$dir/fedora.img")"
+      done)" "fedora: LABEL= resolved; labels and UUIDs = blkid -p"
+mkdir -p "$T/rpmdb"
+cp "$dir/rpmdb.sqlite" "$T/rpmdb/"
+is "$(jq -r '.operatingsystems[0].applications[] | "\(.name) \(.epoch // "(none)") \(.version) \(.release) \(.arch) \(.url // "(none)")"' "$f")" \
+   "$(rpm -qa --dbpath "$T/rpmdb" --qf '%{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH} %{URL}\n' | LC_ALL=C sort)" \
+   "fedora: packages = rpm -qa on the same rpmdb.sqlite (sorted by name)"
+is "$(jq -r '.operatingsystems[0].applications[] | select(.name == "hello") | .summary, .description' "$f")" \
+   "$(rpm -q --dbpath "$T/rpmdb" --qf '%{SUMMARY}\n%{DESCRIPTION}\n' hello)" "fedora: summary and description = rpm -q"
+
+# ---- Alpine: whole-disk filesystem, apk db
+f=$T/alpine.img.json
+osr=$dir/alpine.tree/etc/os-release
+v=$(osrel "$osr" VERSION_ID)
+is "$(q root)" "/dev/sda" "alpine: filesystem on the whole disk"
+is "$(q product_name)" "$(osrel "$osr" PRETTY_NAME)" "alpine: PRETTY_NAME"
+is "$(q major_version).$(q minor_version)" "$(echo "$v" | cut -d. -f1-2)" "alpine: version"
+is "$(q osinfo)" "alpinelinux$(echo "$v" | cut -d. -f1-2)" "alpine: osinfo"
+is "$(jq -r '.operatingsystems[0].applications[] | "\(.name) \(.version)-r\(.release) \(.arch) \(.url)"' "$f")" \
+   "$(awk -F: '/^P:/{p=$2} /^V:/{v=$2} /^A:/{a=$2} /^U:/{u=substr($0,3)} /^$/{if(p!="")print p, v, a, u; p=""} END{if(p!="")print p, v, a, u}' \
+      "$dir/alpine.tree/lib/apk/db/installed" | LC_ALL=C sort)" "alpine: apk packages = the installed db"
+
+# ---- split /usr: os-release and arch come from the /usr filesystem
+f=$T/usrsplit.img.json
+osr=$dir/usrsplit-usr.tree/lib/os-release
+is "$(q distro) $(q product_name)" "$(osrel "$osr" ID) $(osrel "$osr" PRETTY_NAME)" "usrsplit: distro from /usr's os-release"
+is "$(q major_version).$(q minor_version)" "$(osrel "$osr" VERSION_ID)" "usrsplit: version"
+is "$(q build_id)" "$(osrel "$osr" BUILD_ID)" "usrsplit: BUILD_ID"
+is "$(q osinfo)" "rhel$(osrel "$osr" VERSION_ID)" "usrsplit: osinfo rhelN.M"
+is "$(q arch)" "$(uname -m)" "usrsplit: arch from /usr/bin/bash"
+is "$(jq -r '.operatingsystems[0].mountpoints[] | "\(.dev) \(.mountpoint)"' "$f")" \
+"/dev/sda1 /
+/dev/sda2 /usr" "usrsplit: PARTLABEL= and PARTUUID= resolved"
+
+# ---- a derivative: unknown ID, known ID_LIKE (beyond libguestfs)
+f=$T/neon.img.json
+osr=$dir/neon.tree/etc/os-release
+is "$(q distro)" "$(osrel "$osr" ID_LIKE | cut -d' ' -f1)" "neon: unknown ID falls back to ID_LIKE"
+is "$(q product_name)" "$(osrel "$osr" PRETTY_NAME)" "neon: PRETTY_NAME"
+is "$(q osinfo)" "ubuntu$(osrel "$osr" VERSION_ID)" "neon: osinfo"
+
+# ---- multi-boot: two roots
+f=$T/multiboot.img.json
+is "$(jq -r '[.operatingsystems[] | "\(.root)=\(.distro)"] | join(" ")' "$f")" \
+   "/dev/sda1=debian /dev/sda2=opensuse" "multiboot: both roots reported"
+is "$(jq -r '.operatingsystems[0].product_name' "$f")" "$(cat "$dir/multiboot-1.tree/etc/debian_version")" \
+   "multiboot: first root's product (debian_version)"
+is "$(jq -r '.operatingsystems[1].product_name' "$f")" "$(osrel "$dir/multiboot-2.tree/etc/os-release" PRETTY_NAME)" \
+   "multiboot: second root's product (os-release, ID=opensuse-leap)"
+
+# ---- options
+xml debian.img --no-applications >"$T/noapps.xml"
+is "$(xp "$T/noapps.xml" 'count(//applications)')" "0" "--no-applications: no applications element"
+ok "--no-applications output validates" xmllint --noout --relaxng "$RNG" "$T/noapps.xml"
+is "$(ginspect --no-icon "$dir/alpine.img" | xp /dev/stdin 'string(//root)')" "/dev/sda" \
+   "old style: image as a positional argument (--no-icon accepted)"
+
+# ---- no OS
+truncate -s 8M "$T/empty.img"
+mke2fs -q -F -t ext4 "$T/empty.img"
+fails_cleanly "a filesystem without an OS: exit 1" ginspect -a "$T/empty.img"
+is "$(head -n1 "$T/fc.err")" "ginspect: no operating system could be detected inside this disk image." \
+   "virt-inspector's message"
+fails_cleanly "no -a: exit 1" ginspect
+fails_cleanly "missing image: exit 1" ginspect -a "$T/nonexistent.img"
+done_testing
