@@ -165,7 +165,7 @@ static void add_meta(scan *sc, const char *where, char *text, size_t len)
     gk_lvm_node *top = gk_lvm_meta_parse(text, len);
     free(text);
     if (!top) {
-        gk_warn("%s: LVM metadata: %s", where, gk_errmsg());
+        gk_warn("%s: %s; ignored", where, gk_errmsg());
         return;
     }
     /* The VG is the one section at the top level. */
@@ -577,12 +577,12 @@ static int assemble_vg(scan *sc, vgmeta *m)
                 pv->label = k;
             }
         if (pv->label >= 0) {
-            gk_dev *d = s->ents[sc->labels[pv->label].ent].dev;
+            const gk_devent *de = &s->ents[sc->labels[pv->label].ent];
             uint64_t need = (uint64_t)pv->pe_start * SECTOR + (uint64_t)pv->pe_count * esb;
-            if (need > d->size) {
+            if (need > de->dev->size) {
                 gk_error("PV %s: %lld extents from sector %lld do not fit on %s (%llu bytes)",
-                         pv->id, (long long)pv->pe_count, (long long)pv->pe_start, d->name,
-                         (unsigned long long)d->size);
+                         pv->id, (long long)pv->pe_count, (long long)pv->pe_start, de->name,
+                         (unsigned long long)de->dev->size);
                 goto out;
             }
         }
