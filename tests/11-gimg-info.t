@@ -1,0 +1,69 @@
+#!/bin/bash
+# gimg info against qemu-img info (the oracle), human and JSON, with and
+# without --backing-chain.  Nothing is normalised: both tools run in the
+# fixture directory with the same arguments, so file names, actual sizes
+# (st_blocks of the same files) and snapshot dates are the same.  JSON is
+# compared as text (qemu-img's QDict key order) and as parsed data.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+dir=$(fixture qcow2-fixtures) || exit 1
+cd "$dir"
+
+# Run gimg and qemu-img with the same arguments: same stdout, same status.
+both() { # DESC ARGS...
+    local desc=$1; shift
+    local go qo gr=0 qr=0
+    go=$(gimg "$@" 2>"$T/g.err") || gr=$?
+    qo=$(qemu-img "$@" 2>"$T/q.err") || qr=$?
+    is "$go
+[exit $gr]" "$qo
+[exit $qr]" "$desc"
+}
+
+json_same() { # DESC ARGS...: parsed JSON equal
+    local desc=$1; shift
+    gimg "$@" >"$T/g.json" 2>/dev/null
+    qemu-img "$@" >"$T/q.json" 2>/dev/null
+    ok "$desc" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+if a != b:
+    print("gimg:", a); print("qemu-img:", b); sys.exit(1)' "$T/g.json" "$T/q.json"
+}
+
+for img in *.qcow2 *.raw; do
+    both "info $img" info "$img"
+    both "info --output=json $img (text)" info --output=json "$img"
+    json_same "info --output=json $img (parsed)" info --output=json "$img"
+done
+for img in ch1.qcow2 ch2.qcow2 ch7.qcow2 ch16.qcow2 qb-top.qcow2 qb-mid.qcow2 el2-ov.qcow2 snap.qcow2 \
+           datafile.qcow2 c64k.qcow2 src.raw; do
+    both "info --backing-chain $img" info --backing-chain "$img"
+    both "info --backing-chain --output=json $img" info --backing-chain --output=json "$img"
+done
+json_same "info --backing-chain --output=json ch16.qcow2 (parsed)" info --backing-chain --output=json ch16.qcow2
+
+# Other spellings and names
+both "info -f raw of a qcow2 file" info -f raw c64k.qcow2
+both "info -f qcow2 -U" info -f qcow2 -U el2.qcow2
+both "info --output human" info --output human snap.qcow2
+cd "$T"
+both "info with a path: backing file shows its actual path" info "$dir/ch3.qcow2"
+both "info --backing-chain with a path" info --backing-chain --output=json "$dir/qb-top.qcow2"
+cd "$dir"
+
+# Errors, help, version
+fails_cleanly "info of a missing file" gimg info nosuch.qcow2
+fails_cleanly "info -f qcow2 of a raw file" gimg info -f qcow2 src.raw
+fails_cleanly "info -f vmdk" gimg info -f vmdk src.raw
+fails_cleanly "info --output=xml" gimg info --output=xml src.raw
+fails_cleanly "info with two images" gimg info src.raw base.raw
+fails_cleanly "unknown command" gimg frobnicate src.raw
+ok "gimg --help" gimg --help
+ok "gimg info --help" gimg info --help
+like() { case "$1" in *"$2"*) _tap_result 0 "$3" ;; *) _tap_result 1 "$3"; diag "got: $1" ;; esac; }
+like "$(gimg --help)" "convert" "--help lists the commands"
+like "$(gimg -V)" "gimg (guestkit)" "-V prints the version"
+like "$(gimg --version)" "gimg (guestkit)" "--version prints the version"
+
+done_testing
