@@ -424,8 +424,7 @@ static void check_release_files(cand *c)
     gk_stat st;
     if (is_symlink(v, "/etc/os-release") && gk_vfs_stat(v, "/etc/os-release", &st) < 0 &&
         errno == ELOOP)
-        gk_warn("%s: /etc/os-release: %s (ignored)", c->os.root,
-                gk_errmsg());
+        gk_warn("%s: %s (ignored)", c->os.root, gk_errmsg());
     if (insp_is_file(v, "/etc/os-release") && parse_os_release(c, "/etc/os-release"))
         return;
     /* beyond libguestfs: systemd's fallback location */
