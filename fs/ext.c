@@ -369,7 +369,7 @@ static int ext_getattr(gk_fs *gfs, uint64_t ino, gk_stat *st)
     if (read_inode(ex, ino, &in) < 0)
         return -1;
     if (in.i_links_count == 0 && in.i_mode == 0)
-        return fail(0, EIO, "inode %llu: deleted inode referenced", (unsigned long long)ino);
+        return fail(0, EIO, "deleted inode referenced");
     memset(st, 0, sizeof *st);
     st->ino = ino;
     st->mode = in.i_mode;

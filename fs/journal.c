@@ -68,18 +68,75 @@ static int tid_geq(uint32_t a, uint32_t b)
     return (int32_t)(a - b) >= 0;
 }
 
-struct map_ctx { uint64_t *pmap; uint32_t n; };
-
-static int jmap_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
-                   int ref_offset, void *priv)
+/* Map the journal's logical blocks from an inode (the journal inode, or
+ * its backup in the superblock).  Indirect blocks are read directly: the
+ * journal's own blocks are never journalled. */
+static int map_indirect(struct jr *jr, uint64_t blk, int level, uint64_t *lblk)
 {
-    (void)fs; (void)ref_blk; (void)ref_offset;
-    struct map_ctx *m = priv;
-    if (blockcnt < 0)
+    uint32_t per = jr->bs / 4;
+    uint64_t span = 1;
+    for (int i = 0; i < level; i++)
+        span *= per;
+    if (*lblk >= jr->nmap)
         return 0;
-    if ((uint64_t)blockcnt >= m->n)
-        return BLOCK_ABORT;
-    m->pmap[blockcnt] = *blocknr;
+    if (blk == 0) {
+        *lblk += span;
+        return 0;
+    }
+    if (blk >= jr->fsblocks) {
+        gk_error("journal indirect block %llu beyond the filesystem", (unsigned long long)blk);
+        return -1;
+    }
+    uint8_t *b = gk_malloc(jr->bs);
+    int rc = gk_pread(jr->dev, b, jr->bs, blk * jr->bs);
+    for (uint32_t i = 0; rc == 0 && i < per && *lblk < jr->nmap; i++) {
+        uint32_t e = gk_le32(b + 4 * i);
+        if (level == 1) {
+            jr->pmap[(*lblk)++] = e;
+        } else {
+            rc = map_indirect(jr, e, level - 1, lblk);
+        }
+    }
+    free(b);
+    return rc;
+}
+
+static int map_journal(struct jr *jr, ext2_ino_t ino, struct ext2_inode *in)
+{
+    uint64_t nblocks = EXT2_I_SIZE(in) / jr->bs;
+    if (nblocks < 2 || nblocks > MAX_JOURNAL_BLOCKS) {
+        gk_error("journal inode %u has an unusable size", ino);
+        return -1;
+    }
+    jr->nmap = (uint32_t)nblocks;
+    free(jr->pmap);
+    jr->pmap = gk_calloc(nblocks, sizeof *jr->pmap);
+    if (in->i_flags & EXT4_EXTENTS_FL) {
+        ext2_extent_handle_t h;
+        errcode_t err = ext2fs_extent_open2(jr->fs, ino, in, &h);
+        if (err) {
+            gk_error("journal inode %u: %s", ino, error_message(err));
+            return -1;
+        }
+        struct ext2fs_extent e;
+        int op = EXT2_EXTENT_ROOT;
+        uint64_t steps = 0;
+        while (++steps < 4 * (uint64_t)nblocks + 1024 && ext2fs_extent_get(h, op, &e) == 0) {
+            op = EXT2_EXTENT_NEXT;
+            if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
+                continue;
+            for (uint64_t k = 0; k < e.e_len && e.e_lblk + k < nblocks; k++)
+                jr->pmap[e.e_lblk + k] = e.e_pblk + k;
+        }
+        ext2fs_extent_free(h);
+        return 0;
+    }
+    uint64_t l = 0;
+    for (int i = 0; i < EXT2_NDIR_BLOCKS && l < nblocks; i++)
+        jr->pmap[l++] = in->i_block[i];
+    for (int lvl = 1; lvl <= 3; lvl++)
+        if (map_indirect(jr, in->i_block[EXT2_NDIR_BLOCKS + lvl - 1], lvl, &l) < 0)
+            return -1;
     return 0;
 }
 
@@ -114,6 +171,22 @@ static int commit_csum_ok(struct jr *jr)
     memset(jr->buf + 16, 0, 4);
     uint32_t got = ext2fs_crc32c_le(jr->csum_seed, jr->buf, jr->bs);
     memcpy(jr->buf + 16, save, 4);
+    return got == want;
+}
+
+/* Descriptor and revoke blocks end in a crc32c of the block (with that
+ * field zeroed) when the journal has v2/v3 checksums. */
+static int tail_csum_ok(struct jr *jr, uint8_t *b)
+{
+    if (!jr->csum)
+        return 1;
+    uint8_t *t = b + jr->bs - 4;
+    uint32_t want = gk_be32(t);
+    uint8_t save[4];
+    memcpy(save, t, 4);
+    memset(t, 0, 4);
+    uint32_t got = ext2fs_crc32c_le(jr->csum_seed, b, jr->bs);
+    memcpy(t, save, 4);
     return got == want;
 }
 
@@ -191,6 +264,10 @@ static int do_pass(struct jr *jr, enum pass pass)
         uint32_t type = gk_be32(b + 4);
         j = jnext(jr, j);
         if (type == JT_DESCRIPTOR) {
+            /* A descriptor that fails its checksum is stale or torn: like
+             * the kernel's scan, the log ends before its transaction. */
+            if (pass == PASS_SCAN && !tail_csum_ok(jr, jr->buf))
+                break;
             /* Copy the tags first: reading the data blocks reuses buf. */
             size_t limit = jr->bs - tail;
             uint8_t *desc = gk_malloc(jr->bs);
@@ -243,6 +320,10 @@ static int do_pass(struct jr *jr, enum pass pass)
                 break;                  /* a torn commit ends the log */
             seq++;
         } else if (type == JT_REVOKE) {
+            if (pass == PASS_REVOKE && !tail_csum_ok(jr, jr->buf)) {
+                gk_error("a revoke block of transaction %u fails its checksum", seq);
+                return -1;              /* the kernel refuses to recover */
+            }
             if (pass == PASS_REVOKE) {
                 size_t rcount = gk_be32(b + 12);
                 size_t rs = (jr->incompat & JF_64BIT) ? 8 : 4;
@@ -274,33 +355,49 @@ static int do_pass(struct jr *jr, enum pass pass)
     return 0;
 }
 
+/* Map the journal from inode in and read its superblock into jr->buf. */
+static int try_map(struct jr *jr, ext2_ino_t ino, struct ext2_inode *in)
+{
+    if (map_journal(jr, ino, in) < 0)
+        return -1;
+    if (jread(jr, 0, NULL) < 0) {
+        gk_error_prefix("journal superblock");
+        return -1;
+    }
+    if (gk_be32(jr->buf) != JBD2_MAGIC) {
+        gk_error("journal superblock is corrupt (bad magic)");
+        return -1;
+    }
+    return 0;
+}
+
 static int load_journal(struct jr *jr)
 {
     ext2_filsys fs = jr->fs;
     struct ext2_inode inode;
     ext2_ino_t ino = fs->super->s_journal_inum;
     errcode_t err = ext2fs_read_inode(fs, ino, &inode);
-    if (err) {
+    int ok = 0;
+    if (err)
         gk_error("journal inode %u: %s", ino, error_message(err));
-        return -1;
+    else
+        ok = try_map(jr, ino, &inode) == 0;
+    if (!ok && fs->super->s_jnl_backup_type == EXT3_JNL_BACKUP_BLOCKS) {
+        /* Like e2fsck: the superblock keeps a copy of the journal inode's
+         * block map and size for when the inode table is damaged. */
+        memset(&inode, 0, sizeof inode);
+        memcpy(inode.i_block, fs->super->s_jnl_blocks, sizeof inode.i_block);
+        inode.i_size_high = fs->super->s_jnl_blocks[15];
+        inode.i_size = fs->super->s_jnl_blocks[16];
+        inode.i_links_count = 1;
+        inode.i_mode = LINUX_S_IFREG | 0600;
+        if (gk_le16(inode.i_block) == 0xf30a)
+            inode.i_flags |= EXT4_EXTENTS_FL;
+        gk_debug("journal inode %u unusable, trying the superblock's backup", ino);
+        ok = try_map(jr, ino, &inode) == 0;
     }
-    uint64_t nblocks = EXT2_I_SIZE(&inode) / jr->bs;
-    if (nblocks < 2 || nblocks > MAX_JOURNAL_BLOCKS) {
-        gk_error("journal inode %u has an unusable size", ino);
+    if (!ok)
         return -1;
-    }
-    jr->nmap = (uint32_t)nblocks;
-    jr->pmap = gk_calloc(nblocks, sizeof *jr->pmap);
-    struct map_ctx m = {jr->pmap, jr->nmap};
-    err = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, NULL, jmap_cb, &m);
-    if (err) {
-        gk_error("journal inode %u: %s", ino, error_message(err));
-        return -1;
-    }
-    if (jread(jr, 0, NULL) < 0) {
-        gk_error_prefix("journal superblock");
-        return -1;
-    }
     const uint8_t *b = jr->buf;
     uint32_t type = gk_be32(b + 4);
     if (gk_be32(b) != JBD2_MAGIC || (type != JT_SB_V1 && type != JT_SB_V2)) {
