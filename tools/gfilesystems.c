@@ -315,7 +315,9 @@ static int part_can_hold_fs(const gk_devent *e)
     return 1;
 }
 
-static int64_t fs_size(gk_devent *e, const char *vfs)
+static gk_lv *find_lv(gk_devset *s, const char *name);
+
+static int64_t fs_size(gk_devset *s, gk_devent *e, const char *vfs)
 {
     /* virt-filesystems mounts the filesystem and reports statvfs
      * f_blocks * f_bsize; what cannot be mounted reports the device size. */
@@ -331,10 +333,13 @@ static int64_t fs_size(gk_devent *e, const char *vfs)
                 return r;
         }
     }
-    return e->dev ? (int64_t)e->dev->size : -1;
+    if (e->dev)
+        return (int64_t)e->dev->size;
+    gk_lv *lv = e->kind == GK_LV ? find_lv(s, e->name) : NULL; /* e.g. a thin LV */
+    return lv ? (int64_t)lv->size : -1;
 }
 
-static void output_fs_one(gk_devent *e)
+static void output_fs_one(gk_devset *s, gk_devent *e)
 {
     const char *type = e->probe.type;
     if (!type || !*type)
@@ -344,7 +349,7 @@ static void output_fs_one(gk_devent *e)
         return; /* containers (PVs, RAID members, LUKS), not filesystems */
     if (!(o.output & OUT_FS_EXTRA) && (strcmp(type, "swap") == 0 || strcmp(type, "unknown") == 0))
         return;
-    int64_t size = (columns & COL_SIZE) ? fs_size(e, type) : -1;
+    int64_t size = (columns & COL_SIZE) ? fs_size(s, e, type) : -1;
     write_row(e->name, "filesystem", type, e->probe.label ? e->probe.label : "", -1, size, "",
               e->probe.uuid ? e->probe.uuid : "", "");
 }
@@ -370,14 +375,14 @@ static void output_filesystems(gk_devset *s)
 {
     for (int i = 0; i < s->nents; i++)
         if (s->ents[i].kind == GK_DISK && !disk_has_parts(s, s->ents[i].disk_index))
-            output_fs_one(&s->ents[i]);
+            output_fs_one(s, &s->ents[i]);
     for (int i = 0; i < s->nents; i++)
         if (s->ents[i].kind == GK_PART && part_can_hold_fs(&s->ents[i]))
-            output_fs_one(&s->ents[i]);
+            output_fs_one(s, &s->ents[i]);
     int n;
     gk_devent **lvs = sorted_lvs(s, &n);
     for (int i = 0; i < n; i++)
-        output_fs_one(lvs[i]);
+        output_fs_one(s, lvs[i]);
     free(lvs);
 }
 
