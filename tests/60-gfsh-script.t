@@ -1,0 +1,292 @@
+#!/bin/bash
+# gfsh in script mode (stdin, -f, and commands on the command line) on the
+# gfsh fixture, compared with oracles: the source tree (cat, checksum,
+# find, head/tail, grep), stat(1) on the tree (statns), debugfs on the
+# filesystem (ls, inode numbers, sizes), blkid -p (vfs-*), sfdisk --json
+# (part-list, part-get-parttype), dumpe2fs (statvfs), lvm2's own reports
+# (lvs/vgs/pvs) and the guest's fstab (inspect-get-mountpoints).
+. "$(dirname "$0")/lib.sh"
+
+G=$GK_BIN/gfsh
+[ -x "$G" ] || skip_all "needs $G"
+if ! dir=$(fixture gfsh); then
+    echo "not ok 1 - fixture gfsh"; echo "1..1"; exit 1
+fi
+cd "$dir"
+IMG=disk.img
+R=root
+
+# run a script on stdin: gfsh -a IMG -i <<< script
+gs() { "$G" -a "$IMG" -i 2>&1; }
+
+# --- devices -----------------------------------------------------------
+is "$("$G" -a $IMG list-devices)" "/dev/sda" "list-devices"
+is "$("$G" -a $IMG list-partitions)" "$(printf '/dev/sda1\n/dev/sda2\n/dev/sda3')" "list-partitions"
+parts=$(sfdisk --json $IMG)
+exp=""
+for i in 0 1 2; do
+    dev=/dev/sda$((i + 1))
+    start=$(jq -r ".partitiontable.partitions[$i].start" <<<"$parts")
+    t=$(blkid -p -o value -s TYPE -O $((start * 512)) $IMG)
+    exp+="$dev: $t"$'\n'
+done
+is "$("$G" -a $IMG list-filesystems)" "${exp%$'\n'}" "list-filesystems: /dev/sdaN: TYPE as blkid -p sees them"
+
+expl=""
+for i in 0 1 2; do
+    start=$(jq -r ".partitiontable.partitions[$i].start" <<<"$parts")
+    size=$(jq -r ".partitiontable.partitions[$i].size" <<<"$parts")
+    expl+="[$i] = {"$'\n'"  part_num: $((i + 1))"$'\n'"  part_start: $((start * 512))"$'\n'
+    expl+="  part_end: $(((start + size) * 512 - 1))"$'\n'"  part_size: $((size * 512))"$'\n'"}"$'\n'
+done
+is "$("$G" -a $IMG part-list /dev/sda)" "${expl%$'\n'}" "part-list: [N] = { ... } blocks, bytes from sfdisk --json"
+is "$("$G" -a $IMG part-get-parttype /dev/sda)" "$(jq -r .partitiontable.label <<<"$parts")" \
+    "part-get-parttype gpt (sfdisk label)"
+mlabel=$(sfdisk --json mbr.img | jq -r .partitiontable.label)
+is "$("$G" -a mbr.img part-get-parttype /dev/sda)" "${mlabel/dos/msdos}" "part-get-parttype msdos (sfdisk: dos)"
+
+for i in 0 1 2; do
+    dev=/dev/sda$((i + 1))
+    start=$(jq -r ".partitiontable.partitions[$i].start" <<<"$parts")
+    size=$(jq -r ".partitiontable.partitions[$i].size" <<<"$parts")
+    got=$("$G" -a $IMG vfs-type $dev : vfs-uuid $dev : vfs-label $dev : blockdev-getsize64 $dev)
+    exp=$(for k in TYPE UUID LABEL; do blkid -p -o value -s $k -O $((start * 512)) $IMG; echo; done | sed '/^$/d')
+    is "$got" "$exp"$'\n'"$((size * 512))" "vfs-type/uuid/label (blkid -p) and blockdev-getsize64 of $dev"
+done
+is "$("$G" -a $IMG blockdev-getsize64 /dev/sda)" "$(stat -c %s $IMG)" "blockdev-getsize64 of the disk"
+
+# --- the root filesystem through debugfs ---------------------------------
+start2=$(jq -r ".partitiontable.partitions[1].start" <<<"$parts")
+size2=$(jq -r ".partitiontable.partitions[1].size" <<<"$parts")
+dd if=$IMG of="$T/root.fs" bs=512 skip="$start2" count="$size2" status=none
+DBG() { debugfs -R "$1" "$T/root.fs" 2>/dev/null; }
+
+# ls vs debugfs ls -p (/ino/mode/uid/gid/name/size/)
+for d in / /data /etc /links; do
+    exp=$(DBG "ls -p $d" | awk -F/ 'NF > 1 && $6 != "." && $6 != ".." {print $6}' | LC_ALL=C sort)
+    is "$(printf 'ls %s\n' "$d" | gs)" "$exp" "ls $d = debugfs ls"
+done
+# statns: ino/mode/uid/gid/size from debugfs, mode/size/uid/gid/nlink/mtime from stat(1) on the tree
+for f in /etc/hostname /data/random.bin /home/alice/notes.txt /data/sub /data/fifo; do
+    out=$(printf 'statns %s\n' "$f" | gs)
+    field() { awk -v k="$1:" '$1 == k {print $2}' <<<"$out"; }
+    name=${f##*/}
+    line=$(DBG "ls -p ${f%/*}" | awk -F/ -v n="$name" '$6 == n')
+    ino=$(cut -d/ -f2 <<<"$line"); mode=$(cut -d/ -f3 <<<"$line")
+    is "$(field st_ino) $(field st_mode)" "$ino $((8#$mode))" "statns $f: st_ino, st_mode = debugfs"
+    # (directory sizes depend on the filesystem: compared with debugfs above)
+    sz=$(field st_size); [ -d "$R$f" ] && sz=$(stat -c %s "$R$f")
+    is "$(printf '%x %s %s %s %s %s' "$(field st_mode)" "$sz" "$(field st_uid)" "$(field st_gid)" \
+        "$(field st_nlink)" "$(field st_mtime_sec)")" \
+        "$(stat -c '%f %s %u %g %h %Y' "$R$f")" "statns $f: mode size uid gid nlink mtime = stat(1) on the tree"
+done
+out=$(printf 'statns /etc/hostname\n' | gs)
+is "$(awk -F: '{print $1}' <<<"$out" | tr '\n' ' ')" \
+    "st_dev st_ino st_mode st_nlink st_uid st_gid st_rdev st_size st_blksize st_blocks st_atime_sec st_atime_nsec st_mtime_sec st_mtime_nsec st_ctime_sec st_ctime_nsec st_spare1 st_spare2 st_spare3 st_spare4 st_spare5 st_spare6 " \
+    "statns prints guestfish's fields in order"
+lout=$(printf 'lstatns /links/rel\nstatns /links/rel\n' | gs)
+is "$(awk '$1 == "st_size:" {print $2}' <<<"$lout" | tr '\n' ' ')" \
+    "$(stat -c %s "$R/links/rel") $(stat -L -c %s "$R/links/rel") " "lstatns vs statns on a symlink (sizes as stat(1))"
+is "$(printf 'stat /etc/hostname\n' | gs | awk -F: '{print $1}' | tr '\n' ' ')" \
+    "dev ino mode nlink uid gid rdev size blksize blocks atime mtime ctime " "stat (deprecated) fields"
+
+# cat vs debugfs cat and the tree
+for f in /etc/hostname /data/random.bin /data/nonl.txt /data/empty /etc/passwd; do
+    "$G" -a $IMG -i cat "$f" >"$T/cat.out"
+    same_file "$T/cat.out" "$R$f" "cat $f = the source file"
+done
+DBG "cat /data/lines.txt" >"$T/dbg.cat"
+printf 'cat /data/lines.txt\n' | "$G" -a $IMG -i >"$T/cat.out"
+same_file "$T/cat.out" "$T/dbg.cat" "cat = debugfs cat"
+is "$("$G" -a $IMG -i cat /links/rel | head -n 2)" "$(head -n 2 $R/data/lines.txt)" "cat follows a relative symlink"
+is "$("$G" -a $IMG -i cat /boot/grub/grub.cfg)" "$(cat boot/grub/grub.cfg)" "cat across the /boot mount (-i)"
+
+# checksums
+for f in /data/random.bin /etc/hostname /data/empty; do
+    is "$("$G" -a $IMG -i checksum sha256 "$f" : checksum md5 "$f" : checksum sha1 "$f" : checksum crc "$f")" \
+        "$(sha256sum <"$R$f" | cut -d' ' -f1)"$'\n'"$(md5sum <"$R$f" | cut -d' ' -f1)"$'\n'"$(sha1sum <"$R$f" | cut -d' ' -f1)"$'\n'"$(cksum <"$R$f" | cut -d' ' -f1)" \
+        "checksum sha256/md5/sha1/crc $f = sha256sum/md5sum/sha1sum/cksum"
+done
+is "$("$G" -a $IMG -i checksum sha512 /data/random.bin)" "$(sha512sum <$R/data/random.bin | cut -d' ' -f1)" "checksum sha512"
+
+# find vs find(1) on the tree
+is "$("$G" -a $IMG -i find /data)" "$(cd $R/data && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)" \
+    "find /data = find(1), relative, sorted"
+"$G" -a $IMG -i find0 /home "$T/f0"
+is "$(tr '\0' '\n' <"$T/f0")" "$(cd $R/home && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)" "find0 to a host file"
+
+# head/tail
+for n in 3 -3 0 30; do
+    is "$("$G" -a $IMG -i head-n $n /data/lines.txt)" "$(head -n $n $R/data/lines.txt)" "head-n $n = head -n $n"
+done
+is "$("$G" -a $IMG -i tail-n 4 /data/lines.txt)" "$(tail -n 4 $R/data/lines.txt)" "tail-n 4 = tail -n 4"
+is "$("$G" -a $IMG -i tail-n -22 /data/lines.txt)" "$(tail -n +22 $R/data/lines.txt)" "tail-n -22 = tail -n +22"
+is "$("$G" -a $IMG -i head /data/lines.txt)" "$(head $R/data/lines.txt)" "head = head(1)"
+is "$("$G" -a $IMG -i tail /data/lines.txt)" "$(tail $R/data/lines.txt)" "tail = tail(1)"
+is "$("$G" -a $IMG -i tail-n 1 /data/nonl.txt)" "$(cat $R/data/nonl.txt)" "tail-n: a last line without newline"
+
+# grep family vs grep(1)
+W=$R/data/words.txt
+is "$("$G" -a $IMG -i grep alpha /data/words.txt)" "$(grep alpha $W)" "grep"
+is "$("$G" -a $IMG -i grep alpha /data/words.txt insensitive:true)" "$(grep -i alpha $W)" "grep insensitive:true"
+is "$("$G" -a $IMG -i egrep 'a$|^B' /data/words.txt)" "$(grep -E 'a$|^B' $W)" "egrep"
+is "$("$G" -a $IMG -i grep 'a$|^B' /data/words.txt extended:true)" "$(grep -E 'a$|^B' $W)" "grep extended:true"
+is "$("$G" -a $IMG -i fgrep 'a-m' /data/words.txt)" "$(grep -F 'a-m' $W)" "fgrep"
+is "$("$G" -a $IMG -i grepi beta /data/words.txt)" "$(grep -i beta $W)" "grepi"
+is "$("$G" -a $IMG -i zgrep '^[ab]' /data/words.txt.gz)" "$(zgrep '^[ab]' $R/data/words.txt.gz)" "zgrep (gzip)"
+is "$("$G" -a $IMG -i grep zzz /data/words.txt ; echo "rc=$?")" "rc=0" "grep with no match: empty, success"
+
+# is-* and exists vs test(1) on the tree
+# (absolute links would resolve on the host: only relative ones here)
+for p in /data/a1.txt /data /links/rel /links/dangling /data/fifo /nonexistent; do
+    h=$R$p
+    e=""
+    for t in "-f" "-d" "-L" "-p" "-e"; do
+        if [ "$t" = -f ] || [ "$t" = -d ]; then
+            # without followsymlinks a link is neither a file nor a directory
+            if [ -L "$h" ]; then e+="false "; continue; fi
+        fi
+        if test $t "$h"; then e+="true "; else e+="false "; fi
+    done
+    g=$("$G" -a $IMG -i is-file "$p" : is-dir "$p" : is-symlink "$p" : is-fifo "$p" : exists "$p" | tr '\n' ' ')
+    is "$g" "$e" "is-file is-dir is-symlink is-fifo exists $p = test(1)"
+done
+is "$("$G" -a $IMG -i is-file /links/abs followsymlinks:true : is-dir /links/datadir followsymlinks:true)" \
+    "$(printf 'true\ntrue')" "is-file/is-dir followsymlinks:true"
+is "$("$G" -a $IMG -i readlink /links/rel : realpath /links/rel)" \
+    "$(readlink $R/links/rel)"$'\n'"/data/lines.txt" "readlink (readlink(1)) and realpath"
+
+# download, download-offset, copy-out
+"$G" -a $IMG -i download /data/random.bin "$T/dl"
+same_file "$T/dl" $R/data/random.bin "download"
+"$G" -a $IMG -i download-offset /data/random.bin "$T/dlo" 1000 5k
+dd if=$R/data/random.bin bs=1 skip=1000 count=5120 status=none >"$T/dlo.exp"
+same_file "$T/dlo" "$T/dlo.exp" "download-offset 1000 5k (dd skip=1000 count=5120)"
+"$G" -a $IMG -i download-offset /data/random.bin "$T/dlo2" 299990 100
+is "$(stat -c %s "$T/dlo2")" 10 "download-offset past the end stops at the end"
+mkdir "$T/co"
+"$G" -a $IMG -i copy-out /data /etc/hostname "$T/co"
+ok "copy-out /data: same tree as the source (diff -r)" diff -r --no-dereference -x fifo "$R/data" "$T/co/data"
+same_file "$T/co/hostname" $R/etc/hostname "copy-out of a file"
+is "$(cd "$T/co/data" && find . -printf '%y %m %TY-%Tm-%Td\n' | sort)" \
+    "$(cd "$R/data" && find . -printf '%y %m %TY-%Tm-%Td\n' | sort)" "copy-out keeps types, modes, mtimes"
+
+# statvfs vs dumpe2fs
+out=$(printf 'statvfs /\n' | gs)
+sv() { awk -v k="$1:" '$1 == k {print $2}' <<<"$out"; }
+d2() { dumpe2fs -h "$T/root.fs" 2>/dev/null | awk -F: -v k="$1" '$1 == k {gsub(/ /, "", $2); print $2}'; }
+is "$(sv bsize) $(sv files) $(sv ffree) $(sv bfree)" "$(d2 'Block size') $(d2 'Inode count') $(d2 'Free inodes') $(d2 'Free blocks')" \
+    "statvfs bsize files ffree bfree = dumpe2fs"
+is "$(awk -F: '{print $1}' <<<"$out" | tr '\n' ' ')" "bsize frsize blocks bfree bavail files ffree favail fsid flag namemax " \
+    "statvfs fields"
+df=$(printf 'df\n' | gs)
+is "$(head -n 1 <<<"$df" | tr -s ' ')" "Filesystem 1K-blocks Used Available Use% Mounted on" "df header"
+is "$(tail -n +2 <<<"$df" | awk '{print $1, $6}')" "$(printf '/dev/sda2 /\n/dev/sda1 /boot')" "df rows: device, mountpoint"
+is "$(printf 'df-h\n' | gs | head -n 1 | tr -s ' ')" "Filesystem Size Used Avail Use% Mounted on" "df-h header"
+du=$(printf 'du /data/random.bin\n' | gs)
+is "$du" "$(( ($(DBG 'stat /data/random.bin' | sed -n 's/.*Blockcount: \([0-9]*\).*/\1/p') + 1) / 2 ))" \
+    "du of a file = debugfs Blockcount / 2"
+
+# --- mounts and inspection ---------------------------------------------------
+fst=$R/etc/fstab
+uuid_dev() { # UUID -> /dev/sdaN by blkid on each partition
+    for i in 0 1 2; do
+        s=$(jq -r ".partitiontable.partitions[$i].start" <<<"$parts")
+        [ "$(blkid -p -o value -s UUID -O $((s * 512)) $IMG)" = "$1" ] && echo /dev/sda$((i + 1))
+    done
+}
+exp=$(awk '$1 ~ /^UUID=/ && $2 ~ /^\// {print $2}' $fst | while read -r mp; do
+    u=$(awk -v m="$mp" '$2 == m {sub(/^UUID=/, "", $1); print $1}' $fst)
+    echo "$mp: $(uuid_dev "$u")"; done | sort)
+is "$("$G" -a $IMG inspect-os : inspect-get-mountpoints /dev/sda2 | tail -n +2 | sort)" "$exp" \
+    "inspect-get-mountpoints: 'mountpoint: device', the fstab through blkid"
+is "$("$G" -a $IMG inspect-os)" "$(uuid_dev "$(awk '$2 == "/" {sub(/^UUID=/, "", $1); print $1}' $fst)")" "inspect-os: the root"
+is "$("$G" -a $IMG -i inspect-get-type /dev/sda2 : inspect-get-distro /dev/sda2 : inspect-get-hostname /dev/sda2 : inspect-get-major-version /dev/sda2 : inspect-get-package-format /dev/sda2)" \
+    "$(printf 'linux\n%s\n%s\n%s\ndeb' "$(. $R/etc/os-release; echo "$ID")" "$(cat $R/etc/hostname)" "$(. $R/etc/os-release; echo "$VERSION_ID")")" \
+    "inspect-get-type/distro/hostname/major-version/package-format (os-release, hostname)"
+is "$("$G" -a $IMG -i inspect-get-arch /dev/sda2)" "$(uname -m)" "inspect-get-arch (the guest's /bin/bash is the host's)"
+is "$("$G" -a $IMG -i mountpoints : mounts)" "$(printf '/dev/sda2: /\n/dev/sda1: /boot\n/dev/sda2\n/dev/sda1')" "mountpoints and mounts after -i"
+is "$(gs <<'EOF'
+umount /boot
+ls /boot
+mounts
+mount-ro /dev/sda1 /boot
+ls /boot
+umount-all
+mounts
+mount /dev/sda1 /
+is-file /vmlinuz-6.1.0
+EOF
+)" "$(printf '/dev/sda2\n%s\ntrue' "$( (cd boot && ls -A; echo lost+found) | LC_ALL=C sort)")" \
+    "umount, mount-ro, umount-all, mount"
+is "$("$G" -a $IMG -m /dev/sda2 -m /dev/sda1:/boot ls /boot/grub)" "grub.cfg" "-m dev and -m dev:mountpoint"
+is "$("$G" -a disk.qcow2 -i cat /etc/hostname)" "$(cat $R/etc/hostname)" "qcow2 image"
+is "$("$G" -a mbr.img -m /dev/sda1 cat /a1.txt : list-filesystems)" "$(cat $R/data/a1.txt)"$'\n'"/dev/sda1: ext2" \
+    "MBR disk, -m /dev/sda1"
+
+# LVM (lvm fixture, oracles from lvm2's reports)
+if ldir=$(fixture lvm 2>/dev/null); then
+    L=(-a "$ldir/d1.img" -a "$ldir/d2.img" -a "$ldir/d3.img" -a "$ldir/d4.img")
+    LVS='[.report[0].lv[]] | unique_by([.vg_name, .lv_name])[]'
+    is "$("$G" "${L[@]}" lvs | sort)" "$(jq -r "$LVS"' | "/dev/\(.vg_name)/\(.lv_name)"' "$ldir/lvs.json" | sort)" "lvs = lvs --reportformat json"
+    is "$("$G" "${L[@]}" vgs | sort)" "$(jq -r '.report[0].vg[].vg_name' "$ldir/vgs.json" | sort)" "vgs = vgs"
+    is "$("$G" "${L[@]}" pvs | sort)" "$(jq -r '.report[0].pv[].pv_name' "$ldir/pvs.json" | sort)" "pvs = pvs"
+else
+    _tap_result 1 "fixture lvm"
+fi
+
+# --- the shell syntax -----------------------------------------------------
+is "$("$G" <<'EOF'
+echo plain   words  here
+echo "a\tb\x41\101\\\"" 'single \t "quoted"'
+# a comment
+   # an indented comment
+
+echo ~ ~/x "~"
+echo a ; echo b
+EOF
+)" "$(printf 'plain words here\na\tbAA\\" single \\t "quoted"\n%s %s/x ~\na ; echo b' "$HOME" "$HOME")" \
+    "echo: quotes, C escapes in double quotes only, comments, ~, ; is not a separator"
+is "$("$G" -a $IMG -i 2>&1 <<'EOF'
+cat /etc/hostname | tr a-z A-Z
+!echo from the host
+<! printf 'echo generated\n'
+-cat /nonexistent
+echo after the failure
+EOF
+)" "$(printf '%s\nfrom the host\ngenerated\ngfsh: cat: /nonexistent: No such file or directory\nafter the failure' "$(tr a-z A-Z <$R/etc/hostname)")" \
+    "| host pipe, !host, <! host commands, -cmd may fail"
+printf 'cat /etc/hostname\ncat /nonexistent\necho not reached\n' >"$T/script"
+out=$("$G" -a $IMG -i -f "$T/script" 2>"$T/err"); rc=$?
+is "$rc $out" "1 $(cat $R/etc/hostname)" "-f script stops at the first error with exit 1"
+is "$(cat "$T/err")" "gfsh: cat: /nonexistent: No such file or directory" "  ... and says why"
+out=$("$G" -a $IMG -i <"$T/script" 2>/dev/null); rc=$?
+is "$rc $out" "1 $(cat $R/etc/hostname)" "stdin script stops at the first error with exit 1"
+out=$("$G" -a $IMG -i cat /etc/hostname : cat /nope : echo not reached 2>/dev/null); rc=$?
+is "$rc $out" "1 $(cat $R/etc/hostname)" "':' separated commands stop at the first error"
+is "$("$G" -a $IMG -i -x echo hi 2>&1 >/dev/null)" "+ echo hi" "-x echoes each command (stderr)"
+is "$("$G" -a $IMG -i glob echo '/data/[ab]*.txt' '/etc/host*')" \
+    "$(cd $R && for a in data/[ab]*.txt; do for b in etc/host*; do echo "/$a /$b"; done; done)" \
+    "glob: guest wildcards, cartesian product"
+is "$("$G" -a $IMG -i glob ls '/nomatch*' 2>&1)" "gfsh: ls: /nomatch*: No such file or directory" "glob: no match passes the pattern"
+ok "time: elapsed time: N.NN seconds" bash -c "'$G' -a $IMG -i time cat /etc/hostname | grep -qxE 'elapsed time: [0-9]+\.[0-9]{2} seconds'"
+is "$("$G" echo a : quit : echo b)" "a" "quit stops"
+is "$("$G" help | head -n 1)" "    Command              Description" "help: the list header"
+ok "help lists every command of the man page" bash -c "
+    for c in \$('$G' --man-commands | sed -n 's/^\.SS \([^,]*\).*/\1/p' | sed 's/\\\\-/-/g'); do
+        '$G' help | grep -q \"^\$c \" || '$G' help \$c >/dev/null || exit 1; done"
+is "$("$G" help cat | sed -n 2p)" "    cat - list the contents of a file" "help cat"
+is "$("$G" -h cat | sed -n 5p)" "     cat path" "gfsh -h cat: synopsis"
+is "$("$G" help head-n | sed -n 5p)" "     head-n nrlines path" "help: synopsis from the table"
+is "$("$G" help grep | sed -n 5p)" "     grep regex path [extended:true|false] [fixed:true|false] [insensitive:true|false] [compressed:true|false]" \
+    "help: optional arguments"
+ok "gfsh --man-commands is roff that man(1) renders" bash -c "'$G' --man-commands | grep -q '^\.SS cat' && \
+    { sed '/@COMMANDS@/,\$d' '$TOP/man/gfsh.1.in'; '$G' --man-commands; sed '1,/@COMMANDS@/d' '$TOP/man/gfsh.1.in'; } | MANWIDTH=80 man -l - 2>&1 | grep -q 'statns'"
+is "$("$G" -a $IMG -i CAT /etc/hostname : head_n 1 /etc/hostname)" "$(cat $R/etc/hostname)"$'\n'"$(cat $R/etc/hostname)" \
+    "command names: any case, _ for -"
+is "$("$G" add $IMG : run : list-devices)" "/dev/sda" "add and run"
+is "$("$G" -a $IMG -i head-n 1k /data/lines.txt | wc -l)" "$(wc -l <$R/data/lines.txt)" "integers with suffixes (1k)"
+is "$("$G" -a $IMG -i download-offset /data/lines.txt - 0x10 010)" "$(dd if=$R/data/lines.txt bs=1 skip=16 count=8 status=none)" \
+    "integers: 0x hex, 0 octal; - is stdout"
+
+done_testing
