@@ -15,14 +15,6 @@
 
 #include "inspect-int.h"
 
-void gk_app_clear(gk_app *a)
-{
-    free(a->name); free(a->display_name); free(a->version); free(a->release);
-    free(a->arch); free(a->url); free(a->summary); free(a->description);
-    free(a->source_package);
-    memset(a, 0, sizeof *a);
-}
-
 typedef struct applist {
     gk_app *v;
     int n, cap;

@@ -29,6 +29,14 @@ enum {
 #define HDR_TAGS_MAX 0xffffu
 #define HDR_DATA_MAX 0x0fffffffu
 
+void gk_app_clear(gk_app *a)
+{
+    free(a->name); free(a->display_name); free(a->version); free(a->release);
+    free(a->arch); free(a->url); free(a->summary); free(a->description);
+    free(a->source_package);
+    memset(a, 0, sizeof *a);
+}
+
 static const unsigned char hdr_magic[8] = {0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0};
 
 /* The first string at off in the data store, or NULL if it does not end

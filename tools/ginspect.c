@@ -326,5 +326,6 @@ int main(int argc, char **argv)
         gk_die("error writing standard output");
     gk_inspect_free(g);
     gk_guest_free(g);
+    free(c.drives);
     return 0;
 }
