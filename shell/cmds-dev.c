@@ -202,12 +202,12 @@ static int do_mount(gfsh *sh, const gfsh_cmd *cmd, const char *device, const cha
     }
     gk_fs *fs = gk_fs_open(e->dev, e->probe.type, rw);
     if (!fs) {
-        gfsh_err(cmd, "%s: %s", e->name, gk_errmsg());
+        gfsh_err_about(cmd, e->name);
         return -1;
     }
     if (gk_vfs_mount(sh->g->vfs, fs, mp, e->name) < 0) {
         gk_fs_close(fs);
-        gfsh_err(cmd, "%s: %s", mp, gk_errmsg());
+        gfsh_err_about(cmd, mp);
         return -1;
     }
     return 0;
@@ -251,7 +251,7 @@ int run_umount(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     char *copy = gk_strdup(mp); /* the mount record goes away */
     int r = gk_vfs_umount(v, copy);
     if (r < 0)
-        gfsh_err(cmd, "%s: %s", copy, gk_errmsg());
+        gfsh_err_about(cmd, copy);
     free(copy);
     return r;
 }

@@ -23,15 +23,9 @@
 /* Directory nesting beyond this is a corrupt (looping) filesystem. */
 #define MAX_DEPTH 256
 
-/* "gfsh: cat: /path: message", avoiding a doubled path if the library
- * message already names it. */
 static void path_err(const gfsh_cmd *cmd, const char *path)
 {
-    const char *m = gk_errmsg();
-    if (strstr(m, path))
-        gfsh_err(cmd, "%s", m);
-    else
-        gfsh_err(cmd, "%s: %s", path, m);
+    gfsh_err_about(cmd, path);
 }
 
 static int interrupted(const gfsh_cmd *cmd)

@@ -386,7 +386,20 @@ void gfsh_err(const gfsh_cmd *cmd, const char *fmt, ...)
 
 void gfsh_err_gk(const gfsh_cmd *cmd)
 {
-    gfsh_err(cmd, "%s", gk_errmsg());
+    gfsh_err_about(cmd, NULL);
+}
+
+void gfsh_err_about(const gfsh_cmd *cmd, const char *subject)
+{
+    const char *m = gk_errmsg();
+    /* the library may have named the operation or the path already */
+    size_t cl = cmd ? strlen(cmd->name) : 0;
+    if (cmd && strncmp(m, cmd->name, cl) == 0 && m[cl] == ':' && m[cl + 1] == ' ')
+        m += cl + 2;
+    if (!subject || strstr(m, subject))
+        gfsh_err(cmd, "%s", m);
+    else
+        gfsh_err(cmd, "%s: %s", subject, m);
 }
 
 const gfsh_cmd *gfsh_lookup(const char *name)

@@ -99,6 +99,9 @@ extern volatile sig_atomic_t gfsh_interrupted;
 void gfsh_err(const gfsh_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same with gk_errmsg() as the message. */
 void gfsh_err_gk(const gfsh_cmd *cmd);
+/* gk_errmsg() about subject (a path, a device), without naming the
+ * command or the subject twice when the library message already does. */
+void gfsh_err_about(const gfsh_cmd *cmd, const char *subject);
 
 /* parse.c: split one input line.  Returns 0 and fills *out, or -1 after
  * printing the reason (unterminated quote, bad escape...). */
