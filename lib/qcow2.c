@@ -416,10 +416,23 @@ static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
     case R_ZERO:
         e->flags |= GK_BS_ZERO | GK_BS_ALLOCATED;
         break;
-    default:
-        if (!q->backing || off >= q->backing->size) {
+    default: {
+        /* qemu sees a raw file's size rounded up to whole sectors */
+        uint64_t bsize = q->backing ? q->backing->size : 0;
+        if (q->backing && strcmp(q->backing->ops->name, "raw") == 0 && (bsize & 511))
+            bsize = (bsize | 511) + 1;
+        if (!q->backing || off >= bsize) {
             /* qemu synthesises zeros at this layer, not allocated */
             e->flags |= GK_BS_ZERO;
+            break;
+        }
+        if (off >= q->backing->size) {
+            /* the tail of the raw file's last sector: zeros read from it */
+            e->len = bsize - off < e->len ? bsize - off : e->len;
+            e->flags = GK_BS_ZERO | GK_BS_ALLOCATED | GK_BS_OFFSET;
+            e->host_off = off;
+            e->host_file = q->backing->name;
+            e->depth = 1;
             break;
         }
         if (e->len > q->backing->size - off)
@@ -429,6 +442,7 @@ static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
         e->off = off;
         e->depth++;
         break;
+    }
     }
     return 0;
 }
@@ -758,7 +772,10 @@ static int open_backing(struct qcow2 *q, const gk_open_opts *opts, struct chain 
         return -1;
     }
     if (!q->backing) {
-        gk_error_prefix("%s: backing file \"%s\"", q->path, name);
+        /* only the top image adds its name: the inner message already names
+         * the image whose backing file failed, and deep chains stay readable */
+        if (ch->depth == 0)
+            gk_error_prefix("%s: backing file \"%s\"", q->path, name);
         return -1;
     }
     return 0;

@@ -289,6 +289,7 @@ int main(void)
        "qemu-img create -f qcow2 -o extended_l2=on -b mid.qcow2 -F qcow2 top.qcow2 10M && "
        "qemu-io -c 'write -P 0x55 2100k 4k' -c 'write -z 1040k 2k' -c 'write -P 0x66 9M 4k' top.qcow2");
     same_as_qemu("top.qcow2", NULL, "backing chain qcow2 -> qcow2 -> short raw");
+    same_map("top.qcow2", "backing chain qcow2 -> qcow2 -> short raw");
     sh("qemu-img create -f qcow2 qbase.qcow2 2M && qemu-io -c 'write -P 1 0 2M' qbase.qcow2 && "
        "qemu-img create -f qcow2 -b qbase.qcow2 -F qcow2 qmid.qcow2 4M && qemu-io -c 'write -P 2 1M 64k' qmid.qcow2 && "
        "qemu-img create -f qcow2 -b qmid.qcow2 -F qcow2 qtop.qcow2 6M && qemu-io -c 'write -P 3 3M 64k' qtop.qcow2");
@@ -411,6 +412,40 @@ int main(void)
         uint64_t n = gk_qcow2_host_preads(d) - before;
         ok(n <= 3, "256 contiguous clusters in %llu host reads", (unsigned long long)n);
         free(b);
+        gk_dev_unref(d);
+    }
+
+    /* a chain deeper than 256 images is refused: c000 -> c001 -> ... -> c299,
+     * copies of one template whose backing names all have the same length */
+    sh("qemu-img create -f qcow2 -u -b c001.qcow2 -F qcow2 tmpl.qcow2 1M");
+    size_t tlen;
+    char *tmpl = slurp("tmpl.qcow2", &tlen);
+    char *at = tmpl ? memmem(tmpl, tlen, "c001.qcow2", 10) : NULL;
+    for (int i = 0; at && i < 300; i++) {
+        char name[32], *p;
+        snprintf(name, sizeof name, "c%03d.qcow2", i + 1);
+        memcpy(at, name, 10);
+        p = gk_asprintf("%s/c%03d.qcow2", dir, i);
+        FILE *f = fopen(p, "w");
+        fwrite(tmpl, 1, tlen, f);
+        fclose(f);
+        free(p);
+    }
+    free(tmpl);
+    ok(!open_img("c000.qcow2", NULL) && strstr(gk_errmsg(), "longer than 256"), "chain of 300 refused");
+    d = open_img("c100.qcow2", NULL);
+    ok(!d, "chain of 200 then a missing file: %s", gk_errmsg());
+    d = open_img("c290.qcow2", NULL);
+    ok(!d && strstr(gk_errmsg(), "c300.qcow2\": No such file"), "chain of 10 names the missing file");
+
+    /* the corrupt bit: read-only with a warning; unknown autoclear bits ignored */
+    sh("cp seq.qcow2 corrupt.qcow2 && printf '\\002' | dd of=corrupt.qcow2 bs=1 seek=79 conv=notrunc && "
+       "printf '\\200' | dd of=corrupt.qcow2 bs=1 seek=95 conv=notrunc");
+    d = open_img("corrupt.qcow2", NULL);
+    ok(d && gk_image_info_get(d, &info) == 0 && info.corrupt, "corrupt image opens read-only");
+    if (d) {
+        gk_image_info_free(&info);
+        ok(gk_pwrite(d, "x", 1, 0) < 0, "and refuses writes");
         gk_dev_unref(d);
     }
 
