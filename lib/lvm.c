@@ -395,6 +395,20 @@ typedef struct lvinfo {
     int nsegs;
 } lvinfo;
 
+/* LVM's rule for VG and LV names: [a-zA-Z0-9+_.-], not starting with '-',
+ * not "." or "..".  The names become device paths, so nothing else passes. */
+static int valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 127 || n[0] == '-' || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+        return 0;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '+' || *p == '_' || *p == '.' || *p == '-'))
+            return 0;
+    return 1;
+}
+
 static int cmp_seg(const void *a, const void *b)
 {
     const seginfo *x = a, *y = b;
@@ -415,6 +429,10 @@ static int read_lv(const gk_lvm_node *lvsec, lvinfo *lv, const pvinfo *pvs, int 
     lv->visible = gk_lvm_meta_has_flag(lvsec, "status", "VISIBLE");
     lv->missing_pv = -1;
     int64_t nseg;
+    if (!valid_name(lv->name)) {
+        gk_error("invalid LV name \"%s\"", lv->name);
+        return -1;
+    }
     if (!lv->id) {
         gk_error("LV %s has no id", lv->name);
         return -1;
@@ -528,6 +546,10 @@ static int assemble_vg(scan *sc, vgmeta *m)
     lvinfo *lvs = NULL;
     int npvs = 0, nlvs = 0, rc = -1;
 
+    if (!valid_name(m->name)) {
+        gk_error("invalid VG name");
+        goto out;
+    }
     if (gk_lvm_meta_int(vg, "extent_size", &es) < 0 || es < 1 || es > (INT64_C(1) << 32)) {
         gk_error("bad extent_size");
         goto out;
@@ -738,7 +760,9 @@ int gk_lvm_scan(gk_devset *s)
         gp->name = gk_strdup(s->ents[pl->ent].name);
         gp->uuid = gk_strdup(pl->uuid);
         gp->pe_start = pl->pe_start;
-        gp->size = pl->dev_size > pl->pe_start ? pl->dev_size - pl->pe_start : 0;
+        /* An orphan's size is its device's (pvs); a PV in a VG gets
+         * pe_count * extent_size below. */
+        gp->size = pl->dev_size ? pl->dev_size : s->ents[pl->ent].dev->size;
         pl->vg = s->npvs++;
     }
 

@@ -142,6 +142,8 @@ EDITS = {
     "unterminated": lambda t: t[: t.index('id = "') + 10],
     "not-a-section": sub(r"physical_volumes \{", "physical_volumes = 5\nxx {"),
     "no-segtype": sub(r'type = "striped"\n', ""),
+    "vg-name": sub(r"\Avgh \{", "../vgh {"),
+    "lv-name": sub(r"\n(\s*)b \{", r"\n\1../../b {"),
 }
 for name, fn in EDITS.items():
     edit(name, fn)

@@ -6,7 +6,8 @@
 #                    str  2 stripes of 64 KiB over both PVs
 #                    fs   ext4 (written into its extents on d1)
 #                    lin  linear, from the end of d1 onto d2
-#   d3.img         MBR: p1 (83), p2 (8e) = PV of VG vgp (pe_start 64 KiB,
+#                  (d2's PV has a second metadata area at its end)
+#   d3.img         MBR: p1 (83) = a PV in no VG, p2 (8e) = PV of VG vgp (pe_start 64 KiB,
 #                    a 60 KiB metadata area whose circular buffer has
 #                    wrapped around), LV data
 #   d4.img         VG vgthin: a thin pool and a thin LV (metadata restored
@@ -67,13 +68,14 @@ attach d1.img; L1=$L
 attach d2.img; L2=$L
 attach d3.img --offset $((6144 * 512)); L3=$L
 attach d4.img; L4=$L
+attach d3.img --offset $((2048 * 512)) --sizelimit $((4096 * 512)); L5=$L
 
 # A private LVM configuration: only our loop devices, no devices file, no
 # backups, no udev, no hints under /run.
 mkdir -p "$W/etc" "$W/lock"
 filter() { local f="" l; for l in "$@"; do f="$f\"a|^$l\$|\", "; done; echo "[ $f\"r|.*|\" ]"; }
 cat >"$W/etc/lvm.conf" <<EOF
-devices { filter = $(filter "$L1" "$L2" "$L3" "$L4") use_devicesfile = 0 obtain_device_list_from_udev = 0 hints = "none" }
+devices { filter = $(filter "$L1" "$L2" "$L3" "$L4" "$L5") use_devicesfile = 0 obtain_device_list_from_udev = 0 hints = "none" }
 global { locking_dir = "$W/lock" }
 activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
 backup { backup = 0 archive = 0 }
@@ -84,10 +86,11 @@ lvm() { command lvm "$@" 2> >(grep -v -e 'device-mapper' -e 'libdevmapper' -e 'm
 NOACT=(--driverloaded n -an -Zn -q)
 
 lvm pvcreate -q --norestorefile -u gk0001-LVM1-disk-0001-uuid-fixd-000001 "$L1"
-lvm pvcreate -q --norestorefile -u gk0002-LVM1-disk-0002-uuid-fixd-000002 "$L2"
+lvm pvcreate -q --norestorefile -u gk0002-LVM1-disk-0002-uuid-fixd-000002 --pvmetadatacopies 2 "$L2"
 lvm pvcreate -q --norestorefile -u gk0003-LVM1-part-0003-uuid-fixd-000003 \
     --metadatasize 16k --dataalignment 64k "$L3"
 lvm pvcreate -q --norestorefile -u gk0004-LVM1-thin-0004-uuid-fixd-000004 "$L4"
+lvm pvcreate -q --norestorefile -u gk0005-LVM1-orph-0005-uuid-fixd-000005 "$L5"
 
 lvm vgcreate -q -s 256k vg0 "$L1" "$L2"
 lvm lvcreate "${NOACT[@]}" -l 8 -i 2 -I 64k -n str vg0
@@ -185,7 +188,7 @@ mke2fs -q -F -t ext4 -b 1024 -U 6c766d2d-6673-4000-8000-000000000001 \
 echo 6c766d2d-6673-4000-8000-000000000001 >fs.uuid
 
 REPORT=(--reportformat json --units b --nosuffix)
-guestnames() { sed -e "s|$L1|/dev/sda|g" -e "s|$L2|/dev/sdb|g" -e "s|$L3|/dev/sdc2|g" -e "s|$L4|/dev/sdd|g"; }
+guestnames() { sed -e "s|$L1|/dev/sda|g" -e "s|$L2|/dev/sdb|g" -e "s|$L3|/dev/sdc2|g" -e "s|$L4|/dev/sdd|g" -e "s|$L5|/dev/sdc1|g"; }
 report() { # PREFIX [--config ...]
     lvm pvs "${REPORT[@]}" "${@:2}" -o pv_name,vg_name,pv_uuid,pv_size,pe_start,dev_size,pv_pe_count |
         guestnames >"$1pvs.json"

@@ -21,9 +21,10 @@ LVS='[.report[0].lv[]] | unique_by([.vg_name, .lv_name])[]'
 "$H" list "${RAW[@]}" >"$T/list" 2>"$T/list.err"
 is "$?" 0 "list: exit status"
 is "$(cat "$T/list.err")" "" "list: no warnings on good images"
-is "$(grep '^pv ' "$T/list")" \
-    "$(jq -r '.report[0].pv[] | "pv \(.pv_name) \(.pv_uuid) \(.vg_name) \(.pv_size) \(.pe_start)"' pvs.json)" \
-    "PVs: name, uuid, VG, size, pe_start as pvs reports them"
+# (pvs puts PVs in no VG last; guestkit sorts by device name: compare sorted)
+is "$(grep '^pv ' "$T/list" | sort)" \
+    "$(jq -r '.report[0].pv[] | "pv \(.pv_name) \(.pv_uuid) \(.vg_name | if . == "" then "-" else . end) \(.pv_size) \(.pe_start)"' pvs.json | sort)" \
+    "PVs (one in no VG): name, uuid, VG, size, pe_start as pvs reports them"
 is "$(grep '^vg ' "$T/list")" \
     "$(jq -r '.report[0].vg[] | "vg \(.vg_name) \(.vg_uuid) \(.vg_extent_size) \(.vg_size) \(.pv_count) \(.vg_missing_pv_count)"' vgs.json)" \
     "VGs: name, uuid, extent size, size, PV count as vgs reports them"

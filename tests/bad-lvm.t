@@ -52,6 +52,8 @@ pe-count|do not fit on /dev/sda
 unknown-pv|unknown PV "pv7"
 not-a-section|physical_volumes
 no-segtype|bad start_extent, extent_count or type
+vg-name|invalid VG name
+lv-name|invalid LV name "../../b"
 bad-text-crc|metadata checksum mismatch
 bad-label|bad checksum
 locn-range|out of range
