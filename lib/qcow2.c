@@ -77,20 +77,23 @@ static const uint8_t *l2_get(struct qcow2 *q, uint64_t l2off)
                  (unsigned long long)l2off);
         return NULL;
     }
+    /* set-associative: a table can only live in the ways of its set, so a
+     * lookup costs a few compares however big the cache is */
     q->tick++;
-    struct qcow2_l2c *victim = NULL;
-    for (unsigned i = 0; i < q->l2c_n; i++) {
-        struct qcow2_l2c *c = &q->l2c[i];
-        if (c->off == l2off) {
+    uint64_t set = ((l2off >> q->cluster_bits) * 0x9E3779B97F4A7C15ULL >> 32) % q->l2c_sets;
+    struct qcow2_l2c *ways = &q->l2c[set * q->l2c_ways], *victim = NULL;
+    for (unsigned i = 0; i < q->l2c_ways; i++) {
+        struct qcow2_l2c *c = &ways[i];
+        if (c->tbl && c->off == l2off) {
             c->used = q->tick;
             return c->tbl;
         }
-        if (!victim || c->used < victim->used)
+        if (!victim || !c->tbl || (victim->tbl && c->used < victim->used))
             victim = c;
     }
-    if (q->l2c_n < q->l2c_cap) {
-        victim = &q->l2c[q->l2c_n++];
+    if (!victim->tbl) {
         victim->tbl = gk_malloc(q->cluster_size);
+        q->l2c_n++;
     }
     victim->off = 0; /* invalid until read */
     if (gk_qcow2_host_read(q, q->fd, q->path, victim->tbl, q->cluster_size, l2off) < 0)
@@ -536,7 +539,7 @@ static void q_free(struct qcow2 *q)
     free(q->backing_format);
     free(q->data_file_name);
     free(q->l1);
-    for (unsigned i = 0; i < q->l2c_n; i++)
+    for (unsigned i = 0; q->l2c && i < q->l2c_sets * q->l2c_ways; i++)
         free(q->l2c[i].tbl);
     free(q->l2c);
     for (int i = 0; i < 2; i++)
@@ -1139,10 +1142,14 @@ static gk_dev *q_open(const char *path, const gk_open_opts *opts, struct chain *
     const char *env = getenv("GUESTKIT_L2_CACHE");
     if (env && *env)
         cache = strtoull(env, NULL, 0);
-    q->l2c_cap = (unsigned)(cache / q->cluster_size);
-    if (q->l2c_cap < 1)
-        q->l2c_cap = 1;
-    q->l2c = gk_calloc(q->l2c_cap, sizeof *q->l2c);
+    if (cache > (256ULL << 20))
+        cache = 256ULL << 20;
+    uint64_t cap = cache / q->cluster_size;
+    if (cap < 1)
+        cap = 1;
+    q->l2c_ways = cap < 8 ? (unsigned)cap : 8;
+    q->l2c_sets = (unsigned)(cap / q->l2c_ways);
+    q->l2c = gk_calloc((size_t)q->l2c_sets * q->l2c_ways, sizeof *q->l2c);
 
     gk_dev *d = gk_dev_new(&gk_qcow2_ops, path, q->size, q);
     d->readonly = 1;

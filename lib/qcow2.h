@@ -77,9 +77,10 @@ struct qcow2 {
     /* The L1 used for reads: the active one, or a snapshot's. */
     uint64_t *l1;
     uint32_t l1_size;
-    /* Bounded LRU cache of L2 tables. */
+    /* Bounded cache of L2 tables: l2c_sets sets of l2c_ways, LRU in a set. */
     struct qcow2_l2c *l2c;
-    unsigned l2c_n, l2c_cap;
+    unsigned l2c_n;            /* tables allocated so far */
+    unsigned l2c_sets, l2c_ways;
     uint64_t tick;
     /* Decompression: a couple of clusters, the compressed input buffer. */
     struct qcow2_dc dc[2];
