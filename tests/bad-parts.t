@@ -68,8 +68,8 @@ for x in "gpt-badcrc:bad header CRC" "gpt-badentries:bad partition entry array C
     is "$(parts "$img")" "" "$img: no partitions"
     warned "$img: one warning" "$img.img: GPT: $why, and no valid backup header"
     is "$(gfs --extra "$dir/$img.img")" "/dev/sda" "$img: the disk itself is listed (unknown)"
-    fails_cleanly "$img: /dev/sda1 cannot be mounted" gcat -a "$dir/$img.img" -m /dev/sda1 /etc/hostname
-    ok "$img: \"no such device\"" grep -q "^gcat: /dev/sda1: no such device" "$T/fc.err"
+    fails_cleanly "$img: /dev/sda1 cannot be mounted" gls -a "$dir/$img.img" -m /dev/sda1 /
+    ok "$img: \"no such device\"" grep -q "^gls: /dev/sda1: no such device" "$T/fc.err"
 done
 
 # sfdisk/blkid agree that these have no usable GPT
@@ -79,6 +79,9 @@ is "$(blkid -p -o value -s PTTYPE "$dir/gpt-badcrc.img")" "PMBR" "gpt-badcrc: bl
 is "$(gfs --all -l "$good/gpt-smashed.img")" "$(gfs --all -l "$good/gpt.img")" "gpt-smashed: same listing as gpt.img"
 gfs --all -l "$good/gpt-smashed.img" >/dev/null
 warned "gpt-smashed: one warning" "gpt-smashed.img: GPT primary header is damaged \(no GPT signature at LBA 1\); using the backup header"
+
+is "$(gls -a "$good/gpt-smashed.img" -m /dev/sda2 / 2>/dev/null)" "$(gls -a "$good/gpt.img" -m /dev/sda2 /)" \
+   "gpt-smashed: the filesystem of /dev/sda2 reads through the backup table"
 
 is "$(gfs --all -l --csv --no-title "$dir/tiny.img")" "/dev/sda,filesystem,unknown,,,300,
 /dev/sda,device,,,,300," "tiny.img (300 bytes): the disk, no table"
