@@ -639,15 +639,25 @@ static int assemble_vg(scan *sc, vgmeta *m)
             }
         }
     }
-    /* The COW store of an old-style snapshot is a visible striped LV whose
-     * bytes are not the snapshot's contents. */
+    /* An old-style snapshot is a hidden "snapshotN" LV (segment type
+     * snapshot) tying an origin to a COW store.  lvs shows the COW store
+     * under the snapshot's name, visible when the origin is; its bytes are
+     * not the snapshot's contents, so it cannot be read. */
     for (int i = 0; i < nlvs; i++) {
         const gk_lvm_node *s1 = gk_lvm_meta_get(lvs[i].sec, "segment1");
         const char *cow = gk_lvm_meta_str(s1, "cow_store");
-        if (lvs[i].unsupported && strcmp(lvs[i].unsupported, "snapshot") == 0 && cow)
-            for (int j = 0; j < nlvs; j++)
-                if (strcmp(lvs[j].name, cow) == 0 && !lvs[j].unsupported)
-                    lvs[j].unsupported = "snapshot";
+        const char *origin = gk_lvm_meta_str(s1, "origin");
+        if (!lvs[i].unsupported || strcmp(lvs[i].unsupported, "snapshot") != 0 || !cow || !origin)
+            continue;
+        int visible = 0;
+        for (int j = 0; j < nlvs; j++)
+            if (strcmp(lvs[j].name, origin) == 0)
+                visible = lvs[j].visible;
+        for (int j = 0; j < nlvs; j++)
+            if (strcmp(lvs[j].name, cow) == 0) {
+                lvs[j].unsupported = "snapshot";
+                lvs[j].visible = visible;
+            }
     }
 
     /* Checked: publish the VG, its PVs, its visible LVs. */

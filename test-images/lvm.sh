@@ -10,9 +10,10 @@
 #   d3.img         MBR: p1 (83) = a PV in no VG, p2 (8e) = PV of VG vgp (pe_start 64 KiB,
 #                    a 60 KiB metadata area whose circular buffer has
 #                    wrapped around), LV data
-#   d4.img         VG vgthin: a thin pool and a thin LV (metadata restored
-#                    with vgcfgrestore, since lvcreate needs device-mapper
-#                    for thin pools), hidden _tmeta/_tdata/_pmspare LVs
+#   d4.img         VG vgthin: a thin pool and a thin LV, hidden _tmeta/
+#                    _tdata/_pmspare LVs, and an old-style snapshot "snap"
+#                    of LV "orig" (metadata restored with vgcfgrestore, since
+#                    lvcreate needs device-mapper for these)
 #   dN.qcow2       the same disks as qcow2
 #   pvs.json vgs.json lvs.json segs.json   the oracles, from pvs/vgs/lvs
 #                    --reportformat json, with the loop device names
@@ -127,6 +128,8 @@ lvm vgcreate -q -s 256k vgthin "$L4"
 lvm lvcreate "${NOACT[@]}" -l 2 -n tm vgthin
 lvm lvcreate "${NOACT[@]}" -l 8 -n td vgthin
 lvm lvcreate "${NOACT[@]}" -l 2 -n ps vgthin
+lvm lvcreate "${NOACT[@]}" -l 4 -n orig vgthin
+lvm lvcreate "${NOACT[@]}" -l 2 -n snap vgthin
 lvm vgcfgbackup -q -f "$W/thin.vg" vgthin
 python3 - "$W/thin.vg" <<'EOF'
 import re, sys
@@ -174,6 +177,24 @@ device_id = 1
 }
 }
 """
+new += """
+snapshot0 {
+id = "gkSnap-0000-0000-0000-0000-0000-snap01"
+status = ["READ"]
+flags = []
+creation_time = 1700000000
+creation_host = "fixture"
+segment_count = 1
+segment1 {
+start_extent = 0
+extent_count = 4
+type = "snapshot"
+chunk_size = 8
+origin = "orig"
+cow_store = "snap"
+}
+}
+"""
 i = t.index("logical_volumes {") + len("logical_volumes {")
 open(sys.argv[1], "w").write(t[:i] + new + t[i:])
 EOF
@@ -194,7 +215,7 @@ report() { # PREFIX [--config ...]
         guestnames >"$1pvs.json"
     lvm vgs "${REPORT[@]}" "${@:2}" -o vg_name,vg_uuid,vg_extent_size,vg_size,pv_count,lv_count,vg_missing_pv_count |
         guestnames >"$1vgs.json"
-    lvm lvs "${REPORT[@]}" "${@:2}" -o vg_name,lv_name,lv_uuid,lv_size,segtype | guestnames >"$1lvs.json"
+    lvm lvs "${REPORT[@]}" "${@:2}" -o vg_name,lv_name,lv_uuid,lv_size,segtype,origin,lv_attr | guestnames >"$1lvs.json"
     lvm lvs -a --segments "${REPORT[@]}" "${@:2}" \
         -o vg_name,lv_name,segtype,seg_start_pe,seg_size_pe,seg_pe_ranges,stripes,stripe_size,devices |
         guestnames >"$1segs.json"
