@@ -224,6 +224,50 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
     return rc;
 }
 
+/* The database is the guest's: it could make "Packages" a view over a
+ * recursive query that never ends, or a schema calling functions.  Accept
+ * only a real table, do not trust the schema, and give every statement a
+ * budget of virtual-machine steps.  SQLITE_MISUSE: refused (warned). */
+static int sqlite_budget(void *ud)
+{
+    long *left = ud;
+    return --*left < 0;
+}
+
+static int sqlite_harden(sqlite3 *sq, const char *db, long *budget)
+{
+    sqlite3_db_config(sq, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+#ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
+    sqlite3_db_config(sq, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+#endif
+    sqlite3_limit(sq, SQLITE_LIMIT_LENGTH, 256 << 20);
+    /* 2e8 virtual-machine steps (about a second): a scan of a real
+     * database with thousands of packages needs well under 1e7 */
+    *budget = 200000;
+    sqlite3_progress_handler(sq, 1000, sqlite_budget, budget);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(sq, "SELECT CASE WHEN type = 'table' AND sql LIKE 'CREATE TABLE%' THEN 'table' "
+                                "WHEN type = 'table' THEN 'virtual table' ELSE type END "
+                                "FROM sqlite_master WHERE name = 'Packages'",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    const char *type = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    if (!type || strcmp(type, "table") != 0) {
+        gk_warn("%s: \"Packages\" is %s%s, not a table: applications not listed", db,
+                type ? "a " : "missing", type ? type : "");
+        sqlite3_finalize(st);
+        return SQLITE_MISUSE;
+    }
+    sqlite3_finalize(st);
+    return SQLITE_OK;
+}
+
 static void apps_rpm(gk_vfs *v, applist *l)
 {
     const char *db = "/var/lib/rpm/rpmdb.sqlite";
@@ -248,11 +292,16 @@ static void apps_rpm(gk_vfs *v, applist *l)
     }
     sqlite3 *sq = NULL;
     sqlite3_stmt *st = NULL;
+    long budget = 0;
     int rc = sqlite3_open_v2(tmpl, &sq, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite_harden(sq, db, &budget);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(sq, "SELECT blob FROM Packages", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        gk_warn("%s: cannot read the rpm database: %s", db, sq ? sqlite3_errmsg(sq) : "out of memory");
+        if (rc != SQLITE_MISUSE)
+            gk_warn("%s: cannot read the rpm database: %s", db,
+                    sq ? sqlite3_errmsg(sq) : "out of memory");
         goto out;
     }
     int bad = 0, n = 0;

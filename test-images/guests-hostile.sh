@@ -15,6 +15,8 @@
 #   rpmlie.img   a Fedora root whose rpmdb.sqlite (made with the sqlite3
 #                CLI) holds good headers from rpm and headers with lying
 #                counts and offsets; good.txt lists the good packages
+#   rpmview.img  rpmdb.sqlite whose Packages is a view that never ends
+#   rpmvtab.img  rpmdb.sqlite whose Packages is an fts4 virtual table
 #   rpmbdb.img   a root with only the old BerkeleyDB /var/lib/rpm/Packages
 #   lie.sqlite   the lying database alone (for the unit test)
 set -euo pipefail
@@ -138,6 +140,20 @@ fedora "$T"
 cp lie.sqlite "$T/var/lib/rpm/rpmdb.sqlite"
 echo "UUID=${U}a4 / ext4 defaults 0 1" >"$T/etc/fstab"
 mkfs "$T" rpmlie.img 8 "${U}a4"
+
+# "Packages" a view over a query that never ends, and a virtual table
+T=$W/rpmview
+fedora "$T"
+sqlite3 "$T/var/lib/rpm/rpmdb.sqlite" "CREATE VIEW Packages AS WITH RECURSIVE c(x) AS
+    (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT zeroblob(64) AS blob FROM c;" >/dev/null
+echo "UUID=${U}a6 / ext4 defaults 0 1" >"$T/etc/fstab"
+mkfs "$T" rpmview.img 8 "${U}a6"
+T=$W/rpmvtab
+fedora "$T"
+sqlite3 "$T/var/lib/rpm/rpmdb.sqlite" "CREATE VIRTUAL TABLE Packages USING fts4(blob);
+    INSERT INTO Packages VALUES ('x');" >/dev/null
+echo "UUID=${U}a7 / ext4 defaults 0 1" >"$T/etc/fstab"
+mkfs "$T" rpmvtab.img 8 "${U}a7"
 
 T=$W/rpmbdb
 fedora "$T"

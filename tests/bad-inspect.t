@@ -55,6 +55,15 @@ ok "rpmlie: lying headers warned" grep -q 'package 1: RPM header: bad sizes' "$T
 ok "rpmlie: warning about an offset outside the data store" grep -q 'outside the .*-byte data store' "$T/err"
 ok "rpmlie: total count of bad headers" grep -q '13 bad package headers in all' "$T/err"
 
+run rpmview.img
+is "$rc" 0 "rpmview: exit 0 (no endless query)"
+ok "rpmview: a view named Packages refused with a warning" grep -q '"Packages" is a view, not a table' "$T/err"
+is "$(q distro)" "fedora" "rpmview: the OS is still reported"
+
+run rpmvtab.img
+is "$rc" 0 "rpmvtab: exit 0"
+ok "rpmvtab: a virtual table named Packages refused" grep -q '"Packages" is a virtual table' "$T/err"
+
 run rpmbdb.img
 is "$rc" 0 "rpmbdb: exit 0"
 ok "rpmbdb: BerkeleyDB: not supported yet" grep -q 'BerkeleyDB rpm database is not supported yet' "$T/err"
