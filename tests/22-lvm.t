@@ -125,8 +125,23 @@ if [ -x "$GK_BIN/gfilesystems" ]; then
     gfilesystems --lvs "${RAW[@]/#/-a}" >"$T/gfs" 2>"$T/gfs.err"
     is "$(sort "$T/gfs")" "$(jq -r "$LVS"' | "/dev/\(.vg_name)/\(.lv_name)"' lvs.json | sort)" \
         "gfilesystems --lvs lists the LVs lvs lists"
+    gfilesystems --vgs "${RAW[@]/#/-a}" >"$T/gfs" 2>"$T/gfs.err"
+    is "$(sort "$T/gfs")" "$(jq -r '.report[0].vg[] | "/dev/\(.vg_name)"' vgs.json | sort)" \
+        "gfilesystems --vgs lists the VGs vgs lists"
+    gfilesystems --pvs "${QCOW[@]/#/-a}" >"$T/gfs" 2>"$T/gfs.err"
+    is "$(sort "$T/gfs")" "$(jq -r '.report[0].pv[] | .pv_name' pvs.json | sort)" \
+        "gfilesystems --pvs lists the PVs pvs lists"
 else
     echo "ok $((_tap_n + 1)) # SKIP gfilesystems not built yet"
+    _tap_n=$((_tap_n + 1))
+fi
+if [ -x "$GK_BIN/gcat" ]; then
+    is "$(gcat "${QCOW[@]/#/-a}" -m /dev/vg0/fs /etc/motd 2>&1)" "$(debugfs -R 'cat /etc/motd' fs.img 2>/dev/null)" \
+        "gcat -m /dev/vg0/fs /etc/motd = debugfs cat"
+    fails_cleanly "gcat -m on a thin LV fails cleanly" gcat "${QCOW[@]/#/-a}" -m /dev/vgthin/thin /etc/motd
+    ok "and says why" grep -q 'segment type thin is not supported' "$T/fc.err"
+else
+    echo "ok $((_tap_n + 1)) # SKIP gcat not built yet"
     _tap_n=$((_tap_n + 1))
 fi
 done_testing
