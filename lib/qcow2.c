@@ -806,6 +806,37 @@ static int open_data_file(struct qcow2 *q, struct chain *ch)
     return 0;
 }
 
+/* A window on the snapshot table: entries are read a few hundred KiB at a
+ * time instead of allocating the whole (up to 64 MiB) table. */
+struct win {
+    uint8_t *buf;
+    uint64_t off, len, cap;
+};
+
+static const uint8_t *win_get(struct qcow2 *q, struct win *w, uint64_t pos, uint64_t n, uint64_t avail)
+{
+    if (!gk_range_ok(pos, n, avail)) {
+        gk_error("%s: snapshot table is past the end of the file", q->path);
+        return NULL;
+    }
+    if (w->buf && pos >= w->off && pos + n <= w->off + w->len)
+        return w->buf + (pos - w->off);
+    uint64_t want = n > (256 << 10) ? n : 256 << 10;
+    if (want > avail - pos)
+        want = avail - pos;
+    if (want > w->cap) {
+        free(w->buf);
+        w->buf = gk_malloc(want);
+        w->cap = want;
+    }
+    w->off = pos;
+    w->len = 0;
+    if (gk_qcow2_host_read(q, q->fd, q->path, w->buf, want, q->snapshots_offset + pos) < 0)
+        return NULL;
+    w->len = want;
+    return w->buf;
+}
+
 /* Snapshot table: ids, names, sizes; every field bounded. */
 static int read_snapshots(struct qcow2 *q)
 {
@@ -820,7 +851,7 @@ static int read_snapshots(struct qcow2 *q)
         gk_error("%s: invalid snapshot table offset 0x%llx", q->path, (unsigned long long)q->snapshots_offset);
         return -1;
     }
-    /* read the table in one piece, bounded by the limit and the file */
+    /* the table is read through a window, bounded by the limit and the file */
     uint64_t avail = q->file_size - q->snapshots_offset;
     if (avail > QC_MAX_SNAPSHOTS_BYTES)
         avail = QC_MAX_SNAPSHOTS_BYTES;
@@ -828,18 +859,14 @@ static int read_snapshots(struct qcow2 *q)
         gk_error("%s: snapshot table is past the end of the file", q->path);
         return -1;
     }
-    uint8_t *t = gk_malloc(avail);
-    if (gk_qcow2_host_read(q, q->fd, q->path, t, avail, q->snapshots_offset) < 0) {
-        free(t);
-        return -1;
-    }
+    struct win w = { 0 };
     q->snaps = gk_calloc(q->nb_snapshots, sizeof *q->snaps);
     uint64_t p = 0;
+    const uint8_t *e;
     for (uint32_t i = 0; i < q->nb_snapshots; i++) {
         gk_snapshot_info *s = &q->snaps[i];
-        if (p + 40 > avail)
-            goto trunc;
-        const uint8_t *e = t + p;
+        if (!(e = win_get(q, &w, p, 40, avail)))
+            goto fail;
         s->l1_offset = gk_be64(e);
         s->l1_size = gk_be32(e + 8);
         uint16_t idlen = gk_be16(e + 12), namelen = gk_be16(e + 14);
@@ -853,30 +880,26 @@ static int read_snapshots(struct qcow2 *q)
             goto fail;
         }
         p += 40;
-        if (p + extra + idlen + namelen > avail)
-            goto trunc;
+        if (!(e = win_get(q, &w, p, (uint64_t)extra + idlen + namelen, avail)))
+            goto fail;
         s->disk_size = q->header_size;
         s->icount = -1;
         if (extra >= 8)
-            s->vm_state_size = gk_be64(t + p);
+            s->vm_state_size = gk_be64(e);
         if (extra >= 16)
-            s->disk_size = gk_be64(t + p + 8);
+            s->disk_size = gk_be64(e + 8);
         if (extra >= 24)
-            s->icount = (int64_t)gk_be64(t + p + 16);
-        p += extra;
-        s->id = gk_strndup((const char *)t + p, idlen);
-        p += idlen;
-        s->name = gk_strndup((const char *)t + p, namelen);
-        p += namelen;
+            s->icount = (int64_t)gk_be64(e + 16);
+        s->id = gk_strndup((const char *)e + extra, idlen);
+        s->name = gk_strndup((const char *)e + extra + idlen, namelen);
+        p += (uint64_t)extra + idlen + namelen;
         p = (p + 7) & ~7ULL;
     }
     q->snapshots_size = p;
-    free(t);
+    free(w.buf);
     return 0;
-trunc:
-    gk_error("%s: snapshot table is past the end of the file", q->path);
 fail:
-    free(t);
+    free(w.buf);
     return -1;
 }
 
