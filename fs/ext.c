@@ -379,6 +379,10 @@ static int ext_getattr(gk_fs *gfs, uint64_t ino, gk_stat *st)
     st->size = EXT2_I_SIZE(&in);
     st->blocks = ext2fs_get_stat_i_blocks(ex->fs, (struct ext2_inode *)&in);
     st->blksize = ex->bs;
+    /* like the kernel: inline data counts as sectors, so that tools do not
+     * take such files for entirely sparse ones */
+    if ((in.i_flags & EXT4_INLINE_DATA_FL) && LINUX_S_ISREG(in.i_mode))
+        st->blocks += (st->size + 511) >> 9;
     if (LINUX_S_ISCHR(in.i_mode) || LINUX_S_ISBLK(in.i_mode)) {
         uint32_t old = in.i_block[0], new = in.i_block[1];
         if (old)
@@ -725,7 +729,7 @@ static int inline_data(struct ext *ex, uint64_t ino, struct ext2_inode_large *in
     struct ext2_xattr_handle *h = NULL;
     errcode_t err = ext2fs_xattrs_open(ex->fs, (ext2_ino_t)ino, &h);
     if (!err)
-        err = ext2fs_xattrs_read_inode(h, in);
+        err = ext2fs_xattrs_read(h);    /* reads the whole on-disk inode: in-inode EAs */
     if (!err) {
         void *val = NULL;
         size_t vlen = 0;
@@ -1005,7 +1009,7 @@ static int xattrs_open(struct ext *ex, uint64_t ino, struct ext2_xattr_handle **
     if (err == EXT2_ET_MISSING_EA_FEATURE)
         return 1;                       /* no xattrs on this filesystem */
     if (!err)
-        err = ext2fs_xattrs_read_inode(*h, &in);
+        err = ext2fs_xattrs_read(*h);   /* the whole on-disk inode, for in-inode EAs */
     if (err) {
         if (*h)
             ext2fs_xattrs_close(h);
