@@ -431,7 +431,9 @@ static void pacman_desc(gk_vfs *v, const char *path, applist *l)
         key = NULL;     /* only the first line of each section */
     }
     free(buf);
-    if (a.name && *a.name && a.release)
+    /* name, version (with its release) and arch are mandatory, as in
+     * libguestfs: without them the desc file is damaged */
+    if (a.name && *a.name && a.version && *a.version && a.release && *a.release && a.arch)
         *app_new(l) = a;
     else
         gk_app_clear(&a);

@@ -5,14 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libxml/parser.h>
+#include <libxml/xmlsave.h>
 #include <libxml/xmlwriter.h>
+#include <libxml/xpath.h>
+#include <unistd.h>
 
 #include "common.h"
 
-enum { OPT_NO_APPS = 0x2000, OPT_NO_ICON, OPT_XML, OPT_JSON };
+enum { OPT_NO_APPS = 0x2000, OPT_NO_ICON, OPT_XML, OPT_JSON, OPT_XPATH };
 
 struct opts {
     int apps, json;
+    const char *xpath;
 };
 
 static void usage(FILE *f)
@@ -28,6 +33,7 @@ static void usage(FILE *f)
         "  --no-icon            Do not output the guest icon (never output)\n"
         "  --xml                XML output (the default)\n"
         "  --json               JSON output with the same content\n"
+        "  --xpath query        Run an XPath query on XML read from stdin\n"
         "  --untrusted          Refuse backing files outside the image directory\n"
         "  -v|--verbose         Verbose messages\n"
         "  -V|--version         Display version and exit\n"
@@ -44,6 +50,7 @@ static int handler(int opt, const char *arg, void *ud)
     case OPT_NO_ICON: break;
     case OPT_XML: o->json = 0; break;
     case OPT_JSON: o->json = 1; break;
+    case OPT_XPATH: o->xpath = arg; break;
     default: return -1;
     }
     return 0;
@@ -278,6 +285,53 @@ static void output_json(gk_guest *g, int apps)
     printf("%s]\n}\n", g->noses ? "\n  " : "");
 }
 
+/* --xpath: a query over a report read from stdin (no inspection), printed
+ * as virt-inspector does: matching nodes as XML, strings and other values
+ * on a line of their own. */
+static void do_xpath(const char *query)
+{
+    xmlDocPtr doc = xmlReadFd(STDIN_FILENO, NULL, "utf8", XML_PARSE_NOBLANKS | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        gk_die("unable to parse XML from stdin");
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    if (!ctx)
+        gk_die("unable to create new XPath context");
+    xmlXPathObjectPtr obj = xmlXPathEvalExpression(BAD_CAST query, ctx);
+    if (!obj)
+        gk_die("unable to evaluate XPath expression");
+    if (obj->type == XPATH_NODESET) {
+        xmlNodeSetPtr nodes = obj->nodesetval;
+        fflush(stdout);
+        xmlSaveCtxtPtr save = xmlSaveToFd(STDOUT_FILENO, NULL, XML_SAVE_NO_DECL | XML_SAVE_FORMAT);
+        if (!save)
+            gk_die("xmlSaveToFd failed");
+        for (int i = 0; nodes && i < nodes->nodeNr; i++) {
+            xmlDocPtr wr = xmlNewDoc(BAD_CAST "1.0");
+            xmlNodePtr n = xmlDocCopyNode(nodes->nodeTab[i], wr, 1);
+            if (!wr || !n)
+                gk_die("cannot copy an XML node");
+            xmlDocSetRootElement(wr, n);
+            if (xmlSaveDoc(save, wr) < 0)
+                gk_die("xmlSaveDoc failed");
+            xmlFreeDoc(wr);
+        }
+        xmlSaveClose(save);
+    } else if (obj->type == XPATH_STRING) {
+        const char *r = (const char *)obj->stringval;
+        size_t n = strlen(r);
+        printf("%s%s", r, n > 0 && r[n - 1] == '\n' ? "" : "\n");
+    } else {
+        xmlChar *r = xmlXPathCastToString(obj);
+        printf("%s\n", r ? (const char *)r : "");
+        xmlFree(r);
+    }
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    if (fflush(stdout) != 0)
+        gk_die("error writing standard output");
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -285,6 +339,7 @@ int main(int argc, char **argv)
         {"no-icon", no_argument, 0, OPT_NO_ICON},
         {"xml", no_argument, 0, OPT_XML},
         {"json", no_argument, 0, OPT_JSON},
+        {"xpath", required_argument, 0, OPT_XPATH},
         {0, 0, 0, 0},
     };
     struct opts o = {.apps = 1};
@@ -292,6 +347,12 @@ int main(int argc, char **argv)
     gk_cli_parse(&c, "ginspect", argc, argv, "", longopts, handler, &o, usage);
     if (c.nmounts > 0)
         gk_die("-m cannot be used: ginspect always inspects");
+    if (o.xpath) {
+        if (c.ndrives > 0 || c.nargs > 0)
+            gk_die("cannot use --xpath together with other options.");
+        do_xpath(o.xpath);
+        return 0;
+    }
     /* old style: ginspect disk.img [disk2.img ...] */
     if (c.ndrives == 0 && c.nargs > 0) {
         c.drives = gk_calloc((size_t)c.nargs, sizeof *c.drives);
