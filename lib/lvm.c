@@ -215,8 +215,10 @@ static void scan_label(scan *sc, int i)
             continue;
         const char *name = e->name;
         if (gk_le64(l + 8) != sec) {
-            gk_warn("%s: LVM label in sector %u claims sector %llu; ignored", name, sec,
-                    (unsigned long long)gk_le64(l + 8));
+            /* e.g. the label of a partition seen through a window that
+             * starts earlier; LVM ignores it too. */
+            gk_debug("%s: LVM label in sector %u claims sector %llu; ignored", name, sec,
+                     (unsigned long long)gk_le64(l + 8));
             continue;
         }
         if (gk_le32(l + 16) != lvm_crc(l + 20, SECTOR - 20)) {
@@ -421,7 +423,7 @@ static int cmp_lv(const void *a, const void *b)
 }
 
 /* Parse and check the segments of one LV.  Returns 0, or -1 with gk_error. */
-static int read_lv(const gk_lvm_node *lvsec, lvinfo *lv, const pvinfo *pvs, int npvs)
+static int read_lv(const gk_lvm_node *lvsec, lvinfo *lv, const pvinfo *pvs, int npvs, uint64_t esb)
 {
     lv->sec = lvsec;
     lv->name = lvsec->key;
@@ -474,8 +476,10 @@ static int read_lv(const gk_lvm_node *lvsec, lvinfo *lv, const pvinfo *pvs, int 
         }
         sg->nstripes = (int)n;
         if (n > 1) {
+            /* Each stripe's area is whole stripes (lvcreate keeps the
+             * stripe size a divisor of the extent size). */
             if (gk_lvm_meta_int(ss, "stripe_size", &sg->stripe_size) < 0 || sg->stripe_size < 1 ||
-                sg->stripe_size > (1 << 30)) {
+                sg->stripe_size > (1 << 30) || esb % ((uint64_t)sg->stripe_size * SECTOR) != 0) {
                 gk_error("LV %s: %s: bad stripe_size", lv->name, key);
                 return -1;
             }
@@ -629,7 +633,7 @@ static int assemble_vg(scan *sc, vgmeta *m)
                     gk_error("LV %s is named twice", l->key);
                     goto out;
                 }
-            int r = read_lv(l, &lvs[nlvs], pvs, npvs);
+            int r = read_lv(l, &lvs[nlvs], pvs, npvs, esb);
             nlvs++;
             if (r < 0)
                 goto out;
@@ -757,9 +761,14 @@ int gk_lvm_scan(gk_devset *s)
 {
     scan sc = { .s = s };
     int nents = s->nents;
-    for (int i = 0; i < nents; i++)
-        if (s->ents[i].kind != GK_LV)
-            scan_label(&sc, i);
+    for (int i = 0; i < nents; i++) {
+        int t = s->ents[i].mbr_type;
+        /* An extended partition's first sectors are an EBR; the logical
+         * partitions inside are entries of their own. */
+        if (s->ents[i].kind == GK_LV || t == 0x05 || t == 0x0f || t == 0x85)
+            continue;
+        scan_label(&sc, i);
+    }
 
     /* Every PV is listed, in device order; the VG name comes with its VG. */
     for (int k = 0; k < sc.nlabels; k++) {

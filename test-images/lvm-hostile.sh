@@ -135,6 +135,8 @@ EDITS = {
     "absurd-segments": sub(r"segment_count = 1", "segment_count = 1000000"),
     "absurd-stripes": sub(r"stripe_count = 1", "stripe_count = 100000"),
     "stripes-short": sub(r"stripe_count = 1", "stripe_count = 2"),
+    "stripe-size": lambda t: sub(r'stripe_count = 1\n', 'stripe_count = 2\nstripe_size = 3\n')(
+        sub(r'"pv0", 0\n', '"pv0", 0, "pv0", 6\n')(t)),
     "zero-extent-size": sub(r"extent_size = \d+", "extent_size = 0"),
     "pe-count": sub(r"pe_count = \d+", "pe_count = 1000000"),
     "unknown-pv": sub(r'"pv0", 0\n', '"pv7", 0\n'),

@@ -47,6 +47,7 @@ absurd-extents|are beyond the end of PV
 absurd-segments|bad segment_count
 absurd-stripes|bad stripe_count
 stripes-short|bad stripe_count
+stripe-size|bad stripe_size
 zero-extent-size|bad extent_size
 pe-count|do not fit on /dev/sda
 unknown-pv|unknown PV "pv7"
