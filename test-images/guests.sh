@@ -8,7 +8,8 @@
 #   debian.img     MBR: p1 ext2 /boot (UUID ...901, /grub/grub.conf),
 #                  p2 PV of VG deb-vg: LVs root (ext4 ...902), var (ext4
 #                  ...903, holds the dpkg status), swap (...904).  fstab by
-#                  UUID= and /dev/mapper/deb--vg-* names.  os-release says
+#                  UUID=, /dev/mapper/deb--vg-* names and (swap)
+#                  /dev/disk/by-id/dm-uuid-LVM-<VG uuid><LV uuid>.  os-release says
 #                  12 without a minor, debian_version 12.5.
 #   debian-base.qcow2 + debian.qcow2  the same disk as a qcow2 chain
 #   ubuntu.img     MBR p1 ext4: only /etc/lsb-release; fstab by
@@ -21,7 +22,8 @@
 #                  fstab by /dev/vda1
 #   usrsplit.img   GPT: root + separate /usr (PARTLABEL=, PARTUUID=), the
 #                  root's os-release a link into /usr (RHEL 9.2)
-#   neon.img       MBR p1: ID=neon (unknown) with ID_LIKE="ubuntu debian"
+#   neon.img       MBR p1: ID=neon (unknown) with ID_LIKE="ubuntu debian",
+#                  fstab by /dev/disk/by-id/...-part1 (a single disk)
 #   multiboot.img  MBR p1 Debian 11 (debian_version only), p2 openSUSE
 #   rpmdb.sqlite   copy of the Fedora guest's rpm database (oracle: rpm -qa)
 #   dpkg/status    copy of the Debian guest's dpkg status (oracle: dpkg-query)
@@ -151,11 +153,10 @@ cat >"$T/etc/fstab" <<EOF
 /dev/mapper/deb--vg-root /               ext4    errors=remount-ro 0       1
 UUID=${U}01 /boot           ext2    defaults        0       2
 /dev/mapper/deb--vg-var /var            ext4    defaults        0       2
-/dev/mapper/deb--vg-swap none            swap    sw              0       0
+@SWAP@ none            swap    sw              0       0
 proc            /proc           proc    defaults        0       0
 /dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0
 EOF
-mkfs "$T" "$W/deb-root.fs" 20 ext4 "${U}02"
 mkdir -p "$W/debian-var"/{lib/dpkg,log,cache}
 dpkg_status "$W/debian-var/lib/dpkg/status"
 mkdir -p "$OUT/dpkg" && cp "$W/debian-var/lib/dpkg/status" "$OUT/dpkg/status"
@@ -165,7 +166,6 @@ echo "# phony grub" >"$W/debian-boot/grub/grub.conf"
 mkfs "$W/debian-boot" "$W/deb-boot.fs" 8 ext2 "${U}01" BOOT
 mkswap -q -U "${U}04" -L SWAP "$W/deb-swap.fs" 4M 2>/dev/null || {
     truncate -s 4M "$W/deb-swap.fs"; mkswap -U "${U}04" -L SWAP "$W/deb-swap.fs" >/dev/null; }
-cp -a "$T" "$OUT/debian.tree"
 
 truncate -s 64M debian.img
 sfdisk -q debian.img <<'EOF'
@@ -201,6 +201,12 @@ lvstart() { # LV -> byte offset inside the PV
     r=${r#*:}
     echo $((pe_start + ${r%-*} * 1048576))
 }
+# the swap LV by its LVM UUIDs, the way Ubuntu 22+ installers write it
+vgu=$(lvm vgs --noheadings -o vg_uuid deb-vg | tr -d ' -')
+lvu=$(lvm lvs --noheadings -o lv_uuid deb-vg/swap | tr -d ' -')
+sed -i "s|@SWAP@|/dev/disk/by-id/dm-uuid-LVM-$vgu$lvu|" "$W/debian-root/etc/fstab"
+mkfs "$W/debian-root" "$W/deb-root.fs" 20 ext4 "${U}02"
+cp -a "$W/debian-root" "$OUT/debian.tree"
 for lv in root var swap; do
     dd if="$W/deb-$lv.fs" of="$L" bs=1M seek=$(($(lvstart $lv) / 1048576)) conv=notrunc status=none
 done
@@ -438,7 +444,7 @@ VERSION_ID="22.04"
 UBUNTU_CODENAME=jammy
 EOF
 printf 'DISTRIB_ID=neon\nDISTRIB_RELEASE=22.04\nDISTRIB_DESCRIPTION="KDE neon 5.27"\n' >"$T/etc/lsb-release"
-echo "/dev/sda1 / ext4 defaults 0 1" >"$T/etc/fstab"
+echo "/dev/disk/by-id/virtio-neon0001-part1 / ext4 defaults 0 1" >"$T/etc/fstab"
 mkfs "$T" "$W/neon.fs" 16 ext4 "${U}61"
 cp -a "$T" "$OUT/neon.tree"
 truncate -s 24M neon.img

@@ -110,7 +110,7 @@ is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.type) \(.uuid)"' "
 /dev/deb-vg/swap swap 01234567-0123-0123-0123-012345678904
 /dev/deb-vg/var ext4 01234567-0123-0123-0123-012345678903
 /dev/sda1 ext2 $(blkid -p -o value -s UUID -O $((2048 * 512)) "$dir/debian.img")" \
-   "debian: filesystems with type and UUID (swap listed; proc and cdrom not)"
+   "debian: filesystems with type and UUID (swap by dm-uuid-LVM- listed; proc and cdrom not)"
 mkdir -p "$T/dpkg/updates" "$T/dpkg/info"
 cp "$dir/dpkg/status" "$T/dpkg/status"
 is "$(jq -r '.operatingsystems[0].applications[] |
@@ -204,6 +204,8 @@ osr=$dir/neon.tree/etc/os-release
 is "$(q distro)" "$(osrel "$osr" ID_LIKE | cut -d' ' -f1)" "neon: unknown ID falls back to ID_LIKE"
 is "$(q product_name)" "$(osrel "$osr" PRETTY_NAME)" "neon: PRETTY_NAME"
 is "$(q osinfo)" "ubuntu$(osrel "$osr" VERSION_ID)" "neon: osinfo"
+is "$(jq -r '.operatingsystems[0].mountpoints[] | "\(.dev) \(.mountpoint)"' "$f")" "/dev/sda1 /" \
+   "neon: /dev/disk/by-id/...-part1 is partition 1 of the only disk"
 
 # ---- multi-boot: two roots
 f=$T/multiboot.img.json
