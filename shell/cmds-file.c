@@ -348,7 +348,8 @@ static int read_dir(gfsh *sh, const gfsh_cmd *cmd, const char *path, dlist *l)
         dlist_free(l);
         return -1;
     }
-    qsort(l->v, l->n, sizeof *l->v, cmp_dent);
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof *l->v, cmp_dent);
     return 0;
 }
 
@@ -523,7 +524,8 @@ static int find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out)
         pathv_free(out);
         return -1;
     }
-    qsort(out->v, out->n, sizeof *out->v, cmp_strp);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, cmp_strp);
     return 0;
 }
 

@@ -18,8 +18,12 @@ trap 'tmux -L "$S" kill-server 2>/dev/null; rm -rf "$T"' EXIT
 
 start() { # start gfsh in a fresh 120x40 session
     tmux -L "$S" kill-server 2>/dev/null
-    tmux -L "$S" -f /dev/null new-session -d -x 120 -y 40 \
-        "env HOME='$HOME' TERM=screen INPUTRC=/dev/null '$G' -a disk.img -i; sleep 30"
+    for _ in $(seq 50); do tmux -L "$S" ls >/dev/null 2>&1 || break; sleep 0.1; done
+    for _ in 1 2 3; do
+        tmux -L "$S" -f /dev/null new-session -d -x 120 -y 40 \
+            "env HOME='$HOME' TERM=screen INPUTRC=/dev/null '$G' -a disk.img -i; sleep 30" && return
+        sleep 0.5
+    done
 }
 keys() { tmux -L "$S" send-keys "$@"; }
 screen() { tmux -L "$S" capture-pane -p 2>/dev/null; }
