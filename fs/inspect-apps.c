@@ -33,8 +33,9 @@ static gk_app *app_new(applist *l)
 
 static void set_str(char **dst, const char *s)
 {
+    char *copy = s ? gk_strdup(s) : NULL;   /* s may be *dst itself */
     free(*dst);
-    *dst = s ? gk_strdup(s) : NULL;
+    *dst = copy;
 }
 
 /* "[epoch:]rest": the epoch if all digits before the first ':'. */

@@ -131,8 +131,9 @@ typedef struct cand {
 
 static void set_str(char **dst, const char *s)
 {
+    char *copy = s ? gk_strdup(s) : NULL;   /* s may be *dst itself */
     free(*dst);
-    *dst = s ? gk_strdup(s) : NULL;
+    *dst = copy;
 }
 
 /* libguestfs' parse_version_from_major_minor: the leftmost "N.M", else
@@ -837,6 +838,7 @@ int gk_inspect_os(gk_guest *g)
             continue;
         }
         cand *c = &cs[nc++];
+        memset(c, 0, sizeof *c);
         c->ent = i;
         c->v = v;
         c->os.root = gk_strdup(e->name);
