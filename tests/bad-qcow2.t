@@ -18,6 +18,10 @@ for f in read-*.qcow2; do
     ok "info opens $f" gimg info "$f"
     fails_cleanly "convert fails on $f" gimg convert -O raw "$f" "$T/out.raw"
     fails_cleanly "map or convert -S 0 fails on $f" gimg convert -S 0 -O raw "$f" "$T/out.raw"
+    # check reports the damage exactly as qemu-img check does
+    qrc=0; qemu-img check "$f" >"$T/q.out" 2>&1 || qrc=$?
+    grc=0; gimg check "$f" >"$T/g.out" 2>&1 || grc=$?
+    is "$grc $(cat "$T/g.out")" "$qrc $(cat "$T/q.out")" "check of $f matches qemu-img check"
 done
 
 for f in untrusted-*.qcow2; do
