@@ -1,6 +1,8 @@
 #!/bin/bash
 # Seeds for the lvm_meta fuzz target: LVM2 metadata text in the shape
 # lvcreate 2.03 writes on a PV (a linear and a striped LV, a thin pool).
+# vg-fuzzpv names the PV the target builds in memory (uuid Fuzz00-PV00-...,
+# 256 KiB, data from 64 KiB), so its LVs assemble and are read.
 set -eu
 c=${1:?usage: seeds-lvm_meta.sh CORPUS}
 cat >"$c/vg-linear-striped" <<'META'
@@ -95,4 +97,79 @@ contents = "Text Format Volume Group"
 version = 1
 f = 1.5e3
 h = 0x10
+META
+cat >"$c/vg-fuzzpv" <<'META'
+vgf {
+id = "Fuzz00-VG00-0000-0000-0000-0000-000001"
+seqno = 3
+format = "lvm2"
+status = ["RESIZEABLE", "READ", "WRITE"]
+extent_size = 8
+physical_volumes {
+pv0 {
+id = "Fuzz00-PV00-0000-0000-0000-0000-000001"
+device = "/dev/sda"
+dev_size = 512
+pe_start = 128
+pe_count = 48
+}
+}
+logical_volumes {
+lin {
+id = "Fuzz00-LV00-0000-0000-0000-0000-000001"
+status = ["READ", "WRITE", "VISIBLE"]
+segment_count = 2
+segment1 {
+start_extent = 0
+extent_count = 4
+type = "striped"
+stripe_count = 1
+stripes = [
+"pv0", 10
+]
+}
+segment2 {
+start_extent = 4
+extent_count = 2
+type = "striped"
+stripe_count = 1
+stripes = [
+"pv0", 2
+]
+}
+}
+str {
+id = "Fuzz00-LV00-0000-0000-0000-0000-000002"
+status = ["READ", "WRITE", "VISIBLE"]
+segment_count = 1
+segment1 {
+start_extent = 0
+extent_count = 8
+type = "striped"
+stripe_count = 2
+stripe_size = 4
+stripes = [
+"pv0", 20,
+"pv0", 30
+]
+}
+}
+hidden {
+id = "Fuzz00-LV00-0000-0000-0000-0000-000003"
+status = ["READ", "WRITE"]
+segment_count = 1
+segment1 {
+start_extent = 0
+extent_count = 1
+type = "striped"
+stripe_count = 1
+stripes = [
+"pv0", 40
+]
+}
+}
+}
+}
+contents = "Text Format Volume Group"
+version = 1
 META
