@@ -164,7 +164,7 @@ static int check_l2(struct ck *c, uint64_t l2off, int flags)
             continue;
         }
         if (e & QC_L2_STD_RESERVED) {
-            msg(c, "ERROR found l2 entry with reserved bits set: 0x%llx", (unsigned long long)e);
+            msg(c, "ERROR found l2 entry with reserved bits set: %llx", (unsigned long long)e);
             c->r->corruptions++;
         }
         uint64_t off = e & QC_OFFSET_MASK;
@@ -338,7 +338,12 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
     check_bitmaps(&c);
     /* refcount blocks */
     for (uint64_t i = 0; i < reft_n; i++) {
-        uint64_t off = reft[i], k = off >> cb;
+        uint64_t off = reft[i] & QC_REFT_OFFSET_MASK, k = off >> cb;
+        if (reft[i] & 0x1ff) {
+            msg(&c, "ERROR refcount table entry %llu has reserved bits set", (unsigned long long)i);
+            r->corruptions++;
+            continue;
+        }
         if (off & (q->cluster_size - 1)) {
             msg(&c, "ERROR refcount block %llu is not cluster aligned; refcount table entry corrupted",
                 (unsigned long long)i);
