@@ -297,6 +297,9 @@ static void apps_rpm(gk_vfs *v, applist *l)
     int rc = sqlite3_open_v2(tmpl, &sq, SQLITE_OPEN_READONLY, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite_harden(sq, db, &budget);
+    /* sqlite has the file open and has read the schema: the name can go
+     * now, so no copy of the guest's database outlives us */
+    unlink(tmpl);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(sq, "SELECT blob FROM Packages", -1, &st, NULL);
     if (rc != SQLITE_OK) {
