@@ -33,6 +33,8 @@ static int interrupted(const gfsh_cmd *cmd)
     if (!gfsh_interrupted)
         return 0;
     __fpurge(stdout); /* drop what is still buffered for the terminal */
+    if (isatty(2))
+        fputc('\n', stderr); /* after the terminal's ^C */
     gfsh_err(cmd, "interrupted");
     return 1;
 }

@@ -1,9 +1,11 @@
 /* gfsh's own commands: echo, help, quit, time, glob, add, run. */
 #include <dirent.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gfsh.h"
 
@@ -34,6 +36,16 @@ int run_quit(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     (void)cmd; (void)a;
     sh->quit = 1;
+    return 0;
+}
+
+int run_lcd(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)sh;
+    if (chdir(a->argv[0]) < 0) {
+        gfsh_err(cmd, "%s: %s", a->argv[0], strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

@@ -53,6 +53,11 @@ const gfsh_cmd gfsh_cmds[] = {
      "quit gfsh",
      "Leave the shell.  End of input (Ctrl-D) does the same.",
      run_quit},
+    {"lcd", {0}, {H("directory")}, {{0}}, 0,
+     "change working directory",
+     "Change the host working directory of gfsh, where relative host file names (download, "
+     "copy-out...) are taken from.  !cd cannot do this, as it runs in a subshell.",
+     run_lcd},
     {"time", {0}, {S("cmd")}, {{0}}, GF_VARARGS,
      "print elapsed time taken to run a command",
      "Run cmd with its arguments and then print \"elapsed time: N.NN seconds\".",

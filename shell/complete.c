@@ -113,6 +113,17 @@ static char **complete(const char *text, int start, int end)
         i++;
     if (i == start)
         return rl_completion_matches(text, command_generator);
+    /* the word after "time" or "glob" is a command too */
+    const char *w = rl_line_buffer + i;
+    for (;;) {
+        size_t wl = strcspn(w, " \t");
+        if (!((wl == 4 && (strncmp(w, "time", 4) == 0 || strncmp(w, "glob", 4) == 0))))
+            break;
+        w += wl;
+        w += strspn(w, " \t");
+        if (w - rl_line_buffer == start)
+            return rl_completion_matches(text, command_generator);
+    }
     if (text[0] == '/' && guest_mounted() && !the_shell->no_dest_paths) {
         guest_candidates(text);
         char **m = rl_completion_matches(text, path_generator);

@@ -273,6 +273,21 @@ static int run_script(gfsh *sh, FILE *fp, const char *name)
     return 0;
 }
 
+/* Ctrl-C at the prompt: readline's read was interrupted; throw the line
+ * away and show a fresh prompt, as a shell does. */
+static int on_rl_signal(void)
+{
+    if (gfsh_interrupted) {
+        gfsh_interrupted = 0;
+        rl_replace_line("", 0);
+        fputs("^C", rl_outstream ? rl_outstream : stdout);
+        rl_crlf();
+        rl_on_new_line();
+        rl_redisplay();
+    }
+    return 0;
+}
+
 static char *history_file(void)
 {
     const char *home = getenv("HOME");
@@ -285,6 +300,8 @@ static void interactive(gfsh *sh)
 {
     char *hist = history_file();
     rl_readline_name = "gfsh";
+    rl_catch_signals = 0; /* our SIGINT handler stays in place */
+    rl_signal_event_hook = on_rl_signal;
     using_history();
     stifle_history(GFSH_HISTORY_SIZE);
     if (hist)

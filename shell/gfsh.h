@@ -137,6 +137,7 @@ int gfsh_need_guest(gfsh *sh, const gfsh_cmd *cmd);
 /* cmds-shell.c */
 GFSH_DECL(run_echo); GFSH_DECL(run_help); GFSH_DECL(run_quit);
 GFSH_DECL(run_time); GFSH_DECL(run_glob); GFSH_DECL(run_add); GFSH_DECL(run_launch);
+GFSH_DECL(run_lcd);
 /* cmds-dev.c */
 GFSH_DECL(run_list_devices); GFSH_DECL(run_list_partitions);
 GFSH_DECL(run_list_filesystems); GFSH_DECL(run_lvs); GFSH_DECL(run_vgs);

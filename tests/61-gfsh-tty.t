@@ -80,7 +80,17 @@ keys C-u 'inspect-get-ho' Tab '#'
 check_line "  ... a long one" "><gfsh> inspect-get-hostname #"
 keys C-u 'cat /links/datad' Tab '#'
 check_line "a symlink to a directory completes like a directory" "><gfsh> cat /links/datadir/#"
+keys C-u 'time list-dev' Tab '#'
+check_line "the word after time is a command" "><gfsh> time list-devices #"
 keys C-u
+
+clear_screen
+keys 'echo discarded'
+sleep 0.3
+keys C-c
+keys 'echo kept' Enter
+check "Ctrl-C at the prompt discards the line" '^kept$'
+if screen | grep -q '^discarded'; then _tap_result 1 "  ... which does not run"; else _tap_result 0 "  ... which does not run"; fi
 
 clear_screen
 keys 'cat /nonexistent' Enter
