@@ -135,6 +135,21 @@ else
     echo "ok $((_tap_n + 1)) # SKIP gfilesystems not built yet"
     _tap_n=$((_tap_n + 1))
 fi
+if [ -x "$GK_BIN/gfsh" ]; then
+    gfsh "${QCOW[@]/#/-a}" run : lvs : echo -- : vgs : echo -- : pvs : echo -- : \
+        blockdev-getsize64 /dev/vg0/lin : blockdev-getsize64 /dev/mapper/vgp-data >"$T/gfsh" 2>"$T/gfsh.err"
+    is "$(awk 'BEGIN{RS="--\n"} NR==1' "$T/gfsh")" \
+        "$(jq -r "$LVS"' | "/dev/\(.vg_name)/\(.lv_name)"' lvs.json)" "gfsh lvs = lvs"
+    is "$(awk 'BEGIN{RS="--\n"} NR==2' "$T/gfsh")" "$(jq -r '.report[0].vg[] | .vg_name' vgs.json)" "gfsh vgs = vgs"
+    is "$(awk 'BEGIN{RS="--\n"} NR==3' "$T/gfsh" | grep . | sort)" "$(jq -r '.report[0].pv[] | .pv_name' pvs.json | sort)" \
+        "gfsh pvs = pvs"
+    is "$(awk 'BEGIN{RS="--\n"} NR==4' "$T/gfsh")" \
+        "$(jq -r "$LVS"' | select(.lv_name == "lin" or .lv_name == "data") | .lv_size' lvs.json)" \
+        "gfsh blockdev-getsize64 of /dev/vg0/lin and /dev/mapper/vgp-data = lv_size"
+else
+    echo "ok $((_tap_n + 1)) # SKIP gfsh not built yet"
+    _tap_n=$((_tap_n + 1))
+fi
 if [ -x "$GK_BIN/gcat" ]; then
     is "$(gcat "${QCOW[@]/#/-a}" -m /dev/vg0/fs /etc/motd 2>&1)" "$(debugfs -R 'cat /etc/motd' fs.img 2>/dev/null)" \
         "gcat -m /dev/vg0/fs /etc/motd = debugfs cat"
