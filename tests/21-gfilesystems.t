@@ -138,6 +138,42 @@ else
     diag "lvm fixture not available: LVM listings not checked here (see tests/22-lvm.t)"
 fi
 
+# ---- virt-filesystems' own output on these fixtures ----
+# Recorded from virt-filesystems 1.48.6 (Debian 12, LIBGUESTFS_BACKEND=direct,
+# TCG) run on mbr.img and gpt.img as parts.sh builds them; ours must be
+# byte-identical.
+cat >"$T/vf-all" <<'EOF'
+Name      Type       VFS     Label   MBR Size     Parent   UUID
+/dev/sda1 filesystem ext4    boot    -   6746112  -        01234567-0123-0123-0123-012345678901
+/dev/sda2 filesystem swap    swp     -   4194304  -        01234567-0123-0123-0123-012345678902
+/dev/sda3 filesystem unknown -       -   2097152  -        -
+/dev/sda5 filesystem ext2    data    -   7827456  -        01234567-0123-0123-0123-012345678905
+/dev/sda6 filesystem ext3    my logs -   2863104  -        01234567-0123-0123-0123-012345678906
+/dev/sda7 filesystem unknown -       -   2097152  -        -
+/dev/sdb1 filesystem unknown -       -   2097152  -        -
+/dev/sdb2 filesystem ext4    root    -   8610816  -        01234567-0123-0123-0123-012345678912
+/dev/sdb3 filesystem swap    gswap   -   4194304  -        01234567-0123-0123-0123-012345678913
+/dev/sdb4 filesystem ext4    home    -   6746112  -        01234567-0123-0123-0123-012345678914
+/dev/sdb7 filesystem unknown -       -   2097152  -        -
+/dev/sda1 partition  -       -       83  8388608  /dev/sda -
+/dev/sda2 partition  -       -       82  4194304  /dev/sda -
+/dev/sda3 partition  -       -       83  2097152  /dev/sda -
+/dev/sda4 partition  -       -       05  1024     /dev/sda -
+/dev/sda5 partition  -       -       83  8388608  /dev/sda -
+/dev/sda6 partition  -       -       83  4194304  /dev/sda -
+/dev/sda7 partition  -       -       8e  2097152  /dev/sda -
+/dev/sdb1 partition  -       -       -   2097152  /dev/sdb -
+/dev/sdb2 partition  -       -       -   10485760 /dev/sdb -
+/dev/sdb3 partition  -       -       -   4194304  /dev/sdb -
+/dev/sdb4 partition  -       -       -   8388608  /dev/sdb -
+/dev/sdb6 partition  -       -       -   4194304  /dev/sdb -
+/dev/sdb7 partition  -       -       -   2097152  /dev/sdb -
+/dev/sda  device     -       -       -   33554432 -        -
+/dev/sdb  device     -       -       -   33554432 -        -
+EOF
+gfilesystems --all --long --uuid -a "$M" -a "$G" >"$T/ours-all"
+same_file "$T/ours-all" "$T/vf-all" "--all --long --uuid on mbr+gpt = virt-filesystems 1.48.6"
+
 # ---- usage errors: exit 1, one "gfilesystems: ..." line ----
 fails_cleanly "no image" gfilesystems
 fails_cleanly "extra argument" gfilesystems "$M" extra
