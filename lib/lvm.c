@@ -302,7 +302,7 @@ typedef struct lv_area {
 typedef struct lv_seg {
     uint64_t start, len;     /* bytes in the LV                                */
     uint64_t stripe_size;    /* bytes; with nstripes > 1                       */
-    int nstripes;
+    int nstripes;            /* 0: segment type zero                           */
     lv_area *areas;
 } lv_seg;
 
@@ -327,6 +327,13 @@ static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
         uint64_t rel = off - sg->start, chunk = sg->start + sg->len - off;
         const lv_area *a;
         uint64_t pvoff;
+        if (sg->nstripes == 0) { /* segment type zero */
+            if (chunk > n)
+                chunk = n;
+            memset(b, 0, chunk);
+            b += chunk, off += chunk, n -= chunk;
+            continue;
+        }
         if (sg->nstripes == 1) {
             a = &sg->areas[0];
             pvoff = a->off + rel;
@@ -462,14 +469,19 @@ static int read_lv(const gk_lvm_node *lvsec, lvinfo *lv, const pvinfo *pvs, int 
             gk_error("LV %s: %s: bad start_extent, extent_count or type", lv->name, key);
             return -1;
         }
-        if (strcmp(sg->type, "striped") != 0) {
+        if (strcmp(sg->type, "zero") == 0)
+            continue; /* no areas: reads as zeros, like dm's zero target */
+        /* "linear" is what old metadata may call a one-stripe segment. */
+        int linear = strcmp(sg->type, "linear") == 0;
+        if (!linear && strcmp(sg->type, "striped") != 0) {
             if (!lv->unsupported)
                 lv->unsupported = sg->type;
             continue;
         }
-        int64_t n;
+        int64_t n = 1;
         const gk_lvm_node *st = gk_lvm_meta_get(ss, "stripes");
-        if (gk_lvm_meta_int(ss, "stripe_count", &n) < 0 || n < 1 || n > MAX_STRIPES || !st ||
+        if (((!linear || gk_lvm_meta_get(ss, "stripe_count")) &&
+             gk_lvm_meta_int(ss, "stripe_count", &n) < 0) || n < 1 || n > MAX_STRIPES || !st ||
             st->type != GK_LVM_LIST || st->nchildren != 2 * n) {
             gk_error("LV %s: %s: bad stripe_count or stripes list", lv->name, key);
             return -1;
@@ -533,7 +545,7 @@ static int read_lv(const gk_lvm_node *lvsec, lvinfo *lv, const pvinfo *pvs, int 
     }
     lv->extents = next;
     const seginfo *first = &lv->segs[0];
-    if (strcmp(first->type, "striped") == 0)
+    if (strcmp(first->type, "striped") == 0 || strcmp(first->type, "linear") == 0)
         lv->segtype = first->nstripes == 1 ? "linear" : "striped";
     else
         lv->segtype = first->type;

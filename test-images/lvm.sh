@@ -6,6 +6,7 @@
 #                    str  2 stripes of 64 KiB over both PVs
 #                    fs   ext4 (written into its extents on d1)
 #                    lin  linear, from the end of d1 onto d2
+#                    zeros  segment type zero (no extents; reads zeros)
 #                  (d2's PV has a second metadata area at its end)
 #   d3.img         MBR: p1 (83) = a PV in no VG, p2 (8e) = PV of VG vgp (pe_start 64 KiB,
 #                    a 60 KiB metadata area whose circular buffer has
@@ -97,6 +98,7 @@ lvm vgcreate -q -s 256k vg0 "$L1" "$L2"
 lvm lvcreate "${NOACT[@]}" -l 8 -i 2 -I 64k -n str vg0
 lvm lvcreate "${NOACT[@]}" -l 8 -n fs vg0 "$L1"
 lvm lvcreate "${NOACT[@]}" -l 40 -n lin vg0 "$L1:12-43" "$L2:4-11"
+lvm lvcreate "${NOACT[@]}" --type zero -l 4 -n zeros vg0
 
 # vgp: metadata rewritten until the circular buffer wraps around.
 lvm vgcreate -q -s 1m vgp "$L3"

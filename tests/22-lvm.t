@@ -36,7 +36,7 @@ is "$(grep '^lv ' "$T/list")" \
 # "s": their own extents are the COW store) cannot be opened.
 exp_dev=$(jq -r "$LVS"' | "dev /dev/\(.vg_name)/\(.lv_name) \(.vg_name) \(.lv_uuid) " +
     (if (.lv_attr | startswith("s")) then "error: segment type snapshot is not supported"
-     elif (.segtype == "linear" or .segtype == "striped") then .lv_size
+     elif (.segtype == "linear" or .segtype == "striped" or .segtype == "zero") then .lv_size
      else "error: segment type \(.segtype) is not supported" end)' lvs.json)
 is "$(grep '^dev ' "$T/list" | sed -E 's/^(dev .* [0-9]+) [^ ]+$/\1/')" "$exp_dev" \
     "LV devices: names, VG, uuid, size or why not"
@@ -65,7 +65,9 @@ for s in sorted((s for s in rep("segs.json", "seg") if s["vg_name"] == vg and s[
     assert int(s["seg_start_pe"]) * es == len(data)
     areas = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1].split("-")[0])) for r in s["seg_pe_ranges"].split()]
     size = int(s["seg_size_pe"]) * es
-    if len(areas) == 1:
+    if s["segtype"] == "zero":
+        data += bytes(size)
+    elif len(areas) == 1:
         data += read(areas[0][0], areas[0][1] * es, size)
     else:
         ss = int(s["stripe_size"]); n = len(areas)
@@ -74,7 +76,7 @@ for s in sorted((s for s in rep("segs.json", "seg") if s["vg_name"] == vg and s[
             data += read(pv, ext * es + (chunk // n) * ss, ss)
 open(out, "wb").write(data)
 EOF
-for vglv in $(jq -r "$LVS"' | select((.segtype == "linear" or .segtype == "striped") and (.lv_attr | startswith("s") | not)) |
+for vglv in $(jq -r "$LVS"' | select((.segtype == "linear" or .segtype == "striped" or .segtype == "zero") and (.lv_attr | startswith("s") | not)) |
         "\(.vg_name)/\(.lv_name)"' lvs.json); do
     python3 "$T/expected.py" "${vglv%/*}" "${vglv#*/}" "$T/exp" || echo "expected.py failed" >&2
     "$H" cat "/dev/$vglv" "${RAW[@]}" >"$T/got" 2>"$T/err"
