@@ -216,6 +216,15 @@ is "$(jq -r '.operatingsystems[0].product_name' "$f")" "$(cat "$dir/multiboot-1.
 is "$(jq -r '.operatingsystems[1].product_name' "$f")" "$(osrel "$dir/multiboot-2.tree/etc/os-release" PRETTY_NAME)" \
    "multiboot: second root's product (os-release, ID=opensuse-leap)"
 
+# ---- two disks: the Ubuntu fstab's /dev/vdb1 is now partition 1 of the
+# second disk, and gets its type and UUID from probing
+ginspect --json -a "$dir/ubuntu.img" -a "$dir/arch.img" >"$T/two.json"
+is "$(jq -r '.operatingsystems[0].filesystems[] | select(.dev == "/dev/sdb1") | "\(.type) \(.uuid)"' "$T/two.json")" \
+   "ext4 $(blkid -p -o value -s UUID -O $((2048 * 512)) "$dir/arch.img")" \
+   "two disks: /dev/vdb1 in fstab resolves to the second disk's partition"
+is "$(jq -r '[.operatingsystems[].root] | join(" ")' "$T/two.json")" "/dev/sda1 /dev/sdb1" \
+   "two disks: both roots, disks named in the order given"
+
 # ---- options
 xml debian.img --no-applications >"$T/noapps.xml"
 is "$(xp "$T/noapps.xml" 'count(//applications)')" "0" "--no-applications: no applications element"
