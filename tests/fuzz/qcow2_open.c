@@ -12,8 +12,10 @@ static char *path;
 
 static void setup(void)
 {
-    static char dir[] = "/tmp/gkfuzz-qcow2.XXXXXX";
-    if (!mkdtemp(dir))
+    /* tmpfs if there is one: the input is rewritten for every run */
+    static char shm[] = "/dev/shm/gkfuzz-qcow2.XXXXXX", tmp[] = "/tmp/gkfuzz-qcow2.XXXXXX";
+    char *dir = mkdtemp(shm);
+    if (!dir && !(dir = mkdtemp(tmp)))
         abort();
     path = gk_asprintf("%s/in.qcow2", dir);
     /* never look outside this directory for backing or data files */
