@@ -499,7 +499,8 @@ static int find_walk(gfsh *sh, const gfsh_cmd *cmd, const char *abs, const char 
         return -1;
     int r = 0;
     for (size_t i = 0; i < l.n && r == 0; i++) {
-        char *ra = *rel ? gk_asprintf("%s/%s", rel, l.v[i].name) : gk_strdup(l.v[i].name);
+        size_t rl = strlen(rel);
+        char *ra = gk_asprintf("%s%s%s", rel, rl && rel[rl - 1] != '/' ? "/" : "", l.v[i].name);
         char *aa = join(abs, l.v[i].name);
         pathv_add(out, ra);
         if (is_dir_entry(sh, aa, l.v[i].type))
@@ -522,7 +523,11 @@ static int find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out)
         gfsh_err(cmd, "%s: not a directory", dir);
         return -1;
     }
-    if (find_walk(sh, cmd, dir, "", 0, out) < 0) {
+    /* guestfish strips the directory as given from find's output: the
+     * names keep a leading '/' unless it ends with one (find / gives
+     * "etc", find /etc gives "/passwd"). */
+    size_t dl = strlen(dir);
+    if (find_walk(sh, cmd, dir, dl && dir[dl - 1] == '/' ? "" : "/", 0, out) < 0) {
         pathv_free(out);
         return -1;
     }

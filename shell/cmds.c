@@ -206,8 +206,11 @@ const gfsh_cmd gfsh_cmds[] = {
      run_ll},
     {"find", {0}, {P("directory")}, {{0}}, GF_LAUNCHED,
      "find all files and directories",
-     "List every file and directory below directory, recursively, sorted, as paths relative "
-     "to it (find /etc prints passwd, ssh, ssh/sshd_config ...).  Symbolic links are not followed.",
+     "List every file and directory below directory, recursively and sorted, with the "
+     "directory's name taken off the front, as guestfish does: find / prints bin, etc, "
+     "etc/passwd ...; find /etc prints /passwd, /ssh, /ssh/sshd_config ... (find /etc/ "
+     "prints them without the leading /).  Symbolic links are not followed; mounted "
+     "filesystems below directory are included.",
      run_find},
     {"find0", {0}, {P("directory"), H("files")}, {{0}}, GF_LAUNCHED,
      "find all files and directories, returning NUL-separated list",
@@ -248,12 +251,12 @@ const gfsh_cmd gfsh_cmds[] = {
      "return the size of the file in bytes",
      "Print the size of the file in bytes (symbolic links are followed).",
      run_filesize},
-    {"stat", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_HIDDEN,
+    {"stat", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
      "get file information",
      "Print the file's stat fields (dev ino mode nlink uid gid rdev size blksize blocks atime "
      "mtime ctime), following symbolic links.  Deprecated: use statns.",
      run_stat},
-    {"lstat", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_HIDDEN,
+    {"lstat", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
      "get file information for a symbolic link",
      "Like stat, but about a symbolic link itself.  Deprecated: use lstatns.",
      run_stat},

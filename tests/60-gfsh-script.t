@@ -110,10 +110,16 @@ done
 is "$("$G" -a $IMG -i checksum sha512 /data/random.bin)" "$(sha512sum <$R/data/random.bin | cut -d' ' -f1)" "checksum sha512"
 
 # find vs find(1) on the tree
-is "$("$G" -a $IMG -i find /data)" "$(cd $R/data && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)" \
-    "find /data = find(1), relative, sorted"
+# (guestfish strips the directory as typed: /data -> "/a1.txt", /data/ -> "a1.txt")
+is "$("$G" -a $IMG -i find /data)" "$(cd $R/data && find . -mindepth 1 | sed 's|^\./|/|' | LC_ALL=C sort)" \
+    "find /data = find(1), sorted, names start with /"
+is "$("$G" -a $IMG -i find /data/)" "$(cd $R/data && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)" \
+    "find /data/ = find(1), sorted, relative"
+is "$("$G" -a $IMG -i find /)" "$( (cd $R && find . -mindepth 1 | sed 's|^\./||'; echo lost+found
+                                   cd ../boot && find . -mindepth 1 | sed 's|^\./|boot/|'; echo boot/lost+found) | LC_ALL=C sort)" \
+    "find / crosses the /boot mount"
 "$G" -a $IMG -i find0 /home "$T/f0"
-is "$(tr '\0' '\n' <"$T/f0")" "$(cd $R/home && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)" "find0 to a host file"
+is "$(tr '\0' '\n' <"$T/f0")" "$(cd $R/home && find . -mindepth 1 | sed 's|^\./|/|' | LC_ALL=C sort)" "find0 to a host file"
 
 # head/tail
 for n in 3 -3 0 30; do
@@ -223,6 +229,23 @@ is "$("$G" -a $IMG -m /dev/sda2 -m /dev/sda1:/boot ls /boot/grub)" "grub.cfg" "-
 is "$("$G" -a disk.qcow2 -i cat /etc/hostname)" "$(cat $R/etc/hostname)" "qcow2 image"
 is "$("$G" -a mbr.img -m /dev/sda1 cat /a1.txt : list-filesystems)" "$(cat $R/data/a1.txt)"$'\n'"/dev/sda1: ext2" \
     "MBR disk, -m /dev/sda1"
+
+# applications of the Debian phony guest (LVM, qcow2 chain) vs dpkg-query
+if gdir=$(fixture guests 2>/dev/null); then
+    root=$("$G" -a "$gdir/debian.qcow2" -i inspect-get-roots)
+    is "$root" "/dev/deb-vg/root" "inspect-get-roots of the Debian guest (root LV)"
+    got=$("$G" -a "$gdir/debian.qcow2" -i inspect-list-applications2 "$root" | awk '
+        $1 == "app2_name:" {n = $2} $1 == "app2_epoch:" {e = $2} $1 == "app2_version:" {v = $2}
+        $1 == "app2_release:" {r = $2} $1 == "app2_arch:" {a = $2}
+        $1 == "}" {print n, (e > 0 ? e ":" : "") v (r != "" ? "-" r : ""), a}')
+    exp=$(dpkg-query --admindir="$gdir/dpkg" -W -f '${db:Status-Abbrev} ${Package} ${Version} ${Architecture}\n' |
+          awk '$1 ~ /^ii/ {print $2, $3, $4}' | LC_ALL=C sort)
+    is "$got" "$exp" "inspect-list-applications2: name, version, arch = dpkg-query"
+    is "$("$G" -a "$gdir/debian.qcow2" -i inspect-list-applications "$root" | grep -c '^\[')" \
+        "$(wc -l <<<"$exp")" "inspect-list-applications: one block per package"
+else
+    _tap_result 1 "fixture guests"
+fi
 
 # LVM (lvm fixture, oracles from lvm2's reports)
 if ldir=$(fixture lvm 2>/dev/null); then
