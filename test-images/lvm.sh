@@ -87,6 +87,24 @@ lvm() { command lvm "$@" 2> >(grep -v -e 'device-mapper' -e 'libdevmapper' -e 'm
     -e 'not zeroed' -e 'NOT backed up' -e 'Activation disabled' >&2); }
 NOACT=(--driverloaded n -an -Zn -q)
 
+# Fixed VG and LV uuids (lvcreate has no option for them): rewrite the ids
+# in the metadata and restore it.  PV ids (set above) are kept.
+fixids() { # VG N
+    lvm vgcfgbackup -q -f "$W/$1.vg" "$1"
+    python3 - "$W/$1.vg" "$2" <<'EOF'
+import re, sys
+path, n = sys.argv[1], int(sys.argv[2])
+t = open(path).read()
+i = t.index("logical_volumes {") if "logical_volumes {" in t else len(t)
+head, tail = t[:i], t[i:]
+head = re.sub(r'id = "[^"]*"', 'id = "gkVG%02d-0000-0000-0000-0000-0000-000000"' % n, head, count=1)
+k = iter(range(1, 1000))
+tail = re.sub(r'id = "[^"]*"', lambda m: 'id = "gkLV%02d-0000-0000-0000-0000-0000-%06d"' % (n, next(k)), tail)
+open(path, "w").write(head + tail)
+EOF
+    lvm vgcfgrestore -q --force -f "$W/$1.vg" "$1"
+}
+
 lvm pvcreate -q --norestorefile -u gk0001-LVM1-disk-0001-uuid-fixd-000001 "$L1"
 lvm pvcreate -q --norestorefile -u gk0002-LVM1-disk-0002-uuid-fixd-000002 --pvmetadatacopies 2 "$L2"
 lvm pvcreate -q --norestorefile -u gk0003-LVM1-part-0003-uuid-fixd-000003 \
@@ -99,10 +117,12 @@ lvm lvcreate "${NOACT[@]}" -l 8 -i 2 -I 64k -n str vg0
 lvm lvcreate "${NOACT[@]}" -l 8 -n fs vg0 "$L1"
 lvm lvcreate "${NOACT[@]}" -l 40 -n lin vg0 "$L1:12-43" "$L2:4-11"
 lvm lvcreate "${NOACT[@]}" --type zero -l 4 -n zeros vg0
+fixids vg0 1
 
 # vgp: metadata rewritten until the circular buffer wraps around.
 lvm vgcreate -q -s 1m vgp "$L3"
 lvm lvcreate "${NOACT[@]}" -l 4 -n data vgp
+fixids vgp 2
 wrapped() {
     python3 - "$L3" <<'EOF'
 import struct, sys
@@ -201,6 +221,7 @@ i = t.index("logical_volumes {") + len("logical_volumes {")
 open(sys.argv[1], "w").write(t[:i] + new + t[i:])
 EOF
 lvm vgcfgrestore -q --force -f "$W/thin.vg" vgthin
+fixids vgthin 3
 
 # The filesystem of vg0/fs, written at its place on d1 (pe_start + extent).
 mkdir -p "$W/root/etc"
