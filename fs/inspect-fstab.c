@@ -184,6 +184,10 @@ static char *resolve_dev(gk_guest *g, const char *spec, const char *rootdev, int
             }
         }
     }
+    /* anything else that names one of our devices as it is: /dev/VG/LV */
+    e = find_name(g, spec);
+    if (e && strcmp(e->name, spec) == 0)
+        return gk_strdup(e->name);
     *resolved = 0;
     return insp_canonical_name(spec);
 }

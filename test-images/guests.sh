@@ -8,7 +8,7 @@
 #   debian.img     MBR: p1 ext2 /boot (UUID ...901, /grub/grub.conf),
 #                  p2 PV of VG deb-vg: LVs root (ext4 ...902), var (ext4
 #                  ...903, holds the dpkg status), swap (...904).  fstab by
-#                  UUID=, /dev/mapper/deb--vg-* names and (swap)
+#                  UUID=, /dev/mapper/deb--vg-root, /dev/deb-vg/var and (swap)
 #                  /dev/disk/by-id/dm-uuid-LVM-<VG uuid><LV uuid>.  os-release says
 #                  12 without a minor, debian_version 12.5.
 #   debian-base.qcow2 + debian.qcow2  the same disk as a qcow2 chain
@@ -152,7 +152,7 @@ cat >"$T/etc/fstab" <<EOF
 # <file system> <mount point>   <type>  <options>       <dump>  <pass>
 /dev/mapper/deb--vg-root /               ext4    errors=remount-ro 0       1
 UUID=${U}01 /boot           ext2    defaults        0       2
-/dev/mapper/deb--vg-var /var            ext4    defaults        0       2
+/dev/deb-vg/var /var            ext4    defaults        0       2
 @SWAP@ none            swap    sw              0       0
 proc            /proc           proc    defaults        0       0
 /dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0

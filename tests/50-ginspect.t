@@ -104,7 +104,7 @@ is "$(q package_format)/$(q package_management)" "deb/apt" "debian: deb/apt"
 is "$(jq -r '.operatingsystems[0].mountpoints[] | "\(.dev) \(.mountpoint)"' "$f")" \
 "/dev/deb-vg/root /
 /dev/deb-vg/var /var
-/dev/sda1 /boot" "debian: mountpoints (mapper names with doubled dashes, UUID=), shortest first"
+/dev/sda1 /boot" "debian: mountpoints (mapper name with doubled dashes, /dev/VG/LV, UUID=), shortest first"
 is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.type) \(.uuid)"' "$f")" \
 "/dev/deb-vg/root ext4 01234567-0123-0123-0123-012345678902
 /dev/deb-vg/swap swap 01234567-0123-0123-0123-012345678904
