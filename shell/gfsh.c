@@ -189,6 +189,7 @@ int gfsh_run_line(gfsh *sh, const char *line)
             saved = dup(1);
             dup2(fileno(pp), 1);
             sh->in_pipe = 1;
+            signal(SIGPIPE, SIG_IGN); /* a host command that quits early is fine */
         }
         gfsh_interrupted = 0;
         r = gfsh_run_words(sh, l.nwords, l.words);
@@ -201,6 +202,7 @@ int gfsh_run_line(gfsh *sh, const char *line)
             dup2(saved, 1);
             close(saved);
             sh->in_pipe = 0;
+            signal(SIGPIPE, SIG_DFL);
             int st = pclose(pp);
             if (sh->pipe_error && r == 0 && st != 0) {
                 gfsh_err(NULL, "| %s: exit status %d", l.pipe, WIFEXITED(st) ? WEXITSTATUS(st) : st);
@@ -391,7 +393,7 @@ int main(int argc, char **argv)
     sh.echo = o.echo;
     sh.pipe_error = o.pipe_error;
     sh.no_dest_paths = o.no_dest_paths;
-    signal(SIGPIPE, SIG_IGN); /* a closed "| host" pipe is an error, not death */
+    /* SIGPIPE stays default: gfsh ... | head ends quietly, like cat */
 
     if ((sh.cli.inspector || sh.cli.nmounts) && sh.cli.ndrives == 0)
         gk_die("-i and -m need at least one -a IMAGE");

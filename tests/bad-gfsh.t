@@ -96,6 +96,10 @@ echo 'cat /data/random.bin | head -c 3' | "$G" -a $IMG -i >"$T/p.out" 2>&1 || rc
 out=$(wc -c <"$T/p.out")
 is "$rc $out" "0 3" "a host pipe that closes early is not an error"
 
+# gfsh ... | head: the reader going away ends gfsh quietly, like cat
+"$G" -a $IMG -i cat /var/big.sparse 2>"$T/sp.err" | head -c 10 >/dev/null
+is "$(cat "$T/sp.err")" "" "gfsh | head: no error message when the reader quits"
+
 # --- corrupt filesystems: whatever happens, no crash ------------------------
 n=0
 for gz in /work/shared/corpus/ext-corrupt/f_*.img.gz; do
