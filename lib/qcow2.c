@@ -18,7 +18,7 @@
 #include "qcow2.h"
 
 #define MAX_CHAIN 256
-#define DEFAULT_L2_CACHE (16ULL << 20)
+#define DEFAULT_L2_CACHE (8ULL << 20) /* covers 64 GiB of disk with 64 KiB clusters */
 
 /* Backing chain being opened: for loop detection and --untrusted. */
 struct chain {

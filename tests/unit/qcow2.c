@@ -4,6 +4,7 @@
  * `qemu-img info --output=json`; gk_image_check with `qemu-img check
  * --output=json`. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,6 +448,51 @@ int main(void)
         gk_image_info_free(&info);
         ok(gk_pwrite(d, "x", 1, 0) < 0, "and refuses writes");
         gk_dev_unref(d);
+    }
+
+    /* an image qemu holds open for writing: a warning, unless force_share */
+    sh("qemu-img create -f qcow2 busy.qcow2 1M");
+    {
+        char *cmd = gk_asprintf("cd %s && (qemu-io -c 'sleep 4000' busy.qcow2 >/dev/null 2>&1 & echo $! >qemu.pid)",
+                                dir);
+        if (system(cmd) != 0)
+            printf("# could not start qemu-io\n");
+        free(cmd);
+        char *p = gk_asprintf("%s/busy.qcow2", dir), *errf = gk_asprintf("%s/stderr.txt", dir);
+        int fd = open(p, O_RDONLY), held = 0;
+        for (int i = 0; i < 60 && fd >= 0 && !(held = gk_image_in_use_for_write(fd) > 0); i++)
+            usleep(50000);
+        if (fd >= 0)
+            close(fd);
+        fflush(stderr);
+        int saved = dup(2), ef = open(errf, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+        dup2(ef, 2);
+        gk_open_opts o = { 0 };
+        gk_dev *b1 = gk_open_image(p, &o);
+        o.force_share = 1;
+        fprintf(stderr, "--\n");
+        gk_dev *b2 = gk_open_image(p, &o);
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        close(ef);
+        size_t elen;
+        char *e = slurp("stderr.txt", &elen);
+        ok(held, "qemu-io holds the image for writing");
+        ok(b1 && b2 && e && strstr(e, "in use") && strstr(e, "in use") < strstr(e, "--") &&
+           !strstr(strstr(e, "--"), "in use"), "warned about the image in use, not with force_share");
+        if (b1)
+            gk_dev_unref(b1);
+        if (b2)
+            gk_dev_unref(b2);
+        free(e);
+        free(p);
+        free(errf);
+        /* stop the qemu-io we started, by its pid */
+        char *pidtxt = slurp("qemu.pid", &elen);
+        if (pidtxt && atoi(pidtxt) > 0)
+            kill(atoi(pidtxt), SIGTERM);
+        free(pidtxt);
     }
 
     /* errors name the file and what failed */
