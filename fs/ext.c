@@ -49,7 +49,14 @@ struct gkio {
     uint64_t cache_off[CACHE_SLOTS];
     uint8_t cache_ok[CACHE_SLOTS];
     uint8_t *cache;
+    uint8_t *bounce;             /* page-aligned, BOUNCE bytes */
 };
+
+/* The kernel copies from the page cache to a destination that is not
+ * page-aligned several times slower (measured: 1 GiB in 1.9 s instead of
+ * 0.5 s); large reads into such buffers go through an aligned one. */
+#define BOUNCE (1u << 20)
+#define BOUNCE_MIN (64u << 10)
 
 /* ext2fs_open2 hands the io_manager nothing but a name, so each gkio is
  * registered under "gk:ID" for the duration of the filesystem. */
@@ -111,8 +118,21 @@ static int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
         return ERANGE;
     if (len == 0)
         return 0;
-    if (gk_pread(io->dev, buf, len, off) < 0)
+    if (((uintptr_t)buf & 4095) && len >= BOUNCE_MIN) {
+        if (!io->bounce && posix_memalign((void **)&io->bounce, 4096, BOUNCE) != 0)
+            io->bounce = NULL;
+        for (size_t done = 0; io->bounce && done < len;) {
+            size_t n = len - done < BOUNCE ? len - done : BOUNCE;
+            if (gk_pread(io->dev, io->bounce, n, off + done) < 0)
+                return EIO;
+            memcpy((uint8_t *)buf + done, io->bounce, n);
+            done += n;
+        }
+        if (!io->bounce && gk_pread(io->dev, buf, len, off) < 0)
+            return EIO;
+    } else if (gk_pread(io->dev, buf, len, off) < 0) {
         return EIO;
+    }
     if (!io->novl)
         return 0;
     uint64_t bs = io->ovl_bs, first = off / bs, last = (off + len - 1) / bs;
@@ -1121,6 +1141,7 @@ static void ext_close(gk_fs *gfs)
     free(ex->io->ovl);
     free(ex->io->ovl_buf);
     free(ex->io->cache);
+    free(ex->io->bounce);
     free(ex->io);
     free(ex->runs);
     for (int i = 0; i < DIRCACHE_N; i++)
@@ -1242,6 +1263,7 @@ fail:
     free(io->ovl);
     free(io->ovl_buf);
     free(io->cache);
+    free(io->bounce);
     free(io);
     return NULL;
 }
