@@ -25,6 +25,9 @@
 #   neon.img       MBR p1: ID=neon (unknown) with ID_LIKE="ubuntu debian",
 #                  fstab by /dev/disk/by-id/...-part1 (a single disk)
 #   multiboot.img  MBR p1 Debian 11 (debian_version only), p2 openSUSE
+#   distros.img    GPT with ten small roots, one per release-file flavour
+#                  (CentOS 7, RHEL 6, Fedora 14, SLES 12 SP5, Rocky, Void,
+#                  a redhat-based, Gentoo, Linux Mint, openSUSE 13.1)
 #   rpmdb.sqlite   copy of the Fedora guest's rpm database (oracle: rpm -qa)
 #   dpkg/status    copy of the Debian guest's dpkg status (oracle: dpkg-query)
 #   *.tree/        the generated trees (oracle for file contents)
@@ -480,5 +483,48 @@ start=26624, type=83
 EOF
 place "$W/mb1.fs" multiboot.img 2048
 place "$W/mb2.fs" multiboot.img 26624
+
+# ------------------------------------------------------------------ distros
+# One GPT disk, one small root per partition, each identified by a
+# different release file (libguestfs' linux_root_tests): a multi-boot
+# report with ten roots.  distros.txt: partition, then the release file.
+DT=$W/distros
+mkdistro() { # N RELFILE CONTENT [RELFILE CONTENT]...
+    local n=$1 d=$DT/$1
+    shift
+    mkdir -p "$d"/{etc,bin,usr/bin}
+    echo "127.0.0.1 localhost" >"$d/etc/hosts"
+    echo "LABEL=root$n / ext4 defaults 0 1" >"$d/etc/fstab"
+    while [ $# -ge 2 ]; do
+        mkdir -p "$(dirname "$d/$1")"
+        printf '%b' "$2" >"$d/$1"
+        echo "$n $1" >>"$OUT/distros.txt"
+        shift 2
+    done
+}
+: >"$OUT/distros.txt"
+mkdistro 1 etc/os-release 'ID="centos"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\n' \
+           etc/centos-release 'CentOS Linux release 7.9.2009 (Core)\n'
+mkdistro 2 etc/redhat-release 'Red Hat Enterprise Linux Server release 6.10 (Santiago)\n'
+mkdistro 3 etc/redhat-release 'Fedora release 14 (Phony)\n'
+mkdistro 4 etc/os-release 'ID="sles"\nVERSION_ID="12.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 12 SP5"\n'
+mkdistro 5 etc/os-release 'ID="rocky"\nVERSION_ID="9.3"\nPRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"\n'
+mkdistro 6 etc/os-release 'NAME="Void"\nID="void"\nPRETTY_NAME="Void Linux"\n'
+mkdistro 7 etc/redhat-release 'Foobar Linux release 1.2 (Test)\n'
+mkdistro 8 etc/gentoo-release 'Gentoo Base System release 2.14\n'
+mkdistro 9 etc/lsb-release 'DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=21.2\nDISTRIB_CODENAME=victoria\nDISTRIB_DESCRIPTION="Linux Mint 21.2 Victoria"\n'
+mkdistro 10 etc/SuSE-release 'openSUSE 13.1 (x86_64)\nVERSION = 13.1\nCODENAME = Bottle\n'
+cp -a "$DT" "$OUT/distros.tree"
+truncate -s 80M distros.img
+args=()
+for n in $(seq 1 10); do
+    args+=(-n "$n:0:+6M" -t "$n:8300" -u "$n:01234567-0123-0123-0123-0123456789$(printf %02d $((n + 80)))")
+done
+sgdisk -U 01234567-0123-0123-0123-012345678980 "${args[@]}" distros.img >/dev/null
+for n in $(seq 1 10); do
+    mkfs "$DT/$n" "$W/distro$n.fs" 6 ext4 "${U}$(printf %02d $((n + 80)))" "root$n"
+    start=$(sgdisk -i "$n" distros.img | awk '/^First sector/ {print $3}')
+    place "$W/distro$n.fs" distros.img "$start"
+done
 
 ls -l

@@ -10,7 +10,7 @@ command -v xmllint >/dev/null || skip_all "xmllint not installed"
 command -v jq >/dev/null || skip_all "jq not installed"
 dir=$(fixture guests) || exit 1
 # a cache built by an older guests.sh: build it again
-if [ ! -e "$dir/multiboot-2.tree" ]; then
+if [ ! -e "$dir/distros.img" ]; then
     rm -f "$dir/.done"
     dir=$(fixture guests) || exit 1
 fi
@@ -24,7 +24,7 @@ osrel() { (set +u; . "$1"; eval "printf '%s' \"\${$2}\""); }
 
 # every guest: XML that validates, JSON that parses with the same content
 for img in debian.img debian.qcow2 ubuntu.img fedora.img alpine.img arch.img \
-           usrsplit.img neon.img multiboot.img; do
+           usrsplit.img neon.img multiboot.img distros.img; do
     ok "$img: ginspect exits 0" ginspect -a "$dir/$img"
     xml "$img" >"$T/$img.xml" 2>"$T/$img.err"
     ok "$img: XML validates against ginspect.rng" xmllint --noout --relaxng "$RNG" "$T/$img.xml"
@@ -215,6 +215,35 @@ is "$(jq -r '.operatingsystems[0].product_name' "$f")" "$(cat "$dir/multiboot-1.
    "multiboot: first root's product (debian_version)"
 is "$(jq -r '.operatingsystems[1].product_name' "$f")" "$(osrel "$dir/multiboot-2.tree/etc/os-release" PRETTY_NAME)" \
    "multiboot: second root's product (os-release, ID=opensuse-leap)"
+
+# ---- ten release-file flavours on one disk.  Product names come from the
+# files (first line, PRETTY_NAME or DISTRIB_DESCRIPTION); distro, version,
+# osinfo and package manager follow libguestfs' rules (inspect_fs_unix.ml,
+# inspect_fs.ml, inspect-osinfo.c; the Fedora 14 row is the one of
+# guestfs-tools' expected-fedora.img.xml).
+f=$T/distros.img.json
+dt=$dir/distros.tree
+while read -r n distro ver osinfo fmt mgr prodsrc; do
+    case $prodsrc in
+        os-release) prod=$(osrel "$dt/$n/etc/os-release" PRETTY_NAME) ;;
+        lsb-release) prod=$(osrel "$dt/$n/etc/lsb-release" DISTRIB_DESCRIPTION) ;;
+        *) prod=$(head -n1 "$dt/$n/etc/$prodsrc") ;;
+    esac
+    is "$(jq -r --arg r "/dev/sda$n" '.operatingsystems[] | select(.root == $r) |
+          "\(.distro) \(.major_version).\(.minor_version) \(.osinfo) \(.package_format) \(.package_management // "-") \(.product_name)"' "$f")" \
+       "$distro $ver $osinfo $fmt $mgr $prod" "distros: /dev/sda$n ($(grep "^$n " "$dir/distros.txt" | cut -d' ' -f2 | tr '\n' ' '))"
+done <<'EOF'
+1 centos 7.9 centos7.0 rpm yum centos-release
+2 rhel 6.10 rhel6.10 rpm yum redhat-release
+3 fedora 14.0 fedora14 rpm yum redhat-release
+4 sles 12.5 sles12sp5 rpm zypper os-release
+5 rocky 9.3 rocky9 rpm dnf os-release
+6 voidlinux 0.0 voidlinux xbps xbps os-release
+7 redhat-based 1.2 redhat-based1.2 rpm - redhat-release
+8 gentoo 2.14 gentoo ebuild portage gentoo-release
+9 linuxmint 21.2 linuxmint21.2 deb apt lsb-release
+10 opensuse 13.1 opensuse13.1 rpm zypper SuSE-release
+EOF
 
 # ---- two disks: the Ubuntu fstab's /dev/vdb1 is now partition 1 of the
 # second disk, and gets its type and UUID from probing
