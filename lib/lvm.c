@@ -315,7 +315,16 @@ static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {
     lv_priv *lp = d->priv;
     uint8_t *b = buf;
-    int si = 0;
+    /* Segments are sorted and tile the LV: find the first by bisection. */
+    int lo = 0, hi = lp->nsegs;
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        if (lp->segs[mid].start <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int si = lo;
     while (n > 0) {
         while (si < lp->nsegs && off >= lp->segs[si].start + lp->segs[si].len)
             si++;

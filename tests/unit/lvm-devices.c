@@ -72,7 +72,8 @@ static int cat(gk_devset *s, const char *name)
         fprintf(stderr, "%s: %s: %s\n", gk_progname, name, e ? str(e->open_error) : gk_errmsg());
         return 1;
     }
-    static char buf[1 << 16];
+    /* An odd read size, so that reads straddle stripe and segment ends. */
+    static char buf[49999];
     for (uint64_t off = 0; off < e->dev->size;) {
         size_t n = e->dev->size - off < sizeof buf ? (size_t)(e->dev->size - off) : sizeof buf;
         if (gk_pread(e->dev, buf, n, off) < 0) {
