@@ -142,6 +142,9 @@ int gk_node_stat(gk_node *n, gk_stat *st);
 ssize_t gk_node_read(gk_node *n, void *buf, size_t len, uint64_t off);
 ssize_t gk_node_readlink(gk_node *n, char *buf, size_t bufsz);
 int gk_node_readdir(gk_node *n, gk_readdir_cb cb, void *opaque);
+/* The data runs of a regular file, in order; *nruns == 0 (and *out NULL)
+ * means no data at all (all holes).  For a driver without fmap, one run
+ * covering the whole file.  Caller frees *out. */
 int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns);
 /* The node for entry name in directory dir, crossing mountpoints, without
  * following a final symlink. */

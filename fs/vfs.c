@@ -94,6 +94,14 @@ static int node_getattr(const gk_node *n, gk_stat *st)
         return -1;
     }
     st->dev = makedev(0, (unsigned)n->mnt->index);
+    /* no host file can have such a size: a corrupt inode, and a reader
+     * trusting it would stream zeros for ever */
+    if (st->size > (uint64_t)INT64_MAX) {
+        gk_error("inode %llu: size %llu is out of range (corrupt inode)",
+                 (unsigned long long)n->ino, (unsigned long long)st->size);
+        errno = EOVERFLOW;
+        return -1;
+    }
     return 0;
 }
 
@@ -645,12 +653,24 @@ int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns)
     gk_fs *fs = n->mnt->fs;
     *out = NULL;
     *nruns = 0;
-    if (!fs->ops->fmap)
+    if (!fs->ops->fmap) {
+        /* a driver that knows no holes: all of the file is data */
+        gk_stat st;
+        if (node_getattr(n, &st) < 0)
+            return -1;
+        if (st.size) {
+            *out = gk_malloc(sizeof **out);
+            (*out)[0] = (gk_fmap){ 0, st.size };
+            *nruns = 1;
+        }
         return 0;
+    }
     errno = 0;
     int r = fs->ops->fmap(fs, n->ino, out, nruns);
     if (r < 0 && !errno)
         errno = EIO;
+    if (r == 0 && !*out)
+        *nruns = 0;
     return r;
 }
 

@@ -180,18 +180,14 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
 {
     gk_fmap *runs = NULL;
     size_t nruns = 0;
-    int sparse_by_zero = 0;
     if (gk_node_fmap(n, &runs, &nruns) < 0) {
         err(where, "%s", gk_errmsg());
         return -1;
     }
-    if (!runs) {
-        /* no map: read everything, turn whole zero blocks into holes */
-        runs = gk_malloc(sizeof *runs);
-        runs[0] = (gk_fmap){ 0, st->size };
-        nruns = 1;
-        sparse_by_zero = 1;
-    }
+    /* within a data run, whole zero chunks still become holes only when
+     * the run is the entire file (a driver that knows no holes) */
+    int sparse_by_zero = nruns == 1 && runs[0].logical == 0 && runs[0].len >= st->size &&
+                         st->blocks * 512 < st->size;
     int rc = 0;
     for (size_t i = 0; i < nruns && rc == 0; i++) {
         uint64_t off = runs[i].logical;

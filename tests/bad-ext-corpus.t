@@ -1,0 +1,84 @@
+#!/bin/bash
+# e2fsprogs' corrupt and unusual images (/work/shared/corpus/ext-corrupt),
+# raw and wrapped in qcow2: gls -lR, gcat of every regular file, gdf and
+# gcopy-out must each end with exit 0 or 1 (a clear error), never a signal,
+# a sanitizer report or a hang (20 s each).
+. "$(dirname "$0")/lib.sh"
+
+CORPUS=${GK_EXT_CORPUS:-/work/shared/corpus/ext-corrupt}
+[ -d "$CORPUS" ] || skip_all "no corpus at $CORPUS"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+
+# Some images hold 100 000+ files: copies go to tmpfs when there is one,
+# and the sanitizer build gets more time (it is several times slower).
+TMO=20
+[ "$GK_SAN" = 1 ] && TMO=60
+OUT=$T/out
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    OUT=$(mktemp -d /dev/shm/gkcorpus.XXXXXX)
+    trap 'rm -rf "$T" "$OUT"' EXIT
+fi
+
+# run LOG CMD...: 0 if CMD exited 0 or 1 without a sanitizer report in time
+run() {
+    local log=$1; shift
+    local rc=0
+    timeout -k 5 $TMO "$@" >"$log.out" 2>"$log.err" </dev/null || rc=$?
+    if [ "$rc" -gt 1 ] || grep -qE 'Sanitizer|runtime error|Segmentation|Aborted' "$log.err"; then
+        diag "$* -> exit $rc" "$(head -n 12 "$log.err")"
+        return 1
+    fi
+    return 0
+}
+
+# The regular files gls -lR --csv listed (paths may hold anything).
+regular_files() { # CSVFILE -> NUL-separated paths
+    python3 -c '
+import csv, sys
+with open(sys.argv[1], newline="", errors="surrogateescape") as f:
+    for row in csv.reader(f):
+        if len(row) >= 4 and row[0] == "-":
+            sys.stdout.write(row[3] + "\0")
+' "$1"
+}
+
+check_image() { # IMAGE FORMAT -> 0 if every tool behaved
+    local img=$1 fmt=$2 bad=0 l=$T/log
+    run "$l.ls" gls --format="$fmt" -a "$img" -m /dev/sda -lR --csv / || bad=1
+    local files=()
+    if [ -s "$l.ls.out" ]; then
+        mapfile -d '' -t files < <(regular_files "$l.ls.out" 2>/dev/null | head -z -n 200)
+    fi
+    if [ ${#files[@]} -gt 0 ]; then
+        run "$l.cat" gcat --format="$fmt" -a "$img" -m /dev/sda -- "${files[@]}" || bad=1
+    else
+        run "$l.cat" gcat --format="$fmt" -a "$img" -m /dev/sda /nonexistent || bad=1
+    fi
+    run "$l.df" gdf --format="$fmt" -a "$img" || bad=1
+    rm -rf "$OUT" && mkdir -p "$OUT"
+    run "$l.cp" gcopy-out --format="$fmt" -a "$img" -m /dev/sda / "$OUT" || bad=1
+    rm -rf "$OUT"
+    return $bad
+}
+
+for gz in "$CORPUS"/*.img.gz; do
+    name=$(basename "$gz" .img.gz)
+    gunzip -c "$gz" > "$T/img.raw"
+    rc=0; check_image "$T/img.raw" raw || rc=$?
+    _tap_result $rc "$name (raw)"
+    rm -f "$T/img.qcow2"
+    if qemu-img convert -q -f raw -O qcow2 "$T/img.raw" "$T/img.qcow2" 2>/dev/null; then
+        rc=0; check_image "$T/img.qcow2" qcow2 || rc=$?
+        _tap_result $rc "$name (qcow2)"
+    fi
+    rm -f "$T/img.raw" "$T/img.qcow2"
+done
+
+# One error message must be the clear "PROG: message" kind.
+gunzip -c "$CORPUS/f_desc_size_bad.img.gz" > "$T/d.raw" 2>/dev/null || true
+if [ -s "$T/d.raw" ]; then
+    run "$T/one" gcat -a "$T/d.raw" -m /dev/sda /nonexistent-file
+    ok "error messages start with the tool name" grep -qE '^gcat: ' "$T/one.err"
+fi
+
+done_testing
