@@ -7,8 +7,12 @@
 # qcow2, deflate-compressed qcow2 and an 8-deep qcow2 chain (the base plus 7
 # overlays that each write patterns and zeros over it).  Each image is read
 # in full by both tools into a file on /dev/shm (removed after each run);
-# the best of $BENCH_RUNS runs is shown with the peak RSS of that run and
-# the ratio gimg/qemu-img (below 1 means gimg is faster / smaller).
+# the best of $BENCH_RUNS runs (by wall time) is shown with the CPU time
+# (user+sys) and peak RSS of that run, and the ratios gimg/qemu-img (below
+# 1 means gimg is faster / smaller).  On a loaded machine wall time mostly
+# measures how much CPU the scheduler grants each program (qemu-img runs
+# many short-lived pool threads); CPU time is the steadier figure then, so
+# the load average is printed too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GK_BIN=${GK_BIN:-$PWD/build/bin}
@@ -79,14 +83,15 @@ EOF
     touch "$OUT/.done"
 fi
 
-# best of RUNS: "seconds peak_rss_kib"
+# best of RUNS: "wall_seconds peak_rss_kib cpu_seconds"
 measure() { # CMD...
     local best="" t
     for _ in $(seq "$RUNS"); do
         rm -f "$SHM/gk-bench.raw"
-        t=$("$TIME" -f '%e %M' "$@" 2>&1 >/dev/null | tail -n 1)
+        t=$("$TIME" -f '%e %M %U %S' "$@" 2>&1 >/dev/null | tail -n 1 |
+            awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')
         rm -f "$SHM/gk-bench.raw"
-        if [ -z "$best" ] || awk -v a="${t% *}" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then
+        if [ -z "$best" ] || awk -v a="${t%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
             best=$t
         fi
     done
@@ -94,7 +99,10 @@ measure() { # CMD...
 }
 
 cat "$OUT"/*.qcow2 >/dev/null 2>&1 || true # warm the page cache
-printf '%-16s %10s %10s %7s %12s %12s %7s\n' image "gimg s" "qemu s" ratio "gimg RSS" "qemu RSS" ratio
+echo "gimg $("$GK_BIN/gimg" -V | awk '{print $3}') ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(qemu-img --version | head -n 1)"
+echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-14s %8s %8s %6s %8s %8s %6s %10s %10s %6s\n' image "gimg s" "qemu s" ratio \
+    "gimg cpu" "qemu cpu" ratio "gimg RSS" "qemu RSS" ratio
 for img in disk.raw disk.qcow2 deflate.qcow2 chain7.qcow2; do
     f=$OUT/$img
     fmt=qcow2; [ "$img" = disk.raw ] && fmt=raw
@@ -109,9 +117,11 @@ for img in disk.raw disk.qcow2 deflate.qcow2 chain7.qcow2; do
     rm -f "$SHM/gk-bench-g.raw" "$SHM/gk-bench-q.raw"
     g=$(measure "$GK_BIN/gimg" convert -f "$fmt" -O raw ${GIMG_OPTS:-} "$f" "$SHM/gk-bench.raw")
     q=$(measure qemu-img convert -f "$fmt" -O raw "$f" "$SHM/gk-bench.raw")
-    read -r gt gm <<<"$g"
-    read -r qt qm <<<"$q"
-    awk -v n="$img" -v gt="$gt" -v qt="$qt" -v gm="$gm" -v qm="$qm" 'BEGIN {
-        printf "%-16s %10.2f %10.2f %7.2f %9.1f MiB %9.1f MiB %7.2f\n", n, gt, qt,
-               (qt > 0 ? gt / qt : 0), gm / 1024, qm / 1024, (qm > 0 ? gm / qm : 0) }'
+    read -r gt gm gc <<<"$g"
+    read -r qt qm qc <<<"$q"
+    awk -v n="$img" -v gt="$gt" -v qt="$qt" -v gm="$gm" -v qm="$qm" -v gc="$gc" -v qc="$qc" 'BEGIN {
+        printf "%-14s %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f %6.1f MiB %6.1f MiB %6.2f\n", n, gt, qt,
+               (qt > 0 ? gt / qt : 0), gc, qc, (qc > 0 ? gc / qc : 0),
+               gm / 1024, qm / 1024, (qm > 0 ? gm / qm : 0) }'
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
