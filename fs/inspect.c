@@ -345,10 +345,22 @@ static int parse_lsb_release(cand *c, const char *path)
     return ok;
 }
 
+/* How one release-file test of the table below decides. */
+enum rf_kind {
+    RF_GENERIC,        /* first line is the product name, version if any   */
+    RF_RELEASE_N,      /* PREFIX.*release N                                */
+    RF_RELEASE_NM,     /* PREFIX.*release N.M                              */
+    RF_RELEASE_UPDATE, /* PREFIX.*release N.*Update M                      */
+    RF_PRESENT,        /* the file's presence is enough                    */
+    RF_SUSE,           /* SuSE-release: name, VERSION =, PATCHLEVEL =      */
+    RF_BR,             /* br-version: cirros or buildroot                  */
+    RF_CONTAINS,       /* generic, but the first line must contain PREFIX  */
+};
+
 /* A tiny matcher for the release-file regexes of libguestfs: the text
- * must contain prefix, then anything, then "release N" optionally
- * followed by ".M" (want == 2) or by anything and "Update M" (want == 3). */
-static int match_release(const char *s, const char *prefix, int want, int *maj, int *min)
+ * must contain prefix, then anything, then "release N", followed by ".M"
+ * (RF_RELEASE_NM) or by anything and "Update M" (RF_RELEASE_UPDATE). */
+static int match_release(const char *s, const char *prefix, enum rf_kind want, int *maj, int *min)
 {
     const char *p = strstr(s, prefix);
     if (!p)
@@ -361,12 +373,12 @@ static int match_release(const char *s, const char *prefix, int want, int *maj, 
             continue;
         char *end;
         long a = strtol(q, &end, 10);
-        if (want == 1) {
+        if (want == RF_RELEASE_N) {
             *maj = (int)(a & 0x7fffffff);
             *min = 0;
             return 1;
         }
-        if (want == 2) {
+        if (want == RF_RELEASE_NM) {
             if (*end == '.' && isdigit((unsigned char)end[1])) {
                 *maj = (int)(a & 0x7fffffff);
                 *min = (int)(strtol(end + 1, NULL, 10) & 0x7fffffff);
@@ -385,9 +397,9 @@ static int match_release(const char *s, const char *prefix, int want, int *maj, 
 }
 
 /* parse_generic: the product name is the first line; with a regex
- * (prefix/want) it must match and gives the version. */
+ * (prefix and a RF_RELEASE_* kind) it must match and gives the version. */
 static int parse_generic(cand *c, const char *path, const char *distro,
-                         const char *prefix, int want)
+                         const char *prefix, enum rf_kind want)
 {
     char *buf;
     size_t len;
@@ -436,56 +448,56 @@ static void check_release_files(cand *c)
         return;
     static const struct rf {
         const char *path, *distro, *prefix;
-        int want;
+        enum rf_kind kind;
     } tests[] = {
-        {"/etc/openmandriva-release", "openmandriva", "OpenMandriva", 2},
-        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", 3},
-        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", 2},
-        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", 1},
-        {"/etc/centos-release", "centos", "CentOS", 3},
-        {"/etc/centos-release", "centos", "CentOS", 2},
-        {"/etc/centos-release", "centos", "CentOS", 1},
-        {"/etc/rocky-release", "rocky", "Rocky Linux", 2},
-        {"/etc/rocky-release", "rocky", "Rocky Linux", 1},
-        {"/etc/altlinux-release", "altlinux", NULL, 0},
-        {"/etc/redhat-release", "fedora", "Fedora", 1},
-        {"/etc/redhat-release", "rhel", "Red Hat", 3},
-        {"/etc/redhat-release", "rhel", "Red Hat", 2},
-        {"/etc/redhat-release", "rhel", "Red Hat", 1},
-        {"/etc/redhat-release", "centos", "CentOS", 3},
-        {"/etc/redhat-release", "centos", "CentOS", 2},
-        {"/etc/redhat-release", "centos", "CentOS", 1},
-        {"/etc/redhat-release", "rocky", "Rocky Linux", 2},
-        {"/etc/redhat-release", "rocky", "Rocky Linux", 1},
-        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", 3},
-        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", 2},
-        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", 1},
-        {"/etc/redhat-release", "redhat-based", NULL, 0},
-        {"/etc/redhat-release", "redhat-based", "", -1},   /* always true */
-        {"/etc/debian_version", "debian", NULL, 0},
-        {"/etc/pardus-release", "pardus", NULL, 0},
-        {"/etc/arch-release", "archlinux", "", -1},
-        {"/etc/gentoo-release", "gentoo", NULL, 0},
-        {"/etc/meego-release", "meego", NULL, 0},
-        {"/etc/slackware-version", "slackware", NULL, 0},
-        {"/etc/ttylinux-target", "ttylinux", NULL, 0},
-        {"/etc/SuSE-release", "suse-based", "", -2},        /* parse_suse_release */
-        {"/etc/SuSE-release", "suse-based", "", -1},
-        {"/etc/cirros/version", "cirros", NULL, 0},
-        {"/etc/br-version", "buildroot", "", -3},
-        {"/etc/alpine-release", "alpinelinux", NULL, 0},
-        {"/etc/frugalware-release", "frugalware", "Frugalware", -4},
-        {"/etc/pld-release", "pldlinux", "PLD Linux", -5},
+        {"/etc/openmandriva-release", "openmandriva", "OpenMandriva", RF_RELEASE_NM},
+        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", RF_RELEASE_UPDATE},
+        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", RF_RELEASE_NM},
+        {"/etc/oracle-release", "oraclelinux", "Oracle Linux", RF_RELEASE_N},
+        {"/etc/centos-release", "centos", "CentOS", RF_RELEASE_UPDATE},
+        {"/etc/centos-release", "centos", "CentOS", RF_RELEASE_NM},
+        {"/etc/centos-release", "centos", "CentOS", RF_RELEASE_N},
+        {"/etc/rocky-release", "rocky", "Rocky Linux", RF_RELEASE_NM},
+        {"/etc/rocky-release", "rocky", "Rocky Linux", RF_RELEASE_N},
+        {"/etc/altlinux-release", "altlinux", NULL, RF_GENERIC},
+        {"/etc/redhat-release", "fedora", "Fedora", RF_RELEASE_N},
+        {"/etc/redhat-release", "rhel", "Red Hat", RF_RELEASE_UPDATE},
+        {"/etc/redhat-release", "rhel", "Red Hat", RF_RELEASE_NM},
+        {"/etc/redhat-release", "rhel", "Red Hat", RF_RELEASE_N},
+        {"/etc/redhat-release", "centos", "CentOS", RF_RELEASE_UPDATE},
+        {"/etc/redhat-release", "centos", "CentOS", RF_RELEASE_NM},
+        {"/etc/redhat-release", "centos", "CentOS", RF_RELEASE_N},
+        {"/etc/redhat-release", "rocky", "Rocky Linux", RF_RELEASE_NM},
+        {"/etc/redhat-release", "rocky", "Rocky Linux", RF_RELEASE_N},
+        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", RF_RELEASE_UPDATE},
+        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", RF_RELEASE_NM},
+        {"/etc/redhat-release", "scientificlinux", "Scientific Linux", RF_RELEASE_N},
+        {"/etc/redhat-release", "redhat-based", NULL, RF_GENERIC},
+        {"/etc/redhat-release", "redhat-based", NULL, RF_PRESENT},   /* always true */
+        {"/etc/debian_version", "debian", NULL, RF_GENERIC},
+        {"/etc/pardus-release", "pardus", NULL, RF_GENERIC},
+        {"/etc/arch-release", "archlinux", NULL, RF_PRESENT},
+        {"/etc/gentoo-release", "gentoo", NULL, RF_GENERIC},
+        {"/etc/meego-release", "meego", NULL, RF_GENERIC},
+        {"/etc/slackware-version", "slackware", NULL, RF_GENERIC},
+        {"/etc/ttylinux-target", "ttylinux", NULL, RF_GENERIC},
+        {"/etc/SuSE-release", "suse-based", NULL, RF_SUSE},        /* parse_suse_release */
+        {"/etc/SuSE-release", "suse-based", NULL, RF_PRESENT},
+        {"/etc/cirros/version", "cirros", NULL, RF_GENERIC},
+        {"/etc/br-version", "buildroot", NULL, RF_BR},
+        {"/etc/alpine-release", "alpinelinux", NULL, RF_GENERIC},
+        {"/etc/frugalware-release", "frugalware", "Frugalware", RF_CONTAINS},
+        {"/etc/pld-release", "pldlinux", "PLD Linux", RF_CONTAINS},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         const struct rf *t = &tests[i];
         if (!insp_is_file(v, t->path))
             continue;
         int ok;
-        if (t->want == -1) {           /* the file's presence is enough */
+        if (t->kind == RF_PRESENT) {
             set_str(&c->os.distro, t->distro);
             ok = 1;
-        } else if (t->want == -2) {    /* SUSE: name, VERSION =, PATCHLEVEL = */
+        } else if (t->kind == RF_SUSE) {
             char *buf;
             size_t len;
             ok = 0;
@@ -516,17 +528,17 @@ static void check_release_files(cand *c)
                 }
                 free(buf);
             }
-        } else if (t->want == -3) {    /* cirros or buildroot */
+        } else if (t->kind == RF_BR) {
             ok = parse_generic(c, t->path,
                                insp_is_file(v, "/usr/share/cirros/logo") ? "cirros" : "buildroot",
-                               NULL, 0);
-        } else if (t->want == -4 || t->want == -5) {
+                               NULL, RF_GENERIC);
+        } else if (t->kind == RF_CONTAINS) {
             /* "Frugalware N.M", "N.M PLD Linux": version next to a word */
-            ok = parse_generic(c, t->path, t->distro, NULL, 0);
+            ok = parse_generic(c, t->path, t->distro, NULL, RF_GENERIC);
             if (ok && c->os.product_name && !strstr(c->os.product_name, t->prefix))
                 ok = 0;
         } else {
-            ok = parse_generic(c, t->path, t->distro, t->prefix, t->want);
+            ok = parse_generic(c, t->path, t->distro, t->prefix, t->kind);
         }
         if (ok)
             return;
