@@ -659,12 +659,15 @@ static void check_packages(cand *c, gk_vfs *usr)
     c->os.package_format = c->os.package_management = NULL;
     if (!d)
         return;
+    /* circle, openeuler, opencloudos and tencentos: the RHEL family in
+     * newer libguestfs */
     static const char *const rpm[] = {"altlinux", "centos", "rocky", "fedora", "mageia",
         "mandriva", "meego", "neokylin", "openmandriva", "opensuse", "oraclelinux",
-        "redhat-based", "rhel", "scientificlinux", "sles", "suse-based", NULL};
+        "redhat-based", "rhel", "scientificlinux", "sles", "suse-based",
+        "circle", "openeuler", "opencloudos", "tencentos", NULL};
     static const char *const deb[] = {"debian", "kalilinux", "kylin", "linuxmint", "ubuntu", NULL};
     static const char *const rhel[] = {"centos", "rocky", "oraclelinux", "redhat-based",
-        "rhel", "scientificlinux", NULL};
+        "rhel", "scientificlinux", "circle", "openeuler", "opencloudos", "tencentos", NULL};
     const char *fmt = in_list(d, rpm) ? "rpm" : in_list(d, deb) ? "deb" :
         !strcmp(d, "archlinux") ? "pacman" : !strcmp(d, "gentoo") ? "ebuild" :
         !strcmp(d, "pardus") ? "pisi" : !strcmp(d, "alpinelinux") ? "apk" :
