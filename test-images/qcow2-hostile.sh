@@ -75,6 +75,12 @@ put32 open-snapshots-past-end.qcow2 60 65536; put64 open-snapshots-past-end.qcow
 cp good.qcow2 open-snapshots-unaligned.qcow2
 put32 open-snapshots-unaligned.qcow2 60 1; put64 open-snapshots-unaligned.qcow2 64 0x10010
 
+# a snapshot whose L1 table lies past the end (refused when that snapshot is opened)
+cp good.qcow2 snap-bad-l1.qcow2
+qemu-img snapshot -c one snap-bad-l1.qcow2
+so=$((0x$(xxd -s 64 -l 8 -p snap-bad-l1.qcow2)))
+put64 snap-bad-l1.qcow2 $so 0x7fff0000
+
 # ---- L2 and data clusters (found when reading) ----
 cp good.qcow2 read-l2-past-end.qcow2;      put64 read-l2-past-end.qcow2 0x30000 0x800000007fff0000
 cp good.qcow2 read-l2-unaligned.qcow2;     put64 read-l2-unaligned.qcow2 0x30000 0x8000000000040200
