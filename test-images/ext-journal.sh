@@ -5,6 +5,8 @@
 #
 # For each image NAME.img the script also leaves:
 #   NAME.replayed.img  the same image replayed by e2fsck -E journal_only (the oracle)
+# and ext4-wrap.img / ext3-wrap.img (+ .replayed.img): the same journals moved
+# so that the log wraps round the end of the circular journal.
 #
 # Transactions written into every image (file.txt spans 4 blocks B0..B3):
 #   T1: B0, B1 <- "A" data; (ext images without metadata_csum) the block of /dir
@@ -96,7 +98,49 @@ EOF
     rm -f t1.bin t2.bin t3.bin t4.bin dir.bin cmds
 }
 
+# NAME-wrap.img: the same log moved so that it wraps round the end of the
+# circular journal (debugfs always starts writing at the log's first block).
+make_wrap() { # NAME
+    local name=$1
+    cp "$name.img" "$name-wrap.img"
+    debugfs -R "stat <8>" "$name-wrap.img" 2>/dev/null >jstat
+    python3 - "$name-wrap.img" jstat <<'EOF2'
+import re, struct, sys
+img, jstat = sys.argv[1], open(sys.argv[2]).read()
+body = jstat.split('BLOCKS:')[-1] if 'BLOCKS:' in jstat else jstat.split('EXTENTS:')[-1]
+pmap = {}
+for m in re.finditer(r'\((\d+)(?:-(\d+))?\):(\d+)(?:-(\d+))?', body):
+    a, b, p = int(m.group(1)), int(m.group(2) or m.group(1)), int(m.group(3))
+    for k in range(b - a + 1):
+        pmap[a + k] = p + k
+f = open(img, 'r+b')
+f.seek(1024 + 24)
+bs = 1024 << struct.unpack('<I', f.read(4))[0]
+def rd(j):
+    f.seek(pmap[j] * bs)
+    return f.read(bs)
+def wr(j, d):
+    f.seek(pmap[j] * bs)
+    f.write(d)
+sb = bytearray(rd(0))
+maxlen, first, seq, start = struct.unpack_from('>IIII', sb, 16)
+n = maxlen - first
+ring = [rd(first + i) for i in range(n)]
+shift = n - 7                     # the log's 8th block lands on the ring's first
+for i in range(n):
+    wr(first + (i + shift) % n, ring[i])
+struct.pack_into('>I', sb, 28, first + (start - first + shift) % n)
+wr(0, bytes(sb))
+f.close()
+EOF2
+    rm -f jstat
+    cp "$name-wrap.img" "$name-wrap.replayed.img"
+    e2fsck -E journal_only -y "$name-wrap.replayed.img" >/dev/null 2>&1 || true
+}
+
 make_one ext4 4096 "" revoke -t ext4 -O ^metadata_csum
 make_one ext3 1024 "" revoke -t ext3
 make_one ext4-csum 4096 "-c -v 3" uncommitted -t ext4 -O metadata_csum,64bit
+make_wrap ext4
+make_wrap ext3
 rm -rf src
