@@ -124,7 +124,7 @@ static void print_title(void)
 static void print_stat(const char *name, const char *dev, const gk_statvfs *s)
 {
     char b[4][64];
-    double percent;
+    float percent;   /* as virt-df: computed in double, kept in float */
     uint64_t bsize = s->bsize ? s->bsize : 1024;
     if (!inodes) {
         if (!human) {
@@ -137,17 +137,17 @@ static void print_stat(const char *name, const char *dev, const gk_statvfs *s)
             human_size(s->bavail, bsize, b[2], sizeof b[2]);
         }
         /* virt-df computes in float */
-        percent = s->blocks ? 100.f - 100.f * (float)s->bfree / (float)s->blocks : 0;
+        percent = s->blocks ? (float)(100. - 100. * (double)s->bfree / (double)s->blocks) : 0;
     } else {
         snprintf(b[0], sizeof b[0], "%" PRIu64, s->files);
         snprintf(b[1], sizeof b[1], "%" PRIu64, s->files - s->ffree);
         snprintf(b[2], sizeof b[2], "%" PRIu64, s->ffree);
-        percent = s->files ? 100.f - 100.f * (float)s->ffree / (float)s->files : 0;
+        percent = s->files ? (float)(100. - 100. * (double)s->ffree / (double)s->files) : 0;
     }
     if (!csv)
-        snprintf(b[3], sizeof b[3], "%3.0f%%", ceil(percent));
+        snprintf(b[3], sizeof b[3], "%3.0f%%", ceil((double)percent));
     else
-        snprintf(b[3], sizeof b[3], "%.1f", percent);
+        snprintf(b[3], sizeof b[3], "%.1f", (double)percent);
     if (!csv) {
         size_t len = strlen(name) + strlen(dev) + 1;
         printf("%s:%s", name, dev);
