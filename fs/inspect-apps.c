@@ -68,7 +68,7 @@ static void dpkg_version(gk_app *a, const char *v)
 }
 
 /* One paragraph of the status file: [p, end). */
-static void dpkg_paragraph(applist *l, char *p)
+static void dpkg_paragraph(applist *l, char *p, const char *dev)
 {
     char *cur = p, *line;
     char *pkg = NULL, *ver = NULL, *status = NULL, *arch = NULL, *url = NULL,
@@ -78,7 +78,7 @@ static void dpkg_paragraph(applist *l, char *p)
     int in_desc = 0, trunc;
     while ((line = insp_next_line(&cur, &trunc))) {
         if (trunc)
-            gk_warn("/var/lib/dpkg/status: line longer than %u bytes truncated", INSP_LINE_MAX);
+            gk_warn("%s: /var/lib/dpkg/status: line longer than %u bytes truncated", dev, INSP_LINE_MAX);
         if (line[0] == ' ' || line[0] == '\t') {
             if (!in_desc)
                 continue;
@@ -154,7 +154,7 @@ static void apps_dpkg(gk_vfs *v, applist *l)
         } else {
             next = p + strlen(p);
         }
-        dpkg_paragraph(l, p);
+        dpkg_paragraph(l, p, insp_dev(v));
         p = next;
         while (*p == '\n')
             p++;
@@ -171,15 +171,15 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
     gk_node n;
     gk_stat st;
     if (gk_vfs_resolve(v, path, 1, &n) < 0 || gk_node_stat(&n, &st) < 0) {
-        gk_warn("%s: %s", path, gk_errmsg());
+        gk_warn("%s: %s", insp_dev(v), gk_errmsg());
         return -1;
     }
     if (!S_ISREG(st.mode)) {
-        gk_warn("%s: not a regular file", path);
+        gk_warn("%s: %s: not a regular file", insp_dev(v), path);
         return -1;
     }
     if (st.size > max) {
-        gk_warn("%s: file too large (%llu bytes), applications not listed", path,
+        gk_warn("%s: %s: file too large (%llu bytes), applications not listed", insp_dev(v), path,
                 (unsigned long long)st.size);
         return -1;
     }
@@ -196,7 +196,7 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
         size_t want = st.size - off < bufsz ? (size_t)(st.size - off) : bufsz;
         ssize_t r = gk_node_read(&n, buf, want, off);
         if (r < 0) {
-            gk_warn("%s: %s", path, gk_errmsg());
+            gk_warn("%s: %s: %s", insp_dev(v), path, gk_errmsg());
             rc = -1;
             break;
         }
@@ -277,20 +277,24 @@ static void apps_rpm(gk_vfs *v, applist *l)
             db = "/usr/lib/sysimage/rpm/rpmdb.sqlite";
         else {
             if (insp_is_file(v, "/var/lib/rpm/Packages"))
-                gk_warn("/var/lib/rpm/Packages: the BerkeleyDB rpm database is not supported yet "
-                        "(only rpmdb.sqlite): applications not listed");
+                gk_warn("%s: /var/lib/rpm/Packages: the BerkeleyDB rpm database is not supported yet "
+                        "(only rpmdb.sqlite): applications not listed", insp_dev(v));
             else if (insp_is_file(v, "/var/lib/rpm/Packages.db"))
-                gk_warn("/var/lib/rpm/Packages.db: the ndb rpm database is not supported yet "
-                        "(only rpmdb.sqlite): applications not listed");
+                gk_warn("%s: /var/lib/rpm/Packages.db: the ndb rpm database is not supported yet "
+                        "(only rpmdb.sqlite): applications not listed", insp_dev(v));
             return;
         }
     }
+    /* warnings name the database as "DEVICE: PATH" */
+    char *dbname = gk_asprintf("%s: %s", insp_dev(v), db);
     const char *tmpdir = getenv("TMPDIR");
     char *tmpl = gk_asprintf("%s/guestkit-rpmdb.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (copy_out(v, db, INSP_RPMDB_MAX, tmpl) < 0) {
         free(tmpl);
+        free(dbname);
         return;
     }
+    db = dbname;
     sqlite3 *sq = NULL;
     sqlite3_stmt *st = NULL;
     long budget = 0;
@@ -334,6 +338,7 @@ out:
     sqlite3_close(sq);
     unlink(tmpl);
     free(tmpl);
+    free(dbname);
 }
 
 /* ------------------------------------------------------------------ */
@@ -448,7 +453,7 @@ static void apps_pacman(gk_vfs *v, applist *l)
     struct names ns = {0};
     if (gk_vfs_readdir(v, "/var/lib/pacman/local", collect_dir, &ns) < 0) {
         if (errno != ENOENT)
-            gk_warn("/var/lib/pacman/local: %s", gk_errmsg());
+            gk_warn("%s: /var/lib/pacman/local: %s", insp_dev(v), gk_errmsg());
         return;
     }
     for (int i = 0; i < ns.n; i++) {

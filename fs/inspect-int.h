@@ -20,6 +20,8 @@
  * symlink loop...). */
 int insp_read(gk_vfs *v, const char *path, size_t max, char **out, size_t *len);
 int insp_is_file(gk_vfs *v, const char *path);   /* regular, links followed */
+/* The device mounted on / of v, to name the filesystem in warnings. */
+const char *insp_dev(gk_vfs *v);
 int insp_is_dir(gk_vfs *v, const char *path);    /* directory, no final link */
 
 /* Next line of buf (NUL-terminated, modified in place: the '\n' becomes

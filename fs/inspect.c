@@ -19,6 +19,12 @@
 /* ------------------------------------------------------------------ */
 /* Guest file helpers                                                  */
 
+const char *insp_dev(gk_vfs *v)
+{
+    gk_mount *m = gk_vfs_nmounts(v) > 0 ? gk_vfs_mount_at(v, 0) : NULL;
+    return m && m->device ? m->device : "guest";
+}
+
 int insp_is_file(gk_vfs *v, const char *path)
 {
     gk_stat st;
@@ -46,18 +52,20 @@ int insp_read(gk_vfs *v, const char *path, size_t max, char **out, size_t *len)
     if (gk_vfs_resolve(v, path, 1, &n) < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 1;
-        gk_warn("%s: %s (ignored)", path, gk_errmsg());
+        gk_warn("%s: %s (ignored)", insp_dev(v), gk_errmsg());
         return -1;
     }
+    /* name the filesystem that holds the file: /var may be another one */
+    const char *dev = n.mnt && n.mnt->device ? n.mnt->device : insp_dev(v);
     if (gk_node_stat(&n, &st) < 0) {
-        gk_warn("%s: %s (ignored)", path, gk_errmsg());
+        gk_warn("%s: %s: %s (ignored)", dev, path, gk_errmsg());
         return -1;
     }
     if (!S_ISREG(st.mode))
         return 1;
     if (st.size > max) {
-        gk_warn("%s: file too large (%llu bytes, at most %zu read during inspection), ignored",
-                path, (unsigned long long)st.size, max);
+        gk_warn("%s: %s: file too large (%llu bytes, at most %zu read during inspection), ignored",
+                dev, path, (unsigned long long)st.size, max);
         return -1;
     }
     char *buf = gk_malloc((size_t)st.size + 1);
@@ -65,7 +73,7 @@ int insp_read(gk_vfs *v, const char *path, size_t max, char **out, size_t *len)
     while (got < st.size) {
         ssize_t r = gk_node_read(&n, buf + got, (size_t)st.size - got, got);
         if (r < 0) {
-            gk_warn("%s: %s (ignored)", path, gk_errmsg());
+            gk_warn("%s: %s: %s (ignored)", dev, path, gk_errmsg());
             free(buf);
             return -1;
         }

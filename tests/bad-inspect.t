@@ -25,7 +25,7 @@ clean() { ! grep -qE 'Sanitizer|runtime error|Segmentation' "$T/err"; }
 run big.img
 is "$rc" 0 "big: exit 0"
 ok "big: no sanitizer report" clean
-ok "big: os-release of 100 MB refused with a warning" grep -q '^ginspect: warning: /etc/os-release: file too large' "$T/err"
+ok "big: os-release of 100 MB refused with a warning" grep -q '^ginspect: warning: /dev/sda: /etc/os-release: file too large' "$T/err"
 is "$(q product_name)" "12.4" "big: falls back to /etc/debian_version"
 ok "big: 10 MB dpkg line truncated with a warning" grep -q 'dpkg/status: line longer than' "$T/err"
 is "$(jq -r '[.operatingsystems[0].applications[].name] | join(" ")' "$T/out.json")" "after huge small" \
