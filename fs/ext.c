@@ -1189,6 +1189,38 @@ static const char *ext_kind(struct ext2_super_block *sb)
     return "ext2";
 }
 
+/* The kernel refuses to mount a filesystem whose group descriptors place
+ * bitmaps or inode tables outside the filesystem, or whose root inode is
+ * not a directory ("corrupt root inode, run e2fsck"); so do we, with the
+ * same advice, rather than fail on every path later. */
+static int sanity_check(struct ext *ex)
+{
+    ext2_filsys fs = ex->fs;
+    uint64_t first = fs->super->s_first_data_block, last = ex->nblocks;
+    uint64_t itb = fs->inode_blocks_per_group;
+    for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+        uint64_t bb = ext2fs_block_bitmap_loc(fs, g), ib = ext2fs_inode_bitmap_loc(fs, g);
+        uint64_t it = ext2fs_inode_table_loc(fs, g);
+        const char *what = NULL;
+        if (bb < first || bb >= last)
+            what = "block bitmap";
+        else if (ib < first || ib >= last)
+            what = "inode bitmap";
+        else if (it < first || it >= last || itb > last - it)
+            what = "inode table";
+        if (what)
+            return fail(0, EIO, "corrupt group descriptors: %s for group %u not in the filesystem, run e2fsck",
+                        what, g);
+    }
+    struct ext2_inode_large root;
+    if (read_inode(ex, EXT2_ROOT_INO, &root) < 0)
+        return -1;
+    if (!LINUX_S_ISDIR(root.i_mode) || EXT2_I_SIZE(&root) == 0 ||
+        (!root.i_blocks && !(root.i_flags & EXT4_INLINE_DATA_FL)))
+        return fail(0, EIO, "corrupt root inode, run e2fsck");
+    return 0;
+}
+
 gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
 {
     ext_init_errors();
@@ -1246,6 +1278,10 @@ gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
     ex->io = io;
     ex->bs = (unsigned)fs->blocksize;
     ex->nblocks = ext2fs_blocks_count(fs->super);
+    if (sanity_check(ex) < 0) {
+        free(ex);
+        goto fail;
+    }
     gk_fs *g = gk_calloc(1, sizeof *g);
     g->ops = &ext_ops;
     g->dev = dev;
