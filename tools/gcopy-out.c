@@ -335,8 +335,14 @@ static void copy_node(int dirfd, const char *dirrel, const char *name, gk_node *
         }
         int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
-            err(rel, "%s", errno == ELOOP ? "a symlink is in the way on the host (not followed)"
-                                          : strerror(errno));
+            int e = errno;
+            struct stat hst;
+            if ((e == ELOOP || e == ENOTDIR) &&
+                fstatat(dirfd, name, &hst, AT_SYMLINK_NOFOLLOW) == 0)
+                err(rel, "%s is in the way on the host (not followed, not replaced)",
+                    S_ISLNK(hst.st_mode) ? "a symlink" : "a file that is not a directory");
+            else
+                err(rel, "%s", strerror(e));
             goto out;
         }
         /* owner-writable while we fill it; the guest's mode comes last */
