@@ -87,6 +87,10 @@ is "$(gimg convert -O raw zstd.qcow2 "$T/g.raw")" "" "convert without -p prints 
 # Errors
 fails_cleanly "convert of a missing file" gimg convert -O raw nosuch.qcow2 "$T/g.raw"
 fails_cleanly "convert -O qcow2 is refused" gimg convert -O qcow2 c64k.qcow2 "$T/g.qcow2"
+cp ch1.qcow2 chbase.raw "$T/"
+fails_cleanly "convert onto its own source is refused" gimg convert -O raw "$T/ch1.qcow2" "$T/ch1.qcow2"
+fails_cleanly "convert onto its backing file is refused" gimg convert -O raw "$T/ch1.qcow2" "$T/chbase.raw"
+same_file "$T/chbase.raw" chbase.raw "... and the backing file is intact"
 fails_cleanly "convert to an unwritable place" gimg convert -O raw c64k.qcow2 /nonexistent/dir/x.raw
 cp ch2.qcow2 "$T/"
 fails_cleanly "convert with a missing backing file" gimg convert -O raw "$T/ch2.qcow2" "$T/g.raw"

@@ -1447,6 +1447,13 @@ static int cmd_convert(int argc, char **argv)
         gk_dev_unref(cur);
     }
     cv.dst = dst;
+    /* O_TRUNC on a file of the chain would destroy what we are reading */
+    struct stat dst_st, img_st;
+    if (stat(dst, &dst_st) == 0 && S_ISREG(dst_st.st_mode)) {
+        for (gk_dev *d = cv.dev[0]; d; d = gk_image_backing(d))
+            if (stat(d->name, &img_st) == 0 && img_st.st_dev == dst_st.st_dev && img_st.st_ino == dst_st.st_ino)
+                die(1, "%s: the target is %s, which is being read", dst, d->name);
+    }
     cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (cv.fd < 0)
         die(1, "%s: %s", dst, strerror(errno));
