@@ -229,14 +229,6 @@ static int resolve_walk(gk_vfs *v, const char *path, int follow, walk *w)
         int last = !pending[after];
         int trailing_slash = last && after > pos;
 
-        if (strcmp(name, ".") == 0)
-            continue;
-        if (strcmp(name, "..") == 0) {
-            if (w->depth > 1)
-                walk_truncate(w, w->depth - 1);
-            continue;
-        }
-
         gk_node *dir = &w->nodes[w->depth - 1];
         gk_stat st;
         if (node_getattr(dir, &st) < 0) {
@@ -246,6 +238,13 @@ static int resolve_walk(gk_vfs *v, const char *path, int follow, walk *w)
         if (!S_ISDIR(st.mode)) {
             fail(ENOTDIR, path);
             goto out;
+        }
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            if (w->depth > 1)
+                walk_truncate(w, w->depth - 1);
+            continue;
         }
         gk_node child = { dir->mnt, 0 };
         gk_fs *fs = dir->mnt->fs;
