@@ -92,8 +92,8 @@ fails_cleanly "convert onto its own source is refused" gimg convert -O raw "$T/c
 fails_cleanly "convert onto its backing file is refused" gimg convert -O raw "$T/ch1.qcow2" "$T/chbase.raw"
 same_file "$T/chbase.raw" chbase.raw "... and the backing file is intact"
 fails_cleanly "convert to an unwritable place" gimg convert -O raw c64k.qcow2 /nonexistent/dir/x.raw
-cp ch2.qcow2 "$T/"
-fails_cleanly "convert with a missing backing file" gimg convert -O raw "$T/ch2.qcow2" "$T/g.raw"
+mkdir -p "$T/lone" && cp ch2.qcow2 "$T/lone/"
+fails_cleanly "convert with a missing backing file" gimg convert -O raw "$T/lone/ch2.qcow2" "$T/g.raw"
 grep -q ch1.qcow2 "$T/fc.err" && _tap_result 0 "the error names the backing file" ||
     { _tap_result 1 "the error names the backing file"; diag "$(cat "$T/fc.err")"; }
 qemu-img create -q -f qcow2 -b "$dir/chbase.raw" -F raw "$T/abs.qcow2"
