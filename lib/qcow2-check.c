@@ -225,6 +225,10 @@ static int check_l1(struct ck *c, uint64_t l1off, uint32_t l1size, int flags)
         uint64_t e = gk_be64(l1 + (uint64_t)i * 8);
         if (!e)
             continue;
+        if (e & 0x7f000000000001ffULL) {
+            msg(c, "ERROR found L1 entry with reserved bits set: %llx", (unsigned long long)e);
+            c->r->corruptions++;
+        }
         uint64_t l2off = e & QC_OFFSET_MASK;
         inc(c, l2off, q->cluster_size);
         if (l2off & (q->cluster_size - 1)) {

@@ -1005,8 +1005,12 @@ static int parse_header(struct qcow2 *q, const gk_open_opts *opts, struct chain 
         gk_error("%s: invalid refcount order %u", q->path, q->refcount_order);
         goto out;
     }
+    if (bf_off > q->cluster_size) {
+        gk_error("%s: invalid backing file offset 0x%llx", q->path, (unsigned long long)bf_off);
+        goto out;
+    }
     if (bf_off && bf_len) { /* an empty name means no backing file, as in qemu */
-        if (bf_off > q->cluster_size || bf_len > 1023 || bf_len > q->cluster_size - bf_off) {
+        if (bf_len > 1023 || bf_len > q->cluster_size - bf_off) {
             gk_error("%s: backing file name is invalid or does not fit in the first cluster", q->path);
             goto out;
         }
