@@ -83,7 +83,9 @@ static int cat_one(gk_vfs *v, const char *path, char *buf)
 int main(int argc, char **argv)
 {
     gk_cli c;
-    gk_cli_parse(&c, "gcat", argc, argv, NULL, NULL, NULL, NULL, usage);
+    /* an empty table, not NULL: the parser copies it */
+    static const struct option no_longopts[] = { {0, 0, 0, 0} };
+    gk_cli_parse(&c, "gcat", argc, argv, NULL, no_longopts, NULL, NULL, usage);
     if (gk_cli_positional_image(&c) < 0 || c.nargs < 1) {
         fprintf(stderr, "gcat: missing %s\nTry 'gcat --help' for more information.\n",
                 c.ndrives ? "file name" : "disk image and file name");

@@ -452,7 +452,9 @@ static int copy_out(const char *gpath)
 int main(int argc, char **argv)
 {
     gk_cli c;
-    gk_cli_parse(&c, "gcopy-out", argc, argv, NULL, NULL, NULL, NULL, usage);
+    /* an empty table, not NULL: the parser copies it */
+    static const struct option no_longopts[] = { {0, 0, 0, 0} };
+    gk_cli_parse(&c, "gcopy-out", argc, argv, NULL, no_longopts, NULL, NULL, usage);
     if (c.ndrives == 0 && c.nargs >= 3)
         gk_cli_positional_image(&c);
     if (c.ndrives == 0 || c.nargs < 2) {
