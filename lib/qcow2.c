@@ -255,6 +255,76 @@ void gk_qcow2_compressed_range(const struct qcow2 *q, uint64_t desc, uint64_t *c
     *csize = nb * 512 - (*coff & 511);
 }
 
+/* Decompress the cluster described by desc into out (cluster_size bytes). */
+static int inflate_cluster(struct qcow2 *q, uint64_t desc, uint8_t *out)
+{
+    uint64_t coff, csize;
+    gk_qcow2_compressed_range(q, desc, &coff, &csize);
+    if (coff < q->cluster_size || coff >= q->file_size || coff > (1ULL << 56)) {
+        gk_error("%s: compressed cluster at offset 0x%llx is outside the image file (image corrupt)", q->path,
+                 (unsigned long long)coff);
+        return -1;
+    }
+    if (csize > q->file_size - coff)
+        csize = q->file_size - coff;
+    /* the input buffer grows to the largest stream seen (at most 2 clusters) */
+    if (csize > q->cbuf_size) {
+        free(q->cbuf);
+        q->cbuf = gk_malloc(csize);
+        q->cbuf_size = csize;
+    }
+    if (gk_qcow2_host_read(q, q->fd, q->path, q->cbuf, csize, coff) < 0)
+        return -1;
+    if (q->compression_type == 0) {
+        if (!q->zs_ok) {
+            memset(&q->zs, 0, sizeof q->zs);
+            if (inflateInit2(&q->zs, -15) != Z_OK) {
+                gk_error("%s: cannot initialise zlib", q->path);
+                return -1;
+            }
+            q->zs_ok = 1;
+        } else {
+            inflateReset(&q->zs);
+        }
+        q->zs.next_in = q->cbuf;
+        q->zs.avail_in = (uInt)csize;
+        q->zs.next_out = out;
+        q->zs.avail_out = (uInt)q->cluster_size;
+        int ret = inflate(&q->zs, Z_FINISH);
+        /* the stream may end early in its last sector; what counts is a full cluster */
+        if (q->zs.avail_out != 0 || (ret != Z_STREAM_END && ret != Z_BUF_ERROR && ret != Z_OK)) {
+            gk_error("%s: compressed cluster at offset 0x%llx: invalid deflate data (image corrupt)", q->path,
+                     (unsigned long long)coff);
+            return -1;
+        }
+        return 0;
+    }
+    if (!q->zd) {
+        q->zd = ZSTD_createDCtx();
+        if (!q->zd) {
+            gk_error("%s: cannot initialise zstd", q->path);
+            return -1;
+        }
+        /* a cluster is at most 2 MiB: refuse frames asking for huge windows */
+        ZSTD_DCtx_setParameter(q->zd, ZSTD_d_windowLogMax, 22);
+    } else {
+        ZSTD_DCtx_reset(q->zd, ZSTD_reset_session_only);
+    }
+    ZSTD_inBuffer in = { q->cbuf, csize, 0 };
+    ZSTD_outBuffer o = { out, q->cluster_size, 0 };
+    while (o.pos < o.size) {
+        size_t ip = in.pos, op = o.pos;
+        size_t r = ZSTD_decompressStream(q->zd, &o, &in);
+        if (ZSTD_isError(r) || (in.pos <= ip && o.pos <= op)) {
+            gk_error("%s: compressed cluster at offset 0x%llx: invalid zstd data%s%s (image corrupt)", q->path,
+                     (unsigned long long)coff, ZSTD_isError(r) ? ": " : "", ZSTD_isError(r) ? ZSTD_getErrorName(r) : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A decompressed cluster from the small cache (for reads of part of one). */
 static const uint8_t *decompress(struct qcow2 *q, uint64_t desc)
 {
     struct qcow2_dc *dc = NULL;
@@ -267,69 +337,11 @@ static const uint8_t *decompress(struct qcow2 *q, uint64_t desc)
         if (!dc || (dc->valid && (!q->dc[i].valid || q->dc[i].used < dc->used)))
             dc = &q->dc[i];
     }
-    uint64_t coff, csize;
-    gk_qcow2_compressed_range(q, desc, &coff, &csize);
-    if (coff < q->cluster_size || coff >= q->file_size || coff > (1ULL << 56)) {
-        gk_error("%s: compressed cluster at offset 0x%llx is outside the image file (image corrupt)", q->path,
-                 (unsigned long long)coff);
-        return NULL;
-    }
-    if (csize > q->file_size - coff)
-        csize = q->file_size - coff;
-    if (!q->cbuf)
-        q->cbuf = gk_malloc(2 * q->cluster_size);
-    if (gk_qcow2_host_read(q, q->fd, q->path, q->cbuf, csize, coff) < 0)
-        return NULL;
     if (!dc->buf)
         dc->buf = gk_malloc(q->cluster_size);
     dc->valid = 0;
-    if (q->compression_type == 0) {
-        if (!q->zs_ok) {
-            memset(&q->zs, 0, sizeof q->zs);
-            if (inflateInit2(&q->zs, -15) != Z_OK) {
-                gk_error("%s: cannot initialise zlib", q->path);
-                return NULL;
-            }
-            q->zs_ok = 1;
-        } else {
-            inflateReset(&q->zs);
-        }
-        q->zs.next_in = q->cbuf;
-        q->zs.avail_in = (uInt)csize;
-        q->zs.next_out = dc->buf;
-        q->zs.avail_out = (uInt)q->cluster_size;
-        int ret = inflate(&q->zs, Z_FINISH);
-        /* the stream may end early in its last sector; what counts is a full cluster */
-        if (q->zs.avail_out != 0 || (ret != Z_STREAM_END && ret != Z_BUF_ERROR && ret != Z_OK)) {
-            gk_error("%s: compressed cluster at offset 0x%llx: invalid deflate data (image corrupt)", q->path,
-                     (unsigned long long)coff);
-            return NULL;
-        }
-    } else {
-        if (!q->zd) {
-            q->zd = ZSTD_createDCtx();
-            if (!q->zd) {
-                gk_error("%s: cannot initialise zstd", q->path);
-                return NULL;
-            }
-            /* a cluster is at most 2 MiB: refuse frames asking for huge windows */
-            ZSTD_DCtx_setParameter(q->zd, ZSTD_d_windowLogMax, 22);
-        } else {
-            ZSTD_DCtx_reset(q->zd, ZSTD_reset_session_only);
-        }
-        ZSTD_inBuffer in = { q->cbuf, csize, 0 };
-        ZSTD_outBuffer out = { dc->buf, q->cluster_size, 0 };
-        while (out.pos < out.size) {
-            size_t ip = in.pos, op = out.pos;
-            size_t r = ZSTD_decompressStream(q->zd, &out, &in);
-            if (ZSTD_isError(r) || (in.pos <= ip && out.pos <= op)) {
-                gk_error("%s: compressed cluster at offset 0x%llx: invalid zstd data%s%s (image corrupt)",
-                         q->path, (unsigned long long)coff, ZSTD_isError(r) ? ": " : "",
-                         ZSTD_isError(r) ? ZSTD_getErrorName(r) : "");
-                return NULL;
-            }
-        }
-    }
+    if (inflate_cluster(q, desc, dc->buf) < 0)
+        return NULL;
     dc->desc = desc;
     dc->valid = 1;
     dc->used = q->tick;
@@ -368,6 +380,12 @@ static int q_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
             }
         } else if (r.type == R_ZERO) {
             memset(p, 0, len);
+        } else if (r.type == R_COMP && len == q->cluster_size) {
+            /* a whole cluster: straight into the caller's buffer */
+            if (inflate_cluster(q, r.desc, p) < 0) {
+                rc = -1;
+                break;
+            }
         } else if (r.type == R_COMP) {
             const uint8_t *c = decompress(q, r.desc);
             if (!c) {

@@ -85,6 +85,7 @@ struct qcow2 {
     /* Decompression: a couple of clusters, the compressed input buffer. */
     struct qcow2_dc dc[2];
     uint8_t *cbuf;
+    uint64_t cbuf_size;
     z_stream zs;
     int zs_ok;
     ZSTD_DCtx *zd;
