@@ -280,3 +280,112 @@ int run_mountpoints(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     }
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* device names and partition details                                  */
+
+int run_canonical_device_name(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_dev(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    printf("%s\n", e->name);
+    return 0;
+}
+
+static gk_devent *find_part(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+{
+    gk_devent *e = find_dev(sh, cmd, name);
+    if (e && e->kind != GK_PART) {
+        gfsh_err(cmd, "%s: not a partition", e->name);
+        return NULL;
+    }
+    return e;
+}
+
+int run_part_to_dev(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_part(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    gk_devset *s = sh->g->devs;
+    for (int i = 0; i < s->nents; i++)
+        if (s->ents[i].kind == GK_DISK && s->ents[i].disk_index == e->disk_index) {
+            printf("%s\n", s->ents[i].name);
+            return 0;
+        }
+    gfsh_err(cmd, "%s: its disk is not known", e->name);
+    return -1;
+}
+
+int run_part_to_partnum(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_part(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    printf("%d\n", e->partnum);
+    return 0;
+}
+
+int run_is_kind(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_dev(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    int t = strcmp(cmd->name, "is-lv") == 0 ? e->kind == GK_LV : e->kind == GK_DISK;
+    printf("%s\n", t ? "true" : "false");
+    return 0;
+}
+
+int run_list_md_devices(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    (void)sh; (void)cmd; (void)a; /* no MD RAID support: never any */
+    return 0;
+}
+
+/* part-get-*: DEVICE PARTNUM */
+int run_part_get(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *d = find_disk(sh, cmd, a->argv[0]);
+    if (!d)
+        return -1;
+    gk_devset *s = sh->g->devs;
+    gk_devent *p = NULL;
+    for (int i = 0; i < s->nents && !p; i++)
+        if (s->ents[i].kind == GK_PART && s->ents[i].disk_index == d->disk_index &&
+            s->ents[i].partnum == a->num[1])
+            p = &s->ents[i];
+    if (!p) {
+        gfsh_err(cmd, "%s: no partition number %" PRId64, d->name, a->num[1]);
+        return -1;
+    }
+    const char *pt = d->disk_index >= 0 && d->disk_index < s->ndisks && s->disk_parttype
+                     ? s->disk_parttype[d->disk_index] : NULL;
+    const char *what = cmd->name + strlen("part-get-");
+    int gpt = pt && strcmp(pt, "gpt") == 0;
+    if (strcmp(what, "mbr-id") == 0) {
+        if (gpt || p->mbr_type < 0) {
+            gfsh_err(cmd, "%s: not an MBR (msdos) partition", p->name);
+            return -1;
+        }
+        printf("%s%x\n", p->mbr_type ? "0x" : "", (unsigned)p->mbr_type);
+        return 0;
+    }
+    if (!gpt) {
+        gfsh_err(cmd, "%s: not a GPT partition", p->name);
+        return -1;
+    }
+    if (strcmp(what, "name") == 0)
+        printf("%s\n", p->partlabel ? p->partlabel : "");
+    else if (strcmp(what, "gpt-type") == 0)
+        printf("%s\n", p->part_type_guid ? p->part_type_guid : "");
+    else if (strcmp(what, "gpt-guid") == 0) {
+        /* upper case, as sgdisk (and so guestfish) prints it */
+        for (const char *c = p->partuuid ? p->partuuid : ""; *c; c++)
+            putchar(*c >= 'a' && *c <= 'f' ? *c - 32 : *c);
+        putchar('\n');
+    }
+    else if (strcmp(what, "gpt-attributes") == 0)
+        printf("%" PRIu64 "\n", p->gpt_attrs);
+    return 0;
+}

@@ -1228,3 +1228,228 @@ int run_df(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     free(cells);
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* hexdump, strings, read-file                                         */
+
+int run_read_file(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    return run_cat(sh, cmd, a);
+}
+
+/* hexdump -C: 16 bytes a line, repeated lines squeezed into "*". */
+struct hexdump { gfsh *sh; const gfsh_cmd *cmd; uint64_t off; unsigned char line[16], prev[16];
+                 size_t n; int have_prev, squeezing; };
+
+static int hex_line(struct hexdump *h, int last)
+{
+    char buf[128];
+    if (!last && h->n == 16 && h->have_prev && memcmp(h->line, h->prev, 16) == 0) {
+        int r = 0;
+        if (!h->squeezing)
+            r = out_write(h->sh, h->cmd, stdout, "*\n", 2);
+        h->squeezing = 1;
+        h->off += 16;
+        h->n = 0;
+        return r;
+    }
+    h->squeezing = 0;
+    int k = snprintf(buf, sizeof buf, "%08" PRIx64 "  ", h->off);
+    for (size_t i = 0; i < 16; i++) {
+        if (i < h->n)
+            k += snprintf(buf + k, sizeof buf - (size_t)k, "%02x ", h->line[i]);
+        else
+            k += snprintf(buf + k, sizeof buf - (size_t)k, "   ");
+        if (i == 7)
+            buf[k++] = ' ';
+    }
+    buf[k++] = ' ';
+    buf[k++] = '|';
+    for (size_t i = 0; i < h->n; i++)
+        buf[k++] = h->line[i] >= 0x20 && h->line[i] < 0x7f ? (char)h->line[i] : '.';
+    buf[k++] = '|';
+    buf[k++] = '\n';
+    memcpy(h->prev, h->line, 16);
+    h->have_prev = h->n == 16;
+    h->off += h->n;
+    h->n = 0;
+    return out_write(h->sh, h->cmd, stdout, buf, (size_t)k);
+}
+
+static int hex_sink(void *ud, const void *buf, size_t n)
+{
+    struct hexdump *h = ud;
+    const unsigned char *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        h->line[h->n++] = p[i];
+        if (h->n == 16) {
+            int r = hex_line(h, 0);
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
+int run_hexdump(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_node n;
+    gk_stat st;
+    if (open_reg(sh, cmd, a->argv[0], &n, &st) < 0)
+        return -1;
+    struct hexdump *h = gk_calloc(1, sizeof *h);
+    h->sh = sh;
+    h->cmd = cmd;
+    int r = stream(cmd, a->argv[0], &n, 0, st.size, hex_sink, h);
+    if (r == 0 && h->n > 0)
+        r = hex_line(h, 1);
+    if (r == 0 && h->off > 0)
+        printf("%08" PRIx64 "\n", h->off);
+    free(h);
+    return r < 0 ? -1 : 0;
+}
+
+/* strings -e s: runs of at least 4 printable 7-bit characters (or tabs). */
+struct strs { gfsh *sh; const gfsh_cmd *cmd; char run[4096]; size_t n; int longrun; };
+
+static int strs_flush(struct strs *s)
+{
+    int r = 0;
+    if (s->n >= 4 || s->longrun) {
+        r = out_write(s->sh, s->cmd, stdout, s->run, s->n);
+        if (r == 0)
+            r = out_write(s->sh, s->cmd, stdout, "\n", 1);
+    }
+    s->n = 0;
+    s->longrun = 0;
+    return r;
+}
+
+static int strs_sink(void *ud, const void *buf, size_t n)
+{
+    struct strs *s = ud;
+    const unsigned char *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t') {
+            if (s->n == sizeof s->run) {
+                /* a long run goes out in pieces, as one line */
+                if (out_write(s->sh, s->cmd, stdout, s->run, s->n))
+                    return -1;
+                s->n = 0;
+                s->longrun = 1;
+            }
+            s->run[s->n++] = (char)p[i];
+        } else if (s->n || s->longrun) {
+            int r = strs_flush(s);
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
+int run_strings(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_node n;
+    gk_stat st;
+    if (open_reg(sh, cmd, a->argv[0], &n, &st) < 0)
+        return -1;
+    struct strs *s = gk_calloc(1, sizeof *s);
+    s->sh = sh;
+    s->cmd = cmd;
+    int r = stream(cmd, a->argv[0], &n, 0, st.size, strs_sink, s);
+    if (r == 0)
+        r = strs_flush(s);
+    free(s);
+    return r < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* extended attributes                                                 */
+
+#define XATTR_MAX (64 * 1024)
+
+/* lgetxattrs/getxattrs: [N] = { attrname, attrval } blocks, the value
+ * printed as guestfish prints buffers (printable bytes, others \xNN). */
+int run_getxattrs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    const char *path = a->argv[0];
+    char *real = NULL;
+    if (cmd->name[0] == 'g') { /* getxattrs follows symlinks */
+        if (!(real = gk_vfs_realpath(sh->g->vfs, path))) {
+            path_err(cmd, path);
+            return -1;
+        }
+        path = real;
+    }
+    ssize_t len = gk_vfs_listxattr(sh->g->vfs, path, NULL, 0);
+    char *names = NULL;
+    if (len > 0) {
+        names = gk_malloc((size_t)len + 1);
+        len = gk_vfs_listxattr(sh->g->vfs, path, names, (size_t)len);
+    }
+    if (len < 0) {
+        path_err(cmd, a->argv[0]);
+        free(names);
+        free(real);
+        return -1;
+    }
+    char *val = gk_malloc(XATTR_MAX);
+    int idx = 0, r = 0;
+    for (ssize_t off = 0; off < len && r == 0;) {
+        const char *name = names + off;
+        size_t nl = strnlen(name, (size_t)(len - off));
+        off += (ssize_t)nl + 1;
+        if (nl == 0)
+            continue;
+        char *nm = gk_strndup(name, nl);
+        ssize_t vl = gk_vfs_getxattr(sh->g->vfs, path, nm, val, XATTR_MAX);
+        if (vl < 0) {
+            path_err(cmd, a->argv[0]);
+            r = -1;
+        } else {
+            if (vl > XATTR_MAX)
+                vl = XATTR_MAX;
+            printf("[%d] = {\n  attrname: %s\n  attrval: ", idx++, nm);
+            for (ssize_t i = 0; i < vl; i++) {
+                unsigned char c = (unsigned char)val[i];
+                if (c >= 0x20 && c < 0x7f)
+                    putchar(c);
+                else
+                    printf("\\x%02x", c);
+            }
+            printf("\n}\n");
+        }
+        free(nm);
+    }
+    free(val);
+    free(names);
+    free(real);
+    return r;
+}
+
+/* getxattr/lgetxattr: the raw value. */
+int run_getxattr(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    const char *path = a->argv[0];
+    char *real = NULL;
+    if (cmd->name[0] == 'g') {
+        if (!(real = gk_vfs_realpath(sh->g->vfs, path))) {
+            path_err(cmd, path);
+            return -1;
+        }
+        path = real;
+    }
+    char *val = gk_malloc(XATTR_MAX);
+    ssize_t vl = gk_vfs_getxattr(sh->g->vfs, path, a->argv[1], val, XATTR_MAX);
+    int r = 0;
+    if (vl < 0) {
+        path_err(cmd, a->argv[0]);
+        r = -1;
+    } else {
+        r = out_write(sh, cmd, stdout, val, (size_t)(vl > XATTR_MAX ? XATTR_MAX : vl)) < 0 ? -1 : 0;
+    }
+    free(val);
+    free(real);
+    return r;
+}

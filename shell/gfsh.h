@@ -146,6 +146,8 @@ GFSH_DECL(run_vfs_label); GFSH_DECL(run_blockdev_getsize64);
 GFSH_DECL(run_part_list); GFSH_DECL(run_part_get_parttype);
 GFSH_DECL(run_mount); GFSH_DECL(run_mount_ro); GFSH_DECL(run_umount);
 GFSH_DECL(run_umount_all); GFSH_DECL(run_mounts); GFSH_DECL(run_mountpoints);
+GFSH_DECL(run_canonical_device_name); GFSH_DECL(run_part_to_dev); GFSH_DECL(run_part_to_partnum);
+GFSH_DECL(run_is_kind); GFSH_DECL(run_list_md_devices); GFSH_DECL(run_part_get);
 /* cmds-inspect.c */
 GFSH_DECL(run_inspect_os); GFSH_DECL(run_inspect_get_roots);
 GFSH_DECL(run_inspect_get); GFSH_DECL(run_inspect_get_mountpoints);
@@ -158,7 +160,8 @@ GFSH_DECL(run_stat); GFSH_DECL(run_statns); GFSH_DECL(run_readlink);
 GFSH_DECL(run_realpath); GFSH_DECL(run_checksum); GFSH_DECL(run_download);
 GFSH_DECL(run_download_offset); GFSH_DECL(run_copy_out); GFSH_DECL(run_grep);
 GFSH_DECL(run_is); GFSH_DECL(run_du); GFSH_DECL(run_df); GFSH_DECL(run_statvfs);
-GFSH_DECL(run_read_lines); GFSH_DECL(run_filesize);
+GFSH_DECL(run_read_lines); GFSH_DECL(run_filesize); GFSH_DECL(run_read_file);
+GFSH_DECL(run_hexdump); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
 
 /* complete.c */
 void gfsh_completion_init(gfsh *sh);

@@ -193,6 +193,55 @@ du=$(printf 'du /data/random.bin\n' | gs)
 is "$du" "$(( ($(DBG 'stat /data/random.bin' | sed -n 's/.*Blockcount: \([0-9]*\).*/\1/p') + 1) / 2 ))" \
     "du of a file = debugfs Blockcount / 2"
 
+# hexdump, strings
+"$G" -a $IMG -i hexdump /data/random.bin >"$T/hd"
+hexdump -C $R/data/random.bin >"$T/hd.exp"
+same_file "$T/hd" "$T/hd.exp" "hexdump = hexdump -C"
+is "$("$G" -a $IMG -i hexdump /data/nonl.txt : hexdump /data/empty)" "$(hexdump -C $R/data/nonl.txt)" \
+    "hexdump: a short last line; an empty file"
+"$G" -a $IMG -i strings /bin/bash >"$T/str"
+strings -a -e s $R/bin/bash >"$T/str.exp"
+same_file "$T/str" "$T/str.exp" "strings = strings -a -e s"
+"$G" -a $IMG -i read-file /data/random.bin >"$T/rf"
+same_file "$T/rf" $R/data/random.bin "read-file"
+
+# partition details vs sgdisk -i / sfdisk
+for n in 1 2 3; do
+    info=$(sgdisk -i $n $IMG)
+    exp="$(sed -n "s/^Partition name: '\(.*\)'$/\1/p" <<<"$info")"$'\n'
+    exp+="$(sed -n 's/^Partition GUID code: \([^ ]*\).*/\1/p' <<<"$info")"$'\n'
+    exp+="$(sed -n 's/^Partition unique GUID: \([^ ]*\).*/\1/p' <<<"$info")"$'\n'
+    exp+="$((16#$(sed -n 's/^Attribute flags: \([0-9a-f]*\).*/\1/p' <<<"$info")))"
+    is "$("$G" -a $IMG part-get-name /dev/sda $n : part-get-gpt-type /dev/sda $n : part-get-gpt-guid /dev/sda $n : part-get-gpt-attributes /dev/sda $n)" \
+        "$exp" "part-get-name/gpt-type/gpt-guid/gpt-attributes $n = sgdisk -i $n"
+done
+is "$("$G" -a mbr.img part-get-mbr-id /dev/sda 1)" "0x$(sfdisk --part-type mbr.img 1)" "part-get-mbr-id = sfdisk --part-type"
+is "$("$G" -a $IMG part-to-dev /dev/sda2 : part-to-partnum /dev/sda2 : canonical-device-name /dev/vda3 : canonical-device-name /dev/xvda1 : is-whole-device /dev/sda : is-whole-device /dev/sda1 : is-lv /dev/sda1 : list-md-devices)" \
+    "$(printf '/dev/sda\n2\n/dev/sda3\n/dev/sda1\ntrue\nfalse\nfalse')" "part-to-dev, part-to-partnum, canonical-device-name, is-whole-device, is-lv"
+
+# extended attributes (ext-trees fixture: mke2fs -d copied them) vs getfattr
+if edir=$(fixture ext-trees 2>/dev/null); then
+    E=(-a "$edir/ext4.img" -m /dev/sda)
+    is "$("$G" "${E[@]}" hexdump /zeros-and-nul.bin)" "$(hexdump -C "$edir/src/zeros-and-nul.bin")" \
+        "hexdump squeezes repeated lines (*) like hexdump -C"
+    for f in /hello.txt /etc/shadow /etc/hostname; do
+        is "$("$G" "${E[@]}" lgetxattrs $f | sed -n 's/^  attrname: //p' | LC_ALL=C sort)" \
+            "$(getfattr -d -m - --absolute-names "$edir/src$f" 2>/dev/null | sed -n 's/^\([^#=][^=]*\)=.*/\1/p' | LC_ALL=C sort)" \
+            "lgetxattrs $f: names = getfattr"
+    done
+    "$G" "${E[@]}" getxattr /etc/shadow security.selinux >"$T/xa"
+    getfattr --only-values -n security.selinux --absolute-names "$edir/src/etc/shadow" >"$T/xa.exp"
+    same_file "$T/xa" "$T/xa.exp" "getxattr: the raw value (with its NUL) = getfattr --only-values"
+    is "$("$G" "${E[@]}" lgetxattrs /etc/shadow | sed -n 's/^  attrval: //p')" \
+        "$(getfattr --only-values -n security.selinux --absolute-names "$edir/src/etc/shadow" | tr -d '\0')\\x00" \
+        "lgetxattrs prints a NUL as \\x00"
+    is "$("$G" "${E[@]}" getxattrs /links/abs | sed -n 's/^  attrname: //p' | LC_ALL=C sort)" \
+       "$(getfattr -d -m - --absolute-names "$edir/src/hello.txt" | sed -n 's/^\([^#=][^=]*\)=.*/\1/p' | LC_ALL=C sort)" \
+       "getxattrs follows a symlink (/links/abs -> /hello.txt)"
+else
+    _tap_result 1 "fixture ext-trees"
+fi
+
 # --- mounts and inspection ---------------------------------------------------
 fst=$R/etc/fstab
 uuid_dev() { # UUID -> /dev/sdaN by blkid on each partition
