@@ -1,5 +1,8 @@
 #!/bin/bash
-# ginspect wall time and peak RSS on the phony guests of
+# ginspect wall time, CPU time and peak RSS.  First the biggest guest: the
+# 3 GiB guest of bench/guest.sh (a chain of three qcow2 images; GPT, /boot
+# ext4, LVM PV with the ext4 root LV; the host's own dpkg status, so about
+# as many packages as a real installation).  Then the phony guests of
 # test-images/guests.sh: the Debian guest on LVM as a qcow2 chain (base +
 # overlay; /boot partition, three LVs, dpkg status on the /var LV), the
 # Fedora guest (rpmdb.sqlite copied out and read with SQLite), the
@@ -16,6 +19,8 @@ RUNS=${BENCH_RUNS:-20}
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
 [ -x "$GK_BIN/ginspect" ] || { echo "no $GK_BIN/ginspect: build first" >&2; exit 1; }
+G=${GK_BENCH_DIR:-$PWD/bench/out}/guest3g
+[ -e "$G/.done" ] || ./bench/guest.sh >&2
 dir=$GK_IMAGES/guests
 if [ ! -e "$dir/.done" ] || [ ! -e "$dir/distros.img" ]; then
     echo "building the guests in $dir (once) ..." >&2
@@ -46,6 +51,11 @@ best() {
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RUNS runs"
 printf '%-40s %10s %8s %14s\n' "ginspect on" "wall ms" "cpu ms" "peak RSS KiB"
+napps=$("$GK_BIN/ginspect" --json -a "$G/guest.qcow2" 2>/dev/null | jq '.operatingsystems[0].applications | length')
+set -- $(best "$G/guest.qcow2")
+printf '%-40s %10s %8s %14s\n' "guest3g chain ($napps packages)" "$1" "$2" "$3"
+set -- $(best "$G/guest.qcow2" --no-applications)
+printf '%-40s %10s %8s %14s\n' "guest3g chain --no-applications" "$1" "$2" "$3"
 for spec in "debian.qcow2|LVM qcow2 chain, dpkg" "fedora.img|GPT, rpmdb.sqlite" \
             "multiboot.img|two roots" "distros.img|GPT, ten roots"; do
     img=${spec%%|*} what=${spec#*|}

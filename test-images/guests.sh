@@ -13,7 +13,8 @@
 #                  12 without a minor, debian_version 12.5.
 #   debian-base.qcow2 + debian.qcow2  the same disk as a qcow2 chain
 #   ubuntu.img     MBR p1 ext4: only /etc/lsb-release; fstab by
-#                  /dev/disk/by-uuid/ plus entries that do not resolve
+#                  /dev/disk/by-uuid/ plus entries that do not resolve; the
+#                  build host's own dpkg status (copy in dpkg-host/status)
 #   fedora.img     GPT BOOT + ROOT (LABEL=), usr-merged root (/bin ->
 #                  usr/bin), /usr/bin/dnf, rpmdb.sqlite made by rpm,
 #                  hostname in /etc/sysconfig/network
@@ -239,8 +240,14 @@ LABEL=nosuchlabel /srv ext4 defaults 0 2
 tmpfs /tmp tmpfs defaults 0 0
 /dev/fd0 /mnt/floppy auto noauto 0 0
 EOF
-mkdir -p "$T/var/lib/dpkg"
-dpkg_status "$T/var/lib/dpkg/status"
+mkdir -p "$T/var/lib/dpkg" "$OUT/dpkg-host"
+# a real status file: the build host's own (hundreds of packages)
+if [ -s /var/lib/dpkg/status ]; then
+    cp /var/lib/dpkg/status "$T/var/lib/dpkg/status"
+else
+    dpkg_status "$T/var/lib/dpkg/status"
+fi
+cp "$T/var/lib/dpkg/status" "$OUT/dpkg-host/status"
 mkfs "$T" "$W/ubuntu.fs" 24 ext4 "${U}11"
 cp -a "$T" "$OUT/ubuntu.tree"
 truncate -s 32M ubuntu.img

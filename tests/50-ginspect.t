@@ -10,7 +10,7 @@ command -v xmllint >/dev/null || skip_all "xmllint not installed"
 command -v jq >/dev/null || skip_all "jq not installed"
 dir=$(fixture guests) || exit 1
 # a cache built by an older guests.sh: build it again
-if [ ! -e "$dir/distros.img" ]; then
+if [ ! -e "$dir/dpkg-host/status" ]; then
     rm -f "$dir/.done"
     dir=$(fixture guests) || exit 1
 fi
@@ -149,6 +149,27 @@ is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.type // "-")"' "$f
 /dev/sda1 ext4
 /dev/sdb1 -
 /dev/sdz3 -" "ubuntu: unresolved entries listed without a type (tmpfs, floppy ignored)"
+
+mkdir -p "$T/dpkg-host/updates" "$T/dpkg-host/info"
+cp "$dir/dpkg-host/status" "$T/dpkg-host/status"
+is "$(jq -r '.operatingsystems[0].applications[] |
+      "\(if .epoch then "\(.epoch):" else "" end)\(.version)\(if .release then "-\(.release)" else "" end)" as $v |
+      "\(.name) \($v) \(.arch)"' "$f")" \
+   "$(dpkg-query --admindir="$T/dpkg-host" -W -f='${db:Status-Status} ${Package} ${Version} ${Architecture}\n' 2>/dev/null |
+      awk '$1 == "installed" { print $2, $3, $4 }' | LC_ALL=C sort)" \
+   "ubuntu: a real status file ($(grep -c '^Package:' "$dir/dpkg-host/status") paragraphs) = dpkg-query"
+# ${source:Upstream-Version} is the upstream part of the SOURCE version: an
+# oracle for our split where the source version is the binary's own
+dpkg-query --admindir="$T/dpkg-host" -W \
+    -f='${db:Status-Status} ${Package} ${Version} ${source:Version} ${source:Upstream-Version}\n' 2>/dev/null |
+    awk '$1 == "installed" && $3 == $4 { print $2, $5 }' | LC_ALL=C sort >"$T/upstream.want"
+jq -r '.operatingsystems[0].applications[] | "\(.name) \(.version)"' "$f" | LC_ALL=C sort >"$T/upstream.got"
+is "$(LC_ALL=C comm -13 "$T/upstream.got" "$T/upstream.want")" "" \
+   "ubuntu: real status file: upstream version = dpkg-query's for all $(wc -l <"$T/upstream.want") packages built from a same-version source"
+is "$(jq -r '.operatingsystems[0].applications[] | "\(.name) \(.source_package // .name)"' "$f")" \
+   "$(dpkg-query --admindir="$T/dpkg-host" -W -f='${db:Status-Status} ${Package} ${source:Package}\n' 2>/dev/null |
+      awk '$1 == "installed" { print $2, $3 }' | LC_ALL=C sort)" \
+   "ubuntu: real status file: source packages = dpkg-query"
 
 # ---- Fedora: rpmdb.sqlite vs rpm -qa, usr-merged root, dnf, sysconfig hostname
 f=$T/fedora.img.json
