@@ -20,12 +20,13 @@ enum {
 
 enum {
     O_ALL = 0x2000, O_BLKDEVS, O_CSV, O_EXTRA, O_FS, O_FSVER, O_LVS, O_NOTITLE,
-    O_PARTS, O_PVS, O_UUID, O_VGS,
+    O_PARTS, O_PVS, O_UUID, O_VGS, O_BLOCKSIZE,
 };
 
 static const struct option longopts[] = {
     {"all", no_argument, 0, O_ALL},
     {"blkdevs", no_argument, 0, O_BLKDEVS},
+    {"blocksize", optional_argument, 0, O_BLOCKSIZE},
     {"block-devices", no_argument, 0, O_BLKDEVS},
     {"csv", no_argument, 0, O_CSV},
     {"extra", no_argument, 0, O_EXTRA},
@@ -72,6 +73,14 @@ static int handle(int opt, const char *arg, void *ud)
     case O_PVS: o->output |= OUT_PVS; break;
     case O_UUID: o->uuid = 1; break;
     case O_VGS: o->output |= OUT_VGS; break;
+    case O_BLOCKSIZE:
+        /* virt-filesystems' sector size for the following -a: accepted for
+         * compatibility; we find 4K sectors from the GPT header itself */
+        if (arg && strcmp(arg, "512") != 0 && strcmp(arg, "4096") != 0) {
+            fprintf(stderr, "%s: --blocksize: %s: must be 512 or 4096\n", gk_progname, arg);
+            return -1;
+        }
+        break;
     case 'h': o->human = 1; break;
     case 'l': o->long_mode = 1; break;
     default: return -1;
@@ -91,6 +100,8 @@ static void usage(FILE *f)
         "  --all                Display everything\n"
         "  --blkdevs|--block-devices\n"
         "                       Display block devices\n"
+        "  --blocksize[=512|4096]\n"
+        "                       Accepted; the sector size is detected\n"
         "  --csv                Output as Comma-Separated Values\n"
         "  --extra              Display swap and data filesystems\n"
         "  --filesystems        Display mountable filesystems\n"
