@@ -397,6 +397,20 @@ int main(void)
     if (d)
         gk_dev_unref(d);
 
+    /* persistent bitmaps (their tables are referenced clusters) and narrow refcounts */
+    sh("qemu-img create -f qcow2 -o refcount_bits=1 bm.qcow2 16M && qemu-io -c 'write -P 1 0 3M' bm.qcow2 && "
+       "qemu-img bitmap --add bm.qcow2 b0 && qemu-img bitmap --add -g 1M bm.qcow2 b1 && "
+       "qemu-io -c 'write -P 2 8M 1M' bm.qcow2");
+    d = open_img("bm.qcow2", NULL);
+    ok(d && gk_image_info_get(d, &info) == 0 && info.nb_bitmaps == 2 && info.refcount_bits == 1,
+       "info: two bitmaps, 1-bit refcounts");
+    if (d) {
+        gk_image_info_free(&info);
+        gk_dev_unref(d);
+    }
+    same_as_qemu("bm.qcow2", NULL, "image with bitmaps");
+    same_check("bm.qcow2", "image with bitmaps and 1-bit refcounts");
+
     /* a tiny L2 cache (one table) still reads right: 512-byte clusters, 64 L2 tables */
     setenv("GUESTKIT_L2_CACHE", "1", 1);
     same_as_qemu("plain-512.qcow2", NULL, "L2 cache of one table");
