@@ -174,6 +174,27 @@ EOF
 gfilesystems --all --long --uuid -a "$M" -a "$G" >"$T/ours-all"
 same_file "$T/ours-all" "$T/vf-all" "--all --long --uuid on mbr+gpt = virt-filesystems 1.48.6"
 
+# 4K sectors: virt-filesystems needs --blocksize=4096 to see the GPT; ext
+# filesystems with 1 KiB blocks cannot be mounted on a 4K device, so their
+# size is the device's
+cat >"$T/vf-4k" <<'EOF'
+Name       Type        VFS   Label   MBR  Size  Parent
+/dev/sdb   filesystem  ext4  whole   -    14M   -
+/dev/sda1  filesystem  ext4  root4k  -    8.0M  -
+/dev/sda2  filesystem  swap  swap4k  -    4.0M  -
+/dev/sda3  filesystem  ext2  data4k  -    8.0M  -
+/dev/sda1  partition   -     -       -    8.0M  /dev/sda
+/dev/sda2  partition   -     -       -    4.0M  /dev/sda
+/dev/sda3  partition   -     -       -    8.0M  /dev/sda
+/dev/sda   device      -     -       -    32M   -
+/dev/sdb   device      -     -       -    16M   -
+EOF
+gfilesystems --all --long -h --blocksize=4096 -a "$dir/gpt4k.img" --blocksize=512 -a "$W" >"$T/ours-4k"
+same_file "$T/ours-4k" "$T/vf-4k" "4K GPT + whole disk, --all --long -h = virt-filesystems 1.48.6 --blocksize=4096"
+is "$(gfilesystems --all -a "$dir/gpt4k.img")" "$(gfilesystems --blocksize=4096 --all -a "$dir/gpt4k.img")" \
+   "--blocksize is accepted; 4K sectors are found without it"
+fails_cleanly "--blocksize=1000 refused" gfilesystems --blocksize=1000 "$W"
+
 # ---- usage errors: exit 1, one "gfilesystems: ..." line ----
 fails_cleanly "no image" gfilesystems
 fails_cleanly "extra argument" gfilesystems "$M" extra

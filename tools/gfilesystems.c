@@ -337,7 +337,11 @@ static int64_t fs_size(gk_devset *s, gk_devent *e, const char *vfs)
         if (fs) {
             gk_statvfs sv;
             int64_t r = -1;
-            if (fs->ops->statvfs && fs->ops->statvfs(fs, &sv) == 0)
+            /* Linux cannot mount a filesystem whose block size is smaller
+             * than the device's sector size (ext4 with 1 KiB blocks on a 4K
+             * disk): virt-filesystems then falls back to the device size. */
+            if (fs->ops->statvfs && fs->ops->statvfs(fs, &sv) == 0 &&
+                sv.bsize >= e->dev->sector_size)
                 r = (int64_t)(sv.blocks * sv.bsize);
             gk_fs_close(fs);
             if (r >= 0)
