@@ -158,7 +158,8 @@ static int is_mbr_extended(int t)
  * almost always a damaged or hostile table: say so. */
 static void warn_overlaps(gk_devset *s, int first)
 {
-    for (int i = first; i < s->nents; i++) {
+    int n = 0; /* a hostile table could make this quadratic in lines */
+    for (int i = first; i < s->nents && n <= 10; i++) {
         gk_devent *a = &s->ents[i];
         if (is_mbr_extended(a->mbr_type))
             continue;
@@ -167,8 +168,13 @@ static void warn_overlaps(gk_devset *s, int first)
             if (is_mbr_extended(b->mbr_type))
                 continue;
             if (a->part_start < b->part_start + b->part_size &&
-                b->part_start < a->part_start + a->part_size)
+                b->part_start < a->part_start + a->part_size) {
+                if (++n > 10) {
+                    gk_warn("%s: more overlapping partitions", s->ents[first].parent);
+                    break;
+                }
                 gk_warn("%s and %s overlap", a->name, b->name);
+            }
         }
     }
 }

@@ -293,6 +293,16 @@ static void test_gpt(void)
     is_int(nparts(s), 3, "inverted and past-the-end entries skipped, overlapping kept");
     ok(gk_devset_find(s, "/dev/sda6") != NULL, "overlapping partition 6 listed");
     gk_devset_free(s);
+
+    /* 200 entries over the same sectors: all listed, warnings bounded */
+    d = gpt_disk(size, 512, 0);
+    ents = d + 1024;
+    for (int i = 0; i < 200; i++)
+        gpt_entry(ents, i, 2048, 2055, "same");
+    gpt_header(d, size, 512, 1, size / 512 - 1, 2, 200, 128);
+    s = scan(d, size);
+    is_int(nparts(s), 200, "200 overlapping partitions listed");
+    gk_devset_free(s);
 }
 
 static const char *nz(const char *s) { return s ? s : ""; }
