@@ -99,8 +99,10 @@ int gk_probe_dev(gk_dev *d, gk_probe *out)
         uint64_t tail_off = d->size > TAIL ? d->size - TAIL : 0;
         if (tail_off < head)
             tail_off = head;
+        /* the signatures that live at the end are rare: a read error there
+         * should not hide the filesystem at the start */
         if (copy_range(d, fd, buf, tail_off, d->size - tail_off) < 0)
-            goto out;
+            gk_debug("%s: probing without the end of the device: %s", d->name, gk_errmsg());
     }
     pr = blkid_new_probe();
     if (!pr || blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)d->size) < 0) {
