@@ -29,34 +29,46 @@ fixture() { # NAME: build test-images/NAME.sh once into $GK_IMAGES/NAME
 gdir=$(fixture gfsh)
 ddir=$(fixture guests)
 
-# best INPUT ARGS...: "best_ms cpu_ms peak_rss_kib" over $RUNS runs, INPUT
-# on stdin (cpu = user + system of the best run: the machine may be busy)
-best() {
-    local input=$1 b=999999999 rss=0 cpu=0 t0 t1 us m
-    shift
-    for _ in $(seq 1 "$RUNS"); do
-        t0=$(date +%s%N)
-        m=$(printf '%s' "$input" | "$TIME" -f '%M %U %S' "$GK_BIN/gfsh" "$@" 2>&1 >/dev/null | tail -n1)
-        t1=$(date +%s%N)
-        us=$(((t1 - t0) / 1000))
-        if [ "$us" -lt "$b" ]; then
-            b=$us
-            set -- $m
-            rss=$1 cpu=$(awk -v u="$2" -v s="$3" 'BEGIN {printf "%.0f", (u + s) * 1000}')
-        fi
-    done
-    printf '%d.%03d %s %s' $((b / 1000)) $((b % 1000)) "$cpu" "$rss"
-}
+# Each run is timed from fork to exit; CPU (user + sys) and peak RSS come
+# from wait4() for that very process.  Best of $RUNS by wall time.
+RUNS=$RUNS G=$GK_BIN/gfsh GDIR=$gdir DDIR=$ddir python3 - <<'EOF'
+import os, time
+g, runs = os.environ["G"], int(os.environ["RUNS"])
+gdir, ddir = os.environ["GDIR"], os.environ["DDIR"]
 
-printf '%-52s %9s %7s %13s\n' "gfsh -i on" "best ms" "CPU ms" "peak RSS KiB"
-for spec in "$gdir/disk.img|gfsh disk.img (GPT raw)" "$gdir/disk.qcow2|gfsh disk.qcow2 (GPT qcow2)" \
-            "$ddir/debian.qcow2|debian.qcow2 (qcow2 chain, LVM)"; do
-    img=${spec%%|*} what=${spec#*|}
-    set -- $(best "" -a "$img" -i)
-    printf '%-52s %9s %7s %13s\n' "$what: start, empty script" "$1" "$2" "$3"
-    set -- $(best $'cat /etc/hostname\n' -a "$img" -i)
-    printf '%-52s %9s %7s %13s\n' "$what: <<< 'cat /etc/hostname'" "$1" "$2" "$3"
-done
+rssfile = "/tmp/gfsh-bench-rss.%d" % os.getpid()
+
+def run(args, script):
+    # through /usr/bin/time for the peak RSS: a child forked from Python
+    # would report Python's own RSS
+    r, w = os.pipe()
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        os.dup2(r, 0)
+        null = os.open("/dev/null", os.O_WRONLY)
+        os.dup2(null, 1)
+        os.execv("/usr/bin/time", ["time", "-f", "%M", "-o", rssfile, g] + args)
+    os.close(r)
+    os.write(w, script.encode())
+    os.close(w)
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.monotonic() - t0
+    if status != 0:
+        raise SystemExit("gfsh %s failed" % args)
+    rss = int(open(rssfile).read().split()[-1])
+    return wall, ru.ru_utime + ru.ru_stime, rss
+
+print("%-52s %9s %7s %13s" % ("gfsh -i on", "best ms", "CPU ms", "peak RSS KiB"))
+for img, what in ((gdir + "/disk.img", "gfsh disk.img (GPT raw)"),
+                  (gdir + "/disk.qcow2", "gfsh disk.qcow2 (GPT qcow2)"),
+                  (ddir + "/debian.qcow2", "debian.qcow2 (qcow2 chain, LVM)")):
+    for script, label in (("", "start, empty script"), ("cat /etc/hostname\n", "<<< 'cat /etc/hostname'")):
+        best = min(run(["-a", img, "-i"], script) for _ in range(runs))
+        print("%-52s %9.3f %7.1f %13d" % (what + ": " + label, best[0] * 1000, best[1] * 1000, best[2]))
+os.unlink(rssfile)
+EOF
 
 # time to the interactive prompt on a pseudo-terminal (readline, history,
 # welcome text): fork on a pty, time until "><gfsh> " is read
