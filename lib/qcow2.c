@@ -8,7 +8,6 @@
  * it is used. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -743,7 +742,7 @@ static int check_referenced_file(struct qcow2 *q, struct chain *ch, const char *
     return 0;
 }
 
-static int open_backing(struct qcow2 *q, const gk_open_opts *opts, struct chain *ch)
+static int open_backing(struct qcow2 *q, struct chain *ch)
 {
     const char *name = q->backing_name;
     q->backing_full = resolve_relative(q->path, name);
@@ -778,7 +777,6 @@ static int open_backing(struct qcow2 *q, const gk_open_opts *opts, struct chain 
     gk_open_opts bo = { 0 };
     bo.untrusted = ch->untrusted;
     bo.force_share = ch->force_share;
-    (void)opts;
     if (strcmp(fmt, "raw") == 0) {
         q->backing = gk_raw_open(q->backing_full, &bo);
     } else if (strcmp(fmt, "qcow2") == 0) {
@@ -1135,7 +1133,7 @@ static int parse_header(struct qcow2 *q, const gk_open_opts *opts, struct chain 
             gk_error("%s: a raw external data file cannot have a backing file", q->path);
             rc = -1;
         } else {
-            rc = open_backing(q, opts, ch);
+            rc = open_backing(q, ch);
         }
     }
 out:
