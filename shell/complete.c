@@ -136,11 +136,12 @@ static char **complete(const char *text, int start, int end)
         free_cands();
         return m;
     }
-    if (text[0] != '/' || !guest_mounted()) {
-        rl_attempted_completion_over = 0; /* host file names */
+    if (text[0] != '/') {
+        /* not a guest path: a host file name (download's target, lcd...) */
+        rl_attempted_completion_over = 0;
         return NULL;
     }
-    return NULL;
+    return NULL; /* a guest path, but nothing is mounted: no completion */
 }
 
 void gfsh_completion_init(gfsh *sh)

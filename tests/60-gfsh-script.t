@@ -357,6 +357,17 @@ ok "gfsh --man-commands is roff that man(1) renders" bash -c "'$G' --man-command
 is "$("$G" -a $IMG -i CAT /etc/hostname : head_n 1 /etc/hostname)" "$(cat $R/etc/hostname)"$'\n'"$(cat $R/etc/hostname)" \
     "command names: any case, _ for -"
 is "$("$G" add $IMG : run : list-devices)" "/dev/sda" "add and run"
+is "$("$G" add $IMG format:raw readonly:true : list-devices)" "/dev/sda" "add with format: and readonly: (launch on first use)"
+"$G" -a $IMG -i more /data/lines.txt >"$T/more"
+same_file "$T/more" $R/data/lines.txt "more (less) on a pipe is cat"
+is "$("$G" -a $IMG -i read-lines /data/nonl.txt : filesize /data/random.bin : filesize /links/rel)" \
+    "$(cat $R/data/nonl.txt)"$'\n'"$(stat -c %s $R/data/random.bin)"$'\n'"$(stat -L -c %s $R/links/rel)" \
+    "read-lines adds the missing newline; filesize (follows links) = stat"
+mkdir -p "$T/lcd"
+"$G" -a $IMG -i lcd "$T/lcd" : download /etc/hostname hn
+same_file "$T/lcd/hn" $R/etc/hostname "lcd: relative host names from the new directory"
+ok "gfsh --version" bash -c "'$G' --version | grep -q '^gfsh '"
+ok "gfsh --help" bash -c "'$G' --help | grep -q -- '--inspector'"
 is "$("$G" -a $IMG -i head-n 1k /data/lines.txt | wc -l)" "$(wc -l <$R/data/lines.txt)" "integers with suffixes (1k)"
 is "$("$G" -a $IMG -i download-offset /data/lines.txt - 0x10 010)" "$(dd if=$R/data/lines.txt bs=1 skip=16 count=8 status=none)" \
     "integers: 0x hex, 0 octal; - is stdout"

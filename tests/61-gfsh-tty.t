@@ -20,7 +20,7 @@ start() { # start gfsh in a fresh 120x40 session
     tmux -L "$S" kill-server 2>/dev/null
     for _ in $(seq 50); do tmux -L "$S" ls >/dev/null 2>&1 || break; sleep 0.1; done
     for _ in 1 2 3; do
-        tmux -L "$S" -f /dev/null new-session -d -x 120 -y 40 \
+        tmux -L "$S" -f /dev/null new-session -d -x 120 -y 40 -c "$dir" \
             "env HOME='$HOME' TERM=screen INPUTRC=/dev/null '$G' -a disk.img -i; sleep 30" && return
         sleep 0.5
     done
@@ -82,6 +82,8 @@ keys C-u 'cat /links/datad' Tab '#'
 check_line "a symlink to a directory completes like a directory" "><gfsh> cat /links/datadir/#"
 keys C-u 'time list-dev' Tab '#'
 check_line "the word after time is a command" "><gfsh> time list-devices #"
+keys C-u 'download /etc/hostname disk.q' Tab '#'
+check_line "a word not starting with / completes a host file name" "><gfsh> download /etc/hostname disk.qcow2 #"
 keys C-u
 
 clear_screen
