@@ -1179,16 +1179,25 @@ out:
  *
  * The source is read in windows of CONV_WIN bytes; block status tells
  * which runs read as zeros, those are skipped, the rest is read with one
- * large request per window and written except for all-zero 4 KiB blocks
- * (qemu-img's default -S 4k), so the output is as sparse as qemu-img's.
- * N threads (-m N, default 4) each read through their own open of the
- * image, taking windows in turn; the driver keeps no shared state. */
+ * large request per window.  N reader threads (-m N, default 4) each read
+ * through their own open of the image (the driver keeps no shared state)
+ * and hand filled buffers to the main thread, which writes them leaving out
+ * all-zero 4 KiB blocks (qemu-img's default -S 4k), so the output is as
+ * sparse as qemu-img's.  Writes to one file are serialised by the kernel
+ * anyway; with a single writer a slow write never holds up the readers
+ * while free buffers remain. */
 
-#define CONV_WIN (4ULL << 20)
-/* Default readers: decompression and page-cache copies are CPU work that
- * qemu-img spreads over its thread pool; 4 keeps peak RSS near 20 MiB. */
-#define CONV_THREADS 4
+#define CONV_WIN (2ULL << 20)
 #define CONV_BLK 4096ULL
+/* Default readers: decompression and page-cache copies are CPU work that
+ * qemu-img spreads over its thread pool. */
+#define CONV_THREADS 4
+
+struct cbuf {
+    unsigned char *p;
+    uint64_t off, end;     /* the window                                 */
+    uint64_t ds, de;       /* the part read into p; ds == de: all zeros  */
+};
 
 struct conv {
     gk_dev *dev[16];
@@ -1196,11 +1205,14 @@ struct conv {
     int fd;
     int sparse;            /* skip zeros (regular output file, -S not 0) */
     uint64_t size;
-    const char *dst;
     pthread_mutex_t mu;
+    pthread_cond_t freed, filled;
+    struct cbuf *bufs;
+    int nbufs;
+    int *freelist, nfree;  /* buffers the readers may fill               */
+    int *queue, qhead, qlen; /* filled buffers, for the writer           */
+    int readers;           /* readers still running                      */
     uint64_t next_win;
-    uint64_t done;
-    struct progress pr;
     int failed;
     char err[4096];
 };
@@ -1212,6 +1224,8 @@ static void conv_fail(struct conv *cv, const char *msg)
         cv->failed = 1;
         snprintf(cv->err, sizeof cv->err, "%s", msg);
     }
+    pthread_cond_broadcast(&cv->freed);
+    pthread_cond_broadcast(&cv->filled);
     pthread_mutex_unlock(&cv->mu);
 }
 
@@ -1256,67 +1270,134 @@ static int write_sparse(struct conv *cv, const unsigned char *buf, uint64_t star
     return 0;
 }
 
-static void *conv_worker(void *arg)
+/* Fill b with window [b->off, b->end) of d; 0 or -1 with gk_error. */
+static int conv_read(struct conv *cv, gk_dev *d, gk_dev *backing, struct cbuf *b)
+{
+    uint64_t ds = UINT64_MAX, de = 0;
+    if (!cv->sparse) {
+        ds = b->off;
+        de = b->end;
+    } else {
+        for (uint64_t p = b->off; p < b->end;) {
+            gk_extent e;
+            if (gk_block_status(d, p, b->end - p, &e) < 0)
+                return -1;
+            if (e.len == 0 || e.len > b->end - p) {
+                gk_error("%s: block status at %" PRIu64 " returned a bad length", d->name, p);
+                return -1;
+            }
+            int zero = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA);
+            if (!(e.flags & (GK_BS_DATA | GK_BS_ZERO)) && !backing)
+                zero = 1;
+            if (!zero) {
+                if (ds == UINT64_MAX)
+                    ds = p;
+                de = p + e.len;
+            }
+            p += e.len;
+        }
+    }
+    if (ds == UINT64_MAX)
+        ds = de = b->off;
+    b->ds = ds;
+    b->de = de;
+    return ds < de ? gk_pread(d, b->p, de - ds, ds) : 0;
+}
+
+static void *conv_reader(void *arg)
 {
     struct conv *cv = ((void **)arg)[0];
     gk_dev *d = ((void **)arg)[1];
-    unsigned char *buf = NULL;
-    if (posix_memalign((void **)&buf, 4096, CONV_WIN) != 0) {
-        conv_fail(cv, "out of memory");
-        return NULL;
-    }
     gk_dev *backing = gk_image_backing(d);
+    pthread_mutex_lock(&cv->mu);
     for (;;) {
-        pthread_mutex_lock(&cv->mu);
-        uint64_t w = cv->next_win++;
-        int stop = cv->failed;
-        pthread_mutex_unlock(&cv->mu);
-        uint64_t off = w * CONV_WIN;
-        if (stop || off >= cv->size)
+        while (!cv->failed && cv->nfree == 0)
+            pthread_cond_wait(&cv->freed, &cv->mu);
+        uint64_t off = cv->next_win * CONV_WIN;
+        if (cv->failed || off >= cv->size)
             break;
-        uint64_t end = cv->size - off < CONV_WIN ? cv->size : off + CONV_WIN;
-        uint64_t ds = UINT64_MAX, de = 0;
-        if (!cv->sparse) {
-            ds = off;
-            de = end;
-        } else {
-            for (uint64_t p = off; p < end;) {
-                gk_extent e;
-                if (gk_block_status(d, p, end - p, &e) < 0 || e.len == 0 || e.len > end - p) {
-                    conv_fail(cv, e.len == 0 ? "block status returned an empty run" : gk_errmsg());
-                    goto done;
-                }
-                int zero = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA);
-                if (!(e.flags & (GK_BS_DATA | GK_BS_ZERO)) && !backing)
-                    zero = 1;
-                if (!zero) {
-                    if (ds == UINT64_MAX)
-                        ds = p;
-                    de = p + e.len;
-                }
-                p += e.len;
-            }
-        }
-        if (ds != UINT64_MAX) {
-            if (gk_pread(d, buf, de - ds, ds) < 0) {
-                conv_fail(cv, gk_errmsg());
-                break;
-            }
-            if (write_sparse(cv, buf, ds, de) < 0) {
-                char m[512];
-                snprintf(m, sizeof m, "error while writing at byte %" PRIu64 ": %s", ds, strerror(errno));
-                conv_fail(cv, m);
-                break;
-            }
-        }
-        pthread_mutex_lock(&cv->mu);
-        cv->done += end - off;
-        progress_print(&cv->pr, (double)cv->done * 100.0 / (double)cv->size, 0);
+        cv->next_win++;
+        struct cbuf *b = &cv->bufs[cv->freelist[--cv->nfree]];
         pthread_mutex_unlock(&cv->mu);
+
+        b->off = off;
+        b->end = cv->size - off < CONV_WIN ? cv->size : off + CONV_WIN;
+        int rc = conv_read(cv, d, backing, b);
+        if (rc < 0)
+            conv_fail(cv, gk_errmsg());
+
+        pthread_mutex_lock(&cv->mu);
+        if (rc < 0)
+            break;
+        cv->queue[(cv->qhead + cv->qlen++) % cv->nbufs] = (int)(b - cv->bufs);
+        pthread_cond_signal(&cv->filled);
     }
-done:
-    free(buf);
+    cv->readers--;
+    pthread_cond_signal(&cv->filled);
+    pthread_mutex_unlock(&cv->mu);
     return NULL;
+}
+
+/* The writer: the main thread. */
+static void conv_run(struct conv *cv, struct progress *pr)
+{
+    cv->nbufs = 2 * cv->nthreads;
+    cv->bufs = gk_calloc((size_t)cv->nbufs, sizeof *cv->bufs);
+    cv->freelist = gk_calloc((size_t)cv->nbufs, sizeof *cv->freelist);
+    cv->queue = gk_calloc((size_t)cv->nbufs, sizeof *cv->queue);
+    for (int i = 0; i < cv->nbufs; i++) {
+        if (posix_memalign((void **)&cv->bufs[i].p, 4096, CONV_WIN) != 0)
+            die(1, "out of memory");
+        cv->freelist[cv->nfree++] = i;
+    }
+    pthread_mutex_init(&cv->mu, NULL);
+    pthread_cond_init(&cv->freed, NULL);
+    pthread_cond_init(&cv->filled, NULL);
+    pthread_t th[16];
+    void *args[16][2];
+    cv->readers = cv->nthreads;
+    for (int i = 0; i < cv->nthreads; i++) {
+        args[i][0] = cv;
+        args[i][1] = cv->dev[i];
+        if (pthread_create(&th[i], NULL, conv_reader, args[i]) != 0)
+            die(1, "cannot start a thread: %s", strerror(errno));
+    }
+    uint64_t done = 0;
+    pthread_mutex_lock(&cv->mu);
+    for (;;) {
+        while (!cv->failed && cv->qlen == 0 && cv->readers > 0)
+            pthread_cond_wait(&cv->filled, &cv->mu);
+        if (cv->failed || cv->qlen == 0)
+            break;
+        int i = cv->queue[cv->qhead];
+        cv->qhead = (cv->qhead + 1) % cv->nbufs;
+        cv->qlen--;
+        pthread_mutex_unlock(&cv->mu);
+
+        struct cbuf *b = &cv->bufs[i];
+        if (b->ds < b->de && write_sparse(cv, b->p, b->ds, b->de) < 0) {
+            char m[512];
+            snprintf(m, sizeof m, "error while writing at byte %" PRIu64 ": %s", b->ds, strerror(errno));
+            conv_fail(cv, m);
+        }
+        done += b->end - b->off;
+        progress_print(pr, (double)done * 100.0 / (double)cv->size, 0);
+
+        pthread_mutex_lock(&cv->mu);
+        cv->freelist[cv->nfree++] = i;
+        pthread_cond_signal(&cv->freed);
+    }
+    pthread_mutex_unlock(&cv->mu);
+    for (int i = 0; i < cv->nthreads; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < cv->nbufs; i++)
+        free(cv->bufs[i].p);
+    free(cv->bufs);
+    free(cv->freelist);
+    free(cv->queue);
+    pthread_cond_destroy(&cv->freed);
+    pthread_cond_destroy(&cv->filled);
+    pthread_mutex_destroy(&cv->mu);
 }
 
 static void usage_convert(FILE *f)
@@ -1426,7 +1507,6 @@ static int cmd_convert(int argc, char **argv)
 
     struct conv cv;
     memset(&cv, 0, sizeof cv);
-    pthread_mutex_init(&cv.mu, NULL);
     cv.nthreads = nthreads;
     for (int i = 0; i < nthreads; i++) {
         cv.dev[i] = open_image(src, fmt, share, snapname);
@@ -1446,7 +1526,6 @@ static int cmd_convert(int argc, char **argv)
             cv.size = outsize;
         gk_dev_unref(cur);
     }
-    cv.dst = dst;
     /* O_TRUNC on a file of the chain would destroy what we are reading */
     struct stat dst_st, img_st;
     if (stat(dst, &dst_st) == 0 && S_ISREG(dst_st.st_mode)) {
@@ -1463,34 +1542,19 @@ static int cmd_convert(int argc, char **argv)
     cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
     if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
         die(1, "%s: %s", dst, strerror(errno));
-    cv.pr = pr;
-    progress_print(&cv.pr, 0, 1);
-
-    pthread_t th[16];
-    void *args[16][2];
-    for (int i = 0; i < nthreads; i++) {
-        args[i][0] = &cv;
-        args[i][1] = cv.dev[i];
-        if (nthreads == 1)
-            conv_worker(args[i]);
-        else if (pthread_create(&th[i], NULL, conv_worker, args[i]) != 0)
-            die(1, "cannot start a thread: %s", strerror(errno));
-    }
-    if (nthreads > 1)
-        for (int i = 0; i < nthreads; i++)
-            pthread_join(th[i], NULL);
+    progress_print(&pr, 0, 1);
+    conv_run(&cv, &pr);
     if (cv.failed)
         die(1, "%s", cv.err);
     if (close(cv.fd) < 0)
         die(1, "%s: %s", dst, strerror(errno));
-    progress_end(&cv.pr);
+    progress_end(&pr);
     for (int i = 0; i < nthreads; i++)
         gk_dev_unref(cv.dev[i]);
     free(snapname);
     free(snap_id);
     free(snap_name);
     free(snap_plain);
-    pthread_mutex_destroy(&cv.mu);
     return 0;
 }
 
