@@ -55,6 +55,25 @@ for i in 0 1 2; do
 done
 is "$("$G" -a $IMG blockdev-getsize64 /dev/sda)" "$(stat -c %s $IMG)" "blockdev-getsize64 of the disk"
 
+# the parts fixture (ME=dev): MBR with extended/logical, GPT with 4K sectors
+if pdir=$(fixture parts 2>/dev/null); then
+    for d in mbr gpt gpt4k; do
+        j=$pdir/$d.sfdisk.json
+        exp=$(jq -r '.partitiontable as $t | ($t.sectorsize // 512) as $ss | [$t.partitions[]] | to_entries[] |
+            "[\(.key)] = {\n  part_num: \(.value.node | capture("(?<n>[0-9]+)$").n)\n  part_start: \(.value.start * $ss)\n  part_end: \((.value.start + .value.size) * $ss - 1)\n  part_size: \(.value.size * $ss)\n}"' "$j")
+        is "$("$G" -a "$pdir/$d.img" part-list /dev/sda)" "$exp" "part-list of parts/$d.img = sfdisk --json (sector size $(jq -r '.partitiontable.sectorsize // 512' "$j"))"
+        lab=$(jq -r .partitiontable.label "$j")
+        is "$("$G" -a "$pdir/$d.img" part-get-parttype /dev/sda)" "${lab/dos/msdos}" "part-get-parttype of parts/$d.img"
+    done
+    is "$("$G" -a "$pdir/mbr.img" list-filesystems | cut -d: -f1 | tr '\n' ' ')" \
+        "$(jq -r '.partitiontable.partitions[] | select(.type != "5" and .type != "f" and .type != "85") | .node' "$pdir/mbr.sfdisk.json" | sed 's|.*mbr.img|/dev/sda|' | tr '\n' ' ')" \
+        "list-filesystems leaves out the extended partition (sfdisk type 5)"
+    is "$("$G" -a "$pdir/mbr.img" part-get-mbr-id /dev/sda 4 : part-get-mbr-id /dev/sda 7)" \
+        "0x$(sfdisk --part-type "$pdir/mbr.img" 4 | tr -d " ")"$'\n'"0x$(sfdisk --part-type "$pdir/mbr.img" 7 | tr -d " ")" "part-get-mbr-id of an extended and a logical partition"
+else
+    _tap_result 1 "fixture parts"
+fi
+
 # --- the root filesystem through debugfs ---------------------------------
 start2=$(jq -r ".partitiontable.partitions[1].start" <<<"$parts")
 size2=$(jq -r ".partitiontable.partitions[1].size" <<<"$parts")
