@@ -360,6 +360,13 @@ const gfsh_cmd gfsh_cmds[] = {
      "Print the checksum of the file.  csumtype is crc (the POSIX cksum CRC, printed in "
      "decimal), md5, sha1, sha224, sha256, sha384 or sha512 (printed in hex).",
      run_checksum},
+    {"checksums-out", {0}, {S("csumtype"), P("directory"), H("sumsfile")}, {{0}}, GF_LAUNCHED,
+     "compute MD5, SHAx or CRC checksum of files in a directory",
+     "Checksum every regular file below directory, recursively, and write the lines "
+     "sha256sum (md5sum ...) would print, with paths relative to directory (./etc/passwd), "
+     "sorted by path, to the host file sumsfile (- for the output).  For crc the lines are "
+     "cksum's: CRC, size, path.",
+     run_checksums_out},
     {"download", {0}, {P("remotefilename"), H("filename")}, {{0}}, GF_LAUNCHED,
      "download a file to the local machine",
      "Copy the guest file to the host file filename (- writes it to the output).",

@@ -248,6 +248,12 @@ if edir=$(fixture ext-trees 2>/dev/null); then
             "$(getfattr -d -m - --absolute-names "$edir/src$f" 2>/dev/null | sed -n 's/^\([^#=][^=]*\)=.*/\1/p' | LC_ALL=C sort)" \
             "lgetxattrs $f: names = getfattr"
     done
+    "$G" "${E[@]}" checksums-out sha256 / "$T/sums"
+    same_file "$T/sums" "$edir/sums" "checksums-out sha256 / = sha256sum of every file (escaped names too)"
+    is "$("$G" "${E[@]}" checksums-out crc /names -)" "$(cd "$edir/src/names" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cksum)" \
+        "checksums-out crc = cksum"
+    is "$("$G" "${E[@]}" checksums-out md5 /etc/ -)" "$(cd "$edir/src/etc" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum)" \
+        "checksums-out md5 = md5sum"
     "$G" "${E[@]}" getxattr /etc/shadow security.selinux >"$T/xa"
     getfattr --only-values -n security.selinux --absolute-names "$edir/src/etc/shadow" >"$T/xa.exp"
     same_file "$T/xa" "$T/xa.exp" "getxattr: the raw value (with its NUL) = getfattr --only-values"
