@@ -576,6 +576,32 @@ static struct dirhash *dir_table(struct ext *ex, uint64_t dir)
     return victim;
 }
 
+struct cf_ctx {
+    const struct ext2fs_nls_table *enc;
+    const char *name;
+    size_t len;
+    uint32_t found;
+};
+
+static int cf_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
+                 char *buf, void *priv)
+{
+    (void)dir; (void)entry; (void)offset; (void)blocksize; (void)buf;
+    struct cf_ctx *c = priv;
+    size_t len = (size_t)ext2fs_dirent_name_len(de);
+    if (!de->inode)
+        return 0;
+    int r = ext2fs_casefold_cmp(c->enc, (const unsigned char *)de->name, len,
+                                (const unsigned char *)c->name, c->len);
+    if (r < 0)                          /* not valid UTF-8: byte comparison */
+        r = len != c->len || memcmp(de->name, c->name, len) != 0;
+    if (r == 0) {
+        c->found = de->inode;
+        return DIRENT_ABORT;
+    }
+    return 0;
+}
+
 static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
 {
     struct ext *ex = gfs->priv;
@@ -587,6 +613,17 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
         return -1;
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
+    if ((in.i_flags & EXT4_CASEFOLD_FL) && ex->fs->encoding) {
+        /* casefolded directory: names match case-insensitively, like the kernel */
+        struct cf_ctx c = {ex->fs->encoding, name, len, 0};
+        errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, cf_cb, &c);
+        if (err && !c.found)
+            return fail(err, EIO, "%s", name);
+        if (!c.found)
+            return fail(0, ENOENT, "%s: No such file or directory", name);
+        *ino = c.found;
+        return 0;
+    }
     if (EXT2_I_SIZE(&in) >= (uint64_t)DIRCACHE_MIN_BLOCKS * ex->bs &&
         !(in.i_flags & EXT4_INLINE_DATA_FL)) {
         struct dirhash *d = dir_table(ex, dir);

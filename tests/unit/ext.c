@@ -574,6 +574,33 @@ static void test_bad_symlinks(void)
     gk_dev_unref(d);
 }
 
+/* Casefolded directories (+F) look names up case-insensitively, as the
+ * kernel does (utf8 casefolding); other directories stay exact. */
+static void test_casefold(void)
+{
+    unlink(img);
+    run("rm -rf '%s/cf' && mkdir -p '%s/cf/d' '%s/cf/e' && echo x > '%s/cf/d/Hello.TXT' && "
+        "echo y > '%s/cf/e/Hello.TXT'", top, top, top, top, top);
+    run("truncate -s 8M '%s'", img);
+    if (run("mke2fs -q -F -t ext4 -O casefold -d '%s/cf' '%s' >/dev/null 2>&1", top, img) != 0) {
+        ok(1, "# SKIP mke2fs cannot make casefold filesystems");
+        return;
+    }
+    run("debugfs -w -R 'sif /d flags 0x40080000' '%s' >/dev/null 2>&1", img);
+    gk_dev *d = gk_open_image(img, &(gk_open_opts){.format = "raw"});
+    gk_fs *fs = gk_fs_open(d, NULL, 0);
+    uint64_t dir, a = 0, b = 1, c = 0;
+    ok(fs && fs->ops->lookup(fs, 2, "d", &dir) == 0 &&
+       fs->ops->lookup(fs, dir, "Hello.TXT", &a) == 0 && fs->ops->lookup(fs, dir, "hello.txt", &b) == 0 &&
+       a == b, "casefold dir: hello.txt finds Hello.TXT");
+    ok(fs && fs->ops->lookup(fs, 2, "e", &dir) == 0 && fs->ops->lookup(fs, dir, "Hello.TXT", &c) == 0 &&
+       fs->ops->lookup(fs, dir, "hello.txt", &c) < 0 && errno == ENOENT,
+       "plain dir: lookups stay case-sensitive");
+    if (fs)
+        gk_fs_close(fs);
+    gk_dev_unref(d);
+}
+
 int main(void)
 {
     snprintf(top, sizeof top, "/tmp/gkext.XXXXXX");
@@ -605,6 +632,7 @@ int main(void)
                (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
     test_bad_symlinks();
+    test_casefold();
 
     ok(gk_fs_supported("ext4") && gk_fs_supported("ext2") && !gk_fs_supported("xfs"),
        "gk_fs_supported");
