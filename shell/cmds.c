@@ -383,6 +383,15 @@ const gfsh_cmd gfsh_cmds[] = {
      "recursively, into the existing host directory localdir.  Modes, times and symbolic "
      "links are kept.",
      run_copy_out},
+    {"tar-out", {0}, {P("directory"), H("tarfile")}, {OS("compress"), OB("numericowner"), OS("excludes")},
+     GF_LAUNCHED,
+     "pack directory into tarfile",
+     "Write the directory and everything below it as a tar archive to the host file tarfile "
+     "(- for the output), as tar -C directory -cf - . does: GNU format, names ./..., hard "
+     "links stored once, sockets left out.  compress:gzip or compress:zstd compresses it.  "
+     "Owners are numeric, with the name root for uid/gid 0 unless numericowner:true.  "
+     "excludes:\"PATTERN ...\" leaves out the names matching any of the wildcard patterns.",
+     run_tar_out},
     {"grep", {0}, {S("regex"), P("path")},
      {OB("extended"), OB("fixed"), OB("insensitive"), OB("compressed")}, GF_LAUNCHED,
      "return lines matching a pattern",

@@ -161,7 +161,9 @@ GFSH_DECL(run_realpath); GFSH_DECL(run_checksum); GFSH_DECL(run_download);
 GFSH_DECL(run_download_offset); GFSH_DECL(run_copy_out); GFSH_DECL(run_grep);
 GFSH_DECL(run_is); GFSH_DECL(run_du); GFSH_DECL(run_df); GFSH_DECL(run_statvfs);
 GFSH_DECL(run_read_lines); GFSH_DECL(run_filesize); GFSH_DECL(run_read_file);
-GFSH_DECL(run_hexdump); GFSH_DECL(run_checksums_out); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
+GFSH_DECL(run_hexdump); GFSH_DECL(run_checksums_out);
+/* cmds-tar.c */
+GFSH_DECL(run_tar_out); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
 
 /* complete.c */
 void gfsh_completion_init(gfsh *sh);

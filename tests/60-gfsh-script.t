@@ -248,6 +248,21 @@ if edir=$(fixture ext-trees 2>/dev/null); then
             "$(getfattr -d -m - --absolute-names "$edir/src$f" 2>/dev/null | sed -n 's/^\([^#=][^=]*\)=.*/\1/p' | LC_ALL=C sort)" \
             "lgetxattrs $f: names = getfattr"
     done
+    # tar-out: the same listing as GNU tar --sort=name of the source tree;
+    # extracted, the same tree as the source (find -printf of ext-trees)
+    "$G" "${E[@]}" tar-out / "$T/t.tar"
+    is "$(tar -tv --numeric-owner -f "$T/t.tar" | grep -v ' \./$' | grep -v lost+found)" \
+        "$(tar -C "$edir/src" --sort=name -cf - . 2>/dev/null | tar -tv --numeric-owner -f - | grep -v ' \./$')" \
+        "tar-out: tar -tv listing = GNU tar --sort=name of the source tree"
+    mkdir "$T/tx"
+    tar -C "$T/tx" -xf "$T/t.tar"
+    is "$(cd "$T/tx" && find . -printf '%y %m %s %n %U %G %T@ %p -> %l\n' | grep -v '^d\|lost+found' | LC_ALL=C sort)" \
+        "$(grep -v '^d\|^s ' "$edir/src.find")" "tar-out extracted: files, links, devices = the source (src.find)"
+    is "$("$G" "${E[@]}" tar-out /etc - compress:gzip | tar -tzf - | LC_ALL=C sort)" \
+        "$( (echo ./; cd "$edir/src/etc" && find . -mindepth 1) | LC_ALL=C sort)" "tar-out compress:gzip"
+    "$G" "${E[@]}" tar-out /etc "$T/e.tar.zst" compress:zstd 'excludes:shadow host*' numericowner:true
+    is "$(tar --zstd -tvf "$T/e.tar.zst" | awk '{print $2, $6}')" "$(printf '0/0 ./\n0/0 ./passwd')" \
+        "tar-out compress:zstd, excludes:, numericowner:true"
     "$G" "${E[@]}" checksums-out sha256 / "$T/sums"
     same_file "$T/sums" "$edir/sums" "checksums-out sha256 / = sha256sum of every file (escaped names too)"
     is "$("$G" "${E[@]}" checksums-out crc /names -)" "$(cd "$edir/src/names" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cksum)" \

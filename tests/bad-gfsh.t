@@ -75,6 +75,8 @@ script "negative download-offset" 'download-offset /etc/hostname - -1 10'
 script "download into a missing directory" "download /etc/hostname $T/no/such/dir"
 script "copy-out to a missing directory" "copy-out /data $T/no/such/dir"
 script "find of a file" 'find /etc/hostname'
+script "tar-out of a file" 'tar-out /etc/hostname -'
+script "tar-out with an unknown compression" 'tar-out /data - compress:lzip'
 script "help of an unknown command" 'help frobnicate'
 script "inspect-get-type of a non-root" 'inspect-get-type /dev/sda1'
 script "add after launch" "add $IMG"
@@ -118,6 +120,8 @@ for gz in /work/shared/corpus/ext-corrupt/f_*.img.gz; do
 -statvfs /
 -glob cat /*
 -glob checksum md5 /*/*
+-checksums-out sha1 / /dev/null
+-tar-out / /dev/null
 -df
 EOF
     if [ $rc -le 1 ] && ! grep -qE 'Sanitizer|runtime error' "$T/c.err"; then
