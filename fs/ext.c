@@ -659,12 +659,52 @@ struct map_ctx {
     size_t n, cap;
     uint64_t limit;              /* logical blocks that matter (i_size) */
     uint64_t steps, max_steps;
+    uint64_t mapped, max_mapped; /* a file cannot map more blocks than the fs has */
+    uint64_t next_lblk;          /* extents come in increasing logical order */
+    const char *corrupt;         /* why the map was abandoned */
+    uint64_t *nodes;             /* extent tree nodes seen (open addressing) */
+    size_t nnodes, capnodes;
 };
+
+/* Each extent tree node may be reached once: a crafted tree whose index
+ * entries all point at the same child would otherwise be walked
+ * exponentially many times. */
+static int node_seen(struct map_ctx *m, uint64_t blk)
+{
+    if ((m->nnodes + 1) * 2 > m->capnodes) {
+        size_t ncap = m->capnodes ? m->capnodes * 2 : 64;
+        uint64_t *nv = gk_calloc(ncap, sizeof *nv);
+        for (size_t i = 0; i < m->capnodes; i++)
+            if (m->nodes[i]) {
+                size_t j = (m->nodes[i] * 0x9e3779b97f4a7c15ull) & (ncap - 1);
+                while (nv[j])
+                    j = (j + 1) & (ncap - 1);
+                nv[j] = m->nodes[i];
+            }
+        free(m->nodes);
+        m->nodes = nv;
+        m->capnodes = ncap;
+    }
+    size_t j = (blk * 0x9e3779b97f4a7c15ull) & (m->capnodes - 1);
+    while (m->nodes[j]) {
+        if (m->nodes[j] == blk)
+            return 1;
+        j = (j + 1) & (m->capnodes - 1);
+    }
+    m->nodes[j] = blk;
+    m->nnodes++;
+    return 0;
+}
 
 static void add_run(struct map_ctx *m, uint64_t lblk, uint64_t pblk, uint64_t len, int uninit)
 {
     if (len == 0 || lblk >= m->limit)
         return;
+    m->mapped += len;
+    if (m->mapped > m->max_mapped) {
+        m->corrupt = "more blocks than the filesystem has";
+        return;
+    }
     if (len > m->limit - lblk)
         len = m->limit - lblk;
     if (m->n) {
@@ -686,7 +726,7 @@ static int blk_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_
 {
     (void)fs; (void)ref_blk; (void)ref_offset;
     struct map_ctx *m = priv;
-    if (++m->steps > m->max_steps)
+    if (++m->steps > m->max_steps || m->corrupt)
         return BLOCK_ABORT;
     if (blockcnt < 0)
         return 0;
@@ -696,11 +736,6 @@ static int blk_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_
     return 0;
 }
 
-static int run_cmp(const void *a, const void *b)
-{
-    const struct run *x = a, *y = b;
-    return x->lblk < y->lblk ? -1 : x->lblk > y->lblk;
-}
 
 /* Map of inode ino (regular file, symlink or directory with blocks), cached
  * for the last file asked. */
@@ -716,6 +751,7 @@ static int get_map(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
     struct map_ctx m = {0};
     m.limit = size / ex->bs + (size % ex->bs != 0);
     m.max_steps = 4 * m.limit + 1024;
+    m.max_mapped = ex->nblocks;
     errcode_t err = 0;
     if (in->i_flags & EXT4_EXTENTS_FL) {
         ext2_extent_handle_t h;
@@ -723,7 +759,7 @@ static int get_map(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
         if (!err) {
             struct ext2fs_extent e;
             int op = EXT2_EXTENT_ROOT;
-            while (++m.steps <= m.max_steps) {
+            while (++m.steps <= m.max_steps && !m.corrupt) {
                 errcode_t e2 = ext2fs_extent_get(h, op, &e);
                 if (e2) {
                     if (e2 != EXT2_ET_EXTENT_NO_NEXT && e2 != EXT2_ET_NO_CURRENT_NODE)
@@ -731,20 +767,31 @@ static int get_map(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
                     break;
                 }
                 op = EXT2_EXTENT_NEXT;
-                if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
+                if (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT)
                     continue;
+                if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF)) {
+                    if (node_seen(&m, e.e_pblk))
+                        m.corrupt = "extent tree node reached twice";
+                    continue;
+                }
+                if (e.e_lblk < m.next_lblk) {
+                    m.corrupt = "extents out of order";
+                    break;
+                }
+                m.next_lblk = e.e_lblk + e.e_len;
                 add_run(&m, e.e_lblk, e.e_pblk, e.e_len, !!(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT));
             }
             ext2fs_extent_free(h);
         }
-        if (m.n > 1)
-            qsort(m.runs, m.n, sizeof *m.runs, run_cmp);
     } else if (m.limit) {
         err = ext2fs_block_iterate3(ex->fs, (ext2_ino_t)ino, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY,
                                     NULL, blk_cb, &m);
     }
-    if (err) {
+    free(m.nodes);
+    if (err || m.corrupt) {
         free(m.runs);
+        if (m.corrupt)
+            return fail(0, EIO, "inode %llu: corrupt block map (%s)", (unsigned long long)ino, m.corrupt);
         return fail(err, EIO, "inode %llu: block map", (unsigned long long)ino);
     }
     ex->runs = m.runs;

@@ -120,11 +120,14 @@ static int map_journal(struct jr *jr, ext2_ino_t ino, struct ext2_inode *in)
         }
         struct ext2fs_extent e;
         int op = EXT2_EXTENT_ROOT;
-        uint64_t steps = 0;
+        uint64_t steps = 0, next = 0;
         while (++steps < 4 * (uint64_t)nblocks + 1024 && ext2fs_extent_get(h, op, &e) == 0) {
             op = EXT2_EXTENT_NEXT;
             if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
                 continue;
+            if (e.e_lblk < next)        /* out of order: a corrupt or looping tree */
+                break;
+            next = e.e_lblk + e.e_len;
             for (uint64_t k = 0; k < e.e_len && e.e_lblk + k < nblocks; k++)
                 jr->pmap[e.e_lblk + k] = e.e_pblk + k;
         }

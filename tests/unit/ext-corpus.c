@@ -93,6 +93,9 @@ static int iset_add(struct iset *s, uint64_t ino)
 
 struct ent { uint64_t ino; int depth; };
 
+static char first_err[300];
+#define ERR(w) do { if (!(w)->errors++) snprintf(first_err, sizeof first_err, "%s", gk_errmsg()); } while (0)
+
 struct walk {
     gk_fs *fs;
     struct ent *stack;
@@ -108,7 +111,7 @@ static int collect(void *opaque, const char *name, uint64_t ino, int d_type)
     (void)d_type;
     struct walk *w = opaque;
     if (!*name || strchr(name, '/'))
-        w->errors++;
+        ERR(w);
     if (++w->seen > MAX_ENTRIES)
         return 1;
     if (w->n == w->cap) {
@@ -124,13 +127,13 @@ static void visit(struct walk *w, uint64_t ino, char *buf)
     gk_fs *fs = w->fs;
     gk_stat st;
     if (fs->ops->getattr(fs, ino, &st) < 0) {
-        w->errors++;
+        ERR(w);
         return;
     }
     char names[4096];
     ssize_t nl = fs->ops->listxattr(fs, ino, names, sizeof names);
     if (nl < 0)
-        w->errors++;
+        ERR(w);
     else if ((size_t)nl <= sizeof names)
         for (ssize_t i = 0; i < nl;) {
             size_t l = strnlen(names + i, (size_t)(nl - i));
@@ -138,7 +141,7 @@ static void visit(struct walk *w, uint64_t ino, char *buf)
                 break;
             char val[1024];
             if (fs->ops->getxattr(fs, ino, names + i, val, sizeof val) < 0)
-                w->errors++;
+                ERR(w);
             i += (ssize_t)l + 1;
         }
     if (S_ISREG(st.mode)) {
@@ -147,7 +150,7 @@ static void visit(struct walk *w, uint64_t ino, char *buf)
         while (off < st.size && off < MAX_READ) {
             ssize_t r = fs->ops->read(fs, ino, buf, 1 << 20, off);
             if (r < 0) {
-                w->errors++;
+                ERR(w);
                 break;
             }
             if (r == 0)
@@ -160,16 +163,16 @@ static void visit(struct walk *w, uint64_t ino, char *buf)
         if (fs->ops->fmap(fs, ino, &m, &nm) == 0)
             free(m);
         else
-            w->errors++;
+            ERR(w);
     } else if (S_ISLNK(st.mode)) {
         w->links++;
         char t[4096];
         if (fs->ops->readlink(fs, ino, t, sizeof t) < 0)
-            w->errors++;
+            ERR(w);
     } else if (S_ISDIR(st.mode)) {
         w->dirs++;
         if (fs->ops->readdir(fs, ino, collect, w) < 0)
-            w->errors++;
+            ERR(w);
         /* also exercise lookup on "." and a missing name */
         uint64_t x;
         fs->ops->lookup(fs, ino, ".", &x);
@@ -220,11 +223,12 @@ int main(int argc, char **argv)
             continue;
         }
         struct walk w = {.fs = fs};
+        first_err[0] = 0;
         struct iset vis = {0};
         gk_statvfs sv;
         fs->ops->statvfs(fs, &sv);
         w.depth = 0;
-        collect(&w, "/", fs->root_ino, DT_DIR);
+        collect(&w, "root", fs->root_ino, DT_DIR);
         int timed_out = 0;
         while (w.n) {
             struct ent e = w.stack[--w.n];
@@ -243,9 +247,9 @@ int main(int argc, char **argv)
         stat(img, &sb1);
         alarm(0);
         ok(sb0.st_mtime == sb1.st_mtime && sb0.st_size == sb1.st_size,
-           "%s: opened%s: %lu dirs, %lu files, %lu symlinks, %llu bytes, %lu errors (last: %s)",
+           "%s: opened%s: %lu dirs, %lu files, %lu symlinks, %llu bytes, %lu errors (first: %s)",
            name, timed_out ? " (walk stopped at the time limit)" : "", w.dirs, w.files, w.links,
-           (unsigned long long)w.bytes, w.errors, w.errors ? gk_errmsg() : "-");
+           (unsigned long long)w.bytes, w.errors, w.errors ? first_err : "-");
         free(w.stack);
         free(vis.v);
     }
