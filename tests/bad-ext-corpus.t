@@ -31,29 +31,25 @@ run() {
     return 0
 }
 
-# The regular files gls -lR --csv listed (paths may hold anything).
-regular_files() { # CSVFILE -> NUL-separated paths
-    python3 -c '
-import csv, sys
-with open(sys.argv[1], newline="", errors="surrogateescape") as f:
-    for row in csv.reader(f):
-        if len(row) >= 4 and row[0] == "-":
-            sys.stdout.write(row[3] + "\0")
-' "$1"
-}
+# The regular files gls -lR listed: "- MODE SIZE PATH", the path from
+# column 19 (a name with a newline is cut short: gcat then just fails).
+regular_files() { LC_ALL=C awk 'substr($0, 1, 2) == "- " { printf "%s%c", substr($0, 19), 0 }' "$1"; }
 
-check_image() { # IMAGE FORMAT -> 0 if every tool behaved
-    local img=$1 fmt=$2 bad=0 l=$T/log
-    run "$l.ls" gls --format="$fmt" -a "$img" -m /dev/sda -lR --csv / || bad=1
+check_image() { # IMAGE FORMAT QUICK -> 0 if every tool behaved
+    local img=$1 fmt=$2 quick=$3 bad=0 l=$T/log
+    run "$l.ls" gls --format="$fmt" -a "$img" -m /dev/sda -lR / || bad=1
     local files=()
     if [ -s "$l.ls.out" ]; then
-        mapfile -d '' -t files < <(regular_files "$l.ls.out" 2>/dev/null | head -z -n 200)
+        mapfile -d '' -t files < <(regular_files "$l.ls.out" | head -z -n 200)
     fi
     if [ ${#files[@]} -gt 0 ]; then
         run "$l.cat" gcat --format="$fmt" -a "$img" -m /dev/sda -- "${files[@]}" || bad=1
     else
         run "$l.cat" gcat --format="$fmt" -a "$img" -m /dev/sda /nonexistent || bad=1
     fi
+    # gdf and gcopy-out read through the same filesystem code whatever
+    # the image format: under the sanitizers the qcow2 pass stops here
+    [ "$quick" = 1 ] && return $bad
     run "$l.df" gdf --format="$fmt" -a "$img" || bad=1
     rm -rf "$OUT" && mkdir -p "$OUT"
     run "$l.cp" gcopy-out --format="$fmt" -a "$img" -m /dev/sda / "$OUT" || bad=1
@@ -64,11 +60,11 @@ check_image() { # IMAGE FORMAT -> 0 if every tool behaved
 for gz in "$CORPUS"/*.img.gz; do
     name=$(basename "$gz" .img.gz)
     gunzip -c "$gz" > "$T/img.raw"
-    rc=0; check_image "$T/img.raw" raw || rc=$?
+    rc=0; check_image "$T/img.raw" raw 0 || rc=$?
     _tap_result $rc "$name (raw)"
     rm -f "$T/img.qcow2"
     if qemu-img convert -q -f raw -O qcow2 "$T/img.raw" "$T/img.qcow2" 2>/dev/null; then
-        rc=0; check_image "$T/img.qcow2" qcow2 || rc=$?
+        rc=0; check_image "$T/img.qcow2" qcow2 "$GK_SAN" || rc=$?
         _tap_result $rc "$name (qcow2)"
     fi
     rm -f "$T/img.raw" "$T/img.qcow2"
