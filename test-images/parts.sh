@@ -12,7 +12,9 @@
 #   gpt4k.img   32 MiB GPT with 4096-byte sectors (made on a 4K loop device)
 #   gpt4k-smashed.img gpt4k.img with the primary header zeroed
 #   whole.img   16 MiB ext4 on the whole disk, no partition table
-#   X.qcow2 and X-top.qcow2 (overlay on X.qcow2) for X in mbr gpt gpt4k whole
+#   luks.img    8 MiB DOS table: p1 a LUKS1 header (written here: there is no
+#               cryptsetup), p2 ext4 "plain"
+#   X.qcow2 and X-top.qcow2 (overlay on X.qcow2) for X in mbr gpt gpt4k whole luks
 #   X.sfdisk.json      `sfdisk --json` of each table (the 4K one read through a
 #                      4K loop device) -- the geometry oracle
 #   mbr.kernel-sizes   "N BYTES" per partition as the kernel exposes them
@@ -104,7 +106,31 @@ dd if=/dev/zero of=gpt4k-smashed.img bs=4096 seek=1 count=1 conv=notrunc status=
 truncate -s 16M whole.img
 mkfs whole.img 0 16M ext4 whole ${U}31
 
-for x in mbr gpt gpt-smashed; do
+# ---- a LUKS container beside a filesystem ----
+truncate -s 8M luks.img
+mkfs luks.img $((6144 * 512)) 2M ext4 plain ${U}41
+python3 - <<'EOF'
+import struct
+h = bytearray(592)                      # LUKS1 phdr, big-endian fields
+h[0:6] = b"LUKS\xba\xbe"
+struct.pack_into(">H", h, 6, 1)
+h[8:40] = b"aes".ljust(32, b"\0")
+h[40:72] = b"xts-plain64".ljust(32, b"\0")
+h[72:104] = b"sha256".ljust(32, b"\0")
+struct.pack_into(">II", h, 104, 4096, 64)   # payload offset, key bytes
+h[168:208] = b"01234567-89ab-cdef-0123-456789abcd42".ljust(40, b"\0")
+with open("luks.img", "r+b") as f:
+    f.seek(2048 * 512)
+    f.write(h)
+EOF
+sfdisk -q --wipe never --wipe-partitions never --no-reread --no-tell-kernel luks.img <<'EOF'
+label: dos
+label-id: 0x0badcafe
+start=2048, size=4096, type=83
+start=6144, size=4096, type=83
+EOF
+
+for x in mbr gpt gpt-smashed luks; do
     sfdisk --json $x.img >$x.sfdisk.json || true
 done
 
@@ -124,7 +150,7 @@ if L=$(losetup -P -f --show mbr.img 2>/dev/null); then
     fi
 fi
 
-for x in mbr gpt gpt4k whole; do
+for x in mbr gpt gpt4k whole luks; do
     qemu-img convert -f raw -O qcow2 $x.img $x.qcow2
     qemu-img create -q -f qcow2 -b $x.qcow2 -F qcow2 $x-top.qcow2
 done

@@ -5,6 +5,8 @@
 # disk must give exactly what the raw ones give.
 . "$(dirname "$0")/lib.sh"
 dir=$(fixture parts) || exit 1
+# a cache made before luks.img was added: build it again
+[ -e "$dir/luks.img" ] || { rm -f "$dir/.done"; dir=$(fixture parts) || exit 1; }
 UNIT=${GK_UNIT:-$TOP/build/tests}/unit-devices
 [ -x "$UNIT" ] || { echo "Bail out! $UNIT not built"; exit 1; }
 
@@ -33,7 +35,7 @@ EOF
 # the same fields from our dump
 ours() { "$UNIT" --dump "$@" 2>"$T/warn" | awk -F'|' '$2 == "part" { print $1 "|" $3 "|" $4 "|" $6 "|" $7 "|" $8 "|" $9 }'; }
 
-for x in mbr gpt gpt4k; do
+for x in mbr gpt gpt4k luks; do
     if [ ! -s "$dir/$x.sfdisk.json" ]; then
         diag "$x: no sfdisk json (no 4K loop device when the fixture was made)"
         continue
@@ -64,7 +66,7 @@ ours "$dir/gpt.img" >/dev/null
 is "$(cat "$T/warn")" "" "gpt: no warnings for a good table"
 
 # probing: every device against blkid -p at the same offset and size
-for x in mbr gpt gpt4k whole; do
+for x in mbr gpt gpt4k whole luks; do
     "$UNIT" --dump "$dir/$x.img" 2>/dev/null >"$T/dump"
     bad=
     while IFS='|' read -r name kind start size devsize _ _ _ _ _ _ type uuid label version usage; do
@@ -81,6 +83,8 @@ for x in mbr gpt gpt4k whole; do
     done <"$T/dump"
     is "$bad" "" "$x: TYPE/UUID/LABEL/VERSION/USAGE of every device = blkid -p"
 done
+is "$("$UNIT" --dump "$dir/luks.img" 2>/dev/null | awk -F'|' '$1 == "/dev/sda1" { print $12, $16 }')" "crypto_LUKS crypto" \
+   "luks: the LUKS container is reported as crypto_LUKS (usage crypto)"
 "$UNIT" --dump "$dir/mbr.qcow2" 2>/dev/null | cut -d'|' -f12- >"$T/q"
 "$UNIT" --dump "$dir/mbr.img" 2>/dev/null | cut -d'|' -f12- >"$T/r"
 same_file "$T/q" "$T/r" "mbr.qcow2: probing through the qcow2 driver = raw"

@@ -6,6 +6,8 @@
 # rules are virt-filesystems' (filesystems/filesystems.c in guestfs-tools).
 . "$(dirname "$0")/lib.sh"
 dir=$(fixture parts) || exit 1
+# a cache made before luks.img was added: build it again
+[ -e "$dir/luks.img" ] || { rm -f "$dir/.done"; dir=$(fixture parts) || exit 1; }
 M=$dir/mbr.img G=$dir/gpt.img W=$dir/whole.img
 
 # ---- which devices are filesystems, from sfdisk + blkid -p ----
@@ -36,7 +38,7 @@ for p in pt["partitions"]:
     print("/dev/sda%d %s" % (n, t))
 ' "$1" "$2"
 }
-for img in "$M" "$G"; do
+for img in "$M" "$G" "$dir/luks.img"; do
     x=$(basename "$img")
     is "$(gfilesystems "$img")" "$(expected_fs "$img" 0 | cut -d' ' -f1)" "$x: default list = mountable filesystems (blkid)"
     is "$(gfilesystems --filesystems -a "$img")" "$(gfilesystems "$img")" "$x: --filesystems is the default"
@@ -44,6 +46,7 @@ for img in "$M" "$G"; do
        "$(expected_fs "$img" 1)" "$x: --extra adds swap and unknown, with their VFS type"
 done
 is "$(gfilesystems "$W")" "/dev/sda" "unpartitioned disk: the disk itself is the filesystem"
+is "$(gfilesystems --all "$dir/luks.img" | grep -c "^/dev/sda1$")" 1 "luks: the LUKS partition is a partition, not a filesystem (even with --all)"
 
 # ---- long output: virt-filesystems' exact layout ----
 # two spaces between columns unless the widths (+2 each for all 9 columns)
