@@ -435,45 +435,37 @@ static int ft_to_dt(int ft)
     }
 }
 
+/* Directory entries are handed to a dirent_fn: name (not NUL-terminated),
+ * its length, the inode and the dirent file type; non-zero stops. */
+typedef int (*dirent_fn)(void *priv, const char *name, size_t len, uint32_t ino, int ft);
+static int dir_walk(struct ext *ex, uint64_t dir, struct ext2_inode_large *in, dirent_fn fn,
+                    void *priv);
+
 struct rd_ctx {
     struct ext *ex;
     gk_readdir_cb cb;
     void *opaque;
-    int stopped;
 };
 
-static int rd_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
-                 char *buf, void *priv)
+static int rd_fn(void *priv, const char *dname, size_t len, uint32_t ino, int ft)
 {
-    (void)dir; (void)offset; (void)blocksize; (void)buf;
     struct rd_ctx *c = priv;
-    if (entry == DIRENT_DOT_FILE || entry == DIRENT_DOT_DOT_FILE)
+    if (len == 0 || (len == 1 && dname[0] == '.') || (len == 2 && dname[0] == '.' && dname[1] == '.'))
         return 0;
-    int len = ext2fs_dirent_name_len(de);
-    if (de->inode == 0 || len == 0)
-        return 0;
-    if ((len == 1 && de->name[0] == '.') || (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
-        return 0;
-    if (memchr(de->name, '/', (size_t)len) || memchr(de->name, 0, (size_t)len)) {
+    if (memchr(dname, '/', len) || memchr(dname, 0, len)) {
         gk_debug("directory entry with '/' or NUL in its name skipped");
         return 0;
     }
     char name[EXT2_NAME_LEN + 1];
-    memcpy(name, de->name, (size_t)len);
+    memcpy(name, dname, len);
     name[len] = 0;
-    int dt = DT_UNKNOWN;
-    if (ext2fs_has_feature_filetype(c->ex->fs->super))
-        dt = ft_to_dt(ext2fs_dirent_file_type(de));
+    int dt = ext2fs_has_feature_filetype(c->ex->fs->super) ? ft_to_dt(ft) : DT_UNKNOWN;
     if (dt == DT_UNKNOWN) {
         struct ext2_inode_large in;
-        if (read_inode(c->ex, de->inode, &in) == 0)
+        if (read_inode(c->ex, ino, &in) == 0)
             dt = IFTODT(in.i_mode);
     }
-    if (c->cb(c->opaque, name, de->inode, dt)) {
-        c->stopped = 1;
-        return DIRENT_ABORT;
-    }
-    return 0;
+    return c->cb(c->opaque, name, ino, dt);
 }
 
 static int ext_readdir(gk_fs *gfs, uint64_t dir, gk_readdir_cb cb, void *opaque)
@@ -484,11 +476,8 @@ static int ext_readdir(gk_fs *gfs, uint64_t dir, gk_readdir_cb cb, void *opaque)
         return -1;
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
-    struct rd_ctx c = {ex, cb, opaque, 0};
-    errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, rd_cb, &c);
-    if (err && !c.stopped)
-        return fail(err, EIO, "directory inode %llu", (unsigned long long)dir);
-    return 0;
+    struct rd_ctx c = {ex, cb, opaque};
+    return dir_walk(ex, dir, &in, rd_fn, &c) < 0 ? -1 : 0;
 }
 
 static uint32_t name_hash(const char *s, size_t n)
@@ -506,8 +495,12 @@ static void dh_free(struct dirhash *d)
     memset(d, 0, sizeof *d);
 }
 
-static void dh_insert(struct dirhash *d, const char *name, size_t len, uint32_t ino)
+static int dh_insert(void *priv, const char *name, size_t len, uint32_t ino, int ft)
 {
+    (void)ft;
+    struct dirhash *d = priv;
+    if (!len)
+        return 0;
     if ((d->n + 1) * 2 > d->cap) {
         size_t ncap = d->cap ? d->cap * 2 : 64;
         struct dent *nt = gk_calloc(ncap, sizeof *nt);
@@ -531,30 +524,20 @@ static void dh_insert(struct dirhash *d, const char *name, size_t len, uint32_t 
     while (d->tab[j].ino) {
         struct dent *e = &d->tab[j];
         if (e->hash == h && e->len == len && memcmp(d->names + e->off, name, len) == 0)
-            return;                     /* first entry of a name wins, like a scan */
+            return 0;                   /* first entry of a name wins, like a scan */
         j = (j + 1) & (d->cap - 1);
     }
     memcpy(d->names + d->names_len, name, len);
     d->tab[j] = (struct dent){h, ino, (uint32_t)d->names_len, (uint16_t)len};
     d->names_len += len;
     d->n++;
-}
-
-static int dh_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
-                 char *buf, void *priv)
-{
-    (void)dir; (void)entry; (void)offset; (void)blocksize; (void)buf;
-    struct dirhash *d = priv;
-    int len = ext2fs_dirent_name_len(de);
-    if (de->inode && len > 0)
-        dh_insert(d, de->name, (size_t)len, de->inode);
     return 0;
 }
 
-/* The cached name table of a big directory, built on first use.  libext2fs
- * looks names up by scanning the whole directory (no htree), so repeated
- * lookups in a directory of 10 000 entries would be quadratic. */
-static struct dirhash *dir_table(struct ext *ex, uint64_t dir)
+/* The cached name table of a big directory, built on first use: lookups
+ * would otherwise scan the whole directory each time (no htree use), and
+ * listing a directory of 10 000 entries with attributes would be quadratic. */
+static struct dirhash *dir_table(struct ext *ex, uint64_t dir, struct ext2_inode_large *in)
 {
     struct dirhash *victim = &ex->dc[0];
     for (int i = 0; i < DIRCACHE_N; i++) {
@@ -567,8 +550,7 @@ static struct dirhash *dir_table(struct ext *ex, uint64_t dir)
     }
     dh_free(victim);
     victim->ino = dir;
-    errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, dh_cb, victim);
-    if (err || !victim->tab) {
+    if (dir_walk(ex, dir, in, dh_insert, victim) < 0 || !victim->tab) {
         dh_free(victim);
         return NULL;
     }
@@ -576,28 +558,26 @@ static struct dirhash *dir_table(struct ext *ex, uint64_t dir)
     return victim;
 }
 
-struct cf_ctx {
-    const struct ext2fs_nls_table *enc;
+struct find_ctx {
+    const struct ext2fs_nls_table *enc;   /* casefolded directory, or NULL */
     const char *name;
     size_t len;
     uint32_t found;
 };
 
-static int cf_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
-                 char *buf, void *priv)
+static int find_fn(void *priv, const char *name, size_t len, uint32_t ino, int ft)
 {
-    (void)dir; (void)entry; (void)offset; (void)blocksize; (void)buf;
-    struct cf_ctx *c = priv;
-    size_t len = (size_t)ext2fs_dirent_name_len(de);
-    if (!de->inode)
-        return 0;
-    int r = ext2fs_casefold_cmp(c->enc, (const unsigned char *)de->name, len,
+    (void)ft;
+    struct find_ctx *c = priv;
+    int r = -1;
+    if (c->enc)
+        r = ext2fs_casefold_cmp(c->enc, (const unsigned char *)name, len,
                                 (const unsigned char *)c->name, c->len);
-    if (r < 0)                          /* not valid UTF-8: byte comparison */
-        r = len != c->len || memcmp(de->name, c->name, len) != 0;
+    if (r < 0)                          /* exact, or not valid UTF-8 */
+        r = len != c->len || memcmp(name, c->name, len) != 0;
     if (r == 0) {
-        c->found = de->inode;
-        return DIRENT_ABORT;
+        c->found = ino;
+        return 1;
     }
     return 0;
 }
@@ -613,20 +593,10 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
         return -1;
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
-    if ((in.i_flags & EXT4_CASEFOLD_FL) && ex->fs->encoding) {
-        /* casefolded directory: names match case-insensitively, like the kernel */
-        struct cf_ctx c = {ex->fs->encoding, name, len, 0};
-        errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, cf_cb, &c);
-        if (err && !c.found)
-            return fail(err, EIO, "%s", name);
-        if (!c.found)
-            return fail(0, ENOENT, "%s: No such file or directory", name);
-        *ino = c.found;
-        return 0;
-    }
-    if (EXT2_I_SIZE(&in) >= (uint64_t)DIRCACHE_MIN_BLOCKS * ex->bs &&
+    int casefold = (in.i_flags & EXT4_CASEFOLD_FL) && ex->fs->encoding;
+    if (!casefold && EXT2_I_SIZE(&in) >= (uint64_t)DIRCACHE_MIN_BLOCKS * ex->bs &&
         !(in.i_flags & EXT4_INLINE_DATA_FL)) {
-        struct dirhash *d = dir_table(ex, dir);
+        struct dirhash *d = dir_table(ex, dir, &in);
         if (d) {
             uint32_t h = name_hash(name, len);
             for (size_t j = h & (d->cap - 1); d->tab[j].ino; j = (j + 1) & (d->cap - 1)) {
@@ -639,15 +609,13 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
             return fail(0, ENOENT, "%s: No such file or directory", name);
         }
     }
-    ext2_ino_t found = 0;
-    errcode_t err = ext2fs_lookup(ex->fs, (ext2_ino_t)dir, name, (int)len, NULL, &found);
-    if (err == EXT2_ET_FILE_NOT_FOUND)
+    /* casefolded directories match names case-insensitively, like the kernel */
+    struct find_ctx c = {casefold ? ex->fs->encoding : NULL, name, len, 0};
+    if (dir_walk(ex, dir, &in, find_fn, &c) < 0 && !c.found)
+        return -1;
+    if (!c.found)
         return fail(0, ENOENT, "%s: No such file or directory", name);
-    if (err)
-        return fail(err, EIO, "%s", name);
-    if (found == 0)
-        return fail(0, ENOENT, "%s: No such file or directory", name);
-    *ino = found;
+    *ino = c.found;
     return 0;
 }
 
@@ -820,6 +788,91 @@ static const struct run *find_run(struct ext *ex, uint64_t lblk, uint64_t *next)
             return r;
     }
     return NULL;
+}
+
+struct inl_ctx { dirent_fn fn; void *priv; int stopped; };
+
+static int inl_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset, int blocksize,
+                  char *buf, void *priv)
+{
+    (void)dir; (void)entry; (void)offset; (void)blocksize; (void)buf;
+    struct inl_ctx *c = priv;
+    if (!de->inode)
+        return 0;
+    if (c->fn(c->priv, de->name, (size_t)ext2fs_dirent_name_len(de), de->inode,
+              ext2fs_dirent_file_type(de))) {
+        c->stopped = 1;
+        return DIRENT_ABORT;
+    }
+    return 0;
+}
+
+/* Every entry of directory dir.  Block directories are parsed here, the way
+ * the kernel's readdir does: a block holding a malformed entry is skipped
+ * from that entry on (with a debug message) and the walk goes on with the
+ * next block, where libext2fs would give up on the whole directory.
+ * Inline-data directories go through libext2fs.  Returns 1 if fn stopped
+ * the walk, 0 at the end, -1 if the directory cannot be read at all. */
+static int dir_walk(struct ext *ex, uint64_t dir, struct ext2_inode_large *in, dirent_fn fn,
+                    void *priv)
+{
+    if (in->i_flags & EXT4_INLINE_DATA_FL) {
+        struct inl_ctx c = {fn, priv, 0};
+        errcode_t err = ext2fs_dir_iterate2(ex->fs, (ext2_ino_t)dir, 0, NULL, inl_cb, &c);
+        if (c.stopped)
+            return 1;
+        if (err)
+            return fail(err, EIO, "directory inode %llu", (unsigned long long)dir);
+        return 0;
+    }
+    if (get_map(ex, dir, in) < 0)
+        return -1;
+    /* our own copy: fn may read other files, which replaces the cached map */
+    size_t nruns = ex->nruns;
+    struct run *runs = gk_malloc((nruns ? nruns : 1) * sizeof *runs);
+    memcpy(runs, ex->runs, nruns * sizeof *runs);
+    unsigned bs = ex->bs;
+    uint32_t ninodes = ex->fs->super->s_inodes_count;
+    int filetype = ext2fs_has_feature_filetype(ex->fs->super);
+    uint8_t *b = gk_malloc(bs);
+    int rc = 0, bad = 0, readable = 0;
+    /* (an unwritten flag on a directory extent is ignored, as the kernel does) */
+    for (size_t r = 0; r < nruns && rc == 0; r++) {
+        for (uint64_t k = 0; k < runs[r].len && rc == 0; k++) {
+            uint64_t pblk = runs[r].pblk + k;
+            if (pblk >= ex->nblocks || gkio_read(ex->io, pblk * bs, bs, b) != 0) {
+                bad++;
+                continue;
+            }
+            readable++;
+            for (size_t off = 0; off + 8 <= bs;) {
+                uint32_t ino = gk_le32(b + off);
+                size_t rec = gk_le16(b + off + 4);
+                if (bs >= 65536 && (rec == 65535 || rec == 0))
+                    rec = 65536;
+                else if (bs >= 65536)
+                    rec = (rec & 65532) | ((rec & 3) << 16);
+                size_t nlen = b[off + 6];
+                int ft = filetype ? b[off + 7] : 0;
+                if (rec < 12 || rec % 4 || rec > bs - off || nlen + 8 > rec || ino > ninodes) {
+                    gk_debug("directory inode %llu: bad entry at offset %zu of block %llu",
+                             (unsigned long long)dir, off, (unsigned long long)pblk);
+                    bad++;
+                    break;
+                }
+                if (ino && nlen && fn(priv, (const char *)b + off + 8, nlen, ino, ft)) {
+                    rc = 1;
+                    break;
+                }
+                off += rec;
+            }
+        }
+    }
+    free(b);
+    free(runs);
+    if (rc == 0 && bad && !readable)
+        return fail(0, EIO, "directory inode %llu: corrupt directory", (unsigned long long)dir);
+    return rc;
 }
 
 /* Inline data: the 60 bytes of i_block followed by the system.data xattr.
