@@ -8,7 +8,13 @@
 
 #include "blk.h"
 
-static char *path;
+static char *path, *tmpdir;
+
+static void cleanup(void)
+{
+    unlink(path);
+    rmdir(tmpdir);
+}
 
 static void setup(void)
 {
@@ -18,6 +24,8 @@ static void setup(void)
     if (!dir && !(dir = mkdtemp(tmp)))
         abort();
     path = gk_asprintf("%s/in.qcow2", dir);
+    tmpdir = dir;
+    atexit(cleanup);
     /* never look outside this directory for backing or data files */
     setenv("GUESTKIT_L2_CACHE", "65536", 1);
 }
