@@ -54,7 +54,8 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
         nextra++;
     struct option *all = gk_calloc(NCOMMON + nextra + 1, sizeof *all);
     /* the tool's own options first, so a tool may redefine a common one */
-    memcpy(all, longopts, nextra * sizeof *all);
+    if (nextra)
+        memcpy(all, longopts, nextra * sizeof *all);
     memcpy(all + nextra, common_longopts, sizeof common_longopts);
     char *sopts = gk_asprintf("+a:m:irwvVxU%s", shortopts ? shortopts : "");
     char *format = NULL;
