@@ -122,7 +122,7 @@ fuzz:
 	else echo "clang not found: no fuzz targets"; fi
 
 build-fuzz/%: tests/fuzz/%.c $(LIBGKFS) $(LIBGK)
-	$(CC) $(GK_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.h,$^) $(LDLIBS_ALL)
+	$(CC) $(GK_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.a,$^) $(LDLIBS_ALL)
 
 # A bounded run of every fuzz target (seconds each), part of make check.
 FUZZ_SECONDS ?= 20

@@ -8,26 +8,21 @@
 
 #include "blk.h"
 
-static char *path, *tmpdir;
-
-static void cleanup(void)
+/* A private scratch directory per run (tmpfs when there is one): backing and
+ * data files may only be looked up next to the input, where there is nothing
+ * else; it is removed at the end of every run. */
+static char *scratch(char **path)
 {
-    unlink(path);
-    rmdir(tmpdir);
-}
-
-static void setup(void)
-{
-    /* tmpfs if there is one: the input is rewritten for every run */
-    static char shm[] = "/dev/shm/gkfuzz-qcow2.XXXXXX", tmp[] = "/tmp/gkfuzz-qcow2.XXXXXX";
-    char *dir = mkdtemp(shm);
-    if (!dir && !(dir = mkdtemp(tmp)))
-        abort();
-    path = gk_asprintf("%s/in.qcow2", dir);
-    tmpdir = dir;
-    atexit(cleanup);
-    /* never look outside this directory for backing or data files */
-    setenv("GUESTKIT_L2_CACHE", "65536", 1);
+    static const char *bases[] = { "/dev/shm", "/tmp" };
+    for (int i = 0; i < 2; i++) {
+        char *dir = gk_asprintf("%s/gkfuzz-qcow2.XXXXXX", bases[i]);
+        if (mkdtemp(dir)) {
+            *path = gk_asprintf("%s/in.qcow2", dir);
+            return dir;
+        }
+        free(dir);
+    }
+    abort();
 }
 
 static void exercise(gk_dev *d)
@@ -52,12 +47,10 @@ static void exercise(gk_dev *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path)
-        setup();
+    setenv("GUESTKIT_L2_CACHE", "65536", 1);
+    char *path, *dir = scratch(&path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        abort();
-    if (write(fd, data, size) != (ssize_t)size)
+    if (fd < 0 || write(fd, data, size) != (ssize_t)size)
         abort();
     close(fd);
 
@@ -66,23 +59,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.untrusted = 1;
     o.force_share = 1;
     gk_dev *d = gk_open_image(path, &o);
-    if (!d)
-        return 0;
-    exercise(d);
-    gk_image_info info;
-    if (gk_image_info_get(d, &info) == 0)
-        gk_image_info_free(&info);
-    gk_check_result r;
-    if (gk_image_check(d, &r) == 0)
-        gk_check_result_free(&r);
-    gk_dev_unref(d);
-
-    /* the first snapshot, if any */
-    o.snapshot = "1";
-    d = gk_open_image(path, &o);
     if (d) {
         exercise(d);
+        gk_image_info info;
+        if (gk_image_info_get(d, &info) == 0)
+            gk_image_info_free(&info);
+        gk_check_result r;
+        if (gk_image_check(d, &r) == 0)
+            gk_check_result_free(&r);
         gk_dev_unref(d);
+
+        /* the first snapshot, if any */
+        o.snapshot = "1";
+        d = gk_open_image(path, &o);
+        if (d) {
+            exercise(d);
+            gk_dev_unref(d);
+        }
     }
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
     return 0;
 }
