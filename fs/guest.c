@@ -20,7 +20,7 @@ void gk_guest_free(gk_guest *g)
         return;
     gk_vfs_free(g->vfs);
     gk_devset_free(g->devs);
-    /* inspection results are freed by their owner (fs/inspect.c) */
+    gk_inspect_free(g);        /* fs/inspect.c owns what it allocated */
     free(g);
 }
 

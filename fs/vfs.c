@@ -833,15 +833,3 @@ void **gk_nodemap_slot(gk_nodemap *m, const gk_node *n, int *isnew)
     return &m->tab[j].val;
 }
 
-/* ------------------------------------------------------------------ */
-/* Until fs/inspect.c provides inspection, "no OS" keeps the tools linking.
- * This weak fallback lives here, not in guest.c, on purpose: a linker takes
- * archive members in order and never extracts one to replace a weak
- * definition it already has, so the fallback must sit in a member that
- * sorts after fs/inspect*.c (vfs.o does) for the real one to win. */
-__attribute__((weak)) int gk_inspect_os(gk_guest *g)
-{
-    g->oses = NULL;
-    g->noses = 0;
-    return 0;
-}
