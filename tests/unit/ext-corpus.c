@@ -180,6 +180,136 @@ static void visit(struct walk *w, uint64_t ino, char *buf)
     }
 }
 
+/* ---- the kernel as an oracle for directory listings of damaged images ---- */
+
+/* Images with damaged directories that the kernel mounts; listings must
+ * match its readdir (a bad entry hides the rest of its block, not the
+ * whole directory). */
+static const char *const kernel_list[] = {
+    /* (not f_baddir, f_baddotdir: there the kernel's own readdir results
+     * vary with its error handling: EIO, remount read-only) */
+    "f_salvage_dir", "f_baddir2", "f_uninit_dir", "f_rebuild_csum_rootdir", "f_dup3",
+    "f_hugedir_blocks", "f_holedir", "f_holedir2", "f_dir_bad_csum",
+    "f_inlinedata_repair", "f_write_ea_no_extra_isize", "f_toobig_extent_dir", NULL,
+};
+
+struct plist { char **v; size_t n; };
+
+static void padd(struct plist *l, const char *p)
+{
+    l->v = realloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = gk_strdup(p);
+}
+
+struct lctx { struct plist *l; const char *prefix; struct ent sub[512]; char *subname[512]; int nsub; };
+
+static int lcollect(void *opaque, const char *name, uint64_t ino, int d_type)
+{
+    struct lctx *c = opaque;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", c->prefix, name);
+    padd(c->l, p);
+    if (d_type == DT_DIR && c->nsub < 512) {
+        c->sub[c->nsub] = (struct ent){ino, 0};
+        c->subname[c->nsub++] = gk_strdup(p);
+    }
+    return 0;
+}
+
+static void list_ours(gk_fs *fs, uint64_t ino, const char *prefix, struct plist *l, int depth,
+                      struct iset *vis)
+{
+    if (depth > 32 || !iset_add(vis, ino))
+        return;
+    struct lctx *c = calloc(1, sizeof *c);
+    c->l = l;
+    c->prefix = prefix;
+    fs->ops->readdir(fs, ino, lcollect, c);
+    for (int i = 0; i < c->nsub; i++) {
+        list_ours(fs, c->sub[i].ino, c->subname[i], l, depth + 1, vis);
+        free(c->subname[i]);
+    }
+    free(c);
+}
+
+static void list_kernel(const char *dir, const char *prefix, struct plist *l, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d || depth > 32) {
+        if (d)
+            closedir(d);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[4096], full[4096];
+        snprintf(p, sizeof p, "%s/%s", prefix, de->d_name);
+        snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
+        padd(l, p);
+        struct stat st;
+        if (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && lstat(full, &st) == 0 && S_ISDIR(st.st_mode)))
+            list_kernel(full, p, l, depth + 1);
+    }
+    closedir(d);
+}
+
+static int pcmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void pfree(struct plist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static void kernel_compare(const char *name, const char *img, const char *mnt)
+{
+    gk_dev *d = gk_open_image(img, &(gk_open_opts){.format = "raw"});
+    gk_fs *fs = d ? gk_fs_open(d, NULL, 0) : NULL;
+    struct plist ours = {0}, kern = {0};
+    struct iset vis = {0};
+    if (fs)
+        list_ours(fs, fs->root_ino, "", &ours, 0, &vis);
+    free(vis.v);
+    if (fs)
+        gk_fs_close(fs);
+    gk_dev_unref(d);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "mount -o ro,loop,noload '%s' '%s' 2>/dev/null || "
+             "mount -o ro,loop '%s' '%s' 2>/dev/null", img, mnt, img, mnt);
+    if (system(cmd) != 0) {
+        ok(1, "%s: # SKIP the kernel does not mount it", name);
+        pfree(&ours);
+        return;
+    }
+    list_kernel(mnt, "", &kern, 0);
+    snprintf(cmd, sizeof cmd, "umount '%s'", mnt);
+    if (system(cmd) != 0)
+        printf("# umount %s failed\n", mnt);
+    if (ours.n)
+        qsort(ours.v, ours.n, sizeof *ours.v, pcmp);
+    if (kern.n)
+        qsort(kern.v, kern.n, sizeof *kern.v, pcmp);
+    int same = ours.n == kern.n;
+    for (size_t i = 0; same && i < ours.n; i++)
+        same = strcmp(ours.v[i], kern.v[i]) == 0;
+    ok(same, "%s: %zu paths, as the kernel's readdir lists them (%zu)", name, ours.n, kern.n);
+    if (!same) {
+        for (size_t i = 0; i < ours.n; i++)
+            printf("#   ours: %s\n", ours.v[i]);
+        for (size_t i = 0; i < kern.n; i++)
+            printf("#   kernel: %s\n", kern.v[i]);
+    }
+    pfree(&ours);
+    pfree(&kern);
+}
+
 int main(int argc, char **argv)
 {
     const char *pattern = argc > 1 ? argv[1] : CORPUS "/*.img.gz";
@@ -252,6 +382,15 @@ int main(int argc, char **argv)
            (unsigned long long)w.bytes, w.errors, w.errors ? first_err : "-");
         free(w.stack);
         free(vis.v);
+        if (getuid() == 0 && !getenv("GK_NO_MOUNT"))
+            for (int k = 0; kernel_list[k]; k++)
+                if (strcmp(kernel_list[k], name) == 0) {
+                    char *mnt = gk_asprintf("%s/mnt", tmp);
+                    mkdir(mnt, 0755);
+                    kernel_compare(name, img, mnt);
+                    rmdir(mnt);
+                    free(mnt);
+                }
     }
     unlink(img);
     rmdir(tmp);
