@@ -830,7 +830,8 @@ static int dir_walk(struct ext *ex, uint64_t dir, struct ext2_inode_large *in, d
     /* our own copy: fn may read other files, which replaces the cached map */
     size_t nruns = ex->nruns;
     struct run *runs = gk_malloc((nruns ? nruns : 1) * sizeof *runs);
-    memcpy(runs, ex->runs, nruns * sizeof *runs);
+    if (nruns)
+        memcpy(runs, ex->runs, nruns * sizeof *runs);
     unsigned bs = ex->bs;
     uint32_t ninodes = ex->fs->super->s_inodes_count;
     int filetype = ext2fs_has_feature_filetype(ex->fs->super);
@@ -1004,7 +1005,8 @@ static ssize_t ext_readlink(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
     }
     if (memchr(target, 0, size))
         return fail(0, EIO, "inode %llu: corrupt symlink (NUL in target)", (unsigned long long)ino);
-    memcpy(buf, target, size < bufsz ? size : bufsz);
+    if (bufsz)
+        memcpy(buf, target, size < bufsz ? size : bufsz);
     return (ssize_t)(size < bufsz ? size : bufsz);
 }
 
@@ -1211,7 +1213,7 @@ static ssize_t ext_getxattr(gk_fs *gfs, uint64_t ino, const char *name, void *bu
         return fail(0, ENODATA, "%s: No data available", name);
     if (err)
         return fail(err, EIO, "inode %llu: %s", (unsigned long long)ino, name);
-    if (len <= bufsz)
+    if (len && len <= bufsz)
         memcpy(buf, val, len);
     ext2fs_free_mem(&val);
     return (ssize_t)len;
