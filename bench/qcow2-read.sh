@@ -12,7 +12,9 @@
 # 1 means gimg is faster / smaller).  On a loaded machine wall time mostly
 # measures how much CPU the scheduler grants each program (qemu-img runs
 # many short-lived pool threads); CPU time is the steadier figure then, so
-# the load average is printed too.
+# the load average is printed too.  BENCH_RT=1 runs both programs under
+# SCHED_FIFO (chrt -f 1, needs root), which stands in for an idle machine:
+# the other processes on it no longer decide how much CPU each one gets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GK_BIN=${GK_BIN:-$PWD/build/bin}
@@ -20,6 +22,8 @@ OUT=${BENCH_DIR:-$PWD/bench/out/qcow2-read}
 RUNS=${BENCH_RUNS:-3}
 SHM=${BENCH_SHM:-/dev/shm}
 TIME=/usr/bin/time
+RT=()
+[ "${BENCH_RT:-0}" = 1 ] && RT=(chrt -f 1)
 [ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
 [ -x "$GK_BIN/gimg" ] || { echo "no $GK_BIN/gimg: build first" >&2; exit 1; }
 command -v qemu-img >/dev/null || { echo "needs qemu-img" >&2; exit 1; }
@@ -88,7 +92,7 @@ measure() { # CMD...
     local best="" t
     for _ in $(seq "$RUNS"); do
         rm -f "$SHM/gk-bench.raw"
-        t=$("$TIME" -f '%e %M %U %S' "$@" 2>&1 >/dev/null | tail -n 1 |
+        t=$("$TIME" -f '%e %M %U %S' "${RT[@]}" "$@" 2>&1 >/dev/null | tail -n 1 |
             awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')
         rm -f "$SHM/gk-bench.raw"
         if [ -z "$best" ] || awk -v a="${t%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
@@ -100,7 +104,7 @@ measure() { # CMD...
 
 cat "$OUT"/*.qcow2 >/dev/null 2>&1 || true # warm the page cache
 echo "gimg $("$GK_BIN/gimg" -V | awk '{print $3}') ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(qemu-img --version | head -n 1)"
-echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+, both under ${RT[*]}}"
 printf '%-14s %8s %8s %6s %8s %8s %6s %10s %10s %6s\n' image "gimg s" "qemu s" ratio \
     "gimg cpu" "qemu cpu" ratio "gimg RSS" "qemu RSS" ratio
 for img in disk.raw disk.qcow2 deflate.qcow2 chain7.qcow2; do
