@@ -165,8 +165,9 @@ static void apps_dpkg(gk_vfs *v, applist *l)
 /* ------------------------------------------------------------------ */
 /* rpm (sqlite)                                                        */
 
-/* Copy a guest file to a host temp file (sqlite needs a real file). */
-static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
+/* Copy a guest file to dst, a new host file (sqlite needs a real file).
+ * With no_wal, a WAL-mode database is marked as a rollback-journal one. */
+static int copy_out(gk_vfs *v, const char *path, uint64_t max, const char *dst, int no_wal)
 {
     gk_node n;
     gk_stat st;
@@ -183,9 +184,9 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
                 (unsigned long long)st.size);
         return -1;
     }
-    int fd = mkstemp(tmpl);
+    int fd = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        gk_warn("temporary file %s: %s", tmpl, strerror(errno));
+        gk_warn("temporary file %s: %s", dst, strerror(errno));
         return -1;
     }
     size_t bufsz = 1 << 20;
@@ -203,16 +204,17 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
         if (r == 0)
             break;
         if (write(fd, buf, (size_t)r) != r) {
-            gk_warn("temporary file %s: %s", tmpl, strerror(errno));
+            gk_warn("temporary file %s: %s", dst, strerror(errno));
             rc = -1;
             break;
         }
         off += (uint64_t)r;
     }
     /* A WAL-mode database (bytes 18/19 == 2) cannot be opened read-only
-     * without its -shm file; our private copy can say "rollback journal". */
+     * without its -shm file; when there is no WAL to replay, our private
+     * copy can say "rollback journal". */
     unsigned char hdr[20];
-    if (rc == 0 && pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr &&
+    if (rc == 0 && no_wal && pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr &&
         !memcmp(hdr, "SQLite format 3", 16) && (hdr[18] == 2 || hdr[19] == 2)) {
         static const unsigned char one[2] = {1, 1};
         if (pwrite(fd, one, 2, 18) != 2)
@@ -221,7 +223,7 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, char *tmpl)
     free(buf);
     close(fd);
     if (rc < 0)
-        unlink(tmpl);
+        unlink(dst);
     return rc;
 }
 
@@ -287,23 +289,39 @@ static void apps_rpm(gk_vfs *v, applist *l)
     }
     /* warnings name the database as "DEVICE: PATH" */
     char *dbname = gk_asprintf("%s: %s", insp_dev(v), db);
+    /* Transactions not yet checkpointed sit in rpmdb.sqlite-wal (an image
+     * of a running VM): copy it too, and let sqlite replay it in our
+     * private directory (which needs a read-write open of the copy). */
+    char *walpath = gk_asprintf("%s-wal", db);
+    gk_stat wst;
+    int wal = gk_vfs_stat(v, walpath, &wst) == 0 && S_ISREG(wst.mode) && wst.size > 0;
     const char *tmpdir = getenv("TMPDIR");
-    char *tmpl = gk_asprintf("%s/guestkit-rpmdb.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (copy_out(v, db, INSP_RPMDB_MAX, tmpl) < 0) {
-        free(tmpl);
+    char *dir = gk_asprintf("%s/guestkit-rpmdb.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    char *copy = NULL, *copywal = NULL;
+    if (!mkdtemp(dir)) {
+        gk_warn("temporary directory %s: %s", dir, strerror(errno));
+        free(dir);
+        free(walpath);
         free(dbname);
         return;
     }
-    db = dbname;
+    copy = gk_asprintf("%s/rpmdb.sqlite", dir);
+    copywal = gk_asprintf("%s-wal", copy);
     sqlite3 *sq = NULL;
     sqlite3_stmt *st = NULL;
     long budget = 0;
-    int rc = sqlite3_open_v2(tmpl, &sq, SQLITE_OPEN_READONLY, NULL);
+    int rc = SQLITE_CANTOPEN;
+    if (copy_out(v, db, INSP_RPMDB_MAX, copy, !wal) < 0 ||
+        (wal && copy_out(v, walpath, INSP_RPMDB_MAX, copywal, 0) < 0))
+        goto out;
+    db = dbname;
+    rc = sqlite3_open_v2(copy, &sq, wal ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite_harden(sq, db, &budget);
-    /* sqlite has the file open and has read the schema: the name can go
-     * now, so no copy of the guest's database outlives us */
-    unlink(tmpl);
+    /* sqlite has the file open and has read the schema: without a WAL the
+     * name can go now, so no copy of the guest's database outlives us */
+    if (!wal)
+        unlink(copy);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(sq, "SELECT blob FROM Packages", -1, &st, NULL);
     if (rc != SQLITE_OK) {
@@ -336,8 +354,17 @@ static void apps_rpm(gk_vfs *v, applist *l)
 out:
     sqlite3_finalize(st);
     sqlite3_close(sq);
-    unlink(tmpl);
-    free(tmpl);
+    static const char *const left[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+        char *f = gk_asprintf("%s%s", copy, left[i]);
+        unlink(f);
+        free(f);
+    }
+    rmdir(dir);
+    free(copy);
+    free(copywal);
+    free(dir);
+    free(walpath);
     free(dbname);
 }
 

@@ -17,6 +17,7 @@
 #                counts and offsets; good.txt lists the good packages
 #   rpmview.img  rpmdb.sqlite whose Packages is a view that never ends
 #   rpmvtab.img  rpmdb.sqlite whose Packages is an fts4 virtual table
+#   rpmwal.img   a good rpmdb.sqlite with an rpmdb.sqlite-wal of garbage
 #   rpmbdb.img   a root with only the old BerkeleyDB /var/lib/rpm/Packages
 #   lie.sqlite   the lying database alone (for the unit test)
 set -euo pipefail
@@ -154,6 +155,15 @@ sqlite3 "$T/var/lib/rpm/rpmdb.sqlite" "CREATE VIRTUAL TABLE Packages USING fts4(
     INSERT INTO Packages VALUES ('x');" >/dev/null
 echo "UUID=${U}a7 / ext4 defaults 0 1" >"$T/etc/fstab"
 mkfs "$T" rpmvtab.img 8 "${U}a7"
+
+# a WAL of garbage next to a good database: its frames fail their
+# checksums, sqlite must ignore them
+T=$W/rpmwal
+fedora "$T"
+cp "$W/rpmdb/rpmdb.sqlite" "$T/var/lib/rpm/rpmdb.sqlite"
+{ printf '\x37\x7f\x06\x82\x00\x2d\xe2\x18'; head -c 200000 /dev/urandom; } >"$T/var/lib/rpm/rpmdb.sqlite-wal"
+echo "UUID=${U}a8 / ext4 defaults 0 1" >"$T/etc/fstab"
+mkfs "$T" rpmwal.img 8 "${U}a8"
 
 T=$W/rpmbdb
 fedora "$T"

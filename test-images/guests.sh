@@ -29,14 +29,16 @@
 #   distros.img    GPT with ten small roots, one per release-file flavour
 #                  (CentOS 7, RHEL 6, Fedora 14, SLES 12 SP5, Rocky, Void,
 #                  a redhat-based, Gentoo, Linux Mint, openSUSE 13.1)
-#   rpmdb.sqlite   copy of the Fedora guest's rpm database (oracle: rpm -qa)
+#   rpmdb-wal/     copy of the Fedora guest's rpm database: rpmdb.sqlite and
+#                  an rpmdb.sqlite-wal not checkpointed (oracle: rpm -qa)
+#   rpmdb.sqlite   a database rpm made, all four packages (for rpmhdr tests)
 #   dpkg/status    copy of the Debian guest's dpkg status (oracle: dpkg-query)
 #   *.tree/        the generated trees (oracle for file contents)
 set -euo pipefail
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
 cd "$OUT"
-rm -rf ./*.img ./*.qcow2 ./*.tree ./rpmdb.sqlite ./dpkg ./rpms
+rm -rf ./*.img ./*.qcow2 ./*.tree ./rpmdb.sqlite ./rpmdb-wal ./dpkg ./dpkg-host ./rpms ./distros.txt
 export SOURCE_DATE_EPOCH=1700000000
 W=$(mktemp -d)
 LOOPS=()
@@ -302,7 +304,27 @@ cp "$W"/top/RPMS/*/*.rpm "$OUT/rpms/"
 rpm --define '_db_backend sqlite' --dbpath "$W/rpmdb" --initdb
 rpm --define '_db_backend sqlite' --dbpath "$W/rpmdb" -i --justdb --nodeps --noscripts \
     --ignorearch "$W"/top/RPMS/*/*.rpm 2>/dev/null
-cp "$W/rpmdb/rpmdb.sqlite" "$T/var/lib/rpm/rpmdb.sqlite"
+# As in the image of a running VM, the last transaction (basesystem
+# erased) is still in rpmdb.sqlite-wal, not checkpointed: the pair is
+# copied while the connection that wrote it is open.
+mkdir -p "$OUT/rpmdb-wal"
+python3 - "$W/rpmdb" "$OUT/rpmdb-wal" <<'PY'
+import shutil, sqlite3, sys
+src, dst = sys.argv[1], sys.argv[2]
+c = sqlite3.connect(src + "/rpmdb.sqlite")
+assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+c.execute("PRAGMA wal_autocheckpoint = 0")
+hnum = None
+for h, blob in c.execute("SELECT hnum, blob FROM Packages"):
+    if b"basesystem\0" in blob:
+        hnum = h
+c.execute("DELETE FROM Packages WHERE hnum = ?", (hnum,))
+c.commit()
+for f in ("rpmdb.sqlite", "rpmdb.sqlite-wal"):
+    shutil.copy(src + "/" + f, dst + "/" + f)
+c.close()
+PY
+cp "$OUT/rpmdb-wal/rpmdb.sqlite" "$OUT/rpmdb-wal/rpmdb.sqlite-wal" "$T/var/lib/rpm/"
 cp "$W/rpmdb/rpmdb.sqlite" "$OUT/rpmdb.sqlite"
 mkfs "$T" "$W/fedora-root.fs" 24 ext4 "${U}22" ROOT
 mkdir -p "$W/fedora-boot/grub2"

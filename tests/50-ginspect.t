@@ -10,7 +10,7 @@ command -v xmllint >/dev/null || skip_all "xmllint not installed"
 command -v jq >/dev/null || skip_all "jq not installed"
 dir=$(fixture guests) || exit 1
 # a cache built by an older guests.sh: build it again
-if [ ! -e "$dir/dpkg-host/status" ]; then
+if [ ! -e "$dir/rpmdb-wal/rpmdb.sqlite-wal" ]; then
     rm -f "$dir/.done"
     dir=$(fixture guests) || exit 1
 fi
@@ -188,10 +188,14 @@ is "$(jq -r '.operatingsystems[0].filesystems[] | "\(.dev) \(.label) \(.uuid)"' 
           "$(blkid -p -o value -s UUID -O $((start * 512)) "$dir/fedora.img")"
       done)" "fedora: LABEL= resolved; labels and UUIDs = blkid -p"
 mkdir -p "$T/rpmdb"
-cp "$dir/rpmdb.sqlite" "$T/rpmdb/"
+cp "$dir/rpmdb-wal/"* "$T/rpmdb/"
 is "$(jq -r '.operatingsystems[0].applications[] | "\(.name) \(.epoch // "(none)") \(.version) \(.release) \(.arch) \(.url // "(none)")"' "$f")" \
    "$(rpm -qa --dbpath "$T/rpmdb" --qf '%{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH} %{URL}\n' | LC_ALL=C sort)" \
-   "fedora: packages = rpm -qa on the same rpmdb.sqlite (sorted by name)"
+   "fedora: packages = rpm -qa on the same rpmdb.sqlite + -wal (sorted by name)"
+mkdir -p "$T/rpmdb-nowal"
+cp "$dir/rpmdb-wal/rpmdb.sqlite" "$T/rpmdb-nowal/"
+is "$(rpm -qa --dbpath "$T/rpmdb-nowal" | wc -l) $(jq '.operatingsystems[0].applications | length' "$f")" "4 3" \
+   "fedora: the erase still in rpmdb.sqlite-wal is seen (rpm -qa without the WAL: 4 packages)"
 is "$(jq -r '.operatingsystems[0].applications[] | select(.name == "hello") | .summary, .description' "$f")" \
    "$(rpm -q --dbpath "$T/rpmdb" --qf '%{SUMMARY}\n%{DESCRIPTION}\n' hello)" "fedora: summary and description = rpm -q"
 

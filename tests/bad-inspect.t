@@ -9,7 +9,7 @@ command -v ginspect >/dev/null || skip_all "ginspect not built"
 command -v jq >/dev/null || skip_all "jq not installed"
 dir=$(fixture guests-hostile) || exit 1
 # a cache built by an older guests-hostile.sh: build it again
-if [ ! -e "$dir/rpmvtab.img" ]; then
+if [ ! -e "$dir/rpmwal.img" ]; then
     rm -f "$dir/.done"
     dir=$(fixture guests-hostile) || exit 1
 fi
@@ -68,6 +68,12 @@ is "$(q distro)" "fedora" "rpmview: the OS is still reported"
 run rpmvtab.img
 is "$rc" 0 "rpmvtab: exit 0"
 ok "rpmvtab: a virtual table named Packages refused" grep -q '"Packages" is a virtual table' "$T/err"
+
+run rpmwal.img
+is "$rc" 0 "rpmwal: exit 0"
+ok "rpmwal: no sanitizer report" clean
+is "$(jq -r '.operatingsystems[0].applications[] | "\(.name) \(.version) \(.release)"' "$T/out.json")" \
+   "$(cat "$dir/good.txt")" "rpmwal: a WAL of garbage is ignored, the database read"
 
 run rpmbdb.img
 is "$rc" 0 "rpmbdb: exit 0"
