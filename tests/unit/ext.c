@@ -601,6 +601,52 @@ static void test_casefold(void)
     gk_dev_unref(d);
 }
 
+/* Unwritten extents (fallocate, written by the kernel itself) read as
+ * zeros and are not data for fmap. */
+static void test_unwritten(int can_mount)
+{
+    if (!can_mount) {
+        ok(1, "# SKIP unwritten extents need a kernel mount");
+        return;
+    }
+    unlink(img);
+    run("truncate -s 16M '%s' && mke2fs -q -F -t ext4 '%s' >/dev/null 2>&1", img, img);
+    if (run("mount -o loop '%s' '%s' 2>/dev/null", img, mnt) != 0) {
+        ok(1, "# SKIP cannot mount read-write");
+        return;
+    }
+    run("fallocate -l 1M '%s/pre' && printf 'middle' | dd of='%s/pre' bs=1 seek=300000 conv=notrunc "
+        "status=none && fallocate -l 64k '%s/only' && sync", mnt, mnt, mnt);
+    run("umount '%s'", mnt);
+    gk_dev *d = gk_open_image(img, &(gk_open_opts){.format = "raw"});
+    gk_fs *fs = gk_fs_open(d, NULL, 0);
+    uint64_t ino;
+    static uint8_t b[1 << 20];
+    int good = 0;
+    gk_fmap *m = NULL;
+    size_t nm = 0;
+    if (fs && fs->ops->lookup(fs, 2, "pre", &ino) == 0 &&
+        fs->ops->read(fs, ino, b, sizeof b, 0) == (ssize_t)sizeof b) {
+        good = memcmp(b + 300000, "middle", 6) == 0;
+        for (size_t i = 0; i < sizeof b && good; i++)
+            if ((i < 300000 || i >= 300006) && b[i])
+                good = 0;
+        if (fs->ops->fmap(fs, ino, &m, &nm) == 0)
+            good = good && nm == 1 && m[0].logical <= 300000 && m[0].logical + m[0].len >= 300006 &&
+                   m[0].len <= 8192;
+        free(m);
+    }
+    ok(good, "fallocated file: unwritten extents read as zeros, fmap has only the written block");
+    m = NULL;
+    ok(fs && fs->ops->lookup(fs, 2, "only", &ino) == 0 && fs->ops->read(fs, ino, b, 65536, 0) == 65536 &&
+       b[0] == 0 && b[65535] == 0 && fs->ops->fmap(fs, ino, &m, &nm) == 0 && nm == 0,
+       "fully unwritten file: zeros, no data runs");
+    free(m);
+    if (fs)
+        gk_fs_close(fs);
+    gk_dev_unref(d);
+}
+
 int main(void)
 {
     snprintf(top, sizeof top, "/tmp/gkext.XXXXXX");
@@ -633,6 +679,7 @@ int main(void)
     }
     test_bad_symlinks();
     test_casefold();
+    test_unwritten(can_mount);
 
     ok(gk_fs_supported("ext4") && gk_fs_supported("ext2") && !gk_fs_supported("xfs"),
        "gk_fs_supported");
