@@ -11,6 +11,8 @@
 #                loop), /etc/debian_version -> /../../../../etc/passwd (must
 #                read the GUEST's passwd), /bin/bash -> /bin/bash2 -> /bin/bash,
 #                /etc/hostname -> /proc/self/environ (not in the guest)
+#   badutf8.img  release file, hostname and dpkg status with bytes that are
+#                not UTF-8, control characters, U+FFFE, surrogates, overlongs
 #   rpmtrunc.img a Fedora root whose rpmdb.sqlite is cut short
 #   rpmlie.img   a Fedora root whose rpmdb.sqlite (made with the sqlite3
 #                CLI) holds good headers from rpm and headers with lying
@@ -72,6 +74,19 @@ ln -s bash "$T/bin/bash2"
 ln -s /proc/self/environ "$T/etc/hostname"
 echo "UUID=${U}a2 / ext4 defaults 0 1" >"$T/etc/fstab"
 mkfs "$T" links.img 8 "${U}a2"
+
+# ---------------------------------------------------------------- badutf8
+# strings that are not UTF-8, control characters, U+FFFE: the report must
+# still be well-formed XML and strict JSON
+T=$W/badutf8
+mkroot "$T"
+printf 'ID=debian\nVERSION_ID="12.1"\nPRETTY_NAME="Deb\xff\x02ian \xc3"\n' >"$T/etc/os-release"
+printf 'host\x1bname\xfe\n' >"$T/etc/hostname"
+mkdir -p "$T/var/lib/dpkg"
+printf 'Package: latin1\nStatus: install ok installed\nVersion: 1.0-1\nDescription: caf\xe9 \x01ctl \xef\xbf\xbe \xed\xa0\x80 \xc0\xaf end\n more \xc3\n' \
+    >"$T/var/lib/dpkg/status"
+echo "UUID=${U}a9 / ext4 defaults 0 1" >"$T/etc/fstab"
+mkfs "$T" badutf8.img 8 "${U}a9"
 
 # ---------------------------------------------------------------- rpm
 mkdir -p "$W/top/SPECS"

@@ -9,7 +9,7 @@ command -v ginspect >/dev/null || skip_all "ginspect not built"
 command -v jq >/dev/null || skip_all "jq not installed"
 dir=$(fixture guests-hostile) || exit 1
 # a cache built by an older guests-hostile.sh: build it again
-if [ ! -e "$dir/rpmwal.img" ]; then
+if [ ! -e "$dir/badutf8.img" ]; then
     rm -f "$dir/.done"
     dir=$(fixture guests-hostile) || exit 1
 fi
@@ -43,6 +43,15 @@ is "$(q product_name)" "guest-passwd-line 7.3" \
 is "$(q major_version).$(q minor_version)" "7.3" "links: version from the guest's file"
 is "$(q arch)" "$(uname -m)" "links: /bin/bash loops, /bin/ls gives the arch"
 is "$(q hostname)" "-" "links: hostname link to /proc/self/environ (not in the guest) ignored"
+
+run badutf8.img
+is "$rc" 0 "badutf8: exit 0"
+ok "badutf8: no sanitizer report" clean
+ok "badutf8: JSON is strict UTF-8 JSON" python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$T/out.json"
+is "$(q product_name)" "Deb$(printf '\xef\xbf\xbd\xef\xbf\xbd')ian $(printf '\xef\xbf\xbd')" \
+   "badutf8: invalid bytes and control characters become U+FFFD"
+timeout 60 ginspect -a "$dir/badutf8.img" >"$T/u8.xml" 2>/dev/null
+ok "badutf8: XML is well-formed and valid" xmllint --noout --relaxng "$TOP/tools/ginspect.rng" "$T/u8.xml"
 
 run rpmtrunc.img
 is "$rc" 0 "rpmtrunc: exit 0"

@@ -75,6 +75,54 @@ static int nonempty(const char *s)
     return s && *s;
 }
 
+/* Every string comes from the guest: make it valid UTF-8 that XML 1.0
+ * allows (no control characters but tab and newline, no U+FFFE/U+FFFF),
+ * replacing anything else with U+FFFD, so that the report always parses.
+ * Returns a malloc'd copy. */
+static char *clean(const char *in)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t n = strlen(in);
+    char *out = gk_malloc(n * 3 + 1), *w = out;
+    static const char repl[] = "\xef\xbf\xbd";
+    while (*p) {
+        unsigned c = *p, len, cp;
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n')
+                goto bad;
+            *w++ = (char)*p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
+        else goto bad;
+        for (unsigned i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                goto bad;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        /* overlong, surrogates, beyond U+10FFFF, the two non-characters */
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff) {
+            memcpy(w, repl, 3);     /* one replacement for the whole sequence */
+            w += 3;
+            p += len;
+            continue;
+        }
+        memcpy(w, p, len);
+        w += len;
+        p += len;
+        continue;
+    bad:
+        memcpy(w, repl, 3);
+        w += 3;
+        p++;
+    }
+    *w = 0;
+    return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* XML                                                                 */
 
@@ -87,8 +135,18 @@ static void xml_fail(const char *what)
 
 static void el(xmlTextWriterPtr w, const char *name, const char *val)
 {
-    if (nonempty(val))
-        X(xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST val));
+    if (nonempty(val)) {
+        char *c = clean(val);
+        X(xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST c));
+        free(c);
+    }
+}
+
+static void attr_dev(xmlTextWriterPtr w, const char *dev)
+{
+    char *c = clean(dev);
+    X(xmlTextWriterWriteAttribute(w, BAD_CAST "dev", BAD_CAST c));
+    free(c);
 }
 
 static void el_int(xmlTextWriterPtr w, const char *name, int v)
@@ -115,8 +173,10 @@ static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
     X(xmlTextWriterStartElement(w, BAD_CAST "mountpoints"));
     for (int i = 0; i < os->nmps; i++) {
         X(xmlTextWriterStartElement(w, BAD_CAST "mountpoint"));
-        X(xmlTextWriterWriteAttribute(w, BAD_CAST "dev", BAD_CAST os->mps[i].dev));
-        X(xmlTextWriterWriteString(w, BAD_CAST os->mps[i].mountpoint));
+        attr_dev(w, os->mps[i].dev);
+        char *c = clean(os->mps[i].mountpoint);
+        X(xmlTextWriterWriteString(w, BAD_CAST c));
+        free(c);
         X(xmlTextWriterEndElement(w));
     }
     X(xmlTextWriterEndElement(w));
@@ -125,7 +185,7 @@ static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
     for (int i = 0; i < os->nfss; i++) {
         gk_fsinfo *f = &os->fss[i];
         X(xmlTextWriterStartElement(w, BAD_CAST "filesystem"));
-        X(xmlTextWriterWriteAttribute(w, BAD_CAST "dev", BAD_CAST f->dev));
+        attr_dev(w, f->dev);
         el(w, "type", f->type);
         el(w, "label", f->label);
         el(w, "uuid", f->uuid);
@@ -178,8 +238,9 @@ static void output_xml(gk_guest *g, int apps)
 /* ------------------------------------------------------------------ */
 /* JSON                                                                */
 
-static void js_str(const char *s)
+static void js_str(const char *raw)
 {
+    char *s = clean(raw);
     putchar('"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
@@ -196,6 +257,7 @@ static void js_str(const char *s)
         }
     }
     putchar('"');
+    free(s);
 }
 
 /* "key": "value" members, comma handling through *first */
