@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -385,8 +386,11 @@ out:
         gfsh_err(cmd, "%s: %s", t.fname, strerror(errno));
         r = -1;
     }
-    if (r < 0 && t.fp && t.fp != stdout)
-        remove(t.fname);
+    /* no half-written archive left behind, but only ever a regular file
+     * (tar-out / /dev/null must not remove /dev/null) */
+    struct stat hst;
+    if (r < 0 && t.fp && t.fp != stdout && lstat(t.fname, &hst) == 0 && S_ISREG(hst.st_mode))
+        unlink(t.fname);
     for (size_t i = 0; i < t.nlinks; i++)
         free(t.links[i].name);
     free(t.links);

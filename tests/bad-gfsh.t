@@ -120,8 +120,8 @@ for gz in /work/shared/corpus/ext-corrupt/f_*.img.gz; do
 -statvfs /
 -glob cat /*
 -glob checksum md5 /*/*
--checksums-out sha1 / /dev/null
--tar-out / /dev/null
+-checksums-out sha1 / -
+-tar-out / -
 -df
 EOF
     if [ $rc -le 1 ] && ! grep -qE 'Sanitizer|runtime error' "$T/c.err"; then

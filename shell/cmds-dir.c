@@ -1,0 +1,199 @@
+/* Commands that list directories: ls, ll, find, find0, du. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds-int.h"
+
+int run_ls(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    dlist l;
+    if (io_read_dir(sh, cmd, a->argv[0], &l) < 0)
+        return -1;
+    for (size_t i = 0; i < l.n; i++)
+        printf("%s\n", l.v[i].name);
+    io_dlist_free(&l);
+    return 0;
+}
+
+static void mode_string(uint32_t m, char *s)
+{
+    s[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' :
+           S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's' : '-';
+    const char *rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++)
+        s[1 + i] = (m & (0400u >> i)) ? rwx[i] : '-';
+    if (m & S_ISUID) s[3] = (m & 0100) ? 's' : 'S';
+    if (m & S_ISGID) s[6] = (m & 0010) ? 's' : 'S';
+    if (m & S_ISVTX) s[9] = (m & 0001) ? 't' : 'T';
+    s[10] = 0;
+}
+
+struct ll_row { char mode[11]; char nlink[24], uid[24], gid[24], size[48], date[32]; char *name; };
+
+int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    const char *dir = a->argv[0];
+    dlist l;
+    if (io_read_dir(sh, cmd, dir, &l) < 0)
+        return -1;
+    size_t n = l.n + 2;
+    struct ll_row *rows = gk_calloc(n, sizeof *rows);
+    uint64_t total = 0;
+    int w[5] = {0};
+    time_t now = time(NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = i == 0 ? "." : i == 1 ? ".." : l.v[i - 2].name;
+        char *p = io_join(dir, name);
+        gk_stat st;
+        if (gk_vfs_lstat(sh->g->vfs, p, &st) < 0) {
+            free(p);
+            continue;
+        }
+        struct ll_row *r = &rows[k++];
+        mode_string(st.mode, r->mode);
+        snprintf(r->nlink, sizeof r->nlink, "%u", st.nlink);
+        if (st.uid == 0) snprintf(r->uid, sizeof r->uid, "root");
+        else snprintf(r->uid, sizeof r->uid, "%u", st.uid);
+        if (st.gid == 0) snprintf(r->gid, sizeof r->gid, "root");
+        else snprintf(r->gid, sizeof r->gid, "%u", st.gid);
+        if (S_ISCHR(st.mode) || S_ISBLK(st.mode))
+            snprintf(r->size, sizeof r->size, "%u, %u", (unsigned)((st.rdev >> 8) & 0xfff),
+                     (unsigned)((st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)));
+        else
+            snprintf(r->size, sizeof r->size, "%" PRIu64, st.size);
+        time_t t = st.mtime.tv_sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        if (t > now - 15778476 && t <= now + 3600)
+            strftime(r->date, sizeof r->date, "%b %e %H:%M", &tm);
+        else
+            strftime(r->date, sizeof r->date, "%b %e  %Y", &tm);
+        total += st.blocks;
+        if (S_ISLNK(st.mode)) {
+            char target[4097];
+            ssize_t tl = gk_vfs_readlink(sh->g->vfs, p, target, sizeof target - 1);
+            target[tl > 0 ? tl : 0] = 0;
+            r->name = gk_asprintf("%s -> %s", name, target);
+        } else {
+            r->name = gk_strdup(name);
+        }
+        int lens[5] = {(int)strlen(r->nlink), (int)strlen(r->uid), (int)strlen(r->gid),
+                       (int)strlen(r->size), 0};
+        for (int j = 0; j < 4; j++)
+            if (lens[j] > w[j])
+                w[j] = lens[j];
+        free(p);
+    }
+    printf("total %" PRIu64 "\n", (total + 1) / 2);
+    for (size_t i = 0; i < k; i++) {
+        struct ll_row *r = &rows[i];
+        printf("%s %*s %-*s %-*s %*s %s %s\n", r->mode, w[0], r->nlink, w[1], r->uid, w[2], r->gid,
+               w[3], r->size, r->date, r->name);
+        free(r->name);
+    }
+    free(rows);
+    io_dlist_free(&l);
+    return 0;
+}
+
+int run_find(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    pathv p;
+    if (io_find_all(sh, cmd, a->argv[0], &p) < 0)
+        return -1;
+    int r = 0;
+    for (size_t i = 0; i < p.n && r == 0; i++) {
+        r = io_write(sh, cmd, stdout, p.v[i], strlen(p.v[i]));
+        if (r == 0)
+            r = io_write(sh, cmd, stdout, "\n", 1);
+    }
+    io_pathv_free(&p);
+    return r < 0 ? -1 : 0;
+}
+
+int run_find0(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    pathv p;
+    if (io_find_all(sh, cmd, a->argv[0], &p) < 0)
+        return -1;
+    FILE *fp = io_open_out(cmd, a->argv[1]);
+    int r = fp ? 0 : -1;
+    for (size_t i = 0; fp && i < p.n && r == 0; i++)
+        r = io_write(sh, cmd, fp, p.v[i], strlen(p.v[i]) + 1);
+    if (fp)
+        r = io_close_out(cmd, a->argv[1], fp, r);
+    io_pathv_free(&p);
+    return r < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* du, df, statvfs                                                     */
+
+typedef struct seen { uint64_t *dev, *ino; size_t n, cap; } seen;
+
+static int seen_add(seen *s, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->dev[i] == dev && s->ino[i] == ino)
+            return 0;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 32;
+        s->dev = gk_realloc(s->dev, s->cap * sizeof *s->dev);
+        s->ino = gk_realloc(s->ino, s->cap * sizeof *s->ino);
+    }
+    s->dev[s->n] = dev;
+    s->ino[s->n++] = ino;
+    return 1;
+}
+
+static int du_walk(gfsh *sh, const gfsh_cmd *cmd, const char *path, int depth, seen *s, uint64_t *blocks)
+{
+    gk_stat st;
+    if (depth > MAX_DEPTH) {
+        gfsh_err(cmd, "%s: directories nested too deeply", path);
+        return -1;
+    }
+    if (gk_vfs_lstat(sh->g->vfs, path, &st) < 0) {
+        io_path_err(cmd, path);
+        return -1;
+    }
+    if (st.nlink > 1 && !S_ISDIR(st.mode) && !seen_add(s, st.dev, st.ino))
+        return 0;
+    *blocks += st.blocks;
+    if (!S_ISDIR(st.mode))
+        return 0;
+    dlist l;
+    if (io_read_dir(sh, cmd, path, &l) < 0)
+        return -1;
+    int r = 0;
+    for (size_t i = 0; i < l.n && r == 0; i++) {
+        char *p = io_join(path, l.v[i].name);
+        r = du_walk(sh, cmd, p, depth + 1, s, blocks);
+        free(p);
+    }
+    io_dlist_free(&l);
+    return r;
+}
+
+int run_du(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    seen s = {0};
+    uint64_t blocks = 0;
+    int r = du_walk(sh, cmd, a->argv[0], 0, &s, &blocks);
+    free(s.dev);
+    free(s.ino);
+    if (r < 0)
+        return -1;
+    printf("%" PRIu64 "\n", (blocks + 1) / 2);
+    return 0;
+}
