@@ -319,6 +319,17 @@ static void interactive(gfsh *sh)
     printf("\nWelcome to gfsh, the guestkit shell for looking inside disk images.\n\n"
            "Type: 'help' for help on commands\n"
            "      'quit' to quit the shell\n\n");
+    /* like guestfish -i: what was found and mounted */
+    if (sh->cli.inspector && sh->g->inspected) {
+        for (int i = 0; i < sh->g->noses; i++)
+            if (sh->g->oses[i].product_name)
+                printf("Operating system: %s\n", sh->g->oses[i].product_name);
+        for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
+            gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
+            printf("%s mounted on %s\n", m->device, m->mountpoint);
+        }
+        putchar('\n');
+    }
     sh->source = NULL;
     while (!sh->quit) {
         gfsh_interrupted = 0;

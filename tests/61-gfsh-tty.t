@@ -58,6 +58,7 @@ clear_screen() { keys C-u; keys -R; tmux -L "$S" clear-history; keys C-l; sleep 
 
 start
 check "the prompt" '^><gfsh>$'
+check "-i says what it mounted, like guestfish" '^/dev/sda1 mounted on /boot$'
 
 # (capture-pane drops trailing blanks: a typed '#' shows what Tab appended)
 keys 'cat /etc/hostn' Tab '#'
