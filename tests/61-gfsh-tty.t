@@ -103,7 +103,7 @@ check "  ... and the session goes on" '^still alive$'
 
 clear_screen
 keys 'cat /var/big.sparse' Enter
-sleep 1
+sleep 2   # (16 GiB through the terminal takes far longer than this)
 keys C-c
 check "Ctrl-C stops cat of a 16 GiB file" 'gfsh: cat: interrupted'
 keys 'echo back at the prompt' Enter
