@@ -94,6 +94,12 @@ same_file "$T/got" "$T/want" "-m /dev/sda2 alone: /boot is the root's own direct
 gcat -a "$D/disk.qcow2" -m /dev/sda2 -m /dev/sda1:/boot /boot/grub/grub.cfg > "$T/got"
 debugfs -R "cat /grub/grub.cfg" "$D/disk.img?offset=$((2048 * 512))" > "$T/want" 2>/dev/null
 same_file "$T/got" "$T/want" "-m DEV:/boot"
+# ".." crosses back over a mountpoint to the directory the mount covers
+is "$(gcat -a "$D/disk.qcow2" /boot/../etc/hostname)" "$want" "/boot/../etc/hostname crosses back over the mountpoint"
+is "$(gcat -a "$D/disk.qcow2" /boot/grub/../../../../etc/hostname)" "$want" ".. stops at / across a mount"
+gcat -a "$D/disk.qcow2" /boot/../boot/./grub//grub.cfg > "$T/got"
+debugfs -R "cat /grub/grub.cfg" "$D/disk.img?offset=$((2048 * 512))" > "$T/want" 2>/dev/null
+same_file "$T/got" "$T/want" "/boot/../boot/./grub//grub.cfg"
 fails_cleanly "-m on a missing mountpoint" gcat -a "$D/disk.qcow2" -m /dev/sda2 -m /dev/sda1:/nope /etc/hostname
 
 done_testing
