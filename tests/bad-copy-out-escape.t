@@ -49,6 +49,13 @@ patch(b'DIRDOTDOTX', b'..')
 open(p, 'wb').write(b)
 EOF
 ok "debugfs still reads the patched image" debugfs -R "ls -l /" "$W/img"
+# a directory cycle: /sub/deeper/cycle is a second name of /sub
+debugfs -w -R "ln /sub /sub/deeper/cycle" "$W/img" >/dev/null 2>&1
+is "$(debugfs -R "stat /sub/deeper/cycle" "$W/img" 2>/dev/null | sed -nE 's/^Inode: ([0-9]+).*/\1/p')" \
+   "$(debugfs -R "stat /sub" "$W/img" 2>/dev/null | sed -nE 's/^Inode: ([0-9]+).*/\1/p')" "(the image has a directory cycle)"
+rc=0; timeout 20 gls -a "$W/img" -m /dev/sda -lR / > "$T/ls.out" 2>"$T/err" || rc=$?
+is "$rc" 1 "gls -lR ends on a directory cycle with exit 1"
+ok "... and says so" grep -q "directory loop" "$T/err"
 
 before=$(snapshot)
 [ -e "$W/../pwn" ] && pwn_existed=1 || pwn_existed=0
@@ -65,6 +72,7 @@ check() { # DESC
 mkdir "$W/out"
 rc=0; gcopy-out -a "$W/img" -m /dev/sda / "$W/out" 2>"$T/err" || rc=$?
 check $rc "copy of /"
+ok "the directory cycle is reported" grep -q "directory loop" "$T/err"
 is "$(readlink "$W/out/abs")" "$CAN" "guest symlink to the canary is a symlink, not followed"
 is "$(readlink "$W/out/up")" "../../../../../../../.." "../ symlink kept as a symlink"
 is "$(cat "$W/out/data/pwn")" pwned "ordinary files still copied"
