@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -175,6 +176,116 @@ static int is_zero(const char *p, size_t n)
     return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/* Large files: reading the image and writing the copy are two kernel
+ * copies of every byte; a writer thread overlaps them.  Only the main
+ * thread ever calls into the library; the writer only does pwrite.  The
+ * queue has NBUF slots, slot i always using buffer i. */
+#define NBUF 3
+static struct {
+    pthread_t th;
+    int started, quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job { int fd; size_t len; uint64_t off; int sparse; } q[NBUF];
+    char *bufs[NBUF];
+    int head, count;
+    int err;               /* errno of the first failed write since the last drain */
+} wr = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static int write_chunks(int fd, const char *buf, size_t len, uint64_t off, int sparse)
+{
+    for (size_t done = 0; done < len;) {
+        size_t chunk = len - done > 65536 ? 65536 : len - done;
+        if (!(sparse && is_zero(buf + done, chunk))) {
+            ssize_t w = pwrite(fd, buf + done, chunk, (off_t)(off + done));
+            if (w != (ssize_t)chunk)
+                return w < 0 ? errno : EIO;
+        }
+        done += chunk;
+    }
+    return 0;
+}
+
+static void *writer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&wr.mu);
+    for (;;) {
+        while (wr.count == 0 && !wr.quit)
+            pthread_cond_wait(&wr.cv, &wr.mu);
+        if (wr.count == 0)
+            break;
+        struct job j = wr.q[wr.head];
+        char *buf = wr.bufs[wr.head];
+        int failed = wr.err;   /* after a failure the rest of the file is dropped */
+        pthread_mutex_unlock(&wr.mu);
+        int e = failed ? 0 : write_chunks(j.fd, buf, j.len, j.off, j.sparse);
+        pthread_mutex_lock(&wr.mu);
+        if (e && !wr.err)
+            wr.err = e;
+        wr.head = (wr.head + 1) % NBUF;
+        wr.count--;
+        pthread_cond_broadcast(&wr.cv);
+    }
+    pthread_mutex_unlock(&wr.mu);
+    return NULL;
+}
+
+/* A free buffer for the next job (waits for the writer if all are queued). */
+static char *wr_slot(void)
+{
+    if (!wr.started) {
+        for (int i = 0; i < NBUF; i++)
+            wr.bufs[i] = gk_malloc(BUFSZ);
+        if (pthread_create(&wr.th, NULL, writer, NULL) != 0)
+            return NULL;
+        wr.started = 1;
+    }
+    pthread_mutex_lock(&wr.mu);
+    while (wr.count == NBUF)
+        pthread_cond_wait(&wr.cv, &wr.mu);
+    char *b = wr.bufs[(wr.head + wr.count) % NBUF];
+    pthread_mutex_unlock(&wr.mu);
+    return b;
+}
+
+static void wr_queue(int fd, size_t len, uint64_t off, int sparse)
+{
+    pthread_mutex_lock(&wr.mu);
+    wr.q[(wr.head + wr.count) % NBUF] = (struct job){ fd, len, off, sparse };
+    wr.count++;
+    pthread_cond_broadcast(&wr.cv);
+    pthread_mutex_unlock(&wr.mu);
+}
+
+/* Wait until every queued write is done; the first error, or 0. */
+static int wr_drain(void)
+{
+    if (!wr.started)
+        return 0;
+    pthread_mutex_lock(&wr.mu);
+    while (wr.count > 0)
+        pthread_cond_wait(&wr.cv, &wr.mu);
+    int e = wr.err;
+    wr.err = 0;
+    pthread_mutex_unlock(&wr.mu);
+    return e;
+}
+
+static void wr_stop(void)
+{
+    if (!wr.started)
+        return;
+    pthread_mutex_lock(&wr.mu);
+    wr.quit = 1;
+    pthread_cond_broadcast(&wr.cv);
+    pthread_mutex_unlock(&wr.mu);
+    pthread_join(wr.th, NULL);
+    for (int i = 0; i < NBUF; i++)
+        free(wr.bufs[i]);
+    wr.started = 0;
+}
+
 /* Copy the data runs of a regular file into fd, leaving holes. */
 static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
 {
@@ -188,6 +299,12 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
      * the run is the entire file (a driver that knows no holes) */
     int sparse_by_zero = nruns == 1 && runs[0].logical == 0 && runs[0].len >= st->size &&
                          st->blocks * 512 < st->size;
+    uint64_t data = 0;
+    for (size_t i = 0; i < nruns; i++)
+        data += runs[i].len;
+    /* one buffer's worth is written at once: a thread hand-off per small
+     * file would cost more than it saves */
+    int async = data > BUFSZ;
     int rc = 0;
     for (size_t i = 0; i < nruns && rc == 0; i++) {
         uint64_t off = runs[i].logical;
@@ -196,7 +313,12 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
         uint64_t end = runs[i].len > st->size - off ? st->size : off + runs[i].len;
         while (off < end) {
             size_t want = end - off > BUFSZ ? BUFSZ : (size_t)(end - off);
-            ssize_t r = gk_node_read(n, o.buf, want, off);
+            char *buf = async ? wr_slot() : o.buf;
+            if (!buf) {
+                async = 0;
+                buf = o.buf;
+            }
+            ssize_t r = gk_node_read(n, buf, want, off);
             if (r < 0) {
                 err(where, "%s", gk_errmsg());
                 rc = -1;
@@ -204,26 +326,27 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
             }
             if (r == 0)
                 break;      /* shorter than its size says: keep what we have */
-            for (size_t done = 0; done < (size_t)r;) {
-                size_t chunk = (size_t)r - done > 65536 ? 65536 : (size_t)r - done;
-                if (!(sparse_by_zero && is_zero(o.buf + done, chunk))) {
-                    ssize_t w = pwrite(fd, o.buf + done, chunk, (off_t)(off + done));
-                    if (w != (ssize_t)chunk) {
-                        err(where, "write: %s", w < 0 ? strerror(errno) : "short write");
-                        rc = -1;
-                        break;
-                    }
+            if (async) {
+                wr_queue(fd, (size_t)r, off, sparse_by_zero);
+            } else {
+                int e = write_chunks(fd, buf, (size_t)r, off, sparse_by_zero);
+                if (e) {
+                    err(where, "write: %s", strerror(e));
+                    rc = -1;
+                    break;
                 }
-                done += chunk;
             }
             off += (uint64_t)r;
             o.bytes += (uint64_t)r;
             progress(0);
-            if (rc)
-                break;
         }
     }
     free(runs);
+    int e = wr_drain();
+    if (e && rc == 0) {
+        err(where, "write: %s", strerror(e));
+        rc = -1;
+    }
     if (rc == 0 && ftruncate(fd, (off_t)st->size) < 0) {
         err(where, "truncate: %s", strerror(errno));
         rc = -1;
@@ -483,6 +606,7 @@ int main(int argc, char **argv)
     o.buf = gk_malloc(BUFSZ);
     for (int i = 0; i < c.nargs - 1; i++)
         copy_out(c.args[i]);
+    wr_stop();
     progress(1);
     if (o.progress)
         fputc('\n', stderr);
