@@ -23,6 +23,18 @@ typedef struct gk_jblock {
  * journal cannot be used (the caller then reads the unreplayed state). */
 int gk_journal_replay(ext2_filsys fs, gk_dev *dev, gk_jblock **out, size_t *n);
 
+/* The io_manager over a gk_dev (fs/ext-io.c).  ext2fs_open2 passes only a
+ * name, so each gkio is registered under the name gkio_name() gives. */
+struct gkio;
+extern io_manager gk_ext_io_manager;
+struct gkio *gkio_new(gk_dev *dev);
+void gkio_free(struct gkio *io);
+void gkio_name(struct gkio *io, char *buf, size_t n);
+/* Install (takes ownership) or, with NULL, drop the journal overlay. */
+void gkio_set_overlay(struct gkio *io, gk_jblock *ovl, size_t n, unsigned bs);
+/* Read len bytes at byte offset off, overlay applied: 0 or an errno value. */
+int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf);
+
 /* The ext2/3/4 driver (fs/ext.c); fstype names the result (NULL: guess). */
 struct gk_fs *gk_ext_open(gk_dev *dev, const char *fstype);
 

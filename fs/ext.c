@@ -1,10 +1,7 @@
-/* ext2/3/4 through libext2fs.
+/* ext2/3/4 through libext2fs: the gk_fs_ops of the ext driver.
  *
- * libext2fs reads through our own io_manager (the boundary e2fsprogs itself
- * uses), which sits on a gk_dev: every request is bounds-checked against the
- * device, writes are refused, a small direct-mapped block cache absorbs the
- * library's habit of re-reading the same metadata blocks, and an optional
- * overlay makes replayed journal blocks (fs/journal.c) shadow the image.
+ * libext2fs reads through our own io_manager over a gk_dev (fs/ext-io.c),
+ * with journals needing recovery replayed into memory (fs/journal.c).
  *
  * We never call ext2fs_namei_follow/ext2fs_follow_link or
  * ext2fs_file_read/ext2fs_inline_data_get: they are unsafe or return wrong
@@ -30,253 +27,6 @@
 
 #include "ext-int.h"
 #include "fs.h"
-
-/* ------------------------------------------------------------------ */
-/* The io_manager                                                      */
-
-#define CACHE_SLOTS 256          /* direct-mapped, one block each */
-
-struct gkio {
-    gk_dev *dev;
-    unsigned id;
-    /* journal overlay, sorted by blk, in units of ovl_bs */
-    gk_jblock *ovl;
-    size_t novl;
-    unsigned ovl_bs;
-    uint8_t *ovl_buf;
-    /* block cache, valid for blocks of cache_bs bytes */
-    unsigned cache_bs;
-    uint64_t cache_off[CACHE_SLOTS];
-    uint8_t cache_ok[CACHE_SLOTS];
-    uint8_t *cache;
-    uint8_t *bounce;             /* page-aligned, BOUNCE bytes */
-};
-
-/* The kernel copies from the page cache to a destination that is not
- * page-aligned several times slower (measured: 1 GiB in 1.9 s instead of
- * 0.5 s); large reads into such buffers go through an aligned one. */
-#define BOUNCE (1u << 20)
-#define BOUNCE_MIN (64u << 10)
-
-/* ext2fs_open2 hands the io_manager nothing but a name, so each gkio is
- * registered under "gk:ID" for the duration of the filesystem. */
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gkio **reg;
-static size_t nreg;
-static unsigned next_id = 1;
-
-static void reg_add(struct gkio *io)
-{
-    pthread_mutex_lock(&reg_lock);
-    io->id = next_id++;
-    reg = gk_realloc(reg, (nreg + 1) * sizeof *reg);
-    reg[nreg++] = io;
-    pthread_mutex_unlock(&reg_lock);
-}
-
-static void reg_del(struct gkio *io)
-{
-    pthread_mutex_lock(&reg_lock);
-    for (size_t i = 0; i < nreg; i++)
-        if (reg[i] == io) {
-            reg[i] = reg[--nreg];
-            break;
-        }
-    pthread_mutex_unlock(&reg_lock);
-}
-
-static struct gkio *reg_find(const char *name)
-{
-    unsigned id;
-    char extra;
-    struct gkio *io = NULL;
-    if (sscanf(name, "gk:%u%c", &id, &extra) != 1)
-        return NULL;
-    pthread_mutex_lock(&reg_lock);
-    for (size_t i = 0; i < nreg; i++)
-        if (reg[i]->id == id)
-            io = reg[i];
-    pthread_mutex_unlock(&reg_lock);
-    return io;
-}
-
-static void cache_reset(struct gkio *io, unsigned bs)
-{
-    if (io->cache_bs != bs) {
-        free(io->cache);
-        io->cache = gk_malloc((size_t)bs * CACHE_SLOTS);
-        io->cache_bs = bs;
-    }
-    memset(io->cache_ok, 0, sizeof io->cache_ok);
-}
-
-/* Read len bytes at byte offset off of the device, with the journal overlay
- * applied.  Returns 0 or an errno value. */
-static int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
-{
-    if (!gk_range_ok(off, len, io->dev->size))
-        return ERANGE;
-    if (len == 0)
-        return 0;
-    if (((uintptr_t)buf & 4095) && len >= BOUNCE_MIN) {
-        if (!io->bounce && posix_memalign((void **)&io->bounce, 4096, BOUNCE) != 0)
-            io->bounce = NULL;
-        for (size_t done = 0; io->bounce && done < len;) {
-            size_t n = len - done < BOUNCE ? len - done : BOUNCE;
-            if (gk_pread(io->dev, io->bounce, n, off + done) < 0)
-                return EIO;
-            memcpy((uint8_t *)buf + done, io->bounce, n);
-            done += n;
-        }
-        if (!io->bounce && gk_pread(io->dev, buf, len, off) < 0)
-            return EIO;
-    } else if (gk_pread(io->dev, buf, len, off) < 0) {
-        return EIO;
-    }
-    if (!io->novl)
-        return 0;
-    uint64_t bs = io->ovl_bs, first = off / bs, last = (off + len - 1) / bs;
-    size_t lo = 0, hi = io->novl;
-    while (lo < hi) {                   /* first overlay block >= first */
-        size_t mid = lo + (hi - lo) / 2;
-        if (io->ovl[mid].blk < first)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < io->novl && io->ovl[i].blk <= last; i++) {
-        const gk_jblock *j = &io->ovl[i];
-        if (gk_pread(io->dev, io->ovl_buf, bs, j->src) < 0)
-            return EIO;
-        if (j->escaped) {
-            static const uint8_t magic[4] = {0xc0, 0x3b, 0x39, 0x98};
-            memcpy(io->ovl_buf, magic, 4);
-        }
-        uint64_t bstart = j->blk * bs;
-        uint64_t s = bstart > off ? bstart : off;
-        uint64_t e = bstart + bs < off + len ? bstart + bs : off + len;
-        memcpy((uint8_t *)buf + (s - off), io->ovl_buf + (s - bstart), e - s);
-    }
-    return 0;
-}
-
-static struct struct_io_manager gk_io_manager;
-
-static errcode_t gkio_open(const char *name, int flags, io_channel *channel)
-{
-    if (flags & IO_FLAG_RW)
-        return EROFS;
-    struct gkio *io = reg_find(name);
-    if (!io)
-        return ENOENT;
-    io_channel ch = gk_calloc(1, sizeof *ch);
-    ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
-    ch->manager = &gk_io_manager;
-    ch->name = gk_strdup(name);
-    ch->block_size = 1024;
-    ch->refcount = 1;
-    ch->private_data = io;
-    cache_reset(io, 1024);
-    *channel = ch;
-    return 0;
-}
-
-static errcode_t gkio_close(io_channel ch)
-{
-    if (--ch->refcount > 0)
-        return 0;
-    free(ch->name);
-    free(ch);
-    return 0;
-}
-
-static errcode_t gkio_set_blksize(io_channel ch, int blksize)
-{
-    if (blksize < 512 || blksize > 65536)
-        return EXT2_ET_INVALID_ARGUMENT;
-    ch->block_size = blksize;
-    cache_reset(ch->private_data, (unsigned)blksize);
-    return 0;
-}
-
-static errcode_t gkio_read_blk64(io_channel ch, unsigned long long block, int count, void *data)
-{
-    struct gkio *io = ch->private_data;
-    uint64_t bs = (uint64_t)ch->block_size;
-    uint64_t size = count < 0 ? (uint64_t)-(int64_t)count : (uint64_t)count * bs;
-    if (block > UINT64_MAX / bs || size > SIZE_MAX) {
-        return EXT2_ET_SHORT_READ;
-    }
-    uint64_t off = block * bs;
-    if (!gk_range_ok(off, size, io->dev->size)) {
-        /* Like unix_io on a short read: zeros and an error. */
-        memset(data, 0, size);
-        return EXT2_ET_SHORT_READ;
-    }
-    if (size == bs && io->cache_bs == bs) {
-        unsigned slot = (unsigned)(block % CACHE_SLOTS);
-        uint8_t *c = io->cache + (size_t)slot * bs;
-        if (!io->cache_ok[slot] || io->cache_off[slot] != off) {
-            io->cache_ok[slot] = 0;
-            int e = gkio_read(io, off, bs, c);
-            if (e) {
-                memset(data, 0, size);
-                return e;
-            }
-            io->cache_ok[slot] = 1;
-            io->cache_off[slot] = off;
-        }
-        memcpy(data, c, bs);
-        return 0;
-    }
-    int e = gkio_read(io, off, size, data);
-    if (e)
-        memset(data, 0, size);
-    return e;
-}
-
-static errcode_t gkio_read_blk(io_channel ch, unsigned long block, int count, void *data)
-{
-    return gkio_read_blk64(ch, block, count, data);
-}
-
-static errcode_t gkio_write_blk(io_channel ch, unsigned long block, int count, const void *data)
-{
-    (void)ch; (void)block; (void)count; (void)data;
-    return EROFS;
-}
-
-static errcode_t gkio_write_blk64(io_channel ch, unsigned long long block, int count, const void *data)
-{
-    (void)ch; (void)block; (void)count; (void)data;
-    return EROFS;
-}
-
-static errcode_t gkio_write_byte(io_channel ch, unsigned long off, int count, const void *data)
-{
-    (void)ch; (void)off; (void)count; (void)data;
-    return EROFS;
-}
-
-static errcode_t gkio_flush(io_channel ch)
-{
-    (void)ch;
-    return 0;
-}
-
-static struct struct_io_manager gk_io_manager = {
-    .magic = EXT2_ET_MAGIC_IO_MANAGER,
-    .name = "guestkit I/O manager",
-    .open = gkio_open,
-    .close = gkio_close,
-    .set_blksize = gkio_set_blksize,
-    .read_blk = gkio_read_blk,
-    .write_blk = gkio_write_blk,
-    .flush = gkio_flush,
-    .write_byte = gkio_write_byte,
-    .read_blk64 = gkio_read_blk64,
-    .write_blk64 = gkio_write_blk64,
-};
 
 /* ------------------------------------------------------------------ */
 /* Driver state                                                        */
@@ -1276,12 +1026,7 @@ static void ext_close(gk_fs *gfs)
     /* ext2fs_free, not ext2fs_close: a read-only handle has nothing to flush. */
     if (ex->fs)
         ext2fs_free(ex->fs);
-    reg_del(ex->io);
-    free(ex->io->ovl);
-    free(ex->io->ovl_buf);
-    free(ex->io->cache);
-    free(ex->io->bounce);
-    free(ex->io);
+    gkio_free(ex->io);
     free(ex->runs);
     for (int i = 0; i < DIRCACHE_N; i++)
         dh_free(&ex->dc[i]);
@@ -1306,11 +1051,11 @@ static const struct gk_fs_ops ext_ops = {
 static errcode_t open_fs(struct gkio *io, ext2_filsys *fs)
 {
     char name[32];
-    snprintf(name, sizeof name, "gk:%u", io->id);
+    gkio_name(io, name, sizeof name);
     /* Checksum errors are reported per object where they matter; we read
      * what is there, like debugfs -n. */
     return ext2fs_open2(name, NULL, EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0,
-                        &gk_io_manager, fs);
+                        gk_ext_io_manager, fs);
 }
 
 /* What blkid would call this filesystem. */
@@ -1363,9 +1108,7 @@ static int sanity_check(struct ext *ex)
 gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
 {
     ext_init_errors();
-    struct gkio *io = gk_calloc(1, sizeof *io);
-    io->dev = dev;
-    reg_add(io);
+    struct gkio *io = gkio_new(dev);
     ext2_filsys fs = NULL;
     errcode_t err = open_fs(io, &fs);
     if (err) {
@@ -1387,19 +1130,12 @@ gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
             } else if (novl) {
                 ext2fs_free(fs);
                 fs = NULL;
-                io->ovl = ovl;
-                io->novl = novl;
-                io->ovl_bs = bs;
-                io->ovl_buf = gk_malloc(bs);
-                cache_reset(io, io->cache_bs);
+                gkio_set_overlay(io, ovl, novl, bs);
                 err = open_fs(io, &fs);
                 if (err) {
                     gk_warn("%s: after journal replay: %s: reading the unreplayed filesystem",
                             dev->name, error_message(err));
-                    free(io->ovl);
-                    io->ovl = NULL;
-                    io->novl = 0;
-                    cache_reset(io, io->cache_bs);
+                    gkio_set_overlay(io, NULL, 0, 0);
                     err = open_fs(io, &fs);
                     if (err) {
                         gk_error("%s", error_message(err));
@@ -1434,11 +1170,6 @@ gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
 fail:
     if (fs)
         ext2fs_free(fs);
-    reg_del(io);
-    free(io->ovl);
-    free(io->ovl_buf);
-    free(io->cache);
-    free(io->bounce);
-    free(io);
+    gkio_free(io);
     return NULL;
 }
