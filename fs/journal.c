@@ -35,7 +35,7 @@ enum { JT_DESCRIPTOR = 1, JT_COMMIT = 2, JT_SB_V1 = 3, JT_SB_V2 = 4, JT_REVOKE =
 #define TAG_SAME_UUID 0x2u
 #define TAG_LAST 0x8u
 
-#define MAX_JOURNAL_BLOCKS (1u << 22)   /* mke2fs makes at most 1 GiB: 2^20 1K blocks */
+#define MAX_JOURNAL_BLOCKS 10240000u    /* the largest journal mke2fs -J size= makes */
 
 enum pass { PASS_SCAN, PASS_REVOKE, PASS_REPLAY };
 
