@@ -306,6 +306,7 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
      * file would cost more than it saves */
     int async = data > BUFSZ;
     int rc = 0;
+    uint64_t reached = 0;      /* end of the last byte range written */
     for (size_t i = 0; i < nruns && rc == 0; i++) {
         uint64_t off = runs[i].logical;
         if (off >= st->size)
@@ -337,6 +338,7 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
                 }
             }
             off += (uint64_t)r;
+            reached = off;
             o.bytes += (uint64_t)r;
             progress(0);
         }
@@ -347,7 +349,8 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
         err(where, "write: %s", strerror(e));
         rc = -1;
     }
-    if (rc == 0 && ftruncate(fd, (off_t)st->size) < 0) {
+    /* a trailing hole, zero chunks left out, or a short read: set the size */
+    if (rc == 0 && (sparse_by_zero || reached != st->size) && ftruncate(fd, (off_t)st->size) < 0) {
         err(where, "truncate: %s", strerror(errno));
         rc = -1;
     }
@@ -356,10 +359,10 @@ static int copy_data(gk_node *n, const gk_stat *st, int fd, const char *where)
 
 /* Create name in dirfd with O_EXCL; a file or symlink already there (a
  * previous copy) is unlinked first, never followed. */
-static int create_file(int dirfd, const char *name)
+static int create_file(int dirfd, const char *name, mode_t mode)
 {
     for (int tries = 0; tries < 2; tries++) {
-        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd >= 0 || errno != EEXIST || tries)
             return fd;
         if (unlinkat(dirfd, name, 0) < 0)
@@ -424,7 +427,8 @@ static void copy_node(int dirfd, const char *dirrel, const char *name, gk_node *
                 *slot = gk_strdup(rel);
             }
         }
-        int fd = create_file(dirfd, name);
+        /* the fd stays writable whatever the mode (umask is 0) */
+        int fd = create_file(dirfd, name, st.mode & 0777);
         if (fd < 0) {
             err(rel, "%s", strerror(errno));
             goto out;
@@ -435,7 +439,10 @@ static void copy_node(int dirfd, const char *dirrel, const char *name, gk_node *
             goto out;
         }
         copy_xattrs(n, fd, rel);
-        set_owner_mode_fd(fd, &st);
+        if (o.root)
+            set_owner_mode_fd(fd, &st);    /* chown clears set-id bits: mode again */
+        else if (st.mode & 07000)
+            fchmod(fd, st.mode & 07777);
         set_times_fd(fd, &st);
         close(fd);
         o.files++;
