@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -647,8 +648,21 @@ static void test_unwritten(int can_mount)
     gk_dev_unref(d);
 }
 
+/* Never leave the image mounted, even when killed (e.g. by a timeout). */
+static void on_signal(int sig)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "umount -l '%s' 2>/dev/null; rm -rf '%s'", mnt, top);
+    if (system(cmd) < 0)
+        _exit(128 + sig);
+    _exit(128 + sig);
+}
+
 int main(void)
 {
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGHUP, on_signal);
     snprintf(top, sizeof top, "/tmp/gkext.XXXXXX");
     if (!mkdtemp(top))
         return 1;
