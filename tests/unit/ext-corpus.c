@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +26,31 @@
 #define SECONDS_PER_IMAGE 20
 
 static const char *current;
+static char tmp_img[128], tmp_dir[64], tmp_mnt[128];
+
+static void cleanup(void)
+{
+    /* async-signal-safe */
+    if (tmp_mnt[0]) {
+        umount2(tmp_mnt, MNT_DETACH);
+        rmdir(tmp_mnt);
+    }
+    if (tmp_img[0])
+        unlink(tmp_img);
+    if (tmp_dir[0])
+        rmdir(tmp_dir);
+}
+
+static void on_signal(int sig)
+{
+    cleanup();
+    _exit(128 + sig);
+}
 
 static void on_alarm(int sig)
 {
     (void)sig;
+    cleanup();
     /* async-signal-safe: write(2) only */
     const char msg[] = "not ok - timeout walking ";
     if (write(1, msg, sizeof msg - 1) < 0 || write(1, current, strlen(current)) < 0 ||
@@ -319,10 +341,15 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGALRM, on_alarm);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, on_signal);
     char tmp[] = "/tmp/gkcorpus.XXXXXX";
     if (!mkdtemp(tmp))
         return 1;
     char *img = gk_asprintf("%s/image", tmp);
+    snprintf(tmp_dir, sizeof tmp_dir, "%s", tmp);
+    snprintf(tmp_img, sizeof tmp_img, "%s", img);
     char *buf = gk_malloc(1 << 20);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         const char *gz = g.gl_pathv[i];
@@ -387,8 +414,10 @@ int main(int argc, char **argv)
                 if (strcmp(kernel_list[k], name) == 0) {
                     char *mnt = gk_asprintf("%s/mnt", tmp);
                     mkdir(mnt, 0755);
+                    snprintf(tmp_mnt, sizeof tmp_mnt, "%s", mnt);
                     kernel_compare(name, img, mnt);
                     rmdir(mnt);
+                    tmp_mnt[0] = 0;
                     free(mnt);
                 }
     }
