@@ -17,8 +17,8 @@
 #
 # The small tools: best of $BENCH_RUNS runs (default 20) by wall time, from
 # a monotonic clock around fork/exec/wait (the 10 ms resolution of
-# /usr/bin/time's %e is too coarse here), with the peak RSS and the CPU time
-# (user + sys) of that run from wait4() (what /usr/bin/time's %M reports).
+# /usr/bin/time's %e is too coarse here) and the CPU time (user + sys) of
+# that run from wait4(); the peak RSS of one more run from /usr/bin/time -f %M.
 # The libguestfs anchors boot an appliance under TCG (no KVM here): they run
 # $BENCH_VIRT_RUNS times (default 1; 0 skips them), timed by
 # /usr/bin/time -f '%e %M %U %S' (their RSS is qemu's).
@@ -72,9 +72,13 @@ got=$(xmllint --xpath 'count(//application)' "$W/inspect.xml")
 [ "$got" = "$want" ] || fail "ginspect lists $got applications, dpkg-query $want"
 
 # --- small tools ------------------------------------------------------------
-# tm RUNS STDIN CMD...: "wall_ms rss_kib cpu_ms" of the fastest run
+# tm RUNS STDIN CMD...: "wall_ms rss_kib cpu_ms": wall and CPU time of the
+# fastest run, and the peak RSS of a run under /usr/bin/time (wait4's
+# ru_maxrss of a process spawned from Python counts Python's own pages from
+# before the exec)
 tm() {
-    python3 - "$@" <<'EOF'
+    local r rss
+    r=$(python3 - "$@" <<'EOF'
 import os, sys, time
 runs, stdin, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 best = None
@@ -90,9 +94,13 @@ for _ in range(runs):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("%s exited with status %d" % (cmd[0], os.waitstatus_to_exitcode(status)))
     if best is None or t < best[0]:
-        best = (t, ru.ru_maxrss, ru.ru_utime + ru.ru_stime)
-print("%.2f %d %.1f" % (best[0] * 1000, best[1], best[2] * 1000))
+        best = (t, ru.ru_utime + ru.ru_stime)
+print("%.2f %.1f" % (best[0] * 1000, best[1] * 1000))
 EOF
+) || return 1
+    rss=$("$TIME" -f '%M' "${@:3}" <"$2" 2>&1 >/dev/null | tail -n1)
+    set -- $r
+    echo "$1 $rss $2"
 }
 # vt STDIN CMD...: "wall_s rss_kib cpu_s" of the fastest of $VRUNS runs
 vt() {
