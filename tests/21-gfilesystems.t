@@ -137,27 +137,29 @@ for p in sorted(json.load(open(sys.argv[1]))["report"][0]["pv"], key=lambda p: p
        "ext4 on an LV: UUID = the one mke2fs was given"
     is "$(gfilesystems --all -l --csv --no-title "${A[@]}" | cut -d, -f2 | uniq | tr '\n' ' ')" \
        "filesystem lv vg pv partition device " "--all: filesystems, lvs, vgs, pvs, partitions, devices"
-    # virt-filesystems 1.48.6 --all --long --uuid on d1 d2 d3, without the
-    # UUIDs (the fixture's LVM UUIDs are random) and without the vg/pv rows
-    # (see the man page: its VG parents are wrong and its order unsorted)
+    # virt-filesystems 1.48.6 --all --long --uuid on d1 d2 d3 (recorded
+    # 2026-11-21 on the current lvm.sh fixture, whose UUIDs are fixed),
+    # without the vg/pv rows (see the man page: its VG parents are wrong
+    # and its order unsorted)
     cat >"$T/vf-lvm" <<'EOF'
-/dev/sdc1 filesystem unknown - - 2097152 -
-/dev/vg0/fs filesystem ext4 - - 962560 -
-/dev/vg0/lin filesystem unknown - - 10485760 -
-/dev/vg0/str filesystem unknown - - 2097152 -
-/dev/vgp/data filesystem unknown - - 4194304 -
-/dev/vg0/fs lv - - - 2097152 /dev/vg0
-/dev/vg0/lin lv - - - 10485760 /dev/vg0
-/dev/vg0/str lv - - - 2097152 /dev/vg0
-/dev/vgp/data lv - - - 4194304 /dev/vgp
-/dev/sdc1 partition - - 83 2097152 /dev/sdc
-/dev/sdc2 partition - - 8e 7340032 /dev/sdc
-/dev/sda device - - - 12582912 -
-/dev/sdb device - - - 12582912 -
-/dev/sdc device - - - 10485760 -
+/dev/vg0/fs filesystem ext4 - - 962560 - 6c766d2d-6673-4000-8000-000000000001
+/dev/vg0/lin filesystem unknown - - 10485760 - -
+/dev/vg0/str filesystem unknown - - 2097152 - -
+/dev/vg0/zeros filesystem unknown - - 1048576 - -
+/dev/vgp/data filesystem unknown - - 4194304 - -
+/dev/vg0/fs lv - - - 2097152 /dev/vg0 gkLV01-0000-0000-0000-0000-0000-000002
+/dev/vg0/lin lv - - - 10485760 /dev/vg0 gkLV01-0000-0000-0000-0000-0000-000003
+/dev/vg0/str lv - - - 2097152 /dev/vg0 gkLV01-0000-0000-0000-0000-0000-000001
+/dev/vg0/zeros lv - - - 1048576 /dev/vg0 gkLV01-0000-0000-0000-0000-0000-000004
+/dev/vgp/data lv - - - 4194304 /dev/vgp gkLV02-0000-0000-0000-0000-0000-000001
+/dev/sdc1 partition - - 83 2097152 /dev/sdc -
+/dev/sdc2 partition - - 8e 7340032 /dev/sdc -
+/dev/sda device - - - 12582912 - -
+/dev/sdb device - - - 12582912 - -
+/dev/sdc device - - - 10485760 - -
 EOF
     gfilesystems --all --long --uuid -a "$lv/d1.img" -a "$lv/d2.img" -a "$lv/d3.img" |
-        awk 'NR > 1 && $2 != "vg" && $2 != "pv" { print $1, $2, $3, $4, $5, $6, $7 }' >"$T/ours-lvm"
+        awk 'NR > 1 && $2 != "vg" && $2 != "pv" { print $1, $2, $3, $4, $5, $6, $7, $8 }' >"$T/ours-lvm"
     same_file "$T/ours-lvm" "$T/vf-lvm" "LVM guest: filesystems, lvs, partitions, devices = virt-filesystems 1.48.6"
 else
     diag "lvm fixture not available: LVM listings not checked here (see tests/22-lvm.t)"
