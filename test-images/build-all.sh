@@ -7,7 +7,7 @@ mkdir -p "$out"
 here=$(cd "$(dirname "$0")" && pwd)
 for s in "$here"/*.sh; do
     name=$(basename "$s" .sh)
-    case $name in build-all|demo) continue ;; esac
+    case $name in build-all|demo|lib-*) continue ;; esac
     [ -e "$out/$name/.done" ] && continue
     echo "building $name"
     rm -rf "${out:?}/$name" && mkdir -p "$out/$name"

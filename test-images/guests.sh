@@ -35,6 +35,7 @@
 #   dpkg/status    copy of the Debian guest's dpkg status (oracle: dpkg-query)
 #   *.tree/        the generated trees (oracle for file contents)
 set -euo pipefail
+. "$(dirname "$0")/lib-lvm.sh"
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
 cd "$OUT"
@@ -184,17 +185,7 @@ place "$W/deb-boot.fs" debian.img 2048
 
 L=$(losetup -f --show --offset $((18432 * 512)) debian.img)
 LOOPS+=("$L")
-mkdir -p "$W/etc" "$W/lock"
-cat >"$W/etc/lvm.conf" <<EOF
-devices { filter = [ "a|^$L\$|", "r|.*|" ] use_devicesfile = 0 obtain_device_list_from_udev = 0 hints = "none" }
-global { locking_dir = "$W/lock" }
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-EOF
-export LVM_SYSTEM_DIR=$W/etc LVM_SUPPRESS_FD_WARNINGS=1
-lvm() { command lvm "$@" 2> >(grep -v -e 'device-mapper' -e 'libdevmapper' -e 'mapper/control' \
-    -e 'not zeroed' -e 'NOT backed up' -e 'Activation disabled' >&2); }
-NOACT=(--driverloaded n -an -Zn -q)
+lvm_private_config "$W" "$L"
 lvm pvcreate -q --norestorefile -u gkdeb1-0000-0000-0000-0000-0000-pv0001 "$L"
 lvm vgcreate -q -s 1m deb-vg "$L"
 lvm lvcreate "${NOACT[@]}" -L 20m -n root deb-vg

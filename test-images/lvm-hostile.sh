@@ -10,6 +10,7 @@
 #   m1.img m2.img   VG vgm across both, LV span over both and LV one on m1;
 #                   the tests use m1.img alone (a missing PV)
 set -euo pipefail
+. "$(dirname "$0")/lib-lvm.sh"
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
 cd "$OUT"
@@ -30,17 +31,7 @@ attach h.img; LH=$L
 attach m1.img; LM1=$L
 attach m2.img; LM2=$L
 
-mkdir -p "$W/etc" "$W/lock"
-cat >"$W/etc/lvm.conf" <<EOF
-devices { filter = [ "a|^$LG\$|", "a|^$LH\$|", "a|^$LM1\$|", "a|^$LM2\$|", "r|.*|" ] use_devicesfile = 0 obtain_device_list_from_udev = 0 hints = "none" }
-global { locking_dir = "$W/lock" }
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-EOF
-export LVM_SYSTEM_DIR=$W/etc LVM_SUPPRESS_FD_WARNINGS=1
-lvm() { command lvm "$@" 2> >(grep -v -e 'device-mapper' -e 'libdevmapper' -e 'mapper/control' \
-    -e 'not zeroed' -e 'NOT backed up' -e 'Activation disabled' >&2); }
-NOACT=(--driverloaded n -an -Zn -q)
+lvm_private_config "$W" "$LG" "$LH" "$LM1" "$LM2"
 
 lvm pvcreate -q --norestorefile -u gkH000-good-0000-0000-0000-0000-000001 "$LG"
 lvm pvcreate -q --norestorefile -u gkH000-host-0000-0000-0000-0000-000002 "$LH"

@@ -26,6 +26,7 @@
 # Every disk is filled first with a pattern naming the disk and sector, so
 # a wrong mapping of an LV shows which bytes it read.
 set -euo pipefail
+. "$(dirname "$0")/lib-lvm.sh"
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
 cd "$OUT"
@@ -74,18 +75,7 @@ attach d3.img --offset $((2048 * 512)) --sizelimit $((4096 * 512)); L5=$L
 
 # A private LVM configuration: only our loop devices, no devices file, no
 # backups, no udev, no hints under /run.
-mkdir -p "$W/etc" "$W/lock"
-filter() { local f="" l; for l in "$@"; do f="$f\"a|^$l\$|\", "; done; echo "[ $f\"r|.*|\" ]"; }
-cat >"$W/etc/lvm.conf" <<EOF
-devices { filter = $(filter "$L1" "$L2" "$L3" "$L4" "$L5") use_devicesfile = 0 obtain_device_list_from_udev = 0 hints = "none" }
-global { locking_dir = "$W/lock" }
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-EOF
-export LVM_SYSTEM_DIR=$W/etc LVM_SUPPRESS_FD_WARNINGS=1
-lvm() { command lvm "$@" 2> >(grep -v -e 'device-mapper' -e 'libdevmapper' -e 'mapper/control' \
-    -e 'not zeroed' -e 'NOT backed up' -e 'Activation disabled' >&2); }
-NOACT=(--driverloaded n -an -Zn -q)
+lvm_private_config "$W" "$L1" "$L2" "$L3" "$L4" "$L5"
 
 # Fixed VG and LV uuids (lvcreate has no option for them): rewrite the ids
 # in the metadata and restore it.  PV ids (set above) are kept.
