@@ -35,6 +35,14 @@ both "compare with a longer all-zero tail" compare src.raw "$T/long.raw"
 both "compare -s with a longer tail" compare -s src.raw "$T/long.raw"
 printf 'x' | dd of="$T/long.raw" bs=1 seek=$((10 * 1024 * 1024 + 700)) conv=notrunc status=none
 both "compare with data in the longer tail" compare "$T/long.raw" src.raw
+# a backing file shorter than its overlay: qemu counts the zeros past its
+# end as allocated in strict mode
+qemu-img create -q -f qcow2 "$T/sbbase.qcow2" 4M
+qemu-img create -q -f qcow2 -b sbbase.qcow2 -F qcow2 "$T/sbtop.qcow2" 8M
+qemu-img create -q -f qcow2 "$T/sbempty.qcow2" 8M
+both "compare -s over a short backing file" compare -s "$T/sbtop.qcow2" "$T/sbempty.qcow2"
+both "compare -s over a short backing file, swapped" compare -s "$T/sbempty.qcow2" "$T/sbtop.qcow2"
+both "compare over a short backing file" compare "$T/sbtop.qcow2" "$T/sbempty.qcow2"
 both "compare -f qcow2 -F raw" compare -f qcow2 -F raw zlib.qcow2 src.raw
 both "compare -q" compare -q c4k.qcow2 c64k.qcow2
 both "compare -q, different" compare -q ch1.qcow2 ch2.qcow2

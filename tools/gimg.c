@@ -303,13 +303,16 @@ typedef struct map_entry {
     const char *filename;  /* set with has_offset */
 } map_entry;
 
+/* Deeper than lib/qcow2.c opens (256 backing files). */
+#define CHAIN_MAX 260
+
 struct chain {
-    gk_dev *dev[64];
-    char *name[64];        /* qemu's filename of each level               */
-    char *data_name[64];   /* external data file of the level, or NULL    */
-    uint32_t csize[64];    /* cluster size (qcow2), 0 for raw              */
-    int prealloc[64];      /* qemu would take the level for preallocated   */
-    int hostfd[64];        /* host file of the level for hole lookups, or -1 */
+    gk_dev *dev[CHAIN_MAX];
+    char *name[CHAIN_MAX];      /* qemu's filename of each level               */
+    char *data_name[CHAIN_MAX]; /* external data file of the level, or NULL    */
+    uint32_t csize[CHAIN_MAX];  /* cluster size (qcow2), 0 for raw              */
+    int prealloc[CHAIN_MAX];    /* qemu would take the level for preallocated   */
+    int hostfd[CHAIN_MAX];      /* host file of the level for hole lookups, or -1 */
     int n;
 };
 
@@ -333,7 +336,9 @@ static void chain_build(struct chain *c, gk_dev *top, const char *topname)
     memset(c, 0, sizeof *c);
     gk_dev *d = top;
     char *name = gk_strdup(topname);
-    while (d && c->n < 64) {
+    while (d) {
+        if (c->n == CHAIN_MAX)
+            die(1, "%s: backing chain is longer than %d images", topname, CHAIN_MAX);
         c->dev[c->n] = d;
         c->name[c->n] = name;
         char *next = NULL;
@@ -352,7 +357,7 @@ static void chain_build(struct chain *c, gk_dev *top, const char *topname)
         c->hostfd[c->n] = -1;
         c->n++;
         d = gk_image_backing(d);
-        if (!d || c->n == 64) {
+        if (!d) {
             free(next);
             break;
         }
@@ -394,6 +399,8 @@ static int chain_status(struct chain *c, uint64_t off, uint64_t len, map_entry *
             if (lvl >= c->n)
                 lvl = c->n - 1;
             present = (flags & GK_BS_ALLOCATED) || is_raw(c->dev[lvl]);
+            /* zeros the driver made up past the end of a backing file */
+            beyond = !present && (flags & GK_BS_ZERO) && lvl + 1 < c->n;
             break;
         }
         if (lvl + 1 >= c->n || off >= c->dev[lvl + 1]->size) {
@@ -1096,7 +1103,10 @@ static int cmd_compare(int argc, char **argv)
              * offset-valid, allocated (zeros past a short backing file
              * count as allocated there) and end-of-file */
             int a1 = m1.present || m1.beyond, a2 = m2.present || m2.beyond;
-            int e1 = off + m1.length == s1, e2 = off + m2.length == s2;
+            /* end-of-file: of the top image once allocated somewhere, else
+             * of the bottom image that answered (qemu lets its flag through) */
+            int e1 = off + m1.length == (a1 ? s1 : c1.dev[m1.depth]->size);
+            int e2 = off + m2.length == (a2 ? s2 : c2.dev[m2.depth]->size);
             if (m1.data != m2.data || m1.zero != m2.zero || m1.has_offset != m2.has_offset || a1 != a2 ||
                 e1 != e2) {
                 if (!quiet)
