@@ -58,8 +58,10 @@ static inline int gk_range_ok(uint64_t off, uint64_t len, uint64_t limit)
 
 /* Human-readable size the way qemu-img prints it ("1 GiB", "192 KiB"). */
 void gk_human_size_qemu(uint64_t n, char *buf, size_t bufsz);
-/* Human-readable size the way libguestfs tools print it (-h): "1.0G", "512M". */
+/* Human-readable size the way libguestfs tools print it (-h): "1.0G",
+ * "512M" (gnulib, round to nearest); _ceil rounds up like coreutils df -h. */
 void gk_human_size(uint64_t n, char *buf, size_t bufsz);
+void gk_human_size_ceil(uint64_t n, char *buf, size_t bufsz);
 
 /* ------------------------------------------------------------------ */
 /* Devices and drivers (lib/blk.c)                                     */

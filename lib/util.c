@@ -139,33 +139,67 @@ void gk_human_size_qemu(uint64_t n, char *buf, size_t bufsz)
         snprintf(buf, bufsz, "%0.3g %s", v, units[i]);
 }
 
-/* libguestfs' human_size (gnulib human_readable with autoscale, 1024 base,
- * one decimal below 10): "1.0K", "512M", "20G". */
+/* gnulib's human_readable() with autoscale, powers of 1024 and no "iB":
+ * integer arithmetic that tracks the tenths and the rounding of what was
+ * divided away, so that 1.5 and 10 round the way the real tools print.
+ * libguestfs' -h (virt-df, virt-filesystems, virt-ls) rounds to nearest;
+ * coreutils' df -h (guestfish df-h) rounds up. */
+static void human_readable(uint64_t amt, int ceiling, char *buf, size_t bufsz)
+{
+    static const char letters[] = "KMGTPEZY";
+    const unsigned base = 1024;
+    int exponent = 0, tenths = 0, rounding = 0, point = 0;
+    if (amt >= base) {
+        do {
+            unsigned r10 = (unsigned)(amt % base) * 10 + (unsigned)tenths;
+            unsigned r2 = (r10 % base) * 2 + (unsigned)(rounding >> 1);
+            amt /= base;
+            tenths = (int)(r10 / base);
+            rounding = r2 < base ? (r2 + (unsigned)rounding) != 0
+                                 : 2 + (base < r2 + (unsigned)rounding);
+            exponent++;
+        } while (amt >= base && exponent < 8);
+        if (amt < 10) {
+            if (ceiling ? 0 < rounding : 2 < rounding + (tenths & 1)) {
+                tenths++;
+                rounding = 0;
+                if (tenths == 10) {
+                    amt++;
+                    tenths = 0;
+                }
+            }
+            if (amt < 10) {
+                point = 1;
+                rounding = 0;
+            }
+        }
+    }
+    if (!point && (ceiling ? 0 < tenths + rounding
+                           : 5 < tenths + (0 < rounding + (int)(amt & 1)))) {
+        amt++;
+        if (exponent > 0 && amt == base && exponent < 8) {
+            exponent++;
+            amt = 1;
+            point = 1;
+            tenths = 0;
+        }
+    }
+    if (exponent == 0)
+        snprintf(buf, bufsz, "%llu", (unsigned long long)amt);
+    else if (point)
+        snprintf(buf, bufsz, "%llu.%d%c", (unsigned long long)amt, tenths, letters[exponent - 1]);
+    else
+        snprintf(buf, bufsz, "%llu%c", (unsigned long long)amt, letters[exponent - 1]);
+}
+
 void gk_human_size(uint64_t n, char *buf, size_t bufsz)
 {
-    static const char suffix[] = "KMGTPEZY";
-    double v = (double)n;
-    int i = -1;
-    if (n < 1024) {
-        snprintf(buf, bufsz, "%llu", (unsigned long long)n);
-        return;
-    }
-    while (v >= 1024 && i < 7) {
-        v /= 1024;
-        i++;
-    }
-    if (v < 10) {
-        /* round up to one decimal like gnulib's human_ceiling */
-        double r = (double)(long long)(v * 10);
-        if (r < v * 10) r += 1;
-        if (r >= 100) { snprintf(buf, bufsz, "%d%c", 10, suffix[i]); return; }
-        snprintf(buf, bufsz, "%.1f%c", r / 10, suffix[i]);
-    } else {
-        long long r = (long long)v;
-        if ((double)r < v) r++;
-        if (r >= 1024 && i < 7) { snprintf(buf, bufsz, "1.0%c", suffix[i + 1]); return; }
-        snprintf(buf, bufsz, "%lld%c", r, suffix[i]);
-    }
+    human_readable(n, 0, buf, bufsz);
+}
+
+void gk_human_size_ceil(uint64_t n, char *buf, size_t bufsz)
+{
+    human_readable(n, 1, buf, bufsz);
 }
 
 uint32_t gk_crc32(const void *buf, size_t n)

@@ -162,9 +162,9 @@ int run_df(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         char (*c)[64] = cells[rows++];
         snprintf(c[0], 64, "%.63s", m->device);
         if (human) {
-            gk_human_size(total, c[1], 64);
-            gk_human_size(used, c[2], 64);
-            gk_human_size(avail, c[3], 64);
+            gk_human_size_ceil(total, c[1], 64);
+            gk_human_size_ceil(used, c[2], 64);
+            gk_human_size_ceil(avail, c[3], 64);
         } else {
             snprintf(c[1], 64, "%" PRIu64, total / 1024);
             snprintf(c[2], 64, "%" PRIu64, used / 1024);

@@ -35,6 +35,21 @@ void gk_die(const char *fmt, ...)
     exit(1);
 }
 
+void gk_csv_field(const char *s)
+{
+    if (!strpbrk(s, " \",\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
 void gk_die_err(void)
 {
     gk_die("%s", gk_errmsg());

@@ -48,6 +48,10 @@ gk_guest *gk_cli_launch(gk_cli *c);
  * the default when only images are given).  NULL after printing the error. */
 gk_guest *gk_cli_mount(gk_cli *c);
 
+/* One CSV field on stdout, quoted the way libguestfs' tools quote (only
+ * when it holds a space, quote, comma or newline; quotes doubled). */
+void gk_csv_field(const char *s);
+
 /* "PROG: message" and exit(1). */
 void gk_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* "PROG: <gk_errmsg()>" and exit(1). */

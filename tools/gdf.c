@@ -51,50 +51,6 @@ static int handler(int opt, const char *arg, void *ud)
     return 0;
 }
 
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, " \",\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
-/* gnulib human_readable(n * unit) with round-to-nearest, powers of 1024. */
-static void human_size(uint64_t n, uint64_t unit, char *buf, size_t bufsz)
-{
-    static const char suf[] = "KMGTPEZY";
-    long double v = (long double)n * unit;
-    if (v < 1024) {
-        snprintf(buf, bufsz, "%.0Lf", v);
-        return;
-    }
-    int i = -1;
-    while (v >= 1024 && i < 7) {
-        v /= 1024;
-        i++;
-    }
-    if (v < 10) {
-        long double r = floorl(v * 10 + 0.5L) / 10;
-        if (r >= 10)
-            snprintf(buf, bufsz, "10%c", suf[i]);
-        else
-            snprintf(buf, bufsz, "%.1Lf%c", r, suf[i]);
-    } else {
-        long double r = floorl(v + 0.5L);
-        if (r >= 1024 && i < 7)
-            snprintf(buf, bufsz, "1.0%c", suf[i + 1]);
-        else
-            snprintf(buf, bufsz, "%.0Lf%c", r, suf[i]);
-    }
-}
-
 /* n blocks of from bytes in units of to bytes, the way virt-df scales. */
 static uint64_t scale(uint64_t n, uint64_t from, uint64_t to)
 {
@@ -116,7 +72,7 @@ static void print_title(void)
     for (int i = 0; i < 6; i++) {
         if (i)
             putchar(',');
-        csv_field(c[i]);
+        gk_csv_field(c[i]);
     }
     putchar('\n');
 }
@@ -132,9 +88,9 @@ static void print_stat(const char *name, const char *dev, const gk_statvfs *s)
             snprintf(b[1], sizeof b[1], "%" PRIu64, scale(s->blocks - s->bfree, bsize, 1024));
             snprintf(b[2], sizeof b[2], "%" PRIu64, scale(s->bavail, bsize, 1024));
         } else {
-            human_size(s->blocks, bsize, b[0], sizeof b[0]);
-            human_size(s->blocks - s->bfree, bsize, b[1], sizeof b[1]);
-            human_size(s->bavail, bsize, b[2], sizeof b[2]);
+            gk_human_size(s->blocks * bsize, b[0], sizeof b[0]);
+            gk_human_size((s->blocks - s->bfree) * bsize, b[1], sizeof b[1]);
+            gk_human_size(s->bavail * bsize, b[2], sizeof b[2]);
         }
         /* virt-df computes in float */
         percent = s->blocks ? (float)(100. - 100. * (double)s->bfree / (double)s->blocks) : 0;
@@ -157,12 +113,12 @@ static void print_stat(const char *name, const char *dev, const gk_statvfs *s)
             printf("\n%36s", "");
         printf("%10s %10s %10s %5s\n", b[0], b[1], b[2], b[3]);
     } else {
-        csv_field(name);
+        gk_csv_field(name);
         putchar(',');
-        csv_field(dev);
+        gk_csv_field(dev);
         for (int i = 0; i < 4; i++) {
             putchar(',');
-            csv_field(b[i]);
+            gk_csv_field(b[i]);
         }
         putchar('\n');
     }

@@ -133,21 +133,6 @@ static char ***rows;
 static int nrows;
 static size_t max_width[NCOLS];
 
-static void write_csv_field(const char *f)
-{
-    if (!strpbrk(f, " \",\n")) {
-        fputs(f, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *f; f++) {
-        if (*f == '"')
-            putchar('"');
-        putchar(*f);
-    }
-    putchar('"');
-}
-
 static void write_strings(const char **s, int n)
 {
     if (o.csv) {
@@ -155,7 +140,7 @@ static void write_strings(const char **s, int n)
             if (i > 0)
                 putchar(',');
             if (s[i])
-                write_csv_field(s[i]);
+                gk_csv_field(s[i]);
         }
         putchar('\n');
         return;
@@ -207,56 +192,6 @@ static void output_end(void)
     free(rows);
 }
 
-/* gnulib human_readable() with human_round_to_nearest | human_autoscale |
- * human_base_1024 | human_SI, as virt-filesystems -h calls it: "1.0K",
- * "100M", "20G"; halves round to even. */
-static void human_size(uint64_t amt, char *buf, size_t bufsz)
-{
-    static const char letters[] = "KMGTPEZY";
-    const unsigned base = 1024;
-    int exponent = 0, tenths = 0, rounding = 0, point = 0;
-    if (amt >= base) {
-        do {
-            unsigned r10 = (unsigned)(amt % base) * 10 + (unsigned)tenths;
-            unsigned r2 = (r10 % base) * 2 + (unsigned)(rounding >> 1);
-            amt /= base;
-            tenths = (int)(r10 / base);
-            rounding = r2 < base ? (r2 + (unsigned)rounding) != 0
-                                 : 2 + (base < r2 + (unsigned)rounding);
-            exponent++;
-        } while (amt >= base && exponent < 8);
-        if (amt < 10) {
-            if (2 < rounding + (tenths & 1)) {
-                tenths++;
-                rounding = 0;
-                if (tenths == 10) {
-                    amt++;
-                    tenths = 0;
-                }
-            }
-            if (amt < 10) {
-                point = 1;
-                rounding = 0;
-            }
-        }
-    }
-    if (!point && 5 < tenths + (0 < rounding + (int)(amt & 1))) {
-        amt++;
-        if (exponent > 0 && amt == base && exponent < 8) {
-            exponent++;
-            amt = 1;
-            point = 1;
-            tenths = 0;
-        }
-    }
-    if (exponent == 0)
-        snprintf(buf, bufsz, "%llu", (unsigned long long)amt);
-    else if (point)
-        snprintf(buf, bufsz, "%llu.%d%c", (unsigned long long)amt, tenths, letters[exponent - 1]);
-    else
-        snprintf(buf, bufsz, "%llu%c", (unsigned long long)amt, letters[exponent - 1]);
-}
-
 static void write_row(const char *name, const char *type, const char *vfs, const char *label,
                       int mbr, int64_t size, const char *parents, const char *uuid,
                       const char *fsver)
@@ -282,7 +217,7 @@ static void write_row(const char *name, const char *type, const char *vfs, const
     if (columns & COL_SIZE) {
         if (size >= 0) {
             if (o.human)
-                human_size((uint64_t)size, sizes, sizeof sizes);
+                gk_human_size((uint64_t)size, sizes, sizeof sizes);
             else
                 snprintf(sizes, sizeof sizes, "%lld", (long long)size);
             s[n++] = sizes;

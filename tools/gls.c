@@ -107,46 +107,10 @@ static void next_field(void)
 static void out_string(const char *s)
 {
     next_field();
-    if (!o.csv || !strpbrk(s, " \",\n")) {
+    if (o.csv)
+        gk_csv_field(s);
+    else
         fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
-/* gnulib human_readable with round-to-nearest, powers of 1024, no "iB". */
-static void human(uint64_t n, char *buf, size_t bufsz)
-{
-    static const char suf[] = "KMGTPEZY";
-    if (n < 1024) {
-        snprintf(buf, bufsz, "%" PRIu64, n);
-        return;
-    }
-    double v = (double)n;
-    int i = -1;
-    while (v >= 1024 && i < 7) {
-        v /= 1024;
-        i++;
-    }
-    if (v < 10) {
-        double r = (double)(long long)(v * 10 + 0.5) / 10;
-        if (r >= 10)
-            snprintf(buf, bufsz, "%d%c", 10, suf[i]);
-        else
-            snprintf(buf, bufsz, "%.1f%c", r, suf[i]);
-    } else {
-        long long r = (long long)(v + 0.5);
-        if (r >= 1024 && i < 7)
-            snprintf(buf, bufsz, "1.0%c", suf[i + 1]);
-        else
-            snprintf(buf, bufsz, "%lld%c", r, suf[i]);
-    }
 }
 
 static void out_size(uint64_t size)
@@ -154,7 +118,7 @@ static void out_size(uint64_t size)
     char buf[32];
     next_field();
     if (o.human)
-        human(size, buf, sizeof buf);
+        gk_human_size(size, buf, sizeof buf);
     else
         snprintf(buf, sizeof buf, "%" PRIu64, size);
     printf(o.csv ? "%s" : "%10s", buf);
