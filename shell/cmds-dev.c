@@ -124,14 +124,26 @@ int run_blockdev_getsize64(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     return 0;
 }
 
-static gk_devent *find_disk(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+/* The device called name, if it is of the kind a command needs. */
+static gk_devent *find_kind(gfsh *sh, const gfsh_cmd *cmd, const char *name,
+                            enum gk_devkind kind, const char *what)
 {
     gk_devent *e = find_dev(sh, cmd, name);
-    if (e && e->kind != GK_DISK) {
-        gfsh_err(cmd, "%s: not a whole disk (use the disk, e.g. /dev/sda)", e->name);
+    if (e && e->kind != kind) {
+        gfsh_err(cmd, "%s: %s", e->name, what);
         return NULL;
     }
     return e;
+}
+
+static gk_devent *find_disk(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+{
+    return find_kind(sh, cmd, name, GK_DISK, "not a whole disk (use the disk, e.g. /dev/sda)");
+}
+
+static gk_devent *find_part(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+{
+    return find_kind(sh, cmd, name, GK_PART, "not a partition");
 }
 
 static int cmp_partnum(const void *a, const void *b)
@@ -291,16 +303,6 @@ int run_canonical_device_name(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         return -1;
     printf("%s\n", e->name);
     return 0;
-}
-
-static gk_devent *find_part(gfsh *sh, const gfsh_cmd *cmd, const char *name)
-{
-    gk_devent *e = find_dev(sh, cmd, name);
-    if (e && e->kind != GK_PART) {
-        gfsh_err(cmd, "%s: not a partition", e->name);
-        return NULL;
-    }
-    return e;
 }
 
 int run_part_to_dev(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)

@@ -118,57 +118,44 @@ static gk_os *os_with_apps(gfsh *sh, const gfsh_cmd *cmd, const char *root)
 
 #define STR(x) ((x) ? (x) : "")
 
-int run_inspect_list_apps(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+/* inspect-list-applications and its successor print the same struct; the
+ * second has the field prefix "app2_", an arch and four spare fields. */
+static int list_apps(gfsh *sh, const gfsh_cmd *cmd, const char *root, int v2)
 {
-    gk_os *os = os_with_apps(sh, cmd, a->argv[0]);
+    gk_os *os = os_with_apps(sh, cmd, root);
     if (!os)
         return -1;
+    const char *f = v2 ? "app2_" : "app_";
     for (int i = 0; i < os->napps; i++) {
         gk_app *p = &os->apps[i];
         printf("[%d] = {\n", i);
-        printf("  app_name: %s\n", STR(p->name));
-        printf("  app_display_name: %s\n", STR(p->display_name));
-        printf("  app_epoch: %d\n", p->epoch);
-        printf("  app_version: %s\n", STR(p->version));
-        printf("  app_release: %s\n", STR(p->release));
-        printf("  app_install_path: \n");
-        printf("  app_trans_path: \n");
-        printf("  app_publisher: \n");
-        printf("  app_url: %s\n", STR(p->url));
-        printf("  app_source_package: %s\n", STR(p->source_package));
-        printf("  app_summary: %s\n", STR(p->summary));
-        printf("  app_description: %s\n", STR(p->description));
+        printf("  %sname: %s\n", f, STR(p->name));
+        printf("  %sdisplay_name: %s\n", f, STR(p->display_name));
+        printf("  %sepoch: %d\n", f, p->epoch);
+        printf("  %sversion: %s\n", f, STR(p->version));
+        printf("  %srelease: %s\n", f, STR(p->release));
+        if (v2)
+            printf("  %sarch: %s\n", f, STR(p->arch));
+        printf("  %sinstall_path: \n", f);
+        printf("  %strans_path: \n", f);
+        printf("  %spublisher: \n", f);
+        printf("  %surl: %s\n", f, STR(p->url));
+        printf("  %ssource_package: %s\n", f, STR(p->source_package));
+        printf("  %ssummary: %s\n", f, STR(p->summary));
+        printf("  %sdescription: %s\n", f, STR(p->description));
+        for (int k = 1; v2 && k <= 4; k++)
+            printf("  %sspare%d: \n", f, k);
         printf("}\n");
     }
     return 0;
 }
 
+int run_inspect_list_apps(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    return list_apps(sh, cmd, a->argv[0], 0);
+}
+
 int run_inspect_list_apps2(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    gk_os *os = os_with_apps(sh, cmd, a->argv[0]);
-    if (!os)
-        return -1;
-    for (int i = 0; i < os->napps; i++) {
-        gk_app *p = &os->apps[i];
-        printf("[%d] = {\n", i);
-        printf("  app2_name: %s\n", STR(p->name));
-        printf("  app2_display_name: %s\n", STR(p->display_name));
-        printf("  app2_epoch: %d\n", p->epoch);
-        printf("  app2_version: %s\n", STR(p->version));
-        printf("  app2_release: %s\n", STR(p->release));
-        printf("  app2_arch: %s\n", STR(p->arch));
-        printf("  app2_install_path: \n");
-        printf("  app2_trans_path: \n");
-        printf("  app2_publisher: \n");
-        printf("  app2_url: %s\n", STR(p->url));
-        printf("  app2_source_package: %s\n", STR(p->source_package));
-        printf("  app2_summary: %s\n", STR(p->summary));
-        printf("  app2_description: %s\n", STR(p->description));
-        printf("  app2_spare1: \n");
-        printf("  app2_spare2: \n");
-        printf("  app2_spare3: \n");
-        printf("  app2_spare4: \n");
-        printf("}\n");
-    }
-    return 0;
+    return list_apps(sh, cmd, a->argv[0], 1);
 }
