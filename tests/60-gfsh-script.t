@@ -412,4 +412,25 @@ is "$("$G" -a $IMG -i head-n 1k /data/lines.txt | wc -l)" "$(wc -l <$R/data/line
 is "$("$G" -a $IMG -i download-offset /data/lines.txt - 0x10 010)" "$(dd if=$R/data/lines.txt bs=1 skip=16 count=8 status=none)" \
     "integers: 0x hex, 0 octal; - is stdout"
 
+# inspect-list-applications(2) on the Debian phony guest: names and full
+# versions as dpkg-query reads the same status file.
+if gdir=$(fixture guests 2>/dev/null); then
+    mkdir -p "$T/dpkg/updates" "$T/dpkg/info"
+    cp "$gdir/dpkg/status" "$T/dpkg/status"
+    exp=$(dpkg-query --admindir="$T/dpkg" -W -f='${db:Status-Status} ${Package} ${Version}\n' 2>/dev/null |
+          awk '$1 == "installed" { print $2, $3 }' | LC_ALL=C sort)
+    for v in "" 2; do
+        f=app${v}_
+        got=$("$G" -a "$gdir/debian.qcow2" --ro <<EOF | awk -v f="$f" '
+            $1 == f"name:" { n = $2 } $1 == f"epoch:" { e = $2 } $1 == f"version:" { ver = $2 }
+            $1 == f"release:" { r = $2; printf "%s %s%s%s\n", n, (e != "0" ? e ":" : ""), ver, (r != "" ? "-" r : "") }'
+run
+inspect-list-applications$v /dev/deb-vg/root
+EOF
+)
+        ok "dpkg-query lists packages" test -n "$exp"
+        is "$got" "$exp" "inspect-list-applications$v = dpkg-query on the same status file"
+    done
+fi
+
 done_testing
