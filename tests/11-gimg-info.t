@@ -43,6 +43,12 @@ for img in ch1.qcow2 ch2.qcow2 ch7.qcow2 ch16.qcow2 qb-top.qcow2 qb-mid.qcow2 el
 done
 json_same "info --backing-chain --output=json ch16.qcow2 (parsed)" info --backing-chain --output=json ch16.qcow2
 
+# Sizes where qemu's size_to_str() switches units (at 1000, not 1024)
+truncate -s 1047552 "$T/odd.raw"
+qemu-img create -q -f qcow2 "$T/odd.qcow2" 1023k
+both "info of a 1023 KiB raw image (0.999 MiB)" info "$T/odd.raw"
+both "info of a 1023 KiB qcow2 image" info "$T/odd.qcow2"
+
 # Other spellings and names
 both "info -f raw of a qcow2 file" info -f raw c64k.qcow2
 both "info -f qcow2 -U" info -f qcow2 -U el2.qcow2
