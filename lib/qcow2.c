@@ -411,8 +411,11 @@ static int q_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 }
 
 /* One extent of qemu-img map: this layer's status, or the backing's at
- * depth+1 where this layer is unallocated. */
-static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
+ * depth+1 where this layer is unallocated.  *final is set when the backing
+ * ended the run inside this layer's unallocated range: the backing merges
+ * its runs as far as they go, so what follows is known to differ and must
+ * not be asked for again (each layer asking twice was 2^depth calls). */
+static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e, int *final)
 {
     struct qcow2 *q = d->priv;
     struct qrun r;
@@ -457,8 +460,11 @@ static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
         }
         if (e->len > q->backing->size - off)
             e->len = q->backing->size - off;
-        if (gk_block_status(q->backing, off, e->len, e) < 0)
+        uint64_t asked = e->len;
+        if (gk_block_status(q->backing, off, asked, e) < 0)
             return -1;
+        if (e->len < asked)
+            *final = 1;
         e->off = off;
         e->depth++;
         break;
@@ -469,7 +475,8 @@ static int q_status1(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
 
 static int q_block_status(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
 {
-    if (q_status1(d, off, maxlen, e) < 0) {
+    int final = 0;
+    if (q_status1(d, off, maxlen, e, &final) < 0) {
         /* never hand back an empty run, even to a caller that forgets the -1 */
         memset(e, 0, sizeof *e);
         e->off = off;
@@ -478,9 +485,9 @@ static int q_block_status(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e
     }
     /* merge following runs with the same status and contiguous host offsets;
      * a bad entry further on ends the run here and is reported by the next call */
-    while (e->len < maxlen) {
+    while (!final && e->len < maxlen) {
         gk_extent n;
-        if (q_status1(d, off + e->len, maxlen - e->len, &n) < 0)
+        if (q_status1(d, off + e->len, maxlen - e->len, &n, &final) < 0)
             break;
         if (n.flags != e->flags || n.depth != e->depth || n.host_file != e->host_file ||
             ((e->flags & GK_BS_OFFSET) && n.host_off != e->host_off + e->len))

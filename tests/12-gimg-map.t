@@ -32,4 +32,15 @@ cd "$dir"
 fails_cleanly "map of a missing file" gimg map nosuch.qcow2
 fails_cleanly "map --output=yaml" gimg map --output=yaml c64k.qcow2
 
+# A deep chain of empty overlays: each layer passes the question to its
+# backing once (asking twice per layer was 2^depth calls: a hang at ~30).
+mkdir -p "$T/deep" && (
+    cd "$T/deep"
+    qemu-img create -q -f qcow2 b0.qcow2 64M
+    qemu-io -c 'write -P 1 0 1M' -c 'write -P 2 8M 1M' b0.qcow2 >/dev/null
+    for i in $(seq 1 100); do qemu-img create -q -f qcow2 -b b$((i - 1)).qcow2 -F qcow2 b$i.qcow2; done
+)
+is "$(timeout 20 gimg map --output=json "$T/deep/b100.qcow2")" "$(qemu-img map --output=json "$T/deep/b100.qcow2")" \
+    "map of a 100-deep chain of empty overlays = qemu-img's, in bounded time"
+
 done_testing
