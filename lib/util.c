@@ -1,5 +1,6 @@
 /* Errors, warnings, allocation and formatting helpers shared by every layer. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,21 +123,21 @@ char *gk_asprintf(const char *fmt, ...)
     return s;
 }
 
-/* qemu-img's size_to_str(): 1024-based units, up to 3 significant digits,
- * "0 B", "512 B", "64 KiB", "1.5 GiB". */
-void gk_human_size_qemu(uint64_t n, char *buf, size_t bufsz)
+/* qemu's size_to_str(): powers of 1024 with three significant digits,
+ * switching to the next unit once the value reaches 1000 of the current
+ * one ("0.999 MiB", "1 GiB", "192 KiB", "512 B"). */
+void gk_human_size_qemu(uint64_t val, char *buf, size_t n)
 {
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    int i = 0;
-    double v = (double)n;
-    while (v >= 1024 - 0.05 && i < 6) { /* qemu switches unit at 0.975 * 1024 */
-        v /= 1024;
-        i++;
-    }
-    if (i == 0)
-        snprintf(buf, bufsz, "%llu B", (unsigned long long)n);
-    else
-        snprintf(buf, bufsz, "%0.3g %s", v, units[i]);
+    static const char *const sfx[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    int e;
+    frexp((double)val / (1000.0 / 1024.0), &e);
+    int i = (e - 1) / 10;
+    if (i < 0)
+        i = 0;
+    if (i > 6)
+        i = 6;
+    uint64_t div = 1ULL << (i * 10);
+    snprintf(buf, n, "%0.3g %sB", (double)val / (double)div, sfx[i]);
 }
 
 /* gnulib's human_readable() with autoscale, powers of 1024 and no "iB":

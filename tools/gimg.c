@@ -40,23 +40,6 @@ static void die(int code, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------ */
-/* Sizes the way qemu's size_to_str() prints them: switch to the next
- * unit once the value reaches 1000 of the current one. */
-
-static void qemu_size(uint64_t val, char *buf, size_t n)
-{
-    static const char *const sfx[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    int e;
-    frexp((double)val / (1000.0 / 1024.0), &e);
-    int i = (e - 1) / 10;
-    if (i < 0)
-        i = 0;
-    if (i > 6)
-        i = 6;
-    uint64_t div = 1ULL << (i * 10);
-    snprintf(buf, n, "%0.3g %sB", (double)val / (double)div, sfx[i]);
-}
-
 /* qemu's path_combine(): a relative backing name is relative to the
  * directory part of the image's name, exactly as written. */
 static char *path_combine(const char *base, const char *name)
@@ -544,7 +527,7 @@ static void snapshot_line(const gk_snapshot_info *s)
     uint64_t secs = s->vm_clock_nsec / 1000000000ULL;
     snprintf(clk, sizeof clk, "%02d:%02d:%02d.%03d", (int)(secs / 3600), (int)((secs / 60) % 60),
              (int)(secs % 60), (int)((s->vm_clock_nsec / 1000000) % 1000));
-    qemu_size(s->vm_state_size, size, sizeof size);
+    gk_human_size_qemu(s->vm_state_size, size, sizeof size);
     if (s->icount != -1)
         snprintf(icount, sizeof icount, "%" PRId64, s->icount);
     printf("%-9s %-16s %8s%20s%13s%11s", s->id ? s->id : "", s->name ? s->name : "", size, date, clk,
@@ -554,8 +537,8 @@ static void snapshot_line(const gk_snapshot_info *s)
 static void info_human(const gk_image_info *in, const char *filename, const char *full_backing, const jv *j)
 {
     char vs[64], ds[64];
-    qemu_size(in->virtual_size, vs, sizeof vs);
-    qemu_size(in->actual_size, ds, sizeof ds);
+    gk_human_size_qemu(in->virtual_size, vs, sizeof vs);
+    gk_human_size_qemu(in->actual_size, ds, sizeof ds);
     printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n", filename,
            in->format, vs, in->virtual_size, ds);
     if (in->encrypted)

@@ -54,6 +54,10 @@ int main(void)
     is_str(hs, "192 KiB", "qemu-style human size");
     gk_human_size_qemu(1073741824, hs, sizeof hs);
     is_str(hs, "1 GiB", "qemu-style human size, GiB");
+    gk_human_size_qemu(1023 * 1024, hs, sizeof hs); /* qemu-img info of a 1023 KiB raw image */
+    is_str(hs, "0.999 MiB", "qemu-style human size switches unit at 1000");
+    gk_human_size_qemu(512, hs, sizeof hs);
+    is_str(hs, "512 B", "qemu-style human size, bytes");
 
     unlink(path);
     rmdir(dir);
