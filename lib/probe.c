@@ -110,6 +110,65 @@ static char *lookup(blkid_probe pr, const char *name)
     return NULL;
 }
 
+/* Copy what is still missing of the device's first head and last tail
+ * bytes into fd; *have_head and *have_tail say how much is there already. */
+static int copy_window(gk_dev *d, int fd, uint8_t *buf, uint64_t head, uint64_t tail,
+                       uint64_t *have_head, uint64_t *have_tail)
+{
+    if (head > d->size)
+        head = d->size;
+    if (head > *have_head && copy_range(d, fd, buf, *have_head, head - *have_head) < 0)
+        return -1;
+    *have_head = head;
+    if (tail > d->size - head)
+        tail = d->size - head;
+    if (tail > *have_tail) {
+        /* the signatures that live at the end are rare: a read error there
+         * should not hide the filesystem at the start */
+        if (copy_range(d, fd, buf, d->size - tail, tail - *have_tail) < 0)
+            gk_debug("%s: probing without the end of the device: %s", d->name, gk_errmsg());
+        *have_tail = tail;
+    }
+    return 0;
+}
+
+/* libblkid's verdict on fd: 0 found (out filled), 1 nothing, -2 several
+ * signatures, -1 error. */
+static int probe_fd(gk_dev *d, int fd, gk_probe *out)
+{
+    blkid_probe pr = blkid_new_probe();
+    if (!pr || blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)d->size) < 0) {
+        if (pr)
+            blkid_free_probe(pr);
+        gk_error("%s: libblkid cannot probe the device", d->name);
+        return -1;
+    }
+    blkid_probe_enable_partitions(pr, 0);
+    blkid_probe_enable_superblocks(pr, 1);
+    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+                                              BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
+                                              BLKID_SUBLKS_USAGE);
+    /* safeprobe like "blkid -p": two different signatures are no answer */
+    int r = blkid_do_safeprobe(pr);
+    if (r == 0) {
+        gk_probe_free(out);
+        out->type = lookup(pr, "TYPE");
+        out->uuid = lookup(pr, "UUID");
+        out->label = lookup(pr, "LABEL");
+        out->version = lookup(pr, "VERSION");
+        out->usage = lookup(pr, "USAGE");
+    }
+    blkid_free_probe(pr);
+    return r < -1 ? -2 : r;
+}
+
+/* Nearly every signature lives in the first or last 256 KiB, so a first
+ * probe sees only those (copying the whole window was most of a gcat's
+ * time).  Only when it finds nothing, or several signatures, is the wide
+ * window copied and probed again: UDF anchors, VMFS at 1 MiB, LUKS2
+ * secondary headers and the like. */
+#define NARROW (256u << 10)
+
 int gk_probe_dev(gk_dev *d, gk_probe *out)
 {
     memset(out, 0, sizeof *out);
@@ -120,51 +179,28 @@ int gk_probe_dev(gk_dev *d, gk_probe *out)
         gk_error("%s: cannot create a probe buffer: %s", d->name, strerror(errno));
         return -1;
     }
-    int ret = -1;
+    int ret = -1, r;
     uint8_t *buf = gk_malloc(CHUNK);
-    blkid_probe pr = NULL;
+    uint64_t have_head = 0, have_tail = 0;
     if (ftruncate(fd, (off_t)d->size) < 0) {
         gk_error("%s: probe buffer of %llu bytes: %s", d->name, (unsigned long long)d->size,
                  strerror(errno));
         goto out;
     }
-    uint64_t head = d->size < HEAD ? d->size : HEAD;
-    if (copy_range(d, fd, buf, 0, head) < 0)
+    if (copy_window(d, fd, buf, NARROW, NARROW, &have_head, &have_tail) < 0)
         goto out;
-    if (d->size > head) {
-        uint64_t tail_off = d->size > TAIL ? d->size - TAIL : 0;
-        if (tail_off < head)
-            tail_off = head;
-        /* the signatures that live at the end are rare: a read error there
-         * should not hide the filesystem at the start */
-        if (copy_range(d, fd, buf, tail_off, d->size - tail_off) < 0)
-            gk_debug("%s: probing without the end of the device: %s", d->name, gk_errmsg());
+    r = probe_fd(d, fd, out);
+    if (r != 0 && r != -1 && (have_head < d->size && (HEAD > have_head || TAIL > have_tail))) {
+        if (copy_window(d, fd, buf, HEAD, TAIL, &have_head, &have_tail) < 0)
+            goto out;
+        r = probe_fd(d, fd, out);
     }
-    pr = blkid_new_probe();
-    if (!pr || blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)d->size) < 0) {
-        gk_error("%s: libblkid cannot probe the device", d->name);
+    if (r == -1)
         goto out;
-    }
-    blkid_probe_enable_partitions(pr, 0);
-    blkid_probe_enable_superblocks(pr, 1);
-    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
-                                              BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
-                                              BLKID_SUBLKS_USAGE);
-    /* safeprobe like "blkid -p": two different signatures are no answer */
-    int r = blkid_do_safeprobe(pr);
-    if (r == 0) {
-        out->type = lookup(pr, "TYPE");
-        out->uuid = lookup(pr, "UUID");
-        out->label = lookup(pr, "LABEL");
-        out->version = lookup(pr, "VERSION");
-        out->usage = lookup(pr, "USAGE");
-    } else if (r == -2) {
+    if (r == -2)
         gk_debug("%s: ambivalent probing result (several signatures)", d->name);
-    }
     ret = 0;
 out:
-    if (pr)
-        blkid_free_probe(pr);
     free(buf);
     close(fd);
     return ret;
