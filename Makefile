@@ -99,13 +99,14 @@ deps:
 
 check-build: all $(UNITS)
 
-# Every test through prove; then the unit tests and the bad-input tests
-# (tests/bad-*.t) once more with ASan+UBSan binaries; then a bounded fuzz run.
+# The unit tests and the bad-input tests (tests/bad-*.t) with ASan+UBSan
+# binaries, a bounded fuzz run, then every test through prove: its summary
+# closes the output.
 check: deps
 	$(MAKE) check-build
-	GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f $(B)/tests/unit-* tests/*.t
 	$(MAKE) asan
 	$(MAKE) fuzz-run
+	GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f $(B)/tests/unit-* tests/*.t
 
 asan:
 	$(MAKE) B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" check-build
