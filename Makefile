@@ -2,8 +2,8 @@
 #
 #   make            build lib/, fs/, the tools and gfsh into $(B)/
 #   make deps       install what is missing with apt-get (Debian)
-#   make check      deps, build, every test through prove, then the unit and
-#                   bad-input tests again under ASan+UBSan, and a short fuzz run
+#   make check      deps, build, the unit and bad-input tests under ASan+UBSan,
+#                   a short fuzz run, then every test through prove
 #   make demo       deps, build, make a demo image and run the tools on it
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make fuzz       libFuzzer targets (clang)
