@@ -30,7 +30,7 @@ printf 'set timeout=5\nmenuentry "Debian" { linux /vmlinuz root=UUID=%s }\n' "$R
 truncate -s 128M "$D/disk.raw"
 mke2fs -q -F -t ext4 -U "$BOOT_UUID" -L boot -d "$D/boot" -E offset=$((1 << 20)) "$D/disk.raw" 32M
 mke2fs -q -F -t ext4 -U "$ROOT_UUID" -L root -d "$D/root" -E offset=$((33 << 20)) "$D/disk.raw" 94M
-sgdisk -q -n 1:1M:+32M -c 1:boot -t 1:8300 -n 2:33M:+94M -c 2:root -t 2:8300 "$D/disk.raw" >/dev/null
+sgdisk -n 1:1M:+32M -c 1:boot -t 1:8300 -n 2:33M:+94M -c 2:root -t 2:8300 "$D/disk.raw" >/dev/null
 qemu-img convert -q -f raw -O qcow2 "$D/disk.raw" "$D/base.qcow2"
 qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 "$D/disk.qcow2"
 rm -f "$D/disk.raw"
