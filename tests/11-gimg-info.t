@@ -10,16 +10,6 @@ dir=$(fixture qcow2-fixtures) || exit 1
 cd "$dir"
 
 # Run gimg and qemu-img with the same arguments: same stdout, same status.
-both() { # DESC ARGS...
-    local desc=$1; shift
-    local go qo gr=0 qr=0
-    go=$(gimg "$@" 2>"$T/g.err") || gr=$?
-    qo=$(qemu-img "$@" 2>"$T/q.err") || qr=$?
-    is "$go
-[exit $gr]" "$qo
-[exit $qr]" "$desc"
-}
-
 json_same() { # DESC ARGS...: parsed JSON equal
     local desc=$1; shift
     gimg "$@" >"$T/g.json" 2>/dev/null
@@ -32,30 +22,30 @@ if a != b:
 }
 
 for img in *.qcow2 *.raw; do
-    both "info $img" info "$img"
-    both "info --output=json $img (text)" info --output=json "$img"
+    like_qemu_img "info $img" info "$img"
+    like_qemu_img "info --output=json $img (text)" info --output=json "$img"
     json_same "info --output=json $img (parsed)" info --output=json "$img"
 done
 for img in ch1.qcow2 ch2.qcow2 ch7.qcow2 ch16.qcow2 qb-top.qcow2 qb-mid.qcow2 el2-ov.qcow2 snap.qcow2 \
            datafile.qcow2 c64k.qcow2 src.raw; do
-    both "info --backing-chain $img" info --backing-chain "$img"
-    both "info --backing-chain --output=json $img" info --backing-chain --output=json "$img"
+    like_qemu_img "info --backing-chain $img" info --backing-chain "$img"
+    like_qemu_img "info --backing-chain --output=json $img" info --backing-chain --output=json "$img"
 done
 json_same "info --backing-chain --output=json ch16.qcow2 (parsed)" info --backing-chain --output=json ch16.qcow2
 
 # Sizes where qemu's size_to_str() switches units (at 1000, not 1024)
 truncate -s 1047552 "$T/odd.raw"
 qemu-img create -q -f qcow2 "$T/odd.qcow2" 1023k
-both "info of a 1023 KiB raw image (0.999 MiB)" info "$T/odd.raw"
-both "info of a 1023 KiB qcow2 image" info "$T/odd.qcow2"
+like_qemu_img "info of a 1023 KiB raw image (0.999 MiB)" info "$T/odd.raw"
+like_qemu_img "info of a 1023 KiB qcow2 image" info "$T/odd.qcow2"
 
 # Other spellings and names
-both "info -f raw of a qcow2 file" info -f raw c64k.qcow2
-both "info -f qcow2 -U" info -f qcow2 -U el2.qcow2
-both "info --output human" info --output human snap.qcow2
+like_qemu_img "info -f raw of a qcow2 file" info -f raw c64k.qcow2
+like_qemu_img "info -f qcow2 -U" info -f qcow2 -U el2.qcow2
+like_qemu_img "info --output human" info --output human snap.qcow2
 cd "$T"
-both "info with a path: backing file shows its actual path" info "$dir/ch3.qcow2"
-both "info --backing-chain with a path" info --backing-chain --output=json "$dir/qb-top.qcow2"
+like_qemu_img "info with a path: backing file shows its actual path" info "$dir/ch3.qcow2"
+like_qemu_img "info --backing-chain with a path" info --backing-chain --output=json "$dir/qb-top.qcow2"
 cd "$dir"
 
 # Errors, help, version

@@ -7,27 +7,17 @@ command -v qemu-img >/dev/null || skip_all "needs qemu-img"
 dir=$(fixture qcow2-fixtures) || exit 1
 cd "$dir"
 
-both() { # DESC ARGS...: same stdout and exit status
-    local desc=$1; shift
-    local go qo gr=0 qr=0
-    go=$(gimg "$@" 2>"$T/g.err") || gr=$?
-    qo=$(qemu-img "$@" 2>"$T/q.err") || qr=$?
-    is "$go
-[exit $gr]" "$qo
-[exit $qr]" "$desc"
-}
-
 for img in *.qcow2 *.raw; do
-    both "map --output=json $img" map --output=json "$img"
-    both "map $img" map "$img"
+    like_qemu_img "map --output=json $img" map --output=json "$img"
+    like_qemu_img "map $img" map "$img"
     # compressed clusters: both refuse the human form with the same message
     is "$(sed 's/^gimg: //' "$T/g.err")" "$(sed 's/^qemu-img: //' "$T/q.err")" "map $img: same error output"
 done
-both "map -f raw of a qcow2 file" map -f raw --output=json c64k.qcow2
-both "map --start-offset --max-length" map --output=json --start-offset=1M --max-length=3M ch16.qcow2
-both "map --start-offset past a run start" map --output=json --start-offset=100k --max-length=7M c4k.qcow2
+like_qemu_img "map -f raw of a qcow2 file" map -f raw --output=json c64k.qcow2
+like_qemu_img "map --start-offset --max-length" map --output=json --start-offset=1M --max-length=3M ch16.qcow2
+like_qemu_img "map --start-offset past a run start" map --output=json --start-offset=100k --max-length=7M c4k.qcow2
 cd "$T"
-both "map with a path names files by path" map "$dir/ch5.qcow2"
+like_qemu_img "map with a path names files by path" map "$dir/ch5.qcow2"
 cd "$dir"
 fails_cleanly "map of a missing file" gimg map nosuch.qcow2
 fails_cleanly "map --output=yaml" gimg map --output=yaml c64k.qcow2

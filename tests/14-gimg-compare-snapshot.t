@@ -7,16 +7,6 @@ command -v qemu-img >/dev/null || skip_all "needs qemu-img"
 dir=$(fixture qcow2-fixtures) || exit 1
 cd "$dir"
 
-both() { # DESC ARGS...: same stdout and exit status
-    local desc=$1; shift
-    local go qo gr=0 qr=0
-    go=$(gimg "$@" 2>"$T/g.err") || gr=$?
-    qo=$(qemu-img "$@" 2>"$T/q.err") || qr=$?
-    is "$go
-[exit $gr]" "$qo
-[exit $qr]" "$desc"
-}
-
 pairs="c512.qcow2:c64k.qcow2 c64k.qcow2:c2m.qcow2 c4k.qcow2:v2.qcow2 zlib.qcow2:src.raw
 zstd.qcow2:zlib.qcow2 zmix.qcow2:zstd.qcow2 ch15.qcow2:ch16.qcow2 ch1.qcow2:chbase.raw
 ch16.qcow2:ch16.qcow2 qb-top.qcow2:qb-mid.qcow2 qb-mid.qcow2:qb-base.qcow2 el2.qcow2:el2-ov.qcow2
@@ -25,27 +15,27 @@ chbase.raw:ch1.qcow2 zlib.qcow2:zlib.qcow2 qb-top.qcow2:qb-top.qcow2 el2-ov.qcow
 zstd-c4k.qcow2:zlib-c512.qcow2 zlib-c2m.qcow2:src.raw lazy.qcow2:leaky.qcow2"
 for p in $pairs; do
     a=${p%%:*} b=${p#*:}
-    both "compare $a $b" compare "$a" "$b"
-    both "compare -s $a $b" compare -s "$a" "$b"
+    like_qemu_img "compare $a $b" compare "$a" "$b"
+    like_qemu_img "compare -s $a $b" compare -s "$a" "$b"
 done
 # sizes differ: the extra part must read as zeros
 cp --sparse=always src.raw "$T/long.raw"
 truncate -s 12M "$T/long.raw"
-both "compare with a longer all-zero tail" compare src.raw "$T/long.raw"
-both "compare -s with a longer tail" compare -s src.raw "$T/long.raw"
+like_qemu_img "compare with a longer all-zero tail" compare src.raw "$T/long.raw"
+like_qemu_img "compare -s with a longer tail" compare -s src.raw "$T/long.raw"
 printf 'x' | dd of="$T/long.raw" bs=1 seek=$((10 * 1024 * 1024 + 700)) conv=notrunc status=none
-both "compare with data in the longer tail" compare "$T/long.raw" src.raw
+like_qemu_img "compare with data in the longer tail" compare "$T/long.raw" src.raw
 # a backing file shorter than its overlay: qemu counts the zeros past its
 # end as allocated in strict mode
 qemu-img create -q -f qcow2 "$T/sbbase.qcow2" 4M
 qemu-img create -q -f qcow2 -b sbbase.qcow2 -F qcow2 "$T/sbtop.qcow2" 8M
 qemu-img create -q -f qcow2 "$T/sbempty.qcow2" 8M
-both "compare -s over a short backing file" compare -s "$T/sbtop.qcow2" "$T/sbempty.qcow2"
-both "compare -s over a short backing file, swapped" compare -s "$T/sbempty.qcow2" "$T/sbtop.qcow2"
-both "compare over a short backing file" compare "$T/sbtop.qcow2" "$T/sbempty.qcow2"
-both "compare -f qcow2 -F raw" compare -f qcow2 -F raw zlib.qcow2 src.raw
-both "compare -q" compare -q c4k.qcow2 c64k.qcow2
-both "compare -q, different" compare -q ch1.qcow2 ch2.qcow2
+like_qemu_img "compare -s over a short backing file" compare -s "$T/sbtop.qcow2" "$T/sbempty.qcow2"
+like_qemu_img "compare -s over a short backing file, swapped" compare -s "$T/sbempty.qcow2" "$T/sbtop.qcow2"
+like_qemu_img "compare over a short backing file" compare "$T/sbtop.qcow2" "$T/sbempty.qcow2"
+like_qemu_img "compare -f qcow2 -F raw" compare -f qcow2 -F raw zlib.qcow2 src.raw
+like_qemu_img "compare -q" compare -q c4k.qcow2 c64k.qcow2
+like_qemu_img "compare -q, different" compare -q ch1.qcow2 ch2.qcow2
 
 # Errors exit 2
 rc=0; gimg compare c4k.qcow2 nosuch.qcow2 >/dev/null 2>"$T/err" || rc=$?
@@ -57,7 +47,7 @@ is "$rc" 2 "compare with one image exits 2"
 
 # snapshot -l
 for img in *.qcow2 src.raw; do
-    both "snapshot -l $img" snapshot -l "$img"
+    like_qemu_img "snapshot -l $img" snapshot -l "$img"
 done
 fails_cleanly "snapshot -c is refused (read-only)" gimg snapshot -c new snap.qcow2
 fails_cleanly "snapshot -d is refused (read-only)" gimg snapshot -d s1 snap.qcow2

@@ -5,6 +5,8 @@
 #   same_file A B DESC       byte-identical files (cmp)
 #   fails_cleanly DESC CMD.. CMD exits 1 with a one-line "PROG: ..." error on
 #                            stderr and no sanitizer report
+#   like_qemu_img DESC ARGS.. `gimg ARGS` and `qemu-img ARGS` print the same
+#                            stdout and exit with the same status
 #   fixture NAME             build test-images/NAME.sh once, print its dir
 #   skip_all REASON          plan 0 and leave
 #   done_testing             print the plan, exit non-zero on failures
@@ -80,6 +82,16 @@ fails_cleanly() {
         _tap_result 1 "$desc"
         diag "exit status $rc (expected 1)" "$(head -n 15 "$T/fc.err")"
     fi
+}
+
+like_qemu_img() {
+    local desc=$1; shift
+    local go qo gr=0 qr=0
+    go=$(gimg "$@" 2>"$T/g.err") || gr=$?
+    qo=$(qemu-img "$@" 2>"$T/q.err") || qr=$?
+    is "$go
+[exit $gr]" "$qo
+[exit $qr]" "$desc"
 }
 
 skip_all() {
