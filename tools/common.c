@@ -23,16 +23,27 @@ static const struct option common_longopts[] = {
 };
 #define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
 
+static void __attribute__((noreturn)) vdie(int status, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", gk_progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
 void gk_die(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", gk_progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
+    vdie(1, fmt, ap);
+}
+
+void gk_die_status(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdie(status, fmt, ap);
 }
 
 void gk_csv_field(const char *s)

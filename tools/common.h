@@ -54,6 +54,8 @@ void gk_csv_field(const char *s);
 
 /* "PROG: message" and exit(1). */
 void gk_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* The same with another exit status (gimg compare exits 2 on errors). */
+void gk_die_status(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* "PROG: <gk_errmsg()>" and exit(1). */
 void gk_die_err(void) __attribute__((noreturn));
 

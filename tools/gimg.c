@@ -21,23 +21,11 @@
 #include <unistd.h>
 
 #include "blk.h"
+#include "common.h"
 
 #define GiB (1ULL << 30)
 
 static int untrusted = -1; /* -1: from GUESTKIT_UNTRUSTED */
-
-static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-static void die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", gk_progname);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(code);
-}
 
 /* ------------------------------------------------------------------ */
 /* qemu's path_combine(): a relative backing name is relative to the
@@ -254,13 +242,13 @@ static int parse_output(const char *s)
         return OUT_HUMAN;
     if (strcmp(s, "json") == 0)
         return OUT_JSON;
-    die(1, "--output must be used with human or json as argument.");
+    gk_die_status(1, "--output must be used with human or json as argument.");
 }
 
 static gk_dev *open_image(const char *path, const char *fmt, int force_share, const char *snapshot)
 {
     if (fmt && strcmp(fmt, "raw") != 0 && strcmp(fmt, "qcow2") != 0)
-        die(1, "Unknown file format '%s'", fmt);
+        gk_die_status(1, "Unknown file format '%s'", fmt);
     gk_open_opts o = {
         .format = fmt,
         .snapshot = snapshot,
@@ -321,7 +309,7 @@ static void chain_build(struct chain *c, gk_dev *top, const char *topname)
     char *name = gk_strdup(topname);
     while (d) {
         if (c->n == CHAIN_MAX)
-            die(1, "%s: backing chain is longer than %d images", topname, CHAIN_MAX);
+            gk_die_status(1, "%s: backing chain is longer than %d images", topname, CHAIN_MAX);
         c->dev[c->n] = d;
         c->name[c->n] = name;
         char *next = NULL;
@@ -605,11 +593,11 @@ static int cmd_info(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        die(1, "Expecting one image file name");
+        gk_die_status(1, "Expecting one image file name");
     const char *path = argv[optind];
     gk_dev *top = open_image(path, fmt, share, NULL);
     if (!top)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
 
     jv *arr = jv_new(J_ARR);
     char *name = gk_strdup(path);
@@ -617,7 +605,7 @@ static int cmd_info(int argc, char **argv)
     for (gk_dev *d = top; d; d = chain ? gk_image_backing(d) : NULL) {
         gk_image_info in;
         if (gk_image_info_get(d, &in) < 0)
-            die(1, "%s", gk_errmsg());
+            gk_die_status(1, "%s", gk_errmsg());
         char *full = in.backing_file ? path_combine(name, in.backing_file) : NULL;
         /* qemu 7.2 counts the image file only, not an external data file */
         struct stat st;
@@ -675,20 +663,20 @@ static int cmd_snapshot(int argc, char **argv)
         case 'q': break;
         case 'u': untrusted = 1; break;
         case 'c': case 'a': case 'd':
-            die(1, "snapshot -%c: gimg is read-only; only -l (list) is supported", c);
+            gk_die_status(1, "snapshot -%c: gimg is read-only; only -l (list) is supported", c);
         default: usage_snapshot(stderr); return 1;
         }
     }
     if (!list)
-        die(1, "snapshot: -l is required (gimg only lists snapshots)");
+        gk_die_status(1, "snapshot: -l is required (gimg only lists snapshots)");
     if (optind != argc - 1)
-        die(1, "Expecting one image file name");
+        gk_die_status(1, "Expecting one image file name");
     gk_dev *d = open_image(argv[optind], fmt, share, NULL);
     if (!d)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
     gk_image_info in;
     if (gk_image_info_get(d, &in) < 0)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
     if (in.nb_snapshots > 0) {
         printf("Snapshot list:\n");
         snapshot_header();
@@ -719,7 +707,7 @@ static uint64_t parse_size(const char *s, const char *what)
     errno = 0;
     double v = strtod(s, &end);
     if (errno || end == s || v < 0)
-        die(1, "Invalid %s specified: %s", what, s);
+        gk_die_status(1, "Invalid %s specified: %s", what, s);
     uint64_t mul = 1;
     switch (*end) {
     case 0: break;
@@ -732,7 +720,7 @@ static uint64_t parse_size(const char *s, const char *what)
     case 'E': mul = 1ULL << 60; end++; break;
     }
     if (*end || v * (double)mul >= 18446744073709551616.0)
-        die(1, "Invalid %s specified: %s", what, s);
+        gk_die_status(1, "Invalid %s specified: %s", what, s);
     return (uint64_t)(v * (double)mul);
 }
 
@@ -754,7 +742,7 @@ static void map_dump(int out, const map_entry *e, int more)
 {
     if (out == OUT_HUMAN) {
         if (e->data && !e->has_offset)
-            die(1, "File contains external, encrypted or compressed clusters.");
+            gk_die_status(1, "File contains external, encrypted or compressed clusters.");
         if (e->data && !e->zero) {
             char a[32], b[32], c[32];
             /* printf's %#x prints 0 without a prefix, as qemu does */
@@ -804,11 +792,11 @@ static int cmd_map(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        die(1, "Expecting one image file name");
+        gk_die_status(1, "Expecting one image file name");
     const char *path = argv[optind];
     gk_dev *top = open_image(path, fmt, share, NULL);
     if (!top)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
     struct chain ch;
     chain_build(&ch, top, path);
 
@@ -826,7 +814,7 @@ static int cmd_map(int argc, char **argv)
         if (n > GiB)
             n = GiB;
         if (chain_status(&ch, off, n, &next) < 0)
-            die(1, "Could not read file metadata: %s", gk_errmsg());
+            gk_die_status(1, "Could not read file metadata: %s", gk_errmsg());
         if (map_mergeable(&curr, &next)) {
             curr.length += next.length;
             continue;
@@ -875,22 +863,22 @@ static int cmd_check(int argc, char **argv)
         case 'U': share = 1; break;
         case 'q': quiet = 1; break;
         case 'u': untrusted = 1; break;
-        case 'r': die(1, "check -r: gimg is read-only and does not repair images");
+        case 'r': gk_die_status(1, "check -r: gimg is read-only and does not repair images");
         default: usage_check(stderr); return 1;
         }
     }
     if (optind != argc - 1)
-        die(1, "Expecting one image file name");
+        gk_die_status(1, "Expecting one image file name");
     const char *path = argv[optind];
     gk_dev *d = open_image(path, fmt, share, NULL);
     if (!d)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
     if (is_raw(d))
-        die(63, "This image format does not support checks");
+        gk_die_status(63, "This image format does not support checks");
     gk_check_result r;
     memset(&r, 0, sizeof r);
     if (gk_image_check(d, &r) < 0)
-        die(1, "Check failed: %s", gk_errmsg());
+        gk_die_status(1, "Check failed: %s", gk_errmsg());
     fflush(stdout);
     for (int i = 0; i < r.nmessages; i++)
         fprintf(stderr, "%s\n", r.messages[i]);
@@ -948,7 +936,7 @@ static int cmd_check(int argc, char **argv)
     gk_check_result_free(&r);
     gk_dev_unref(d);
     if (errs)
-        die(1, "Check failed");
+        gk_die_status(1, "Check failed");
     return rc;
 }
 
@@ -1051,16 +1039,16 @@ static int cmd_compare(int argc, char **argv)
     if (quiet)
         pr.on = 0;
     if (optind != argc - 2)
-        die(2, "Expecting two image file names");
+        gk_die_status(2, "Expecting two image file names");
     const char *p1 = argv[optind], *p2 = argv[optind + 1];
     if (!fmt2)
         fmt2 = fmt1;
     gk_dev *d1 = open_image(p1, fmt1, share, NULL);
     if (!d1)
-        die(2, "%s", gk_errmsg());
+        gk_die_status(2, "%s", gk_errmsg());
     gk_dev *d2 = open_image(p2, fmt2, share, NULL);
     if (!d2)
-        die(2, "%s", gk_errmsg());
+        gk_die_status(2, "%s", gk_errmsg());
     struct chain c1, c2;
     chain_build(&c1, d1, p1);
     chain_build(&c2, d2, p2);
@@ -1079,7 +1067,7 @@ static int cmd_compare(int argc, char **argv)
     for (uint64_t off = 0; off < common;) {
         map_entry m1, m2;
         if (chain_status(&c1, off, s1 - off, &m1) < 0 || chain_status(&c2, off, s2 - off, &m2) < 0)
-            die(2, "error while reading block status: %s", gk_errmsg());
+            gk_die_status(2, "error while reading block status: %s", gk_errmsg());
         uint64_t n = m1.length < m2.length ? m1.length : m2.length;
         if (strict) {
             /* qemu compares bdrv_block_status_above() flags: data, zero,
@@ -1109,11 +1097,11 @@ static int cmd_compare(int argc, char **argv)
             if (z1)
                 memset(b1, 0, n);
             else if (gk_pread(d1, b1, n, off) < 0)
-                die(2, "error while reading offset %" PRIu64 " of %s: %s", off, p1, gk_errmsg());
+                gk_die_status(2, "error while reading offset %" PRIu64 " of %s: %s", off, p1, gk_errmsg());
             if (z2)
                 memset(b2, 0, n);
             else if (gk_pread(d2, b2, n, off) < 0)
-                die(2, "error while reading offset %" PRIu64 " of %s: %s", off, p2, gk_errmsg());
+                gk_die_status(2, "error while reading offset %" PRIu64 " of %s: %s", off, p2, gk_errmsg());
             for (uint64_t i = 0; i < n; i += 512) {
                 uint64_t k = n - i < 512 ? n - i : 512;
                 if (memcmp(b1 + i, b2 + i, k) != 0) {
@@ -1137,11 +1125,11 @@ static int cmd_compare(int argc, char **argv)
             map_entry m;
             uint64_t n = total - off < CMP_CHUNK ? total - off : CMP_CHUNK;
             if (chain_status(cb, off, n, &m) < 0)
-                die(2, "error while reading block status: %s", gk_errmsg());
+                gk_die_status(2, "error while reading block status: %s", gk_errmsg());
             n = m.length;
             if (m.present && !(m.zero && !m.data)) {
                 if (gk_pread(big, b1, n, off) < 0)
-                    die(2, "error while reading offset %" PRIu64 " of %s: %s", off, pb, gk_errmsg());
+                    gk_die_status(2, "error while reading offset %" PRIu64 " of %s: %s", off, pb, gk_errmsg());
                 int64_t i = find_nonzero(b1, n);
                 if (i >= 0) {
                     if (!quiet)
@@ -1340,7 +1328,7 @@ static void conv_run(struct conv *cv, struct progress *pr)
     cv->queue = gk_calloc((size_t)cv->nbufs, sizeof *cv->queue);
     for (int i = 0; i < cv->nbufs; i++) {
         if (posix_memalign((void **)&cv->bufs[i].p, 4096, CONV_WIN) != 0)
-            die(1, "out of memory");
+            gk_die_status(1, "out of memory");
         cv->freelist[cv->nfree++] = i;
     }
     pthread_mutex_init(&cv->mu, NULL);
@@ -1353,7 +1341,7 @@ static void conv_run(struct conv *cv, struct progress *pr)
         args[i][0] = cv;
         args[i][1] = cv->dev[i];
         if (pthread_create(&th[i], NULL, conv_reader, args[i]) != 0)
-            die(1, "cannot start a thread: %s", strerror(errno));
+            gk_die_status(1, "cannot start a thread: %s", strerror(errno));
     }
     uint64_t done = 0;
     pthread_mutex_lock(&cv->mu);
@@ -1417,7 +1405,7 @@ static void parse_snapshot_param(const char *arg, char **plain, char **id, char 
         else if (strncmp(tok, "snapshot.name=", 14) == 0)
             *name = gk_strdup(tok + 14);
         else
-            die(1, "Invalid parameter '%s'", tok);
+            gk_die_status(1, "Invalid parameter '%s'", tok);
     }
     free(s);
 }
@@ -1428,10 +1416,10 @@ static char *snapshot_lookup(const char *path, const char *fmt, int share, const
 {
     gk_dev *d = open_image(path, fmt, share, NULL);
     if (!d)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
     gk_image_info in;
     if (gk_image_info_get(d, &in) < 0)
-        die(1, "%s", gk_errmsg());
+        gk_die_status(1, "%s", gk_errmsg());
     char *found = NULL;
     for (int i = 0; i < in.nb_snapshots && !found; i++) {
         const gk_snapshot_info *s = &in.snapshots[i];
@@ -1444,7 +1432,7 @@ static char *snapshot_lookup(const char *path, const char *fmt, int share, const
     gk_image_info_free(&in);
     gk_dev_unref(d);
     if (!found)
-        die(1, "Failed to load snapshot: Can't find snapshot");
+        gk_die_status(1, "Failed to load snapshot: Can't find snapshot");
     return found;
 }
 
@@ -1471,7 +1459,7 @@ static int cmd_convert(int argc, char **argv)
         case 'm':
             nthreads = atoi(optarg);
             if (nthreads < 1 || nthreads > 16)
-                die(1, "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+                gk_die_status(1, "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
             break;
         case 'p': pr.on = 1; break;
         case 'q': quiet = 1; break;
@@ -1484,15 +1472,15 @@ static int cmd_convert(int argc, char **argv)
     if (quiet)
         pr.on = 0;
     if (strcmp(ofmt, "raw") != 0)
-        die(1, "convert: output format '%s' is not supported (gimg writes raw only)", ofmt);
+        gk_die_status(1, "convert: output format '%s' is not supported (gimg writes raw only)", ofmt);
     if (optind != argc - 2)
-        die(1, "Expecting one source and one target file name");
+        gk_die_status(1, "Expecting one source and one target file name");
     const char *src = argv[optind], *dst = argv[optind + 1];
     char *snapname = NULL;
     if (snap_plain)
         snap = snap_plain;
     if (snap && (snap_id || snap_name))
-        die(1, "-s and -l cannot be used together");
+        gk_die_status(1, "-s and -l cannot be used together");
     if (snap)
         snapname = gk_strdup(snap);
     else if (snap_id || snap_name)
@@ -1504,7 +1492,7 @@ static int cmd_convert(int argc, char **argv)
     for (int i = 0; i < nthreads; i++) {
         cv.dev[i] = open_image(src, fmt, share, snapname);
         if (!cv.dev[i])
-            die(1, "%s", gk_errmsg());
+            gk_die_status(1, "%s", gk_errmsg());
     }
     cv.size = cv.dev[0]->size;
     /* qemu-img convert -l keeps the image's current virtual size: a
@@ -1513,7 +1501,7 @@ static int cmd_convert(int argc, char **argv)
     if (snapname) {
         gk_dev *cur = open_image(src, fmt, share, NULL);
         if (!cur)
-            die(1, "%s", gk_errmsg());
+            gk_die_status(1, "%s", gk_errmsg());
         outsize = cur->size;
         if (cv.size > outsize)
             cv.size = outsize;
@@ -1524,23 +1512,23 @@ static int cmd_convert(int argc, char **argv)
     if (stat(dst, &dst_st) == 0 && S_ISREG(dst_st.st_mode)) {
         for (gk_dev *d = cv.dev[0]; d; d = gk_image_backing(d))
             if (stat(d->name, &img_st) == 0 && img_st.st_dev == dst_st.st_dev && img_st.st_ino == dst_st.st_ino)
-                die(1, "%s: the target is %s, which is being read", dst, d->name);
+                gk_die_status(1, "%s: the target is %s, which is being read", dst, d->name);
     }
     cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (cv.fd < 0)
-        die(1, "%s: %s", dst, strerror(errno));
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
     struct stat st;
     if (fstat(cv.fd, &st) < 0)
-        die(1, "%s: %s", dst, strerror(errno));
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
     cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
     if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
-        die(1, "%s: %s", dst, strerror(errno));
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
     progress_print(&pr, 0, 1);
     conv_run(&cv, &pr);
     if (cv.failed)
-        die(1, "%s", cv.err);
+        gk_die_status(1, "%s", cv.err);
     if (close(cv.fd) < 0)
-        die(1, "%s: %s", dst, strerror(errno));
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
     progress_end(&pr);
     for (int i = 0; i < nthreads; i++)
         gk_dev_unref(cv.dev[i]);
@@ -1592,12 +1580,12 @@ int main(int argc, char **argv)
             gk_verbose = 1;
         } else {
             usage(stderr);
-            die(1, "unknown option: %s", a);
+            gk_die_status(1, "unknown option: %s", a);
         }
     }
     if (i >= argc) {
         usage(stderr);
-        die(1, "no command given");
+        gk_die_status(1, "no command given");
     }
     const char *cmd = argv[i];
     /* getopt sees the command as argv[0] */
@@ -1620,5 +1608,5 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    die(1, "Command not found: %s", cmd);
+    gk_die_status(1, "Command not found: %s", cmd);
 }
