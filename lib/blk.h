@@ -156,6 +156,9 @@ gk_dev *gk_qcow2_open(const char *path, const gk_open_opts *opts);
 /* qemu's OFD byte locks (lib/lock.c): 1 if some process holds the image
  * open for writing (qemu's "write" permission byte 101), 0 if not, -1 on error. */
 int gk_image_in_use_for_write(int fd);
+/* What every driver does at open with that: a warning when reading, an
+ * error (-1) when asked to write; nothing with force_share. */
+int gk_image_check_in_use(int fd, const char *path, int rw, int force_share);
 
 /* ------------------------------------------------------------------ */
 /* Image details (gimg info / snapshot -l)                             */

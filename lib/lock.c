@@ -31,3 +31,16 @@ int gk_image_in_use_for_write(int fd)
     return 0;
 #endif
 }
+
+int gk_image_check_in_use(int fd, const char *path, int rw, int force_share)
+{
+    if (force_share || gk_image_in_use_for_write(fd) <= 0)
+        return 0;
+    if (rw) {
+        gk_error("%s: image is in use by a process that writes to it (qemu?); refusing to write", path);
+        return -1;
+    }
+    gk_warn("%s: image is in use by a process that writes to it (qemu?); what is read may be inconsistent",
+            path);
+    return 0;
+}

@@ -1176,9 +1176,7 @@ static gk_dev *q_open(const char *path, const gk_open_opts *opts, struct chain *
         ch->dev[0] = st.st_dev;
         ch->ino[0] = st.st_ino;
     }
-    if (!ch->force_share && gk_image_in_use_for_write(q->fd) > 0)
-        gk_warn("%s: image is in use by a process that writes to it (qemu?); what is read may be inconsistent",
-                path);
+    gk_image_check_in_use(q->fd, path, 0, ch->force_share);
     if (opts->readwrite) {
         gk_error("%s: qcow2 images can only be opened read-only", path);
         goto fail;

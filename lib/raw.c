@@ -161,16 +161,9 @@ gk_dev *gk_raw_open(const char *path, const gk_open_opts *opts)
         close(fd);
         return NULL;
     }
-    if (!(opts && opts->force_share)) {
-        int inuse = gk_image_in_use_for_write(fd);
-        if (inuse > 0) {
-            if (rw) {
-                gk_error("%s: image is in use by a process that writes to it (qemu?); refusing to write", path);
-                close(fd);
-                return NULL;
-            }
-            gk_warn("%s: image is in use by a process that writes to it (qemu?); what is read may be inconsistent", path);
-        }
+    if (gk_image_check_in_use(fd, path, rw, opts && opts->force_share) < 0) {
+        close(fd);
+        return NULL;
     }
     struct raw *r = gk_malloc(sizeof *r);
     r->fd = fd;
