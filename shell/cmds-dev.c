@@ -310,14 +310,13 @@ int run_part_to_dev(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     gk_devent *e = find_part(sh, cmd, a->argv[0]);
     if (!e)
         return -1;
-    gk_devset *s = sh->g->devs;
-    for (int i = 0; i < s->nents; i++)
-        if (s->ents[i].kind == GK_DISK && s->ents[i].disk_index == e->disk_index) {
-            printf("%s\n", s->ents[i].name);
-            return 0;
-        }
-    gfsh_err(cmd, "%s: its disk is not known", e->name);
-    return -1;
+    gk_devent *disk = gk_devset_disk(sh->g->devs, e->disk_index);
+    if (!disk) {
+        gfsh_err(cmd, "%s: its disk is not known", e->name);
+        return -1;
+    }
+    printf("%s\n", disk->name);
+    return 0;
 }
 
 int run_part_to_partnum(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
