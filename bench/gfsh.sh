@@ -16,18 +16,9 @@ RUNS=${BENCH_RUNS:-20}
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
 [ -x "$GK_BIN/gfsh" ] || { echo "no $GK_BIN/gfsh: build first" >&2; exit 1; }
-fixture() { # NAME: build test-images/NAME.sh once into $GK_IMAGES/NAME
-    local dir=$GK_IMAGES/$1
-    if [ ! -e "$dir/.done" ]; then
-        echo "building $1 in $dir (once) ..." >&2
-        rm -rf "$dir" && mkdir -p "$dir"
-        ./test-images/"$1".sh "$dir" >"$GK_IMAGES/$1.log" 2>&1
-        touch "$dir/.done"
-    fi
-    echo "$dir"
-}
-gdir=$(fixture gfsh)
-ddir=$(fixture guests)
+./test-images/build-all.sh "$GK_IMAGES" gfsh guests
+gdir=$GK_IMAGES/gfsh
+ddir=$GK_IMAGES/guests
 
 # Each run is timed from fork to exit; CPU (user + sys) and peak RSS come
 # from wait4() for that very process.  Best of $RUNS by wall time.

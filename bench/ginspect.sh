@@ -22,12 +22,7 @@ TIME=/usr/bin/time
 G=${GK_BENCH_DIR:-$PWD/bench/out}/guest3g
 [ -e "$G/.done" ] || ./bench/guest.sh >&2
 dir=$GK_IMAGES/guests
-if [ ! -e "$dir/.done" ] || [ ! -e "$dir/distros.img" ]; then
-    echo "building the guests in $dir (once) ..." >&2
-    rm -rf "$dir" && mkdir -p "$dir"
-    ./test-images/guests.sh "$dir" >"$GK_IMAGES/guests.log" 2>&1
-    touch "$dir/.done"
-fi
+./test-images/build-all.sh "$GK_IMAGES" guests
 
 # best IMG ARGS...: "best_wall_ms cpu_ms peak_rss_kib": the best wall time
 # of $RUNS runs, the mean CPU time (user + system: less sensitive to the

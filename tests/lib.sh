@@ -104,14 +104,10 @@ fixture() {
     if [ ! -e "$dir/.done" ]; then
         (
             flock 9
-            if [ ! -e "$dir/.done" ]; then
-                rm -rf "$dir" && mkdir -p "$dir"
-                if ! "$TOP/test-images/$name.sh" "$dir" >"$GK_IMAGES/$name.log" 2>&1; then
-                    echo "fixture $name failed; see $GK_IMAGES/$name.log" >&2
-                    tail -n 20 "$GK_IMAGES/$name.log" >&2
-                    exit 1
-                fi
-                touch "$dir/.done"
+            if ! "$TOP/test-images/build-all.sh" "$GK_IMAGES" "$name" 2>/dev/null; then
+                echo "fixture $name failed; see $GK_IMAGES/$name.log" >&2
+                tail -n 20 "$GK_IMAGES/$name.log" >&2
+                exit 1
             fi
         ) 9>"$GK_IMAGES/.$name.lock" || return 1
     fi
