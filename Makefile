@@ -21,16 +21,29 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
 
+# Quiet by default: "  CC  lib/blk.c"; V=1 shows the commands.
+V ?= 0
+ifeq ($(V),1)
+Q =
+say = @true
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
+
 GK_CFLAGS = -std=gnu17 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-Ilib -Ifs -Itools -Itests/unit $(PKG_CFLAGS) -DGK_VERSION=\"$(VERSION)\" -MMD -MP
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 FS_SRC := $(sort $(wildcard fs/*.c))
-# tools/NAME.c is the main of tool NAME; tools/common-*.c are shared by all.
+# A tool NAME is either one file, tools/NAME.c, or a directory tools/NAME/
+# whose *.c files are all its own; tools/common*.c are shared by every tool.
 TOOL_COMMON_SRC := $(sort $(wildcard tools/common*.c))
 TOOL_MAINS := $(filter-out $(TOOL_COMMON_SRC),$(sort $(wildcard tools/g*.c)))
-TOOLS := $(patsubst tools/%.c,%,$(TOOL_MAINS))
+TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/g*/*.c))))
+TOOLS := $(patsubst tools/%.c,%,$(TOOL_MAINS)) $(TOOL_DIRS)
+tool_objs = $(if $(wildcard tools/$(1)/*.c),$(patsubst %.c,$(B)/%.o,$(sort $(wildcard tools/$(1)/*.c))),$(B)/tools/$(1).o)
 SHELL_SRC := $(sort $(wildcard shell/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
@@ -49,29 +62,42 @@ MANS := $(wildcard man/*.1)
 .PHONY: all deps check check-build demo install clean fuzz images bench tags asan
 all: $(BINS) $(B)/man/gfsh.1
 
+# Objects are kept between runs (make check after make demo rebuilds nothing).
+.SECONDARY:
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GK_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(GK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBGK): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(LIBGKFS): $(FS_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/%: $(B)/tools/%.o $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+# One link rule per tool, from its own objects (tool_objs) and the libraries.
+define tool_rule
+$(B)/bin/$(1): $(call tool_objs,$(1)) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
+	@mkdir -p $$(dir $$@)
+	$$(say) LINK $$@
+	$$(Q)$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(B)/bin/gfsh: $(SHELL_OBJ) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL) $(RL_LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL) $(RL_LIBS)
 
 $(B)/tests/unit-%: $(B)/tests/unit/%.o $(LIBGKFS) $(LIBGK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # The COMMANDS section of gfsh(1) comes from the command table itself.
 $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
@@ -86,15 +112,16 @@ $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
 BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-dev \
 	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
-	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time
+	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr
 deps:
 	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing" $$missing; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 \
+	    install -y -qq --no-install-recommends $$missing; \
 	fi
 
 check-build: all $(UNITS)
@@ -102,15 +129,21 @@ check-build: all $(UNITS)
 # The unit tests and the bad-input tests (tests/bad-*.t) with ASan+UBSan
 # binaries, a bounded fuzz run, then every test through prove: its summary
 # closes the output.
+banner = @printf '\n==== make check: %s\n' $(1)
 check: deps
-	$(MAKE) check-build
-	$(MAKE) asan
-	$(MAKE) fuzz-run
-	GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f $(B)/tests/unit-* tests/*.t
+	$(call banner,"1/4 build (tools$(,) gfsh$(,) unit tests)")
+	$(Q)$(MAKE) --no-print-directory check-build
+	$(call banner,"2/4 unit and bad-input tests under ASan+UBSan")
+	$(Q)$(MAKE) --no-print-directory asan
+	$(call banner,"3/4 fuzz targets$(,) $(FUZZ_SECONDS) s each")
+	$(Q)$(MAKE) --no-print-directory fuzz-run
+	$(call banner,"4/4 every test through prove")
+	$(Q)GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f $(B)/tests/unit-* tests/*.t
 
+, := ,
 asan:
-	$(MAKE) B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" check-build
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(Q)$(MAKE) --no-print-directory B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" check-build
+	$(Q)ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GK_SAN=1 GK_BIN=$(CURDIR)/build-asan/bin GK_UNIT=$(CURDIR)/build-asan/tests \
 	  prove -j2 -f build-asan/tests/unit-* $(wildcard tests/bad-*.t)
 
@@ -119,11 +152,12 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 fuzz:
 	@if command -v clang >/dev/null; then \
-	  $(MAKE) B=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" $(patsubst %,build-fuzz/%,$(notdir $(FUZZ_SRC:.c=))) ; \
+	  $(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" $(patsubst %,build-fuzz/%,$(notdir $(FUZZ_SRC:.c=))) ; \
 	else echo "clang not found: no fuzz targets"; fi
 
 build-fuzz/%: tests/fuzz/%.c $(LIBGKFS) $(LIBGK)
-	$(CC) $(GK_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.a,$^) $(LDLIBS_ALL)
+	$(say) FUZZ $@
+	$(Q)$(CC) $(GK_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.a,$^) $(LDLIBS_ALL)
 
 # A bounded run of every fuzz target (seconds each), part of make check.
 FUZZ_SECONDS ?= 20
@@ -145,7 +179,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include/guestkit $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBGK) $(LIBGKFS) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 lib/blk.h fs/fs.h $(DESTDIR)$(PREFIX)/include/guestkit/
+	install -m 644 lib/blk.h fs/fs.h fs/vfs.h fs/guest.h fs/inspect.h $(DESTDIR)$(PREFIX)/include/guestkit/
 	install -m 644 $(filter-out man/gfsh.1,$(MANS)) $(B)/man/gfsh.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lib/guestkit.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/guestkit.pc

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gcat wall time, CPU time and peak RSS: a small file from the 3 GiB guest
 # of bench/guest.sh (a chain of three qcow2 images; GPT, /boot ext4, LVM PV
 # with the ext4 root LV), with inspection (-i, the default) and with -m.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gcopy-out of the whole root filesystem (~2 GB: ~25 000 small files, four
 # 200 MB files, a sparse 500 MB file) of the 3 GiB guest of bench/guest.sh,
 # from the qcow2 chain through GPT and LVM, against the anchors in the same

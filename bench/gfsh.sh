@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gfsh wall time: start-up to the point where the first command could run
 # (gfsh -a IMAGE -i with an empty script: open, scan partitions/LVM, inspect,
 # mount, exit) and a whole `gfsh -a IMAGE -i <<< 'cat /etc/hostname'`.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ginspect wall time, CPU time and peak RSS.  First the biggest guest: the
 # 3 GiB guest of bench/guest.sh (a chain of three qcow2 images; GPT, /boot
 # ext4, LVM PV with the ext4 root LV; the host's own dpkg status, so about

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The tools on the real-size guest of bench/guest.sh (3 GiB GPT disk, /boot
 # partition, LVM root ext4 holding ~2 GB in ~55000 files, as a chain of
 # three qcow2 images), against anchors measured in the same run:

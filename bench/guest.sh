@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The "3 GiB guest" of the benchmarks (bench/guest-tools.sh): a real-size
 # Debian-like guest as a qcow2 chain, built once into
 # ${GK_BENCH_DIR:-bench/out}/guest3g/ (re-running it does nothing once

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Whole-image read speed: gimg convert -O raw against qemu-img convert -O raw.
 #
 # Builds (once, in bench/out/ or $BENCH_DIR) a 4 GiB guest-like disk: about

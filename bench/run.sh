@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run every benchmark in bench/ (each prints its own table of times, peak
 # RSS and ratios against the anchors measured in the same run).
 set -euo pipefail

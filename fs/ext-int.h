@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private interface between fs/ext.c (the libext2fs driver and its
  * io_manager) and fs/journal.c (JBD2 replay into an in-memory overlay). */
 #ifndef GK_EXT_INT_H
@@ -34,8 +35,5 @@ void gkio_name(struct gkio *io, char *buf, size_t n);
 void gkio_set_overlay(struct gkio *io, gk_jblock *ovl, size_t n, unsigned bs);
 /* Read len bytes at byte offset off, overlay applied: 0 or an errno value. */
 int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf);
-
-/* The ext2/3/4 driver (fs/ext.c); fstype names the result (NULL: guess). */
-struct gk_fs *gk_ext_open(gk_dev *dev, const char *fstype);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libext2fs io_manager of the ext driver: libext2fs reads a gk_dev
  * through it.  Every request is bounds-checked against the device, writes
  * are refused (EROFS), a small direct-mapped block cache absorbs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ext2/3/4 through libext2fs: the gk_fs_ops of the ext driver.
  *
  * libext2fs reads through our own io_manager over a gk_dev (fs/ext-io.c),
@@ -26,7 +27,7 @@
 #include <ext2fs/ext2fs.h>
 
 #include "ext-int.h"
-#include "fs.h"
+#include "fs-int.h"
 
 /* ------------------------------------------------------------------ */
 /* Driver state                                                        */
@@ -69,7 +70,8 @@ static void ext_init_errors(void)
     pthread_once(&once, (void (*)(void))initialize_ext2_error_table);
 }
 
-/* Record "what: libext2fs message" and set errno; returns -1. */
+/* Record "what: libext2fs message"; returns -eno (the driver convention,
+ * fs/fs-int.h).  errno is set too, for the internal helpers that test it. */
 static int fail(errcode_t err, int eno, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(errcode_t err, int eno, const char *fmt, ...)
 {
@@ -83,7 +85,13 @@ static int fail(errcode_t err, int eno, const char *fmt, ...)
     else
         gk_error("%s", what);
     errno = eno;
-    return -1;
+    return -eno;
+}
+
+/* Pass on a failure an internal helper reported through fail(). */
+static int ext_err(void)
+{
+    return errno > 0 ? -errno : -EIO;
 }
 
 static int read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
@@ -137,7 +145,7 @@ static int ext_getattr(gk_fs *gfs, uint64_t ino, gk_stat *st)
     struct ext *ex = gfs->priv;
     struct ext2_inode_large in;
     if (read_inode(ex, ino, &in) < 0)
-        return -1;
+        return ext_err();
     if (in.i_links_count == 0 && in.i_mode == 0)
         return fail(0, EIO, "deleted inode referenced");
     memset(st, 0, sizeof *st);
@@ -223,7 +231,7 @@ static int ext_readdir(gk_fs *gfs, uint64_t dir, gk_readdir_cb cb, void *opaque)
     struct ext *ex = gfs->priv;
     struct ext2_inode_large in;
     if (read_inode(ex, dir, &in) < 0)
-        return -1;
+        return ext_err();
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
     struct rd_ctx c = {ex, cb, opaque};
@@ -340,7 +348,7 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
         return fail(0, ENOENT, "%s: invalid name", name);
     struct ext2_inode_large in;
     if (read_inode(ex, dir, &in) < 0)
-        return -1;
+        return ext_err();
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
     int casefold = (in.i_flags & EXT4_CASEFOLD_FL) && ex->fs->encoding;
@@ -362,7 +370,7 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
     /* casefolded directories match names case-insensitively, like the kernel */
     struct find_ctx c = {casefold ? ex->fs->encoding : NULL, name, len, 0};
     if (dir_walk(ex, dir, &in, find_fn, &c) < 0 && !c.found)
-        return -1;
+        return ext_err();
     if (!c.found)
         return fail(0, ENOENT, "%s: No such file or directory", name);
     *ino = c.found;
@@ -576,7 +584,7 @@ static int dir_walk(struct ext *ex, uint64_t dir, struct ext2_inode_large *in, d
         return 0;
     }
     if (get_map(ex, dir, in) < 0)
-        return -1;
+        return ext_err();
     /* our own copy: fn may read other files, which replaces the cached map */
     size_t nruns = ex->nruns;
     struct run *runs = gk_malloc((nruns ? nruns : 1) * sizeof *runs);
@@ -669,7 +677,7 @@ static int read_data(struct ext *ex, uint64_t ino, struct ext2_inode_large *in, 
         char *data = NULL;
         size_t dlen = 0;
         if (inline_data(ex, ino, in, &data, &dlen) < 0)
-            return -1;
+            return ext_err();
         memset(buf, 0, n);
         if (off < dlen)
             memcpy(buf, data + off, dlen - off < n ? dlen - off : n);
@@ -677,7 +685,7 @@ static int read_data(struct ext *ex, uint64_t ino, struct ext2_inode_large *in, 
         return 0;
     }
     if (get_map(ex, ino, in) < 0)
-        return -1;
+        return ext_err();
     uint64_t bs = ex->bs, pos = off, end = off + n;
     while (pos < end) {
         uint64_t lblk = pos / bs, next;
@@ -713,7 +721,7 @@ static ssize_t ext_read(gk_fs *gfs, uint64_t ino, void *buf, size_t n, uint64_t 
     struct ext *ex = gfs->priv;
     struct ext2_inode_large in;
     if (read_inode(ex, ino, &in) < 0)
-        return -1;
+        return ext_err();
     if (LINUX_S_ISDIR(in.i_mode))
         return fail(0, EISDIR, "inode %llu: is a directory", (unsigned long long)ino);
     uint64_t size = EXT2_I_SIZE(&in);
@@ -724,7 +732,7 @@ static ssize_t ext_read(gk_fs *gfs, uint64_t ino, void *buf, size_t n, uint64_t 
     if (n > SSIZE_MAX)
         n = SSIZE_MAX;
     if (read_data(ex, ino, &in, buf, n, off) < 0)
-        return -1;
+        return ext_err();
     return (ssize_t)n;
 }
 
@@ -733,7 +741,7 @@ static ssize_t ext_readlink(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
     struct ext *ex = gfs->priv;
     struct ext2_inode_large in;
     if (read_inode(ex, ino, &in) < 0)
-        return -1;
+        return ext_err();
     if (!LINUX_S_ISLNK(in.i_mode))
         return fail(0, EINVAL, "inode %llu: not a symbolic link", (unsigned long long)ino);
     uint64_t size = EXT2_I_SIZE(&in);
@@ -751,7 +759,7 @@ static ssize_t ext_readlink(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
         memcpy(target, in.i_block, size);
     } else {
         if (read_data(ex, ino, &in, (uint8_t *)target, size, 0) < 0)
-            return -1;
+            return ext_err();
     }
     if (memchr(target, 0, size))
         return fail(0, EIO, "inode %llu: corrupt symlink (NUL in target)", (unsigned long long)ino);
@@ -912,7 +920,7 @@ static int xattrs_open(struct ext *ex, uint64_t ino, struct ext2_xattr_handle **
 {
     struct ext2_inode_large in;
     if (read_inode(ex, ino, &in) < 0)
-        return -1;
+        return ext_err();
     *h = NULL;
     errcode_t err = ext2fs_xattrs_open(ex->fs, (ext2_ino_t)ino, h);
     if (err == EXT2_ET_MISSING_EA_FEATURE)
@@ -952,7 +960,7 @@ static ssize_t ext_getxattr(gk_fs *gfs, uint64_t ino, const char *name, void *bu
     if (r > 0)
         return fail(0, ENODATA, "%s: No data available", name);
     if (r < 0)
-        return -1;
+        return ext_err();
     void *val = NULL;
     size_t len = 0;
     /* ext2fs_xattr_get converts ACLs to the Linux xattr format, as
@@ -979,7 +987,7 @@ static int ext_fmap(gk_fs *gfs, uint64_t ino, gk_fmap **out, size_t *n)
     *out = NULL;
     *n = 0;
     if (read_inode(ex, ino, &in) < 0)
-        return -1;
+        return ext_err();
     uint64_t size = EXT2_I_SIZE(&in);
     if (size == 0)
         return 0;
@@ -990,7 +998,7 @@ static int ext_fmap(gk_fs *gfs, uint64_t ino, gk_fmap **out, size_t *n)
         return 0;
     }
     if (get_map(ex, ino, &in) < 0)
-        return -1;
+        return ext_err();
     gk_fmap *v = NULL;
     size_t nv = 0;
     uint64_t bs = ex->bs, end = 0;
@@ -1098,15 +1106,35 @@ static int sanity_check(struct ext *ex)
     }
     struct ext2_inode_large root;
     if (read_inode(ex, EXT2_ROOT_INO, &root) < 0)
-        return -1;
+        return ext_err();
     if (!LINUX_S_ISDIR(root.i_mode) || EXT2_I_SIZE(&root) == 0 ||
         (!root.i_blocks && !(root.i_flags & EXT4_INLINE_DATA_FL)))
         return fail(0, EIO, "corrupt root inode, run e2fsck");
     return 0;
 }
 
-gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
+static const char *const ext_types[] = {"ext2", "ext3", "ext4", "ext4dev", NULL};
+
+/* The ext superblock magic at byte 1080. */
+static int ext_probe(gk_dev *dev)
 {
+    uint8_t m[2];
+    return dev->size >= 2048 && gk_pread(dev, m, 2, 1024 + 56) == 0 && gk_le16(m) == 0xef53;
+}
+
+static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
+{
+    const char *fstype = a->fstype;
+    /* No writes yet: a read-write open is refused rather than silently
+     * read-only. */
+    if (a->rw) {
+        gk_error("%s: writing ext filesystems is not supported yet", dev->name);
+        return -EROFS;
+    }
+    if (a->options && *a->options) {
+        gk_error("%s: unknown mount options \"%s\"", dev->name, a->options);
+        return -EINVAL;
+    }
     ext_init_errors();
     struct gkio *io = gkio_new(dev);
     ext2_filsys fs = NULL;
@@ -1157,19 +1185,22 @@ gk_fs *gk_ext_open(gk_dev *dev, const char *fstype)
         free(ex);
         goto fail;
     }
-    gk_fs *g = gk_calloc(1, sizeof *g);
-    g->ops = &ext_ops;
-    g->dev = dev;
-    gk_dev_ref(dev);
+    gk_fs *g = gk_fs_alloc(&ext_ops, dev, fstype && *fstype ? fstype : ext_kind(fs->super), ex);
     g->root_ino = EXT2_ROOT_INO;
-    g->readonly = 1;
-    g->type = gk_strdup(fstype && *fstype ? fstype : ext_kind(fs->super));
-    g->priv = ex;
     ex->overhead = compute_overhead(ex);
-    return g;
-fail:
+    *out = g;
+    return 0;
+fail:;
+    int r = ext_err();
     if (fs)
         ext2fs_free(fs);
     gkio_free(io);
-    return NULL;
+    return r;
 }
+
+const struct gk_fs_driver gk_fsdrv_ext = {
+    .name = "ext",
+    .types = ext_types,
+    .probe = ext_probe,
+    .open = ext_open,
+};

@@ -1,46 +1,78 @@
-/* Filesystem driver dispatch: gk_fs_open picks the driver for a device. */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The filesystem driver table and gk_fs_open_with: which driver opens a
+ * device, and the small accessors of the opaque gk_fs. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ext-int.h"
-#include "fs.h"
+#include "fs-int.h"
 
-static const char *const ext_types[] = {"ext2", "ext3", "ext4", "ext4dev", NULL};
+/* Every filesystem driver, one line each.  Order matters only for probing
+ * a device blkid could not name. */
+static const struct gk_fs_driver *const drivers[] = {
+    &gk_fsdrv_ext,
+};
+#define NDRIVERS (sizeof drivers / sizeof drivers[0])
+
+static const struct gk_fs_driver *driver_for(const char *fstype)
+{
+    for (size_t i = 0; i < NDRIVERS; i++)
+        for (const char *const *t = drivers[i]->types; *t; t++)
+            if (strcmp(fstype, *t) == 0)
+                return drivers[i];
+    return NULL;
+}
 
 int gk_fs_supported(const char *fstype)
 {
-    if (!fstype)
-        return 0;
-    for (int i = 0; ext_types[i]; i++)
-        if (strcmp(fstype, ext_types[i]) == 0)
-            return 1;
-    return 0;
+    return fstype && driver_for(fstype) != NULL;
 }
 
-/* The ext superblock magic at byte 1080. */
-static int looks_ext(gk_dev *dev)
+gk_fs *gk_fs_alloc(const struct gk_fs_ops *ops, gk_dev *dev, const char *type, void *priv)
 {
-    uint8_t m[2];
-    return dev->size >= 2048 && gk_pread(dev, m, 2, 1024 + 56) == 0 && gk_le16(m) == 0xef53;
+    gk_fs *fs = gk_calloc(1, sizeof *fs);
+    fs->ops = ops;
+    fs->dev = dev;
+    gk_dev_ref(dev);
+    fs->readonly = 1;
+    fs->type = gk_strdup(type);
+    fs->priv = priv;
+    return fs;
+}
+
+gk_fs *gk_fs_open_with(gk_dev *dev, const gk_fs_open_args *a)
+{
+    const struct gk_fs_driver *drv = NULL;
+    if (a->fstype && *a->fstype) {
+        drv = driver_for(a->fstype);
+        if (!drv) {
+            gk_error("unsupported filesystem type %s", a->fstype);
+            errno = ENOTSUP;
+            return NULL;
+        }
+    } else {
+        for (size_t i = 0; i < NDRIVERS && !drv; i++)
+            if (drivers[i]->probe && drivers[i]->probe(dev) == 1)
+                drv = drivers[i];
+        if (!drv) {
+            gk_error("unknown filesystem type");
+            errno = EINVAL;
+            return NULL;
+        }
+    }
+    gk_fs *fs = NULL;
+    int r = drv->open(dev, a, &fs);
+    if (r < 0) {
+        errno = -r;
+        return NULL;
+    }
+    return fs;
 }
 
 gk_fs *gk_fs_open(gk_dev *dev, const char *fstype, int rw)
 {
-    /* No driver writes yet: every filesystem is opened read-only and
-     * fs->readonly says so, whatever rw asked for. */
-    (void)rw;
-    if (fstype && !gk_fs_supported(fstype)) {
-        gk_error("unsupported filesystem type %s", fstype);
-        errno = ENOTSUP;
-        return NULL;
-    }
-    if (!fstype && !looks_ext(dev)) {
-        gk_error("unknown filesystem type");
-        errno = EINVAL;
-        return NULL;
-    }
-    return gk_ext_open(dev, fstype);
+    gk_fs_open_args a = { .fstype = fstype, .rw = rw };
+    return gk_fs_open_with(dev, &a);
 }
 
 void gk_fs_close(gk_fs *fs)
@@ -52,4 +84,35 @@ void gk_fs_close(gk_fs *fs)
     gk_dev_unref(fs->dev);
     free(fs->type);
     free(fs);
+}
+
+const char *gk_fs_type(const gk_fs *fs)
+{
+    return fs->type;
+}
+
+gk_dev *gk_fs_dev(const gk_fs *fs)
+{
+    return fs->dev;
+}
+
+int gk_fs_readonly(const gk_fs *fs)
+{
+    return fs->readonly;
+}
+
+int gk_fs_statvfs(gk_fs *fs, gk_statvfs *sv)
+{
+    memset(sv, 0, sizeof *sv);
+    if (!fs->ops->statvfs) {
+        gk_error("statvfs is not supported by %s", fs->ops->name);
+        errno = ENOSYS;
+        return -1;
+    }
+    int r = fs->ops->statvfs(fs, sv);
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
+    return 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The guest session: the disks of one VM, their devices, and what is
  * mounted.  Every tool and gfsh starts here. */
 #include <errno.h>
@@ -48,6 +49,12 @@ int gk_guest_launch(gk_guest *g)
 
 int gk_guest_mount(gk_guest *g, const char *device, const char *mountpoint)
 {
+    return gk_guest_mount_opts(g, device, mountpoint, NULL, NULL);
+}
+
+int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
+                        const char *options, const char *fstype)
+{
     gk_devent *e = gk_devset_find(g->devs, device);
     if (!e)
         return -1;
@@ -55,7 +62,13 @@ int gk_guest_mount(gk_guest *g, const char *device, const char *mountpoint)
         gk_error("%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
         return -1;
     }
-    gk_fs *fs = gk_fs_open(e->dev, e->probe.type, g->readwrite);
+    gk_fs_open_args a = {
+        .fstype = fstype && *fstype ? fstype : e->probe.type,
+        .options = options,
+        .rw = g->readwrite,
+        .devs = g->devs,
+    };
+    gk_fs *fs = gk_fs_open_with(e->dev, &a);
     if (!fs) {
         gk_error_prefix("%s", e->name);
         return -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Installed applications of an inspected OS (libguestfs' inspect-apps.c):
  * dpkg status, rpmdb.sqlite (headers decoded by fs/rpmhdr.c), apk's
  * installed db and pacman's local db.  The OS is mounted in a private

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /etc/fstab of an inspected root and the mapping of the guest's device
  * names to ours, following libguestfs' inspect_fs_unix_fstab.ml:
  * UUID=/LABEL=/PARTUUID=/PARTLABEL= that cannot be found drop the entry;

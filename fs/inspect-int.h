@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private helpers shared by fs/inspect*.c (not part of the public API). */
 #ifndef GK_INSPECT_INT_H
 #define GK_INSPECT_INT_H

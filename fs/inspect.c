@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* OS inspection: find the operating systems on a guest's disks the way
  * libguestfs does (daemon/inspect*.ml), without an appliance.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JBD2 journal replay into memory.
  *
  * libext2fs has no replay function, and a file system with needs_recovery

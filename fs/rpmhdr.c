@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A bounded parser of RPM header blobs, as rpm's sqlite backend stores
  * them in rpmdb.sqlite (table Packages, column blob).
  *

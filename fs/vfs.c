@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The guest VFS: a table of mounted filesystems and path resolution that
  * stays inside the guest.
  *
@@ -16,7 +17,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "fs.h"
+#include "fs-int.h"
 
 /* Longest path we accept from a caller, and the longest the pending path
  * may grow to while links are expanded (like the kernel's PATH_MAX). */
@@ -87,10 +88,9 @@ static int node_getattr(const gk_node *n, gk_stat *st)
 {
     gk_fs *fs = n->mnt->fs;
     memset(st, 0, sizeof *st);
-    errno = 0;
-    if (fs->ops->getattr(fs, n->ino, st) < 0) {
-        if (!errno)
-            errno = EIO;
+    int r = fs->ops->getattr(fs, n->ino, st);
+    if (r < 0) {
+        errno = -r;
         return -1;
     }
     st->dev = makedev(0, (unsigned)n->mnt->index);
@@ -248,10 +248,11 @@ static int resolve_walk(gk_vfs *v, const char *path, int follow, walk *w)
         }
         gk_node child = { dir->mnt, 0 };
         gk_fs *fs = dir->mnt->fs;
-        errno = 0;
-        if (fs->ops->lookup(fs, dir->ino, name, &child.ino) < 0) {
-            if (errno == ENOENT || errno == 0 || errno == ENOTDIR)
-                fail(errno ? errno : ENOENT, path);
+        int lr = fs->ops->lookup(fs, dir->ino, name, &child.ino);
+        if (lr < 0) {
+            errno = -lr;
+            if (errno == ENOENT || errno == ENOTDIR)
+                fail(errno, path);
             else
                 fail_driver(path);
             goto out;
@@ -267,10 +268,10 @@ static int resolve_walk(gk_vfs *v, const char *path, int follow, walk *w)
                 goto out;
             }
             char target[VFS_PATH_MAX + 1];
-            errno = 0;
             gk_fs *lfs = child.mnt->fs;
             ssize_t tl = lfs->ops->readlink(lfs, child.ino, target, sizeof target);
             if (tl < 0) {
+                errno = (int)-tl;
                 fail_driver(path);
                 goto out;
             }
@@ -483,15 +484,7 @@ int gk_vfs_statvfs(gk_vfs *v, const char *path, gk_statvfs *sv)
     gk_node n;
     if (gk_vfs_resolve(v, path, 1, &n) < 0)
         return -1;
-    gk_fs *fs = n.mnt->fs;
-    memset(sv, 0, sizeof *sv);
-    if (!fs->ops->statvfs) {
-        gk_error("%s: statvfs is not supported by %s", path, fs->ops->name);
-        errno = ENOSYS;
-        return -1;
-    }
-    errno = 0;
-    if (fs->ops->statvfs(fs, sv) < 0)
+    if (gk_fs_statvfs(n.mnt->fs, sv) < 0)
         return fail_driver(path);
     return 0;
 }
@@ -501,11 +494,7 @@ ssize_t gk_vfs_listxattr(gk_vfs *v, const char *path, char *buf, size_t bufsz)
     gk_node n;
     if (gk_vfs_resolve(v, path, 0, &n) < 0)
         return -1;
-    gk_fs *fs = n.mnt->fs;
-    if (!fs->ops->listxattr)
-        return 0;
-    errno = 0;
-    ssize_t r = fs->ops->listxattr(fs, n.ino, buf, bufsz);
+    ssize_t r = gk_node_listxattr(&n, buf, bufsz);
     if (r < 0)
         fail_driver(path);
     return r;
@@ -516,16 +505,38 @@ ssize_t gk_vfs_getxattr(gk_vfs *v, const char *path, const char *name, void *buf
     gk_node n;
     if (gk_vfs_resolve(v, path, 0, &n) < 0)
         return -1;
-    gk_fs *fs = n.mnt->fs;
+    ssize_t r = gk_node_getxattr(&n, name, buf, bufsz);
+    if (r < 0)
+        fail_driver(path);
+    return r;
+}
+
+ssize_t gk_node_listxattr(gk_node *n, char *buf, size_t bufsz)
+{
+    gk_fs *fs = n->mnt->fs;
+    if (!fs->ops->listxattr)
+        return 0;
+    ssize_t r = fs->ops->listxattr(fs, n->ino, buf, bufsz);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+ssize_t gk_node_getxattr(gk_node *n, const char *name, void *buf, size_t bufsz)
+{
+    gk_fs *fs = n->mnt->fs;
     if (!fs->ops->getxattr) {
-        gk_error("%s: %s: %s", path, name, strerror(ENODATA));
+        gk_error("%s: %s", name, strerror(ENODATA));
         errno = ENODATA;
         return -1;
     }
-    errno = 0;
-    ssize_t r = fs->ops->getxattr(fs, n.ino, name, buf, bufsz);
-    if (r < 0)
-        fail_driver(path);
+    ssize_t r = fs->ops->getxattr(fs, n->ino, name, buf, bufsz);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     return r;
 }
 
@@ -597,10 +608,11 @@ int gk_node_stat(gk_node *n, gk_stat *st)
 ssize_t gk_node_read(gk_node *n, void *buf, size_t len, uint64_t off)
 {
     gk_fs *fs = n->mnt->fs;
-    errno = 0;
     ssize_t r = fs->ops->read(fs, n->ino, buf, len, off);
-    if (r < 0 && !errno)
-        errno = EIO;
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     if (r > (ssize_t)len) {          /* a driver bug must not overrun buf */
         gk_error("inode %llu: read returned too much", (unsigned long long)n->ino);
         errno = EIO;
@@ -620,10 +632,11 @@ ssize_t gk_node_readlink(gk_node *n, char *buf, size_t bufsz)
         errno = EINVAL;
         return -1;
     }
-    errno = 0;
     ssize_t r = fs->ops->readlink(fs, n->ino, buf, bufsz);
-    if (r < 0 && !errno)
-        errno = EIO;
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     if (r > (ssize_t)bufsz)
         r = (ssize_t)bufsz;
     return r;
@@ -640,10 +653,11 @@ int gk_node_readdir(gk_node *n, gk_readdir_cb cb, void *opaque)
         errno = ENOTDIR;
         return -1;
     }
-    errno = 0;
     int r = fs->ops->readdir(fs, n->ino, cb, opaque);
-    if (r < 0 && !errno)
-        errno = EIO;
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
     return r;
 }
 
@@ -664,10 +678,11 @@ int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns)
         }
         return 0;
     }
-    errno = 0;
     int r = fs->ops->fmap(fs, n->ino, out, nruns);
-    if (r < 0 && !errno)
-        errno = EIO;
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
     if (r == 0 && !*out)
         *nruns = 0;
     return r;
@@ -695,9 +710,10 @@ int gk_vfs_child(gk_vfs *v, gk_node *dir, const char *name, gk_node *out)
         }
     }
     gk_fs *fs = d.mnt->fs;
-    errno = 0;
-    if (fs->ops->lookup(fs, d.ino, name, &out->ino) < 0) {
-        if (errno == ENOENT || errno == 0)
+    int r = fs->ops->lookup(fs, d.ino, name, &out->ino);
+    if (r < 0) {
+        errno = -r;
+        if (errno == ENOENT)
             return fail(ENOENT, name);
         return fail_driver(name);
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The device core: reference counting, bounds-checked I/O, slices
  * (partitions) and opening an image with the right driver. */
 #include <errno.h>

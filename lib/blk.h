@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* guestkit block layer: images, drivers and guest devices.
  *
  * Everything a filesystem reads sits on a gk_dev: a raw file, a qcow2 chain,

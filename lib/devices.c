@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The guest's device set: disks named /dev/sda, /dev/sdb, ... in the order
  * they were added, their partitions, LVM logical volumes, and what libblkid
  * says each of them holds.  Names follow libguestfs, so a tool prints the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GUID partition tables (UEFI spec, chapter 5).  The primary header sits at
  * LBA 1, the backup at the last LBA; both carry a CRC32 of themselves and of
  * the partition entry array.  A damaged primary falls back to the backup

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu's image locks (block/file-posix.c): qemu holds OFD read locks on
  * bytes 100+perm ("I hold perm") and 200+perm ("I do not share perm").
  * A process holding byte 101 has the image open for writing. */

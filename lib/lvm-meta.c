@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A parser for LVM2's text metadata (the format of /etc/lvm/backup files and
  * of the metadata areas on PVs):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* LVM2: physical volumes found by their label, volume groups assembled from
  * the text metadata in their metadata areas, and logical volumes with
  * linear and striped segments as devices of their own (driver "lvm").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* DOS (MBR) partition tables: four primary entries, and logical
  * partitions in a chain of extended boot records (EBRs) inside an extended
  * partition.  Numbering and sizes follow the Linux kernel (block/partitions/

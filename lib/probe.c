@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a device holds, asked of libblkid.  libblkid reads from a file
  * descriptor, but our devices may be partitions inside a qcow2 chain or
  * LVs: so we hand it a sparse memfd of the device's size holding the head

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-img check, read-only: rebuild the reference counts of every host
  * cluster from the metadata (header, L1/L2 tables of the active state and of
  * every snapshot, snapshot table, refcount structures, bitmaps, compressed

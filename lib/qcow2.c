@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The qcow2 driver, read side: v2/v3 headers, L1/L2 translation with a
  * bounded L2 cache, zero clusters and subclusters (extended L2), deflate and
  * zstd compressed clusters, backing chains, external data files and opening

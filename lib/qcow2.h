@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 driver internals shared by lib/qcow2.c (reading) and
  * lib/qcow2-check.c (qemu-img check).  Not part of the public API. */
 #ifndef GK_QCOW2_H

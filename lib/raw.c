@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The raw driver: the image file is the disk. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Errors, warnings, allocation and formatting helpers shared by every layer. */
 #include <errno.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Device, partition, LVM and mount commands, printed the way guestfish
  * prints the matching API results (string lists one per line, hashes as
  * "key: value", structs as "[N] = {" blocks). */

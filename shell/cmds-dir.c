@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Commands that list directories: ls, ll, find, find0, du. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Commands that read guest files: cat, more, head, tail, read-lines,
  * filesize, read-file, hexdump, strings, download, copy-out. */
 #include <dirent.h>

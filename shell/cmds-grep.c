@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* grep and its variants, over a file read whole (gzip-compressed too). */
 #include <dirent.h>
 #include <errno.h>

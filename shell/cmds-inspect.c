@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Inspection commands: inspect-os and the inspect-get-* family. */
 #include <stdlib.h>
 #include <string.h>

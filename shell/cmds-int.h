@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the cmds-*.c files share: guest file I/O that checks Ctrl-C and
  * reports errors as "gfsh: CMD: PATH: message" (shell/io.c). */
 #ifndef GFSH_CMDS_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gfsh's own commands: echo, help, quit, time, glob, add, run. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* File information: stat, statns, readlink, realpath, is-*, statvfs, df,
  * extended attributes. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* checksum and checksums-out: OpenSSL digests and the POSIX cksum CRC. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tar-out: a guest directory as a tar archive, the way guestfish's
  * tar-out makes one (GNU tar -C DIR -cf - .): GNU format, names "./..."
  * with ././@LongLink records for long names and link targets, hard links

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command table of gfsh — the single source of truth for dispatch,
  * argument checking, `help`, completion and gfsh(1)'s COMMANDS section —
  * and the code that reads it. */

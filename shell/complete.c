@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tab completion for the interactive shell: command names (and aliases)
  * from the table for the first word, guest paths from the VFS after it
  * (one readdir of the directory being completed, so it stays cheap), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gfsh: the guestkit shell, a guestfish without an appliance.
  *
  *   gfsh [-a IMAGE]... [--format=F] [-i | -m DEV[:MP]...] [--ro|--rw] [-x]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gfsh, the guestkit shell: shared declarations of the shell's files.
  *
  * The command table (shell/cmds.c) is the single source of truth: each

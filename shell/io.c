@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Guest file I/O shared by the commands: streaming reads that check Ctrl-C,
  * output that tells a closed host pipe from an error, directory listings,
  * find, host output files. */

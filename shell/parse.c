@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gfsh's line syntax, as guestfish has it: one command per line, words
  * split on whitespace, '...' taken literally, "..." with C escapes, a
  * leading '-' lets the command fail, '!' and '<!' run host commands, a word

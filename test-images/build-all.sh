@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make images: build every fixture into OUTDIR, or only the NAMEs given
 # (test-images/NAME.sh), each once: OUTDIR/NAME/.done marks a finished one,
 # and its log is OUTDIR/NAME.log.  The tests build the ones they need on

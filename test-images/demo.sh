@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: build a small demo guest (GPT disk, /boot and / as ext4, an
 # fstab by UUID) as a qcow2 overlay on a qcow2 base, then run the tools on it.
 set -euo pipefail

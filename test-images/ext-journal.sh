@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ext3/ext4 images whose journal needs recovery, written with debugfs's
 # journal writer (jo / jw / jc), so that reading them without replay gives
 # stale data.  Usage: ext-journal.sh OUTDIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ext-trees.sh OUTDIR: ext2/3/4 filesystems made with `mke2fs -d` from a
 # generated source tree, for gcat/gls/gdf/gcopy-out tests.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gfsh.sh OUTDIR: a small guest for the gfsh tests.
 #
 #   OUTDIR/root/, OUTDIR/boot/   the trees (the oracle for file contents)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile guests for inspection: every file inspection reads is the
 # guest's to make up.  Each image is a whole-disk ext4 root (no partition
 # table) with a real /bin/bash, so it is still found as a Linux root.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Phony guests for inspection (nothing is booted): filesystems made with
 # mke2fs -d from generated trees, partitions with sfdisk/sgdisk, LVM with
 # lvm2 over a loop device (no device-mapper: LVs inactive, written in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sourced (not run) by the fixture scripts that make LVM with lvm2 over loop
 # devices.  This machine has no device-mapper, so nothing is ever activated
 # (NOACT for lvcreate), and lvm2 gets a private configuration that sees only

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile LVM2 PVs: real PVs made by lvm2 over loop devices, then their
 # metadata text edited in place with the checksums fixed (LVM's calc_crc:
 # CRC-32 from 0xf597a6cf without the final inversion), so that only our

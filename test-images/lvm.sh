@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # LVM2 fixtures, made by lvm2 itself over loop devices (there is no
 # device-mapper here: LVs are created inactive, -an -Zn --driverloaded n).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # parts-hostile.sh OUTDIR: damaged and hostile partition tables for
 # tests/bad-parts.t.  Every disk is 8 MiB (sparse); where a partition is
 # meant to survive, it holds an ext4 filesystem labelled "ok" so the test

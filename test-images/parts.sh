@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # parts.sh OUTDIR: partitioned disks for the device-layer tests
 # (tests/20-parts.t, tests/21-gfilesystems.t).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # qcow2 fixtures for gimg and the qcow2 driver, made with qemu-img/qemu-io:
 #   OUTDIR/c512.qcow2 c4k.qcow2 c64k.qcow2 c2m.qcow2  each cluster size, the same
 #        scattered writes (patterns, zero clusters, explicit zero data)

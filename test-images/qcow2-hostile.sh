@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hand-crafted hostile qcow2 images: real qemu-img images with bytes poked in.
 #   OUTDIR/open-*.qcow2   must be refused when opened (gimg info and convert fail)
 #   OUTDIR/read-*.qcow2   open fine (qemu-img info works too) but reading the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make install: tools, man pages, libraries, headers and guestkit.pc; a
 # program built only from what was installed (pkg-config) reads an image.
 . "$(dirname "$0")/lib.sh"

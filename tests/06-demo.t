@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo keeps working: the demo script builds its guest and every tool
 # in the tour runs on it; what they print is what the script put there.
 . "$(dirname "$0")/lib.sh"

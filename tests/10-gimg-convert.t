@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gimg convert -O raw against qemu-img convert -O raw (the oracle): the same
 # bytes for every fixture and snapshot, and no data where qemu-img's output
 # has a hole (qemu-img also allocates the first 4 KiB of a new raw file, so

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gimg info against qemu-img info (the oracle), human and JSON, with and
 # without --backing-chain.  Nothing is normalised: both tools run in the
 # fixture directory with the same arguments, so file names, actual sizes

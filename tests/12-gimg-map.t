@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gimg map against qemu-img map (the oracle), JSON and human, for every
 # fixture: same runs, depths, flags, offsets and file names, merged the
 # same way.  Nothing is normalised.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gimg check against qemu-img check (the oracle): the same report (human
 # and JSON), the same messages on stderr and the same exit status (0 clean,
 # 2 corruptions, 3 leaks, 63 no checks for raw).  Nothing is normalised.

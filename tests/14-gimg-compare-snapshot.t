@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gimg compare and gimg snapshot -l against qemu-img (the oracle): same
 # message and exit status for identical and different pairs, strict mode,
 # size differences; the same snapshot table (dates come from the image).

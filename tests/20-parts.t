@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Partition tables and probing against the oracles: sfdisk --json (geometry,
 # MBR type bytes, GPT type/unique GUIDs and names), sgdisk -i (attributes),
 # blkid -p -O/-S (what each partition holds).  The qcow2 versions of every

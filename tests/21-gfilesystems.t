@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gfilesystems: virt-filesystems' options and output shapes.  What is listed
 # comes from the oracles (sfdisk --json for partitions, blkid -p for what
 # they hold, pvs/vgs/lvs JSON for LVM, statvfs of the kernel's own mount

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # LVM2 volume groups and logical volumes, compared with what lvm2 itself
 # reports (pvs/vgs/lvs --reportformat json, saved by test-images/lvm.sh) and
 # with the bytes at the PV offsets lvs names, read from the image files.

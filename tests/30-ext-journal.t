@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ext3/ext4 with a journal that needs recovery: we replay it in memory.
 # Oracle: the same image replayed by e2fsck -E journal_only, read with
 # debugfs; and the unreplayed image must be byte-identical afterwards.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gcat against the generated source tree (test-images/ext-trees.sh) and
 # debugfs: every file of every ext variant, binary safe, symlinks resolved
 # inside the guest, -i on a partitioned qcow2 chain with /boot separate.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gls (virt-ls modes) against the generated source tree, find, ls, numfmt,
 # sha256sum/md5sum and debugfs.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gdf (virt-df output) against the kernel: each image is loop-mounted
 # read-only and df/stat -f give the oracle figures; numfmt for -h.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gcopy-out against the generated source tree: diff -r, and find -printf of
 # types, modes, sizes, links, owners and mtimes; holes via stat %b; hard
 # links by inode; as root and as an unprivileged user.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ginspect (virt-inspector): the phony guests of test-images/guests.sh.
 # Oracles: xmllint --relaxng against tools/ginspect.rng, rpm -qa on the same
 # rpmdb.sqlite, dpkg-query on the same status file, the os-release /

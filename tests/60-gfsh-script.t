@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gfsh in script mode (stdin, -f, and commands on the command line) on the
 # gfsh fixture, compared with oracles: the source tree (cat, checksum,
 # find, head/tail, grep), stat(1) on the tree (statns), debugfs on the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gfsh on a real terminal (tmux): the prompt, tab completion of command
 # names and guest paths, errors that do not end the session, Ctrl-C during
 # a long cat, and readline history that survives a restart.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A hostile guest must not make gcopy-out write outside LOCALDIR: symlinks
 # aiming at /etc, ../../.., the host path of a canary directory; directory
 # entries patched to be "..", "." and "../../pwn"; a LOCALDIR that already

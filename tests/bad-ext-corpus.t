@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # e2fsprogs' corrupt and unusual images (/work/shared/corpus/ext-corrupt),
 # raw and wrapped in qcow2: gls -lR, gcat of every regular file, gdf and
 # gcopy-out must each end with exit 0 or 1 (a clear error), never a signal,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # gfsh on bad input: broken syntax, unknown commands, wrong arguments, NUL
 # and oversized input, bad images.  Each gets a "gfsh: ..." message and, in
 # script mode, exit status 1 — never a crash or a sanitizer report (this

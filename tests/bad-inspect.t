@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Inspection of hostile guests (test-images/guests-hostile.sh): huge and
 # looping release files, links pointing out of the guest, a truncated and
 # a lying rpmdb.sqlite, the BerkeleyDB rpm database; then e2fsprogs'

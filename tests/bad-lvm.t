@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile LVM2 metadata (test-images/lvm-hostile.sh: real PVs whose text was
 # edited and checksums fixed): every case is a warning that names the
 # problem, the bad VG is left out, the good VG next to it still works, and

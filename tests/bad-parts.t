@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile and damaged partition tables (test-images/parts-hostile.sh): each
 # gives a one-line warning naming the problem and the rest of the disk
 # still works; nothing crashes (this file runs again under ASan+UBSan).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile qcow2 images (test-images/qcow2-hostile.sh): each is refused with a
 # one-line "gimg: FILE: ..." error and exit status 1, never a crash or a
 # sanitizer report; images that qemu-img itself opens but whose data is bad

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # TAP helpers for the shell integration tests: source it from tests/*.t.
 #
 #   ok DESC CMD...           pass if CMD exits 0

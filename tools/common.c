@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The shared virt-* option parser and guest setup for the tools and gfsh. */
 #include <errno.h>
 #include <stdarg.h>

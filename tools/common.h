@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What every tool shares: the virt-* style option parser and the steps from
  * options to a launched, mounted guest. */
 #ifndef GK_TOOLS_COMMON_H

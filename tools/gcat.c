@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gcat: print files of a disk image to stdout, like virt-cat. */
 #include <errno.h>
 #include <stdlib.h>

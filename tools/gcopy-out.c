@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gcopy-out: copy files and directories out of a disk image, like
  * virt-copy-out.
  *
@@ -141,11 +142,8 @@ static void set_meta_at(int dirfd, const char *name, const gk_stat *st, int is_l
 
 static void copy_xattrs(gk_node *n, int fd, const char *where)
 {
-    gk_fs *fs = n->mnt->fs;
-    if (!fs->ops->listxattr || !fs->ops->getxattr)
-        return;
     char list[8192];
-    ssize_t len = fs->ops->listxattr(fs, n->ino, list, sizeof list);
+    ssize_t len = gk_node_listxattr(n, list, sizeof list);
     if (len <= 0 || (size_t)len > sizeof list)
         return;
     for (ssize_t i = 0; i < len;) {
@@ -160,7 +158,7 @@ static void copy_xattrs(gk_node *n, int fd, const char *where)
             !(o.root && (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0)))
             continue;
         char val[65536];
-        ssize_t vl = fs->ops->getxattr(fs, n->ino, name, val, sizeof val);
+        ssize_t vl = gk_node_getxattr(n, name, val, sizeof val);
         if (vl < 0 || (size_t)vl > sizeof val)
             continue;
         if (fsetxattr(fd, name, val, (size_t)vl, 0) < 0 && !o.warned_xattr) {

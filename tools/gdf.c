@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gdf: filesystem usage of a disk image, like virt-df.  Every -a image
  * belongs to one guest, named after the first image ("+" for each more). */
 #include <errno.h>
@@ -214,8 +215,7 @@ int main(int argc, char **argv)
         }
         gk_statvfs sv;
         memset(&sv, 0, sizeof sv);
-        errno = 0;
-        if (!fs->ops->statvfs || fs->ops->statvfs(fs, &sv) < 0)
+        if (gk_fs_statvfs(fs, &sv) < 0)
             gk_warn("%s: statvfs: %s", e->name, gk_errmsg());
         else
             print_stat(name, e->name, &sv);

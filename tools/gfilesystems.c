@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gfilesystems: list the filesystems, partitions, block devices and LVM
  * objects of a disk image, with the options and the output of
  * virt-filesystems(1): the same selection rules, column layout, CSV quoting
@@ -275,7 +276,7 @@ static int64_t fs_size(gk_devset *s, gk_devent *e, const char *vfs)
             /* Linux cannot mount a filesystem whose block size is smaller
              * than the device's sector size (ext4 with 1 KiB blocks on a 4K
              * disk): virt-filesystems then falls back to the device size. */
-            if (fs->ops->statvfs && fs->ops->statvfs(fs, &sv) == 0 &&
+            if (gk_fs_statvfs(fs, &sv) == 0 &&
                 sv.bsize >= e->dev->sector_size)
                 r = (int64_t)(sv.blocks * sv.bsize);
             gk_fs_close(fs);

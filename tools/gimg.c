@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gimg: the read side of qemu-img (info, map, check, snapshot -l, compare,
  * convert -O raw) over guestkit's block layer.
  *

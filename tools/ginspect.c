@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ginspect: describe the operating systems of a disk image, as
  * virt-inspector does: XML in virt-inspector's layout (element order,
  * two-space indentation, mountpoints shortest first, filesystems sorted

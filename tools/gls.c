@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gls: list directories of a disk image, like virt-ls (plain, -l, -R, -lR
  * with its machine-readable columns). */
 #include <errno.h>

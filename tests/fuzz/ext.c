@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the input is an ext2/3/4 image; open it with the ext
  * driver (journal replay included) and walk a bounded part of the tree. */
 #include <stdint.h>
@@ -6,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "blk.h"
-#include "fs.h"
+#include "fs-int.h"
 
 static int mem_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: gfsh's line parser (shell/parse.c) on arbitrary bytes.
  * The parser is included directly: the fuzz build links only the
  * libraries, not the shell's objects. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the LVM2 metadata text parser, and behind it the VG
  * assembly and LV mapping.  The input is metadata text; it is parsed alone,
  * then also placed in the metadata area of a PV built in memory (label,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: open an arbitrary file as qcow2 (untrusted), read a few
  * ranges, walk block status, list info and run the checker. */
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: RPM header blobs as rpmdb.sqlite stores them
  * (fs/rpmhdr.c).  Seeds: tests/fuzz/seeds-rpmhdr.sh (headers rpm made). */
 #include <stddef.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run every libFuzzer target built in DIR for SECONDS each, from a seed
 # corpus, and fail if any finds a crash:   tests/fuzz/run.sh DIR SECONDS
 # Seeds: small qemu-img images for qcow2_open; tests/fuzz/seeds-NAME.sh CORPUS

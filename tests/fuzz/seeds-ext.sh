@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seeds for the ext fuzz target: tiny ext2/ext4 images made by mke2fs -d
 # (the fuzzer's inputs are at most 128 KiB).
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seeds for the gfsh_parse fuzz target: lines in every syntax gfsh knows.
 set -eu
 c=${1:?usage: seeds-gfsh_parse.sh CORPUS}

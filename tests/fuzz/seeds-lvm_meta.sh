@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seeds for the lvm_meta fuzz target: LVM2 metadata text in the shape
 # lvcreate 2.03 writes on a PV (a linear and a striped LV, a thin pool).
 # vg-fuzzpv names the PV the target builds in memory (uuid Fuzz00-PV00-...,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seeds for the rpmhdr fuzz target: the header blobs of a database made by
 # rpm itself (rpmbuild + rpm -i --justdb, sqlite backend).
 set -eu

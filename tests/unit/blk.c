@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The device core: raw images, bounds checks, slices, block status. */
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Device set unit tests: disk naming, device lookup by every name a guest
  * or a user may use, MBR/GPT parsing of tables built in memory (including
  * hostile ones).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* e2fsprogs' corrupt images: open each one and walk the whole tree through
  * the ext driver (readdir, getattr, read every file, readlink, xattrs,
  * fmap, statvfs).  Errors are expected; crashes, sanitizer reports and hangs
@@ -16,7 +17,7 @@
 #include <zlib.h>
 
 #include "blk.h"
-#include "fs.h"
+#include "fs-int.h"
 #include "tap.h"
 
 #define CORPUS "/work/shared/corpus/ext-corrupt"

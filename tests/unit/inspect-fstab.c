@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fstab device mapping (fs/inspect-fstab.c, gk_inspect_resolve_fstab_dev)
  * on a hand-made device set: the rules of libguestfs'
  * inspect_fs_unix_fstab.ml (checked there, see the reference notes 3.6). */

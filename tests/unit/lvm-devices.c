@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* LVM logical volumes as devices, end to end through gk_devset_scan.
  *
  * Run without arguments (as the unit tests are) it has nothing to read and

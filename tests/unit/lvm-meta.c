@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The LVM2 metadata text parser: real metadata, and the ways hostile text
  * can be wrong (truncated, too deep, huge numbers, unterminated strings). */
 #include <stdlib.h>

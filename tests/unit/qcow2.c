@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The qcow2 driver against qemu: images are made with qemu-img/qemu-io, read
  * through gk_open_image and compared byte for byte with `qemu-img convert -O
  * raw`; block status with `qemu-img map --output=json`; info fields with

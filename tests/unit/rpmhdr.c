@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The RPM header parser (fs/rpmhdr.c): real headers from an rpmdb.sqlite
  * made by rpm itself (oracle: rpm -qa --qf on the same database), then
  * every truncation, byte overwrites of the index and seeded random

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Minimal TAP for the C unit tests: ok(), is_int(), is_str(), done_testing(). */
 #ifndef GK_TAP_H
 #define GK_TAP_H

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest session (public API): the disks of one VM, their devices,
+ * the VFS of what is mounted, and inspection results.  Every tool and gfsh
+ * starts from a gk_guest. */
+#ifndef GK_GUEST_H
+#define GK_GUEST_H
+
+#include "vfs.h"
+
+typedef struct gk_os gk_os; /* fs/inspect.h */
+typedef struct gk_guest gk_guest;
+
+struct gk_guest {
+    gk_devset *devs;
+    gk_vfs *vfs;
+    int readwrite;
+    int launched;                  /* devices scanned                        */
+    gk_os *oses; int noses;        /* after gk_inspect_os                    */
+    int inspected;
+};
+
+gk_guest *gk_guest_new(void);
+void gk_guest_free(gk_guest *g);
+/* Open an image as the next disk (before launch). */
+int gk_guest_add_drive(gk_guest *g, const char *path, const gk_open_opts *opts);
+/* Scan partitions, LVM, probe filesystems. */
+int gk_guest_launch(gk_guest *g);
+/* Mount device (any name gk_devset_find accepts) on mountpoint. */
+int gk_guest_mount(gk_guest *g, const char *device, const char *mountpoint);
+/* The same with mount options ("subvol=@home", "ro") and a filesystem type
+ * that overrides probing (guestfish's mount-vfs; -m DEV:MP:OPTS:FSTYPE);
+ * options and fstype may be NULL. */
+int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
+                        const char *options, const char *fstype);
+/* Inspect and mount the single OS like libguestfs' -i: root first, then its
+ * fstab entries shortest mountpoint first; entries that do not resolve are
+ * warnings.  Fails (with a message naming the roots) if several OSes. */
+int gk_guest_mount_inspected(gk_guest *g);
+
+#endif

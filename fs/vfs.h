@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* guestkit filesystems and the guest VFS (public API).
+ *
+ * A gk_fs is one opened filesystem (opaque: drivers live behind fs/fs-int.h);
+ * the VFS mounts several of them into one guest tree and resolves guest
+ * paths inside it: an absolute symlink resolves against the guest's root,
+ * ".." stops at "/", at most GK_MAXSYMLINKS links are followed (ELOOP).
+ *
+ * Errors follow lib/blk.h: the public functions here return -1/NULL with
+ * gk_error() and set errno (ENOENT, ENOTDIR, ELOOP, EIO, EISDIR, EINVAL,
+ * EROFS, ...) so callers can tell guest conditions apart.  (Driver
+ * operations underneath return -errno; see fs/fs-int.h.)
+ */
+#ifndef GK_VFS_H
+#define GK_VFS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include "blk.h"
+
+#define GK_MAXSYMLINKS 40
+
+/* ------------------------------------------------------------------ */
+/* Filesystems (fs/fsdrv.c dispatches to the drivers)                  */
+
+typedef struct gk_fs gk_fs;
+
+typedef struct gk_stat {
+    uint64_t dev;          /* filesystem id (makedev-like, per mount)         */
+    uint64_t ino;
+    uint32_t mode;         /* S_IFMT | permissions                            */
+    uint32_t nlink, uid, gid;
+    uint64_t rdev;         /* makedev(major, minor) for device nodes         */
+    uint64_t size;
+    uint64_t blocks;       /* 512-byte units                                  */
+    uint64_t blksize;
+    struct timespec atime, mtime, ctime, crtime;
+} gk_stat;
+
+typedef struct gk_statvfs {
+    uint64_t bsize, frsize, blocks, bfree, bavail;
+    uint64_t files, ffree, favail;
+    uint64_t fsid, flag, namemax;
+} gk_statvfs;
+
+/* d_type values as in <dirent.h> (DT_REG, DT_DIR, DT_LNK, ...). */
+typedef int (*gk_readdir_cb)(void *opaque, const char *name, uint64_t ino, int d_type);
+
+/* One data run of a file, for sparse copies and large reads. */
+typedef struct gk_fmap {
+    uint64_t logical, len;  /* bytes, inside the file                         */
+} gk_fmap;
+
+/* How to open a filesystem. */
+typedef struct gk_fs_open_args {
+    const char *fstype;    /* blkid TYPE ("ext4", "xfs", "vfat", ...); NULL = probe */
+    const char *options;   /* mount options, comma-separated ("subvol=@home"), or NULL;
+                            * a driver refuses options it does not know (EINVAL) */
+    int rw;                /* open for writing (drivers without writes: EROFS)  */
+    gk_devset *devs;       /* the VM's devices, for filesystems that span several
+                            * (btrfs RAID1 on sda2+sdb1), or NULL               */
+} gk_fs_open_args;
+
+/* Open the filesystem on dev (the device reference is taken).  NULL with
+ * gk_error() and errno: ENOTSUP for a type no driver reads, EINVAL when
+ * the contents are not a filesystem we recognise, EROFS when rw is asked of
+ * a read-only driver.  A journal needing recovery is replayed into memory
+ * when read-only, never onto the image. */
+gk_fs *gk_fs_open_with(gk_dev *dev, const gk_fs_open_args *a);
+/* Shorthand: no options, no device set. */
+gk_fs *gk_fs_open(gk_dev *dev, const char *fstype, int rw);
+void gk_fs_close(gk_fs *fs);
+/* Is fstype (a blkid TYPE) one some driver can mount? */
+int gk_fs_supported(const char *fstype);
+/* The type of an open filesystem ("ext4", "xfs", ...), its device, and
+ * whether it was opened read-only. */
+const char *gk_fs_type(const gk_fs *fs);
+gk_dev *gk_fs_dev(const gk_fs *fs);
+int gk_fs_readonly(const gk_fs *fs);
+int gk_fs_statvfs(gk_fs *fs, gk_statvfs *sv);
+
+/* ------------------------------------------------------------------ */
+/* The guest VFS: a mount table of gk_fs and path resolution (fs/vfs.c) */
+
+typedef struct gk_vfs gk_vfs;
+
+typedef struct gk_node {   /* a resolved file: which mount, which inode       */
+    struct gk_mount *mnt;
+    uint64_t ino;
+} gk_node;
+
+typedef struct gk_mount {
+    char *mountpoint;      /* "/", "/boot"                                    */
+    char *device;          /* "/dev/sda1"                                     */
+    gk_fs *fs;
+    gk_node covered;       /* the directory it is mounted on (root: none)     */
+    int index;             /* for gk_stat.dev                                 */
+} gk_mount;
+
+gk_vfs *gk_vfs_new(void);
+void gk_vfs_free(gk_vfs *v);                /* closes every mounted fs      */
+/* Mount fs (takes ownership) at mountpoint, which must exist as a directory
+ * in what is already mounted (except "/"). */
+int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *device);
+int gk_vfs_umount(gk_vfs *v, const char *mountpoint);
+void gk_vfs_umount_all(gk_vfs *v);
+int gk_vfs_nmounts(gk_vfs *v);
+gk_mount *gk_vfs_mount_at(gk_vfs *v, int i); /* in mount order               */
+
+/* Resolve a guest path; follow the last component if it is a symlink when
+ * follow != 0.  Intermediate symlinks are always followed, inside the guest. */
+int gk_vfs_resolve(gk_vfs *v, const char *path, int follow, gk_node *out);
+/* Canonical absolute guest path of path (all links followed), malloc'd. */
+char *gk_vfs_realpath(gk_vfs *v, const char *path);
+
+int gk_vfs_stat(gk_vfs *v, const char *path, gk_stat *st);
+int gk_vfs_lstat(gk_vfs *v, const char *path, gk_stat *st);
+int gk_vfs_readdir(gk_vfs *v, const char *path, gk_readdir_cb cb, void *opaque);
+ssize_t gk_vfs_readlink(gk_vfs *v, const char *path, char *buf, size_t bufsz);
+int gk_vfs_statvfs(gk_vfs *v, const char *path, gk_statvfs *sv);
+ssize_t gk_vfs_listxattr(gk_vfs *v, const char *path, char *buf, size_t bufsz);
+ssize_t gk_vfs_getxattr(gk_vfs *v, const char *path, const char *name, void *buf, size_t bufsz);
+/* Whole file into memory, at most maxsize bytes (error EFBIG beyond). */
+int gk_vfs_read_file(gk_vfs *v, const char *path, size_t maxsize, char **out, size_t *len);
+
+/* Node-level operations (after gk_vfs_resolve); readdir on a node sees the
+ * mount covering a directory entry when the caller asks gk_vfs_child. */
+int gk_node_stat(gk_node *n, gk_stat *st);
+ssize_t gk_node_read(gk_node *n, void *buf, size_t len, uint64_t off);
+ssize_t gk_node_readlink(gk_node *n, char *buf, size_t bufsz);
+int gk_node_readdir(gk_node *n, gk_readdir_cb cb, void *opaque);
+/* The data runs of a regular file, in order; *nruns == 0 (and *out NULL)
+ * means no data at all (all holes).  For a driver without fmap, one run
+ * covering the whole file.  Caller frees *out. */
+int gk_node_fmap(gk_node *n, gk_fmap **out, size_t *nruns);
+/* The node for entry name in directory dir, crossing mountpoints, without
+ * following a final symlink. */
+int gk_vfs_child(gk_vfs *v, gk_node *dir, const char *name, gk_node *out);
+/* Step onto the root of the filesystem mounted on *n, if one is: for
+ * walkers that build child nodes from readdir's inode numbers. */
+void gk_vfs_cross(gk_vfs *v, gk_node *n);
+/* Every entry of directory n, sorted by name (strcmp), without "." and
+ * "..".  Names a corrupt image may hold that no path could reach (empty,
+ * containing "/") are left out.  Free with gk_dirents_free. */
+typedef struct gk_dirent {
+    char *name;
+    uint64_t ino;
+    int d_type;
+} gk_dirent;
+int gk_node_list(gk_node *n, gk_dirent **out, size_t *count);
+void gk_dirents_free(gk_dirent *e, size_t count);
+
+/* A hash map keyed by (mount, inode): tree walkers guard against directory
+ * cycles of a corrupt image with it, gcopy-out maps hard links.  The slot
+ * for node n (a new one holds NULL; *isnew tells). */
+typedef struct gk_nodemap gk_nodemap;
+gk_nodemap *gk_nodemap_new(void);
+void **gk_nodemap_slot(gk_nodemap *m, const gk_node *n, int *isnew);
+void gk_nodemap_free(gk_nodemap *m, void (*free_val)(void *));
+
+/* Extended attributes of a node (no path resolution): as listxattr(2)
+ * and getxattr(2), including the size query with bufsz 0. */
+ssize_t gk_node_listxattr(gk_node *n, char *buf, size_t bufsz);
+ssize_t gk_node_getxattr(gk_node *n, const char *name, void *buf, size_t bufsz);
+
+#endif
