@@ -118,5 +118,6 @@ gk_fs *gk_fs_alloc(const struct gk_fs_ops *ops, gk_dev *dev, const char *type, v
 
 /* The drivers (one line each in fs/fsdrv.c's table). */
 extern const struct gk_fs_driver gk_fsdrv_ext;
+extern const struct gk_fs_driver gk_fsdrv_fat;
 
 #endif

@@ -11,6 +11,7 @@
  * a device blkid could not name. */
 static const struct gk_fs_driver *const drivers[] = {
     &gk_fsdrv_ext,
+    &gk_fsdrv_fat,
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 

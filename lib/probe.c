@@ -170,6 +170,35 @@ static int probe_fd(gk_dev *d, int fd, gk_probe *out)
  * secondary headers and the like. */
 #define NARROW (256u << 10)
 
+/* libblkid takes a FAT volume label from the root directory, which on a
+ * FAT32 (or a big FAT16) lies beyond the windows copied above: copy its
+ * first 64 KiB too.  The boot sector gives where it is; libblkid checks
+ * the rest.  0 copied, 1 nothing to copy, -1 error. */
+static int copy_fat_root(gk_dev *d, int fd, uint8_t *buf)
+{
+    uint8_t b[512];
+    if (d->size < sizeof b || gk_pread(d, b, sizeof b, 0) < 0)
+        return -1;
+    uint64_t ss = gk_le16(b + 11), spc = b[13], reserved = gk_le16(b + 14), nfats = b[16];
+    uint64_t fatlen = gk_le16(b + 22), root;
+    if (ss < 512 || ss > 4096 || !spc)
+        return 1;
+    if (fatlen) {
+        root = (reserved + nfats * fatlen) * ss;
+    } else {
+        uint64_t clus = gk_le32(b + 44);
+        if (clus < 2)
+            return 1;
+        root = (reserved + nfats * gk_le32(b + 36) + (clus - 2) * spc) * ss;
+    }
+    uint64_t len = 64u << 10;
+    if (root >= d->size)
+        return 1;
+    if (len > d->size - root)
+        len = d->size - root;
+    return copy_range(d, fd, buf, root, len) < 0 ? -1 : 0;
+}
+
 int gk_probe_dev(gk_dev *d, gk_probe *out)
 {
     memset(out, 0, sizeof *out);
@@ -196,6 +225,9 @@ int gk_probe_dev(gk_dev *d, gk_probe *out)
             goto out;
         r = probe_fd(d, fd, out);
     }
+    if (r == 0 && out->type && strcmp(out->type, "vfat") == 0 && !out->label &&
+        copy_fat_root(d, fd, buf) == 0)
+        r = probe_fd(d, fd, out);
     if (r == -1)
         goto out;
     if (r == -2)
