@@ -116,6 +116,11 @@ struct gk_fs_driver {
 /* A zeroed gk_fs holding a reference to dev, type copied. */
 gk_fs *gk_fs_alloc(const struct gk_fs_ops *ops, gk_dev *dev, const char *type, void *priv);
 
+/* A stand-in for a filesystem that could not be mounted (fs/unreadable.c):
+ * its root is an empty read-only directory, and looking inside it fails
+ * (ENOTSUP) with reason as the message.  type is what blkid said. */
+gk_fs *gk_fs_unreadable(const char *type, const char *reason);
+
 /* The drivers (one line each in fs/fsdrv.c's table). */
 extern const struct gk_fs_driver gk_fsdrv_ext;
 extern const struct gk_fs_driver gk_fsdrv_fat;

@@ -2,10 +2,11 @@
 /* The guest session: the disks of one VM, their devices, and what is
  * mounted.  Every tool and gfsh starts here. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs.h"
+#include "fs-int.h"
 
 gk_guest *gk_guest_new(void)
 {
@@ -32,6 +33,9 @@ int gk_guest_add_drive(gk_guest *g, const char *path, const gk_open_opts *opts)
         return -1;
     }
     gk_dev *d = gk_open_image(path, opts);
+    gk_trace_call("add_drive \"%s\" format:%s readonly:%s = %s", path,
+                  opts && opts->format ? opts->format : "auto",
+                  opts && opts->readwrite ? "false" : "true", d ? "0" : gk_errmsg());
     if (!d)
         return -1;
     return gk_devset_add_disk(g->devs, d);
@@ -41,15 +45,36 @@ int gk_guest_launch(gk_guest *g)
 {
     if (g->launched)
         return 0;
-    if (gk_devset_scan(g->devs) < 0)
+    if (gk_devset_scan(g->devs) < 0) {
+        gk_trace_call("launch = %s", gk_errmsg());
         return -1;
+    }
     g->launched = 1;
+    gk_trace_call("launch = 0 (%d devices)", g->devs->nents);
     return 0;
 }
 
 int gk_guest_mount(gk_guest *g, const char *device, const char *mountpoint)
 {
     return gk_guest_mount_opts(g, device, mountpoint, NULL, NULL);
+}
+
+/* Options the kernel's VFS or mount(8) handle for every filesystem: they
+ * never reach a driver.  Only "ro"/"rw" mean something offline. */
+static int vfs_option(const char *o)
+{
+    static const char *const names[] = {
+        "defaults", "atime", "noatime", "relatime", "norelatime", "strictatime",
+        "nostrictatime", "diratime", "nodiratime", "lazytime", "nolazytime", "dev", "nodev",
+        "suid", "nosuid", "exec", "noexec", "sync", "async", "dirsync", "silent", "loud",
+        "auto", "noauto", "user", "nouser", "users", "owner", "group", "nofail", "_netdev",
+        "mand", "nomand", "iversion", "noiversion",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(o, names[i]) == 0)
+            return 1;
+    /* userspace-only options (x-systemd.*, comment=) */
+    return strncmp(o, "x-", 2) == 0 || strncmp(o, "comment=", 8) == 0;
 }
 
 int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
@@ -62,22 +87,107 @@ int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
         gk_error("%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
         return -1;
     }
+    /* split the VFS's own flags from what the driver gets */
+    int rw = g->readwrite;
+    char *rest = NULL;
+    if (options && *options) {
+        char *copy = gk_strdup(options), *save = NULL;
+        size_t len = 0;
+        rest = gk_calloc(1, strlen(options) + 1);
+        for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+            if (strcmp(o, "ro") == 0) {
+                rw = 0;
+            } else if (strcmp(o, "rw") == 0) {
+                if (!g->readwrite) {
+                    gk_error("%s: mount option rw: the disks were opened read-only", e->name);
+                    free(copy);
+                    free(rest);
+                    errno = EROFS;
+                    return -1;
+                }
+                rw = 1;
+            } else if (!vfs_option(o)) {
+                len += (size_t)sprintf(rest + len, "%s%s", len ? "," : "", o);
+            }
+        }
+        free(copy);
+    }
     gk_fs_open_args a = {
         .fstype = fstype && *fstype ? fstype : e->probe.type,
-        .options = options,
-        .rw = g->readwrite,
+        .options = rest && *rest ? rest : NULL,
+        .rw = rw,
         .devs = g->devs,
     };
+    gk_debug("mount: %s on %s%s%s%s%s", e->name, mountpoint, a.fstype ? " type " : "",
+             a.fstype ? a.fstype : "", a.options ? " options " : "", a.options ? a.options : "");
     gk_fs *fs = gk_fs_open_with(e->dev, &a);
+    free(rest);
     if (!fs) {
-        gk_error_prefix("%s", e->name);
+        size_t nl = strlen(e->name);
+        const char *m = gk_errmsg();
+        if (strncmp(m, e->name, nl) != 0 || m[nl] != ':')    /* not named twice */
+            gk_error_prefix("%s", e->name);
+        gk_trace_call("mount \"%s\" \"%s\" = %s", e->name, mountpoint, gk_errmsg());
         return -1;
     }
     if (gk_vfs_mount(g->vfs, fs, mountpoint, e->name) < 0) {
         gk_fs_close(fs);
         return -1;
     }
+    gk_trace_call("mount \"%s\" \"%s\" = 0", e->name, mountpoint);
     return 0;
+}
+
+/* A member of a container guestkit assembled (an LVM PV of a volume group
+ * it found) is read through what it assembled. */
+static int member_assembled(gk_guest *g, const gk_devent *e)
+{
+    if (strcmp(e->probe.type, "LVM2_member") == 0) {
+        for (int i = 0; i < g->devs->npvs; i++)
+            if (g->devs->pvs[i].name && strcmp(g->devs->pvs[i].name, e->name) == 0)
+                return g->devs->pvs[i].vg != NULL;
+    }
+    return 0;
+}
+
+char *gk_guest_unreadable(gk_guest *g, const gk_devent *e)
+{
+    if (!e->dev)
+        return gk_asprintf("%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
+    const char *t = e->probe.type;
+    /* a partitioned disk is read through its partitions */
+    if (e->kind == GK_DISK && g->devs->disk_parttype && e->disk_index >= 0 &&
+        e->disk_index < g->devs->ndisks && g->devs->disk_parttype[e->disk_index])
+        return NULL;
+    if (!t || !*t || strcmp(t, "swap") == 0 || gk_fs_supported(t) || member_assembled(g, e))
+        return NULL;
+    return gk_asprintf("%s is %s, which guestkit cannot read", e->name, t);
+}
+
+/* "; "-separated reasons of every device that cannot be read (at most a
+ * few named), or NULL. */
+static char *unreadable_list(gk_guest *g)
+{
+    char *list = NULL;
+    int n = 0;
+    for (int i = 0; i < g->devs->nents; i++) {
+        char *r = gk_guest_unreadable(g, &g->devs->ents[i]);
+        if (!r)
+            continue;
+        if (n < 4) {
+            char *l = gk_asprintf("%s%s%s", list ? list : "", list ? "; " : "", r);
+            free(list);
+            list = l;
+        }
+        n++;
+        free(r);
+    }
+    if (n > 4) {
+        char *l = gk_asprintf("%s; and %d more", list, n - 4);
+        free(list);
+        list = l;
+    }
+    return list;
 }
 
 /* libguestfs' -i mounts shortest mountpoint first, ties by name, so that
@@ -100,9 +210,17 @@ int gk_guest_mount_inspected(gk_guest *g)
             return -1;
         g->inspected = 1;
     }
+    for (int i = 0; i < g->noses; i++)
+        gk_trace_call("inspect_os: root %s (%s)", g->oses[i].root ? g->oses[i].root : "?",
+                      g->oses[i].distro ? g->oses[i].distro : "unknown");
     if (g->noses == 0) {
-        gk_error("no operating system was found on the disk image(s); "
-                 "use -m DEV to mount a filesystem by hand (gfilesystems lists them)");
+        char *why = unreadable_list(g);
+        if (why)
+            gk_error("no operating system was found on the disk image(s): %s", why);
+        else
+            gk_error("no operating system was found on the disk image(s); "
+                     "use -m DEV to mount a filesystem by hand (gfilesystems lists them)");
+        free(why);
         return -1;
     }
     if (g->noses > 1) {
@@ -137,8 +255,19 @@ int gk_guest_mount_inspected(gk_guest *g)
         const char *mp = mps[i].mountpoint, *dev = mps[i].dev;
         if (!mp || !dev || strcmp(mp, "/") == 0)
             continue;
-        if (gk_guest_mount(g, dev, mp) < 0)
-            gk_warn("%s on %s: %s (ignored)", dev, mp, gk_errmsg());
+        /* a device we know we cannot read is not tried */
+        gk_devent *e = gk_devset_find(g->devs, dev);
+        char *why = e ? gk_guest_unreadable(g, e) : NULL;
+        if (!why && gk_guest_mount(g, dev, mp) >= 0)
+            continue;
+        if (!why)
+            why = gk_strdup(gk_errmsg());
+        gk_warn("%s: %s (not mounted)", mp, why);
+        /* keep the reason on the mountpoint: listing it says why */
+        gk_fs *fs = gk_fs_unreadable(e ? e->probe.type : NULL, why);
+        free(why);
+        if (gk_vfs_mount(g->vfs, fs, mp, e ? e->name : dev) < 0)
+            gk_fs_close(fs);
     }
     free(mps);
     return 0;

@@ -33,8 +33,18 @@ int gk_guest_mount(gk_guest *g, const char *device, const char *mountpoint);
 int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
                         const char *options, const char *fstype);
 /* Inspect and mount the single OS like libguestfs' -i: root first, then its
- * fstab entries shortest mountpoint first; entries that do not resolve are
- * warnings.  Fails (with a message naming the roots) if several OSes. */
+ * fstab entries shortest mountpoint first; entries that do not resolve or
+ * cannot be mounted are warnings, and a filesystem that cannot be mounted
+ * leaves a stand-in on its mountpoint whose listing fails with the reason
+ * (gls /boot/efi: "/dev/sda1 is vfat, which guestkit cannot read").
+ * Fails (with a message naming the roots) if several OSes, and when there
+ * is none the message names the filesystems guestkit could not read. */
 int gk_guest_mount_inspected(gk_guest *g);
+/* Why the contents of a device cannot be read, or NULL when they can (or
+ * there is nothing to read: no signature, swap, an LVM PV whose volume
+ * group was assembled).  "DEV is TYPE, which guestkit cannot read" for a
+ * blkid type no driver supports (gk_fs_supported); "DEV: REASON" when the
+ * device itself cannot be opened.  malloc'd. */
+char *gk_guest_unreadable(gk_guest *g, const gk_devent *e);
 
 #endif

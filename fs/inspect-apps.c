@@ -115,11 +115,17 @@ static void dpkg_paragraph(applist *l, char *p, const char *dev)
             in_desc = 1;
         }
     }
-    /* "Status: want flag status": only status "installed" counts */
+    /* "Status: want flag status" ("install ok installed").  libguestfs
+     * takes any Status containing "installed" (its phony Debian guest has
+     * "installed ok"); we take the word "installed" anywhere, which keeps
+     * that and still leaves out "half-installed" and "not-installed" as
+     * dpkg-query does. */
     int installed = 0;
     if (status) {
-        const char *w = strrchr(status, ' ');
-        installed = w && !strcmp(w + 1, "installed");
+        char *copy = gk_strdup(status), *save = NULL;
+        for (char *w = strtok_r(copy, " \t", &save); w && !installed; w = strtok_r(NULL, " \t", &save))
+            installed = strcmp(w, "installed") == 0;
+        free(copy);
     }
     if (pkg && *pkg && ver && installed) {
         gk_app *a = app_new(l);
@@ -346,6 +352,14 @@ static void apps_rpm(gk_vfs *v, applist *l)
                         b ? gk_errmsg() : "empty header");
             continue;
         }
+        /* libguestfs asks librpm for "%{URL}" and so on, which gives
+         * "(none)" for a tag the header does not have (the URL of most
+         * packages, the arch of gpg-pubkey): virt-inspector prints that */
+        char **tags[] = {&tmp.name, &tmp.version, &tmp.release, &tmp.arch, &tmp.url,
+                         &tmp.summary, &tmp.description};
+        for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+            if (!*tags[i])
+                *tags[i] = gk_strdup("(none)");
         *app_new(l) = tmp;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)

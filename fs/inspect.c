@@ -136,6 +136,7 @@ typedef struct cand {
     gk_vfs *v;             /* the filesystem mounted alone on /            */
     gk_os os;              /* what we found (roots and /usr)               */
     int have_version;
+    int coreos;            /* a CoreOS root or /usr (no fstab: merged by role) */
 } cand;
 
 static void set_str(char **dst, const char *s)
@@ -745,12 +746,33 @@ static char *osinfo(const gk_os *os)
 /* ------------------------------------------------------------------ */
 /* Classification (inspect_fs.ml check_filesystem)                      */
 
+static void matched(const cand *c, const char *what)
+{
+    gk_debug("inspect: %s: %s", c->os.root, what);
+}
+
+/* Only the filesystem itself as /: CoreOS has no fstab. */
+static void self_mount(gk_guest *g, gk_os *os, const char *dev, const char *mp)
+{
+    os->mps = gk_realloc(os->mps, (size_t)(os->nmps + 1) * sizeof *os->mps);
+    os->mps[os->nmps].mountpoint = gk_strdup(mp);
+    os->mps[os->nmps].dev = gk_strdup(dev);
+    os->nmps++;
+    os->fss = gk_realloc(os->fss, (size_t)(os->nfss + 1) * sizeof *os->fss);
+    gk_fsinfo *f = &os->fss[os->nfss++];
+    memset(f, 0, sizeof *f);
+    f->dev = gk_strdup(dev);
+    insp_fsinfo_fill(g, f);
+}
+
 static void classify(gk_guest *g, cand *c)
 {
     gk_vfs *v = c->v;
     if (insp_is_file(v, "/grub/menu.lst") || insp_is_file(v, "/grub/grub.conf") ||
-        insp_is_file(v, "/grub2/grub.cfg"))
-        return;                                       /* a /boot */
+        insp_is_file(v, "/grub2/grub.cfg")) {
+        matched(c, "Grub /boot");
+        return;
+    }
     /* Linux root.  libguestfs wants /bin a directory or a link to usr/bin
      * and /etc/fstab or /etc/hosts; we also take any /bin link that leads
      * to a directory (or /usr/bin) and an os-release, so that minimal
@@ -768,6 +790,7 @@ static void classify(gk_guest *g, cand *c)
     if (insp_is_dir(v, "/etc") && bin &&
         (insp_is_file(v, "/etc/fstab") || insp_is_file(v, "/etc/hosts") ||
          insp_is_file(v, "/etc/os-release") || insp_is_file(v, "/usr/lib/os-release"))) {
+        matched(c, "Linux root");
         c->role = ROLE_ROOT;
         set_str(&c->os.type, "linux");
         check_release_files(c);
@@ -776,18 +799,49 @@ static void classify(gk_guest *g, cand *c)
         check_hostname(c);
         return;
     }
-    /* Linux /usr/local: nothing */
-    if (insp_is_dir(v, "/etc") && insp_is_dir(v, "/bin") && insp_is_dir(v, "/share") &&
-        !insp_is_dir(v, "/local") && !insp_is_file(v, "/etc/fstab"))
+    /* CoreOS root: only the hostname is here; the OS (os-release, the
+     * binaries) is on a /usr partition, merged in gk_inspect_os. */
+    if (insp_is_dir(v, "/etc") && insp_is_dir(v, "/root") && insp_is_dir(v, "/home") &&
+        insp_is_dir(v, "/usr") && insp_is_file(v, "/etc/coreos/update.conf")) {
+        matched(c, "CoreOS root");
+        c->role = ROLE_ROOT;
+        c->coreos = 1;
+        set_str(&c->os.type, "linux");
+        set_str(&c->os.distro, "coreos");
+        check_hostname(c);
+        self_mount(g, &c->os, c->os.root, "/");
         return;
+    }
+    if (insp_is_dir(v, "/etc") && insp_is_dir(v, "/bin") && insp_is_dir(v, "/share") &&
+        !insp_is_dir(v, "/local") && !insp_is_file(v, "/etc/fstab")) {
+        matched(c, "Linux /usr/local");
+        return;
+    }
     if (insp_is_dir(v, "/bin") && insp_is_dir(v, "/local") && insp_is_dir(v, "/share") &&
         insp_is_dir(v, "/src") && !insp_is_file(v, "/etc/fstab")) {
+        matched(c, "Linux /usr");
         c->role = ROLE_USR;
         set_str(&c->os.type, "linux");
         if (insp_is_file(v, "/lib/os-release"))
             parse_os_release(c, "/lib/os-release");
         check_arch(c);
+        return;
     }
+    if (insp_is_dir(v, "/bin") && insp_is_dir(v, "/share") && insp_is_dir(v, "/local") &&
+        insp_is_dir(v, "/share/coreos")) {
+        matched(c, "CoreOS /usr");
+        c->role = ROLE_USR;
+        c->coreos = 1;
+        set_str(&c->os.type, "linux");
+        set_str(&c->os.distro, "coreos");
+        if (insp_is_file(v, "/lib/os-release"))
+            parse_os_release(c, "/lib/os-release");
+        else if (insp_is_file(v, "/share/coreos/lsb-release"))
+            parse_lsb_release(c, "/share/coreos/lsb-release");
+        check_arch(c);
+        return;
+    }
+    matched(c, "nothing (not a root, not a /usr)");
 }
 
 static void os_clear(gk_os *os)
@@ -833,6 +887,46 @@ static int fstab_names(const gk_os *os, const char *dev)
 
 #define FILL(f) do { if (!r->os.f && u->os.f) r->os.f = gk_strdup(u->os.f); } while (0)
 
+/* CoreOS (libguestfs' collect_coreos_inspection_info): the root has no
+ * fstab; the /usr partition with the highest version (USR-A or USR-B,
+ * one of them possibly empty) fills what the root cannot tell and is
+ * mounted on /usr.  Several CoreOS roots cannot be told apart: refused. */
+static int merge_coreos(gk_guest *g, cand *cs, int nc)
+{
+    cand *r = NULL, *u = NULL;
+    for (int i = 0; i < nc; i++) {
+        cand *c = &cs[i];
+        if (!c->coreos)
+            continue;
+        if (c->role == ROLE_ROOT) {
+            if (r) {
+                gk_error("multiple CoreOS root filesystems found (%s, %s)", r->os.root, c->os.root);
+                return -1;
+            }
+            r = c;
+        } else if (c->role == ROLE_USR) {
+            /* the higher version wins; on a tie the later device, as
+             * libguestfs' stable sort of its reversed list does */
+            int ma = c->have_version ? c->os.major : 0, mi = c->have_version ? c->os.minor : 0;
+            int ua = u && u->have_version ? u->os.major : 0, ui = u && u->have_version ? u->os.minor : 0;
+            if (!u || ma > ua || (ma == ua && mi >= ui))
+                u = c;
+        }
+    }
+    if (!r || !u)
+        return 0;
+    gk_debug("inspect: CoreOS: %s is /usr of %s", u->os.root, r->os.root);
+    FILL(distro); FILL(product_name); FILL(product_variant); FILL(arch); FILL(hostname);
+    FILL(build_id); FILL(package_format); FILL(package_management);
+    if (!r->have_version && u->have_version) {
+        r->os.major = u->os.major;
+        r->os.minor = u->os.minor;
+        r->have_version = 1;
+    }
+    self_mount(g, &r->os, u->os.root, "/usr");
+    return 0;
+}
+
 int gk_inspect_os(gk_guest *g)
 {
     if (!g->launched) {
@@ -874,6 +968,15 @@ int gk_inspect_os(gk_guest *g)
             os_clear(&c->os);
             nc--;
         }
+    }
+
+    if (merge_coreos(g, cs, nc) < 0) {
+        for (int i = 0; i < nc; i++) {
+            os_clear(&cs[i].os);
+            gk_vfs_free(cs[i].v);
+        }
+        free(cs);
+        return -1;
     }
 
     /* A separate /usr is merged into the root whose fstab names it; it

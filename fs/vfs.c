@@ -28,6 +28,7 @@ struct gk_vfs {
     gk_mount **mounts;     /* in mount order; pointers stay valid           */
     int nmounts;
     int next_index;        /* per-mount id, never reused                    */
+    int trace;             /* gk_vfs_set_trace                              */
 };
 
 gk_vfs *gk_vfs_new(void)
@@ -35,6 +36,11 @@ gk_vfs *gk_vfs_new(void)
     gk_vfs *v = gk_calloc(1, sizeof *v);
     v->next_index = 1;
     return v;
+}
+
+void gk_vfs_set_trace(gk_vfs *v, int on)
+{
+    v->trace = on;
 }
 
 static void mount_free(gk_mount *m)
@@ -320,6 +326,9 @@ int gk_vfs_resolve(gk_vfs *v, const char *path, int follow, gk_node *out)
     if (rc == 0)
         *out = w.nodes[w.depth - 1];
     walk_free(&w);
+    if (v->trace)
+        gk_trace_call("resolve \"%s\"%s = %s", path, follow ? "" : " nofollow",
+                      rc == 0 ? "0" : gk_errmsg());
     return rc;
 }
 

@@ -99,6 +99,9 @@ typedef struct gk_mount {
 } gk_mount;
 
 gk_vfs *gk_vfs_new(void);
+/* -x: trace the path lookups of this VFS (gk_trace_call); the guest's own
+ * VFS is traced, inspection's private ones are not. */
+void gk_vfs_set_trace(gk_vfs *v, int on);
 void gk_vfs_free(gk_vfs *v);                /* closes every mounted fs      */
 /* Mount fs (takes ownership) at mountpoint, which must exist as a directory
  * in what is already mounted (except "/"). */

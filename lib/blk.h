@@ -24,6 +24,7 @@
 
 extern const char *gk_progname; /* set by main(); used in warnings       */
 extern int gk_verbose;          /* -v: debug messages on stderr          */
+extern int gk_trace;            /* -x: trace the guest session's calls   */
 
 /* Record the current error message (replaces the previous one). */
 void gk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -32,6 +33,9 @@ void gk_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 const char *gk_errmsg(void);
 /* "PROG: warning: ..." on stderr. */
 void gk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: trace: ..." on stderr when gk_trace (libguestfs' -x: each call
+ * of the guest session and the paths it resolves, with the result). */
+void gk_trace_call(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "PROG: ..." on stderr when gk_verbose. */
 void gk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -220,6 +220,13 @@ static void probe_range(gk_devset *s, int from, int to)
         if (gk_probe_dev(e->dev, &e->probe) < 0) {
             gk_warn("%s: cannot probe contents: %s", e->name, gk_errmsg());
             gk_probe_free(&e->probe);
+        } else {
+            const char *pt = e->kind == GK_DISK && s->disk_parttype && e->disk_index >= 0 &&
+                             e->disk_index < s->ndisks ? s->disk_parttype[e->disk_index] : NULL;
+            gk_debug("probe: %s: %s%s%s%s", e->name,
+                     e->probe.type ? e->probe.type : pt ? pt : "nothing recognised",
+                     !e->probe.type && pt ? " partition table" : "",
+                     e->probe.uuid ? " UUID=" : "", e->probe.uuid ? e->probe.uuid : "");
         }
     }
 }

@@ -11,6 +11,7 @@
 
 const char *gk_progname = "guestkit";
 int gk_verbose;
+int gk_trace;
 
 /* The last error; thread-local so a future multi-threaded reader keeps
  * messages apart. */
@@ -22,7 +23,8 @@ void gk_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(errbuf, sizeof errbuf, fmt, ap);
     va_end(ap);
-    gk_debug("error: %s", errbuf);
+    /* Not echoed with -v: most errors are probes that found nothing and
+     * are handled by the caller; what was tried is the caller's gk_debug. */
 }
 
 void gk_error_prefix(const char *fmt, ...)
@@ -52,6 +54,18 @@ void gk_warn(const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "%s: warning: ", gk_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void gk_trace_call(const char *fmt, ...)
+{
+    va_list ap;
+    if (!gk_trace)
+        return;
+    fprintf(stderr, "%s: trace: ", gk_progname);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

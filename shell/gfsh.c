@@ -430,10 +430,8 @@ int main(int argc, char **argv)
         if (sh.cli.inspector) {
             if (gk_guest_mount_inspected(sh.g) < 0)
                 gk_die_err();
-        } else {
-            for (int i = 0; i < sh.cli.nmounts; i++)
-                if (gk_guest_mount(sh.g, sh.cli.mounts[i].dev, sh.cli.mounts[i].mountpoint) < 0)
-                    gk_die_err();
+        } else if (gk_cli_mount_list(&sh.cli, sh.g) < 0) {
+            gk_die_err();
         }
     }
 

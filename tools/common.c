@@ -113,26 +113,30 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
             }
             break;
         case 'm': {
-            char *dev = gk_strdup(optarg), *mp = strchr(dev, ':');
-            if (mp)
-                *mp++ = 0;
-            c->mounts = gk_realloc(c->mounts, (c->nmounts + 1) * sizeof *c->mounts);
-            c->mounts[c->nmounts].dev = dev;
-            /* options and fstype parts (dev:mp:opts:type) are accepted, ignored */
-            if (mp) {
-                char *more = strchr(mp, ':');
-                if (more)
-                    *more = 0;
+            /* DEV[:MOUNTPOINT[:OPTIONS[:FSTYPE]]], as libguestfs splits it */
+            char *dev = gk_strdup(optarg), *part[3] = {0};
+            char *p = dev;
+            for (int k = 0; k < 3 && (p = strchr(p, ':')); k++) {
+                *p++ = 0;
+                part[k] = p;
             }
-            c->mounts[c->nmounts].mountpoint = mp && *mp ? mp : "/";
-            c->nmounts++;
+            if (part[2] && strchr(part[2], ':'))
+                gk_die("-m %s: too many fields (DEV[:MOUNTPOINT[:OPTIONS[:FSTYPE]]])", optarg);
+            if (!*dev)
+                gk_die("-m %s: no device", optarg);
+            c->mounts = gk_realloc(c->mounts, (c->nmounts + 1) * sizeof *c->mounts);
+            gk_cli_mountopt *m = &c->mounts[c->nmounts++];
+            m->dev = dev;
+            m->mountpoint = part[0] && *part[0] ? part[0] : "/";
+            m->options = part[1] && *part[1] ? part[1] : NULL;
+            m->fstype = part[2] && *part[2] ? part[2] : NULL;
             break;
         }
         case 'i': c->inspector = 1; break;
         case 'r': case OPT_RO: c->rw = 0; break;
         case 'w': case OPT_RW: c->rw = 1; break;
         case 'v': gk_verbose = 1; break;
-        case 'x': break;
+        case 'x': gk_trace = 1; break;
         case 'U': c->force_share = 1; break;
         case OPT_UNTRUSTED: c->untrusted = 1; break;
         case 'V':
@@ -178,6 +182,7 @@ gk_guest *gk_cli_launch(gk_cli *c)
         gk_die("no disk image given: use -a IMAGE (see --help)");
     gk_guest *g = gk_guest_new();
     g->readwrite = c->rw;
+    gk_vfs_set_trace(g->vfs, gk_trace);
     for (int i = 0; i < c->ndrives; i++) {
         gk_open_opts o = {
             .format = c->drives[i].format,
@@ -193,15 +198,40 @@ gk_guest *gk_cli_launch(gk_cli *c)
     return g;
 }
 
+void gk_cli_check_image(gk_cli *c, gk_guest *g)
+{
+    /* nothing at all on any disk: most likely not a disk image (a guest
+     * file given where the image goes, "gcat /etc/hostname disk.img"),
+     * and saying so helps more than "no OS" */
+    if (g->devs->nents != g->devs->ndisks || c->ndrives == 0)
+        return;
+    for (int i = 0; i < g->devs->ndisks; i++)
+        if (g->devs->ents[i].probe.type || g->devs->disk_parttype[i])
+            return;
+    gk_die("%s: does not look like a disk image (no partition table or filesystem in it)",
+           c->drives[0].path);
+}
+
+int gk_cli_mount_list(gk_cli *c, gk_guest *g)
+{
+    for (int i = 0; i < c->nmounts; i++) {
+        gk_cli_mountopt *m = &c->mounts[i];
+        if (gk_guest_mount_opts(g, m->dev, m->mountpoint, m->options, m->fstype) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 gk_guest *gk_cli_mount(gk_cli *c)
 {
     gk_guest *g = gk_cli_launch(c);
     if (c->nmounts > 0) {
-        for (int i = 0; i < c->nmounts; i++)
-            if (gk_guest_mount(g, c->mounts[i].dev, c->mounts[i].mountpoint) < 0)
-                gk_die_err();
+        if (gk_cli_mount_list(c, g) < 0)
+            gk_die_err();
     } else if (gk_guest_mount_inspected(g) < 0) {
-        gk_die_err();
+        char *err = gk_strdup(gk_errmsg());
+        gk_cli_check_image(c, g);
+        gk_die("%s", err);
     }
     return g;
 }

@@ -15,6 +15,7 @@ typedef struct gk_cli_drive {
 
 typedef struct gk_cli_mount {
     char *dev, *mountpoint;
+    char *options, *fstype;    /* -m DEV:MP:OPTIONS:FSTYPE, or NULL */
 } gk_cli_mountopt;
 
 typedef struct gk_cli {
@@ -48,6 +49,11 @@ gk_guest *gk_cli_launch(gk_cli *c);
 /* Launch and mount: the -m list if given, otherwise inspection (-i, also
  * the default when only images are given).  NULL after printing the error. */
 gk_guest *gk_cli_mount(gk_cli *c);
+/* Exit with "IMAGE: does not look like a disk image" when no disk of the
+ * launched guest holds a partition table or anything blkid recognises. */
+void gk_cli_check_image(gk_cli *c, gk_guest *g);
+/* Mount the -m list of c on a launched guest: 0, or -1 with gk_error. */
+int gk_cli_mount_list(gk_cli *c, gk_guest *g);
 
 /* One CSV field on stdout, quoted the way libguestfs' tools quote (only
  * when it holds a space, quote, comma or newline; quotes doubled). */

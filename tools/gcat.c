@@ -20,10 +20,12 @@ static void usage(FILE *f)
         "Options:\n"
         "  -a, --add IMAGE      add a disk image (repeat for every disk of the VM)\n"
         "  --format[=raw|qcow2] force the format of the following -a images\n"
-        "  -m, --mount DEV[:MP] mount DEV on MP (default /) instead of inspecting\n"
+        "  -m, --mount DEV[:MP[:OPTS[:TYPE]]]\n"
+        "                       mount DEV on MP (default /) instead of inspecting\n"
         "  -i, --inspector      inspect the image and mount it like the guest (default)\n"
         "  -U, --force-share    do not check whether qemu is using the image\n"
         "  -v, --verbose        debug messages\n"
+        "  -x                   trace the calls of the guest session\n"
         "  -V, --version        print the version\n"
         "  --help               this help\n"
         "Files are concatenated to stdout, byte for byte.  Paths are resolved in\n"
@@ -92,6 +94,14 @@ int main(int argc, char **argv)
                 c.ndrives ? "file name" : "disk image and file name");
         return 1;
     }
+    /* as virt-cat (libguestfs' download): guest paths are absolute.  Checked
+     * before anything is opened, but after the image, so that swapped
+     * arguments are reported as the image that is not one. */
+    for (int i = 0; i < c.nargs; i++)
+        if (c.args[i][0] != '/') {
+            gk_cli_check_image(&c, gk_cli_launch(&c));
+            gk_die("%s: path must start with a / character (guest paths are absolute)", c.args[i]);
+        }
     gk_guest *g = gk_cli_mount(&c);
     char *buf = gk_malloc(BUFSZ);
     int status = 0;

@@ -169,6 +169,7 @@ static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
     el(w, "package_format", os->package_format);
     el(w, "package_management", os->package_management);
     el(w, "hostname", os->hostname);
+    el(w, "build_id", os->build_id);
     el(w, "osinfo", os->osinfo);
 
     X(xmlTextWriterStartElement(w, BAD_CAST "mountpoints"));
@@ -433,8 +434,14 @@ int main(int argc, char **argv)
     gk_guest *g = gk_cli_launch(&c);
     if (gk_inspect_os(g) < 0)
         gk_die_err();
-    if (g->noses == 0)
-        gk_die("no operating system could be detected inside this disk image.");
+    /* virt-inspector reports no OS as an empty list; say what could not
+     * be looked at, as that report may be incomplete */
+    for (int i = 0; i < g->devs->nents; i++) {
+        char *why = gk_guest_unreadable(g, &g->devs->ents[i]);
+        if (why)
+            gk_warn("%s: not inspected", why);
+        free(why);
+    }
     for (int i = 0; i < g->noses; i++) {
         gk_os *os = &g->oses[i];
         qsort(os->mps, (size_t)os->nmps, sizeof *os->mps, cmp_mp);

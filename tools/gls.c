@@ -56,7 +56,8 @@ static void usage(FILE *f)
         "Options:\n"
         "  -a, --add IMAGE      add a disk image (repeat for every disk of the VM)\n"
         "  --format[=raw|qcow2] force the format of the following -a images\n"
-        "  -m, --mount DEV[:MP] mount DEV on MP instead of inspecting\n"
+        "  -m, --mount DEV[:MP[:OPTS[:TYPE]]]\n"
+        "                       mount DEV on MP (default /) instead of inspecting\n"
         "  -l, --long           long listing (like ls -la; not for parsing)\n"
         "  -R, --recursive      list every file below DIR, one path per line\n"
         "  -lR                  one line per file: type, mode, size, [fields], path\n"
@@ -498,8 +499,17 @@ int main(int argc, char **argv)
         c.nargs = 1;
     }
     if (c.nargs < 1 || c.ndrives == 0) {
-        fprintf(stderr, "gls: missing %s\nTry 'gls --help' for more information.\n",
-                c.ndrives ? "directory name" : "disk image and directory name");
+        /* "gls disk.img": the one argument is the image when it is a file */
+        if (c.ndrives)
+            fprintf(stderr, "gls: missing directory name\n");
+        else if (c.nargs == 0)
+            fprintf(stderr, "gls: missing disk image and directory name\n");
+        else if (access(c.args[0], F_OK) == 0)
+            fprintf(stderr, "gls: missing directory name after the disk image %s\n", c.args[0]);
+        else
+            fprintf(stderr, "gls: missing directory name, or disk image: %s: %s\n", c.args[0],
+                    strerror(errno));
+        fprintf(stderr, "Usage: gls [-a] IMAGE DIR; try 'gls --help' for more information.\n");
         return 1;
     }
     int lr = o.l && o.R;
