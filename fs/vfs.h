@@ -167,4 +167,54 @@ void gk_nodemap_free(gk_nodemap *m, void (*free_val)(void *));
 ssize_t gk_node_listxattr(gk_node *n, char *buf, size_t bufsz);
 ssize_t gk_node_getxattr(gk_node *n, const char *name, void *buf, size_t bufsz);
 
+/* ------------------------------------------------------------------ */
+/* Tree walks (fs/walk.c): the one walker every tool uses              */
+
+/* The longest guest path, as the kernel's PATH_MAX: what the VFS resolves,
+ * and what a walk that prints paths descends to (GK_WALK_PATHLIMIT). */
+#define GK_PATH_MAX 4096
+/* Directory levels below the top of a walk.  Deeper directories are
+ * reported (ELOOP) and not entered, by every walker alike.  Legitimate
+ * trees made through relative paths can be thousands of levels deep. */
+#define GK_WALK_MAXDEPTH 16384
+
+enum {
+    GK_WALK_PATHORDER = 1, /* all paths in strcmp order, as `find | sort`;
+                            * otherwise depth first, each directory sorted */
+    GK_WALK_PATHLIMIT = 2, /* a path longer than GK_PATH_MAX is an error
+                            * (ENAMETOOLONG), neither reported nor entered */
+};
+
+enum gk_walk_kind {
+    GK_WALK_ENTRY = 1,     /* a file or directory (the top first, depth 0)  */
+    GK_WALK_DIR_END,       /* a directory entered is done                   */
+    GK_WALK_ERROR,         /* msg says what failed; the walk goes on        */
+};
+
+typedef struct gk_walk_ent {
+    int kind;
+    int depth;             /* 0: the top                                    */
+    const char *path;      /* the top's path as given, then "/" and names   */
+    size_t pathlen;
+    const char *name;      /* ENTRY: the last component ("" for the top)    */
+    gk_node node;          /* ENTRY, DIR_END (mounts already crossed)       */
+    gk_stat st;
+    /* ENTRY of a directory that will not be entered (a loop, too deep),
+     * and ERROR: the reason (errno, message naming the path). */
+    int noenter;
+    int err;
+    const char *msg;
+} gk_walk_ent;
+
+typedef struct gk_walk gk_walk;
+/* Walk the tree at top (a resolved node) whose path is toppath.  Memory
+ * grows with the entries of the directories open at once, never with the
+ * whole tree; directories are entered once (cycles are reported). */
+gk_walk *gk_walk_new(gk_vfs *v, const gk_node *top, const char *toppath, unsigned flags);
+/* The next event, valid until the next call; NULL at the end. */
+const gk_walk_ent *gk_walk_next(gk_walk *w);
+/* After an ENTRY of a directory: do not enter it (no DIR_END follows). */
+void gk_walk_prune(gk_walk *w);
+void gk_walk_free(gk_walk *w);
+
 #endif

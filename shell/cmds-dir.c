@@ -107,92 +107,74 @@ int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     return 0;
 }
 
+struct find_out { gfsh *sh; const gfsh_cmd *cmd; FILE *fp; char end; };
+
+static int find_print(void *ud, const char *rel, const gk_walk_ent *e)
+{
+    (void)e;
+    struct find_out *f = ud;
+    int r = io_write(f->sh, f->cmd, f->fp, rel, strlen(rel));
+    if (r == 0)
+        r = io_write(f->sh, f->cmd, f->fp, &f->end, 1);
+    return r;
+}
+
 int run_find(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    pathv p;
-    if (io_find_all(sh, cmd, a->argv[0], &p) < 0)
-        return -1;
-    int r = 0;
-    for (size_t i = 0; i < p.n && r == 0; i++) {
-        r = io_write(sh, cmd, stdout, p.v[i], strlen(p.v[i]));
-        if (r == 0)
-            r = io_write(sh, cmd, stdout, "\n", 1);
-    }
-    io_pathv_free(&p);
+    struct find_out f = {sh, cmd, stdout, '\n'};
+    int r = io_find(sh, cmd, a->argv[0], find_print, &f);
     return r < 0 ? -1 : 0;
 }
 
 int run_find0(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    pathv p;
-    if (io_find_all(sh, cmd, a->argv[0], &p) < 0)
-        return -1;
     FILE *fp = io_open_out(cmd, a->argv[1]);
-    int r = fp ? 0 : -1;
-    for (size_t i = 0; fp && i < p.n && r == 0; i++)
-        r = io_write(sh, cmd, fp, p.v[i], strlen(p.v[i]) + 1);
-    if (fp)
-        r = io_close_out(cmd, a->argv[1], fp, r);
-    io_pathv_free(&p);
+    if (!fp)
+        return -1;
+    struct find_out f = {sh, cmd, fp, 0};
+    int r = io_find(sh, cmd, a->argv[0], find_print, &f);
+    r = io_close_out(cmd, a->argv[1], fp, r < 0 ? -1 : 0);
     return r < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* du, df, statvfs                                                     */
+/* du                                                                  */
 
-typedef struct seen { uint64_t *dev, *ino; size_t n, cap; } seen;
-
-static int seen_add(seen *s, uint64_t dev, uint64_t ino)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->dev[i] == dev && s->ino[i] == ino)
-            return 0;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 32;
-        s->dev = gk_realloc(s->dev, s->cap * sizeof *s->dev);
-        s->ino = gk_realloc(s->ino, s->cap * sizeof *s->ino);
-    }
-    s->dev[s->n] = dev;
-    s->ino[s->n++] = ino;
-    return 1;
-}
-
-static int du_walk(gfsh *sh, const gfsh_cmd *cmd, const char *path, int depth, seen *s, uint64_t *blocks)
-{
-    gk_stat st;
-    if (depth > MAX_DEPTH) {
-        gfsh_err(cmd, "%s: directories nested too deeply", path);
-        return -1;
-    }
-    if (gk_vfs_lstat(sh->g->vfs, path, &st) < 0) {
-        io_path_err(cmd, path);
-        return -1;
-    }
-    if (st.nlink > 1 && !S_ISDIR(st.mode) && !seen_add(s, st.dev, st.ino))
-        return 0;
-    *blocks += st.blocks;
-    if (!S_ISDIR(st.mode))
-        return 0;
-    dlist l;
-    if (io_read_dir(sh, cmd, path, &l) < 0)
-        return -1;
-    int r = 0;
-    for (size_t i = 0; i < l.n && r == 0; i++) {
-        char *p = io_join(path, l.v[i].name);
-        r = du_walk(sh, cmd, p, depth + 1, s, blocks);
-        free(p);
-    }
-    io_dlist_free(&l);
-    return r;
-}
-
+/* du -s: the 512-byte blocks of path and everything below it (path itself
+ * not followed), hard links counted once, in KiB rounded up. */
 int run_du(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    seen s = {0};
+    gk_node top;
+    if (gk_vfs_resolve(sh->g->vfs, a->argv[0], 0, &top) < 0) {
+        io_path_err(cmd, a->argv[0]);
+        return -1;
+    }
+    gk_nodemap *links = gk_nodemap_new();
+    gk_walk *w = gk_walk_new(sh->g->vfs, &top, a->argv[0], 0);
+    const gk_walk_ent *e;
     uint64_t blocks = 0;
-    int r = du_walk(sh, cmd, a->argv[0], 0, &s, &blocks);
-    free(s.dev);
-    free(s.ino);
+    int r = 0;
+    while ((e = gk_walk_next(w))) {
+        if (io_interrupted(cmd)) {
+            r = -1;
+            break;
+        }
+        if (e->kind == GK_WALK_ERROR || (e->kind == GK_WALK_ENTRY && e->noenter)) {
+            gfsh_err(cmd, "%s", e->msg);
+            r = -1;
+        }
+        if (e->kind != GK_WALK_ENTRY)
+            continue;
+        if (e->st.nlink > 1 && !S_ISDIR(e->st.mode)) {
+            int isnew;
+            gk_nodemap_slot(links, &e->node, &isnew);
+            if (!isnew)
+                continue;
+        }
+        blocks += e->st.blocks;
+    }
+    gk_walk_free(w);
+    gk_nodemap_free(links, NULL);
     if (r < 0)
         return -1;
     printf("%" PRIu64 "\n", (blocks + 1) / 2);

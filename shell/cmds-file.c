@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmds-int.h"
+#include "hostio.h"
 
 int run_cat(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
@@ -150,13 +151,8 @@ static int download(gfsh *sh, const gfsh_cmd *cmd, const char *path, const char 
         return -1;
     struct out_sink o = {sh, cmd, fp};
     int r = io_stream(cmd, path, &n, off, len, io_out_sink, &o);
-    r = io_close_out(cmd, dest, fp, r < 0 ? -1 : 0);
-    /* No half-written file left behind; but never unlink what is not a
-     * regular file (download /x /dev/null must not remove /dev/null). */
-    struct stat hst;
-    if (r < 0 && fp != stdout && lstat(dest, &hst) == 0 && S_ISREG(hst.st_mode))
-        unlink(dest);
-    return r;
+    /* no half-written file is left behind */
+    return io_close_out(cmd, dest, fp, r < 0 ? -1 : 0);
 }
 
 int run_download(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
@@ -173,142 +169,59 @@ int run_download_offset(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     return download(sh, cmd, a->argv[0], a->argv[1], (uint64_t)a->num[2], (uint64_t)a->num[3], 1);
 }
 
-struct fd_sink { const gfsh_cmd *cmd; const char *name; int fd; };
-
-static int fd_sink_fn(void *ud, const void *buf, size_t n)
+/* copy-out: guestfish pipes tar-out into the host's tar -x; we use the
+ * copy engine gcopy-out uses (tools/hostio.h), which keeps what tar keeps
+ * (owners, set-id bits and device nodes only as root) and never follows a
+ * symlink already in the destination. */
+static void copy_report(void *ud, int warning, const char *msg)
 {
-    struct fd_sink *s = ud;
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(s->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR && !gfsh_interrupted)
-                continue;
-            gfsh_err(s->cmd, "%s: %s", s->name, strerror(errno));
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    const gfsh_cmd *cmd = ud;
+    if (warning)
+        gk_warn("%s: %s", cmd->name, msg);
+    else
+        gfsh_err(cmd, "%s", msg);
 }
 
-static void set_times(const char *host, const gk_stat *st)
+static int copy_interrupted(void *ud)
 {
-    struct timespec ts[2] = {st->atime, st->mtime};
-    utimensat(AT_FDCWD, host, ts, AT_SYMLINK_NOFOLLOW);
-}
-
-static int copy_tree(gfsh *sh, const gfsh_cmd *cmd, const char *guest, const char *host, int depth);
-
-static int copy_one(gfsh *sh, const gfsh_cmd *cmd, const char *guest, const char *host, int depth)
-{
-    gk_stat st;
-    if (gk_vfs_lstat(sh->g->vfs, guest, &st) < 0) {
-        io_path_err(cmd, guest);
-        return -1;
-    }
-    if (S_ISDIR(st.mode))
-        return copy_tree(sh, cmd, guest, host, depth);
-    if (S_ISLNK(st.mode)) {
-        char target[4097];
-        ssize_t tl = gk_vfs_readlink(sh->g->vfs, guest, target, sizeof target - 1);
-        if (tl < 0) {
-            io_path_err(cmd, guest);
-            return -1;
-        }
-        target[tl] = 0;
-        unlink(host);
-        if (symlink(target, host) < 0) {
-            gfsh_err(cmd, "%s: %s", host, strerror(errno));
-            return -1;
-        }
-        set_times(host, &st);
-        return 0;
-    }
-    if (S_ISFIFO(st.mode)) {
-        unlink(host);
-        if (mkfifo(host, st.mode & 07777) < 0) {
-            gfsh_err(cmd, "%s: %s", host, strerror(errno));
-            return -1;
-        }
-        set_times(host, &st);
-        return 0;
-    }
-    if (!S_ISREG(st.mode))
-        return 0; /* device nodes and sockets are not copied */
-    gk_node n;
-    if (gk_vfs_resolve(sh->g->vfs, guest, 0, &n) < 0) {
-        io_path_err(cmd, guest);
-        return -1;
-    }
-    int fd = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        gfsh_err(cmd, "%s: %s", host, strerror(errno));
-        return -1;
-    }
-    struct fd_sink s = {cmd, host, fd};
-    int r = io_stream(cmd, guest, &n, 0, st.size, fd_sink_fn, &s);
-    if (r == 0 && fchmod(fd, st.mode & 07777) < 0)
-        r = -1;
-    if (close(fd) < 0 && r == 0) {
-        gfsh_err(cmd, "%s: %s", host, strerror(errno));
-        r = -1;
-    }
-    if (r == 0)
-        set_times(host, &st);
-    return r < 0 ? -1 : 0;
-}
-
-static int copy_tree(gfsh *sh, const gfsh_cmd *cmd, const char *guest, const char *host, int depth)
-{
-    if (depth > MAX_DEPTH) {
-        gfsh_err(cmd, "%s: directories nested too deeply", guest);
-        return -1;
-    }
-    gk_stat st;
-    if (gk_vfs_stat(sh->g->vfs, guest, &st) < 0) {
-        io_path_err(cmd, guest);
-        return -1;
-    }
-    if (mkdir(host, 0700) < 0 && errno != EEXIST) {
-        gfsh_err(cmd, "%s: %s", host, strerror(errno));
-        return -1;
-    }
-    dlist l;
-    if (io_read_dir(sh, cmd, guest, &l) < 0)
-        return -1;
-    int r = 0;
-    for (size_t i = 0; i < l.n && r == 0; i++) {
-        char *g = io_join(guest, l.v[i].name), *h = io_join(host, l.v[i].name);
-        r = copy_one(sh, cmd, g, h, depth + 1);
-        free(g);
-        free(h);
-    }
-    io_dlist_free(&l);
-    chmod(host, st.mode & 07777);
-    set_times(host, &st);
-    return r;
+    (void)ud;
+    return gfsh_interrupted != 0;
 }
 
 int run_copy_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     const char *dest = a->argv[a->argc - 1];
-    struct stat hst;
-    if (stat(dest, &hst) < 0 || !S_ISDIR(hst.st_mode)) {
+    int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
         gfsh_err(cmd, "target '%s' is not a directory", dest);
         return -1;
     }
-    for (int i = 0; i < a->argc - 1; i++) {
+    gk_copyout_opts co = {
+        .hostdir = dest,
+        .report = copy_report,
+        .interrupted = copy_interrupted,
+        .ud = (void *)cmd,
+    };
+    gk_copyout *cp = gk_copyout_new(sh->g->vfs, dfd, &co);
+    int r = 0;
+    for (int i = 0; i < a->argc - 1 && r == 0; i++) {
         const char *g = a->argv[i];
         if (g[0] != '/') {
             gfsh_err(cmd, "%s: remote must be an absolute path (start with /)", g);
-            return -1;
+            r = -1;
+            break;
         }
+        gk_node n;
         gk_stat st;
-        if (gk_vfs_stat(sh->g->vfs, g, &st) < 0) {
+        if (gk_vfs_resolve(sh->g->vfs, g, 1, &n) < 0 || gk_node_stat(&n, &st) < 0) {
             io_path_err(cmd, g);
-            return -1;
+            r = -1;
+            break;
+        }
+        if (!S_ISDIR(st.mode) && !S_ISREG(st.mode)) {
+            gfsh_err(cmd, "%s: not a file or directory", g);
+            r = -1;
+            break;
         }
         /* the last component, as cp -r and guestfish name the copy */
         char *copy = gk_strdup(g);
@@ -316,22 +229,14 @@ int run_copy_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         while (len > 1 && copy[len - 1] == '/')
             copy[--len] = 0;
         const char *base = strrchr(copy, '/') + 1;
-        char *h = *base ? io_join(dest, base) : gk_strdup(dest);
-        int r;
-        if (S_ISDIR(st.mode)) {
-            r = copy_tree(sh, cmd, g, h, 0);
-        } else if (S_ISREG(st.mode)) {
-            r = download(sh, cmd, g, h, 0, 0, 0);
-        } else {
-            gfsh_err(cmd, "%s: not a file or directory", g);
-            r = -1;
-        }
-        free(h);
+        r = gk_copyout_tree(cp, &n, g, *base ? base : NULL);
         free(copy);
-        if (r < 0)
-            return -1;
     }
-    return 0;
+    gk_copyout_free(cp);
+    close(dfd);
+    if (io_interrupted(cmd))
+        r = -1;
+    return r;
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,8 +10,6 @@
 #define READ_ALL_MAX (512u << 20)
 /* Read size of the streaming loops. */
 #define CHUNK (256 * 1024)
-/* Directory nesting beyond this is a corrupt (looping) filesystem. */
-#define MAX_DEPTH 256
 
 /* gk_errmsg() about path, naming the command and the path once. */
 void io_path_err(const gfsh_cmd *cmd, const char *path);
@@ -47,14 +45,20 @@ void io_dlist_free(dlist *l);
 /* dir + "/" + name, malloc'd. */
 char *io_join(const char *dir, const char *name);
 
-/* Everything below dir as guestfish's find names it, sorted. */
+/* Everything below dir as guestfish's find names it, in sorted order,
+ * streamed (io_find: the walk of fs/walk.c, one depth and path-length rule
+ * for every walker) or collected (io_find_all).  Errors are printed; the
+ * walk goes on and the result is -1.  fn returning non-zero stops it. */
+typedef int (*io_find_fn)(void *ud, const char *rel, const gk_walk_ent *e);
+int io_find(gfsh *sh, const gfsh_cmd *cmd, const char *dir, io_find_fn fn, void *ud);
 typedef struct pathv { char **v; size_t n, cap; } pathv;
 void io_pathv_add(pathv *p, char *s);
 void io_pathv_free(pathv *p);
 int io_find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out);
 
-/* A host output file, "-" being the shell's output; close returns r, or
- * -1 if closing failed. */
+/* A host output file, "-" being the shell's output, opened by the safe
+ * opener of tools/hostio.h (never through a symlink); close returns r, or
+ * -1 if closing failed; with r < 0 a half-written file is removed. */
 FILE *io_open_out(const gfsh_cmd *cmd, const char *name);
 int io_close_out(const gfsh_cmd *cmd, const char *name, FILE *fp, int r);
 

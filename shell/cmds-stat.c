@@ -193,7 +193,29 @@ int run_df(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 /* ------------------------------------------------------------------ */
 /* extended attributes                                                 */
 
-#define XATTR_MAX (64 * 1024)
+/* The value of xattr name of path, sized from the driver's answer (a
+ * value can outgrow any fixed buffer: ext4's ea_inode values reach 64 KiB
+ * and more).  -1 with gk_error() on failure. */
+static ssize_t xattr_value(gfsh *sh, const char *path, const char *name, char **out)
+{
+    *out = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        ssize_t need = gk_vfs_getxattr(sh->g->vfs, path, name, NULL, 0);
+        if (need < 0)
+            return -1;
+        char *val = gk_malloc((size_t)need + 1);
+        ssize_t got = need ? gk_vfs_getxattr(sh->g->vfs, path, name, val, (size_t)need) : 0;
+        if (got >= 0 && got <= need) {
+            *out = val;
+            return got;
+        }
+        free(val);
+        if (got < 0)
+            return -1;
+    }
+    gk_error("%s: %s: the value keeps changing size", path, name);
+    return -1;
+}
 
 /* lgetxattrs/getxattrs: [N] = { attrname, attrval } blocks, the value
  * printed as guestfish prints buffers (printable bytes, others \xNN). */
@@ -212,7 +234,12 @@ int run_getxattrs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     char *names = NULL;
     if (len > 0) {
         names = gk_malloc((size_t)len + 1);
-        len = gk_vfs_listxattr(sh->g->vfs, path, names, (size_t)len);
+        ssize_t got = gk_vfs_listxattr(sh->g->vfs, path, names, (size_t)len);
+        if (got > len) {
+            gk_error("%s: the list of extended attributes changed size", path);
+            got = -1;
+        }
+        len = got;
     }
     if (len < 0) {
         io_path_err(cmd, a->argv[0]);
@@ -220,7 +247,6 @@ int run_getxattrs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         free(real);
         return -1;
     }
-    char *val = gk_malloc(XATTR_MAX);
     int idx = 0, r = 0;
     for (ssize_t off = 0; off < len && r == 0;) {
         const char *name = names + off;
@@ -229,13 +255,12 @@ int run_getxattrs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         if (nl == 0)
             continue;
         char *nm = gk_strndup(name, nl);
-        ssize_t vl = gk_vfs_getxattr(sh->g->vfs, path, nm, val, XATTR_MAX);
+        char *val;
+        ssize_t vl = xattr_value(sh, path, nm, &val);
         if (vl < 0) {
             io_path_err(cmd, a->argv[0]);
             r = -1;
         } else {
-            if (vl > XATTR_MAX)
-                vl = XATTR_MAX;
             printf("[%d] = {\n  attrname: %s\n  attrval: ", idx++, nm);
             for (ssize_t i = 0; i < vl; i++) {
                 unsigned char c = (unsigned char)val[i];
@@ -246,9 +271,9 @@ int run_getxattrs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
             }
             printf("\n}\n");
         }
+        free(val);
         free(nm);
     }
-    free(val);
     free(names);
     free(real);
     return r;
@@ -266,14 +291,14 @@ int run_getxattr(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         }
         path = real;
     }
-    char *val = gk_malloc(XATTR_MAX);
-    ssize_t vl = gk_vfs_getxattr(sh->g->vfs, path, a->argv[1], val, XATTR_MAX);
+    char *val;
+    ssize_t vl = xattr_value(sh, path, a->argv[1], &val);
     int r = 0;
     if (vl < 0) {
         io_path_err(cmd, a->argv[0]);
         r = -1;
     } else {
-        r = io_write(sh, cmd, stdout, val, (size_t)(vl > XATTR_MAX ? XATTR_MAX : vl)) < 0 ? -1 : 0;
+        r = io_write(sh, cmd, stdout, val, (size_t)vl) < 0 ? -1 : 0;
     }
     free(val);
     free(real);

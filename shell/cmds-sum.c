@@ -65,16 +65,13 @@ static int checksum_type_ok(const gfsh_cmd *cmd, const char *type)
     return 0;
 }
 
-/* The checksum of a regular file as text: hex for the digests, the decimal
- * CRC for crc.  *size is set to the file size. */
-static int digest_file(gfsh *sh, const gfsh_cmd *cmd, const char *type, const char *path,
-                       char *out, size_t outsz, uint64_t *size)
+/* The checksum of regular file n (path, for messages) as text: hex for
+ * the digests, the decimal CRC for crc. */
+static int digest_node(const gfsh_cmd *cmd, const char *type, const char *path, gk_node *np,
+                       const gk_stat *stp, char *out, size_t outsz)
 {
-    gk_node n;
-    gk_stat st;
-    if (io_open_reg(sh, cmd, path, &n, &st) < 0)
-        return -1;
-    *size = st.size;
+    gk_node n = *np;
+    gk_stat st = *stp;
     if (strcasecmp(type, "crc") == 0) {
         struct cksum *c = gk_malloc(sizeof *c);
         cksum_init(c);
@@ -110,67 +107,79 @@ static int digest_file(gfsh *sh, const gfsh_cmd *cmd, const char *type, const ch
     return r < 0 ? -1 : 0;
 }
 
+static int digest_file(gfsh *sh, const gfsh_cmd *cmd, const char *type, const char *path,
+                       char *out, size_t outsz)
+{
+    gk_node n;
+    gk_stat st;
+    if (io_open_reg(sh, cmd, path, &n, &st) < 0)
+        return -1;
+    return digest_node(cmd, type, path, &n, &st, out, outsz);
+}
+
 int run_checksum(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     char sum[2 * EVP_MAX_MD_SIZE + 1];
-    uint64_t size;
     if (!checksum_type_ok(cmd, a->argv[0]) ||
-        digest_file(sh, cmd, a->argv[0], a->argv[1], sum, sizeof sum, &size) < 0)
+        digest_file(sh, cmd, a->argv[0], a->argv[1], sum, sizeof sum) < 0)
         return -1;
     printf("%s\n", sum);
     return 0;
 }
 
 /* checksums-out: the output of `cd DIR && find -type f | xargs CSUMsum`
- * (cksum for crc), sorted by path, to a host file. */
+ * (cksum for crc), sorted by path, to a host file; streamed. */
+struct sums { const gfsh_cmd *cmd; const char *type; FILE *fp; int crc; };
+
+static int sums_one(void *ud, const char *rel, const gk_walk_ent *e)
+{
+    struct sums *s = ud;
+    if (!S_ISREG(e->st.mode))
+        return 0;
+    /* the names of io_find start with "/" below a directory other than / */
+    rel += rel[0] == '/';
+    char sum[2 * EVP_MAX_MD_SIZE + 1];
+    gk_node n = e->node;
+    if (digest_node(s->cmd, s->type, e->path, &n, &e->st, sum, sizeof sum) < 0)
+        return -1;
+    FILE *fp = s->fp;
+    if (s->crc)
+        fprintf(fp, "%s %" PRIu64 " ./%s\n", sum, e->st.size, rel);
+    else if (!strpbrk(rel, "\\\n\r"))
+        fprintf(fp, "%s  ./%s\n", sum, rel);
+    else {
+        /* coreutils escapes such names and marks the line with '\' */
+        fprintf(fp, "\\%s  ./", sum);
+        for (const char *c = rel; *c; c++) {
+            if (*c == '\\' || *c == '\n' || *c == '\r') {
+                fputc('\\', fp);
+                fputc(*c == '\n' ? 'n' : *c == '\r' ? 'r' : '\\', fp);
+            } else {
+                fputc(*c, fp);
+            }
+        }
+        fputc('\n', fp);
+    }
+    return 0;
+}
+
 int run_checksums_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     const char *type = a->argv[0];
+    if (!checksum_type_ok(cmd, type))
+        return -1;
     char *dir = gk_strdup(a->argv[1]);
     size_t dl = strlen(dir);
     while (dl > 1 && dir[dl - 1] == '/')
         dir[--dl] = 0;
-    pathv p;
-    if (!checksum_type_ok(cmd, type) || io_find_all(sh, cmd, dir, &p) < 0) {
+    FILE *fp = io_open_out(cmd, a->argv[2]);
+    if (!fp) {
         free(dir);
         return -1;
     }
-    FILE *fp = io_open_out(cmd, a->argv[2]);
-    int r = fp ? 0 : -1;
-    int crc = strcasecmp(type, "crc") == 0;
-    for (size_t i = 0; fp && i < p.n && r == 0; i++) {
-        /* io_find_all names start with "/" below a directory other than / */
-        const char *rel = p.v[i] + (p.v[i][0] == '/');
-        char *full = io_join(dir, rel);
-        gk_stat st;
-        if (gk_vfs_lstat(sh->g->vfs, full, &st) == 0 && S_ISREG(st.mode)) {
-            char sum[2 * EVP_MAX_MD_SIZE + 1];
-            uint64_t size;
-            if (digest_file(sh, cmd, type, full, sum, sizeof sum, &size) < 0)
-                r = -1;
-            else if (crc)
-                fprintf(fp, "%s %" PRIu64 " ./%s\n", sum, size, rel);
-            else if (!strpbrk(rel, "\\\n\r"))
-                fprintf(fp, "%s  ./%s\n", sum, rel);
-            else {
-                /* coreutils escapes such names and marks the line with '\' */
-                fprintf(fp, "\\%s  ./", sum);
-                for (const char *c = rel; *c; c++) {
-                    if (*c == '\\' || *c == '\n' || *c == '\r') {
-                        fputc('\\', fp);
-                        fputc(*c == '\n' ? 'n' : *c == '\r' ? 'r' : '\\', fp);
-                    } else {
-                        fputc(*c, fp);
-                    }
-                }
-                fputc('\n', fp);
-            }
-        }
-        free(full);
-    }
-    if (fp)
-        r = io_close_out(cmd, a->argv[2], fp, r);
-    io_pathv_free(&p);
+    struct sums s = {cmd, type, fp, strcasecmp(type, "crc") == 0};
+    int r = io_find(sh, cmd, dir, sums_one, &s);
+    r = io_close_out(cmd, a->argv[2], fp, r < 0 ? -1 : 0);
     free(dir);
     return r < 0 ? -1 : 0;
 }

@@ -17,11 +17,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "gfsh.h"
+#include "cmds-int.h"
 
 #define BLOCK 512
 #define RECORD (20 * BLOCK)    /* GNU tar's default blocking factor */
-#define MAX_DEPTH 256
 
 typedef struct tarw {
     gfsh *sh;
@@ -36,9 +35,7 @@ typedef struct tarw {
     uint64_t written;          /* uncompressed bytes, for the final record */
     int numeric;
     char **excludes; int nexcludes;
-    /* hard links: (dev, ino) -> first archived name */
-    struct { uint64_t dev, ino; char *name; } *links;
-    size_t nlinks, caplinks;
+    gk_nodemap *links;         /* hard links: node -> first archived name */
 } tarw;
 
 static int raw_out(tarw *t, const void *buf, size_t n)
@@ -175,118 +172,55 @@ static int tar_sink(void *ud, const void *buf, size_t n)
     return tar_write(((struct tsink *)ud)->t, buf, n, 0) < 0 ? -1 : 0;
 }
 
-typedef struct ent { char *name; } ent;
-typedef struct entv { ent *v; size_t n, cap; } entv;
-
-static int collect(void *opaque, const char *name, uint64_t ino, int d_type)
+/* Archive entry e of the walk as archive name rel ("./etc/passwd"). */
+static int add(tarw *t, const gk_walk_ent *e, const char *rel)
 {
-    (void)ino; (void)d_type;
-    entv *e = opaque;
-    if (e->n == e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 32;
-        e->v = gk_realloc(e->v, e->cap * sizeof *e->v);
-    }
-    e->v[e->n++].name = gk_strdup(name);
-    return gfsh_interrupted != 0;
-}
-
-static int cmp_ent(const void *a, const void *b)
-{
-    return strcmp(((const ent *)a)->name, ((const ent *)b)->name);
-}
-
-/* Archive guest path g as archive name rel ("./etc/passwd"). */
-static int add(tarw *t, const char *g, const char *rel, int depth)
-{
-    if (gfsh_interrupted) {
-        gfsh_err(t->cmd, "interrupted");
-        return -1;
-    }
-    if (depth > MAX_DEPTH) {
-        gfsh_err(t->cmd, "%s: directories nested too deeply", g);
-        return -1;
-    }
-    gk_vfs *v = t->sh->g->vfs;
-    gk_stat st;
-    if (gk_vfs_lstat(v, g, &st) < 0) {
-        gfsh_err_about(t->cmd, g);
-        return -1;
-    }
-    if (depth > 0 && excluded(t, rel))
-        return 0;
-    if (S_ISDIR(st.mode)) {
+    const gk_stat *st = &e->st;
+    gk_node n = e->node;
+    const char *g = e->path;
+    if (S_ISDIR(st->mode)) {
         char *dname = gk_asprintf("%s/", rel);
-        int r = header(t, dname, '5', st.mode, &st, 0, NULL);
+        int r = header(t, dname, '5', st->mode, st, 0, NULL);
         free(dname);
-        if (r < 0)
-            return -1;
-        entv e = {0};
-        if (gk_vfs_readdir(v, g, collect, &e) < 0) {
-            gfsh_err_about(t->cmd, g);
-            r = -1;
-        }
-        if (e.n > 1)
-            qsort(e.v, e.n, sizeof *e.v, cmp_ent);
-        for (size_t i = 0; i < e.n; i++) {
-            if (r == 0) {
-                char *cg = gk_asprintf("%s%s%s", g, g[strlen(g) - 1] == '/' ? "" : "/", e.v[i].name);
-                char *cr = gk_asprintf("%s/%s", rel, e.v[i].name);
-                r = add(t, cg, cr, depth + 1);
-                free(cg);
-                free(cr);
-            }
-            free(e.v[i].name);
-        }
-        free(e.v);
         return r;
     }
-    if (S_ISSOCK(st.mode))
+    if (S_ISSOCK(st->mode))
         return 0; /* tar: "socket ignored" */
-    if (!S_ISDIR(st.mode) && st.nlink > 1) {
-        for (size_t i = 0; i < t->nlinks; i++)
-            if (t->links[i].dev == st.dev && t->links[i].ino == st.ino)
-                return header(t, rel, '1', st.mode, &st, 0, t->links[i].name);
-        if (t->nlinks == t->caplinks) {
-            t->caplinks = t->caplinks ? t->caplinks * 2 : 16;
-            t->links = gk_realloc(t->links, t->caplinks * sizeof *t->links);
-        }
-        t->links[t->nlinks].dev = st.dev;
-        t->links[t->nlinks].ino = st.ino;
-        t->links[t->nlinks++].name = gk_strdup(rel);
+    if (st->nlink > 1) {
+        int isnew;
+        void **slot = gk_nodemap_slot(t->links, &n, &isnew);
+        if (!isnew)
+            return header(t, rel, '1', st->mode, st, 0, *slot);
+        *slot = gk_strdup(rel);
     }
-    if (S_ISLNK(st.mode)) {
-        char target[4097];
-        ssize_t n = gk_vfs_readlink(v, g, target, sizeof target - 1);
-        if (n < 0) {
+    if (S_ISLNK(st->mode)) {
+        char target[GK_PATH_MAX + 1];
+        ssize_t tl = gk_node_readlink(&n, target, sizeof target - 1);
+        if (tl < 0) {
             gfsh_err_about(t->cmd, g);
             return -1;
         }
-        target[n] = 0;
-        return header(t, rel, '2', st.mode, &st, 0, target);
+        target[tl] = 0;
+        return header(t, rel, '2', st->mode, st, 0, target);
     }
-    if (S_ISCHR(st.mode) || S_ISBLK(st.mode) || S_ISFIFO(st.mode))
-        return header(t, rel, S_ISCHR(st.mode) ? '3' : S_ISBLK(st.mode) ? '4' : '6', st.mode, &st, 0,
-                      NULL);
+    if (S_ISCHR(st->mode) || S_ISBLK(st->mode) || S_ISFIFO(st->mode))
+        return header(t, rel, S_ISCHR(st->mode) ? '3' : S_ISBLK(st->mode) ? '4' : '6', st->mode, st,
+                      0, NULL);
     /* a regular file: header, data, padding */
-    gk_node n;
-    if (gk_vfs_resolve(v, g, 0, &n) < 0) {
-        gfsh_err_about(t->cmd, g);
-        return -1;
-    }
-    if (header(t, rel, '0', st.mode, &st, st.size, NULL) < 0)
+    if (header(t, rel, '0', st->mode, st, st->size, NULL) < 0)
         return -1;
     struct tsink s = {t};
     uint64_t before = t->written;
     char *buf = gk_malloc(256 * 1024);
     uint64_t off = 0;
     int r = 0;
-    while (off < st.size && r == 0) {
+    while (off < st->size && r == 0) {
         if (gfsh_interrupted) {
             gfsh_err(t->cmd, "interrupted");
             r = -1;
             break;
         }
-        size_t want = st.size - off < 256 * 1024 ? (size_t)(st.size - off) : 256 * 1024;
+        size_t want = st->size - off < 256 * 1024 ? (size_t)(st->size - off) : 256 * 1024;
         ssize_t got = gk_node_read(&n, buf, want, off);
         if (got < 0) {
             gfsh_err_about(t->cmd, g);
@@ -294,7 +228,8 @@ static int add(tarw *t, const char *g, const char *rel, int depth)
         } else if (got == 0) {
             /* shorter than its size (corrupt): pad with zeros, like tar does */
             memset(buf, 0, want);
-            gfsh_err(t->cmd, "%s: file shrank by %" PRIu64 " bytes; padding with zeros", g, st.size - off);
+            gfsh_err(t->cmd, "%s: file shrank by %" PRIu64 " bytes; padding with zeros", g,
+                     st->size - off);
             r = tar_sink(&s, buf, want);
             off += want;
         } else {
@@ -308,6 +243,51 @@ static int add(tarw *t, const char *g, const char *rel, int depth)
     static const char zeros[BLOCK];
     uint64_t data = t->written - before;
     return tar_write(t, zeros, (size_t)((BLOCK - data % BLOCK) % BLOCK), 0);
+}
+
+/* The tree at guest path root, depth first with each directory sorted by
+ * name (GNU tar --sort=name), through the walker every tool uses. */
+static int archive(tarw *t, const char *root)
+{
+    gk_node top;
+    if (gk_vfs_resolve(t->sh->g->vfs, root, 1, &top) < 0) {
+        gfsh_err_about(t->cmd, root);
+        return -1;
+    }
+    size_t strip = strlen(root);
+    gk_walk *w = gk_walk_new(t->sh->g->vfs, &top, root, 0);
+    const gk_walk_ent *e;
+    int r = 0;
+    while (r == 0 && (e = gk_walk_next(w))) {
+        if (gfsh_interrupted) {
+            gfsh_err(t->cmd, "interrupted");
+            r = -1;
+            break;
+        }
+        if (e->kind == GK_WALK_ERROR) {
+            gfsh_err(t->cmd, "%s", e->msg);
+            r = -1;
+            break;
+        }
+        if (e->kind != GK_WALK_ENTRY)
+            continue;
+        const char *sub = e->path + (e->pathlen >= strip ? strip : e->pathlen);
+        sub += *sub == '/';
+        char *rel = e->depth == 0 ? gk_strdup(".") : gk_asprintf("./%s", sub);
+        if (e->depth > 0 && excluded(t, rel)) {
+            if (S_ISDIR(e->st.mode))
+                gk_walk_prune(w);
+        } else {
+            r = add(t, e, rel);
+            if (r == 0 && e->noenter) {
+                gfsh_err(t->cmd, "%s", e->msg);
+                r = -1;
+            }
+        }
+        free(rel);
+    }
+    gk_walk_free(w);
+    return r;
 }
 
 int run_tar_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
@@ -347,9 +327,11 @@ int run_tar_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         return -1;
     }
     int r = 0;
-    t.fp = strcmp(t.fname, "-") == 0 ? stdout : fopen(t.fname, "w");
+    t.links = gk_nodemap_new();
+    /* the safe opener: never through a symlink; a half-written archive is
+     * removed again, and only ever a regular file (not /dev/null) */
+    t.fp = io_open_out(cmd, t.fname);
     if (!t.fp) {
-        gfsh_err(cmd, "%s: %s", t.fname, strerror(errno));
         r = -1;
         goto out;
     }
@@ -368,7 +350,7 @@ int run_tar_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     }
     /* the directory itself is "." as in tar -C DIR . */
     char *root = gk_vfs_realpath(sh->g->vfs, a->argv[0]);
-    r = add(&t, root ? root : a->argv[0], ".", 0);
+    r = archive(&t, root ? root : a->argv[0]);
     free(root);
     if (r == 0) {
         /* two zero blocks, then up to a whole record */
@@ -383,18 +365,9 @@ out:
         deflateEnd(&t.gz);
     ZSTD_freeCStream(t.zs);
     free(t.zbuf);
-    if (t.fp && t.fp != stdout && fclose(t.fp) != 0 && r == 0) {
-        gfsh_err(cmd, "%s: %s", t.fname, strerror(errno));
-        r = -1;
-    }
-    /* no half-written archive left behind, but only ever a regular file
-     * (tar-out / /dev/null must not remove /dev/null) */
-    struct stat hst;
-    if (r < 0 && t.fp && t.fp != stdout && lstat(t.fname, &hst) == 0 && S_ISREG(hst.st_mode))
-        unlink(t.fname);
-    for (size_t i = 0; i < t.nlinks; i++)
-        free(t.links[i].name);
-    free(t.links);
+    if (t.fp)
+        r = io_close_out(cmd, t.fname, t.fp, r);
+    gk_nodemap_free(t.links, free);
     for (int i = 0; i < t.nexcludes; i++)
         free(t.excludes[i]);
     free(t.excludes);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmds-int.h"
+#include "hostio.h"
 
 void io_path_err(const gfsh_cmd *cmd, const char *path)
 {
@@ -250,50 +251,16 @@ void io_pathv_free(pathv *p)
     free(p->v);
 }
 
-static int cmp_strp(const void *a, const void *b)
+/* Everything below dir in `find | sort` order, streamed to fn with the
+ * name guestfish's find prints (the directory as given cut off the front:
+ * find /etc gives "/passwd", find / and find /etc/ give "passwd").  What
+ * cannot be listed is reported and the walk goes on; the result is then
+ * -1.  fn returning non-zero stops the walk (that value is returned). */
+int io_find(gfsh *sh, const gfsh_cmd *cmd, const char *dir, io_find_fn fn, void *ud)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int is_dir_entry(gfsh *sh, const char *abs, int d_type)
-{
-    if (d_type == DT_DIR)
-        return 1;
-    if (d_type != DT_UNKNOWN)
-        return 0;
+    gk_node top;
     gk_stat st;
-    return gk_vfs_lstat(sh->g->vfs, abs, &st) == 0 && S_ISDIR(st.mode);
-}
-
-static int find_walk(gfsh *sh, const gfsh_cmd *cmd, const char *abs, const char *rel,
-                     int depth, pathv *out)
-{
-    if (depth > MAX_DEPTH) {
-        gfsh_err(cmd, "%s: directories nested too deeply (a loop in a corrupt filesystem?)", abs);
-        return -1;
-    }
-    dlist l;
-    if (io_read_dir(sh, cmd, abs, &l) < 0)
-        return -1;
-    int r = 0;
-    for (size_t i = 0; i < l.n && r == 0; i++) {
-        size_t rl = strlen(rel);
-        char *ra = gk_asprintf("%s%s%s", rel, rl && rel[rl - 1] != '/' ? "/" : "", l.v[i].name);
-        char *aa = io_join(abs, l.v[i].name);
-        io_pathv_add(out, ra);
-        if (is_dir_entry(sh, aa, l.v[i].type))
-            r = find_walk(sh, cmd, aa, ra, depth + 1, out);
-        free(aa);
-    }
-    io_dlist_free(&l);
-    return r;
-}
-
-int io_find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out)
-{
-    gk_stat st;
-    memset(out, 0, sizeof *out);
-    if (gk_vfs_stat(sh->g->vfs, dir, &st) < 0) {
+    if (gk_vfs_resolve(sh->g->vfs, dir, 1, &top) < 0 || gk_node_stat(&top, &st) < 0) {
         io_path_err(cmd, dir);
         return -1;
     }
@@ -301,34 +268,82 @@ int io_find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out)
         gfsh_err(cmd, "%s: not a directory", dir);
         return -1;
     }
-    /* guestfish strips the directory as given from find's output: the
-     * names keep a leading '/' unless it ends with one (find / gives
-     * "etc", find /etc gives "/passwd"). */
-    size_t dl = strlen(dir);
-    if (find_walk(sh, cmd, dir, dl && dir[dl - 1] == '/' ? "" : "/", 0, out) < 0) {
-        io_pathv_free(out);
-        return -1;
+    size_t strip = strlen(dir);
+    gk_walk *w = gk_walk_new(sh->g->vfs, &top, dir, GK_WALK_PATHORDER | GK_WALK_PATHLIMIT);
+    const gk_walk_ent *e;
+    int r = 0, failed = 0;
+    while (r == 0 && (e = gk_walk_next(w))) {
+        if (io_interrupted(cmd)) {
+            r = -1;
+            break;
+        }
+        if (e->kind == GK_WALK_ERROR) {
+            gfsh_err(cmd, "%s", e->msg);
+            failed = 1;
+            continue;
+        }
+        if (e->kind != GK_WALK_ENTRY || e->depth == 0)
+            continue;
+        r = fn(ud, e->path + (e->pathlen >= strip ? strip : e->pathlen), e);
     }
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, cmp_strp);
+    gk_walk_free(w);
+    return r ? r : failed ? -1 : 0;
+}
+
+static int collect_path(void *ud, const char *rel, const gk_walk_ent *e)
+{
+    (void)e;
+    io_pathv_add(ud, gk_strdup(rel));
     return 0;
 }
 
-/* A host output file; "-" is the shell's output. */
+int io_find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out)
+{
+    memset(out, 0, sizeof *out);
+    if (io_find(sh, cmd, dir, collect_path, out) < 0) {
+        io_pathv_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* Host output files ("-" is the shell's output) through the one safe
+ * opener (tools/hostio.h): never through a symlink, removed again when a
+ * command fails half way.  gfsh is single-threaded; a few may be open. */
+#define NOUT 4
+static gk_hostout outs[NOUT];
+
 FILE *io_open_out(const gfsh_cmd *cmd, const char *name)
 {
     if (strcmp(name, "-") == 0)
         return stdout;
-    FILE *fp = fopen(name, "w");
-    if (!fp)
-        gfsh_err(cmd, "%s: %s", name, strerror(errno));
-    return fp;
+    for (int i = 0; i < NOUT; i++) {
+        if (outs[i].path)
+            continue;
+        FILE *fp = NULL;
+        if (gk_hostout_open(&outs[i], name) == 0 && !(fp = gk_hostout_fp(&outs[i])))
+            gk_hostout_close(&outs[i], 1);
+        if (!fp)
+            gfsh_err(cmd, "%s", gk_errmsg());
+        return fp;
+    }
+    gfsh_err(cmd, "%s: too many output files open", name);
+    return NULL;
 }
 
 int io_close_out(const gfsh_cmd *cmd, const char *name, FILE *fp, int r)
 {
     if (fp == stdout)
         return r;
+    for (int i = 0; i < NOUT; i++) {
+        if (outs[i].fp != fp)
+            continue;
+        if (gk_hostout_close(&outs[i], r < 0) < 0 && r == 0) {
+            gfsh_err(cmd, "%s", gk_errmsg());
+            return -1;
+        }
+        return r;
+    }
     if (fclose(fp) != 0 && r == 0) {
         gfsh_err(cmd, "%s: %s", name, strerror(errno));
         return -1;

@@ -266,79 +266,6 @@ static void show_file(const char *path, gk_node *n, const gk_stat *st)
     free(csum);
 }
 
-static char *join(const char *dir, const char *name)
-{
-    if (strcmp(dir, "/") == 0)
-        return gk_asprintf("/%s", name);
-    return gk_asprintf("%s/%s", dir, name);
-}
-
-/* Walk below dir (a resolved directory), calling fn on each entry in
- * sorted order, depth first.  seen guards against directory cycles in a
- * corrupt image. */
-typedef void (*visit_fn)(const char *path, gk_node *n, const gk_stat *st);
-
-static void visit(const char *dirpath, gk_node *dir, visit_fn fn, gk_nodemap *seen, int depth)
-{
-    int isnew;
-    gk_nodemap_slot(seen, dir, &isnew);
-    if (!isnew) {
-        fprintf(stderr, "gls: %s: directory loop in the filesystem (skipped)\n", dirpath);
-        o.errors++;
-        return;
-    }
-    if (depth > 2048) {
-        fprintf(stderr, "gls: %s: %s\n", dirpath, strerror(ENAMETOOLONG));
-        o.errors++;
-        return;
-    }
-    gk_dirent *ents;
-    size_t n;
-    if (gk_node_list(dir, &ents, &n) < 0) {
-        fprintf(stderr, "gls: %s: %s\n", dirpath, gk_errmsg());
-        o.errors++;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char *path = join(dirpath, ents[i].name);
-        gk_node child = { dir->mnt, ents[i].ino };
-        gk_vfs_cross(o.vfs, &child);
-        gk_stat st;
-        if (gk_node_stat(&child, &st) < 0) {
-            fprintf(stderr, "gls: %s: %s\n", path, gk_errmsg());
-            o.errors++;
-            free(path);
-            continue;
-        }
-        fn(path, &child, &st);
-        if (S_ISDIR(st.mode))
-            visit(path, &child, fn, seen, depth + 1);
-        free(path);
-    }
-    gk_dirents_free(ents, n);
-}
-
-/* -R: every path below dir, sorted, with the directory's own name cut off
- * the front like libguestfs' find ("/etc" -> "/passwd", "/" -> "passwd"). */
-static char **found;
-static size_t nfound, capfound;
-static size_t find_strip;
-
-static void collect(const char *path, gk_node *n, const gk_stat *st)
-{
-    (void)n; (void)st;
-    if (nfound == capfound) {
-        capfound = capfound ? capfound * 2 : 256;
-        found = gk_realloc(found, capfound * sizeof *found);
-    }
-    found[nfound++] = gk_strdup(path + (strlen(path) >= find_strip ? find_strip : 0));
-}
-
-static int strptr_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void mode_string(uint32_t mode, char *s)
 {
     s[0] = type_char(mode);
@@ -432,6 +359,45 @@ static int do_ls(const char *dir, int longfmt)
     return 0;
 }
 
+/* Print what a walk reports: entries go to fn, errors to stderr (counted);
+ * a directory that is not entered says why. */
+typedef void (*visit_fn)(const char *path, gk_node *n, const gk_stat *st);
+
+static void walk(const char *dir, gk_node *top, unsigned flags, visit_fn fn)
+{
+    gk_walk *w = gk_walk_new(o.vfs, top, dir, flags);
+    const gk_walk_ent *e;
+    while ((e = gk_walk_next(w))) {
+        if (e->kind == GK_WALK_ERROR) {
+            fflush(stdout);
+            fprintf(stderr, "gls: %s\n", e->msg);
+            o.errors++;
+            continue;
+        }
+        if (e->kind != GK_WALK_ENTRY || e->depth == 0)
+            continue;
+        gk_node n = e->node;
+        fn(e->path, &n, &e->st);
+        if (e->noenter) {
+            fflush(stdout);
+            fprintf(stderr, "gls: %s\n", e->msg);
+            o.errors++;
+        }
+    }
+    gk_walk_free(w);
+}
+
+/* -R: every path below dir in sorted order, with the directory's name as
+ * given cut off the front like libguestfs' find ("/etc" -> "/passwd",
+ * "/" and "/etc/" -> "passwd"). */
+static size_t find_strip;
+
+static void print_rel(const char *path, gk_node *n, const gk_stat *st)
+{
+    (void)n; (void)st;
+    puts(path + (strlen(path) >= find_strip ? find_strip : 0));
+}
+
 static int do_ls_R(const char *dir)
 {
     gk_node n;
@@ -446,16 +412,8 @@ static int do_ls_R(const char *dir)
         gk_error("%s: %s", dir, strerror(ENOTDIR));
         return -1;
     }
-    gk_nodemap *seen = gk_nodemap_new();
-    nfound = 0;
     find_strip = strlen(dir);
-    visit(dir, &n, collect, seen, 0);
-    gk_nodemap_free(seen, NULL);
-    qsort(found, nfound, sizeof *found, strptr_cmp);
-    for (size_t i = 0; i < nfound; i++) {
-        puts(found[i]);
-        free(found[i]);
-    }
+    walk(dir, &n, GK_WALK_PATHORDER | GK_WALK_PATHLIMIT, print_rel);
     return 0;
 }
 
@@ -478,9 +436,7 @@ static int do_ls_lR(const char *dir)
     }
     if (!S_ISDIR(st.mode))
         return 0;
-    gk_nodemap *seen = gk_nodemap_new();
-    visit(dir, &n, show_file, seen, 0);
-    gk_nodemap_free(seen, NULL);
+    walk(dir, &n, GK_WALK_PATHLIMIT, show_file);
     return 0;
 }
 
