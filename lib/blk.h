@@ -31,8 +31,11 @@ void gk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prefix the current error message: "PREFIX: old message". */
 void gk_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *gk_errmsg(void);
-/* "PROG: warning: ..." on stderr. */
+/* "PROG: warning: ..." on stderr, or the message to gk_warn_hook when set
+ * (a program that shows warnings its own way: the unit tests make them TAP
+ * diagnostics). */
 void gk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern void (*gk_warn_hook)(const char *msg);
 /* "PROG: trace: ..." on stderr when gk_trace (libguestfs' -x: each call
  * of the guest session and the paths it resolves, with the result). */
 void gk_trace_call(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -50,9 +50,19 @@ const char *gk_errmsg(void)
     return errbuf[0] ? errbuf : "unknown error";
 }
 
+void (*gk_warn_hook)(const char *msg);
+
 void gk_warn(const char *fmt, ...)
 {
     va_list ap;
+    if (gk_warn_hook) {
+        char msg[4096];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        gk_warn_hook(msg);
+        return;
+    }
     fprintf(stderr, "%s: warning: ", gk_progname);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -47,4 +47,11 @@ run ../bin/gdf -a disk.qcow2 -h
 run ../bin/ginspect -a disk.qcow2 --no-applications
 printf '\n$ echo "cat /etc/hostname" | gfsh -a disk.qcow2 -i\n'
 echo 'cat /etc/hostname' | ../bin/gfsh -a disk.qcow2 -i
-printf '\nThe demo image is %s/disk.qcow2; try the tools on it.\n' "$D"
+cat <<EOF
+
+The demo image is $D/disk.qcow2; try the tools on it.
+The tools are in $BIN (make install puts them in /usr/local/bin); their man
+pages read from the tree with: man -l man/gcat.1 (gfsh: man -l $B/man/gfsh.1).
+Next: make check runs the build, the unit and bad-input tests under
+ASan+UBSan, a short fuzz run, then every test through prove (README.md).
+EOF

@@ -9,6 +9,10 @@ ok "test-images/demo.sh runs the whole tour" sh -c "'$TOP/test-images/demo.sh' '
 D=$B/demo
 grep -A1 '^\$ ../bin/gcat disk.qcow2 /etc/hostname' "$T/demo.out" | tail -n 1 >"$T/hostname"
 is "$(cat "$T/hostname")" "$(cat "$D/root/etc/hostname")" "gcat printed the guest's /etc/hostname"
+ok "the tour ends saying where the tools are" grep -q "^The tools are in $B/bin" "$T/demo.out"
+ok "... how to read a man page from the tree" grep -q 'man -l man/gcat.1' "$T/demo.out"
+ok "... and what make check runs" grep -q '^Next: make check runs' "$T/demo.out"
+ok "the man page the tour names renders" sh -c "MANWIDTH=80 man -l '$TOP/man/gcat.1' | grep -q virt-cat"
 is "$(gcat -a "$D/disk.qcow2" /boot/grub/grub.cfg)" "$(cat "$D/boot/grub/grub.cfg")" "/boot is mounted from its own partition"
 qemu-img convert -O raw "$D/disk.qcow2" "$T/disk.raw"
 is "$(gfilesystems -a "$D/disk.qcow2" --csv --no-title -l | cut -d, -f1,3,4 | tr '\n' ' ')" \

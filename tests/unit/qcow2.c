@@ -480,6 +480,9 @@ int main(void)
         if (fd >= 0)
             close(fd);
         fflush(stderr);
+        /* this one checks the warning itself, as a tool prints it */
+        void (*hook)(const char *) = gk_warn_hook;
+        gk_warn_hook = NULL;
         int saved = dup(2), ef = open(errf, O_CREAT | O_TRUNC | O_WRONLY, 0644);
         dup2(ef, 2);
         gk_open_opts o = { 0 };
@@ -491,6 +494,7 @@ int main(void)
         dup2(saved, 2);
         close(saved);
         close(ef);
+        gk_warn_hook = hook;
         size_t elen;
         char *e = slurp("stderr.txt", &elen);
         ok(held, "qemu-io holds the image for writing");
