@@ -58,6 +58,8 @@ struct gk_fs_ops {
     /* Data runs of a regular file, in order; caller frees *out.  NULL op:
      * no holes known, the whole file is data. */
     int (*fmap)(gk_fs *fs, uint64_t ino, gk_fmap **out, size_t *n);
+    /* Subvolumes (btrfs), see gk_fs_subvolumes.  NULL: none. */
+    int (*subvolumes)(gk_fs *fs, gk_subvol **out, size_t *n);
 
     /* ---- writing (NULL: EROFS); names are single components ---- */
     /* New regular file; *ino set.  -EEXIST if the name exists. */
@@ -124,5 +126,6 @@ gk_fs *gk_fs_unreadable(const char *type, const char *reason);
 /* The drivers (one line each in fs/fsdrv.c's table). */
 extern const struct gk_fs_driver gk_fsdrv_ext;
 extern const struct gk_fs_driver gk_fsdrv_fat;
+extern const struct gk_fs_driver gk_fsdrv_btrfs;
 
 #endif

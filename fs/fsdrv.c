@@ -12,6 +12,7 @@
 static const struct gk_fs_driver *const drivers[] = {
     &gk_fsdrv_ext,
     &gk_fsdrv_fat,
+    &gk_fsdrv_btrfs,
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 
@@ -116,4 +117,25 @@ int gk_fs_statvfs(gk_fs *fs, gk_statvfs *sv)
         return -1;
     }
     return 0;
+}
+
+int gk_fs_subvolumes(gk_fs *fs, gk_subvol **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!fs->ops->subvolumes)
+        return 0;
+    int r = fs->ops->subvolumes(fs, out, n);
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
+    return 0;
+}
+
+void gk_subvols_free(gk_subvol *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
 }

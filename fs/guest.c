@@ -77,33 +77,64 @@ static int vfs_option(const char *o)
     return strncmp(o, "x-", 2) == 0 || strncmp(o, "comment=", 8) == 0;
 }
 
-int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
-                        const char *options, const char *fstype)
+/* libguestfs names a btrfs subvolume "btrfsvol:/dev/sda2/PATH": the
+ * device, then the subvolume's path from the top level.  Split it into
+ * the device entry and a subvol= option. */
+static gk_devent *find_mountable(gk_guest *g, const char *device, char **subvol)
 {
-    gk_devent *e = gk_devset_find(g->devs, device);
+    *subvol = NULL;
+    if (strncmp(device, "btrfsvol:", 9) != 0)
+        return gk_devset_find(g->devs, device);
+    const char *spec = device + 9;
+    /* the longest prefix that names a device: /dev/VG/LV has slashes too */
+    for (size_t n = strlen(spec); n > 0; n--) {
+        if (spec[n] != '/' && spec[n] != 0)
+            continue;
+        char *dev = gk_strndup(spec, n);
+        gk_devent *e = gk_devset_find(g->devs, dev);
+        free(dev);
+        if (e) {
+            *subvol = gk_strdup(spec[n] ? spec + n + 1 : "");
+            return e;
+        }
+    }
+    gk_error("%s: no such device", device);
+    return NULL;
+}
+
+gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, const char *fstype,
+                        int rw, const char **devname)
+{
+    char *subvol;
+    gk_devent *e = find_mountable(g, device, &subvol);
     if (!e)
-        return -1;
+        return NULL;
+    if (devname)
+        *devname = e->name;
     if (!e->dev) {
-        gk_error("%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
-        return -1;
+        gk_error("%s", e->open_error ? e->open_error : "cannot be opened");
+        free(subvol);
+        return NULL;
     }
     /* split the VFS's own flags from what the driver gets */
-    int rw = g->readwrite;
-    char *rest = NULL;
+    size_t cap = (options ? strlen(options) : 0) + (subvol ? strlen(subvol) + 8 : 0) + 1;
+    char *rest = gk_calloc(1, cap);
+    size_t len = 0;
+    if (subvol)
+        len += (size_t)sprintf(rest, "subvol=%s", subvol);
+    free(subvol);
     if (options && *options) {
         char *copy = gk_strdup(options), *save = NULL;
-        size_t len = 0;
-        rest = gk_calloc(1, strlen(options) + 1);
         for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
             if (strcmp(o, "ro") == 0) {
                 rw = 0;
             } else if (strcmp(o, "rw") == 0) {
                 if (!g->readwrite) {
-                    gk_error("%s: mount option rw: the disks were opened read-only", e->name);
+                    gk_error("mount option rw: the disks were opened read-only");
                     free(copy);
                     free(rest);
                     errno = EROFS;
-                    return -1;
+                    return NULL;
                 }
                 rw = 1;
             } else if (!vfs_option(o)) {
@@ -114,27 +145,40 @@ int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
     }
     gk_fs_open_args a = {
         .fstype = fstype && *fstype ? fstype : e->probe.type,
-        .options = rest && *rest ? rest : NULL,
+        .options = *rest ? rest : NULL,
         .rw = rw,
         .devs = g->devs,
     };
-    gk_debug("mount: %s on %s%s%s%s%s", e->name, mountpoint, a.fstype ? " type " : "",
-             a.fstype ? a.fstype : "", a.options ? " options " : "", a.options ? a.options : "");
+    gk_debug("open: %s%s%s%s%s", e->name, a.fstype ? " type " : "", a.fstype ? a.fstype : "",
+             a.options ? " options " : "", a.options ? a.options : "");
     gk_fs *fs = gk_fs_open_with(e->dev, &a);
     free(rest);
+    return fs;
+}
+
+int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
+                        const char *options, const char *fstype)
+{
+    const char *name = NULL;
+    gk_fs *fs = gk_guest_fs_open(g, device, options, fstype, g->readwrite, &name);
     if (!fs) {
-        size_t nl = strlen(e->name);
-        const char *m = gk_errmsg();
-        if (strncmp(m, e->name, nl) != 0 || m[nl] != ':')    /* not named twice */
-            gk_error_prefix("%s", e->name);
-        gk_trace_call("mount \"%s\" \"%s\" = %s", e->name, mountpoint, gk_errmsg());
+        /* a subvolume is named by its btrfsvol: name, like libguestfs */
+        if (name) {
+            const char *who = strncmp(device, "btrfsvol:", 9) ? name : device;
+            size_t nl = strlen(who);
+            const char *m = gk_errmsg();
+            if (strncmp(m, who, nl) != 0 || m[nl] != ':')    /* not named twice */
+                gk_error_prefix("%s", who);
+        }
+        gk_trace_call("mount \"%s\" \"%s\" = %s", name ? name : device, mountpoint, gk_errmsg());
         return -1;
     }
-    if (gk_vfs_mount(g->vfs, fs, mountpoint, e->name) < 0) {
+    const char *shown = strncmp(device, "btrfsvol:", 9) ? name : device;
+    if (gk_vfs_mount(g->vfs, fs, mountpoint, shown) < 0) {
         gk_fs_close(fs);
         return -1;
     }
-    gk_trace_call("mount \"%s\" \"%s\" = 0", e->name, mountpoint);
+    gk_trace_call("mount \"%s\" \"%s\" = 0", shown, mountpoint);
     return 0;
 }
 

@@ -32,6 +32,14 @@ int gk_guest_mount(gk_guest *g, const char *device, const char *mountpoint);
  * options and fstype may be NULL. */
 int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
                         const char *options, const char *fstype);
+/* Open the filesystem of device (a name gk_guest_mount accepts, or a btrfs
+ * subvolume as libguestfs names it, "btrfsvol:/dev/sda2/home"), with mount
+ * options and fstype as gk_guest_mount_opts and the VM's other devices
+ * (a btrfs filesystem may span several).  *devname (may be NULL) gets the
+ * device's name, set once the device is found.  NULL with gk_error() and
+ * errno (the message does not name the device). */
+gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, const char *fstype,
+                        int rw, const char **devname);
 /* Inspect and mount the single OS like libguestfs' -i: root first, then its
  * fstab entries shortest mountpoint first; entries that do not resolve or
  * cannot be mounted are warnings, and a filesystem that cannot be mounted

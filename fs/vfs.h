@@ -79,6 +79,17 @@ const char *gk_fs_type(const gk_fs *fs);
 gk_dev *gk_fs_dev(const gk_fs *fs);
 int gk_fs_readonly(const gk_fs *fs);
 int gk_fs_statvfs(gk_fs *fs, gk_statvfs *sv);
+/* Subvolumes of a filesystem that has them (btrfs): every one except the
+ * top level, by id, with its path from the top level ("root",
+ * "home/.snapshots/1") as `btrfs subvolume list` prints it.  0 with
+ * *n == 0 for filesystems without subvolumes.  Free with gk_subvols_free. */
+typedef struct gk_subvol {
+    uint64_t id;
+    char *path;
+    int is_default;        /* the default subvolume (what a plain mount shows) */
+} gk_subvol;
+int gk_fs_subvolumes(gk_fs *fs, gk_subvol **out, size_t *n);
+void gk_subvols_free(gk_subvol *v, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* The guest VFS: a mount table of gk_fs and path resolution (fs/vfs.c) */

@@ -213,7 +213,7 @@ int main(int argc, char **argv)
             free(why);
             continue;
         }
-        gk_fs *fs = gk_fs_open(e->dev, e->probe.type, 0);
+        gk_fs *fs = gk_guest_fs_open(g, e->name, NULL, NULL, 0, NULL);
         if (!fs) {
             gk_warn("%s: %s", e->name, gk_errmsg());
             continue;

@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The btrfs driver against what the kernel showed of the same images
+# (test-images/btrfs.sh records it through read-only loop mounts): every
+# file's type, mode, size, owner, times, inode, links, rdev, blocks,
+# sha256 and symlink target (gls -lR), xattrs (gfsh lgetxattrs against
+# getfattr), df (gdf), gcopy-out contents and holes, over mkfs.btrfs
+# --rootdir images, kernel-written subvolumes, snapshots, zlib / lzo /
+# zstd extents, holes, prealloc, every checksum type, mixed block groups,
+# and the single, DUP, RAID0, RAID1, RAID10 and RAID5 profiles on one to
+# four disks.
+. "$(dirname "$0")/lib.sh"
+D=$(fixture btrfs) || skip_all "fixture btrfs failed"
+export LC_ALL=C TZ=UTC
+
+# gls --csv to the oracle's form: fields trimmed, the device field dropped
+norm() {
+    python3 -c '
+import csv, io, sys
+data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+for row in csv.reader(io.StringIO(data, newline="")):
+    row = [x.strip() for x in row]
+    del row[8]
+    sys.stdout.buffer.write("|".join(row).encode("utf-8", "surrogateescape") + b"\n")'
+}
+# the kernel makes up the times of an empty subvolume placeholder (inode 2)
+# when it is looked up
+blank_placeholders() { awk -F'|' 'BEGIN { OFS = "|" } $9 == 2 && $1 == "d" { $6 = $7 = $8 = "T" } { print }'; }
+
+disks() { # NAME: the -a options of an image set
+    local f
+    for f in "$D/$1".img "$D/$1"-[0-9].img; do
+        [ -e "$f" ] && printf -- '-a\n%s\n' "$f"
+    done
+}
+
+check_list() { # NAME ORACLE [-m SPEC]
+    local name=$1 oracle=$2; shift 2
+    local a
+    mapfile -t a < <(disks "$name")
+    gls "${a[@]}" "${@:--m/dev/sda}" -lR --csv --uids --time-t --extra-stats --checksum=sha256 / \
+        2>"$T/err" | norm | blank_placeholders > "$T/got"
+    blank_placeholders < "$D/$oracle.oracle/list" > "$T/want"
+    same_file "$T/got" "$T/want" "$oracle: every file as the kernel shows it"
+    [ -s "$T/err" ] && diag "$(head -n 5 "$T/err")"
+    return 0
+}
+
+check_df() { # NAME
+    local a got
+    mapfile -t a < <(disks "$1")
+    got=$(gdf "${a[@]}" --csv 2>&1 | tail -n 1 | awk -F, '{ print $3 * 1024, $4 * 1024, $5 * 1024 }')
+    is "$got" "$(cat "$D/$1.oracle/df")" "$1: gdf size, used and available as the kernel's df"
+}
+
+for n in rootdir deep csum-xxhash csum-sha256 csum-blake2 mixed holes kern \
+         raid1 raid0 raid10 raid5 dup; do
+    check_list "$n" "$n"
+    check_df "$n"
+done
+
+# xattrs: every file getfattr listed, through gfsh lgetxattrs
+check_xattrs() { # NAME ORACLE
+    local a
+    mapfile -t a < <(disks "$1")
+    sed -n 's/^# file: //p' "$D/$2.oracle/xattr" > "$T/xfiles"
+    { echo "mount /dev/sda /"
+      while IFS= read -r f; do printf 'echo "# file: %s"\nlgetxattrs "/%s"\n' "$f" "$f"; done < "$T/xfiles"
+    } > "$T/x.gfsh"
+    gfsh "${a[@]}" -f "$T/x.gfsh" 2>&1 | python3 -c '
+import re, sys
+out, names = [], []
+def flush():
+    out.extend(sorted(names)); names.clear()
+name = None
+for line in sys.stdin.read().split("\n"):
+    if line.startswith("# file: "):
+        flush()
+        if out: out.append("")
+        out.append(line)
+    m = re.match(r"  attrname: (.*)", line)
+    if m: name = m.group(1)
+    m = re.match(r"  attrval: (.*)", line)
+    if m:
+        v = m.group(1).encode("latin-1", "surrogateescape")
+        v = re.sub(rb"\\x([0-9a-f]{2})", lambda x: bytes([int(x.group(1), 16)]), v)
+        names.append("%s=0x%s" % (name, v.hex()))
+flush()
+print("\n".join(out))' > "$T/xgot"
+    python3 - "$D/$2.oracle/xattr" > "$T/xwant" <<'EOF'
+import sys
+out, names = [], []
+for line in open(sys.argv[1]).read().split("\n"):
+    if line.startswith("# file: "):
+        out.extend(sorted(names)); names = []
+        if out: out.append("")
+        out.append(line)
+    elif "=" in line:
+        n, v = line.split("=", 1)
+        names.append(n + "=" + (v if v.startswith("0x") else "0x"))
+out.extend(sorted(names))
+print("\n".join(out))
+EOF
+    same_file "$T/xgot" "$T/xwant" "$2: extended attributes and ACLs as getfattr shows them"
+}
+check_xattrs rootdir rootdir
+check_xattrs kern kern
+
+# gcopy-out: contents as the kernel read them, holes kept
+out=$T/out
+mkdir "$out"
+ok "gcopy-out of the default subvolume" gcopy-out -a "$D/kern.img" -m /dev/sda / "$out"
+awk -F'|' '$1 == "-" { print $13 "  ." $14 }' "$D/kern.oracle/list" > "$T/sums"
+ok "copied files have the kernel's sha256" sh -c "cd '$out' && sha256sum --quiet -c '$T/sums'"
+for f in plain/sparse plain/allhole plain/prealloc zstd/sparse-c; do
+    b=$(stat -c %b "$out/$f") s=$(stat -c %s "$out/$f")
+    ok "$f: copied sparse ($b blocks for $s bytes)" test $((b * 512)) -lt "$s"
+done
+is "$(stat -c '%F %t:%T' "$out/dev/big")" "character special file 12c:11170" "device numbers above 255 (300:70000)"
+
+done_testing
