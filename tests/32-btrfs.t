@@ -59,6 +59,16 @@ for n in rootdir deep csum-xxhash csum-sha256 csum-blake2 mixed holes kern \
     check_df "$n"
 done
 
+# subvolumes by mount option, as the kernel mounted them
+check_list kern kern-top -m /dev/sda:/:subvolid=5
+check_list kern kern-root -m /dev/sda:/:subvol=root
+check_list kern kern-home -m /dev/sda:/:subvol=/home,noatime
+check_list kern kern-root -m /dev/sda:/:subvol=root,subvolid=256
+fails_cleanly "subvol= naming a directory that is not a subvolume" \
+    gls -a "$D/kern.img" -m /dev/sda:/:subvol=root/etc /
+fails_cleanly "subvol= and subvolid= that disagree" gls -a "$D/kern.img" -m /dev/sda:/:subvol=root,subvolid=257 /
+fails_cleanly "an unknown mount option" gls -a "$D/kern.img" -m /dev/sda:/:subvol=root,frobnicate /
+
 # xattrs: every file getfattr listed, through gfsh lgetxattrs
 check_xattrs() { # NAME ORACLE
     local a
