@@ -1059,7 +1059,7 @@ static int parse_u64(const char *s, uint64_t *v)
     return 0;
 }
 
-static int apply_options(btrfs *b, gk_fs *fs, const char *opts, const char *devname)
+static int apply_options(btrfs *b, gk_fs *fs, const char *opts)
 {
     char *subvol = NULL;
     uint64_t subvolid = 0;
@@ -1072,12 +1072,12 @@ static int apply_options(btrfs *b, gk_fs *fs, const char *opts, const char *devn
                 subvol = gk_strdup(o + 7);
             } else if (strncmp(o, "subvolid=", 9) == 0) {
                 if (parse_u64(o + 9, &subvolid) < 0) {
-                    rc = bt_fail(EINVAL, "%s: bad option \"%s\"", devname, o);
+                    rc = bt_fail(EINVAL, "bad mount option \"%s\"", o);
                     break;
                 }
                 have_id = 1;
             } else if (!harmless_option(o)) {
-                rc = bt_fail(EINVAL, "%s: unknown mount option \"%s\"", devname, o);
+                rc = bt_fail(EINVAL, "unknown mount option \"%s\"", o);
                 break;
             }
         }
@@ -1090,7 +1090,7 @@ static int apply_options(btrfs *b, gk_fs *fs, const char *opts, const char *devn
         if (subvol && *subvol) {
             rc = subvol_by_path(b, fs, subvol, &root);
             if (rc == 0 && have_id && b->roots[root >> BT_INO_SHIFT].id != subvolid)
-                rc = bt_fail(EINVAL, "%s: subvol=%s is not subvolid=%llu", devname, subvol,
+                rc = bt_fail(EINVAL, "subvol=%s is not subvolid=%llu", subvol,
                              (unsigned long long)subvolid);
         } else {
             uint64_t id = have_id ? subvolid : default_subvol(b);
@@ -1106,8 +1106,6 @@ static int apply_options(btrfs *b, gk_fs *fs, const char *opts, const char *devn
             rc = read_inode(b, root, ii);
             if (rc == 0 && !S_ISDIR(gk_le32(ii + II_MODE)))
                 rc = bt_fail(EIO, "the root of the subvolume is not a directory");
-            if (rc < 0)
-                gk_error_prefix("%s", devname);
             fs->root_ino = root;
         }
     }
@@ -1158,7 +1156,7 @@ static int btrfs_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
         gk_warn("%s: btrfs log tree not replayed: changes fsync'ed after the last commit "
                 "are not shown", dev->name);
     gk_fs *fs = gk_fs_alloc(&btrfs_ops, dev, "btrfs", b);
-    rc = apply_options(b, fs, a->options, dev->name);
+    rc = apply_options(b, fs, a->options);
     if (rc < 0) {
         fs->priv = NULL;
         gk_fs_close(fs);
