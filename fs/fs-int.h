@@ -127,5 +127,6 @@ gk_fs *gk_fs_unreadable(const char *type, const char *reason);
 extern const struct gk_fs_driver gk_fsdrv_ext;
 extern const struct gk_fs_driver gk_fsdrv_fat;
 extern const struct gk_fs_driver gk_fsdrv_btrfs;
+extern const struct gk_fs_driver gk_fsdrv_xfs;
 
 #endif

@@ -13,6 +13,7 @@ static const struct gk_fs_driver *const drivers[] = {
     &gk_fsdrv_ext,
     &gk_fsdrv_fat,
     &gk_fsdrv_btrfs,
+    &gk_fsdrv_xfs,
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 
