@@ -113,7 +113,7 @@ BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-d
 	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev liblzo2-dev libxxhash-dev libb2-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
-	dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin
+	dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl
 deps:
 	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

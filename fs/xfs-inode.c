@@ -597,28 +597,37 @@ ssize_t xfs_readlink(gk_fs *fs, uint64_t ino, char *buf, size_t bufsz)
         size_t nm;
         if ((r = xfs_fork_map(x, &ip, 0, &m, &nm)) < 0)
             return r;
-        /* v5: every block starts with a header saying which bytes it holds */
-        unsigned hdr = x->v5 ? 56 : 0, per = x->bs - hdr;
-        uint8_t *b = gk_malloc(x->bs);
+        /* v5: each mapping of the blocks the link needs starts with a header
+         * saying which bytes it holds; its CRC covers the whole mapping */
+        unsigned hdr = x->v5 ? 56 : 0;
+        uint64_t need = (len + (x->bs - hdr) - 1) / (x->bs - hdr);
+        uint8_t *b = gk_malloc((size_t)need << x->blocklog);
         size_t got = 0;
         char what[64];
         snprintf(what, sizeof what, "inode %llu: symbolic link", n);
-        for (uint64_t lb = 0; got < len && r == 0; lb++) {
-            uint64_t daddr;
-            size_t want = len - got < per ? len - got : per;
-            if ((r = xfs_read_fork(x, m, nm, lb, 1, b, &daddr, what)) < 0)
+        for (uint64_t lb = 0; lb < need && r == 0;) {
+            const struct xfs_ext *e = xfs_map_find(m, nm, lb);
+            uint64_t cnt = e ? e->off + e->len - lb : 1, daddr;
+            if (cnt > need - lb)
+                cnt = need - lb;
+            if ((r = xfs_read_fork(x, m, nm, lb, (unsigned)cnt, b, &daddr, what)) < 0)
                 break;
+            size_t bytes = (size_t)cnt << x->blocklog;
+            size_t want = len - got < bytes - hdr ? len - got : bytes - hdr;
             if (x->v5) {
                 if (gk_be32(b) != 0x58534c4du || gk_be32(b + 4) != got || gk_be32(b + 8) != want) {
                     r = xfs_corrupt("%s: bad block header", what);
                     break;
                 }
-                if ((r = xfs_check_v5(x, b, x->bs, 12, 16, 32, ino, 40, daddr, what)) < 0)
+                if ((r = xfs_check_v5(x, b, bytes, 12, 16, 32, ino, 40, daddr, what)) < 0)
                     break;
             }
             memcpy(target + got, b + hdr, want);
             got += want;
+            lb += cnt;
         }
+        if (r == 0 && got != len)
+            r = xfs_corrupt("%s: shorter than its size", what);
         free(b);
         free(m);
         if (r < 0)

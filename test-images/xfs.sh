@@ -308,4 +308,15 @@ for d in /dirs/sf /dirs/block /dirs/leaf /dirs/node /dirs/btree /data/ext300.bin
          /xattr/sf.txt /xattr/leaf.txt /xattr/node.txt /links/short /links/long400; do
     echo "$d $(xfs_db -r -c "path $d" -c "print core.format" -c "print core.aformat" v5.img | tr '\n' ' ')"
 done >v5-formats.txt
+# the directory forms: the magic of the block at the leaf offset (32 GiB)
+for d in leaf node btree; do
+    echo "/dirs/$d $(xfs_db -r -c "path /dirs/$d" -c "dblock 8388608" -c "print lhdr.info.hdr.magic" \
+        -c "print nhdr.info.hdr.magic" v5.img 2>/dev/null | tr '\n' ' ')"
+done >>v5-formats.txt
+# and the attribute forms: the magic of attribute block 0 (leaf or node)
+for f in leaf node remote; do
+    echo "/xattr/$f.txt $(xfs_db -r -c "path /xattr/$f.txt" -c "ablock 0" -c "print hdr.info.hdr.magic" \
+        v5.img 2>/dev/null)"
+done >>v5-formats.txt
+xfs_db -r -c "ls /" dirty.img >dirty-ls.txt
 ls -l
