@@ -19,8 +19,10 @@ int run_ls(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     dlist l;
     if (io_read_dir(sh, cmd, a->argv[0], &l) < 0)
         return -1;
-    for (size_t i = 0; i < l.n; i++)
-        printf("%s\n", l.v[i].name);
+    for (size_t i = 0; i < l.n; i++) {
+        gk_term_puts(stdout, l.v[i].name);      /* escaped on a terminal */
+        putchar('\n');
+    }
     io_dlist_free(&l);
     return 0;
 }
@@ -84,9 +86,12 @@ int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
             char target[4097];
             ssize_t tl = gk_vfs_readlink(sh->g->vfs, p, target, sizeof target - 1);
             target[tl > 0 ? tl : 0] = 0;
-            r->name = gk_asprintf("%s -> %s", name, target);
+            char *en = gk_term_str(stdout, name), *et = gk_term_str(stdout, target);
+            r->name = gk_asprintf("%s -> %s", en, et);
+            free(en);
+            free(et);
         } else {
-            r->name = gk_strdup(name);
+            r->name = gk_term_str(stdout, name);
         }
         int lens[5] = {(int)strlen(r->nlink), (int)strlen(r->uid), (int)strlen(r->gid),
                        (int)strlen(r->size), 0};
@@ -113,7 +118,11 @@ static int find_print(void *ud, const char *rel, const gk_walk_ent *e)
 {
     (void)e;
     struct find_out *f = ud;
-    int r = io_write(f->sh, f->cmd, f->fp, rel, strlen(rel));
+    /* find's lines are escaped on a terminal; find0 writes data, raw */
+    char *esc = f->end ? gk_term_str(f->fp, rel) : NULL;
+    const char *out = esc ? esc : rel;
+    int r = io_write(f->sh, f->cmd, f->fp, out, strlen(out));
+    free(esc);
     if (r == 0)
         r = io_write(f->sh, f->cmd, f->fp, &f->end, 1);
     return r;

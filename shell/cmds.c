@@ -476,15 +476,20 @@ const int gfsh_ncmds = sizeof gfsh_cmds / sizeof gfsh_cmds[0];
 void gfsh_err(const gfsh_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
+    char *msg = NULL;
     fflush(stdout);
     if (cmd)
         fprintf(stderr, "%s: %s: ", gk_progname, cmd->name);
     else
         fprintf(stderr, "%s: ", gk_progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     va_end(ap);
+    if (msg)
+        gk_term_puts(stderr, msg);      /* guest names: no escapes to a terminal */
     fputc('\n', stderr);
+    free(msg);
 }
 
 void gfsh_err_gk(const gfsh_cmd *cmd)

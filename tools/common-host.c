@@ -167,7 +167,7 @@ static void report(gk_copyout *c, int warning, const char *fmt, ...)
     else if (warning)
         gk_warn("%s", msg ? msg : fmt);
     else
-        fprintf(stderr, "%s: %s\n", gk_progname, msg ? msg : fmt);
+        gk_say("%s", msg ? msg : fmt);      /* guest names quoted on a terminal */
     free(msg);
     if (!warning)
         c->failed = 1;

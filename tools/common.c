@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The shared virt-* option parser and guest setup for the tools and gfsh. */
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include "common.h"
 
@@ -24,12 +28,102 @@ static const struct option common_longopts[] = {
 };
 #define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
 
-static void __attribute__((noreturn)) vdie(int status, const char *fmt, va_list ap)
+int gk_term_is(FILE *out)
+{
+    static int locale_set;
+    if (!out || !isatty(fileno(out)))
+        return 0;
+    /* what the terminal prints is the user's locale's business (UTF-8
+     * names stay readable); only character classes are needed */
+    if (!locale_set) {
+        setlocale(LC_CTYPE, "");
+        locale_set = 1;
+    }
+    return 1;
+}
+
+char *gk_term_str(FILE *out, const char *s)
+{
+    if (!gk_term_is(out))
+        return gk_strdup(s);
+    size_t n = strlen(s);
+    char *r = gk_malloc(n * 4 + 1), *w = r;
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    for (size_t i = 0; i < n;) {
+        wchar_t wc;
+        size_t k = mbrtowc(&wc, s + i, n - i, &st);
+        if (k != (size_t)-1 && k != (size_t)-2 && k > 0 && wc != L'\\' && iswprint((wint_t)wc)) {
+            memcpy(w, s + i, k);
+            w += k;
+            i += k;
+            continue;
+        }
+        if (k == (size_t)-1 || k == (size_t)-2)
+            memset(&st, 0, sizeof st);
+        /* one byte, escaped (a whole non-printable character: each byte) */
+        size_t len = k == (size_t)-1 || k == (size_t)-2 || k == 0 ? 1 : k;
+        for (size_t j = 0; j < len; j++) {
+            unsigned char c = (unsigned char)s[i + j];
+            static const char named[] = "\a\b\t\n\v\f\r";
+            const char *p = c ? strchr(named, (char)c) : NULL;
+            if (c == '\\')
+                w += sprintf(w, "\\\\");
+            else if (p)
+                w += sprintf(w, "\\%c", "abtnvfr"[p - named]);
+            else
+                w += sprintf(w, "\\%03o", c);
+        }
+        i += len;
+    }
+    *w = 0;
+    return r;
+}
+
+void gk_term_puts(FILE *out, const char *s)
+{
+    if (!gk_term_is(out)) {
+        fputs(s, out);
+        return;
+    }
+    char *e = gk_term_str(out, s);
+    fputs(e, out);
+    free(e);
+}
+
+static void vsay(const char *fmt, va_list ap)
 {
     fflush(stdout);
+    /* messages quote guest names: no escape sequences on a terminal */
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     fprintf(stderr, "%s: ", gk_progname);
-    vfprintf(stderr, fmt, ap);
+    if (msg)
+        gk_term_puts(stderr, msg);
     fputc('\n', stderr);
+    free(msg);
+}
+
+/* Library warnings quote guest names too: gk_warn_hook of every tool. */
+static void warn_escaped(const char *msg)
+{
+    fprintf(stderr, "%s: warning: ", gk_progname);
+    gk_term_puts(stderr, msg);
+    fputc('\n', stderr);
+}
+
+void gk_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+}
+
+static void __attribute__((noreturn)) vdie(int status, const char *fmt, va_list ap)
+{
+    vsay(fmt, ap);
     exit(status);
 }
 
@@ -73,6 +167,7 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
 {
     memset(c, 0, sizeof *c);
     gk_progname = name;
+    gk_warn_hook = warn_escaped;
     const char *env = getenv("GUESTKIT_UNTRUSTED");
     c->untrusted = env && *env && strcmp(env, "0") != 0;
 

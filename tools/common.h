@@ -59,6 +59,18 @@ int gk_cli_mount_list(gk_cli *c, gk_guest *g);
  * when it holds a space, quote, comma or newline; quotes doubled). */
 void gk_csv_field(const char *s);
 
+/* Guest bytes (file names, link targets, labels) for out.  When out is a
+ * terminal, bytes that are not printable characters in the locale are
+ * quoted as GNU ls -b does (\033, \n, \\), so that a name cannot send
+ * escape sequences to it; pipes and files get the guest's bytes raw, as
+ * virt-ls gives them.  gk_term_str returns a malloc'd copy. */
+char *gk_term_str(FILE *out, const char *s);
+void gk_term_puts(FILE *out, const char *s);
+/* Whether out is a terminal (the decision gk_term_str makes). */
+int gk_term_is(FILE *out);
+
+/* "PROG: message" on stderr, guest names in it escaped on a terminal. */
+void gk_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "PROG: message" and exit(1). */
 void gk_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* The same with another exit status (gimg compare exits 2 on errors). */

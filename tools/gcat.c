@@ -114,7 +114,7 @@ int main(int argc, char **argv)
             break;
         }
         if (r < 0) {
-            fprintf(stderr, "gcat: %s\n", gk_errmsg());
+            gk_say("%s", gk_errmsg());
             status = 1;
         }
     }

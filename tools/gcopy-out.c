@@ -67,7 +67,7 @@ static int copy_out(const char *gpath)
     gk_node n;
     char *real = NULL;
     if (gk_vfs_resolve(o.vfs, gpath, 1, &n) < 0 || !(real = gk_vfs_realpath(o.vfs, gpath))) {
-        fprintf(stderr, "gcopy-out: %s\n", gk_errmsg());
+        gk_say("%s", gk_errmsg());
         o.errors++;
         return -1;
     }

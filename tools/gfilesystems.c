@@ -140,8 +140,11 @@ static void write_strings(const char **s, int n)
         for (int i = 0; i < n; i++) {
             if (i > 0)
                 putchar(',');
-            if (s[i])
-                gk_csv_field(s[i]);
+            if (s[i]) {
+                char *e = gk_term_str(stdout, s[i]);     /* labels are the guest's */
+                gk_csv_field(e);
+                free(e);
+            }
         }
         putchar('\n');
         return;
@@ -150,8 +153,8 @@ static void write_strings(const char **s, int n)
     for (int i = 0; i < n; i++) {
         if (!s[i])
             continue;
-        row[i] = gk_strdup(s[i]);
-        size_t len = strlen(s[i]);
+        row[i] = gk_term_str(stdout, s[i]);    /* labels are the guest's */
+        size_t len = strlen(row[i]);
         if (len == 0)
             len = 1; /* "" prints as "-" */
         if (len > max_width[i])

@@ -109,10 +109,13 @@ static void next_field(void)
 static void out_string(const char *s)
 {
     next_field();
-    if (o.csv)
-        gk_csv_field(s);
-    else
-        fputs(s, stdout);
+    if (o.csv) {
+        char *e = gk_term_str(stdout, s);
+        gk_csv_field(e);
+        free(e);
+    } else {
+        gk_term_puts(stdout, s);
+    }
 }
 
 static void out_size(uint64_t size)
@@ -202,7 +205,7 @@ static void show_file(const char *path, gk_node *n, const gk_stat *st)
     if (o.checksum && S_ISREG(st->mode)) {
         csum = checksum_node(n, path);
         if (!csum) {
-            fprintf(stderr, "gls: %s\n", gk_errmsg());
+            gk_say("%s", gk_errmsg());
             o.errors++;
             return;
         }
@@ -212,7 +215,7 @@ static void show_file(const char *path, gk_node *n, const gk_stat *st)
     if (S_ISLNK(st->mode)) {
         ll = gk_node_readlink(n, link, sizeof link - 1);
         if (ll < 0) {
-            fprintf(stderr, "gls: %s: %s\n", path, gk_errmsg());
+            gk_say("%s: %s", path, gk_errmsg());
             o.errors++;
         } else {
             link[ll] = 0;
@@ -258,7 +261,8 @@ static void show_file(const char *path, gk_node *n, const gk_stat *st)
             out_string(link);
         } else {
             next_field();
-            printf("-> %s", link);
+            fputs("-> ", stdout);
+            gk_term_puts(stdout, link);
         }
     }
     putchar('\n');
@@ -297,13 +301,15 @@ static void ll_line(const char *name, gk_node *n, const gk_stat *st)
         snprintf(sz, sizeof sz, "%u, %u", major(st->rdev), minor(st->rdev));
     else
         snprintf(sz, sizeof sz, "%" PRIu64, st->size);
-    printf("%s %3u %4u %4u %10s %s %s", ms, st->nlink, st->uid, st->gid, sz, tbuf, name);
+    printf("%s %3u %4u %4u %10s %s ", ms, st->nlink, st->uid, st->gid, sz, tbuf);
+    gk_term_puts(stdout, name);
     if (S_ISLNK(st->mode)) {
         char link[4097];
         ssize_t ll = gk_node_readlink(n, link, sizeof link - 1);
         if (ll >= 0) {
             link[ll] = 0;
-            printf(" -> %s", link);
+            fputs(" -> ", stdout);
+            gk_term_puts(stdout, link);
         }
     }
     putchar('\n');
@@ -328,7 +334,7 @@ static int do_ls(const char *dir, int longfmt)
             nodes[i] = (gk_node){ n.mnt, ents[i].ino };
             gk_vfs_cross(o.vfs, &nodes[i]);
             if (gk_node_stat(&nodes[i], &sts[i]) < 0) {
-                fprintf(stderr, "gls: %s/%s: %s\n", dir, ents[i].name, gk_errmsg());
+                gk_say("%s/%s: %s", dir, ents[i].name, gk_errmsg());
                 o.errors++;
                 sts[i].mode = 0;
                 continue;
@@ -352,8 +358,10 @@ static int do_ls(const char *dir, int longfmt)
         free(sts);
         free(nodes);
     } else {
-        for (size_t i = 0; i < cnt; i++)
-            printf("%s\n", ents[i].name);
+        for (size_t i = 0; i < cnt; i++) {
+            gk_term_puts(stdout, ents[i].name);
+            putchar('\n');
+        }
     }
     gk_dirents_free(ents, cnt);
     return 0;
@@ -370,7 +378,7 @@ static void walk(const char *dir, gk_node *top, unsigned flags, visit_fn fn)
     while ((e = gk_walk_next(w))) {
         if (e->kind == GK_WALK_ERROR) {
             fflush(stdout);
-            fprintf(stderr, "gls: %s\n", e->msg);
+            gk_say("%s", e->msg);
             o.errors++;
             continue;
         }
@@ -380,7 +388,7 @@ static void walk(const char *dir, gk_node *top, unsigned flags, visit_fn fn)
         fn(e->path, &n, &e->st);
         if (e->noenter) {
             fflush(stdout);
-            fprintf(stderr, "gls: %s\n", e->msg);
+            gk_say("%s", e->msg);
             o.errors++;
         }
     }
@@ -395,7 +403,8 @@ static size_t find_strip;
 static void print_rel(const char *path, gk_node *n, const gk_stat *st)
 {
     (void)n; (void)st;
-    puts(path + (strlen(path) >= find_strip ? find_strip : 0));
+    gk_term_puts(stdout, path + (strlen(path) >= find_strip ? find_strip : 0));
+    putchar('\n');
 }
 
 static int do_ls_R(const char *dir)
@@ -496,7 +505,7 @@ int main(int argc, char **argv)
             r = do_ls(dir, o.l);
         if (r < 0) {
             fflush(stdout);
-            fprintf(stderr, "gls: %s\n", gk_errmsg());
+            gk_say("%s", gk_errmsg());
             o.errors++;
         }
     }
