@@ -227,7 +227,7 @@ gk_dev *gk_image_backing(gk_dev *d);
 /* Guest devices: disks, partitions, LVM (lib/devices.c, part.c, gpt.c,
  * mbr.c, lvm.c, probe.c)                                              */
 
-enum gk_devkind { GK_DISK, GK_PART, GK_LV };
+enum gk_devkind { GK_DISK, GK_PART, GK_LV, GK_MD };
 
 typedef struct gk_probe {
     char *type;        /* blkid TYPE ("ext4", "swap", "LVM2_member",
@@ -253,6 +253,14 @@ typedef struct gk_devent {
     uint64_t gpt_attrs;
     /* LVs */
     char *lv_uuid;
+    /* md arrays (GK_MD): member device names in role order ("" for a
+     * missing one), the array UUID (mdadm's colon form), the name the
+     * superblock gives (1.x: "host:name" or "name"), or NULL */
+    char **md_members;
+    int nmd_members;
+    char *md_uuid, *md_name;
+    int md_level;          /* -1 linear, 0, 1, 4, 5, 6, 10                  */
+    int md_degraded;       /* members missing                               */
     /* blkid probing of the contents */
     gk_probe probe;
 } gk_devent;
@@ -339,6 +347,40 @@ int gk_lvm_meta_int(const gk_lvm_node *sec, const char *key, int64_t *out);
 const char *gk_lvm_meta_str(const gk_lvm_node *sec, const char *key);
 /* 1 if the list value of key holds the string s. */
 int gk_lvm_meta_has_flag(const gk_lvm_node *sec, const char *key, const char *s);
+
+/* Linux md RAID (lib/md.c, lib/md-super.c); called by the scan after
+ * partitions and before LVM.  Arrays are named like libguestfs' appliance
+ * names them (/dev/md127 downwards); gk_devset_find also takes /dev/md/NAME
+ * for arrays with a name. */
+int gk_md_scan(gk_devset *s);
+#define GK_MD_MAX_DEVS 384
+typedef struct gk_md_super {
+    int major, minor;              /* 0.90: 0, 90; 1.x: 1, x               */
+    uint8_t uuid[16];
+    char name[33];                 /* 1.x: "host:name" or "name"           */
+    int32_t level;                 /* -1 linear, 0, 1, 4, 5, 6, 10         */
+    uint32_t layout;
+    uint64_t chunk;                /* sectors                              */
+    uint32_t raid_disks;
+    uint64_t comp_size;            /* sectors each member gives (1/4/5/6/10) */
+    uint64_t data_offset, data_size;   /* this member's data area, sectors */
+    int role;                      /* slot, or -1 (spare, faulty)          */
+    uint64_t events, ctime;
+    uint32_t md_minor;             /* 0.90 preferred minor                 */
+} gk_md_super;
+/* Parse the superblock of version 1.MINOR (0, 1, 2) or 0.90 (MINOR 90)
+ * read from where that version keeps it on a device of devsize bytes:
+ * 0 parsed and checked, 1 not one, -1 with gk_error for a bad one. */
+int gk_md_super_parse(const uint8_t *buf, size_t len, uint64_t devsize, int minor,
+                      int check_csum, gk_md_super *out);
+/* Find and parse a member's superblock: 0, or 1 with gk_error saying why not. */
+int gk_md_read_super(gk_dev *d, gk_md_super *out);
+/* 32 hex digits, or mdadm's "xxxxxxxx:xxxxxxxx:..." with colons. */
+void gk_md_uuid_str(const uint8_t *u, int colons, char *out);
+/* An array device over its n members in role order, with their
+ * superblocks (members[r] NULL: missing; references taken): NULL with
+ * gk_error if the array cannot be read with what is present. */
+gk_dev *gk_md_open(const gk_md_super *sbs, gk_dev **members, int n, const char *name);
 
 /* libblkid probing of one device (lib/probe.c). */
 int gk_probe_dev(gk_dev *d, gk_probe *out);

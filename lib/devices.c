@@ -27,6 +27,11 @@ static void devent_clear(gk_devent *e)
     free(e->partuuid);
     free(e->partlabel);
     free(e->lv_uuid);
+    for (int i = 0; i < e->nmd_members; i++)
+        free(e->md_members[i]);
+    free(e->md_members);
+    free(e->md_uuid);
+    free(e->md_name);
     gk_probe_free(&e->probe);
 }
 
@@ -238,10 +243,14 @@ int gk_devset_scan(gk_devset *s)
     for (int i = 0; i < ndisks; i++)
         if (gk_part_scan_disk(s, i) < 0)
             gk_warn("%s", gk_errmsg());
-    /* Probe disks and partitions before LVM so that its scan can see which
-     * ones are LVM2_member; then the LVs it appended. */
+    /* Probe disks and partitions before md and LVM so that their scans can
+     * see which ones are members; then what each appended. */
+    int before_md = s->nents;
+    probe_range(s, 0, before_md);
+    if (gk_md_scan(s) < 0)
+        gk_warn("md: %s", gk_errmsg());
     int before_lvm = s->nents;
-    probe_range(s, 0, before_lvm);
+    probe_range(s, before_md, before_lvm);
     if (gk_lvm_scan(s) < 0)
         gk_warn("LVM: %s", gk_errmsg());
     probe_range(s, before_lvm, s->nents);
@@ -321,6 +330,15 @@ gk_devent *gk_devset_find(gk_devset *s, const char *name)
             return e;
         break;
     }
+
+    /* /dev/md/NAME: the array whose superblock name is NAME or HOST:NAME */
+    if (strncmp(name, "/dev/md/", 8) == 0)
+        for (int i = 0; i < s->nents; i++) {
+            const char *n = s->ents[i].md_name, *c = n ? strchr(n, ':') : NULL;
+            if (s->ents[i].kind == GK_MD && n &&
+                (strcmp(n, name + 8) == 0 || (c && strcmp(c + 1, name + 8) == 0)))
+                return &s->ents[i];
+        }
 
     if (strncmp(name, "/dev/mapper/", 12) == 0) {
         char *vglv = mapper_to_vglv(name + 12);

@@ -789,6 +789,10 @@ int gk_lvm_scan(gk_devset *s)
          * partitions inside are entries of their own. */
         if (s->ents[i].kind == GK_LV || t == 0x05 || t == 0x0f || t == 0x85)
             continue;
+        /* an md member (a RAID1 with its superblock at the end shows the
+         * array's PV label too): the array is the PV */
+        if (s->ents[i].probe.type && strcmp(s->ents[i].probe.type, "linux_raid_member") == 0)
+            continue;
         scan_label(&sc, i);
     }
 

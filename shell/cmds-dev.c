@@ -63,7 +63,7 @@ int run_list_filesystems(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         if (is_extended(e))
             continue;
         const char *t = e->probe.type;
-        if (t && strcmp(t, "LVM2_member") == 0)
+        if (t && (strcmp(t, "LVM2_member") == 0 || strcmp(t, "linux_raid_member") == 0))
             continue;
         printf("%s: %s\n", e->name, t && *t ? t : "unknown");
     }
@@ -339,9 +339,62 @@ int run_is_kind(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int run_list_md_devices(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    (void)sh; (void)cmd; (void)a; /* no MD RAID support: never any */
+    (void)cmd; (void)a;
+    gk_devset *s = sh->g->devs;
+    char **v = gk_calloc((size_t)s->nents + 1, sizeof *v);
+    size_t n = 0;
+    for (int i = 0; i < s->nents; i++)
+        if (s->ents[i].kind == GK_MD)
+            v[n++] = s->ents[i].name;
+    qsort(v, n, sizeof *v, cmp_str);
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n", v[i]);
+    free(v);
+    return 0;
+}
+
+static gk_devent *find_md(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+{
+    return find_kind(sh, cmd, name, GK_MD, "not an md device");
+}
+
+/* md-detail: what mdadm --detail --export says, as guestfish prints it */
+int run_md_detail(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_md(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    if (e->md_level < 0)
+        printf("level: linear\n");
+    else
+        printf("level: raid%d\n", e->md_level);
+    printf("devices: %d\n", e->nmd_members);
+    if (e->md_name)
+        printf("name: %s\n", e->md_name);
+    printf("uuid: %s\n", e->md_uuid);
+    return 0;
+}
+
+/* md-stat: the members present, as guestfish prints them */
+int run_md_stat(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = find_md(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    int k = 0;
+    for (int r = e->nmd_members - 1; r >= 0; r--) {
+        if (!*e->md_members[r])
+            continue;
+        printf("[%d] = {\n  mdstat_device: %s\n  mdstat_index: %d\n  mdstat_flags: \n}\n", k++,
+               e->md_members[r], r);
+    }
     return 0;
 }
 

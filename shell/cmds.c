@@ -167,8 +167,17 @@ const gfsh_cmd gfsh_cmds[] = {
      run_is_kind},
     {"list-md-devices", {0}, {{0}}, {{0}}, GF_LAUNCHED,
      "list Linux md (RAID) devices",
-     "List the MD RAID devices.  gfsh does not assemble MD arrays, so the list is empty.",
+     "List the Linux md RAID arrays assembled from the disks, sorted by name "
+     "(/dev/md127 downwards, as libguestfs' appliance names them).",
      run_list_md_devices},
+    {"md-detail", {0}, {D("md")}, {{0}}, GF_LAUNCHED,
+     "obtain metadata for an MD device",
+     "Print the level, device count, name and UUID of the md array.",
+     run_md_detail},
+    {"md-stat", {0}, {D("md")}, {{0}}, GF_LAUNCHED,
+     "get underlying devices from an MD device",
+     "List the member devices of the md array that are present, with their slot.",
+     run_md_stat},
     {"mount", {0}, {D("mountable"), P("mountpoint")}, {{0}}, GF_LAUNCHED,
      "mount a guest disk at a position in the filesystem",
      "Mount the filesystem on the device at mountpoint, which must be / first and then an "

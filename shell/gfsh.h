@@ -149,6 +149,7 @@ GFSH_DECL(run_mount); GFSH_DECL(run_mount_ro); GFSH_DECL(run_umount);
 GFSH_DECL(run_umount_all); GFSH_DECL(run_mounts); GFSH_DECL(run_mountpoints);
 GFSH_DECL(run_canonical_device_name); GFSH_DECL(run_part_to_dev); GFSH_DECL(run_part_to_partnum);
 GFSH_DECL(run_is_kind); GFSH_DECL(run_list_md_devices); GFSH_DECL(run_part_get);
+GFSH_DECL(run_md_detail); GFSH_DECL(run_md_stat);
 /* cmds-inspect.c */
 GFSH_DECL(run_inspect_os); GFSH_DECL(run_inspect_get_roots);
 GFSH_DECL(run_inspect_get); GFSH_DECL(run_inspect_get_mountpoints);

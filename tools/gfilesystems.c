@@ -293,6 +293,25 @@ static int64_t fs_size(gk_devset *s, gk_devent *e, const char *vfs)
     return lv ? (int64_t)lv->size : -1;
 }
 
+/* An md array's parents: its members, as virt-filesystems lists them from
+ * md-stat (the members present, last slot first, as /proc/mdstat shows
+ * them); "" for anything else. */
+static char *md_parents(const gk_devent *e)
+{
+    size_t len = 1;
+    for (int i = 0; e->kind == GK_MD && i < e->nmd_members; i++)
+        len += strlen(e->md_members[i]) + 1;
+    char *p = gk_calloc(1, len);
+    for (int i = e->kind == GK_MD ? e->nmd_members - 1 : -1; i >= 0; i--) {
+        if (!*e->md_members[i])
+            continue;
+        if (*p)
+            strcat(p, ",");
+        strcat(p, e->md_members[i]);
+    }
+    return p;
+}
+
 static void output_fs_one(gk_devset *s, gk_devent *e)
 {
     const char *type = e->probe.type;
@@ -304,8 +323,10 @@ static void output_fs_one(gk_devset *s, gk_devent *e)
     if (!(o.output & OUT_FS_EXTRA) && (strcmp(type, "swap") == 0 || strcmp(type, "unknown") == 0))
         return;
     int64_t size = (columns & COL_SIZE) ? fs_size(s, e, type) : -1;
-    write_row(e->name, "filesystem", type, e->probe.label ? e->probe.label : "", -1, size, "",
+    char *parents = md_parents(e);
+    write_row(e->name, "filesystem", type, e->probe.label ? e->probe.label : "", -1, size, parents,
               e->probe.uuid ? e->probe.uuid : "", "");
+    free(parents);
 }
 
 static int cmp_ent_name(const void *a, const void *b)
@@ -333,6 +354,16 @@ static void output_filesystems(gk_devset *s)
     for (int i = 0; i < s->nents; i++)
         if (s->ents[i].kind == GK_PART && part_can_hold_fs(&s->ents[i]))
             output_fs_one(s, &s->ents[i]);
+    /* md arrays next, by name (libguestfs' list_filesystems order) */
+    int nmd = 0;
+    gk_devent **mds = gk_calloc((size_t)s->nents + 1, sizeof *mds);
+    for (int i = 0; i < s->nents; i++)
+        if (s->ents[i].kind == GK_MD)
+            mds[nmd++] = &s->ents[i];
+    qsort(mds, (size_t)nmd, sizeof *mds, cmp_ent_name);
+    for (int i = 0; i < nmd; i++)
+        output_fs_one(s, mds[i]);
+    free(mds);
     int n;
     gk_devent **lvs = sorted_lvs(s, &n);
     for (int i = 0; i < n; i++)
