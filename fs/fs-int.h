@@ -40,6 +40,13 @@ struct gk_fs_ops {
     int (*getattr)(gk_fs *fs, uint64_t ino, gk_stat *st);
     /* One name in directory dir: 0 and *ino, or -ENOENT, -ENOTDIR, ... */
     int (*lookup)(gk_fs *fs, uint64_t dir, const char *name, uint64_t *ino);
+    /* Optional: the same ignoring case the way the filesystem's own OS
+     * does: the first name in the directory's own order that matches
+     * (NTFS: by the volume's $UpCase table).  NULL: the VFS takes the first
+     * readdir name that matches ignoring ASCII case, as libguestfs does.
+     * *realname: that entry's name as stored (malloc'd). */
+    int (*lookup_nocase)(gk_fs *fs, uint64_t dir, const char *name, uint64_t *ino,
+                         char **realname);
     /* cb for each entry except "." and ".."; cb returning non-zero stops
      * (readdir then returns 0). */
     int (*readdir)(gk_fs *fs, uint64_t dir, gk_readdir_cb cb, void *opaque);
@@ -128,5 +135,7 @@ extern const struct gk_fs_driver gk_fsdrv_ext;
 extern const struct gk_fs_driver gk_fsdrv_fat;
 extern const struct gk_fs_driver gk_fsdrv_btrfs;
 extern const struct gk_fs_driver gk_fsdrv_xfs;
+extern const struct gk_fs_driver gk_fsdrv_ntfs;
+extern const struct gk_fs_driver gk_fsdrv_bitlocker;
 
 #endif

@@ -14,6 +14,8 @@ static const struct gk_fs_driver *const drivers[] = {
     &gk_fsdrv_fat,
     &gk_fsdrv_btrfs,
     &gk_fsdrv_xfs,
+    &gk_fsdrv_ntfs,
+    &gk_fsdrv_bitlocker,
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 

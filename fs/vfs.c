@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -858,3 +859,110 @@ void **gk_nodemap_slot(gk_nodemap *m, const gk_node *n, int *isnew)
     return &m->tab[j].val;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Case-insensitive paths (Windows guests)                             */
+
+struct ci_find { const char *want; char *found; };
+
+static int ci_cb(void *opaque, const char *name, uint64_t ino, int d_type)
+{
+    (void)ino; (void)d_type;
+    struct ci_find *f = opaque;
+    if (strcasecmp(name, f->want) != 0)
+        return 0;
+    f->found = gk_strdup(name);
+    return 1;
+}
+
+/* The entry of directory dir matching name ignoring case, as stored
+ * (malloc'd), or NULL (errno ENOENT, or another error with gk_error). */
+static char *ci_entry(gk_node *dir, const char *name)
+{
+    gk_fs *fs = dir->mnt->fs;
+    if (fs->ops->lookup_nocase) {
+        uint64_t ino;
+        char *real = NULL;
+        int r = fs->ops->lookup_nocase(fs, dir->ino, name, &ino, &real);
+        if (r < 0) {
+            errno = -r;
+            return NULL;
+        }
+        return real;
+    }
+    struct ci_find f = {name, NULL};
+    errno = 0;
+    if (gk_node_readdir(dir, ci_cb, &f) < 0)
+        return NULL;
+    if (!f.found)
+        errno = ENOENT;
+    return f.found;
+}
+
+char *gk_vfs_case_sensitive_path(gk_vfs *v, const char *path)
+{
+    if (!path || path[0] != '/') {
+        gk_error("%s: path must be absolute", path ? path : "(null)");
+        errno = EINVAL;
+        return NULL;
+    }
+    if (strnlen(path, VFS_PATH_MAX + 1) > VFS_PATH_MAX) {
+        fail(ENAMETOOLONG, "path");
+        return NULL;
+    }
+    char *copy = gk_strdup(path), *save = NULL;
+    char *out = gk_calloc(1, VFS_PATH_MAX + 2);
+    size_t olen = 0;
+    gk_node dir;
+    if (gk_vfs_resolve(v, "/", 1, &dir) < 0)
+        goto err;
+    for (char *el = strtok_r(copy, "/", &save); el; el = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(el, ".") || !strcmp(el, "..")) {
+            gk_error("%s: path contains \".\" or \"..\" elements", path);
+            errno = EINVAL;
+            goto err;
+        }
+        int last = !save || !*save || strspn(save, "/") == strlen(save);
+        gk_stat st;
+        if (node_getattr(&dir, &st) < 0) {
+            fail_driver(path);
+            goto err;
+        }
+        if (!S_ISDIR(st.mode)) {
+            fail(ENOTDIR, path);
+            goto err;
+        }
+        char *real = ci_entry(&dir, el);
+        if (!real && errno != ENOENT) {
+            fail_driver(path);
+            goto err;
+        }
+        if (!real && !last) {
+            gk_error("%s: %s: not found", path, el);
+            errno = ENOENT;
+            goto err;
+        }
+        const char *name = real ? real : el;   /* the last may be missing */
+        size_t nl = strlen(name);
+        if (olen + 1 + nl > VFS_PATH_MAX) {
+            free(real);
+            fail(ENAMETOOLONG, path);
+            goto err;
+        }
+        out[olen++] = '/';
+        memcpy(out + olen, name, nl + 1);
+        olen += nl;
+        free(real);
+        /* into it, links followed (libguestfs chdirs) */
+        if (!last && gk_vfs_resolve(v, out, 1, &dir) < 0)
+            goto err;
+    }
+    if (olen == 0)
+        out[olen++] = '/';
+    free(copy);
+    return out;
+err:
+    free(copy);
+    free(out);
+    return NULL;
+}

@@ -127,6 +127,14 @@ gk_mount *gk_vfs_mount_at(gk_vfs *v, int i); /* in mount order               */
 int gk_vfs_resolve(gk_vfs *v, const char *path, int follow, gk_node *out);
 /* Canonical absolute guest path of path (all links followed), malloc'd. */
 char *gk_vfs_realpath(gk_vfs *v, const char *path);
+/* libguestfs' case_sensitive_path: path (absolute, no "." or ".."
+ * elements) with each element replaced by the directory entry it matches
+ * ignoring case, as Windows finds it (the filesystem's own rule where the
+ * driver has one: NTFS's $UpCase table; else ASCII case, first readdir
+ * match).  The last element may be missing (kept as given); links are
+ * followed into directories.  malloc'd, or NULL with errno (ENOENT,
+ * ENOTDIR, EINVAL). */
+char *gk_vfs_case_sensitive_path(gk_vfs *v, const char *path);
 
 int gk_vfs_stat(gk_vfs *v, const char *path, gk_stat *st);
 int gk_vfs_lstat(gk_vfs *v, const char *path, gk_stat *st);

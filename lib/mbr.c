@@ -42,6 +42,10 @@ static int looks_like_table(const uint8_t *sec)
     }
     if (memcmp(sec + 0x36, "FAT", 3) == 0 || memcmp(sec + 0x52, "FAT32", 5) == 0)
         return 0;
+    /* an NTFS or BitLocker boot sector on the whole disk (blkid's dos
+     * prober gives way to NTFS too) */
+    if (memcmp(sec + 3, "NTFS    ", 8) == 0 || memcmp(sec + 3, "-FVE-FS-", 8) == 0)
+        return 0;
     return 1;
 }
 

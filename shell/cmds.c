@@ -365,6 +365,13 @@ const gfsh_cmd gfsh_cmds[] = {
      "canonicalized absolute pathname",
      "Print the absolute path with every symbolic link, . and .. resolved inside the guest.",
      run_realpath},
+    {"case-sensitive-path", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
+     "return true path on case-insensitive filesystem",
+     "Print path with each element replaced by the directory entry it matches ignoring case, "
+     "for paths of Windows guests (NTFS compares names by the volume's own upper-case table, "
+     "other filesystems by ASCII case; the first match in directory order wins).  The last "
+     "element may be missing: it is printed as given.  Links are followed into directories.",
+     run_case_sensitive_path},
     {"checksum", {0}, {S("csumtype"), P("path")}, {{0}}, GF_LAUNCHED,
      "compute MD5, SHAx or CRC checksum of file",
      "Print the checksum of the file.  csumtype is crc (the POSIX cksum CRC, printed in "

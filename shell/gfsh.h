@@ -167,6 +167,9 @@ GFSH_DECL(run_hexdump); GFSH_DECL(run_checksums_out);
 /* cmds-tar.c */
 GFSH_DECL(run_tar_out); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
 
+/* cmds-win.c */
+GFSH_DECL(run_case_sensitive_path);
+
 /* complete.c */
 void gfsh_completion_init(gfsh *sh);
 
