@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Private interface between fs/ext.c (the libext2fs driver and its
- * io_manager) and fs/journal.c (JBD2 replay into an in-memory overlay). */
+/* Private interface of the ext driver: fs/ext.c (the libext2fs driver,
+ * reading), fs/ext-io.c (its io_manager), fs/journal.c (JBD2 replay into an
+ * in-memory overlay), fs/ext-write.c (the write operations) and
+ * fs/ext-txn.c (the block store that makes them transactions: JBD2 on
+ * ext3/4, in place on ext2). */
 #ifndef GK_EXT_INT_H
 #define GK_EXT_INT_H
 
@@ -8,6 +11,42 @@
 #include <stdint.h>
 #include <ext2fs/ext2fs.h>
 #include "blk.h"
+#include "fs-int.h"
+
+/* The driver state (fs/ext.c). */
+struct run {                     /* a mapped piece of a file, in fs blocks */
+    uint64_t lblk, pblk, len;
+    int uninit;
+};
+
+#define DIRCACHE_N 4
+#define DIRCACHE_MIN_BLOCKS 8    /* smaller directories are scanned */
+
+struct dirhash {                 /* name -> inode table of one directory */
+    uint64_t ino;
+    size_t cap, n;               /* cap is a power of two */
+    struct dent { uint32_t hash, ino; uint32_t off; uint16_t len; } *tab;
+    char *names;
+    size_t names_len, names_cap;
+    unsigned age;
+};
+
+struct ext {
+    ext2_filsys fs;
+    struct gkio *io;
+    unsigned bs;
+    uint64_t nblocks;            /* blocks of the filesystem */
+    uint64_t overhead;           /* blocks, as the kernel's statfs subtracts */
+    /* one-file map cache: sequential readers of one file map it once */
+    uint64_t map_ino;
+    struct run *runs;
+    size_t nruns;
+    int map_valid;
+    struct dirhash dc[DIRCACHE_N];
+    unsigned dc_clock;
+    struct extw *w;              /* write state (fs/ext-write.c); NULL read-only */
+};
+
 
 /* One replayed block: filesystem block blk reads as the journal block that
  * sits at byte offset src of the device; escaped blocks had their first four
@@ -35,5 +74,92 @@ void gkio_name(struct gkio *io, char *buf, size_t n);
 void gkio_set_overlay(struct gkio *io, gk_jblock *ovl, size_t n, unsigned bs);
 /* Read len bytes at byte offset off, overlay applied: 0 or an errno value. */
 int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf);
+/* The write side.  A writable gkio accepts IO_FLAG_RW opens; libext2fs's
+ * block writes go to the transaction store (nothing reaches the device
+ * until gk_txn_commit); gkio_write_direct writes file data straight to the
+ * device (ordered mode: data before the metadata that points at it). */
+struct gk_txn;
+void gkio_set_txn(struct gkio *io, struct gk_txn *t);
+int gkio_write_direct(struct gkio *io, uint64_t off, size_t len, const void *buf);
+/* Forget every cached block (after a rollback). */
+void gkio_cache_drop(struct gkio *io);
+/* The journal overlay installed by gkio_set_overlay (NULL, 0 if none). */
+const gk_jblock *gkio_overlay(struct gkio *io, size_t *n, unsigned *bs);
+
+/* ---- fs/ext.c, for the write side ---- */
+/* Read inode ino (bytes past i_extra_isize zeroed); -errno. */
+int gk_ext_read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in);
+/* A directory changed: name -> ino was added (ino 0: the directory lost
+ * names; its cached name table is dropped; dir 0: every directory). */
+void gk_ext_dir_changed(struct ext *ex, uint64_t dir, const char *name, uint32_t ino);
+/* Some inode's block map changed: drop the cached map. */
+void gk_ext_map_changed(struct ext *ex);
+/* Record "what: libext2fs message"; returns -eno. */
+int gk_ext_fail(errcode_t err, int eno, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* libext2fs's open flags and name for our io_manager. */
+errcode_t gk_ext_open_fs(struct gkio *io, int flags, ext2_filsys *fs);
+
+/* ---- fs/ext-txn.c: the transaction store ----
+ * Every block libext2fs writes while a filesystem is open for writing is
+ * kept in memory; reads see it.  An operation (gk_txn_op_begin/end) either
+ * keeps its blocks or, on failure, restores the store to where it began.
+ * gk_txn_commit makes everything kept durable as one JBD2 transaction
+ * (descriptor, copies, commit block, then the blocks in place, then the
+ * journal marked empty), or on a filesystem without a journal writes the
+ * blocks in place (best effort). */
+struct gk_txn *gk_txn_new(gk_dev *dev, unsigned bs, uint64_t nblocks);
+void gk_txn_free(struct gk_txn *t);
+/* Store len bytes at byte offset off (read-modify-write for partial blocks);
+ * 0 or an errcode. */
+errcode_t gk_txn_write(struct gk_txn *t, uint64_t off, size_t len, const void *buf);
+/* Copy the stored blocks that overlap [off, off+len) into buf. */
+void gk_txn_overlay(struct gk_txn *t, uint64_t off, size_t len, void *buf);
+size_t gk_txn_nblocks(struct gk_txn *t);
+void gk_txn_op_begin(struct gk_txn *t);
+/* ok: keep the operation's blocks; !ok: undo them. */
+void gk_txn_op_end(struct gk_txn *t, int ok);
+/* Journal: load and check the internal journal of fs (0, or -errno with
+ * gk_error naming the problem); without a journal, nothing.  */
+int gk_txn_journal_load(struct gk_txn *t, ext2_filsys fs);
+int gk_txn_has_journal(struct gk_txn *t);
+/* How many blocks a transaction may hold (journal space, memory). */
+size_t gk_txn_capacity(struct gk_txn *t);
+/* Write the replayed journal blocks of the overlay home, then mark the
+ * journal empty and the filesystem recovered on the device. */
+int gk_txn_replay_home(struct gk_txn *t, ext2_filsys fs, const gk_jblock *ovl, size_t n);
+/* Set (1) or clear (0) needs_recovery in the superblock on the device
+ * and in fs->super, and flush. */
+int gk_txn_mark_recovery(struct gk_txn *t, ext2_filsys fs, int on);
+/* Make the stored blocks durable; the store is empty afterwards. */
+int gk_txn_commit(struct gk_txn *t, ext2_filsys fs);
+
+/* ---- fs/ext-write.c: the write operations (fs/fs-int.h) ---- */
+/* Prepare ex for writing (called by ext_open with a->rw): checks that the
+ * filesystem can be kept consistent, reopens it read-write.  -errno. */
+int gk_extw_open(struct ext *ex, gk_dev *dev);
+/* Commit and close the write side (ext_close). */
+void gk_extw_close(struct ext *ex);
+int gk_extw_create(gk_fs *fs, uint64_t dir, const char *name, uint32_t mode, uint32_t uid,
+                   uint32_t gid, uint64_t *ino);
+ssize_t gk_extw_write(gk_fs *fs, uint64_t ino, const void *buf, size_t n, uint64_t off);
+int gk_extw_truncate(gk_fs *fs, uint64_t ino, uint64_t size);
+int gk_extw_mkdir(gk_fs *fs, uint64_t dir, const char *name, uint32_t mode, uint32_t uid,
+                  uint32_t gid, uint64_t *ino);
+int gk_extw_rmdir(gk_fs *fs, uint64_t dir, const char *name);
+int gk_extw_unlink(gk_fs *fs, uint64_t dir, const char *name);
+int gk_extw_rename(gk_fs *fs, uint64_t olddir, const char *oldname, uint64_t newdir,
+                   const char *newname, unsigned flags);
+int gk_extw_link(gk_fs *fs, uint64_t ino, uint64_t newdir, const char *newname);
+int gk_extw_symlink(gk_fs *fs, uint64_t dir, const char *name, const char *target, uint32_t uid,
+                    uint32_t gid, uint64_t *ino);
+int gk_extw_mknod(gk_fs *fs, uint64_t dir, const char *name, uint32_t mode, uint64_t rdev,
+                  uint32_t uid, uint32_t gid, uint64_t *ino);
+int gk_extw_chmod(gk_fs *fs, uint64_t ino, uint32_t mode);
+int gk_extw_chown(gk_fs *fs, uint64_t ino, uint32_t uid, uint32_t gid);
+int gk_extw_utimens(gk_fs *fs, uint64_t ino, const struct timespec times[2]);
+int gk_extw_setxattr(gk_fs *fs, uint64_t ino, const char *name, const void *val, size_t len,
+                     int flags);
+int gk_extw_removexattr(gk_fs *fs, uint64_t ino, const char *name);
+int gk_extw_sync(gk_fs *fs);
 
 #endif

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libext2fs io_manager of the ext driver: libext2fs reads a gk_dev
- * through it.  Every request is bounds-checked against the device, writes
- * are refused (EROFS), a small direct-mapped block cache absorbs the
- * library's re-reads of the same metadata blocks, and an optional overlay
- * makes replayed journal blocks (fs/journal.c) shadow the image, which is
- * never written. */
+ * through it.  Every request is bounds-checked against the device, a small
+ * direct-mapped block cache absorbs the library's re-reads of the same
+ * metadata blocks, and an optional overlay makes replayed journal blocks
+ * (fs/journal.c) shadow the image, which is never written by a read-only
+ * filesystem.  Writes are refused (EROFS) unless the write side attached a
+ * transaction store (fs/ext-txn.c): then libext2fs's writes go there, and
+ * reads see them, until the store commits them to the device. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -30,6 +32,7 @@ struct gkio {
     uint8_t cache_ok[CACHE_SLOTS];
     uint8_t *cache;
     uint8_t *bounce;             /* page-aligned, BOUNCE bytes */
+    struct gk_txn *txn;          /* write side: where writes go */
 };
 
 /* The kernel copies from the page cache to a destination that is not
@@ -92,7 +95,7 @@ static void cache_reset(struct gkio *io, unsigned bs)
 
 /* Read len bytes at byte offset off of the device, with the journal overlay
  * applied.  Returns 0 or an errno value. */
-int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
+static int dev_read(struct gkio *io, uint64_t off, size_t len, void *buf)
 {
     if (!gk_range_ok(off, len, io->dev->size))
         return ERANGE;
@@ -140,15 +143,66 @@ int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
     return 0;
 }
 
+/* Reads see what the transaction store holds. */
+int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
+{
+    int e = dev_read(io, off, len, buf);
+    if (!e && io->txn)
+        gk_txn_overlay(io->txn, off, len, buf);
+    return e;
+}
+
+static void cache_forget(struct gkio *io, uint64_t off, uint64_t len)
+{
+    if (!io->cache_bs || !len)
+        return;
+    uint64_t bs = io->cache_bs, first = off / bs, last = (off + len - 1) / bs;
+    if (last - first >= CACHE_SLOTS) {
+        memset(io->cache_ok, 0, sizeof io->cache_ok);
+        return;
+    }
+    for (uint64_t b = first; b <= last; b++) {
+        unsigned slot = (unsigned)(b % CACHE_SLOTS);
+        if (io->cache_ok[slot] && io->cache_off[slot] == b * bs)
+            io->cache_ok[slot] = 0;
+    }
+}
+
+void gkio_cache_drop(struct gkio *io)
+{
+    memset(io->cache_ok, 0, sizeof io->cache_ok);
+}
+
+void gkio_set_txn(struct gkio *io, struct gk_txn *t)
+{
+    io->txn = t;
+    gkio_cache_drop(io);
+}
+
+int gkio_write_direct(struct gkio *io, uint64_t off, size_t len, const void *buf)
+{
+    if (!gk_range_ok(off, len, io->dev->size))
+        return ERANGE;
+    cache_forget(io, off, len);
+    return gk_pwrite(io->dev, buf, len, off) < 0 ? EIO : 0;
+}
+
+const gk_jblock *gkio_overlay(struct gkio *io, size_t *n, unsigned *bs)
+{
+    *n = io->novl;
+    *bs = io->ovl_bs;
+    return io->ovl;
+}
+
 static struct struct_io_manager gk_io_manager;
 
 static errcode_t gkio_open(const char *name, int flags, io_channel *channel)
 {
-    if (flags & IO_FLAG_RW)
-        return EROFS;
     struct gkio *io = reg_find(name);
     if (!io)
         return ENOENT;
+    if ((flags & IO_FLAG_RW) && !io->txn)
+        return EROFS;
     io_channel ch = gk_calloc(1, sizeof *ch);
     ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
     ch->manager = &gk_io_manager;
@@ -220,22 +274,35 @@ static errcode_t gkio_read_blk(io_channel ch, unsigned long block, int count, vo
     return gkio_read_blk64(ch, block, count, data);
 }
 
-static errcode_t gkio_write_blk(io_channel ch, unsigned long block, int count, const void *data)
+static errcode_t txn_write(struct gkio *io, uint64_t off, uint64_t size, const void *data)
 {
-    (void)ch; (void)block; (void)count; (void)data;
-    return EROFS;
+    if (!io->txn)
+        return EROFS;
+    if (!gk_range_ok(off, size, io->dev->size) || size > SIZE_MAX)
+        return EXT2_ET_SHORT_WRITE;
+    cache_forget(io, off, size);
+    return gk_txn_write(io->txn, off, (size_t)size, data);
 }
 
 static errcode_t gkio_write_blk64(io_channel ch, unsigned long long block, int count, const void *data)
 {
-    (void)ch; (void)block; (void)count; (void)data;
-    return EROFS;
+    uint64_t bs = (uint64_t)ch->block_size;
+    uint64_t size = count < 0 ? (uint64_t)-(int64_t)count : (uint64_t)count * bs;
+    if (block > UINT64_MAX / bs)
+        return EXT2_ET_SHORT_WRITE;
+    return txn_write(ch->private_data, block * bs, size, data);
+}
+
+static errcode_t gkio_write_blk(io_channel ch, unsigned long block, int count, const void *data)
+{
+    return gkio_write_blk64(ch, block, count, data);
 }
 
 static errcode_t gkio_write_byte(io_channel ch, unsigned long off, int count, const void *data)
 {
-    (void)ch; (void)off; (void)count; (void)data;
-    return EROFS;
+    if (count < 0)
+        return EXT2_ET_INVALID_ARGUMENT;
+    return txn_write(ch->private_data, off, (uint64_t)count, data);
 }
 
 static errcode_t gkio_flush(io_channel ch)

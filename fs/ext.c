@@ -32,37 +32,8 @@
 /* ------------------------------------------------------------------ */
 /* Driver state                                                        */
 
-struct run {                     /* a mapped piece of a file, in fs blocks */
-    uint64_t lblk, pblk, len;
-    int uninit;
-};
-
-#define DIRCACHE_N 4
-#define DIRCACHE_MIN_BLOCKS 8    /* smaller directories are scanned */
-
-struct dirhash {                 /* name -> inode table of one directory */
-    uint64_t ino;
-    size_t cap, n;               /* cap is a power of two */
-    struct dent { uint32_t hash, ino; uint32_t off; uint16_t len; } *tab;
-    char *names;
-    size_t names_len, names_cap;
-    unsigned age;
-};
-
-struct ext {
-    ext2_filsys fs;
-    struct gkio *io;
-    unsigned bs;
-    uint64_t nblocks;            /* blocks of the filesystem */
-    uint64_t overhead;           /* blocks, as the kernel's statfs subtracts */
-    /* one-file map cache: sequential readers of one file map it once */
-    uint64_t map_ino;
-    struct run *runs;
-    size_t nruns;
-    int map_valid;
-    struct dirhash dc[DIRCACHE_N];
-    unsigned dc_clock;
-};
+/* struct ext, struct run and struct dirhash are in ext-int.h (shared with
+ * the write side, fs/ext-write.c). */
 
 static void ext_init_errors(void)
 {
@@ -72,20 +43,35 @@ static void ext_init_errors(void)
 
 /* Record "what: libext2fs message"; returns -eno (the driver convention,
  * fs/fs-int.h).  errno is set too, for the internal helpers that test it. */
-static int fail(errcode_t err, int eno, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(errcode_t err, int eno, const char *fmt, ...)
+static int vfail(errcode_t err, int eno, const char *fmt, va_list ap)
 {
     char what[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
     if (err)
         gk_error("%s: %s", what, error_message(err));
     else
         gk_error("%s", what);
     errno = eno;
     return -eno;
+}
+
+static int fail(errcode_t err, int eno, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(errcode_t err, int eno, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail(err, eno, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int gk_ext_fail(errcode_t err, int eno, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail(err, eno, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 /* Pass on a failure an internal helper reported through fail(). */
@@ -890,7 +876,7 @@ static int ext_statvfs(gk_fs *gfs, gk_statvfs *sv)
     sv->ffree = sv->favail = freei;
     uint64_t u0 = gk_le64(sb->s_uuid), u1 = gk_le64(sb->s_uuid + 8);
     sv->fsid = u0 ^ u1;
-    sv->flag = ST_RDONLY;
+    sv->flag = ex->w ? 0 : ST_RDONLY;
     sv->namemax = EXT2_NAME_LEN;
     return 0;
 }
@@ -1031,7 +1017,11 @@ static void ext_close(gk_fs *gfs)
     struct ext *ex = gfs->priv;
     if (!ex)
         return;
-    /* ext2fs_free, not ext2fs_close: a read-only handle has nothing to flush. */
+    /* the write side commits what is pending and leaves the filesystem clean */
+    if (ex->w)
+        gk_extw_close(ex);
+    /* ext2fs_free, not ext2fs_close: the write side has written everything
+     * through its own transactions, and a read-only handle has nothing. */
     if (ex->fs)
         ext2fs_free(ex->fs);
     gkio_free(ex->io);
@@ -1056,14 +1046,74 @@ static const struct gk_fs_ops ext_ops = {
     .close = ext_close,
 };
 
-static errcode_t open_fs(struct gkio *io, ext2_filsys *fs)
+/* The same with the write operations (fs/ext-write.c). */
+static const struct gk_fs_ops ext_rw_ops = {
+    .name = "ext",
+    .getattr = ext_getattr,
+    .lookup = ext_lookup,
+    .readdir = ext_readdir,
+    .read = ext_read,
+    .readlink = ext_readlink,
+    .statvfs = ext_statvfs,
+    .listxattr = ext_listxattr,
+    .getxattr = ext_getxattr,
+    .fmap = ext_fmap,
+    .create = gk_extw_create,
+    .write = gk_extw_write,
+    .truncate = gk_extw_truncate,
+    .mkdir = gk_extw_mkdir,
+    .rmdir = gk_extw_rmdir,
+    .unlink = gk_extw_unlink,
+    .rename = gk_extw_rename,
+    .link = gk_extw_link,
+    .symlink = gk_extw_symlink,
+    .mknod = gk_extw_mknod,
+    .chmod = gk_extw_chmod,
+    .chown = gk_extw_chown,
+    .utimens = gk_extw_utimens,
+    .setxattr = gk_extw_setxattr,
+    .removexattr = gk_extw_removexattr,
+    .sync = gk_extw_sync,
+    .close = ext_close,
+};
+
+/* ---- for the write side (fs/ext-int.h) ---- */
+
+int gk_ext_read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
+{
+    return read_inode(ex, ino, in);
+}
+
+void gk_ext_dir_changed(struct ext *ex, uint64_t dir, const char *name, uint32_t ino)
+{
+    ex->map_valid = 0;              /* the directory may have grown */
+    for (int i = 0; i < DIRCACHE_N; i++) {
+        if (!ex->dc[i].tab || (dir && ex->dc[i].ino != dir))
+            continue;
+        if (ino && name)
+            dh_insert(&ex->dc[i], name, strlen(name), ino, 0);
+        else
+            dh_free(&ex->dc[i]);
+    }
+}
+
+void gk_ext_map_changed(struct ext *ex)
+{
+    ex->map_valid = 0;
+}
+
+errcode_t gk_ext_open_fs(struct gkio *io, int flags, ext2_filsys *fs)
 {
     char name[32];
     gkio_name(io, name, sizeof name);
+    return ext2fs_open2(name, NULL, EXT2_FLAG_64BITS | flags, 0, 0, gk_ext_io_manager, fs);
+}
+
+static errcode_t open_fs(struct gkio *io, ext2_filsys *fs)
+{
     /* Checksum errors are reported per object where they matter; we read
      * what is there, like debugfs -n. */
-    return ext2fs_open2(name, NULL, EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0,
-                        gk_ext_io_manager, fs);
+    return gk_ext_open_fs(io, EXT2_FLAG_IGNORE_CSUM_ERRORS, fs);
 }
 
 /* What blkid would call this filesystem. */
@@ -1125,12 +1175,6 @@ static int ext_probe(gk_dev *dev)
 static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
 {
     const char *fstype = a->fstype;
-    /* No writes yet: a read-write open is refused rather than silently
-     * read-only. */
-    if (a->rw) {
-        gk_error("%s: writing ext filesystems is not supported yet", dev->name);
-        return -EROFS;
-    }
     if (a->options && *a->options) {
         gk_error("%s: unknown mount options \"%s\"", dev->name, a->options);
         return -EINVAL;
@@ -1185,9 +1229,23 @@ static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
         free(ex);
         goto fail;
     }
-    gk_fs *g = gk_fs_alloc(&ext_ops, dev, fstype && *fstype ? fstype : ext_kind(fs->super), ex);
-    g->root_ino = EXT2_ROOT_INO;
     ex->overhead = compute_overhead(ex);
+    if (a->rw) {
+        /* checks what can be kept consistent, reopens read-write; the
+         * device is not written before the first change */
+        int r = gk_extw_open(ex, dev);
+        if (r < 0) {
+            fs = ex->fs;
+            free(ex);
+            errno = -r;
+            goto fail;
+        }
+        fs = ex->fs;
+    }
+    gk_fs *g = gk_fs_alloc(a->rw ? &ext_rw_ops : &ext_ops, dev,
+                           fstype && *fstype ? fstype : ext_kind(fs->super), ex);
+    g->root_ino = EXT2_ROOT_INO;
+    g->readonly = !a->rw;
     *out = g;
     return 0;
 fail:;

@@ -136,6 +136,18 @@ int gk_fs_subvolumes(gk_fs *fs, gk_subvol **out, size_t *n)
     return 0;
 }
 
+int gk_fs_sync(gk_fs *fs)
+{
+    if (fs->readonly || !fs->ops->sync)
+        return 0;
+    int r = fs->ops->sync(fs);
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
+    return 0;
+}
+
 void gk_subvols_free(gk_subvol *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)

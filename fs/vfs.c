@@ -392,6 +392,7 @@ int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *devic
     m->fs = fs;
     m->covered = covered;
     m->index = v->next_index++;
+    m->vfs = v;
     v->mounts = gk_realloc(v->mounts, (v->nmounts + 1) * sizeof *v->mounts);
     v->mounts[v->nmounts++] = m;
     return 0;

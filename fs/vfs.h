@@ -90,6 +90,8 @@ typedef struct gk_subvol {
 } gk_subvol;
 int gk_fs_subvolumes(gk_fs *fs, gk_subvol **out, size_t *n);
 void gk_subvols_free(gk_subvol *v, size_t n);
+/* Make the changes made so far durable (fs/fs-int.h's sync). */
+int gk_fs_sync(gk_fs *fs);
 
 /* ------------------------------------------------------------------ */
 /* The guest VFS: a mount table of gk_fs and path resolution (fs/vfs.c) */
@@ -107,6 +109,7 @@ typedef struct gk_mount {
     gk_fs *fs;
     gk_node covered;       /* the directory it is mounted on (root: none)     */
     int index;             /* for gk_stat.dev                                 */
+    gk_vfs *vfs;           /* the table it belongs to                         */
 } gk_mount;
 
 gk_vfs *gk_vfs_new(void);
@@ -235,5 +238,89 @@ const gk_walk_ent *gk_walk_next(gk_walk *w);
 /* After an ENTRY of a directory: do not enter it (no DIR_END follows). */
 void gk_walk_prune(gk_walk *w);
 void gk_walk_free(gk_walk *w);
+
+/* ------------------------------------------------------------------ */
+/* Writing (fs/vfs-write.c)                                            */
+/* Each call is one atomic change of the filesystem: on ext3/4 it lands in
+ * a journal transaction with the changes before it, so a crash leaves the
+ * filesystem before or after it, never between (large writes and deletes
+ * are several steps; see each call).  Nothing reaches the image before the
+ * first change, and everything is durable after gk_vfs_sync (or when the
+ * filesystem is unmounted).  Paths resolve inside the guest exactly as
+ * reads do; calls that create or remove a name do not follow a final
+ * symbolic link, calls that change attributes say whether they do.
+ * Errors: -1, gk_error() "PATH: message" and errno: EROFS (mounted
+ * read-only, or a filesystem without writes), ENOENT, EEXIST, ENOTDIR,
+ * EISDIR, ENOTEMPTY, ENOSPC, ENAMETOOLONG, EXDEV, EBUSY (a mountpoint),
+ * EINVAL, EPERM, EOPNOTSUPP (a feature we cannot write), EIO.
+ * New files belong to uid/gid 0, as libguestfs creates them. */
+
+enum {
+    GK_WR_CREATE = 1,      /* create the file if it does not exist           */
+    GK_WR_EXCL = 2,        /* ... and fail (EEXIST) if it does               */
+    GK_WR_TRUNC = 4,       /* empty an existing file                         */
+};
+/* The regular file at path (final symlink followed unless GK_WR_EXCL, a
+ * dangling one creates its target like open(2)), created with mode
+ * (permission bits) when GK_WR_CREATE. */
+int gk_vfs_open_file(gk_vfs *v, const char *path, uint32_t mode, int how, gk_node *out);
+/* Create or replace path's contents (guestfish's write); append adds. */
+int gk_vfs_write_file(gk_vfs *v, const char *path, const void *buf, size_t len, int append);
+int gk_vfs_mkdir(gk_vfs *v, const char *path, uint32_t mode);
+/* mkdir -p: every missing parent; an existing directory is not an error. */
+int gk_vfs_mkdir_p(gk_vfs *v, const char *path, uint32_t mode);
+int gk_vfs_rmdir(gk_vfs *v, const char *path);
+int gk_vfs_unlink(gk_vfs *v, const char *path);
+/* rename(2) on guest paths; flags: RENAME_NOREPLACE. */
+int gk_vfs_rename(gk_vfs *v, const char *from, const char *to, unsigned flags);
+int gk_vfs_link(gk_vfs *v, const char *target, const char *newpath);
+int gk_vfs_symlink(gk_vfs *v, const char *target, const char *linkpath);
+/* mode carries S_IFMT (S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK; 0 or S_IFREG:
+ * an empty regular file), rdev makedev(major, minor). */
+int gk_vfs_mknod(gk_vfs *v, const char *path, uint32_t mode, uint64_t rdev);
+int gk_vfs_chmod(gk_vfs *v, const char *path, uint32_t mode, int follow);
+/* (uint32_t)-1 keeps the uid or gid. */
+int gk_vfs_chown(gk_vfs *v, const char *path, uint32_t uid, uint32_t gid, int follow);
+/* times[0] atime, times[1] mtime; tv_nsec UTIME_NOW / UTIME_OMIT. */
+int gk_vfs_utimens(gk_vfs *v, const char *path, const struct timespec times[2], int follow);
+int gk_vfs_truncate(gk_vfs *v, const char *path, uint64_t size);
+/* flags XATTR_CREATE / XATTR_REPLACE. */
+int gk_vfs_setxattr(gk_vfs *v, const char *path, const char *name, const void *val, size_t len,
+                    int flags, int follow);
+int gk_vfs_removexattr(gk_vfs *v, const char *path, const char *name, int follow);
+/* Make every change durable on every mounted filesystem (for ext3/4: the
+ * last transaction committed and the journal left empty). */
+int gk_vfs_sync(gk_vfs *v);
+/* Is the filesystem holding n writable? */
+int gk_node_writable(const gk_node *n);
+
+/* The same on nodes; name is one component, created objects are returned
+ * in *out (may be NULL). */
+int gk_node_create(gk_node *dir, const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
+                   gk_node *out);
+int gk_node_mkdir(gk_node *dir, const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
+                  gk_node *out);
+int gk_node_symlink(gk_node *dir, const char *name, const char *target, uint32_t uid,
+                    uint32_t gid, gk_node *out);
+int gk_node_mknod(gk_node *dir, const char *name, uint32_t mode, uint64_t rdev, uint32_t uid,
+                  uint32_t gid, gk_node *out);
+int gk_node_link(gk_node *n, gk_node *dir, const char *name);
+int gk_node_unlink(gk_node *dir, const char *name);
+int gk_node_rmdir(gk_node *dir, const char *name);
+int gk_node_rename(gk_node *olddir, const char *oldname, gk_node *newdir, const char *newname,
+                   unsigned flags);
+/* Bytes written (all of len unless an error part way: then what was
+ * written, or -1).  A large write is several transactions: after a crash
+ * the file holds a prefix of the data, never unwritten blocks. */
+ssize_t gk_node_write(gk_node *n, const void *buf, size_t len, uint64_t off);
+int gk_node_truncate(gk_node *n, uint64_t size);
+int gk_node_chmod(gk_node *n, uint32_t mode);
+int gk_node_chown(gk_node *n, uint32_t uid, uint32_t gid);
+int gk_node_utimens(gk_node *n, const struct timespec times[2]);
+int gk_node_setxattr(gk_node *n, const char *name, const void *val, size_t len, int flags);
+int gk_node_removexattr(gk_node *n, const char *name);
+/* Remove dir/name and everything below it (rm -rf of one entry); a
+ * missing name is not an error.  Mountpoints below are EBUSY. */
+int gk_node_remove_tree(gk_vfs *v, gk_node *dir, const char *name);
 
 #endif
