@@ -2521,6 +2521,7 @@ int gk_extw_open(struct ext *ex, gk_dev *dev)
 
     struct extw *w = gk_calloc(1, sizeof *w);
     ex->w = w;
+    w->dev = dev;
     w->txn = gk_txn_new(dev, ex->bs, ex->nblocks);
     gkio_set_txn(ex->io, w->txn);
     ext2_filsys rw = NULL;

@@ -23,7 +23,7 @@ static int plain(int e)
     switch (e) {
     case ENOENT: case EEXIST: case ENOTDIR: case EISDIR: case ENOTEMPTY: case ENOSPC:
     case ENAMETOOLONG: case EROFS: case EXDEV: case EBUSY: case EMLINK: case ELOOP:
-    case ENODATA: case EFBIG: case EINVAL:
+    case ENODATA: case EFBIG: case EINVAL: case EPERM:
         return 1;
     default:
         return 0;
@@ -449,7 +449,7 @@ static int parent_of(gk_vfs *v, const char *path, gk_node *dir, char **name, int
     if (r < 0) {
         free(*name);
         *name = NULL;
-        return -1;
+        return plain(errno) ? wfail(path, errno) : -1;
     }
     gk_stat st;
     if (gk_node_stat(dir, &st) < 0 || !S_ISDIR(st.mode)) {

@@ -484,6 +484,148 @@ const gfsh_cmd gfsh_cmds[] = {
      "Print the statvfs fields (bsize frsize blocks bfree bavail files ffree favail fsid flag "
      "namemax) of the filesystem holding path.",
      run_statvfs},
+
+    /* ---- changing the guest (--rw) ---- */
+    {"write", {0}, {P("path"), S("content")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a new file",
+     "Create the file path (or empty an existing one) and write content into it.  A symbolic "
+     "link is followed, a dangling one creates its target.",
+     run_write},
+    {"write-append", {0}, {P("path"), S("content")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "append content to end of file",
+     "Append content to the file path, creating it if it does not exist.",
+     run_write},
+    {"upload", {0}, {H("filename"), P("remotefilename")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "upload a file from the local machine",
+     "Copy the host file filename (- reads the input) into the guest file remotefilename, "
+     "replacing what it held.  If the copy fails part way, a new file is removed and an "
+     "existing one is left empty.",
+     run_upload},
+    {"mkdir", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a directory",
+     "Create the directory path (mode 0755).  Its parent must exist.",
+     run_mkdir},
+    {"mkdir-p", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a directory and parents",
+     "Create the directory path and any missing parent directories, like mkdir -p.  An "
+     "existing directory is not an error.",
+     run_mkdir},
+    {"rm", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "remove a file",
+     "Remove the file (or symbolic link, device node...) path.  Directories are not removed: "
+     "see rmdir and rm-rf.",
+     run_rm},
+    {"rm-f", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "remove a file ignoring errors",
+     "Like rm, but a path that does not exist is not an error (rm -f).",
+     run_rm},
+    {"rm-rf", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "remove a file or directory recursively",
+     "Remove path and, if it is a directory, everything below it (rm -rf).  A path that does "
+     "not exist is not an error.  Mounted filesystems below it are not crossed: removing a "
+     "mountpoint fails.",
+     run_rm},
+    {"rmdir", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "remove a directory",
+     "Remove the empty directory path.",
+     run_rmdir},
+    {"mv", {0}, {P("src"), P("dest")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "move a file",
+     "Move (rename) src to dest, like mv: an existing directory dest receives src under its "
+     "own name, an existing file dest is replaced.  Between filesystems src is copied (as "
+     "cp-a does) and then removed.",
+     run_mv},
+    {"cp", {0}, {P("src"), P("dest")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "copy a file",
+     "Copy the file src to dest, like cp: an existing directory dest receives the copy under "
+     "src's name.  Directories need cp-r or cp-a.",
+     run_cp},
+    {"cp-a", {0}, {P("src"), P("dest")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "copy a file or directory recursively",
+     "Copy src, recursively, to dest keeping modes, owners, times, extended attributes, "
+     "symbolic links and hard links (cp -a).",
+     run_cp},
+    {"cp-r", {0}, {P("src"), P("dest")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "copy a file or directory recursively",
+     "Copy src, recursively, to dest (cp -rP): symbolic links are copied as links; the copies "
+     "belong to root and get the current time.",
+     run_cp},
+    {"ln", {0}, {P("target"), P("linkname")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a hard link",
+     "Create linkname as a hard link to the file target.",
+     run_ln},
+    {"ln-f", {0}, {P("target"), P("linkname")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a hard link",
+     "Like ln, removing linkname first if it exists.",
+     run_ln},
+    {"ln-s", {0}, {S("target"), P("linkname")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a symbolic link",
+     "Create linkname as a symbolic link to target (stored as given, not checked).",
+     run_ln},
+    {"ln-sf", {0}, {S("target"), P("linkname")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "create a symbolic link",
+     "Like ln-s, removing linkname first if it exists.",
+     run_ln},
+    {"chmod", {0}, {I("mode"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "change file mode",
+     "Change the permission bits of path (following symbolic links).  The mode is a number: "
+     "write it in octal with a leading 0 (chmod 0755 /file).",
+     run_chmod},
+    {"chown", {0}, {I("owner"), I("group"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "change file owner and group",
+     "Change the numeric owner and group of path, following symbolic links; -1 keeps one of "
+     "them.  Like chown(2), set-user-ID and set-group-ID bits of a file are cleared.",
+     run_chown},
+    {"lchown", {0}, {I("owner"), I("group"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "change file owner and group",
+     "Like chown, but a symbolic link itself is changed.",
+     run_chown},
+    {"touch", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "update file timestamps or create a new file",
+     "Set the access and modification times of the regular file path to now, or create it "
+     "empty if it does not exist.  Other file types are refused.",
+     run_touch},
+    {"truncate", {0}, {P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "truncate a file to zero size",
+     "Make the regular file path empty.",
+     run_truncate},
+    {"truncate-size", {0}, {P("path"), I("size")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "truncate a file to a particular size",
+     "Change the size of the regular file path: shrinking drops the end, growing adds a hole "
+     "that reads as zeros.",
+     run_truncate},
+    {"setxattr", {0}, {S("xattr"), S("val"), I("vallen"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "set extended attribute of a file or directory",
+     "Set the extended attribute xattr (user.*, trusted.*, security.*) of path, following "
+     "symbolic links, to the first vallen bytes of val.",
+     run_setxattr},
+    {"lsetxattr", {0}, {S("xattr"), S("val"), I("vallen"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "set extended attribute of a file or directory",
+     "Like setxattr, on a symbolic link itself.",
+     run_setxattr},
+    {"removexattr", {0}, {S("xattr"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "remove extended attribute of a file or directory",
+     "Remove the extended attribute xattr of path, following symbolic links.",
+     run_removexattr},
+    {"lremovexattr", {0}, {S("xattr"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "remove extended attribute of a file or directory",
+     "Like removexattr, on a symbolic link itself.",
+     run_removexattr},
+    {"mknod", {0}, {I("mode"), I("devmajor"), I("devminor"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "make block, character or FIFO devices",
+     "Create a device node, FIFO or socket path; mode holds the type bits as well as the "
+     "permissions (020644 is a character device, 060600 a block device, 010600 a FIFO; "
+     "without type bits an empty regular file is made, as mknod(2) does).",
+     run_mknod},
+    {"mkfifo", {0}, {I("mode"), P("path")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "make FIFO (named pipe)",
+     "Create the FIFO path with the permission bits of mode.",
+     run_mknod},
+    {"sync", {0}, {{0}}, {{0}}, 0,
+     "sync disks, writes are flushed through to the disk image",
+     "Make every change so far durable in the disk images: on ext3/4 the pending journal "
+     "transaction is committed and checkpointed.  Leaving gfsh does the same.",
+     run_sync},
 };
 const int gfsh_ncmds = sizeof gfsh_cmds / sizeof gfsh_cmds[0];
 
@@ -745,7 +887,17 @@ int gfsh_run_words(gfsh *sh, int nwords, char **words)
     }
     a.argv = w;
     if ((c->flags & GF_RW) && !sh->cli.rw) {
-        gfsh_err(c, "the disks are read-only: start gfsh with --rw to change them");
+        /* what guestfish says (its appliance mounts read-only) */
+        const char *target = NULL;
+        for (int i = 0; i < nreq && i < nw && !target; i++)
+            if (c->args[i].kind == GA_PATH)
+                target = w[i];
+        if (c->flags & GF_VARARGS && nw > 0)
+            target = w[nw - 1];
+        if (target)
+            gfsh_err(c, "%s: %s", target, strerror(EROFS));
+        else
+            gfsh_err(c, "%s", strerror(EROFS));
         return -1;
     }
     if ((c->flags & GF_LAUNCHED) && gfsh_need_guest(sh, c) < 0)

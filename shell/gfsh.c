@@ -455,6 +455,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "gfsh: write error: %s\n", strerror(errno));
         rc = 1;
     }
+    /* what the commands changed becomes durable (and reported) here */
+    if (sh.cli.rw && sh.g->launched && gk_vfs_sync(sh.g->vfs) < 0) {
+        fprintf(stderr, "gfsh: sync: %s\n", gk_errmsg());
+        rc = 1;
+    }
     gk_guest_free(sh.g);
     return rc;
 }

@@ -170,6 +170,12 @@ GFSH_DECL(run_tar_out); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_D
 /* cmds-win.c */
 GFSH_DECL(run_case_sensitive_path);
 
+/* cmds-write.c */
+GFSH_DECL(run_write); GFSH_DECL(run_upload); GFSH_DECL(run_mkdir); GFSH_DECL(run_rmdir);
+GFSH_DECL(run_rm); GFSH_DECL(run_cp); GFSH_DECL(run_mv); GFSH_DECL(run_ln);
+GFSH_DECL(run_chmod); GFSH_DECL(run_chown); GFSH_DECL(run_touch); GFSH_DECL(run_truncate);
+GFSH_DECL(run_setxattr); GFSH_DECL(run_removexattr); GFSH_DECL(run_mknod); GFSH_DECL(run_sync);
+
 /* complete.c */
 void gfsh_completion_init(gfsh *sh);
 
