@@ -13,9 +13,8 @@
 
 #include "fs-int.h"
 
-#define VFS_PATH_MAX 4096
+#define VFS_PATH_MAX GK_PATH_MAX
 #define VFS_NAME_MAX 255
-#define TREE_MAX_DEPTH 4096
 
 /* errno values whose plain text says everything: "PATH: message". */
 static int plain(int e)
@@ -303,20 +302,13 @@ int gk_node_removexattr(gk_node *n, const char *name)
     return drv(fs->ops->removexattr(fs, n->ino, name));
 }
 
-/* rm -rf of dir/name, iteratively (post-order): a frame per directory
- * being emptied.  Entries are taken from the list made when the frame was
- * pushed; children that vanish meanwhile are not an error. */
-struct rmframe {
-    gk_node dir;                  /* the directory being emptied */
-    gk_node parent;
-    char *name;                   /* its name in parent */
-    gk_dirent *ents;
-    size_t n, i;
-};
-
+/* rm -rf of dir/name through the one walker (fs/walk.c): files as they
+ * come, each directory when its walk ends.  The walker lists a directory
+ * when it enters it, so removing its entries meanwhile is fine.  A
+ * directory another filesystem is mounted on is EBUSY (the walker has
+ * crossed onto that filesystem: its node is on another mount). */
 int gk_node_remove_tree(gk_vfs *v, gk_node *dir, const char *name)
 {
-    (void)v;
     gk_fs *fs = wfs(dir, name);
     if (!fs)
         return -1;
@@ -331,75 +323,62 @@ int gk_node_remove_tree(gk_vfs *v, gk_node *dir, const char *name)
         errno = EBUSY;
         return -1;
     }
-    gk_node child = {dir->mnt, ino};
+    gk_node top = {dir->mnt, ino};
     gk_stat st;
-    if (gk_node_stat(&child, &st) < 0)
+    if (gk_node_stat(&top, &st) < 0)
         return -1;
     if (!S_ISDIR(st.mode))
         return gk_node_unlink(dir, name);
-    struct rmframe *stack = gk_calloc(16, sizeof *stack);
-    size_t cap = 16, depth = 0;
+    struct { gk_node node; char *name; } *stack = NULL;   /* directories being emptied */
+    size_t depth = 0, cap = 0;
     int rc = 0;
-    stack[depth++] = (struct rmframe){child, *dir, gk_strdup(name), NULL, 0, 0};
-    if (gk_node_list(&child, &stack[0].ents, &stack[0].n) < 0)
-        rc = -1;
-    while (depth && rc == 0) {
-        struct rmframe *f = &stack[depth - 1];
-        if (f->i == f->n) {
-            rc = gk_node_rmdir(&f->parent, f->name);
+    gk_walk *w = gk_walk_new(v, &top, name, 0);
+    const gk_walk_ent *e;
+    while (rc == 0 && (e = gk_walk_next(w))) {
+        if (e->kind == GK_WALK_ERROR) {
+            gk_error("%s", e->msg);
+            errno = e->err ? e->err : EIO;
+            rc = -1;
+            break;
+        }
+        if (e->kind == GK_WALK_DIR_END) {
+            depth--;
+            gk_node *parent = depth ? &stack[depth - 1].node : dir;
+            rc = gk_node_rmdir(parent, depth ? stack[depth].name : name);
             if (rc < 0 && errno == ENOENT)
                 rc = 0;
-            gk_dirents_free(f->ents, f->n);
-            free(f->name);
-            depth--;
+            free(stack[depth].name);
             continue;
         }
-        gk_dirent *e = &f->ents[f->i++];
-        gk_node c = {f->dir.mnt, e->ino};
-        if (busy(&f->dir, e->ino)) {
-            gk_error("%s: %s", e->name, strerror(EBUSY));
+        gk_node *parent = e->depth ? &stack[depth - 1].node : dir;
+        if (e->depth && e->node.mnt != parent->mnt) {
+            gk_error("%s: %s", e->path, strerror(EBUSY));
             errno = EBUSY;
             rc = -1;
             break;
         }
-        int isdir = e->d_type == DT_DIR;
-        if (e->d_type == DT_UNKNOWN) {
-            if (gk_node_stat(&c, &st) < 0) {
-                rc = -1;
-                break;
-            }
-            isdir = S_ISDIR(st.mode);
-        }
-        if (!isdir) {
-            rc = gk_node_unlink(&f->dir, e->name);
+        if (!S_ISDIR(e->st.mode)) {
+            rc = gk_node_unlink(parent, e->name);
             if (rc < 0 && errno == ENOENT)
                 rc = 0;
             continue;
         }
-        if (depth >= TREE_MAX_DEPTH) {
-            gk_error("%s: directories nested too deeply", e->name);
-            errno = ELOOP;
+        if (e->noenter) {
+            gk_error("%s", e->msg ? e->msg : e->path);
+            errno = e->err ? e->err : ELOOP;
             rc = -1;
             break;
         }
         if (depth == cap) {
-            cap *= 2;
+            cap = cap ? cap * 2 : 16;
             stack = gk_realloc(stack, cap * sizeof *stack);
-            f = &stack[depth - 1];
         }
-        struct rmframe nf = {c, f->dir, gk_strdup(e->name), NULL, 0, 0};
-        if (gk_node_list(&c, &nf.ents, &nf.n) < 0) {
-            free(nf.name);
-            rc = -1;
-            break;
-        }
-        stack[depth++] = nf;
+        stack[depth].node = e->node;
+        stack[depth++].name = gk_strdup(e->name);
     }
-    while (depth) {
-        depth--;
-        gk_dirents_free(stack[depth].ents, stack[depth].n);
-        free(stack[depth].name);
-    }
+    gk_walk_free(w);
+    while (depth)
+        free(stack[--depth].name);
     free(stack);
     return rc;
 }

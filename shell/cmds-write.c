@@ -242,57 +242,21 @@ static int copy_data(struct cpctx *c, gk_node *src, uint64_t size, gk_node *dst,
     return 0;
 }
 
-/* Copy src (guest path, not followed) to name in directory ddir. */
-static int copy_one(struct cpctx *c, const char *src, gk_node *ddir, const char *name,
-                    const char *dpath, int depth)
+/* Copy the non-directory sn (stat st, guest path src) to name in ddir. */
+static int copy_leaf(struct cpctx *c, gk_node *sn, const gk_stat *st, gk_node *ddir,
+                     const char *name, const char *src, const char *dpath)
 {
     gk_vfs *v = c->sh->g->vfs;
-    gk_node sn, dn, existing;
-    gk_stat st, dst;
-    if (depth > MAX_DEPTH) {
-        gfsh_err(c->cmd, "%s: directories nested too deeply", src);
-        return -1;
-    }
-    if (gk_vfs_resolve(v, src, 0, &sn) < 0 || gk_node_stat(&sn, &st) < 0)
-        return err_path(c->cmd, src);
+    gk_node dn, existing;
+    gk_stat dst;
     int have = gk_vfs_child(v, ddir, name, &existing) == 0 && gk_node_stat(&existing, &dst) == 0;
-    uint32_t uid = c->flags & CP_PRESERVE ? st.uid : 0, gid = c->flags & CP_PRESERVE ? st.gid : 0;
-    if (S_ISDIR(st.mode)) {
-        if (!(c->flags & CP_REC)) {
-            gfsh_err(c->cmd, "cp: -r not specified; omitting directory '%s'", src);
-            return -1;
-        }
-        if (have && !S_ISDIR(dst.mode)) {
-            gfsh_err(c->cmd, "cannot overwrite non-directory '%s' with directory '%s'", dpath, src);
-            return -1;
-        }
-        if (have) {
-            dn = existing;
-        } else if (gk_node_mkdir(ddir, name, st.mode & 07777, uid, gid, &dn) < 0) {
-            return err_path(c->cmd, dpath);
-        }
-        gk_dirent *e;
-        size_t n;
-        if (gk_node_list(&sn, &e, &n) < 0)
-            return err_path(c->cmd, src);
-        int r = 0;
-        for (size_t i = 0; i < n && r == 0; i++) {
-            char *s2 = io_join(src, e[i].name), *d2 = io_join(dpath, e[i].name);
-            r = copy_one(c, s2, &dn, e[i].name, d2, depth + 1);
-            free(s2);
-            free(d2);
-        }
-        gk_dirents_free(e, n);
-        if (r == 0 && (c->flags & CP_PRESERVE))
-            r = copy_attrs(c, &sn, &st, &dn, dpath);
-        return r;
-    }
+    uint32_t uid = c->flags & CP_PRESERVE ? st->uid : 0, gid = c->flags & CP_PRESERVE ? st->gid : 0;
     if (have && S_ISDIR(dst.mode)) {
         gfsh_err(c->cmd, "cannot overwrite directory '%s' with non-directory", dpath);
         return -1;
     }
-    if ((c->flags & CP_PRESERVE) && st.nlink > 1) {
-        void **slot = gk_nodemap_slot(c->links, &sn, NULL);
+    if ((c->flags & CP_PRESERVE) && st->nlink > 1) {
+        void **slot = gk_nodemap_slot(c->links, sn, NULL);
         if (*slot) {
             /* a hard link to a file copied before: link to its copy */
             if (have && gk_node_unlink(ddir, name) < 0)
@@ -301,7 +265,7 @@ static int copy_one(struct cpctx *c, const char *src, gk_node *ddir, const char 
                        ? err_path(c->cmd, dpath) : 0;
         }
     }
-    if (S_ISREG(st.mode) && have && S_ISREG(dst.mode) && !(c->flags & CP_PRESERVE)) {
+    if (S_ISREG(st->mode) && have && S_ISREG(dst.mode) && !(c->flags & CP_PRESERVE)) {
         /* plain cp writes into the existing file */
         dn = existing;
         if (gk_node_truncate(&dn, 0) < 0)
@@ -310,29 +274,134 @@ static int copy_one(struct cpctx *c, const char *src, gk_node *ddir, const char 
         if (have && gk_node_unlink(ddir, name) < 0)
             return err_path(c->cmd, dpath);
         int r;
-        if (S_ISREG(st.mode)) {
-            r = gk_node_create(ddir, name, st.mode & 07777, uid, gid, &dn);
-        } else if (S_ISLNK(st.mode)) {
-            char target[4097];
-            ssize_t tl = gk_node_readlink(&sn, target, sizeof target - 1);
+        if (S_ISREG(st->mode)) {
+            r = gk_node_create(ddir, name, st->mode & 07777, uid, gid, &dn);
+        } else if (S_ISLNK(st->mode)) {
+            char target[GK_PATH_MAX + 1];
+            ssize_t tl = gk_node_readlink(sn, target, sizeof target - 1);
             if (tl < 0)
                 return err_path(c->cmd, src);
             target[tl] = 0;
             r = gk_node_symlink(ddir, name, target, uid, gid, &dn);
         } else {
-            r = gk_node_mknod(ddir, name, st.mode, st.rdev, uid, gid, &dn);
+            r = gk_node_mknod(ddir, name, st->mode, st->rdev, uid, gid, &dn);
         }
         if (r < 0)
             return err_path(c->cmd, dpath);
     }
-    if (S_ISREG(st.mode) && copy_data(c, &sn, st.size, &dn, dpath) < 0)
+    if (S_ISREG(st->mode) && copy_data(c, sn, st->size, &dn, dpath) < 0)
         return -1;
-    if ((c->flags & CP_PRESERVE) && st.nlink > 1) {
+    if ((c->flags & CP_PRESERVE) && st->nlink > 1) {
         struct copied *cp = gk_malloc(sizeof *cp);
         cp->node = dn;
-        *gk_nodemap_slot(c->links, &sn, NULL) = cp;
+        *gk_nodemap_slot(c->links, sn, NULL) = cp;
     }
-    return (c->flags & CP_PRESERVE) ? copy_attrs(c, &sn, &st, &dn, dpath) : 0;
+    return (c->flags & CP_PRESERVE) ? copy_attrs(c, sn, st, &dn, dpath) : 0;
+}
+
+/* Copy src (guest path, not followed) to name in directory ddir: a tree
+ * through the one walker, the copy's directories on a stack of its own. */
+static int copy_one(struct cpctx *c, const char *src, gk_node *ddir, const char *name,
+                    const char *dpath)
+{
+    gk_vfs *v = c->sh->g->vfs;
+    gk_node sn;
+    gk_stat st;
+    if (gk_vfs_resolve(v, src, 0, &sn) < 0 || gk_node_stat(&sn, &st) < 0)
+        return err_path(c->cmd, src);
+    if (!S_ISDIR(st.mode))
+        return copy_leaf(c, &sn, &st, ddir, name, src, dpath);
+    if (!(c->flags & CP_REC)) {
+        gfsh_err(c->cmd, "cp: -r not specified; omitting directory '%s'", src);
+        return -1;
+    }
+    /* a directory copied into itself would never end */
+    char *rs = gk_vfs_realpath(v, src), *rd = gk_vfs_realpath(v, dpath);
+    if (!rd) {
+        char *dp = gk_strdup(dpath), *sl = strrchr(dp, '/');
+        if (sl)
+            sl[sl == dp ? 1 : 0] = 0;
+        char *rp = gk_vfs_realpath(v, dp);
+        rd = rp ? gk_asprintf("%s/%s", strcmp(rp, "/") ? rp : "", name) : NULL;
+        free(rp);
+        free(dp);
+    }
+    int inside = rs && rd && (strcmp(rs, "/") == 0 ||
+                              (strncmp(rd, rs, strlen(rs)) == 0 &&
+                               (rd[strlen(rs)] == '/' || rd[strlen(rs)] == 0)));
+    free(rs);
+    free(rd);
+    if (inside) {
+        gfsh_err(c->cmd, "cannot copy a directory, '%s', into itself, '%s'", src, dpath);
+        return -1;
+    }
+    struct lev { gk_node node; } *stack = NULL;
+    size_t depth = 0, cap = 0;
+    size_t srclen = strlen(src);
+    int rc = 0;
+    gk_walk *w = gk_walk_new(v, &sn, src, 0);
+    const gk_walk_ent *e;
+    while (rc == 0 && (e = gk_walk_next(w))) {
+        if (io_interrupted(c->cmd)) {
+            rc = -1;
+            break;
+        }
+        if (e->kind == GK_WALK_ERROR) {
+            gfsh_err(c->cmd, "%s", e->msg);
+            rc = -1;
+            break;
+        }
+        char *dp = gk_asprintf("%s%s", dpath, e->path + (strlen(e->path) >= srclen ? srclen : 0));
+        if (e->kind == GK_WALK_DIR_END) {
+            if (depth) {
+                gk_node dn = stack[--depth].node;
+                gk_node s2 = e->node;
+                if (c->flags & CP_PRESERVE)
+                    rc = copy_attrs(c, &s2, &e->st, &dn, dp);
+            }
+            free(dp);
+            continue;
+        }
+        gk_node parent = e->depth == 0 ? *ddir : stack[depth - 1].node;
+        const char *ename = e->depth == 0 ? name : e->name;
+        gk_node sn2 = e->node;
+        if (!S_ISDIR(e->st.mode)) {
+            rc = copy_leaf(c, &sn2, &e->st, &parent, ename, e->path, dp);
+            free(dp);
+            continue;
+        }
+        if (e->noenter) {
+            gfsh_err(c->cmd, "%s", e->msg ? e->msg : e->path);
+            rc = -1;
+            free(dp);
+            break;
+        }
+        gk_node dn, existing;
+        gk_stat dst;
+        if (gk_vfs_child(v, &parent, ename, &existing) == 0 && gk_node_stat(&existing, &dst) == 0) {
+            if (!S_ISDIR(dst.mode)) {
+                gfsh_err(c->cmd, "cannot overwrite non-directory '%s' with directory '%s'", dp,
+                         e->path);
+                rc = -1;
+            }
+            dn = existing;
+        } else if (gk_node_mkdir(&parent, ename, e->st.mode & 07777,
+                                 c->flags & CP_PRESERVE ? e->st.uid : 0,
+                                 c->flags & CP_PRESERVE ? e->st.gid : 0, &dn) < 0) {
+            rc = err_path(c->cmd, dp);
+        }
+        free(dp);
+        if (rc == 0) {
+            if (depth == cap) {
+                cap = cap ? cap * 2 : 16;
+                stack = gk_realloc(stack, cap * sizeof *stack);
+            }
+            stack[depth++].node = dn;
+        }
+    }
+    gk_walk_free(w);
+    free(stack);
+    return rc;
 }
 
 /* cp SRC DEST: DEST an existing directory means DEST/basename(SRC). */
@@ -366,7 +435,7 @@ static int copy_path(gfsh *sh, const gfsh_cmd *cmd, const char *src, const char 
         dpath = gk_strdup(dest);
     }
     struct cpctx c = {sh, cmd, flags, gk_nodemap_new(), gk_malloc(CHUNK * 4)};
-    int r = copy_one(&c, src, &ddir, name, dpath, 0);
+    int r = copy_one(&c, src, &ddir, name, dpath);
     gk_nodemap_free(c.links, free);
     free(c.buf);
     free(name);
