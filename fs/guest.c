@@ -183,7 +183,7 @@ int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
 }
 
 /* A member of a container guestkit assembled (an LVM PV of a volume group
- * it found) is read through what it assembled. */
+ * it found, an md RAID member) is read through what it assembled. */
 static int member_assembled(gk_guest *g, const gk_devent *e)
 {
     if (strcmp(e->probe.type, "LVM2_member") == 0) {
@@ -191,6 +191,14 @@ static int member_assembled(gk_guest *g, const gk_devent *e)
             if (g->devs->pvs[i].name && strcmp(g->devs->pvs[i].name, e->name) == 0)
                 return g->devs->pvs[i].vg != NULL;
     }
+    /* an md member: the array's entry says whether it could be read */
+    if (strcmp(e->probe.type, "linux_raid_member") == 0)
+        for (int i = 0; i < g->devs->nents; i++) {
+            const gk_devent *md = &g->devs->ents[i];
+            for (int r = 0; md->kind == GK_MD && r < md->nmd_members; r++)
+                if (strcmp(md->md_members[r], e->name) == 0)
+                    return 1;
+        }
     return 0;
 }
 
