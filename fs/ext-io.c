@@ -17,6 +17,7 @@
 #include "ext-int.h"
 
 #define CACHE_SLOTS 256          /* direct-mapped, one block each */
+#define CACHE_BYTES (1u << 20)   /* at most: 64 KiB blocks get 16 slots */
 
 struct gkio {
     gk_dev *dev;
@@ -27,7 +28,7 @@ struct gkio {
     unsigned ovl_bs;
     uint8_t *ovl_buf;
     /* block cache, valid for blocks of cache_bs bytes */
-    unsigned cache_bs;
+    unsigned cache_bs, cache_slots;
     uint64_t cache_off[CACHE_SLOTS];
     uint8_t cache_ok[CACHE_SLOTS];
     uint8_t *cache;
@@ -87,7 +88,8 @@ static void cache_reset(struct gkio *io, unsigned bs)
 {
     if (io->cache_bs != bs) {
         free(io->cache);
-        io->cache = gk_malloc((size_t)bs * CACHE_SLOTS);
+        io->cache_slots = CACHE_BYTES / bs < CACHE_SLOTS ? CACHE_BYTES / bs : CACHE_SLOTS;
+        io->cache = gk_malloc((size_t)bs * io->cache_slots);
         io->cache_bs = bs;
     }
     memset(io->cache_ok, 0, sizeof io->cache_ok);
@@ -248,7 +250,7 @@ static errcode_t gkio_read_blk64(io_channel ch, unsigned long long block, int co
         return EXT2_ET_SHORT_READ;
     }
     if (size == bs && io->cache_bs == bs) {
-        unsigned slot = (unsigned)(block % CACHE_SLOTS);
+        unsigned slot = (unsigned)(block % io->cache_slots);
         uint8_t *c = io->cache + (size_t)slot * bs;
         if (!io->cache_ok[slot] || io->cache_off[slot] != off) {
             io->cache_ok[slot] = 0;

@@ -1163,6 +1163,81 @@ static int sanity_check(struct ext *ex)
     return 0;
 }
 
+/* Group descriptors we read at most (libext2fs loads them all at open):
+ * an ext4 of 128 TiB with 4 KiB blocks and 64-byte descriptors. */
+#define EXT_MAX_DESC_BYTES (64u << 20)
+
+/* The superblock's geometry, checked against the device before libext2fs
+ * sees it, the way the kernel's mount does: a 384 KiB image claiming 64M
+ * block groups would otherwise make ext2fs_open2 allocate and read
+ * gigabytes of group descriptors before failing.  0, or -EINVAL/-EUCLEAN
+ * with the reason. */
+static int check_geometry(gk_dev *dev)
+{
+    struct ext2_super_block sb;
+    if (dev->size < 2048 || gk_pread(dev, &sb, sizeof sb, 1024) < 0)
+        return 0;                /* libext2fs says what is wrong */
+    if (ext2fs_le16_to_cpu(sb.s_magic) != EXT2_SUPER_MAGIC)
+        return 0;
+    uint32_t log = ext2fs_le32_to_cpu(sb.s_log_block_size);
+    if (log > EXT2_MAX_BLOCK_LOG_SIZE - EXT2_MIN_BLOCK_LOG_SIZE) {
+        gk_error("bad geometry: block size 2^%u KiB", log);
+        return -EUCLEAN;
+    }
+    uint64_t bs = 1024ull << log;
+    uint32_t incompat = ext2fs_le32_to_cpu(sb.s_feature_incompat);
+    uint64_t blocks = ext2fs_le32_to_cpu(sb.s_blocks_count);
+    if (incompat & EXT4_FEATURE_INCOMPAT_64BIT)
+        blocks |= (uint64_t)ext2fs_le32_to_cpu(sb.s_blocks_count_hi) << 32;
+    uint64_t devblocks = dev->size / bs;
+    if (blocks > devblocks) {
+        gk_error("bad geometry: block count %llu exceeds size of device (%llu blocks)",
+                 (unsigned long long)blocks, (unsigned long long)devblocks);
+        return -EUCLEAN;
+    }
+    uint64_t first = ext2fs_le32_to_cpu(sb.s_first_data_block);
+    int bigalloc = !!(ext2fs_le32_to_cpu(sb.s_feature_ro_compat) & EXT4_FEATURE_RO_COMPAT_BIGALLOC);
+    /* with 1 KiB blocks the superblock is block 1 (unless clusters are larger) */
+    if (first >= blocks || (first == 0 && bs == 1024 && !bigalloc)) {
+        gk_error("bad geometry: first data block %llu, %llu blocks of %llu bytes",
+                 (unsigned long long)first, (unsigned long long)blocks, (unsigned long long)bs);
+        return -EUCLEAN;
+    }
+    uint64_t bpg = ext2fs_le32_to_cpu(sb.s_blocks_per_group);
+    uint64_t ipg = ext2fs_le32_to_cpu(sb.s_inodes_per_group);
+    /* a group's bitmap is one block: bigalloc counts clusters in it */
+    uint64_t per = bpg;
+    if (bigalloc)
+        per = ext2fs_le32_to_cpu(sb.s_clusters_per_group);
+    if (bpg == 0 || per == 0 || per > 8 * bs || ipg == 0 || ipg > 8 * bs) {
+        gk_error("bad geometry: %llu blocks and %llu inodes per group",
+                 (unsigned long long)bpg, (unsigned long long)ipg);
+        return -EUCLEAN;
+    }
+    uint64_t groups = (blocks - first + bpg - 1) / bpg;
+    if (groups * ipg != ext2fs_le32_to_cpu(sb.s_inodes_count)) {
+        gk_error("bad geometry: %llu groups of %llu inodes, but an inodes count of %u",
+                 (unsigned long long)groups, (unsigned long long)ipg,
+                 ext2fs_le32_to_cpu(sb.s_inodes_count));
+        return -EUCLEAN;
+    }
+    uint64_t dsz = EXT2_MIN_DESC_SIZE;
+    if (incompat & EXT4_FEATURE_INCOMPAT_64BIT) {
+        dsz = ext2fs_le16_to_cpu(sb.s_desc_size);
+        if (dsz < EXT2_MIN_DESC_SIZE_64BIT || dsz > EXT2_MAX_DESC_SIZE || (dsz & (dsz - 1))) {
+            gk_error("bad geometry: group descriptor size %llu", (unsigned long long)dsz);
+            return -EUCLEAN;
+        }
+    }
+    if (groups * dsz > EXT_MAX_DESC_BYTES) {
+        gk_error("%llu block groups: their descriptors (%llu MiB) are more than guestkit reads "
+                 "(%u MiB)", (unsigned long long)groups,
+                 (unsigned long long)(groups * dsz >> 20), EXT_MAX_DESC_BYTES >> 20);
+        return -EFBIG;
+    }
+    return 0;
+}
+
 static const char *const ext_types[] = {"ext2", "ext3", "ext4", "ext4dev", NULL};
 
 /* The ext superblock magic at byte 1080. */
@@ -1180,6 +1255,9 @@ static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
         return -EINVAL;
     }
     ext_init_errors();
+    int gr = check_geometry(dev);
+    if (gr < 0)
+        return gr;
     struct gkio *io = gkio_new(dev);
     ext2_filsys fs = NULL;
     errcode_t err = open_fs(io, &fs);

@@ -242,15 +242,31 @@ static char *unreadable_list(gk_guest *g)
     return list;
 }
 
+/* A mountpoint without repeated or trailing slashes ("//boot/" -> "/boot"). */
+static char *mp_normalise(const char *mp)
+{
+    char *n = gk_malloc(strlen(mp) + 2), *q = n;
+    for (const char *p = mp; *p; p++)
+        if (*p != '/' || q == n || q[-1] != '/')
+            *q++ = *p;
+    if (q > n + 1 && q[-1] == '/')
+        q--;
+    *q = 0;
+    return n;
+}
+
 /* libguestfs' -i mounts shortest mountpoint first, ties by name, so that
- * /usr is mounted before /usr/local. */
+ * /usr is mounted before /usr/local; equal mountpoints in fstab order. */
+struct mp_ent { char *norm; int idx; };
+
 static int mp_cmp(const void *a, const void *b)
 {
-    const gk_mp *x = a, *y = b;
-    size_t lx = strlen(x->mountpoint), ly = strlen(y->mountpoint);
+    const struct mp_ent *x = a, *y = b;
+    size_t lx = strlen(x->norm), ly = strlen(y->norm);
     if (lx != ly)
         return lx < ly ? -1 : 1;
-    return strcmp(x->mountpoint, y->mountpoint);
+    int c = strcmp(x->norm, y->norm);
+    return c ? c : x->idx - y->idx;
 }
 
 int gk_guest_mount_inspected(gk_guest *g)
@@ -297,16 +313,34 @@ int gk_guest_mount_inspected(gk_guest *g)
     }
     if (gk_guest_mount(g, os->root, "/") < 0)
         return -1;
-    gk_mp *mps = NULL;
-    if (os->nmps > 0) {
-        mps = gk_malloc(os->nmps * sizeof *mps);
-        memcpy(mps, os->mps, os->nmps * sizeof *mps);
-        qsort(mps, os->nmps, sizeof *mps, mp_cmp);
-    }
+    struct mp_ent *order = gk_calloc((size_t)os->nmps + 1, sizeof *order);
+    int n = 0;
     for (int i = 0; i < os->nmps; i++) {
-        const char *mp = mps[i].mountpoint, *dev = mps[i].dev;
-        if (!mp || !dev || strcmp(mp, "/") == 0)
+        if (!os->mps[i].mountpoint || !os->mps[i].dev)
             continue;
+        order[n].norm = mp_normalise(os->mps[i].mountpoint);
+        order[n++].idx = i;
+    }
+    if (n > 1)
+        qsort(order, (size_t)n, sizeof *order, mp_cmp);
+    int tries = 0;
+    for (int k = 0; k < n; k++) {
+        const char *mp = order[k].norm, *dev = os->mps[order[k].idx].dev;
+        if (strcmp(mp, "/") == 0)
+            continue;
+        /* A mountpoint named twice is mounted once (the first entry, as
+         * for "/"): an fstab repeating a line 50,000 times must not stack
+         * 50,000 filesystems. */
+        if (k > 0 && strcmp(order[k - 1].norm, mp) == 0) {
+            gk_debug("%s: mountpoint listed again in fstab (%s ignored)", mp, dev);
+            continue;
+        }
+        /* every attempt opens a filesystem: bounded, like the mounts */
+        if (gk_vfs_nmounts(g->vfs) >= GK_VFS_MAX_MOUNTS || ++tries > 4 * GK_VFS_MAX_MOUNTS) {
+            gk_warn("more than %d filesystems to mount: %s and the rest are not mounted",
+                    GK_VFS_MAX_MOUNTS, mp);
+            break;
+        }
         /* a device we know we cannot read is not tried */
         gk_devent *e = gk_devset_find(g->devs, dev);
         char *why = e ? gk_guest_unreadable(g, e) : NULL;
@@ -321,6 +355,8 @@ int gk_guest_mount_inspected(gk_guest *g)
         if (gk_vfs_mount(g->vfs, fs, mp, e ? e->name : dev) < 0)
             gk_fs_close(fs);
     }
-    free(mps);
+    for (int k = 0; k < n; k++)
+        free(order[k].norm);
+    free(order);
     return 0;
 }

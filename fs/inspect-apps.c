@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,22 +239,73 @@ static int copy_out(gk_vfs *v, const char *path, uint64_t max, const char *dst, 
  * recursive query that never ends, or a schema calling functions.  Accept
  * only a real table, do not trust the schema, and give every statement a
  * budget of virtual-machine steps.  SQLITE_MISUSE: refused (warned). */
+struct sq_budget {
+    long steps;                  /* thousands of virtual-machine steps left */
+    struct timespec deadline;    /* and a wall-clock limit */
+};
+
+/* The largest blob (an rpm header) we read: real headers are a few MiB
+ * (a package of tens of thousands of files); a crafted one could make each
+ * row cost hundreds of MiB. */
+#define RPMDB_BLOB_MAX (64 << 20)
+/* Seconds reading the rpm database may take in all. */
+#define RPMDB_SECONDS 10
+
 static int sqlite_budget(void *ud)
 {
-    long *left = ud;
-    return --*left < 0;
+    struct sq_budget *b = ud;
+    if (--b->steps < 0)
+        return 1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > b->deadline.tv_sec ||
+           (now.tv_sec == b->deadline.tv_sec && now.tv_nsec > b->deadline.tv_nsec);
 }
 
-static int sqlite_harden(sqlite3 *sq, const char *db, long *budget)
+/* Packages must be a plain table: no hidden or generated column (a column
+ * "blob AS (zeroblob(200000000))" costs half a second a row, and one
+ * SQLite instruction can run that long between two budget checks). */
+static int plain_columns(sqlite3 *sq, const char *db)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(sq, "SELECT name, hidden FROM pragma_table_xinfo('Packages')",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    int have_blob = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (sqlite3_column_int(st, 1) != 0) {
+            gk_warn("%s: column \"%s\" of Packages is generated or hidden: applications not listed",
+                    db, name ? name : "?");
+            sqlite3_finalize(st);
+            return SQLITE_MISUSE;
+        }
+        if (name && strcmp(name, "blob") == 0)
+            have_blob = 1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    if (!have_blob) {
+        gk_warn("%s: Packages has no blob column: applications not listed", db);
+        return SQLITE_MISUSE;
+    }
+    return SQLITE_OK;
+}
+
+static int sqlite_harden(sqlite3 *sq, const char *db, struct sq_budget *budget)
 {
     sqlite3_db_config(sq, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 #ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
     sqlite3_db_config(sq, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 #endif
-    sqlite3_limit(sq, SQLITE_LIMIT_LENGTH, 256 << 20);
+    sqlite3_limit(sq, SQLITE_LIMIT_LENGTH, RPMDB_BLOB_MAX);
     /* 2e8 virtual-machine steps (about a second): a scan of a real
      * database with thousands of packages needs well under 1e7 */
-    *budget = 200000;
+    budget->steps = 200000;
+    clock_gettime(CLOCK_MONOTONIC, &budget->deadline);
+    budget->deadline.tv_sec += RPMDB_SECONDS;
     sqlite3_progress_handler(sq, 1000, sqlite_budget, budget);
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(sq, "SELECT CASE WHEN type = 'table' AND sql LIKE 'CREATE TABLE%' THEN 'table' "
@@ -275,7 +327,7 @@ static int sqlite_harden(sqlite3 *sq, const char *db, long *budget)
         return SQLITE_MISUSE;
     }
     sqlite3_finalize(st);
-    return SQLITE_OK;
+    return plain_columns(sq, db);
 }
 
 static void apps_rpm(gk_vfs *v, applist *l)
@@ -316,7 +368,7 @@ static void apps_rpm(gk_vfs *v, applist *l)
     copywal = gk_asprintf("%s-wal", copy);
     sqlite3 *sq = NULL;
     sqlite3_stmt *st = NULL;
-    long budget = 0;
+    struct sq_budget budget = {0};
     int rc = SQLITE_CANTOPEN;
     if (copy_out(v, db, INSP_RPMDB_MAX, copy, !wal) < 0 ||
         (wal && copy_out(v, walpath, INSP_RPMDB_MAX, copywal, 0) < 0))

@@ -40,7 +40,9 @@ enum { JT_DESCRIPTOR = 1, JT_COMMIT = 2, JT_SB_V1 = 3, JT_SB_V2 = 4, JT_REVOKE =
 
 enum pass { PASS_SCAN, PASS_REVOKE, PASS_REPLAY };
 
-struct revoke { uint64_t blk; uint32_t seq; };
+/* The revoke table: per filesystem block, the latest transaction that
+ * revoked it (open addressing; blk + 1 stored so that 0 is free). */
+struct revoke { uint64_t key; uint32_t seq; };
 struct rec { uint64_t blk, src, order; int escaped; };
 
 struct jr {
@@ -58,7 +60,7 @@ struct jr {
     uint32_t seq0, start, end_seq;
     uint8_t *buf;
     struct revoke *rev;
-    size_t nrev, caprev;
+    size_t nrev, caprev;         /* caprev: a power of two */
     struct rec *recs;
     size_t nrecs, caprecs;
     uint64_t bad_csum;
@@ -105,8 +107,10 @@ static int map_indirect(struct jr *jr, uint64_t blk, int level, uint64_t *lblk)
 static int map_journal(struct jr *jr, ext2_ino_t ino, struct ext2_inode *in)
 {
     uint64_t nblocks = EXT2_I_SIZE(in) / jr->bs;
-    if (nblocks < 2 || nblocks > MAX_JOURNAL_BLOCKS) {
-        gk_error("journal inode %u has an unusable size", ino);
+    /* the journal lives inside the filesystem: it cannot be larger */
+    if (nblocks < 2 || nblocks > MAX_JOURNAL_BLOCKS || nblocks > jr->fsblocks) {
+        gk_error("journal inode %u has an unusable size (%llu blocks)", ino,
+                 (unsigned long long)nblocks);
         return -1;
     }
     jr->nmap = (uint32_t)nblocks;
@@ -141,6 +145,36 @@ static int map_journal(struct jr *jr, ext2_ino_t ino, struct ext2_inode *in)
     for (int lvl = 1; lvl <= 3; lvl++)
         if (map_indirect(jr, in->i_block[EXT2_NDIR_BLOCKS + lvl - 1], lvl, &l) < 0)
             return -1;
+    return 0;
+}
+
+/* A journal whose block map names one block twice is corrupt (the kernel's
+ * would be too), and it is how a small image multiplies the work of a
+ * replay: refuse it, so that every pass reads each block of the journal at
+ * most once and the work is bounded by the journal's real size. */
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int check_map(struct jr *jr)
+{
+    uint64_t *v = gk_malloc((size_t)jr->nmap * sizeof *v);
+    size_t n = 0;
+    for (uint32_t i = 0; i < jr->nmap; i++)
+        if (jr->pmap[i])
+            v[n++] = jr->pmap[i];
+    qsort(v, n, sizeof *v, u64_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] == v[i - 1]) {
+            gk_error("journal block map uses filesystem block %llu twice (corrupt journal inode)",
+                     (unsigned long long)v[i]);
+            free(v);
+            return -1;
+        }
+    }
+    free(v);
     return 0;
 }
 
@@ -206,34 +240,48 @@ static int data_csum_ok(struct jr *jr, uint32_t seq, uint32_t tagcsum)
     return (c & 0xffff) == (tagcsum & 0xffff);
 }
 
+static size_t rev_slot(const struct jr *jr, uint64_t blk)
+{
+    uint64_t h = (blk + 1) * 0x9e3779b97f4a7c15ull;
+    size_t j = (size_t)(h ^ (h >> 29)) & (jr->caprev - 1);
+    while (jr->rev[j].key && jr->rev[j].key != blk + 1)
+        j = (j + 1) & (jr->caprev - 1);
+    return j;
+}
+
 static int is_revoked(struct jr *jr, uint64_t blk, uint32_t seq)
 {
-    size_t lo = 0, hi = jr->nrev;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (jr->rev[mid].blk < blk)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < jr->nrev && jr->rev[lo].blk == blk && tid_geq(jr->rev[lo].seq, seq);
+    if (!jr->nrev)
+        return 0;
+    const struct revoke *r = &jr->rev[rev_slot(jr, blk)];
+    return r->key && tid_geq(r->seq, seq);
 }
 
+/* One entry per filesystem block, whatever the journal repeats: the table
+ * grows with the distinct blocks of the filesystem, never with the number
+ * of records (a crafted log repeating one revoke block ~10^10 times). */
 static void add_revoke(struct jr *jr, uint64_t blk, uint32_t seq)
 {
-    if (jr->nrev == jr->caprev) {
-        jr->caprev = jr->caprev ? jr->caprev * 2 : 64;
-        jr->rev = gk_realloc(jr->rev, jr->caprev * sizeof *jr->rev);
+    if (blk >= jr->fsblocks)
+        return;                  /* never replayed anyway */
+    if ((jr->nrev + 1) * 2 > jr->caprev) {
+        struct revoke *old = jr->rev;
+        size_t oldcap = jr->caprev;
+        jr->caprev = oldcap ? oldcap * 2 : 64;
+        jr->rev = gk_calloc(jr->caprev, sizeof *jr->rev);
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key)
+                jr->rev[rev_slot(jr, old[i].key - 1)] = old[i];
+        free(old);
     }
-    jr->rev[jr->nrev++] = (struct revoke){blk, seq};
-}
-
-static int rev_cmp(const void *a, const void *b)
-{
-    const struct revoke *x = a, *y = b;
-    if (x->blk != y->blk)
-        return x->blk < y->blk ? -1 : 1;
-    return (int32_t)(x->seq - y->seq) < 0 ? -1 : (x->seq != y->seq);
+    struct revoke *r = &jr->rev[rev_slot(jr, blk)];
+    if (!r->key) {
+        r->key = blk + 1;
+        r->seq = seq;
+        jr->nrev++;
+    } else if (tid_geq(seq, r->seq)) {
+        r->seq = seq;
+    }
 }
 
 static int rec_cmp(const void *a, const void *b)
@@ -344,25 +392,13 @@ static int do_pass(struct jr *jr, enum pass pass)
     }
     if (pass == PASS_SCAN)
         jr->end_seq = seq;
-    if (pass == PASS_REVOKE && jr->nrev > 1) {
-        /* keep the latest transaction per block */
-        qsort(jr->rev, jr->nrev, sizeof *jr->rev, rev_cmp);
-        size_t k = 0;
-        for (size_t i = 0; i < jr->nrev; i++) {
-            if (k && jr->rev[k - 1].blk == jr->rev[i].blk)
-                jr->rev[k - 1] = jr->rev[i];
-            else
-                jr->rev[k++] = jr->rev[i];
-        }
-        jr->nrev = k;
-    }
     return 0;
 }
 
 /* Map the journal from inode in and read its superblock into jr->buf. */
 static int try_map(struct jr *jr, ext2_ino_t ino, struct ext2_inode *in)
 {
-    if (map_journal(jr, ino, in) < 0)
+    if (map_journal(jr, ino, in) < 0 || check_map(jr) < 0)
         return -1;
     if (jread(jr, 0, NULL) < 0) {
         gk_error_prefix("journal superblock");

@@ -25,17 +25,37 @@
 #define VFS_PATH_MAX 4096
 #define VFS_NAME_MAX 255
 
+/* Mounts stacked on one directory (and on the roots of the mounts in the
+ * stack): crossing a mountpoint is one map lookup to the stack, whose top
+ * is the filesystem seen there, however many mounts the stack holds. */
+struct stack {
+    gk_mount *top;
+};
+
+/* A mount as the VFS keeps it: the public part first. */
+struct mnt {
+    gk_mount pub;
+    struct stack *stack;   /* the stack it is part of (NULL for the base)   */
+    gk_mount *below;       /* the mount it covers in that stack, or NULL    */
+};
+
 struct gk_vfs {
     gk_mount **mounts;     /* in mount order; pointers stay valid           */
     int nmounts;
     int next_index;        /* per-mount id, never reused                    */
     int trace;             /* gk_vfs_set_trace                              */
+    gk_mount *base;        /* the first filesystem mounted on "/"           */
+    gk_nodemap *stacks;    /* covered node, or a stacked mount's root -> stack */
 };
+
+static void *nodemap_get(gk_nodemap *m, const gk_node *n);
+static void nodemap_del(gk_nodemap *m, const gk_node *n);
 
 gk_vfs *gk_vfs_new(void)
 {
     gk_vfs *v = gk_calloc(1, sizeof *v);
     v->next_index = 1;
+    v->stacks = gk_nodemap_new();
     return v;
 }
 
@@ -60,6 +80,7 @@ void gk_vfs_free(gk_vfs *v)
         return;
     gk_vfs_umount_all(v);
     free(v->mounts);
+    gk_nodemap_free(v->stacks, NULL);
     free(v);
 }
 
@@ -113,35 +134,25 @@ static int node_getattr(const gk_node *n, gk_stat *st)
 }
 
 /* If a filesystem is mounted on node, step onto its root (the latest mount
- * wins when several are stacked on the same directory). */
+ * wins when several are stacked on the same directory): one lookup. */
 static void cross_mounts(gk_vfs *v, gk_node *n)
 {
-    for (int guard = 0; guard <= v->nmounts; guard++) {
-        gk_mount *top = NULL;
-        for (int i = 0; i < v->nmounts; i++) {
-            gk_mount *m = v->mounts[i];
-            if (m->covered.mnt == n->mnt && m->covered.ino == n->ino && m->covered.mnt)
-                top = m;
-        }
-        if (!top)
-            return;
-        n->mnt = top;
-        n->ino = top->fs->root_ino;
+    struct stack *s = nodemap_get(v->stacks, n);
+    if (s && s->top) {
+        n->mnt = s->top;
+        n->ino = s->top->fs->root_ino;
     }
 }
 
-/* The root of the guest: the last filesystem mounted on "/". */
+/* The root of the guest: the top of what is mounted on "/". */
 static int root_node(gk_vfs *v, gk_node *n)
 {
-    for (int i = v->nmounts - 1; i >= 0; i--) {
-        if (!v->mounts[i]->covered.mnt) {
-            n->mnt = v->mounts[i];
-            n->ino = v->mounts[i]->fs->root_ino;
-            cross_mounts(v, n);
-            return 0;
-        }
-    }
-    return -1;
+    if (!v->base)
+        return -1;
+    n->mnt = v->base;
+    n->ino = v->base->fs->root_ino;
+    cross_mounts(v, n);
+    return 0;
 }
 
 /* The walk so far: nodes plus the names that led to them, for realpath. */
@@ -350,6 +361,12 @@ int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *devic
 {
     gk_node covered = {0};
     char *mp;
+    if (v->nmounts >= GK_VFS_MAX_MOUNTS) {
+        gk_error("mount: %s: too many filesystems mounted (at most %d)",
+                 mountpoint ? mountpoint : "(null)", GK_VFS_MAX_MOUNTS);
+        errno = EMFILE;
+        return -1;
+    }
     if (!mountpoint || mountpoint[0] != '/') {
         gk_error("%s: mountpoint must be an absolute path", mountpoint ? mountpoint : "(null)");
         errno = EINVAL;
@@ -386,13 +403,29 @@ int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *devic
             return fail(ENOTDIR, mountpoint);
         }
     }
-    gk_mount *m = gk_calloc(1, sizeof *m);
+    struct mnt *mm = gk_calloc(1, sizeof *mm);
+    gk_mount *m = &mm->pub;
     m->mountpoint = mp;
     m->device = gk_strdup(device ? device : "");
     m->fs = fs;
     m->covered = covered;
     m->index = v->next_index++;
     m->vfs = v;
+    if (!covered.mnt) {
+        v->base = m;
+    } else {
+        /* covered is the top of whatever is mounted there already (the
+         * path was resolved across mounts): join its stack, or start one */
+        void **slot = gk_nodemap_slot(v->stacks, &covered, NULL);
+        if (!*slot)
+            *slot = gk_calloc(1, sizeof(struct stack));
+        struct stack *st = *slot;
+        mm->stack = st;
+        mm->below = st->top;
+        st->top = m;
+        gk_node root = { m, fs->root_ino };
+        *gk_nodemap_slot(v->stacks, &root, NULL) = st;
+    }
     v->mounts = gk_realloc(v->mounts, (v->nmounts + 1) * sizeof *v->mounts);
     v->mounts[v->nmounts++] = m;
     return 0;
@@ -400,6 +433,21 @@ int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *devic
 
 static void remove_mount(gk_vfs *v, int i)
 {
+    struct mnt *mm = (struct mnt *)v->mounts[i];
+    gk_node root = { &mm->pub, mm->pub.fs->root_ino };
+    if (mm->stack) {
+        /* only a top can be unmounted (the others are busy) */
+        struct stack *st = mm->stack;
+        nodemap_del(v->stacks, &root);
+        if (st->top == &mm->pub)
+            st->top = mm->below;
+        if (!st->top) {
+            nodemap_del(v->stacks, &mm->pub.covered);
+            free(st);
+        }
+    }
+    if (v->base == &mm->pub)
+        v->base = NULL;
     mount_free(v->mounts[i]);
     memmove(v->mounts + i, v->mounts + i + 1, (v->nmounts - i - 1) * sizeof *v->mounts);
     v->nmounts--;
@@ -966,4 +1014,47 @@ err:
     free(copy);
     free(out);
     return NULL;
+}
+
+static size_t nm_find(const gk_nodemap *m, const gk_node *n, int *found)
+{
+    size_t j = nm_hash(n->mnt, n->ino) & (m->cap - 1);
+    while (m->tab[j].used) {
+        if (m->tab[j].mnt == n->mnt && m->tab[j].ino == n->ino) {
+            *found = 1;
+            return j;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    *found = 0;
+    return j;
+}
+
+static void *nodemap_get(gk_nodemap *m, const gk_node *n)
+{
+    int found;
+    size_t j = nm_find(m, n, &found);
+    return found ? m->tab[j].val : NULL;
+}
+
+/* Remove n, moving later entries of its probe run back into the hole. */
+static void nodemap_del(gk_nodemap *m, const gk_node *n)
+{
+    int found;
+    size_t j = nm_find(m, n, &found);
+    if (!found)
+        return;
+    m->tab[j].used = 0;
+    m->n--;
+    for (size_t k = (j + 1) & (m->cap - 1); m->tab[k].used; k = (k + 1) & (m->cap - 1)) {
+        size_t home = nm_hash(m->tab[k].mnt, m->tab[k].ino) & (m->cap - 1);
+        /* the entry at k may move to the hole j unless its home lies
+         * cyclically in (j, k] */
+        int stays = j < k ? (home > j && home <= k) : (home > j || home <= k);
+        if (!stays) {
+            m->tab[j] = m->tab[k];
+            m->tab[k].used = 0;
+            j = k;
+        }
+    }
 }

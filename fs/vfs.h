@@ -112,6 +112,10 @@ typedef struct gk_mount {
     gk_vfs *vfs;           /* the table it belongs to                         */
 } gk_mount;
 
+/* Mounts one VFS holds at most (each costs an open filesystem, up to a few
+ * MiB: an fstab of 50,000 lines must not make 50,000). */
+#define GK_VFS_MAX_MOUNTS 128
+
 gk_vfs *gk_vfs_new(void);
 /* -x: trace the path lookups of this VFS (gk_trace_call); the guest's own
  * VFS is traced, inspection's private ones are not. */
