@@ -619,6 +619,8 @@ int gk_inspect_apps(gk_guest *g, gk_os *os)
         apps_apk(v, &l);
     else if (!strcmp(f, "pacman"))
         apps_pacman(v, &l);
+    else if (os->type && !strcmp(os->type, "windows"))
+        l.n = l.cap = insp_windows_apps(v, os, &l.v);
     gk_vfs_free(v);
     if (l.n > 1)
         qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_app);

@@ -37,6 +37,14 @@ void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os);
 /* Fill type/label/uuid of a filesystem entry from the device probe. */
 void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f);
 
+/* Windows (fs/inspect-windows.c): 1 and os filled if v holds a Windows
+ * systemroot; its osinfo ID (malloc'd, NULL if none); its applications
+ * (the count, *apps malloc'd); free the Windows fields of os. */
+int insp_windows_root(gk_guest *g, gk_vfs *v, gk_os *os);
+char *insp_windows_osinfo(const gk_os *os);
+int insp_windows_apps(gk_vfs *v, const gk_os *os, gk_app **apps);
+void insp_windows_clear(gk_os *os);
+
 /* libguestfs' canonical_device_name: /dev/vdX, /dev/hdX, /dev/xvdX ->
  * /dev/sdX, /dev/mapper/VG-LV -> /dev/VG/LV.  malloc'd. */
 char *insp_canonical_name(const char *dev);

@@ -715,6 +715,8 @@ static void check_packages(cand *c, gk_vfs *usr)
 
 static char *osinfo(const gk_os *os)
 {
+    if (os->type && strcmp(os->type, "windows") == 0)
+        return insp_windows_osinfo(os);
     const char *d = os->distro;
     int ma = os->major, mi = os->minor;
     if (!d)
@@ -841,6 +843,11 @@ static void classify(gk_guest *g, cand *c)
         check_arch(c);
         return;
     }
+    if (insp_windows_root(g, v, &c->os)) {
+        matched(c, "Windows root");
+        c->role = ROLE_ROOT;
+        return;
+    }
     matched(c, "nothing (not a root, not a /usr)");
 }
 
@@ -863,6 +870,7 @@ static void os_clear(gk_os *os)
     for (int i = 0; i < os->napps; i++)
         gk_app_clear(&os->apps[i]);
     free(os->apps);
+    insp_windows_clear(os);
     memset(os, 0, sizeof *os);
 }
 

@@ -34,7 +34,7 @@ void gk_app_clear(gk_app *a)
 {
     free(a->name); free(a->display_name); free(a->version); free(a->release);
     free(a->arch); free(a->url); free(a->summary); free(a->description);
-    free(a->source_package);
+    free(a->source_package); free(a->install_path); free(a->publisher);
     memset(a, 0, sizeof *a);
 }
 

@@ -17,7 +17,7 @@ static int ensure_inspected(gfsh *sh, const gfsh_cmd *cmd)
 }
 
 /* The OS whose root is name (any name gk_devset_find knows for it). */
-static gk_os *find_os(gfsh *sh, const gfsh_cmd *cmd, const char *name)
+gk_os *gfsh_find_os(gfsh *sh, const gfsh_cmd *cmd, const char *name)
 {
     if (ensure_inspected(sh, cmd) < 0)
         return NULL;
@@ -62,7 +62,7 @@ static const char *or_unknown(const char *s)
 
 int run_inspect_get(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    gk_os *os = gfsh_find_os(sh, cmd, a->argv[0]);
     if (!os)
         return -1;
     const char *what = cmd->name + strlen("inspect-get-");
@@ -78,6 +78,18 @@ int run_inspect_get(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     else if (strcmp(what, "package-management") == 0) printf("%s\n", or_unknown(os->package_management));
     else if (strcmp(what, "osinfo") == 0) printf("%s\n", or_unknown(os->osinfo));
     else if (strcmp(what, "build-id") == 0) printf("%s\n", or_unknown(os->build_id));
+    else if (strncmp(what, "windows-", 8) == 0) {
+        const char *w = what + 8;
+        const char *v = !strcmp(w, "systemroot") ? os->windows_systemroot :
+                        !strcmp(w, "current-control-set") ? os->windows_current_control_set :
+                        !strcmp(w, "software-hive") ? os->windows_software_hive :
+                        !strcmp(w, "system-hive") ? os->windows_system_hive : NULL;
+        if (!v) {
+            gfsh_err(cmd, "not a Windows guest, or the %s could not be determined", w);
+            return -1;
+        }
+        printf("%s\n", v);
+    }
     else {
         gfsh_err(cmd, "not implemented");
         return -1;
@@ -87,7 +99,7 @@ int run_inspect_get(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 
 int run_inspect_get_mountpoints(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    gk_os *os = gfsh_find_os(sh, cmd, a->argv[0]);
     if (!os)
         return -1;
     for (int i = 0; i < os->nmps; i++)
@@ -97,7 +109,7 @@ int run_inspect_get_mountpoints(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 
 int run_inspect_get_filesystems(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    gk_os *os = gfsh_find_os(sh, cmd, a->argv[0]);
     if (!os)
         return -1;
     for (int i = 0; i < os->nfss; i++)
@@ -107,7 +119,7 @@ int run_inspect_get_filesystems(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 
 static gk_os *os_with_apps(gfsh *sh, const gfsh_cmd *cmd, const char *root)
 {
-    gk_os *os = find_os(sh, cmd, root);
+    gk_os *os = gfsh_find_os(sh, cmd, root);
     if (!os)
         return NULL;
     if (!os->apps_done && gk_inspect_apps(sh->g, os) < 0) {

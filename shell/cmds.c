@@ -232,6 +232,21 @@ const gfsh_cmd gfsh_cmds[] = {
                 "  For example apt, dnf, yum or pacman; unknown if not known."),
     INSPECT_GET("inspect-get-osinfo", "the libosinfo short ID", ""),
     INSPECT_GET("inspect-get-build-id", "the build ID", ""),
+    INSPECT_GET("inspect-get-windows-systemroot", "the Windows systemroot",
+                "  For example /Windows, as the guest spells it; an error for other guests."),
+    INSPECT_GET("inspect-get-windows-current-control-set", "the Windows CurrentControlSet",
+                "  For example ControlSet001, from HKLM\\SYSTEM\\Select."),
+    INSPECT_GET("inspect-get-windows-software-hive", "the path of the Windows SOFTWARE hive",
+                "  For example /Windows/System32/config/SOFTWARE."),
+    INSPECT_GET("inspect-get-windows-system-hive", "the path of the Windows SYSTEM hive",
+                "  For example /Windows/System32/config/SYSTEM."),
+    {"inspect-get-drive-mappings", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
+     "get drive letter mappings",
+     "Print the Windows drive letters of the OS as \"C: /dev/sda2\" lines, from "
+     "HKLM\\SYSTEM\\MountedDevices matched against the disks (MBR disk signature and "
+     "partition offset, or GPT partition GUID), in the order the registry lists them.  Nothing "
+     "for other guests.",
+     run_inspect_get_drive_mappings},
     {"inspect-get-mountpoints", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
      "get mountpoints of inspected operating system",
      "Print the filesystems the OS mounts, from its fstab, as \"mountpoint: device\" lines.",
@@ -365,6 +380,86 @@ const gfsh_cmd gfsh_cmds[] = {
      "canonicalized absolute pathname",
      "Print the absolute path with every symbolic link, . and .. resolved inside the guest.",
      run_realpath},
+    {"hivex-open", {0}, {P("filename")}, {OB("verbose"), OB("debug"), OB("write"), OB("unsafe")},
+     GF_LAUNCHED,
+     "open a Windows Registry hive file",
+     "Open the registry hive at filename in the guest (for example "
+     "/Windows/System32/config/SOFTWARE, or win:C:\\Windows\\System32\\config\\SOFTWARE) "
+     "for the other hivex-* commands; a hive already open is closed first.  unsafe:true "
+     "reads hives hivex finds corrupt as far as it can.  Hives are read-only: write:true is "
+     "refused.",
+     run_hivex_open},
+    {"hivex-close", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "close the current hivex handle",
+     "Close the hive hivex-open opened.",
+     run_hivex_close},
+    {"hivex-root", {0}, {{0}}, {{0}}, GF_LAUNCHED,
+     "return the root node of the hive",
+     "Print the handle of the root node (key) of the open hive.",
+     run_hivex_root},
+    {"hivex-node-name", {0}, {I("nodeh")}, {{0}}, GF_LAUNCHED,
+     "return the name of the node",
+     "Print the name of the node (key) nodeh.",
+     run_hivex_node},
+    {"hivex-node-children", {0}, {I("nodeh")}, {{0}}, GF_LAUNCHED,
+     "return list of nodes which are subkeys of node",
+     "List the subkeys of nodeh as blocks of hivex_node_h fields, as guestfish prints them.",
+     run_hivex_node},
+    {"hivex-node-get-child", {0}, {I("nodeh"), S("name")}, {{0}}, GF_LAUNCHED,
+     "return the named child of node",
+     "Print the handle of the subkey of nodeh called name (compared ignoring case), or 0 if "
+     "there is none.",
+     run_hivex_node},
+    {"hivex-node-parent", {0}, {I("nodeh")}, {{0}}, GF_LAUNCHED,
+     "return the parent of node",
+     "Print the handle of the parent of nodeh.",
+     run_hivex_node},
+    {"hivex-node-values", {0}, {I("nodeh")}, {{0}}, GF_LAUNCHED,
+     "return list of values attached to node",
+     "List the values of nodeh as blocks of hivex_value_h fields.",
+     run_hivex_node},
+    {"hivex-node-get-value", {0}, {I("nodeh"), S("key")}, {{0}}, GF_LAUNCHED,
+     "return the named value",
+     "Print the handle of the value of nodeh called key (compared ignoring case; the empty "
+     "string is the default value), or 0 if there is none.",
+     run_hivex_node},
+    {"hivex-value-key", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED,
+     "return the key field from the (key, datatype, data) tuple",
+     "Print the name of the value valueh.",
+     run_hivex_value},
+    {"hivex-value-type", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED,
+     "return the data type from the (key, datatype, data) tuple",
+     "Print the registry type of valueh as a number (1 REG_SZ, 3 REG_BINARY, 4 REG_DWORD...).",
+     run_hivex_value},
+    {"hivex-value-value", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED,
+     "return the data field from the (key, datatype, data) tuple",
+     "Write the raw data of valueh, byte for byte.",
+     run_hivex_value},
+    {"hivex-value-string", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED,
+     "return the data field as a UTF-8 string",
+     "Print the string value valueh (REG_SZ, REG_EXPAND_SZ) converted to UTF-8.",
+     run_hivex_value},
+    {"hivex-value-utf8", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED | GF_HIDDEN,
+     "return the data field as a UTF-8 string",
+     "The old name of hivex-value-string.",
+     run_hivex_value},
+    {"hivex-commit", {0}, {S("filename")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "commit (write) changes back to the hive",
+     "Not supported: hives are opened read-only.",
+     run_hivex_write},
+    {"hivex-node-add-child", {0}, {I("parent"), S("name")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "add a child node",
+     "Not supported: hives are opened read-only.",
+     run_hivex_write},
+    {"hivex-node-delete-child", {0}, {I("nodeh")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "delete a node (recursively)",
+     "Not supported: hives are opened read-only.",
+     run_hivex_write},
+    {"hivex-node-set-value", {0}, {I("nodeh"), S("key"), I("t"), S("val")}, {{0}},
+     GF_LAUNCHED | GF_RW,
+     "set or replace a single value in a node",
+     "Not supported: hives are opened read-only.",
+     run_hivex_write},
     {"case-sensitive-path", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
      "return true path on case-insensitive filesystem",
      "Print path with each element replaced by the directory entry it matches ignoring case, "
@@ -760,7 +855,7 @@ static int check_word(const gfsh_cmd *c, const gfsh_arg *a, const char *w, int64
 {
     switch (a->kind) {
     case GA_PATH:
-        if (w[0] != '/') {
+        if (w[0] != '/' && !gfsh_is_win_path(w)) {
             gfsh_err(c, "%s: %s must be an absolute path (start with /)", w, a->name);
             return -1;
         }
@@ -770,7 +865,7 @@ static int check_word(const gfsh_cmd *c, const gfsh_arg *a, const char *w, int64
             gfsh_err(c, "%s: path too long (%zu bytes)", a->name, strlen(w));
             return -1;
         }
-        if (a->kind == GA_DEVPATH && w[0] != '/') {
+        if (a->kind == GA_DEVPATH && w[0] != '/' && !gfsh_is_win_path(w)) {
             gfsh_err(c, "%s: %s must be a mountpoint or a /dev/ device", w, a->name);
             return -1;
         }
@@ -902,7 +997,12 @@ int gfsh_run_words(gfsh *sh, int nwords, char **words)
     }
     if ((c->flags & GF_LAUNCHED) && gfsh_need_guest(sh, c) < 0)
         return -1;
-    return c->run(sh, c, &a);
+    char **win_free;
+    if (gfsh_win_paths(sh, c, &a, &win_free) < 0)
+        return -1;
+    int rc = c->run(sh, c, &a);
+    gfsh_win_paths_free(win_free);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

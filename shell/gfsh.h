@@ -168,7 +168,17 @@ GFSH_DECL(run_hexdump); GFSH_DECL(run_checksums_out);
 GFSH_DECL(run_tar_out); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
 
 /* cmds-win.c */
-GFSH_DECL(run_case_sensitive_path);
+GFSH_DECL(run_case_sensitive_path); GFSH_DECL(run_hivex_open); GFSH_DECL(run_hivex_close);
+GFSH_DECL(run_hivex_root); GFSH_DECL(run_hivex_node); GFSH_DECL(run_hivex_value);
+GFSH_DECL(run_hivex_write); GFSH_DECL(run_inspect_get_drive_mappings);
+/* guestfish's "win:C:\path" arguments: 1 if w is one; replace those of a
+ * (path arguments) by guest paths (a->argv becomes a copy); free what
+ * that allocated after the command ran.  -1 after an error message. */
+int gfsh_is_win_path(const char *w);
+int gfsh_win_paths(gfsh *sh, const gfsh_cmd *c, gfsh_args *a, char ***to_free);
+void gfsh_win_paths_free(char **to_free);
+/* cmds-inspect.c: the inspected OS whose root is name, or NULL (printed). */
+gk_os *gfsh_find_os(gfsh *sh, const gfsh_cmd *cmd, const char *name);
 
 /* cmds-write.c */
 GFSH_DECL(run_write); GFSH_DECL(run_upload); GFSH_DECL(run_mkdir); GFSH_DECL(run_rmdir);

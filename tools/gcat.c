@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gcat: print files of a disk image to stdout, like virt-cat. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,12 @@ static int cat_one(gk_vfs *v, const char *path, char *buf)
     return 0;
 }
 
+/* C:\path or \path: virt-cat takes them for Windows guests. */
+static int windows_like(const char *p)
+{
+    return (isalpha((unsigned char)p[0]) && p[1] == ':') || p[0] == '\\';
+}
+
 int main(int argc, char **argv)
 {
     gk_cli c;
@@ -98,7 +105,7 @@ int main(int argc, char **argv)
      * before anything is opened, but after the image, so that swapped
      * arguments are reported as the image that is not one. */
     for (int i = 0; i < c.nargs; i++)
-        if (c.args[i][0] != '/') {
+        if (c.args[i][0] != '/' && !windows_like(c.args[i])) {
             gk_cli_check_image(&c, gk_cli_launch(&c));
             gk_die("%s: path must start with a / character (guest paths are absolute)", c.args[i]);
         }
@@ -106,7 +113,21 @@ int main(int argc, char **argv)
     char *buf = gk_malloc(BUFSZ);
     int status = 0;
     for (int i = 0; i < c.nargs; i++) {
-        int r = cat_one(g->vfs, c.args[i], buf);
+        /* Windows guests (found by inspection): drive letters, backslashes
+         * and names matched ignoring case, as virt-cat's windows_path */
+        char *wp = NULL;
+        if (gk_guest_is_windows(g) && !(wp = gk_guest_windows_path(g, c.args[i]))) {
+            gk_say("%s: %s", c.args[i], gk_errmsg());
+            status = 1;
+            continue;
+        }
+        if (!wp && c.args[i][0] != '/') {
+            gk_say("%s: path must start with a / character (guest paths are absolute)", c.args[i]);
+            status = 1;
+            continue;
+        }
+        int r = cat_one(g->vfs, wp ? wp : c.args[i], buf);
+        free(wp);
         if (r == -2) {
             if (errno != EPIPE)
                 fprintf(stderr, "gcat: write error: %s\n", strerror(errno));

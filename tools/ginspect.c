@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <libxml/parser.h>
 #include <libxml/xmlsave.h>
 #include <libxml/xmlwriter.h>
@@ -64,6 +65,12 @@ static int cmp_mp(const void *a, const void *b)
     if (lx != ly)
         return lx < ly ? -1 : 1;
     return strcmp(x->mountpoint, y->mountpoint);
+}
+
+/* virt-inspector sorts drive letters ignoring case */
+static int cmp_drive(const void *a, const void *b)
+{
+    return strcasecmp(((const gk_drive *)a)->letter, ((const gk_drive *)b)->letter);
 }
 
 static int cmp_fs(const void *a, const void *b)
@@ -168,6 +175,8 @@ static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
     el_int(w, "minor_version", os->minor);
     el(w, "package_format", os->package_format);
     el(w, "package_management", os->package_management);
+    el(w, "windows_systemroot", os->windows_systemroot);
+    el(w, "windows_current_control_set", os->windows_current_control_set);
     el(w, "hostname", os->hostname);
     el(w, "build_id", os->build_id);
     el(w, "osinfo", os->osinfo);
@@ -195,6 +204,21 @@ static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
     }
     X(xmlTextWriterEndElement(w));
 
+    if (os->ndrives > 0) {
+        X(xmlTextWriterStartElement(w, BAD_CAST "drive_mappings"));
+        for (int i = 0; i < os->ndrives; i++) {
+            X(xmlTextWriterStartElement(w, BAD_CAST "drive_mapping"));
+            char *c = clean(os->drives[i].letter);
+            X(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST c));
+            free(c);
+            c = clean(os->drives[i].dev);
+            X(xmlTextWriterWriteString(w, BAD_CAST c));
+            free(c);
+            X(xmlTextWriterEndElement(w));
+        }
+        X(xmlTextWriterEndElement(w));
+    }
+
     if (apps) {
         X(xmlTextWriterStartElement(w, BAD_CAST "applications"));
         for (int i = 0; i < os->napps; i++) {
@@ -207,6 +231,8 @@ static void xml_os(xmlTextWriterPtr w, gk_os *os, int apps)
             el(w, "version", a->version);
             el(w, "release", a->release);
             el(w, "arch", a->arch);
+            el(w, "install_path", a->install_path);
+            el(w, "publisher", a->publisher);
             el(w, "url", a->url);
             el(w, "source_package", a->source_package);
             el(w, "summary", a->summary);
@@ -300,6 +326,8 @@ static void output_json(gk_guest *g, int apps)
         js_ki(in, &first, "minor_version", os->minor);
         js_kv(in, &first, "package_format", os->package_format);
         js_kv(in, &first, "package_management", os->package_management);
+        js_kv(in, &first, "windows_systemroot", os->windows_systemroot);
+        js_kv(in, &first, "windows_current_control_set", os->windows_current_control_set);
         js_kv(in, &first, "hostname", os->hostname);
         js_kv(in, &first, "build_id", os->build_id);
         js_kv(in, &first, "osinfo", os->osinfo);
@@ -322,6 +350,17 @@ static void output_json(gk_guest *g, int apps)
             printf("\n        }");
         }
         printf("%s]", os->nfss ? "\n      " : "");
+        if (os->ndrives > 0) {
+            printf(",\n%s\"drive_mappings\": [", in);
+            for (int j = 0; j < os->ndrives; j++) {
+                int f2 = 1;
+                printf("%s\n        {", j ? "," : "");
+                js_kv("          ", &f2, "name", os->drives[j].letter);
+                js_kv("          ", &f2, "dev", os->drives[j].dev);
+                printf("\n        }");
+            }
+            printf("\n      ]");
+        }
         if (apps) {
             printf(",\n%s\"applications\": [", in);
             for (int j = 0; j < os->napps; j++) {
@@ -336,6 +375,8 @@ static void output_json(gk_guest *g, int apps)
                 js_kv(in2, &f2, "version", a->version);
                 js_kv(in2, &f2, "release", a->release);
                 js_kv(in2, &f2, "arch", a->arch);
+                js_kv(in2, &f2, "install_path", a->install_path);
+                js_kv(in2, &f2, "publisher", a->publisher);
                 js_kv(in2, &f2, "url", a->url);
                 js_kv(in2, &f2, "source_package", a->source_package);
                 js_kv(in2, &f2, "summary", a->summary);
@@ -446,6 +487,7 @@ int main(int argc, char **argv)
         gk_os *os = &g->oses[i];
         qsort(os->mps, (size_t)os->nmps, sizeof *os->mps, cmp_mp);
         qsort(os->fss, (size_t)os->nfss, sizeof *os->fss, cmp_fs);
+        qsort(os->drives, (size_t)os->ndrives, sizeof *os->drives, cmp_drive);
         if (o.apps && gk_inspect_apps(g, os) < 0)
             gk_die_err();
     }
