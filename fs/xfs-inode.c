@@ -26,7 +26,6 @@ int xfs_cache_init(struct xfs *x)
     c->nslots = n;
     c->hand = 0;
     c->s = gk_calloc(n, sizeof *c->s);
-    c->mem = gk_malloc((size_t)n << x->blocklog);
     c->bucket = gk_malloc(XFS_CACHE_BUCKETS * sizeof *c->bucket);
     for (unsigned i = 0; i < XFS_CACHE_BUCKETS; i++)
         c->bucket[i] = -1;
@@ -37,8 +36,9 @@ int xfs_cache_init(struct xfs *x)
 void xfs_cache_free(struct xfs *x)
 {
     struct xfs_cache *c = &x->cache;
+    for (unsigned i = 0; c->s && i < c->nslots; i++)
+        free(c->s[i].data);
     free(c->s);
-    free(c->mem);
     free(c->bucket);
     free(c->scratch);
     memset(c, 0, sizeof *c);
@@ -57,9 +57,11 @@ static int cfind(struct xfs_cache *c, uint64_t blk)
     return -1;
 }
 
-/* A free slot: the clock hand skips recently used ones once. */
-static int cvictim(struct xfs_cache *c)
+/* A free slot (its memory allocated on first use): the clock hand skips
+ * recently used ones once. */
+static int cvictim(struct xfs *x)
 {
+    struct xfs_cache *c = &x->cache;
     for (;;) {
         unsigned i = c->hand;
         c->hand = (c->hand + 1) % c->nslots;
@@ -75,6 +77,8 @@ static int cvictim(struct xfs_cache *c)
             *p = s->next;
             s->valid = 0;
         }
+        if (!s->data)
+            s->data = gk_malloc(x->bs);
         return (int)i;
     }
 }
@@ -109,7 +113,7 @@ int xfs_bread(struct xfs *x, uint64_t fsbno, unsigned ahead, const uint8_t **dat
     int i = cfind(c, fsbno);
     if (i >= 0) {
         c->s[i].ref = 1;
-        *data = c->mem + ((size_t)i << x->blocklog);
+        *data = c->s[i].data;
         return 0;
     }
     uint64_t byte;
@@ -128,17 +132,17 @@ int xfs_bread(struct xfs *x, uint64_t fsbno, unsigned ahead, const uint8_t **dat
             for (uint64_t k = 0; k < cnt; k++) {
                 if (cfind(c, first + k) >= 0)
                     continue;
-                int j = cvictim(c);
-                memcpy(c->mem + ((size_t)j << x->blocklog), c->scratch + (k << x->blocklog), x->bs);
+                int j = cvictim(x);
+                memcpy(c->s[j].data, c->scratch + (k << x->blocklog), x->bs);
                 cinsert(c, j, first + k);
             }
             i = cfind(c, fsbno);
-            *data = c->mem + ((size_t)i << x->blocklog);
+            *data = c->s[i].data;
             return 0;
         }
     }
-    i = cvictim(c);
-    uint8_t *p = c->mem + ((size_t)i << x->blocklog);
+    i = cvictim(x);
+    uint8_t *p = c->s[i].data;
     if (gk_pread(x->dev, p, x->bs, byte) < 0)
         return -EIO;
     cinsert(c, i, fsbno);
@@ -164,42 +168,38 @@ static struct timespec xts(const uint8_t *p, int bigtime)
     return ts;
 }
 
-int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
+int xfs_iget_raw(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
 {
-    unsigned long long n = (unsigned long long)ino;
     uint64_t agno = ino >> (x->agblklog + x->inopblog);
     uint64_t agbno = (ino >> x->inopblog) & ((1ull << x->agblklog) - 1);
     if (ino == 0 || agno >= x->agcount)
-        return xfs_corrupt("inode %llu: no such inode number", n);
+        return xfs_corrupt("no such inode number");
     const uint8_t *blk;
     int r = xfs_bread(x, agno << x->agblklog | agbno, x->clusterfsbs, &blk);
-    if (r < 0) {
-        gk_error_prefix("inode %llu", n);
+    if (r < 0)
         return r;
-    }
     memset(ip, 0, offsetof(struct xfs_ino, raw));
     memcpy(ip->raw, blk + ((ino & ((1u << x->inopblog) - 1)) << x->inodelog), x->isize);
     const uint8_t *d = ip->raw;
     ip->ino = ino;
     if (gk_be16(d) != XFS_INODE_MAGIC)
-        return xfs_corrupt("inode %llu: bad magic", n);
+        return xfs_corrupt("bad magic");
     ip->version = d[4];
     if (x->v5 ? ip->version != 3 : ip->version != 1 && ip->version != 2)
-        return xfs_corrupt("inode %llu: bad version %u", n, ip->version);
+        return xfs_corrupt("bad version %u", ip->version);
     if (ip->version == 3) {
         if (!xfs_crc_ok(d, x->isize, 100)) {
-            gk_error("inode %llu: bad checksum", n);
+            gk_error("bad checksum");
             return -EBADMSG;
         }
         if (gk_be64(d + 152) != ino)
-            return xfs_corrupt("inode %llu: holds inode %llu", n,
-                               (unsigned long long)gk_be64(d + 152));
+            return xfs_corrupt("holds inode %llu", (unsigned long long)gk_be64(d + 152));
         if (memcmp(d + 160, x->uuid, 16) != 0)
-            return xfs_corrupt("inode %llu: UUID mismatch", n);
+            return xfs_corrupt("UUID mismatch");
     }
     ip->mode = gk_be16(d + 2);
     if (ip->mode == 0) {
-        gk_error("inode %llu is not in use", n);
+        gk_error("not in use");
         return -ENOENT;
     }
     ip->format = d[5];
@@ -211,7 +211,7 @@ int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
     int big = (ip->flags2 & XFS_DIFLAG2_BIGTIME) != 0;
     int nrext = (ip->flags2 & XFS_DIFLAG2_NREXT64) != 0;
     if ((big && !x->bigtime) || (nrext && !x->nrext64))
-        return xfs_corrupt("inode %llu: flags for features the filesystem does not have", n);
+        return xfs_corrupt("flags for features the filesystem does not have");
     if (nrext) {
         ip->nextents = gk_be64(d + 24);
         ip->anextents = gk_be32(d + 76);
@@ -222,7 +222,7 @@ int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
     ip->size = gk_be64(d + 56);
     ip->nblocks = gk_be64(d + 64);
     if (ip->size >> 63 || ip->nblocks >> 54)
-        return xfs_corrupt("inode %llu: bad size", n);
+        return xfs_corrupt("bad size");
     ip->atime = xts(d + 32, big);
     ip->mtime = xts(d + 40, big);
     ip->ctime = xts(d + 48, big);
@@ -238,7 +238,7 @@ int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
     ip->doff = lit;
     if (forkoff) {
         if (forkoff * 8u >= litsz)
-            return xfs_corrupt("inode %llu: bad attribute fork offset", n);
+            return xfs_corrupt("bad attribute fork offset");
         ip->dlen = forkoff * 8u;
         ip->aoff = lit + ip->dlen;
         ip->alen = litsz - ip->dlen;
@@ -248,30 +248,38 @@ int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
     switch (ip->mode & S_IFMT) {
     case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
         if (ip->format != XFS_FMT_DEV)
-            return xfs_corrupt("inode %llu: bad data fork format", n);
+            return xfs_corrupt("bad data fork format");
         ip->rdev = gk_be32(d + lit);
         break;
     case S_IFREG: case S_IFDIR: case S_IFLNK:
         if (ip->format == XFS_FMT_LOCAL) {
             if (S_ISREG(ip->mode) || ip->size > ip->dlen)
-                return xfs_corrupt("inode %llu: bad inline data", n);
+                return xfs_corrupt("bad inline data");
         } else if (ip->format == XFS_FMT_EXTENTS) {
             if (ip->nextents > ip->dlen / 16)
-                return xfs_corrupt("inode %llu: too many extents for the inode", n);
+                return xfs_corrupt("too many extents for the inode");
         } else if (ip->format != XFS_FMT_BTREE || ip->dlen < 20) {
-            return xfs_corrupt("inode %llu: bad data fork format", n);
+            return xfs_corrupt("bad data fork format");
         }
         break;
     default:
-        return xfs_corrupt("inode %llu: bad file type", n);
+        return xfs_corrupt("bad file type");
     }
     if (ip->alen) {
         if (ip->aformat == XFS_FMT_EXTENTS ? ip->anextents > ip->alen / 16
                                            : ip->aformat != XFS_FMT_LOCAL &&
                                                  (ip->aformat != XFS_FMT_BTREE || ip->alen < 20))
-            return xfs_corrupt("inode %llu: bad attribute fork", n);
+            return xfs_corrupt("bad attribute fork");
     }
     return 0;
+}
+
+int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip)
+{
+    int r = xfs_iget_raw(x, ino, ip);
+    if (r < 0)
+        gk_error_prefix("inode %llu", (unsigned long long)ino);
+    return r;
 }
 
 /* ------------------------------------------------------------------ */

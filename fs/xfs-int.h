@@ -56,6 +56,7 @@ struct xfs_ino {
 /* The metadata block cache: fixed number of fs-block slots (see HACKING,
  * Resources). */
 struct xfs_cslot {
+    uint8_t *data;                   /* one fs block, allocated on first use */
     uint64_t blk;
     int next;                        /* hash chain, -1 ends */
     uint8_t ref, valid;
@@ -64,7 +65,6 @@ struct xfs_cslot {
 struct xfs_cache {
     unsigned nslots, hand;
     struct xfs_cslot *s;
-    uint8_t *mem;
     int *bucket;                     /* XFS_CACHE_BUCKETS heads */
     uint8_t *scratch;                /* one cluster, for read-ahead */
 };
@@ -124,7 +124,10 @@ int xfs_fsb_byte(struct xfs *x, uint64_t fsbno, uint64_t n, uint64_t *byte);
  * blocks (a power of two) around it is read in the same request.  *data
  * stays valid until the next cache call. */
 int xfs_bread(struct xfs *x, uint64_t fsbno, unsigned ahead, const uint8_t **data);
+/* An inode, checked; xfs_iget's messages say "inode N: ...", those of
+ * xfs_iget_raw leave the number to the caller (getattr: the VFS adds it). */
 int xfs_iget(struct xfs *x, uint64_t ino, struct xfs_ino *ip);
+int xfs_iget_raw(struct xfs *x, uint64_t ino, struct xfs_ino *ip);
 /* The whole mapping of a fork (attr: 0 data, 1 attributes) in file-offset
  * order, checked: caller frees *out. */
 int xfs_fork_map(struct xfs *x, const struct xfs_ino *ip, int attr, struct xfs_ext **out,

@@ -102,7 +102,7 @@ static int xfs_getattr(gk_fs *fs, uint64_t ino, gk_stat *st)
 {
     struct xfs *x = fs->priv;
     struct xfs_ino ip;
-    int r = xfs_iget(x, ino, &ip);
+    int r = xfs_iget_raw(x, ino, &ip);   /* the VFS names the inode */
     if (r < 0)
         return r;
     memset(st, 0, sizeof *st);

@@ -270,8 +270,10 @@ static void fsc_walk(gk_fs *fs, const char *mnt, const char *rel, uint64_t ino, 
             fsc_collect(&kn, de->d_name, de->d_ino, de->d_type);
     if (d)
         closedir(d);
-    qsort(ns.v, ns.n, sizeof *ns.v, fsc_cmp);
-    qsort(kn.v, kn.n, sizeof *kn.v, fsc_cmp);
+    if (ns.n > 1)
+        qsort(ns.v, ns.n, sizeof *ns.v, fsc_cmp);
+    if (kn.n > 1)
+        qsort(kn.v, kn.n, sizeof *kn.v, fsc_cmp);
     int same = ns.n == kn.n;
     for (size_t i = 0; same && i < ns.n; i++)
         same = !strcmp(ns.v[i].name, kn.v[i].name) && ns.v[i].ino == kn.v[i].ino &&
