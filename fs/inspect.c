@@ -558,7 +558,7 @@ static void check_release_files(cand *c)
 /* ------------------------------------------------------------------ */
 /* Architecture from an ELF header                                     */
 
-static const char *elf_arch(const unsigned char *h, size_t n)
+const char *gk_elf_arch(const unsigned char *h, size_t n)
 {
     if (n < 20 || memcmp(h, "\177ELF", 4) != 0)
         return NULL;
@@ -601,7 +601,7 @@ static void check_arch(cand *c)
             !S_ISREG(st.mode))
             continue;
         ssize_t r = gk_node_read(&n, h, sizeof h, 0);
-        const char *a = r > 0 ? elf_arch(h, (size_t)r) : NULL;
+        const char *a = r > 0 ? gk_elf_arch(h, (size_t)r) : NULL;
         if (a) {
             set_str(&c->os.arch, a);
             return;

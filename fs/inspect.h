@@ -80,6 +80,10 @@ struct hive_h;
 struct hive_h *gk_hive_open(gk_vfs *v, const char *path, int flags);
 void gk_hive_close(struct hive_h *h);
 
+/* The architecture an ELF header (its first n bytes) is built for, with
+ * libguestfs' names (x86_64, i386, aarch64, arm, ppc64le ...), or NULL. */
+const char *gk_elf_arch(const unsigned char *h, size_t n);
+
 /* RPM header blobs as rpmdb.sqlite stores them (fs/rpmhdr.c): a bounded
  * parser of the index + data store.  Fills name, epoch, version, release,
  * arch, url, summary, description (missing tags stay NULL/0).  Returns 0,

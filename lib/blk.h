@@ -384,6 +384,11 @@ gk_dev *gk_md_open(const gk_md_super *sbs, gk_dev **members, int n, const char *
 
 /* libblkid probing of one device (lib/probe.c). */
 int gk_probe_dev(gk_dev *d, gk_probe *out);
+/* Every value libblkid reports for d as "NAME=value" strings, in its order
+ * (what blkid -p -o export prints); with parts also the partition-table
+ * values of a disk (PTTYPE, PTUUID).  NULL-terminated; the caller frees the
+ * strings and the array.  NULL with gk_error on failure. */
+char **gk_probe_export(gk_dev *d, int parts);
 void gk_probe_free(gk_probe *p);
 
 /* Between the partition readers (lib/devices.c, mbr.c, gpt.c): */

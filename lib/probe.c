@@ -238,3 +238,61 @@ out:
     close(fd);
     return ret;
 }
+
+/* gfsh's blkid: every value libblkid finds in the same windows as above,
+ * with the flags blkid -p uses, and with parts the partition-table chain
+ * too (PTTYPE, PTUUID of a disk). */
+char **gk_probe_export(gk_dev *d, int parts)
+{
+    char **v = gk_calloc(1, sizeof *v);
+    if (d->size == 0)
+        return v;
+    int fd = make_fd();
+    if (fd < 0) {
+        gk_error("%s: cannot create a probe buffer: %s", d->name, strerror(errno));
+        free(v);
+        return NULL;
+    }
+    uint8_t *buf = gk_malloc(CHUNK);
+    uint64_t have_head = 0, have_tail = 0;
+    blkid_probe pr = NULL;
+    int ok = ftruncate(fd, (off_t)d->size) == 0 &&
+             copy_window(d, fd, buf, HEAD, TAIL, &have_head, &have_tail) == 0;
+    if (ok)
+        copy_fat_root(d, fd, buf);
+    if (ok && (!(pr = blkid_new_probe()) ||
+               blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)d->size) < 0)) {
+        gk_error("%s: libblkid cannot probe the device", d->name);
+        ok = 0;
+    }
+    if (ok) {
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+                                                  BLKID_SUBLKS_TYPE | BLKID_SUBLKS_SECTYPE |
+                                                  BLKID_SUBLKS_USAGE | BLKID_SUBLKS_VERSION);
+        blkid_probe_enable_partitions(pr, parts);
+        if (blkid_do_safeprobe(pr) == 0) {
+            int n = blkid_probe_numof_values(pr);
+            v = gk_realloc(v, (size_t)(n > 0 ? n + 1 : 1) * sizeof *v);
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                const char *name, *data;
+                size_t len;
+                if (blkid_probe_get_value(pr, i, &name, &data, &len) == 0 && name && data)
+                    v[k++] = gk_asprintf("%s=%.*s", name, (int)strnlen(data, len), data);
+            }
+            v[k] = NULL;
+        }
+    }
+    if (pr)
+        blkid_free_probe(pr);
+    free(buf);
+    close(fd);
+    if (!ok) {
+        for (char **p = v; *p; p++)
+            free(*p);
+        free(v);
+        return NULL;
+    }
+    return v;
+}

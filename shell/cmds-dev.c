@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gfsh.h"
+#include "cmds-int.h"
 
 static gk_devent *find_dev(gfsh *sh, const gfsh_cmd *cmd, const char *name)
 {
@@ -418,6 +418,8 @@ int run_part_get(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
                      ? s->disk_parttype[d->disk_index] : NULL;
     const char *what = cmd->name + strlen("part-get-");
     int gpt = pt && strcmp(pt, "gpt") == 0;
+    if (strcmp(what, "bootable") == 0 || strcmp(what, "mbr-part-type") == 0)
+        return gfsh_part_get_more(sh, cmd, p);
     if (strcmp(what, "mbr-id") == 0) {
         if (gpt || p->mbr_type < 0) {
             gfsh_err(cmd, "%s: not an MBR (msdos) partition", p->name);

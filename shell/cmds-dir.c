@@ -40,7 +40,25 @@ static void mode_string(uint32_t m, char *s)
     s[10] = 0;
 }
 
-struct ll_row { char mode[11]; char nlink[24], uid[24], gid[24], size[48], date[32]; char *name; };
+struct ll_row { char mode[11]; char nlink[24], uid[24], gid[24], size[48], date[32]; char *name, *ctx; };
+
+/* llz: the SELinux context of path (not following a link), or NULL. */
+static char *selinux_ctx(gfsh *sh, const char *path)
+{
+    gk_node n;
+    char buf[256];
+    if (gk_vfs_resolve(sh->g->vfs, path, 0, &n) < 0)
+        return NULL;
+    ssize_t l = gk_node_getxattr(&n, "security.selinux", buf, sizeof buf - 1);
+    if (l <= 0 || (size_t)l >= sizeof buf)
+        return NULL;
+    while (l > 0 && buf[l - 1] == 0)
+        l--;
+    if (l <= 0)
+        return NULL;
+    buf[l] = 0;
+    return gk_term_str(stdout, buf);
+}
 
 int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
@@ -52,6 +70,7 @@ int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     struct ll_row *rows = gk_calloc(n, sizeof *rows);
     uint64_t total = 0;
     int w[5] = {0};
+    int z = strcmp(cmd->name, "llz") == 0;   /* ls -laZ: numeric ids, contexts */
     time_t now = time(NULL);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -65,10 +84,12 @@ int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         struct ll_row *r = &rows[k++];
         mode_string(st.mode, r->mode);
         snprintf(r->nlink, sizeof r->nlink, "%u", st.nlink);
-        if (st.uid == 0) snprintf(r->uid, sizeof r->uid, "root");
+        if (st.uid == 0 && !z) snprintf(r->uid, sizeof r->uid, "root");
         else snprintf(r->uid, sizeof r->uid, "%u", st.uid);
-        if (st.gid == 0) snprintf(r->gid, sizeof r->gid, "root");
+        if (st.gid == 0 && !z) snprintf(r->gid, sizeof r->gid, "root");
         else snprintf(r->gid, sizeof r->gid, "%u", st.gid);
+        if (z)
+            r->ctx = selinux_ctx(sh, p);
         if (S_ISCHR(st.mode) || S_ISBLK(st.mode))
             snprintf(r->size, sizeof r->size, "%u, %u", (unsigned)((st.rdev >> 8) & 0xfff),
                      (unsigned)((st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)));
@@ -94,8 +115,8 @@ int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
             r->name = gk_term_str(stdout, name);
         }
         int lens[5] = {(int)strlen(r->nlink), (int)strlen(r->uid), (int)strlen(r->gid),
-                       (int)strlen(r->size), 0};
-        for (int j = 0; j < 4; j++)
+                       (int)strlen(r->size), r->ctx ? (int)strlen(r->ctx) : 1};
+        for (int j = 0; j < 5; j++)
             if (lens[j] > w[j])
                 w[j] = lens[j];
         free(p);
@@ -103,10 +124,18 @@ int run_ll(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     printf("total %" PRIu64 "\n", (total + 1) / 2);
     for (size_t i = 0; i < k; i++) {
         struct ll_row *r = &rows[i];
-        printf("%s %*s %-*s %-*s %*s %s %s\n", r->mode, w[0], r->nlink, w[1], r->uid, w[2], r->gid,
-               w[3], r->size, r->date, r->name);
+        if (z)
+            printf("%s%c %*s %-*s %-*s %-*s %*s %s %s\n", r->mode, r->ctx ? '.' : ' ', w[0], r->nlink,
+                   w[1], r->uid, w[2], r->gid, w[4], r->ctx ? r->ctx : "?", w[3], r->size, r->date,
+                   r->name);
+        else
+            printf("%s %*s %-*s %-*s %*s %s %s\n", r->mode, w[0], r->nlink, w[1], r->uid, w[2], r->gid,
+                   w[3], r->size, r->date, r->name);
         free(r->name);
+        free(r->ctx);
     }
+    if (z)
+        putchar('\n');     /* guestfish prints ls -laZ's output and a newline */
     free(rows);
     io_dlist_free(&l);
     return 0;

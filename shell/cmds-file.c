@@ -319,8 +319,14 @@ int run_hexdump(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     return r < 0 ? -1 : 0;
 }
 
-/* strings -e s: runs of at least 4 printable 7-bit characters (or tabs). */
-struct strs { gfsh *sh; const gfsh_cmd *cmd; char run[4096]; size_t n; int longrun; };
+/* strings -e ENC: runs of at least 4 printable characters (or tabs);
+ * characters are 1, 2 or 4 bytes (s/S, b/l, B/L), printable 7-bit, or
+ * also 8-bit for S. */
+struct strs {
+    gfsh *sh; const gfsh_cmd *cmd; char run[4096]; size_t n; int longrun;
+    int unit, be, eight;
+    unsigned char part[4]; int npart;
+};
 
 static int strs_flush(struct strs *s)
 {
@@ -335,25 +341,38 @@ static int strs_flush(struct strs *s)
     return r;
 }
 
+static int strs_char(struct strs *s, uint32_t c)
+{
+    if ((c >= 0x20 && c < 0x7f) || c == '\t' || (s->eight && c >= 0x80 && c <= 0xff)) {
+        if (s->n == sizeof s->run) {
+            /* a long run goes out in pieces, as one line */
+            if (io_write(s->sh, s->cmd, stdout, s->run, s->n))
+                return -1;
+            s->n = 0;
+            s->longrun = 1;
+        }
+        s->run[s->n++] = (char)c;
+    } else if (s->n || s->longrun) {
+        return strs_flush(s);
+    }
+    return 0;
+}
+
 static int strs_sink(void *ud, const void *buf, size_t n)
 {
     struct strs *s = ud;
     const unsigned char *p = buf;
     for (size_t i = 0; i < n; i++) {
-        if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t') {
-            if (s->n == sizeof s->run) {
-                /* a long run goes out in pieces, as one line */
-                if (io_write(s->sh, s->cmd, stdout, s->run, s->n))
-                    return -1;
-                s->n = 0;
-                s->longrun = 1;
-            }
-            s->run[s->n++] = (char)p[i];
-        } else if (s->n || s->longrun) {
-            int r = strs_flush(s);
-            if (r)
-                return r;
-        }
+        s->part[s->npart++] = p[i];
+        if (s->npart < s->unit)
+            continue;
+        uint32_t c = 0;
+        for (int k = 0; k < s->unit; k++)
+            c |= (uint32_t)s->part[s->be ? s->unit - 1 - k : k] << (8 * k);
+        s->npart = 0;
+        int r = strs_char(s, c);
+        if (r)
+            return r;
     }
     return 0;
 }
@@ -362,12 +381,25 @@ int run_strings(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     gk_node n;
     gk_stat st;
-    if (io_open_reg(sh, cmd, a->argv[0], &n, &st) < 0)
+    const char *path = a->argv[strcmp(cmd->name, "strings-e") == 0 ? 1 : 0];
+    if (io_open_reg(sh, cmd, path, &n, &st) < 0)
         return -1;
     struct strs *s = gk_calloc(1, sizeof *s);
     s->sh = sh;
     s->cmd = cmd;
-    int r = io_stream(cmd, a->argv[0], &n, 0, st.size, strs_sink, s);
+    s->unit = 1;
+    if (strcmp(cmd->name, "strings-e") == 0) {
+        const char *e = a->argv[0];
+        if (strlen(e) != 1 || !strchr("sSbBlL", e[0])) {
+            gfsh_err(cmd, "%.32s: encoding must be one of s S b B l L (as strings -e)", e);
+            free(s);
+            return -1;
+        }
+        s->eight = e[0] == 'S';
+        s->unit = e[0] == 'b' || e[0] == 'l' ? 2 : e[0] == 'B' || e[0] == 'L' ? 4 : 1;
+        s->be = e[0] == 'b' || e[0] == 'B';
+    }
+    int r = io_stream(cmd, path, &n, 0, st.size, strs_sink, s);
     if (r == 0)
         r = strs_flush(s);
     free(s);

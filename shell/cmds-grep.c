@@ -75,10 +75,14 @@ int run_grep(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         icase = a->set[2] && a->onum[2];
         compressed = a->set[3] && a->onum[3];
     } else {
-        extended = strcmp(cmd->name, "egrep") == 0;
-        fixed = strcmp(cmd->name, "fgrep") == 0;
-        icase = strcmp(cmd->name, "grepi") == 0;
-        compressed = strcmp(cmd->name, "zgrep") == 0;
+        /* [z][e|f]grep[i]: compressed, extended or fixed, insensitive */
+        const char *n = cmd->name;
+        compressed = n[0] == 'z';
+        if (compressed)
+            n++;
+        extended = n[0] == 'e';
+        fixed = n[0] == 'f';
+        icase = n[strlen(n) - 1] == 'i';
     }
     if (extended && fixed) {
         gfsh_err(cmd, "extended and fixed cannot both be true");

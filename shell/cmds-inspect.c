@@ -2,8 +2,9 @@
 /* Inspection commands: inspect-os and the inspect-get-* family. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "gfsh.h"
+#include "cmds-int.h"
 
 static int ensure_inspected(gfsh *sh, const gfsh_cmd *cmd)
 {
@@ -171,4 +172,97 @@ int run_inspect_list_apps(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 int run_inspect_list_apps2(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     return list_apps(sh, cmd, a->argv[0], 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* inspect-get-icon: where libguestfs looks (lib/inspect-icon.c), a PNG  */
+/* of 16x16 to 1024x1024 and not bigger than the limit of its place     */
+
+struct icon_place { const char *distro, *path; size_t max; };
+
+static const struct icon_place icon_places[] = {
+    {"fedora", "/usr/share/icons/hicolor/96x96/apps/fedora-logo-icon.png", 0},
+    {"debian", "/usr/share/pixmaps/debian-logo.png", 2048},
+    {"ubuntu", "/usr/share/icons/gnome/24x24/places/ubuntu-logo.png", 2048},
+    {"ubuntu", "/usr/share/help/C/ubuntu-help/figures/ubuntu-logo.png", 2048},
+    {"mageia", "/usr/share/icons/mageia.png", 10240},
+    {"opensuse", "/usr/share/icons/hicolor/48x48/apps/distributor.png", 10240},
+    {"opensuse", "/usr/share/icons/hicolor/24x24/apps/distributor.png", 10240},
+    {"voidlinux", "/usr/share/void-artwork/void-logo.png", 20480},
+    {"altlinux", "/usr/share/icons/hicolor/48x48/apps/altlinux.png", 20480},
+    {"gentoo", "/usr/share/icons/gentoo/48x48/gentoo.png", 10240},
+    {"openmandriva", "/usr/share/icons/large/mandriva.png", 10240},
+    {"openmandriva", "/usr/share/icons/mandriva.png", 10240},
+};
+
+/* The icon at path if it passes libguestfs' checks: 1 written, 0 not
+ * there or not acceptable, -1 error. */
+static int try_icon(gfsh *sh, const gfsh_cmd *cmd, const char *path, size_t max)
+{
+    gk_node n;
+    gk_stat st;
+    if (gk_vfs_resolve(sh->g->vfs, path, 1, &n) < 0 || gk_node_stat(&n, &st) < 0 ||
+        !S_ISREG(st.mode))
+        return 0;
+    unsigned char h[24];
+    if (gk_node_read(&n, h, sizeof h, 0) != (ssize_t)sizeof h ||
+        memcmp(h, "\x89PNG\r\n\x1a\n", 8) != 0 || memcmp(h + 12, "IHDR", 4) != 0)
+        return 0;
+    uint32_t w = gk_be32(h + 16), ht = gk_be32(h + 20);
+    if (w < 16 || ht < 16 || w > 1024 || ht > 1024)
+        return 0;
+    if (max == 0)
+        max = 4 * (size_t)w * ht;
+    if (st.size > max)
+        return 0;
+    struct out_sink o = {sh, cmd, stdout};
+    return io_stream(cmd, path, &n, 0, st.size, io_out_sink, &o) < 0 ? -1 : 1;
+}
+
+static int is_rhel_like(const char *d)
+{
+    static const char *const l[] = {"rhel", "redhat-based", "centos", "circle", "rocky",
+                                    "scientificlinux", "oraclelinux"};
+    for (size_t i = 0; i < sizeof l / sizeof l[0]; i++)
+        if (!strcmp(d, l[i]))
+            return 1;
+    return 0;
+}
+
+int run_inspect_get_icon(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    if (!os)
+        return -1;
+    int favicon = !a->set[0] || a->onum[0], high = a->set[1] && a->onum[1];
+    if (high)
+        favicon = 0;    /* favicons are never high quality */
+    int r = 0;
+    if (favicon)
+        r = try_icon(sh, cmd, "/etc/favicon.png", 0);
+    const char *d = os->distro ? os->distro : "";
+    if (r == 0 && is_rhel_like(d))
+        r = try_icon(sh, cmd, os->major < 7 ? "/usr/share/pixmaps/redhat/shadowman-transparent.png"
+                                            : "/usr/share/icons/hicolor/96x96/apps/system-logo-icon.png",
+                     102400);
+    const char *fam = !strcmp(d, "suse-based") || !strcmp(d, "sles") ? "opensuse" : d;
+    for (size_t i = 0; r == 0 && i < sizeof icon_places / sizeof icon_places[0]; i++)
+        if (!strcmp(icon_places[i].distro, fam) && !(high && !strcmp(fam, "ubuntu")))
+            r = try_icon(sh, cmd, icon_places[i].path, icon_places[i].max);
+    return r < 0 ? -1 : 0;
+}
+
+/* The deprecated install-disk queries and drive mappings: answers for
+ * installed Linux guests. */
+int run_inspect_deprecated(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    if (!os)
+        return -1;
+    if (!strcmp(cmd->name, "inspect-get-format"))
+        printf("installed\n");
+    else if (strncmp(cmd->name, "inspect-is-", 11) == 0)
+        printf("false\n");
+    /* inspect-get-drive-mappings: none outside Windows */
+    return 0;
 }

@@ -25,6 +25,8 @@ int io_open_reg(gfsh *sh, const gfsh_cmd *cmd, const char *path, gk_node *n, gk_
 typedef int (*sink_fn)(void *ud, const void *buf, size_t n);
 int io_stream(const gfsh_cmd *cmd, const char *path, gk_node *n, uint64_t off, uint64_t len,
               sink_fn sink, void *ud);
+/* The same over the whole of a device. */
+int io_stream_dev(const gfsh_cmd *cmd, const char *name, gk_dev *dev, sink_fn sink, void *ud);
 /* A sink writing to a FILE (ud is a struct out_sink). */
 struct out_sink { gfsh *sh; const gfsh_cmd *cmd; FILE *fp; };
 int io_out_sink(void *ud, const void *buf, size_t n);
@@ -61,5 +63,12 @@ int io_find_all(gfsh *sh, const gfsh_cmd *cmd, const char *dir, pathv *out);
  * -1 if closing failed; with r < 0 a half-written file is removed. */
 FILE *io_open_out(const gfsh_cmd *cmd, const char *name);
 int io_close_out(const gfsh_cmd *cmd, const char *name, FILE *fp, int r);
+
+/* part-get-bootable, part-get-mbr-part-type of partition p (cmds-disk.c). */
+int gfsh_part_get_more(gfsh *sh, const gfsh_cmd *cmd, gk_devent *p);
+
+/* stat fields as guestfish prints a stat (ns = 0) or statns struct, each
+ * line after indent (shell/cmds-stat.c). */
+void gfsh_print_stat(FILE *fp, const gk_stat *st, int ns, const char *indent);
 
 #endif

@@ -26,19 +26,41 @@ static int get_stat(gfsh *sh, const gfsh_cmd *cmd, const char *path, int follow,
     return r;
 }
 
+void gfsh_print_stat(FILE *fp, const gk_stat *st, int ns, const char *in)
+{
+    if (!ns) {
+        fprintf(fp, "%sdev: %" PRIi64 "\n%sino: %" PRIi64 "\n%smode: %" PRIi64 "\n%snlink: %" PRIi64 "\n"
+                "%suid: %" PRIi64 "\n%sgid: %" PRIi64 "\n%srdev: %" PRIi64 "\n%ssize: %" PRIi64 "\n"
+                "%sblksize: %" PRIi64 "\n%sblocks: %" PRIi64 "\n%satime: %" PRIi64 "\n%smtime: %" PRIi64 "\n"
+                "%sctime: %" PRIi64 "\n",
+                in, (int64_t)st->dev, in, (int64_t)st->ino, in, (int64_t)st->mode, in, (int64_t)st->nlink,
+                in, (int64_t)st->uid, in, (int64_t)st->gid, in, (int64_t)st->rdev, in, (int64_t)st->size,
+                in, (int64_t)st->blksize, in, (int64_t)st->blocks, in, (int64_t)st->atime.tv_sec,
+                in, (int64_t)st->mtime.tv_sec, in, (int64_t)st->ctime.tv_sec);
+        return;
+    }
+    fprintf(fp, "%sst_dev: %" PRIi64 "\n%sst_ino: %" PRIi64 "\n%sst_mode: %" PRIi64 "\n%sst_nlink: %" PRIi64 "\n"
+            "%sst_uid: %" PRIi64 "\n%sst_gid: %" PRIi64 "\n%sst_rdev: %" PRIi64 "\n%sst_size: %" PRIi64 "\n"
+            "%sst_blksize: %" PRIi64 "\n%sst_blocks: %" PRIi64 "\n"
+            "%sst_atime_sec: %" PRIi64 "\n%sst_atime_nsec: %" PRIi64 "\n"
+            "%sst_mtime_sec: %" PRIi64 "\n%sst_mtime_nsec: %" PRIi64 "\n"
+            "%sst_ctime_sec: %" PRIi64 "\n%sst_ctime_nsec: %" PRIi64 "\n",
+            in, (int64_t)st->dev, in, (int64_t)st->ino, in, (int64_t)st->mode, in, (int64_t)st->nlink,
+            in, (int64_t)st->uid, in, (int64_t)st->gid, in, (int64_t)st->rdev, in, (int64_t)st->size,
+            in, (int64_t)st->blksize, in, (int64_t)st->blocks,
+            in, (int64_t)st->atime.tv_sec, in, (int64_t)st->atime.tv_nsec,
+            in, (int64_t)st->mtime.tv_sec, in, (int64_t)st->mtime.tv_nsec,
+            in, (int64_t)st->ctime.tv_sec, in, (int64_t)st->ctime.tv_nsec);
+    for (int i = 1; i <= 6; i++)
+        fprintf(fp, "%sst_spare%d: 0\n", in, i);
+}
+
 int run_stat(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     gk_stat st;
     if (get_stat(sh, cmd, a->argv[0], cmd->name[0] != 'l', &st) < 0)
         return -1;
-    printf("dev: %" PRIi64 "\nino: %" PRIi64 "\nmode: %" PRIi64 "\nnlink: %" PRIi64 "\n"
-           "uid: %" PRIi64 "\ngid: %" PRIi64 "\nrdev: %" PRIi64 "\nsize: %" PRIi64 "\n"
-           "blksize: %" PRIi64 "\nblocks: %" PRIi64 "\natime: %" PRIi64 "\nmtime: %" PRIi64 "\n"
-           "ctime: %" PRIi64 "\n",
-           (int64_t)st.dev, (int64_t)st.ino, (int64_t)st.mode, (int64_t)st.nlink,
-           (int64_t)st.uid, (int64_t)st.gid, (int64_t)st.rdev, (int64_t)st.size,
-           (int64_t)st.blksize, (int64_t)st.blocks, (int64_t)st.atime.tv_sec,
-           (int64_t)st.mtime.tv_sec, (int64_t)st.ctime.tv_sec);
+    gfsh_print_stat(stdout, &st, 0, "");
     return 0;
 }
 
@@ -47,19 +69,7 @@ int run_statns(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     gk_stat st;
     if (get_stat(sh, cmd, a->argv[0], cmd->name[0] != 'l', &st) < 0)
         return -1;
-    printf("st_dev: %" PRIi64 "\nst_ino: %" PRIi64 "\nst_mode: %" PRIi64 "\nst_nlink: %" PRIi64 "\n"
-           "st_uid: %" PRIi64 "\nst_gid: %" PRIi64 "\nst_rdev: %" PRIi64 "\nst_size: %" PRIi64 "\n"
-           "st_blksize: %" PRIi64 "\nst_blocks: %" PRIi64 "\n"
-           "st_atime_sec: %" PRIi64 "\nst_atime_nsec: %" PRIi64 "\n"
-           "st_mtime_sec: %" PRIi64 "\nst_mtime_nsec: %" PRIi64 "\n"
-           "st_ctime_sec: %" PRIi64 "\nst_ctime_nsec: %" PRIi64 "\n"
-           "st_spare1: 0\nst_spare2: 0\nst_spare3: 0\nst_spare4: 0\nst_spare5: 0\nst_spare6: 0\n",
-           (int64_t)st.dev, (int64_t)st.ino, (int64_t)st.mode, (int64_t)st.nlink,
-           (int64_t)st.uid, (int64_t)st.gid, (int64_t)st.rdev, (int64_t)st.size,
-           (int64_t)st.blksize, (int64_t)st.blocks,
-           (int64_t)st.atime.tv_sec, (int64_t)st.atime.tv_nsec,
-           (int64_t)st.mtime.tv_sec, (int64_t)st.mtime.tv_nsec,
-           (int64_t)st.ctime.tv_sec, (int64_t)st.ctime.tv_nsec);
+    gfsh_print_stat(stdout, &st, 1, "");
     return 0;
 }
 

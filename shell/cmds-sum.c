@@ -65,17 +65,24 @@ static int checksum_type_ok(const gfsh_cmd *cmd, const char *type)
     return 0;
 }
 
-/* The checksum of regular file n (path, for messages) as text: hex for
- * the digests, the decimal CRC for crc. */
-static int digest_node(const gfsh_cmd *cmd, const char *type, const char *path, gk_node *np,
-                       const gk_stat *stp, char *out, size_t outsz)
+/* Read what is checksummed: regular file n, or with dev the whole device. */
+struct src { const gfsh_cmd *cmd; const char *path; gk_node n; uint64_t size; gk_dev *dev; };
+
+static int feed(struct src *s, sink_fn sink, void *ud)
 {
-    gk_node n = *np;
-    gk_stat st = *stp;
+    if (s->dev)
+        return io_stream_dev(s->cmd, s->path, s->dev, sink, ud);
+    return io_stream(s->cmd, s->path, &s->n, 0, s->size, sink, ud);
+}
+
+/* The checksum as text: hex for the digests, the decimal CRC for crc. */
+static int digest_src(struct src *src, const char *type, char *out, size_t outsz)
+{
+    const gfsh_cmd *cmd = src->cmd;
     if (strcasecmp(type, "crc") == 0) {
         struct cksum *c = gk_malloc(sizeof *c);
         cksum_init(c);
-        int r = io_stream(cmd, path, &n, 0, st.size, cksum_sink, c);
+        int r = feed(src, cksum_sink, c);
         if (r == 0) {
             for (uint64_t l = c->len; l; l >>= 8)
                 cksum_byte(c, (uint8_t)(l & 0xff));
@@ -95,7 +102,7 @@ static int digest_node(const gfsh_cmd *cmd, const char *type, const char *path, 
         EVP_MD_CTX_free(ctx);
         return -1;
     }
-    int r = io_stream(cmd, path, &n, 0, st.size, evp_sink, ctx);
+    int r = feed(src, evp_sink, ctx);
     if (r == 0) {
         unsigned char dig[EVP_MAX_MD_SIZE];
         unsigned int dl = 0;
@@ -105,6 +112,14 @@ static int digest_node(const gfsh_cmd *cmd, const char *type, const char *path, 
     }
     EVP_MD_CTX_free(ctx);
     return r < 0 ? -1 : 0;
+}
+
+/* The checksum of regular file n (path, for messages). */
+static int digest_node(const gfsh_cmd *cmd, const char *type, const char *path, gk_node *np,
+                       const gk_stat *stp, char *out, size_t outsz)
+{
+    struct src s = {cmd, path, *np, stp->size, NULL};
+    return digest_src(&s, type, out, outsz);
 }
 
 static int digest_file(gfsh *sh, const gfsh_cmd *cmd, const char *type, const char *path,
@@ -120,9 +135,20 @@ static int digest_file(gfsh *sh, const gfsh_cmd *cmd, const char *type, const ch
 int run_checksum(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     char sum[2 * EVP_MAX_MD_SIZE + 1];
-    if (!checksum_type_ok(cmd, a->argv[0]) ||
-        digest_file(sh, cmd, a->argv[0], a->argv[1], sum, sizeof sum) < 0)
+    if (!checksum_type_ok(cmd, a->argv[0]))
         return -1;
+    if (strcmp(cmd->name, "checksum-device") == 0) {
+        gk_devent *e = gk_devset_find(sh->g->devs, a->argv[1]);
+        if (!e || !e->dev) {
+            gfsh_err(cmd, "%s", e ? (e->open_error ? e->open_error : "cannot be opened") : gk_errmsg());
+            return -1;
+        }
+        struct src s = {cmd, e->name, {0}, e->dev->size, e->dev};
+        if (digest_src(&s, a->argv[0], sum, sizeof sum) < 0)
+            return -1;
+    } else if (digest_file(sh, cmd, a->argv[0], a->argv[1], sum, sizeof sum) < 0) {
+        return -1;
+    }
     printf("%s\n", sum);
     return 0;
 }

@@ -185,6 +185,23 @@ GFSH_DECL(run_write); GFSH_DECL(run_upload); GFSH_DECL(run_mkdir); GFSH_DECL(run
 GFSH_DECL(run_rm); GFSH_DECL(run_cp); GFSH_DECL(run_mv); GFSH_DECL(run_ln);
 GFSH_DECL(run_chmod); GFSH_DECL(run_chown); GFSH_DECL(run_touch); GFSH_DECL(run_truncate);
 GFSH_DECL(run_setxattr); GFSH_DECL(run_removexattr); GFSH_DECL(run_mknod); GFSH_DECL(run_sync);
+/* cmds-ro.c */
+GFSH_DECL(run_file); GFSH_DECL(run_file_architecture); GFSH_DECL(run_wc); GFSH_DECL(run_pread);
+GFSH_DECL(run_is_zero); GFSH_DECL(run_ls0);
+GFSH_DECL(run_statlist); GFSH_DECL(run_readlinklist); GFSH_DECL(run_lxattrlist);
+GFSH_DECL(run_glob_expand); GFSH_DECL(run_tar_out_z); GFSH_DECL(run_add_ro);
+GFSH_DECL(run_equal); GFSH_DECL(run_readdir); GFSH_DECL(run_base64_out); GFSH_DECL(run_sleep);
+/* cmds-initrd.c */
+GFSH_DECL(run_initrd);
+/* cmds-disk.c */
+GFSH_DECL(run_blkid); GFSH_DECL(run_tune2fs_l); GFSH_DECL(run_disk_info);
+GFSH_DECL(run_list_disk_labels); GFSH_DECL(run_device_index); GFSH_DECL(run_blockdev_get);
+GFSH_DECL(run_part_get_disk_guid); GFSH_DECL(run_findfs); GFSH_DECL(run_mountable);
+GFSH_DECL(run_list_dm_devices); GFSH_DECL(run_filesystem_available); GFSH_DECL(run_lvm_uuid);
+GFSH_DECL(run_lvm_canonical); GFSH_DECL(run_filesystem_walk); GFSH_DECL(run_version);
+GFSH_DECL(run_ping_daemon); GFSH_DECL(run_mount_vfs);
+/* cmds-inspect.c */
+GFSH_DECL(run_inspect_get_icon); GFSH_DECL(run_inspect_deprecated);
 
 /* complete.c */
 void gfsh_completion_init(gfsh *sh);

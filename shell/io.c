@@ -102,6 +102,29 @@ int io_stream(const gfsh_cmd *cmd, const char *path, gk_node *n, uint64_t off,
 }
 
 
+/* The whole of device dev (name, for messages) in chunks into sink. */
+int io_stream_dev(const gfsh_cmd *cmd, const char *name, gk_dev *dev, sink_fn sink, void *ud)
+{
+    char *buf = gk_malloc(CHUNK);
+    int r = 0;
+    for (uint64_t off = 0; off < dev->size && r == 0;) {
+        if (io_interrupted(cmd)) {
+            r = -1;
+            break;
+        }
+        size_t n = dev->size - off < CHUNK ? (size_t)(dev->size - off) : CHUNK;
+        if (gk_pread(dev, buf, n, off) < 0) {
+            gfsh_err_about(cmd, name);
+            r = -1;
+            break;
+        }
+        r = sink(ud, buf, n);
+        off += n;
+    }
+    free(buf);
+    return r;
+}
+
 int io_out_sink(void *ud, const void *buf, size_t n)
 {
     struct out_sink *o = ud;
