@@ -231,7 +231,7 @@ static int is_rhel_like(const char *d)
 
 int run_inspect_get_icon(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    gk_os *os = gfsh_find_os(sh, cmd, a->argv[0]);
     if (!os)
         return -1;
     int favicon = !a->set[0] || a->onum[0], high = a->set[1] && a->onum[1];
@@ -252,17 +252,15 @@ int run_inspect_get_icon(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     return r < 0 ? -1 : 0;
 }
 
-/* The deprecated install-disk queries and drive mappings: answers for
- * installed Linux guests. */
+/* The deprecated install-disk queries: answers for installed guests. */
 int run_inspect_deprecated(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
-    gk_os *os = find_os(sh, cmd, a->argv[0]);
+    gk_os *os = gfsh_find_os(sh, cmd, a->argv[0]);
     if (!os)
         return -1;
     if (!strcmp(cmd->name, "inspect-get-format"))
         printf("installed\n");
-    else if (strncmp(cmd->name, "inspect-is-", 11) == 0)
-        printf("false\n");
-    /* inspect-get-drive-mappings: none outside Windows */
+    else
+        printf("false\n");         /* inspect-is-live, -netinst, -multipart */
     return 0;
 }

@@ -1061,11 +1061,6 @@ const gfsh_cmd gfsh_cmds[] = {
      "get multipart flag for install disk",
      "Print false (deprecated in guestfish).",
      run_inspect_deprecated},
-    {"inspect-get-drive-mappings", {0}, {D("root")}, {{0}}, GF_LAUNCHED,
-     "get drive letter mappings",
-     "Print the Windows drive letter mappings as \"letter: device\"; nothing for other "
-     "operating systems.",
-     run_inspect_deprecated},
 };
 const int gfsh_ncmds = sizeof gfsh_cmds / sizeof gfsh_cmds[0];
 
