@@ -284,6 +284,22 @@ void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f)
         f->uuid = gk_strdup(e->probe.uuid);
 }
 
+void insp_add(gk_guest *g, gk_os *os, const char *mp, const char *dev, int probed)
+{
+    if (mp) {
+        os->mps = gk_realloc(os->mps, (size_t)(os->nmps + 1) * sizeof *os->mps);
+        os->mps[os->nmps].mountpoint = gk_strdup(mp);
+        os->mps[os->nmps].dev = gk_strdup(dev);
+        os->nmps++;
+    }
+    os->fss = gk_realloc(os->fss, (size_t)(os->nfss + 1) * sizeof *os->fss);
+    gk_fsinfo *f = &os->fss[os->nfss++];
+    memset(f, 0, sizeof *f);
+    f->dev = gk_strdup(dev);
+    if (probed)
+        insp_fsinfo_fill(g, f);
+}
+
 void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
 {
     char *buf;
@@ -317,18 +333,8 @@ void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
             }
             have_root = 1;
         }
-        if (mp[0] == '/') {
-            os->mps = gk_realloc(os->mps, (size_t)(os->nmps + 1) * sizeof *os->mps);
-            os->mps[os->nmps].mountpoint = gk_strdup(mp);
-            os->mps[os->nmps].dev = gk_strdup(dev);
-            os->nmps++;
-        }
-        os->fss = gk_realloc(os->fss, (size_t)(os->nfss + 1) * sizeof *os->fss);
-        gk_fsinfo *f = &os->fss[os->nfss++];
-        memset(f, 0, sizeof *f);
-        f->dev = dev;
-        if (resolved)
-            insp_fsinfo_fill(g, f);
+        insp_add(g, os, mp[0] == '/' ? mp : NULL, dev, resolved);
+        free(dev);
     }
     free(buf);
 }

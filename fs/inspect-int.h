@@ -34,6 +34,9 @@ char *insp_trim(char *s);
 
 /* /etc/fstab of a root (fs/inspect-fstab.c): fills os->mps and os->fss. */
 void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os);
+/* Record a filesystem of the OS (dev, copied), mounted on mp unless NULL;
+ * probed: fill its type/label/uuid from our device of that name. */
+void insp_add(gk_guest *g, gk_os *os, const char *mp, const char *dev, int probed);
 /* Fill type/label/uuid of a filesystem entry from the device probe. */
 void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f);
 

@@ -753,20 +753,6 @@ static void matched(const cand *c, const char *what)
     gk_debug("inspect: %s: %s", c->os.root, what);
 }
 
-/* Only the filesystem itself as /: CoreOS has no fstab. */
-static void self_mount(gk_guest *g, gk_os *os, const char *dev, const char *mp)
-{
-    os->mps = gk_realloc(os->mps, (size_t)(os->nmps + 1) * sizeof *os->mps);
-    os->mps[os->nmps].mountpoint = gk_strdup(mp);
-    os->mps[os->nmps].dev = gk_strdup(dev);
-    os->nmps++;
-    os->fss = gk_realloc(os->fss, (size_t)(os->nfss + 1) * sizeof *os->fss);
-    gk_fsinfo *f = &os->fss[os->nfss++];
-    memset(f, 0, sizeof *f);
-    f->dev = gk_strdup(dev);
-    insp_fsinfo_fill(g, f);
-}
-
 static void classify(gk_guest *g, cand *c)
 {
     gk_vfs *v = c->v;
@@ -811,7 +797,7 @@ static void classify(gk_guest *g, cand *c)
         set_str(&c->os.type, "linux");
         set_str(&c->os.distro, "coreos");
         check_hostname(c);
-        self_mount(g, &c->os, c->os.root, "/");
+        insp_add(g, &c->os, "/", c->os.root, 1);   /* no fstab */
         return;
     }
     if (insp_is_dir(v, "/etc") && insp_is_dir(v, "/bin") && insp_is_dir(v, "/share") &&
@@ -931,7 +917,7 @@ static int merge_coreos(gk_guest *g, cand *cs, int nc)
         r->os.minor = u->os.minor;
         r->have_version = 1;
     }
-    self_mount(g, &r->os, u->os.root, "/usr");
+    insp_add(g, &r->os, "/usr", u->os.root, 1);
     return 0;
 }
 
@@ -1020,16 +1006,8 @@ int gk_inspect_os(gk_guest *g)
             gk_os *os = &g->oses[g->noses++];
             *os = c->os;
             /* no fstab at all (or nothing usable): / is the root itself */
-            if (os->nmps == 0 && os->nfss == 0) {
-                os->mps = gk_calloc(1, sizeof *os->mps);
-                os->mps[0].mountpoint = gk_strdup("/");
-                os->mps[0].dev = gk_strdup(os->root);
-                os->nmps = 1;
-                os->fss = gk_calloc(1, sizeof *os->fss);
-                os->fss[0].dev = gk_strdup(os->root);
-                insp_fsinfo_fill(g, &os->fss[0]);
-                os->nfss = 1;
-            }
+            if (os->nmps == 0 && os->nfss == 0)
+                insp_add(g, os, "/", os->root, 1);
         } else {
             os_clear(&c->os);
         }

@@ -70,16 +70,22 @@ void gk_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* "PROG: TAG...message" on stderr. */
+static void vsay(const char *tag, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: %s", gk_progname, tag);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void gk_trace_call(const char *fmt, ...)
 {
     va_list ap;
     if (!gk_trace)
         return;
-    fprintf(stderr, "%s: trace: ", gk_progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsay("trace: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void gk_debug(const char *fmt, ...)
@@ -87,11 +93,9 @@ void gk_debug(const char *fmt, ...)
     va_list ap;
     if (!gk_verbose)
         return;
-    fprintf(stderr, "%s: ", gk_progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsay("", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 static void oom(size_t n)

@@ -37,6 +37,7 @@
 #   *.tree/        the generated trees (oracle for file contents)
 set -euo pipefail
 . "$(dirname "$0")/lib-lvm.sh"
+. "$(dirname "$0")/lib-fs.sh"
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
 cd "$OUT"
@@ -52,15 +53,6 @@ trap cleanup EXIT
 
 U=01234567-0123-0123-0123-0123456789   # + two digits: fixed UUIDs
 
-# mkfs TREE IMG SIZE_MIB TYPE UUID [LABEL]
-mkfs() {
-    find "$1" -exec touch -h -d @1700000000 {} +
-    local lab=()
-    [ $# -ge 6 ] && lab=(-L "$6")
-    mke2fs -q -F -t "$4" -U "$5" -E hash_seed="$5" "${lab[@]}" -d "$1" "$2" "$3"M
-}
-# place FSIMG DISK START_SECTOR
-place() { dd if="$1" of="$2" bs=512 seek="$3" conv=notrunc,sparse status=none; }
 
 # A minimal Linux root: /etc, a real ELF /bin/bash, fstab, hostname.
 mkroot() { # DIR HOSTNAME
@@ -168,10 +160,10 @@ EOF
 mkdir -p "$W/debian-var"/{lib/dpkg,log,cache}
 dpkg_status "$W/debian-var/lib/dpkg/status"
 mkdir -p "$OUT/dpkg" && cp "$W/debian-var/lib/dpkg/status" "$OUT/dpkg/status"
-mkfs "$W/debian-var" "$W/deb-var.fs" 8 ext4 "${U}03"
+mkext "$W/debian-var" "$W/deb-var.fs" 8 ext4 "${U}03"
 mkdir -p "$W/debian-boot/grub"
 echo "# phony grub" >"$W/debian-boot/grub/grub.conf"
-mkfs "$W/debian-boot" "$W/deb-boot.fs" 8 ext2 "${U}01" BOOT
+mkext "$W/debian-boot" "$W/deb-boot.fs" 8 ext2 "${U}01" BOOT
 mkswap -q -U "${U}04" -L SWAP "$W/deb-swap.fs" 4M 2>/dev/null || {
     truncate -s 4M "$W/deb-swap.fs"; mkswap -U "${U}04" -L SWAP "$W/deb-swap.fs" >/dev/null; }
 
@@ -203,7 +195,7 @@ lvstart() { # LV -> byte offset inside the PV
 vgu=$(lvm vgs --noheadings -o vg_uuid deb-vg | tr -d ' -')
 lvu=$(lvm lvs --noheadings -o lv_uuid deb-vg/swap | tr -d ' -')
 sed -i "s|@SWAP@|/dev/disk/by-id/dm-uuid-LVM-$vgu$lvu|" "$W/debian-root/etc/fstab"
-mkfs "$W/debian-root" "$W/deb-root.fs" 20 ext4 "${U}02"
+mkext "$W/debian-root" "$W/deb-root.fs" 20 ext4 "${U}02"
 cp -a "$W/debian-root" "$OUT/debian.tree"
 for lv in root var swap; do
     dd if="$W/deb-$lv.fs" of="$L" bs=1M seek=$(($(lvstart $lv) / 1048576)) conv=notrunc status=none
@@ -242,7 +234,7 @@ else
     dpkg_status "$T/var/lib/dpkg/status"
 fi
 cp "$T/var/lib/dpkg/status" "$OUT/dpkg-host/status"
-mkfs "$T" "$W/ubuntu.fs" 24 ext4 "${U}11"
+mkext "$T" "$W/ubuntu.fs" 24 ext4 "${U}11"
 cp -a "$T" "$OUT/ubuntu.tree"
 truncate -s 32M ubuntu.img
 printf 'label: dos\nlabel-id: 0x0b0b0b0b\nstart=2048, type=83\n' | sfdisk -q ubuntu.img
@@ -318,10 +310,10 @@ c.close()
 PY
 cp "$OUT/rpmdb-wal/rpmdb.sqlite" "$OUT/rpmdb-wal/rpmdb.sqlite-wal" "$T/var/lib/rpm/"
 cp "$W/rpmdb/rpmdb.sqlite" "$OUT/rpmdb.sqlite"
-mkfs "$T" "$W/fedora-root.fs" 24 ext4 "${U}22" ROOT
+mkext "$T" "$W/fedora-root.fs" 24 ext4 "${U}22" ROOT
 mkdir -p "$W/fedora-boot/grub2"
 echo "# phony" >"$W/fedora-boot/grub2/grub.cfg"
-mkfs "$W/fedora-boot" "$W/fedora-boot.fs" 8 ext4 "${U}21" BOOT
+mkext "$W/fedora-boot" "$W/fedora-boot.fs" 8 ext4 "${U}21" BOOT
 cp -a "$T" "$OUT/fedora.tree"
 truncate -s 48M fedora.img
 sgdisk -U 01234567-0123-0123-0123-0123456789f0 \
@@ -372,7 +364,7 @@ A:x86_64
 T:Alpine base dir structure and init scripts
 U:https://git.alpinelinux.org/cgit/aports/tree/main/alpine-baselayout
 EOF
-mkfs "$T" alpine.img 24 ext4 "${U}31"
+mkext "$T" alpine.img 24 ext4 "${U}31"
 cp -a "$T" "$OUT/alpine.tree"
 
 # ------------------------------------------------------------------ arch
@@ -415,7 +407,7 @@ https://www.zlib.net/
 %ARCH%
 x86_64
 EOF
-mkfs "$T" "$W/arch.fs" 24 ext4 "${U}41"
+mkext "$T" "$W/arch.fs" 24 ext4 "${U}41"
 cp -a "$T" "$OUT/arch.tree"
 truncate -s 32M arch.img
 printf 'label: dos\nlabel-id: 0x0a0a0a0a\nstart=2048, type=83\n' | sfdisk -q arch.img
@@ -432,7 +424,7 @@ cat >"$T/etc/fstab" <<'EOF'
 PARTLABEL=root / xfs defaults 0 0
 PARTUUID=01234567-0123-0123-0123-0123456789e2 /usr xfs defaults 0 0
 EOF
-mkfs "$T" "$W/usrsplit-root.fs" 8 ext4 "${U}51"
+mkext "$T" "$W/usrsplit-root.fs" 8 ext4 "${U}51"
 T=$W/usrsplit-usr
 mkdir -p "$T"/{bin,lib,local,share,src,sbin}
 cp /bin/bash "$T/bin/bash"
@@ -445,7 +437,7 @@ VERSION_ID="9.2"
 PRETTY_NAME="Red Hat Enterprise Linux 9.2 (Plow)"
 BUILD_ID="20230419.0"
 EOF
-mkfs "$T" "$W/usrsplit-usr.fs" 16 ext4 "${U}52"
+mkext "$T" "$W/usrsplit-usr.fs" 16 ext4 "${U}52"
 cp -a "$W/usrsplit-root" "$OUT/usrsplit.tree"
 cp -a "$T" "$OUT/usrsplit-usr.tree"
 truncate -s 32M usrsplit.img
@@ -469,7 +461,7 @@ UBUNTU_CODENAME=jammy
 EOF
 printf 'DISTRIB_ID=neon\nDISTRIB_RELEASE=22.04\nDISTRIB_DESCRIPTION="KDE neon 5.27"\n' >"$T/etc/lsb-release"
 echo "/dev/disk/by-id/virtio-neon0001-part1 / ext4 defaults 0 1" >"$T/etc/fstab"
-mkfs "$T" "$W/neon.fs" 16 ext4 "${U}61"
+mkext "$T" "$W/neon.fs" 16 ext4 "${U}61"
 cp -a "$T" "$OUT/neon.tree"
 truncate -s 24M neon.img
 printf 'label: dos\nlabel-id: 0x0e0e0e0e\nstart=2048, type=83\n' | sfdisk -q neon.img
@@ -480,7 +472,7 @@ T=$W/mb1
 mkroot "$T" bullseye.invalid
 echo 11.9 >"$T/etc/debian_version"
 echo "/dev/sda1 / ext4 defaults 0 1" >"$T/etc/fstab"
-mkfs "$T" "$W/mb1.fs" 12 ext4 "${U}71"
+mkext "$T" "$W/mb1.fs" 12 ext4 "${U}71"
 cp -a "$T" "$OUT/multiboot-1.tree"
 T=$W/mb2
 mkroot "$T" leap.invalid
@@ -493,7 +485,7 @@ VERSION_ID="15.5"
 PRETTY_NAME="openSUSE Leap 15.5"
 EOF
 echo "/dev/sda2 / ext4 defaults 0 1" >"$T/etc/fstab"
-mkfs "$T" "$W/mb2.fs" 12 ext4 "${U}72"
+mkext "$T" "$W/mb2.fs" 12 ext4 "${U}72"
 cp -a "$T" "$OUT/multiboot-2.tree"
 truncate -s 32M multiboot.img
 sfdisk -q multiboot.img <<'EOF'
@@ -543,7 +535,7 @@ for n in $(seq 1 10); do
 done
 sgdisk -U 01234567-0123-0123-0123-012345678980 "${args[@]}" distros.img >/dev/null
 for n in $(seq 1 10); do
-    mkfs "$DT/$n" "$W/distro$n.fs" 6 ext4 "${U}$(printf %02d $((n + 80)))" "root$n"
+    mkext "$DT/$n" "$W/distro$n.fs" 6 ext4 "${U}$(printf %02d $((n + 80)))" "root$n"
     start=$(sgdisk -i "$n" distros.img | awk '/^First sector/ {print $3}')
     place "$W/distro$n.fs" distros.img "$start"
 done

@@ -32,6 +32,7 @@
 #   *.tree/       the generated trees (oracle for file contents)
 set -euo pipefail
 . "$(dirname "$0")/lib-lvm.sh"
+. "$(dirname "$0")/lib-fs.sh"
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
 cd "$OUT"
@@ -47,15 +48,6 @@ cleanup() {
 trap cleanup EXIT
 U=01234567-0123-0123-0123-0123456789   # + two digits
 
-# mkext TREE IMG SIZE_MIB TYPE UUID [LABEL]
-mkext() {
-    find "$1" -exec touch -h -d @1700000000 {} +
-    local lab=()
-    [ $# -ge 6 ] && lab=(-L "$6")
-    mke2fs -q -F -t "$4" -U "$5" -E hash_seed="$5" "${lab[@]}" -d "$1" "$2" "$3"M
-}
-# place FSIMG DISK START_SECTOR
-place() { dd if="$1" of="$2" bs=512 seek="$3" conv=notrunc,sparse status=none; }
 # start DISK N: first sector of partition N
 start() { sfdisk --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"]['"$2"' - 1]["start"])'; }
 
