@@ -121,14 +121,14 @@ find $R $B $E -exec touch -h -d @1700000000 {} +
 xfs_fill() {
     truncate -s "$2" "$1"
     mkfs.xfs -q -f -m uuid="$3" "$1"
-    mount -o loop "$1" "$MNT"
+    mount -o loop,nouuid "$1" "$MNT"
     cp -a "$4/." "$MNT/"
     if [ "${5:-}" = selinux ]; then
         find "$MNT/etc" "$MNT/usr/bin" -xdev -print0 |
             xargs -0 setfattr -h -n security.selinux -v system_u:object_r:etc_t:s0
     fi
     umount "$MNT"
-    mount -o ro,loop "$1" "$MNT"
+    mount -o ro,loop,nouuid "$1" "$MNT"
     df -k "$MNT" | tail -n 1 | awk '{print $2, $3, $4}' >"df-$(basename "$1" .fs).txt"
     umount "$MNT"
 }

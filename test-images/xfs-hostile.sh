@@ -24,7 +24,7 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- bases
 truncate -s 300M "$W/v5.img"
 mkfs.xfs -q -f -d agcount=2 -m uuid=5c000000-0000-4000-8000-0000000000b5 "$W/v5.img"
-mount -o loop "$W/v5.img" "$MNT"
+mount -o loop,nouuid "$W/v5.img" "$MNT"
 mkdir "$MNT/sf" "$MNT/block" "$MNT/leaf" "$MNT/node"
 echo hi >"$MNT/sf/a"
 for i in $(seq 1 30); do : >"$MNT/block/f$i"; done

@@ -15,6 +15,7 @@
 #               after 2038
 #   v5-1k.img   1 KiB blocks, 8 KiB directory blocks (several fs blocks per
 #               directory block), the same tree, no nrext64/bigtime
+#   big.img     4 TiB (sparse): 64-bit inode numbers in shortform directories
 #   ci.img      v5 with ASCII case-insensitive names (-n version=ci), from a
 #               protofile: this kernel does not mount those any more
 #   dirty.img   v5 shut down with xfs_io "shutdown -f": the log needs
@@ -171,7 +172,7 @@ EOF
 kernel_view() {
     local k=$OUT/$2.kernel
     mkdir -p "$k"
-    mount -o ro,loop "$1" "$MNT"
+    mount -o ro,loop,nouuid "$1" "$MNT"
     (
         cd "$MNT"
         find . -printf '%y %m %U %G %s %n %i %b %T@ %A@ %C@ %p -> %l\n' | LC_ALL=C sort -k12 >"$k/find.txt"
@@ -191,17 +192,33 @@ U=5c000000-0000-4000-8000-0000000000
 # ---------------------------------------------------------------- v5
 truncate -s 400M v5.img
 mkfs.xfs -q -f -m uuid=${U}05 -L v5 -i nrext64=1 v5.img
-mount -o loop v5.img "$MNT"
+mount -o loop,nouuid v5.img "$MNT"
 populate "$MNT"
 umount "$MNT"
 kernel_view v5.img v5
 
 truncate -s 300M v5-1k.img
 mkfs.xfs -q -f -m uuid=${U}51,bigtime=0 -b size=1024 -n size=8192 v5-1k.img
-mount -o loop v5-1k.img "$MNT"
+mount -o loop,nouuid v5-1k.img "$MNT"
 populate "$MNT" nobig
 umount "$MNT"
 kernel_view v5-1k.img v5-1k
+
+# ---------------------------------------------------------------- big
+# 4 TiB (sparse): inode numbers of the upper allocation groups need more
+# than 32 bits, so shortform directories store 8-byte inode numbers
+truncate -s 4T big.img
+mkfs.xfs -q -f -m uuid=${U}b1 -l size=64m big.img
+mount -o loop,nouuid big.img "$MNT"
+for i in $(seq 1 8); do
+    mkdir "$MNT/ag$i"
+    echo "file in directory $i" >"$MNT/ag$i/file"
+    mkdir "$MNT/ag$i/sub"
+    ln -s ../file "$MNT/ag$i/sub/link"
+done
+umount "$MNT"
+kernel_view big.img big
+xfs_db -r -c "path /" -c "print u3.sfdir3.hdr.i8count" big.img >big-i8.txt
 
 # ---------------------------------------------------------------- ci
 # this kernel no longer mounts ASCII-CI filesystems: a protofile, and
@@ -228,7 +245,7 @@ xfs_db -r -c "ls /Mixed" -c "ls /Mixed/Big" ci.img >ci-ls.txt
 # ---------------------------------------------------------------- dirty
 truncate -s 300M dirty.img
 mkfs.xfs -q -f -m uuid=${U}d1 dirty.img
-mount -o loop dirty.img "$MNT"
+mount -o loop,nouuid dirty.img "$MNT"
 mkdir -p "$MNT/before"
 echo "written before the sync" >"$MNT/before/file"
 sync
