@@ -45,6 +45,7 @@ struct ext {
     struct dirhash dc[DIRCACHE_N];
     unsigned dc_clock;
     struct extw *w;              /* write state (fs/ext-write.c); NULL read-only */
+    struct gk_ext_zones *zones;  /* the kernel's system zone (fs/ext-check.c) */
 };
 
 
@@ -85,6 +86,53 @@ int gkio_write_direct(struct gkio *io, uint64_t off, size_t len, const void *buf
 void gkio_cache_drop(struct gkio *io);
 /* The journal overlay installed by gkio_set_overlay (NULL, 0 if none). */
 const gk_jblock *gkio_overlay(struct gkio *io, size_t *n, unsigned *bs);
+
+/* ---- fs/ext-check.c: inodes and extent trees checked as the kernel does ---- */
+/* The "system zone": metadata blocks no file may map, and the journal's. */
+struct gk_ext_zones;
+struct gk_ext_zones *gk_ext_zones_new(ext2_filsys fs);
+void gk_ext_zones_free(struct gk_ext_zones *z);
+/* [start, start+count) inside the filesystem and, unless ino is the
+ * journal's owner, outside the zone (ext4_inode_block_valid). */
+int gk_ext_block_valid(ext2_filsys fs, const struct gk_ext_zones *z, uint64_t ino,
+                       uint64_t start, uint64_t count);
+/* Descriptor blocks after the superblock copy of group g (not counting
+ * reserved GDT blocks), as the kernel's ext4_bg_num_gdb. */
+uint64_t gk_ext_num_gdb(ext2_filsys fs, dgrp_t g);
+/* The largest i_size of an extent-mapped / block-mapped file. */
+uint64_t gk_ext_maxbytes(ext2_filsys fs);
+uint64_t gk_ext_bitmap_maxbytes(ext2_filsys fs);
+/* What iget checks (size, EA block, extent root or block pointers): 0, or
+ * -EUCLEAN with gk_error(). */
+int gk_ext_check_inode(ext2_filsys fs, const struct gk_ext_zones *z, uint64_t ino,
+                       const struct ext2_inode_large *in, uint64_t size);
+/* Each leaf extent of ino's tree below logical block limit, in order, every
+ * node checked as __ext4_ext_check does (at most max_nodes read); fn
+ * returning non-zero stops the walk with that value.  0, -EUCLEAN (corrupt,
+ * with gk_error), -EIO. */
+typedef int (*gk_ext_extent_fn)(void *priv, uint64_t lblk, uint64_t pblk, uint64_t len,
+                                int uninit);
+int gk_ext_extents(ext2_filsys fs, struct gkio *io, const struct gk_ext_zones *z, uint64_t ino,
+                   const struct ext2_inode_large *in, uint64_t limit, uint64_t max_nodes,
+                   gk_ext_extent_fn fn, void *priv);
+
+/* ---- fs/ext-crypt.c: encrypted directories without their key ---- */
+#define GK_EXT_NOKEY_BUF 256     /* a no-key name and its NUL */
+/* The kernel's no-key name of ciphertext name[0..len) with htree hash
+ * (hash, minor), or 0, 0: its length. */
+size_t gk_ext_nokey_name(const uint8_t *name, size_t len, uint32_t hash, uint32_t minor,
+                         char out[GK_EXT_NOKEY_BUF]);
+/* A no-key name decoded for lookups (-1: not one, no entry can match). */
+typedef struct gk_ext_nokey {
+    uint8_t bytes[189];
+    size_t len;
+    int longname;                /* 149 bytes and the SHA-256 of the rest */
+} gk_ext_nokey;
+int gk_ext_nokey_parse(const char *s, gk_ext_nokey *k);
+int gk_ext_nokey_match(const gk_ext_nokey *k, const uint8_t *name, size_t len);
+/* ext4's htree hash of a ciphertext name (hash version as readdir uses). */
+int gk_ext_crypt_hash(ext2_filsys fs, int version, const uint8_t *name, size_t len,
+                      uint32_t *hash, uint32_t *minor);
 
 /* ---- fs/ext.c, for the write side ---- */
 /* Read inode ino (bytes past i_extra_isize zeroed); -errno. */

@@ -80,7 +80,25 @@ static int ext_err(void)
     return errno > 0 ? -errno : -EIO;
 }
 
-static int read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
+/* The size as the kernel reads it (ext4_isize): i_size_high counts for
+ * regular files, and for directories only with large_dir. */
+static uint64_t ext_isize(const struct ext *ex, const struct ext2_inode_large *in)
+{
+    if (LINUX_S_ISREG(in->i_mode) || ext2fs_has_feature_largedir(ex->fs->super))
+        return EXT2_I_SIZE(in);
+    return in->i_size;
+}
+
+/* The kernel's system zone of this filesystem, made on first use. */
+static const struct gk_ext_zones *zones(struct ext *ex)
+{
+    if (!ex->zones)
+        ex->zones = gk_ext_zones_new(ex->fs);
+    return ex->zones;
+}
+
+/* The inode as it is on disk (bytes past i_extra_isize zeroed). */
+static int read_inode_raw(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
 {
     if (ino == 0 || ino > ex->fs->super->s_inodes_count)
         return fail(0, ENOENT, "inode %llu out of range", (unsigned long long)ino);
@@ -101,6 +119,20 @@ static int read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
     memset((char *)in + EXT2_GOOD_OLD_INODE_SIZE + extra, 0,
            sizeof *in - EXT2_GOOD_OLD_INODE_SIZE - extra);
     return 0;
+}
+
+/* The inode, refused (EUCLEAN) when the kernel's iget would refuse it: a
+ * size beyond what the file can address, block references outside the
+ * filesystem or into its metadata, a corrupt extent tree root. */
+static int read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
+{
+    int r = read_inode_raw(ex, ino, in);
+    if (r < 0)
+        return r;
+    r = gk_ext_check_inode(ex->fs, zones(ex), ino, in, ext_isize(ex, in));
+    if (r < 0)
+        errno = -r;
+    return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -126,6 +158,9 @@ static struct timespec xtime(uint32_t base, int has_extra, uint32_t extra)
     return ts;
 }
 
+static int link_target(struct ext *ex, uint64_t ino, struct ext2_inode_large *in,
+                       char target[4096], size_t *len);
+
 static int ext_getattr(gk_fs *gfs, uint64_t ino, gk_stat *st)
 {
     struct ext *ex = gfs->priv;
@@ -133,14 +168,22 @@ static int ext_getattr(gk_fs *gfs, uint64_t ino, gk_stat *st)
     if (read_inode(ex, ino, &in) < 0)
         return ext_err();
     if (in.i_links_count == 0 && in.i_mode == 0)
-        return fail(0, EIO, "deleted inode referenced");
+        return fail(0, EIO, "inode %llu: deleted inode referenced", (unsigned long long)ino);
     memset(st, 0, sizeof *st);
     st->ino = ino;
     st->mode = in.i_mode;
     st->nlink = in.i_links_count;
     st->uid = inode_uid(in);
     st->gid = inode_gid(in);
-    st->size = EXT2_I_SIZE(&in);
+    st->size = ext_isize(ex, &in);
+    if ((in.i_flags & EXT4_ENCRYPT_FL) && LINUX_S_ISLNK(in.i_mode)) {
+        /* the length of what readlink shows, as the kernel's getattr */
+        char target[4096];
+        size_t len;
+        if (link_target(ex, ino, &in, target, &len) < 0)
+            return ext_err();
+        st->size = len;
+    }
     st->blocks = ext2fs_get_stat_i_blocks(ex->fs, (struct ext2_inode *)&in);
     st->blksize = ex->bs;
     /* like the kernel: inline data counts as sectors, so that tools do not
@@ -189,6 +232,10 @@ struct rd_ctx {
     struct ext *ex;
     gk_readdir_cb cb;
     void *opaque;
+    int enc;                     /* encrypted directory: no-key names */
+    int dx;                      /* ... read through htree (hashes in the names) */
+    int hver;                    /* ... with this hash */
+    int err;                     /* a name the kernel's readdir fails on */
 };
 
 static int rd_fn(void *priv, const char *dname, size_t len, uint32_t ino, int ft)
@@ -196,20 +243,57 @@ static int rd_fn(void *priv, const char *dname, size_t len, uint32_t ino, int ft
     struct rd_ctx *c = priv;
     if (len == 0 || (len == 1 && dname[0] == '.') || (len == 2 && dname[0] == '.' && dname[1] == '.'))
         return 0;
-    if (memchr(dname, '/', len) || memchr(dname, 0, len)) {
-        gk_debug("directory entry with '/' or NUL in its name skipped");
-        return 0;
+    char name[GK_EXT_NOKEY_BUF > EXT2_NAME_LEN + 1 ? GK_EXT_NOKEY_BUF : EXT2_NAME_LEN + 1];
+    if (c->enc) {
+        /* fscrypt's shortest ciphertext name is 16 bytes: the kernel's
+         * readdir fails on a shorter one */
+        if (len < 16) {
+            c->err = fail(0, EUCLEAN, "encrypted name of %zu bytes (corrupt directory)", len);
+            return 1;
+        }
+        uint32_t h = 0, m = 0;
+        if (c->dx && gk_ext_crypt_hash(c->ex->fs, c->hver, (const uint8_t *)dname, len, &h, &m) < 0)
+            h = m = 0;
+        gk_ext_nokey_name((const uint8_t *)dname, len, h, m, name);
+    } else {
+        if (memchr(dname, '/', len) || memchr(dname, 0, len)) {
+            gk_debug("directory entry with '/' or NUL in its name skipped");
+            return 0;
+        }
+        memcpy(name, dname, len);
+        name[len] = 0;
     }
-    char name[EXT2_NAME_LEN + 1];
-    memcpy(name, dname, len);
-    name[len] = 0;
     int dt = ext2fs_has_feature_filetype(c->ex->fs->super) ? ft_to_dt(ft) : DT_UNKNOWN;
     if (dt == DT_UNKNOWN) {
         struct ext2_inode_large in;
-        if (read_inode(c->ex, ino, &in) == 0)
+        if (read_inode_raw(c->ex, ino, &in) == 0)
             dt = IFTODT(in.i_mode);
     }
     return c->cb(c->opaque, name, ino, dt);
+}
+
+static int read_data(struct ext *ex, uint64_t ino, struct ext2_inode_large *in, uint8_t *buf,
+                     size_t n, uint64_t off);
+
+/* How the kernel reads encrypted directory dir: through htree (one block,
+ * or indexed, with dir_index) the no-key names carry each name's hash, with
+ * the hash version of the index root or the superblock's default. */
+static void crypt_dir(struct ext *ex, uint64_t dir, struct ext2_inode_large *in, struct rd_ctx *c)
+{
+    struct ext2_super_block *sb = ex->fs->super;
+    c->enc = 1;
+    c->dx = ext2fs_has_feature_dir_index(sb) &&
+            ((in->i_flags & EXT2_INDEX_FL) || ext_isize(ex, in) == ex->bs ||
+             (in->i_flags & EXT4_INLINE_DATA_FL));
+    c->hver = sb->s_def_hash_version;
+    if (c->dx && (in->i_flags & EXT2_INDEX_FL)) {
+        uint8_t *b = gk_malloc(ex->bs);
+        if (ext_isize(ex, in) >= ex->bs && read_data(ex, dir, in, b, ex->bs, 0) == 0)
+            c->hver = b[0x1c];          /* dx_root: the hash version */
+        free(b);
+    }
+    if (c->hver <= EXT2_HASH_TEA && (sb->s_flags & EXT2_FLAGS_UNSIGNED_HASH))
+        c->hver += 3;
 }
 
 static int ext_readdir(gk_fs *gfs, uint64_t dir, gk_readdir_cb cb, void *opaque)
@@ -220,8 +304,12 @@ static int ext_readdir(gk_fs *gfs, uint64_t dir, gk_readdir_cb cb, void *opaque)
         return ext_err();
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
-    struct rd_ctx c = {ex, cb, opaque};
-    return dir_walk(ex, dir, &in, rd_fn, &c) < 0 ? -1 : 0;
+    struct rd_ctx c = {ex, cb, opaque, 0, 0, 0, 0};
+    if (in.i_flags & EXT4_ENCRYPT_FL)
+        crypt_dir(ex, dir, &in, &c);
+    if (dir_walk(ex, dir, &in, rd_fn, &c) < 0)
+        return -1;
+    return c.err;
 }
 
 static uint32_t name_hash(const char *s, size_t n)
@@ -326,6 +414,19 @@ static int find_fn(void *priv, const char *name, size_t len, uint32_t ino, int f
     return 0;
 }
 
+struct crypt_find { gk_ext_nokey k; uint32_t found; };
+
+static int crypt_find_fn(void *priv, const char *name, size_t len, uint32_t ino, int ft)
+{
+    (void)ft;
+    struct crypt_find *c = priv;
+    if (gk_ext_nokey_match(&c->k, (const uint8_t *)name, len)) {
+        c->found = ino;
+        return 1;
+    }
+    return 0;
+}
+
 static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
 {
     struct ext *ex = gfs->priv;
@@ -337,8 +438,21 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
         return ext_err();
     if (!LINUX_S_ISDIR(in.i_mode))
         return fail(0, ENOTDIR, "inode %llu: not a directory", (unsigned long long)dir);
+    if (in.i_flags & EXT4_ENCRYPT_FL) {
+        /* only a no-key name can name an entry without the key */
+        struct crypt_find cf;
+        memset(&cf, 0, sizeof cf);
+        if (gk_ext_nokey_parse(name, &cf.k) < 0)
+            return fail(0, ENOENT, "%s: No such file or directory", name);
+        if (dir_walk(ex, dir, &in, crypt_find_fn, &cf) < 0 && !cf.found)
+            return ext_err();
+        if (!cf.found)
+            return fail(0, ENOENT, "%s: No such file or directory", name);
+        *ino = cf.found;
+        return 0;
+    }
     int casefold = (in.i_flags & EXT4_CASEFOLD_FL) && ex->fs->encoding;
-    if (!casefold && EXT2_I_SIZE(&in) >= (uint64_t)DIRCACHE_MIN_BLOCKS * ex->bs &&
+    if (!casefold && ext_isize(ex, &in) >= (uint64_t)DIRCACHE_MIN_BLOCKS * ex->bs &&
         !(in.i_flags & EXT4_INLINE_DATA_FL)) {
         struct dirhash *d = dir_table(ex, dir, &in);
         if (d) {
@@ -374,37 +488,26 @@ struct map_ctx {
     uint64_t mapped, max_mapped; /* a file cannot map more blocks than the fs has */
     uint64_t next_lblk;          /* extents come in increasing logical order */
     const char *corrupt;         /* why the map was abandoned */
-    uint64_t *nodes;             /* extent tree nodes seen (open addressing) */
-    size_t nnodes, capnodes;
+    struct ext *ex;
+    uint64_t ino;
 };
 
-/* Each extent tree node may be reached once: a crafted tree whose index
- * entries all point at the same child would otherwise be walked
- * exponentially many times. */
-static int node_seen(struct map_ctx *m, uint64_t blk)
+static void add_run(struct map_ctx *m, uint64_t lblk, uint64_t pblk, uint64_t len, int uninit);
+
+static int extent_fn(void *priv, uint64_t lblk, uint64_t pblk, uint64_t len, int uninit)
 {
-    if ((m->nnodes + 1) * 2 > m->capnodes) {
-        size_t ncap = m->capnodes ? m->capnodes * 2 : 64;
-        uint64_t *nv = gk_calloc(ncap, sizeof *nv);
-        for (size_t i = 0; i < m->capnodes; i++)
-            if (m->nodes[i]) {
-                size_t j = (m->nodes[i] * 0x9e3779b97f4a7c15ull) & (ncap - 1);
-                while (nv[j])
-                    j = (j + 1) & (ncap - 1);
-                nv[j] = m->nodes[i];
-            }
-        free(m->nodes);
-        m->nodes = nv;
-        m->capnodes = ncap;
+    struct map_ctx *m = priv;
+    if (lblk < m->next_lblk) {
+        gk_error("inode %llu: extents out of order (corrupt extent tree)",
+                 (unsigned long long)m->ino);
+        return -EIO;
     }
-    size_t j = (blk * 0x9e3779b97f4a7c15ull) & (m->capnodes - 1);
-    while (m->nodes[j]) {
-        if (m->nodes[j] == blk)
-            return 1;
-        j = (j + 1) & (m->capnodes - 1);
+    m->next_lblk = lblk + len;
+    add_run(m, lblk, pblk, len, uninit);
+    if (m->corrupt) {
+        gk_error("inode %llu: corrupt block map (%s)", (unsigned long long)m->ino, m->corrupt);
+        return -EIO;
     }
-    m->nodes[j] = blk;
-    m->nnodes++;
     return 0;
 }
 
@@ -433,6 +536,8 @@ static void add_run(struct map_ctx *m, uint64_t lblk, uint64_t pblk, uint64_t le
     m->runs[m->n++] = (struct run){lblk, pblk, len, uninit};
 }
 
+/* Block-mapped files: every block, data or indirect, must be one the
+ * kernel would accept (inside the filesystem, not its metadata). */
 static int blk_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
                   int ref_offset, void *priv)
 {
@@ -440,6 +545,10 @@ static int blk_cb(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_
     struct map_ctx *m = priv;
     if (++m->steps > m->max_steps || m->corrupt)
         return BLOCK_ABORT;
+    if (!gk_ext_block_valid(fs, zones(m->ex), m->ino, *blocknr, 1)) {
+        m->corrupt = "a block outside the filesystem or in its metadata";
+        return BLOCK_ABORT;
+    }
     if (blockcnt < 0)
         return 0;
     if ((uint64_t)blockcnt >= m->limit)
@@ -459,51 +568,33 @@ static int get_map(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
     free(ex->runs);
     ex->runs = NULL;
     ex->nruns = 0;
-    uint64_t size = EXT2_I_SIZE(in);
+    uint64_t size = ext_isize(ex, in);
     struct map_ctx m = {0};
+    m.ex = ex;
+    m.ino = ino;
     m.limit = size / ex->bs + (size % ex->bs != 0);
     m.max_steps = 4 * m.limit + 1024;
     m.max_mapped = ex->nblocks;
     errcode_t err = 0;
     if (in->i_flags & EXT4_EXTENTS_FL) {
-        ext2_extent_handle_t h;
-        err = ext2fs_extent_open2(ex->fs, (ext2_ino_t)ino, (struct ext2_inode *)in, &h);
-        if (!err) {
-            struct ext2fs_extent e;
-            int op = EXT2_EXTENT_ROOT;
-            while (++m.steps <= m.max_steps && !m.corrupt) {
-                errcode_t e2 = ext2fs_extent_get(h, op, &e);
-                if (e2) {
-                    if (e2 != EXT2_ET_EXTENT_NO_NEXT && e2 != EXT2_ET_NO_CURRENT_NODE)
-                        err = e2;
-                    break;
-                }
-                op = EXT2_EXTENT_NEXT;
-                if (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT)
-                    continue;
-                if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF)) {
-                    if (node_seen(&m, e.e_pblk))
-                        m.corrupt = "extent tree node reached twice";
-                    continue;
-                }
-                if (e.e_lblk < m.next_lblk) {
-                    m.corrupt = "extents out of order";
-                    break;
-                }
-                m.next_lblk = e.e_lblk + e.e_len;
-                add_run(&m, e.e_lblk, e.e_pblk, e.e_len, !!(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT));
-            }
-            ext2fs_extent_free(h);
+        /* our walk, with the kernel's checks of every node */
+        int r = gk_ext_extents(ex->fs, ex->io, zones(ex), ino, in, m.limit, m.max_steps,
+                               extent_fn, &m);
+        if (r < 0) {
+            free(m.runs);
+            errno = -r;
+            return r;
         }
     } else if (m.limit) {
-        err = ext2fs_block_iterate3(ex->fs, (ext2_ino_t)ino, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY,
-                                    NULL, blk_cb, &m);
+        m.ex = ex;
+        m.ino = ino;
+        err = ext2fs_block_iterate3(ex->fs, (ext2_ino_t)ino, BLOCK_FLAG_READ_ONLY, NULL, blk_cb, &m);
     }
-    free(m.nodes);
     if (err || m.corrupt) {
         free(m.runs);
         if (m.corrupt)
-            return fail(0, EIO, "inode %llu: corrupt block map (%s)", (unsigned long long)ino, m.corrupt);
+            return fail(0, EIO, "inode %llu: corrupt block map (%s)", (unsigned long long)ino,
+                        m.corrupt);
         return fail(err, EIO, "inode %llu: block map", (unsigned long long)ino);
     }
     ex->runs = m.runs;
@@ -710,7 +801,9 @@ static ssize_t ext_read(gk_fs *gfs, uint64_t ino, void *buf, size_t n, uint64_t 
         return ext_err();
     if (LINUX_S_ISDIR(in.i_mode))
         return fail(0, EISDIR, "inode %llu: is a directory", (unsigned long long)ino);
-    uint64_t size = EXT2_I_SIZE(&in);
+    if ((in.i_flags & EXT4_ENCRYPT_FL) && LINUX_S_ISREG(in.i_mode))
+        return fail(0, ENOKEY, "inode %llu: encrypted: %s", (unsigned long long)ino, strerror(ENOKEY));
+    uint64_t size = ext_isize(ex, &in);
     if (off >= size || n == 0)
         return 0;
     if (n > size - off)
@@ -722,6 +815,43 @@ static ssize_t ext_read(gk_fs *gfs, uint64_t ino, void *buf, size_t n, uint64_t 
     return (ssize_t)n;
 }
 
+/* The target of symlink ino as readlink shows it: the no-key form of an
+ * encrypted one (we have no key), as the kernel shows it then. */
+static int link_target(struct ext *ex, uint64_t ino, struct ext2_inode_large *in,
+                       char target[4096], size_t *len)
+{
+    uint64_t size = ext_isize(ex, in);
+    if (size == 0 || size >= ex->bs || size > 4095)
+        return fail(0, EIO, "inode %llu: corrupt symlink (length %llu)", (unsigned long long)ino,
+                    (unsigned long long)size);
+    if (!(in->i_flags & (EXT4_INLINE_DATA_FL | EXT4_EXTENTS_FL)) && size < sizeof in->i_block &&
+        ext2fs_is_fast_symlink((struct ext2_inode *)in)) {
+        memcpy(target, in->i_block, size);
+    } else if ((in->i_flags & EXT4_EXTENTS_FL) && size < sizeof in->i_block &&
+               ext2fs_inode_data_blocks2(ex->fs, (struct ext2_inode *)in) == 0) {
+        /* a fast symlink on an extent fs never has the extents flag, but
+         * be lenient like the kernel when it has no data blocks */
+        memcpy(target, in->i_block, size);
+    } else {
+        if (read_data(ex, ino, in, (uint8_t *)target, size, 0) < 0)
+            return ext_err();
+    }
+    if (in->i_flags & EXT4_ENCRYPT_FL) {
+        /* le16 length, then the ciphertext */
+        size_t clen = size >= 2 ? gk_le16(target) : 0;
+        if (clen == 0 || clen + 2 > size)
+            return fail(0, EUCLEAN, "inode %llu: corrupt encrypted symlink",
+                        (unsigned long long)ino);
+        char nk[GK_EXT_NOKEY_BUF];
+        size = gk_ext_nokey_name((const uint8_t *)target + 2, clen, 0, 0, nk);
+        memcpy(target, nk, size);
+    }
+    if (memchr(target, 0, size))
+        return fail(0, EIO, "inode %llu: corrupt symlink (NUL in target)", (unsigned long long)ino);
+    *len = size;
+    return 0;
+}
+
 static ssize_t ext_readlink(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
 {
     struct ext *ex = gfs->priv;
@@ -730,25 +860,10 @@ static ssize_t ext_readlink(gk_fs *gfs, uint64_t ino, char *buf, size_t bufsz)
         return ext_err();
     if (!LINUX_S_ISLNK(in.i_mode))
         return fail(0, EINVAL, "inode %llu: not a symbolic link", (unsigned long long)ino);
-    uint64_t size = EXT2_I_SIZE(&in);
-    if (size == 0 || size >= ex->bs || size > 4095)
-        return fail(0, EIO, "inode %llu: corrupt symlink (length %llu)", (unsigned long long)ino,
-                    (unsigned long long)size);
     char target[4096];
-    if (!(in.i_flags & (EXT4_INLINE_DATA_FL | EXT4_EXTENTS_FL)) && size < sizeof in.i_block &&
-        ext2fs_is_fast_symlink((struct ext2_inode *)&in)) {
-        memcpy(target, in.i_block, size);
-    } else if ((in.i_flags & EXT4_EXTENTS_FL) && size < sizeof in.i_block &&
-               ext2fs_inode_data_blocks2(ex->fs, (struct ext2_inode *)&in) == 0) {
-        /* a fast symlink on an extent fs never has the extents flag, but
-         * be lenient like the kernel when it has no data blocks */
-        memcpy(target, in.i_block, size);
-    } else {
-        if (read_data(ex, ino, &in, (uint8_t *)target, size, 0) < 0)
-            return ext_err();
-    }
-    if (memchr(target, 0, size))
-        return fail(0, EIO, "inode %llu: corrupt symlink (NUL in target)", (unsigned long long)ino);
+    size_t size;
+    if (link_target(ex, ino, &in, target, &size) < 0)
+        return ext_err();
     if (bufsz)
         memcpy(buf, target, size < bufsz ? size : bufsz);
     return (ssize_t)(size < bufsz ? size : bufsz);
@@ -775,31 +890,20 @@ static uint64_t compute_overhead(struct ext *ex)
     struct ext2_super_block *sb = fs->super;
     unsigned cbits = (unsigned)fs->cluster_ratio_bits;
     uint64_t ov;
-    if (sb->s_overhead_clusters && sb->s_overhead_clusters < ext2fs_blocks_count(sb) >> cbits)
+    /* like the kernel: the superblock's figure only with bigalloc (without,
+     * it recounts: resize2fs leaves a stale or zero s_overhead_clusters) */
+    if (cbits && sb->s_overhead_clusters &&
+        sb->s_overhead_clusters < ext2fs_blocks_count(sb) >> cbits)
         return (uint64_t)sb->s_overhead_clusters << cbits;
     uint64_t itb = fs->inode_blocks_per_group;
     if (!cbits) {
         ov = sb->s_first_data_block;
         for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
             int has_super = ext2fs_bg_has_super(fs, g);
-            uint64_t gdb = 0;
-            if (has_super) {
-                if (ext2fs_has_feature_meta_bg(sb))
-                    gdb = sb->s_first_meta_bg;
-                else
-                    gdb = fs->desc_blocks;
-            }
-            if (ext2fs_has_feature_meta_bg(sb)) {
-                /* meta_bg groups carry one descriptor block in groups 0, 1
-                 * and the last of each meta group */
-                dgrp_t per = EXT2_DESC_PER_BLOCK(sb);
-                dgrp_t mg = g / per;
-                if (mg >= sb->s_first_meta_bg) {
-                    dgrp_t r = g % per;
-                    gdb = (r == 0 || r == 1 || r == per - 1) ? 1 : 0;
-                }
-            }
-            ov += (uint64_t)has_super + gdb + itb + 2;
+            uint64_t gdb = gk_ext_num_gdb(fs, g);
+            /* reserved GDT blocks follow each superblock copy too */
+            ov += (uint64_t)has_super + gdb + itb + 2 +
+                  (has_super ? sb->s_reserved_gdt_blocks : 0);
         }
     } else {
         /* bigalloc: count clusters, metadata of several groups may share one */
@@ -839,7 +943,7 @@ static uint64_t compute_overhead(struct ext *ex)
     /* the internal journal, loaded or not */
     if (ext2fs_has_feature_journal(sb) && sb->s_journal_inum && !sb->s_journal_dev) {
         struct ext2_inode_large in;
-        if (read_inode(ex, sb->s_journal_inum, &in) == 0) {
+        if (read_inode_raw(ex, sb->s_journal_inum, &in) == 0) {
             uint64_t jb = EXT2_I_SIZE(&in) / ex->bs;
             ov += ((jb + (1u << cbits) - 1) >> cbits) << cbits;
         }
@@ -974,7 +1078,9 @@ static int ext_fmap(gk_fs *gfs, uint64_t ino, gk_fmap **out, size_t *n)
     *n = 0;
     if (read_inode(ex, ino, &in) < 0)
         return ext_err();
-    uint64_t size = EXT2_I_SIZE(&in);
+    if ((in.i_flags & EXT4_ENCRYPT_FL) && LINUX_S_ISREG(in.i_mode))
+        return fail(0, ENOKEY, "inode %llu: encrypted: %s", (unsigned long long)ino, strerror(ENOKEY));
+    uint64_t size = ext_isize(ex, &in);
     if (size == 0)
         return 0;
     if (in.i_flags & EXT4_INLINE_DATA_FL || !LINUX_S_ISREG(in.i_mode)) {
@@ -1025,6 +1131,7 @@ static void ext_close(gk_fs *gfs)
     if (ex->fs)
         ext2fs_free(ex->fs);
     gkio_free(ex->io);
+    gk_ext_zones_free(ex->zones);
     free(ex->runs);
     for (int i = 0; i < DIRCACHE_N; i++)
         dh_free(&ex->dc[i]);
@@ -1157,7 +1264,7 @@ static int sanity_check(struct ext *ex)
     struct ext2_inode_large root;
     if (read_inode(ex, EXT2_ROOT_INO, &root) < 0)
         return ext_err();
-    if (!LINUX_S_ISDIR(root.i_mode) || EXT2_I_SIZE(&root) == 0 ||
+    if (!LINUX_S_ISDIR(root.i_mode) || ext_isize(ex, &root) == 0 ||
         (!root.i_blocks && !(root.i_flags & EXT4_INLINE_DATA_FL)))
         return fail(0, EIO, "corrupt root inode, run e2fsck");
     return 0;

@@ -655,13 +655,8 @@ int gk_vfs_read_file(gk_vfs *v, const char *path, size_t maxsize, char **out, si
 
 int gk_node_stat(gk_node *n, gk_stat *st)
 {
-    if (node_getattr(n, st) < 0) {
-        int err = errno;
-        gk_error_prefix("inode %llu", (unsigned long long)n->ino);
-        errno = err;
-        return -1;
-    }
-    return 0;
+    /* the driver's message names the inode already ("inode 13: ...") */
+    return node_getattr(n, st) < 0 ? -1 : 0;
 }
 
 ssize_t gk_node_read(gk_node *n, void *buf, size_t len, uint64_t off)

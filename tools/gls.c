@@ -334,7 +334,7 @@ static int do_ls(const char *dir, int longfmt)
             nodes[i] = (gk_node){ n.mnt, ents[i].ino };
             gk_vfs_cross(o.vfs, &nodes[i]);
             if (gk_node_stat(&nodes[i], &sts[i]) < 0) {
-                gk_say("%s/%s: %s", dir, ents[i].name, gk_errmsg());
+                gk_say("%s%s%s: %s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", ents[i].name, gk_errmsg());
                 o.errors++;
                 sts[i].mode = 0;
                 continue;
