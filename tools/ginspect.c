@@ -487,7 +487,8 @@ int main(int argc, char **argv)
         gk_os *os = &g->oses[i];
         qsort(os->mps, (size_t)os->nmps, sizeof *os->mps, cmp_mp);
         qsort(os->fss, (size_t)os->nfss, sizeof *os->fss, cmp_fs);
-        qsort(os->drives, (size_t)os->ndrives, sizeof *os->drives, cmp_drive);
+        if (os->ndrives > 1)
+            qsort(os->drives, (size_t)os->ndrives, sizeof *os->drives, cmp_drive);
         if (o.apps && gk_inspect_apps(g, os) < 0)
             gk_die_err();
     }
