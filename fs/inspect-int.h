@@ -40,6 +40,10 @@ void insp_add(gk_guest *g, gk_os *os, const char *mp, const char *dev, int probe
 /* Fill type/label/uuid of a filesystem entry from the device probe. */
 void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f);
 
+/* libguestfs' parse_version_from_major_minor: the leftmost "N.M", else the
+ * leftmost "N" (minor 0), anywhere in s; 0, or -1 (nothing set). */
+int insp_parse_version(const char *s, int *major, int *minor);
+
 /* Windows (fs/inspect-windows.c): 1 and os filled if v holds a Windows
  * systemroot; its osinfo ID (malloc'd, NULL if none); its applications
  * (the count, *apps malloc'd); free the Windows fields of os. */

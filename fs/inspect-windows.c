@@ -194,29 +194,6 @@ static int dword_of(hive_h *h, hive_value_h v, int32_t *out)
     return 0;
 }
 
-/* libguestfs' parse_version_from_major_minor: the first "N.M", else "N". */
-static void version_of(gk_os *os, const char *s)
-{
-    for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1])))
-            continue;
-        char *end;
-        long a = strtol(p, &end, 10);
-        if (*end == '.' && isdigit((unsigned char)end[1])) {
-            os->major = (int)(a & 0x7fffffff);
-            os->minor = (int)(strtol(end + 1, NULL, 10) & 0x7fffffff);
-            return;
-        }
-    }
-    for (const char *p = s; *p; p++)
-        if (isdigit((unsigned char)*p)) {
-            os->major = (int)(strtol(p, NULL, 10) & 0x7fffffff);
-            os->minor = 0;
-            return;
-        }
-    gk_debug("inspect: cannot parse Windows version \"%s\"", s);
-}
-
 static void software_hive(gk_vfs *v, gk_os *os)
 {
     hive_h *h = gk_hive_open(v, os->windows_software_hive, 0);
@@ -242,7 +219,7 @@ static void software_hive(gk_vfs *v, gk_os *os)
         os->major = ma < 0 ? 0 : ma;
         os->minor = mi < 0 ? 0 : mi;
     } else if ((s = string_of(h, value_exact(h, n, "CurrentVersion")))) {
-        version_of(os, s);
+        insp_parse_version(s, &os->major, &os->minor);
         free(s);
     }
     if ((s = string_of(h, value_exact(h, n, "InstallationType")))) {

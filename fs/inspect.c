@@ -153,7 +153,7 @@ static int clamp_int(long v)
     return v < 0 ? 0 : v > 0x7fffffff ? 0x7fffffff : (int)v;
 }
 
-static void parse_version(cand *c, const char *s)
+int insp_parse_version(const char *s, int *major, int *minor)
 {
     for (const char *p = s; *p; p++) {
         if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1])))
@@ -161,20 +161,25 @@ static void parse_version(cand *c, const char *s)
         char *end;
         long a = strtol(p, &end, 10);
         if (*end == '.' && isdigit((unsigned char)end[1])) {
-            c->os.major = clamp_int(a);
-            c->os.minor = clamp_int(strtol(end + 1, NULL, 10));
-            c->have_version = 1;
-            return;
+            *major = clamp_int(a);
+            *minor = clamp_int(strtol(end + 1, NULL, 10));
+            return 0;
         }
     }
     for (const char *p = s; *p; p++)
         if (isdigit((unsigned char)*p)) {
-            c->os.major = clamp_int(strtol(p, NULL, 10));
-            c->os.minor = 0;
-            c->have_version = 1;
-            return;
+            *major = clamp_int(strtol(p, NULL, 10));
+            *minor = 0;
+            return 0;
         }
     gk_debug("inspect: cannot parse version string: %s", s);
+    return -1;
+}
+
+static void parse_version(cand *c, const char *s)
+{
+    if (insp_parse_version(s, &c->os.major, &c->os.minor) == 0)
+        c->have_version = 1;
 }
 
 /* os-release ID= to libguestfs' distro names (inspect_fs_unix.ml). */

@@ -116,6 +116,25 @@ static int is_dir(ntfs_inode *ni)
     return (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) != 0;
 }
 
+static int fail(int eno, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int lib_errno(void);
+
+/* Inode ino opened into *out: 0, or -errno with the reason recorded
+ * (-ENOTDIR when want_dir and it is not a directory). */
+static int inode_get(struct ntfs *nt, uint64_t ino, int want_dir, ntfs_inode **out)
+{
+    gk_ntfs_clear();
+    ntfs_inode *ni = iget(nt, ino);
+    if (!ni)
+        return fail(lib_errno(), "inode %llu", (unsigned long long)ino);
+    if (want_dir && !is_dir(ni)) {
+        iput(ni);
+        return -ENOTDIR;
+    }
+    *out = ni;
+    return 0;
+}
+
 /* ntfs-3g's ntfs2timespec without its signed overflow on absurd dates:
  * seconds truncated towards zero, negative nanoseconds shown as 0. */
 static struct timespec ntime(sle64 t)
@@ -307,11 +326,11 @@ nodata:
 static int nt_getattr(gk_fs *fs, uint64_t ino, gk_stat *st)
 {
     struct ntfs *nt = fs->priv;
-    gk_ntfs_clear();
-    ntfs_inode *ni = iget(nt, ino);
-    if (!ni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)ino);
-    int r = nt_getattr_ni(nt, ni, st);
+    ntfs_inode *ni = NULL;
+    int r = inode_get(nt, ino, 0, &ni);
+    if (r < 0)
+        return r;
+    r = nt_getattr_ni(nt, ni, st);
     iput(ni);
     return r;
 }
@@ -396,14 +415,10 @@ static int index_find(ntfs_inode *dni, ntfschar *uname, int ulen, int nocase, u6
 static int lookup_common(struct ntfs *nt, uint64_t dir, const char *name, uint64_t *ino,
                          int nocase, char **realname)
 {
-    gk_ntfs_clear();
-    ntfs_inode *dni = iget(nt, dir);
-    if (!dni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)dir);
-    if (!is_dir(dni)) {
-        iput(dni);
-        return -ENOTDIR;
-    }
+    ntfs_inode *dni = NULL;
+    int r = inode_get(nt, dir, 1, &dni);
+    if (r < 0)
+        return r;
     ntfschar *uname = NULL;
     int ulen = ntfs_mbstoucs(name, &uname);
     if (ulen <= 0 || ulen > NTFS_MAX_NAME_LEN) {
@@ -412,7 +427,7 @@ static int lookup_common(struct ntfs *nt, uint64_t dir, const char *name, uint64
         return ulen > NTFS_MAX_NAME_LEN ? -ENAMETOOLONG : -ENOENT;
     }
     u64 mref = 0;
-    int r = index_find(dni, uname, ulen, nocase, &mref, realname);
+    r = index_find(dni, uname, ulen, nocase, &mref, realname);
     free(uname);
     iput(dni);
     if (r == 0)
@@ -496,17 +511,13 @@ static int rd_fill(void *dirent, const ntfschar *name, const int name_len, const
 static int nt_readdir(gk_fs *fs, uint64_t dir, gk_readdir_cb cb, void *opaque)
 {
     struct ntfs *nt = fs->priv;
-    gk_ntfs_clear();
-    ntfs_inode *dni = iget(nt, dir);
-    if (!dni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)dir);
-    if (!is_dir(dni)) {
-        iput(dni);
-        return -ENOTDIR;
-    }
+    ntfs_inode *dni = NULL;
+    int r = inode_get(nt, dir, 1, &dni);
+    if (r < 0)
+        return r;
     struct rd_ctx c = {.nt = nt, .cb = cb, .opaque = opaque};
     s64 pos = 0;
-    int r = ntfs_readdir(dni, &pos, &c, rd_fill);
+    r = ntfs_readdir(dni, &pos, &c, rd_fill);
     int e = errno;
     iput(dni);
     if (r && !c.stopped) {
@@ -536,9 +547,10 @@ static int rd_open(struct ntfs *nt, uint64_t ino, ntfs_attr **out)
         return 0;
     }
     rd_close(nt);
-    ntfs_inode *ni = iget(nt, ino);
-    if (!ni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)ino);
+    ntfs_inode *ni = NULL;
+    int gr = inode_get(nt, ino, 0, &ni);
+    if (gr < 0)
+        return gr;
     if (is_dir(ni) && !(ni->flags & FILE_ATTR_REPARSE_POINT)) {
         iput(ni);
         return -EISDIR;
@@ -601,10 +613,10 @@ static ssize_t nt_read(gk_fs *fs, uint64_t ino, void *buf, size_t n, uint64_t of
 static ssize_t nt_readlink(gk_fs *fs, uint64_t ino, char *buf, size_t bufsz)
 {
     struct ntfs *nt = fs->priv;
-    gk_ntfs_clear();
-    ntfs_inode *ni = iget(nt, ino);
-    if (!ni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)ino);
+    ntfs_inode *ni = NULL;
+    int gr = inode_get(nt, ino, 0, &ni);
+    if (gr < 0)
+        return gr;
     char *t = NULL;
     int r = 0;
     if (ni->flags & FILE_ATTR_REPARSE_POINT) {
@@ -710,10 +722,10 @@ static int user_xattrs_allowed(struct ntfs *nt, ntfs_inode *ni)
 static ssize_t nt_listxattr(gk_fs *fs, uint64_t ino, char *buf, size_t bufsz)
 {
     struct ntfs *nt = fs->priv;
-    gk_ntfs_clear();
-    ntfs_inode *ni = iget(nt, ino);
-    if (!ni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)ino);
+    ntfs_inode *ni = NULL;
+    int gr = inode_get(nt, ino, 0, &ni);
+    if (gr < 0)
+        return gr;
     if (!user_xattrs_allowed(nt, ni)) {
         iput(ni);
         return 0;
@@ -813,10 +825,10 @@ static ssize_t system_xattr(struct ntfs *nt, ntfs_inode *ni, const char *name, v
 static ssize_t nt_getxattr(gk_fs *fs, uint64_t ino, const char *name, void *buf, size_t bufsz)
 {
     struct ntfs *nt = fs->priv;
-    gk_ntfs_clear();
-    ntfs_inode *ni = iget(nt, ino);
-    if (!ni)
-        return fail(lib_errno(), "inode %llu", (unsigned long long)ino);
+    ntfs_inode *ni = NULL;
+    int gr = inode_get(nt, ino, 0, &ni);
+    if (gr < 0)
+        return gr;
     ssize_t r;
     if (!strncmp(name, "system.", 7)) {
         r = system_xattr(nt, ni, name, buf, bufsz);

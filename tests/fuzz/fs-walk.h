@@ -2,7 +2,7 @@
 /* What the filesystem fuzz targets do with a filesystem that opened: a
  * bounded breadth-first walk of its tree through the driver operations
  * (every read-side op the driver has), plus statvfs.  lookup_name is
- * looked up in each directory. */
+ * looked up in each directory (also ignoring case, where the driver can). */
 #ifndef GK_FUZZ_FS_WALK_H
 #define GK_FUZZ_FS_WALK_H
 
@@ -45,6 +45,9 @@ static void fuzz_fs_walk(gk_fs *fs, const char *lookup_name)
             fs->ops->readdir(fs, ino, fuzz_collect, &e);
             uint64_t x;
             fs->ops->lookup(fs, ino, lookup_name, &x);
+            char *real = NULL;
+            if (fs->ops->lookup_nocase && fs->ops->lookup_nocase(fs, ino, lookup_name, &x, &real) == 0)
+                free(real);
             for (int i = 0; i < e.n && tail < 256; i++)
                 queue[tail++] = e.ino[i];
         } else if (S_ISREG(st.mode)) {

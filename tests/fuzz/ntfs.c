@@ -6,15 +6,16 @@
  *   0, u32 offset, u16 length, bytes   raw bytes
  *   1, u32 offset, u32 length, u8 v    length bytes of value v
  *   2, u32 offset, u32 count, u16 v    count little-endian u16: v, v+1, ...
- * Offsets and lengths are cut to the image.  The volume is opened,
- * walked (a bounded part), looked up with and without case, read. */
+ * Offsets and lengths are cut to the image.  The volume is opened and
+ * walked (fs-walk.h: a bounded part, every read op, lookups with and
+ * without case). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "blk.h"
-#include "fs-int.h"
+#include "fs-walk.h"
 
 #define IMG (2u << 20)
 
@@ -59,20 +60,6 @@ static void decode(uint8_t *img, const uint8_t *p, size_t n)
     }
 }
 
-struct ents { uint64_t ino[64]; char names[64][64]; int n; };
-
-static int collect(void *opaque, const char *name, uint64_t ino, int d_type)
-{
-    (void)d_type;
-    struct ents *e = opaque;
-    if (e->n < 64) {
-        strncpy(e->names[e->n], name, 63);
-        e->names[e->n][63] = 0;
-        e->ino[e->n++] = ino;
-    }
-    return e->n >= 64;
-}
-
 /* libntfs-3g leaks what it had allocated when ntfs_device_mount gives up on
  * a corrupt volume (its error paths, not ours): not reported. */
 const char *__lsan_default_suppressions(void);
@@ -90,52 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gk_dev *d = gk_dev_new(&mem_ops, "fuzz.img", IMG, img);
     gk_fs *fs = gk_fs_open(d, "ntfs", 0);
     if (fs) {
-        static uint8_t buf[70000];
-        gk_statvfs sv;
-        fs->ops->statvfs(fs, &sv);
-        uint64_t queue[256];
-        int head = 0, tail = 0, visited = 0;
-        queue[tail++] = fs->root_ino;
-        while (head < tail && visited++ < 200) {
-            uint64_t ino = queue[head++];
-            gk_stat st;
-            if (fs->ops->getattr(fs, ino, &st) < 0)
-                continue;
-            char names[1024];
-            ssize_t nl = fs->ops->listxattr(fs, ino, names, sizeof names);
-            if (nl > 0 && (size_t)nl <= sizeof names && names[nl - 1] == 0)
-                fs->ops->getxattr(fs, ino, names, buf, sizeof buf);
-            fs->ops->getxattr(fs, ino, "system.ntfs_reparse_data", buf, sizeof buf);
-            if (S_ISDIR(st.mode)) {
-                struct ents *e = calloc(1, sizeof *e);
-                if (!e)
-                    break;
-                fs->ops->readdir(fs, ino, collect, e);
-                uint64_t x;
-                char *real = NULL;
-                for (int i = 0; i < e->n && i < 4; i++) {
-                    fs->ops->lookup(fs, ino, e->names[i], &x);
-                    for (char *c = e->names[i]; *c; c++)
-                        if (*c >= 'a' && *c <= 'z')
-                            *c = (char)(*c - 32);
-                    if (fs->ops->lookup_nocase(fs, ino, e->names[i], &x, &real) == 0)
-                        free(real);
-                    real = NULL;
-                }
-                for (int i = 0; i < e->n && tail < 256; i++)
-                    queue[tail++] = e->ino[i];
-                free(e);
-            } else if (S_ISREG(st.mode)) {
-                fs->ops->read(fs, ino, buf, sizeof buf, 0);
-                fs->ops->read(fs, ino, buf, 5000, st.size > 3000 ? st.size - 3000 : 0);
-                gk_fmap *m;
-                size_t n;
-                if (fs->ops->fmap(fs, ino, &m, &n) == 0)
-                    free(m);
-            } else if (S_ISLNK(st.mode)) {
-                fs->ops->readlink(fs, ino, (char *)buf, 4096);
-            }
-        }
+        static uint8_t buf[4096];
+        fuzz_fs_walk(fs, "WINDOWS");
+        fs->ops->getxattr(fs, fs->root_ino, "system.ntfs_attrib", buf, sizeof buf);
         gk_fs_close(fs);
     }
     gk_dev_unref(d);
