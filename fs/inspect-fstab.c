@@ -284,15 +284,24 @@ void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f)
         f->uuid = gk_strdup(e->probe.uuid);
 }
 
+/* Room for one more of n elements: the array doubles at powers of two (an
+ * fstab of 100,000 lines must not copy its arrays 100,000 times). */
+static void *grow(void *p, int n, size_t size)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        p = gk_realloc(p, (size_t)(n ? 2 * n : 1) * size);
+    return p;
+}
+
 void insp_add(gk_guest *g, gk_os *os, const char *mp, const char *dev, int probed)
 {
     if (mp) {
-        os->mps = gk_realloc(os->mps, (size_t)(os->nmps + 1) * sizeof *os->mps);
+        os->mps = grow(os->mps, os->nmps, sizeof *os->mps);
         os->mps[os->nmps].mountpoint = gk_strdup(mp);
         os->mps[os->nmps].dev = gk_strdup(dev);
         os->nmps++;
     }
-    os->fss = gk_realloc(os->fss, (size_t)(os->nfss + 1) * sizeof *os->fss);
+    os->fss = grow(os->fss, os->nfss, sizeof *os->fss);
     gk_fsinfo *f = &os->fss[os->nfss++];
     memset(f, 0, sizeof *f);
     f->dev = gk_strdup(dev);

@@ -485,8 +485,11 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < g->noses; i++) {
         gk_os *os = &g->oses[i];
-        qsort(os->mps, (size_t)os->nmps, sizeof *os->mps, cmp_mp);
-        qsort(os->fss, (size_t)os->nfss, sizeof *os->fss, cmp_fs);
+        /* qsort's base must not be NULL, even for no elements */
+        if (os->nmps > 1)
+            qsort(os->mps, (size_t)os->nmps, sizeof *os->mps, cmp_mp);
+        if (os->nfss > 1)
+            qsort(os->fss, (size_t)os->nfss, sizeof *os->fss, cmp_fs);
         if (os->ndrives > 1)
             qsort(os->drives, (size_t)os->ndrives, sizeof *os->drives, cmp_drive);
         if (o.apps && gk_inspect_apps(g, os) < 0)
