@@ -309,6 +309,44 @@ void insp_add(gk_guest *g, gk_os *os, const char *mp, const char *dev, int probe
         insp_fsinfo_fill(g, f);
 }
 
+/* /dev/mdN in fstab: the array mdadm.conf gives that name, found by its
+ * UUID among the arrays we assembled (libguestfs maps it the same way).
+ * NULL when it is not there. */
+static char *md_from_conf(gk_guest *g, gk_vfs *v, const char *spec)
+{
+    const char *p = spec + 7;
+    if (strncmp(spec, "/dev/md", 7) != 0 || !*p || strspn(p, "0123456789") != strlen(p))
+        return NULL;
+    char *buf, *res = NULL;
+    size_t len;
+    if (insp_read(v, "/etc/mdadm.conf", INSP_FSTAB_MAX, &buf, &len) != 0 &&
+        insp_read(v, "/etc/mdadm/mdadm.conf", INSP_FSTAB_MAX, &buf, &len) != 0)
+        return NULL;
+    char *cur = buf, *line;
+    while (!res && (line = insp_next_line(&cur, NULL))) {
+        char *save, *w = strtok_r(line, " \t", &save);
+        if (!w || strcmp(w, "ARRAY") != 0 || !(w = strtok_r(NULL, " \t", &save)) ||
+            strcmp(w, spec) != 0)
+            continue;
+        char want[40];
+        want[0] = 0;
+        while ((w = strtok_r(NULL, " \t", &save)))
+            if (strncasecmp(w, "UUID=", 5) == 0)
+                strip_dashes(w + 5, want, sizeof want);
+        for (int i = 0; want[0] && i < g->devs->nents; i++) {
+            const gk_devent *e = &g->devs->ents[i];
+            char have[40];
+            if (e->kind != GK_MD || !e->md_uuid)
+                continue;
+            strip_dashes(e->md_uuid, have, sizeof have);
+            if (strcasecmp(have, want) == 0)
+                res = gk_strdup(e->name);
+        }
+    }
+    free(buf);
+    return res;
+}
+
 void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
 {
     char *buf;
@@ -328,8 +366,10 @@ void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
         canonical_path(mp);
         if (ignored_mp(mp))
             continue;
-        int resolved;
-        char *dev = resolve_spec(g, spec, os->root, &resolved);
+        int resolved = 1;
+        char *dev = md_from_conf(g, v, spec);
+        if (!dev)
+            dev = resolve_spec(g, spec, os->root, &resolved);
         if (!dev) {
             gk_debug("inspect: fstab: %s %s: not one of our devices, ignored", spec, mp);
             continue;

@@ -6,7 +6,9 @@
 #              UUID ...b1), p3 member 0 of RAID1 gk:root (metadata 1.2)
 #   disk2.img  GPT: p1 member 1 of gk:root
 # The array holds the root (ext4, UUID ...b2): Debian 12 os-release, a real
-# /bin/bash, fstab by UUID= for /, /boot and /boot/efi, mdadm.conf.
+# /bin/bash, a dpkg status with one package, fstab: / on /dev/md0 (which
+# mdadm.conf's ARRAY line ties to the array's UUID), /boot and /boot/efi by
+# UUID=.
 # tree-*/ are the sources (oracles for contents).
 set -euo pipefail
 OUT=$(realpath "$1")
@@ -31,12 +33,15 @@ ID=debian
 EOF
 echo 12.5 >tree-root/etc/debian_version
 echo efiguest >tree-root/etc/hostname
+mkdir -p tree-root/var/lib/dpkg
+printf 'Package: base-files\nStatus: install ok installed\nVersion: 12.4+deb12u5\nArchitecture: amd64\n\n' \
+    >tree-root/var/lib/dpkg/status
 cat >tree-root/etc/fstab <<EOF
-UUID=$ROOTU / ext4 errors=remount-ro 0 1
+/dev/md0 / ext4 errors=remount-ro 0 1
 UUID=$BOOTU /boot ext4 defaults 0 2
 UUID=0BAD-CAFE /boot/efi vfat umask=0077 0 1
 EOF
-echo "ARRAY /dev/md/root metadata=1.2 UUID=01234567:01230123:01230123:456789b3 name=gk:root" \
+echo "ARRAY /dev/md0 metadata=1.2 UUID=01234567:01230123:01230123:456789b3 name=gk:root" \
     >tree-root/etc/mdadm/mdadm.conf
 mkdir -p tree-root/boot/efi tree-boot/efi
 printf 'menuentry "Debian" { linux /vmlinuz root=/dev/md127 }\n' >tree-boot/grub/grub.cfg

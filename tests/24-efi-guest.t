@@ -18,7 +18,7 @@ is "$(printf '%s\n' "$x" | xmllint --xpath '//root/text()' -)" "/dev/md127" "roo
 is "$(printf '%s\n' "$x" | xmllint --xpath '//mountpoint' - | sed 's|</mountpoint>|&\n|g' | grep .)" \
    '<mountpoint dev="/dev/md127">/</mountpoint>
 <mountpoint dev="/dev/sda2">/boot</mountpoint>
-<mountpoint dev="/dev/sda1">/boot/efi</mountpoint>' "mountpoints: /, /boot, /boot/efi"
+<mountpoint dev="/dev/sda1">/boot/efi</mountpoint>' "mountpoints: / (fstab /dev/md0, mdadm.conf's ARRAY by UUID), /boot, /boot/efi"
 is "$(printf '%s\n' "$x" | xmllint --xpath 'string(//filesystem[@dev="/dev/sda1"]/type)' -)" vfat "the ESP is vfat"
 is "$(printf '%s\n' "$x" | xmllint --xpath 'string(//filesystem[@dev="/dev/sda1"]/uuid)' -)" \
    "$(blkid -p -s UUID -o value -O $((2048 * 512)) "$D/disk1.img")" "the ESP's UUID is blkid's"
