@@ -167,16 +167,14 @@ static int read_inode(btrfs *b, uint64_t id, uint8_t *ii)
     uint32_t len;
     bt_key k = {obj, BT_INODE_ITEM, 0};
     rc = bt_lookup_item(b, r->bytenr, r->level, &k, &d, &len);
-    if (rc < 0) {
-        gk_error_prefix("inode %llu", (unsigned long long)obj);
+    /* (callers and the VFS name the inode: the messages do not) */
+    if (rc < 0)
         return rc;
-    }
     if (rc == 0)
-        return bt_fail(ENOENT, "inode %llu not found in subvolume %llu", (unsigned long long)obj,
-                       (unsigned long long)r->id);
+        return bt_fail(ENOENT, "no inode item (subvolume %llu)", (unsigned long long)r->id);
     if (len < II_LEN) {
         free(d);
-        return bt_fail(EIO, "inode %llu: item too short", (unsigned long long)obj);
+        return bt_fail(EIO, "inode item too short (subvolume %llu)", (unsigned long long)r->id);
     }
     memcpy(ii, d, II_LEN);
     free(d);
@@ -1120,11 +1118,19 @@ static const uint64_t supported_incompat =
     BT_INCOMPAT_NO_HOLES | BT_INCOMPAT_METADATA_UUID | BT_INCOMPAT_RAID1C34 |
     BT_INCOMPAT_SIMPLE_QUOTA;
 
+/* The magic of the primary superblock, or of the first mirror (blkid
+ * names nothing when the primary is damaged; open then uses the mirror). */
 static int btrfs_probe(gk_dev *dev)
 {
-    uint8_t m[8];
-    return gk_range_ok(BT_SUPER_OFF, BT_SUPER_SIZE, dev->size) &&
-           gk_pread(dev, m, 8, BT_SUPER_OFF + SB_MAGIC) == 0 && gk_le64(m) == BT_MAGIC;
+    static const uint64_t offs[] = {BT_SUPER_OFF, 64ull << 20};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+        uint8_t m[8], at[8];
+        if (gk_range_ok(offs[i], BT_SUPER_SIZE, dev->size) &&
+            gk_pread(dev, m, 8, offs[i] + SB_MAGIC) == 0 && gk_le64(m) == BT_MAGIC &&
+            gk_pread(dev, at, 8, offs[i] + SB_BYTENR) == 0 && gk_le64(at) == offs[i])
+            return 1;
+    }
+    return 0;
 }
 
 static int btrfs_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
