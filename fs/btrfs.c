@@ -623,13 +623,14 @@ static ssize_t bt_getxattr(gk_fs *fs, uint64_t id, const char *name, void *buf, 
 /* ------------------------------------------------------------------ */
 /* statvfs, as the kernel's btrfs_statfs computes it                    */
 
-/* Copies each profile keeps (the kernel's btrfs_bg_type_to_factor), in
- * the order of its btrfs_raid_array (RAID10, RAID1, DUP, RAID0, SINGLE,
- * RAID5, RAID6, RAID1C3, RAID1C4): statfs divides by the factor of the
- * last data profile in that order. */
-static const struct { uint64_t flag; int factor; } raid_attrs[] = {
-    {BT_BG_RAID10, 2}, {BT_BG_RAID1, 2}, {BT_BG_DUP, 2}, {BT_BG_RAID0, 1}, {0, 1},
-    {BT_BG_RAID5, 1}, {BT_BG_RAID6, 1}, {BT_BG_RAID1C3, 3}, {BT_BG_RAID1C4, 4},
+/* The kernel's btrfs_raid_array, in its order (RAID10, RAID1, DUP, RAID0,
+ * SINGLE, RAID5, RAID6, RAID1C3, RAID1C4): devices needed, copies kept,
+ * stripes per device.  statfs divides by the copies of the last data
+ * profile in that order. */
+static const struct raid_attr { uint64_t flag; int devs_min, ncopies, dev_stripes; } raid_attrs[] = {
+    {BT_BG_RAID10, 2, 2, 1}, {BT_BG_RAID1, 2, 2, 1}, {BT_BG_DUP, 1, 2, 2},
+    {BT_BG_RAID0, 1, 1, 1}, {0, 1, 1, 1}, {BT_BG_RAID5, 2, 1, 1}, {BT_BG_RAID6, 3, 1, 1},
+    {BT_BG_RAID1C3, 3, 3, 1}, {BT_BG_RAID1C4, 4, 4, 1},
 };
 #define NRAID (sizeof raid_attrs / sizeof raid_attrs[0])
 
@@ -642,23 +643,64 @@ static size_t raid_index(uint64_t type)
     return 4;
 }
 
-/* The kernel's btrfs_calc_avail_data_space for a filesystem whose devices
- * are read-only (a libguestfs appliance's disks, `mount -o ro,loop` of an
- * image file): no device is writable, so the data profile reduces to
- * single and every device's unallocated space counts, less the reserved
- * first MiB, in 64 KiB stripes. */
-static uint64_t avail_data_space(btrfs *b)
+static int cmp_u64_desc(const void *a, const void *b)
 {
-    uint64_t total = 0;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The kernel's btrfs_calc_avail_data_space: how much more data the
+ * unallocated space of the devices would hold in the data profile (the
+ * most redundant one the data chunks use that the devices allow). */
+static uint64_t avail_data_space(btrfs *b, uint64_t data_bits)
+{
+    static const uint64_t order[] = {BT_BG_RAID1C4, BT_BG_RAID6, BT_BG_RAID1C3, BT_BG_RAID5,
+                                     BT_BG_RAID10, BT_BG_RAID1, BT_BG_DUP, BT_BG_RAID0};
+    int ndev = 0;
+    for (int i = 0; i < b->ndevs; i++)
+        if (b->devs[i].dev && b->devs[i].have_item)
+            ndev++;
+    uint64_t prof = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if ((data_bits & order[i]) && raid_attrs[raid_index(order[i])].devs_min <= ndev) {
+            prof = order[i];
+            break;
+        }
+    const struct raid_attr *ra = &raid_attrs[raid_index(prof)];
+    int num_stripes = 1;
+    if (prof & BT_BG_RAID0)
+        num_stripes = ndev;
+    else if (prof & (BT_BG_RAID1 | BT_BG_RAID1C3 | BT_BG_RAID1C4))
+        num_stripes = ra->ncopies;
+    else if (prof & BT_BG_RAID10)
+        num_stripes = 4;
+    uint64_t min_stripe = (uint64_t)ra->dev_stripes * 65536;
+    uint64_t *avail = gk_calloc((size_t)(ndev ? ndev : 1), sizeof *avail);
+    int n = 0;
     for (int i = 0; i < b->ndevs; i++) {
         const struct bt_dev *d = &b->devs[i];
         if (!d->dev || !d->have_item)
             continue;
         uint64_t a = d->total_bytes > d->bytes_used ? d->total_bytes - d->bytes_used : 0;
         a -= a % 65536;
-        if (a > (1u << 20) + 65536)
-            total += a - (1u << 20);
+        if (a <= (1u << 20) + min_stripe)
+            continue;
+        avail[n++] = a - (1u << 20);
     }
+    qsort(avail, (size_t)n, sizeof *avail, cmp_u64_desc);
+    uint64_t total = 0;
+    for (int i = n - 1, nr = n; nr >= ra->devs_min && i >= 0; i--, nr--) {
+        if (num_stripes > nr)
+            num_stripes = nr;
+        if (avail[i] >= min_stripe) {
+            uint64_t sz = avail[i];
+            total += sz * (uint64_t)num_stripes;
+            for (int j = i + 1 - num_stripes; j <= i; j++)
+                if (j >= 0)
+                    avail[j] -= sz;
+        }
+    }
+    free(avail);
     return total;
 }
 
@@ -716,7 +758,7 @@ static int bt_statvfs(gk_fs *fs, gk_statvfs *sv)
     if (rc <= 0)
         return rc < 0 ? rc : bt_fail(EIO, "no %s tree", bgtree == BT_EXTENT_TREE ? "extent" : "block group");
     /* space infos by type: data, metadata, system, mixed */
-    uint64_t used = 0;
+    uint64_t used = 0, free_data = 0, data_bits = 0;
     int have_raid[NRAID] = {0};
     for (size_t i = 0; i < b->nchunks; i++) {
         const struct bt_chunk *c = &b->chunks[i];
@@ -733,14 +775,18 @@ static int bt_statvfs(gk_fs *fs, gk_statvfs *sv)
         uint64_t u = gk_le64(d + BG_USED), flags = gk_le64(d + BG_FLAGS);
         free(d);
         size_t ri = raid_index(flags);
-        used += u * (uint64_t)raid_attrs[ri].factor;
-        if (flags & BT_BG_DATA)
+        uint64_t f = (uint64_t)raid_attrs[ri].ncopies;
+        used += u * f;
+        if (flags & BT_BG_DATA) {
             have_raid[ri] = 1;
+            data_bits |= flags & BT_BG_PROFILES;
+            free_data += (c->length > u ? c->length - u : 0) * f;
+        }
     }
     uint64_t factor = 1;
     for (size_t i = 0; i < NRAID; i++)
         if (have_raid[i])
-            factor = (uint64_t)raid_attrs[i].factor;
+            factor = (uint64_t)raid_attrs[i].ncopies;
     unsigned bits = 0;
     while ((1u << bits) < b->sectorsize)
         bits++;
@@ -751,9 +797,10 @@ static int bt_statvfs(gk_fs *fs, gk_statvfs *sv)
     sv->bfree = sv->blocks > usedb ? sv->blocks - usedb : 0;
     uint64_t rsv = global_rsv(b) >> bits;
     sv->bfree = sv->bfree >= rsv ? sv->bfree - rsv : 0;
-    /* with no writable device every block group is read-only: the free
-     * space inside allocated data chunks does not count */
-    sv->bavail = (avail_data_space(b) / factor) >> bits;
+    /* the free space inside data chunks, and what the unallocated space
+     * would hold (a libguestfs appliance's disks are writable overlays: its
+     * block groups are writable even on a read-only mount) */
+    sv->bavail = (free_data / factor + avail_data_space(b, data_bits) / factor) >> bits;
     const uint8_t *u = b->fsid;
     const struct bt_root *mr = &b->roots[fs->root_ino >> BT_INO_SHIFT];
     uint32_t f0 = gk_be32(u) ^ gk_be32(u + 8), f1 = gk_be32(u + 4) ^ gk_be32(u + 12);

@@ -20,7 +20,8 @@
 #                   (fallocate) extents, reflinks, fragmented files, ACLs,
 #                   xattrs, devices, hard links, 2000 entries in one dir
 #   holes.img       -O ^no-holes: explicit hole extents, written by the kernel
-#   raid1-{1,2}.img raid0-{1,2}.img raid10-{1..4}.img raid5-{1..3}.img
+#   raid1-{1,2}.img raid1x3-{1..3}.img raid1c3-{1..3}.img raid0-{1,2}.img
+#   raid10-{1..4}.img raid5-{1..3}.img
 #   dup.img         multi-device profiles (data and metadata), and -d dup,
 #                   written by the kernel (some files zstd)
 #   NAME.oracle/    for every image (and kern.img per mount: kern-top = subvolid=5,
@@ -31,7 +32,8 @@
 #                            (what gls -lR --csv --uids --time-t --extra-stats
 #                            --checksum=sha256 prints, less the device field)
 #                     xattr  getfattr -R -d -m - -e hex of the tree
-#                     df     df -B1 --output=size,used,avail
+#                     df     df -B1 --output=size,used,avail (writable loop
+#                            devices, read-only mount, as in a libguestfs appliance)
 #                     subvols  btrfs subvolume list (top mounts only)
 #   src/, small/    the trees given to --rootdir
 # Needs root: loop devices and kernel mounts.
@@ -140,12 +142,18 @@ tree('small', False)
 EOF
 find src small -depth -exec touch -h -d "2021-02-03 04:05:06 UTC" {} +
 
-# record NAME [MOUNT OPTIONS]: mount the image(s) already attached
-# read-only as $L, write NAME.oracle/
+# record NAME OPTIONS IMG...: mount the image(s) read-only from read-only
+# loop devices and write NAME.oracle/; df comes from a read-only mount of
+# writable loop devices, which is what a libguestfs appliance does (its
+# disks are writable overlays) and what virt-df reports: the kernel then
+# counts the free space inside allocated data chunks.
 record() {
-    local name=$1 opts=${2:-}
+    local name=$1 opts=$2 loops=() i
+    shift 2
+    for i in "$@"; do attach -r "$i"; loops+=("$L"); done
+    [ $# -gt 1 ] && btrfs device scan "${loops[@]}" >/dev/null
     mkdir -p "$name.oracle"
-    mount -t btrfs -o "ro${opts:+,$opts}" "$L" "$MNT"
+    mount -t btrfs -o "ro${opts:+,$opts}" "${loops[0]}" "$MNT"
     python3 - "$MNT" > "$name.oracle/list" <<'EOF'
 import hashlib, os, stat, sys
 top = sys.argv[1].encode()
@@ -185,9 +193,16 @@ line(b'/', top)
 walk(b'/', top)
 EOF
     (cd "$MNT" && getfattr -R -d -m - -e hex -h . 2>/dev/null) > "$name.oracle/xattr" || true
-    df -B1 --output=size,used,avail "$MNT" | tail -1 > "$name.oracle/df"
     btrfs subvolume list "$MNT" > "$name.oracle/subvols" 2>/dev/null || true
     umount "$MNT"
+    detach "${loops[@]}"
+    loops=()
+    for i in "$@"; do attach "$i"; loops+=("$L"); done
+    [ $# -gt 1 ] && btrfs device scan "${loops[@]}" >/dev/null
+    mount -t btrfs -o "ro${opts:+,$opts}" "${loops[0]}" "$MNT"
+    df -B1 --output=size,used,avail "$MNT" | tail -1 > "$name.oracle/df"
+    umount "$MNT"
+    detach "${loops[@]}"
 }
 
 # rootdir-made images: IMG SIZE TREE MKFS-OPTIONS...
@@ -195,9 +210,7 @@ rootdir() {
     local img=$1 size=$2 src=$3; shift 3
     truncate -s "$size" "$img.img"
     mkfs.btrfs -q -f -L "$img" --rootdir "$src" "$@" "$img.img" >/dev/null
-    attach -r "$img.img"
-    record "$img"
-    detach "$L"
+    record "$img" "" "$img.img"
 }
 rootdir rootdir 256M src
 rootdir deep 256M src --nodesize 4096
@@ -311,12 +324,10 @@ echo 'changed after the snapshot' > "$M/root/etc/hostname"
 btrfs -q subvolume set-default "$M/@data"
 umount "$M"
 detach "$L"
-attach -r kern.img
-record kern
-record kern-top subvolid=5
-record kern-root subvol=root
-record kern-home subvol=/home
-detach "$L"
+record kern "" kern.img
+record kern-top subvolid=5 kern.img
+record kern-root subvol=root kern.img
+record kern-home subvol=/home kern.img
 
 # ---- explicit hole extents (no NO_HOLES) ----
 truncate -s 128M holes.img
@@ -336,9 +347,7 @@ with open(os.path.join(top, 'grown'), 'wb') as f:
 EOF
 umount "$MNT"
 detach "$L"
-attach -r holes.img
-record holes
-detach "$L"
+record holes "" holes.img
 
 # ---- profiles over several devices ----
 # multi NAME NDEV SIZE MKFS-OPTIONS...
@@ -369,15 +378,12 @@ EOF
     seq 1 200000 > "$MNT/zstd.txt"
     umount "$MNT"
     detach "${loops[@]}"
-    loops=()
-    for i in "${imgs[@]}"; do attach -r "$i"; loops+=("$L"); done
-    btrfs device scan "${loops[@]}" >/dev/null
-    L=${loops[0]}
-    record "$name"
-    detach "${loops[@]}"
+    record "$name" "" "${imgs[@]}"
 }
 multi raid1 2 256M -d raid1 -m raid1
 multi raid0 2 256M -d raid0 -m raid0
+multi raid1x3 3 256M -d raid1 -m raid1
+multi raid1c3 3 256M -d raid1c3 -m raid1c3
 multi raid10 4 256M -d raid10 -m raid10
 multi raid5 3 256M -d raid5 -m raid1
 multi dup 1 256M -d dup -m dup

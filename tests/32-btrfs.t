@@ -54,7 +54,7 @@ check_df() { # NAME
 }
 
 for n in rootdir deep csum-xxhash csum-sha256 csum-blake2 mixed holes kern \
-         raid1 raid0 raid10 raid5 dup; do
+         raid1 raid1x3 raid1c3 raid0 raid10 raid5 dup; do
     check_list "$n" "$n"
     check_df "$n"
 done
