@@ -77,21 +77,18 @@ static int vfs_option(const char *o)
     return strncmp(o, "x-", 2) == 0 || strncmp(o, "comment=", 8) == 0;
 }
 
-/* libguestfs names a btrfs subvolume "btrfsvol:/dev/sda2/PATH": the
- * device, then the subvolume's path from the top level.  Split it into
- * the device entry and a subvol= option. */
-static gk_devent *find_mountable(gk_guest *g, const char *device, char **subvol)
+gk_devent *gk_devset_find_mountable(gk_devset *s, const char *device, char **subvol)
 {
     *subvol = NULL;
     if (strncmp(device, "btrfsvol:", 9) != 0)
-        return gk_devset_find(g->devs, device);
+        return gk_devset_find(s, device);
     const char *spec = device + 9;
     /* the longest prefix that names a device: /dev/VG/LV has slashes too */
     for (size_t n = strlen(spec); n > 0; n--) {
         if (spec[n] != '/' && spec[n] != 0)
             continue;
         char *dev = gk_strndup(spec, n);
-        gk_devent *e = gk_devset_find(g->devs, dev);
+        gk_devent *e = gk_devset_find(s, dev);
         free(dev);
         if (e) {
             *subvol = gk_strdup(spec[n] ? spec + n + 1 : "");
@@ -106,7 +103,7 @@ gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, co
                         int rw, const char **devname)
 {
     char *subvol;
-    gk_devent *e = find_mountable(g, device, &subvol);
+    gk_devent *e = gk_devset_find_mountable(g->devs, device, &subvol);
     if (!e)
         return NULL;
     if (devname)
@@ -154,6 +151,36 @@ gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, co
     gk_fs *fs = gk_fs_open_with(e->dev, &a);
     free(rest);
     return fs;
+}
+
+char **gk_devset_subvolumes(gk_devset *s, const gk_devent *e, int *n)
+{
+    *n = 0;
+    if (!e->dev || !e->probe.type || strcmp(e->probe.type, "btrfs") != 0)
+        return NULL;
+    gk_fs_open_args a = {.fstype = e->probe.type, .devs = s};
+    gk_fs *fs = gk_fs_open_with(e->dev, &a);
+    gk_subvol *v = NULL;
+    size_t nv = 0;
+    if (!fs || gk_fs_subvolumes(fs, &v, &nv) < 0) {
+        gk_debug("%s: subvolumes: %s", e->name, gk_errmsg());
+        gk_fs_close(fs);
+        return NULL;
+    }
+    gk_fs_close(fs);
+    char **names = gk_calloc(nv + 1, sizeof *names);
+    for (size_t i = 0; i < nv; i++)
+        if (!v[i].is_default)
+            names[(*n)++] = gk_asprintf("btrfsvol:%s/%s", e->name, v[i].path);
+    gk_subvols_free(v, nv);
+    return names;
+}
+
+void gk_names_free(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,

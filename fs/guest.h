@@ -40,6 +40,17 @@ int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
  * errno (the message does not name the device). */
 gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, const char *fstype,
                         int rw, const char **devname);
+/* libguestfs names a btrfs subvolume "btrfsvol:/dev/sda2/PATH": the
+ * device, then the subvolume's path from the top level.  The entry of
+ * such a name (*subvol: its path, malloc'd) or of a plain device name
+ * (*subvol NULL); NULL with gk_error() if there is none. */
+gk_devent *gk_devset_find_mountable(gk_devset *s, const char *name, char **subvol);
+/* The btrfs subvolumes of device entry e other than its default one, as
+ * libguestfs lists them ("btrfsvol:/dev/sda2/root"), in id order; NULL
+ * and *n = 0 for other filesystems or when they cannot be read (a debug
+ * line says why).  Free with gk_names_free. */
+char **gk_devset_subvolumes(gk_devset *s, const gk_devent *e, int *n);
+void gk_names_free(char **v, int n);
 /* Inspect and mount the single OS like libguestfs' -i: root first, then its
  * fstab entries shortest mountpoint first; entries that do not resolve or
  * cannot be mounted are warnings, and a filesystem that cannot be mounted

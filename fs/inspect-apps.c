@@ -577,13 +577,15 @@ static int cmp_mp_len(const void *a, const void *b)
 
 static int mount_dev(gk_guest *g, gk_vfs *v, const char *dev, const char *mp)
 {
-    gk_devent *e = gk_devset_find(g->devs, dev);
+    char *subvol;
+    gk_devent *e = gk_devset_find_mountable(g->devs, dev, &subvol);
+    free(subvol);
     if (!e || !e->dev || !e->probe.type || !gk_fs_supported(e->probe.type))
         return -1;
-    gk_fs *fs = gk_fs_open(e->dev, e->probe.type, 0);
+    gk_fs *fs = gk_guest_fs_open(g, dev, NULL, NULL, 0, NULL);
     if (!fs)
         return -1;
-    if (gk_vfs_mount(v, fs, mp, e->name) < 0) {
+    if (gk_vfs_mount(v, fs, mp, dev) < 0) {
         gk_fs_close(fs);
         return -1;
     }

@@ -273,9 +273,13 @@ static int ignored_spec(const char *s)
 
 void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f)
 {
-    gk_devent *e = find_name(g, f->dev);
-    if (!e || strcmp(e->name, f->dev) != 0)
+    char *subvol;      /* a btrfs subvolume is described by its device */
+    gk_devent *e = gk_devset_find_mountable(g->devs, f->dev, &subvol);
+    if (!e || (!subvol && strcmp(e->name, f->dev) != 0)) {
+        free(subvol);
         return;
+    }
+    free(subvol);
     if (e->probe.type && *e->probe.type)
         f->type = gk_strdup(e->probe.type);
     if (e->probe.label && *e->probe.label)
@@ -347,6 +351,54 @@ static char *md_from_conf(gk_guest *g, gk_vfs *v, const char *spec)
     return res;
 }
 
+/* The value of option key ("subvol=") in a comma-separated list, malloc'd. */
+static char *fstab_option(const char *opts, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = opts; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n > kl && strncmp(p, key, kl) == 0)
+            return gk_strndup(p + kl, n - kl);
+        p += n + (p[n] == ',');
+    }
+    return NULL;
+}
+
+/* A btrfs entry with subvol= (libguestfs) or subvolid= (resolved to the
+ * subvolume's path) names the subvolume: "btrfsvol:/dev/sda2/root".
+ * Takes ownership of dev. */
+static char *btrfs_mountable(gk_guest *g, char *dev, const char *opts)
+{
+    char *sv = fstab_option(opts, "subvol=");
+    if (!sv) {
+        char *id = fstab_option(opts, "subvolid="), *end;
+        unsigned long long n = id ? strtoull(id, &end, 0) : 0;
+        if (id && *id && !*end && n != 5 && n != 0) {
+            gk_fs *fs = gk_guest_fs_open(g, dev, NULL, "btrfs", 0, NULL);
+            gk_subvol *v = NULL;
+            size_t nv = 0;
+            if (fs && gk_fs_subvolumes(fs, &v, &nv) == 0)
+                for (size_t i = 0; i < nv && !sv; i++)
+                    if (v[i].id == n)
+                        sv = gk_strdup(v[i].path);
+            if (!sv)
+                gk_debug("inspect: fstab: %s subvolid=%s: no such subvolume", dev, id);
+            gk_subvols_free(v, nv);
+            gk_fs_close(fs);
+        }
+        free(id);
+    }
+    if (!sv)
+        return dev;
+    const char *path = sv;
+    while (*path == '/')
+        path++;
+    char *m = *path ? gk_asprintf("btrfsvol:%s/%s", dev, path) : gk_strdup(dev);
+    free(sv);
+    free(dev);
+    return m;
+}
+
 void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
 {
     char *buf;
@@ -356,11 +408,12 @@ void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
     char *cur = buf, *line;
     int have_root = 0, nlines = 0;
     while ((line = insp_next_line(&cur, NULL)) && nlines++ < 100000) {
-        char *save, *spec, *mp, *type;
+        char *save, *spec, *mp, *type, *opts;
         if (!(spec = strtok_r(line, " \t", &save)) || *spec == '#')
             continue;
         if (!(mp = strtok_r(NULL, " \t", &save)) || !(type = strtok_r(NULL, " \t", &save)))
             continue;   /* Augeas' lens wants spec, file and vfstype */
+        opts = strtok_r(NULL, " \t", &save);
         if (ignored_spec(spec))
             continue;
         canonical_path(mp);
@@ -374,6 +427,8 @@ void insp_fstab(gk_guest *g, gk_vfs *v, gk_os *os)
             gk_debug("inspect: fstab: %s %s: not one of our devices, ignored", spec, mp);
             continue;
         }
+        if (resolved && !strcmp(type, "btrfs"))
+            dev = btrfs_mountable(g, dev, opts);
         if (!strcmp(mp, "/")) {
             if (have_root) {       /* the first / wins */
                 gk_warn("%s: /etc/fstab: several entries for /, using the first", os->root);

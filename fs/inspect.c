@@ -926,6 +926,39 @@ static int merge_coreos(gk_guest *g, cand *cs, int nc)
     return 0;
 }
 
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Snapshots (btrfs subvolumes) of a root that is also found on the whole
+ * btrfs device are not roots of their own: libguestfs drops a subvolume
+ * root whose type, distro, product name and version equal such a root's. */
+static void drop_btrfs_snapshots(cand *cs, int *nc)
+{
+    int w = 0;
+    for (int i = 0; i < *nc; i++) {
+        cand *c = &cs[i];
+        int drop = 0;
+        for (int j = 0; j < *nc && !drop && c->role == ROLE_ROOT &&
+                        !strncmp(c->os.root, "btrfsvol:", 9); j++) {
+            const cand *r = &cs[j];
+            drop = r->role == ROLE_ROOT && strncmp(r->os.root, "btrfsvol:", 9) != 0 &&
+                   same_str(r->os.type, c->os.type) && same_str(r->os.distro, c->os.distro) &&
+                   same_str(r->os.product_name, c->os.product_name) &&
+                   r->os.major == c->os.major && r->os.minor == c->os.minor;
+        }
+        if (drop) {
+            gk_debug("inspect: %s: a snapshot of a btrfs root, not a root of its own", c->os.root);
+            os_clear(&c->os);
+            gk_vfs_free(c->v);
+            continue;
+        }
+        cs[w++] = *c;
+    }
+    *nc = w;
+}
+
 int gk_inspect_os(gk_guest *g)
 {
     if (!g->launched) {
@@ -935,39 +968,61 @@ int gk_inspect_os(gk_guest *g)
     if (g->inspected)
         return 0;
     gk_devset *s = g->devs;
-    cand *cs = gk_calloc((size_t)s->nents + 1, sizeof *cs);
+    size_t cap = (size_t)s->nents + 1;
+    cand *cs = gk_calloc(cap, sizeof *cs);
     int nc = 0;
     for (int i = 0; i < s->nents; i++) {
         gk_devent *e = &s->ents[i];
         const char *t = e->probe.type;
         if (!e->dev || !t || !gk_fs_supported(t))
             continue;
-        gk_fs *fs = gk_fs_open(e->dev, t, 0);
-        if (!fs) {
-            gk_warn("inspection: %s: %s (skipped)", e->name, gk_errmsg());
+        /* the other devices of a multi-device btrfs are the same filesystem */
+        int seen = 0;
+        for (int j = 0; j < i && !seen && strcmp(t, "btrfs") == 0; j++)
+            seen = s->ents[j].dev && s->ents[j].probe.type && e->probe.uuid &&
+                   strcmp(s->ents[j].probe.type, t) == 0 && s->ents[j].probe.uuid &&
+                   strcmp(s->ents[j].probe.uuid, e->probe.uuid) == 0;
+        if (seen)
             continue;
+        /* the filesystem, then each btrfs subvolume but the default one
+         * (libguestfs' list_filesystems): "btrfsvol:/dev/sda2/root" */
+        int nsub;
+        char **sub = gk_devset_subvolumes(s, e, &nsub);
+        for (int k = -1; k < nsub; k++) {
+            const char *name = k < 0 ? e->name : sub[k];
+            gk_fs *fs = gk_guest_fs_open(g, name, NULL, NULL, 0, NULL);
+            if (!fs) {
+                gk_warn("inspection: %s: %s (skipped)", name, gk_errmsg());
+                continue;
+            }
+            gk_vfs *v = gk_vfs_new();
+            if (gk_vfs_mount(v, fs, "/", name) < 0) {
+                gk_warn("inspection: %s: %s (skipped)", name, gk_errmsg());
+                gk_fs_close(fs);
+                gk_vfs_free(v);
+                continue;
+            }
+            if ((size_t)nc + 1 >= cap) {
+                cap *= 2;
+                cs = gk_realloc(cs, cap * sizeof *cs);
+            }
+            cand *c = &cs[nc++];
+            memset(c, 0, sizeof *c);
+            c->ent = i;
+            c->v = v;
+            c->os.root = gk_strdup(name);
+            gk_debug("inspect: checking %s (%s)", name, t);
+            classify(g, c);
+            if (c->role == ROLE_OTHER) {
+                gk_vfs_free(v);
+                c->v = NULL;
+                os_clear(&c->os);
+                nc--;
+            }
         }
-        gk_vfs *v = gk_vfs_new();
-        if (gk_vfs_mount(v, fs, "/", e->name) < 0) {
-            gk_warn("inspection: %s: %s (skipped)", e->name, gk_errmsg());
-            gk_fs_close(fs);
-            gk_vfs_free(v);
-            continue;
-        }
-        cand *c = &cs[nc++];
-        memset(c, 0, sizeof *c);
-        c->ent = i;
-        c->v = v;
-        c->os.root = gk_strdup(e->name);
-        gk_debug("inspect: checking %s (%s)", e->name, t);
-        classify(g, c);
-        if (c->role == ROLE_OTHER) {
-            gk_vfs_free(v);
-            c->v = NULL;
-            os_clear(&c->os);
-            nc--;
-        }
+        gk_names_free(sub, nsub);
     }
+    drop_btrfs_snapshots(cs, &nc);
 
     if (merge_coreos(g, cs, nc) < 0) {
         for (int i = 0; i < nc; i++) {
@@ -988,7 +1043,7 @@ int gk_inspect_os(gk_guest *g)
         gk_vfs *usrv = NULL;
         for (int j = 0; j < nc; j++) {
             cand *u = &cs[j];
-            if (u->role != ROLE_USR || !fstab_names(&r->os, s->ents[u->ent].name))
+            if (u->role != ROLE_USR || !fstab_names(&r->os, u->os.root))
                 continue;
             usrv = u->v;
             FILL(distro); FILL(product_name); FILL(arch); FILL(build_id);

@@ -66,6 +66,11 @@ int run_list_filesystems(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         if (t && (strcmp(t, "LVM2_member") == 0 || strcmp(t, "linux_raid_member") == 0))
             continue;
         printf("%s: %s\n", e->name, t && *t ? t : "unknown");
+        int nsub;
+        char **sub = gk_devset_subvolumes(s, e, &nsub);
+        for (int k = 0; k < nsub; k++)
+            printf("%s: btrfs\n", sub[k]);
+        gk_names_free(sub, nsub);
     }
     return 0;
 }
@@ -99,9 +104,13 @@ int run_pvs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 
 static int print_probe(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a, int field)
 {
-    gk_devent *e = find_dev(sh, cmd, a->argv[0]);
-    if (!e)
+    char *subvol;
+    gk_devent *e = gk_devset_find_mountable(sh->g->devs, a->argv[0], &subvol);
+    free(subvol);
+    if (!e) {
+        gfsh_err_gk(cmd);
         return -1;
+    }
     const char *v = field == 0 ? e->probe.type : field == 1 ? e->probe.uuid : e->probe.label;
     printf("%s\n", v ? v : "");
     return 0;
@@ -199,12 +208,15 @@ int run_part_get_parttype(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 
 static int do_mount(gfsh *sh, const gfsh_cmd *cmd, const char *device, const char *mp, int rw)
 {
-    gk_devent *e = find_dev(sh, cmd, device);
-    if (!e)
-        return -1;
-    if (!e->dev) {
-        gfsh_err(cmd, "%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
-        return -1;
+    /* a btrfs subvolume (btrfsvol:/dev/sda2/home) is checked when opened */
+    if (strncmp(device, "btrfsvol:", 9) != 0) {
+        gk_devent *e = find_dev(sh, cmd, device);
+        if (!e)
+            return -1;
+        if (!e->dev) {
+            gfsh_err(cmd, "%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
+            return -1;
+        }
     }
     for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
         gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
@@ -213,12 +225,13 @@ static int do_mount(gfsh *sh, const gfsh_cmd *cmd, const char *device, const cha
             return -1;
         }
     }
-    gk_fs *fs = gk_fs_open(e->dev, e->probe.type, rw);
+    const char *name = NULL;
+    gk_fs *fs = gk_guest_fs_open(sh->g, device, NULL, NULL, rw, &name);
     if (!fs) {
-        gfsh_err_about(cmd, e->name);
+        gfsh_err_about(cmd, name && strncmp(device, "btrfsvol:", 9) ? name : device);
         return -1;
     }
-    if (gk_vfs_mount(sh->g->vfs, fs, mp, e->name) < 0) {
+    if (gk_vfs_mount(sh->g->vfs, fs, mp, strncmp(device, "btrfsvol:", 9) ? name : device) < 0) {
         gk_fs_close(fs);
         gfsh_err_about(cmd, mp);
         return -1;

@@ -1211,6 +1211,9 @@ static int check_word(const gfsh_cmd *c, const gfsh_arg *a, const char *w, int64
         }
         return 0;
     case GA_DEV:
+        /* a btrfs subvolume is mountable too, as libguestfs names it */
+        if (strcmp(a->name, "mountable") == 0 && strncmp(w, "btrfsvol:/dev/", 14) == 0)
+            w += 9;
         if (strncmp(w, "/dev/", 5) != 0 || strlen(w) >= 256) {
             gfsh_err(c, "%.256s: %s must be a device name such as /dev/sda1", w, a->name);
             return -1;

@@ -40,6 +40,7 @@
 set -euo pipefail
 OUT=$(realpath "$1")
 mkdir -p "$OUT"
+here=$(cd "$(dirname "$0")" && pwd)
 cd "$OUT"
 PATH=/usr/sbin:/sbin:$PATH
 export LC_ALL=C TZ=UTC
@@ -154,44 +155,7 @@ record() {
     [ $# -gt 1 ] && btrfs device scan "${loops[@]}" >/dev/null
     mkdir -p "$name.oracle"
     mount -t btrfs -o "ro${opts:+,$opts}" "${loops[0]}" "$MNT"
-    python3 - "$MNT" > "$name.oracle/list" <<'EOF'
-import hashlib, os, stat, sys
-top = sys.argv[1].encode()
-out = sys.stdout.buffer
-def t(m):
-    for f, c in ((stat.S_ISREG, b'-'), (stat.S_ISDIR, b'd'), (stat.S_ISCHR, b'c'), (stat.S_ISBLK, b'b'),
-                 (stat.S_ISFIFO, b'p'), (stat.S_ISLNK, b'l'), (stat.S_ISSOCK, b's')):
-        if f(m): return c
-    return b'u'
-def line(gpath, h):
-    st = os.lstat(h)
-    f = [t(st.st_mode), b'%04o' % stat.S_IMODE(st.st_mode), b'%d' % st.st_size,
-         b'%d' % st.st_uid, b'%d' % st.st_gid,
-         b'%d' % (st.st_atime_ns // 10**9), b'%d' % (st.st_mtime_ns // 10**9),
-         b'%d' % (st.st_ctime_ns // 10**9), b'%d' % st.st_ino, b'%d' % st.st_nlink,
-         b'%d:%d' % (os.major(st.st_rdev), os.minor(st.st_rdev)), b'%d' % st.st_blocks]
-    if stat.S_ISREG(st.st_mode):
-        hs = hashlib.sha256()
-        with open(h, 'rb') as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b''):
-                hs.update(chunk)
-        f.append(hs.hexdigest().encode())
-    else:
-        f.append(b'')
-    f.append(gpath)
-    if stat.S_ISLNK(st.st_mode):
-        f.append(os.readlink(h))
-    out.write(b'|'.join(f) + b'\n')
-def walk(g, h):
-    for n in sorted(os.listdir(h)):
-        gp = (g if g == b'/' else g + b'/') + n
-        hp = os.path.join(h, n)
-        line(gp, hp)
-        if stat.S_ISDIR(os.lstat(hp).st_mode):
-            walk(gp, hp)
-line(b'/', top)
-walk(b'/', top)
-EOF
+    python3 "$here/lib-fslist.py" "$MNT" > "$name.oracle/list"
     (cd "$MNT" && getfattr -R -d -m - -e hex -h . 2>/dev/null) > "$name.oracle/xattr" || true
     btrfs subvolume list "$MNT" > "$name.oracle/subvols" 2>/dev/null || true
     umount "$MNT"

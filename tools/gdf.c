@@ -213,18 +213,25 @@ int main(int argc, char **argv)
             free(why);
             continue;
         }
-        gk_fs *fs = gk_guest_fs_open(g, e->name, NULL, NULL, 0, NULL);
-        if (!fs) {
-            gk_warn("%s: %s", e->name, gk_errmsg());
-            continue;
+        /* the filesystem, then its btrfs subvolumes as virt-df lists them */
+        int nsub;
+        char **sub = gk_devset_subvolumes(s, e, &nsub);
+        for (int k = -1; k < nsub; k++) {
+            const char *fsname = k < 0 ? e->name : sub[k];
+            gk_fs *fs = gk_guest_fs_open(g, fsname, NULL, NULL, 0, NULL);
+            if (!fs) {
+                gk_warn("%s: %s", fsname, gk_errmsg());
+                continue;
+            }
+            gk_statvfs sv;
+            memset(&sv, 0, sizeof sv);
+            if (gk_fs_statvfs(fs, &sv) < 0)
+                gk_warn("%s: statvfs: %s", fsname, gk_errmsg());
+            else
+                print_stat(name, fsname, &sv);
+            gk_fs_close(fs);
         }
-        gk_statvfs sv;
-        memset(&sv, 0, sizeof sv);
-        if (gk_fs_statvfs(fs, &sv) < 0)
-            gk_warn("%s: statvfs: %s", e->name, gk_errmsg());
-        else
-            print_stat(name, e->name, &sv);
-        gk_fs_close(fs);
+        gk_names_free(sub, nsub);
     }
     fflush(stdout);
     free(name);

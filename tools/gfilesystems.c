@@ -272,7 +272,8 @@ static int64_t fs_size(gk_devset *s, gk_devent *e, const char *vfs)
     /* virt-filesystems mounts the filesystem and reports statvfs
      * f_blocks * f_bsize; what cannot be mounted reports the device size. */
     if (e->dev && gk_fs_supported(vfs)) {
-        gk_fs *fs = gk_fs_open(e->dev, vfs, 0);
+        gk_fs_open_args a = {.fstype = vfs, .devs = s};
+        gk_fs *fs = gk_fs_open_with(e->dev, &a);
         if (fs) {
             gk_statvfs sv;
             int64_t r = -1;
@@ -327,6 +328,13 @@ static void output_fs_one(gk_devset *s, gk_devent *e)
     write_row(e->name, "filesystem", type, e->probe.label ? e->probe.label : "", -1, size, parents,
               e->probe.uuid ? e->probe.uuid : "", "");
     free(parents);
+    /* btrfs subvolumes follow their device, without a size (virt-filesystems) */
+    int nsub;
+    char **sub = gk_devset_subvolumes(s, e, &nsub);
+    for (int i = 0; i < nsub; i++)
+        write_row(sub[i], "filesystem", type, e->probe.label ? e->probe.label : "", -1, -1, "",
+                  e->probe.uuid ? e->probe.uuid : "", "");
+    gk_names_free(sub, nsub);
 }
 
 static int cmp_ent_name(const void *a, const void *b)
