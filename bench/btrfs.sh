@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gls -lR and gcopy-out of a 1 GiB tree (files of /usr, as they come) on
+# a zstd-compressed btrfs (written by the kernel with compress=zstd, as
+# Fedora mounts it), against the kernel's own btrfs on a loop mount of the
+# same raw image in the same run: find -ls, and cp -a to tmpfs.  The
+# kernel is mounted afresh for every run (no page cache of decompressed
+# data carried over); the image file itself is in the page cache for both.
+# Wall time, CPU time (user+sys; the kernel's work for find and cp is
+# their sys time) and peak RSS, best of $BENCH_RUNS runs (default 3).
+# The copies are compared with diff -r.  Target: within 2x of the kernel.
+# Needs root (loop devices, mount).  BENCH_LIBGUESTFS=1 also times virt-ls
+# -lR and virt-copy-out (TCG here: slow).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GK_BIN=${GK_BIN:-$PWD/build/bin}
+BD=${GK_BENCH_DIR:-$PWD/bench/out}/btrfs
+RUNS=${BENCH_RUNS:-3}
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+[ -x "$GK_BIN/gcopy-out" ] || { echo "no $GK_BIN/gcopy-out: build first" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root (loop mounts)" >&2; exit 1; }
+IMG=$BD/zstd.img
+MNT=$BD/mnt
+mkdir -p "$BD" "$MNT"
+L=
+cleanup() {
+    umount "$MNT" 2>/dev/null || true
+    [ -n "$L" ] && losetup -d "$L" 2>/dev/null || true
+    rm -rf "${W:-/nonexistent}"
+}
+trap cleanup EXIT
+
+# The image: 1 GiB of /usr files (apparent size), written with compress=zstd.
+if [ ! -e "$BD/.done" ]; then
+    rm -f "$IMG"
+    truncate -s 3G "$IMG"
+    mkfs.btrfs -q -f "$IMG" >/dev/null
+    L=$(losetup -f --show "$IMG")
+    mount -t btrfs -o compress=zstd "$L" "$MNT"
+    python3 - "$MNT/usr" <<'EOF'
+import os, shutil, sys
+dst = sys.argv[1]
+total, limit = 0, 1 << 30
+for top in ('/usr/lib', '/usr/share', '/usr/bin', '/usr/include'):
+    for d, dirs, files in os.walk(top):
+        dirs.sort()
+        rel = os.path.relpath(d, '/usr')
+        os.makedirs(os.path.join(dst, rel), exist_ok=True)
+        for f in sorted(files):
+            s = os.path.join(d, f)
+            t = os.path.join(dst, rel, f)
+            try:
+                st = os.lstat(s)
+                if os.path.islink(s):
+                    os.symlink(os.readlink(s), t)
+                elif os.path.isfile(s):
+                    shutil.copy2(s, t)
+                    total += st.st_size
+            except OSError:
+                pass
+            if total >= limit:
+                sys.exit(0)
+EOF
+    umount "$MNT"
+    losetup -d "$L"
+    L=
+    touch "$BD/.done"
+fi
+if [ -n "${BENCH_DEST:-}" ]; then W=$BENCH_DEST/gk-btrfs-bench
+elif [ -d /dev/shm ] && [ -w /dev/shm ]; then W=/dev/shm/gk-btrfs-bench
+else W=$BD/copy; fi
+rm -rf "$W"; mkdir -p "$W"
+cat "$IMG" > /dev/null      # warm the page cache for the image file
+
+# timed SETUP CMD...: run RUNS times (SETUP before each, not timed), keep
+# the best "wall_s cpu_s rss_kib"
+timed() {
+    local setup=$1 best="" line
+    shift
+    for _ in $(seq 1 "$RUNS"); do
+        eval "$setup"
+        line=$("$TIME" -f '%e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1)
+        line=$(echo "$line" | awk '{printf "%.2f %.2f %d", $1, $2 + $3, $4}')
+        if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a < b)}'; then
+            best=$line
+        fi
+    done
+    echo "$best"
+}
+fresh_mount() {
+    umount "$MNT" 2>/dev/null || true
+    [ -n "$L" ] && losetup -d "$L"
+    L=$(losetup -r -f --show "$IMG")
+    mount -t btrfs -o ro "$L" "$MNT"
+}
+
+row() { printf '%-52s %8s %8s %14s\n' "$@"; }
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RUNS runs, copies to $(df --output=fstype "$W" | tail -1)"
+fresh_mount
+echo "tree: $(find "$MNT" -type f | wc -l) files, $(du -s --apparent-size -B1M "$MNT" | cut -f1) MiB; image: $(du -B1M "$IMG" | cut -f1) MiB on disk"
+row "" "wall s" "cpu s" "peak RSS KiB"
+set -- $(timed "fresh_mount" find "$MNT" -ls)
+kls=$1; row "kernel: find MNT -ls" "$1" "$2" "$3"
+set -- $(timed "" "$GK_BIN/gls" -a "$IMG" -m /dev/sda -lR /)
+gls=$1; row "gls -a zstd.img -m /dev/sda -lR /" "$1" "$2" "$3"
+set -- $(timed 'fresh_mount; rm -rf "$W/k"; mkdir -p "$W/k"' cp -a "$MNT/." "$W/k/")
+kcp=$1; row "kernel: cp -a MNT/. DIR" "$1" "$2" "$3"
+set -- $(timed 'rm -rf "$W/g"; mkdir -p "$W/g"' "$GK_BIN/gcopy-out" -a "$IMG" -m /dev/sda / "$W/g")
+gcp=$1; row "gcopy-out -a zstd.img -m /dev/sda / DIR" "$1" "$2" "$3"
+awk -v a="$gls" -v b="$kls" 'BEGIN{printf "gls -lR / kernel find -ls: %.2fx\n", a / b}'
+awk -v a="$gcp" -v b="$kcp" 'BEGIN{printf "gcopy-out / kernel cp -a: %.2fx\n", a / b}'
+if diff -r --no-dereference "$W/g" "$W/k" >/dev/null 2>&1; then
+    echo "diff -r gcopy-out kernel: identical"
+else
+    echo "diff -r gcopy-out kernel: DIFFERENT"; diff -rq --no-dereference "$W/g" "$W/k" | head
+fi
+umount "$MNT"; losetup -d "$L"; L=
+if [ "${BENCH_LIBGUESTFS:-0}" = 1 ]; then
+    export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+    set -- $(RUNS=1 timed "" virt-ls --format=raw -a "$IMG" -lR /)
+    row "virt-ls -lR / (TCG)" "$1" "$2" "$3"
+    set -- $(RUNS=1 timed 'rm -rf "$W/v"; mkdir -p "$W/v"' virt-copy-out --format=raw -a "$IMG" / "$W/v")
+    row "virt-copy-out / DIR (TCG)" "$1" "$2" "$3"
+fi
