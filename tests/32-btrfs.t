@@ -69,6 +69,20 @@ fails_cleanly "subvol= naming a directory that is not a subvolume" \
 fails_cleanly "subvol= and subvolid= that disagree" gls -a "$D/kern.img" -m /dev/sda:/:subvol=root,subvolid=257 /
 fails_cleanly "an unknown mount option" gls -a "$D/kern.img" -m /dev/sda:/:subvol=root,frobnicate /
 
+# subvolumes as libguestfs lists them (tests/data/btrfs): every one but the
+# default, in id order
+R=$TOP/tests/data/btrfs
+is "$(gfilesystems -a "$D/kern.img" --all --long -h)" "$(cat "$R/kern.virt-filesystems")" \
+   "gfilesystems --all --long -h as virt-filesystems"
+is "$(gdf -a "$D/kern.img" | awk 'NR > 1 && NF > 1 { print $1 } NF == 1 { print $1 }')" \
+   "$(awk 'NR > 1 && NF > 1 { print $1 } NF == 1 { print $1 }' "$R/kern.virt-df")" \
+   "gdf: the rows virt-df prints (the filesystem, then each subvolume)"
+printf 'list-filesystems\nmount btrfsvol:/dev/sda/home /\nls /\nvfs-type btrfsvol:/dev/sda/root/nested\n' |
+    gfsh -a "$D/kern.img" > "$T/gfsh" 2>&1
+is "$(cat "$T/gfsh")" "$(awk '$2 == "filesystem" { print $1 ": " $3 }' "$R/kern.virt-filesystems")
+alice
+btrfs" "gfsh list-filesystems (the filesystems virt-filesystems lists), mount and vfs-type of btrfsvol: names"
+
 # xattrs: every file getfattr listed, through gfsh lgetxattrs
 check_xattrs() { # NAME ORACLE
     local a
