@@ -42,7 +42,7 @@ if [ ! -e "$BD/.done" ]; then
 import os, shutil, sys
 dst = sys.argv[1]
 total, limit = 0, 1 << 30
-for top in ('/usr/lib', '/usr/share', '/usr/bin', '/usr/include'):
+for top in ('/usr/share', '/usr/include', '/usr/bin', '/usr/lib'):
     for d, dirs, files in os.walk(top):
         dirs.sort()
         rel = os.path.relpath(d, '/usr')
