@@ -22,6 +22,8 @@
 #   zstd-bad.qcow2 zlib-bad.qcow2 lzo-bad.qcow2   the compressed bytes of
 #                    @data/ALG/text.txt overwritten: reading it fails
 #   *.files          paths worth reading in each image
+#   base.stamp       size and mtime of the base images: the overlays are
+#                    only good over the very images they were made on
 set -euo pipefail
 OUT=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -250,4 +252,5 @@ for p in *.patch; do
     qemu-io -f qcow2 "${cmds[@]}" "$name.qcow2" >/dev/null
     rm -f "$name".*.blk "$p"
 done
+stat -c '%n %s %Y' "$SRC/kern.img" "$SRC/rootdir.img" > base.stamp
 echo done

@@ -13,16 +13,6 @@
 D=$(fixture btrfs) || skip_all "fixture btrfs failed"
 export LC_ALL=C TZ=UTC
 
-# gls --csv to the oracle's form: fields trimmed, the device field dropped
-norm() {
-    python3 -c '
-import csv, io, sys
-data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-for row in csv.reader(io.StringIO(data, newline="")):
-    row = [x.strip() for x in row]
-    del row[8]
-    sys.stdout.buffer.write("|".join(row).encode("utf-8", "surrogateescape") + b"\n")'
-}
 # the kernel makes up the times of an empty subvolume placeholder (inode 2)
 # when it is looked up
 blank_placeholders() { awk -F'|' 'BEGIN { OFS = "|" } $9 == 2 && $1 == "d" { $6 = $7 = $8 = "T" } { print }'; }
@@ -39,7 +29,7 @@ check_list() { # NAME ORACLE [-m SPEC]
     local a
     mapfile -t a < <(disks "$name")
     gls "${a[@]}" "${@:--m/dev/sda}" -lR --csv --uids --time-t --extra-stats --checksum=sha256 / \
-        2>"$T/err" | norm | blank_placeholders > "$T/got"
+        2>"$T/err" | gls_csv_norm | blank_placeholders > "$T/got"
     blank_placeholders < "$D/$oracle.oracle/list" > "$T/want"
     same_file "$T/got" "$T/want" "$oracle: every file as the kernel shows it"
     [ -s "$T/err" ] && diag "$(head -n 5 "$T/err")"
@@ -58,6 +48,19 @@ for n in rootdir deep csum-xxhash csum-sha256 csum-blake2 mixed holes kern \
     check_list "$n" "$n"
     check_df "$n"
 done
+
+# a disk of the VM missing: RAID1 reads every file from the other copy (a
+# warning names the missing device), RAID0 and RAID10 without a whole
+# mirror refuse what lived there
+gls -a "$D/raid1-1.img" -m /dev/sda -lR --csv --uids --time-t --extra-stats --checksum=sha256 / \
+    2>"$T/err" | gls_csv_norm > "$T/got"
+same_file "$T/got" "$D/raid1.oracle/list" "RAID1 with one disk missing: every file from the other copy"
+grep -q "warning: btrfs device id 2 of this filesystem is not among the disks" "$T/err"
+is $? 0 "... with a warning naming the missing device"
+fails_cleanly "RAID0 with one disk missing: refused" gls -a "$D/raid0-2.img" -m /dev/sda -lR /
+grep -q "device id 1 is missing" "$T/fc.err"; is $? 0 "... naming the missing device"
+fails_cleanly "RAID10 without one mirror pair: a file there is refused" \
+    gcat -a "$D/raid10-1.img" -a "$D/raid10-2.img" -m /dev/sda /file5
 
 # subvolumes by mount option, as the kernel mounted them
 check_list kern kern-top -m /dev/sda:/:subvolid=5

@@ -18,15 +18,6 @@ for f in virt-inspector.xml virt-filesystems virt-ls virt-df; do
     sed 's|btrfsvol:/dev/sdb3/|btrfsvol:/dev/sda3/|g' "$R/fedora-btrfs.$f" > "$T/$f"
 done
 
-norm() {
-    python3 -c '
-import csv, io, sys
-data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-for row in csv.reader(io.StringIO(data, newline="")):
-    row = [x.strip() for x in row]
-    del row[8]
-    sys.stdout.buffer.write("|".join(row).encode("utf-8", "surrogateescape") + b"\n")'
-}
 # the oracle of a subvolume seen at MOUNTPOINT: paths moved below it
 under() { # MOUNTPOINT ORACLE
     awk -F'|' -v mp="$1" 'BEGIN { OFS = "|" } { $14 = ($14 == "/") ? mp : mp $14; print }' "$2"
@@ -41,10 +32,10 @@ is "$(gcat -a "$IMG" -i /boot/efi/EFI/fedora/grub.cfg)" "$(cat "$D/esp.tree/EFI/
    "/boot/efi from the FAT32 ESP"
 
 # gls -lR: each subvolume as the kernel showed it
-gls -a "$IMG" -i "${LR[@]}" /home | norm > "$T/got"
+gls -a "$IMG" -i "${LR[@]}" /home | gls_csv_norm > "$T/got"
 under /home "$D/home.oracle/list" > "$T/want"
 same_file "$T/got" "$T/want" "gls -i -lR /home: the home subvolume as the kernel shows it"
-gls -a "$IMG" -m /dev/sda3:/:subvol=root "${LR[@]}" / | norm > "$T/got"
+gls -a "$IMG" -m /dev/sda3:/:subvol=root "${LR[@]}" / | gls_csv_norm > "$T/got"
 same_file "$T/got" "$D/root.oracle/list" "gls -m /dev/sda3:/:subvol=root -lR /: the root subvolume"
 # the whole guest across its four mounts, as virt-ls -lR (without the
 # times, inode numbers and devices of this build of the fixture)

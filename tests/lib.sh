@@ -11,6 +11,9 @@
 #   fixture NAME             build test-images/NAME.sh once, print its dir
 #   skip_all REASON          plan 0 and leave
 #   done_testing             print the plan, exit non-zero on failures
+#   gls_csv_norm             gls -lR --csv --uids --time-t --extra-stats
+#                            --checksum on stdin to the form of
+#                            test-images/lib-fslist.py (kernel oracles)
 #
 # Environment: GK_BIN (tools), GK_IMAGES (fixture cache), GK_SAN (1 under
 # ASan/UBSan: tests may reduce their sizes).
@@ -118,4 +121,14 @@ fixture() {
 done_testing() {
     echo "1..$_tap_n"
     [ "$_tap_failed" = 0 ]
+}
+
+gls_csv_norm() {
+    python3 -c '
+import csv, io, sys
+data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+for row in csv.reader(io.StringIO(data, newline="")):
+    row = [x.strip() for x in row]
+    del row[8]        # the device: the oracle has none
+    sys.stdout.buffer.write("|".join(row).encode("utf-8", "surrogateescape") + b"\n")'
 }
