@@ -34,7 +34,13 @@ for p in pt["partitions"]:
 EOF
 }
 # the same fields from our dump
-ours() { "$UNIT" --dump "$@" 2>"$T/warn" | awk -F'|' '$2 == "part" { print $1 "|" $3 "|" $4 "|" $6 "|" $7 "|" $8 "|" $9 }'; }
+# The unit binary's warnings are TAP diagnostics on stdout ("# warning: ..."):
+# collect them with whatever reaches stderr.
+ours() {
+    "$UNIT" --dump "$@" >"$T/dump" 2>"$T/warn"
+    sed -n 's/^# warning: //p' "$T/dump" >>"$T/warn"
+    awk -F'|' '$2 == "part" { print $1 "|" $3 "|" $4 "|" $6 "|" $7 "|" $8 "|" $9 }' "$T/dump"
+}
 
 for x in mbr gpt gpt4k luks; do
     if [ ! -s "$dir/$x.sfdisk.json" ]; then
