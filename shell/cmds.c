@@ -482,7 +482,8 @@ const gfsh_cmd gfsh_cmds[] = {
      run_checksums_out},
     {"download", {0}, {P("remotefilename"), H("filename")}, {{0}}, GF_LAUNCHED,
      "download a file to the local machine",
-     "Copy the guest file to the host file filename (- writes it to the output).",
+     "Copy the guest file to the host file filename (- writes it to the output).  A symbolic "
+     "link at filename is refused, never followed.",
      run_download},
     {"download-offset", {0}, {P("remotefilename"), H("filename"), I("offset"), I("size")}, {{0}},
      GF_LAUNCHED,
@@ -493,8 +494,9 @@ const gfsh_cmd gfsh_cmds[] = {
     {"copy-out", {0}, {P("remote"), H("localdir")}, {{0}}, GF_LAUNCHED | GF_VARARGS,
      "copy remote files or directories out of an image",
      "copy-out remote [remote ...] localdir: copy guest files or whole directories, "
-     "recursively, into the existing host directory localdir.  Modes, times and symbolic "
-     "links are kept.",
+     "recursively, into the existing host directory localdir.  Modes, times, symbolic links "
+     "and hard links are kept; owners, set-id bits and device nodes only when run as root.  "
+     "Nothing is written through a symbolic link already in localdir, nor outside it.",
      run_copy_out},
     {"tar-out", {0}, {P("directory"), H("tarfile")}, {OS("compress"), OB("numericowner"), OS("excludes")},
      GF_LAUNCHED,
