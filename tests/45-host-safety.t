@@ -19,6 +19,9 @@ echo sgid > "$S/d/sgid"; chown 1000:1001 "$S/d/sgid"; chmod 2750 "$S/d/sgid"
 echo acl > "$S/acl"; setfacl -m u:1234:rwx,g:77:r "$S/acl"
 setfacl -d -m u:1234:rx "$S/acldir"
 echo xa > "$S/xa"
+echo cap > "$S/cap"; chown 1000:1000 "$S/cap"
+HAVE_CAP=0
+command -v setcap >/dev/null && setcap cap_net_raw+ep "$S/cap" 2>/dev/null && HAVE_CAP=1
 setfattr -n user.colour -v blue "$S/xa"
 setfattr -n security.label -v secret "$S/xa"
 setfattr -n trusted.note -v trusted "$S/xa"
@@ -44,6 +47,12 @@ ok "gcopy-out --xattrs as root" gcopy-out --xattrs -a "$IMG" -m /dev/sda / "$out
 is "$(xattrs_of "$out/xa")" "$(xattrs_of "$S/xa")" "--xattrs as root: security.*, trusted.*, user.* as the source"
 is "$(acl_of "$out/acl")" "$(acl_of "$S/acl")" "--xattrs: the access ACL = getfacl of the source"
 is "$(getfacl -cnd "$out/acldir" 2>/dev/null)" "$(getfacl -cnd "$S/acldir" 2>/dev/null)" "--xattrs: the default ACL too"
+if [ $HAVE_CAP = 1 ]; then
+    is "$(getcap "$out/cap" | sed 's|.* ||')" "$(getcap "$S/cap" | sed 's|.* ||')" \
+       "--xattrs as root: a file capability survives the chown to its owner"
+    is "$(stat -c %u "$out/cap")" 1000 "... which is kept"
+    is "$(getcap "$T/r0/cap")" "" "without --xattrs: no file capability"
+fi
 
 # gfsh copy-out (guestfish pipes tar-out into tar -x: owners kept as root)
 out=$T/g0; mkdir "$out"
@@ -59,6 +68,7 @@ if command -v setpriv >/dev/null; then
     is "$(stat -c '%a %u' "$out/suid")" "755 65534" "unprivileged gcopy-out: the set-uid bit is dropped"
     is "$(stat -c '%a %u' "$out/d/sgid")" "750 65534" "... the set-gid bit too"
     is "$(xattrs_of "$out/xa")" "user.colour=\"blue\"" "... no security.* or trusted.* even with --xattrs"
+    [ $HAVE_CAP = 1 ] && is "$(getcap "$out/cap")" "" "... no file capability"
     is "$(acl_of "$out/acl")" "$(acl_of "$S/acl" | sed 's/^# owner: 0/# owner: 65534/; s/^# group: 0/# group: 65534/')" \
        "... ACLs copied onto the user's own file"
     out=$T/u1; mkdir "$out"; chown 65534:65534 "$out"

@@ -255,11 +255,16 @@ static mode_t mode_bits(const gk_stat *st, int owner_kept)
     return st->mode & (owner_kept ? 07777 : 01777);
 }
 
-/* Owner (as root), then mode (chown clears set-id bits), then times. */
-static void set_meta_fd(gk_copyout *c, int fd, const gk_stat *st)
+/* The guest's owner, as root: 1 if it is kept. */
+static int set_owner_fd(gk_copyout *c, int fd, const gk_stat *st)
 {
-    int kept = c->root && fchown(fd, st->uid, st->gid) == 0;
-    if (fchmod(fd, mode_bits(st, kept)) < 0)
+    return c->root && fchown(fd, st->uid, st->gid) == 0;
+}
+
+/* Mode (after chown, which clears set-id bits), then times. */
+static void set_mode_times_fd(gk_copyout *c, int fd, const gk_stat *st, int owner_kept)
+{
+    if (fchmod(fd, mode_bits(st, owner_kept)) < 0)
         host_err(c, "chmod");
     struct timespec ts[2] = { st->atime, st->mtime };
     futimens(fd, ts);
@@ -277,9 +282,9 @@ static void set_meta_at(gk_copyout *c, int dirfd, const char *name, const gk_sta
 }
 
 /* Which guest xattrs go to the host: user.* always; POSIX ACLs when asked;
- * security.* and trusted.* when asked and the owner is kept (they grant
+ * security.* and trusted.* when asked and the owner was kept (they grant
  * what only the owner's own files should have: capabilities, labels). */
-static int xattr_wanted(gk_copyout *c, const char *name)
+static int xattr_wanted(gk_copyout *c, const char *name, int owner_kept)
 {
     if (strncmp(name, "user.", 5) == 0)
         return 1;
@@ -287,7 +292,7 @@ static int xattr_wanted(gk_copyout *c, const char *name)
         return 0;
     if (strcmp(name, "system.posix_acl_access") == 0 || strcmp(name, "system.posix_acl_default") == 0)
         return 1;
-    return c->root && (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0);
+    return owner_kept && (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0);
 }
 
 static void xattr_host_fail(gk_copyout *c, const char *name, int e)
@@ -331,7 +336,7 @@ static ssize_t xattr_list(gk_node *n, char **out)
     return -1;
 }
 
-static void copy_xattrs(gk_copyout *c, gk_node *n, int fd, const char *gpath)
+static void copy_xattrs(gk_copyout *c, gk_node *n, int fd, const char *gpath, int owner_kept)
 {
     char *list;
     ssize_t len = xattr_list(n, &list);
@@ -343,7 +348,7 @@ static void copy_xattrs(gk_copyout *c, gk_node *n, int fd, const char *gpath)
         const char *name = list + i;
         size_t nl = strnlen(name, (size_t)(len - i));
         i += (ssize_t)nl + 1;
-        if (nl == 0 || !xattr_wanted(c, name))
+        if (nl == 0 || !xattr_wanted(c, name, owner_kept))
             continue;
         ssize_t vl = gk_node_getxattr(n, name, NULL, 0);
         char *val = NULL;
@@ -611,8 +616,10 @@ static void copy_reg(gk_copyout *c, int dirfd, const char *name, gk_node *n, con
         unlinkat(dirfd, name, 0);
         return;
     }
-    copy_xattrs(c, n, fd, gpath);
-    set_meta_fd(c, fd, st);
+    /* owner first: a chown after them would clear security.capability */
+    int kept = set_owner_fd(c, fd, st);
+    copy_xattrs(c, n, fd, gpath, kept);
+    set_mode_times_fd(c, fd, st, kept);
     close(fd);
     c->files++;
 }
@@ -815,8 +822,9 @@ int gk_copyout_tree(gk_copyout *c, const gk_node *n, const char *gpath, const ch
             gk_node dn = e->node;
             /* (the destination itself keeps its own attributes) */
             if (l->fd >= 0 && (e->depth > 0 || name)) {
-                copy_xattrs(c, &dn, l->fd, e->path);
-                set_meta_fd(c, l->fd, &e->st);
+                int kept = set_owner_fd(c, l->fd, &e->st);
+                copy_xattrs(c, &dn, l->fd, e->path, kept);
+                set_mode_times_fd(c, l->fd, &e->st, kept);
             }
             pop_level(c);
             rel_set(c, c->nhl > base ? c->hl[c->nhl - 1].rellen : 0);
@@ -861,8 +869,9 @@ int gk_copyout_tree(gk_copyout *c, const gk_node *n, const char *gpath, const ch
             if (fd >= 0 && e->noenter) {
                 /* the directory, without what it holds (a loop, too deep) */
                 report(c, 0, "%s", e->msg);
-                copy_xattrs(c, &node, fd, e->path);
-                set_meta_fd(c, fd, &e->st);
+                int kept = set_owner_fd(c, fd, &e->st);
+                copy_xattrs(c, &node, fd, e->path, kept);
+                set_mode_times_fd(c, fd, &e->st, kept);
                 close(fd);
                 continue;
             }
