@@ -1279,10 +1279,11 @@ static int sanity_check(struct ext *ex)
  * block groups would otherwise make ext2fs_open2 allocate and read
  * gigabytes of group descriptors before failing.  0, or -EINVAL/-EUCLEAN
  * with the reason. */
-static int check_geometry(gk_dev *dev)
+static int check_geometry(struct gkio *io, gk_dev *dev)
 {
     struct ext2_super_block sb;
-    if (dev->size < 2048 || gk_pread(dev, &sb, sizeof sb, 1024) < 0)
+    /* through io: a replayed journal may carry another superblock */
+    if (dev->size < 2048 || gkio_read(io, 1024, sizeof sb, &sb) != 0)
         return 0;                /* libext2fs says what is wrong */
     if (ext2fs_le16_to_cpu(sb.s_magic) != EXT2_SUPER_MAGIC)
         return 0;
@@ -1362,10 +1363,12 @@ static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
         return -EINVAL;
     }
     ext_init_errors();
-    int gr = check_geometry(dev);
-    if (gr < 0)
-        return gr;
     struct gkio *io = gkio_new(dev);
+    int gr = check_geometry(io, dev);
+    if (gr < 0) {
+        gkio_free(io);
+        return gr;
+    }
     ext2_filsys fs = NULL;
     errcode_t err = open_fs(io, &fs);
     if (err) {
@@ -1388,10 +1391,11 @@ static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
                 ext2fs_free(fs);
                 fs = NULL;
                 gkio_set_overlay(io, ovl, novl, bs);
-                err = open_fs(io, &fs);
+                gr = check_geometry(io, dev);
+                err = gr < 0 ? EXT2_ET_CORRUPT_SUPERBLOCK : open_fs(io, &fs);
                 if (err) {
                     gk_warn("%s: after journal replay: %s: reading the unreplayed filesystem",
-                            dev->name, error_message(err));
+                            dev->name, gr < 0 ? gk_errmsg() : error_message(err));
                     gkio_set_overlay(io, NULL, 0, 0);
                     err = open_fs(io, &fs);
                     if (err) {

@@ -79,6 +79,31 @@ if evil_journal "$T/j1.img" 8000; then
     ok "... refused as larger than the filesystem" grep -q "journal inode 8 has an unusable size" "$T/err"
 fi
 
+# a journal transaction that replaces the superblock with a forged one:
+# the geometry is checked again after replay
+mke2fs -q -F -t ext4 -O ^metadata_csum,^64bit -b 4096 "$T/j3.img" 16M >/dev/null 2>&1
+jblk() { debugfs -R "bmap <8> $1" "$T/j3.img" 2>/dev/null; }
+python3 - "$T/j3.img" "$(jblk 0)" "$(jblk 1)" "$(jblk 2)" "$(jblk 3)" <<'EOF'
+import struct, sys
+p = sys.argv[1]
+jsb, desc, data, commit = (int(x) for x in sys.argv[2:6])
+b = bytearray(open(p, 'rb').read())
+BS = 4096
+seq = struct.unpack_from('>I', b, jsb * BS + 24)[0]
+struct.pack_into('>I', b, jsb * BS + 28, 1)                  # s_start: log at block 1
+struct.pack_into('>III', b, desc * BS, 0xc03b3998, 1, seq)   # descriptor
+struct.pack_into('>IHH', b, desc * BS + 12, 0, 0, 0x2 | 0x8) # fs block 0, same uuid, last
+b[data * BS:data * BS + BS] = b[0:BS]                        # block 0 with a forged superblock
+struct.pack_into('<I', b, data * BS + 1024 + 0x04, 0xfffffff0)
+struct.pack_into('>III', b, commit * BS, 0xc03b3998, 2, seq) # commit
+struct.pack_into('<I', b, 1024 + 0x60, struct.unpack_from('<I', b, 1024 + 0x60)[0] | 4)
+open(p, 'wb').write(b)
+EOF
+bounded gls -a "$T/j3.img" -m /dev/sda /
+is "$rc" 0 "journal replacing the superblock with a forged one: answered"
+ok "... the replayed geometry is refused" grep -q "after journal replay: bad geometry" "$T/err"
+ok "... and the unreplayed filesystem is read" grep -qx lost+found "$T/out"
+
 # ------------------------------------------------------------------ fstab
 mkroot() { # DIR
     mkdir -p "$1"/{etc,bin,usr/bin,var,root}
