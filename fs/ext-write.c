@@ -51,6 +51,7 @@
 #define MAX_EXTENT_LEN 32768u           /* blocks in an initialized extent */
 #define MAX_WALK_UP 4096                /* ".." steps from a directory to the root */
 #define DIR_MAX_BLOCKS (1u << 24)       /* a directory bigger than this is corrupt */
+#define COMMIT_INTERVAL 5               /* seconds, as the kernel's default */
 
 struct extw {
     gk_dev *dev;
@@ -68,6 +69,7 @@ struct extw {
     uint8_t *gd_shadow;           /* the descriptors as the store holds them */
     size_t gd_bytes;
     size_t commit_at;             /* store size that makes op_begin commit */
+    time_t first_change;          /* when the store got its first block */
     uint64_t chunk;               /* bytes of data per operation of a large write */
     uint32_t hint_dir;            /* where the last removal found its name */
     uint64_t hint_lblk;
@@ -543,6 +545,7 @@ static int commit(struct ext *ex)
         w->broken = 1;
         return r;
     }
+    w->first_change = 0;
 unpin:
     if (w->npinned) {
         ext2fs_clear_block_bitmap(w->pinmap);
@@ -597,7 +600,11 @@ static int op_begin(struct ext *ex)
         if (r < 0)
             return r;
     }
-    if (gk_txn_nblocks(w->txn) >= w->commit_at) {
+    /* a full store, or changes older than the kernel's commit interval */
+    size_t held = gk_txn_nblocks(w->txn);
+    if (held && !w->first_change)
+        w->first_change = time(NULL);
+    if (held >= w->commit_at || (held && time(NULL) - w->first_change >= COMMIT_INTERVAL)) {
         int r = commit(ex);
         if (r < 0)
             return r;
@@ -2548,9 +2555,10 @@ int gk_extw_open(struct ext *ex, gk_dev *dev)
     if (gk_txn_has_journal(w->txn) && ext2fs_has_feature_journal_needs_recovery(sb) && !recovering) {
         /* nothing to replay (an empty log): fine */
     }
-    /* commit at half the journal: an operation never needs more than the
-     * other half (data is written in chunks, large deletes in steps) */
-    w->commit_at = gk_txn_capacity(w->txn) / 2;
+    /* commit at a quarter of the journal, as the kernel does: an
+     * operation never needs more than the rest (data is written in chunks,
+     * large deletes in steps) */
+    w->commit_at = gk_txn_capacity(w->txn) / 4;
     uint64_t chunk_blocks = gk_txn_capacity(w->txn) * 8;
     if (chunk_blocks > 16384)
         chunk_blocks = 16384;

@@ -498,14 +498,16 @@ const gfsh_cmd gfsh_cmds[] = {
      "and hard links are kept; owners, set-id bits and device nodes only when run as root.  "
      "Nothing is written through a symbolic link already in localdir, nor outside it.",
      run_copy_out},
-    {"tar-out", {0}, {P("directory"), H("tarfile")}, {OS("compress"), OB("numericowner"), OS("excludes")},
-     GF_LAUNCHED,
+    {"tar-out", {0}, {P("directory"), H("tarfile")},
+     {OS("compress"), OB("numericowner"), OS("excludes"), OB("xattrs")}, GF_LAUNCHED,
      "pack directory into tarfile",
      "Write the directory and everything below it as a tar archive to the host file tarfile "
-     "(- for the output), as tar -C directory -cf - . does: GNU format, names ./..., hard "
-     "links stored once, sockets left out.  compress:gzip or compress:zstd compresses it.  "
-     "Owners are numeric, with the name root for uid/gid 0 unless numericowner:true.  "
-     "excludes:\"PATTERN ...\" leaves out the names matching any of the wildcard patterns.",
+     "(- for the output), as tar -C directory -cf - . does: GNU format, names ./..., sorted, "
+     "hard links stored once, sockets left out.  compress:gzip (bzip2, xz, zstd, lzop, "
+     "compress) compresses it.  Owners are numeric, with the name root for uid/gid 0 unless "
+     "numericowner:true.  excludes:\"PATTERN ...\" leaves out the names matching any of the "
+     "wildcard patterns.  xattrs:true stores extended attributes (SELinux labels too) in pax "
+     "headers.",
      run_tar_out},
     {"grep", {0}, {S("regex"), P("path")},
      {OB("extended"), OB("fixed"), OB("insensitive"), OB("compressed")}, GF_LAUNCHED,
@@ -719,6 +721,24 @@ const gfsh_cmd gfsh_cmds[] = {
      "make FIFO (named pipe)",
      "Create the FIFO path with the permission bits of mode.",
      run_mknod},
+    {"tar-in", {0}, {H("tarfile"), P("directory")},
+     {OS("compress"), OB("xattrs"), OB("selinux"), OB("acls")}, GF_LAUNCHED | GF_RW,
+     "unpack tarfile to directory",
+     "Unpack the host tar archive tarfile (- reads the input; any compression is detected, "
+     "compress: is accepted for compatibility) into the existing guest directory, keeping "
+     "modes, owners, times, symbolic and hard links.  An archive is untrusted: a leading / is "
+     "dropped, names with .. are refused, and nothing is written through a symbolic link, so "
+     "nothing lands outside directory.  xattrs:true (or selinux:true) sets the extended "
+     "attributes the archive stores (SELinux labels among them); acls: is accepted and "
+     "ignored.",
+     run_tar_in},
+    {"copy-in", {0}, {H("localpath")}, {{0}}, GF_LAUNCHED | GF_RW | GF_VARARGS,
+     "copy local files or directories into an image",
+     "copy-in localpath [localpath ...] remotedir: copy host files or whole directories, "
+     "recursively, into the existing guest directory remotedir, each under its own name, with "
+     "modes, owners, times, symbolic links and hard links.  Files of the same name are "
+     "replaced, directories merged.",
+     run_copy_in},
     {"sync", {0}, {{0}}, {{0}}, 0,
      "sync disks, writes are flushed through to the disk image",
      "Make every change so far durable in the disk images: on ext3/4 the pending journal "

@@ -165,7 +165,7 @@ GFSH_DECL(run_is); GFSH_DECL(run_du); GFSH_DECL(run_df); GFSH_DECL(run_statvfs);
 GFSH_DECL(run_read_lines); GFSH_DECL(run_filesize); GFSH_DECL(run_read_file);
 GFSH_DECL(run_hexdump); GFSH_DECL(run_checksums_out);
 /* cmds-tar.c */
-GFSH_DECL(run_tar_out); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
+GFSH_DECL(run_tar_out); GFSH_DECL(run_tar_in); GFSH_DECL(run_copy_in); GFSH_DECL(run_strings); GFSH_DECL(run_getxattrs); GFSH_DECL(run_getxattr);
 
 /* cmds-win.c */
 GFSH_DECL(run_case_sensitive_path); GFSH_DECL(run_hivex_open); GFSH_DECL(run_hivex_close);

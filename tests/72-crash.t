@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Crash safety of the ext write side (bounded; tests/crash/campaign.sh is
+# the long run): gfsh --rw scripts and gcopy-in of a 3000-file tree are
+# killed (SIGKILL before a random write to the image, sometimes tearing it,
+# or kill -9 after a random delay), then the kernel mounts the image (its
+# journal replay), e2fsck -fn must be clean, and every file must be absent,
+# complete, or (one) a prefix of its data.  See tests/crash/run.sh.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root for loop mounts"
+command -v cc >/dev/null || skip_all "needs cc for the kill shim"
+[ -x "$GK_BIN/gfsh" ] && [ -x "$GK_BIN/gcopy-in" ] || skip_all "needs gfsh and gcopy-in"
+n=${GK_CRASH_ITER:-4}
+[ "$GK_SAN" = 1 ] && n=1
+for run in "gfsh ext4" "gcopy-in ext4" "gcopy-in ext3" "gcopy-in ext4-4k"; do
+    set -- $run
+    out=$(GK_BIN=$GK_BIN "$TOP/tests/crash/run.sh" "$T/$1-$2" "$1" "$2" "$n" "${GK_CRASH_SEED:-$RANDOM}" 2>&1)
+    while IFS= read -r line; do
+        case $line in
+            "ok "*) _tap_result 0 "${line#ok * - }" ;;
+            "not ok "*) _tap_result 1 "${line#not ok * - }" ;;
+            *) diag "$line" ;;
+        esac
+    done <<<"$out"
+done
+done_testing

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* LD_PRELOAD shim for the crash tests: SIGKILL the process just before its
+ * Nth write to one file, as a `kill -9` landing exactly there would.
+ *
+ *   KILLAFTER_FILE=disk.img  the image (matched by device and inode)
+ *   KILLAFTER_N=N            writes allowed before the kill (counting from 0)
+ *   KILLAFTER_PARTIAL=1      the Nth write is torn: its first half (whole
+ *                            512-byte sectors) is written, then the kill
+ *   KILLAFTER_COUNT=FILE     at exit, write the number of writes to FILE
+ *
+ * Only pwrite/pwrite64/write/writev/pwritev on that file count.  Built by
+ * the test scripts with cc -shared (not part of guestkit). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static long limit = -1, count;
+static int partial, ready;
+static dev_t tdev;
+static ino_t tino;
+static const char *countfile;
+
+static void setup(void)
+{
+    const char *f = getenv("KILLAFTER_FILE"), *n = getenv("KILLAFTER_N");
+    struct stat st;
+    countfile = getenv("KILLAFTER_COUNT");
+    partial = getenv("KILLAFTER_PARTIAL") && *getenv("KILLAFTER_PARTIAL") == '1';
+    if (f && stat(f, &st) == 0) {
+        tdev = st.st_dev;
+        tino = st.st_ino;
+        limit = n ? atol(n) : -1;
+    }
+    ready = 1;
+}
+
+static int target(int fd)
+{
+    struct stat st;
+    if (!ready)
+        setup();
+    return tino && fstat(fd, &st) == 0 && st.st_dev == tdev && st.st_ino == tino;
+}
+
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+
+/* 1: go on with the whole write; 0: the write was torn, now die */
+static int before(int fd, const void *buf, size_t n, off_t off, int positional)
+{
+    if (!target(fd))
+        return 1;
+    if (limit >= 0 && count >= limit) {
+        if (partial && positional && n >= 1024) {
+            if (!real_pwrite)
+                real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+            real_pwrite(fd, buf, (n / 2) & ~(size_t)511, off);
+        }
+        kill(getpid(), SIGKILL);
+        pause();
+    }
+    count++;
+    return 1;
+}
+
+#define PW(name)                                                                        \
+    ssize_t name(int fd, const void *buf, size_t n, off_t off)                          \
+    {                                                                                   \
+        static ssize_t (*real)(int, const void *, size_t, off_t);                       \
+        if (!real)                                                                      \
+            real = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, #name); \
+        before(fd, buf, n, off, 1);                                                     \
+        return real(fd, buf, n, off);                                                   \
+    }
+PW(pwrite)
+PW(pwrite64)
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    if (!real)
+        real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    before(fd, buf, n, 0, 0);
+    return real(fd, buf, n);
+}
+
+__attribute__((destructor)) static void report(void)
+{
+    if (countfile && tino) {
+        FILE *f = fopen(countfile, "w");
+        if (f) {
+            fprintf(f, "%ld\n", count);
+            fclose(f);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Crash tests of the ext write side: a writer (gfsh running a script, or
+# gcopy-in of a tree) is killed with SIGKILL part way, then the image must
+# mount (the kernel replays the journal), e2fsck -fn must be clean, and
+# tests/crash/check.py must find every file absent, complete, or (one file)
+# a prefix of what was written -- never garbage.
+#
+#   run.sh WORKDIR WRITER FS ITERATIONS [SEED]
+#     WRITER  gfsh | gcopy-in
+#     FS      ext4 | ext3 | ext4-4k (mke2fs flavours, small journals so that
+#             a run commits many transactions)
+#
+# Kill points: an LD_PRELOAD shim (killafter.c) kills the writer just before
+# its Nth write to the image; N is drawn at random over the whole run, and
+# one run in four tears that write (half of it written).  Every fourth
+# iteration instead sends kill -9 after a random delay.  Prints one line per
+# iteration ("ok N ..." / "not ok N ...") and exits 1 if any failed.
+# tests/72-crash.t runs a few iterations; bench-like long campaigns call it
+# with thousands (tests/crash/campaign.sh).
+set -u
+W=$1 WRITER=$2 FS=$3 ITER=$4 SEED=${5:-$$}
+HERE=$(cd "$(dirname "$0")" && pwd)
+GK_BIN=${GK_BIN:-$HERE/../../build/bin}
+export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
+RANDOM=$SEED
+mkdir -p "$W/m"
+SO=$W/killafter.so
+[ -e "$SO" ] || cc -shared -fPIC -O1 -o "$SO" "$HERE/killafter.c" -ldl || exit 2
+
+# ---- the source tree: files named after their contents' seed ---------------
+mksrc() {
+    rm -rf "$W/src"
+    python3 - "$W/src" "$SEED" <<'EOF'
+import os, random, sys
+root, seed = sys.argv[1], int(sys.argv[2])
+r = random.Random(seed)
+def blob(n):
+    return bytes(r.getrandbits(8) for _ in range(n)) if n < 4096 else os.urandom(n)
+os.makedirs(root)
+for d in range(60):
+    dd = os.path.join(root, 'dir%02d' % d, 'sub%d' % (d % 3))
+    os.makedirs(dd)
+    for f in range(50):
+        n = r.choice([0, 1, 100, 1500, 4095, 4096, 5000, 20000, 70000])
+        with open(os.path.join(dd, 'f%03d' % f), 'wb') as fp:
+            fp.write(blob(n))
+    os.symlink('f000', os.path.join(dd, 'link'))
+    os.symlink('../../dir%02d/sub%d/f001' % (d, d % 3), os.path.join(dd, 'longer-symlink-' + 'x' * 70))
+with open(os.path.join(root, 'big'), 'wb') as fp:
+    fp.write(os.urandom(6 << 20))
+os.link(os.path.join(root, 'big'), os.path.join(root, 'big.hard'))
+EOF
+}
+
+# the gfsh script: the tree, then second versions and renames
+mkscript() {
+    local s=$W/script
+    : >"$s"
+    (cd "$W/src" && find . -mindepth 1 -type d | sort | sed 's|^\.||; s|^|mkdir-p |') >>"$s"
+    (cd "$W/src" && find . -type f ! -name '*.v2' ! -name big.hard | sort | while read -r f; do
+        echo "upload $W/src/${f#./} ${f#.}"; done) >>"$s"
+    (cd "$W/src" && find . -type l | sort | while read -r f; do
+        echo "ln-s $(readlink "$f") ${f#.}"; done) >>"$s"
+    echo "ln /big /big.hard" >>"$s"
+    # second versions of some files (write replaces, upload replaces)
+    for d in 00 05 11; do
+        local f=dir$d/sub$((10#$d % 3))/f002
+        head -c 3000 /dev/urandom >"$W/src/$f.v2"
+        echo "upload $W/src/$f.v2 /$f" >>"$s"
+    done
+    # renames: the source holds the new name too (either may exist)
+    cp "$W/src/dir01/sub1/f003" "$W/src/dir01/sub1/renamed"
+    echo "mv /dir01/sub1/f003 /dir01/sub1/renamed" >>"$s"
+}
+
+mkimg() {
+    rm -f "$W/pristine.img"
+    truncate -s 96M "$W/pristine.img"
+    case $FS in
+        ext4) mke2fs -q -F -t ext4 -b 1024 -J size=1 -I 256 "$W/pristine.img" ;;
+        ext4-4k) mke2fs -q -F -t ext4 -b 4096 -J size=4 "$W/pristine.img" ;;
+        ext3) mke2fs -q -F -t ext3 -b 1024 -J size=1 "$W/pristine.img" ;;
+        *) echo "unknown FS $FS" >&2; exit 2 ;;
+    esac
+}
+
+writer() { # the command that writes $W/img (exec: run it in a subshell)
+    case $WRITER in
+        gfsh) exec gfsh --rw -a "$W/img" -m /dev/sda -f "$W/script" ;;
+        gcopy-in) exec gcopy-in -a "$W/img" -m /dev/sda "$W/src"/* / ;;
+    esac
+}
+
+# After a crash: replay through the kernel, e2fsck, compare.  Echoes why not.
+verify() {
+    if ! mount -o loop "$W/img" "$W/m" 2>"$W/mount.err"; then
+        echo "kernel mount failed: $(head -c 300 "$W/mount.err")"; return 1
+    fi
+    umount "$W/m" || { echo "umount failed"; return 1; }
+    if ! e2fsck -fn "$W/img" >"$W/fsck.out" 2>&1; then
+        echo "e2fsck -fn: $(grep -v '^Pass\|^e2fsck 1' "$W/fsck.out" | head -n 8 | tr '\n' '|')"; return 1
+    fi
+    mount -o loop,ro "$W/img" "$W/m" || { echo "ro mount failed"; return 1; }
+    local out rc=0
+    out=$(python3 "$HERE/check.py" "$W/m" "$W/src" 2>&1) || rc=1
+    umount "$W/m"
+    echo "${out##*$'\n'}"
+    [ $rc = 0 ] || echo "$out" | head -n 10
+    return $rc
+}
+
+mksrc
+[ "$WRITER" = gfsh ] && mkscript
+mkimg
+
+# a full run: how many writes, and the final tree complete
+cp --sparse=always "$W/pristine.img" "$W/img"
+rm -f "$W/count"
+t0=$(date +%s%N)
+(KILLAFTER_FILE=$W/img KILLAFTER_COUNT=$W/count LD_PRELOAD=$SO writer) >/dev/null 2>"$W/writer.err"
+rc=$?
+RUNMS=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
+TOTAL=$(cat "$W/count" 2>/dev/null || echo 0)
+fails=0
+if [ $rc != 0 ] || [ "$TOTAL" -lt 10 ]; then
+    echo "not ok 0 - $WRITER $FS: the complete run failed (exit $rc, $TOTAL writes): $(head -c 300 "$W/writer.err")"
+    exit 1
+fi
+res=$(verify)
+if [ $? = 0 ] && [[ $res == *" 0 partly written"* ]]; then
+    echo "ok 0 - $WRITER $FS: complete run ($TOTAL writes to the image): $res"
+else
+    echo "not ok 0 - $WRITER $FS: complete run: $res"
+    fails=$((fails + 1))
+fi
+
+for i in $(seq 1 "$ITER"); do
+    cp --sparse=always "$W/pristine.img" "$W/img"
+    n=$(( (RANDOM * 32768 + RANDOM) % TOTAL ))
+    how="kill before write $n of $TOTAL"
+    partial=0
+    if [ $((i % 4)) = 0 ]; then
+        # a plain kill -9 after a random delay
+        ms=$(( (RANDOM * 32768 + RANDOM) % RUNMS ))
+        how="kill -9 after ${ms} ms"
+        (writer) >/dev/null 2>&1 &
+        pid=$!
+        sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+    else
+        [ $((RANDOM % 4)) = 0 ] && { partial=1; how="$how (torn)"; }
+        { (KILLAFTER_FILE=$W/img KILLAFTER_N=$n KILLAFTER_PARTIAL=$partial LD_PRELOAD=$SO \
+            writer) >/dev/null 2>&1; } 2>/dev/null
+    fi
+    if res=$(verify); then
+        echo "ok $i - $WRITER $FS: $how: $res"
+    else
+        echo "not ok $i - $WRITER $FS: $how: $(echo "$res" | tr '\n' ' ' | head -c 600)"
+        fails=$((fails + 1))
+        cp --sparse=always "$W/img" "$W/failed-$i.img" 2>/dev/null
+    fi
+done
+[ $fails = 0 ]
