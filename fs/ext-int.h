@@ -137,9 +137,12 @@ int gk_ext_crypt_hash(ext2_filsys fs, int version, const uint8_t *name, size_t l
 /* ---- fs/ext.c, for the write side ---- */
 /* Read inode ino (bytes past i_extra_isize zeroed); -errno. */
 int gk_ext_read_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in);
-/* A directory changed: name -> ino was added (ino 0: the directory lost
- * names; its cached name table is dropped; dir 0: every directory). */
+/* Directory dir changed: name now leads to ino (added or replaced), or
+ * with ino 0 name was removed; name NULL: forget what is cached of dir
+ * (dir 0: of every directory). */
 void gk_ext_dir_changed(struct ext *ex, uint64_t dir, const char *name, uint32_t ino);
+/* The read side's lookup (cached name tables for big directories). */
+int gk_ext_lookup(struct ext *ex, uint64_t dir, const char *name, uint64_t *ino);
 /* Some inode's block map changed: drop the cached map. */
 void gk_ext_map_changed(struct ext *ex);
 /* Record "what: libext2fs message"; returns -eno. */

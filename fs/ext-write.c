@@ -73,7 +73,22 @@ struct extw {
     uint64_t chunk;               /* bytes of data per operation of a large write */
     uint32_t hint_dir;            /* where the last removal found its name */
     uint64_t hint_lblk;
+    struct widx {                 /* name -> position in one big directory */
+        uint64_t dir;
+        int valid;
+        struct wslot { uint32_t hash, ino, lblk, off, name; uint16_t len; } *tab;
+        size_t cap, n;
+        char *names;
+        size_t nlen, ncap;
+    } widx;
 };
+
+static void widx_drop(struct extw *w)
+{
+    free(w->widx.tab);
+    free(w->widx.names);
+    memset(&w->widx, 0, sizeof w->widx);
+}
 
 int gk_extw_write_range(struct ext *ex, uint64_t ino, const void *buf, size_t len, uint64_t off);
 
@@ -520,6 +535,7 @@ static int reopen(struct ext *ex)
     gkio_cache_drop(ex->io);
     gk_ext_map_changed(ex);
     gk_ext_dir_changed(ex, 0, NULL, 0);
+    widx_drop(ex->w);
     errcode_t err = gk_ext_open_fs(ex->io, EXT2_FLAG_RW | EXT2_FLAG_SKIP_MMP, &fs);
     if (!err) {
         ex->fs = fs;
@@ -754,6 +770,111 @@ static int touch_dir(struct ext *ex, uint64_t dir)
     return put_inode(ex, dir, &din);
 }
 
+/* ---- the position index of one big directory ----
+ * Removing names from a directory of thousands (rm -rf, a script of rm)
+ * would scan it for each name; the index, built by one scan, says where
+ * each name is.  Kept up to date by linear_add, dir_remove and dir_set;
+ * dropped when libext2fs changes the directory itself (htree inserts,
+ * inline directories) or an operation is undone. */
+#define WIDX_MIN_BLOCKS 8
+
+static uint32_t widx_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static struct wslot *widx_find(struct widx *x, const char *name, size_t len)
+{
+    if (!x->cap)
+        return NULL;
+    uint32_t h = widx_hash(name, len);
+    for (size_t j = h & (x->cap - 1); x->tab[j].ino; j = (j + 1) & (x->cap - 1)) {
+        struct wslot *e = &x->tab[j];
+        if (e->hash == h && e->len == len && memcmp(x->names + e->name, name, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void widx_put(struct widx *x, const char *name, size_t len, uint32_t ino, uint64_t lblk,
+                     unsigned off)
+{
+    struct wslot *e = widx_find(x, name, len);
+    if (e) {
+        e->ino = ino;
+        e->lblk = (uint32_t)lblk;
+        e->off = off;
+        return;
+    }
+    if ((x->n + 1) * 2 > x->cap) {
+        size_t ncap = x->cap ? x->cap * 2 : 1024;
+        struct wslot *nt = gk_calloc(ncap, sizeof *nt);
+        for (size_t i = 0; i < x->cap; i++)
+            if (x->tab[i].ino) {
+                size_t j = x->tab[i].hash & (ncap - 1);
+                while (nt[j].ino)
+                    j = (j + 1) & (ncap - 1);
+                nt[j] = x->tab[i];
+            }
+        free(x->tab);
+        x->tab = nt;
+        x->cap = ncap;
+    }
+    if (x->nlen + len > x->ncap) {
+        x->ncap = (x->ncap + len) * 2;
+        x->names = gk_realloc(x->names, x->ncap);
+    }
+    uint32_t h = widx_hash(name, len);
+    size_t j = h & (x->cap - 1);
+    while (x->tab[j].ino)
+        j = (j + 1) & (x->cap - 1);
+    memcpy(x->names + x->nlen, name, len);
+    x->tab[j] = (struct wslot){h, ino, (uint32_t)lblk, off, (uint32_t)x->nlen, (uint16_t)len};
+    x->nlen += len;
+    x->n++;
+}
+
+static int read_dirblk(struct ext *ex, uint64_t dir, blk64_t pblk, uint8_t *buf);
+static int dir_block(struct ext *ex, uint64_t dir, struct ext2_inode_large *din, uint64_t lblk,
+                     blk64_t *pblk);
+static int dirent_at(ext2_filsys fs, uint8_t *buf, unsigned off, unsigned end,
+                     struct ext2_dir_entry **de, unsigned *rec);
+static unsigned dir_usable(ext2_filsys fs);
+
+/* Build the index of directory dir (nb blocks). */
+static int widx_build(struct ext *ex, uint64_t dir, struct ext2_inode_large *din, uint64_t nb)
+{
+    ext2_filsys fs = ex->fs;
+    struct widx *x = &ex->w->widx;
+    widx_drop(ex->w);
+    uint8_t *buf = gk_malloc(fs->blocksize);
+    unsigned usable = dir_usable(fs);
+    int r = 0;
+    for (uint64_t lblk = 0; lblk < nb && r == 0; lblk++) {
+        blk64_t pblk;
+        if ((r = dir_block(ex, dir, din, lblk, &pblk)) < 0 || (r = read_dirblk(ex, dir, pblk, buf)) < 0)
+            break;
+        struct ext2_dir_entry *de;
+        unsigned off = 0, rec;
+        while (off < usable && dirent_at(fs, buf, off, usable, &de, &rec)) {
+            if (de->inode)
+                widx_put(x, de->name, (size_t)ext2fs_dirent_name_len(de), de->inode, lblk, off);
+            off += rec;
+        }
+    }
+    free(buf);
+    if (r < 0) {
+        widx_drop(ex->w);
+        return r;
+    }
+    x->dir = dir;
+    x->valid = 1;
+    return 0;
+}
+
 /* Append name to a linear directory: into the slack of its last block, or
  * a new block.  (libext2fs's ext2fs_link scans the whole directory for
  * room, which makes filling a big directory quadratic.) */
@@ -794,6 +915,9 @@ static int linear_add(struct ext *ex, uint64_t dir, const char *name, uint32_t i
                     ext2fs_dirent_set_file_type(ne, ext2fs_has_feature_filetype(fs->super) ? ft : 0);
                     memcpy(ne->name, name, strlen(name));
                     r = write_dirblk(ex, dir, pblk, buf);
+                    struct widx *x = &ex->w->widx;
+                    if (r == 0 && x->valid && x->dir == dir)
+                        widx_put(x, name, strlen(name), ino, nb - 1, off + used);
                     goto out;
                 }
                 off += rec;
@@ -832,7 +956,10 @@ static int dir_add(struct ext *ex, uint64_t dir, const char *name, uint32_t ino,
     if (!ext2fs_has_feature_filetype(fs->super))
         ft = 0;
     if ((din.i_flags & EXT4_INLINE_DATA_FL) || (din.i_flags & EXT2_INDEX_FL)) {
-        /* small inline directories and htree inserts: libext2fs */
+        /* small inline directories and htree inserts: libext2fs (an htree
+         * insert may move entries between blocks) */
+        if (ex->w->widx.dir == dir)
+            widx_drop(ex->w);
         errcode_t err = ext2fs_link(fs, (ext2_ino_t)dir, name, ino, ft);
         if (err == EXT2_ET_DIR_NO_SPACE && (din.i_flags & EXT4_INLINE_DATA_FL)) {
             err = ext2fs_expand_dir(fs, (ext2_ino_t)dir);
@@ -911,6 +1038,36 @@ static int dir_find(struct ext *ex, uint64_t dir, const char *name, struct dpos 
     if (nb > DIR_MAX_BLOCKS)
         return gk_ext_fail(0, EIO, "directory inode %llu is too large (run e2fsck)",
                            (unsigned long long)dir);
+    struct widx *x = &ex->w->widx;
+    if (nb >= WIDX_MIN_BLOCKS) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if ((!x->valid || x->dir != dir) && (r = widx_build(ex, dir, &din, nb)) < 0)
+                return r;
+            struct wslot *e = widx_find(x, name, len);
+            if (!e || !e->ino || e->len == UINT16_MAX)
+                return pfail(ENOENT, "%s", name);
+            /* check it is still there (the index is a hint) */
+            blk64_t pblk;
+            uint8_t *buf = gk_malloc(fs->blocksize);
+            struct ext2_dir_entry *de;
+            unsigned rec;
+            int okpos = e->lblk < nb && dir_block(ex, dir, &din, e->lblk, &pblk) == 0 &&
+                        read_dirblk(ex, dir, pblk, buf) == 0 &&
+                        dirent_at(fs, buf, e->off, dir_usable(fs), &de, &rec) && de->inode == e->ino &&
+                        (size_t)ext2fs_dirent_name_len(de) == len && memcmp(de->name, name, len) == 0;
+            if (okpos) {
+                pos->lblk = e->lblk;
+                pos->off = e->off;
+                pos->ino = de->inode;
+                pos->ft = ext2fs_dirent_file_type(de);
+            }
+            free(buf);
+            if (okpos)
+                return 0;
+            widx_drop(ex->w);
+        }
+        return pfail(ENOENT, "%s", name);
+    }
     /* start where the last removal found its name: rm -r takes the names
      * in directory order */
     uint64_t start = ex->w->hint_dir == dir && ex->w->hint_lblk < nb ? ex->w->hint_lblk : 0;
@@ -959,6 +1116,8 @@ static int dir_remove(struct ext *ex, uint64_t dir, const char *name, const stru
         errcode_t err = ext2fs_unlink(fs, (ext2_ino_t)dir, name, pos->ino, 0);
         if (err)
             return efail(err, "directory inode %llu: removing \"%s\"", (unsigned long long)dir, name);
+        if (ex->w->widx.dir == dir)
+            widx_drop(ex->w);
     } else {
         blk64_t pblk;
         uint8_t *buf = gk_malloc(fs->blocksize);
@@ -997,8 +1156,12 @@ static int dir_remove(struct ext *ex, uint64_t dir, const char *name, const stru
             return r;
         ex->w->hint_dir = (uint32_t)dir;
         ex->w->hint_lblk = pos->lblk;
+        struct widx *x = &ex->w->widx;
+        struct wslot *e = x->valid && x->dir == dir ? widx_find(x, name, strlen(name)) : NULL;
+        if (e)
+            e->len = UINT16_MAX;      /* removed (the slot stays for probing) */
     }
-    gk_ext_dir_changed(ex, dir, NULL, 0);
+    gk_ext_dir_changed(ex, dir, name, 0);
     return touch_dir(ex, dir);
 }
 
@@ -1038,8 +1201,12 @@ static int dir_set(struct ext *ex, uint64_t dir, const char *name, const struct 
         free(buf);
         if (r < 0)
             return r;
+        struct widx *x = &ex->w->widx;
+        struct wslot *e = x->valid && x->dir == dir ? widx_find(x, name, strlen(name)) : NULL;
+        if (e)
+            e->ino = ino;
     }
-    gk_ext_dir_changed(ex, dir, NULL, 0);
+    gk_ext_dir_changed(ex, dir, name, ino);
     return touch_dir(ex, dir);
 }
 
@@ -1050,7 +1217,10 @@ static int empty_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int of
 {
     (void)dir; (void)offset; (void)blocksize; (void)buf;
     struct empty_ctx *c = priv;
-    if (de->inode && entry == DIRENT_OTHER_FILE) {
+    int nl = ext2fs_dirent_name_len(de);
+    /* (inline directories report ".." as an ordinary entry) */
+    int dot = (nl == 1 && de->name[0] == '.') || (nl == 2 && de->name[0] == '.' && de->name[1] == '.');
+    if (de->inode && entry == DIRENT_OTHER_FILE && !dot) {
         c->names = 1;
         return DIRENT_ABORT;
     }
@@ -1130,7 +1300,7 @@ static int set_dotdot(struct ext *ex, uint64_t ino, uint64_t newparent)
         }
     }
     free(buf);
-    gk_ext_dir_changed(ex, ino, NULL, 0);
+    gk_ext_dir_changed(ex, ino, "..", (uint32_t)newparent);
     return r;
 }
 
@@ -1211,6 +1381,11 @@ static int free_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
     ext2fs_inode_alloc_stats2(fs, (ext2_ino_t)ino, -1, isdir);
     mark_inode_group(ex, ino);
     gk_ext_map_changed(ex);
+    if (isdir) {
+        if (ex->w->widx.dir == ino)
+            widx_drop(ex->w);
+        gk_ext_dir_changed(ex, ino, NULL, 0);
+    }
     return 0;
 }
 
@@ -1280,8 +1455,8 @@ static void init_inode(struct ext *ex, struct ext2_inode_large *in, uint32_t mod
 
 static int name_free(struct ext *ex, uint64_t dir, const char *name)
 {
-    struct dpos pos;
-    int r = dir_find(ex, dir, name, &pos);
+    uint64_t ino;
+    int r = gk_ext_lookup(ex, dir, name, &ino);
     if (r == 0)
         return pfail(EEXIST, "%s", name);
     return r == -ENOENT ? 0 : r;
@@ -2425,6 +2600,7 @@ void gk_extw_close(struct ext *ex)
     free(w->gdirty);
     free(w->glist);
     free(w->gd_shadow);
+    widx_drop(w);
     free(w);
     ex->w = NULL;
     if (ex->fs)

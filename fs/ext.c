@@ -427,9 +427,8 @@ static int crypt_find_fn(void *priv, const char *name, size_t len, uint32_t ino,
     return 0;
 }
 
-static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
+static int lookup_in(struct ext *ex, uint64_t dir, const char *name, uint64_t *ino)
 {
-    struct ext *ex = gfs->priv;
     size_t len = strlen(name);
     if (len == 0 || len > EXT2_NAME_LEN || strchr(name, '/'))
         return fail(0, ENOENT, "%s: invalid name", name);
@@ -475,6 +474,11 @@ static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
         return fail(0, ENOENT, "%s: No such file or directory", name);
     *ino = c.found;
     return 0;
+}
+
+static int ext_lookup(gk_fs *gfs, uint64_t dir, const char *name, uint64_t *ino)
+{
+    return lookup_in(gfs->priv, dir, name, ino);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1195,13 +1199,35 @@ void gk_ext_dir_changed(struct ext *ex, uint64_t dir, const char *name, uint32_t
 {
     ex->map_valid = 0;              /* the directory may have grown */
     for (int i = 0; i < DIRCACHE_N; i++) {
-        if (!ex->dc[i].tab || (dir && ex->dc[i].ino != dir))
+        struct dirhash *d = &ex->dc[i];
+        if (!d->tab || (dir && d->ino != dir))
             continue;
-        if (ino && name)
-            dh_insert(&ex->dc[i], name, strlen(name), ino, 0);
-        else
-            dh_free(&ex->dc[i]);
+        if (!name) {
+            dh_free(d);
+            continue;
+        }
+        size_t len = strlen(name);
+        uint32_t h = name_hash(name, len);
+        struct dent *found = NULL;
+        for (size_t j = h & (d->cap - 1); d->tab[j].ino; j = (j + 1) & (d->cap - 1)) {
+            struct dent *e = &d->tab[j];
+            if (e->hash == h && e->len == len && memcmp(d->names + e->off, name, len) == 0) {
+                found = e;
+                break;
+            }
+        }
+        if (found && ino)
+            found->ino = ino;         /* the name points elsewhere now */
+        else if (found)
+            found->len = UINT16_MAX;  /* removed: a length no name has */
+        else if (ino)
+            dh_insert(d, name, len, ino, 0);
     }
+}
+
+int gk_ext_lookup(struct ext *ex, uint64_t dir, const char *name, uint64_t *ino)
+{
+    return lookup_in(ex, dir, name, ino);
 }
 
 void gk_ext_map_changed(struct ext *ex)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmds-int.h"
+#include "edit.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -635,4 +636,22 @@ int run_sync(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         return -1;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* edit, vi, emacs                                                     */
+
+int run_edit(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    const char *editor = strcmp(cmd->name, "vi") == 0 ? "vi" :
+                         strcmp(cmd->name, "emacs") == 0 ? "emacs" : NULL;
+    gk_edit e;
+    int changed = 0, r = 0;
+    if (gk_edit_fetch(sh->g->vfs, a->argv[0], &e) < 0 || gk_edit_run(&e, editor, NULL, &changed) < 0 ||
+        (changed && gk_edit_store(sh->g->vfs, &e, NULL) < 0)) {
+        err_path(cmd, a->argv[0]);
+        r = -1;
+    }
+    gk_edit_clear(&e);
+    return r;
 }

@@ -739,6 +739,21 @@ const gfsh_cmd gfsh_cmds[] = {
      "modes, owners, times, symbolic links and hard links.  Files of the same name are "
      "replaced, directories merged.",
      run_copy_in},
+    {"edit", {0}, {P("filename")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "edit a file",
+     "Copy the file to the host, run $EDITOR (default vi) on the copy, and if its contents "
+     "changed write it back as virt-edit does: a new file with the original's owner, mode and "
+     "extended attributes (SELinux label included) is renamed over it.  A symbolic link is "
+     "followed: the file it points to is edited.",
+     run_edit},
+    {"vi", {0}, {P("filename")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "edit a file",
+     "Like edit, with vi.",
+     run_edit},
+    {"emacs", {0}, {P("filename")}, {{0}}, GF_LAUNCHED | GF_RW,
+     "edit a file",
+     "Like edit, with emacs.",
+     run_edit},
     {"sync", {0}, {{0}}, {{0}}, 0,
      "sync disks, writes are flushed through to the disk image",
      "Make every change so far durable in the disk images: on ext3/4 the pending journal "

@@ -185,6 +185,7 @@ GFSH_DECL(run_write); GFSH_DECL(run_upload); GFSH_DECL(run_mkdir); GFSH_DECL(run
 GFSH_DECL(run_rm); GFSH_DECL(run_cp); GFSH_DECL(run_mv); GFSH_DECL(run_ln);
 GFSH_DECL(run_chmod); GFSH_DECL(run_chown); GFSH_DECL(run_touch); GFSH_DECL(run_truncate);
 GFSH_DECL(run_setxattr); GFSH_DECL(run_removexattr); GFSH_DECL(run_mknod); GFSH_DECL(run_sync);
+GFSH_DECL(run_edit);
 /* cmds-ro.c */
 GFSH_DECL(run_file); GFSH_DECL(run_file_architecture); GFSH_DECL(run_wc); GFSH_DECL(run_pread);
 GFSH_DECL(run_is_zero); GFSH_DECL(run_ls0);

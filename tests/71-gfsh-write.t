@@ -24,13 +24,7 @@ mkimg() { # FILE [MKFS ARGS] -- identical filesystems (fixed UUID, seed, time)
 # A canonical listing of a tree through the kernel: everything but times.
 listing() { # IMAGE
     mount -o loop,ro "$1" "$T/m" || return 1
-    (cd "$T/m" && find . -path ./lost+found -prune -o -printf '%y %m %U %G %n %p' \
-        -exec sh -c 'if [ -f "$1" ]; then printf " %s" "$(sha256sum <"$1" | cut -c1-16)";
-                     elif [ -L "$1" ]; then printf " -> %s" "$(readlink "$1")";
-                     elif [ -c "$1" ] || [ -b "$1" ]; then printf " dev %s" "$(stat -c %t:%T "$1")";
-                     elif [ ! -d "$1" ]; then printf " size %s" "$(stat -c %s "$1")"; fi
-                     getfattr -h -d -m - "$1" 2>/dev/null | grep -v "^#" | grep . | tr "\n" " " | sed "s/^/ xattrs /"
-                     echo' _ {} \; | sort -k6)
+    python3 "$TOP/tests/treelist.py" "$T/m"
     umount "$T/m"
 }
 

@@ -607,6 +607,10 @@ static int host_data(void *ud, const void **buf, size_t *len, uint64_t *off)
         if (h->pos >= h->size)
             return 0;
         size_t want = h->size - h->pos < DATA_BLOCK ? (size_t)(h->size - h->pos) : DATA_BLOCK;
+        /* up to the next hole, so that holes stay holes */
+        off_t hole = lseek(h->fd, (off_t)h->pos, SEEK_HOLE);
+        if (hole > (off_t)h->pos && (uint64_t)hole - h->pos < want)
+            want = (size_t)((uint64_t)hole - h->pos);
         ssize_t k = pread(h->fd, h->buf, want, (off_t)h->pos);
         if (k < 0 && errno == EINTR)
             continue;

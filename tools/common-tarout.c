@@ -132,6 +132,9 @@ int gk_tarout(gk_vfs *v, const gk_node *top, const char *tpath, const gk_tarout_
     /* GNU tar's records: 20 blocks, the last one padded */
     if (r == ARCHIVE_OK)
         r = archive_write_set_bytes_per_block(a, 10240);
+    /* a compressed stream is not padded (zstd refuses trailing zeros) */
+    if (r == ARCHIVE_OK && strcasecmp(z, "none") != 0)
+        r = archive_write_set_bytes_in_last_block(a, 1);
     if (r == ARCHIVE_OK)
         r = archive_write_open2(a, &t, NULL, cb_write, NULL, NULL);
     if (r != ARCHIVE_OK) {

@@ -43,6 +43,9 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
 /* With no -a, take the first positional argument as the image (the old
  * "gcat disk.img /file" form).  Returns 0, or -1 if there is no image. */
 int gk_cli_positional_image(gk_cli *c);
+/* argv with every option moved before the operands (GNU order, for tools
+ * whose options may follow their operands; tools/common-permute.c). */
+char **gk_cli_permute(int *argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* Add drives and launch.  Returns NULL after printing the error. */
 gk_guest *gk_cli_launch(gk_cli *c);

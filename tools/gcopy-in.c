@@ -57,6 +57,7 @@ int main(int argc, char **argv)
         {"xattrs", no_argument, 0, OPT_XATTRS},
         {0, 0, 0, 0},
     };
+    argv = gk_cli_permute(&argc, argv, NULL, longopts);
     gk_cli_parse(&c, "gcopy-in", argc, argv, NULL, longopts, handler, NULL, usage);
     if (c.ndrives == 0 && c.nargs >= 3)
         gk_cli_positional_image(&c);

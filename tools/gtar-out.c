@@ -102,6 +102,7 @@ int main(int argc, char **argv)
         {"exclude", required_argument, 0, OPT_EXCLUDE},
         {0, 0, 0, 0},
     };
+    argv = gk_cli_permute(&argc, argv, "zjJ", longopts);
     gk_cli_parse(&c, "gtar-out", argc, argv, "zjJ", longopts, handler, NULL, usage);
     if (c.ndrives == 0 && c.nargs >= 3)
         gk_cli_positional_image(&c);
