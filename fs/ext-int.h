@@ -82,6 +82,9 @@ int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf);
 struct gk_txn;
 void gkio_set_txn(struct gkio *io, struct gk_txn *t);
 int gkio_write_direct(struct gkio *io, uint64_t off, size_t len, const void *buf);
+/* Read what is under the store: the device and the journal overlay;
+ * 0 or an errno value (gk_txn_set_base's reader). */
+int gkio_read_base(void *io, uint64_t off, size_t len, void *buf);
 /* Forget every cached block (after a rollback). */
 void gkio_cache_drop(struct gkio *io);
 /* The journal overlay installed by gkio_set_overlay (NULL, 0 if none). */
@@ -166,6 +169,9 @@ errcode_t gk_txn_write(struct gk_txn *t, uint64_t off, size_t len, const void *b
 /* Copy the stored blocks that overlap [off, off+len) into buf. */
 void gk_txn_overlay(struct gk_txn *t, uint64_t off, size_t len, void *buf);
 size_t gk_txn_nblocks(struct gk_txn *t);
+/* Where blocks not in the store are read from (default: the device). */
+void gk_txn_set_base(struct gk_txn *t, int (*base)(void *ud, uint64_t off, size_t len, void *buf),
+                     void *ud);
 void gk_txn_op_begin(struct gk_txn *t);
 /* ok: keep the operation's blocks; !ok: undo them. */
 void gk_txn_op_end(struct gk_txn *t, int ok);

@@ -145,6 +145,11 @@ static int dev_read(struct gkio *io, uint64_t off, size_t len, void *buf)
     return 0;
 }
 
+int gkio_read_base(void *io, uint64_t off, size_t len, void *buf)
+{
+    return dev_read(io, off, len, buf);
+}
+
 /* Reads see what the transaction store holds. */
 int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf)
 {

@@ -79,6 +79,10 @@ struct gk_txn {
     size_t nundo, capundo;
     uint8_t *tmp;
     size_t capacity;
+    /* what a block holds before the store: the device, with a journal
+     * replayed in memory laid over it until it is written home */
+    int (*base)(void *ud, uint64_t off, size_t len, void *buf);
+    void *base_ud;
     /* the internal journal */
     int journal;
     ext2_ino_t jino;
@@ -213,6 +217,13 @@ void gk_txn_free(struct gk_txn *t)
     free(t);
 }
 
+void gk_txn_set_base(struct gk_txn *t, int (*base)(void *ud, uint64_t off, size_t len, void *buf),
+                     void *ud)
+{
+    t->base = base;
+    t->base_ud = ud;
+}
+
 size_t gk_txn_nblocks(struct gk_txn *t)
 {
     return t->n;
@@ -246,7 +257,8 @@ errcode_t gk_txn_write(struct gk_txn *t, uint64_t off, size_t len, const void *b
         if (!x) {
             /* what the block holds now: a write that changes nothing is
              * dropped (libext2fs rewrites whole tables and blocks) */
-            if (gk_pread(t->dev, t->tmp, bs, bstart) < 0)
+            if (t->base ? t->base(t->base_ud, bstart, bs, t->tmp) != 0
+                        : gk_pread(t->dev, t->tmp, bs, bstart) < 0)
                 return EXT2_ET_SHORT_READ;
             if (memcmp(t->tmp + at, piece, plen) == 0)
                 continue;

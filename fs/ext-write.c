@@ -551,11 +551,21 @@ static int reopen(struct ext *ex)
 /* ------------------------------------------------------------------ */
 /* Sessions, operations, commits                                       */
 
+static int session_start(struct ext *ex);
+
 static int commit(struct ext *ex)
 {
     struct extw *w = ex->w;
     if (!gk_txn_nblocks(w->txn))
         goto unpin;
+    /* the first blocks to reach the device: a journal that needs recovery
+     * goes home first (so a refused or failed first change leaves the
+     * image as it was) */
+    if (!w->started) {
+        int r = session_start(ex);
+        if (r < 0)
+            return r;
+    }
     int r = gk_txn_commit(w->txn, ex->fs);
     if (r < 0) {
         w->broken = 1;
@@ -570,9 +580,9 @@ unpin:
     return 0;
 }
 
-/* The first change of a session: replay a journal that needs it onto the
- * device, and mark the filesystem as needing recovery for as long as we
- * may have a transaction in flight. */
+/* Before the first commit of a session: replay a journal that needs it
+ * onto the device, and mark the filesystem as needing recovery for as long
+ * as we may have a transaction in flight. */
 static int session_start(struct ext *ex)
 {
     struct extw *w = ex->w;
@@ -610,11 +620,6 @@ static int op_begin(struct ext *ex)
     if (w->broken) {
         gk_error("an earlier write failed: no more changes are made to this filesystem");
         return -EIO;
-    }
-    if (!w->started) {
-        int r = session_start(ex);
-        if (r < 0)
-            return r;
     }
     /* a full store, or changes older than the kernel's commit interval */
     size_t held = gk_txn_nblocks(w->txn);
@@ -2622,7 +2627,17 @@ static int check_counts(struct ext *ex, gk_dev *dev)
     uint64_t nclusters = EXT2FS_B2C(fs, ext2fs_blocks_count(fs->super) - 1) + 1;
     uint8_t *buf = gk_malloc((cpg > ipg ? cpg : ipg) / 8 + 8);
     int r = 0;
+    int csum = ext2fs_has_group_desc_csum(fs);
     for (dgrp_t g = 0; g < fs->group_desc_count && r == 0; g++) {
+        if (!csum && (ext2fs_bg_flags_test(fs, g, EXT2_BG_INODE_UNINIT | EXT2_BG_BLOCK_UNINIT) ||
+                      ext2fs_bg_itable_unused(fs, g))) {
+            /* e2fsck would take those for real when inodes get used */
+            char why[160];
+            snprintf(why, sizeof why, "group %u is marked uninitialized without the uninit_bg or "
+                     "metadata_csum feature; run e2fsck", g);
+            r = refuse(dev, why);
+            break;
+        }
         uint64_t first = EXT2FS_B2C(fs, fs->super->s_first_data_block) + (uint64_t)g * cpg;
         unsigned n = first + cpg <= nclusters ? cpg : (unsigned)(nclusters - first);
         unsigned used = 0;
@@ -2706,6 +2721,7 @@ int gk_extw_open(struct ext *ex, gk_dev *dev)
     ex->w = w;
     w->dev = dev;
     w->txn = gk_txn_new(dev, ex->bs, ex->nblocks);
+    gk_txn_set_base(w->txn, gkio_read_base, ex->io);
     gkio_set_txn(ex->io, w->txn);
     ext2_filsys rw = NULL;
     errcode_t err = gk_ext_open_fs(ex->io, EXT2_FLAG_RW | EXT2_FLAG_SKIP_MMP, &rw);
@@ -2724,6 +2740,18 @@ int gk_extw_open(struct ext *ex, gk_dev *dev)
     }
     if ((r = check_counts(ex, dev)) < 0)
         goto fail;
+    if (recovering) {
+        /* the journal goes home at the first commit, after file data was
+         * written: keep data off the blocks it will overwrite */
+        size_t n;
+        unsigned obs2;
+        const gk_jblock *ovl = gkio_overlay(ex->io, &n, &obs2);
+        for (size_t i = 0; i < n; i++)
+            if (ovl[i].blk < ext2fs_blocks_count(fs->super)) {
+                ext2fs_mark_block_bitmap2(w->pinmap, ovl[i].blk);
+                w->npinned++;
+            }
+    }
     if ((r = gk_txn_journal_load(w->txn, fs)) < 0) {
         gk_error_prefix("%s", dev->name);
         goto fail;

@@ -41,10 +41,13 @@ static int wfail(const char *path, int err)
     return -1;
 }
 
-/* A driver call: r < 0 is -errno with the driver's message. */
+/* A driver call: r < 0 is -errno with the driver's message, which for
+ * the plain errors is just their text (the caller names the path). */
 static int drv(int r)
 {
     if (r < 0) {
+        if (plain(-r))
+            gk_error("%s", strerror(-r));
         errno = -r;
         return -1;
     }
@@ -235,7 +238,7 @@ ssize_t gk_node_write(gk_node *n, const void *buf, size_t len, uint64_t off)
     while (done < len) {
         ssize_t r = fs->ops->write(fs, n->ino, (const char *)buf + done, len - done, off + done);
         if (r < 0) {
-            errno = (int)-r;
+            drv((int)r);
             return done ? (ssize_t)done : -1;
         }
         if (r == 0) {
@@ -524,10 +527,32 @@ int gk_vfs_open_file(gk_vfs *v, const char *path, uint32_t mode, int how, gk_nod
     return rc;
 }
 
+/* Is there room for len more bytes where path is (or would be)?  Checked
+ * before anything is created, so that a file that cannot fit changes
+ * nothing at all. */
+static int room_for(gk_vfs *v, const char *path, uint64_t len)
+{
+    gk_statvfs sv;
+    gk_node dir;
+    char *name = NULL;
+    if (gk_vfs_statvfs(v, path, &sv) < 0) {
+        if (parent_of(v, path, &dir, &name, NULL) < 0)
+            return 0;                 /* the write will say what is wrong */
+        free(name);
+        if (gk_fs_statvfs(dir.mnt->fs, &sv) < 0)
+            return 0;
+    }
+    if (sv.frsize && (len + sv.frsize - 1) / sv.frsize > sv.bfree)
+        return wfail(path, ENOSPC);
+    return 0;
+}
+
 int gk_vfs_write_file(gk_vfs *v, const char *path, const void *buf, size_t len, int append)
 {
     gk_node n;
     gk_stat st;
+    if (room_for(v, path, len) < 0)
+        return -1;
     int existed = gk_vfs_stat(v, path, &st) == 0;
     if (gk_vfs_open_file(v, path, 0644, GK_WR_CREATE | (append ? 0 : GK_WR_TRUNC), &n) < 0)
         return -1;

@@ -54,6 +54,16 @@ int run_upload(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     gk_stat st;
     int existed = gk_vfs_stat(v, path, &st) == 0;
     gk_node n;
+    struct stat hst;
+    gk_statvfs sv;
+    if (fd > 0 && fstat(fd, &hst) == 0 && S_ISREG(hst.st_mode) &&
+        gk_vfs_statvfs(v, existed ? path : "/", &sv) == 0 && sv.frsize &&
+        ((uint64_t)hst.st_size + sv.frsize - 1) / sv.frsize > sv.bfree + (existed ? st.blocks / (sv.frsize / 512) : 0)) {
+        /* it cannot fit: say so before anything changes */
+        gfsh_err(cmd, "%s: %s", path, strerror(ENOSPC));
+        close(fd);
+        return -1;
+    }
     if (gk_vfs_open_file(v, path, 0644, GK_WR_CREATE | GK_WR_TRUNC, &n) < 0) {
         if (fd > 0)
             close(fd);

@@ -189,7 +189,7 @@ static char *sanitize(gk_extract *x, const char *name, const char *what)
     }
     size_t len = strnlen(name, GK_PATH_MAX + 1);
     if (len > GK_PATH_MAX) {
-        report(x, 1, "%.64s...: %s name too long (skipped)", name, what);
+        report(x, 0, "%.64s...: %s too long (refused)", name, what);
         return NULL;
     }
     const char *p = name;
@@ -211,7 +211,7 @@ static char *sanitize(gk_extract *x, const char *name, const char *what)
             return NULL;
         }
         if (cl > 255) {
-            report(x, 1, "%.64s...: a %s component is too long (skipped)", name, what);
+            report(x, 0, "%.64s...: a %s component is too long (refused)", name, what);
             free(out);
             return NULL;
         }
@@ -494,7 +494,7 @@ int gk_extract_entry(gk_extract *x, const gk_xentry *e, gk_xdata data, void *dud
         /* a size that cannot fit is refused before anything is written */
         gk_statvfs sv;
         if (gk_node_writable(&parent) && gk_fs_statvfs(parent.mnt->fs, &sv) == 0 &&
-            e->size / sv.frsize > sv.bfree) {
+            (e->size + sv.frsize - 1) / sv.frsize > sv.bfree) {
             report(x, 0, "%s/%s: %" PRIu64 " bytes do not fit: %s", x->tpath, rel, e->size,
                    strerror(ENOSPC));
             fatal = 1;
