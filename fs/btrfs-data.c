@@ -39,8 +39,20 @@ static int unzlib(const uint8_t *in, size_t n, uint8_t *out, size_t outlen)
         r = inflate(&zs, Z_SYNC_FLUSH);
     } while (r == Z_OK && zs.avail_out > 0 && zs.avail_in > 0);
     size_t got = outlen - zs.avail_out;
+    /* The output is full but the stream has not ended: btrfs writes each
+     * extent as one finished stream, so the end (and its Adler-32, which
+     * is what catches overwritten bytes) must follow with nothing more to
+     * produce.  The kernel refuses anything short of Z_STREAM_END too. */
+    if (r == Z_OK && zs.avail_out == 0) {
+        uint8_t spare;
+        zs.next_out = &spare;
+        zs.avail_out = 1;
+        r = inflate(&zs, Z_SYNC_FLUSH);
+        if (zs.avail_out == 0)
+            r = Z_DATA_ERROR;
+    }
     inflateEnd(&zs);
-    if (r != Z_STREAM_END && zs.avail_out > 0)
+    if (r != Z_STREAM_END)
         return bt_fail(EIO, "zlib: corrupt compressed data");
     memset(out + got, 0, outlen - got);
     return 0;

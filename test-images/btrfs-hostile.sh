@@ -233,7 +233,8 @@ for alg in zstd zlib lzo; do
         awk -v l="$(cat $alg.bytenr)" '/CHUNK_ITEM/ { s = $6 + 0; sub(/\)/, "", s) }
              /length/ { len = $2 } /stripe 0 devid/ { if (l >= s && l < s + len) { print $6 + (l - s); exit } }' || true)
     if [ -n "$phys" ]; then
-        head -c 3000 /dev/urandom > "$alg-bad.0.blk"
+        # seeded, so every build of the fixture tests the same bytes
+        python3 -c 'import random, sys; r = random.Random(sys.argv[1]); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(3000)))' "$alg" > "$alg-bad.0.blk"
         echo "kern.img $((phys + 8)) $alg-bad.0.blk 3000" > "$alg-bad.patch"
     fi
     printf '/%s/text.txt\n' "$alg" > "$alg-bad.files"
