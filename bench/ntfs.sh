@@ -112,4 +112,4 @@ export -f fuse_cp; export D
 set -- $(timed "$D/fuse" bash -c 'fuse_cp "$1" "$2"' _ "$N/ntfs1g.img" "$D/fuse")
 printf '%-50s %8s %8s %14s\n' "ntfs-3g -o ro + cp -a + umount (cpu: cp only)" "$1" "$2" "$3"
 echo "gcopy-out is $(awk -v a="$1" -v b="$gk" 'BEGIN{printf "%.2f", a / b}')x as fast as ntfs-3g + cp -a"
-if diff -r "$D/gk" "$D/fuse" >/dev/null 2>&1; then echo "the copies are the same (diff -r)"; else echo "THE COPIES DIFFER"; fi
+if diff -r --no-dereference "$D/gk" "$D/fuse" >/dev/null 2>&1; then echo "the copies are the same (diff -r --no-dereference)"; else echo "THE COPIES DIFFER"; fi

@@ -105,6 +105,8 @@ fails_cleanly "ntfs is read-only: --rw is refused" gcat --rw -a "$IMG" -m /dev/s
 ok "(blkid -p: TYPE=BitLocker)" sh -c "blkid -p -o value -s TYPE '$D/bitlocker.img' | grep -qx BitLocker"
 fails_cleanly "mounting a BitLocker volume fails" gcat -a "$D/bitlocker.img" -m /dev/sda /x
 ok "... saying it is BitLocker-encrypted" sh -c "gcat -a '$D/bitlocker.img' -m /dev/sda /x 2>&1 | grep -q 'BitLocker-encrypted'"
+is "$(gfilesystems -a "$D/bitlocker.img" --extra 2>&1)" "" \
+   "gfilesystems: a BitLocker volume is no filesystem (libguestfs' list_filesystems skips it)"
 
 # gcopy-out: the tree as the FUSE mount has it (sparse file kept sparse)
 mkdir "$T/out"

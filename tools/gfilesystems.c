@@ -319,7 +319,7 @@ static void output_fs_one(gk_devset *s, gk_devent *e)
     if (!type || !*type)
         type = "unknown";
     else if ((strlen(type) >= 7 && strcmp(type + strlen(type) - 7, "_member") == 0) ||
-             strcmp(type, "crypto_LUKS") == 0)
+             strcmp(type, "crypto_LUKS") == 0 || strcmp(type, "BitLocker") == 0)
         return; /* containers (PVs, RAID members, LUKS), not filesystems */
     if (!(o.output & OUT_FS_EXTRA) && (strcmp(type, "swap") == 0 || strcmp(type, "unknown") == 0))
         return;
