@@ -150,9 +150,9 @@ static int list_apps(gfsh *sh, const gfsh_cmd *cmd, const char *root, int v2)
         printf("  %srelease: %s\n", f, STR(p->release));
         if (v2)
             printf("  %sarch: %s\n", f, STR(p->arch));
-        printf("  %sinstall_path: \n", f);
+        printf("  %sinstall_path: %s\n", f, STR(p->install_path));
         printf("  %strans_path: \n", f);
-        printf("  %spublisher: \n", f);
+        printf("  %spublisher: %s\n", f, STR(p->publisher));
         printf("  %surl: %s\n", f, STR(p->url));
         printf("  %ssource_package: %s\n", f, STR(p->source_package));
         printf("  %ssummary: %s\n", f, STR(p->summary));

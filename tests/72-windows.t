@@ -60,6 +60,29 @@ for v in win7 win2012r2 win10 win11 win2022; do
     is "$(g inspect-get-windows-software-hive "$root")" \
        "$(g inspect-get-windows-systemroot "$root")/System32/config/SOFTWARE" "$v: the SOFTWARE hive's path"
 done
+# gfsh's inspect-list-applications2: the applications virt-inspector listed
+apps_xml() { # XML: "field: value" per non-empty field, as virt-inspector wrote it
+    python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as E
+for a in E.parse(sys.argv[1]).iter('application'):
+    for f in ('name', 'display_name', 'version', 'install_path', 'publisher', 'url', 'description'):
+        e = a.find(f)
+        if e is not None and e.text:
+            print('%s: %s' % (f, e.text))
+    print('--')
+PY
+}
+for v in win7 win10 win2022; do
+    img=$D/$v.img
+    [ $v = win2022 ] && img=$D/$v.qcow2
+    root=$(xp "$R/virt-inspector-$v.xml" 'string(//root)')
+    gfsh -a "$img" -i inspect-list-applications2 "$root" 2>&1 |
+        sed -n -e 's/^  app2_\(name\|display_name\|version\|install_path\|publisher\|url\|description\): \(..*\)/\1: \2/p' \
+               -e 's/^}$/--/p' >"$T/apps-$v"
+    apps_xml "$R/virt-inspector-$v.xml" >"$T/apps-$v.x"
+    ok "$v: virt-inspector lists applications" grep -q '^name: ' "$T/apps-$v.x"
+    same_file "$T/apps-$v" "$T/apps-$v.x" "$v: inspect-list-applications2 = virt-inspector's <applications> (names, versions, paths, publishers, URLs)"
+done
 fails_cleanly "inspect-get-windows-systemroot on a Linux guest fails" \
     gfsh -a "$(fixture guests)/arch.img" -i inspect-get-windows-systemroot /dev/sda1
 
