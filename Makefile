@@ -20,6 +20,9 @@ PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxx
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
+# libfuse3 for gmount only (its objects and its link)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 
 # Quiet by default: "  CC  lib/blk.c"; V=1 shows the commands.
 V ?= 0
@@ -88,6 +91,8 @@ $(B)/bin/$(1): $(call tool_objs,$(1)) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
 	$$(Q)$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+$(B)/tools/gmount/%.o: GK_CFLAGS += $(FUSE_CFLAGS)
+$(B)/bin/gmount: LDLIBS_ALL += $(FUSE_LIBS)
 
 $(B)/bin/gfsh: $(SHELL_OBJ) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
 	@mkdir -p $(dir $@)
@@ -111,11 +116,11 @@ $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
 # Debian packages: to build, and the oracles the tests compare against.
 BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-dev \
 	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev liblzo2-dev libxxhash-dev libb2-dev \
-	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev
+	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
 	dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
-	libhivex-bin libwin-hivex-perl libarchive-tools
+	libhivex-bin libwin-hivex-perl libarchive-tools fuse3
 deps:
 	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
