@@ -214,8 +214,8 @@ static gk_guest *open_guest(gk_cli *c)
             gk_cli_mountopt *m = &c->mounts[i];
             if (gk_guest_mount_opts(g, m->dev, m->mountpoint, m->options, m->fstype) < 0) {
                 if (c->rw && errno == EROFS)
-                    gk_die("%s: %s (only ext2/3/4 can be mounted --rw; mount it without --rw)",
-                           m->dev, gk_errmsg());
+                    gk_die("%s (only ext2/3/4 can be mounted --rw; mount it without --rw)",
+                           gk_errmsg());
                 fail_setup();
             }
         }
@@ -229,7 +229,7 @@ static gk_guest *open_guest(gk_cli *c)
         for (int i = 0; i < gk_vfs_nmounts(g->vfs); i++) {
             gk_mount *m = gk_vfs_mount_at(g->vfs, i);
             if (gk_fs_readonly(m->fs))
-                gk_warn("%s on %s (%s) is read-only: guestkit writes only ext2/3/4",
+                gk_warn("%s on %s (%s) is mounted read-only",
                         m->device ? m->device : "?", m->mountpoint, gk_fs_type(m->fs));
         }
     }
