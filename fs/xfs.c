@@ -369,6 +369,40 @@ static int parse_sb(struct xfs *x, const uint8_t *sb, size_t sblen)
     return 0;
 }
 
+/* The kernel's XFS mount options: accepted and without effect here (they
+ * steer allocation, quotas, the log of a writable mount; norecovery is
+ * what we do anyway).  Anything else is refused. */
+static int check_options(gk_dev *dev, const char *options)
+{
+    static const char *const flags[] = {
+        "norecovery", "nouuid", "inode32", "inode64", "attr2", "noattr2", "ikeep", "noikeep",
+        "largeio", "nolargeio", "swalloc", "wsync", "noalign", "grpid", "nogrpid", "bsdgroups",
+        "sysvgroups", "filestreams", "discard", "nodiscard", "dax", "quota", "noquota",
+        "usrquota", "grpquota", "prjquota", "uquota", "gquota", "pquota", "uqnoenforce",
+        "gqnoenforce", "pqnoenforce", "qnoenforce",
+    };
+    static const char *const values[] = {
+        "logbufs=", "logbsize=", "allocsize=", "sunit=", "swidth=", "dax=",
+    };
+    if (!options || !*options)
+        return 0;
+    char *copy = gk_strdup(options), *save = NULL;
+    int r = 0;
+    for (char *o = strtok_r(copy, ",", &save); o && r == 0; o = strtok_r(NULL, ",", &save)) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0] && !known; i++)
+            known = strcmp(o, flags[i]) == 0;
+        for (size_t i = 0; i < sizeof values / sizeof values[0] && !known; i++)
+            known = strncmp(o, values[i], strlen(values[i])) == 0;
+        if (!known) {
+            gk_error("%s: unknown XFS mount option \"%s\"", dev->name, o);
+            r = -EINVAL;
+        }
+    }
+    free(copy);
+    return r;
+}
+
 static const char *const xfs_types[] = {"xfs", NULL};
 
 static int xfs_probe(gk_dev *dev)
@@ -383,10 +417,9 @@ static int xfs_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
         gk_error("%s: writing XFS filesystems is not supported", dev->name);
         return -EROFS;
     }
-    if (a->options && *a->options) {
-        gk_error("%s: unknown mount options \"%s\"", dev->name, a->options);
-        return -EINVAL;
-    }
+    int r = check_options(dev, a->options);
+    if (r < 0)
+        return r;
     if (dev->size < 512) {
         gk_error("%s: not an XFS filesystem", dev->name);
         return -EINVAL;
@@ -395,7 +428,6 @@ static int xfs_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
     x->dev = dev;
     x->name = dev->name;
     uint8_t sb[512];
-    int r;
     if (gk_pread(dev, sb, sizeof sb, 0) < 0) {
         r = -EIO;
         goto fail;

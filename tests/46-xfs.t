@@ -114,6 +114,18 @@ for v in dirty v5; do
     is "$got" "$(cat "$D/$v-log.txt")" "$v: log verdict as xfs_repair -n"
 done
 
+# mount options (-m DEV:MP:OPTIONS): the kernel's XFS options are taken,
+# others refused, as the kernel's own mount does
+mnt=$T/mnt
+mkdir "$mnt"
+for o in norecovery,inode64,logbsize=256k,noquota nosuchoption; do
+    k=refused
+    if mount -o "ro,loop,nouuid,$o" "$D/v5.img" "$mnt" 2>/dev/null; then k=taken; umount "$mnt"; fi
+    g=refused
+    gcat -a "$D/v5.img" -m "/dev/sda:/:$o" /hello.txt >/dev/null 2>&1 && g=taken
+    is "$g" "$k" "mount options $o: $k as by the kernel"
+done
+
 # v4 (which this kernel does not mount): gcat against the protofile's source
 is "$(gcat -a "$D/v4.img" -m /dev/sda /random.bin | sha256sum)" \
    "$(grep ' random.bin ' "$D/v4.proto" | awk '{print $5}' | xargs cat | sha256sum)" "v4: gcat /random.bin"
