@@ -60,7 +60,7 @@ if [ ! -e "$DIR/.done" ]; then
     touch "$DIR/.done"
 fi
 mount -o ro,loop,nouuid "$IMG" "$MNT"
-GA=(-a "$IMG" --format=raw -m /dev/sda)
+GA=(--format=raw -a "$IMG" -m /dev/sda)
 G() { "$GK_BIN/$1" "${GA[@]}" "${@:2}"; }
 
 # warm both page caches
@@ -104,9 +104,9 @@ done
 if [ "$VRUNS" -gt 0 ] && command -v virt-ls >/dev/null; then
     export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
     for r in $(seq 1 "$VRUNS"); do
-        tm virtls virt-ls -a "$IMG" --format=raw -m /dev/sda -lR /
+        tm virtls virt-ls --format=raw -a "$IMG" -m /dev/sda -lR /
         mkdir -p "$W/c3"
-        tm virtcopy virt-copy-out -a "$IMG" --format=raw -m /dev/sda / "$W/c3"
+        tm virtcopy virt-copy-out --format=raw -a "$IMG" -m /dev/sda / "$W/c3"
         rm -rf "$W/c3"
     done
 fi

@@ -117,9 +117,11 @@ static int leaf_walk(struct afork *f, const uint8_t *b, attr_fn fn, void *opaque
     return 0;
 }
 
-/* Every attribute, in the order they are stored.  fn's non-zero return
- * stops the walk and is returned. */
-static int attr_walk(struct afork *f, attr_fn fn, void *opaque)
+/* Every attribute, in the order they are stored; with by_hash, only the
+ * leaves that may hold names of that hash (the dabtree descent, then the
+ * siblings while their hashes go no higher).  fn's non-zero return stops
+ * the walk and is returned. */
+static int attr_walk(struct afork *f, attr_fn fn, void *opaque, int by_hash, uint32_t hash)
 {
     struct xfs *x = f->x;
     struct xfs_ino *ip = f->ip;
@@ -132,17 +134,18 @@ static int attr_walk(struct afork *f, attr_fn fn, void *opaque)
         return r;
     uint8_t *b = gk_malloc(x->bs);
     uint16_t leaf = x->v5 ? M_ALEAF_3 : M_ALEAF_2;
-    uint64_t lblk = 0, hops = 0;
-    for (size_t i = 0; i < f->n; i++)
-        hops += f->m[i].len;
-    /* the leftmost leaf (hash 0), then along the siblings */
-    r = xfs_da_descend(x, ip, f->m, f->n, 0, 1, 0, leaf, b, &lblk, f->what);
+    uint64_t lblk = 0;
+    struct xfs_blkset seen = {0};
+    /* the leftmost leaf (or the one for hash), then along the siblings */
+    r = xfs_da_descend(x, ip, f->m, f->n, 0, 1, by_hash ? hash : 0, leaf, b, &lblk, f->what);
+    xfs_blkset_add(&seen, lblk);
     while (r == 0) {
         r = leaf_walk(f, b, fn, opaque);
         uint32_t forw = gk_be32(b);
-        if (r || forw == 0)
+        unsigned cnt = gk_be16(b + (x->v5 ? 56 : 12)), hdr = x->v5 ? 80 : 32;
+        if (r || forw == 0 || (by_hash && cnt && gk_be32(b + hdr + 8 * (cnt - 1)) > hash))
             break;
-        if (hops-- == 0 || forw == lblk) {
+        if (!xfs_blkset_add(&seen, forw)) {
             r = xfs_corrupt("%s: leaf sibling loop", f->what);
             break;
         }
@@ -152,6 +155,7 @@ static int attr_walk(struct afork *f, attr_fn fn, void *opaque)
             mg = xfs_corrupt("%s: leaf sibling is not a leaf", f->what);
         r = mg < 0 ? mg : 0;
     }
+    xfs_blkset_free(&seen);
     free(b);
     return r;
 }
@@ -210,11 +214,18 @@ static int is_acl_name(const struct attr *a, const char *n)
     return (a->flags & A_NS) == A_ROOT && a->nlen == strlen(n) && !memcmp(a->name, n, a->nlen);
 }
 
+/* What listxattr(2) can return at most (XATTR_LIST_MAX). */
+#define LIST_MAX 65536
+
 static int list_fn(void *opaque, const struct attr *a)
 {
     struct names *l = opaque;
     if (a->flags & (A_INCOMPLETE | A_PARENT))
         return 0;
+    if (l->len > LIST_MAX) {
+        gk_error("more attribute names than listxattr can return");
+        return -E2BIG;
+    }
     if (is_acl_name(a, "SGI_ACL_FILE"))
         add_name(l, "system.", (const uint8_t *)"posix_acl_access", 16);
     else if (is_acl_name(a, "SGI_ACL_DEFAULT"))
@@ -240,7 +251,7 @@ ssize_t xfs_listxattr(gk_fs *fs, uint64_t ino, char *buf, size_t bufsz)
     struct names l = {0};
     int r = afork_open(fs->priv, ino, &f, &ip);
     if (r == 0)
-        r = attr_walk(&f, list_fn, &l);
+        r = attr_walk(&f, list_fn, &l, 0, 0);
     free(f.m);
     if (r < 0) {
         free(l.s);
@@ -340,7 +351,7 @@ ssize_t xfs_getxattr(gk_fs *fs, uint64_t ino, const char *name, void *buf, size_
     struct xfs_ino ip;
     int r = afork_open(fs->priv, ino, &f, &ip);
     if (r == 0)
-        r = attr_walk(&f, get_fn, &w);
+        r = attr_walk(&f, get_fn, &w, 1, xfs_da_hashname(w.name, w.nlen));
     if (r >= 0 && w.found && w.remote) {
         if (w.vlen > XATTR_SIZE_MAX) {
             r = xfs_corrupt("%s: remote value too large", f.what);

@@ -48,12 +48,40 @@ static int ft_to_dt(int ft)
 /* ------------------------------------------------------------------ */
 /* The dabtree, shared with attributes                                 */
 
-static uint64_t mapped_blocks(const struct xfs_ext *m, size_t n)
+/* Open addressing on blk + 1 (0 marks a free slot), kept at most half full. */
+int xfs_blkset_add(struct xfs_blkset *s, uint64_t blk)
 {
-    uint64_t t = 0;
-    for (size_t i = 0; i < n; i++)
-        t += m[i].len;
-    return t;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 64;
+        uint64_t *nv = gk_calloc(ncap, sizeof *nv);
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i])
+                continue;
+            size_t j = (size_t)(s->v[i] * 0x9e3779b97f4a7c15ull) & (ncap - 1);
+            while (nv[j])
+                j = (j + 1) & (ncap - 1);
+            nv[j] = s->v[i];
+        }
+        free(s->v);
+        s->v = nv;
+        s->cap = ncap;
+    }
+    uint64_t key = blk + 1;
+    size_t j = (size_t)(key * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
+    while (s->v[j]) {
+        if (s->v[j] == key)
+            return 0;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->v[j] = key;
+    s->n++;
+    return 1;
+}
+
+void xfs_blkset_free(struct xfs_blkset *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof *s);
 }
 
 int xfs_da_read(struct xfs *x, const struct xfs_ino *ip, const struct xfs_ext *m, size_t n,
@@ -447,7 +475,8 @@ static int hashed_lookup(struct dir *d, struct lk *k)
         uint16_t leafn = x->v5 ? M_LEAFN_3 : M_LEAFN_2;
         r = xfs_da_descend(x, &d->ip, d->m, d->n, lblk, x->dirfsbs, hash, leafn, lb, &lblk,
                            d->what);
-        uint64_t hops = mapped_blocks(d->m, d->n);
+        struct xfs_blkset seen = {0};
+        xfs_blkset_add(&seen, lblk);
         while (r == 0) {
             unsigned cnt = gk_be16(lb + hdr - (x->v5 ? 8 : 4));
             if (hdr + (uint64_t)cnt * 8 > x->dirbs) {
@@ -458,7 +487,7 @@ static int hashed_lookup(struct dir *d, struct lk *k)
             uint32_t forw = gk_be32(lb);
             if (r != 2 || forw == 0)
                 break;
-            if (hops-- == 0 || forw == lblk) {
+            if (!xfs_blkset_add(&seen, forw)) {
                 r = xfs_corrupt("%s: leaf sibling loop", d->what);
                 break;
             }
@@ -468,6 +497,7 @@ static int hashed_lookup(struct dir *d, struct lk *k)
                 mg = xfs_corrupt("%s: leaf sibling is not a leaf", d->what);
             r = mg < 0 ? mg : 0;
         }
+        xfs_blkset_free(&seen);
     } else {
         r = mg;
     }

@@ -150,6 +150,16 @@ int xfs_lookup(gk_fs *fs, uint64_t dir, const char *name, uint64_t *ino);
 ssize_t xfs_listxattr(gk_fs *fs, uint64_t ino, char *buf, size_t bufsz);
 ssize_t xfs_getxattr(gk_fs *fs, uint64_t ino, const char *name, void *buf, size_t bufsz);
 
+/* A set of block numbers, for walks along sibling pointers: a block seen
+ * twice is a loop.  Grows with the blocks really visited. */
+struct xfs_blkset {
+    uint64_t *v;
+    size_t cap, n;
+};
+/* 1 if blk was new (now added), 0 if already there. */
+int xfs_blkset_add(struct xfs_blkset *s, uint64_t blk);
+void xfs_blkset_free(struct xfs_blkset *s);
+
 /* fs/xfs-dir.c: the dabtree (directory leaves and attribute blocks).
  * xfs_da_read reads the block of fsbs fs blocks at lblk, verifies a v5
  * header and returns the 16-bit magic of its block info (or -errno).

@@ -25,7 +25,7 @@ survey() { # IMAGE
 -lgetxattrs /remote
 -statvfs /
 EOF
-    timeout 120 gfsh -a "$1" --format=raw -m /dev/sda -f "$T/script" >/dev/null 2>"$T/survey.err"
+    timeout 120 gfsh --format=raw -a "$1" -m /dev/sda -f "$T/script" >/dev/null 2>"$T/survey.err"
 }
 
 clean_exit() { # STATUS ERRFILE: 0 or 1, no sanitizer, every message "PROG: ..."
@@ -44,23 +44,23 @@ while IFS=$'\t' read -r img probe what; do
         diag "gfsh exit status $rc" "$(head -n 8 "$T/survey.err")"
     fi
     case $probe in
-    open) fails_cleanly "$img: refused at mount" gls -a "$img" --format=raw -m /dev/sda / ;;
-    ls) fails_cleanly "$img: gls -lR says where" gls -a "$img" --format=raw -m /dev/sda -lR --checksum / ;;
+    open) fails_cleanly "$img: refused at mount" gls --format=raw -a "$img" -m /dev/sda / ;;
+    ls) fails_cleanly "$img: gls -lR says where" gls --format=raw -a "$img" -m /dev/sda -lR --checksum / ;;
     cat:*)
         d=${probe#cat:}
         # every name of the directory: one of them goes through the damage
-        mapfile -t names < <(gls -a base-v5.img --format=raw -m /dev/sda "$d" 2>/dev/null | sed "s|^|$d/|")
+        mapfile -t names < <(gls --format=raw -a base-v5.img -m /dev/sda "$d" 2>/dev/null | sed "s|^|$d/|")
         fails_cleanly "$img: gcat of the ${#names[@]} names of $d says where" \
-            gcat -a "$img" --format=raw -m /dev/sda "${names[@]}" ;;
+            gcat --format=raw -a "$img" -m /dev/sda "${names[@]}" ;;
     xattr:*)
         p=${probe#xattr:}
         printf 'lgetxattrs %s\n' "$p" >"$T/x"
-        fails_cleanly "$img: lgetxattrs $p says where" gfsh -a "$img" --format=raw -m /dev/sda -f "$T/x" ;;
+        fails_cleanly "$img: lgetxattrs $p says where" gfsh --format=raw -a "$img" -m /dev/sda -f "$T/x" ;;
     missing:*)
         # names that are not there, hashing past every entry (xfs_db's hash,
         # see the fixture): the lookup walks on along the leaves
         d=${probe#missing:}
-        timeout 60 gcat -a "$img" --format=raw -m /dev/sda $(sed "s|^|$d/|" high-names.txt) \
+        timeout 60 gcat --format=raw -a "$img" -m /dev/sda $(sed "s|^|$d/|" high-names.txt) \
             >/dev/null 2>"$T/m.err"
         ok "$img: a lookup past the last leaf says where" \
             sh -c "grep -v 'No such file or directory' '$T/m.err' | grep -q '^gcat: '" ;;
@@ -73,5 +73,5 @@ done <cases.txt
 bad=$(awk -F'\t' '$2 == 0 && $1 !~ /^mut-/ {print $1}' repair.txt | tr '\n' ' ')
 is "$bad" "" "xfs_repair -n finds the damage in every image damaged on purpose"
 # and the bases are sound, so the failures above come from the damage
-ok "base images read without error" sh -c "gls -a base-v5.img --format=raw -m /dev/sda -lR --checksum / >/dev/null && gls -a base-v4.img --format=raw -m /dev/sda -lR --checksum / >/dev/null"
+ok "base images read without error" sh -c "gls --format=raw -a base-v5.img -m /dev/sda -lR --checksum / >/dev/null && gls --format=raw -a base-v4.img -m /dev/sda -lR --checksum / >/dev/null"
 done_testing
