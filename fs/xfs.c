@@ -138,20 +138,18 @@ static int xfs_getattr(gk_fs *fs, uint64_t ino, gk_stat *st)
 static int sum_ag_counters(struct xfs *x)
 {
     uint64_t fd = 0, ic = 0, ifr = 0, abt = 0;
-    size_t ssz = 512;
     uint8_t s[512];
     for (uint32_t ag = 0; ag < x->agcount; ag++) {
-        uint64_t base = (uint64_t)ag * x->agblocks << x->blocklog;
         /* AGF in the second sector, AGI in the third (sectors of sb_sectsize) */
-        uint64_t sectsize = x->sectsize;
-        if (gk_pread(x->dev, s, ssz, base + sectsize) < 0)
+        uint64_t base = (uint64_t)ag * x->agblocks << x->blocklog;
+        if (gk_pread(x->dev, s, sizeof s, base + x->sectsize) < 0)
             return -EIO;
         if (gk_be32(s) != 0x58414746u)
             return xfs_corrupt("AG %u: bad AGF magic", ag);
         uint32_t freeblks = gk_be32(s + 52), flcount = gk_be32(s + 48), btree = gk_be32(s + 60);
         fd += (uint64_t)freeblks + flcount + btree;
         abt += btree;
-        if (gk_pread(x->dev, s, ssz, base + 2 * sectsize) < 0)
+        if (gk_pread(x->dev, s, sizeof s, base + 2 * (uint64_t)x->sectsize) < 0)
             return -EIO;
         if (gk_be32(s) != 0x58414749u)
             return xfs_corrupt("AG %u: bad AGI magic", ag);
