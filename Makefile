@@ -19,6 +19,21 @@ VERSION = 0.1.0
 PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# A tool is a short process (gcat answers in milliseconds), and loading and
+# relocating a dozen shared libraries cost more than the work itself (bench/
+# RESULTS.md, "gcat on the compressed chain").  The libraries Debian ships
+# as .a archives are linked statically (STATIC_DEPS=0: all shared);
+# libxml2 and libarchive stay shared (their static forms need ICU and C++,
+# or archives Debian does not ship), loaded only by the tools using them.
+STATIC_DEPS ?= 1
+STATIC_PKGS = ext2fs com_err blkid zlib libzstd libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g \
+	hivex libmagic e2p
+ifeq ($(STATIC_DEPS),1)
+SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
+PKG_LIBS := -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
+	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(PKGS)) \
+	2>/dev/null) -ldl
+endif
 RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
 # libfuse3 for gmount only (its objects and its link)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
@@ -58,6 +73,9 @@ SHELL_OBJ := $(SHELL_SRC:%.c=$(B)/%.o)
 
 LIBGK := $(B)/libguestkit-blk.a
 LIBGKFS := $(B)/libguestkit-fs.a
+# tools/common*.o as an archive: a tool links only the parts it calls (gcat
+# needs neither libarchive nor the editor).
+LIBGKTOOLS := $(B)/libguestkit-tools.a
 BINS := $(TOOLS:%=$(B)/bin/%) $(if $(SHELL_SRC),$(B)/bin/gfsh)
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit-%)
 MANS := $(wildcard man/*.1)
@@ -78,6 +96,11 @@ $(LIBGK): $(LIB_OBJ)
 	$(say) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(LIBGKTOOLS): $(TOOL_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(LIBGKFS): $(FS_OBJ)
 	@mkdir -p $(dir $@)
 	$(say) AR $@
@@ -85,7 +108,7 @@ $(LIBGKFS): $(FS_OBJ)
 
 # One link rule per tool, from its own objects (tool_objs) and the libraries.
 define tool_rule
-$(B)/bin/$(1): $(call tool_objs,$(1)) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
+$(B)/bin/$(1): $(call tool_objs,$(1)) $(LIBGKTOOLS) $(LIBGKFS) $(LIBGK)
 	@mkdir -p $$(dir $$@)
 	$$(say) LINK $$@
 	$$(Q)$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
@@ -94,7 +117,7 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 $(B)/tools/gmount/%.o: GK_CFLAGS += $(FUSE_CFLAGS)
 $(B)/bin/gmount: LDLIBS_ALL += $(FUSE_LIBS)
 
-$(B)/bin/gfsh: $(SHELL_OBJ) $(TOOL_COMMON_OBJ) $(LIBGKFS) $(LIBGK)
+$(B)/bin/gfsh: $(SHELL_OBJ) $(LIBGKTOOLS) $(LIBGKFS) $(LIBGK)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL) $(RL_LIBS)
