@@ -24,9 +24,21 @@ IMG=$BD/zstd.img
 MNT=$BD/mnt
 mkdir -p "$BD" "$MNT"
 L=
+# detach our loop device, if it still is ours (never someone else's that
+# got the same number)
+detach() {
+    local i
+    for i in 1 2 3 4 5; do      # the kernel may still hold it just after umount
+        [ -n "$L" ] && [ "$(losetup -n -O BACK-FILE "$L" 2>/dev/null)" = "$(realpath "$IMG")" ] || break
+        btrfs device scan --forget "$L" 2>/dev/null || true
+        losetup -d "$L" 2>/dev/null && break
+        sleep 1
+    done
+    L=
+}
 cleanup() {
     umount "$MNT" 2>/dev/null || true
-    [ -n "$L" ] && losetup -d "$L" 2>/dev/null || true
+    detach
     rm -rf "${W:-/nonexistent}"
 }
 trap cleanup EXIT
@@ -63,8 +75,7 @@ for top in ('/usr/share', '/usr/include', '/usr/bin', '/usr/lib'):
                 sys.exit(0)
 EOF
     umount "$MNT"
-    losetup -d "$L"
-    L=
+    detach
     touch "$BD/.done"
 fi
 if [ -n "${BENCH_DEST:-}" ]; then W=$BENCH_DEST/gk-btrfs-bench
@@ -73,11 +84,12 @@ else W=$BD/copy; fi
 rm -rf "$W"; mkdir -p "$W"
 cat "$IMG" > /dev/null      # warm the page cache for the image file
 
-# timed SETUP CMD...: run RUNS times (SETUP before each, not timed), keep
-# the best "wall_s cpu_s rss_kib"
+# timed SETUP CMD...: run RUNS times (SETUP before each, not timed), the
+# best "wall_s cpu_s rss_kib" in $best (no subshell: SETUP mounts)
 timed() {
-    local setup=$1 best="" line
+    local setup=$1 line
     shift
+    best=""
     for _ in $(seq 1 "$RUNS"); do
         eval "$setup"
         line=$("$TIME" -f '%e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1)
@@ -86,11 +98,10 @@ timed() {
             best=$line
         fi
     done
-    echo "$best"
 }
 fresh_mount() {
     umount "$MNT" 2>/dev/null || true
-    [ -n "$L" ] && losetup -d "$L"
+    detach
     L=$(losetup -r -f --show "$IMG")
     mount -t btrfs -o ro "$L" "$MNT"
 }
@@ -100,13 +111,13 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RU
 fresh_mount
 echo "tree: $(find "$MNT" -type f | wc -l) files, $(du -s --apparent-size -B1M "$MNT" | cut -f1) MiB; image: $(du -B1M "$IMG" | cut -f1) MiB on disk"
 row "" "wall s" "cpu s" "peak RSS KiB"
-set -- $(timed "fresh_mount" find "$MNT" -ls)
+timed "fresh_mount" find "$MNT" -ls; set -- $best
 kls=$1; row "kernel: find MNT -ls" "$1" "$2" "$3"
-set -- $(timed "" "$GK_BIN/gls" -a "$IMG" -m /dev/sda -lR /)
+timed "" "$GK_BIN/gls" -a "$IMG" -m /dev/sda -lR /; set -- $best
 gls=$1; row "gls -a zstd.img -m /dev/sda -lR /" "$1" "$2" "$3"
-set -- $(timed 'fresh_mount; rm -rf "$W/k"; mkdir -p "$W/k"' cp -a "$MNT/." "$W/k/")
+timed 'fresh_mount; rm -rf "$W/k"; mkdir -p "$W/k"' cp -a "$MNT/." "$W/k/"; set -- $best
 kcp=$1; row "kernel: cp -a MNT/. DIR" "$1" "$2" "$3"
-set -- $(timed 'rm -rf "$W/g"; mkdir -p "$W/g"' "$GK_BIN/gcopy-out" -a "$IMG" -m /dev/sda / "$W/g")
+timed 'rm -rf "$W/g"; mkdir -p "$W/g"' "$GK_BIN/gcopy-out" -a "$IMG" -m /dev/sda / "$W/g"; set -- $best
 gcp=$1; row "gcopy-out -a zstd.img -m /dev/sda / DIR" "$1" "$2" "$3"
 awk -v a="$gls" -v b="$kls" 'BEGIN{printf "gls -lR / kernel find -ls: %.2fx\n", a / b}'
 awk -v a="$gcp" -v b="$kcp" 'BEGIN{printf "gcopy-out / kernel cp -a: %.2fx\n", a / b}'
@@ -115,11 +126,12 @@ if diff -r --no-dereference "$W/g" "$W/k" >/dev/null 2>&1; then
 else
     echo "diff -r gcopy-out kernel: DIFFERENT"; diff -rq --no-dereference "$W/g" "$W/k" | head
 fi
-umount "$MNT"; losetup -d "$L"; L=
+umount "$MNT"; detach
 if [ "${BENCH_LIBGUESTFS:-0}" = 1 ]; then
     export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
-    set -- $(RUNS=1 timed "" virt-ls --format=raw -a "$IMG" -lR /)
+    RUNS=1
+    timed "" virt-ls --format=raw -a "$IMG" -lR /; set -- $best
     row "virt-ls -lR / (TCG)" "$1" "$2" "$3"
-    set -- $(RUNS=1 timed 'rm -rf "$W/v"; mkdir -p "$W/v"' virt-copy-out --format=raw -a "$IMG" / "$W/v")
+    timed 'rm -rf "$W/v"; mkdir -p "$W/v"' virt-copy-out --format=raw -a "$IMG" / "$W/v"; set -- $best
     row "virt-copy-out / DIR (TCG)" "$1" "$2" "$3"
 fi

@@ -946,6 +946,7 @@ static int bt_subvolumes(gk_fs *fs, gk_subvol **out, size_t *nout)
         res[nres].id = v[i].id;
         res[nres].path = gk_strdup(path);
         res[nres].is_default = v[i].id == def;
+        res[nres].top_level = v[i].parent;
         nres++;
     }
     for (size_t i = 0; i < n; i++)

@@ -87,6 +87,7 @@ typedef struct gk_subvol {
     uint64_t id;
     char *path;
     int is_default;        /* the default subvolume (what a plain mount shows) */
+    uint64_t top_level;    /* the subvolume it is in (5: the top level)         */
 } gk_subvol;
 int gk_fs_subvolumes(gk_fs *fs, gk_subvol **out, size_t *n);
 void gk_subvols_free(gk_subvol *v, size_t n);

@@ -579,6 +579,17 @@ const gfsh_cmd gfsh_cmds[] = {
      "report file system disk space usage (human readable)",
      "Like df, with human-readable sizes (df -h).",
      run_df},
+    {"btrfs-subvolume-list", {0}, {S("fs")}, {{0}}, GF_LAUNCHED,
+     "list btrfs snapshots and subvolumes",
+     "List the subvolumes and snapshots of the btrfs filesystem fs (a device, a btrfsvol: "
+     "name, or the path where one is mounted): for each one a block with its id, the id of "
+     "the subvolume it is in, and its path from the top level.",
+     run_btrfs_subvolume_list},
+    {"btrfs-subvolume-get-default", {0}, {S("fs")}, {{0}}, GF_LAUNCHED,
+     "get the default subvolume or snapshot of a filesystem",
+     "Print the id of the default subvolume of the btrfs filesystem fs (a device, a btrfsvol: "
+     "name, or the path where one is mounted): 5 is the top level.",
+     run_btrfs_subvolume_get_default},
     {"statvfs", {0}, {P("path")}, {{0}}, GF_LAUNCHED,
      "get file system statistics",
      "Print the statvfs fields (bsize frsize blocks bfree bavail files ffree favail fsid flag "

@@ -194,6 +194,8 @@ GFSH_DECL(run_glob_expand); GFSH_DECL(run_tar_out_z); GFSH_DECL(run_add_ro);
 GFSH_DECL(run_equal); GFSH_DECL(run_readdir); GFSH_DECL(run_base64_out); GFSH_DECL(run_sleep);
 /* cmds-initrd.c */
 GFSH_DECL(run_initrd);
+/* cmds-btrfs.c */
+GFSH_DECL(run_btrfs_subvolume_list); GFSH_DECL(run_btrfs_subvolume_get_default);
 /* cmds-disk.c */
 GFSH_DECL(run_blkid); GFSH_DECL(run_tune2fs_l); GFSH_DECL(run_disk_info);
 GFSH_DECL(run_list_disk_labels); GFSH_DECL(run_device_index); GFSH_DECL(run_blockdev_get);

@@ -86,6 +86,17 @@ is "$(cat "$T/gfsh")" "$(awk '$2 == "filesystem" { print $1 ": " $3 }' "$R/kern.
 alice
 btrfs" "gfsh list-filesystems (the filesystems virt-filesystems lists), mount and vfs-type of btrfsvol: names"
 
+# gfsh btrfs-subvolume-list against btrfs-progs' `btrfs subvolume list`
+# (id, top level, path), btrfs-subvolume-get-default: @data, set as the
+# default by the fixture
+printf 'btrfs-subvolume-list /dev/sda\nmount /dev/sda /\nbtrfs-subvolume-get-default /\n' |
+    gfsh -a "$D/kern.img" > "$T/gfsh" 2>&1
+awk '{ printf "[%d] = {\n  btrfssubvolume_id: %s\n  btrfssubvolume_top_level_id: %s\n  btrfssubvolume_path: %s\n}\n", NR - 1, $2, $7, $9 }
+     $9 == "@data" { def = $2 } END { print def }' "$D/kern.oracle/subvols" > "$T/want"
+is "$(cat "$T/gfsh")" "$(cat "$T/want")" "gfsh btrfs-subvolume-list and -get-default as btrfs subvolume list"
+fails_cleanly "btrfs-subvolume-list of a device that is not there: refused" \
+    gfsh -a "$D/kern.img" -- btrfs-subvolume-list /dev/sdb
+
 # xattrs: every file getfattr listed, through gfsh lgetxattrs
 check_xattrs() { # NAME ORACLE
     local a
