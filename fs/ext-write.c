@@ -229,8 +229,12 @@ static void set_times(struct ext2_inode_large *in, int which, const struct times
         encode_time(ts, &in->i_crtime, &in->i_crtime_extra, FITS(in, i_crtime_extra));
 }
 
-/* Can this inode be changed at all? */
-static int check_changeable(struct ext *ex, uint64_t ino, const struct ext2_inode_large *in)
+/* Can this inode be changed at all (data: its contents or size)?  A verity
+ * file's data is sealed (its Merkle tree lies past i_size), but as in the
+ * kernel its owner, mode, times, xattrs and names may change.  The refusal
+ * names the feature (EOPNOTSUPP keeps the message; EPERM would print as its
+ * bare text). */
+static int check_changeable(struct ext *ex, uint64_t ino, const struct ext2_inode_large *in, int data)
 {
     (void)ex;
     if (in->i_links_count == 0 && in->i_mode == 0)
@@ -238,9 +242,9 @@ static int check_changeable(struct ext *ex, uint64_t ino, const struct ext2_inod
     if (in->i_flags & EXT4_ENCRYPT_FL)
         return gk_ext_fail(0, EOPNOTSUPP, "inode %llu is encrypted (the encrypt feature): "
                            "it cannot be changed without its key", (unsigned long long)ino);
-    if (in->i_flags & EXT4_VERITY_FL)
-        return gk_ext_fail(0, EPERM, "inode %llu is a verity file (the verity feature): "
-                           "it cannot be changed", (unsigned long long)ino);
+    if (data && (in->i_flags & EXT4_VERITY_FL))
+        return gk_ext_fail(0, EOPNOTSUPP, "inode %llu is a verity file (the verity feature): "
+                           "its contents cannot be changed", (unsigned long long)ino);
     if (in->i_flags & EXT2_IMMUTABLE_FL)
         return gk_ext_fail(0, EPERM, "inode %llu is immutable: %s", (unsigned long long)ino,
                            strerror(EPERM));
@@ -257,7 +261,7 @@ static int get_dir(struct ext *ex, uint64_t dir, struct ext2_inode_large *in)
         return pfail(ENOTDIR, "inode %llu", (unsigned long long)dir);
     if (in->i_links_count == 0)
         return pfail(ENOENT, "directory inode %llu (removed)", (unsigned long long)dir);
-    if ((r = check_changeable(ex, dir, in)) < 0)
+    if ((r = check_changeable(ex, dir, in, 0)) < 0)
         return r;
     if (in->i_flags & EXT2_APPEND_FL)
         return gk_ext_fail(0, EPERM, "directory inode %llu is append-only: %s",
@@ -1992,7 +1996,7 @@ static int do_write(struct ext *ex, void *arg)
     struct write_arg *a = arg;
     struct ext2_inode_large in;
     int r;
-    if ((r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in)) < 0)
+    if ((r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in, 1)) < 0)
         return r;
     if (LINUX_S_ISDIR(in.i_mode))
         return pfail(EISDIR, "inode %llu", (unsigned long long)a->ino);
@@ -2043,7 +2047,7 @@ static int do_truncate(struct ext *ex, void *arg)
     uint64_t bs = fs->blocksize;
     struct ext2_inode_large in;
     int r;
-    if ((r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in)) < 0)
+    if ((r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in, 1)) < 0)
         return r;
     if (LINUX_S_ISDIR(in.i_mode))
         return pfail(EISDIR, "inode %llu", (unsigned long long)a->ino);
@@ -2250,7 +2254,7 @@ static int do_link(struct ext *ex, void *arg)
     struct ext2_inode_large in, din;
     int r;
     if ((r = check_name(a->name)) < 0 || (r = get_dir(ex, a->dir, &din)) < 0 ||
-        (r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in)) < 0)
+        (r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in, 0)) < 0)
         return r;
     if (in.i_flags & EXT2_APPEND_FL)
         return pfail(EPERM, "%s", a->name);
@@ -2424,7 +2428,7 @@ static int do_attr(struct ext *ex, void *arg)
     struct attr_arg *a = arg;
     struct ext2_inode_large in;
     int r;
-    if ((r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in)) < 0)
+    if ((r = get_inode(ex, a->ino, &in)) < 0 || (r = check_changeable(ex, a->ino, &in, 0)) < 0)
         return r;
     struct timespec t = now();
     if (a->what == 0) {
@@ -2508,7 +2512,7 @@ static int do_xattr(struct ext *ex, void *arg)
     struct ext2_inode_large in;
     int r;
     if ((r = xattr_name_ok(a->name)) < 0 || (r = get_inode(ex, a->ino, &in)) < 0 ||
-        (r = check_changeable(ex, a->ino, &in)) < 0)
+        (r = check_changeable(ex, a->ino, &in, 0)) < 0)
         return r;
     if (!ext2fs_has_feature_xattr(fs->super))
         return pfail(EOPNOTSUPP, "extended attributes (the filesystem lacks ext_attr)");

@@ -221,7 +221,7 @@ img=$T/full.img
 truncate -s 24M "$img"
 mke2fs -q -F -t ext4 -b 1024 "$img"
 mkdir -p "$T/fill"
-for i in 1 2 3 4 5 6; do head -c 5M /dev/urandom >"$T/fill/big$i"; done
+for i in 1 2 3 4 5 6; do seeded_bytes "$i" $((5 << 20)) >"$T/fill/big$i"; done
 before=$(mktemp)
 rc=0
 gcopy-in -a "$img" -m /dev/sda "$T/fill" / 2>"$T/err" || rc=$?

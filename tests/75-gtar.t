@@ -16,7 +16,7 @@ S=$T/src
 mkdir -p "$S/etc/sub" "$S/data" "$S/links"
 printf 'root:x:0:0\n' >"$S/etc/passwd"
 printf 'secret\n' >"$S/etc/shadow"; chmod 0600 "$S/etc/shadow"
-head -c 300000 /dev/urandom >"$S/data/random.bin"
+seeded_bytes 75 300000 >"$S/data/random.bin"
 : >"$S/data/empty"
 ln "$S/data/random.bin" "$S/data/hard"
 ln -s ../etc/passwd "$S/links/rel"

@@ -13,7 +13,8 @@ fresh() { rm -f "$IMG"; truncate -s 32M "$IMG"; mke2fs -q -F -t ext4 "$IMG"; gfs
 outside() { debugfs -R 'ls /' "$IMG" 2>/dev/null | tr -s ' ' '\n' | grep -vE '^(\.|\.\.|lost\+found|t|canary|[0-9]+|\([0-9]+\)|)$' | tr '\n' ' '; }
 
 python3 - "$T" <<'EOF2'
-import io, os, sys, tarfile
+import io, os, random, sys, tarfile
+rnd = random.Random(1205)
 T = sys.argv[1]
 def mk(name, entries, fmt=tarfile.GNU_FORMAT):
     t = tarfile.open(os.path.join(T, name), 'w', format=fmt)
@@ -45,12 +46,12 @@ ti = tarfile.TarInfo('xa'); ti.size = 1
 ti.pax_headers = {'SCHILY.xattr.user.a': 'v', 'SCHILY.xattr.bogus': 'v', 'SCHILY.xattr.security.selinux': 'x' * 70000}
 mk('xattrs.tar', [(ti, b'1')], tarfile.PAX_FORMAT)
 # a member whose data is cut short, and random garbage
-big = reg('big', os.urandom(200000))
+big = reg('big', rnd.randbytes(200000))
 mk('full.tar', [reg('first', b'1'), big, reg('after', b'2')])
 data = open(os.path.join(T, 'full.tar'), 'rb').read()
 open(os.path.join(T, 'cut.tar'), 'wb').write(data[:100000])
-open(os.path.join(T, 'garbage.tar'), 'wb').write(os.urandom(50000))
-open(os.path.join(T, 'gzjunk.tar.gz'), 'wb').write(b'\x1f\x8b\x08\x00' + os.urandom(5000))
+open(os.path.join(T, 'garbage.tar'), 'wb').write(rnd.randbytes(50000))
+open(os.path.join(T, 'gzjunk.tar.gz'), 'wb').write(b'\x1f\x8b\x08\x00' + rnd.randbytes(5000))
 open(os.path.join(T, 'empty.tar'), 'wb').write(b'')
 # a header with a bad checksum and a size field of nines
 h = bytearray(tarfile.TarInfo('bad').tobuf(tarfile.USTAR_FORMAT))

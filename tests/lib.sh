@@ -44,6 +44,12 @@ _tap_result() { # STATUS DESC
 
 diag() { printf '# %s\n' "$@" >&2; }
 
+# COUNT bytes of seeded pseudo-random data on stdout: fixtures must be the
+# same in every run (never /dev/urandom).
+seeded_bytes() { # SEED COUNT
+    python3 -c 'import random, sys; sys.stdout.buffer.write(random.Random(int(sys.argv[1])).randbytes(int(sys.argv[2])))' "$1" "$2"
+}
+
 ok() {
     local desc=$1; shift
     local out

@@ -36,7 +36,7 @@ import os, random, sys
 root, seed = sys.argv[1], int(sys.argv[2])
 r = random.Random(seed)
 def blob(n):
-    return bytes(r.getrandbits(8) for _ in range(n)) if n < 4096 else os.urandom(n)
+    return r.randbytes(n)
 os.makedirs(root)
 for d in range(60):
     dd = os.path.join(root, 'dir%02d' % d, 'sub%d' % (d % 3))
@@ -48,7 +48,7 @@ for d in range(60):
     os.symlink('f000', os.path.join(dd, 'link'))
     os.symlink('../../dir%02d/sub%d/f001' % (d, d % 3), os.path.join(dd, 'longer-symlink-' + 'x' * 70))
 with open(os.path.join(root, 'big'), 'wb') as fp:
-    fp.write(os.urandom(6 << 20))
+    fp.write(r.randbytes(6 << 20))
 os.link(os.path.join(root, 'big'), os.path.join(root, 'big.hard'))
 EOF
 }
@@ -66,7 +66,7 @@ mkscript() {
     # second versions of some files (write replaces, upload replaces)
     for d in 00 05 11; do
         local f=dir$d/sub$((10#$d % 3))/f002
-        head -c 3000 /dev/urandom >"$W/src/$f.v2"
+        python3 -c "import random, sys; sys.stdout.buffer.write(random.Random($((SEED * 100 + 10#$d))).randbytes(3000))" >"$W/src/$f.v2"
         echo "upload $W/src/$f.v2 /$f" >>"$s"
     done
     # renames: the source holds the new name too (either may exist)

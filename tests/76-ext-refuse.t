@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# What the ext write side refuses, and that a refusal changes nothing:
+# filesystems with a feature guestkit cannot keep consistent (made by
+# mke2fs -O FEATURE), errors recorded or orphans (set with debugfs), and,
+# per inode, a verity file's data (the flag set with debugfs: this kernel
+# may lack fs-verity) and an immutable file, whose metadata changes the
+# kernel allows or refuses as checked here.  Every refusal names the
+# feature, exits 1 and leaves the image byte-identical; every accepted
+# change ends with e2fsck -fn clean and is read back with debugfs.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$GK_BIN/gfsh" ] || skip_all "needs gfsh"
+export E2FSPROGS_FAKE_TIME=1700000000
+
+mkimg() { # FILE MKE2FS-ARGS...
+    local f=$1; shift
+    rm -f "$f"
+    truncate -s 32M "$f"
+    mke2fs -q -F "$@" "$f" 2>"$T/mkfs.err"
+}
+
+# ---- features the whole filesystem is refused for ---------------------------
+for feat in quota casefold ea_inode mmp; do
+    if ! mkimg "$T/f.img" -t ext4 -O "$feat"; then
+        diag "mke2fs -O $feat failed: $(head -c 200 "$T/mkfs.err")"
+        continue
+    fi
+    before=$(sha256sum <"$T/f.img")
+    rc=0; gfsh --rw -a "$T/f.img" -m /dev/sda mkdir /x 2>"$T/err" || rc=$?
+    is "$rc" 1 "$feat: gfsh --rw mkdir refused (exit 1)"
+    ok "... naming the feature: $(head -c 160 "$T/err")" grep -q "the $feat feature" "$T/err"
+    is "$(sha256sum <"$T/f.img")" "$before" "$feat: the image is byte-identical"
+    echo data >"$T/src"
+    rc=0; gcopy-in -a "$T/f.img" -m /dev/sda "$T/src" / 2>"$T/err" || rc=$?
+    is "$rc:$(sha256sum <"$T/f.img")" "1:$before" "$feat: gcopy-in refused too, byte-identical"
+done
+
+# ---- a damaged filesystem: errors recorded, orphans -------------------------
+mkimg "$T/e.img" -t ext4
+debugfs -w -R "ssv state 3" "$T/e.img" >/dev/null 2>&1
+before=$(sha256sum <"$T/e.img")
+rc=0; gfsh --rw -a "$T/e.img" -m /dev/sda mkdir /x 2>"$T/err" || rc=$?
+is "$rc:$(sha256sum <"$T/e.img")" "1:$before" "errors recorded (debugfs ssv state 3): refused, byte-identical"
+ok "... saying to run e2fsck" grep -q "errors recorded (run e2fsck)" "$T/err"
+mkimg "$T/o.img" -t ext4
+debugfs -w -R "write /etc/hostname victim" "$T/o.img" >/dev/null 2>&1
+debugfs -w -R "ssv last_orphan 12" "$T/o.img" >/dev/null 2>&1
+before=$(sha256sum <"$T/o.img")
+rc=0; gfsh --rw -a "$T/o.img" -m /dev/sda mkdir /x 2>"$T/err" || rc=$?
+is "$rc:$(sha256sum <"$T/o.img")" "1:$before" "an orphan list (debugfs ssv last_orphan): refused, byte-identical"
+ok "... saying it has orphaned inodes" grep -q "orphaned inodes" "$T/err"
+
+# ---- a verity file: its data is sealed, its metadata is not -----------------
+if mkimg "$T/v.img" -t ext4 -O verity; then
+    printf 'sealed\n' >"$T/vsrc"
+    debugfs -w -R "write $T/vsrc vf" "$T/v.img" >/dev/null 2>&1
+    # EXT4_VERITY_FL | EXT4_EXTENTS_FL
+    debugfs -w -R "set_inode_field vf flags 0x180000" "$T/v.img" >/dev/null 2>&1
+    ok "verity: (the crafted image is e2fsck-clean)" e2fsck -fn "$T/v.img"
+    for c in "write /vf changed" "write-append /vf more" "truncate /vf" "truncate-size /vf 100"; do
+        before=$(sha256sum <"$T/v.img")
+        rc=0; gfsh --rw -a "$T/v.img" -m /dev/sda $c 2>"$T/err" || rc=$?
+        is "$rc:$(sha256sum <"$T/v.img")" "1:$before" "verity: $c: refused, byte-identical"
+        ok "... naming the feature" grep -q "(the verity feature)" "$T/err"
+    done
+    # the kernel allows these on a verity file (fsverity.rst: only the data is read-only)
+    ok "verity: chmod, chown, setxattr, ln, mv are allowed" gfsh --rw -a "$T/v.img" -m /dev/sda <<'EOF'
+chmod 0600 /vf
+chown 7 8 /vf
+setxattr user.note yes 3 /vf
+ln /vf /vf2
+mv /vf2 /vf3
+EOF
+    ok "verity: e2fsck -fn is clean" e2fsck -fn "$T/v.img"
+    st=$(debugfs -R "stat /vf3" "$T/v.img" 2>/dev/null)
+    ok "verity: debugfs: mode 0600, owner 7:8, 2 links" sh -c "echo \"\$1\" | grep -q 'Mode:  0600' && echo \"\$1\" | grep -q 'User:     7   Group:     8' && echo \"\$1\" | grep -q 'Links: 2'" _ "$st"
+    ok "verity: debugfs: the verity flag is kept" sh -c "echo \"\$1\" | grep -q 'Flags: 0x180000'" _ "$st"
+    is "$(debugfs -R 'cat /vf3' "$T/v.img" 2>/dev/null)" "sealed" "verity: debugfs reads the data unchanged"
+    # gfedit writes a new file and renames it over the old one (as
+    # virt-edit does; the kernel allows that rename): /vf becomes a plain
+    # file, its other name keeps the sealed one
+    ok "verity: gfedit -e replaces the file by a new one" gfedit -a "$T/v.img" -m /dev/sda /vf -e 's/sealed/open/'
+    is "$(debugfs -R 'cat /vf' "$T/v.img" 2>/dev/null):$(debugfs -R 'cat /vf3' "$T/v.img" 2>/dev/null)" "open:sealed" \
+        "verity: debugfs: /vf is the edited copy, /vf3 still the sealed file"
+    ok "verity: e2fsck -fn is clean after gfedit" e2fsck -fn "$T/v.img"
+    ok "verity: rm of a verity file is allowed" gfsh --rw -a "$T/v.img" -m /dev/sda rm /vf3
+    ok "verity: e2fsck -fn is clean after the removal" e2fsck -fn "$T/v.img"
+else
+    diag "mke2fs -O verity failed: $(head -c 200 "$T/mkfs.err")"
+fi
+
+# ---- an immutable file: nothing changes (EPERM, as the kernel) --------------
+mkimg "$T/i.img" -t ext4
+printf 'fixed\n' >"$T/isrc"
+debugfs -w -R "write $T/isrc imm" "$T/i.img" >/dev/null 2>&1
+debugfs -w -R "set_inode_field imm flags 0x80010" "$T/i.img" >/dev/null 2>&1
+before=$(sha256sum <"$T/i.img")
+for c in "write /imm x:/imm" "chmod 0600 /imm:/imm" "setxattr user.a b 1 /imm:/imm" "rm /imm:/imm" "ln /imm /imm2:/imm2"; do
+    rc=0; gfsh --rw -a "$T/i.img" -m /dev/sda ${c%:*} 2>"$T/err" || rc=$?
+    is "$rc:$(cat "$T/err")" "1:gfsh: ${c%% *}: ${c#*:}: Operation not permitted" "immutable: ${c%:*}: Operation not permitted"
+done
+is "$(sha256sum <"$T/i.img")" "$before" "immutable: the image is byte-identical"
+
+done_testing
