@@ -97,7 +97,7 @@ umount "$W/m"
 if [ "${BENCH_VIRT:-0}" = 1 ] && command -v virt-copy-in >/dev/null; then
     mkimg "$W/v.img"
     t0=$(now)
-    LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg virt-copy-in -a "$W/v.img" "$SRC"/d* /
+    LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg virt-copy-in -a "$W/v.img" -m /dev/sda "$SRC"/d* /
     t1=$(now)
     vt=$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.3f", a - b}')
     printf '%-52s %8.2f s\n' "virt-copy-in (libguestfs, TCG)" "$vt"
