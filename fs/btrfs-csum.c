@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <blake2.h>
-#include <openssl/evp.h>
 #include <xxhash.h>
 
 #include "btrfs-int.h"
@@ -89,11 +88,9 @@ void bt_csum(int type, const void *buf, size_t n, uint8_t out[BT_CSUM_SIZE])
             out[i] = (uint8_t)(h >> (8 * i));
         break;
     }
-    case BT_CSUM_SHA256: {
-        unsigned len = 0;
-        EVP_Digest(buf, n, out, &len, EVP_sha256(), NULL);
+    case BT_CSUM_SHA256:
+        gk_sha256(buf, n, out);
         break;
-    }
     case BT_CSUM_BLAKE2:
         blake2b(out, buf, NULL, 32, n, 0);
         break;

@@ -10,7 +10,6 @@
  * (hash 0); file contents are refused with ENOKEY. */
 #include <errno.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "ext-int.h"
 
@@ -63,13 +62,6 @@ static ssize_t b64_decode(const char *in, size_t n, uint8_t *out)
     return (ssize_t)o;
 }
 
-static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
-{
-    unsigned len = 32;
-    if (!EVP_Digest(p, n, out, &len, EVP_sha256(), NULL))
-        memset(out, 0, 32);
-}
-
 size_t gk_ext_nokey_name(const uint8_t *name, size_t len, uint32_t hash, uint32_t minor,
                          char out[GK_EXT_NOKEY_BUF])
 {
@@ -84,7 +76,7 @@ size_t gk_ext_nokey_name(const uint8_t *name, size_t len, uint32_t hash, uint32_
         n = 8 + len;
     } else {
         memcpy(raw + 8, name, NOKEY_BYTES);
-        sha256(name + NOKEY_BYTES, len - NOKEY_BYTES, raw + 8 + NOKEY_BYTES);
+        gk_sha256(name + NOKEY_BYTES, len - NOKEY_BYTES, raw + 8 + NOKEY_BYTES);
         n = NOKEY_MAX;
     }
     return b64_encode(raw, n, out);
@@ -112,7 +104,7 @@ int gk_ext_nokey_match(const gk_ext_nokey *k, const uint8_t *name, size_t len)
     if (len <= NOKEY_BYTES || memcmp(name, k->bytes, NOKEY_BYTES) != 0)
         return 0;
     uint8_t d[32];
-    sha256(name + NOKEY_BYTES, len - NOKEY_BYTES, d);
+    gk_sha256(name + NOKEY_BYTES, len - NOKEY_BYTES, d);
     return memcmp(d, k->bytes + NOKEY_BYTES, 32) == 0;
 }
 

@@ -130,6 +130,11 @@ gk_fs *gk_fs_alloc(const struct gk_fs_ops *ops, gk_dev *dev, const char *type, v
  * (ENOTSUP) with reason as the message.  type is what blkid said. */
 gk_fs *gk_fs_unreadable(const char *type, const char *reason);
 
+/* SHA-256 of n bytes, for drivers that check or derive with it (fs/fsdrv.c:
+ * OpenSSL's plain SHA-256, not EVP, whose provider tables cost a short-lived
+ * tool more to relocate at start-up than the digest ever does). */
+void gk_sha256(const void *p, size_t n, uint8_t out[32]);
+
 /* The drivers (one line each in fs/fsdrv.c's table). */
 extern const struct gk_fs_driver gk_fsdrv_ext;
 extern const struct gk_fs_driver gk_fsdrv_fat;

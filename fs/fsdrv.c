@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The filesystem driver table and gk_fs_open_with: which driver opens a
  * device, and the small accessors of the opaque gk_fs. */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init: see gk_sha256 in fs-int.h */
 #include <errno.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs-int.h"
+
+void gk_sha256(const void *p, size_t n, uint8_t out[32])
+{
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, p, n);
+    SHA256_Final(out, &c);
+}
 
 /* Every filesystem driver, one line each.  Order matters only for probing
  * a device blkid could not name. */
