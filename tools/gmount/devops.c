@@ -152,7 +152,15 @@ static int d_statfs(const char *path, struct statvfs *sv)
     return 0;
 }
 
+static void *d_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+    (void)cfg;
+    gm_conn_init(conn);
+    return NULL;
+}
+
 const struct fuse_operations gm_dev_ops = {
+    .init = d_init,
     .getattr = d_getattr,
     .readdir = d_readdir,
     .open = d_open,

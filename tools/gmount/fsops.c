@@ -143,7 +143,6 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
     (void)off;
-    (void)flags;
     gk_node *dir = (gk_node *)(uintptr_t)fi->fh;
     gk_dirent *e = NULL;
     size_t cnt = 0;
@@ -163,13 +162,22 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
     fill(buf, ".", &st, 0, 0);
     fill(buf, "..", NULL, 0, 0);
     for (size_t i = 0; i < cnt; i++) {
-        /* the type only: the kernel asks getattr for the rest */
         memset(&st, 0, sizeof st);
         gk_node c = {dir->mnt, e[i].ino};
         gk_vfs_cross(gm.g->vfs, &c);
         st.st_ino = ino_of(&c);
         st.st_mode = e[i].d_type != DT_UNKNOWN ? (mode_t)DTTOIF(e[i].d_type) : 0;
-        if (fill(buf, e[i].name, &st, 0, 0))
+        enum fuse_fill_dir_flags ff = 0;
+        gk_stat gs;
+        /* readdirplus: the attributes with the names, so that the kernel
+         * needs no lookup and getattr per entry (tar, ls -l, cp -a);
+         * an entry whose inode cannot be read gets its name only, and
+         * its error at lookup */
+        if ((flags & FUSE_READDIR_PLUS) && gk_node_stat(&c, &gs) == 0) {
+            to_stat(&c, &gs, &st);
+            ff = FUSE_FILL_DIR_PLUS;
+        }
+        if (fill(buf, e[i].name, &st, 0, ff))
             break;
     }
     UNLOCK();
@@ -530,9 +538,9 @@ static int op_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi
  * (hard links are one file for find, cp -a, du). */
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-    (void)conn;
     cfg->use_ino = 1;
     cfg->readdir_ino = 1;
+    gm_conn_init(conn);
     return NULL;
 }
 

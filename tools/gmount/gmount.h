@@ -40,6 +40,9 @@ extern const struct fuse_operations gm_dev_ops;
 /* --devices: build the table of device files from the launched guest. */
 void gm_dev_setup(gk_guest *g);
 
+/* Large reads: what both operation tables ask of the kernel at init. */
+void gm_conn_init(struct fuse_conn_info *conn);
+
 /* Commit pending changes (rw): called with gm_lock held. */
 void gm_sync_locked(const char *why);
 

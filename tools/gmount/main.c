@@ -153,6 +153,16 @@ static int handler(int opt, const char *arg, void *ud)
     return -1;
 }
 
+void gm_conn_init(struct fuse_conn_info *conn)
+{
+    /* read ahead in 1 MiB requests (the kernel lowers it to what it
+     * allows): fewer round trips for sequential reads */
+    conn->max_readahead = 1u << 20;
+    /* the kernel decides per directory whether names come with attributes */
+    if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
+        conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+}
+
 /* A status byte for the parent (0: the mount is ready), once. */
 static int ready_fd = -1;
 
