@@ -156,6 +156,20 @@ rc=0; timeout 60 gumount --retry=4 "$M" || rc=$?
 is "$rc" 0 "gumount --retry=4: succeeds once the directory is let go"
 wait "$busy"
 
+# -x: a trace of the FUSE calls (and no fork); gumount --fd waits for the pipe
+gmount -x -a "$IMG" -m /dev/sda "$M" 2>"$T/trace" &
+fg=$!
+for _ in $(seq 100); do is_mounted "$M" && break; sleep 0.1; done
+cat "$M/etc/hostname" >/dev/null
+mkfifo "$T/hold"
+(exec 4>"$T/hold"; sleep 1) &
+exec 5<"$T/hold"
+rc=0; timeout 60 gumount --fd=5 "$M" || rc=$?
+exec 5<&-
+is "$rc" 0 "gumount --fd: unmounts once the pipe is closed"
+wait "$fg"
+ok "-x traces the calls (getattr, read of /etc/hostname)" grep -q 'trace: read "/etc/hostname"' "$T/trace"
+
 # options: refused clearly
 mkdir -p "$T/e"
 fails_cleanly "--live is refused" gmount --live -a "$IMG" -i "$T/e"
