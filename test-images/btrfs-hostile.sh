@@ -42,7 +42,7 @@ awk -F'|' '$1 == "-" && $14 !~ /^\/many\// { print $14 }' "$SRC/rootdir.oracle/l
 for alg in zstd zlib lzo; do
     ino=$(awk -F'|' -v p="/$alg/text.txt" '$14 == p { print $9 }' "$SRC/kern.oracle/list")
     btrfs inspect-internal dump-tree -t 258 "$SRC/kern.img" 2>/dev/null |
-        awk -v ino="$ino" '$0 ~ "key \\(" ino " EXTENT_DATA" { f = 1; next }
+        awk -v ino="$ino" '$0 ~ "item [0-9]+ key \\(" ino " EXTENT_DATA" { f = 1; next }
              f && /disk byte/ { print $5; exit }' > "$alg.bytenr" || true
 done
 
@@ -232,6 +232,9 @@ for alg in zstd zlib lzo; do
     phys=$(btrfs inspect-internal dump-tree -t chunk "$SRC/kern.img" 2>/dev/null |
         awk -v l="$(cat $alg.bytenr)" '/CHUNK_ITEM/ { s = $6 + 0; sub(/\)/, "", s) }
              /length/ { len = $2 } /stripe 0 devid/ { if (l >= s && l < s + len) { print $6 + (l - s); exit } }' || true)
+    # never a fixture that quietly corrupts nothing (the test would then
+    # fail, or worse pass, for the wrong reason)
+    [ -n "$phys" ] || { echo "btrfs-hostile: no compressed extent found for /$alg/text.txt" >&2; exit 1; }
     if [ -n "$phys" ]; then
         # seeded, so every build of the fixture tests the same bytes
         python3 -c 'import random, sys; r = random.Random(sys.argv[1]); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(3000)))' "$alg" > "$alg-bad.0.blk"
