@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* guestkit block layer: images, drivers and guest devices.
+/* guestkit block layer, its public API: images, devices and guest devices.
  *
- * Everything a filesystem reads sits on a gk_dev: a raw file, a qcow2 chain,
- * a partition (a slice of another device) or an LVM logical volume.  Drivers
- * fill in a gk_dev_ops vtable and know nothing about the tools above them
- * (the shape of qemu's BlockDriver).
+ * Everything a filesystem reads sits on a gk_dev: a raw or qcow2 image (a
+ * format on top of the file that stores it), a partition (a slice of another
+ * device) or an LVM logical volume.  How drivers plug in (formats,
+ * protocols, device operations and their contracts) is private to lib/:
+ * lib/blk-int.h.
  *
- * Errors: functions return -1 / NULL and record a message with gk_error();
- * the caller reads it with gk_errmsg().  Messages are phrased so that a tool
- * can print "PROG: MESSAGE" and be understood, e.g.
+ * Errors: functions return -1 / NULL with errno set and a message recorded
+ * with gk_error(); the caller reads it with gk_errmsg().  Messages are
+ * phrased so that a tool can print "PROG: MESSAGE" and be understood, e.g.
  *   disk.qcow2: backing file "base.qcow2": No such file or directory
+ *
+ * Threads: the error message is per thread.  A gk_dev (and the devices
+ * under it) is used by one thread at a time; a program that reads an image
+ * from several threads opens it once per thread (gimg convert does).
+ * Reference counts are atomic, so devices may be handed between threads.
  */
 #ifndef GK_BLK_H
 #define GK_BLK_H
@@ -72,101 +78,141 @@ void gk_human_size(uint64_t n, char *buf, size_t bufsz);
 void gk_human_size_ceil(uint64_t n, char *buf, size_t bufsz);
 
 /* ------------------------------------------------------------------ */
-/* Devices and drivers (lib/blk.c)                                     */
+/* Devices (lib/blk.c)                                                 */
 
 typedef struct gk_dev gk_dev;
 
-/* Allocation status of a run of a device, as qemu-img map reports it. */
+/* Status of a run of a device (gk_block_status).  The flags are qemu's
+ * BDRV_BLOCK_* under other names, so that gimg can answer as qemu-img. */
 enum {
     GK_BS_DATA = 1,        /* reads may return non-zero data                     */
     GK_BS_ZERO = 2,        /* reads return zeros                                 */
-    GK_BS_ALLOCATED = 4,   /* "present": allocated in this image or its backing  */
+    GK_BS_ALLOCATED = 4,   /* the layer e->depth defines the content ("present") */
     GK_BS_COMPRESSED = 8,  /* stored compressed (no usable host offset)          */
-    GK_BS_OFFSET = 16,     /* host_off/host_file are valid                       */
+    GK_BS_OFFSET = 16,     /* e->host and e->host_off are valid                  */
+    GK_BS_EOF = 32,        /* the run ends at the end of the device (qemu's EOF) */
+    GK_BS_BEYOND = 64,     /* zeros made up past the end of a shorter backing
+                            * file: e describes the layer above it (depth) and
+                            * is not ALLOCATED; qemu's block_status_above sees
+                            * this run as ZERO|ALLOCATED in layer depth + 1   */
 };
 
 typedef struct gk_extent {
-    uint64_t off, len;     /* guest range with the same status                   */
+    uint64_t off, len;     /* range with the same status                         */
     unsigned flags;        /* GK_BS_*                                            */
-    int depth;             /* 0 = top image, 1 = its backing file, ...           */
-    uint64_t host_off;     /* with GK_BS_OFFSET: offset in host_file             */
-    const char *host_file; /* with GK_BS_OFFSET: the file holding the data       */
+    int depth;             /* layer that answered: 0 = the device, 1 = its
+                            * backing file, ...                                  */
+    uint64_t host_off;     /* with GK_BS_OFFSET: offset in host                  */
+    gk_dev *host;          /* with GK_BS_OFFSET: the file holding the bytes      */
+    const char *host_file; /* with GK_BS_OFFSET: its name (host->name)           */
 } gk_extent;
 
-struct gk_image_info; /* below */
-
-struct gk_dev_ops {
-    const char *name; /* driver name: "raw", "qcow2", "slice", "lvm" */
-    /* Read exactly n bytes at off; off+n <= dev->size is guaranteed by
-     * gk_pread().  Return 0, or -1 with gk_error() set. */
-    int (*pread)(gk_dev *d, void *buf, size_t n, uint64_t off);
-    /* NULL for read-only drivers. */
-    int (*pwrite)(gk_dev *d, const void *buf, size_t n, uint64_t off);
-    int (*flush)(gk_dev *d);
-    /* Status of the run starting at off (at most maxlen bytes, > 0).  Fills
-     * *e with e->off == off and 0 < e->len <= maxlen.  NULL: all data. */
-    int (*block_status)(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e);
-    /* Image details for gimg info; NULL for non-image devices. */
-    int (*info)(gk_dev *d, struct gk_image_info *info);
-    /* The backing image, or NULL. */
-    gk_dev *(*backing)(gk_dev *d);
-    void (*close)(gk_dev *d);
-};
-
+/* A device: a disk image, a partition, an LVM volume, a file.  Users may
+ * read name, size, sector_size and readonly; everything else belongs to
+ * lib/ (lib/blk-int.h). */
 struct gk_dev {
-    const struct gk_dev_ops *ops;
     char *name;            /* for messages: the file name, or /dev/sda1        */
     uint64_t size;         /* bytes                                             */
     unsigned sector_size;  /* logical sector size for partition tables (512)   */
     int readonly;
-    int refcnt;            /* gk_dev_unref() closes at zero                     */
+    /* private to lib/ */
+    const struct gk_dev_ops *ops;
+    const struct gk_format *format; /* image devices: their format           */
+    const struct gk_protocol *protocol; /* files: the protocol that opened them */
+    gk_dev *file;          /* image devices: the file they are stored in       */
+    gk_dev *backing;       /* image devices: the backing image, or NULL        */
+    gk_dev **kids;         /* other files an image reads (qcow2's data file)   */
+    int nkids;
     void *priv;            /* driver state                                      */
+    int refcnt;            /* atomic; gk_dev_unref() closes at zero            */
+    int growable;          /* files under an image: I/O past the end is allowed */
+    uint64_t nreads;       /* read requests reaching the driver (tests)        */
+};
+
+/* Flags of gk_open_opts. */
+enum {
+    GK_OPEN_NO_BACKING = 1,  /* do not open the backing chain: unallocated
+                              * ranges read as zeros (qemu's BDRV_O_NO_BACKING) */
+    GK_OPEN_INFO = 2,        /* only what gk_image_info_get needs (qemu's
+                              * BDRV_O_NO_IO): headers are read, files an image
+                              * names besides its backing file (qcow2's data
+                              * file) are not opened, reads fail (EIO); the
+                              * backing chain is opened the same way unless
+                              * GK_OPEN_NO_BACKING is given too                */
 };
 
 /* How to open an image file. */
 typedef struct gk_open_opts {
-    const char *format;    /* NULL = probe; "raw" or "qcow2"                     */
+    const char *format;    /* NULL = probe; a name gk_format_check() accepts     */
     int readwrite;         /* default read-only                                  */
     const char *snapshot;  /* qcow2: open as of this internal snapshot (id or name); read-only */
     int untrusted;         /* 1: refuse backing files outside the top image's
-                            * directory and never probe backing formats.
-                            * -1: take GUESTKIT_UNTRUSTED from the environment. */
+                            * directory (and symlinked ones), never probe backing
+                            * formats.  -1: take GUESTKIT_UNTRUSTED from the
+                            * environment. */
     int force_share;       /* do not warn about / refuse images in use by qemu  */
+    unsigned flags;        /* GK_OPEN_*                                          */
+    const char *snapshot_id;   /* qcow2: as of the snapshot with this ID ...     */
+    const char *snapshot_name; /* ... and/or this name (qemu's -l snapshot.id=,
+                                * snapshot.name=); both: both must match      */
 } gk_open_opts;
 
 /* Open an image file (probing the format unless opts->format is set).
- * opts may be NULL. */
+ * opts may be NULL.  NULL with gk_error and errno on failure. */
 gk_dev *gk_open_image(const char *path, const gk_open_opts *opts);
 
-/* Allocate a device with the given ops; name is copied; refcnt = 1. */
-gk_dev *gk_dev_new(const struct gk_dev_ops *ops, const char *name, uint64_t size, void *priv);
-void gk_dev_ref(gk_dev *d);
-void gk_dev_unref(gk_dev *d);      /* calls ops->close at zero, then frees */
+/* The image formats (lib/format.c).  0 if name is a format guestkit reads;
+ * -1 with gk_error (and errno EINVAL or ENOTSUP) if it is unknown or one we
+ * recognise but do not read yet ("vmdk images are not supported yet"). */
+int gk_format_check(const char *name);
+/* "raw, qcow2": the formats guestkit reads, for help texts and messages. */
+const char *gk_format_names(void);
+/* The format of an image device ("raw", "qcow2"), NULL for other devices. */
+const char *gk_dev_format(const gk_dev *d);
 
-/* Bounds-checked I/O: reads past the end of the device are an error. */
+void gk_dev_ref(gk_dev *d);        /* atomic                                 */
+void gk_dev_unref(gk_dev *d);      /* atomic; closes the device at zero      */
+
+/* I/O.  These return 0, or -1 with errno set and the message in gk_error()
+ * (the driver operations below them return -errno instead: lib/blk-int.h).
+ * Reads and writes past the end of the device are refused (EIO).
+ * Writes need a device opened read-write (EROFS otherwise); they are
+ * visible to every later read of the same device at once and durable after
+ * gk_flush(). */
 int gk_pread(gk_dev *d, void *buf, size_t n, uint64_t off);
 int gk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
+/* Make [off, off+len) read as zeros.  With GK_ZERO_MAY_UNMAP the space may
+ * be deallocated (a hole); without it stays allocated where the driver can
+ * tell the difference. */
+enum { GK_ZERO_MAY_UNMAP = 1 };
+int gk_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);
+/* The caller no longer needs [off, off+len): space may be given back and
+ * the range reads as anything (old data or zeros) afterwards.  A driver
+ * that cannot discard does nothing: that is not an error. */
+int gk_discard(gk_dev *d, uint64_t off, uint64_t len);
+/* Change the size of an image (not of partitions or LVs); new space reads
+ * as zeros.  prealloc: GK_PREALLOC_OFF (sparse), FALLOC (reserve the space),
+ * FULL (write it). */
+enum gk_prealloc { GK_PREALLOC_OFF, GK_PREALLOC_FALLOC, GK_PREALLOC_FULL };
+int gk_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
+/* Make every completed write durable (fsync of the files below). */
 int gk_flush(gk_dev *d);
+
+/* Status of the run at off (at most maxlen > 0 bytes) as a reader of d sees
+ * it, through the whole backing chain: fills *e with e->off == off and
+ * 0 < e->len <= maxlen.  Same as gk_block_status_above(d, NULL, ...). */
 int gk_block_status(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e);
+/* qemu's bdrv_block_status_above(): the status of [off, off+maxlen) of top
+ * through its backing chain down to base (not included; NULL = to the
+ * bottom).  GK_BS_ALLOCATED: some layer between top and base defines the
+ * run (e->depth says which); otherwise the run is not allocated above base
+ * (and GK_BS_ZERO says if it reads as zeros because nothing is below).
+ * One walk for map, compare, convert (and later commit and rebase). */
+int gk_block_status_above(gk_dev *top, gk_dev *base, uint64_t off, uint64_t maxlen, gk_extent *e);
 
 /* A window [off, off+len) of parent as a device of its own (partitions).
  * Takes a reference on parent. */
 gk_dev *gk_dev_slice(gk_dev *parent, uint64_t off, uint64_t len, const char *name);
-
-/* Probe the format of an open file descriptor: "qcow2" or "raw". */
-const char *gk_probe_format(int fd);
-
-/* Driver constructors, used by gk_open_image() and by qcow2 for backing
- * files.  fmt-specific; prefer gk_open_image(). */
-gk_dev *gk_raw_open(const char *path, const gk_open_opts *opts);
-gk_dev *gk_qcow2_open(const char *path, const gk_open_opts *opts);
-
-/* qemu's OFD byte locks (lib/lock.c): 1 if some process holds the image
- * open for writing (qemu's "write" permission byte 101), 0 if not, -1 on error. */
-int gk_image_in_use_for_write(int fd);
-/* What every driver does at open with that: a warning when reading, an
- * error (-1) when asked to write; nothing with force_share. */
-int gk_image_check_in_use(int fd, const char *path, int rw, int force_share);
 
 /* ------------------------------------------------------------------ */
 /* Image details (gimg info / snapshot -l)                             */
@@ -206,6 +252,7 @@ typedef struct gk_image_info {
 } gk_image_info;
 
 int gk_image_info_get(gk_dev *d, gk_image_info *info);
+void gk_image_info_free(gk_image_info *info);
 
 /* qemu-img check, read-only (lib/qcow2-check.c). */
 typedef struct gk_check_result {
@@ -215,13 +262,16 @@ typedef struct gk_check_result {
     uint64_t image_end_offset;
     char **messages; int nmessages;   /* "ERROR cluster 5 refcount=0 reference=1", "Leaked cluster ..." */
 } gk_check_result;
-/* Returns 0 when the check ran (whatever it found), -1 if it could not. */
+/* Returns 0 when the check ran (whatever it found), -1 if it could not;
+ * errno ENOTSUP when the format has no check (raw). */
 int gk_image_check(gk_dev *d, gk_check_result *r);
 void gk_check_result_free(gk_check_result *r);
-void gk_image_info_free(gk_image_info *info);
 
-/* The backing image of an open qcow2 image, or NULL (no reference taken). */
+/* The backing image of an open image, or NULL (no reference taken). */
 gk_dev *gk_image_backing(gk_dev *d);
+/* 1 if the open file fd is one of the files that d (an image, its backing
+ * chain and data files) is read from or written to, 0 if not. */
+int gk_image_uses_file(gk_dev *d, int fd);
 
 /* ------------------------------------------------------------------ */
 /* Guest devices: disks, partitions, LVM (lib/devices.c, part.c, gpt.c,
@@ -310,104 +360,15 @@ int gk_devset_scan(gk_devset *s);
  * Returns NULL (with gk_error) if unknown. */
 gk_devent *gk_devset_find(gk_devset *s, const char *name);
 
-/* Append a new entry (name copied; other fields zero/-1) and return it.
- * Pointers into s->ents are invalidated by the next append. */
-gk_devent *gk_devset_append(gk_devset *s, const char *name, enum gk_devkind kind);
-
-/* Partition table readers (lib/mbr.c, lib/gpt.c); called by the scan. */
-int gk_part_scan_disk(gk_devset *s, int disk_index);
-/* LVM (lib/lvm.c); called by the scan after partitions. */
-int gk_lvm_scan(gk_devset *s);
-/* The LVM2 metadata text parser (lib/lvm-meta.c), bounded for untrusted
- * input: sections "name { ... }", "key = value" with integers, strings and
- * lists "[ ... ]", "#" comments.  A parse returns a tree of nodes; the top
- * is a section without a key. */
-enum gk_lvm_type { GK_LVM_SECTION, GK_LVM_INT, GK_LVM_STR, GK_LVM_LIST, GK_LVM_FLOAT };
-typedef struct gk_lvm_node {
-    enum gk_lvm_type type;
-    char *key;                     /* NULL for list items and the top      */
-    int64_t i;                     /* GK_LVM_INT                           */
-    double f;                      /* GK_LVM_FLOAT                         */
-    char *s;                       /* GK_LVM_STR (escapes removed)         */
-    struct gk_lvm_node *child;     /* SECTION/LIST: first member           */
-    struct gk_lvm_node *next;      /* next sibling                         */
-    int nchildren;
-} gk_lvm_node;
-#define GK_LVM_META_MAX_SIZE (4u << 20)   /* bytes of text                 */
-#define GK_LVM_META_MAX_DEPTH 16          /* nested sections and lists     */
-#define GK_LVM_META_MAX_NODES 200000
-/* Parse n bytes of text (a NUL byte ends it early).  NULL + gk_error on bad
- * or over-limit input, with the line number. */
-gk_lvm_node *gk_lvm_meta_parse(const char *text, size_t n);
-void gk_lvm_meta_free(gk_lvm_node *top);
-/* The first member of a section with this key, or NULL. */
-const gk_lvm_node *gk_lvm_meta_get(const gk_lvm_node *sec, const char *key);
-/* Typed lookups: -1 when absent or of another type. */
-int gk_lvm_meta_int(const gk_lvm_node *sec, const char *key, int64_t *out);
-const char *gk_lvm_meta_str(const gk_lvm_node *sec, const char *key);
-/* 1 if the list value of key holds the string s. */
-int gk_lvm_meta_has_flag(const gk_lvm_node *sec, const char *key, const char *s);
-
-/* Linux md RAID (lib/md.c, lib/md-super.c); called by the scan after
- * partitions and before LVM.  Arrays are named like libguestfs' appliance
- * names them (/dev/md127 downwards); gk_devset_find also takes /dev/md/NAME
- * for arrays with a name. */
-int gk_md_scan(gk_devset *s);
-#define GK_MD_MAX_DEVS 384
-typedef struct gk_md_super {
-    int major, minor;              /* 0.90: 0, 90; 1.x: 1, x               */
-    uint8_t uuid[16];
-    char name[33];                 /* 1.x: "host:name" or "name"           */
-    int32_t level;                 /* -1 linear, 0, 1, 4, 5, 6, 10         */
-    uint32_t layout;
-    uint64_t chunk;                /* sectors                              */
-    uint32_t raid_disks;
-    uint64_t comp_size;            /* sectors each member gives (1/4/5/6/10) */
-    uint64_t data_offset, data_size;   /* this member's data area, sectors */
-    int role;                      /* slot, or -1 (spare, faulty)          */
-    uint64_t events, ctime;
-    uint32_t md_minor;             /* 0.90 preferred minor                 */
-} gk_md_super;
-/* Parse the superblock of version 1.MINOR (0, 1, 2) or 0.90 (MINOR 90)
- * read from where that version keeps it on a device of devsize bytes:
- * 0 parsed and checked, 1 not one, -1 with gk_error for a bad one. */
-int gk_md_super_parse(const uint8_t *buf, size_t len, uint64_t devsize, int minor,
-                      int check_csum, gk_md_super *out);
-/* Find and parse a member's superblock: 0, or 1 with gk_error saying why not. */
-int gk_md_read_super(gk_dev *d, gk_md_super *out);
-/* 32 hex digits, or mdadm's "xxxxxxxx:xxxxxxxx:..." with colons. */
-void gk_md_uuid_str(const uint8_t *u, int colons, char *out);
-/* An array device over its n members in role order, with their
- * superblocks (members[r] NULL: missing; references taken): NULL with
- * gk_error if the array cannot be read with what is present. */
-gk_dev *gk_md_open(const gk_md_super *sbs, gk_dev **members, int n, const char *name);
-
-/* libblkid probing of one device (lib/probe.c). */
-int gk_probe_dev(gk_dev *d, gk_probe *out);
 /* Every value libblkid reports for d as "NAME=value" strings, in its order
  * (what blkid -p -o export prints); with parts also the partition-table
  * values of a disk (PTTYPE, PTUUID).  NULL-terminated; the caller frees the
  * strings and the array.  NULL with gk_error on failure. */
 char **gk_probe_export(gk_dev *d, int parts);
-void gk_probe_free(gk_probe *p);
 
-/* Between the partition readers (lib/devices.c, mbr.c, gpt.c): */
-/* Append partition PARTNUM of disk DISK_INDEX: [start, start+size) in bytes
- * is the table's geometry; devsize is what the kernel would expose (smaller
- * for an MBR extended partition, truncated at the end of the disk). */
-gk_devent *gk_part_add(gk_devset *s, int disk_index, int partnum,
-                       uint64_t start, uint64_t size, uint64_t devsize);
 /* The disk entry of disk_index. */
 gk_devent *gk_devset_disk(gk_devset *s, int disk_index);
-/* Read the MBR (sector0 = its first 512 bytes) / GPT of a disk: 0 and
- * partitions appended, 1 if sector 0 is not a partition table after all
- * (e.g. a FAT boot sector), -1 with gk_error for a table that cannot be used. */
-int gk_mbr_scan(gk_devset *s, int disk_index, const uint8_t *sector0);
-int gk_gpt_scan(gk_devset *s, int disk_index);
 /* Name of a GPT partition type GUID ("Linux filesystem"), or NULL. */
 const char *gk_gpt_type_name(const char *guid);
-
-/* CRC32 as used by GPT (zlib's crc32). */
-uint32_t gk_crc32(const void *buf, size_t n);
 
 #endif

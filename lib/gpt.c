@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 #define MAX_TABLE (1024 * 1024) /* bytes of entries we agree to read      */
 #define MAX_PARTS 255           /* the kernel's limit (256 minors - disk) */

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 typedef struct parser {
     const char *p, *end;

@@ -13,12 +13,13 @@
  *     current metadata text sits in the circular buffer after the header.
  * Every number read from the image is checked before use: a bad PV is
  * skipped, a bad VG is skipped with a warning naming it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 #define SECTOR 512u
 #define LABEL_SCAN_SECTORS 4
@@ -312,10 +313,15 @@ typedef struct lv_priv {
     int nsegs;
 } lv_priv;
 
-static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
+/* One request over the segments: io is called for each piece that lands on
+ * a PV (pv, offset on it, length, position in the request); pieces in a
+ * "zero" segment read as zeros and refuse writes. */
+typedef int (*lv_io)(gk_dev *pv, uint64_t pvoff, uint64_t len, uint64_t pos, void *arg);
+
+static int lv_map(gk_dev *d, uint64_t n, uint64_t off, lv_io io, void *arg, uint8_t *zero_buf)
 {
     lv_priv *lp = d->priv;
-    uint8_t *b = buf;
+    uint64_t pos = 0;
     /* Segments are sorted and tile the LV: find the first by bisection. */
     int lo = 0, hi = lp->nsegs;
     while (hi - lo > 1) {
@@ -329,10 +335,8 @@ static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
     while (n > 0) {
         while (si < lp->nsegs && off >= lp->segs[si].start + lp->segs[si].len)
             si++;
-        if (si >= lp->nsegs || off < lp->segs[si].start) {
-            gk_error("%s: offset %llu is not mapped", d->name, (unsigned long long)off);
-            return -1;
-        }
+        if (si >= lp->nsegs || off < lp->segs[si].start)
+            return gk_fail(EIO, "%s: offset %llu is not mapped", d->name, (unsigned long long)off);
         const lv_seg *sg = &lp->segs[si];
         uint64_t rel = off - sg->start, chunk = sg->start + sg->len - off;
         const lv_area *a;
@@ -340,8 +344,11 @@ static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
         if (sg->nstripes == 0) { /* segment type zero */
             if (chunk > n)
                 chunk = n;
-            memset(b, 0, chunk);
-            b += chunk, off += chunk, n -= chunk;
+            if (!zero_buf)
+                return gk_fail(EIO, "%s: offset %llu is in a zero segment: writes are lost", d->name,
+                               (unsigned long long)off);
+            memset(zero_buf + pos, 0, chunk);
+            pos += chunk, off += chunk, n -= chunk;
             continue;
         }
         if (sg->nstripes == 1) {
@@ -356,12 +363,65 @@ static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
         }
         if (chunk > n)
             chunk = n;
-        if (gk_pread(a->pv, b, chunk, pvoff) < 0) {
+        if (io(a->pv, pvoff, chunk, pos, arg) < 0) {
+            int e = errno;
             gk_error_prefix("%s", d->name);
-            return -1;
+            return -e;
         }
-        b += chunk, off += chunk, n -= chunk;
+        pos += chunk, off += chunk, n -= chunk;
     }
+    return 0;
+}
+
+static int read_piece(gk_dev *pv, uint64_t pvoff, uint64_t len, uint64_t pos, void *buf)
+{
+    return gk_pread(pv, (uint8_t *)buf + pos, (size_t)len, pvoff);
+}
+
+static int lv_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
+{
+    return lv_map(d, n, off, read_piece, buf, buf);
+}
+
+static int write_piece(gk_dev *pv, uint64_t pvoff, uint64_t len, uint64_t pos, void *buf)
+{
+    return gk_pwrite(pv, (const uint8_t *)buf + pos, (size_t)len, pvoff);
+}
+
+static int lv_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    return lv_map(d, n, off, write_piece, (void *)buf, NULL);
+}
+
+static int zero_piece(gk_dev *pv, uint64_t pvoff, uint64_t len, uint64_t pos, void *flags)
+{
+    (void)pos;
+    return gk_pwrite_zeroes(pv, pvoff, len, *(unsigned *)flags);
+}
+
+static int lv_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags)
+{
+    return lv_map(d, len, off, zero_piece, &flags, NULL);
+}
+
+static int discard_piece(gk_dev *pv, uint64_t pvoff, uint64_t len, uint64_t pos, void *arg)
+{
+    (void)pos, (void)arg;
+    return gk_discard(pv, pvoff, len);
+}
+
+static int lv_discard(gk_dev *d, uint64_t off, uint64_t len)
+{
+    return lv_map(d, len, off, discard_piece, NULL, NULL);
+}
+
+static int lv_flush(gk_dev *d)
+{
+    lv_priv *lp = d->priv;
+    for (int i = 0; i < lp->nsegs; i++)
+        for (int j = 0; j < lp->segs[i].nstripes; j++)
+            if (gk_flush(lp->segs[i].areas[j].pv) < 0)
+                return -errno;
     return 0;
 }
 
@@ -380,6 +440,10 @@ static void lv_close(gk_dev *d)
 static const struct gk_dev_ops lvm_ops = {
     .name = "lvm",
     .pread = lv_pread,
+    .pwrite = lv_pwrite,
+    .pwrite_zeroes = lv_pwrite_zeroes,
+    .discard = lv_discard,
+    .flush = lv_flush,
     .close = lv_close,
 };
 
@@ -733,6 +797,7 @@ static int assemble_vg(scan *sc, vgmeta *m)
             e->open_error = gk_asprintf("PV %s is missing", pvs[lv->missing_pv].id);
         } else {
             lv_priv *lp = gk_calloc(1, sizeof *lp);
+            int ro = 0;
             lp->nsegs = lv->nsegs;
             lp->segs = gk_calloc((size_t)lv->nsegs, sizeof *lp->segs);
             for (int k = 0; k < lv->nsegs; k++) {
@@ -747,11 +812,13 @@ static int assemble_vg(scan *sc, vgmeta *m)
                     const pvinfo *pv = &pvs[sg->pv[j]];
                     o->areas[j].pv = s->ents[sc->labels[pv->label].ent].dev;
                     gk_dev_ref(o->areas[j].pv);
+                    ro |= o->areas[j].pv->readonly;
                     o->areas[j].off = (uint64_t)pv->pe_start * SECTOR + (uint64_t)sg->pe[j] * esb;
                 }
             }
             /* e may move with the next append: it is not used after this. */
             e->dev = gk_dev_new(&lvm_ops, name, (uint64_t)lv->extents * esb, lp);
+            e->dev->readonly = ro; /* writable when every PV under it is */
         }
         free(name);
     }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 #define MAX_LOGICAL 128   /* partitions 5..132; the kernel stops at 256 minors */
 #define MAX_EBRS 1024     /* chain links followed, counting empty EBRs */

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 #define HEAD (2u << 20)
 #define TAIL (1u << 20)

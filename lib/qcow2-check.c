@@ -24,9 +24,6 @@ struct ck {
     uint64_t *outside;         /* references to clusters past the file        */
     size_t noutside;
     uint64_t refmax;
-    /* one cached refcount block */
-    uint8_t *rb;
-    uint64_t rb_off;
 };
 
 static void msg(struct ck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -85,52 +82,22 @@ static void inc(struct ck *c, uint64_t off, uint64_t size)
 }
 
 /* The refcount of cluster k stored in the image; -1 if it cannot be read. */
-static int get_refcount(struct ck *c, uint64_t k, uint64_t *out, uint64_t *reft, uint64_t reft_n)
+static int get_refcount(struct ck *c, uint64_t k, uint64_t *out)
 {
-    struct qcow2 *q = c->q;
-    unsigned order = q->refcount_order;
-    unsigned block_bits = q->cluster_bits + 3 - order;   /* entries per refblock */
-    uint64_t idx = k >> block_bits;
-    *out = 0;
-    if (idx >= reft_n)
-        return 0;
-    uint64_t boff = reft[idx] & QC_REFT_OFFSET_MASK;
-    if (!boff)
-        return 0;
-    if (boff & (q->cluster_size - 1))
-        return -1;
-    if (c->rb_off != boff) {
-        c->rb_off = 0;
-        if (gk_qcow2_host_read(q, q->fd, q->path, c->rb, q->cluster_size, boff) < 0)
-            return -1;
-        c->rb_off = boff;
-    }
-    uint64_t i = k & ((1ULL << block_bits) - 1);
-    unsigned bits = 1u << order;
-    if (bits >= 8) {
-        const uint8_t *p = c->rb + i * (bits / 8);
-        uint64_t v = 0;
-        for (unsigned b = 0; b < bits / 8; b++)
-            v = v << 8 | p[b];
-        *out = v;
-    } else {
-        uint64_t bit = i * bits;
-        *out = (c->rb[bit / 8] >> (bit % 8)) & ((1u << bits) - 1);
-    }
-    return 0;
+    return qcow2_get_refcount(c->q, k, out) < 0 ? -1 : 0;
 }
 
 static int check_l2(struct ck *c, uint64_t l2off, int flags)
 {
     struct qcow2 *q = c->q;
     uint8_t *t = gk_malloc(q->cluster_size);
-    if (gk_qcow2_host_read(q, q->fd, q->path, t, q->cluster_size, l2off) < 0) {
+    if (qcow2_read(q, q->file, t, q->cluster_size, l2off) < 0) {
         msg(c, "ERROR: I/O error in check_refcounts_l2");
         c->r->check_errors++;
         free(t);
         return -1;
     }
-    int external = q->data_fd != q->fd;
+    int external = q->data != q->file;
     uint64_t next_contig = 0;
     for (uint64_t i = 0; i < q->l2_entries; i++) {
         uint64_t e = gk_be64(t + i * q->l2_entry_size);
@@ -155,7 +122,7 @@ static int check_l2(struct ck *c, uint64_t l2off, int flags)
                 continue;
             }
             uint64_t coff, csize;
-            gk_qcow2_compressed_range(q, e, &coff, &csize);
+            qcow2_compressed_range(q, e, &coff, &csize);
             inc(c, coff, csize);
             if (flags & CHECK_FRAG_INFO) {
                 c->r->allocated_clusters++;
@@ -215,7 +182,7 @@ static int check_l1(struct ck *c, uint64_t l1off, uint32_t l1size, int flags)
         return -1;
     }
     uint8_t *l1 = gk_malloc(bytes);
-    if (gk_qcow2_host_read(q, q->fd, q->path, l1, bytes, l1off) < 0) {
+    if (qcow2_read(q, q->file, l1, bytes, l1off) < 0) {
         msg(c, "ERROR: I/O error in check_refcounts_l1");
         c->r->check_errors++;
         free(l1);
@@ -251,7 +218,7 @@ static void check_bitmaps(struct ck *c)
         return;
     inc(c, q->bitmap_dir_offset, q->bitmap_dir_size);
     uint8_t *dir = gk_malloc(q->bitmap_dir_size + 1);
-    if (gk_qcow2_host_read(q, q->fd, q->path, dir, q->bitmap_dir_size, q->bitmap_dir_offset) < 0) {
+    if (qcow2_read(q, q->file, dir, q->bitmap_dir_size, q->bitmap_dir_offset) < 0) {
         c->r->check_errors++;
         free(dir);
         return;
@@ -268,7 +235,7 @@ static void check_bitmaps(struct ck *c)
         if (tbytes > 0x8000000ULL * 8 || !gk_range_ok(toff, tbytes, q->file_size))
             continue;
         uint8_t *t = gk_malloc(tbytes ? tbytes : 1);
-        if (gk_qcow2_host_read(q, q->fd, q->path, t, tbytes, toff) == 0)
+        if (qcow2_read(q, q->file, t, tbytes, toff) == 0)
             for (uint32_t i = 0; i < tsize; i++) {
                 uint64_t off = gk_be64(t + (uint64_t)i * 8) & QC_OFFSET_MASK;
                 if (off)
@@ -295,31 +262,27 @@ static void report(struct ck *c, uint64_t k, uint64_t rc1, uint64_t rc2)
         c->r->leaks++;
 }
 
-static int qcow2_check(gk_dev *d, gk_check_result *r)
+int qcow2_check(gk_dev *d, gk_check_result *r)
 {
     struct qcow2 *q = d->priv;
     struct ck c = { .q = q, .r = r };
     unsigned cb = q->cluster_bits;
     c.nb_clusters = (q->file_size + q->cluster_size - 1) >> cb;
-    c.refmax = q->refcount_order >= 4 ? 0xffff : (1u << (1u << q->refcount_order)) - 1;
-    r->total_clusters = (q->header_size + q->cluster_size - 1) >> cb;
+    c.refmax = q->h.refcount_order >= 4 ? 0xffff : (1u << (1u << q->h.refcount_order)) - 1;
+    r->total_clusters = (q->h.size + q->cluster_size - 1) >> cb;
     c.ref = gk_calloc(c.nb_clusters ? c.nb_clusters : 1, sizeof *c.ref);
-    c.rb = gk_malloc(q->cluster_size);
 
     /* the refcount table itself */
-    uint64_t reft_n = ((uint64_t)q->reft_clusters << cb) / 8;
-    uint64_t *reft = gk_malloc(reft_n * 8);
-    if (gk_qcow2_host_read(q, q->fd, q->path, reft, reft_n * 8, q->reft_offset) < 0) {
-        free(reft);
+    int lr = qcow2_refcount_load(q);
+    if (lr < 0) {
         free(c.ref);
-        free(c.rb);
-        return -1;
+        return lr;
     }
-    for (uint64_t i = 0; i < reft_n; i++)
-        reft[i] = gk_be64(&reft[i]);
+    const uint64_t *reft = q->reft;
+    uint64_t reft_n = q->reft_entries;
 
     inc(&c, 0, q->cluster_size);                                       /* header */
-    check_l1(&c, q->hdr_l1_offset, q->hdr_l1_size, CHECK_FRAG_INFO);   /* active */
+    check_l1(&c, q->h.l1_table_offset, q->h.l1_size, CHECK_FRAG_INFO);   /* active */
     for (uint32_t i = 0; i < q->nb_snapshots; i++) {
         gk_snapshot_info *s = &q->snaps[i];
         if (s->l1_offset & (q->cluster_size - 1)) {
@@ -336,8 +299,8 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
         }
         check_l1(&c, s->l1_offset, s->l1_size, 0);
     }
-    inc(&c, q->snapshots_offset, q->snapshots_size);
-    inc(&c, q->reft_offset, reft_n * 8);
+    inc(&c, q->h.snapshots_offset, q->snapshots_size);
+    inc(&c, q->h.refcount_table_offset, reft_n * 8);
     if (q->crypto_len)
         inc(&c, q->crypto_off, q->crypto_len);
     check_bitmaps(&c);
@@ -373,7 +336,7 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
     uint64_t highest = 0;
     for (uint64_t k = 0; k < c.nb_clusters; k++) {
         uint64_t rc1;
-        if (get_refcount(&c, k, &rc1, reft, reft_n) < 0) {
+        if (get_refcount(&c, k, &rc1) < 0) {
             msg(&c, "Can't get refcount for cluster %llu: Input/output error", (unsigned long long)k);
             r->check_errors++;
             continue;
@@ -391,7 +354,7 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
         while (j < c.noutside && c.outside[j] == c.outside[i])
             j++;
         uint64_t rc1 = 0;
-        if (get_refcount(&c, c.outside[i], &rc1, reft, reft_n) < 0) {
+        if (get_refcount(&c, c.outside[i], &rc1) < 0) {
             r->check_errors++;
         } else {
             highest = c.outside[i];
@@ -403,20 +366,20 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
 
     /* OFLAG_COPIED in the active tables */
     {
-        uint64_t bytes = (uint64_t)q->hdr_l1_size * 8;
+        uint64_t bytes = (uint64_t)q->h.l1_size * 8;
         uint8_t *l1 = bytes && bytes <= QC_MAX_L1_BYTES ? gk_malloc(bytes) : NULL;
         uint8_t *t = gk_malloc(q->cluster_size);
-        if (l1 && gk_qcow2_host_read(q, q->fd, q->path, l1, bytes, q->hdr_l1_offset) == 0) {
-            for (uint32_t i = 0; i < q->hdr_l1_size; i++) {
+        if (l1 && qcow2_read(q, q->file, l1, bytes, q->h.l1_table_offset) == 0) {
+            for (uint32_t i = 0; i < q->h.l1_size; i++) {
                 uint64_t l1e = gk_be64(l1 + (uint64_t)i * 8), l2off = l1e & QC_OFFSET_MASK, rc;
-                if (!l2off || get_refcount(&c, l2off >> cb, &rc, reft, reft_n) < 0)
+                if (!l2off || get_refcount(&c, l2off >> cb, &rc) < 0)
                     continue;
                 if ((rc == 1) != !!(l1e & QC_OFLAG_COPIED)) {
                     msg(&c, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx refcount=%llu", i,
                         (unsigned long long)l1e, (unsigned long long)rc);
                     r->corruptions++;
                 }
-                if (gk_qcow2_host_read(q, q->fd, q->path, t, q->cluster_size, l2off) < 0) {
+                if (qcow2_read(q, q->file, t, q->cluster_size, l2off) < 0) {
                     r->check_errors++;
                     break;
                 }
@@ -424,9 +387,9 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
                     uint64_t e = gk_be64(t + j * q->l2_entry_size), off = e & QC_OFFSET_MASK;
                     if ((e & QC_OFLAG_COMPRESSED) || !off)
                         continue;
-                    if (q->data_fd != q->fd)
+                    if (q->data != q->file)
                         continue; /* data clusters in an external file have no refcount */
-                    if (get_refcount(&c, off >> cb, &rc, reft, reft_n) < 0)
+                    if (get_refcount(&c, off >> cb, &rc) < 0)
                         continue;
                     if ((rc == 1) != !!(e & QC_OFLAG_COPIED)) {
                         msg(&c, "ERROR OFLAG_COPIED data cluster: l2_entry=%llx refcount=%llu",
@@ -440,27 +403,7 @@ static int qcow2_check(gk_dev *d, gk_check_result *r)
         free(t);
     }
     r->image_end_offset = (highest + 1) << cb;
-    free(reft);
     free(c.ref);
     free(c.outside);
-    free(c.rb);
     return 0;
-}
-
-int gk_image_check(gk_dev *d, gk_check_result *r)
-{
-    memset(r, 0, sizeof *r);
-    if (d->ops != &gk_qcow2_ops) {
-        gk_error("%s: format %s does not support checks", d->name, d->ops->name);
-        return -1;
-    }
-    return qcow2_check(d, r);
-}
-
-void gk_check_result_free(gk_check_result *r)
-{
-    for (int i = 0; i < r->nmessages; i++)
-        free(r->messages[i]);
-    free(r->messages);
-    memset(r, 0, sizeof *r);
 }

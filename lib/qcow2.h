@@ -1,16 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* qcow2 driver internals shared by lib/qcow2.c (reading) and
- * lib/qcow2-check.c (qemu-img check).  Not part of the public API. */
+/* The qcow2 driver's parts, private to lib/qcow2*.c (split by job, as qemu
+ * splits block/qcow2*.c):
+ *
+ *   qcow2.c           open and close, the device operations, info, the format
+ *   qcow2-header.c    the header: one field table to parse it and to write it
+ *   qcow2-cluster.c   L1/L2 tables: guest offset -> host offset
+ *   qcow2-cache.c     the metadata cache (L2 tables, refcount blocks)
+ *   qcow2-refcount.c  refcounts: table, blocks, preallocation test (shared by
+ *                     the checker and, later, the allocator)
+ *   qcow2-snapshot.c  the snapshot table
+ *   qcow2-compress.c  compressed clusters (deflate, zstd)
+ *   qcow2-check.c     qemu-img check
+ *
+ * Every part reads the image through q->file / q->data (protocol devices),
+ * returns 0 or -errno with the message in gk_error(), and trusts nothing it
+ * reads.  A struct qcow2 belongs to one device, used by one thread at a time.
+ */
 #ifndef GK_QCOW2_H
 #define GK_QCOW2_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include <zlib.h>
 #include <zstd.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
+#define QC_MAGIC             0x514649fbU
 #define QC_OFLAG_COPIED      (1ULL << 63)
 #define QC_OFLAG_COMPRESSED  (1ULL << 62)
 #define QC_OFLAG_ZERO        1ULL
@@ -22,17 +38,113 @@
 #define QC_MAX_SNAPSHOTS     65536
 #define QC_MAX_SNAPSHOTS_BYTES (64ULL << 20)
 #define QC_MAX_EXTRA_DATA    1024
+#define QC_MAX_EXTS          64          /* header extensions kept        */
 
 enum {
     QC_INCOMPAT_DIRTY = 1, QC_INCOMPAT_CORRUPT = 2, QC_INCOMPAT_DATA_FILE = 4,
     QC_INCOMPAT_COMPRESSION = 8, QC_INCOMPAT_EXTL2 = 16,
+    QC_INCOMPAT_KNOWN = 0x1f,
+    QC_COMPAT_LAZY_REFCOUNTS = 1,
+    QC_AUTOCLEAR_BITMAPS = 1, QC_AUTOCLEAR_DATA_FILE_RAW = 2,
 };
 
-struct qcow2_l2c {       /* one cached L2 table */
-    uint64_t off;
-    uint8_t *tbl;
-    uint64_t used;       /* LRU tick */
+enum {
+    QC_EXT_END = 0,
+    QC_EXT_BACKING_FORMAT = 0xE2792ACA,
+    QC_EXT_FEATURE_TABLE = 0x6803F857,
+    QC_EXT_BITMAPS = 0x23852875,
+    QC_EXT_CRYPTO = 0x0537BE77,
+    QC_EXT_DATA_FILE = 0x44415441,
 };
+
+/* ---- the header (qcow2-header.c) ---- */
+
+/* The fixed header fields, in host byte order.  Which are on disk depends
+ * on the version and header_length (qcow2_header_fields). */
+struct qcow2_header {
+    uint32_t magic, version;
+    uint64_t backing_file_offset;
+    uint32_t backing_file_size;
+    uint32_t cluster_bits;
+    uint64_t size;
+    uint32_t crypt_method;
+    uint32_t l1_size;
+    uint64_t l1_table_offset;
+    uint64_t refcount_table_offset;
+    uint32_t refcount_table_clusters;
+    uint32_t nb_snapshots;
+    uint64_t snapshots_offset;
+    /* version 3 */
+    uint64_t incompatible_features, compatible_features, autoclear_features;
+    uint32_t refcount_order;
+    uint32_t header_length;
+    uint8_t compression_type;          /* when header_length > 104        */
+};
+
+/* One header field: where it is on disk and in struct qcow2_header. */
+struct qcow2_field {
+    const char *name;
+    uint16_t disk_off;                 /* byte offset in the header       */
+    uint8_t size;                      /* 1, 4 or 8 bytes, big-endian     */
+    uint8_t min_version;               /* 2, or 3 for the v3 fields       */
+    uint16_t mem_off;                  /* offsetof(struct qcow2_header, _) */
+};
+extern const struct qcow2_field qcow2_header_fields[];
+
+/* Decode the fields present in buf (len bytes from offset 0): v2 fields
+ * always, v3 fields for version 3, compression_type when header_length
+ * covers it.  Missing v3 fields get their v2 meaning (refcount_order 4,
+ * header_length 72).  -EINVAL with gk_error on a truncated header. */
+int qcow2_header_decode(struct qcow2_header *h, const uint8_t *buf, size_t len, const char *name);
+/* Encode every field of h that its version and header_length put on disk
+ * into buf (at least header_length bytes); other bytes are left alone. */
+void qcow2_header_encode(const struct qcow2_header *h, uint8_t *buf);
+
+/* A header extension as found, kept so that a rewrite keeps unknown ones. */
+struct qcow2_ext {
+    uint32_t type;
+    uint32_t len;
+    uint8_t *data;
+};
+
+/* ---- the metadata cache (qcow2-cache.c) ---- */
+
+/* A bounded cache of cluster-sized metadata tables of one kind (L2 tables
+ * or refcount blocks) stored in dev.  Set-associative: a lookup costs a few
+ * compares however large the cache is; LRU within a set.
+ *
+ * A table is used between get and put (it is pinned: never evicted while
+ * held).  Writing, for issue 9's writer: mark_dirty after changing a table;
+ * a dirty table is written back when evicted, by qcow2_cache_write and by
+ * qcow2_cache_flush.  Ordering: with qcow2_cache_set_dependency(c, dep),
+ * every dirty table of dep is written and dep's device flushed before any
+ * table of c is written (qemu: refcount blocks reach the disk before the L2
+ * tables that point to newly counted clusters). */
+struct qcow2_cache;
+struct qcow2_cache *qcow2_cache_new(gk_dev *dev, const char *what, uint64_t table_size, unsigned ntables);
+/* Frees the cache; dirty tables must have been written (they are lost
+ * otherwise, and a message says so). */
+void qcow2_cache_free(struct qcow2_cache *c);
+/* The table at off (cluster aligned, checked by the caller), read on a
+ * miss.  0 or -errno. */
+int qcow2_cache_get(struct qcow2_cache *c, uint64_t off, void **table);
+/* The same without reading: for a table the caller fills completely. */
+int qcow2_cache_get_empty(struct qcow2_cache *c, uint64_t off, void **table);
+void qcow2_cache_put(struct qcow2_cache *c, void *table);
+void qcow2_cache_mark_dirty(struct qcow2_cache *c, void *table);
+void qcow2_cache_set_dependency(struct qcow2_cache *c, struct qcow2_cache *dep);
+/* Write every dirty table (after the dependency's); 0 or -errno. */
+int qcow2_cache_write(struct qcow2_cache *c);
+/* qcow2_cache_write, then flush the device. */
+int qcow2_cache_flush(struct qcow2_cache *c);
+/* Forget the table at off (its cluster was freed): no write-back. */
+void qcow2_cache_discard(struct qcow2_cache *c, uint64_t off);
+/* Forget every table (clean ones only; -EBUSY if some are dirty or held). */
+int qcow2_cache_empty(struct qcow2_cache *c);
+/* Tables read from the device since the cache was made (tests). */
+uint64_t qcow2_cache_misses(const struct qcow2_cache *c);
+
+/* ---- the driver state ---- */
 
 struct qcow2_dc {        /* one cached decompressed cluster */
     uint64_t desc;       /* L2 descriptor, COPIED bit cleared */
@@ -42,13 +154,16 @@ struct qcow2_dc {        /* one cached decompressed cluster */
 };
 
 struct qcow2 {
-    int fd;
-    char *path;
-    uint64_t file_size;
-    dev_t st_dev;
-    ino_t st_ino;
-    int data_fd;               /* == fd unless there is an external data file */
-    char *data_path;           /* == path unless external                     */
+    gk_dev *file;              /* the image file (the device's d->file)       */
+    gk_dev *data;              /* where guest clusters are: file, or the
+                                * external data file (a kid of the device)    */
+    const char *path;          /* file->name, for messages                    */
+    uint64_t file_size;        /* file->size when opened                      */
+    int info_only;             /* GK_OPEN_INFO: no reads                      */
+    int strict;                /* refuse what qemu would read but we will not:
+                                * tables over the header or past the end of
+                                * the file (not for GK_OPEN_INFO)            */
+    struct qcow2_header h;
     int version;
     unsigned cluster_bits;
     uint64_t cluster_size;
@@ -56,53 +171,110 @@ struct qcow2 {
     uint64_t l2_entries;
     unsigned l2_entry_size;    /* 8, or 16 with extended L2                  */
     int ext_l2;
-    uint64_t header_size;      /* virtual size in the header                  */
-    uint64_t size;             /* size of the device (a snapshot's disk size)  */
-    uint64_t incompat, compat, autoclear;
-    unsigned refcount_order;
-    uint32_t header_length;
+    uint64_t size;             /* size of the device (header size rounded down
+                                * to sectors, or a snapshot's)                */
     int compression_type;      /* 0 deflate, 1 zstd                           */
-    uint32_t crypt_method;
-    uint32_t hdr_l1_size;      /* the active L1 as in the header              */
-    uint64_t hdr_l1_offset;
-    uint64_t reft_offset;
-    uint32_t reft_clusters;
-    uint32_t nb_snapshots;
-    uint64_t snapshots_offset, snapshots_size;
-    gk_snapshot_info *snaps;
+    /* header extensions */
+    struct qcow2_ext exts[QC_MAX_EXTS];
+    int nexts;
+    char *backing_name, *backing_full, *backing_format, *data_file_name, *data_file_full;
+    const uint8_t *ftbl;       /* feature name table (in exts), or NULL        */
+    uint64_t ftbl_len;
     int nb_bitmaps;
     uint64_t bitmap_dir_offset, bitmap_dir_size;
     uint64_t crypto_off, crypto_len;
-    char *backing_name, *backing_full, *backing_format, *data_file_name;
-    gk_dev *backing;
-    /* The L1 used for reads: the active one, or a snapshot's. */
+    /* snapshots */
+    gk_snapshot_info *snaps;
+    uint32_t nb_snapshots;
+    uint64_t snapshots_size;   /* bytes of the table                          */
+    /* the L1 used for reads: the active one, or a snapshot's */
     uint64_t *l1;
     uint32_t l1_size;
-    /* Bounded cache of L2 tables: l2c_sets sets of l2c_ways, LRU in a set. */
-    struct qcow2_l2c *l2c;
-    unsigned l2c_n;            /* tables allocated so far */
-    unsigned l2c_sets, l2c_ways;
-    uint64_t tick;
-    /* Decompression: a couple of clusters, the compressed input buffer. */
+    /* metadata caches */
+    struct qcow2_cache *l2_cache, *rb_cache;
+    /* refcounts (loaded on first use) */
+    uint64_t *reft;
+    uint64_t reft_entries;
+    int reft_loaded;
+    int prealloc_checked, prealloc;
+    /* compressed clusters: a couple of decompressed clusters, the input */
     struct qcow2_dc dc[2];
+    uint64_t tick;
     uint8_t *cbuf;
     uint64_t cbuf_size;
     z_stream zs;
     int zs_ok;
     ZSTD_DCtx *zd;
-    uint64_t host_preads;      /* number of read syscalls issued (tests)      */
 };
 
-extern const struct gk_dev_ops gk_qcow2_ops;
+/* Read n bytes of the image file (or of the data file) at off; past the end
+ * of the file reads as zeros.  0 or -errno. */
+int qcow2_read(struct qcow2 *q, gk_dev *dev, void *buf, size_t n, uint64_t off);
 
-/* Read n bytes of a host file at off; bytes past its end read as zeros.
- * Counts into q->host_preads.  -1 with gk_error on an I/O error. */
-int gk_qcow2_host_read(struct qcow2 *q, int fd, const char *name, void *buf, size_t n, uint64_t off);
+/* ---- cluster mapping (qcow2-cluster.c) ---- */
 
+enum { QC_UNALLOC, QC_ZERO, QC_DATA, QC_COMP };
+
+struct qcow2_run {
+    int type;          /* QC_*                                                */
+    uint64_t len;
+    int has_off;       /* host is valid (data, preallocated zero/unallocated) */
+    uint64_t host;     /* host offset of the first byte of the run            */
+    uint64_t desc;     /* QC_COMP: the L2 descriptor                          */
+};
+
+/* Load an L1 table (the active one or a snapshot's: what names it) after
+ * checking it against the image; vsize: the disk size it must cover. */
+int qcow2_load_l1(struct qcow2 *q, uint64_t off, uint32_t size, uint64_t vsize, int active);
+/* The longest run from off (at most maxlen bytes, inside one L2 table, one
+ * compressed cluster at a time) with one type and, where there are host
+ * offsets, contiguous ones: qemu's qcow2_get_host_offset(). */
+int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t maxlen, struct qcow2_run *r);
 /* Byte offset and length of a compressed cluster's stream. */
-void gk_qcow2_compressed_range(const struct qcow2 *q, uint64_t desc, uint64_t *coff, uint64_t *csize);
+void qcow2_compressed_range(const struct qcow2 *q, uint64_t desc, uint64_t *coff, uint64_t *csize);
 
-/* Number of host read syscalls since open (for tests of read merging). */
+/* ---- compressed clusters (qcow2-compress.c) ---- */
+
+/* Decompress the cluster described by desc into out (cluster_size bytes). */
+int qcow2_decompress(struct qcow2 *q, uint64_t desc, uint8_t *out);
+/* The decompressed cluster of desc from a two-entry cache (partial reads
+ * of one cluster decompress it once); NULL with gk_error. */
+const uint8_t *qcow2_decompressed(struct qcow2 *q, uint64_t desc);
+void qcow2_compress_free(struct qcow2 *q);
+
+/* ---- refcounts (qcow2-refcount.c) ---- */
+
+/* Load and check the refcount table (done on first use). */
+int qcow2_refcount_load(struct qcow2 *q);
+/* The stored refcount of host cluster k (0 when no block covers it). */
+int qcow2_get_refcount(struct qcow2 *q, uint64_t k, uint64_t *refcount);
+/* Largest refcount the image can store. */
+uint64_t qcow2_refcount_max(const struct qcow2 *q);
+/* qemu's qcow2_detect_metadata_preallocation(): 1 when the refcounts
+ * count clearly more clusters than the file has allocated on the host
+ * (then holes of the file under data clusters read as zeros). */
+int qcow2_detect_prealloc(struct qcow2 *q);
+
+/* ---- snapshots (qcow2-snapshot.c) ---- */
+
+/* Read the snapshot table (every field bounded). */
+int qcow2_read_snapshots(struct qcow2 *q);
+/* qemu's find_snapshot_by_id_and_name(): with both, both must match;
+ * -1 if none. */
+int qcow2_find_snapshot(const struct qcow2 *q, const char *id, const char *name);
+/* qemu's -s / -l NAME: an ID first, then a name. */
+int qcow2_find_snapshot_by_id_or_name(const struct qcow2 *q, const char *s);
+void qcow2_snapshots_free(struct qcow2 *q);
+
+/* ---- the format (qcow2.c), the checker (qcow2-check.c) ---- */
+
+extern const struct gk_dev_ops qcow2_ops;
+int qcow2_check(gk_dev *d, gk_check_result *r);
+/* Build the first bytes of the image as they would be written: header
+ * fields, extensions (kept ones included), the backing file name.  Returns
+ * the length, or -EINVAL if it does not fit in bufsz (one cluster). */
+int qcow2_header_build(const struct qcow2 *q, uint8_t *buf, size_t bufsz);
+/* Number of read requests that reached the image and data files (tests). */
 uint64_t gk_qcow2_host_preads(gk_dev *d);
 
 #endif

@@ -1,175 +1,141 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The raw driver: the image file is the disk. */
+/* The raw format: the file is the disk.  Every operation passes through to
+ * the file device below (d->file), as qemu's raw format does to its file.
+ *
+ * One rule of its own, qemu's: when the format was guessed rather than
+ * given, a write may not turn the first sector into another format's header
+ * (a guest writing a qcow2 header with a backing file into its raw disk
+ * would otherwise make the host read a file of its choosing at the next
+ * open: CVE-2008-2004). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 struct raw {
-    int fd;
-    char *path;
+    int probed;
 };
+
+/* The public wrapper's -1/errno back into -errno. */
+static int as_op(int r)
+{
+    return r < 0 ? -errno : 0;
+}
 
 static int raw_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {
+    return as_op(gk_pread(d->file, buf, n, off));
+}
+
+/* A write into the first sector of a probed image must leave it raw. */
+static int sector0_check(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
     struct raw *r = d->priv;
-    char *p = buf;
-    while (n > 0) {
-        ssize_t k = pread(r->fd, p, n, (off_t)off);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            gk_error("%s: read at offset %llu: %s", d->name, (unsigned long long)off, strerror(errno));
-            return -1;
-        }
-        if (k == 0) { /* file shrank under us: the rest reads as zeros */
-            memset(p, 0, n);
-            return 0;
-        }
-        p += k;
-        n -= (size_t)k;
-        off += (uint64_t)k;
-    }
+    if (!r->probed || off >= 512)
+        return 0;
+    uint8_t s0[512];
+    if (gk_pread(d->file, s0, sizeof s0, 0) < 0)
+        return -errno;
+    size_t k = n < 512 - off ? n : (size_t)(512 - off);
+    memcpy(s0 + off, buf, k);
+    const struct gk_format *f = gk_format_probe(s0, sizeof s0, d->name);
+    if (f != &gk_raw_format)
+        return gk_fail(EPERM, "%s: refusing to write a %s header into an image whose format was guessed "
+                              "(give the format to write the first sector)", d->name, f->name);
     return 0;
 }
 
 static int raw_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
 {
-    struct raw *r = d->priv;
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t k = pwrite(r->fd, p, n, (off_t)off);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            gk_error("%s: write at offset %llu: %s", d->name, (unsigned long long)off, strerror(errno));
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-        off += (uint64_t)k;
-    }
+    int r = sector0_check(d, buf, n, off);
+    return r < 0 ? r : as_op(gk_pwrite(d->file, buf, n, off));
+}
+
+static int raw_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags)
+{
+    return as_op(gk_pwrite_zeroes(d->file, off, len, flags));
+}
+
+static int raw_discard(gk_dev *d, uint64_t off, uint64_t len)
+{
+    return as_op(gk_discard(d->file, off, len));
+}
+
+static int raw_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
+{
+    if (gk_truncate(d->file, size, prealloc) < 0)
+        return -errno;
+    d->size = d->file->size;
     return 0;
 }
 
 static int raw_flush(gk_dev *d)
 {
-    struct raw *r = d->priv;
-    if (!d->readonly && fsync(r->fd) < 0) {
-        gk_error("%s: fsync: %s", d->name, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return as_op(gk_flush(d->file));
 }
 
-/* SEEK_DATA/SEEK_HOLE: holes read as zeros and are not allocated; the rest
- * is data.  qemu reports the same for a raw file (offset = guest offset). */
-static int raw_block_status(gk_dev *d, uint64_t off, uint64_t maxlen, gk_extent *e)
+static int raw_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e)
 {
-    struct raw *r = d->priv;
-    memset(e, 0, sizeof *e);
-    e->off = off;
-    e->host_file = r->path;
-    off_t data = lseek(r->fd, (off_t)off, SEEK_DATA);
-    if (data < 0 && errno == ENXIO) {
-        data = (off_t)d->size; /* a hole up to the end */
-    } else if (data < 0) {
-        /* no SEEK_DATA support: everything is data */
-        e->len = maxlen;
-        e->flags = GK_BS_DATA | GK_BS_ALLOCATED | GK_BS_OFFSET;
-        e->host_off = off;
-        return 0;
-    }
-    if ((uint64_t)data > off) {
-        uint64_t len = (uint64_t)data - off;
-        e->len = len < maxlen ? len : maxlen;
-        e->flags = GK_BS_ZERO | GK_BS_OFFSET;
-        e->host_off = off;
-        return 0;
-    }
-    off_t hole = lseek(r->fd, (off_t)off, SEEK_HOLE);
-    uint64_t end = hole < 0 ? d->size : (uint64_t)hole;
-    if (end > d->size || end <= off)
-        end = d->size;
-    uint64_t len = end - off;
-    e->len = len < maxlen ? len : maxlen;
-    e->flags = GK_BS_DATA | GK_BS_ALLOCATED | GK_BS_OFFSET;
+    e->len = len;
+    e->flags = GK_BS_RAW | GK_BS_OFFSET;
+    e->host = d->file;
     e->host_off = off;
-    return 0;
-}
-
-static int raw_info(gk_dev *d, gk_image_info *info)
-{
-    struct raw *r = d->priv;
-    struct stat st;
-    info->format = "raw";
-    info->filename = gk_strdup(r->path);
-    info->virtual_size = d->size;
-    if (fstat(r->fd, &st) == 0)
-        info->actual_size = (uint64_t)st.st_blocks * 512;
     return 0;
 }
 
 static void raw_close(gk_dev *d)
 {
-    struct raw *r = d->priv;
-    close(r->fd);
-    free(r->path);
-    free(r);
+    free(d->priv);
 }
 
 static const struct gk_dev_ops raw_ops = {
     .name = "raw",
     .pread = raw_pread,
     .pwrite = raw_pwrite,
+    .pwrite_zeroes = raw_pwrite_zeroes,
+    .discard = raw_discard,
+    .truncate = raw_truncate,
     .flush = raw_flush,
     .block_status = raw_block_status,
-    .info = raw_info,
     .close = raw_close,
 };
 
-gk_dev *gk_raw_open(const char *path, const gk_open_opts *opts)
+static int raw_probe(const uint8_t *buf, size_t len, const char *filename)
 {
-    int rw = opts && opts->readwrite;
-    int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0) {
-        gk_error("%s: %s", path, strerror(errno));
+    (void)buf, (void)len, (void)filename;
+    return 1; /* anything is a raw image */
+}
+
+static gk_dev *raw_open(gk_dev *file, gk_open_ctx *ctx)
+{
+    if (ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name) {
+        gk_error("%s: raw images have no snapshots", file->name);
+        errno = ENOTSUP;
         return NULL;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        gk_error("%s: %s", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    uint64_t size;
-    if (S_ISREG(st.st_mode)) {
-        size = (uint64_t)st.st_size;
-    } else if (S_ISBLK(st.st_mode)) {
-        off_t end = lseek(fd, 0, SEEK_END);
-        if (end < 0) {
-            gk_error("%s: %s", path, strerror(errno));
-            close(fd);
-            return NULL;
-        }
-        size = (uint64_t)end;
-    } else {
-        gk_error("%s: not a regular file or block device", path);
-        close(fd);
-        return NULL;
-    }
-    if (gk_image_check_in_use(fd, path, rw, opts && opts->force_share) < 0) {
-        close(fd);
-        return NULL;
-    }
-    struct raw *r = gk_malloc(sizeof *r);
-    r->fd = fd;
-    r->path = gk_strdup(path);
-    gk_dev *d = gk_dev_new(&raw_ops, path, size, r);
-    d->readonly = !rw;
+    struct raw *r = gk_calloc(1, sizeof *r);
+    r->probed = ctx->probed;
+    gk_dev *d = gk_dev_new(&raw_ops, file->name, file->size, r);
+    d->file = file;
+    d->readonly = !ctx->readwrite;
+    d->sector_size = file->sector_size;
     return d;
 }
+
+static int raw_info(gk_dev *d, gk_image_info *info)
+{
+    info->format = "raw";
+    info->filename = gk_strdup(d->name);
+    info->virtual_size = d->size;
+    if (d->file->ops->get_allocated)
+        d->file->ops->get_allocated(d->file, &info->actual_size);
+    return 0;
+}
+
+const struct gk_format gk_raw_format = {
+    .name = "raw",
+    .probe = raw_probe,
+    .open = raw_open,
+    .info = raw_info,
+};

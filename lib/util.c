@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 const char *gk_progname = "guestkit";
 int gk_verbose;

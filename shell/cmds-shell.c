@@ -69,8 +69,8 @@ int run_add(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         return -1;
     }
     const char *fmt = a->set[0] ? a->ostr[0] : NULL;
-    if (fmt && strcmp(fmt, "raw") != 0 && strcmp(fmt, "qcow2") != 0) {
-        gfsh_err(cmd, "format: unknown format \"%.64s\" (raw or qcow2)", fmt);
+    if (fmt && gk_format_check(fmt) < 0) {
+        gfsh_err(cmd, "format: %s", gk_errmsg());
         return -1;
     }
     int ro = a->set[1] ? (int)a->onum[1] : !sh->cli.rw;

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Hostile qcow2 images (test-images/qcow2-hostile.sh): each is refused with a
-# one-line "gimg: FILE: ..." error and exit status 1, never a crash or a
-# sanitizer report; images that qemu-img itself opens but whose data is bad
-# open here too and fail when the bad cluster is read.
+# Hostile qcow2 images (test-images/qcow2-hostile.sh): reading each is
+# refused with a one-line "gimg: FILE: ..." error and exit status 1, never a
+# crash or a sanitizer report; images that qemu-img itself opens but whose
+# data is bad open here too and fail when the bad cluster is read.  gimg
+# info, like qemu-img info, only reads the header: it describes what
+# qemu-img info describes, the same way, and refuses what it refuses.
 . "$(dirname "$0")/lib.sh"
 [ -x "$GK_BIN/gimg" ] || skip_all "needs gimg"
 dir=$(fixture qcow2-hostile) || exit 1
@@ -15,7 +17,14 @@ fi
 cd "$dir"
 
 for f in open-*.qcow2; do
-    fails_cleanly "info refuses $f" gimg info "$f"
+    if ! qemu-img info "$f" >/dev/null 2>&1; then
+        fails_cleanly "info refuses $f, as qemu-img info" gimg info "$f"
+    elif [ "$f" = open-encrypted-luks.qcow2 ]; then
+        # the LUKS header's details (issue 16) are not described yet
+        is "$(gimg info "$f" | head -n 12)" "$(qemu-img info "$f" | head -n 12)" "info describes $f (less the LUKS details)"
+    else
+        like_qemu_img "info describes $f as qemu-img info" info "$f"
+    fi
     fails_cleanly "convert refuses $f" gimg convert -O raw "$f" "$T/out.raw"
 done
 
@@ -31,8 +40,8 @@ for f in read-*.qcow2; do
 done
 
 for f in untrusted-*.qcow2; do
-    ok "trusted: $f opens" gimg info "$f"
-    fails_cleanly "GUESTKIT_UNTRUSTED=1 refuses $f" env GUESTKIT_UNTRUSTED=1 gimg info "$f"
+    ok "trusted: $f opens" gimg map "$f"
+    fails_cleanly "GUESTKIT_UNTRUSTED=1 refuses $f" env GUESTKIT_UNTRUSTED=1 gimg map "$f"
     fails_cleanly "--untrusted refuses $f" gimg --untrusted convert -O raw "$f" "$T/out.raw"
 done
 
@@ -42,19 +51,19 @@ ok "info opens snap-bad-l1.qcow2" gimg info snap-bad-l1.qcow2
 fails_cleanly "convert -l one refuses the bad snapshot" gimg convert -l one -O raw snap-bad-l1.qcow2 "$T/out.raw"
 fails_cleanly "convert -l nosuch names a missing snapshot" gimg convert -l nosuch -O raw snap-bad-l1.qcow2 "$T/out.raw"
 
-# the messages say which file and what is wrong
+# the messages say which file and what is wrong (map opens the chain)
 is "$(gimg info open-unknown-incompat.qcow2 2>&1)" \
    "gimg: open-unknown-incompat.qcow2: Unsupported qcow2 feature(s): evil feature" \
    "unknown feature named from the feature-name table"
-is "$(gimg info open-backing-missing.qcow2 2>&1)" \
+is "$(gimg map open-backing-missing.qcow2 2>&1)" \
    "gimg: open-backing-missing.qcow2: backing file \"no-such-file.qcow2\": No such file or directory" \
    "missing backing file named"
-is "$(gimg info open-backing-self.qcow2 2>&1 | grep -c loops)" 1 "self-referencing backing file is a loop"
-is "$(gimg info open-backing-loop-a.qcow2 2>&1 | grep -c loops)" 1 "two-image backing loop"
-is "$(gimg info open-backing-json.qcow2 2>&1 | grep -c 'json: and protocol')" 1 "json: backing refused"
-is "$(gimg info open-encrypted-luks.qcow2 2>&1 | grep -c 'encrypted images are not supported')" 1 \
+is "$(gimg map open-backing-self.qcow2 2>&1 | grep -c loops)" 1 "self-referencing backing file is a loop"
+is "$(gimg map open-backing-loop-a.qcow2 2>&1 | grep -c loops)" 1 "two-image backing loop"
+is "$(gimg map open-backing-json.qcow2 2>&1 | grep -c 'json: and protocol')" 1 "json: backing refused"
+is "$(gimg map open-encrypted-luks.qcow2 2>&1 | grep -c 'encrypted images are not supported')" 1 \
    "encrypted image refused clearly"
-is "$(GUESTKIT_UNTRUSTED=1 gimg info untrusted-no-backing-format.qcow2 2>&1 | grep -c 'no backing format')" 1 \
+is "$(GUESTKIT_UNTRUSTED=1 gimg map untrusted-no-backing-format.qcow2 2>&1 | grep -c 'no backing format')" 1 \
    "untrusted: no format probing"
 
 done_testing

@@ -200,8 +200,8 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
             break;
         case OPT_FORMAT:
             if (optarg && *optarg && strcmp(optarg, "auto") != 0) {
-                if (strcmp(optarg, "raw") != 0 && strcmp(optarg, "qcow2") != 0)
-                    gk_die("--format: unknown format \"%s\" (raw or qcow2)", optarg);
+                if (gk_format_check(optarg) < 0)
+                    gk_die("--format: %s", gk_errmsg());
                 format = optarg;
             } else {
                 format = NULL;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 #define DISK_SIZE (256u << 10)
 #define MDA_OFF 4096u

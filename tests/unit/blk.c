@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "tap.h"
 
 int main(void)

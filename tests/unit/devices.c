@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "tap.h"
 
 /* ---- a disk in memory ---- */

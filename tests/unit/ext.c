@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "fs-int.h"
 #include "tap.h"
 

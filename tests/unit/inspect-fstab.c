@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "blk-int.h"
 #include "tap.h"
 
 static gk_guest *g;

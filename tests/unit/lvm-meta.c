@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "tap.h"
 
 /* Metadata as lvcreate 2.03.16 wrote it on a PV (trimmed). */

@@ -4,6 +4,7 @@
  * raw`; block status with `qemu-img map --output=json`; info fields with
  * `qemu-img info --output=json`; gk_image_check with `qemu-img check
  * --output=json`. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -490,6 +491,15 @@ int main(void)
         o.force_share = 1;
         fprintf(stderr, "--\n");
         gk_dev *b2 = gk_open_image(p, &o);
+        /* a second reader (gimg convert opens once per thread): no second warning */
+        o.force_share = 0;
+        gk_dev *b4 = gk_open_image(p, &o);
+        gk_open_opts w = { .format = "raw", .readwrite = 1 };
+        errno = 0;
+        gk_dev *b3 = gk_open_image(p, &w);
+        int b3err = errno;
+        char b3msg[512];
+        snprintf(b3msg, sizeof b3msg, "%s", gk_errmsg());
         fflush(stderr);
         dup2(saved, 2);
         close(saved);
@@ -499,7 +509,10 @@ int main(void)
         char *e = slurp("stderr.txt", &elen);
         ok(held, "qemu-io holds the image for writing");
         ok(b1 && b2 && e && strstr(e, "in use") && strstr(e, "in use") < strstr(e, "--") &&
-           !strstr(strstr(e, "--"), "in use"), "warned about the image in use, not with force_share");
+           !strstr(strstr(e, "--"), "in use"), "warned about the image in use once, not with force_share");
+        ok(!b3 && b3err == EBUSY && strstr(b3msg, "refusing to write"), "writing it is refused: %s", b3msg);
+        if (b4)
+            gk_dev_unref(b4);
         if (b1)
             gk_dev_unref(b1);
         if (b2)

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The block layer's driver interface, private to lib/ (and the unit tests).
+ *
+ * Three kinds of driver make a device tree, the shape of qemu's block graph:
+ *
+ *   gk_dev (format "qcow2") --file--> gk_dev (protocol "file", the .qcow2)
+ *        \--backing--> gk_dev (format "raw") --file--> gk_dev ("file")
+ *
+ * - A protocol (struct gk_protocol, lib/file.c) turns a location (a path;
+ *   later nbd://, https://, rbd:) into a byte device, and knows how names
+ *   found inside an image stored there are resolved (backing files, data
+ *   files: relative to the directory of a local file, relative to the URI of
+ *   a remote one).  Adding a protocol touches no format.
+ * - A format (struct gk_format, lib/raw.c, lib/qcow2*.c) reads an image
+ *   through the protocol device it is stored in (d->file), never through a
+ *   file descriptor of its own.  It is one record in the list of lib/format.c:
+ *   adding vmdk means one new file and one line there.
+ * - Other devices (partitions, LVs, md) are plain devices over devices.
+ *
+ * Conventions every driver follows:
+ * - Device operations return 0 (or a count) on success and -errno on
+ *   failure, with the message in gk_error().  The public wrappers (gk_pread,
+ *   gk_pwrite, ... in lib/blk.c) check arguments, call the operation and turn
+ *   a negative return into -1 with errno set.  A corrupt image is -EIO; an
+ *   operation a driver cannot do is -ENOTSUP; writing a read-only device is
+ *   -EROFS (the wrappers check readonly before calling).
+ * - Images are untrusted: every offset, size and count read from a device is
+ *   checked before use and every loop over on-disk structures is bounded.
+ * - Threads: a device tree is used by one thread at a time, its caches
+ *   included (no driver takes locks); callers that read in parallel open the
+ *   image once per thread.  gk_dev reference counts are atomic, and so is
+ *   the process-wide state of lib/ (the in-use warnings of lib/lock.c).  A
+ *   driver that someday shares state between devices of several threads
+ *   (a decompressed-cluster cache, say) protects that state itself and says
+ *   so in its file header.
+ */
+#ifndef GK_BLK_INT_H
+#define GK_BLK_INT_H
+
+#include <sys/stat.h>
+
+#include "blk.h"
+
+/* Block status flags only drivers and the generic walk see (gk_extent). */
+enum {
+    /* Pass-through (the raw format, partitions): the status of the run is
+     * that of e->host at e->host_off; the generic layer asks it. */
+    GK_BS_RAW = 0x100,
+    /* With DATA|OFFSET and not ZERO: the generic layer also asks e->host at
+     * e->host_off and reports ZERO where the host has a hole (qemu's
+     * BDRV_BLOCK_RECURSE, for metadata-preallocated qcow2 images). */
+    GK_BS_RECURSE = 0x200,
+};
+
+/* ------------------------------------------------------------------ */
+/* Device operations                                                   */
+
+struct gk_dev_ops {
+    const char *name;      /* driver name: "raw", "qcow2", "file", "slice", "lvm" */
+
+    /* ---- reading ---- */
+    /* Read exactly n bytes (n > 0) at off.  The wrapper guarantees
+     * off + n <= d->size, except on a growable device (a file under an
+     * image), where the wrapper reads the part inside the device and fills
+     * the rest with zeros, as qemu reads past the end of a file.
+     * 0 or -errno. */
+    int (*pread)(gk_dev *d, void *buf, size_t n, uint64_t off);
+    /* Status of the run at off in THIS layer only: off < d->size and
+     * 0 < len <= d->size - off are guaranteed.  Set e->len (0 < e->len <=
+     * len; drivers may answer less than they know, qemu's qcow2 stops at the
+     * end of an L2 table) and e->flags from DATA, ZERO, OFFSET (then e->host
+     * and e->host_off), COMPRESSED, RAW and RECURSE.  Neither DATA nor ZERO
+     * means "not defined here": the backing file says.  The generic layer
+     * (lib/bstatus.c) adds ALLOCATED, EOF, BEYOND and depth, and walks the
+     * chain.  NULL: all data, like qemu. */
+    int (*block_status)(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e);
+
+    /* ---- writing: NULL means the driver cannot (EROFS / fallbacks) ---- */
+    /* Write exactly n bytes at off.  Bounds as pread: a growable device
+     * grows (d->size is updated by the wrapper).  Every later read of the
+     * device returns the new bytes (caches are written through or
+     * invalidated before this returns); durable only after flush. */
+    int (*pwrite)(gk_dev *d, const void *buf, size_t n, uint64_t off);
+    /* Make [off, off+len) read as zeros; GK_ZERO_MAY_UNMAP allows holes.
+     * -ENOTSUP (or NULL): the wrapper writes zero buffers instead. */
+    int (*pwrite_zeroes)(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);
+    /* Advisory: the range may read as anything afterwards.  -ENOTSUP (or
+     * NULL) is taken as success by the wrapper. */
+    int (*discard)(gk_dev *d, uint64_t off, uint64_t len);
+    /* Set the size of the device (and d->size) to size; new space reads as
+     * zeros, allocated as prealloc says.  -ENOTSUP where the size is fixed. */
+    int (*truncate)(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
+    /* Every write that returned before is durable afterwards (fdatasync of
+     * every file below; a format writes its dirty metadata first, in an
+     * order that keeps the image consistent at every step). */
+    int (*flush)(gk_dev *d);
+
+    /* ---- protocols (files) ---- */
+    /* Bytes the object takes on its storage (st_blocks * 512); -ENOTSUP. */
+    int (*get_allocated)(gk_dev *d, uint64_t *bytes);
+    /* Identity: two devices with the same string are the same object
+     * (backing-chain loop detection, gk_image_uses_file). */
+    const char *(*identity)(gk_dev *d);
+
+    /* Frees the driver state (priv); the core frees the gk_dev and drops its
+     * references on file and backing afterwards. */
+    void (*close)(gk_dev *d);
+};
+
+/* Allocate a device with the given ops; name is copied; refcnt = 1,
+ * read-only. */
+gk_dev *gk_dev_new(const struct gk_dev_ops *ops, const char *name, uint64_t size, void *priv);
+
+/* Record an error from an operation: message as gk_error(), returns -err
+ * (err > 0) so that drivers can write  return gk_fail(EIO, "...", ...). */
+int gk_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The status of one layer as qemu's bdrv_co_block_status(): the driver's
+ * own answer plus ALLOCATED, ZERO for unallocated runs with nothing below
+ * (no backing file, or past the end of a shorter one), RAW and RECURSE
+ * resolved, EOF.  off < d->size.  0 or -errno (lib/bstatus.c). */
+int gk_layer_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e);
+
+/* ------------------------------------------------------------------ */
+/* Protocols: where image bytes live (lib/file.c; later nbd, http, rbd)  */
+
+typedef struct gk_file_opts {
+    int readwrite;
+    int force_share;       /* do not warn about / refuse files in use by qemu  */
+    int nofollow;          /* refuse a symbolic link as the last component     */
+    int regular_only;      /* refuse anything but a regular file (block devices
+                            * are fine for a top image, not for backing files) */
+    int growable;          /* under a format: I/O past the end allowed          */
+    int quiet_in_use;      /* never warn (the caller warns, or a probe open)    */
+} gk_file_opts;
+
+struct gk_protocol {
+    const char *name;      /* "file"                                          */
+    /* 1 if location is this protocol's ("nbd://host/x"); the file protocol
+     * is asked last and takes what no other claims. */
+    int (*claims)(const char *location);
+    /* Open location as a byte device (d->size: the object's size rounded up
+     * to 512 bytes, as qemu sees files).  NULL with gk_error and errno. */
+    gk_dev *(*open)(const char *location, const gk_file_opts *o);
+    /* The location of name, a backing or data file name read from the image
+     * stored in base (a device this protocol opened): relative names are
+     * relative to base's location (qemu's path_combine for files).  Malloc'd;
+     * NULL with gk_error if name cannot be reached from base. */
+    char *(*resolve)(gk_dev *base, const char *name);
+    /* --untrusted: 1 if child lies beside or below top (the top image's
+     * directory for files), 0 if not, -errno if it cannot tell. */
+    int (*within)(gk_dev *top, gk_dev *child);
+};
+
+/* The identity string of a local file ("file:DEV:INO"), as the file
+ * protocol's identity op answers. */
+void gk_file_identity(const struct stat *st, char *buf, size_t bufsz);
+/* Add a device an image reads besides its file (takes the reference). */
+void gk_dev_add_kid(gk_dev *d, gk_dev *kid);
+
+/* The protocol that handles location (never NULL: the file protocol). */
+const struct gk_protocol *gk_protocol_for(const char *location);
+/* The protocol that opened a device, or NULL. */
+const struct gk_protocol *gk_dev_protocol(const gk_dev *d);
+extern const struct gk_protocol gk_file_protocol;
+
+/* ------------------------------------------------------------------ */
+/* Formats (lib/format.c holds the list)                               */
+
+#define GK_MAX_CHAIN 256       /* backing files below a top image          */
+#define GK_PROBE_BYTES 2048    /* what a format's probe sees of a file     */
+
+/* The opens of one backing chain share this: loop detection, --untrusted. */
+typedef struct gk_chain {
+    int depth;                     /* 0 while opening the top image        */
+    char *ids[GK_MAX_CHAIN + 1];   /* identities of the files opened so far */
+    gk_dev *top_file;              /* the top image's file (no reference)  */
+} gk_chain;
+
+/* What a format's open gets besides its file. */
+typedef struct gk_open_ctx {
+    int readwrite;
+    unsigned flags;                /* GK_OPEN_*                              */
+    int untrusted, force_share;
+    const char *snapshot;          /* id or name, id first (qemu's -s)       */
+    const char *snapshot_id, *snapshot_name; /* exact (qemu's -l snapshot.*=) */
+    int probed;                    /* the format was guessed, not given      */
+    gk_chain *chain;
+} gk_open_ctx;
+
+/* One create option, as `gimg create -o help` lists it. */
+enum gk_opt_type { GK_OPT_STRING, GK_OPT_BOOL, GK_OPT_NUMBER, GK_OPT_SIZE };
+typedef struct gk_create_opt {
+    const char *name;              /* "cluster_size"                         */
+    enum gk_opt_type type;
+    const char *help;              /* qemu's description                     */
+    const char *def;               /* default, as text, or NULL              */
+} gk_create_opt;
+
+/* What create gets: the size, and every -o name=value (already checked
+ * against the format's create_opts, in the order given). */
+typedef struct gk_create_args {
+    uint64_t size;
+    int nopts;
+    const char **names, **values;
+} gk_create_args;
+
+struct gk_format {
+    const char *name;              /* "raw", "qcow2"                         */
+    /* How sure this is the format of a file whose first bytes are buf (len
+     * up to GK_PROBE_BYTES, less for a short file): 0 no .. 100 certain;
+     * raw answers 1 to anything.  The highest score wins (qemu's probe). */
+    int (*probe)(const uint8_t *buf, size_t len, const char *filename);
+    /* Open the image stored in file.  On success the new device owns the
+     * reference to file (d->file); on failure file is left to the caller.
+     * NULL for formats we recognise but cannot read yet: they are refused by
+     * name (issue 12 fills vmdk, vdi, vhdx, vpc in). */
+    gk_dev *(*open)(gk_dev *file, gk_open_ctx *ctx);
+    /* Create an image at location; NULL: cannot create (yet). */
+    int (*create)(const char *location, const gk_create_args *a);
+    const gk_create_opt *create_opts; /* ends with { NULL }; NULL: none    */
+    /* gimg info: details from the header (works on a GK_OPEN_INFO open). */
+    int (*info)(gk_dev *d, gk_image_info *info);
+    /* qemu-img check; NULL: the format has no checks (ENOTSUP). */
+    int (*check)(gk_dev *d, gk_check_result *r);
+    /* Later, for issue 9's writer: snapshot_create/goto/delete, amend,
+     * measure; a slot each, added when they are written. */
+};
+
+/* The list, in probing order (lib/format.c). */
+extern const struct gk_format *const gk_formats[];
+/* A format by name, or NULL (readable or not: check ->open). */
+const struct gk_format *gk_format_find(const char *name);
+/* The best format for a file's first bytes (raw if nothing else claims it). */
+const struct gk_format *gk_format_probe(const uint8_t *buf, size_t len, const char *filename);
+/* Open an image of format fmt (NULL: probe) stored at location.  The core
+ * of gk_open_image and of backing files. */
+gk_dev *gk_open_format(const char *location, const struct gk_format *fmt, gk_open_ctx *ctx);
+/* Open the backing file name (as written in the image stored in file)
+ * with format fmt (NULL: probe, refused when untrusted): resolution by the
+ * protocol, --untrusted containment, loop and depth checks, read-only.
+ * Messages name the image: "a.qcow2: backing file "b.qcow2": ...". */
+gk_dev *gk_open_backing(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *fmt);
+/* The same for another file an image names (qcow2's external data file;
+ * what = "data file"): a growable protocol device. */
+gk_dev *gk_open_named_file(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *what,
+                           char **location);
+
+extern const struct gk_format gk_raw_format, gk_qcow2_format;
+
+/* ------------------------------------------------------------------ */
+/* qemu's image locks (lib/lock.c)                                      */
+
+/* 1 if some process holds the image open for writing (qemu's "write"
+ * permission byte 101), 0 if not, -1 on error. */
+int gk_image_in_use_for_write(int fd);
+/* What every open does with that: a warning when reading (once per file
+ * and process, however many times it is opened), an error (-1, the message
+ * without the file name) when asked to write; nothing with force_share. */
+int gk_image_check_in_use(int fd, const char *path, int rw, int force_share);
+
+/* ------------------------------------------------------------------ */
+/* Guest device scan internals (lib/devices.c, mbr.c, gpt.c, lvm*.c,    */
+/* probe.c)                                                             */
+
+/* Append a new entry (name copied; other fields zero/-1) and return it.
+ * Pointers into s->ents are invalidated by the next append. */
+gk_devent *gk_devset_append(gk_devset *s, const char *name, enum gk_devkind kind);
+
+/* Partition table readers (lib/mbr.c, lib/gpt.c); called by the scan. */
+int gk_part_scan_disk(gk_devset *s, int disk_index);
+/* LVM (lib/lvm.c); called by the scan after partitions. */
+int gk_lvm_scan(gk_devset *s);
+/* The LVM2 metadata text parser (lib/lvm-meta.c), bounded for untrusted
+ * input: sections "name { ... }", "key = value" with integers, strings and
+ * lists "[ ... ]", "#" comments.  A parse returns a tree of nodes; the top
+ * is a section without a key. */
+enum gk_lvm_type { GK_LVM_SECTION, GK_LVM_INT, GK_LVM_STR, GK_LVM_LIST, GK_LVM_FLOAT };
+typedef struct gk_lvm_node {
+    enum gk_lvm_type type;
+    char *key;                     /* NULL for list items and the top      */
+    int64_t i;                     /* GK_LVM_INT                           */
+    double f;                      /* GK_LVM_FLOAT                         */
+    char *s;                       /* GK_LVM_STR (escapes removed)         */
+    struct gk_lvm_node *child;     /* SECTION/LIST: first member           */
+    struct gk_lvm_node *next;      /* next sibling                         */
+    int nchildren;
+} gk_lvm_node;
+#define GK_LVM_META_MAX_SIZE (4u << 20)   /* bytes of text                 */
+#define GK_LVM_META_MAX_DEPTH 16          /* nested sections and lists     */
+#define GK_LVM_META_MAX_NODES 200000
+/* Parse n bytes of text (a NUL byte ends it early).  NULL + gk_error on bad
+ * or over-limit input, with the line number. */
+gk_lvm_node *gk_lvm_meta_parse(const char *text, size_t n);
+void gk_lvm_meta_free(gk_lvm_node *top);
+/* The first member of a section with this key, or NULL. */
+const gk_lvm_node *gk_lvm_meta_get(const gk_lvm_node *sec, const char *key);
+/* Typed lookups: -1 when absent or of another type. */
+int gk_lvm_meta_int(const gk_lvm_node *sec, const char *key, int64_t *out);
+const char *gk_lvm_meta_str(const gk_lvm_node *sec, const char *key);
+/* 1 if the list value of key holds the string s. */
+int gk_lvm_meta_has_flag(const gk_lvm_node *sec, const char *key, const char *s);
+
+/* Linux md RAID (lib/md.c, lib/md-super.c); called by the scan after
+ * partitions and before LVM.  Arrays are named like libguestfs' appliance
+ * names them (/dev/md127 downwards); gk_devset_find also takes /dev/md/NAME
+ * for arrays with a name. */
+int gk_md_scan(gk_devset *s);
+#define GK_MD_MAX_DEVS 384
+typedef struct gk_md_super {
+    int major, minor;              /* 0.90: 0, 90; 1.x: 1, x               */
+    uint8_t uuid[16];
+    char name[33];                 /* 1.x: "host:name" or "name"           */
+    int32_t level;                 /* -1 linear, 0, 1, 4, 5, 6, 10         */
+    uint32_t layout;
+    uint64_t chunk;                /* sectors                              */
+    uint32_t raid_disks;
+    uint64_t comp_size;            /* sectors each member gives (1/4/5/6/10) */
+    uint64_t data_offset, data_size;   /* this member's data area, sectors */
+    int role;                      /* slot, or -1 (spare, faulty)          */
+    uint64_t events, ctime;
+    uint32_t md_minor;             /* 0.90 preferred minor                 */
+} gk_md_super;
+/* Parse the superblock of version 1.MINOR (0, 1, 2) or 0.90 (MINOR 90)
+ * read from where that version keeps it on a device of devsize bytes:
+ * 0 parsed and checked, 1 not one, -1 with gk_error for a bad one. */
+int gk_md_super_parse(const uint8_t *buf, size_t len, uint64_t devsize, int minor,
+                      int check_csum, gk_md_super *out);
+/* Find and parse a member's superblock: 0, or 1 with gk_error saying why not. */
+int gk_md_read_super(gk_dev *d, gk_md_super *out);
+/* 32 hex digits, or mdadm's "xxxxxxxx:xxxxxxxx:..." with colons. */
+void gk_md_uuid_str(const uint8_t *u, int colons, char *out);
+/* An array device over its n members in role order, with their
+ * superblocks (members[r] NULL: missing; references taken): NULL with
+ * gk_error if the array cannot be read with what is present. */
+gk_dev *gk_md_open(const gk_md_super *sbs, gk_dev **members, int n, const char *name);
+
+/* libblkid probing of one device (lib/probe.c). */
+int gk_probe_dev(gk_dev *d, gk_probe *out);
+void gk_probe_free(gk_probe *p);
+
+/* Between the partition readers (lib/devices.c, mbr.c, gpt.c): */
+/* Append partition PARTNUM of disk DISK_INDEX: [start, start+size) in bytes
+ * is the table's geometry; devsize is what the kernel would expose (smaller
+ * for an MBR extended partition, truncated at the end of the disk). */
+gk_devent *gk_part_add(gk_devset *s, int disk_index, int partnum,
+                       uint64_t start, uint64_t size, uint64_t devsize);
+/* Read the MBR (sector0 = its first 512 bytes) / GPT of a disk: 0 and
+ * partitions appended, 1 if sector 0 is not a partition table after all
+ * (e.g. a FAT boot sector), -1 with gk_error for a table that cannot be used. */
+int gk_mbr_scan(gk_devset *s, int disk_index, const uint8_t *sector0);
+int gk_gpt_scan(gk_devset *s, int disk_index);
+
+/* CRC32 as used by GPT (zlib's crc32). */
+uint32_t gk_crc32(const void *buf, size_t n);
+
+#endif

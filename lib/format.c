@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The image formats: the list, probing, and opening an image or a backing
+ * file through its protocol.  Nothing else in guestkit switches on a format
+ * name; a new format is one file defining a struct gk_format and one line
+ * in gk_formats[].
+ *
+ * Formats we recognise but do not read yet are listed with a probe and no
+ * open: an image in one of them is refused by name instead of being read as
+ * raw (issue 12 gives them an open). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blk-int.h"
+
+/* ---- formats recognised by their magic only ---- */
+
+static int magic_at(const uint8_t *buf, size_t len, size_t off, const char *magic, size_t n)
+{
+    return len >= off + n && memcmp(buf + off, magic, n) == 0 ? 100 : 0;
+}
+
+static int vmdk_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    if (magic_at(b, len, 0, "KDMV", 4) || magic_at(b, len, 0, "COWD", 4))
+        return 100;
+    return magic_at(b, len, 0, "# Disk DescriptorFile", 21);
+}
+
+static int vdi_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return len >= 0x44 && gk_le32(b + 0x40) == 0xbeda107f ? 100 : 0;
+}
+
+static int vhdx_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return magic_at(b, len, 0, "vhdxfile", 8);
+}
+
+static int vpc_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return magic_at(b, len, 0, "conectix", 8);
+}
+
+static int qed_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return magic_at(b, len, 0, "QED\0", 4);
+}
+
+static int qcow1_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return len >= 8 && magic_at(b, len, 0, "QFI\xfb", 4) && gk_be32(b + 4) == 1 ? 100 : 0;
+}
+
+static int parallels_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    if (magic_at(b, len, 0, "WithoutFreeSpace", 16) || magic_at(b, len, 0, "WithouFreSpacExt", 16))
+        return 100;
+    return 0;
+}
+
+static int bochs_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return magic_at(b, len, 0, "Bochs Virtual HD Image", 22);
+}
+
+static const struct gk_format vmdk_format = { .name = "vmdk", .probe = vmdk_probe };
+static const struct gk_format vdi_format = { .name = "vdi", .probe = vdi_probe };
+static const struct gk_format vhdx_format = { .name = "vhdx", .probe = vhdx_probe };
+static const struct gk_format vpc_format = { .name = "vpc", .probe = vpc_probe };
+static const struct gk_format qed_format = { .name = "qed", .probe = qed_probe };
+static const struct gk_format qcow1_format = { .name = "qcow", .probe = qcow1_probe };
+static const struct gk_format parallels_format = { .name = "parallels", .probe = parallels_probe };
+static const struct gk_format bochs_format = { .name = "bochs", .probe = bochs_probe };
+
+/* The list.  Order only matters between equal probe scores. */
+const struct gk_format *const gk_formats[] = {
+    &gk_raw_format,
+    &gk_qcow2_format,
+    &vmdk_format,
+    &vdi_format,
+    &vhdx_format,
+    &vpc_format,
+    &qed_format,
+    &qcow1_format,
+    &parallels_format,
+    &bochs_format,
+    NULL,
+};
+
+const struct gk_format *gk_format_find(const char *name)
+{
+    for (int i = 0; gk_formats[i]; i++)
+        if (strcmp(gk_formats[i]->name, name) == 0)
+            return gk_formats[i];
+    return NULL;
+}
+
+const char *gk_format_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        size_t n = 0;
+        for (int i = 0; gk_formats[i]; i++)
+            if (gk_formats[i]->open && n + strlen(gk_formats[i]->name) + 3 < sizeof names)
+                n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", gk_formats[i]->name);
+    }
+    return names;
+}
+
+int gk_format_check(const char *name)
+{
+    const struct gk_format *f = gk_format_find(name);
+    if (!f) {
+        gk_error("unknown format \"%s\" (guestkit reads %s)", name, gk_format_names());
+        errno = EINVAL;
+        return -1;
+    }
+    if (!f->open) {
+        gk_error("%s images are not supported yet (guestkit reads %s)", name, gk_format_names());
+        errno = ENOTSUP;
+        return -1;
+    }
+    return 0;
+}
+
+const struct gk_format *gk_format_probe(const uint8_t *buf, size_t len, const char *filename)
+{
+    const struct gk_format *best = &gk_raw_format;
+    int score = 0;
+    for (int i = 0; gk_formats[i]; i++) {
+        int s = gk_formats[i]->probe ? gk_formats[i]->probe(buf, len, filename) : 0;
+        if (s > score) {
+            score = s;
+            best = gk_formats[i];
+        }
+    }
+    return best;
+}
+
+/* ---- opening ---- */
+
+/* Open the image stored in file with format fmt (NULL: probe).  Takes the
+ * reference to file (dropped on failure). */
+static gk_dev *open_on_file(gk_dev *file, const struct gk_format *fmt, gk_open_ctx *ctx)
+{
+    if (!fmt) {
+        uint8_t buf[GK_PROBE_BYTES];
+        size_t n = file->size < sizeof buf ? (size_t)file->size : sizeof buf;
+        if (gk_pread(file, buf, n, 0) < 0) {
+            gk_dev_unref(file);
+            return NULL;
+        }
+        fmt = gk_format_probe(buf, n, file->name);
+        ctx->probed = 1;
+    }
+    if (!fmt->open) {
+        gk_error("%s: %s images are not supported yet (guestkit reads %s)", file->name, fmt->name,
+                 gk_format_names());
+        gk_dev_unref(file);
+        errno = ENOTSUP;
+        return NULL;
+    }
+    gk_dev *d = fmt->open(file, ctx);
+    if (!d) {
+        int e = errno ? errno : EIO;
+        gk_dev_unref(file);
+        errno = e;
+        return NULL;
+    }
+    d->format = fmt;
+    return d;
+}
+
+static void chain_clear(gk_chain *ch)
+{
+    for (int i = 0; i <= GK_MAX_CHAIN; i++)
+        free(ch->ids[i]);
+}
+
+gk_dev *gk_open_image(const char *path, const gk_open_opts *opts)
+{
+    gk_open_opts o = { 0 };
+    if (opts)
+        o = *opts;
+    if (o.untrusted < 0) {
+        const char *e = getenv("GUESTKIT_UNTRUSTED");
+        o.untrusted = e && *e && strcmp(e, "0") != 0;
+    }
+    const struct gk_format *fmt = NULL;
+    if (o.format) {
+        if (gk_format_check(o.format) < 0) {
+            gk_error_prefix("%s", path);
+            return NULL;
+        }
+        fmt = gk_format_find(o.format);
+    }
+    const struct gk_protocol *p = gk_protocol_for(path);
+    gk_file_opts fo = {
+        .readwrite = o.readwrite,
+        .force_share = o.force_share,
+        .growable = 1,
+    };
+    gk_dev *file = p->open(path, &fo);
+    if (!file) {
+        int e = errno;
+        gk_error_prefix("%s", path);
+        errno = e;
+        return NULL;
+    }
+    file->protocol = p;
+    gk_chain ch;
+    memset(&ch, 0, sizeof ch);
+    ch.top_file = file;
+    if (file->ops->identity)
+        ch.ids[0] = gk_strdup(file->ops->identity(file));
+    gk_open_ctx ctx = {
+        .readwrite = o.readwrite,
+        .flags = o.flags,
+        .untrusted = o.untrusted,
+        .force_share = o.force_share,
+        .snapshot = o.snapshot,
+        .snapshot_id = o.snapshot_id,
+        .snapshot_name = o.snapshot_name,
+        .chain = &ch,
+    };
+    gk_dev *d = open_on_file(file, fmt, &ctx);
+    int e = errno;
+    chain_clear(&ch);
+    errno = e;
+    return d;
+}
+
+/* "json:{...}" or "proto:..." (a colon before any slash): qemu would parse
+ * these as block-graph descriptions or protocol URLs. */
+static int is_protocol_name(const char *name)
+{
+    if (strncmp(name, "json:", 5) == 0)
+        return 1;
+    const char *colon = strchr(name, ':');
+    const char *slash = strchr(name, '/');
+    return colon && (!slash || colon < slash);
+}
+
+/* Open the file a name in an image refers to: resolved by the image's
+ * protocol, opened race-free, checked against --untrusted.  Errors are
+ * "IMAGE: WHAT "NAME": reason". */
+static gk_dev *open_named(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *what, int rw,
+                          char **location)
+{
+    const struct gk_protocol *p = gk_dev_protocol(file) ? gk_dev_protocol(file) : &gk_file_protocol;
+    char *loc = p->resolve(file, name);
+    if (!loc) {
+        gk_error_prefix("%s: %s \"%s\"", file->name, what, name);
+        errno = EINVAL;
+        return NULL;
+    }
+    gk_file_opts fo = {
+        .readwrite = rw,
+        .force_share = ctx->force_share,
+        .nofollow = ctx->untrusted,
+        .regular_only = 1,
+        .growable = 1,
+    };
+    gk_dev *f = p->open(loc, &fo);
+    if (!f) {
+        int e = errno;
+        gk_error_prefix("%s: %s \"%s\"", file->name, what, name);
+        free(loc);
+        errno = e;
+        return NULL;
+    }
+    f->protocol = p;
+    if (ctx->untrusted && ctx->chain->top_file) {
+        const struct gk_protocol *tp = gk_dev_protocol(ctx->chain->top_file);
+        if (!tp || tp != p || tp->within(ctx->chain->top_file, f) != 1) {
+            gk_error("%s: %s \"%s\" is outside the image's directory (refused for untrusted images)", file->name,
+                     what, name);
+            gk_dev_unref(f);
+            free(loc);
+            errno = EPERM;
+            return NULL;
+        }
+    }
+    if (location)
+        *location = loc;
+    else
+        free(loc);
+    return f;
+}
+
+gk_dev *gk_open_named_file(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *what, char **location)
+{
+    /* qemu 7.2.13 and later take a data file name literally (no json:, no
+     * protocol prefix): so do we */
+    return open_named(ctx, file, name, what, ctx->readwrite, location);
+}
+
+gk_dev *gk_open_backing(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *fmtname)
+{
+    gk_chain *ch = ctx->chain;
+    if (is_protocol_name(name)) {
+        gk_error("%s: backing file \"%s\": json: and protocol file names are not supported", file->name, name);
+        errno = ENOTSUP;
+        return NULL;
+    }
+    if (ch->depth >= GK_MAX_CHAIN) {
+        gk_error("%s: backing chain is longer than %d images", file->name, GK_MAX_CHAIN);
+        errno = ELOOP;
+        return NULL;
+    }
+    const struct gk_format *fmt = NULL;
+    if (fmtname) {
+        fmt = gk_format_find(fmtname);
+        if (!fmt) {
+            gk_error("%s: backing file \"%s\": unsupported backing format \"%s\"", file->name, name, fmtname);
+            errno = ENOTSUP;
+            return NULL;
+        }
+    } else if (ctx->untrusted) {
+        gk_error("%s: backing file \"%s\" has no backing format (format probing refused for untrusted images)",
+                 file->name, name);
+        errno = EPERM;
+        return NULL;
+    }
+    gk_dev *bf = open_named(ctx, file, name, "backing file", 0, NULL);
+    if (!bf)
+        return NULL;
+    const char *id = bf->ops->identity ? bf->ops->identity(bf) : bf->name;
+    for (int i = 0; i <= ch->depth; i++) {
+        if (ch->ids[i] && strcmp(ch->ids[i], id) == 0) {
+            gk_error("%s: backing file \"%s\": backing chain loops", file->name, name);
+            gk_dev_unref(bf);
+            errno = ELOOP;
+            return NULL;
+        }
+    }
+    ch->depth++;
+    ch->ids[ch->depth] = gk_strdup(id);
+    gk_open_ctx bctx = {
+        .flags = ctx->flags,
+        .untrusted = ctx->untrusted,
+        .force_share = ctx->force_share,
+        .chain = ch,
+    };
+    gk_dev *d = open_on_file(bf, fmt, &bctx);
+    int e = errno;
+    free(ch->ids[ch->depth]);
+    ch->ids[ch->depth] = NULL;
+    ch->depth--;
+    if (!d && ch->depth == 0) {
+        /* only the top image adds its name: the inner message already names
+         * the image whose backing file failed, and deep chains stay readable */
+        gk_error_prefix("%s: backing file \"%s\"", file->name, name);
+    }
+    errno = e;
+    return d;
+}

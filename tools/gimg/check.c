@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gimg check: qemu-img check without -r (lib/qcow2-check.c does the work). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gimg.h"
+
+int cmd_check(gimg_args *a)
+{
+    for (int i = 0; i < a->nopts; i++)
+        if (a->opts[i].opt == 'r')
+            gk_die_status(1, "check -r: gimg is read-only and does not repair images");
+    if (a->nargs != 1)
+        gimg_usage_error(a, "Expecting one image file name");
+    const char *path = a->args[0];
+    gk_dev *d = gimg_open(a, path, a->fmt, 0, 1);
+    gk_check_result r;
+    if (gk_image_check(d, &r) < 0) {
+        if (errno == ENOTSUP)
+            gk_die_status(63, "This image format does not support checks");
+        gk_die_status(1, "Check failed: %s", gk_errmsg());
+    }
+    fflush(stdout);
+    for (int i = 0; i < r.nmessages; i++)
+        fprintf(stderr, "%s\n", r.messages[i]);
+
+    if (a->output == OUT_JSON) {
+        /* ImageCheck: optional members only when non-zero, as qemu-img */
+        jv *o = jv_new(J_OBJ);
+        jv_str(o, "filename", path);
+        jv_str(o, "format", gk_dev_format(d));
+        jv_int(o, "check-errors", (long long)r.check_errors);
+        if (r.image_end_offset)
+            jv_int(o, "image-end-offset", (long long)r.image_end_offset);
+        if (r.corruptions)
+            jv_int(o, "corruptions", (long long)r.corruptions);
+        if (r.leaks)
+            jv_int(o, "leaks", (long long)r.leaks);
+        if (r.total_clusters)
+            jv_int(o, "total-clusters", (long long)r.total_clusters);
+        if (r.allocated_clusters)
+            jv_int(o, "allocated-clusters", (long long)r.allocated_clusters);
+        if (r.fragmented_clusters)
+            jv_int(o, "fragmented-clusters", (long long)r.fragmented_clusters);
+        if (r.compressed_clusters)
+            jv_int(o, "compressed-clusters", (long long)r.compressed_clusters);
+        if (!a->quiet) {
+            json_print(stdout, o, 0);
+            printf("\n");
+        }
+        jv_free(o);
+    } else if (!a->quiet) {
+        if (!(r.corruptions || r.leaks || r.check_errors)) {
+            printf("No errors were found on the image.\n");
+        } else {
+            if (r.corruptions)
+                printf("\n%" PRIu64 " errors were found on the image.\n"
+                       "Data may be corrupted, or further writes to the image may corrupt it.\n",
+                       r.corruptions);
+            if (r.leaks)
+                printf("\n%" PRIu64 " leaked clusters were found on the image.\n"
+                       "This means waste of disk space, but no harm to data.\n",
+                       r.leaks);
+            if (r.check_errors)
+                printf("\n%" PRIu64 " internal errors have occurred during the check.\n", r.check_errors);
+        }
+        if (r.total_clusters && r.allocated_clusters)
+            printf("%" PRIu64 "/%" PRIu64 " = %0.2f%% allocated, %0.2f%% fragmented, %0.2f%% compressed clusters\n",
+                   r.allocated_clusters, r.total_clusters, r.allocated_clusters * 100.0 / r.total_clusters,
+                   r.fragmented_clusters * 100.0 / r.allocated_clusters,
+                   r.compressed_clusters * 100.0 / r.allocated_clusters);
+        if (r.image_end_offset)
+            printf("Image end offset: %" PRIu64 "\n", r.image_end_offset);
+    }
+    int rc = r.corruptions ? 2 : r.leaks ? 3 : 0;
+    int errs = r.check_errors != 0;
+    gk_check_result_free(&r);
+    gk_dev_unref(d);
+    if (errs)
+        gk_die_status(1, "Check failed");
+    return rc;
+}

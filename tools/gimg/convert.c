@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gimg convert -O raw.
+ *
+ * The source is read in windows of CONV_WIN bytes; block status tells
+ * which runs read as zeros, those are skipped, the rest is read with one
+ * large request per window.  N reader threads (-m N, default 4) each read
+ * through their own open of the image (the driver keeps no shared state)
+ * and hand filled buffers to the main thread, which writes them leaving out
+ * all-zero 4 KiB blocks (qemu-img's default -S 4k), so the output is as
+ * sparse as qemu-img's.  Writes to one file are serialised by the kernel
+ * anyway; with a single writer a slow write never holds up the readers
+ * while free buffers remain. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gimg.h"
+
+#define CONV_WIN (2ULL << 20)
+#define CONV_BLK 4096ULL
+/* Default readers: decompression and page-cache copies are CPU work that
+ * qemu-img spreads over its thread pool. */
+#define CONV_THREADS 4
+
+struct cbuf {
+    unsigned char *p;
+    uint64_t off, end;     /* the window                                 */
+    uint64_t ds, de;       /* the part read into p; ds == de: all zeros  */
+};
+
+struct conv {
+    gk_dev *dev[16];
+    int nthreads;
+    int fd;
+    int sparse;            /* skip zeros (regular output file, -S not 0) */
+    uint64_t size;
+    pthread_mutex_t mu;
+    pthread_cond_t freed, filled;
+    struct cbuf *bufs;
+    int nbufs;
+    int *freelist, nfree;  /* buffers the readers may fill               */
+    int *queue, qhead, qlen; /* filled buffers, for the writer           */
+    int readers;           /* readers still running                      */
+    uint64_t next_win;
+    int failed;
+    char err[4096];
+};
+
+static void conv_fail(struct conv *cv, const char *msg)
+{
+    pthread_mutex_lock(&cv->mu);
+    if (!cv->failed) {
+        cv->failed = 1;
+        snprintf(cv->err, sizeof cv->err, "%s", msg);
+    }
+    pthread_cond_broadcast(&cv->freed);
+    pthread_cond_broadcast(&cv->filled);
+    pthread_mutex_unlock(&cv->mu);
+}
+
+static int write_all(int fd, const unsigned char *p, uint64_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += k;
+        n -= (uint64_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+/* Write buf (guest range [start, end)) leaving out 4 KiB-aligned blocks
+ * that are all zero. */
+static int write_sparse(struct conv *cv, const unsigned char *buf, uint64_t start, uint64_t end)
+{
+    uint64_t run = UINT64_MAX; /* start of the pending non-zero run */
+    uint64_t p = start;
+    while (p < end) {
+        uint64_t bend = (p / CONV_BLK + 1) * CONV_BLK;
+        if (bend > end)
+            bend = end;
+        int zero = cv->sparse && all_zero(buf + (p - start), bend - p);
+        if (!zero && run == UINT64_MAX)
+            run = p;
+        if (zero && run != UINT64_MAX) {
+            if (write_all(cv->fd, buf + (run - start), p - run, run) < 0)
+                return -1;
+            run = UINT64_MAX;
+        }
+        p = bend;
+    }
+    if (run != UINT64_MAX && write_all(cv->fd, buf + (run - start), end - run, run) < 0)
+        return -1;
+    return 0;
+}
+
+/* Fill b with window [b->off, b->end) of d; 0 or -1 with gk_error. */
+static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
+{
+    uint64_t ds = UINT64_MAX, de = 0;
+    if (!cv->sparse) {
+        ds = b->off;
+        de = b->end;
+    } else {
+        for (uint64_t p = b->off; p < b->end;) {
+            gk_extent e;
+            if (gk_block_status(d, p, b->end - p, &e) < 0)
+                return -1;
+            if (e.len == 0 || e.len > b->end - p) {
+                gk_error("%s: block status at %" PRIu64 " returned a bad length", d->name, p);
+                return -1;
+            }
+            int zero = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA);
+            if (!zero) {
+                if (ds == UINT64_MAX)
+                    ds = p;
+                de = p + e.len;
+            }
+            p += e.len;
+        }
+    }
+    if (ds == UINT64_MAX)
+        ds = de = b->off;
+    b->ds = ds;
+    b->de = de;
+    return ds < de ? gk_pread(d, b->p, de - ds, ds) : 0;
+}
+
+static void *conv_reader(void *arg)
+{
+    struct conv *cv = ((void **)arg)[0];
+    gk_dev *d = ((void **)arg)[1];
+    pthread_mutex_lock(&cv->mu);
+    for (;;) {
+        while (!cv->failed && cv->nfree == 0)
+            pthread_cond_wait(&cv->freed, &cv->mu);
+        uint64_t off = cv->next_win * CONV_WIN;
+        if (cv->failed || off >= cv->size)
+            break;
+        cv->next_win++;
+        struct cbuf *b = &cv->bufs[cv->freelist[--cv->nfree]];
+        pthread_mutex_unlock(&cv->mu);
+
+        b->off = off;
+        b->end = cv->size - off < CONV_WIN ? cv->size : off + CONV_WIN;
+        int rc = conv_read(cv, d, b);
+        if (rc < 0)
+            conv_fail(cv, gk_errmsg());
+
+        pthread_mutex_lock(&cv->mu);
+        if (rc < 0)
+            break;
+        cv->queue[(cv->qhead + cv->qlen++) % cv->nbufs] = (int)(b - cv->bufs);
+        pthread_cond_signal(&cv->filled);
+    }
+    cv->readers--;
+    pthread_cond_signal(&cv->filled);
+    pthread_mutex_unlock(&cv->mu);
+    return NULL;
+}
+
+/* The writer: the main thread. */
+static void conv_run(struct conv *cv, struct progress *pr)
+{
+    cv->nbufs = 2 * cv->nthreads;
+    cv->bufs = gk_calloc((size_t)cv->nbufs, sizeof *cv->bufs);
+    cv->freelist = gk_calloc((size_t)cv->nbufs, sizeof *cv->freelist);
+    cv->queue = gk_calloc((size_t)cv->nbufs, sizeof *cv->queue);
+    for (int i = 0; i < cv->nbufs; i++) {
+        if (posix_memalign((void **)&cv->bufs[i].p, 4096, CONV_WIN) != 0)
+            gk_die_status(1, "out of memory");
+        cv->freelist[cv->nfree++] = i;
+    }
+    pthread_mutex_init(&cv->mu, NULL);
+    pthread_cond_init(&cv->freed, NULL);
+    pthread_cond_init(&cv->filled, NULL);
+    pthread_t th[16];
+    void *args[16][2];
+    cv->readers = cv->nthreads;
+    for (int i = 0; i < cv->nthreads; i++) {
+        args[i][0] = cv;
+        args[i][1] = cv->dev[i];
+        if (pthread_create(&th[i], NULL, conv_reader, args[i]) != 0)
+            gk_die_status(1, "cannot start a thread: %s", strerror(errno));
+    }
+    uint64_t done = 0;
+    pthread_mutex_lock(&cv->mu);
+    for (;;) {
+        while (!cv->failed && cv->qlen == 0 && cv->readers > 0)
+            pthread_cond_wait(&cv->filled, &cv->mu);
+        if (cv->failed || cv->qlen == 0)
+            break;
+        int i = cv->queue[cv->qhead];
+        cv->qhead = (cv->qhead + 1) % cv->nbufs;
+        cv->qlen--;
+        pthread_mutex_unlock(&cv->mu);
+
+        struct cbuf *b = &cv->bufs[i];
+        if (b->ds < b->de && write_sparse(cv, b->p, b->ds, b->de) < 0) {
+            char m[512];
+            snprintf(m, sizeof m, "error while writing at byte %" PRIu64 ": %s", b->ds, strerror(errno));
+            conv_fail(cv, m);
+        }
+        done += b->end - b->off;
+        progress_print(pr, (double)done * 100.0 / (double)cv->size, 0);
+
+        pthread_mutex_lock(&cv->mu);
+        cv->freelist[cv->nfree++] = i;
+        pthread_cond_signal(&cv->freed);
+    }
+    pthread_mutex_unlock(&cv->mu);
+    for (int i = 0; i < cv->nthreads; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < cv->nbufs; i++)
+        free(cv->bufs[i].p);
+    free(cv->bufs);
+    free(cv->freelist);
+    free(cv->queue);
+    pthread_cond_destroy(&cv->freed);
+    pthread_cond_destroy(&cv->filled);
+    pthread_mutex_destroy(&cv->mu);
+}
+
+
+/* -l's snapshot.id=ID,snapshot.name=NAME, parsed as qemu's QemuOpts do:
+ * ",," is a comma, a key alone means "on", the last value of a key wins,
+ * an unknown key is an error. */
+static void parse_snapshot_opts(const char *arg, char **id, char **name)
+{
+    size_t n = strlen(arg);
+    char *tok = gk_malloc(n + 1);
+    const char *p = arg;
+    while (*p) {
+        size_t k = 0;
+        while (*p && !(*p == ',' && p[1] != ',')) {
+            if (*p == ',')
+                p++; /* ",," */
+            tok[k++] = *p++;
+        }
+        tok[k] = 0;
+        if (*p == ',')
+            p++;
+        char *eq = strchr(tok, '=');
+        const char *val = "on";
+        if (eq) {
+            *eq = 0;
+            val = eq + 1;
+        }
+        char **slot = strcmp(tok, "snapshot.id") == 0 ? id : strcmp(tok, "snapshot.name") == 0 ? name : NULL;
+        if (!slot) {
+            gk_warn("Invalid parameter '%s'", tok);
+            gk_die_status(1, "Failed in parsing snapshot param '%s'", arg);
+        }
+        free(*slot);
+        *slot = gk_strdup(val);
+    }
+    free(tok);
+}
+
+int cmd_convert(gimg_args *a)
+{
+    const char *ofmt = "raw", *snap = NULL;
+    char *snap_id = NULL, *snap_name = NULL;
+    int nthreads = CONV_THREADS, by_opts = 0;
+    uint64_t min_sparse = 4096;
+    for (int i = 0; i < a->nopts; i++) {
+        const char *arg = a->opts[i].arg;
+        switch (a->opts[i].opt) {
+        case 'O': ofmt = arg; break;
+        case 's': snap = arg; break;
+        case 'l':
+            if (strncmp(arg, "snapshot.", 9) == 0) {
+                parse_snapshot_opts(arg, &snap_id, &snap_name);
+                by_opts = 1;
+            } else {
+                snap = arg; /* an ID or a name, ID first */
+            }
+            break;
+        case 'S': min_sparse = gimg_parse_size(arg, "buffer size for sparse output"); break;
+        case 'm':
+            nthreads = atoi(arg);
+            if (nthreads < 1 || nthreads > 16)
+                gk_die_status(1, "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+            break;
+        case 'W': break; /* out-of-order writes: ours are in order anyway */
+        }
+    }
+    if (strcmp(ofmt, "raw") != 0)
+        gk_die_status(1, "convert: output format '%s' is not supported (gimg writes raw only)", ofmt);
+    if (a->nargs != 2)
+        gimg_usage_error(a, "Expecting one source and one target file name");
+    const char *src = a->args[0], *dst = a->args[1];
+    /* qemu-img: -l snapshot.*= takes precedence over a bare -l / -s */
+    if (by_opts)
+        snap = NULL;
+
+    struct conv cv;
+    memset(&cv, 0, sizeof cv);
+    cv.nthreads = nthreads;
+    for (int i = 0; i < nthreads; i++) {
+        gk_open_opts o = {.format = a->fmt, .snapshot = snap, .snapshot_id = snap_id, .snapshot_name = snap_name};
+        if (by_opts && !snap_id && !snap_name)
+            gk_die_status(1, "Failed to load snapshot: snapshot_id and name are both NULL");
+        o.untrusted = gimg_untrusted;
+        o.force_share = a->share;
+        cv.dev[i] = gk_open_image(src, &o);
+        if (!cv.dev[i])
+            gk_die_status(1, "%s", gk_errmsg());
+    }
+    cv.size = cv.dev[0]->size;
+    /* qemu-img convert -l keeps the image's current virtual size: a
+     * snapshot taken before a resize reads as zeros past its end */
+    uint64_t outsize = cv.size;
+    if (snap || by_opts) {
+        gk_dev *cur = gimg_open(a, src, a->fmt, 0, 1);
+        outsize = cur->size;
+        if (cv.size > outsize)
+            cv.size = outsize;
+        gk_dev_unref(cur);
+    }
+    /* O_TRUNC on a file the source reads would destroy what we are reading */
+    int probe = open(dst, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (probe >= 0) {
+        int used = gk_image_uses_file(cv.dev[0], probe);
+        close(probe);
+        if (used)
+            gk_die_status(1, "%s: the target is a file of the image being read", dst);
+    }
+    cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (cv.fd < 0)
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
+    struct stat st;
+    if (fstat(cv.fd, &st) < 0)
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
+    cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
+    if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
+    progress_print(&a->progress, 0, 1);
+    conv_run(&cv, &a->progress);
+    if (cv.failed)
+        gk_die_status(1, "%s", cv.err);
+    if (close(cv.fd) < 0)
+        gk_die_status(1, "%s: %s", dst, strerror(errno));
+    progress_end(&a->progress);
+    for (int i = 0; i < nthreads; i++)
+        gk_dev_unref(cv.dev[i]);
+    free(snap_id);
+    free(snap_name);
+    return 0;
+}

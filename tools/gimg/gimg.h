@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gimg: qemu-img's commands over guestkit's block layer.
+ *
+ * One command is one record of the table in main.c ({name, function,
+ * usage, options}) and one file here; main.c parses every command's
+ * options with one parser (gimg_parse) and hands the command a gimg_args.
+ * Option names, messages, exit codes and output shapes follow qemu-img 7.2
+ * so that scripts (and our tests) can use either tool. */
+#ifndef GIMG_H
+#define GIMG_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "blk.h"
+#include "common.h"
+
+#define GiB (1ULL << 30)
+
+/* Options the shared parser knows; a command lists those it takes. */
+enum {
+    GO_FORMAT = 1,       /* -f FMT, --format=FMT (checked against the formats) */
+    GO_OUTPUT = 2,       /* --output=human|json                                */
+    GO_SHARE = 4,        /* -U, --force-share                                  */
+    GO_QUIET = 8,        /* -q                                                 */
+    GO_PROGRESS = 16,    /* -p                                                 */
+    GO_CACHE = 32,       /* -T SRC_CACHE, -t CACHE: accepted, no effect here   */
+};
+
+enum { OUT_HUMAN, OUT_JSON };
+
+/* Progress bar, as qemu-img -p: "    (12.34/100%)\r" */
+struct progress {
+    int on;
+    double last;
+};
+
+struct gimg_opt {        /* one command-specific option, in command-line order */
+    int opt;
+    const char *arg;
+};
+
+struct gimg_cmd;
+
+typedef struct gimg_args {
+    const struct gimg_cmd *cmd;
+    const char *fmt;     /* -f, NULL = probe                                   */
+    int output;          /* OUT_HUMAN / OUT_JSON                               */
+    int share, quiet;
+    struct progress progress;
+    struct gimg_opt *opts; int nopts;  /* the command's own options           */
+    char **args; int nargs;            /* positional arguments                */
+} gimg_args;
+
+struct gimg_cmd {
+    const char *name;
+    int (*run)(gimg_args *a);
+    const char *usage;   /* printed by COMMAND --help, and on usage errors     */
+    unsigned common;     /* GO_* it takes                                      */
+    const char *shortopts;             /* its own short options ("b", "s:")   */
+    const struct option *longopts;     /* its own long options, or NULL       */
+    int error_status;    /* exit status of usage errors (qemu-img compare: 2)  */
+};
+
+extern int gimg_untrusted; /* --untrusted (or GUESTKIT_UNTRUSTED=1: -1)      */
+
+/* Open an image with the common options: -f, -U, --untrusted; flags are
+ * GK_OPEN_*.  Dies with status on failure. */
+gk_dev *gimg_open(const gimg_args *a, const char *path, const char *fmt, unsigned flags, int status);
+/* Open with every option spelled out (snapshot selection for convert). */
+gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, int status);
+/* qemu-img's size parser for option values ("1M", "512", "1.5G"). */
+uint64_t gimg_parse_size(const char *s, const char *what);
+void gimg_usage_error(const gimg_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+void progress_print(struct progress *p, double pct, int force);
+void progress_end(struct progress *p);
+
+/* Buffers of zeros: all_zero over n bytes; find_nonzero: offset of the
+ * first 512-byte sector with a non-zero byte, or -1 (qemu-img's). */
+int all_zero(const void *buf, size_t n);
+int64_t find_nonzero(const unsigned char *buf, uint64_t n);
+
+/* ---- JSON printed like qemu's qobject_to_json_pretty (json.c) ---- */
+
+enum { J_OBJ, J_ARR, J_STR, J_INT, J_BOOL };
+
+typedef struct jv {
+    int type;
+    char *key;      /* member name inside an object */
+    char *s;
+    long long i;
+    struct jv **kid;
+    int n;
+} jv;
+
+jv *jv_new(int type);
+jv *jv_add(jv *parent, const char *key, jv *v);
+void jv_str(jv *o, const char *k, const char *s);
+void jv_int(jv *o, const char *k, long long i);
+void jv_bool(jv *o, const char *k, int b);
+void jv_free(jv *v);
+/* Members in qemu's QDict order (its hash buckets). */
+void json_print(FILE *f, const jv *v, int indent);
+/* qemu's dump_qobject() for "Format specific information". */
+void human_dump(const jv *v, int indent);
+
+/* ---- snapshot tables (snapshot.c), shared with info ---- */
+void snapshot_header(void);
+void snapshot_line(const gk_snapshot_info *s);
+jv *snapshot_json(const gk_snapshot_info *s);
+
+/* ---- the commands ---- */
+int cmd_info(gimg_args *a);
+int cmd_map(gimg_args *a);
+int cmd_check(gimg_args *a);
+int cmd_snapshot(gimg_args *a);
+int cmd_compare(gimg_args *a);
+int cmd_convert(gimg_args *a);
+
+#endif
