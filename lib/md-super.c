@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 #define MD_MAGIC 0xa92b4efcu
 #define SB1_SIZE 256

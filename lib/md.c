@@ -15,11 +15,12 @@
  * area; a read is split per chunk (per member run for linear/RAID1) and
  * allocates at most one chunk of scratch for a rebuild.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 struct zone {                   /* RAID0: a band where nd members stripe */
     uint64_t start, end;        /* array sectors                          */
@@ -68,15 +69,13 @@ static void md_close(gk_dev *d)
 /* Read n bytes at byte off of role r's data area. */
 static int mread(struct md *m, int r, void *buf, size_t n, uint64_t off)
 {
-    if (!m->mem[r]) {
-        gk_error("md: member %d is missing", r);
-        return -1;
-    }
-    if (!gk_range_ok(off, n, m->msecs[r] * 512)) {
-        gk_error("md: read beyond member %d's data", r);
-        return -1;
-    }
-    return gk_pread(m->mem[r], buf, n, m->moff[r] + off);
+    if (!m->mem[r])
+        return gk_fail(EIO, "md: member %d is missing", r);
+    if (!gk_range_ok(off, n, m->msecs[r] * 512))
+        return gk_fail(EIO, "md: read beyond member %d's data", r);
+    if (gk_pread(m->mem[r], buf, n, m->moff[r] + off) < 0)
+        return -errno;
+    return 0;
 }
 
 /* RAID4/5/6: the member of data chunk number c's slot, the parity
@@ -135,17 +134,17 @@ static int r5_rebuild(struct md *m, int miss, int qd, uint8_t *buf, size_t n, ui
         if (r == miss || r == qd)
             continue;
         if (!m->mem[r]) {
-            gk_error("md: raid%d with members %d and %d missing: cannot rebuild", m->sb.level,
-                     miss, r);
-            return -1;
+            return gk_fail(EIO, "md: raid%d with members %d and %d missing: cannot rebuild",
+                           m->sb.level, miss, r);
         }
         if (n > m->scratch_len) {
             free(m->scratch);
             m->scratch = gk_malloc(n);
             m->scratch_len = n;
         }
-        if (mread(m, r, m->scratch, n, off) < 0)
-            return -1;
+        int err = mread(m, r, m->scratch, n, off);
+        if (err < 0)
+            return err;
         for (size_t i = 0; i < n; i++)
             buf[i] ^= m->scratch[i];
     }
@@ -163,8 +162,7 @@ static int md_piece(struct md *m, uint8_t *buf, size_t n, uint64_t pos, size_t *
                 *done = n;
                 return mread(m, r, buf, n, pos);
             }
-        gk_error("md: no member present");
-        return -1;
+        return gk_fail(EIO, "md: no member present");
     }
     case -1: {
         uint64_t base = 0;
@@ -177,8 +175,7 @@ static int md_piece(struct md *m, uint8_t *buf, size_t n, uint64_t pos, size_t *
             }
             base += sz;
         }
-        gk_error("md: read beyond the array");
-        return -1;
+        return gk_fail(EIO, "md: read beyond the array");
     }
     }
     uint64_t within = pos % cb;
@@ -219,8 +216,8 @@ static int md_piece(struct md *m, uint8_t *buf, size_t n, uint64_t pos, size_t *
                 sec += m->chunk;
             }
         }
-        gk_error("md: raid10: every copy of chunk %llu is missing", (unsigned long long)c);
-        return -1;
+        return gk_fail(EIO, "md: raid10: every copy of chunk %llu is missing",
+                       (unsigned long long)c);
     }
     default: {                              /* 4, 5, 6 */
         int dd, pd, qd;
@@ -240,9 +237,10 @@ static int md_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
     uint8_t *p = buf;
     while (n > 0) {
         size_t done = 0;
-        if (md_piece(m, p, n, off, &done) < 0) {
+        int err = md_piece(m, p, n, off, &done);
+        if (err < 0) {
             gk_error_prefix("%s", d->name);
-            return -1;
+            return err;
         }
         p += done;
         off += done;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "btrfs-int.h"
 #include "fs-walk.h"
 

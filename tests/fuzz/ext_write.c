@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "fs-int.h"
 
 static int mem_pread(gk_dev *d, void *buf, size_t n, uint64_t off)

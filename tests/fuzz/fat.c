@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "fs-int.h"
 #include "fs-walk.h"
 

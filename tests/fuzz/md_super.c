@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 
 static int zero_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "fs-walk.h"
 
 #define IMG (2u << 20)

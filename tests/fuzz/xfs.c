@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "fs-int.h"
 #include "fs-walk.h"
 
