@@ -84,8 +84,10 @@ warned "gpt-smashed: one warning" "gpt-smashed.img: GPT primary header is damage
 is "$(gls -a "$good/gpt-smashed.img" -m /dev/sda2 / 2>/dev/null)" "$(gls -a "$good/gpt.img" -m /dev/sda2 /)" \
    "gpt-smashed: the filesystem of /dev/sda2 reads through the backup table"
 
-is "$(gfs --all -l --csv --no-title "$dir/tiny.img")" "/dev/sda,filesystem,unknown,,,300,
-/dev/sda,device,,,,300," "tiny.img (300 bytes): the disk, no table"
+# virt-filesystems 1.48.2 (recorded): qemu counts whole sectors, so the
+# guest sees a 300-byte file as a 512-byte disk
+is "$(gfs --all -l --csv --no-title "$dir/tiny.img")" "/dev/sda,filesystem,unknown,,,512,
+/dev/sda,device,,,,512," "tiny.img (300 bytes): the disk as qemu shows it, no table"
 
 # files that are not disks
 fails_cleanly "missing image" gfilesystems "$T/none.img"
