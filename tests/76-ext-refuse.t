@@ -102,4 +102,20 @@ for c in "write /imm x:/imm" "chmod 0600 /imm:/imm" "setxattr user.a b 1 /imm:/i
 done
 is "$(sha256sum <"$T/i.img")" "$before" "immutable: the image is byte-identical"
 
+# ---- filesystems guestkit does not write: refused, untouched ----------------
+for mk in "vfat:mkfs.vfat" "xfs:mkfs.xfs -q -f" "btrfs:mkfs.btrfs -q -f"; do
+    t=${mk%%:*}
+    rm -f "$T/o.img"; truncate -s 300M "$T/o.img"
+    if ! ${mk#*:} "$T/o.img" >/dev/null 2>&1; then
+        diag "${mk#*:} failed: skipped"
+        continue
+    fi
+    before=$(sha256sum <"$T/o.img")
+    rc=0; gfsh --rw -a "$T/o.img" -m /dev/sda mkdir /x 2>"$T/err" || rc=$?
+    is "$rc:$(sha256sum <"$T/o.img")" "1:$before" "$t: gfsh --rw mkdir refused, byte-identical"
+    ok "... saying it is not supported: $(head -c 120 "$T/err")" grep -qi "not supported\|read-only file system" "$T/err"
+    rc=0; gcopy-in -a "$T/o.img" -m /dev/sda "$T/isrc" / 2>/dev/null || rc=$?
+    is "$rc:$(sha256sum <"$T/o.img")" "1:$before" "$t: gcopy-in refused, byte-identical"
+done
+
 done_testing
