@@ -3,7 +3,8 @@
  * /dev/sda -> DIR/sda, /dev/sda1 -> DIR/sda1, /dev/md127 -> DIR/md127,
  * /dev/VG/LV -> DIR/VG/LV: the bytes any host tool (fsck -n, mount -o
  * loop,ro, sha256sum) can read, through the qcow2 chain, partition table,
- * LVM mapping or md layout.  Reads hold gm_lock like every gmount call. */
+ * LVM mapping or md layout.  A read takes a session of the pool like
+ * every gmount call (the same device is entry idx in each). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@
 
 typedef struct dfile {
     char *path;            /* "/sda1", "/vg0/root"; directories too: "/vg0" */
-    gk_dev *dev;           /* NULL for a directory                           */
+    int ent;               /* its entry in g->devs; -1 for a directory      */
+    uint64_t size;
 } dfile;
 
 static dfile *files;
@@ -29,20 +31,21 @@ static dfile *find(const char *path)
     return NULL;
 }
 
-static void add(const char *path, gk_dev *dev)
+static void add(const char *path, int ent, uint64_t size)
 {
     if (find(path))
         return;
     files = gk_realloc(files, (nfiles + 1) * sizeof *files);
     files[nfiles].path = gk_strdup(path);
-    files[nfiles].dev = dev;
+    files[nfiles].ent = ent;
+    files[nfiles].size = size;
     nfiles++;
 }
 
 void gm_dev_setup(gk_guest *g)
 {
     clock_gettime(CLOCK_REALTIME, &t0);
-    add("/", NULL);
+    add("/", -1, 0);
     for (int i = 0; i < g->devs->nents; i++) {
         gk_devent *e = &g->devs->ents[i];
         if (!e->dev) {
@@ -54,10 +57,10 @@ void gm_dev_setup(gk_guest *g)
         const char *slash = strchr(n + 1, '/');
         if (slash) {
             char *d = gk_strndup(n, (size_t)(slash - n));
-            add(d, NULL);
+            add(d, -1, 0);
             free(d);
         }
-        add(n, e->dev);
+        add(n, i, e->dev->size);
     }
 }
 
@@ -65,9 +68,9 @@ static void fill_stat(const dfile *f, struct stat *st)
 {
     memset(st, 0, sizeof *st);
     st->st_ino = (ino_t)(f - files) + 1;
-    st->st_mode = f->dev ? S_IFREG | 0444 : S_IFDIR | 0555;
-    st->st_nlink = f->dev ? 1 : 2;
-    st->st_size = f->dev ? (off_t)f->dev->size : 0;
+    st->st_mode = f->ent >= 0 ? S_IFREG | 0444 : S_IFDIR | 0555;
+    st->st_nlink = f->ent >= 0 ? 1 : 2;
+    st->st_size = (off_t)f->size;
     st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
     st->st_blksize = 65536;
     st->st_atim = st->st_mtim = st->st_ctim = t0;
@@ -92,7 +95,7 @@ static int d_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
     dfile *d = find(path);
     if (!d)
         return -ENOENT;
-    if (d->dev)
+    if (d->ent >= 0)
         return -ENOTDIR;
     size_t plen = strcmp(path, "/") == 0 ? 0 : strlen(path);
     fill(buf, ".", NULL, 0, 0);
@@ -115,29 +118,32 @@ static int d_open(const char *path, struct fuse_file_info *fi)
     dfile *f = find(path);
     if (!f)
         return -ENOENT;
-    if (!f->dev)
+    if (f->ent < 0)
         return -EISDIR;
     if ((fi->flags & O_ACCMODE) != O_RDONLY)
         return -EROFS;
-    fi->fh = (uintptr_t)f->dev;
+    fi->fh = (uintptr_t)f;
     fi->keep_cache = 1;
     return 0;
 }
 
 static int d_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-    gk_dev *d = (gk_dev *)(uintptr_t)fi->fh;
+    const dfile *f = (const dfile *)(uintptr_t)fi->fh;
     if (off < 0)
         return -EINVAL;
-    if ((uint64_t)off >= d->size)
+    if ((uint64_t)off >= f->size)
         return 0;
-    if (size > d->size - (uint64_t)off)
-        size = (size_t)(d->size - (uint64_t)off);
-    pthread_mutex_lock(&gm_lock);
-    int r = gk_pread(d, buf, size, (uint64_t)off);
+    if (size > f->size - (uint64_t)off)
+        size = (size_t)(f->size - (uint64_t)off);
+    int slot, r = -1;
+    gk_guest *g = gm_take(&slot);
+    if (f->ent < g->devs->nents && g->devs->ents[f->ent].dev &&
+        g->devs->ents[f->ent].dev->size == f->size)
+        r = gk_pread(g->devs->ents[f->ent].dev, buf, size, (uint64_t)off);
     if (r < 0)
         gk_debug("read %s: %s", path, gk_errmsg());
-    pthread_mutex_unlock(&gm_lock);
+    gm_give(slot);
     if (gk_trace)
         gk_trace_call("read \"%s\" %zu@%jd = %d", path, size, (intmax_t)off, r < 0 ? -1 : (int)size);
     return r < 0 ? -EIO : (int)size;

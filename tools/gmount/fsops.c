@@ -2,8 +2,9 @@
 /* gmount: the guest VFS as FUSE operations (libfuse's path API, as
  * guestmount uses it).  Paths come from the kernel with every symlink
  * already followed, so each resolves without following its last element.
- * Open files keep their resolved node: reads and writes never walk the
- * path again.  Every call holds gm_lock (gmount.h says why). */
+ * Open files keep their resolved node (as a gm_fh: the same in every
+ * session): reads and writes never walk the path again.  Every call works
+ * in one session of the pool, taken for it alone (gmount.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -63,14 +64,34 @@ static void to_stat(const gk_node *n, const gk_stat *g, struct stat *st)
     st->st_ctim = g->ctime;
 }
 
-static int resolve(const char *path, gk_node *n)
+static int resolve(gk_guest *g, const char *path, gk_node *n)
 {
     errno = 0;
-    return gk_vfs_resolve(gm.g->vfs, path, 0, n) < 0 ? -1 : 0;
+    return gk_vfs_resolve(g->vfs, path, 0, n) < 0 ? -1 : 0;
+}
+
+/* The open file's node in session g (an error: errno). */
+static int fh_node(gk_guest *g, struct fuse_file_info *fi, gk_node *n)
+{
+    int r = gm_node_in(g, (gm_fh *)(uintptr_t)fi->fh, n);
+    if (r < 0) {
+        gk_error("a file handle from another mount table");
+        errno = -r;
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t new_fh(gk_guest *g, const gk_node *n)
+{
+    gm_fh *fh = gk_malloc(sizeof *fh);
+    fh->mnt = gm_mount_index(g, n->mnt);
+    fh->ino = n->ino;
+    return (uintptr_t)fh;
 }
 
 /* The directory holding path and its last element (pointing into path). */
-static int parent(const char *path, gk_node *dir, const char **name)
+static int parent(gk_guest *g, const char *path, gk_node *dir, const char **name)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || !slash[1]) {
@@ -80,26 +101,27 @@ static int parent(const char *path, gk_node *dir, const char **name)
     *name = slash + 1;
     char *dpath = slash == path ? gk_strdup("/") : gk_strndup(path, (size_t)(slash - path));
     errno = 0;
-    int r = gk_vfs_resolve(gm.g->vfs, dpath, 1, dir);
+    int r = gk_vfs_resolve(g->vfs, dpath, 1, dir);
     free(dpath);
     return r < 0 ? -1 : 0;
 }
 
-#define LOCK() pthread_mutex_lock(&gm_lock)
-#define UNLOCK() pthread_mutex_unlock(&gm_lock)
+/* Every operation runs in one session, taken for it alone. */
+#define LOCK() int slot_; gk_guest *g = gm_take(&slot_)
+#define UNLOCK() gm_give(slot_)
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
-    gk_node n, *np = fi ? (gk_node *)(uintptr_t)fi->fh : NULL;
+    gk_node n;
     gk_stat s;
     int r = 0;
     LOCK();
-    if (!np && resolve(path, &n) < 0)
+    if ((fi && fi->fh ? fh_node(g, fi, &n) : resolve(g, path, &n)) < 0)
         r = fail("getattr", path);
-    else if (gk_node_stat(np ? np : &n, &s) < 0)
+    else if (gk_node_stat(&n, &s) < 0)
         r = fail("getattr", path);
     else
-        to_stat(np ? np : &n, &s, st);
+        to_stat(&n, &s, st);
     UNLOCK();
     return done("getattr", path, r);
 }
@@ -112,7 +134,7 @@ static int op_readlink(const char *path, char *buf, size_t size)
         return -EINVAL;
     LOCK();
     ssize_t k = 0;
-    if (resolve(path, &n) < 0 || (k = gk_node_readlink(&n, buf, size - 1)) < 0)
+    if (resolve(g, path, &n) < 0 || (k = gk_node_readlink(&n, buf, size - 1)) < 0)
         r = fail("readlink", path);
     else
         buf[k] = 0;
@@ -126,16 +148,13 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
     gk_stat s;
     int r = 0;
     LOCK();
-    if (resolve(path, &n) < 0 || gk_node_stat(&n, &s) < 0)
+    if (resolve(g, path, &n) < 0 || gk_node_stat(&n, &s) < 0)
         r = fail("opendir", path);
     else if (!S_ISDIR(s.mode))
         r = -ENOTDIR;
+    else
+        fi->fh = new_fh(g, &n);
     UNLOCK();
-    if (r == 0) {
-        gk_node *np = gk_malloc(sizeof *np);
-        *np = n;
-        fi->fh = (uintptr_t)np;
-    }
     return done("opendir", path, r);
 }
 
@@ -143,13 +162,13 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
     (void)off;
-    gk_node *dir = (gk_node *)(uintptr_t)fi->fh;
+    gk_node dn, *dir = &dn;
     gk_dirent *e = NULL;
     size_t cnt = 0;
     int r = 0;
     LOCK();
     errno = 0;
-    if (gk_node_list(dir, &e, &cnt) < 0)
+    if (fh_node(g, fi, dir) < 0 || gk_node_list(dir, &e, &cnt) < 0)
         r = fail("readdir", path);
     if (r < 0) {
         UNLOCK();
@@ -164,7 +183,7 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
     for (size_t i = 0; i < cnt; i++) {
         memset(&st, 0, sizeof st);
         gk_node c = {dir->mnt, e[i].ino};
-        gk_vfs_cross(gm.g->vfs, &c);
+        gk_vfs_cross(g->vfs, &c);
         st.st_ino = ino_of(&c);
         st.st_mode = e[i].d_type != DT_UNKNOWN ? (mode_t)DTTOIF(e[i].d_type) : 0;
         enum fuse_fill_dir_flags ff = 0;
@@ -201,28 +220,25 @@ static int op_open(const char *path, struct fuse_file_info *fi)
     if ((fi->flags & O_ACCMODE) != O_RDONLY && !gm.rw)
         return done("open", path, -EROFS);
     LOCK();
-    if (resolve(path, &n) < 0 || gk_node_stat(&n, &s) < 0)
+    if (resolve(g, path, &n) < 0 || gk_node_stat(&n, &s) < 0)
         r = fail("open", path);
     else if (S_ISDIR(s.mode) && (fi->flags & O_ACCMODE) != O_RDONLY)
         r = -EISDIR;
+    else
+        fi->fh = new_fh(g, &n);
     UNLOCK();
-    if (r == 0) {
-        gk_node *np = gk_malloc(sizeof *np);
-        *np = n;
-        fi->fh = (uintptr_t)np;
-        /* read-only: the guest cannot change under us, keep the pages */
-        fi->keep_cache = !gm.rw;
-    }
+    /* read-only: the guest cannot change under us, keep the pages */
+    fi->keep_cache = !gm.rw;
     return done("open", path, r);
 }
 
 static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-    gk_node *n = (gk_node *)(uintptr_t)fi->fh;
+    gk_node n;
     int r;
     LOCK();
     errno = 0;
-    ssize_t k = gk_node_read(n, buf, size, (uint64_t)off);
+    ssize_t k = fh_node(g, fi, &n) < 0 ? -1 : gk_node_read(&n, buf, size, (uint64_t)off);
     r = k < 0 ? fail("read", path) : (int)k;
     UNLOCK();
     if (gk_trace)
@@ -232,23 +248,23 @@ static int op_read(const char *path, char *buf, size_t size, off_t off, struct f
 
 static int op_statfs(const char *path, struct statvfs *sv)
 {
-    gk_statvfs g;
+    gk_statvfs gs;
     int r = 0;
     LOCK();
     errno = 0;
-    if (gk_vfs_statvfs(gm.g->vfs, path, &g) < 0) {
+    if (gk_vfs_statvfs(g->vfs, path, &gs) < 0) {
         r = fail("statfs", path);
     } else {
         memset(sv, 0, sizeof *sv);
-        sv->f_bsize = g.bsize;
-        sv->f_frsize = g.frsize;
-        sv->f_blocks = g.blocks;
-        sv->f_bfree = g.bfree;
-        sv->f_bavail = g.bavail;
-        sv->f_files = g.files;
-        sv->f_ffree = g.ffree;
-        sv->f_favail = g.favail;
-        sv->f_namemax = g.namemax;
+        sv->f_bsize = gs.bsize;
+        sv->f_frsize = gs.frsize;
+        sv->f_blocks = gs.blocks;
+        sv->f_bfree = gs.bfree;
+        sv->f_bavail = gs.bavail;
+        sv->f_files = gs.files;
+        sv->f_ffree = gs.ffree;
+        sv->f_favail = gs.favail;
+        sv->f_namemax = gs.namemax;
     }
     UNLOCK();
     return done("statfs", path, r);
@@ -260,7 +276,7 @@ static int op_listxattr(const char *path, char *buf, size_t size)
     int r;
     LOCK();
     ssize_t k = 0;
-    if (resolve(path, &n) < 0 || (k = gk_node_listxattr(&n, buf, size)) < 0)
+    if (resolve(g, path, &n) < 0 || (k = gk_node_listxattr(&n, buf, size)) < 0)
         r = fail("listxattr", path);
     else
         r = size && (size_t)k > size ? -ERANGE : (int)k;
@@ -274,7 +290,7 @@ static int op_getxattr(const char *path, const char *name, char *buf, size_t siz
     int r;
     LOCK();
     ssize_t k = 0;
-    if (resolve(path, &n) < 0 || (k = gk_node_getxattr(&n, name, buf, size)) < 0)
+    if (resolve(g, path, &n) < 0 || (k = gk_node_getxattr(&n, name, buf, size)) < 0)
         r = fail("getxattr", path);
     else
         r = size && (size_t)k > size ? -ERANGE : (int)k;
@@ -294,7 +310,7 @@ static int op_access(const char *path, int mask)
     if ((mask & W_OK) && !gm.rw)
         return done("access", path, -EROFS);
     LOCK();
-    if (resolve(path, &n) < 0)
+    if (resolve(g, path, &n) < 0)
         r = fail("access", path);
     UNLOCK();
     return done("access", path, r);
@@ -322,7 +338,7 @@ static int wr_named(const char *op, const char *path, int kind, mode_t mode, dev
     if (!out)
         out = &tmp;
     LOCK();
-    if (parent(path, &dir, &name) == 0) {
+    if (parent(g, path, &dir, &name) == 0) {
         errno = 0;
         switch (kind) {
         case W_MKDIR: k = gk_node_mkdir(&dir, name, mode & 07777, uid, gid, out); break;
@@ -371,9 +387,10 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     gk_node n;
     int r = wr_named("create", path, W_CREATE, mode, 0, NULL, &n);
     if (r == 0) {
-        gk_node *np = gk_malloc(sizeof *np);
-        *np = n;
-        fi->fh = (uintptr_t)np;
+        /* --rw has one session: n is valid in it */
+        gk_guest *g = gm_take_first();
+        fi->fh = new_fh(g, &n);
+        gm_give(0);
     }
     return r;
 }
@@ -386,7 +403,7 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
     if (flags & ~(unsigned)RENAME_NOREPLACE)
         return done("rename", from, -EINVAL);
     LOCK();
-    if (parent(from, &od, &on) < 0 || parent(to, &nd, &nn) < 0 ||
+    if (parent(g, from, &od, &on) < 0 || parent(g, to, &nd, &nn) < 0 ||
         (errno = 0, gk_node_rename(&od, on, &nd, nn, flags)) < 0)
         r = fail("rename", from);
     else
@@ -401,7 +418,7 @@ static int op_link(const char *from, const char *to)
     const char *name;
     int r = 0;
     LOCK();
-    if (resolve(from, &n) < 0 || parent(to, &dir, &name) < 0 ||
+    if (resolve(g, from, &n) < 0 || parent(g, to, &dir, &name) < 0 ||
         (errno = 0, gk_node_link(&n, &dir, name)) < 0)
         r = fail("link", to);
     else
@@ -416,11 +433,10 @@ enum { A_CHMOD, A_CHOWN, A_TRUNCATE, A_UTIMENS };
 static int wr_attr(const char *op, const char *path, struct fuse_file_info *fi, int kind,
                    mode_t mode, uid_t uid, gid_t gid, off_t size, const struct timespec *tv)
 {
-    gk_node n, *np = fi && fi->fh ? (gk_node *)(uintptr_t)fi->fh : NULL;
+    gk_node n, *t = &n;
     int r = 0, k = -1;
     LOCK();
-    if (np || resolve(path, &n) == 0) {
-        gk_node *t = np ? np : &n;
+    if ((fi && fi->fh ? fh_node(g, fi, &n) : resolve(g, path, &n)) == 0) {
         errno = 0;
         switch (kind) {
         case A_CHMOD: k = gk_node_chmod(t, mode & 07777); break;
@@ -460,13 +476,13 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
 static int op_write(const char *path, const char *buf, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-    gk_node *n = (gk_node *)(uintptr_t)fi->fh;
+    gk_node n;
     int r;
     if (off < 0)
         return -EINVAL;
     LOCK();
     errno = 0;
-    ssize_t k = gk_node_write(n, buf, size, (uint64_t)off);
+    ssize_t k = fh_node(g, fi, &n) < 0 ? -1 : gk_node_write(&n, buf, size, (uint64_t)off);
     r = k < 0 ? fail("write", path) : (int)k;
     if (k > 0)
         changed();
@@ -481,7 +497,7 @@ static int op_setxattr(const char *path, const char *name, const char *val, size
     gk_node n;
     int r = 0;
     LOCK();
-    if (resolve(path, &n) < 0 || (errno = 0, gk_node_setxattr(&n, name, val, size, flags)) < 0)
+    if (resolve(g, path, &n) < 0 || (errno = 0, gk_node_setxattr(&n, name, val, size, flags)) < 0)
         r = fail("setxattr", path);
     else
         changed();
@@ -494,7 +510,7 @@ static int op_removexattr(const char *path, const char *name)
     gk_node n;
     int r = 0;
     LOCK();
-    if (resolve(path, &n) < 0 || (errno = 0, gk_node_removexattr(&n, name)) < 0)
+    if (resolve(g, path, &n) < 0 || (errno = 0, gk_node_removexattr(&n, name)) < 0)
         r = fail("removexattr", path);
     else
         changed();
@@ -502,11 +518,11 @@ static int op_removexattr(const char *path, const char *name)
     return done("removexattr", path, r);
 }
 
-void gm_sync_locked(const char *why)
+void gm_sync_locked(gk_guest *g, const char *why)
 {
     if (!gm.rw || !gm.dirty)
         return;
-    if (gk_vfs_sync(gm.g->vfs) < 0)
+    if (gk_vfs_sync(g->vfs) < 0)
         gk_warn("%s: %s", why, gk_errmsg());
     else
         gm.dirty = 0;
@@ -520,7 +536,7 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
     int r = 0;
     if (gm.rw && gm.dirty) {
         errno = 0;
-        if (gk_vfs_sync(gm.g->vfs) < 0)
+        if (gk_vfs_sync(g->vfs) < 0)
             r = fail("fsync", path);
         else
             gm.dirty = 0;

@@ -21,7 +21,6 @@
 
 #include "gmount.h"
 
-pthread_mutex_t gm_lock = PTHREAD_MUTEX_INITIALIZER;
 gm_state gm;
 
 enum {
@@ -246,6 +245,54 @@ static gk_guest *open_guest(gk_cli *c)
     return g;
 }
 
+/* More sessions for the pool (pool.c), opened from a FUSE thread: the
+ * same images and mounts as the first, quietly (its warnings were said
+ * once), NULL when that fails or the mount table came out otherwise. */
+static gk_cli cli;
+static gk_guest *first;
+static __thread int quiet;
+static void (*say_warning)(const char *msg);
+
+static void warn_once(const char *msg)
+{
+    if (!quiet && say_warning)
+        say_warning(msg);
+}
+
+static gk_guest *open_more(void)
+{
+    quiet = 1;
+    gk_guest *g = gk_guest_new();
+    int ok = 1;
+    for (int i = 0; ok && i < cli.ndrives; i++) {
+        gk_open_opts op = {
+            .format = cli.drives[i].format,
+            .untrusted = cli.untrusted,
+            .force_share = cli.force_share,
+        };
+        ok = gk_guest_add_drive(g, cli.drives[i].path, &op) == 0;
+    }
+    ok = ok && gk_guest_launch(g) == 0;
+    if (ok && !o.devices)
+        ok = (cli.nmounts > 0 ? gk_cli_mount_list(&cli, g) : gk_guest_mount_inspected(g)) == 0;
+    if (ok && o.devices)
+        ok = g->devs->nents == first->devs->nents;
+    if (ok && !o.devices) {
+        int n = gk_vfs_nmounts(first->vfs);
+        ok = gk_vfs_nmounts(g->vfs) == n;
+        for (int i = 0; ok && i < n; i++)
+            ok = strcmp(gk_vfs_mount_at(g->vfs, i)->mountpoint,
+                        gk_vfs_mount_at(first->vfs, i)->mountpoint) == 0;
+    }
+    quiet = 0;
+    if (!ok) {
+        gk_debug("no more sessions: %s", gk_errmsg());
+        gk_guest_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 static void write_pidfile(void)
 {
     if (!o.pidfile)
@@ -287,9 +334,8 @@ static void *ticker(void *arg)
         if (tick_stop)
             break;
         pthread_mutex_unlock(&tick_mu);
-        pthread_mutex_lock(&gm_lock);
-        gm_sync_locked("commit");
-        pthread_mutex_unlock(&gm_lock);
+        gm_sync_locked(gm_take_first(), "commit");
+        gm_give(0);
         pthread_mutex_lock(&tick_mu);
     }
     pthread_mutex_unlock(&tick_mu);
@@ -334,10 +380,24 @@ int main(int argc, char **argv)
         background();
 
     gk_guest *g = open_guest(&c);
-    gm.g = g;
     gm.rw = c.rw;
     if (o.devices)
         gm_dev_setup(g);
+    /* read-only: up to one session per CPU (at most GM_POOL_MAX), opened
+     * when the ones there are all busy; --rw: this one only */
+    cli = c;
+    first = g;
+    /* the daemon leaves its directory: more sessions need absolute names */
+    for (int i = 0; i < cli.ndrives; i++) {
+        char *abs = realpath(cli.drives[i].path, NULL);
+        if (abs)
+            cli.drives[i].path = abs;
+    }
+    say_warning = gk_warn_hook;
+    gk_warn_hook = warn_once;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    gm_pool_init(g, c.rw ? 1 : (int)(ncpu < 1 ? 1 : ncpu > GM_POOL_MAX ? GM_POOL_MAX : ncpu),
+                 open_more);
 
     /* defaults first: the user's -o options come after and win */
     struct fuse_args a = FUSE_ARGS_INIT(0, NULL);
@@ -410,9 +470,8 @@ int main(int argc, char **argv)
     fuse_destroy(f);
     fuse_opt_free_args(&a);
     /* the last changes: committed and the journal emptied by the close */
-    pthread_mutex_lock(&gm_lock);
-    gm_sync_locked("unmount");
-    gk_guest_free(g);
-    pthread_mutex_unlock(&gm_lock);
+    gm_sync_locked(gm_take_first(), "unmount");
+    gm_give(0);
+    gm_pool_free();
     return r < 0 ? 1 : 0;
 }
