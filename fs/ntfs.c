@@ -1015,22 +1015,21 @@ static int hibernated(struct ntfs *nt)
     return hib;
 }
 
-/* Windows left the volume in a state where the disk is not the whole
- * truth: say so (ntfs-3g refuses to mount such a volume read-write and
- * falls back to read-only with a message). */
-static void check_state(struct ntfs *nt)
+/* How Windows left the volume, in the order libntfs-3g checks before a
+ * read-write mount (ntfs_volume_check_hiberfile, then
+ * ntfs_volume_check_logfile). */
+enum vol_state {
+    VOL_CLEAN,
+    VOL_HIBERNATED,     /* /hiberfil.sys active                         */
+    VOL_CACHED,         /* $LogFile restart page 2.0: Fast Startup      */
+    VOL_UNCLEAN,        /* $LogFile not clean                           */
+    VOL_NOLOG,          /* $LogFile or its data cannot be opened        */
+};
+
+static enum vol_state vol_state(struct ntfs *nt)
 {
-    ntfs_volume *vol = nt->vol;
-    const char *name = nt->dev->name;
-    if (!first_warning(nt->dev))
-        return;
-    gk_ntfs_clear();
-    if (hibernated(nt)) {
-        gk_warn("%s: Windows is hibernated: reading the NTFS filesystem as it was when "
-                "Windows hibernated (what Windows held in memory is missing); resume and "
-                "shut down Windows fully for a consistent view", name);
-        return;
-    }
+    if (hibernated(nt))
+        return VOL_HIBERNATED;
     int unclean = 0, cached = 0;
     ntfs_inode *ni = iget(nt, FILE_LogFile);
     ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
@@ -1046,14 +1045,38 @@ static void check_state(struct ntfs *nt)
         ntfs_attr_close(na);
     }
     iput(ni);
-    if (cached)
+    return !na ? VOL_NOLOG : cached ? VOL_CACHED : unclean ? VOL_UNCLEAN : VOL_CLEAN;
+}
+
+/* Windows left the volume in a state where the disk is not the whole
+ * truth: say so (ntfs-3g refuses to mount such a volume read-write and
+ * falls back to read-only with a message). */
+static void check_state(struct ntfs *nt)
+{
+    const char *name = nt->dev->name;
+    if (!first_warning(nt->dev))
+        return;
+    gk_ntfs_clear();
+    switch (vol_state(nt)) {
+    case VOL_HIBERNATED:
+        gk_warn("%s: Windows is hibernated: reading the NTFS filesystem as it was when "
+                "Windows hibernated (what Windows held in memory is missing); resume and "
+                "shut down Windows fully for a consistent view", name);
+        return;
+    case VOL_CACHED:
         gk_warn("%s: Windows kept NTFS metadata in its cache (Fast Startup or hibernation): "
                 "reading the filesystem as it is on disk, recent changes may be missing", name);
-    else if (unclean)
+        return;
+    case VOL_UNCLEAN:
         gk_warn("%s: the NTFS journal ($LogFile) is not clean (Windows was not shut down "
                 "cleanly): reading the filesystem as it is on disk, recent changes may be missing",
                 name);
-    else if (vol->flags & VOLUME_IS_DIRTY)
+        return;
+    case VOL_CLEAN:
+    case VOL_NOLOG:
+        break;
+    }
+    if (nt->vol->flags & VOLUME_IS_DIRTY)
         gk_warn("%s: the NTFS volume is marked dirty (Windows wants chkdsk to run on it): reading "
                 "it as it is", name);
 }
@@ -1200,6 +1223,37 @@ static int bitlocker_refusal(gk_dev *dev)
     return -ENOTSUP;
 }
 
+/* libntfs-3g's read-only volume on dev into nt (vol, iopriv, dev): 0, or
+ * -errno as libntfs-3g left it (EINVAL: not NTFS, EIO: corrupt...). */
+static int vol_mount(gk_dev *dev, struct ntfs *nt)
+{
+    gk_ntfs_init();
+    gk_ntfs_clear();
+    struct ntfs_device *nd = gk_ntfs_device_new(dev);
+    if (!nd)
+        return -ENOMEM;
+    void *iopriv = gk_ntfs_device_private(nd);
+    ntfs_volume *vol = ntfs_device_mount(nd, NTFS_MNT_RDONLY);
+    if (!vol) {
+        int e = errno ? errno : EIO;
+        ntfs_device_free(nd);
+        free(iopriv);
+        return -e;
+    }
+    nt->vol = vol;
+    nt->iopriv = iopriv;
+    nt->dev = dev;
+    return 0;
+}
+
+static void vol_unmount(struct ntfs *nt)
+{
+    ntfs_umount(nt->vol, FALSE);
+    free(nt->iopriv);
+    nt->vol = NULL;
+    nt->iopriv = NULL;
+}
+
 static int nt_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
 {
     if (a->rw) {
@@ -1213,35 +1267,23 @@ static int nt_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
     char oem[8];
     if (boot_oem(dev, oem) == 0 && memcmp(oem, "-FVE-FS-", 8) == 0)
         return bitlocker_refusal(dev);
-    gk_ntfs_init();
-    gk_ntfs_clear();
-    struct ntfs_device *nd = gk_ntfs_device_new(dev);
-    if (!nd) {
-        gk_error("%s", strerror(errno));
-        return -ENOMEM;
-    }
-    void *iopriv = gk_ntfs_device_private(nd);
-    ntfs_volume *vol = ntfs_device_mount(nd, NTFS_MNT_RDONLY);
-    if (!vol) {
-        int e = errno;
-        if (e == EINVAL && memcmp(oem, "NTFS    ", 8) != 0) {
+    struct ntfs *nt = gk_calloc(1, sizeof *nt);
+    int mr = vol_mount(dev, nt);
+    if (mr < 0) {
+        if (mr == -EINVAL && memcmp(oem, "NTFS    ", 8) != 0)
             gk_error("not an NTFS filesystem");
-        } else {
-            gk_error("NTFS: %s", gk_ntfs_reason(e));
-        }
-        ntfs_device_free(nd);
-        free(iopriv);
+        else
+            gk_error("NTFS: %s", gk_ntfs_reason(-mr));
+        free(nt);
         return -EINVAL;
     }
+    ntfs_volume *vol = nt->vol;
+    void *iopriv = nt->iopriv;
     ntfs_create_lru_caches(vol);
     /* ntfs-3g's defaults: metafiles hidden, hidden files shown, names
      * starting with a dot not hidden; absolute link targets from our root */
     ntfs_set_shown_files(vol, FALSE, TRUE, FALSE);
     vol->abs_mnt_point = "";
-    struct ntfs *nt = gk_calloc(1, sizeof *nt);
-    nt->vol = vol;
-    nt->iopriv = iopriv;
-    nt->dev = dev;
     uint8_t serial[8];
     if (gk_pread(dev, serial, 8, 0x48) == 0)
         nt->serial = gk_le64(serial);
@@ -1295,3 +1337,89 @@ const struct gk_fs_driver gk_fsdrv_bitlocker = {
     .types = bitlocker_types,
     .open = bl_open,
 };
+
+/* ------------------------------------------------------------------ */
+/* ntfs-3g.probe and ntfscat -i (gfsh's ntfs-3g-probe and ntfscat-i)    */
+
+int gk_ntfs_probe(gk_dev *dev, int rw)
+{
+    struct ntfs nt = {0};
+    int r = vol_mount(dev, &nt);
+    if (r < 0)
+        return ntfs_volume_error(-r);
+    int code = NTFS_VOLUME_OK;
+    if (rw) {
+        /* what a read-write mount refuses, found with our bounded lookups
+         * (the root index checked to be a tree first) */
+        ntfs_inode *root = iget(&nt, FILE_root);
+        if (!root || !is_dir(root) || indexes_ok(&nt, root) < 0)
+            code = NTFS_VOLUME_CORRUPT;
+        iput(root);
+        if (code == NTFS_VOLUME_OK) {
+            switch (vol_state(&nt)) {
+            case VOL_HIBERNATED: case VOL_CACHED: code = NTFS_VOLUME_HIBERNATED; break;
+            case VOL_UNCLEAN: code = NTFS_VOLUME_UNCLEAN_UNMOUNT; break;
+            case VOL_NOLOG: code = NTFS_VOLUME_CORRUPT; break;
+            case VOL_CLEAN: break;
+            }
+        }
+    }
+    vol_unmount(&nt);
+    return code;
+}
+
+int gk_ntfs_cat_inode(gk_dev *dev, uint64_t ino, int (*sink)(void *ud, const void *buf, size_t n),
+                      void *ud)
+{
+    struct ntfs nt = {0};
+    int r = vol_mount(dev, &nt);
+    if (r < 0) {
+        gk_error("NTFS: %s", gk_ntfs_reason(-r));
+        return -1;
+    }
+    ntfs_inode *ni = NULL;
+    ntfs_attr *na = NULL;
+    char *buf = NULL;
+    int sinkfail = 0;
+    r = inode_get(&nt, ino, 0, &ni);
+    if (r == 0) {
+        na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+        if (!na && errno == ENOENT) {
+            gk_error("inode %llu has no data (no unnamed $DATA attribute)",
+                     (unsigned long long)ino);
+            r = -ENOENT;
+        } else if (!na) {
+            r = fail(lib_errno(), "inode %llu: data", (unsigned long long)ino);
+        }
+    }
+    /* $MFT and $MFTMirr come out with their fixups applied, record by
+     * record, as ntfscat prints them; other data as it is */
+    u32 rec = ino < 2 ? nt.vol->mft_record_size : 0;
+    size_t bufsz = rec > 65536 ? rec : 65536;
+    if (r == 0)
+        buf = gk_malloc(bufsz);
+    for (s64 off = 0; r == 0;) {
+        s64 got = rec ? ntfs_attr_mst_pread(na, off, (s64)(bufsz / rec), rec, buf)
+                      : ntfs_attr_pread(na, off, (s64)bufsz, buf);
+        if (got < 0) {
+            r = fail(lib_errno(), "inode %llu: reading at %lld", (unsigned long long)ino,
+                     (long long)off);
+            break;
+        }
+        if (rec)
+            got *= rec;
+        if (got == 0)
+            break;
+        if (sink(ud, buf, (size_t)got) < 0) {
+            sinkfail = 1;
+            break;
+        }
+        off += got;
+    }
+    free(buf);
+    if (na)
+        ntfs_attr_close(na);
+    iput(ni);
+    vol_unmount(&nt);
+    return r < 0 ? -1 : sinkfail ? -2 : 0;
+}

@@ -93,6 +93,17 @@ int gk_fs_subvolumes(gk_fs *fs, gk_subvol **out, size_t *n);
 void gk_subvols_free(gk_subvol *v, size_t n);
 /* Make the changes made so far durable (fs/fs-int.h's sync). */
 int gk_fs_sync(gk_fs *fs);
+/* NTFS (fs/ntfs.c), for gfsh's ntfs-3g-probe and ntfscat-i.
+ * gk_ntfs_probe: what ntfs-3g.probe --readonly / --readwrite exits with
+ * for dev (0 mountable, 12 not NTFS, 13 corrupt, 14 hibernated or Fast
+ * Startup, 15 unclean journal...); nothing is written.
+ * gk_ntfs_cat_inode: the unnamed data stream of inode ino handed to sink
+ * in pieces, as `ntfscat -i` prints it ($MFT and $MFTMirr with their
+ * fixups applied); 0, -1 with gk_error(), or -2 when sink failed (the
+ * sink reports its own failures). */
+int gk_ntfs_probe(gk_dev *dev, int rw);
+int gk_ntfs_cat_inode(gk_dev *dev, uint64_t ino, int (*sink)(void *ud, const void *buf, size_t n),
+                      void *ud);
 
 /* ------------------------------------------------------------------ */
 /* The guest VFS: a mount table of gk_fs and path resolution (fs/vfs.c) */

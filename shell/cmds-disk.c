@@ -511,3 +511,48 @@ int run_mount_vfs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     }
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* ntfs-3g-probe, ntfscat-i                                            */
+
+int run_ntfs_3g_probe(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    int rw = gfsh_parse_bool(a->argv[0]);
+    if (rw < 0) {
+        gfsh_err(cmd, "%s: rw must be true or false", a->argv[0]);
+        return -1;
+    }
+    gk_devent *e = open_dev(sh, cmd, a->argv[1]);
+    if (!e)
+        return -1;
+    printf("%d\n", gk_ntfs_probe(e->dev, rw));
+    return 0;
+}
+
+int run_ntfscat_i(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
+{
+    gk_devent *e = open_dev(sh, cmd, a->argv[0]);
+    if (!e)
+        return -1;
+    if (a->num[1] < 0) {
+        gfsh_err(cmd, "%s: inode must not be negative", a->argv[1]);
+        return -1;
+    }
+    /* ntfscat refuses a mounted volume (and so guestfish's ntfscat-i) */
+    for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
+        gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
+        if (m->device && !strcmp(m->device, e->name)) {
+            gfsh_err(cmd, "%s: the filesystem is mounted on %s: unmount it first", e->name,
+                     m->mountpoint);
+            return -1;
+        }
+    }
+    FILE *fp = io_open_out(cmd, a->argv[2]);
+    if (!fp)
+        return -1;
+    struct out_sink o = {sh, cmd, fp};
+    int r = gk_ntfs_cat_inode(e->dev, (uint64_t)a->num[1], io_out_sink, &o);
+    if (r == -1)
+        gfsh_err_about(cmd, e->name);
+    return io_close_out(cmd, a->argv[2], fp, r < 0 ? -1 : 0);
+}

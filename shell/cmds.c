@@ -440,7 +440,7 @@ const gfsh_cmd gfsh_cmds[] = {
      "return the data field as a UTF-8 string",
      "Print the string value valueh (REG_SZ, REG_EXPAND_SZ) converted to UTF-8.",
      run_hivex_value},
-    {"hivex-value-utf8", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED | GF_HIDDEN,
+    {"hivex-value-utf8", {0}, {I("valueh")}, {{0}}, GF_LAUNCHED,
      "return the data field as a UTF-8 string",
      "The old name of hivex-value-string.",
      run_hivex_value},
@@ -1041,6 +1041,20 @@ const gfsh_cmd gfsh_cmds[] = {
      "allocated), times, nlink and link target.  Only allocated files: unlike The Sleuth Kit "
      "that guestfish uses, deleted entries are not recovered.",
      run_filesystem_walk},
+    {"ntfs-3g-probe", {0}, {S("rw"), D("device")}, {{0}}, GF_LAUNCHED,
+     "probe NTFS volume",
+     "Print what ntfs-3g.probe(8) exits with for the NTFS filesystem on device: 0 when it "
+     "could be mounted (read-write if rw is true, else read-only), else the reason: 12 not "
+     "NTFS, 13 corrupt, 14 Windows is hibernated or kept metadata in its cache (Fast Startup), "
+     "15 the journal is not clean.  Nothing is written.",
+     run_ntfs_3g_probe},
+    {"ntfscat-i", {0}, {D("device"), I("inode"), H("filename")}, {{0}}, GF_LAUNCHED,
+     "download a file from the filesystem by its inode number",
+     "Copy the data of NTFS inode number inode on device to the host file filename (- writes "
+     "it to the output), as ntfscat -i does: also files no path reaches, such as the metadata "
+     "files ($MFT is 0, with its fixups applied; $Secure is 9).  The filesystem must not be "
+     "mounted.",
+     run_ntfscat_i},
     {"version", {0}, {{0}}, {{0}}, 0,
      "get the library version number",
      "Print guestkit's version as major, minor, release and extra fields.",
@@ -1207,7 +1221,7 @@ int gfsh_parse_int(const char *s, int64_t *out)
     return 0;
 }
 
-static int parse_bool(const char *s)
+int gfsh_parse_bool(const char *s)
 {
     static const char *yes[] = {"true", "t", "yes", "y", "on", "1"};
     static const char *no[] = {"false", "f", "no", "n", "off", "0"};
@@ -1359,7 +1373,7 @@ int gfsh_run_words(gfsh *sh, int nwords, char **words)
             a.set[j] = 1;
             a.ostr[j] = val;
             if (c->opts[j].kind == GA_OBOOL) {
-                int b = parse_bool(val);
+                int b = gfsh_parse_bool(val);
                 if (b < 0) {
                     gfsh_err(c, "%s: expecting true or false, not \"%.64s\"", c->opts[j].name, val);
                     return -1;

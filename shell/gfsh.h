@@ -125,6 +125,8 @@ int gfsh_run_words(gfsh *sh, int nwords, char **words);
 int gfsh_run_line(gfsh *sh, const char *line);
 /* Parse an integer the way guestfish does (suffixes, 0x, 0 octal). */
 int gfsh_parse_int(const char *s, int64_t *out);
+/* guestfish's booleans: true/t/yes/y/on/1 -> 1, false/f/no/n/off/0 -> 0, else -1. */
+int gfsh_parse_bool(const char *s);
 void gfsh_list_commands(FILE *fp);
 int gfsh_help_command(FILE *fp, const char *name);
 void gfsh_man_commands(FILE *fp);
@@ -202,6 +204,7 @@ GFSH_DECL(run_list_disk_labels); GFSH_DECL(run_device_index); GFSH_DECL(run_bloc
 GFSH_DECL(run_part_get_disk_guid); GFSH_DECL(run_findfs); GFSH_DECL(run_mountable);
 GFSH_DECL(run_list_dm_devices); GFSH_DECL(run_filesystem_available); GFSH_DECL(run_lvm_uuid);
 GFSH_DECL(run_lvm_canonical); GFSH_DECL(run_filesystem_walk); GFSH_DECL(run_version);
+GFSH_DECL(run_ntfs_3g_probe); GFSH_DECL(run_ntfscat_i);
 GFSH_DECL(run_ping_daemon); GFSH_DECL(run_mount_vfs);
 /* cmds-inspect.c */
 GFSH_DECL(run_inspect_get_icon); GFSH_DECL(run_inspect_deprecated);

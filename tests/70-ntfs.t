@@ -6,7 +6,9 @@
 # statvfs; lowntfs-3g -o ignore_case lookups), and ntfsls, ntfscat,
 # ntfsinfo and blkid run here on the same images.
 . "$(dirname "$0")/lib.sh"
-command -v ntfsls >/dev/null || skip_all "ntfs-3g (ntfsls) not installed"
+for t in ntfsls ntfscat ntfs-3g.probe; do
+    command -v $t >/dev/null || skip_all "ntfs-3g ($t) not installed"
+done
 D=$(fixture ntfs) || exit 1
 O=$D/ntfs.oracle
 IMG=$D/ntfs.img
@@ -107,6 +109,38 @@ fails_cleanly "mounting a BitLocker volume fails" gcat -a "$D/bitlocker.img" -m 
 ok "... saying it is BitLocker-encrypted" sh -c "gcat -a '$D/bitlocker.img' -m /dev/sda /x 2>&1 | grep -q 'BitLocker-encrypted'"
 is "$(gfilesystems -a "$D/bitlocker.img" --extra 2>&1)" "" \
    "gfilesystems: a BitLocker volume is no filesystem (libguestfs' list_filesystems skips it)"
+
+# gfsh ntfs-3g-probe = ntfs-3g.probe's exit status (run on a copy: a
+# read-write probe may write)
+for f in ntfs.img hiber.img dirty.img small.img bitlocker.img ntfs-mbr.img; do
+    cp --sparse=always "$D/$f" "$T/p.img"
+    for rw in false true; do
+        opt=--readonly
+        [ $rw = true ] && opt=--readwrite
+        want=0
+        ntfs-3g.probe $opt "$T/p.img" >/dev/null 2>&1 || want=$?
+        is "$(gfsh -a "$D/$f" ntfs-3g-probe $rw /dev/sda 2>&1)" "$want" \
+           "ntfs-3g-probe $rw on $f = ntfs-3g.probe $opt ($want)"
+    done
+done
+rm -f "$T/p.img"
+fails_cleanly "ntfs-3g-probe: rw must be a boolean" gfsh -a "$IMG" ntfs-3g-probe maybe /dev/sda
+
+# gfsh ntfscat-i = ntfscat -i: metadata files ($MFT with its fixups
+# applied, $LogFile, $AttrDef, $Secure, $UpCase) and files by number
+fino=$(gfsh -a "$IMG" -m /dev/sda stat /Windows/win.ini | sed -n 's/^ino: //p')
+for i in 0 1 2 4 9 10 "$fino"; do
+    ntfscat -i "$i" "$IMG" >"$T/i1" 2>/dev/null
+    gfsh -a "$IMG" ntfscat-i /dev/sda "$i" "$T/i2"
+    same_file "$T/i2" "$T/i1" "ntfscat-i inode $i = ntfscat -i $i ($(stat -c %s "$T/i1") bytes)"
+done
+ok "(ntfscat -i 5 fails: the root has no data)" sh -c "! ntfscat -i 5 '$IMG' >/dev/null 2>&1"
+fails_cleanly "ntfscat-i of the root directory fails too" gfsh -a "$IMG" ntfscat-i /dev/sda 5 "$T/i3"
+ok "... and leaves no file behind" test ! -e "$T/i3"
+fails_cleanly "ntfscat-i of an inode past the MFT" gfsh -a "$IMG" ntfscat-i /dev/sda 99999999 "$T/i3"
+fails_cleanly "ntfscat-i of a mounted filesystem is refused (as ntfscat's)" \
+    gfsh -a "$IMG" -m /dev/sda ntfscat-i /dev/sda 0 "$T/i3"
+fails_cleanly "ntfscat-i of a BitLocker volume" gfsh -a "$D/bitlocker.img" ntfscat-i /dev/sda 0 "$T/i3"
 
 # gcopy-out: the tree as the FUSE mount has it (sparse file kept sparse)
 mkdir "$T/out"

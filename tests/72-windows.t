@@ -163,6 +163,8 @@ is "$keys" "$(hivexget "$S" "$cv" | sed 's/^"\([^"]*\)"=.*/\1/' | sort)" "hivex-
 pv=$(hx hivex-open /Windows/System32/config/SOFTWARE : hivex-node-get-value "$cvn" productname)
 is "$(hx hivex-open /Windows/System32/config/SOFTWARE : hivex-value-string "$pv")" "$(hivexget "$S" "$cv" ProductName)" \
    "hivex-node-get-value + hivex-value-string = hivexget ProductName"
+is "$(hx hivex-open /Windows/System32/config/SOFTWARE : hivex-value-utf8 "$pv")" "$(hivexget "$S" "$cv" ProductName)" \
+   "hivex-value-utf8 (the old name) = hivexget ProductName"
 is "$(hx hivex-open /Windows/System32/config/SOFTWARE : hivex-value-type "$pv")" 1 "hivex-value-type: REG_SZ is 1"
 mv=$(hx hivex-open /Windows/System32/config/SOFTWARE : hivex-node-get-value "$cvn" CurrentMajorVersionNumber)
 is "$(hx hivex-open /Windows/System32/config/SOFTWARE : hivex-value-value "$mv" | od -An -tx1 | tr -d ' ')" \

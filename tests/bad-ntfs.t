@@ -57,6 +57,9 @@ for ((a = 0; a < n; a += batch * step)); do
     while read -r i name; do
         survives "$name: gfsh lists and reads everything" \
             gfsh -a "$T/$i.img" -m /dev/sda -f "$T/script"
+        survives "$name: gfsh ntfs-3g-probe, ntfscat-i of \$MFT, \$UpCase" \
+            gfsh -a "$T/$i.img" -- ntfs-3g-probe true /dev/sda : ntfscat-i /dev/sda 0 /dev/null : \
+            ntfscat-i /dev/sda 10 /dev/null
     done <"$T/names"
 done
 ok "the unchanged image reads cleanly" gls -a "$BASE" -m /dev/sda -lR --checksum /
