@@ -220,6 +220,46 @@ sed -n '/^### --unsafe-printable-strings/,/^### rc=/p' "$R/virt-win-reg-win10.tx
 gwinreg --unsafe-printable-strings -a "$D/win10.img" 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' |
     LC_ALL=C grep -av '[^ -~]' >"$T/gw"
 same_file "$T/gw" "$T/vw" "gwinreg --unsafe-printable-strings = virt-win-reg (recorded; lines with non-ASCII text aside)"
+# ---- gwinreg HKU\SID, HKU\LocalSystem, HKU\user: user hives (ntuser.dat)
+# found through ProfileList or the Users directory, against hivexregedit
+# --export (a Windows tree on ext4 made by mke2fs -d: gwinreg reads files)
+U=$T/u
+C=$U/Windows/System32/config
+mkdir -p "$C/systemprofile" "$U/Users/Alice"
+python3 "$TOP/test-images/mkpe.py" "$U/Windows/System32/cmd.exe" x86_64
+cp "$H/win10.SYSTEM" "$C/SYSTEM"
+cp "$H/win10.SOFTWARE" "$C/SOFTWARE"
+expand_sz() { python3 -c "import sys; print('hex(2):' + ','.join('%02x' % b for b in (sys.argv[1] + '\0').encode('utf-16-le')))" "$1"; }
+pl='HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+printf 'Windows Registry Editor Version 5.00\n\n[%s]\n\n[%s\\S-1-5-18]\n"ProfileImagePath"=%s\n\n[%s\\S-1-5-21-111-222-333-1001]\n"ProfileImagePath"=%s\n"Flags"=dword:00000000\n' \
+    "$pl" "$pl" "$(expand_sz '%systemroot%\system32\config\systemprofile')" \
+    "$pl" "$(expand_sz 'C:\Users\Alice')" >"$T/pl.reg"
+ok "(hivexregedit --merge: ProfileList into SOFTWARE)" hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$C/SOFTWARE" "$T/pl.reg"
+userhive() { # OUT WHO
+    python3 "$TOP/test-images/mkhive.py" "$1" ntuser.dat
+    printf 'Windows Registry Editor Version 5.00\n\n[HKEY_USERS\\X\\Software]\n\n[HKEY_USERS\\X\\Software\\Example]\n"Owner"="%s"\n"Count"=dword:0000002a\n\n[HKEY_USERS\\X\\Environment]\n"TEMP"=%s\n' \
+        "$2" "$(expand_sz '%USERPROFILE%\AppData\Local\Temp')" >"$T/u.reg"
+    ok "(hivexregedit --merge: $2's ntuser.dat)" hivexregedit --merge --prefix 'HKEY_USERS\X' "$1" "$T/u.reg"
+}
+userhive "$U/Users/Alice/NTUSER.DAT" Alice
+userhive "$C/systemprofile/ntuser.dat" SYSTEM
+mke2fs -q -F -t ext4 -d "$U" "$T/u.img" 16M >/dev/null
+while IFS='|' read -r k hv p sub; do
+    gwinreg -a "$T/u.img" "$k" >"$T/g4" 2>&1
+    exportof "$hv" "$p" "$sub" >"$T/e4"
+    same_file "$T/g4" "$T/e4" "gwinreg '$k' = hivexregedit --export of the user's ntuser.dat"
+done <<EOF
+HKU\\S-1-5-21-111-222-333-1001|$U/Users/Alice/NTUSER.DAT|HKEY_USERS\\S-1-5-21-111-222-333-1001|\\
+HKEY_USERS\\s-1-5-21-111-222-333-1001\\software\\EXAMPLE|$U/Users/Alice/NTUSER.DAT|HKEY_USERS\\s-1-5-21-111-222-333-1001|\\Software\\Example
+HKU\\LocalSystem\\Environment|$C/systemprofile/ntuser.dat|HKEY_USERS\\S-1-5-18|\\Environment
+HKU\\alice|$U/Users/Alice/NTUSER.DAT|HKEY_USERS\\alice|\\
+EOF
+is "$(gwinreg -a "$T/u.img" 'HKU\Alice\Software\Example' Owner)" "$(hivexget "$U/Users/Alice/NTUSER.DAT" 'Software\Example' Owner)" \
+   "gwinreg HKU\\Alice ... Owner = hivexget ($(hivexget "$U/Users/Alice/NTUSER.DAT" 'Software\Example' Owner))"
+fails_cleanly "gwinreg HKU\\S-... of a SID without a profile" gwinreg -a "$T/u.img" 'HKU\S-1-5-21-9-9-9-500'
+fails_cleanly "gwinreg HKU\\user without a user directory" gwinreg -a "$T/u.img" 'HKU\Bob'
+ok "... saying so" sh -c "gwinreg -a '$T/u.img' 'HKU\\Bob' 2>&1 | grep -q 'cannot find user directory'"
+
 fails_cleanly "gwinreg: an unknown root key" gwinreg -a "$D/win10.img" 'HKCU\Software'
 fails_cleanly "gwinreg: a key that is not there" gwinreg -a "$D/win10.img" 'HKLM\SOFTWARE\Nope'
 fails_cleanly "gwinreg: a value that is not there" gwinreg -a "$D/win10.img" 'HKLM\SOFTWARE\Microsoft' Nope
