@@ -3,7 +3,7 @@
 # e2fsprogs' corrupt and unusual images (/work/shared/corpus/ext-corrupt),
 # raw and wrapped in qcow2: gls -lR, gcat of every regular file, gdf and
 # gcopy-out must each end with exit 0 or 1 (a clear error), never a signal,
-# a sanitizer report or a hang (20 s each).
+# a sanitizer report or a hang (20 s of CPU each, 60 under the sanitizers).
 . "$(dirname "$0")/lib.sh"
 
 CORPUS=${GK_EXT_CORPUS:-/work/shared/corpus/ext-corrupt}
@@ -11,7 +11,8 @@ CORPUS=${GK_EXT_CORPUS:-/work/shared/corpus/ext-corrupt}
 command -v qemu-img >/dev/null || skip_all "needs qemu-img"
 
 # Some images hold 100 000+ files: copies go to tmpfs when there is one,
-# and the sanitizer build gets more time (it is several times slower).
+# and the sanitizer build gets more time (it is several times slower):
+# CPU seconds, not wall time (see bounded in lib.sh).
 TMO=20
 [ "$GK_SAN" = 1 ] && TMO=60
 OUT=$T/out
@@ -24,7 +25,7 @@ fi
 run() {
     local log=$1; shift
     local rc=0
-    timeout -k 5 $TMO "$@" >"$log.out" 2>"$log.err" </dev/null || rc=$?
+    bounded $TMO "$@" >"$log.out" 2>"$log.err" </dev/null || rc=$?
     if [ "$rc" -gt 1 ] || grep -qE 'Sanitizer|runtime error|Segmentation|Aborted' "$log.err"; then
         diag "$* -> exit $rc" "$(head -n 12 "$log.err")"
         return 1

@@ -79,10 +79,20 @@ same_file() {
     fi
 }
 
+# bounded CPU_SECONDS CMD...: run CMD with a limit on the CPU time it uses
+# (SIGXCPU past it: a loop is caught whatever the machine's load) and a
+# wall-clock limit ten times longer, only for a CMD that blocks.  A hang
+# check by wall time alone fails on a loaded machine for a program that
+# is merely starved of CPU.
+bounded() {
+    local cpu=$1; shift
+    ( ulimit -S -t "$cpu" && ulimit -H -t $((cpu + 5)) && exec timeout -k 5 $((cpu * 10)) "$@" )
+}
+
 fails_cleanly() {
     local desc=$1; shift
     local rc=0
-    timeout 60 "$@" >"$T/fc.out" 2>"$T/fc.err" || rc=$?
+    bounded 30 "$@" >"$T/fc.out" 2>"$T/fc.err" || rc=$?
     local lines
     lines=$(wc -l <"$T/fc.err")
     if [ "$rc" = 1 ] && [ "$lines" -ge 1 ] && ! grep -qE 'Sanitizer|runtime error|Segmentation' "$T/fc.err" \
