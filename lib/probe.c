@@ -133,9 +133,18 @@ static int copy_window(gk_dev *d, int fd, uint8_t *buf, uint64_t head, uint64_t 
     return 0;
 }
 
+/* Two probers read a megabyte where the others read a few sectors: ZFS
+ * (four 256 KiB labels) and the XFS external log (the first 256 KiB, for
+ * log records).  They were most of a gcat's probing time (issue 18), so a
+ * first pass leaves them out; they run in the full pass, when the first
+ * found nothing.  (A device holding one of these besides a filesystem the
+ * first pass recognises is taken as that filesystem, where blkid -p would
+ * call it ambivalent.) */
+static const char *const heavy[] = {"zfs_member", "xfs_external_log", NULL};
+
 /* libblkid's verdict on fd: 0 found (out filled), 1 nothing, -2 several
- * signatures, -1 error. */
-static int probe_fd(gk_dev *d, int fd, gk_probe *out)
+ * signatures, -1 error.  light leaves the heavy probers out. */
+static int probe_fd(gk_dev *d, int fd, gk_probe *out, int light)
 {
     blkid_probe pr = blkid_new_probe();
     if (!pr || blkid_probe_set_device(pr, fd, 0, (blkid_loff_t)d->size) < 0) {
@@ -149,6 +158,8 @@ static int probe_fd(gk_dev *d, int fd, gk_probe *out)
     blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
                                               BLKID_SUBLKS_TYPE | BLKID_SUBLKS_VERSION |
                                               BLKID_SUBLKS_USAGE);
+    if (light)
+        blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_NOTIN, (char **)heavy);
     /* safeprobe like "blkid -p": two different signatures are no answer */
     int r = blkid_do_safeprobe(pr);
     if (r == 0) {
@@ -163,12 +174,14 @@ static int probe_fd(gk_dev *d, int fd, gk_probe *out)
     return r < -1 ? -2 : r;
 }
 
-/* Nearly every signature lives in the first or last 256 KiB, so a first
- * probe sees only those (copying the whole window was most of a gcat's
- * time).  Only when it finds nothing, or several signatures, is the wide
- * window copied and probed again: UDF anchors, VMFS at 1 MiB, LUKS2
- * secondary headers and the like. */
-#define NARROW (256u << 10)
+/* Nearly every signature lives in the first 72 KiB (btrfs, ReiserFS, GFS2
+ * and UFS2 at 64 KiB are the farthest) or the last 136 KiB (md 0.90 and
+ * the firmware RAID labels), so a first probe sees only those (copying
+ * the wide window was most of a gcat's time).  Only when it finds nothing,
+ * or several signatures, is the wide window copied and probed again: UDF
+ * anchors, VMFS at 1 MiB, LUKS2 secondary headers and the like. */
+#define NARROW_HEAD (72u << 10)
+#define NARROW_TAIL (136u << 10)
 
 /* libblkid takes a FAT volume label from the root directory, which on a
  * FAT32 (or a big FAT16) lies beyond the windows copied above: copy its
@@ -217,21 +230,33 @@ int gk_probe_dev(gk_dev *d, gk_probe *out)
                  strerror(errno));
         goto out;
     }
-    if (copy_window(d, fd, buf, NARROW, NARROW, &have_head, &have_tail) < 0)
+    if (copy_window(d, fd, buf, NARROW_HEAD, NARROW_TAIL, &have_head, &have_tail) < 0)
         goto out;
-    r = probe_fd(d, fd, out);
-    if (r != 0 && r != -1 && (have_head < d->size && (HEAD > have_head || TAIL > have_tail))) {
-        if (copy_window(d, fd, buf, HEAD, TAIL, &have_head, &have_tail) < 0)
+    r = probe_fd(d, fd, out, 1);
+    /* Nothing found on a device whose first sector ends in 0x55AA (a
+     * partition table or boot code): the partitions hold the filesystems,
+     * and the wide window and the heavy probers (most of a partitioned
+     * disk's probing time) are skipped; libblkid ignores signatures that
+     * partitions cover anyway. */
+    if (r == 1 && have_head >= 512) {
+        uint8_t sig[2];
+        if (pread(fd, sig, 2, 510) == 2 && sig[0] == 0x55 && sig[1] == 0xaa)
+            goto done;
+    }
+    if (r != 0 && r != -1) {
+        if (have_head < d->size && (HEAD > have_head || TAIL > have_tail) &&
+            copy_window(d, fd, buf, HEAD, TAIL, &have_head, &have_tail) < 0)
             goto out;
-        r = probe_fd(d, fd, out);
+        r = probe_fd(d, fd, out, 0);
     }
     if (r == 0 && out->type && strcmp(out->type, "vfat") == 0 && !out->label &&
         copy_fat_root(d, fd, buf) == 0)
-        r = probe_fd(d, fd, out);
+        r = probe_fd(d, fd, out, 1);
     if (r == -1)
         goto out;
     if (r == -2)
         gk_debug("%s: ambivalent probing result (several signatures)", d->name);
+done:
     ret = 0;
 out:
     free(buf);
