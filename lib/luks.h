@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* LUKS1 and LUKS2 headers (lib/luks.c), private to lib/, the unit tests
+ * and the fuzz target.  A header is read into one gk_luks whatever its
+ * version: the data segment, the usable keyslots and the volume key digest.
+ * Everything in it came from an untrusted device and was checked: offsets
+ * and sizes lie inside the device, KDF costs inside the bounds of crypto.h. */
+#ifndef GK_LUKS_H
+#define GK_LUKS_H
+
+#include "blk.h"
+#include "crypto.h"
+
+#define GK_LUKS_MAX_SLOTS 32           /* LUKS1 has 8, LUKS2 at most 32 */
+#define GK_LUKS2_MAX_HDR (4u << 20)    /* LUKS2 header + JSON area, bytes */
+
+enum gk_luks_kdf { GK_KDF_PBKDF2, GK_KDF_ARGON2I, GK_KDF_ARGON2ID };
+
+typedef struct gk_luks_slot {
+    int id;                        /* keyslot number as luksDump prints it */
+    enum gk_luks_kdf kdf;
+    char hash[32];                 /* PBKDF2's hash                          */
+    uint32_t iterations;           /* PBKDF2 iterations / Argon2 time        */
+    uint32_t memory, lanes;        /* Argon2: KiB, parallel lanes            */
+    uint8_t salt[64];
+    size_t saltlen;
+    uint64_t area_off, area_len;   /* bytes from the start of the device    */
+    char area_cipher[32], area_mode[48];
+    size_t area_keylen;            /* key of the area cipher (= KDF output)  */
+    unsigned stripes;
+    char af_hash[32];
+} gk_luks_slot;
+
+typedef struct gk_luks {
+    int version;                   /* 1 or 2                                 */
+    char uuid[40];
+    char label[49];                /* LUKS2, may be empty                    */
+    char cipher[32], mode[48];     /* data: "aes", "xts-plain64"             */
+    size_t keylen;                 /* volume key bytes                       */
+    uint64_t data_off;             /* bytes                                  */
+    uint64_t data_len;             /* bytes; 0 = up to the end of the device  */
+    unsigned sector_size;          /* 512 .. 4096                            */
+    uint64_t iv_tweak;             /* added to the 512-byte sector number    */
+    int nslots;                    /* usable keyslots (active, bound to the
+                                    * data segment's digest)                 */
+    gk_luks_slot slots[GK_LUKS_MAX_SLOTS];
+    /* the volume key digest: PBKDF2(hash, key, salt, iter) == digest */
+    char dg_hash[32];
+    uint32_t dg_iter;
+    uint8_t dg_salt[64];
+    size_t dg_saltlen;
+    uint8_t digest[64];
+    size_t dglen;
+} gk_luks;
+
+/* 1 if buf (at least 8 bytes) starts a LUKS header (either version). */
+int gk_luks_magic(const uint8_t *buf, size_t n);
+/* Parse a header from the first n bytes of a device of devsize bytes (a
+ * LUKS2 header needs its whole hdr_size; the secondary LUKS2 header is not
+ * looked at).  0, 1 if it is not LUKS, -1 with gk_error for a bad one. */
+int gk_luks_parse(const uint8_t *buf, size_t n, uint64_t devsize, gk_luks *l);
+/* Read and parse the header of a device (a LUKS2 primary header that fails
+ * its checksum falls back to the secondary one).  0, 1, -1 as above. */
+int gk_luks_read(gk_dev *d, gk_luks *l);
+/* Try a passphrase on every usable keyslot.  0 and the volume key in key
+ * (GK_KEY_MAX bytes of gk_secret_alloc memory, l->keylen used) and *slot,
+ * 1 if no keyslot opens with it, -1 with gk_error when something else
+ * failed (a read error, a keyslot refused for its KDF cost). */
+int gk_luks_unlock(gk_dev *d, const gk_luks *l, const void *pass, size_t passlen,
+                   uint8_t *key, int *slot);
+/* 1 if key (l->keylen bytes) passes the header's digest. */
+int gk_luks_key_ok(const gk_luks *l, const uint8_t *key);
+/* The decrypted data segment of d as a device of its own (takes a
+ * reference on d; key is copied).  NULL with gk_error. */
+gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name);
+
+#endif
