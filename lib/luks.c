@@ -244,15 +244,15 @@ static int j_b64(json_object *o, const char *key, uint8_t *out, size_t outsz, si
     if (!s)
         return -1;
     size_t n = strlen(s);
-    if (n == 0 || n % 4 || n / 4 * 3 > outsz)
-        return -1;
     uint8_t tmp[96];
-    if (n / 4 * 3 > sizeof tmp)
+    if (n == 0 || n % 4 || n / 4 * 3 > sizeof tmp)
         return -1;
     int r = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n);
     if (r < 0)
         return -1;
     size_t pad = (s[n - 1] == '=') + (s[n - 2] == '=');
+    if ((size_t)r < pad || (size_t)r - pad > outsz)
+        return -1;
     *len = (size_t)r - pad;
     memcpy(out, tmp, *len);
     return 0;
@@ -332,7 +332,7 @@ static int parse2_slot(gk_luks *l, int id, json_object *ks, uint64_t devsize, ui
             j_u32(kdf, "iterations", &s->iterations) < 0)
             return gk_error("keyslot %d: bad pbkdf2 parameters", id), -1;
     } else if (strcmp(kt, "argon2i") == 0 || strcmp(kt, "argon2id") == 0) {
-        s->kdf = kt[6] ? GK_KDF_ARGON2ID : GK_KDF_ARGON2I;
+        s->kdf = strcmp(kt, "argon2id") == 0 ? GK_KDF_ARGON2ID : GK_KDF_ARGON2I;
         if (j_u32(kdf, "time", &s->iterations) < 0 || j_u32(kdf, "memory", &s->memory) < 0 ||
             j_u32(kdf, "cpus", &s->lanes) < 0)
             return gk_error("keyslot %d: bad %s parameters", id, kt), -1;
