@@ -226,6 +226,12 @@ static int member_assembled(gk_guest *g, const gk_devent *e)
                 if (strcmp(md->md_members[r], e->name) == 0)
                     return 1;
         }
+    /* a LUKS volume that was opened: read through /dev/mapper/luks-UUID */
+    if (strcmp(e->probe.type, "crypto_LUKS") == 0)
+        for (int i = 0; i < g->devs->nents; i++)
+            if (g->devs->ents[i].kind == GK_LUKS && g->devs->ents[i].parent &&
+                strcmp(g->devs->ents[i].parent, e->name) == 0)
+                return 1;
     return 0;
 }
 
@@ -240,6 +246,9 @@ char *gk_guest_unreadable(gk_guest *g, const gk_devent *e)
         return NULL;
     if (!t || !*t || strcmp(t, "swap") == 0 || gk_fs_supported(t) || member_assembled(g, e))
         return NULL;
+    if (strcmp(t, "crypto_LUKS") == 0)
+        return gk_asprintf("%s is an encrypted LUKS volume: give its key with --key %s:key:PASSPHRASE",
+                           e->name, e->name);
     return gk_asprintf("%s is %s, which guestkit cannot read", e->name, t);
 }
 

@@ -306,6 +306,10 @@ int gk_lvm_meta_has_flag(const gk_lvm_node *sec, const char *key, const char *s)
  * names them (/dev/md127 downwards); gk_devset_find also takes /dev/md/NAME
  * for arrays with a name. */
 int gk_md_scan(gk_devset *s);
+/* Forget the LVM scan (VGs, PVs, LV entries) and do it again over every
+ * device, probing the LVs it finds (lib/devices.c; after a LUKS volume
+ * was opened). */
+int gk_devset_rescan_lvm(gk_devset *s);
 #define GK_MD_MAX_DEVS 384
 typedef struct gk_md_super {
     int major, minor;              /* 0.90: 0, 90; 1.x: 1, x               */

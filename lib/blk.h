@@ -56,6 +56,12 @@ char *gk_strdup(const char *s);
 char *gk_strndup(const char *s, size_t n);
 char *gk_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Memory for key material (lib/crypto.c): zeroed, locked in RAM where the
+ * system allows, left out of core dumps; gk_secret_free wipes it (p may be
+ * NULL; n as allocated).  Aborts on out-of-memory like gk_malloc. */
+void *gk_secret_alloc(size_t n);
+void gk_secret_free(void *p, size_t n);
+
 /* Big/little-endian loads from untrusted byte buffers. */
 static inline uint16_t gk_be16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[0] << 8 | b[1]); }
 static inline uint32_t gk_be32(const void *p) { const uint8_t *b = p; return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
@@ -277,7 +283,7 @@ int gk_image_uses_file(gk_dev *d, int fd);
 /* Guest devices: disks, partitions, LVM (lib/devices.c, part.c, gpt.c,
  * mbr.c, lvm.c, probe.c)                                              */
 
-enum gk_devkind { GK_DISK, GK_PART, GK_LV, GK_MD };
+enum gk_devkind { GK_DISK, GK_PART, GK_LV, GK_MD, GK_LUKS };
 
 typedef struct gk_probe {
     char *type;        /* blkid TYPE ("ext4", "swap", "LVM2_member",
@@ -292,7 +298,8 @@ typedef struct gk_devent {
     gk_dev *dev;           /* NULL if it cannot be opened (see open_error)    */
     char *open_error;      /* e.g. "segment type thin is not supported"       */
     int disk_index;        /* GK_DISK/GK_PART: index of the disk              */
-    char *parent;          /* GK_PART: disk name; GK_LV: the VG name          */
+    char *parent;          /* GK_PART: disk name; GK_LV: the VG name;
+                            * GK_LUKS: the encrypted device's name           */
     /* partitions */
     int partnum;           /* 1-based, logical partitions from 5             */
     uint64_t part_start, part_size;   /* bytes                               */
@@ -359,6 +366,19 @@ int gk_devset_scan(gk_devset *s);
  * /dev/sda1, /dev/vda1, /dev/hda1, /dev/xvda1, /dev/VG/LV, /dev/mapper/VG-LV.
  * Returns NULL (with gk_error) if unknown. */
 gk_devent *gk_devset_find(gk_devset *s, const char *name);
+
+/* LUKS volumes (lib/luks*.c).  Open the LUKS1/LUKS2 volume on the device
+ * called name with passphrase pass (passlen bytes; nothing is kept of it):
+ * its decrypted data becomes /dev/mapper/MAPNAME (a GK_LUKS entry, probed),
+ * and LVM is scanned again so that volume groups inside appear.  0; 1 when
+ * no keyslot opens with pass (gk_error: "/dev/sda2: no keyslot (of N)
+ * opens with this key"); -1 with gk_error for anything else (not LUKS, a
+ * damaged header, a keyslot whose KDF cost is over guestkit's bounds). */
+int gk_devset_luks_open(gk_devset *s, const char *name, const void *pass, size_t passlen,
+                        const char *mapname);
+/* The number of usable keyslots of a LUKS device (0 if it is not LUKS or
+ * has none), for messages. */
+int gk_luks_nslots(gk_dev *d);
 
 /* Every value libblkid reports for d as "NAME=value" strings, in its order
  * (what blkid -p -o export prints); with parts also the partition-table

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blk.h"
+
 /* Bounds on what an (untrusted) header may ask of the key derivation;
  * HACKING "Resources".  Above them the keyslot is refused with a message. */
 #define GK_KDF_PBKDF2_MAX_ITER 20000000u   /* ~ a few seconds of SHA-256 */
@@ -22,8 +24,7 @@
 #define GK_AF_MAX_STRIPES 65536u          /* LUKS uses 4000 */
 #define GK_KEY_MAX 128u                   /* bytes of a volume key */
 
-void *gk_secret_alloc(size_t n);          /* zeroed; aborts on ENOMEM */
-void gk_secret_free(void *p, size_t n);   /* wipes, unlocks, frees; p may be NULL */
+/* gk_secret_alloc / gk_secret_free: lib/blk.h */
 
 /* A sector cipher: dm-crypt's "CIPHER-MODE-IVGEN[:IVHASH]" split as cipher
  * ("aes") and mode ("xts-plain64", "cbc-essiv:sha256", "cbc-plain64",

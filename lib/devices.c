@@ -35,16 +35,9 @@ static void devent_clear(gk_devent *e)
     gk_probe_free(&e->probe);
 }
 
-void gk_devset_free(gk_devset *s)
+/* What the LVM scan found: PVs, VGs, LVs (not the LV entries). */
+static void lvm_clear(gk_devset *s)
 {
-    if (!s)
-        return;
-    for (int i = 0; i < s->nents; i++)
-        devent_clear(&s->ents[i]);
-    free(s->ents);
-    for (int i = 0; i < s->ndisks; i++)
-        free(s->disk_parttype[i]);
-    free(s->disk_parttype);
     for (int i = 0; i < s->npvs; i++) {
         free(s->pvs[i].name);
         free(s->pvs[i].uuid);
@@ -66,6 +59,21 @@ void gk_devset_free(gk_devset *s)
         free(s->lvs[i].segtype);
     }
     free(s->lvs);
+    s->pvs = NULL, s->vgs = NULL, s->lvs = NULL;
+    s->npvs = s->nvgs = s->nlvs = 0;
+}
+
+void gk_devset_free(gk_devset *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nents; i++)
+        devent_clear(&s->ents[i]);
+    free(s->ents);
+    for (int i = 0; i < s->ndisks; i++)
+        free(s->disk_parttype[i]);
+    free(s->disk_parttype);
+    lvm_clear(s);
     free(s);
 }
 
@@ -254,6 +262,24 @@ int gk_devset_scan(gk_devset *s)
     if (gk_lvm_scan(s) < 0)
         gk_warn("LVM: %s", gk_errmsg());
     probe_range(s, before_lvm, s->nents);
+    return 0;
+}
+
+int gk_devset_rescan_lvm(gk_devset *s)
+{
+    int k = 0;
+    for (int i = 0; i < s->nents; i++) {
+        if (s->ents[i].kind == GK_LV)
+            devent_clear(&s->ents[i]);
+        else
+            s->ents[k++] = s->ents[i];
+    }
+    s->nents = k;
+    lvm_clear(s);
+    int before = s->nents;
+    if (gk_lvm_scan(s) < 0)
+        gk_warn("LVM: %s", gk_errmsg());
+    probe_range(s, before, s->nents);
     return 0;
 }
 

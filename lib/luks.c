@@ -19,7 +19,6 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "blk.h"
 #include "luks.h"
 
 static const uint8_t luks_magic1[6] = {'L', 'U', 'K', 'S', 0xba, 0xbe};
@@ -655,23 +654,25 @@ struct luksdev {
     uint8_t *bounce;       /* LUKS_BOUNCE bytes for unaligned reads  */
 };
 
+/* 0 or -errno */
 static int luks_read_aligned(struct luksdev *m, uint8_t *buf, size_t n, uint64_t off)
 {
     if (gk_pread(m->parent, buf, n, m->off + off) < 0)
-        return -1;
-    return gk_cipher_decrypt(m->c, buf, n, m->iv_tweak + off / 512);
+        return errno ? -errno : -EIO;
+    return gk_cipher_decrypt(m->c, buf, n, m->iv_tweak + off / 512) < 0 ? -EIO : 0;
 }
 
 static int luks_pread(gk_dev *d, void *vbuf, size_t n, uint64_t off)
 {
     struct luksdev *m = d->priv;
     uint8_t *buf = vbuf;
+    int err = 0;
     while (n > 0) {
         uint64_t start = off / m->ss * m->ss;
         size_t head = (size_t)(off - start);
         if (head == 0 && n >= m->ss) {
             size_t chunk = n / m->ss * m->ss;
-            if (luks_read_aligned(m, buf, chunk, off) < 0)
+            if ((err = luks_read_aligned(m, buf, chunk, off)) < 0)
                 goto fail;
             buf += chunk, off += chunk, n -= chunk;
             continue;
@@ -679,7 +680,7 @@ static int luks_pread(gk_dev *d, void *vbuf, size_t n, uint64_t off)
         size_t span = (head + n + m->ss - 1) / m->ss * m->ss;
         if (span > LUKS_BOUNCE)
             span = LUKS_BOUNCE;
-        if (luks_read_aligned(m, m->bounce, span, start) < 0)
+        if ((err = luks_read_aligned(m, m->bounce, span, start)) < 0)
             goto fail;
         size_t take = span - head < n ? span - head : n;
         memcpy(buf, m->bounce + head, take);
@@ -688,7 +689,7 @@ static int luks_pread(gk_dev *d, void *vbuf, size_t n, uint64_t off)
     return 0;
 fail:
     gk_error_prefix("%s", d->name);
-    return -1;
+    return err;
 }
 
 static void luks_close(gk_dev *d)

@@ -7,7 +7,7 @@
 #ifndef GK_LUKS_H
 #define GK_LUKS_H
 
-#include "blk.h"
+#include "blk-int.h"
 #include "crypto.h"
 
 #define GK_LUKS_MAX_SLOTS 32           /* LUKS1 has 8, LUKS2 at most 32 */

@@ -428,6 +428,7 @@ int main(int argc, char **argv)
         if (gk_guest_launch(sh.g) < 0)
             gk_die_err();
         if (sh.cli.inspector) {
+            gk_cli_decrypt(&sh.cli, sh.g); /* guestfish -i opens LUKS volumes first */
             if (gk_guest_mount_inspected(sh.g) < 0)
                 gk_die_err();
         } else if (gk_cli_mount_list(&sh.cli, sh.g) < 0) {

@@ -11,7 +11,8 @@
 
 #include "common.h"
 
-enum { OPT_FORMAT = 0x1000, OPT_RO, OPT_RW, OPT_HELP, OPT_UNTRUSTED };
+enum { OPT_FORMAT = 0x1000, OPT_RO, OPT_RW, OPT_HELP, OPT_UNTRUSTED, OPT_KEY, OPT_KEYS_STDIN,
+       OPT_ECHO_KEYS };
 
 static const struct option common_longopts[] = {
     {"add", required_argument, 0, 'a'},
@@ -25,6 +26,9 @@ static const struct option common_longopts[] = {
     {"help", no_argument, 0, OPT_HELP},
     {"untrusted", no_argument, 0, OPT_UNTRUSTED},
     {"force-share", no_argument, 0, 'U'},
+    {"key", required_argument, 0, OPT_KEY},
+    {"keys-from-stdin", no_argument, 0, OPT_KEYS_STDIN},
+    {"echo-keys", no_argument, 0, OPT_ECHO_KEYS},
 };
 #define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
 
@@ -234,6 +238,9 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
         case 'x': gk_trace = 1; break;
         case 'U': c->force_share = 1; break;
         case OPT_UNTRUSTED: c->untrusted = 1; break;
+        case OPT_KEY: gk_cli_add_key(c, optarg); break;
+        case OPT_KEYS_STDIN: c->keys_from_stdin = 1; break;
+        case OPT_ECHO_KEYS: c->echo_keys = 1; break;
         case 'V':
             printf("%s %s (guestkit)\n", name, GK_VERSION);
             exit(0);
@@ -290,6 +297,7 @@ gk_guest *gk_cli_launch(gk_cli *c)
     }
     if (gk_guest_launch(g) < 0)
         gk_die_err();
+    gk_cli_decrypt(c, g);
     return g;
 }
 

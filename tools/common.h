@@ -25,6 +25,10 @@ typedef struct gk_cli {
     int rw;            /* --rw (default read-only) */
     int untrusted;     /* --untrusted or GUESTKIT_UNTRUSTED=1 */
     int force_share;   /* -U/--force-share: do not look at qemu's locks */
+    struct gk_cli_key *keys; int nkeys; /* --key ID:key:PASS / ID:file:FILE */
+    int keys_from_stdin, echo_keys;     /* --keys-from-stdin, --echo-keys   */
+    int no_key_prompt; /* never ask /dev/tty for a key (gfilesystems, as
+                        * virt-filesystems never asks)                       */
     char **args; int nargs; /* positional arguments left */
 } gk_cli;
 
@@ -47,7 +51,26 @@ int gk_cli_positional_image(gk_cli *c);
  * whose options may follow their operands; tools/common-permute.c). */
 char **gk_cli_permute(int *argc, char **argv, const char *shortopts, const struct option *longopts);
 
-/* Add drives and launch.  Returns NULL after printing the error. */
+/* --key selectors (tools/common-keys.c): the passphrase is kept in locked
+ * memory, wiped by gk_cli_keys_free, and the argv copy is overwritten. */
+typedef struct gk_cli_key {
+    char *id;          /* device name (/dev/sda2) or LUKS UUID             */
+    char *secret;      /* ID:key:SECRET (gk_secret_alloc'd), or NULL        */
+    size_t len;
+    char *file;        /* ID:file:FILE, or NULL                            */
+} gk_cli_key;
+/* Parse and record one --key SELECTOR; exits 1 on a bad one. */
+void gk_cli_add_key(gk_cli *c, char *selector);
+void gk_cli_keys_free(gk_cli *c);
+/* libguestfs' inspect_do_decrypt: open every LUKS device of the launched
+ * guest with the --key selectors that name it (by device or UUID), or a
+ * key read from /dev/tty (stdin with --keys-from-stdin) when none does, as
+ * /dev/mapper/luks-UUID; then LVM is scanned again.  Exits 1 when no key
+ * opens a device.  A device no selector names is left closed when there is
+ * no terminal to ask (and with no_key_prompt). */
+void gk_cli_decrypt(gk_cli *c, gk_guest *g);
+
+/* Add drives and launch (and gk_cli_decrypt).  Returns NULL after printing the error. */
 gk_guest *gk_cli_launch(gk_cli *c);
 /* Launch and mount: the -m list if given, otherwise inspection (-i, also
  * the default when only images are given).  NULL after printing the error. */
