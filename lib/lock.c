@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu's image locks (block/file-posix.c): qemu holds OFD read locks on
  * bytes 100+perm ("I hold perm") and 200+perm ("I do not share perm").
- * A process holding byte 101 has the image open for writing.
+ * A process holding byte 101 has the image open for writing; one holding
+ * byte 201 (a running qemu, even with a read-only drive) lets nobody else
+ * write.  A writer checks both and then takes 100, 101 and 201 itself, as
+ * qemu does for a writable drive, so that qemu refuses the image ("Failed
+ * to get "write" lock") while we write; the locks go with the descriptor.
  *
  * The "in use" warning is given once per file and process: gimg convert
  * opens an image once per reader thread, and each open must not repeat it.
@@ -18,25 +22,60 @@
 #define QEMU_PERM_WRITE 1
 #define MAX_WARNED 256
 
-int gk_image_in_use_for_write(int fd)
+#define QEMU_LOCK_SHARED_BASE 200
+#define QEMU_PERM_CONSISTENT_READ 0
+
+/* 1 if another open file description holds a lock on byte off, 0 if not
+ * (or the filesystem has no OFD locks: qemu cannot have used them either),
+ * -1 on error. */
+static int byte_held(int fd, off_t off)
 {
 #ifdef F_OFD_GETLK
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK; /* could we lock it exclusively? */
     fl.l_whence = SEEK_SET;
-    fl.l_start = QEMU_LOCK_PERM_BASE + QEMU_PERM_WRITE;
+    fl.l_start = off;
     fl.l_len = 1;
     if (fcntl(fd, F_OFD_GETLK, &fl) < 0) {
         if (errno == EINVAL || errno == ENOTSUP)
-            return 0; /* no OFD locks: qemu cannot have used them either */
+            return 0;
         gk_error("lock test: %s", strerror(errno));
         return -1;
     }
     return fl.l_type != F_UNLCK;
 #else
     (void)fd;
+    (void)off;
     return 0;
+#endif
+}
+
+int gk_image_in_use_for_write(int fd)
+{
+    return byte_held(fd, QEMU_LOCK_PERM_BASE + QEMU_PERM_WRITE);
+}
+
+/* A writer's locks (shared locks on 100, 101, 201).  Best effort: a
+ * filesystem without OFD locks has no qemu locks to respect either. */
+static void take_write_locks(int fd)
+{
+#ifdef F_OFD_SETLK
+    static const off_t bytes[] = {QEMU_LOCK_PERM_BASE + QEMU_PERM_CONSISTENT_READ,
+                                  QEMU_LOCK_PERM_BASE + QEMU_PERM_WRITE,
+                                  QEMU_LOCK_SHARED_BASE + QEMU_PERM_WRITE};
+    for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_RDLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = bytes[i];
+        fl.l_len = 1;
+        if (fcntl(fd, F_OFD_SETLK, &fl) < 0)
+            gk_debug("qemu lock byte %lld: %s", (long long)bytes[i], strerror(errno));
+    }
+#else
+    (void)fd;
 #endif
 }
 
@@ -65,8 +104,21 @@ static int first_warning(int fd)
 
 int gk_image_check_in_use(int fd, const char *path, int rw, int force_share)
 {
-    if (force_share || gk_image_in_use_for_write(fd) <= 0)
+    if (rw && !force_share) {
+        int r = byte_held(fd, QEMU_LOCK_SHARED_BASE + QEMU_PERM_WRITE);
+        if (r < 0)
+            return -1;
+        if (r > 0) {
+            gk_error("image is in use by a process that does not let others write to it (qemu?); "
+                     "refusing to write");
+            return -1;
+        }
+    }
+    if (force_share || gk_image_in_use_for_write(fd) <= 0) {
+        if (rw && !force_share)
+            take_write_locks(fd);
         return 0;
+    }
     if (rw) {
         gk_error("image is in use by a process that writes to it (qemu?); refusing to write");
         return -1;

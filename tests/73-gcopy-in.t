@@ -82,15 +82,71 @@ fi
 # ---- images we may not write -------------------------------------------------------
 fresh
 before=$(sha256sum <"$IMG")
+# wait (at most 60 s) until some process holds an OFD lock on byte BYTE of FILE
+wait_lock() { # FILE BYTE
+    local ino i
+    ino=$(stat -c %i "$1")
+    for i in $(seq 600); do
+        awk -v ino=":$ino" -v b="$2" '$2 == "OFDLCK" && index($6, ino) && $7 <= b && ($8 == "EOF" || $8 >= b) {f = 1} END {exit !f}' /proc/locks && return 0
+        sleep 0.1
+    done
+    return 1
+}
 if command -v qemu-io >/dev/null; then
-    # qemu-io holds the image open for writing (and qemu's OFD locks) while it waits
-    (sleep 5 | qemu-io -f raw "$IMG" >/dev/null 2>&1) &
-    sleep 1
-    rc=0; gcopy-in -a "$IMG" -m /dev/sda "$T/s/one" / 2>"$T/err" || rc=$?
-    is "$rc" 1 "an image qemu has open for writing: refused"
-    ok "... saying it is in use" grep -q "in use" "$T/err"
+    # qemu-io holds the image open for writing (and qemu's OFD locks) while
+    # its input stays open
+    mkfifo "$T/qin"
+    qemu-io -f raw "$IMG" <"$T/qin" >/dev/null 2>&1 &
+    exec 7>"$T/qin"
+    if wait_lock "$IMG" 101; then
+        rc=0; gcopy-in -a "$IMG" -m /dev/sda "$T/s/one" / 2>"$T/err" || rc=$?
+        is "$rc" 1 "an image qemu has open for writing: refused"
+        ok "... saying it is in use" grep -q "in use" "$T/err"
+    else
+        diag "qemu-io took no lock: skipped"
+    fi
+    exec 7>&-
     wait
     is "$(sha256sum <"$IMG")" "$before" "... byte-identical"
+fi
+if command -v qemu-system-x86_64 >/dev/null; then
+    # a VM (stopped at its first instruction) with the disk read-only:
+    # qemu lets nobody else write (byte 201)
+    qemu-system-x86_64 -S -display none -nodefaults -machine q35,accel=tcg -m 64 \
+        -drive file="$IMG",format=raw,if=virtio,readonly=on >/dev/null 2>&1 &
+    vm=$!
+    if wait_lock "$IMG" 201; then
+        rc=0; gcopy-in -a "$IMG" -m /dev/sda "$T/s/one" / 2>"$T/err" || rc=$?
+        is "$rc:$(sha256sum <"$IMG")" "1:$before" "a VM with the disk read-only: refused, byte-identical"
+        ok "... saying it is in use" grep -q "in use by a process that does not let others write" "$T/err"
+        rc=0; gls -a "$IMG" -m /dev/sda / >/dev/null 2>&1 || rc=$?
+        is "$rc" 0 "... reading it is fine"
+    else
+        diag "qemu-system took no lock: skipped"
+    fi
+    kill "$vm" 2>/dev/null; wait "$vm" 2>/dev/null
+    # while gfsh --rw has the image, qemu refuses it (write or read-only)
+    rm -f "$T/gin"; mkfifo "$T/gin"
+    gfsh --rw -a "$IMG" -m /dev/sda <"$T/gin" >/dev/null 2>&1 &
+    g=$!
+    exec 8>"$T/gin"
+    echo "write /held yes" >&8
+    if wait_lock "$IMG" 201; then
+        out=$(timeout 60 qemu-system-x86_64 -S -display none -nodefaults -machine q35,accel=tcg -m 64 \
+            -drive file="$IMG",format=raw,if=virtio 2>&1 </dev/null)
+        like() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+        ok "gfsh --rw holds qemu's locks: a VM refuses the disk ($(echo "$out" | head -n 1))" \
+            like "$out" 'Failed to get "write" lock'
+        out=$(timeout 60 qemu-system-x86_64 -S -display none -nodefaults -machine q35,accel=tcg -m 64 \
+            -drive file="$IMG",format=raw,if=virtio,readonly=on 2>&1 </dev/null)
+        ok "... and with the disk read-only too" like "$out" 'Failed to get shared "write" lock'
+    else
+        _tap_result 1 "gfsh --rw took no qemu lock"
+    fi
+    exec 8>&-
+    wait "$g"
+    ok "after gfsh: e2fsck -fn is clean" e2fsck -fn "$IMG"
+    is "$(debugfs -R 'cat /held' "$IMG" 2>/dev/null)" "yes" "... and debugfs reads what it wrote"
 fi
 qemu-img convert -f raw -O qcow2 "$IMG" "$T/disk.qcow2"
 qbefore=$(sha256sum <"$T/disk.qcow2")
