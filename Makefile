@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 VERSION = 0.1.0
 
-PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p libargon2 json-c
+PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p libargon2 json-c libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # A tool is a short process (gcat answers in milliseconds), and loading and
@@ -27,7 +27,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # or archives Debian does not ship), loaded only by the tools using them.
 STATIC_DEPS ?= 1
 STATIC_PKGS = ext2fs com_err blkid zlib libzstd libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g \
-	hivex libmagic e2p
+	hivex libmagic e2p libseccomp
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
 PKG_LIBS := -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
@@ -80,7 +80,7 @@ BINS := $(TOOLS:%=$(B)/bin/%) $(if $(SHELL_SRC),$(B)/bin/gfsh)
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit-%)
 MANS := $(wildcard man/*.1)
 
-.PHONY: all deps check check-build demo install clean fuzz images bench tags asan
+.PHONY: all deps check check-build demo install clean fuzz images bench tags asan selftest
 all: $(BINS) $(B)/man/gfsh.1
 
 # Objects are kept between runs (make check after make demo rebuilds nothing).
@@ -127,6 +127,30 @@ $(B)/tests/unit-%: $(B)/tests/unit/%.o $(LIBGKFS) $(LIBGK)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+# The sandbox's test binaries (tests/48-sandbox.t): every tool and gfsh
+# linked with the attack hook of tools/sandbox-selftest.c, which exists only
+# here, never in build/bin or what make install puts anywhere.
+SELFTEST_BINS := $(TOOLS:%=$(B)/selftest-bin/%) $(if $(SHELL_SRC),$(B)/selftest-bin/gfsh)
+SELFTEST_OBJ := $(B)/selftest/common-sandbox.o $(B)/selftest/sandbox-selftest.o
+SELFTEST_COMMON := $(filter-out $(B)/tools/common-sandbox.o,$(TOOL_COMMON_OBJ)) $(SELFTEST_OBJ)
+$(B)/selftest/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(say) CC "$< (selftest)"
+	$(Q)$(CC) $(GK_CFLAGS) -DGK_SANDBOX_SELFTEST $(CFLAGS) -c -o $@ $<
+define selftest_rule
+$(B)/selftest-bin/$(1): $(call tool_objs,$(1)) $(SELFTEST_COMMON) $(LIBGKFS) $(LIBGK)
+	@mkdir -p $$(dir $$@)
+	$$(say) LINK $$@
+	$$(Q)$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach t,$(TOOLS),$(eval $(call selftest_rule,$(t))))
+$(B)/selftest-bin/gmount: LDLIBS_ALL += $(FUSE_LIBS)
+$(B)/selftest-bin/gfsh: $(SHELL_OBJ) $(SELFTEST_COMMON) $(LIBGKFS) $(LIBGK)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL) $(RL_LIBS)
+selftest: $(SELFTEST_BINS)
+
 # The COMMANDS section of gfsh(1) comes from the command table itself.
 $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
 	@mkdir -p $(dir $@)
@@ -139,7 +163,7 @@ $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
 # Debian packages: to build, and the oracles the tests compare against.
 BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-dev \
 	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev liblzo2-dev libxxhash-dev libb2-dev \
-	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev libargon2-dev libjson-c-dev
+	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev libargon2-dev libjson-c-dev libseccomp-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
 	dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
@@ -155,7 +179,7 @@ deps:
 	    install -y -qq --no-install-recommends $$missing; \
 	fi
 
-check-build: all $(UNITS)
+check-build: all $(UNITS) selftest
 
 # The unit tests and the bad-input tests (tests/bad-*.t) with ASan+UBSan
 # binaries, a bounded fuzz run, then every test through prove: its summary

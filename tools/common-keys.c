@@ -75,10 +75,12 @@ static int read_secret_line(FILE *fp, char **out, size_t *len)
 /* libguestfs' read_key: stdin with --keys-from-stdin, else /dev/tty.
  * 1 when there is no terminal to ask (libguestfs would read stdin then;
  * we leave the device closed rather than take a script's input for a key). */
+static FILE *key_tty;    /* /dev/tty, opened before the sandbox */
+
 static int prompt_key(gk_cli *c, const char *dev, char **out, size_t *len)
 {
     FILE *fp = NULL;
-    if (!c->keys_from_stdin && (c->no_key_prompt || !(fp = fopen("/dev/tty", "w+e"))))
+    if (!c->keys_from_stdin && (c->no_key_prompt || !(fp = key_tty ? key_tty : fopen("/dev/tty", "w+e"))))
         return 1;
     FILE *in = fp ? fp : stdin, *outfp = fp ? fp : stdout;
     int tty = isatty(fileno(in)), noecho = 0;
@@ -97,7 +99,7 @@ static int prompt_key(gk_cli *c, const char *dev, char **out, size_t *len)
         fprintf(outfp, "\n");
         tcsetattr(fileno(in), TCSAFLUSH, &old);
     }
-    if (fp)
+    if (fp && fp != key_tty)
         fclose(fp);
     return r;
 }
@@ -114,6 +116,20 @@ static int file_key(const char *path, char **out, size_t *len)
         *len = 0;
     }
     return 0;
+}
+
+void gk_cli_keys_prepare(gk_cli *c)
+{
+    for (int k = 0; k < c->nkeys; k++) {
+        gk_cli_key *key = &c->keys[k];
+        if (!key->file)
+            continue;
+        file_key(key->file, &key->secret, &key->len);
+        free(key->file);
+        key->file = NULL;
+    }
+    if (!c->keys_from_stdin && !c->no_key_prompt && !key_tty)
+        key_tty = fopen("/dev/tty", "w+e");
 }
 
 static int is_opened(gk_devset *s, const char *name)

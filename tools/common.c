@@ -12,7 +12,7 @@
 #include "common.h"
 
 enum { OPT_FORMAT = 0x1000, OPT_RO, OPT_RW, OPT_HELP, OPT_UNTRUSTED, OPT_KEY, OPT_KEYS_STDIN,
-       OPT_ECHO_KEYS };
+       OPT_ECHO_KEYS, OPT_NO_SANDBOX };
 
 static const struct option common_longopts[] = {
     {"add", required_argument, 0, 'a'},
@@ -29,6 +29,7 @@ static const struct option common_longopts[] = {
     {"key", required_argument, 0, OPT_KEY},
     {"keys-from-stdin", no_argument, 0, OPT_KEYS_STDIN},
     {"echo-keys", no_argument, 0, OPT_ECHO_KEYS},
+    {"no-sandbox", no_argument, 0, OPT_NO_SANDBOX},
 };
 #define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
 
@@ -174,6 +175,7 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
     gk_warn_hook = warn_escaped;
     const char *env = getenv("GUESTKIT_UNTRUSTED");
     c->untrusted = env && *env && strcmp(env, "0") != 0;
+    c->sb.off = gk_sandbox_env_off();
 
     size_t nextra = 0;
     while (longopts && longopts[nextra].name)
@@ -241,6 +243,7 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
         case OPT_KEY: gk_cli_add_key(c, optarg); break;
         case OPT_KEYS_STDIN: c->keys_from_stdin = 1; break;
         case OPT_ECHO_KEYS: c->echo_keys = 1; break;
+        case OPT_NO_SANDBOX: c->sb.off = 1; break;
         case 'V':
             printf("%s %s (guestkit)\n", name, GK_VERSION);
             exit(0);
@@ -278,6 +281,21 @@ int gk_cli_positional_image(gk_cli *c)
     return 0;
 }
 
+void gk_cli_sandbox(gk_cli *c)
+{
+    gk_cli_keys_prepare(c);
+    if (c->rw)
+        c->sb.needs |= GK_SB_IMGWRITE;
+    if (!c->sb.images) {
+        const char **v = gk_calloc((size_t)c->ndrives + 1, sizeof *v);
+        for (int i = 0; i < c->ndrives; i++)
+            v[i] = c->drives[i].path;
+        c->sb.images = v;
+        c->sb.nimages = c->ndrives;
+    }
+    gk_sandbox_enter(&c->sb);
+}
+
 gk_guest *gk_cli_launch(gk_cli *c)
 {
     if (c->ndrives == 0)
@@ -295,6 +313,7 @@ gk_guest *gk_cli_launch(gk_cli *c)
         if (gk_guest_add_drive(g, c->drives[i].path, &o) < 0)
             gk_die_err();
     }
+    gk_cli_sandbox(c);
     if (gk_guest_launch(g) < 0)
         gk_die_err();
     gk_cli_decrypt(c, g);

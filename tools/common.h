@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "fs.h"
+#include "sandbox.h"
 
 typedef struct gk_cli_drive {
     char *path;
@@ -30,6 +31,10 @@ typedef struct gk_cli {
     int no_key_prompt; /* never ask /dev/tty for a key (gfilesystems, as
                         * virt-filesystems never asks)                       */
     char **args; int nargs; /* positional arguments left */
+    /* What the tool needs inside the sandbox (tools/sandbox.h), entered by
+     * gk_cli_launch between opening the images and scanning them; zero is
+     * the read-only profile.  --no-sandbox sets sb.off. */
+    gk_sandbox sb;
 } gk_cli;
 
 /* Extra options of one tool: called for each option the common parser does
@@ -38,7 +43,8 @@ typedef int (*gk_cli_handler)(int opt, const char *arg, void *ud);
 
 /* Parse argv.  progname is set from name.  usage() prints the tool's help.
  * Handles -a/--add, --format[=F], -m/--mount, -i/--inspector, --ro/-r,
- * --rw/-w, -v/--verbose, -x, -V/--version, --help, --untrusted, -U.
+ * --rw/-w, -v/--verbose, -x, -V/--version, --help, --untrusted, -U,
+ * --no-sandbox.
  * Exits 0 after --help/--version and 1 on usage errors. */
 void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
                   const char *shortopts, const struct option *longopts,
@@ -62,6 +68,9 @@ typedef struct gk_cli_key {
 /* Parse and record one --key SELECTOR; exits 1 on a bad one. */
 void gk_cli_add_key(gk_cli *c, char *selector);
 void gk_cli_keys_free(gk_cli *c);
+/* Before the sandbox: read the key files of --key ID:file:FILE and open
+ * /dev/tty for prompts (nothing can be opened by path after it). */
+void gk_cli_keys_prepare(gk_cli *c);
 /* libguestfs' inspect_do_decrypt: open every LUKS device of the launched
  * guest with the --key selectors that name it (by device or UUID), or a
  * key read from /dev/tty (stdin with --keys-from-stdin) when none does, as
@@ -70,8 +79,13 @@ void gk_cli_keys_free(gk_cli *c);
  * no terminal to ask (and with no_key_prompt). */
 void gk_cli_decrypt(gk_cli *c, gk_guest *g);
 
-/* Add drives and launch (and gk_cli_decrypt).  Returns NULL after printing the error. */
+/* Add drives, enter the sandbox (c->sb), launch (and gk_cli_decrypt).
+ * Exits after printing the error. */
 gk_guest *gk_cli_launch(gk_cli *c);
+/* Enter the sandbox of c->sb (the images of c named for -v): what
+ * gk_cli_launch does once the drives are open, for a tool that opens its
+ * images itself. */
+void gk_cli_sandbox(gk_cli *c);
 /* Launch and mount: the -m list if given, otherwise inspection (-i, also
  * the default when only images are given).  NULL after printing the error. */
 gk_guest *gk_cli_mount(gk_cli *c);
