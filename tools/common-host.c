@@ -28,6 +28,7 @@
 
 #include "common.h"
 #include "hostio.h"
+#include "sandbox.h"
 
 /* ------------------------------------------------------------------ */
 /* Output files                                                        */
@@ -274,11 +275,10 @@ static void set_mode_times_fd(gk_copyout *c, int fd, const gk_stat *st, int owne
  * in its parent, never following a link. */
 static void set_meta_at(gk_copyout *c, int dirfd, const char *name, const gk_stat *st, int is_link)
 {
-    int kept = c->root && fchownat(dirfd, name, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) == 0;
-    if (!is_link)
-        fchmodat(dirfd, name, mode_bits(st, kept), AT_SYMLINK_NOFOLLOW);
+    /* path forms escape Landlock: the sandbox's front end does them */
     struct timespec ts[2] = { st->atime, st->mtime };
-    utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+    gk_sandbox_meta_at(dirfd, name, c->root, st->uid, st->gid, mode_bits(st, 1), mode_bits(st, 0),
+                       is_link, ts);
 }
 
 /* Which guest xattrs go to the host: user.* always; POSIX ACLs when asked;

@@ -36,6 +36,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -69,7 +71,11 @@
  *   query      ioctl with one of the requests of ioctl_query below
  *   notpre     the descriptor was not open when the sandbox was entered
  *              (so never an image or stdin/stdout/stderr)
- *   fd         utimensat on a descriptor (no path)
+ *   nodup      with host-write: no copy of a descriptor that was open
+ *              before (a copy would pass for a new one)
+ *   ro         openat for reading only (no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC)
+ *   excl       openat that creates a new file (O_CREAT|O_EXCL)
+ *   fd         utimensat on a descriptor (no path) not open before
  *   broker     on the front end's socket only
  * Adding a system call: append its name to the group that needs it (see
  * HACKING.md, "The sandbox").  A call no group names fails with EPERM.
@@ -83,8 +89,9 @@ struct sb_group {
 static const char *const calls_base[] = {
     /* I/O on descriptors already open; opening is Landlock's business */
     "read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "pwrite64", "pwritev",
-    "pwritev2", "lseek", "close", "dup", "dup2", "dup3", "fcntl", "fstat", "newfstatat",
-    "statx", "fstatfs", "fadvise64", "readahead", "ftruncate", "openat", "getdents64",
+    "pwritev2", "lseek", "close", "dup:nodup", "dup2:nodup", "dup3:nodup", "fcntl:nodup", "fstat",
+    "newfstatat", "statx", "fstatfs", "fadvise64", "readahead", "ftruncate", "openat:ro",
+    "getdents64",
     "access", "faccessat", "faccessat2", "getcwd", "ioctl:query",
     /* scratch files in memory (probe buffers, registry hives) */
     "memfd_create",
@@ -108,9 +115,19 @@ static const char *const calls_imgwrite[] = {
 static const char *const calls_hostwrite[] = {
     /* creation beneath the output directory (Landlock limits where) */
     "mkdirat", "symlinkat", "linkat", "mknodat", "unlinkat", "umask",
-    /* metadata of what we created, by descriptor only */
+    /* files are written only when new (O_EXCL): a device node made
+     * beneath the output directory can never be opened */
+    "openat:excl",
+    /* metadata of what we created, by descriptor only (the path forms are
+     * the front end's, gk_sandbox_meta_at) */
     "fchmod:notpre", "fchown:notpre", "fsetxattr:notpre", "utimensat:fd",
     NULL,
+};
+
+static const char *const calls_hostread[] = {
+    /* reading host trees (Landlock limits where): links, extended attributes */
+    "readlinkat", "readlink", "lgetxattr", "llistxattr", "getxattr", "listxattr", "fgetxattr",
+    "flistxattr", NULL,
 };
 
 static const char *const calls_broker[] = {
@@ -122,6 +139,7 @@ static const struct sb_group groups[] = {
     {GK_SB_IMGWRITE, "image-write", calls_imgwrite},
     {GK_SB_HOSTWRITE, "host-write", calls_hostwrite},
     {GK_SB_BROKER, "broker", calls_broker},
+    {GK_SB_HOSTREAD, "host-read", calls_hostread},
     /* remote images (issue 17): one row {GK_SB_NET, "network", calls_net},
      * with socket/connect/sendto/recvfrom/poll/..., and a Landlock
      * CONNECT_TCP rule per port in landlock_enter() */
@@ -144,6 +162,8 @@ static const unsigned long ioctl_query[] = {
 /* State                                                               */
 
 static int sb_active;
+static int sb_broker_fd = -1;       /* the worker's end of the socket */
+static pid_t sb_front_end;          /* the front end's pid */
 static int sb_warned_off;
 static const char *sb_denied_names[512];   /* -v: names for the trap handler */
 
@@ -262,6 +282,23 @@ static void landlock_enter(const gk_sandbox *sb, int abi)
         if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
             sb_fail("Landlock: %s: %s", sb->outdir, strerror(errno));
     }
+    for (int i = 0; (sb->needs & GK_SB_HOSTREAD) && i < sb->nreadpaths; i++) {
+        /* what the user named (a link to a tree: the tree); a dangling
+         * link needs no rule, its target is never read */
+        int fd = open(sb->readpaths[i], O_PATH | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) < 0)
+            sb_fail("Landlock: %s: %s", sb->readpaths[i], strerror(errno));
+        struct ll_path_beneath pb = {
+            .allowed_access = S_ISDIR(st.st_mode) ? LL_READ_FILE | LL_READ_DIR : LL_READ_FILE,
+            .parent_fd = fd,
+        };
+        if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+            sb_fail("Landlock: %s: %s", sb->readpaths[i], strerror(errno));
+        close(fd);
+    }
     if (syscall(SYS_landlock_restrict_self, rs, 0) < 0)
         sb_fail("Landlock: %s", strerror(errno));
     close(rs);
@@ -330,6 +367,30 @@ static void rule(struct sb_ctx *c, uint32_t action, int nr, const char *name, un
         sb_fail("seccomp: %s: %s", name, strerror(-r));
 }
 
+/* Allow nr when argument 0 is a descriptor opened after entering, and the
+ * comparison extra (if any) holds. */
+static void rule_notpre(struct sb_ctx *c, int nr, const char *name, const struct scmp_arg_cmp *extra)
+{
+    struct scmp_arg_cmp a[2];
+    unsigned n = extra ? 2 : 1;
+    if (extra)
+        a[1] = *extra;
+    /* above the highest, or one of the free numbers below it */
+    a[0] = SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)c->pre.max);
+    rule(c, SCMP_ACT_ALLOW, nr, name, n, a);
+    for (int fd = 0; fd < c->pre.max; fd++)
+        if (!fdset_has(&c->pre, fd)) {
+            a[0] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd);
+            rule(c, SCMP_ACT_ALLOW, nr, name, n, a);
+        }
+}
+
+/* fcntl commands that make no descriptor */
+static const int fcntl_safe[] = {
+    F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK,
+    F_OFD_SETLKW, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS,
+};
+
 static void add_call(struct sb_ctx *c, const char *spec)
 {
     char name[64];
@@ -366,19 +427,28 @@ static void add_call(struct sb_ctx *c, const char *spec)
             rule(c, A, nr, name, 1, &a);
         }
     } else if (!strcmp(cond, "notpre")) {
-        /* above the highest, or one of the free numbers below it */
-        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)c->pre.max);
-        rule(c, A, nr, name, 1, &a);
-        for (int fd = 0; fd < c->pre.max; fd++)
-            if (!fdset_has(&c->pre, fd)) {
-                struct scmp_arg_cmp b = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd);
-                rule(c, A, nr, name, 1, &b);
+        rule_notpre(c, nr, name, NULL);
+    } else if (!strcmp(cond, "nodup")) {
+        if (!(c->sb->needs & GK_SB_HOSTWRITE)) {
+            rule(c, A, nr, name, 0, NULL);
+        } else {
+            rule_notpre(c, nr, name, NULL);
+            for (size_t i = 0; !strcmp(name, "fcntl") && i < sizeof fcntl_safe / sizeof *fcntl_safe; i++) {
+                struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_safe[i]);
+                rule(c, A, nr, name, 1, &a);
             }
+        }
+    } else if (!strcmp(cond, "ro")) {
+        struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, 0);
+        rule(c, A, nr, name, 1, &a);
+    } else if (!strcmp(cond, "excl")) {
+        struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT | O_EXCL, O_CREAT | O_EXCL);
+        rule(c, A, nr, name, 1, &a);
     } else if (!strcmp(cond, "fd")) {
         struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_EQ, 0);
-        rule(c, A, nr, name, 1, &a);
+        rule_notpre(c, nr, name, &a);
     } else if (!strcmp(cond, "broker")) {
-        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)c->sb->broker_fd);
+        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sb_broker_fd);
         rule(c, A, nr, name, 1, &a);
     } else {
         sb_fail("seccomp: unknown condition in profile entry %s", spec);
@@ -451,15 +521,26 @@ static void seccomp_enter(const gk_sandbox *sb, int verbose_trap, int *nallowed)
 {
     struct sb_ctx c = {0};
     c.sb = sb;
-    if (sb->needs & GK_SB_HOSTWRITE)
+    if (sb->needs & GK_SB_HOSTWRITE) {
         fdset_scan(&c.pre);
+        /* the output directory itself counts as made by us: its copies
+         * and what is made beneath it are the copy's */
+        for (int i = 0; i < c.pre.n; i++)
+            if (c.pre.v[i] == sb->outdir_fd)
+                c.pre.v[i] = -1;
+        c.pre.max = -1;
+        for (int i = 0; i < c.pre.n; i++)
+            if (c.pre.v[i] > c.pre.max)
+                c.pre.max = c.pre.v[i];
+    }
     else
         c.pre.max = -1;
     c.f = seccomp_init(verbose_trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM));
     if (!c.f)
         sb_fail("seccomp: cannot start a filter");
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        if (groups[g].bit && !(sb->needs & groups[g].bit))
+        unsigned needs = sb->needs | (sb->broker || (sb->needs & GK_SB_HOSTWRITE) ? GK_SB_BROKER : 0);
+        if (groups[g].bit && !(needs & groups[g].bit))
             continue;
         for (const char *const *p = groups[g].calls; *p; p++)
             add_call(&c, *p);
@@ -527,6 +608,272 @@ static uint64_t nofile_limit(const gk_sandbox *sb)
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Privilege separation: the front end                                 */
+
+static pid_t fe_worker;
+
+static void fe_forward(int sig)
+{
+    if (fe_worker > 0)
+        kill(fe_worker, sig);
+}
+
+static ssize_t msg_send(int s, const void *buf, size_t len, int fd)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (fd >= 0) {
+        memset(&u, 0, sizeof u);
+        m.msg_control = u.b;
+        m.msg_controllen = sizeof u.b;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    ssize_t r;
+    while ((r = sendmsg(s, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    return r;
+}
+
+/* One message into buf (cap bytes); *fd the descriptor with it or -1.
+ * 0 at the end, -1 on errors (a truncated message is one). */
+static ssize_t msg_recv(int s, void *buf, size_t cap, int *fd)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                       .msg_controllen = sizeof u.b};
+    *fd = -1;
+    ssize_t r;
+    while ((r = recvmsg(s, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(fd, CMSG_DATA(c), sizeof *fd);
+    if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return r;
+}
+
+/* Requests the sandbox itself serves (first byte; a tool's own start
+ * lower). */
+enum { FE_META = 0xf0 };
+
+struct meta_req {
+    uint8_t op, chown, is_link, pad;
+    uint32_t uid, gid, mode_kept, mode_other;
+    struct timespec ts[2];
+    /* then the name: 1 to 255 bytes, no NUL */
+};
+
+static int do_meta(int dirfd, const char *name, int chown, uid_t uid, gid_t gid, mode_t mode_kept,
+                   mode_t mode_other, int is_link, const struct timespec ts[2])
+{
+    int kept = chown && fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!is_link)
+        fchmodat(dirfd, name, kept ? mode_kept : mode_other, AT_SYMLINK_NOFOLLOW);
+    utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+    return kept;
+}
+
+static struct {
+    const gk_broker *tool;
+    char *outdir;             /* realpath of the output directory */
+} fe;
+
+/* Is the directory of fd the output directory or beneath it?  The worker
+ * cannot move anything out of it (Landlock) nor open anything elsewhere. */
+static int fe_beneath_outdir(int fd)
+{
+    struct stat st;
+    if (!fe.outdir || fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    char p[64], buf[4096 + 1];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(p, buf, sizeof buf - 1);
+    if (n <= 0 || n >= (ssize_t)sizeof buf - 1)
+        return 0;
+    buf[n] = 0;
+    size_t l = strlen(fe.outdir);
+    if (strncmp(buf, fe.outdir, l) != 0)
+        return 0;
+    return buf[l] == 0 || buf[l] == '/' || (l == 1 && fe.outdir[0] == '/');
+}
+
+static ssize_t fe_serve(const gk_broker *b, const char *req, size_t len, int fd_in, char *rep,
+                        int *fd_out)
+{
+    if (len == 0)
+        return -1;
+    if ((uint8_t)req[0] < FE_META)
+        return b && b->serve ? b->serve(b->ud, req, len, fd_in, rep, fd_out) : -1;
+    if ((uint8_t)req[0] != FE_META || len <= sizeof(struct meta_req) ||
+        len > sizeof(struct meta_req) + 255)
+        return -1;
+    struct meta_req m;
+    memcpy(&m, req, sizeof m);
+    char name[256];
+    size_t nl = len - sizeof m;
+    memcpy(name, req + sizeof m, nl);
+    name[nl] = 0;
+    int32_t kept = -EACCES;
+    if (strlen(name) == nl && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+        strcmp(name, "..") != 0 && fe_beneath_outdir(fd_in))
+        kept = do_meta(fd_in, name, m.chown, m.uid, m.gid, m.mode_kept & 07777,
+                       m.mode_other & 07777, m.is_link, m.ts);
+    memcpy(rep, &kept, sizeof kept);
+    return sizeof kept;
+}
+
+int gk_sandbox_meta_at(int dirfd, const char *name, int chown, uid_t uid, gid_t gid,
+                       mode_t mode_kept, mode_t mode_other, int is_link,
+                       const struct timespec ts[2])
+{
+    size_t nl = strlen(name);
+    if (sb_broker_fd < 0 || !sb_active || nl == 0 || nl > 255)
+        return do_meta(dirfd, name, chown, uid, gid, mode_kept, mode_other, is_link, ts);
+    char buf[sizeof(struct meta_req) + 255];
+    struct meta_req m = {
+        .op = FE_META, .chown = !!chown, .is_link = !!is_link,
+        .uid = uid, .gid = gid, .mode_kept = mode_kept, .mode_other = mode_other,
+        .ts = {ts[0], ts[1]},
+    };
+    memcpy(buf, &m, sizeof m);
+    memcpy(buf + sizeof m, name, nl);
+    int32_t kept = 0;
+    int fd = -1;
+    if (gk_broker_call(buf, sizeof m + nl, dirfd, &kept, sizeof kept, &fd) != sizeof kept)
+        kept = 0;
+    if (fd >= 0)
+        close(fd);
+    return kept > 0;
+}
+
+/* The front end: serve until the worker ends, then leave as it did. */
+static void __attribute__((noreturn)) front_end(const gk_broker *b, int s, pid_t worker)
+{
+    fe_worker = worker;
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fe_forward;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    static char req[GK_BROKER_MSG], rep[GK_BROKER_MSG];
+    for (;;) {
+        int fd_in;
+        ssize_t n = msg_recv(s, req, sizeof req, &fd_in);
+        if (n <= 0)
+            break;
+        int fd_out = -1;
+        ssize_t rn = fe_serve(b, req, (size_t)n, fd_in, rep, &fd_out);
+        if (fd_in >= 0)
+            close(fd_in);
+        if (rn < 0 || rn > GK_BROKER_MSG) {
+            /* a worker that breaks the protocol is not trusted further */
+            kill(worker, SIGKILL);
+            break;
+        }
+        if (msg_send(s, rep, (size_t)rn, fd_out) < 0) {
+            if (fd_out >= 0)
+                close(fd_out);
+            break;
+        }
+        if (fd_out >= 0)
+            close(fd_out);
+    }
+    close(s);
+    int st = 0;
+    while (waitpid(worker, &st, 0) < 0)
+        if (errno != EINTR) {
+            st = 1 << 8;
+            break;
+        }
+    if (b && b->done)
+        b->done(b->ud, st);
+    if (WIFEXITED(st))
+        _exit(WEXITSTATUS(st));
+    int sig = WTERMSIG(st);
+    if (sig == SIGSYS)
+        gk_say("sandbox: killed for a forbidden system call (see -v)");
+    /* die of the same signal, without a core of our own */
+    struct rlimit no = {0, 0};
+    setrlimit(RLIMIT_CORE, &no);
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+/* Fork: the parent becomes the front end and never returns. */
+static void broker_split(const gk_broker *b)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        sb_fail("socketpair: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        sb_fail("fork: %s", strerror(errno));
+    if (pid > 0) {
+        close(sv[1]);
+        fe_worker = pid;
+        front_end(b, sv[0], pid);
+    }
+    close(sv[0]);
+    sb_broker_fd = sv[1];
+    sb_front_end = getppid();
+    /* the worker does not outlive its front end */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+ssize_t gk_broker_call(const void *req, size_t len, int fd_in, void *rep, size_t cap, int *fd_out)
+{
+    *fd_out = -1;
+    if (sb_broker_fd < 0) {
+        gk_error("sandbox: no front end to ask");
+        return -1;
+    }
+    if (len > GK_BROKER_MSG || msg_send(sb_broker_fd, req, len, fd_in) < 0) {
+        gk_error("sandbox: front end: %s", strerror(len > GK_BROKER_MSG ? EMSGSIZE : errno));
+        return -1;
+    }
+    ssize_t n = msg_recv(sb_broker_fd, rep, cap, fd_out);
+    if (n <= 0) {
+        gk_error("sandbox: front end: %s", n == 0 ? "gone" : strerror(errno));
+        return -1;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+
 void gk_sandbox_enter(const gk_sandbox *sb)
 {
     static int entered;
@@ -536,25 +883,50 @@ void gk_sandbox_enter(const gk_sandbox *sb)
         gk_sandbox_warn_off();
         return;
     }
+    if (sb->skip) {
+        gk_debug("sandbox: not entered: %s", sb->skip);
+        return;
+    }
     /* 1. what would be loaded lazily from the host later */
     tzset();
     gk_term_is(stdout);
     gk_term_is(stderr);
+    /* the front end, if any, stays out of everything below: a tool's own,
+     * or the one that sets metadata by name beneath the output directory */
+    int split = sb->broker != NULL || (sb->needs & GK_SB_HOSTWRITE);
+    if (split && (sb->needs & GK_SB_HOSTWRITE) && sb->outdir_fd >= 0) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", sb->outdir_fd);
+        fe.outdir = realpath(p, NULL);
+    }
+    if (split)
+        broker_split(sb->broker);
 
     int abi = GK_SB_SANITIZER ? 0 : landlock_abi();
+#ifdef GK_SANDBOX_SELFTEST
+    /* the test of a kernel without Landlock (tests/48-sandbox.t) */
+    if (getenv("GK_SANDBOX_SELFTEST_NOLANDLOCK")) {
+        abi = -1;
+        errno = EOPNOTSUPP;
+    }
+#endif
     if (!GK_SB_SANITIZER) {
-        if (abi < 1)
-            gk_die("sandbox: this kernel has no Landlock (%s): use --no-sandbox to run without "
-                   "the sandbox", strerror(errno == EOPNOTSUPP ? EOPNOTSUPP : ENOSYS));
         if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
-            gk_die("sandbox: this kernel has no seccomp: use --no-sandbox to run without the "
-                   "sandbox");
+            gk_die("sandbox: this kernel has no seccomp: use --no-sandbox (or "
+                   "GUESTKIT_NO_SANDBOX=1) to run without the sandbox");
+        if (abi < 1) {
+            /* Debian 12's stock kernel has Landlock built in but not enabled
+             * (lsm=): refusing would refuse every tool there */
+            gk_warn("sandbox: this kernel has no Landlock (%s): host files are not confined, "
+                    "only system calls and limits are (--no-sandbox turns the rest off too)",
+                    errno == EOPNOTSUPP ? "disabled at boot" : "too old");
+        }
     }
     /* 2. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         sb_fail("no_new_privs: %s", strerror(errno));
     /* 3. */
-    if (!GK_SB_SANITIZER)
+    if (!GK_SB_SANITIZER && abi >= 1)
         landlock_enter(sb, abi);
     /* 4. */
     uint64_t nofile = nofile_limit(sb);
@@ -578,18 +950,25 @@ void gk_sandbox_enter(const gk_sandbox *sb)
         } else {
             char groupnames[128] = "base";
             for (size_t g = 1; g < sizeof groups / sizeof groups[0]; g++)
-                if (sb->needs & groups[g].bit)
+                if ((sb->needs | (sb->broker || (sb->needs & GK_SB_HOSTWRITE) ? GK_SB_BROKER : 0)) & groups[g].bit)
                     snprintf(groupnames + strlen(groupnames),
                              sizeof groupnames - strlen(groupnames), "+%s", groups[g].name);
-            gk_debug("sandbox: no new privileges; Landlock ABI %d: no file system access%s%s%s, "
-                     "no TCP%s", abi,
-                     sb->outdir && (sb->needs & GK_SB_HOSTWRITE) ? " except writing beneath " : "",
-                     sb->outdir && (sb->needs & GK_SB_HOSTWRITE) ? sb->outdir : "",
-                     " (open descriptors stay usable)",
-                     abi >= 6 ? ", no signals or abstract sockets outside the sandbox" : "");
+            if (abi < 1)
+                gk_debug("sandbox: no new privileges; no Landlock: host files not confined");
+            else
+                gk_debug("sandbox: no new privileges; Landlock ABI %d: no file system access%s%s%s%s, "
+                         "no TCP%s", abi,
+                         sb->outdir && (sb->needs & GK_SB_HOSTWRITE) ? " except writing beneath " : "",
+                         sb->outdir && (sb->needs & GK_SB_HOSTWRITE) ? sb->outdir : "",
+                         (sb->needs & GK_SB_HOSTREAD) && sb->nreadpaths ? ", reading the sources named" : "",
+                         " (open descriptors stay usable)",
+                         abi >= 6 ? ", no signals or abstract sockets outside the sandbox" : "");
             gk_debug("sandbox: seccomp profile %s: %d system calls allowed, others fail with "
                      "EPERM (reported here), execve/execveat/ptrace/process_vm_* kill", groupnames,
                      nallowed);
+            if (sb_broker_fd >= 0)
+                gk_debug("sandbox: the front end (pid %d) stays outside, this worker asks it",
+                         (int)sb_front_end);
             if (sb->fsize)
                 gk_debug("sandbox: RLIMIT_NOFILE %llu, RLIMIT_FSIZE %llu, limits cannot be raised",
                          (unsigned long long)nofile, (unsigned long long)sb->fsize);

@@ -76,6 +76,10 @@ int main(int argc, char **argv)
             gk_die("source \u2018%s\u2019 does not exist (or cannot be read)", c.args[i]);
     }
     c.rw = 1;
+    /* the sandbox: read the sources named, nothing else on the host */
+    c.sb.needs |= GK_SB_HOSTREAD;
+    c.sb.readpaths = (const char *const *)c.args;
+    c.sb.nreadpaths = c.nargs - 1;
     gk_guest *g = gk_cli_mount(&c);
     gk_node target;
     gk_stat st;

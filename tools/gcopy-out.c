@@ -111,6 +111,10 @@ int main(int argc, char **argv)
     if (rootfd < 0)
         gk_die("%s: %s (LOCALDIR must be an existing directory)", o.localdir, strerror(errno));
     umask(0);      /* modes come from the guest, set explicitly anyway */
+    /* the sandbox: make things beneath LOCALDIR, nowhere else */
+    c.sb.needs |= GK_SB_HOSTWRITE;
+    c.sb.outdir = o.localdir;
+    c.sb.outdir_fd = rootfd;
     gk_guest *g = gk_cli_mount(&c);
     o.vfs = g->vfs;
     gk_copyout_opts co = {

@@ -88,6 +88,25 @@ static int fd_write(void *ud, const void *buf, size_t len)
     return 0;
 }
 
+/* The archive named on the command line, opened before the sandbox. */
+static gk_hostout out = {.fd = -1};
+static int archive_done;
+
+/* A failed run leaves no half-written archive: removed by the front end
+ * outside the sandbox, or at exit when there is no sandbox. */
+static void remove_on_failure(void *ud, int status)
+{
+    (void)ud;
+    if (status != 0 && out.fd >= 0)
+        gk_hostout_close(&out, 1);
+}
+
+static void remove_at_exit(void)
+{
+    if (!archive_done && out.fd >= 0 && !gk_sandbox_active())
+        gk_hostout_close(&out, 1);
+}
+
 int main(int argc, char **argv)
 {
     gk_cli c;
@@ -129,6 +148,20 @@ int main(int argc, char **argv)
     if (!gk_tarout_compress_ok(o.compress))
         gk_die("--compress=%s: not supported (gzip, bzip2, xz, zstd, lzop, compress)", o.compress);
     c.rw = 0;
+    /* the archive is opened before the sandbox is entered (and removed
+     * again if the guest directory turns out to be missing) */
+    int fd = 1;
+    if (strcmp(file, "-") != 0) {
+        if (gk_hostout_open(&out, file) < 0)
+            gk_die_err();
+        fd = out.fd;
+        atexit(remove_at_exit);
+    }
+    /* a failed archive is removed by the front end outside the sandbox
+     * (the worker may create nothing and remove nothing) */
+    gk_broker fe = {.done = remove_on_failure};
+    if (fd != 1)
+        c.sb.broker = &fe;
     gk_guest *g = gk_cli_mount(&c);
     gk_node top;
     gk_stat st;
@@ -136,13 +169,6 @@ int main(int argc, char **argv)
         gk_die_err();
     if (!S_ISDIR(st.mode))
         gk_die("%s: %s", dir, strerror(ENOTDIR));
-    gk_hostout out = {.fd = -1};
-    int fd = 1;
-    if (strcmp(file, "-") != 0) {
-        if (gk_hostout_open(&out, file) < 0)
-            gk_die_err();
-        fd = out.fd;
-    }
     char *real = gk_vfs_realpath(g->vfs, dir);
     gk_tarout_opts to = {
         .write = fd_write,
@@ -155,7 +181,9 @@ int main(int argc, char **argv)
     int r = gk_tarout(g->vfs, &top, real ? real : dir, &to);
     free(real);
     int rc = r < 0;
-    if (fd != 1 && gk_hostout_close(&out, rc) < 0 && !rc) {
+    if (!rc)
+        archive_done = 1;
+    if (fd != 1 && gk_hostout_close(&out, rc && !gk_sandbox_active()) < 0 && !rc) {
         gk_say("%s", gk_errmsg());
         rc = 1;
     }

@@ -20,6 +20,8 @@
 #define GK_TOOLS_SANDBOX_H
 
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 /* System-call groups beyond the base every tool gets (read the open
  * images, write to open descriptors, memory, threads, clocks).  Each is one
@@ -29,6 +31,7 @@ enum {
     GK_SB_HOSTWRITE = 1u << 1,  /* make files beneath outdir (needs outdir)    */
     GK_SB_BROKER = 1u << 2,     /* messages to the front end (privilege split) */
     GK_SB_NET = 1u << 3,        /* sockets: remote images (issue 17; no row yet) */
+    GK_SB_HOSTREAD = 1u << 4,   /* read host trees beneath readpaths (copy-in)  */
 };
 
 typedef struct gk_sandbox {
@@ -41,20 +44,66 @@ typedef struct gk_sandbox {
     uint64_t fsize;
     /* RLIMIT_NOFILE: 0 for the default (256, or more when more are open). */
     int nofile;
-    /* The socket of GK_SB_BROKER (sendmsg/recvmsg allowed on it only). */
-    int broker_fd;
+    /* Privilege separation (GK_SB_BROKER, set with it): see gk_broker. */
+    const struct gk_broker *broker;
+    /* Host files and directories read beneath (GK_SB_HOSTREAD: the sources
+     * of gcopy-in), as the user named them. */
+    const char *const *readpaths;
+    int nreadpaths;
     /* --no-sandbox or GUESTKIT_NO_SANDBOX=1 (gk_cli_parse sets it). */
     int off;
+    /* Why this tool does not enter the sandbox (yet): a -v line instead. */
+    const char *skip;
     /* The images given (for -v and the test hook). */
     const char *const *images;
     int nimages;
 } gk_sandbox;
 
+/* Privilege separation.  With sb->broker set, gk_sandbox_enter forks: the
+ * parent stays outside the sandbox as a small front end that never looks
+ * at guest data; the child (the worker) goes on, enters the sandbox and
+ * parses.  The front end answers the worker's requests (gk_broker_call)
+ * one at a time until the worker ends, then calls done() and exits as the
+ * worker did (same status, same signal).  SIGTERM, SIGHUP and SIGALRM sent
+ * to the front end go to the worker; SIGINT and SIGQUIT from the terminal
+ * reach both, the front end ignores them.  Messages are at most
+ * GK_BROKER_MSG bytes (SOCK_SEQPACKET), each may carry one descriptor. */
+#define GK_BROKER_MSG 8192
+typedef struct gk_broker {
+    /* One request of len bytes (fd_in: a descriptor that came with it, or
+     * -1; the front end closes it after).  Writes the reply into rep (at
+     * most GK_BROKER_MSG bytes) and may set *fd_out to a descriptor to
+     * send with it (closed after sending).  Returns the reply's length, or
+     * -1 to refuse the worker altogether (it is killed). */
+    ssize_t (*serve)(void *ud, const char *req, size_t len, int fd_in, char *rep, int *fd_out);
+    /* After the worker ended (status as from waitpid), in the front end. */
+    void (*done)(void *ud, int status);
+    void *ud;
+} gk_broker;
+
+/* In the worker: send a request (with fd_in unless it is -1), wait for
+ * the reply (at most cap bytes into rep; *fd_out: a descriptor sent with
+ * it, or -1).  Returns the reply's length, or -1 with gk_error() when there
+ * is no front end or it went away. */
+ssize_t gk_broker_call(const void *req, size_t len, int fd_in, void *rep, size_t cap, int *fd_out);
+
+/* Metadata of something beneath the output directory that cannot be
+ * opened (a symlink, device, FIFO), by name in its parent directory dirfd,
+ * never following a link: with chown set, the owner uid:gid first; then
+ * the mode (mode_kept if the owner was set, else mode_other; not for a
+ * link); then the times ts.  Inside the sandbox the front end does it
+ * (name one component, dirfd beneath the output directory); without it,
+ * this process.  Returns 1 if the owner was set, else 0. */
+int gk_sandbox_meta_at(int dirfd, const char *name, int chown, uid_t uid, gid_t gid,
+                       mode_t mode_kept, mode_t mode_other, int is_link,
+                       const struct timespec ts[2]);
+
 /* Enter the sandbox described by sb (once per process; later calls do
  * nothing).  Prints what was restricted with -v.  A kernel without
- * Landlock or seccomp is refused (exit 1, one line naming --no-sandbox);
- * any other failure to set it up exits 1 too: a tool never goes on
- * believing it is sandboxed when it is not. */
+ * Landlock gets one warning and runs with the rest (seccomp, no new
+ * privileges, limits); a kernel without seccomp is refused (exit 1, one
+ * line naming --no-sandbox); any other failure to set it up exits 1 too:
+ * a tool never goes on believing it is sandboxed when it is not. */
 void gk_sandbox_enter(const gk_sandbox *sb);
 
 /* 1 once this process is inside the sandbox. */
