@@ -113,6 +113,8 @@ killed "no Landlock" execve env GK_SANDBOX_SELFTEST_NOLANDLOCK=1 "${gcat_args[@]
 
 # -v says what was restricted
 gcat -v -a "$IMG" /etc/hostname 2>"$T/v.err" >/dev/null
-is "$(grep -c '^gcat: sandbox: ' "$T/v.err")" 3 "-v: three lines on the sandbox"
+is "$(grep -c '^gcat: sandbox: no new privileges; Landlock ABI [0-9]*: no file system access' "$T/v.err"):$(grep -c '^gcat: sandbox: seccomp profile base' "$T/v.err"):$(grep -c '^gcat: sandbox: RLIMIT_NOFILE' "$T/v.err")" \
+   "1:1:1" "-v: what was restricted (Landlock, seccomp, limits)"
+ok "no scratch directory left behind" test -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'guestkit-sandbox.*' -newer "$T/in.tar" 2>/dev/null)"
 
 done_testing

@@ -661,9 +661,9 @@ static void copy_special(gk_copyout *c, int dirfd, const char *name, const gk_st
         return;
     }
     dev_t dev = makedev(major(st->rdev), minor(st->rdev));
-    int r = mknodat(dirfd, name, (st->mode & S_IFMT) | 0600, fifo ? 0 : dev);
+    int r = gk_sandbox_mknodat(dirfd, name, (st->mode & S_IFMT) | 0600, fifo ? 0 : dev);
     if (r < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
-        r = mknodat(dirfd, name, (st->mode & S_IFMT) | 0600, fifo ? 0 : dev);
+        r = gk_sandbox_mknodat(dirfd, name, (st->mode & S_IFMT) | 0600, fifo ? 0 : dev);
     if (r < 0) {
         host_err(c, NULL);
         return;

@@ -25,6 +25,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <iconv.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -108,16 +110,19 @@ static const char *const calls_base[] = {
     NULL,
 };
 
+/* the private scratch directory (TMPDIR inside the sandbox: sqlite's
+ * copy of an rpm database) */
+static const char *const calls_scratch[] = {
+    "openat", "mkdirat", "mkdir", "unlinkat", "unlink", "rmdir", "fsync", "fdatasync", NULL,
+};
+
 static const char *const calls_imgwrite[] = {
     "fsync", "fdatasync", "fallocate", "sync_file_range", NULL,
 };
 
 static const char *const calls_hostwrite[] = {
     /* creation beneath the output directory (Landlock limits where) */
-    "mkdirat", "symlinkat", "linkat", "mknodat", "unlinkat", "umask",
-    /* files are written only when new (O_EXCL): a device node made
-     * beneath the output directory can never be opened */
-    "openat:excl",
+    "mkdirat", "symlinkat", "linkat", "unlinkat", "umask",
     /* metadata of what we created, by descriptor only (the path forms are
      * the front end's, gk_sandbox_meta_at) */
     "fchmod:notpre", "fchown:notpre", "fsetxattr:notpre", "utimensat:fd",
@@ -136,6 +141,7 @@ static const char *const calls_broker[] = {
 
 static const struct sb_group groups[] = {
     {0, "base", calls_base},
+    {0, "scratch", calls_scratch},
     {GK_SB_IMGWRITE, "image-write", calls_imgwrite},
     {GK_SB_HOSTWRITE, "host-write", calls_hostwrite},
     {GK_SB_BROKER, "broker", calls_broker},
@@ -258,7 +264,7 @@ static uint64_t ll_fs_rights(int abi)
     return r;
 }
 
-static void landlock_enter(const gk_sandbox *sb, int abi)
+static void landlock_enter(const gk_sandbox *sb, int abi, int scratch_fd)
 {
     struct ll_ruleset_attr attr = {0};
     size_t size = sizeof attr.handled_access_fs;
@@ -281,6 +287,17 @@ static void landlock_enter(const gk_sandbox *sb, int abi)
         };
         if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
             sb_fail("Landlock: %s: %s", sb->outdir, strerror(errno));
+    }
+    if (scratch_fd >= 0) {
+        struct ll_path_beneath pb = {
+            .allowed_access = (LL_WRITE_FILE | LL_READ_FILE | LL_READ_DIR | LL_REMOVE_DIR |
+                               LL_REMOVE_FILE | LL_MAKE_DIR | LL_MAKE_REG | LL_TRUNCATE) &
+                              attr.handled_access_fs,
+            .parent_fd = scratch_fd,
+        };
+        if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+            sb_fail("Landlock: scratch directory: %s", strerror(errno));
+        close(scratch_fd);
     }
     for (int i = 0; (sb->needs & GK_SB_HOSTREAD) && i < sb->nreadpaths; i++) {
         /* what the user named (a link to a tree: the tree); a dangling
@@ -608,6 +625,20 @@ static uint64_t nofile_limit(const gk_sandbox *sb)
 
 /* ------------------------------------------------------------------ */
 
+/* glibc loads iconv's tables and modules from the host on first use
+ * (hivex turns UTF-16 and Latin-1 registry strings into UTF-8): load the
+ * ones used now and keep them, so they are never unloaded and reloaded. */
+static void preload_iconv(void)
+{
+    static const char *const pairs[][2] = {
+        {"UTF-8", "UTF-16LE"}, {"UTF-16LE", "UTF-8"}, {"UTF-8", "LATIN1"}, {"LATIN1", "UTF-8"},
+    };
+    static iconv_t keep[sizeof pairs / sizeof pairs[0]];
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (!keep[i])
+            keep[i] = iconv_open(pairs[i][0], pairs[i][1]);
+}
+
 /* ------------------------------------------------------------------ */
 /* Privilege separation: the front end                                 */
 
@@ -676,7 +707,7 @@ static ssize_t msg_recv(int s, void *buf, size_t cap, int *fd)
 
 /* Requests the sandbox itself serves (first byte; a tool's own start
  * lower). */
-enum { FE_META = 0xf0 };
+enum { FE_META = 0xf0, FE_MKNOD };
 
 struct meta_req {
     uint8_t op, chown, is_link, pad;
@@ -698,7 +729,26 @@ static int do_meta(int dirfd, const char *name, int chown, uid_t uid, gid_t gid,
 static struct {
     const gk_broker *tool;
     char *outdir;             /* realpath of the output directory */
+    char *scratch;            /* the worker's TMPDIR, removed at the end */
 } fe;
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* After the worker: its scratch directory goes, whatever it left there
+ * (never following a link it made). */
+static void fe_cleanup(void)
+{
+    if (fe.scratch)
+        nftw(fe.scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
 
 /* Is the directory of fd the output directory or beneath it?  The worker
  * cannot move anything out of it (Landlock) nor open anything elsewhere. */
@@ -719,6 +769,60 @@ static int fe_beneath_outdir(int fd)
     return buf[l] == 0 || buf[l] == '/' || (l == 1 && fe.outdir[0] == '/');
 }
 
+static int fe_name_ok(const char *name, size_t nl)
+{
+    return nl > 0 && strlen(name) == nl && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
+}
+
+struct mknod_req {
+    uint8_t op, pad[3];
+    uint32_t mode;
+    uint64_t dev;
+    /* then the name */
+};
+
+static ssize_t fe_mknod(const char *req, size_t len, int fd_in, char *rep)
+{
+    struct mknod_req m;
+    if (len <= sizeof m || len > sizeof m + 255)
+        return -1;
+    memcpy(&m, req, sizeof m);
+    char name[256];
+    size_t nl = len - sizeof m;
+    memcpy(name, req + sizeof m, nl);
+    name[nl] = 0;
+    int32_t r = EACCES;
+    mode_t t = m.mode & S_IFMT;
+    if (fe_name_ok(name, nl) && fe_beneath_outdir(fd_in) &&
+        (t == S_IFCHR || t == S_IFBLK || t == S_IFIFO || t == S_IFSOCK))
+        r = mknodat(fd_in, name, m.mode & (S_IFMT | 0777), (dev_t)m.dev) == 0 ? 0 : errno;
+    memcpy(rep, &r, sizeof r);
+    return sizeof r;
+}
+
+int gk_sandbox_mknodat(int dirfd, const char *name, mode_t mode, dev_t dev)
+{
+    size_t nl = strlen(name);
+    if (sb_broker_fd < 0 || !sb_active || nl == 0 || nl > 255)
+        return mknodat(dirfd, name, mode, dev);
+    char buf[sizeof(struct mknod_req) + 255];
+    struct mknod_req m = {.op = FE_MKNOD, .mode = mode, .dev = dev};
+    memcpy(buf, &m, sizeof m);
+    memcpy(buf + sizeof m, name, nl);
+    int32_t e = EIO;
+    int fd = -1;
+    if (gk_broker_call(buf, sizeof m + nl, dirfd, &e, sizeof e, &fd) != sizeof e)
+        e = EIO;
+    if (fd >= 0)
+        close(fd);
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 static ssize_t fe_serve(const gk_broker *b, const char *req, size_t len, int fd_in, char *rep,
                         int *fd_out)
 {
@@ -726,6 +830,8 @@ static ssize_t fe_serve(const gk_broker *b, const char *req, size_t len, int fd_
         return -1;
     if ((uint8_t)req[0] < FE_META)
         return b && b->serve ? b->serve(b->ud, req, len, fd_in, rep, fd_out) : -1;
+    if ((uint8_t)req[0] == FE_MKNOD)
+        return fe_mknod(req, len, fd_in, rep);
     if ((uint8_t)req[0] != FE_META || len <= sizeof(struct meta_req) ||
         len > sizeof(struct meta_req) + 255)
         return -1;
@@ -812,6 +918,7 @@ static void __attribute__((noreturn)) front_end(const gk_broker *b, int s, pid_t
             st = 1 << 8;
             break;
         }
+    fe_cleanup();
     if (b && b->done)
         b->done(b->ud, st);
     if (WIFEXITED(st))
@@ -891,17 +998,7 @@ void gk_sandbox_enter(const gk_sandbox *sb)
     tzset();
     gk_term_is(stdout);
     gk_term_is(stderr);
-    /* the front end, if any, stays out of everything below: a tool's own,
-     * or the one that sets metadata by name beneath the output directory */
-    int split = sb->broker != NULL || (sb->needs & GK_SB_HOSTWRITE);
-    if (split && (sb->needs & GK_SB_HOSTWRITE) && sb->outdir_fd >= 0) {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/self/fd/%d", sb->outdir_fd);
-        fe.outdir = realpath(p, NULL);
-    }
-    if (split)
-        broker_split(sb->broker);
-
+    preload_iconv();
     int abi = GK_SB_SANITIZER ? 0 : landlock_abi();
 #ifdef GK_SANDBOX_SELFTEST
     /* the test of a kernel without Landlock (tests/48-sandbox.t) */
@@ -922,14 +1019,40 @@ void gk_sandbox_enter(const gk_sandbox *sb)
                     errno == EOPNOTSUPP ? "disabled at boot" : "too old");
         }
     }
+    /* the front end, if any, stays out of everything below: a tool's own,
+     * or the one that sets metadata by name beneath the output directory */
+    /* a private TMPDIR (rpm inspection copies the database for sqlite),
+     * removed by the front end at the end */
+    int scratch_fd = -1;
+    if (!GK_SB_SANITIZER && abi >= 1) {
+        const char *t = getenv("TMPDIR");
+        char *tmpl = gk_asprintf("%s/guestkit-sandbox.XXXXXX", t && *t ? t : "/tmp");
+        if (mkdtemp(tmpl)) {
+            fe.scratch = tmpl;
+            scratch_fd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+            free(tmpl);
+        }
+    }
+    int split = sb->broker != NULL || (sb->needs & GK_SB_HOSTWRITE) || fe.scratch;
+    if (split && (sb->needs & GK_SB_HOSTWRITE) && sb->outdir_fd >= 0) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", sb->outdir_fd);
+        fe.outdir = realpath(p, NULL);
+    }
+    if (split)
+        broker_split(sb->broker);
+    if (fe.scratch)
+        setenv("TMPDIR", fe.scratch, 1);
+
     /* 2. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         sb_fail("no_new_privs: %s", strerror(errno));
+    uint64_t nofile = nofile_limit(sb);    /* reads /proc/self/fd */
     /* 3. */
     if (!GK_SB_SANITIZER && abi >= 1)
-        landlock_enter(sb, abi);
+        landlock_enter(sb, abi, scratch_fd);
     /* 4. */
-    uint64_t nofile = nofile_limit(sb);
     limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", nofile);
     if (sb->fsize) {
         /* a write past the limit fails with EFBIG instead of a signal */

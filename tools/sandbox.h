@@ -98,6 +98,12 @@ int gk_sandbox_meta_at(int dirfd, const char *name, int chown, uid_t uid, gid_t 
                        mode_t mode_kept, mode_t mode_other, int is_link,
                        const struct timespec ts[2]);
 
+/* mknodat(dirfd, name, mode, dev) beneath the output directory: inside
+ * the sandbox the front end makes the node (the worker itself may make
+ * none, so that it can never open a device node it made).  0, or -1 with
+ * errno. */
+int gk_sandbox_mknodat(int dirfd, const char *name, mode_t mode, dev_t dev);
+
 /* Enter the sandbox described by sb (once per process; later calls do
  * nothing).  Prints what was restricted with -v.  A kernel without
  * Landlock gets one warning and runs with the rest (seccomp, no new
