@@ -98,7 +98,7 @@ static const char *const calls_base[] = {
     /* scratch files in memory (probe buffers, registry hives) */
     "memfd_create",
     /* memory */
-    "brk", "mmap:noexec", "mprotect:noexec", "munmap", "mremap", "madvise",
+    "brk", "mmap:noexec", "mprotect:noexec", "munmap", "mremap", "madvise", "mlock", "munlock",
     /* threads and signals */
     "clone:thread", "futex", "set_robust_list", "rseq", "sched_yield", "sched_getaffinity",
     "exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
@@ -157,10 +157,11 @@ static const char *const calls_kill[] = {
 };
 
 /* ioctl requests that only ask: isatty, terminal size, sizes of block
- * devices given as images.  (TIOCSTI, which would type into the user's
+ * devices given as images; terminal modes (no echo while a LUKS passphrase
+ * is typed).  (TIOCSTI, which would type into the user's
  * terminal, is not one of them.) */
 static const unsigned long ioctl_query[] = {
-    TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD, BLKGETSIZE64, BLKGETSIZE, BLKSSZGET, BLKPBSZGET,
+    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP, FIONREAD, BLKGETSIZE64, BLKGETSIZE, BLKSSZGET, BLKPBSZGET,
     BLKBSZGET, BLKIOMIN, BLKIOOPT, BLKROGET,
 };
 
