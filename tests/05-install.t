@@ -7,7 +7,7 @@
 B=$(dirname "$GK_BIN")
 P=$T/prefix
 ok "make install PREFIX=$P" make -s -C "$TOP" B="$B" install PREFIX="$P"
-for t in gimg gfilesystems gcat gls gdf gcopy-out ginspect gfsh; do
+for t in gimg gfilesystems gcat gls gdf gcopy-out ginspect gfsh gmount gumount; do
     ok "$t installed with its man page" test -x "$P/bin/$t" -a -s "$P/share/man/man1/$t.1"
 done
 n=$(grep -c '^\.SS ' "$P/share/man/man1/gfsh.1")
