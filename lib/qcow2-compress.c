@@ -75,32 +75,81 @@ int qcow2_decompress(struct qcow2 *q, uint64_t desc, uint8_t *out)
     return q->compression_type == 0 ? inflate_zlib(q, csize, coff, out) : inflate_zstd(q, csize, coff, out);
 }
 
+static unsigned dc_slots(struct qcow2 *q)
+{
+    if (!q->dc_slots) {
+        uint64_t n = QCOW2_DC_BYTES / q->cluster_size;
+        q->dc_slots = n < 2 ? 2 : n > QCOW2_DC_MAX ? QCOW2_DC_MAX : (unsigned)n;
+    }
+    return q->dc_slots;
+}
+
+/* The slot holding desc (its LRU tick refreshed), or NULL and in *victim
+ * the slot to fill: an empty one, else the least recently used. */
+static struct qcow2_dc *dc_find(struct qcow2 *q, uint64_t desc, struct qcow2_dc **victim)
+{
+    struct qcow2_dc *v = NULL;
+    q->tick++;
+    for (unsigned i = 0, n = dc_slots(q); i < n; i++) {
+        struct qcow2_dc *c = &q->dc[i];
+        if (c->valid && c->desc == desc) {
+            c->used = q->tick;
+            return c;
+        }
+        if (!v || (v->valid && (!c->valid || c->used < v->used)))
+            v = c;
+    }
+    *victim = v;
+    return NULL;
+}
+
+static void dc_fill(struct qcow2 *q, struct qcow2_dc *c, uint64_t desc)
+{
+    c->desc = desc;
+    c->valid = 1;
+    c->used = q->tick;
+}
+
 const uint8_t *qcow2_decompressed(struct qcow2 *q, uint64_t desc)
 {
-    struct qcow2_dc *dc = NULL;
-    q->tick++;
-    for (int i = 0; i < 2; i++) {
-        if (q->dc[i].valid && q->dc[i].desc == desc) {
-            q->dc[i].used = q->tick;
-            return q->dc[i].buf;
-        }
-        if (!dc || (dc->valid && (!q->dc[i].valid || q->dc[i].used < dc->used)))
-            dc = &q->dc[i];
-    }
-    if (!dc->buf)
-        dc->buf = gk_malloc(q->cluster_size);
-    dc->valid = 0;
-    if (qcow2_decompress(q, desc, dc->buf) < 0)
+    struct qcow2_dc *v, *c = dc_find(q, desc, &v);
+    if (c)
+        return c->buf;
+    if (!v->buf)
+        v->buf = gk_malloc(q->cluster_size);
+    v->valid = 0;
+    if (qcow2_decompress(q, desc, v->buf) < 0)
         return NULL;
-    dc->desc = desc;
-    dc->valid = 1;
-    dc->used = q->tick;
-    return dc->buf;
+    dc_fill(q, v, desc);
+    return v->buf;
+}
+
+int qcow2_decompress_to(struct qcow2 *q, uint64_t desc, uint8_t *out, int bulk)
+{
+    struct qcow2_dc *v, *c = dc_find(q, desc, &v);
+    if (c) {
+        memcpy(out, c->buf, q->cluster_size);
+        return 0;
+    }
+    int r = qcow2_decompress(q, desc, out);
+    if (r < 0 || bulk)
+        return r;
+    if (!v->buf)
+        v->buf = gk_malloc(q->cluster_size);
+    memcpy(v->buf, out, q->cluster_size);
+    dc_fill(q, v, desc);
+    return 0;
+}
+
+void qcow2_decompressed_forget(struct qcow2 *q)
+{
+    for (unsigned i = 0; i < QCOW2_DC_MAX; i++)
+        q->dc[i].valid = 0;
 }
 
 void qcow2_compress_free(struct qcow2 *q)
 {
-    for (int i = 0; i < 2; i++)
+    for (unsigned i = 0; i < QCOW2_DC_MAX; i++)
         free(q->dc[i].buf);
     free(q->cbuf);
     if (q->zs_ok)

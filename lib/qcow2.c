@@ -46,7 +46,7 @@ static int q_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
      * offsets and buffer positions are both contiguous. */
     uint8_t *pbuf = NULL;
     uint64_t phost = 0, plen = 0;
-    int rc = 0;
+    int rc = 0, bulk = n >= (1u << 20);
     while (n > 0) {
         struct qcow2_run r;
         if ((rc = qcow2_map(q, off, n, &r)) < 0)
@@ -65,8 +65,9 @@ static int q_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
         } else if (r.type == QC_ZERO) {
             memset(p, 0, len);
         } else if (r.type == QC_COMP && len == q->cluster_size) {
-            /* a whole cluster: straight into the caller's buffer */
-            if ((rc = qcow2_decompress(q, r.desc, p)) < 0)
+            /* a whole cluster: straight into the caller's buffer (and
+             * into the cache, unless this is a bulk read) */
+            if ((rc = qcow2_decompress_to(q, r.desc, p, bulk)) < 0)
                 break;
         } else if (r.type == QC_COMP) {
             const uint8_t *c = qcow2_decompressed(q, r.desc);

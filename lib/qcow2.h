@@ -146,6 +146,14 @@ uint64_t qcow2_cache_misses(const struct qcow2_cache *c);
 
 /* ---- the driver state ---- */
 
+/* Decompressed clusters kept: each is read and inflated once per run,
+ * whoever reads it (probing, the partition table, the filesystem all ask
+ * for the same few clusters).  16 slots, at most 4 MiB (2 slots of 2 MiB
+ * clusters).  A writer that frees or rewrites a compressed cluster calls
+ * qcow2_decompressed_forget(). */
+#define QCOW2_DC_MAX 16
+#define QCOW2_DC_BYTES (4u << 20)
+
 struct qcow2_dc {        /* one cached decompressed cluster */
     uint64_t desc;       /* L2 descriptor, COPIED bit cleared */
     uint8_t *buf;
@@ -197,8 +205,10 @@ struct qcow2 {
     uint64_t reft_entries;
     int reft_loaded;
     int prealloc_checked, prealloc;
-    /* compressed clusters: a couple of decompressed clusters, the input */
-    struct qcow2_dc dc[2];
+    /* compressed clusters: decompressed ones cached (dc_slots of the
+     * QCOW2_DC_MAX, at most 4 MiB in all), the input */
+    struct qcow2_dc dc[QCOW2_DC_MAX];
+    unsigned dc_slots;
     uint64_t tick;
     uint8_t *cbuf;
     uint64_t cbuf_size;
@@ -237,9 +247,15 @@ void qcow2_compressed_range(const struct qcow2 *q, uint64_t desc, uint64_t *coff
 
 /* Decompress the cluster described by desc into out (cluster_size bytes). */
 int qcow2_decompress(struct qcow2 *q, uint64_t desc, uint8_t *out);
-/* The decompressed cluster of desc from a two-entry cache (partial reads
- * of one cluster decompress it once); NULL with gk_error. */
+/* The decompressed cluster of desc from the cache (QCOW2_DC_MAX above);
+ * NULL with gk_error. */
 const uint8_t *qcow2_decompressed(struct qcow2 *q, uint64_t desc);
+/* The whole cluster of desc into out: from the cache, or decompressed
+ * straight into out and kept in the cache unless bulk (a long sequential
+ * read, as convert's, would only evict what small readers share). */
+int qcow2_decompress_to(struct qcow2 *q, uint64_t desc, uint8_t *out, int bulk);
+/* Drop every cached decompressed cluster. */
+void qcow2_decompressed_forget(struct qcow2 *q);
 void qcow2_compress_free(struct qcow2 *q);
 
 /* ---- refcounts (qcow2-refcount.c) ---- */
