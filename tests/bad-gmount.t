@@ -14,8 +14,11 @@ CORPUS=${GK_EXT_CORPUS:-/work/shared/corpus/ext-corrupt}
 [ -d "$CORPUS" ] || skip_all "no corpus at $CORPUS"
 TMO=20
 [ "$GK_SAN" = 1 ] && TMO=60
-# a fixed sample: every 10th image by name (GMOUNT_STEP=1: every one)
-step=${GMOUNT_STEP:-10}
+# a fixed sample: every 10th image by name, every 25th under the
+# sanitizers (GMOUNT_STEP=1: every one)
+step=10
+[ "$GK_SAN" = 1 ] && step=25
+step=${GMOUNT_STEP:-$step}
 M=$T/m
 mkdir -p "$M"
 
