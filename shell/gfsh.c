@@ -87,6 +87,8 @@ static void usage(FILE *fp)
             "  --pipe-error         Fail a command whose output pipe fails\n"
             "  --no-dest-paths      No guest path completion\n"
             "  --man-commands       Print the COMMANDS section of gfsh(1) (roff)\n"
+            "  --key SELECTOR       LUKS key for -i: ID:key:KEY_STRING or ID:file:FILENAME\n"
+            "  --keys-from-stdin    Read passphrases from stdin; --echo-keys: echo them\n"
             "  -v|--verbose         Debug messages\n"
             "  -V|--version         Print the version\n"
             "  --help               This help\n"

@@ -119,6 +119,7 @@ static void usage(FILE *f)
         "  --pvs|--physvols|--physical-volumes\n"
         "                       Display LVM physical volumes\n"
         "  --uuid|--uuids       Add UUIDs to --long output\n"
+        "  --key SELECTOR       LUKS key: ID:key:KEY_STRING or ID:file:FILENAME\n"
         "  -v|--verbose         Verbose messages\n"
         "  -V|--version         Display version and exit\n"
         "  --vgs|--volgroups|--volume-groups\n"
