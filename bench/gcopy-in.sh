@@ -28,21 +28,22 @@ W=$BD/copyin
 mkdir -p "$W/m"
 trap 'umount "$W/m" 2>/dev/null || true' EXIT
 
-if [ ! -e "$SRC/.done" ]; then
+TREE_VERSION=2    # bump when the tree below changes: a cached copy is remade
+if [ "$(cat "$SRC/.done" 2>/dev/null)" != "$TREE_VERSION" ]; then
     echo "making the 1 GiB source tree in $SRC ..." >&2
     rm -rf "$SRC"
     python3 - "$SRC" <<'EOF'
 import os, random, sys
 root = sys.argv[1]
 r = random.Random(30000)
-pool = os.urandom(4 << 20)
+pool = r.randbytes(4 << 20)
 total = 0
 for d in range(300):
     dd = os.path.join(root, 'd%03d' % (d // 30), 'sub%03d' % d)
     os.makedirs(dd)
     for f in range(100):
         # mostly small files, some large: about 1 GiB over 30 000 files
-        n = int(r.paretovariate(1.2) * 2000) if r.random() < 0.97 else r.randint(200000, 1 << 20)
+        n = int(r.paretovariate(1.2) * 2000) if r.random() < 0.955 else r.randint(200000, 1 << 20)
         n = min(n, 1 << 20)
         off = r.randrange(0, len(pool) - n)
         with open(os.path.join(dd, 'f%03d' % f), 'wb') as fp:
@@ -52,7 +53,7 @@ for d in range(300):
     os.link(os.path.join(dd, 'f001'), os.path.join(dd, 'hard'))
 print('%d files, %d MiB' % (300 * 100, total >> 20), file=sys.stderr)
 EOF
-    touch "$SRC/.done"
+    echo "$TREE_VERSION" >"$SRC/.done"
 fi
 FILES=$(find "$SRC" -type f ! -name .done | wc -l)
 MIB=$(du -sm --exclude=.done "$SRC" | cut -f1)

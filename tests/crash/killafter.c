@@ -7,11 +7,16 @@
  *   KILLAFTER_PARTIAL=1      the Nth write is torn: its first half (whole
  *                            512-byte sectors) is written, then the kill
  *   KILLAFTER_COUNT=FILE     at exit, write the number of writes to FILE
+ *                            (opened at start: the tools' sandbox lets no
+ *                            file be opened later; a process that wrote
+ *                            nothing, such as a sandbox's front end, leaves
+ *                            it alone)
  *
  * Only pwrite/pwrite64/write/writev/pwritev on that file count.  Built by
  * the test scripts with cc -shared (not part of guestkit). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +28,11 @@ static long limit = -1, count;
 static int partial, ready;
 static dev_t tdev;
 static ino_t tino;
-static const char *countfile;
 
 static void setup(void)
 {
     const char *f = getenv("KILLAFTER_FILE"), *n = getenv("KILLAFTER_N");
     struct stat st;
-    countfile = getenv("KILLAFTER_COUNT");
     partial = getenv("KILLAFTER_PARTIAL") && *getenv("KILLAFTER_PARTIAL") == '1';
     if (f && stat(f, &st) == 0) {
         tdev = st.st_dev;
@@ -88,13 +91,23 @@ ssize_t write(int fd, const void *buf, size_t n)
     return real(fd, buf, n);
 }
 
+static int countfd = -1;
+
+__attribute__((constructor)) static void open_count(void)
+{
+    const char *c = getenv("KILLAFTER_COUNT");
+    if (c)
+        countfd = open(c, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+}
+
 __attribute__((destructor)) static void report(void)
 {
-    if (countfile && tino) {
-        FILE *f = fopen(countfile, "w");
-        if (f) {
-            fprintf(f, "%ld\n", count);
-            fclose(f);
-        }
+    if (countfd >= 0 && tino && count > 0) {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%20ld\n", count);
+        if (!real_pwrite)
+            real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+        if (real_pwrite(countfd, buf, (size_t)n, 0) != n)
+            _exit(3);
     }
 }

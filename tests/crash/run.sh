@@ -26,7 +26,7 @@ export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
 RANDOM=$SEED
 mkdir -p "$W/m"
 SO=$W/killafter.so
-[ -e "$SO" ] || cc -shared -fPIC -O1 -o "$SO" "$HERE/killafter.c" -ldl || exit 2
+[ "$SO" -nt "$HERE/killafter.c" ] || cc -shared -fPIC -O1 -o "$SO" "$HERE/killafter.c" -ldl || exit 2
 
 # ---- the source tree: files named after their contents' seed ---------------
 mksrc() {
@@ -121,7 +121,7 @@ t0=$(date +%s%N)
 (KILLAFTER_FILE=$W/img KILLAFTER_COUNT=$W/count LD_PRELOAD=$SO writer) >/dev/null 2>"$W/writer.err"
 rc=$?
 RUNMS=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
-TOTAL=$(cat "$W/count" 2>/dev/null || echo 0)
+TOTAL=$(tr -d ' \n' <"$W/count" 2>/dev/null); TOTAL=${TOTAL:-0}
 fails=0
 if [ $rc != 0 ] || [ "$TOTAL" -lt 10 ]; then
     echo "not ok 0 - $WRITER $FS: the complete run failed (exit $rc, $TOTAL writes): $(head -c 300 "$W/writer.err")"
