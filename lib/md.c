@@ -6,14 +6,15 @@
  * The address arithmetic follows the kernel's md drivers, so that an
  * array reads the same as the kernel assembles it.  A degraded array is
  * read from what is there: RAID1 and RAID10 from any copy, RAID4/5/6
- * rebuild one missing data member from P (XOR of the others; a RAID6
- * missing two members, or a data member and P, is refused: Q is not
- * used).  Linear and RAID0 need every member.
+ * rebuild one missing data member from P (XOR of the others), RAID6 also
+ * from Q when P or a second data member is missing too (Galois field
+ * arithmetic as the kernel's raid6 recovery, in its syndrome order).
+ * Linear and RAID0 need every member.
  *
  * Bounds: device counts and geometry come checked from md-super.c; sizes
  * are computed with overflow checks and must fit every member's data
  * area; a read is split per chunk (per member run for linear/RAID1) and
- * allocates at most one chunk of scratch for a rebuild.
+ * allocates at most two chunks of scratch for a rebuild.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,8 +43,10 @@ struct md {
     int offset;
     uint64_t stride;            /* raid10: sectors between far copies     */
     int alg, maxdeg;            /* raid4/5/6                              */
-    uint8_t *scratch;           /* for rebuilding: at most one chunk      */
+    uint8_t *scratch;           /* for rebuilding: at most two chunks     */
     size_t scratch_len;
+    uint8_t gflog[256];         /* raid6: GF(2^8) logarithms of g = 2      */
+    uint8_t gfexp[510];         /*        and powers, twice round          */
 };
 
 static void md_close_priv(struct md *m)
@@ -125,29 +128,112 @@ static void r5_map(struct md *m, uint64_t c, int *dd, int *pd, int *qd, uint64_t
     *stripe = st;
 }
 
-/* A missing RAID4/5/6 data member's piece: the XOR of the same piece of
- * every other member but Q. */
-static int r5_rebuild(struct md *m, int miss, int qd, uint8_t *buf, size_t n, uint64_t off)
+/* The GF(2^8) tables of RAID6's Q syndrome: generator 2, polynomial
+ * x^8 + x^4 + x^3 + x^2 + 1 (0x11d). */
+static void gf_init(struct md *m)
 {
-    memset(buf, 0, n);
-    for (int r = 0; r < m->n; r++) {
-        if (r == miss || r == qd)
-            continue;
-        if (!m->mem[r]) {
-            return gk_fail(EIO, "md: raid%d with members %d and %d missing: cannot rebuild",
-                           m->sb.level, miss, r);
-        }
-        if (n > m->scratch_len) {
-            free(m->scratch);
-            m->scratch = gk_malloc(n);
-            m->scratch_len = n;
-        }
-        int err = mread(m, r, m->scratch, n, off);
-        if (err < 0)
-            return err;
-        for (size_t i = 0; i < n; i++)
-            buf[i] ^= m->scratch[i];
+    unsigned v = 1;
+    for (int i = 0; i < 255; i++) {
+        m->gfexp[i] = m->gfexp[i + 255] = (uint8_t)v;
+        m->gflog[v] = (uint8_t)i;
+        v <<= 1;
+        if (v & 0x100)
+            v ^= 0x11d;
     }
+}
+
+/* x times g^e (0 <= e < 255) */
+static inline uint8_t gf_mulexp(const struct md *m, uint8_t x, unsigned e)
+{
+    return x ? m->gfexp[m->gflog[x] + e] : 0;
+}
+
+/* Member r's place in the Q syndrome of a stripe with parity members pd,
+ * qd: the kernel takes the members in turn from the one after Q (from 0
+ * when Q is the last), leaving P and Q out.  That is the order of the data
+ * for the symmetric layouts, not for the asymmetric ones. */
+static unsigned r6_slot(const struct md *m, int pd, int qd, int r)
+{
+    int i = qd == m->n - 1 ? 0 : qd + 1;
+    unsigned k = 0;
+    for (; i != r; i = (i + 1) % m->n)
+        k += i != pd && i != qd;
+    return k;
+}
+
+/* Two scratch buffers of n bytes each, kept for the next rebuild. */
+static uint8_t *scratch(struct md *m, size_t n)
+{
+    if (2 * n > m->scratch_len) {
+        free(m->scratch);
+        m->scratch = gk_malloc(2 * n);
+        m->scratch_len = 2 * n;
+    }
+    return m->scratch;
+}
+
+/* A missing RAID4/5/6 data member's piece (member miss, parity pd and qd,
+ * qd < 0 without Q), from the same piece of the other members: the XOR of
+ * the others but Q when P is there and no other data member is missing;
+ * for RAID6 with P or a second data member y missing too, from Q:
+ *   P' = P + sum of the data present, Q' = Q + sum of g^slot * data present
+ *   P missing:   D = Q' / g^slot(miss)
+ *   y missing:   D = (Q' + g^slot(y) P') / (g^slot(miss) + g^slot(y))
+ * (+ is XOR in GF(2^8)). */
+static int r5_rebuild(struct md *m, int miss, int pd, int qd, uint8_t *buf, size_t n,
+                      uint64_t off)
+{
+    int other = -1;
+    for (int r = 0; r < m->n; r++)
+        if (r != miss && !m->mem[r]) {
+            if (other >= 0 || qd < 0)
+                return gk_fail(EIO, "md: raid%d with members %d and %d missing: cannot rebuild",
+                               m->sb.level, miss, other >= 0 ? other : r);
+            other = r;
+        }
+    uint8_t *d = scratch(m, n), *q = d + n;
+    int err;
+    if (other < 0 || other == qd) {                 /* P is there: XOR */
+        memset(buf, 0, n);
+        for (int r = 0; r < m->n; r++) {
+            if (r == miss || r == qd)
+                continue;
+            if ((err = mread(m, r, d, n, off)) < 0)
+                return err;
+            for (size_t i = 0; i < n; i++)
+                buf[i] ^= d[i];
+        }
+        return 0;
+    }
+    /* Q' in q, P' in buf (unused when P is the other one missing) */
+    if ((err = mread(m, qd, q, n, off)) < 0)
+        return err;
+    if (other == pd)
+        memset(buf, 0, n);
+    else if ((err = mread(m, pd, buf, n, off)) < 0)
+        return err;
+    for (int r = 0; r < m->n; r++) {
+        if (r == miss || r == other || r == pd || r == qd)
+            continue;
+        if ((err = mread(m, r, d, n, off)) < 0)
+            return err;
+        unsigned e = r6_slot(m, pd, qd, r);
+        for (size_t i = 0; i < n; i++) {
+            buf[i] ^= d[i];
+            q[i] ^= gf_mulexp(m, d[i], e);
+        }
+    }
+    unsigned sm = r6_slot(m, pd, qd, miss);
+    if (other == pd) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = gf_mulexp(m, q[i], 255 - sm);
+        return 0;
+    }
+    unsigned sy = r6_slot(m, pd, qd, other);
+    /* 1 / (g^sm + g^sy) as a power of g */
+    unsigned inv = 255 - m->gflog[m->gfexp[sm] ^ m->gfexp[sy]];
+    for (size_t i = 0; i < n; i++)
+        buf[i] = gf_mulexp(m, q[i] ^ gf_mulexp(m, buf[i], sy), inv % 255);
     return 0;
 }
 
@@ -226,7 +312,7 @@ static int md_piece(struct md *m, uint8_t *buf, size_t n, uint64_t pos, size_t *
         uint64_t off = stripe * cb + within;
         if (m->mem[dd])
             return mread(m, dd, buf, *done, off);
-        return r5_rebuild(m, dd, qd, buf, *done, off);
+        return r5_rebuild(m, dd, pd, qd, buf, *done, off);
     }
     }
 }
@@ -325,10 +411,12 @@ gk_dev *gk_md_open(const gk_md_super *sbs, gk_dev **members, int n, const char *
         snprintf(lbuf, sizeof lbuf, "raid%d", sb->level);
         lname = lbuf;
     }
-    int allowed = sb->level == 1 || sb->level == 10 ? n - 1 : sb->level >= 4 ? 1 : 0;
+    /* RAID6 data members beyond 255 would share powers of g: none such
+     * is rebuilt from Q */
+    int allowed = sb->level == 1 || sb->level == 10 ? n - 1
+                  : sb->level == 6 && n - 2 <= 255 ? 2 : sb->level >= 4 ? 1 : 0;
     if (missing > allowed) {
-        gk_error("md: %s with %d of %d members missing%s", lname, missing, n,
-                 sb->level == 6 ? " (rebuilding from Q is not supported)" : "");
+        gk_error("md: %s with %d of %d members missing", lname, missing, n);
         return NULL;
     }
     struct md *m = gk_calloc(1, sizeof *m);
@@ -392,6 +480,8 @@ gk_dev *gk_md_open(const gk_md_super *sbs, gk_dev **members, int n, const char *
     }
     default:
         m->maxdeg = sb->level == 6 ? 2 : 1;
+        if (sb->level == 6)
+            gf_init(m);
         m->alg = sb->level == 4 ? 5 : (int)sb->layout;
         if (!mul_ok(comp, (uint64_t)(n - m->maxdeg), &size))
             goto overflow;

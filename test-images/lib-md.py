@@ -223,9 +223,16 @@ elif level in (4, 5, 6):
             put(ddisk(j), st * chunk, cdata)
         put(pd, st * chunk, xor(chunks))
         if qd is not None:
-            # Q = sum of g^j * D_j (the kernel's syndrome order for the
-            # symmetric layouts; nothing here reads Q back)
-            put(qd, st * chunk, xor([chunks[j].translate(g2[j]) for j in range(dd)]))
+            # Q = sum of g^k * D_k, k the data member's place in the
+            # kernel's syndrome order: members in turn from the one after
+            # Q (from 0 when Q is last), P and Q left out.  For the
+            # symmetric layouts that is the data order; for the asymmetric
+            # ones it is not.
+            d0 = 0 if qd == n - 1 else qd + 1
+            order = [i % n for i in range(d0, d0 + n) if i % n not in (pd, qd)]
+            slot = {dev: k for k, dev in enumerate(order)}
+            put(qd, st * chunk,
+                xor([chunks[j].translate(g2[slot[ddisk(j)]]) for j in range(dd)]))
 
 def csum(b, nbytes):
     s = 0

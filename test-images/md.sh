@@ -24,6 +24,7 @@
 #   r1s      0.90     raid1   -                  -      r1s-{0,1,2}.img; r1s-2 stale
 #                                                       (older events, zeroed data)
 #   lvm      1.2      raid1   -                  -      lvm-{0,1}.img, name gk:lvm
+#   r6a      1.2      raid6   left-asymmetric    16K    r6a-{0..3}.img (Q's order is not the data's)
 # The UUID of array X is 01234567-0123-0123-0123-0000000000NN (md-uuids.txt).
 set -euo pipefail
 . "$(dirname "$0")/lib-lvm.sh"
@@ -125,4 +126,5 @@ done
 md r4 1.2 raid4 5 16 gk:r4 -- r4-0.img r4-1.img r4-2.img
 md r1s 0.90 raid1 0 0 "" --stale=2:5 -- r1s-0.img r1s-1.img r1s-2.img
 md lvm 1.2 raid1 0 0 gk:lvm -- lvm-0.img lvm-1.img
+md r6a 1.2 raid6 0 16 gk:r6a -- r6a-0.img r6a-1.img r6a-2.img r6a-3.img
 cat md-uuids.txt sizes.txt

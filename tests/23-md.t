@@ -72,7 +72,7 @@ r1
 r0" "two arrays: /dev/md127 and /dev/md126"
 
 # degraded: any one member of raid1/4/5/6/10 may be missing
-for name in r1 r5p r6 r10n r10f r10o r5l0 r5l1 r5l3 r5l4 r5l5 r4; do
+for name in r1 r5p r6 r6a r10n r10f r10o r5l0 r5l1 r5l3 r5l4 r5l5 r4; do
     mapfile -t M < <(members "$name")
     for k in $(seq 0 $((${#M[@]} - 1))); do
         S=()
@@ -84,12 +84,30 @@ grep -q 'degraded, 1 of' "$T/err"
 is "$?" 0 "a degraded array is a warning"
 mapfile -t A < <(args $(members r10n | sed -n '2p;4p'))
 reads_tree "r10n (near=2) without members 0 and 2: each chunk still has a copy" $(members r10n | sed -n '2p;4p')
-for c in "r0:raid0 with 1 of 3" "lin:linear with 1 of 2" "r6:raid6 with 2 of 4"; do
+# raid6: any two members missing (data and data, data and P or Q, P and
+# Q): rebuilt from P and Q; the whole array reads as with every member
+for name in r6 r6a; do
+    mapfile -t M < <(members "$name")
+    mapfile -t A < <(args "${M[@]}")
+    full=$(gfsh --ro "${A[@]}" run : checksum-device sha256 /dev/md127)
+    for p in "0 1" "0 2" "0 3" "1 2" "1 3" "2 3"; do
+        set -- $p
+        S=()
+        for i in "${!M[@]}"; do [ "$i" = "$1" ] || [ "$i" = "$2" ] || S+=("${M[$i]}"); done
+        reads_tree "$name without members $1 and $2" "${S[@]}"
+        mapfile -t A < <(args "${S[@]}")
+        is "$(gfsh --ro "${A[@]}" run : checksum-device sha256 /dev/md127 2>/dev/null)" "$full" \
+           "$name without members $1 and $2: the whole array as with all four"
+    done
+done
+grep -q 'degraded, 2 of 4' "$T/err"
+is "$?" 0 "raid6 missing two: a warning"
+for c in "r0:raid0 with 1 of 3" "lin:linear with 1 of 2" "r6:raid6 with 3 of 4"; do
     name=${c%%:*}
     case $name in
     r0) mapfile -t A < <(args $(members "$name" | head -n 2)) ;;
     lin) mapfile -t A < <(args $(members "$name" | tail -n 1)) ;;
-    *) mapfile -t A < <(args $(members "$name" | tail -n +3)) ;;
+    *) mapfile -t A < <(args $(members "$name" | tail -n 1)) ;;
     esac
     fails_cleanly "$name: too few members is an error" gcat "${A[@]}" -m /dev/md127 /hello.txt
     grep -q "${c#*:}" "$T/fc.err"
