@@ -131,6 +131,20 @@ fails_cleanly "gcat E:\\x: no drive E:" gcat -a "$D/win10.img" 'E:\x'
 ok "... saying so" sh -c "gcat -a '$D/win10.img' 'E:\\x' 2>&1 | grep -q \"drive 'e:' not found\""
 fails_cleanly "gcat C:\\x of a Linux guest: not a Windows path" gcat -a "$(fixture guests)/arch.img" 'C:\x'
 
+# gfedit (virt-edit) takes the same paths; NTFS is read-only here, so a
+# change is refused and the image is left as it was
+cp --sparse=always "$D/win10.img" "$T/e.img"
+sum0=$(md5sum <"$T/e.img")
+is "$(gfedit -a "$T/e.img" -e 'print STDERR "line: $_" if /MAPI/' 'c:\windows\WIN.INI' 2>&1)" \
+   "line: $(grep MAPI "$T/w1")" "gfedit 'c:\windows\WIN.INI' edits the file ntfscat shows (its MAPI line)"
+fails_cleanly "gfedit of a Windows path: a change is refused (NTFS is read-only)" \
+    gfedit -a "$T/e.img" -e 's/MAPI/X/' 'C:\Windows\win.ini'
+ok "... saying so" sh -c "gfedit -a '$T/e.img' -e 's/MAPI/X/' 'C:\\Windows\\win.ini' 2>&1 | grep -q 'writing NTFS filesystems is not supported'"
+fails_cleanly "gfedit E:\\x: no drive E:" gfedit -a "$T/e.img" -e 1 'E:\x'
+is "$(md5sum <"$T/e.img")" "$sum0" "the image is unchanged"
+fails_cleanly "gfedit C:\\x of a Linux guest: not a Windows path" gfedit -a "$(fixture guests)/arch.img" -e 1 'C:\x'
+rm -f "$T/e.img"
+
 # gfsh's win: prefix
 is "$(gfsh -a "$D/win10.img" -i cat 'win:C:\windows\win.ini')" "$(cat "$T/w1")" "gfsh cat win:C:\\windows\\win.ini"
 is "$(gfsh -a "$D/win10.img" -i is-dir 'win:\program files\7-ZIP')" true "gfsh is-dir win:\\program files\\7-ZIP"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The shared virt-* option parser and guest setup for the tools and gfsh. */
+#include <ctype.h>
 #include <errno.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -356,4 +357,9 @@ gk_guest *gk_cli_mount(gk_cli *c)
         gk_die("%s", err);
     }
     return g;
+}
+
+int gk_cli_windows_like(const char *p)
+{
+    return (isalpha((unsigned char)p[0]) && p[1] == ':') || p[0] == '\\';
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gcat: print files of a disk image to stdout, like virt-cat. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,12 +86,6 @@ static int cat_one(gk_vfs *v, const char *path, char *buf)
     return 0;
 }
 
-/* C:\path or \path: virt-cat takes them for Windows guests. */
-static int windows_like(const char *p)
-{
-    return (isalpha((unsigned char)p[0]) && p[1] == ':') || p[0] == '\\';
-}
-
 int main(int argc, char **argv)
 {
     gk_cli c;
@@ -108,7 +101,7 @@ int main(int argc, char **argv)
      * before anything is opened, but after the image, so that swapped
      * arguments are reported as the image that is not one. */
     for (int i = 0; i < c.nargs; i++)
-        if (c.args[i][0] != '/' && !windows_like(c.args[i])) {
+        if (c.args[i][0] != '/' && !gk_cli_windows_like(c.args[i])) {
             gk_cli_check_image(&c, gk_cli_launch(&c));
             gk_die("%s: path must start with a / character (guest paths are absolute)", c.args[i]);
         }

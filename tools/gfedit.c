@@ -71,7 +71,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < c.nargs; i++)
-        if (c.args[i][0] != '/')
+        if (c.args[i][0] != '/' && !gk_cli_windows_like(c.args[i]))
             gk_die("%s: the file must be an absolute path (start with /)", c.args[i]);
     if (backup && (!*backup || strchr(backup, '/')))
         gk_die("-b %s: the extension must not be empty or hold a '/'", backup);
@@ -82,6 +82,18 @@ int main(int argc, char **argv)
     c.sb.skip = "gfedit runs $EDITOR or perl on the host and reopens the images";
     gk_guest *g = gk_cli_mount(&c);
     int n = c.nargs, rc = 0, nchanged = 0;
+    /* Windows guests (found by inspection): drive letters, backslashes and
+     * names matched ignoring case, as virt-edit's windows_path */
+    char **winpath = gk_calloc((size_t)n, sizeof *winpath);
+    for (int i = 0; i < n; i++) {
+        if (gk_guest_is_windows(g)) {
+            if (!(winpath[i] = gk_guest_windows_path(g, c.args[i])))
+                gk_die("%s: %s", c.args[i], gk_errmsg());
+            c.args[i] = winpath[i];
+        } else if (c.args[i][0] != '/') {
+            gk_die("%s: the file must be an absolute path (start with /)", c.args[i]);
+        }
+    }
     gk_edit *e = gk_calloc((size_t)n, sizeof *e);
     int *changed = gk_calloc((size_t)n, sizeof *changed);
     for (int i = 0; i < n && rc == 0; i++)
@@ -138,6 +150,9 @@ int main(int argc, char **argv)
         gk_edit_clear(&e[i]);
     free(e);
     free(changed);
+    for (int i = 0; i < n; i++)
+        free(winpath[i]);
+    free(winpath);
     gk_guest_free(g);
     return rc;
 }
