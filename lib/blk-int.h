@@ -94,6 +94,11 @@ struct gk_dev_ops {
      * every file below; a format writes its dirty metadata first, in an
      * order that keeps the image consistent at every step). */
     int (*flush)(gk_dev *d);
+    /* Write one whole cluster compressed (qemu's pwrite_compressed): off is
+     * cluster aligned, n the cluster size (less only for the last cluster
+     * of the disk).  A cluster that does not shrink, or one already
+     * allocated, is written normally.  NULL: the wrapper writes normally. */
+    int (*pwrite_compressed)(gk_dev *d, const void *buf, size_t n, uint64_t off);
 
     /* ---- protocols (files) ---- */
     /* Bytes the object takes on its storage (st_blocks * 512); -ENOTSUP. */
@@ -142,6 +147,9 @@ struct gk_protocol {
     /* Open location as a byte device (d->size: the object's size rounded up
      * to 512 bytes, as qemu sees files).  NULL with gk_error and errno. */
     gk_dev *(*open)(const char *location, const gk_file_opts *o);
+    /* Create the object (or empty an existing one) for a new image: 0 or
+     * -errno with gk_error.  NULL: this protocol cannot create. */
+    int (*create)(const char *location);
     /* The location of name, a backing or data file name read from the image
      * stored in base (a device this protocol opened): relative names are
      * relative to base's location (qemu's path_combine for files).  Malloc'd;
@@ -201,9 +209,20 @@ typedef struct gk_create_opt {
  * against the format's create_opts, in the order given). */
 typedef struct gk_create_args {
     uint64_t size;
+    int size_given;                /* 0: take the backing file's size       */
     int nopts;
     const char **names, **values;
+    int unsafe;                    /* -u: do not open the backing file       */
+    char *summary;                 /* out (malloc'd, may stay NULL): what
+                                    * qemu-img prints after "Formatting
+                                    * 'FILE', ": "fmt=qcow2 cluster_size=..." */
 } gk_create_args;
+/* The last value given for option name, or NULL. */
+const char *gk_create_get(const gk_create_args *a, const char *name);
+/* qemu's parsers for option values: 0, or -EINVAL with gk_error naming
+ * the option. */
+int gk_opt_bool(const char *name, const char *v, int *out);
+int gk_opt_size(const char *name, const char *v, uint64_t *out);
 
 struct gk_format {
     const char *name;              /* "raw", "qcow2"                         */
@@ -216,8 +235,9 @@ struct gk_format {
      * NULL for formats we recognise but cannot read yet: they are refused by
      * name (issue 12 fills vmdk, vdi, vhdx, vpc in). */
     gk_dev *(*open)(gk_dev *file, gk_open_ctx *ctx);
-    /* Create an image at location; NULL: cannot create (yet). */
-    int (*create)(const char *location, const gk_create_args *a);
+    /* Create an image at location (0 or -errno with gk_error); fills
+     * a->summary first.  NULL: cannot create (yet). */
+    int (*create)(const char *location, gk_create_args *a);
     const gk_create_opt *create_opts; /* ends with { NULL }; NULL: none    */
     /* gimg info: details from the header (works on a GK_OPEN_INFO open). */
     int (*info)(gk_dev *d, gk_image_info *info);

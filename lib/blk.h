@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* ------------------------------------------------------------------ */
@@ -171,6 +172,15 @@ gk_dev *gk_open_image(const char *path, const gk_open_opts *opts);
  * -1 with gk_error (and errno EINVAL or ENOTSUP) if it is unknown or one we
  * recognise but do not read yet ("vmdk images are not supported yet"). */
 int gk_format_check(const char *name);
+/* Create an image of format fmt at path (qemu-img create): size in bytes
+ * (size_given 0: the backing file's size), nopts -o options (names and
+ * values, in the order given; later ones win), unsafe: -u.  On success,
+ * *summary (when not NULL) gets what qemu-img prints after "Formatting
+ * 'PATH', " (malloc'd).  0, or -1 with gk_error and errno. */
+int gk_image_create(const char *fmt, const char *path, uint64_t size, int size_given, int nopts,
+                    const char **names, const char **values, int unsafe, char **summary);
+/* The create options of fmt as qemu-img create -o help prints them, to f. */
+int gk_image_create_help(const char *fmt, FILE *f);
 /* "raw, qcow2": the formats guestkit reads, for help texts and messages. */
 const char *gk_format_names(void);
 /* The format of an image device ("raw", "qcow2"), NULL for other devices. */
@@ -201,6 +211,10 @@ int gk_discard(gk_dev *d, uint64_t off, uint64_t len);
  * FULL (write it). */
 enum gk_prealloc { GK_PREALLOC_OFF, GK_PREALLOC_FALLOC, GK_PREALLOC_FULL };
 int gk_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
+/* Write [off, off+n) compressed where the format can (qcow2: one whole
+ * cluster, cluster aligned; see gk_image_info's cluster_size), normally
+ * elsewhere. */
+int gk_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off);
 /* Make every completed write durable (fsync of the files below). */
 int gk_flush(gk_dev *d);
 

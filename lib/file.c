@@ -410,6 +410,27 @@ static int file_within(gk_dev *top, gk_dev *child)
     return inside;
 }
 
+static int file_create(const char *location)
+{
+    int fd = open(location, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+    if (fd < 0)
+        return gk_fail(errno, "%s", strerror(errno));
+    /* never empty a file a qemu has open (it holds qemu's locks) */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && gk_image_in_use_for_write(fd) > 0) {
+        close(fd);
+        return gk_fail(EBUSY, "Failed to get \"write\" lock: is another process using the image?");
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) {
+        int e = errno;
+        close(fd);
+        return gk_fail(e, "%s", strerror(e));
+    }
+    if (close(fd) < 0)
+        return gk_fail(errno, "%s", strerror(errno));
+    return 0;
+}
+
 static int file_claims(const char *location)
 {
     (void)location;
@@ -420,6 +441,7 @@ const struct gk_protocol gk_file_protocol = {
     .name = "file",
     .claims = file_claims,
     .open = file_open,
+    .create = file_create,
     .resolve = file_resolve,
     .within = file_within,
 };

@@ -365,3 +365,108 @@ gk_dev *gk_open_backing(gk_open_ctx *ctx, gk_dev *file, const char *name, const 
     errno = e;
     return d;
 }
+
+/* ---- creating ---- */
+
+const char *gk_create_get(const gk_create_args *a, const char *name)
+{
+    const char *v = NULL;
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->names[i], name) == 0)
+            v = a->values[i];
+    return v;
+}
+
+int gk_opt_bool(const char *name, const char *v, int *out)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "y") == 0) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "n") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return gk_fail(EINVAL, "Parameter '%s' expects 'on' or 'off'", name);
+}
+
+int gk_opt_size(const char *name, const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    uint64_t mul = 1;
+    switch (*end) {
+    case 'b': case 'B': end++; break;
+    case 'k': case 'K': mul = 1ULL << 10; end++; break;
+    case 'M': case 'm': mul = 1ULL << 20; end++; break;
+    case 'G': case 'g': mul = 1ULL << 30; end++; break;
+    case 'T': case 't': mul = 1ULL << 40; end++; break;
+    case 'P': case 'p': mul = 1ULL << 50; end++; break;
+    case 'E': case 'e': mul = 1ULL << 60; end++; break;
+    }
+    if (errno || end == v || *end || x < 0 || x * (double)mul >= 18446744073709551616.0)
+        return gk_fail(EINVAL, "Parameter '%s' expects a non-negative number below 2^64", name);
+    *out = (uint64_t)(x * (double)mul);
+    return 0;
+}
+
+int gk_image_create_help(const char *fmtname, FILE *f)
+{
+    const struct gk_format *fmt = gk_format_find(fmtname);
+    if (!fmt || !fmt->create) {
+        gk_error("Format driver '%s' does not support image creation", fmtname);
+        errno = ENOTSUP;
+        return -1;
+    }
+    static const char *const types[] = {"str", "bool (on/off)", "num", "size"};
+    fprintf(f, "Supported %s options:\n", fmt->name);
+    for (const gk_create_opt *o = fmt->create_opts; o && o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s=<%s>", o->name, types[o->type]);
+        fprintf(f, "  %-22s - %s\n", left, o->help);
+    }
+    fprintf(f, "\nThe protocol level may support further options.\n"
+               "Specify the target filename to include those options.\n");
+    return 0;
+}
+
+int gk_image_create(const char *fmtname, const char *path, uint64_t size, int size_given, int nopts,
+                    const char **names, const char **values, int unsafe, char **summary)
+{
+    const struct gk_format *fmt = gk_format_find(fmtname);
+    if (!fmt) {
+        gk_error("Unknown file format '%s'", fmtname);
+        errno = EINVAL;
+        return -1;
+    }
+    if (!fmt->create) {
+        gk_error("Format driver '%s' does not support image creation", fmtname);
+        errno = ENOTSUP;
+        return -1;
+    }
+    for (int i = 0; i < nopts; i++) {
+        const gk_create_opt *o = fmt->create_opts;
+        while (o && o->name && strcmp(o->name, names[i]) != 0)
+            o++;
+        if (!o || !o->name) {
+            gk_error("Invalid parameter '%s'", names[i]);
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    gk_create_args a = {
+        .size = size, .size_given = size_given, .nopts = nopts, .names = names, .values = values,
+        .unsafe = unsafe,
+    };
+    int r = fmt->create(path, &a);
+    if (summary)
+        *summary = a.summary;
+    else
+        free(a.summary);
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
+    return 0;
+}

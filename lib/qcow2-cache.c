@@ -30,6 +30,7 @@ struct qcow2_cache {
     unsigned sets, ways;
     uint64_t tick, misses;
     struct qcow2_cache *dep;
+    gk_dev *first;         /* flushed before any table is written            */
     int dep_pending;       /* the dependency must be flushed before we write  */
 };
 
@@ -80,6 +81,8 @@ static int write_entry(struct qcow2_cache *c, struct entry *x)
 {
     if (!x->dirty)
         return 0;
+    if (c->first && gk_flush(c->first) < 0)
+        return -errno;
     if (c->dep) {
         int r = qcow2_cache_flush(c->dep);
         if (r < 0)
@@ -172,6 +175,11 @@ void qcow2_cache_mark_dirty(struct qcow2_cache *c, void *table)
         x->dirty = 1;
 }
 
+void qcow2_cache_flush_first(struct qcow2_cache *c, gk_dev *dev)
+{
+    c->first = dev;
+}
+
 void qcow2_cache_set_dependency(struct qcow2_cache *c, struct qcow2_cache *dep)
 {
     c->dep = dep;
@@ -184,6 +192,8 @@ int qcow2_cache_write(struct qcow2_cache *c)
         dirty |= c->e[i].dirty;
     if (!dirty)
         return 0;
+    if (c->first && gk_flush(c->first) < 0)
+        return -errno;
     if (c->dep) {
         int r = qcow2_cache_flush(c->dep);
         if (r < 0)

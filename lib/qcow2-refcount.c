@@ -33,6 +33,36 @@ int qcow2_refcount_load(struct qcow2 *q)
     return 0;
 }
 
+/* Entry i of a refcount block: 1..64 bits, big-endian from 8 bits up,
+ * packed LSB-first below. */
+static uint64_t rb_get(const struct qcow2 *q, const uint8_t *rb, uint64_t i)
+{
+    unsigned bits = 1u << q->h.refcount_order;
+    if (bits >= 8) {
+        const uint8_t *p = rb + i * (bits / 8);
+        uint64_t v = 0;
+        for (unsigned b = 0; b < bits / 8; b++)
+            v = v << 8 | p[b];
+        return v;
+    }
+    uint64_t bit = i * bits;
+    return (rb[bit / 8] >> (bit % 8)) & ((1u << bits) - 1);
+}
+
+static void rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t i, uint64_t v)
+{
+    unsigned bits = 1u << q->h.refcount_order;
+    if (bits >= 8) {
+        uint8_t *p = rb + i * (bits / 8);
+        for (unsigned b = bits / 8; b-- > 0; v >>= 8)
+            p[b] = (uint8_t)v;
+        return;
+    }
+    uint64_t bit = i * bits;
+    uint8_t mask = (uint8_t)(((1u << bits) - 1) << (bit % 8));
+    rb[bit / 8] = (uint8_t)((rb[bit / 8] & ~mask) | ((v << (bit % 8)) & mask));
+}
+
 uint64_t qcow2_refcount_max(const struct qcow2 *q)
 {
     unsigned bits = 1u << q->h.refcount_order;
@@ -60,19 +90,7 @@ int qcow2_get_refcount(struct qcow2 *q, uint64_t k, uint64_t *out)
     r = qcow2_cache_get(q->rb_cache, boff, &tv);
     if (r < 0)
         return r;
-    const uint8_t *rb = tv;
-    uint64_t i = k & ((1ULL << block_bits) - 1);
-    unsigned bits = 1u << order;
-    if (bits >= 8) {
-        const uint8_t *p = rb + i * (bits / 8);
-        uint64_t v = 0;
-        for (unsigned b = 0; b < bits / 8; b++)
-            v = v << 8 | p[b];
-        *out = v;
-    } else {
-        uint64_t bit = i * bits;
-        *out = (rb[bit / 8] >> (bit % 8)) & ((1u << bits) - 1);
-    }
+    *out = rb_get(q, tv, k & ((1ULL << block_bits) - 1));
     qcow2_cache_put(q->rb_cache, tv);
     return 0;
 }
@@ -94,4 +112,312 @@ int qcow2_detect_prealloc(struct qcow2 *q)
         count += rc != 0;
     }
     return count >= threshold;
+}
+
+/* ---- the allocator ---- */
+
+#define QC_MAX_HOST (1ULL << 56)      /* host offsets qemu accepts       */
+
+static unsigned rb_bits(const struct qcow2 *q)
+{
+    return q->cluster_bits + 3 - q->h.refcount_order;
+}
+
+static int write_be64_sync(struct qcow2 *q, uint64_t off, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        b[i] = (uint8_t)v;
+    if (gk_pwrite(q->file, b, 8, off) < 0 || gk_flush(q->file) < 0)
+        return -errno;
+    return 0;
+}
+
+/* n free clusters in a row, from free_cluster_index on; refcounts untouched
+ * (qemu's alloc_clusters_noref). */
+static int64_t alloc_noref(struct qcow2 *q, uint64_t n)
+{
+    uint64_t i = 0;
+    while (i < n) {
+        uint64_t k = q->free_cluster_index++, rc;
+        if ((q->free_cluster_index << q->cluster_bits) > QC_MAX_HOST)
+            return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
+        int r = qcow2_get_refcount(q, k, &rc);
+        if (r < 0)
+            return r;
+        i = rc ? 0 : i + 1;
+    }
+    return (int64_t)((q->free_cluster_index - n) << q->cluster_bits);
+}
+
+/* A larger refcount table: new refcount blocks and the table go past
+ * everything the table covers now and past the end of the file, describing
+ * themselves; the header switches to them in one write; the old table is
+ * freed afterwards.  Entry idx gets block nb (already counted).  -EAGAIN on
+ * success (the caller's search must start again). */
+static int grow_reft(struct qcow2 *q, uint64_t idx, uint64_t nb)
+{
+    unsigned cb = q->cluster_bits, rbb = rb_bits(q);
+    uint64_t per = 1ULL << rbb;                    /* clusters per block  */
+    uint64_t file_clusters = (q->file->size + q->cluster_size - 1) >> cb;
+    uint64_t first = idx + 1;                      /* first block index of the area */
+    if (((file_clusters + per - 1) >> rbb) > first)
+        first = (file_clusters + per - 1) >> rbb;
+    if ((nb >> cb >> rbb) >= first)
+        first = (nb >> cb >> rbb) + 1;
+    uint64_t nblocks = 1, tentries = 0, tclusters = 0;
+    for (int it = 0; it < 64; it++) {
+        tentries = first + nblocks;
+        if (tentries < q->reft_entries)
+            tentries = q->reft_entries;
+        tclusters = (tentries * 8 + q->cluster_size - 1) >> cb;
+        tentries = tclusters << (cb - 3);
+        uint64_t need = (nblocks + tclusters + per - 1) >> rbb;
+        if (need <= nblocks)
+            break;
+        nblocks = need;
+    }
+    if (tentries * 8 > QC_MAX_REFT_BYTES)
+        return gk_fail(EFBIG, "%s: the refcount table would grow past %llu MiB", q->path,
+                       (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
+    uint64_t area = (first << rbb) << cb;
+    if (area + ((nblocks + tclusters) << cb) > QC_MAX_HOST)
+        return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
+    uint64_t toff = area + (nblocks << cb);
+    uint8_t *blocks = gk_calloc(nblocks, q->cluster_size);
+    for (uint64_t i = 0; i < nblocks + tclusters; i++)
+        rb_set(q, blocks + ((i >> rbb) << cb), i & (per - 1), 1);
+    uint64_t *t = gk_calloc(tentries, 8);
+    for (uint64_t i = 0; i < q->reft_entries; i++)
+        t[i] = q->reft[i];
+    t[idx] = nb;
+    for (uint64_t i = 0; i < nblocks; i++)
+        t[first + i] = area + (i << cb);
+    uint8_t *tb = gk_malloc(tentries * 8);
+    for (uint64_t i = 0; i < tentries; i++)
+        for (int b = 0; b < 8; b++)
+            tb[i * 8 + b] = (uint8_t)(t[i] >> (56 - 8 * b));
+    int r = 0;
+    if (gk_pwrite(q->file, blocks, nblocks << cb, area) < 0 || gk_pwrite(q->file, tb, tentries * 8, toff) < 0 ||
+        gk_flush(q->file) < 0) {
+        r = -errno;
+    } else {
+        uint8_t hdr[12];
+        for (int b = 0; b < 8; b++)
+            hdr[b] = (uint8_t)(toff >> (56 - 8 * b));
+        for (int b = 0; b < 4; b++)
+            hdr[8 + b] = (uint8_t)(tclusters >> (24 - 8 * b));
+        if (gk_pwrite(q->file, hdr, sizeof hdr, 48) < 0 || gk_flush(q->file) < 0)
+            r = -errno;
+    }
+    free(blocks);
+    free(tb);
+    if (r < 0) {
+        free(t);
+        return r;
+    }
+    uint64_t old = q->h.refcount_table_offset, oldc = q->h.refcount_table_clusters;
+    free(q->reft);
+    q->reft = t;
+    q->reft_entries = tentries;
+    q->h.refcount_table_offset = toff;
+    q->h.refcount_table_clusters = (uint32_t)tclusters;
+    qcow2_free_later(q, old, oldc << cb);
+    return -EAGAIN;
+}
+
+/* The refcount block of cluster k, held in the cache (*tv), allocated when
+ * missing (qemu's alloc_refcount_block): a new block describes itself when
+ * it lies in its own range, else its refcount goes where it belongs.
+ * -EAGAIN after an allocation (nothing held). */
+static int rb_for(struct qcow2 *q, uint64_t k, void **tv)
+{
+    unsigned cb = q->cluster_bits;
+    uint64_t idx = k >> rb_bits(q);
+    int r = qcow2_refcount_load(q);
+    if (r < 0)
+        return r;
+    if (idx < q->reft_entries && (q->reft[idx] & QC_REFT_OFFSET_MASK)) {
+        uint64_t off = q->reft[idx] & QC_REFT_OFFSET_MASK;
+        if (off & (q->cluster_size - 1) || off < q->cluster_size || off >= QC_MAX_HOST)
+            return gk_fail(EIO, "%s: refcount block %llu at 0x%llx is misplaced (image corrupt)", q->path,
+                           (unsigned long long)idx, (unsigned long long)off);
+        return qcow2_cache_get(q->rb_cache, off, tv);
+    }
+    /* the table is written below: what L2 tables depend on goes first */
+    if ((r = qcow2_cache_flush(q->l2_cache)) < 0)
+        return r;
+    int64_t nb = alloc_noref(q, 1);
+    if (nb < 0)
+        return (int)nb;
+    if (((uint64_t)nb >> cb >> rb_bits(q)) == idx) {
+        if ((r = qcow2_cache_get_empty(q->rb_cache, (uint64_t)nb, tv)) < 0)
+            return r;
+        memset(*tv, 0, q->cluster_size);
+        rb_set(q, *tv, ((uint64_t)nb >> cb) & ((1ULL << rb_bits(q)) - 1), 1);
+    } else {
+        if ((r = qcow2_update_refcount(q, (uint64_t)nb, q->cluster_size, 1)) < 0 ||
+            (r = qcow2_cache_flush(q->rb_cache)) < 0 ||
+            (r = qcow2_cache_get_empty(q->rb_cache, (uint64_t)nb, tv)) < 0)
+            return r;
+        memset(*tv, 0, q->cluster_size);
+    }
+    qcow2_cache_mark_dirty(q->rb_cache, *tv);
+    qcow2_cache_put(q->rb_cache, *tv);
+    *tv = NULL;
+    if ((r = qcow2_cache_flush(q->rb_cache)) < 0)
+        return r;
+    if (idx < q->reft_entries) {
+        if ((r = write_be64_sync(q, q->h.refcount_table_offset + idx * 8, (uint64_t)nb)) < 0)
+            return r;
+        q->reft[idx] = (uint64_t)nb;
+        return -EAGAIN;
+    }
+    return grow_reft(q, idx, (uint64_t)nb);
+}
+
+int qcow2_update_refcount(struct qcow2 *q, uint64_t off, uint64_t len, int64_t addend)
+{
+    if (len == 0)
+        return 0;
+    unsigned cb = q->cluster_bits;
+    uint64_t start = off >> cb, last = (off + len - 1) >> cb;
+    uint64_t max = qcow2_refcount_max(q), cur = UINT64_MAX, k;
+    void *tv = NULL;
+    int r = 0;
+    for (k = start; k <= last; k++) {
+        uint64_t idx = k >> rb_bits(q);
+        if (idx != cur) {
+            if (tv)
+                qcow2_cache_put(q->rb_cache, tv);
+            tv = NULL;
+            if ((r = rb_for(q, k, &tv)) < 0) {
+                if (r == -EAGAIN && q->free_cluster_index > start)
+                    q->free_cluster_index = start;
+                break;
+            }
+            cur = idx;
+        }
+        uint64_t i = k & ((1ULL << rb_bits(q)) - 1);
+        uint64_t v = rb_get(q, tv, i);
+        if (addend < 0 && v < (uint64_t)-addend) {
+            r = gk_fail(EIO, "%s: refcount of cluster %llu would drop below zero (image corrupt)", q->path,
+                        (unsigned long long)k);
+            break;
+        }
+        if (addend > 0 && max - v < (uint64_t)addend) {
+            r = gk_fail(ERANGE, "%s: refcount of cluster %llu would overflow", q->path, (unsigned long long)k);
+            break;
+        }
+        v += (uint64_t)addend;
+        rb_set(q, tv, i, v);
+        qcow2_cache_mark_dirty(q->rb_cache, tv);
+        if (v == 0) {
+            if (k < q->free_cluster_index)
+                q->free_cluster_index = k;
+            qcow2_cache_discard(q->l2_cache, k << cb);
+        }
+    }
+    if (tv)
+        qcow2_cache_put(q->rb_cache, tv);
+    if (r < 0 && k > start) {
+        /* undo what was done (keeping the first error's message) */
+        char *m = gk_strdup(gk_errmsg());
+        qcow2_update_refcount(q, start << cb, (k - start) << cb, -addend);
+        gk_error("%s", m);
+        free(m);
+    }
+    return r;
+}
+
+int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t bytes)
+{
+    uint64_t n = (bytes + q->cluster_size - 1) >> q->cluster_bits;
+    for (int tries = 0; tries < 1000; tries++) {
+        int64_t off = alloc_noref(q, n ? n : 1);
+        if (off < 0)
+            return off;
+        int r = qcow2_update_refcount(q, (uint64_t)off, (n ? n : 1) << q->cluster_bits, 1);
+        if (r == 0)
+            return off;
+        if (r != -EAGAIN)
+            return r;
+    }
+    return gk_fail(EIO, "%s: cluster allocation does not settle (image corrupt?)", q->path);
+}
+
+int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size)
+{
+    uint64_t cs = q->cluster_size, off = q->free_byte_offset, rc;
+    if (size == 0 || size > cs)
+        return gk_fail(EINVAL, "%s: bad compressed size %llu", q->path, (unsigned long long)size);
+    if (off) {
+        int r = qcow2_get_refcount(q, off >> q->cluster_bits, &rc);
+        if (r < 0)
+            return r;
+        if (rc == qcow2_refcount_max(q))
+            off = 0;
+    }
+    uint64_t room = off ? cs - (off & (cs - 1)) : 0;
+    for (int tries = 0; tries < 1000; tries++) {
+        if (!off || room < size) {
+            int64_t nc = alloc_noref(q, 1);
+            if (nc < 0)
+                return nc;
+            if (!off || ((off + cs - 1) & ~(cs - 1)) != (uint64_t)nc) {
+                off = (uint64_t)nc;
+                room = cs;
+            } else {
+                room += cs;
+            }
+        }
+        int r = qcow2_update_refcount(q, off, size, 1);
+        if (r == 0) {
+            q->free_byte_offset = (off + size) & (cs - 1) ? off + size : 0;
+            return (int64_t)off;
+        }
+        if (r != -EAGAIN)
+            return r;
+        off = 0;
+    }
+    return gk_fail(EIO, "%s: allocation does not settle (image corrupt?)", q->path);
+}
+
+void qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+    if (!len)
+        return;
+    if (q->nfrees == q->frees_cap) {
+        q->frees_cap = q->frees_cap ? q->frees_cap * 2 : 64;
+        q->frees = gk_realloc(q->frees, q->frees_cap * sizeof *q->frees);
+    }
+    q->frees[q->nfrees++] = (struct qcow2_free){off, len};
+}
+
+int qcow2_apply_frees(struct qcow2 *q)
+{
+    int rc = 0;
+    for (size_t i = 0; i < q->nfrees; i++) {
+        int r = qcow2_update_refcount(q, q->frees[i].off, q->frees[i].len, -1);
+        if (r < 0 && rc == 0)
+            rc = r; /* a leak at worst: go on with the others */
+    }
+    q->nfrees = 0;
+    return rc;
+}
+
+int qcow2_set_refcount(struct qcow2 *q, uint64_t k, uint64_t v)
+{
+    if (v > qcow2_refcount_max(q))
+        return gk_fail(ERANGE, "%s: refcount %llu too large", q->path, (unsigned long long)v);
+    void *tv;
+    int r;
+    for (int tries = 0; (r = rb_for(q, k, &tv)) == -EAGAIN && tries < 100; tries++)
+        ;
+    if (r < 0)
+        return r;
+    rb_set(q, tv, k & ((1ULL << rb_bits(q)) - 1), v);
+    qcow2_cache_mark_dirty(q->rb_cache, tv);
+    qcow2_cache_put(q->rb_cache, tv);
+    return 0;
 }

@@ -150,6 +150,7 @@ static void q_free(struct qcow2 *q)
 
 static void q_close(gk_dev *d)
 {
+    qcow2_close_rw(d);
     q_free(d->priv);
 }
 
@@ -157,6 +158,10 @@ const struct gk_dev_ops qcow2_ops = {
     .name = "qcow2",
     .pread = q_pread,
     .block_status = q_block_status,
+    .pwrite = qcow2_op_pwrite,
+    .pwrite_compressed = qcow2_op_pwrite_compressed,
+    .truncate = qcow2_op_truncate,
+    .flush = qcow2_op_flush,
     .close = q_close,
 };
 
@@ -463,11 +468,6 @@ static int q_probe(const uint8_t *buf, size_t len, const char *filename)
 
 static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
 {
-    if (ctx->readwrite) {
-        gk_error("%s: qcow2 images can only be opened read-only (for now)", file->name);
-        errno = EROFS;
-        return NULL;
-    }
     struct qcow2 *q = gk_calloc(1, sizeof *q);
     q->file = q->data = file;
     q->path = file->name;
@@ -500,6 +500,12 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
     qcow2_cache_set_dependency(q->l2_cache, q->rb_cache);
     d->size = q->size;
     d->readonly = 1;
+    if (ctx->readwrite && (rc = qcow2_open_rw(q, d, ctx)) < 0) {
+        d->file = NULL; /* the caller keeps the file */
+        gk_dev_unref(d);
+        errno = -rc;
+        return NULL;
+    }
     if (q->h.incompatible_features & QC_INCOMPAT_CORRUPT)
         gk_warn("%s: image is marked corrupt; reading it anyway (read-only)", q->path);
     return d;
@@ -546,6 +552,8 @@ const struct gk_format gk_qcow2_format = {
     .name = "qcow2",
     .probe = q_probe,
     .open = q_open,
+    .create = qcow2_create,
+    .create_opts = qcow2_create_opts,
     .info = q_info,
     .check = qcow2_check,
 };

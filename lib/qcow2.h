@@ -133,6 +133,9 @@ int qcow2_cache_get_empty(struct qcow2_cache *c, uint64_t off, void **table);
 void qcow2_cache_put(struct qcow2_cache *c, void *table);
 void qcow2_cache_mark_dirty(struct qcow2_cache *c, void *table);
 void qcow2_cache_set_dependency(struct qcow2_cache *c, struct qcow2_cache *dep);
+/* dev is flushed before any table of c is written (the external data file
+ * under L2 tables: guest data before the entries that point to it). */
+void qcow2_cache_flush_first(struct qcow2_cache *c, gk_dev *dev);
 /* Write every dirty table (after the dependency's); 0 or -errno. */
 int qcow2_cache_write(struct qcow2_cache *c);
 /* qcow2_cache_write, then flush the device. */
@@ -215,6 +218,17 @@ struct qcow2 {
     z_stream zs;
     int zs_ok;
     ZSTD_DCtx *zd;
+    /* ---- writing (qcow2-write.c, the allocator in qcow2-refcount.c) ---- */
+    int rw;                    /* opened read-write                            */
+    uint64_t free_cluster_index;   /* where the next search for free clusters
+                                    * starts (qemu's free_cluster_index)     */
+    uint64_t free_byte_offset; /* compressed data: next free byte, or 0        */
+    struct qcow2_free { uint64_t off, len; } *frees; /* deferred refcount drops */
+    size_t nfrees, frees_cap;
+    uint8_t *cow;              /* one cluster: copy-on-write of a partial write */
+    z_stream czs;              /* compression of written clusters              */
+    int czs_ok;
+    ZSTD_CCtx *zc;
 };
 
 /* Read n bytes of the image file (or of the data file) at off; past the end
@@ -266,6 +280,37 @@ int qcow2_refcount_load(struct qcow2 *q);
 int qcow2_get_refcount(struct qcow2 *q, uint64_t k, uint64_t *refcount);
 /* Largest refcount the image can store. */
 uint64_t qcow2_refcount_max(const struct qcow2 *q);
+/* ---- the allocator (qcow2-refcount.c), for the writer ----
+ *
+ * Crash safety rests on qemu's order, which these keep:
+ * - a cluster's refcount is raised (in the refcount block cache) before
+ *   anything points to it, and the L2 cache depends on the refcount cache,
+ *   so refcount blocks reach the disk before the L2 tables that use them;
+ * - refcounts are lowered only after what pointed to the cluster has been
+ *   redirected and written (qcow2_free_later queues the drop; the flush
+ *   applies it after the L2 tables and L1 are on disk).
+ * A kill -9 at any point can leak clusters (refcount too high), never leave
+ * a cluster with two owners or an owner with refcount 0. */
+
+/* Change the refcount of every cluster [off, off+len) touches by addend;
+ * refcount blocks (and a larger refcount table) are allocated as needed.
+ * -EAGAIN means metadata was allocated and the caller (an allocator) must
+ * search again; other callers never see it. */
+int qcow2_update_refcount(struct qcow2 *q, uint64_t off, uint64_t len, int64_t addend);
+/* Allocate clusters for bytes bytes (refcount 1 each): their offset, or
+ * -errno.  Free clusters are reused, searching from the lowest free one. */
+int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t bytes);
+/* Allocate size bytes (< one cluster) for compressed data, packed after
+ * the previous ones (qemu's qcow2_alloc_bytes): offset or -errno. */
+int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size);
+/* Queue a refcount drop of [off, off+len) for the next flush. */
+void qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t len);
+/* Apply the queued drops (the caller has written what replaced them). */
+int qcow2_apply_frees(struct qcow2 *q);
+/* Set the stored refcount of cluster k (check -r); blocks allocated as
+ * needed.  0 or -errno. */
+int qcow2_set_refcount(struct qcow2 *q, uint64_t k, uint64_t v);
+
 /* qemu's qcow2_detect_metadata_preallocation(): 1 when the refcounts
  * count clearly more clusters than the file has allocated on the host
  * (then holes of the file under data clusters read as zeros). */
@@ -281,6 +326,38 @@ int qcow2_find_snapshot(const struct qcow2 *q, const char *id, const char *name)
 /* qemu's -s / -l NAME: an ID first, then a name. */
 int qcow2_find_snapshot_by_id_or_name(const struct qcow2 *q, const char *s);
 void qcow2_snapshots_free(struct qcow2 *q);
+
+/* ---- writing (qcow2-write.c) ----
+ *
+ * The write core other parts build on (snapshots, commit, rebase, amend):
+ * - qcow2_open_rw: the checks before an image may be written (not corrupt,
+ *   not dirty, not encrypted, metadata consistent per qcow2_check), then
+ *   q->rw.  Called by the format's open for read-write opens.
+ * - qcow2_op_pwrite / _flush / _truncate / _pwrite_compressed: the device
+ *   operations (lib/blk-int.h contracts); flush writes L2 tables (after
+ *   refcount blocks and guest data), applies queued refcount drops, writes
+ *   refcount blocks, and fdatasyncs.
+ * - qcow2_write_header: cluster 0 rebuilt from q->h, q->exts (in their
+ *   order) and q->backing_name, written and flushed in one write (for
+ *   changes of the extensions or of the backing file).
+ * - qcow2_signal_corruption: sets the corrupt bit (v3), stops writing,
+ *   -EIO with the message. */
+int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx);
+int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
+int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off);
+int qcow2_op_flush(gk_dev *d);
+int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
+int qcow2_write_header(struct qcow2 *q);
+int qcow2_signal_corruption(struct qcow2 *q, const char *what);
+/* Compress one cluster with the image's compression type into out
+ * (cluster_size - 1 bytes at most): 0, -ENOSPC if it does not shrink. */
+int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen);
+/* ---- creating (qcow2-create.c) ---- */
+extern const gk_create_opt qcow2_create_opts[];
+int qcow2_create(const char *location, gk_create_args *a);
+
+/* Flush and free the write state (the device's close). */
+void qcow2_close_rw(gk_dev *d);
 
 /* ---- the format (qcow2.c), the checker (qcow2-check.c) ---- */
 

@@ -133,9 +133,48 @@ static int raw_info(gk_dev *d, gk_image_info *info)
     return 0;
 }
 
+static const gk_create_opt raw_create_opts[] = {
+    {"size", GK_OPT_SIZE, "Virtual disk size", NULL},
+    {"preallocation", GK_OPT_STRING, "Preallocation mode (allowed values: off, falloc, full)", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
+static int raw_create(const char *location, gk_create_args *a)
+{
+    const char *v = gk_create_get(a, "size"), *pa = gk_create_get(a, "preallocation");
+    int r;
+    if (v && (r = gk_opt_size("size", v, &a->size)) < 0)
+        return r;
+    if (!v && !a->size_given)
+        return gk_fail(EINVAL, "Image creation needs a size parameter");
+    enum gk_prealloc mode = GK_PREALLOC_OFF;
+    if (pa && strcmp(pa, "falloc") == 0)
+        mode = GK_PREALLOC_FALLOC;
+    else if (pa && strcmp(pa, "full") == 0)
+        mode = GK_PREALLOC_FULL;
+    else if (pa && strcmp(pa, "off") != 0)
+        return gk_fail(EINVAL, "Invalid parameter '%s'", pa);
+    a->summary = pa ? gk_asprintf("fmt=raw size=%llu preallocation=%s", (unsigned long long)a->size, pa)
+                    : gk_asprintf("fmt=raw size=%llu", (unsigned long long)a->size);
+    const struct gk_protocol *p = gk_protocol_for(location);
+    if (!p->create)
+        return gk_fail(ENOTSUP, "%s: cannot create images there", location);
+    if ((r = p->create(location)) < 0)
+        return r;
+    gk_file_opts fo = {.readwrite = 1, .growable = 1, .quiet_in_use = 1};
+    gk_dev *f = p->open(location, &fo);
+    if (!f)
+        return -errno;
+    r = gk_truncate(f, a->size, mode) < 0 || gk_flush(f) < 0 ? -errno : 0;
+    gk_dev_unref(f);
+    return r;
+}
+
 const struct gk_format gk_raw_format = {
     .name = "raw",
     .probe = raw_probe,
     .open = raw_open,
+    .create = raw_create,
+    .create_opts = raw_create_opts,
     .info = raw_info,
 };

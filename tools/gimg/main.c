@@ -51,6 +51,11 @@ static const struct gimg_cmd commands[] = {
      "Exit status: 0 identical, 1 different, 2 an image cannot be opened, 3 block\n"
      "status failed, 4 a read failed.\n",
      GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "F:s", NULL, 2},
+    {"create", cmd_create,
+     "create [-f FMT] [-b BACKING_FILE -F BACKING_FMT] [-u] [-o OPTIONS] [-q] FILENAME [SIZE]\n"
+     "Create a new disk image (as qemu-img create): the same options give the same\n"
+     "bytes.  -o help lists the options of FMT (default raw).\n",
+     GO_FORMAT | GO_QUIET, "b:F:uo:", NULL, 1},
     {"convert", cmd_convert,
      "convert [-f FMT] -O raw [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p] [-q] [-U] SRC DST\n"
      "Copy the guest-visible contents of SRC into a sparse raw image DST\n"
@@ -64,7 +69,7 @@ static const struct gimg_cmd commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: gimg [--untrusted] [-v] COMMAND [OPTIONS] ...\n"
-               "Inspect and read disk images (%s) like qemu-img, without writing them.\n"
+               "Inspect, create and convert disk images (%s) like qemu-img.\n"
                "\n"
                "Commands:\n",
             gk_format_names());

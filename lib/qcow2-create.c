@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Creating qcow2 images the way qemu-img create 7.2 does, so that the same
+ * options give the same bytes: the header cluster (header, backing format,
+ * data file and feature name table extensions, backing file name), the
+ * refcount table in cluster 1 and its first block in cluster 2, then the
+ * disk is grown to its size through the writer (the L1 table goes in the
+ * first free clusters, exactly as long as it needs to be). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcow2.h"
+
+const gk_create_opt qcow2_create_opts[] = {
+    {"backing_file", GK_OPT_STRING, "File name of a base image", NULL},
+    {"backing_fmt", GK_OPT_STRING, "Image format of the base image", NULL},
+    {"cluster_size", GK_OPT_SIZE, "qcow2 cluster size", "65536"},
+    {"compat", GK_OPT_STRING, "Compatibility level (v2 [0.10] or v3 [1.1])", NULL},
+    {"compression_type", GK_OPT_STRING, "Compression method used for image cluster compression", "zlib"},
+    {"data_file", GK_OPT_STRING, "File name of an external data file", NULL},
+    {"data_file_raw", GK_OPT_BOOL, "The external data file must stay valid as a raw image", NULL},
+    {"encryption", GK_OPT_BOOL, "Encrypt the image with format 'aes'. (Deprecated in favor of encrypt.format=aes)",
+     NULL},
+    {"extended_l2", GK_OPT_BOOL, "Extended L2 tables", "off"},
+    {"lazy_refcounts", GK_OPT_BOOL, "Postpone refcount updates", "off"},
+    {"preallocation", GK_OPT_STRING, "Preallocation mode (allowed values: off, metadata, falloc, full)", NULL},
+    {"refcount_bits", GK_OPT_NUMBER, "Width of a reference count entry in bits", "16"},
+    {"size", GK_OPT_SIZE, "Virtual disk size", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct { uint8_t type, bit; const char *name; } features[] = {
+    {0, 0, "dirty bit"}, {0, 1, "corrupt bit"}, {0, 2, "external data file"},
+    {0, 3, "compression type"}, {0, 4, "extended L2 entries"}, {1, 0, "lazy refcounts"},
+    {2, 0, "bitmaps"}, {2, 1, "raw external data"},
+};
+
+static void add_ext(struct qcow2 *q, uint32_t type, const void *data, uint32_t len)
+{
+    struct qcow2_ext *x = &q->exts[q->nexts++];
+    x->type = type;
+    x->len = len;
+    x->data = gk_malloc(len ? len : 1);
+    memcpy(x->data, data, len);
+}
+
+struct copts {
+    uint64_t cluster_size, refcount_bits;
+    int version, lazy, ext_l2, zstd, data_raw;
+    const char *backing, *backing_fmt, *data_file, *prealloc, *compat;
+};
+
+static int parse_opts(gk_create_args *a, struct copts *o)
+{
+    const char *v;
+    int r;
+    memset(o, 0, sizeof *o);
+    o->cluster_size = 65536;
+    o->refcount_bits = 16;
+    o->version = 3;
+    if ((v = gk_create_get(a, "size")) && (r = gk_opt_size("size", v, &a->size)) == 0)
+        a->size_given = 1;
+    if ((v = gk_create_get(a, "cluster_size")) && (r = gk_opt_size("cluster_size", v, &o->cluster_size)) < 0)
+        return r;
+    if ((o->compat = gk_create_get(a, "compat"))) {
+        if (strcmp(o->compat, "0.10") == 0 || strcmp(o->compat, "v2") == 0)
+            o->version = 2;
+        else if (strcmp(o->compat, "1.1") == 0 || strcmp(o->compat, "v3") == 0)
+            o->version = 3;
+        else
+            return gk_fail(EINVAL, "Invalid parameter '%s'", o->compat);
+    }
+    if ((v = gk_create_get(a, "lazy_refcounts")) && (r = gk_opt_bool("lazy_refcounts", v, &o->lazy)) < 0)
+        return r;
+    if ((v = gk_create_get(a, "extended_l2")) && (r = gk_opt_bool("extended_l2", v, &o->ext_l2)) < 0)
+        return r;
+    if ((v = gk_create_get(a, "data_file_raw")) && (r = gk_opt_bool("data_file_raw", v, &o->data_raw)) < 0)
+        return r;
+    if ((v = gk_create_get(a, "refcount_bits"))) {
+        char *end;
+        unsigned long long b = strtoull(v, &end, 10);
+        if (*end || !*v || b < 1 || b > 64 || (b & (b - 1)))
+            return gk_fail(EINVAL, "Refcount width must be a power of two and may not exceed 64 bits");
+        o->refcount_bits = b;
+    }
+    if ((v = gk_create_get(a, "compression_type"))) {
+        if (strcmp(v, "zstd") == 0)
+            o->zstd = 1;
+        else if (strcmp(v, "zlib") != 0)
+            return gk_fail(EINVAL, "Invalid parameter '%s'", v);
+    }
+    int enc = 0;
+    if ((v = gk_create_get(a, "encryption")) && (r = gk_opt_bool("encryption", v, &enc)) < 0)
+        return r;
+    if (enc)
+        return gk_fail(ENOTSUP, "creating encrypted images is not supported");
+    o->prealloc = gk_create_get(a, "preallocation");
+    o->backing = gk_create_get(a, "backing_file");
+    o->backing_fmt = gk_create_get(a, "backing_fmt");
+    o->data_file = gk_create_get(a, "data_file");
+    return 0;
+}
+
+/* What qemu checks after printing its line. */
+static int check_opts(const struct copts *o)
+{
+    if (o->cluster_size < 512 || o->cluster_size > (2u << 20) || (o->cluster_size & (o->cluster_size - 1)))
+        return gk_fail(EINVAL, "Cluster size must be a power of two between 512 and 2048k");
+    if (o->prealloc && strcmp(o->prealloc, "off") != 0) {
+        if (strcmp(o->prealloc, "metadata") && strcmp(o->prealloc, "falloc") && strcmp(o->prealloc, "full"))
+            return gk_fail(EINVAL, "Invalid parameter '%s'", o->prealloc);
+        return gk_fail(ENOTSUP, "preallocation=%s is not supported yet for qcow2 images", o->prealloc);
+    }
+    if (o->version < 3) {
+        const char *why = o->lazy ? "Lazy refcounts only supported with compatibility level 1.1 and above"
+                        : o->refcount_bits != 16 ? "Different refcount widths than 16 bits require compatibility "
+                                                   "level 1.1 or above"
+                        : o->data_file ? "External data files are only supported with compatibility level 1.1 "
+                                         "and above"
+                        : o->ext_l2 ? "Extended L2 entries are only supported with compatibility level 1.1 and above"
+                        : o->zstd ? "Non-zlib compression type is only supported with compatibility level 1.1 "
+                                    "and above"
+                        : NULL;
+        if (why)
+            return gk_fail(EINVAL, "%s (use version=v3 or greater)", why);
+    }
+    if (o->ext_l2 && o->cluster_size < 16384)
+        return gk_fail(EINVAL, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
+    if (o->data_raw && !o->data_file)
+        return gk_fail(EINVAL, "data_file_raw can only be used with data_file");
+    if (o->data_raw && o->backing)
+        return gk_fail(EINVAL, "Backing file and data_file_raw=on cannot be used at the same time");
+    if (o->backing && !o->backing_fmt)
+        return gk_fail(EINVAL, "Backing file specified without backing format");
+    if (o->backing_fmt && !o->backing)
+        return gk_fail(EINVAL, "Backing format cannot be used without backing file");
+    if (o->backing_fmt && gk_format_check(o->backing_fmt) < 0)
+        return -errno;
+    return 0;
+}
+
+/* qemu-img create's line: the options that have a value, in qemu's order. */
+static char *summary(const gk_create_args *a, const struct copts *o)
+{
+    char *s = gk_asprintf("fmt=qcow2 cluster_size=%llu extended_l2=%s", (unsigned long long)o->cluster_size,
+                          o->ext_l2 ? "on" : "off");
+    char *t;
+#define APPEND(...) (t = gk_asprintf(__VA_ARGS__), free(s), s = t)
+    if (o->prealloc)
+        APPEND("%s preallocation=%s", s, o->prealloc);
+    APPEND("%s compression_type=%s size=%llu", s, o->zstd ? "zstd" : "zlib", (unsigned long long)a->size);
+    if (o->compat)
+        APPEND("%s compat=%s", s, o->compat);
+    if (o->backing)
+        APPEND("%s backing_file=%s", s, o->backing);
+    if (o->backing_fmt)
+        APPEND("%s backing_fmt=%s", s, o->backing_fmt);
+    if (o->data_file)
+        APPEND("%s data_file=%s", s, o->data_file);
+    if (gk_create_get(a, "data_file_raw"))
+        APPEND("%s data_file_raw=%s", s, o->data_raw ? "on" : "off");
+    APPEND("%s lazy_refcounts=%s refcount_bits=%llu", s, o->lazy ? "on" : "off",
+           (unsigned long long)o->refcount_bits);
+#undef APPEND
+    return s;
+}
+
+/* The backing file's size (and a check that it opens), relative to the
+ * new image's location. */
+static int backing_size(const char *location, const struct copts *o, uint64_t *size)
+{
+    const char *slash = strrchr(location, '/');
+    char *path = o->backing[0] == '/' || !slash
+                     ? gk_strdup(o->backing)
+                     : gk_asprintf("%.*s%s", (int)(slash - location + 1), location, o->backing);
+    gk_open_opts oo = {.format = o->backing_fmt, .force_share = 1};
+    gk_dev *b = gk_open_image(path, &oo);
+    free(path);
+    if (!b) {
+        gk_error_prefix("Could not open backing file");
+        return -errno;
+    }
+    *size = b->size;
+    gk_dev_unref(b);
+    return 0;
+}
+
+static int write_skeleton(const char *location, const struct copts *o)
+{
+    const struct gk_protocol *p = gk_protocol_for(location);
+    if (!p->create)
+        return gk_fail(ENOTSUP, "%s: cannot create images there", location);
+    int r = p->create(location);
+    if (r < 0)
+        return r;
+    gk_file_opts fo = {.readwrite = 1, .growable = 1, .quiet_in_use = 1};
+    gk_dev *f = p->open(location, &fo);
+    if (!f)
+        return -errno;
+    struct qcow2 *q = gk_calloc(1, sizeof *q);
+    uint64_t cs = o->cluster_size;
+    unsigned cb = 0;
+    while ((1ULL << cb) < cs)
+        cb++;
+    q->h.magic = QC_MAGIC;
+    q->h.version = (uint32_t)o->version;
+    q->h.cluster_bits = cb;
+    q->h.refcount_table_offset = cs;
+    q->h.refcount_table_clusters = 1;
+    unsigned order = 0;
+    while ((1ULL << order) < o->refcount_bits)
+        order++;
+    q->h.refcount_order = order;
+    q->h.header_length = o->version >= 3 ? 112 : 72;
+    if (o->lazy)
+        q->h.compatible_features |= QC_COMPAT_LAZY_REFCOUNTS;
+    if (o->data_file)
+        q->h.incompatible_features |= QC_INCOMPAT_DATA_FILE;
+    if (o->data_raw)
+        q->h.autoclear_features |= QC_AUTOCLEAR_DATA_FILE_RAW;
+    if (o->zstd) {
+        q->h.incompatible_features |= QC_INCOMPAT_COMPRESSION;
+        q->h.compression_type = 1;
+    }
+    if (o->ext_l2)
+        q->h.incompatible_features |= QC_INCOMPAT_EXTL2;
+    q->version = o->version;
+    q->cluster_size = cs;
+    q->file = f;
+    q->path = f->name;
+    if (o->backing_fmt)
+        add_ext(q, QC_EXT_BACKING_FORMAT, o->backing_fmt, (uint32_t)strlen(o->backing_fmt));
+    if (o->data_file)
+        add_ext(q, QC_EXT_DATA_FILE, o->data_file, (uint32_t)strlen(o->data_file));
+    /* qemu 7.2 writes the feature name table into clusters above 4 KiB only */
+    if (o->version >= 3 && cs > 4096) {
+        uint8_t t[sizeof features / sizeof features[0] * 48];
+        memset(t, 0, sizeof t);
+        for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
+            t[i * 48] = features[i].type;
+            t[i * 48 + 1] = features[i].bit;
+            memcpy(t + i * 48 + 2, features[i].name, strlen(features[i].name));
+        }
+        add_ext(q, QC_EXT_FEATURE_TABLE, t, sizeof t);
+    }
+    if (o->backing)
+        q->backing_name = gk_strdup(o->backing);
+    r = qcow2_write_header(q);
+    if (r == 0) {
+        /* the refcount table and its first block: clusters 0-2 in use */
+        uint8_t *b = gk_calloc(2, cs);
+        for (int i = 7; i >= 0; i--)
+            b[7 - i] = (uint8_t)((2 * cs) >> (8 * i));
+        for (unsigned k = 0; k < 3; k++) {
+            uint64_t bit = (uint64_t)k << order;
+            uint8_t *rb = b + cs;
+            if (order >= 3)
+                rb[(bit >> 3) + (1u << (order - 3)) - 1] = 1;
+            else
+                rb[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+        }
+        if (gk_pwrite(f, b, 2 * cs, cs) < 0 || gk_flush(f) < 0)
+            r = -errno;
+        free(b);
+    }
+    for (int i = 0; i < q->nexts; i++)
+        free(q->exts[i].data);
+    free(q->backing_name);
+    free(q);
+    gk_dev_unref(f);
+    return r;
+}
+
+int qcow2_create(const char *location, gk_create_args *a)
+{
+    struct copts o;
+    int r = parse_opts(a, &o);
+    if (r < 0)
+        return r;
+    if (!a->size_given && !o.backing)
+        return gk_fail(EINVAL, "Image creation needs a size parameter");
+    if (a->size_given)
+        a->summary = summary(a, &o);
+    a->size = (a->size + 511) & ~511ULL;
+    if ((r = check_opts(&o)) < 0)
+        return r;
+    {
+        uint64_t l2e = o.cluster_size / (o.ext_l2 ? 16 : 8);
+        if (o.cluster_size >= 512 && a->size / (o.cluster_size * l2e) + 1 > QC_MAX_L1_BYTES / 8)
+            return gk_fail(EFBIG, "The image size is too large for file format 'qcow2' (try using a larger "
+                                  "cluster size)");
+    }
+    if (!a->size_given) {
+        if (!o.backing)
+            return gk_fail(EINVAL, "Image creation needs a size parameter");
+        if ((r = backing_size(location, &o, &a->size)) < 0)
+            return r;
+    } else if (o.backing && !a->unsafe) {
+        uint64_t ignored;
+        if ((r = backing_size(location, &o, &ignored)) < 0)
+            return r;
+    }
+    if (!a->summary)
+        a->summary = summary(a, &o);
+    if (o.data_file) {
+        const char *slash = strrchr(location, '/');
+        char *dpath = o.data_file[0] == '/' || !slash
+                          ? gk_strdup(o.data_file)
+                          : gk_asprintf("%.*s%s", (int)(slash - location + 1), location, o.data_file);
+        const struct gk_protocol *p = gk_protocol_for(dpath);
+        r = p->create ? p->create(dpath) : gk_fail(ENOTSUP, "%s: cannot create it", dpath);
+        if (r == 0 && o.data_raw) {
+            gk_file_opts fo = {.readwrite = 1, .growable = 1, .quiet_in_use = 1};
+            gk_dev *df = p->open(dpath, &fo);
+            if (!df || gk_truncate(df, a->size, GK_PREALLOC_OFF) < 0)
+                r = -errno;
+            if (df)
+                gk_dev_unref(df);
+        }
+        free(dpath);
+        if (r < 0)
+            return r;
+    }
+    if ((r = write_skeleton(location, &o)) < 0)
+        return r;
+    if (a->size == 0)
+        return 0;
+    gk_open_opts oo = {.format = "qcow2", .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
+    gk_dev *d = gk_open_image(location, &oo);
+    if (!d)
+        return -errno;
+    if (gk_truncate(d, a->size, GK_PREALLOC_OFF) < 0 || gk_flush(d) < 0)
+        r = -errno;
+    gk_dev_unref(d);
+    return r;
+}

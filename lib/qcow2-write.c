@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qcow2 writes: opening read-write, guest writes (cluster allocation,
+ * copy-on-write of partial clusters from the backing file, from compressed
+ * clusters, from clusters shared with snapshots), compressed cluster writes
+ * (convert -c), growing the disk, flush, header updates.
+ *
+ * The write order is qemu's (see the allocator's comment in qcow2.h):
+ * refcounts up before anything points to a cluster (the L2 cache depends on
+ * the refcount cache); guest data reaches the disk before the L2 entry that
+ * points to it (the L2 cache flushes the data file before writing tables);
+ * a new L2 table is written before the L1 entry that points to it; header
+ * changes that must be atomic are one write inside the first sector; drops
+ * of refcounts wait until what replaced the old cluster is on disk.  A kill
+ * -9 at any moment leaves an image that qemu-img check finds clean but for
+ * leaked clusters, and every write flushed before reads back.
+ *
+ * Lazy refcounts: refcounts are always kept up to date (lazy_refcounts=on
+ * permits deferring them, it does not require it), so the dirty bit is
+ * never set; an image found dirty is refused for writing until
+ * `gimg check -r all` has rebuilt its refcounts, as qemu rebuilds them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcow2.h"
+
+#define MAX_PENDING_FREES 4096
+
+static void put_be(uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = size; i-- > 0; v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+/* Bytes [off, off+n) of the header sector, written and flushed in one go. */
+static int header_patch(struct qcow2 *q, unsigned off, uint64_t v, unsigned size)
+{
+    uint8_t b[8];
+    put_be(b, v, size);
+    if (gk_pwrite(q->file, b, size, off) < 0 || gk_flush(q->file) < 0)
+        return -errno;
+    return 0;
+}
+
+int qcow2_signal_corruption(struct qcow2 *q, const char *what)
+{
+    gk_error("%s: %s; image marked corrupt, not written", q->path, what);
+    char *m = gk_strdup(gk_errmsg());
+    if (q->version >= 3 && q->rw) {
+        q->h.incompatible_features |= QC_INCOMPAT_CORRUPT;
+        header_patch(q, 72, q->h.incompatible_features, 8);
+        q->rw = 0;
+    }
+    gk_error("%s", m);
+    free(m);
+    return -EIO;
+}
+
+int qcow2_write_header(struct qcow2 *q)
+{
+    uint8_t *buf = gk_calloc(1, q->cluster_size);
+    /* the backing file name goes right after the extensions */
+    q->h.backing_file_offset = 0;
+    q->h.backing_file_size = 0;
+    int n = qcow2_header_build(q, buf, q->cluster_size);
+    if (n >= 0 && q->backing_name) {
+        size_t bl = strlen(q->backing_name);
+        q->h.backing_file_offset = (uint64_t)n - bl;
+        q->h.backing_file_size = (uint32_t)bl;
+        memset(buf, 0, q->cluster_size);
+        n = qcow2_header_build(q, buf, q->cluster_size);
+    }
+    int r = 0;
+    if (n < 0)
+        r = gk_fail(EINVAL, "%s: the header and its extensions do not fit in one cluster", q->path);
+    else if (gk_pwrite(q->file, buf, q->cluster_size, 0) < 0 || gk_flush(q->file) < 0)
+        r = -errno;
+    free(buf);
+    return r;
+}
+
+/* ---- opening read-write ---- */
+
+int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
+{
+    const struct qcow2_header *h = &q->h;
+    if (ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name)
+        return gk_fail(EROFS, "%s: a snapshot can only be opened read-only", q->path);
+    if (ctx->flags & GK_OPEN_INFO)
+        return gk_fail(EINVAL, "%s: an image opened for its details cannot be written", q->path);
+    if (h->incompatible_features & QC_INCOMPAT_CORRUPT)
+        return gk_fail(EROFS, "%s: image is corrupt; cannot be opened read/write", q->path);
+    if (h->crypt_method)
+        return gk_fail(ENOTSUP, "%s: writing encrypted images is not supported", q->path);
+    if (h->incompatible_features & QC_INCOMPAT_DIRTY)
+        return gk_fail(EROFS, "%s: image is dirty (its refcounts were not written back); repair it with "
+                              "'gimg check -r all' before writing", q->path);
+    /* inconsistent metadata is refused before anything is written */
+    gk_check_result cr;
+    memset(&cr, 0, sizeof cr);
+    int r = qcow2_check(d, &cr);
+    if (r == 0 && (cr.corruptions || cr.check_errors)) {
+        const char *first = "";
+        for (int i = 0; i < cr.nmessages && !*first; i++)
+            if (strncmp(cr.messages[i], "Leaked", 6) != 0)
+                first = cr.messages[i];
+        r = gk_fail(EIO, "%s: image has %llu inconsistencies in its metadata%s%s; refusing to write it "
+                         "('gimg check' lists them)", q->path, (unsigned long long)(cr.corruptions + cr.check_errors),
+                    *first ? ", first: " : "", first);
+    }
+    gk_check_result_free(&cr);
+    if (r < 0)
+        return r;
+    q->rw = 1;
+    /* autoclear bits we do not keep true (bitmaps are not updated) go */
+    uint64_t keep = h->autoclear_features & QC_AUTOCLEAR_DATA_FILE_RAW;
+    if (q->version >= 3 && h->autoclear_features != keep) {
+        q->h.autoclear_features = keep;
+        if ((r = header_patch(q, 88, keep, 8)) < 0)
+            return r;
+    }
+    q->cow = gk_malloc(q->cluster_size);
+    if (q->data != q->file)
+        qcow2_cache_flush_first(q->l2_cache, q->data);
+    d->readonly = 0;
+    return 0;
+}
+
+/* ---- L2 tables ---- */
+
+static int check_table_off(struct qcow2 *q, uint64_t off, const char *what)
+{
+    if (off & (q->cluster_size - 1) || off < q->cluster_size || off >= (1ULL << 56))
+        return qcow2_signal_corruption(q, what);
+    return 0;
+}
+
+/* The L2 table of L1 entry l1i, held, writable: allocated when missing,
+ * copied when shared (its refcount is not 1: no COPIED flag). */
+static int l2_for_write(struct qcow2 *q, uint64_t l1i, void **tv)
+{
+    if (l1i >= q->l1_size)
+        return gk_fail(EIO, "%s: write beyond what the L1 table maps", q->path);
+    uint64_t l1e = q->l1[l1i], old = l1e & QC_OFFSET_MASK;
+    int r;
+    if (old && (r = check_table_off(q, old, "L2 table offset is misaligned or out of range")) < 0)
+        return r;
+    if (old && (l1e & QC_OFLAG_COPIED))
+        return qcow2_cache_get(q->l2_cache, old, tv);
+    int64_t noff = qcow2_alloc_clusters(q, q->cluster_size);
+    if (noff < 0)
+        return (int)noff;
+    void *nt;
+    if (old) {
+        void *ot;
+        if ((r = qcow2_cache_get(q->l2_cache, old, &ot)) < 0)
+            return r;
+        if ((r = qcow2_cache_get_empty(q->l2_cache, (uint64_t)noff, &nt)) < 0) {
+            qcow2_cache_put(q->l2_cache, ot);
+            return r;
+        }
+        memcpy(nt, ot, q->cluster_size);
+        qcow2_cache_put(q->l2_cache, ot);
+    } else {
+        if ((r = qcow2_cache_get_empty(q->l2_cache, (uint64_t)noff, &nt)) < 0)
+            return r;
+        memset(nt, 0, q->cluster_size);
+    }
+    qcow2_cache_mark_dirty(q->l2_cache, nt);
+    /* the table (and the refcounts under it) before the L1 entry */
+    if ((r = qcow2_cache_flush(q->l2_cache)) < 0) {
+        qcow2_cache_put(q->l2_cache, nt);
+        return r;
+    }
+    uint8_t b[8];
+    put_be(b, (uint64_t)noff | QC_OFLAG_COPIED, 8);
+    if (gk_pwrite(q->file, b, 8, q->h.l1_table_offset + l1i * 8) < 0 || gk_flush(q->file) < 0) {
+        qcow2_cache_put(q->l2_cache, nt);
+        return -errno;
+    }
+    q->l1[l1i] = (uint64_t)noff | QC_OFLAG_COPIED;
+    if (old)
+        qcow2_free_later(q, old, q->cluster_size);
+    *tv = nt;
+    return 0;
+}
+
+/* The old host cluster of an L2 entry that is being replaced, if it held
+ * one that must lose a reference. */
+static void release_old(struct qcow2 *q, uint64_t e)
+{
+    if (q->data != q->file)
+        return; /* data file clusters have no refcounts */
+    if (e & QC_OFLAG_COMPRESSED) {
+        uint64_t coff, csize;
+        qcow2_compressed_range(q, e, &coff, &csize);
+        qcow2_free_later(q, coff & ~511ULL, ((coff & 511) + csize + 511) & ~511ULL);
+        for (int i = 0; i < 2; i++)
+            q->dc[i].valid = 0;
+        return;
+    }
+    uint64_t host = e & QC_OFFSET_MASK;
+    if (host)
+        qcow2_free_later(q, host, q->cluster_size);
+}
+
+/* The guest cluster at coff as a reader sees it now, into q->cow. */
+static int read_cluster(gk_dev *d, struct qcow2 *q, uint64_t coff)
+{
+    uint64_t n = q->cluster_size;
+    if (coff >= d->size)
+        n = 0;
+    else if (d->size - coff < n)
+        n = d->size - coff;
+    if (n && gk_pread(d, q->cow, (size_t)n, coff) < 0)
+        return -errno;
+    memset(q->cow + n, 0, q->cluster_size - n);
+    return 0;
+}
+
+/* Write k bytes at off inside one guest cluster. */
+static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k, uint64_t off)
+{
+    unsigned cb = q->cluster_bits;
+    uint64_t cs = q->cluster_size, in = off & (cs - 1), coff = off - in;
+    int external = q->data != q->file;
+    void *tv;
+    int r = l2_for_write(q, off >> (cb + q->l2_bits), &tv);
+    if (r < 0)
+        return r;
+    uint8_t *ent = (uint8_t *)tv + ((off >> cb) & (q->l2_entries - 1)) * q->l2_entry_size;
+    uint64_t e = gk_be64(ent), bm = q->ext_l2 ? gk_be64(ent + 8) : 0;
+    uint64_t host = e & QC_OFFSET_MASK;
+    int zero_flag = !q->ext_l2 && (e & QC_OFLAG_ZERO);
+    int owned = !(e & QC_OFLAG_COMPRESSED) && (e & QC_OFLAG_COPIED) && (host || external);
+    if (owned && external)
+        host = coff;
+    if (owned && (host & (cs - 1) || (!external && host < cs))) {
+        qcow2_cache_put(q->l2_cache, tv);
+        return qcow2_signal_corruption(q, "data cluster offset is misaligned or overlaps the header");
+    }
+    const uint8_t *src = p;
+    size_t wlen = k;
+    uint64_t woff = in;
+    /* a whole-cluster rewrite unless writing in place into plain data */
+    int whole = !owned || zero_flag || (q->ext_l2 && (uint32_t)bm != 0xffffffffU);
+    if (whole && k < cs) {
+        if ((r = read_cluster(d, q, coff)) < 0) {
+            qcow2_cache_put(q->l2_cache, tv);
+            return r;
+        }
+        memcpy(q->cow + in, p, k);
+        src = q->cow;
+    }
+    if (whole) {
+        wlen = (size_t)cs;
+        woff = 0;
+    }
+    uint64_t target = host;
+    if (!owned) {
+        if (external) {
+            target = coff;
+        } else {
+            int64_t a = qcow2_alloc_clusters(q, cs);
+            if (a < 0) {
+                qcow2_cache_put(q->l2_cache, tv);
+                return (int)a;
+            }
+            target = (uint64_t)a;
+        }
+    }
+    if (gk_pwrite(q->data, src, wlen, target + woff) < 0) {
+        r = -errno;
+        qcow2_cache_put(q->l2_cache, tv);
+        return r;
+    }
+    if (!owned || whole) {
+        if (!owned)
+            release_old(q, e);
+        put_be(ent, target | QC_OFLAG_COPIED, 8);
+        if (q->ext_l2)
+            put_be(ent + 8, 0xffffffffULL, 8);
+        qcow2_cache_mark_dirty(q->l2_cache, tv);
+    }
+    qcow2_cache_put(q->l2_cache, tv);
+    return 0;
+}
+
+static int q_flush_all(struct qcow2 *q)
+{
+    int r = qcow2_cache_flush(q->l2_cache);
+    if (r < 0)
+        return r;
+    if (q->nfrees && (r = qcow2_apply_frees(q)) < 0)
+        return r;
+    if ((r = qcow2_cache_flush(q->rb_cache)) < 0)
+        return r;
+    if (q->data != q->file && gk_flush(q->data) < 0)
+        return -errno;
+    return gk_flush(q->file) < 0 ? -errno : 0;
+}
+
+int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->rw)
+        return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    const uint8_t *p = buf;
+    while (n > 0) {
+        uint64_t in = off & (q->cluster_size - 1);
+        size_t k = q->cluster_size - in < n ? (size_t)(q->cluster_size - in) : n;
+        int r = write_cluster(d, q, p, k, off);
+        if (r < 0)
+            return r;
+        if (q->nfrees > MAX_PENDING_FREES && (r = q_flush_all(q)) < 0)
+            return r;
+        p += k;
+        off += k;
+        n -= k;
+    }
+    return 0;
+}
+
+int qcow2_op_flush(gk_dev *d)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->rw)
+        return 0;
+    return q_flush_all(q);
+}
+
+/* ---- compressed clusters (convert -c) ---- */
+
+int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen)
+{
+    size_t cap = (size_t)q->cluster_size - 1;
+    if (q->compression_type == 0) {
+        if (!q->czs_ok) {
+            memset(&q->czs, 0, sizeof q->czs);
+            /* qemu's parameters: raw deflate, a 4 KiB window */
+            if (deflateInit2(&q->czs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+                return gk_fail(ENOMEM, "%s: cannot initialise zlib", q->path);
+            q->czs_ok = 1;
+        } else {
+            deflateReset(&q->czs);
+        }
+        q->czs.next_in = (Bytef *)in;
+        q->czs.avail_in = (uInt)q->cluster_size;
+        q->czs.next_out = out;
+        q->czs.avail_out = (uInt)cap;
+        if (deflate(&q->czs, Z_FINISH) != Z_STREAM_END)
+            return -ENOSPC; /* does not shrink: stored as it is */
+        *outlen = cap - q->czs.avail_out;
+        return 0;
+    }
+    if (!q->zc && !(q->zc = ZSTD_createCCtx()))
+        return gk_fail(ENOMEM, "%s: cannot initialise zstd", q->path);
+    size_t z = ZSTD_compress2(q->zc, out, cap, in, (size_t)q->cluster_size);
+    if (ZSTD_isError(z))
+        return -ENOSPC;
+    *outlen = z;
+    return 0;
+}
+
+int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    struct qcow2 *q = d->priv;
+    uint64_t cs = q->cluster_size;
+    if (!q->rw)
+        return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    if (off & (cs - 1) || n > cs || (n < cs && off + n != d->size))
+        return gk_fail(EINVAL, "%s: compressed writes are whole clusters", q->path);
+    if (q->data != q->file)
+        return gk_fail(ENOTSUP, "%s: compressed clusters with an external data file", q->path);
+    const uint8_t *src = buf;
+    if (n < cs) {
+        memcpy(q->cow, buf, n);
+        memset(q->cow + n, 0, cs - n);
+        src = q->cow;
+    }
+    uint8_t *out = gk_malloc(cs);
+    size_t len = 0;
+    int r = qcow2_compress(q, src, out, &len);
+    if (r == -ENOSPC) {
+        free(out);
+        return qcow2_op_pwrite(d, buf, n, off);
+    }
+    void *tv = NULL;
+    if (r < 0 || (r = l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &tv)) < 0) {
+        free(out);
+        return r;
+    }
+    uint8_t *ent = (uint8_t *)tv + ((off >> q->cluster_bits) & (q->l2_entries - 1)) * q->l2_entry_size;
+    uint64_t e = gk_be64(ent);
+    if (e & ~(uint64_t)QC_OFLAG_ZERO) {
+        /* qemu compresses into empty clusters only; anything else is a
+         * normal write */
+        qcow2_cache_put(q->l2_cache, tv);
+        free(out);
+        return qcow2_op_pwrite(d, buf, n, off);
+    }
+    int64_t coff = qcow2_alloc_bytes(q, len);
+    if (coff < 0) {
+        qcow2_cache_put(q->l2_cache, tv);
+        free(out);
+        return (int)coff;
+    }
+    if (gk_pwrite(q->file, out, len, (uint64_t)coff) < 0) {
+        r = -errno;
+        qcow2_cache_put(q->l2_cache, tv);
+        free(out);
+        return r;
+    }
+    free(out);
+    uint64_t nb = (((uint64_t)coff + len - 1) >> 9) - ((uint64_t)coff >> 9);
+    put_be(ent, (uint64_t)coff | nb << (62 - (q->cluster_bits - 8)) | QC_OFLAG_COMPRESSED, 8);
+    if (q->ext_l2)
+        put_be(ent + 8, 0, 8);
+    qcow2_cache_mark_dirty(q->l2_cache, tv);
+    qcow2_cache_put(q->l2_cache, tv);
+    for (int i = 0; i < 2; i++)
+        q->dc[i].valid = 0;
+    return 0;
+}
+
+/* ---- the disk size ---- */
+
+int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->rw)
+        return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    if (prealloc != GK_PREALLOC_OFF)
+        return gk_fail(ENOTSUP, "%s: preallocation when resizing qcow2 images is not supported yet", q->path);
+    if (size & 511)
+        return gk_fail(EINVAL, "%s: the size must be a multiple of 512 bytes", q->path);
+    if (size < q->h.size)
+        return gk_fail(ENOTSUP, "%s: shrinking qcow2 images is not supported yet", q->path);
+    unsigned shift = q->cluster_bits + q->l2_bits;
+    uint64_t need = (size >> shift) + !!(size & ((1ULL << shift) - 1));
+    if (need * 8 > QC_MAX_L1_BYTES)
+        return gk_fail(EFBIG, "%s: image would be too big", q->path);
+    int r;
+    if (need > q->l1_size) {
+        uint64_t bytes = need * 8;
+        int64_t noff = qcow2_alloc_clusters(q, bytes);
+        if (noff < 0)
+            return (int)noff;
+        uint8_t *t = gk_calloc(1, bytes);
+        for (uint32_t i = 0; i < q->l1_size; i++)
+            put_be(t + (uint64_t)i * 8, q->l1[i], 8);
+        /* refcounts, then the table, then the header, each on disk */
+        if ((r = qcow2_cache_flush(q->rb_cache)) < 0 ||
+            (gk_pwrite(q->file, t, bytes, (uint64_t)noff) < 0 || gk_flush(q->file) < 0)) {
+            free(t);
+            return r < 0 ? r : -errno;
+        }
+        free(t);
+        uint8_t h[12];
+        put_be(h, need, 4);
+        put_be(h + 4, (uint64_t)noff, 8);
+        if (gk_pwrite(q->file, h, sizeof h, 36) < 0 || gk_flush(q->file) < 0)
+            return -errno;
+        uint64_t old = q->h.l1_table_offset, oldn = q->l1_size;
+        q->l1 = gk_realloc(q->l1, bytes);
+        memset(q->l1 + q->l1_size, 0, (need - q->l1_size) * 8);
+        q->l1_size = (uint32_t)need;
+        q->h.l1_size = (uint32_t)need;
+        q->h.l1_table_offset = (uint64_t)noff;
+        if (oldn) {
+            qcow2_free_later(q, old, oldn * 8);
+            if ((r = q_flush_all(q)) < 0)
+                return r;
+        }
+    }
+    if ((r = header_patch(q, 24, size, 8)) < 0)
+        return r;
+    q->h.size = size;
+    q->size = size;
+    d->size = size;
+    return 0;
+}
+
+/* ---- closing ---- */
+
+void qcow2_close_rw(gk_dev *d)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->rw)
+        return;
+    if (q_flush_all(q) < 0)
+        gk_warn("%s: %s", q->path, gk_errmsg());
+    free(q->cow);
+    free(q->frees);
+    if (q->czs_ok)
+        deflateEnd(&q->czs);
+    if (q->zc)
+        ZSTD_freeCCtx(q->zc);
+}
