@@ -278,6 +278,11 @@ int gk_image_in_use_for_write(int fd);
  * and process, however many times it is opened), an error (-1, the message
  * without the file name) when asked to write; nothing with force_share. */
 int gk_image_check_in_use(int fd, const char *path, int rw, int force_share);
+/* Take qemu's locks as a writer does (lib/lock.c): 0, or -1 with gk_error
+ * ("Failed to get "write" lock: ...") when a qemu holds or refuses them.
+ * The file protocol takes them for every read-write open (not with
+ * force_share), so a qemu started on an image being written refuses it. */
+int gk_image_lock_write(int fd);
 
 /* ------------------------------------------------------------------ */
 /* Guest device scan internals (lib/devices.c, mbr.c, gpt.c, lvm*.c,    */

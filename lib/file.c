@@ -356,6 +356,11 @@ static gk_dev *file_open(const char *path, const gk_file_opts *o)
         errno = EBUSY;
         return NULL;
     }
+    if (o->readwrite && !o->force_share && !S_ISBLK(st.st_mode) && gk_image_lock_write(fd) < 0) {
+        close(fd);
+        errno = EBUSY;
+        return NULL;
+    }
     struct file *f = gk_calloc(1, sizeof *f);
     f->fd = fd;
     f->blk = S_ISBLK(st.st_mode);

@@ -79,6 +79,57 @@ static void take_write_locks(int fd)
 #endif
 }
 
+/* Take qemu's locks for a writer that shares nothing but reading, as
+ * qemu-io or a VM holding an image read-write: after checking that no one
+ * holds write or resize (bytes 101, 103) and no one refuses to share
+ * consistent-read, write or resize (200, 201, 203), hold 100, 101, 103,
+ * 201 and 203.  OFD locks belong to the open file: they go with its last
+ * descriptor. */
+int gk_image_lock_write(int fd)
+{
+#ifdef F_OFD_GETLK
+    static const int test[] = {101, 103, 200, 201, 203};
+    static const int take[] = {100, 101, 103, 201, 203};
+    for (size_t i = 0; i < sizeof test / sizeof test[0]; i++) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = test[i];
+        fl.l_len = 1;
+        if (fcntl(fd, F_OFD_GETLK, &fl) < 0) {
+            if (errno == EINVAL || errno == ENOTSUP)
+                return 0;
+            gk_error("lock test: %s", strerror(errno));
+            return -1;
+        }
+        if (fl.l_type != F_UNLCK) {
+            gk_error("Failed to get \"%s\" lock: is another process using the image?",
+                     test[i] % 100 == 3 ? "resize" : test[i] % 100 == 0 ? "consistent read" : "write");
+            errno = EBUSY;
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < sizeof take / sizeof take[0]; i++) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_RDLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = take[i];
+        fl.l_len = 1;
+        if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+            int e = errno;
+            gk_error("Failed to lock byte %d: %s", take[i], strerror(e));
+            errno = e == EAGAIN || e == EACCES ? EBUSY : e;
+            return -1;
+        }
+    }
+#else
+    (void)fd;
+#endif
+    return 0;
+}
+
 /* 1 the first time a file is seen (then remembered), 0 after. */
 static int first_warning(int fd)
 {

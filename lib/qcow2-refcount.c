@@ -147,6 +147,11 @@ static int64_t alloc_noref(struct qcow2 *q, uint64_t n)
             return r;
         i = rc ? 0 : i + 1;
     }
+    /* what is allocated counts as part of the image (the checks of the
+     * readers compare offsets with file_size) before it is written */
+    uint64_t end = q->free_cluster_index << q->cluster_bits;
+    if (end > q->file_size)
+        q->file_size = end;
     return (int64_t)((q->free_cluster_index - n) << q->cluster_bits);
 }
 
@@ -184,6 +189,8 @@ static int grow_reft(struct qcow2 *q, uint64_t idx, uint64_t nb)
     if (area + ((nblocks + tclusters) << cb) > QC_MAX_HOST)
         return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
     uint64_t toff = area + (nblocks << cb);
+    if (toff + (tclusters << cb) > q->file_size)
+        q->file_size = toff + (tclusters << cb);
     uint8_t *blocks = gk_calloc(nblocks, q->cluster_size);
     for (uint64_t i = 0; i < nblocks + tclusters; i++)
         rb_set(q, blocks + ((i >> rbb) << cb), i & (per - 1), 1);

@@ -38,6 +38,11 @@ struct conv {
     gk_dev *dev[16];
     int nthreads;
     int fd;
+    gk_dev *out;           /* an image target (qcow2), or NULL: fd        */
+    uint64_t chunk;        /* its cluster size                           */
+    int compress;          /* -c                                         */
+    gk_dev *base;          /* -B (non-NULL): copy only what is allocated above
+                            * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
     uint64_t size;
     pthread_mutex_t mu;
@@ -105,6 +110,27 @@ static int write_sparse(struct conv *cv, const unsigned char *buf, uint64_t star
     return 0;
 }
 
+/* Write buf (guest range [start, end)) into the image target, cluster by
+ * cluster: all-zero clusters are left out (the new image reads zeros
+ * there), unless -B (then zeros hide the backing file). */
+static int write_image(struct conv *cv, const unsigned char *buf, uint64_t start, uint64_t end)
+{
+    for (uint64_t p = start; p < end;) {
+        uint64_t ce = (p / cv->chunk + 1) * cv->chunk;
+        if (ce > end)
+            ce = end;
+        const unsigned char *q = buf + (p - start);
+        if ((cv->base || !cv->sparse || !all_zero(q, ce - p))) {
+            int r = cv->compress && p % cv->chunk == 0 ? gk_pwrite_compressed(cv->out, q, ce - p, p)
+                                                       : gk_pwrite(cv->out, q, ce - p, p);
+            if (r < 0)
+                return -1;
+        }
+        p = ce;
+    }
+    return 0;
+}
+
 /* Fill b with window [b->off, b->end) of d; 0 or -1 with gk_error. */
 static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
 {
@@ -113,15 +139,18 @@ static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
         ds = b->off;
         de = b->end;
     } else {
+        gk_dev *base = cv->base ? gk_image_backing(d) : NULL;
         for (uint64_t p = b->off; p < b->end;) {
             gk_extent e;
-            if (gk_block_status(d, p, b->end - p, &e) < 0)
+            if (gk_block_status_above(d, base, p, b->end - p, &e) < 0)
                 return -1;
             if (e.len == 0 || e.len > b->end - p) {
                 gk_error("%s: block status at %" PRIu64 " returned a bad length", d->name, p);
                 return -1;
             }
             int zero = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA);
+            if (base) /* -B: what the backing file holds is not copied, zeros above it are */
+                zero = !(e.flags & GK_BS_ALLOCATED);
             if (!zero) {
                 if (ds == UINT64_MAX)
                     ds = p;
@@ -132,6 +161,12 @@ static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
     }
     if (ds == UINT64_MAX)
         ds = de = b->off;
+    if (cv->out && ds < de) { /* whole clusters of the target */
+        ds -= (ds - b->off) % cv->chunk;
+        de = de + cv->chunk - 1 - (de - b->off + cv->chunk - 1) % cv->chunk;
+        if (de > b->end)
+            de = b->end;
+    }
     b->ds = ds;
     b->de = de;
     return ds < de ? gk_pread(d, b->p, de - ds, ds) : 0;
@@ -207,7 +242,9 @@ static void conv_run(struct conv *cv, struct progress *pr)
         pthread_mutex_unlock(&cv->mu);
 
         struct cbuf *b = &cv->bufs[i];
-        if (b->ds < b->de && write_sparse(cv, b->p, b->ds, b->de) < 0) {
+        if (b->ds < b->de && cv->out && write_image(cv, b->p, b->ds, b->de) < 0) {
+            conv_fail(cv, gk_errmsg());
+        } else if (b->ds < b->de && !cv->out && write_sparse(cv, b->p, b->ds, b->de) < 0) {
             char m[512];
             snprintf(m, sizeof m, "error while writing at byte %" PRIu64 ": %s", b->ds, strerror(errno));
             conv_fail(cv, m);
@@ -272,8 +309,11 @@ int cmd_convert(gimg_args *a)
 {
     const char *ofmt = "raw", *snap = NULL;
     char *snap_id = NULL, *snap_name = NULL;
-    int nthreads = CONV_THREADS, by_opts = 0;
+    int nthreads = CONV_THREADS, by_opts = 0, compress = 0, no_create = 0;
     uint64_t min_sparse = 4096;
+    const char *backing = NULL, *backing_fmt = NULL;
+    const char **onames = NULL, **ovalues = NULL;
+    int nonames = 0;
     for (int i = 0; i < a->nopts; i++) {
         const char *arg = a->opts[i].arg;
         switch (a->opts[i].opt) {
@@ -294,10 +334,20 @@ int cmd_convert(gimg_args *a)
                 gk_die_status(1, "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
             break;
         case 'W': break; /* out-of-order writes: ours are in order anyway */
+        case 'c': compress = 1; break;
+        case 'n': no_create = 1; break;
+        case 'B': backing = arg; break;
+        case 'F': backing_fmt = arg; break;
+        case 'o': gimg_split_opts(arg, &onames, &ovalues, &nonames); break;
         }
     }
-    if (strcmp(ofmt, "raw") != 0)
-        gk_die_status(1, "convert: output format '%s' is not supported (gimg writes raw only)", ofmt);
+    if (gk_format_check(ofmt) < 0)
+        gk_die_status(1, "Unknown file format '%s'", ofmt);
+    int image_out = strcmp(ofmt, "raw") != 0 || backing || no_create;
+    if (compress && strcmp(ofmt, "qcow2") != 0)
+        gk_die_status(1, "Compression not supported for this file format");
+    if (backing && !backing_fmt)
+        gk_die_status(1, "Backing file specified without backing format");
     if (a->nargs != 2)
         gimg_usage_error(a, "Expecting one source and one target file name");
     const char *src = a->args[0], *dst = a->args[1];
@@ -337,21 +387,60 @@ int cmd_convert(gimg_args *a)
         if (used)
             gk_die_status(1, "%s: the target is a file of the image being read", dst);
     }
-    cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (cv.fd < 0)
-        gk_die_status(1, "%s: %s", dst, strerror(errno));
-    struct stat st;
-    if (fstat(cv.fd, &st) < 0)
-        gk_die_status(1, "%s: %s", dst, strerror(errno));
-    cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
-    if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
-        gk_die_status(1, "%s: %s", dst, strerror(errno));
+    if (image_out) {
+        if (!no_create) {
+            if (backing) {
+                onames = gk_realloc(onames, (size_t)(nonames + 2) * sizeof *onames);
+                ovalues = gk_realloc(ovalues, (size_t)(nonames + 2) * sizeof *ovalues);
+                onames[nonames] = gk_strdup("backing_file");
+                ovalues[nonames++] = gk_strdup(backing);
+                onames[nonames] = gk_strdup("backing_fmt");
+                ovalues[nonames++] = gk_strdup(backing_fmt);
+            }
+            if (gk_image_create(ofmt, dst, outsize, 1, nonames, onames, ovalues, 0, NULL) < 0)
+                gk_die_status(1, "%s", gk_errmsg());
+        }
+        gk_open_opts oo = {.format = ofmt, .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
+        cv.out = gk_open_image(dst, &oo);
+        if (!cv.out)
+            gk_die_status(1, "%s", gk_errmsg());
+        gk_image_info inf;
+        memset(&inf, 0, sizeof inf);
+        cv.chunk = gk_image_info_get(cv.out, &inf) == 0 && inf.cluster_size ? inf.cluster_size : 65536;
+        gk_image_info_free(&inf);
+        cv.compress = compress;
+        cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
+        cv.sparse = min_sparse != 0;
+        if (cv.size > cv.out->size)
+            gk_die_status(1, "%s: the target is smaller than the source", dst);
+    } else {
+        cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (cv.fd < 0)
+            gk_die_status(1, "%s: %s", dst, strerror(errno));
+        struct stat st;
+        if (fstat(cv.fd, &st) < 0)
+            gk_die_status(1, "%s: %s", dst, strerror(errno));
+        cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
+        if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
+            gk_die_status(1, "%s: %s", dst, strerror(errno));
+    }
     progress_print(&a->progress, 0, 1);
     conv_run(&cv, &a->progress);
     if (cv.failed)
         gk_die_status(1, "%s", cv.err);
-    if (close(cv.fd) < 0)
+    if (cv.out) {
+        if (gk_flush(cv.out) < 0)
+            gk_die_status(1, "%s", gk_errmsg());
+        gk_dev_unref(cv.out);
+    } else if (close(cv.fd) < 0) {
         gk_die_status(1, "%s: %s", dst, strerror(errno));
+    }
+    for (int i = 0; i < nonames; i++) {
+        free((char *)onames[i]);
+        free((char *)ovalues[i]);
+    }
+    free(onames);
+    free(ovalues);
     progress_end(&a->progress);
     for (int i = 0; i < nthreads; i++)
         gk_dev_unref(cv.dev[i]);

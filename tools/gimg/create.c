@@ -8,7 +8,7 @@
 #include "gimg.h"
 
 /* -o a=b,c=d (",," is a comma) appended to names/values. */
-static void split_opts(const char *arg, const char ***names, const char ***values, int *n)
+void gimg_split_opts(const char *arg, const char ***names, const char ***values, int *n)
 {
     size_t len = strlen(arg);
     char *tok = gk_malloc(len + 1);
@@ -58,7 +58,7 @@ int cmd_create(gimg_args *a)
             if (strcmp(arg, "help") == 0 || strcmp(arg, "?") == 0)
                 help = 1;
             else
-                split_opts(arg, &names, &values, &n);
+                gimg_split_opts(arg, &names, &values, &n);
             break;
         }
     }

@@ -74,6 +74,10 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
 uint64_t gimg_parse_size(const char *s, const char *what);
 void gimg_usage_error(const gimg_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
+/* -o a=b,c=d (",," is a comma; a name alone is "on") appended to the
+ * malloc'd arrays names/values of *n entries. */
+void gimg_split_opts(const char *arg, const char ***names, const char ***values, int *n);
+
 void progress_print(struct progress *p, double pct, int force);
 void progress_end(struct progress *p);
 

@@ -57,12 +57,15 @@ static const struct gimg_cmd commands[] = {
      "bytes.  -o help lists the options of FMT (default raw).\n",
      GO_FORMAT | GO_QUIET, "b:F:uo:", NULL, 1},
     {"convert", cmd_convert,
-     "convert [-f FMT] -O raw [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p] [-q] [-U] SRC DST\n"
-     "Copy the guest-visible contents of SRC into a sparse raw image DST\n"
-     "(as qemu-img convert -O raw).  SNAPSHOT_PARAM is snapshot.id=ID[,snapshot.name=NAME]\n"
-     "or a snapshot ID or name.  -S 0 writes every byte; -m N reads with N threads\n"
-     "(default 4, at most 16).\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "O:s:l:S:m:W", NULL, 1},
+     "convert [-f FMT] [-O raw|qcow2] [-c] [-o OPTIONS] [-B BACKING -F BACKING_FMT] [-n]\n"
+     "        [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p] [-q] [-U] SRC DST\n"
+     "Copy the guest-visible contents of SRC into a new image DST (as qemu-img\n"
+     "convert): sparse raw, or qcow2 (-c: compressed clusters, with the image's\n"
+     "compression_type; -o: create options; -B: DST gets BACKING as backing file and\n"
+     "only what SRC holds above its own backing file is copied; -n: DST exists).\n"
+     "SNAPSHOT_PARAM is snapshot.id=ID[,snapshot.name=NAME] or a snapshot ID or name.\n"
+     "-S 0 writes every byte; -m N reads with N threads (default 4, at most 16).\n",
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "O:s:l:S:m:WcnB:F:o:", NULL, 1},
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
