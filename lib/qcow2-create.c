@@ -246,24 +246,38 @@ static int write_skeleton(const char *location, const struct copts *o)
     }
     if (o->backing)
         q->backing_name = gk_strdup(o->backing);
-    r = qcow2_write_header(q);
-    if (r == 0) {
-        /* the refcount table and its first block: clusters 0-2 in use */
-        uint8_t *b = gk_calloc(2, cs);
+    /* the refcount table and its first block (clusters 0-2 in use), then
+     * the header: a kill leaves a file without a qcow2 header, or a valid
+     * image */
+    uint8_t *b = gk_calloc(3, cs);
+    q->h.backing_file_offset = 0;
+    q->h.backing_file_size = 0;
+    int n = qcow2_header_build(q, b, cs);
+    if (n >= 0 && q->backing_name) {
+        size_t bl = strlen(q->backing_name);
+        q->h.backing_file_offset = (uint64_t)n - bl;
+        q->h.backing_file_size = (uint32_t)bl;
+        memset(b, 0, cs);
+        n = qcow2_header_build(q, b, cs);
+    }
+    if (n < 0) {
+        r = gk_fail(EINVAL, "%s: the header and its extensions do not fit in one cluster", location);
+    } else {
         for (int i = 7; i >= 0; i--)
-            b[7 - i] = (uint8_t)((2 * cs) >> (8 * i));
+            b[cs + 7 - i] = (uint8_t)((2 * cs) >> (8 * i));
         for (unsigned k = 0; k < 3; k++) {
             uint64_t bit = (uint64_t)k << order;
-            uint8_t *rb = b + cs;
+            uint8_t *rb = b + 2 * cs;
             if (order >= 3)
                 rb[(bit >> 3) + (1u << (order - 3)) - 1] = 1;
             else
                 rb[bit >> 3] |= (uint8_t)(1u << (bit & 7));
         }
-        if (gk_pwrite(f, b, 2 * cs, cs) < 0 || gk_flush(f) < 0)
+        if (gk_pwrite(f, b + cs, 2 * cs, cs) < 0 || gk_flush(f) < 0 || gk_pwrite(f, b, cs, 0) < 0 ||
+            gk_flush(f) < 0)
             r = -errno;
-        free(b);
     }
+    free(b);
     for (int i = 0; i < q->nexts; i++)
         free(q->exts[i].data);
     free(q->backing_name);
@@ -280,6 +294,23 @@ int qcow2_create(const char *location, gk_create_args *a)
         return r;
     if (!a->size_given && !o.backing)
         return gk_fail(EINVAL, "Image creation needs a size parameter");
+    if (o.backing && !o.backing_fmt) {
+        /* qemu-img says what it would have probed */
+        const char *slash = strrchr(location, '/');
+        char *path = o.backing[0] == '/' || !slash
+                         ? gk_strdup(o.backing)
+                         : gk_asprintf("%.*s%s", (int)(slash - location + 1), location, o.backing);
+        gk_open_opts oo = {.force_share = 1, .flags = GK_OPEN_INFO | GK_OPEN_NO_BACKING};
+        gk_dev *b = gk_open_image(path, &oo);
+        free(path);
+        const char *f = b ? gk_dev_format(b) : NULL;
+        char *detected = f ? gk_asprintf("\nDetected format of %s.", f) : gk_strdup("");
+        if (b)
+            gk_dev_unref(b);
+        r = gk_fail(EINVAL, "Backing file specified without backing format%s", detected);
+        free(detected);
+        return r;
+    }
     if (a->size_given)
         a->summary = summary(a, &o);
     a->size = (a->size + 511) & ~511ULL;
