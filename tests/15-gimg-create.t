@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gimg create against qemu-img create (the oracle): the same line on
+# stdout, the same exit status and message, and byte-identical files for the
+# same options; the files pass qemu-img check and take qemu-io writes.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+mkdir -p "$T/q" "$T/g"
+qemu-img create -q -f qcow2 "$T/q/base.qcow2" 1G
+cp "$T/q/base.qcow2" "$T/g/base.qcow2"
+truncate -s 100M "$T/q/base.raw" "$T/g/base.raw"
+
+create_like() { # SIZE ARGS...
+    local size=$1; shift
+    local qo go qr=0 gr=0
+    rm -f "$T/q/img" "$T/g/img"
+    qo=$(cd "$T/q" && qemu-img create "$@" img $size 2>&1) || qr=$?
+    go=$(cd "$T/g" && gimg create "$@" img $size 2>&1) || gr=$?
+    is "${go//gimg:/qemu-img:} [exit $gr]" "$qo [exit $qr]" "create $* $size: same output as qemu-img"
+    if [ "$qr" = 0 ]; then
+        same_file "$T/g/img" "$T/q/img" "create $* $size: same bytes as qemu-img"
+    fi
+}
+
+for o in "" compat=0.10 cluster_size=512 cluster_size=4k cluster_size=8k cluster_size=2M extended_l2=on \
+         compression_type=zstd lazy_refcounts=on refcount_bits=1 refcount_bits=8 refcount_bits=64 \
+         cluster_size=16k,extended_l2=on,refcount_bits=2 compat=1.1,lazy_refcounts=off data_file=data.raw; do
+    create_like 1G -f qcow2 ${o:+-o "$o"}
+done
+for s in 0 512 1000 1M 100T; do
+    create_like $s -f qcow2
+done
+create_like 10G -f qcow2 -o cluster_size=1k
+create_like 1G -f qcow2 -o cluster_size=512,refcount_bits=64
+create_like "" -f qcow2 -b base.qcow2 -F qcow2
+create_like 2G -f qcow2 -b base.qcow2 -F qcow2
+create_like "" -f qcow2 -b base.raw -F raw -o cluster_size=4k
+create_like "" -f qcow2 -o compat=0.10 -b base.qcow2 -F qcow2
+create_like 1G -f qcow2 -u -b missing.qcow2 -F qcow2
+create_like 1G -f raw
+create_like 1M -f raw -o preallocation=full
+create_like 1M
+
+# errors: same message and status
+create_like "" -f qcow2
+create_like 1G -f qcow2 -o cluster_size=1000
+create_like 1G -f qcow2 -o foo=bar
+create_like 1G -f qcow2 -o compat=0.10,lazy_refcounts=on
+create_like 1G -f qcow2 -o cluster_size=4k,extended_l2=on
+create_like 1G -f qcow2 -b base.qcow2
+
+# what gimg created, qemu checks and writes
+for o in "" compat=0.10 cluster_size=512,refcount_bits=1 extended_l2=on compression_type=zstd; do
+    rm -f "$T/g/img"
+    gimg create -q -f qcow2 ${o:+-o "$o"} "$T/g/img" 64M
+    ok "create -o '$o': qemu-io writes, qemu-img check is clean" \
+        sh -c "qemu-io -c 'write -P 7 1M 3M' '$T/g/img' && qemu-img check '$T/g/img'"
+done
+
+# a file a qemu holds is not replaced
+if command -v qemu-storage-daemon >/dev/null; then
+    gimg create -q -f qcow2 "$T/held.qcow2" 64M
+    qemu-storage-daemon --blockdev driver=file,node-name=f,filename="$T/held.qcow2" \
+        --blockdev driver=qcow2,node-name=q,file=f \
+        --nbd-server addr.type=unix,addr.path="$T/nbd.sock" \
+        --export type=nbd,id=e,node-name=q,writable=on &
+    qsd=$!
+    for i in $(seq 50); do [ -S "$T/nbd.sock" ] && break; sleep 0.1; done
+    sum=$(sha256sum <"$T/held.qcow2")
+    fails_cleanly "create over an image qemu-storage-daemon holds is refused" gimg create -q -f qcow2 "$T/held.qcow2" 1G
+    is "$(sha256sum <"$T/held.qcow2")" "$sum" "the held image is untouched"
+    kill $qsd; wait $qsd 2>/dev/null
+fi
+done_testing

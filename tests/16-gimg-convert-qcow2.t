@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gimg convert -O qcow2 [-c] and qemu's locks, with qemu as the oracle:
+# every image gimg writes passes qemu-img check, qemu-img compare finds it
+# equal to its source, qemu-io writes into it and the check stays clean.
+# While gimg holds an image read-write, qemu refuses it; while a qemu
+# holds one, gimg refuses to write it (and leaves it untouched).
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+dir=$(fixture qcow2-fixtures) || exit 1
+cd "$dir"
+H=${GK_UNIT:-$(dirname "$GK_BIN")/tests}/unit-qcow2-write
+
+written_ok() { # IMG SRC DESC
+    ok "$3: qemu-img check clean" qemu-img check -q "$1"
+    ok "$3: qemu-img compare equal to the source" qemu-img compare -q "$2" "$1"
+    ok "$3: qemu-io writes, check still clean" \
+        sh -c "qemu-io -c 'write -P 0x5c 0 70k' -c 'write -P 0x5d 1M 300k' '$1' >/dev/null && qemu-img check -q '$1'"
+}
+
+for src in c64k.qcow2 c512.qcow2 zstd.qcow2 zlib.qcow2 zmix.qcow2 el2-ov.qcow2 qb-top.qcow2 snap.qcow2 src.raw; do
+    for o in "" "-c" "-c -o compression_type=zstd" "-o cluster_size=4k,refcount_bits=1" \
+             "-o extended_l2=on" "-o compat=0.10"; do
+        rm -f "$T/out.qcow2"
+        if gimg convert -O qcow2 $o "$src" "$T/out.qcow2" 2>"$T/err"; then
+            written_ok "$T/out.qcow2" "$src" "convert $o $src"
+        else
+            _tap_result 1 "convert $o $src"; diag "$(cat "$T/err")"
+        fi
+    done
+done
+
+# -c really compresses: qemu-img map says so
+rm -f "$T/out.qcow2"
+gimg convert -O qcow2 -c src.raw "$T/out.qcow2"
+ok "convert -c: qemu-img check reports compressed clusters" \
+    sh -c "qemu-img check '$T/out.qcow2' | grep -q 'compressed clusters'"
+
+# -B: the target has the backing file, holds what is above it
+rm -f "$T/out.qcow2"
+ok "convert -B qb-mid.qcow2 -F qcow2 qb-top.qcow2 runs" \
+    gimg convert -O qcow2 -B "$dir/qb-mid.qcow2" -F qcow2 qb-top.qcow2 "$T/out.qcow2"
+is "$(qemu-img info --output=json "$T/out.qcow2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["backing-filename"])')" \
+   "$dir/qb-mid.qcow2" "convert -B: qemu-img info shows the backing file"
+written_ok "$T/out.qcow2" qb-top.qcow2 "convert -B"
+
+# -n: into an existing image
+rm -f "$T/out.qcow2"
+qemu-img create -q -f qcow2 "$T/out.qcow2" "$(stat -c %s src.raw)"
+ok "convert -n into an image qemu-img created" gimg convert -n -O qcow2 src.raw "$T/out.qcow2"
+written_ok "$T/out.qcow2" src.raw "convert -n"
+
+# errors
+fails_cleanly "convert -c -O raw" gimg convert -c -O raw src.raw "$T/x.raw"
+fails_cleanly "convert -B without -F" gimg convert -O qcow2 -B c64k.qcow2 src.raw "$T/x.qcow2"
+fails_cleanly "convert -O vmdk" gimg convert -O vmdk src.raw "$T/x.vmdk"
+
+# locks: gimg holding an image read-write
+rm -f "$T/held.qcow2"
+gimg create -q -f qcow2 "$T/held.qcow2" 64M
+coproc HOLD { "$H" hold "$T/held.qcow2"; }
+read -r line <&"${HOLD[0]}"
+is "$line" ready "an image opened read-write by guestkit"
+ok "qemu-img info without -U is refused while guestkit writes" \
+    sh -c "qemu-img info '$T/held.qcow2' 2>&1 | grep -q 'Failed to get shared \"write\" lock'"
+ok "qemu-io cannot write it while guestkit writes" \
+    sh -c "! qemu-io -c 'write 0 4k' '$T/held.qcow2' >/dev/null 2>&1"
+ok "qemu-img info -U still reads it" qemu-img info -U "$T/held.qcow2"
+exec {HOLD[1]}>&-
+wait $HOLD_PID
+ok "after guestkit closes it, qemu-io writes" qemu-io -c 'write 0 4k' "$T/held.qcow2"
+
+# locks: a qemu holding an image
+if command -v qemu-storage-daemon >/dev/null; then
+    qemu-storage-daemon --blockdev driver=file,node-name=f,filename="$T/held.qcow2" \
+        --blockdev driver=qcow2,node-name=q,file=f \
+        --nbd-server addr.type=unix,addr.path="$T/nbd.sock" \
+        --export type=nbd,id=e,node-name=q,writable=on &
+    qsd=$!
+    for i in $(seq 50); do [ -S "$T/nbd.sock" ] && break; sleep 0.1; done
+    sum=$(sha256sum <"$T/held.qcow2")
+    fails_cleanly "convert -n into an image qemu-storage-daemon writes is refused" \
+        gimg convert -n -O qcow2 src.raw "$T/held.qcow2"
+    fails_cleanly "the writer refuses it too" "$H" writer "$T/held.qcow2" 1 5 "$T/log"
+    is "$(sha256sum <"$T/held.qcow2")" "$sum" "the held image is untouched"
+    kill $qsd; wait $qsd 2>/dev/null
+fi
+
+# bad images are refused for writing and left untouched
+hostile=$(fixture qcow2-hostile) || exit 1
+for img in leaky.qcow2; do
+    cp "$img" "$T/w.qcow2"
+    ok "$img (leaks only) may be written" "$H" writer "$T/w.qcow2" 3 10 "$T/log"
+    ok "$img: still clean but for leaks" sh -c "qemu-img check -q '$T/w.qcow2'; rc=\$?; [ \$rc = 0 ] || [ \$rc = 3 ]"
+done
+n=0
+for img in "$hostile"/*.qcow2; do
+    cp "$img" "$T/w.qcow2"
+    sum=$(sha256sum <"$T/w.qcow2")
+    rc=0; qemu-img check -q "$T/w.qcow2" >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 2 ] || continue   # only those qemu finds corrupt
+    n=$((n + 1))
+    rc=0; timeout 60 "$H" writer "$T/w.qcow2" 4 10 "$T/log" 2>"$T/err" || rc=$?
+    is "$rc $(sha256sum <"$T/w.qcow2")" "1 $sum" "$(basename "$img") (qemu-img check: corrupt) is refused for writing, untouched"
+done
+diag "$n corrupt hostile images tried"
+done_testing
