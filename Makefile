@@ -24,10 +24,11 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # RESULTS.md, "gcat on the compressed chain").  The libraries Debian ships
 # as .a archives are linked statically (STATIC_DEPS=0: all shared);
 # libxml2 and libarchive stay shared (their static forms need ICU and C++,
-# or archives Debian does not ship), loaded only by the tools using them.
+# or archives Debian does not ship), loaded only by the tools using them;
+# so does libargon2 (its archive defines blake2b again, as libb2.a does).
 STATIC_DEPS ?= 1
 STATIC_PKGS = ext2fs com_err blkid zlib libzstd libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g \
-	hivex libmagic e2p libseccomp
+	hivex libmagic e2p libseccomp json-c
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
 PKG_LIBS := -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
