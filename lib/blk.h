@@ -261,7 +261,7 @@ typedef struct gk_image_info {
     char *full_backing_file;       /* resolved path                               */
     char *backing_format;          /* from the extension, or NULL                 */
     char *data_file;               /* external data file name, or NULL            */
-    int data_file_raw;
+    int data_file_raw;             /* -1: no data file in use (not shown)         */
     int corrupt, lazy_refcounts, extended_l2;
     int refcount_bits;
     const char *compression_type;  /* "zlib" or "zstd"                           */

@@ -332,9 +332,11 @@ static int open_data_file(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
 {
     q->data = q->file;
     if (!(q->h.incompatible_features & QC_INCOMPAT_DATA_FILE)) {
-        /* a name without the feature bit is ignored, as qemu ignores it */
-        free(q->data_file_name);
-        q->data_file_name = NULL;
+        /* A name without the feature bit is never opened (qemu-img info
+         * still shows it); the raw bit without a data file is refused as
+         * qemu refuses it, except by info. */
+        if ((q->h.autoclear_features & QC_AUTOCLEAR_DATA_FILE_RAW) && !(ctx->flags & GK_OPEN_INFO))
+            return gk_fail(EINVAL, "%s: data-file-raw requires a data file", q->path);
         return 0;
     }
     if (q->h.nb_snapshots)
@@ -528,7 +530,8 @@ static int q_info(gk_dev *d, gk_image_info *info)
     info->full_backing_file = gk_strdup(q->backing_full);
     info->backing_format = gk_strdup(q->backing_format);
     info->data_file = gk_strdup(q->data_file_name);
-    info->data_file_raw = !!(h->autoclear_features & QC_AUTOCLEAR_DATA_FILE_RAW);
+    info->data_file_raw = !(h->incompatible_features & QC_INCOMPAT_DATA_FILE) ? -1
+                          : !!(h->autoclear_features & QC_AUTOCLEAR_DATA_FILE_RAW);
     info->corrupt = !!(h->incompatible_features & QC_INCOMPAT_CORRUPT);
     info->lazy_refcounts = !!(h->compatible_features & QC_COMPAT_LAZY_REFCOUNTS);
     info->extended_l2 = q->ext_l2;

@@ -54,6 +54,21 @@ for s in s1 2; do
     gimg convert -O raw -s "$s" snap.qcow2 "$T/g.raw"
     same_file "$T/g.raw" "$T/q.raw" "convert -s $s snap.qcow2"
 done
+# A snapshot named "1" that is not the snapshot with ID 1: the bare form
+# is ID first, snapshot.name= by name only, snapshot.id= by ID only.
+qemu-img create -q -f qcow2 "$T/num.qcow2" 1M
+for p in 1 2 3; do
+    qemu-io -c "write -P $p 0 64k" "$T/num.qcow2" >/dev/null
+    case $p in 1) qemu-img snapshot -c a "$T/num.qcow2" ;; 2) qemu-img snapshot -c 1 "$T/num.qcow2" ;; esac
+done
+for s in 1 2 a snapshot.name=1 snapshot.id=1 snapshot.id=2 snapshot.id=2,snapshot.name=1; do
+    qemu-img convert -O raw -l "$s" "$T/num.qcow2" "$T/q.raw"
+    rm -f "$T/g.raw"
+    gimg convert -O raw -l "$s" "$T/num.qcow2" "$T/g.raw"
+    same_file "$T/g.raw" "$T/q.raw" "convert -l $s with a snapshot named 1 (ID 2)"
+done
+fails_cleanly "convert -l snapshot.name=2 (there is only an ID 2)" \
+    gimg convert -O raw -l snapshot.name=2 "$T/num.qcow2" "$T/g.raw"
 # s1 was taken before the disk grew from 8 to 10 MiB: qemu-img keeps the
 # current size and reads zeros past the snapshot's end (checked above).
 qemu-img convert -O raw -l s1 snap.qcow2 "$T/q.raw"

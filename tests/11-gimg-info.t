@@ -49,6 +49,29 @@ like_qemu_img "info with a path: backing file shows its actual path" info "$dir/
 like_qemu_img "info --backing-chain with a path" info --backing-chain --output=json "$dir/qb-top.qcow2"
 cd "$dir"
 
+# A data file name extension without the data file bit: qemu shows the
+# name in info but never opens it (check calls the image clean); the raw
+# bit with it is refused by everything but info.
+cd "$T"
+qemu-img create -q -f qcow2 -o data_file=dd.raw dx.qcow2 1M
+rm dd.raw
+python3 -c '
+import sys
+f = open(sys.argv[1], "r+b")
+f.seek(79); b = f.read(1)[0]; f.seek(79); f.write(bytes([b & ~4]))
+f.close()
+f = open(sys.argv[2], "wb"); f.write(open(sys.argv[1], "rb").read()); f.seek(95); f.write(bytes([2]))
+' dx.qcow2 dy.qcow2
+for img in dx.qcow2 dy.qcow2; do
+    like_qemu_img "info, data file name without the bit: $img" info "$img"
+    like_qemu_img "info --output=json, data file name without the bit: $img" info --output=json "$img"
+done
+like_qemu_img "check, data file name without the bit: clean" check dx.qcow2
+like_qemu_img "map, data file name without the bit: the image's own clusters" map --output=json dx.qcow2
+fails_cleanly "check, raw bit without a data file: refused as qemu-img does" gimg check dy.qcow2
+qemu-img check dy.qcow2 >/dev/null 2>&1 && diag "qemu-img check accepted dy.qcow2"
+cd "$dir"
+
 # Errors, help, version
 fails_cleanly "info of a missing file" gimg info nosuch.qcow2
 fails_cleanly "info -f qcow2 of a raw file" gimg info -f qcow2 src.raw

@@ -43,7 +43,8 @@ static jv *info_json(const gk_image_info *in, const char *filename, const char *
             jv_str(d, "compat", "1.1");
             if (in->data_file) {
                 jv_str(d, "data-file", in->data_file);
-                jv_bool(d, "data-file-raw", in->data_file_raw);
+                if (in->data_file_raw >= 0)
+                    jv_bool(d, "data-file-raw", in->data_file_raw);
             }
             jv_bool(d, "extended-l2", in->extended_l2);
             jv_bool(d, "lazy-refcounts", in->lazy_refcounts);
