@@ -28,11 +28,11 @@ for v in fat12 fat16 fat32; do
     mcopy -s -n -m -i "$img" ::/ "$T/x/" 2>/dev/null
     (cd "$T/x" && find . -type f ! -name Mixed.Txt -printf '%s %T@ /%P\n' | sed 's/\.0* / /' | sort -k3) >"$T/want"
     gls "${A[@]}" -lR --time-t / | awk '$1 == "-" && $7 != "/Mixed.Txt" {
-        p = $0; sub(/^([^ ]+ +){6}/, "", p); print $3, $6, p }' | sort -k3 >"$T/got"
+        p = $0; for (i = 0; i < 6; i++) sub(/^[^ ]+ +/, "", p); print $3, $6, p }' | sort -k3 >"$T/got"
     same_file "$T/got" "$T/want" "$v: file sizes and mtimes = mcopy -m (2107 aside: mtools gets it wrong)"
     (cd "$T/x" && find . -type f -printf '%P\0' | sort -z | xargs -0 sha256sum | sed 's|  |  /|') >"$T/want"
     gls "${A[@]}" -lR --checksum=sha256 / | awk '$1 == "-" {
-        p = $0; sub(/^([^ ]+ +){4}/, "", p); print $4 "  " p }' | sort -k2 >"$T/got"
+        p = $0; for (i = 0; i < 4; i++) sub(/^[^ ]+ +/, "", p); print $4 "  " p }' | sort -k2 >"$T/got"
     sort -k2 "$T/want" >"$T/want2"
     same_file "$T/got" "$T/want2" "$v: every file's sha256 = mcopy's copy"
     rm -rf "$T/y" && mkdir "$T/y"
