@@ -243,8 +243,23 @@ struct gk_format {
     int (*info)(gk_dev *d, gk_image_info *info);
     /* qemu-img check; NULL: the format has no checks (ENOTSUP). */
     int (*check)(gk_dev *d, gk_check_result *r);
-    /* Later, for issue 9's writer: snapshot_create/goto/delete, amend,
-     * measure; a slot each, added when they are written. */
+    /* ---- whole-image changes of an image open read-write; NULL: the
+     * format cannot (ENOTSUP).  Each leaves the image consistent after a
+     * kill at any moment (lib/qcow2-switch.c says how for snapshots). */
+    /* Internal snapshots: take one named name (a new ID), make the image
+     * what a snapshot holds (qemu's goto: ID first, then name), delete one
+     * (id and/or name: both must match when both are given). */
+    int (*snapshot_create)(gk_dev *d, const char *name);
+    int (*snapshot_goto)(gk_dev *d, const char *id_or_name);
+    int (*snapshot_delete)(gk_dev *d, const char *id, const char *name);
+    /* Point the image at another backing file name of format fmt (name
+     * NULL or "": none), changing nothing else (rebase -u). */
+    int (*set_backing)(gk_dev *d, const char *name, const char *fmt);
+    /* Drop every cluster of the active image, so that it reads through to
+     * its backing file (commit). */
+    int (*make_empty)(gk_dev *d);
+    /* Later, for issue 9's writer: amend, measure; a slot each, added when
+     * they are written. */
 };
 
 /* The list, in probing order (lib/format.c). */

@@ -289,6 +289,27 @@ void gk_check_result_free(gk_check_result *r);
 
 /* The backing image of an open image, or NULL (no reference taken). */
 gk_dev *gk_image_backing(gk_dev *d);
+
+/* Changing a whole image open read-write (qemu-img snapshot, rebase,
+ * commit; lib/imgops.c).  Each leaves the image consistent if the process
+ * is killed at any moment: qemu-img check finds at most leaked clusters,
+ * and the image reads as before or as after.  0, or -1 with gk_error and
+ * errno (ENOTSUP: the format cannot, ENOENT: no such snapshot). */
+/* Take an internal snapshot named name (the next free numeric ID). */
+int gk_snapshot_create(gk_dev *d, const char *name);
+/* Make the image what a snapshot holds (an ID first, then a name). */
+int gk_snapshot_goto(gk_dev *d, const char *id_or_name);
+/* Delete a snapshot: id and/or name (NULL: any); both must match. */
+int gk_snapshot_delete(gk_dev *d, const char *id, const char *name);
+/* Point the image at backing file name (as it will be written in the
+ * image) of format fmt; name NULL or "": no backing file.  Only the header
+ * changes (qemu-img rebase -u). */
+int gk_image_set_backing(gk_dev *d, const char *name, const char *fmt);
+/* Drop every cluster the image itself holds: it then reads as its backing
+ * file (what qemu-img commit leaves of the committed image). */
+int gk_image_make_empty(gk_dev *d);
+/* Where the file of an image device was opened from (to open it again). */
+const char *gk_image_location(gk_dev *d);
 /* 1 if the open file fd is one of the files that d (an image, its backing
  * chain and data files) is read from or written to, 0 if not. */
 int gk_image_uses_file(gk_dev *d, int fd);

@@ -63,6 +63,16 @@ static void rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t i, uint64_t v)
     rb[bit / 8] = (uint8_t)((rb[bit / 8] & ~mask) | ((v << (bit % 8)) & mask));
 }
 
+uint64_t qcow2_rb_get(const struct qcow2 *q, const uint8_t *rb, uint64_t i)
+{
+    return rb_get(q, rb, i);
+}
+
+void qcow2_rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t i, uint64_t v)
+{
+    rb_set(q, rb, i, v);
+}
+
 uint64_t qcow2_refcount_max(const struct qcow2 *q)
 {
     unsigned bits = 1u << q->h.refcount_order;

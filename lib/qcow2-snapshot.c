@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 internal snapshots: the snapshot table, read through a window of a
  * few hundred KiB (never the whole, up to 64 MiB, table at once), and
- * finding a snapshot the way qemu does.  (Creating, applying and deleting
- * them is issue 9's writer; it goes here.) */
+ * finding a snapshot the way qemu does; creating, applying and deleting
+ * them (each a new metadata generation, qcow2-switch.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "qcow2.h"
 
@@ -13,6 +14,12 @@ struct win {
     uint8_t *buf;
     uint64_t off, len, cap;
 };
+
+static void put_be(uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = size; i-- > 0; v >>= 8)
+        p[i] = (uint8_t)v;
+}
 
 static const uint8_t *win_get(struct qcow2 *q, struct win *w, uint64_t pos, uint64_t n, uint64_t avail, int *err)
 {
@@ -131,4 +138,217 @@ void qcow2_snapshots_free(struct qcow2 *q)
     free(q->snaps);
     q->snaps = NULL;
     q->nb_snapshots = 0;
+}
+
+/* ---- creating, applying and deleting (metadata generations of
+ * qcow2-switch.c: each is one header write) ---- */
+
+/* The table as it is on disk, with the offset of each entry (and of the
+ * end in starts[nb]). */
+static int read_table_raw(struct qcow2 *q, uint8_t **buf, uint64_t **starts)
+{
+    uint64_t size = q->snapshots_size;
+    *buf = gk_malloc(size ? size : 1);
+    *starts = gk_calloc((size_t)q->nb_snapshots + 1, sizeof **starts);
+    int r = size ? qcow2_read(q, q->file, *buf, size, q->h.snapshots_offset) : 0;
+    uint64_t p = 0;
+    for (uint32_t i = 0; i < q->nb_snapshots && r == 0; i++) {
+        if (p + 40 > size) {
+            r = gk_fail(EIO, "%s: snapshot table changed while open", q->path);
+            break;
+        }
+        (*starts)[i] = p;
+        const uint8_t *e = *buf + p;
+        p += 40 + (uint64_t)gk_be32(e + 36) + gk_be16(e + 12) + gk_be16(e + 14);
+        p = (p + 7) & ~7ULL;
+    }
+    if (r == 0 && p != size)
+        r = gk_fail(EIO, "%s: snapshot table changed while open", q->path);
+    (*starts)[q->nb_snapshots] = size;
+    if (r < 0) {
+        free(*buf);
+        free(*starts);
+        *buf = NULL;
+        *starts = NULL;
+    }
+    return r;
+}
+
+/* Write the new table (len bytes) into free clusters: its offset, or 0
+ * for an empty table. */
+static int write_table(struct qcow2 *q, struct qcow2_gen *g, const uint8_t *t, uint64_t len, uint64_t *off)
+{
+    *off = 0;
+    if (len == 0)
+        return 0;
+    if (len > QC_MAX_SNAPSHOTS_BYTES)
+        return gk_fail(EFBIG, "%s: snapshot table would be too large", q->path);
+    int64_t a = qcow2_gen_alloc(g, len);
+    if (a < 0)
+        return (int)a;
+    if (gk_pwrite(q->file, t, len, (uint64_t)a) < 0)
+        return -errno;
+    *off = (uint64_t)a;
+    return 0;
+}
+
+/* Before a generation: everything the write core holds is on disk. */
+static int settle(gk_dev *d, struct qcow2 *q)
+{
+    if (!q->rw)
+        return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    return qcow2_op_flush(d);
+}
+
+int qcow2_snapshot_create(gk_dev *d, const char *name)
+{
+    struct qcow2 *q = d->priv;
+    size_t namelen = strlen(name);
+    if (namelen > 65535)
+        return gk_fail(EINVAL, "%s: snapshot name is too long", q->path);
+    if (q->nb_snapshots >= QC_MAX_SNAPSHOTS)
+        return gk_fail(EFBIG, "%s: too many snapshots", q->path);
+    int r = settle(d, q);
+    if (r < 0)
+        return r;
+    /* qemu's find_new_snapshot_id: one more than the largest numeric ID */
+    unsigned long idmax = 0;
+    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+        unsigned long v = strtoul(q->snaps[i].id ? q->snaps[i].id : "", NULL, 10);
+        if (v > idmax)
+            idmax = v;
+    }
+    char id[32];
+    snprintf(id, sizeof id, "%lu", idmax + 1);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    uint8_t *t0 = NULL;
+    uint64_t *starts = NULL;
+    struct qcow2_gen *g = NULL;
+    uint8_t *t1 = NULL;
+    if ((r = read_table_raw(q, &t0, &starts)) < 0 || (r = qcow2_gen_begin(q, &g)) < 0)
+        goto out;
+    if (q->snapshots_size && (r = qcow2_gen_ref(g, q->h.snapshots_offset, q->snapshots_size, -1)) < 0)
+        goto out;
+    /* the snapshot keeps the current L1 and L2 tables as they are; the
+     * active image gets copies */
+    uint64_t a1;
+    if ((r = qcow2_gen_new_active(g, q->h.l1_table_offset, q->h.l1_size, q->h.l1_size, &a1)) < 0)
+        goto out;
+    /* the entry, as qemu-img writes it: 24 bytes of extra data (large VM
+     * state size, disk size, icount), date to the microsecond */
+    uint64_t elen = (40 + 24 + strlen(id) + namelen + 7) & ~7ULL;
+    uint64_t len = q->snapshots_size + elen;
+    t1 = gk_calloc(1, len);
+    memcpy(t1, t0, q->snapshots_size);
+    uint8_t *e = t1 + q->snapshots_size;
+    put_be(e, q->h.l1_table_offset, 8);
+    put_be(e + 8, q->h.l1_size, 4);
+    put_be(e + 12, strlen(id), 2);
+    put_be(e + 14, namelen, 2);
+    put_be(e + 16, (uint64_t)ts.tv_sec, 4);
+    put_be(e + 20, (uint64_t)(ts.tv_nsec / 1000 * 1000), 4);
+    put_be(e + 36, 24, 4);
+    put_be(e + 48, q->h.size, 8);
+    memcpy(e + 64, id, strlen(id));
+    memcpy(e + 64 + strlen(id), name, namelen);
+    uint64_t toff;
+    if ((r = write_table(q, g, t1, len, &toff)) < 0)
+        goto out;
+    struct qcow2_gen_header nh = {
+        .size = q->h.size, .l1_size = q->h.l1_size, .l1_offset = a1,
+        .nb_snapshots = q->nb_snapshots + 1, .snapshots_offset = toff,
+    };
+    r = qcow2_gen_commit(g, d, &nh);
+out:
+    qcow2_gen_free(g);
+    free(t0);
+    free(t1);
+    free(starts);
+    return r;
+}
+
+int qcow2_snapshot_delete(gk_dev *d, const char *id, const char *name)
+{
+    struct qcow2 *q = d->priv;
+    int i = qcow2_find_snapshot(q, id, name);
+    if (i < 0)
+        return gk_fail(ENOENT, "%s: snapshot not found", q->path);
+    int r = settle(d, q);
+    if (r < 0)
+        return r;
+    const gk_snapshot_info *s = &q->snaps[i];
+    uint8_t *t0 = NULL, *t1 = NULL;
+    uint64_t *starts = NULL;
+    struct qcow2_gen *g = NULL;
+    if ((r = read_table_raw(q, &t0, &starts)) < 0 || (r = qcow2_gen_begin(q, &g)) < 0)
+        goto out;
+    /* the snapshot's references go, and so do the active tables: they are
+     * replaced by copies whose COPIED flags follow the lower refcounts */
+    if ((r = qcow2_gen_ref_l1(g, s->l1_offset, s->l1_size, -1, 1)) < 0 ||
+        (r = qcow2_gen_ref_l1(g, q->h.l1_table_offset, q->h.l1_size, -1, 1)) < 0 ||
+        (r = qcow2_gen_ref(g, q->h.snapshots_offset, q->snapshots_size, -1)) < 0)
+        goto out;
+    uint64_t a1;
+    if ((r = qcow2_gen_new_active(g, q->h.l1_table_offset, q->h.l1_size, q->h.l1_size, &a1)) < 0)
+        goto out;
+    uint64_t before = starts[i], elen = starts[i + 1] - starts[i];
+    uint64_t len = q->snapshots_size - elen;
+    t1 = gk_malloc(len ? len : 1);
+    memcpy(t1, t0, before);
+    memcpy(t1 + before, t0 + before + elen, q->snapshots_size - before - elen);
+    uint64_t toff;
+    if ((r = write_table(q, g, t1, len, &toff)) < 0)
+        goto out;
+    struct qcow2_gen_header nh = {
+        .size = q->h.size, .l1_size = q->h.l1_size, .l1_offset = a1,
+        .nb_snapshots = q->nb_snapshots - 1, .snapshots_offset = toff,
+    };
+    r = qcow2_gen_commit(g, d, &nh);
+out:
+    qcow2_gen_free(g);
+    free(t0);
+    free(t1);
+    free(starts);
+    return r;
+}
+
+int qcow2_snapshot_goto(gk_dev *d, const char *id_or_name)
+{
+    struct qcow2 *q = d->priv;
+    int i = qcow2_find_snapshot_by_id_or_name(q, id_or_name);
+    if (i < 0)
+        return gk_fail(ENOENT, "%s: snapshot not found", q->path);
+    int r = settle(d, q);
+    if (r < 0)
+        return r;
+    const gk_snapshot_info *s = &q->snaps[i];
+    uint64_t size = s->disk_size;
+    unsigned shift = q->cluster_bits + q->l2_bits;
+    uint64_t need = (size >> shift) + !!(size & ((1ULL << shift) - 1));
+    uint64_t l1n = q->h.l1_size;
+    if (s->l1_size > l1n)
+        l1n = s->l1_size;
+    if (need > l1n)
+        l1n = need;
+    if (l1n * 8 > QC_MAX_L1_BYTES)
+        return gk_fail(EFBIG, "%s: snapshot disk size is too large", q->path);
+    struct qcow2_gen *g = NULL;
+    if ((r = qcow2_gen_begin(q, &g)) < 0)
+        goto out;
+    /* the active tables and what they point to lose the active image's
+     * reference; copies of the snapshot's tables take it */
+    uint64_t a1;
+    if ((r = qcow2_gen_ref_l1(g, q->h.l1_table_offset, q->h.l1_size, -1, 1)) < 0 ||
+        (r = qcow2_gen_new_active(g, s->l1_offset, s->l1_size, (uint32_t)l1n, &a1)) < 0)
+        goto out;
+    struct qcow2_gen_header nh = {
+        .size = size, .l1_size = (uint32_t)l1n, .l1_offset = a1,
+        .nb_snapshots = q->nb_snapshots, .snapshots_offset = q->h.snapshots_offset,
+    };
+    r = qcow2_gen_commit(g, d, &nh);
+out:
+    qcow2_gen_free(g);
+    return r;
 }

@@ -559,4 +559,9 @@ const struct gk_format gk_qcow2_format = {
     .create_opts = qcow2_create_opts,
     .info = q_info,
     .check = qcow2_check,
+    .snapshot_create = qcow2_snapshot_create,
+    .snapshot_goto = qcow2_snapshot_goto,
+    .snapshot_delete = qcow2_snapshot_delete,
+    .set_backing = qcow2_set_backing,
+    .make_empty = qcow2_make_empty,
 };

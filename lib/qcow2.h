@@ -359,6 +359,57 @@ int qcow2_create(const char *location, gk_create_args *a);
 /* Flush and free the write state (the device's close). */
 void qcow2_close_rw(gk_dev *d);
 
+/* Entry i of a refcount block (1..64 bits), read and written. */
+uint64_t qcow2_rb_get(const struct qcow2 *q, const uint8_t *rb, uint64_t i);
+void qcow2_rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t i, uint64_t v);
+
+/* ---- metadata generations (qcow2-switch.c) ----
+ *
+ * For changes that no order of in-place writes keeps consistent (snapshot
+ * create, apply, delete: COPIED flags and refcounts change together): the
+ * new active L1, copies of its L2 tables, the new snapshot table and a new
+ * refcount structure go into free clusters, then one 48-byte header write
+ * switches to them.  Use: qcow2_gen_begin (the image's refcounts, its
+ * caches flushed by the caller), qcow2_gen_ref / _ref_l1 for what the
+ * change drops or adds, qcow2_gen_new_active for the new active tables,
+ * qcow2_gen_alloc + writes for other new metadata, qcow2_gen_commit. */
+struct qcow2_gen;
+struct qcow2_gen_header {          /* the header fields a switch sets     */
+    uint64_t size;
+    uint32_t l1_size;
+    uint64_t l1_offset;
+    uint32_t nb_snapshots;
+    uint64_t snapshots_offset;
+};
+int qcow2_gen_begin(struct qcow2 *q, struct qcow2_gen **g);
+void qcow2_gen_free(struct qcow2_gen *g);
+/* delta (+1/-1) on the refcount of every cluster [off, off+len) touches. */
+int qcow2_gen_ref(struct qcow2_gen *g, uint64_t off, uint64_t len, int delta);
+/* delta on the L2 tables of an L1 table and on the data they point to;
+ * self: on the L1 table's own clusters too. */
+int qcow2_gen_ref_l1(struct qcow2_gen *g, uint64_t l1off, uint32_t l1size, int delta, int self);
+/* Clusters for bytes bytes, free in the image and in the new generation
+ * (refcount 1 there): the offset, or -errno. */
+int64_t qcow2_gen_alloc(struct qcow2_gen *g, uint64_t bytes);
+/* The new active tables: copies of the L2 tables of the template L1 (they
+ * and their data gain a reference) with COPIED set where the new refcount
+ * is 1, and an L1 of max(l1_size, tmpl_size) entries pointing to them,
+ * written; *l1_off gets its offset.  Call after every other refcount
+ * change of the data clusters. */
+int qcow2_gen_new_active(struct qcow2_gen *g, uint64_t tmpl_off, uint32_t tmpl_size, uint32_t l1_size,
+                         uint64_t *l1_off);
+/* Write the new refcount structure, flush, switch the header to nh, and
+ * reload the driver's state (L1, snapshots, caches) from the new image. */
+int qcow2_gen_commit(struct qcow2_gen *g, gk_dev *d, const struct qcow2_gen_header *nh);
+
+/* ---- snapshots, written (qcow2-snapshot.c), and other whole-image
+ * changes (qcow2-image.c); the format's slots of the same names ---- */
+int qcow2_snapshot_create(gk_dev *d, const char *name);
+int qcow2_snapshot_goto(gk_dev *d, const char *id_or_name);
+int qcow2_snapshot_delete(gk_dev *d, const char *id, const char *name);
+int qcow2_set_backing(gk_dev *d, const char *name, const char *fmt);
+int qcow2_make_empty(gk_dev *d);
+
 /* ---- the format (qcow2.c), the checker (qcow2-check.c) ---- */
 
 extern const struct gk_dev_ops qcow2_ops;

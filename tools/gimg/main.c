@@ -40,9 +40,11 @@ static const struct gimg_cmd commands[] = {
      "has no checks (raw), 1 the check could not run.\n",
      GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_QUIET, "r:", check_lo, 1},
     {"snapshot", cmd_snapshot,
-     "snapshot -l [-f FMT] [-U] IMAGE\n"
-     "List the internal snapshots of an image (as qemu-img snapshot -l).\n"
-     "gimg never writes images: -c, -a and -d are not supported.\n",
+     "snapshot [-l | -c SNAPSHOT | -a SNAPSHOT | -d SNAPSHOT] [-f FMT] [-U] [-q] IMAGE\n"
+     "List (-l, the default), create (-c NAME), apply (-a ID or NAME: the image becomes\n"
+     "what the snapshot holds) or delete (-d NAME) the internal snapshots of a qcow2\n"
+     "image (as qemu-img snapshot).  A kill at any moment leaves the image as it was\n"
+     "or as it would be after the command.\n",
      GO_FORMAT | GO_SHARE | GO_QUIET, "lc:a:d:", NULL, 1},
     {"compare", cmd_compare,
      "compare [-f FMT] [-F FMT] [-s] [-p] [-q] [-U] IMAGE1 IMAGE2\n"

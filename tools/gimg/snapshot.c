@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* gimg snapshot -l: the internal snapshot table (qemu-img snapshot -l), and
- * the table's lines and JSON that info shares. */
+/* gimg snapshot: list, create, apply and delete internal snapshots (qemu-img
+ * snapshot -l/-c/-a/-d, with its messages), and the table's lines and JSON
+ * that info shares. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +48,8 @@ void snapshot_line(const gk_snapshot_info *s)
            icount);
 }
 
-int cmd_snapshot(gimg_args *a)
+static int list(gimg_args *a)
 {
-    int list = 0;
-    for (int i = 0; i < a->nopts; i++) {
-        int c = a->opts[i].opt;
-        if (c == 'l')
-            list = 1;
-        else
-            gk_die_status(1, "snapshot -%c: gimg is read-only; only -l (list) is supported", c);
-    }
-    if (!list)
-        gk_die_status(1, "snapshot: -l is required (gimg only lists snapshots)");
-    if (a->nargs != 1)
-        gimg_usage_error(a, "Expecting one image file name");
     /* qemu-img opens the whole image, backing chain included */
     gk_dev *d = gimg_open(a, a->args[0], a->fmt, 0, 1);
     gk_image_info in;
@@ -77,4 +67,69 @@ int cmd_snapshot(gimg_args *a)
     gk_image_info_free(&in);
     gk_dev_unref(d);
     return 0;
+}
+
+int cmd_snapshot(gimg_args *a)
+{
+    int action = 0;
+    const char *name = NULL;
+    for (int i = 0; i < a->nopts; i++) {
+        int c = a->opts[i].opt;
+        if (c != 'l' && c != 'c' && c != 'a' && c != 'd')
+            continue;
+        if (action)
+            gimg_usage_error(a, "Cannot mix '-l', '-a', '-c', '-d'");
+        action = c;
+        name = a->opts[i].arg;
+    }
+    if (a->nargs != 1)
+        gimg_usage_error(a, "Expecting one image file name");
+    if (action == 'l')
+        return list(a);
+    if (a->share)
+        gk_die_status(1, "Could not open '%s': force-share=on can only be used with read-only images", a->args[0]);
+    gk_open_opts o = {.format = a->fmt, .readwrite = 1};
+    gk_dev *d = gimg_open_opts(a, a->args[0], &o, 1);
+    int rc = 0;
+    if (!action) {
+        /* qemu-img 7.2 opens the image for writing and does nothing */
+    } else if (action == 'c') {
+        /* qemu-img keeps at most 255 bytes of the name */
+        char tag[256];
+        snprintf(tag, sizeof tag, "%s", name);
+        if (gk_snapshot_create(d, tag) < 0) {
+            int e = errno;
+            gk_debug("%s", gk_errmsg());
+            fprintf(stderr, "%s: Could not create snapshot '%s': %d (%s)\n", gk_progname, name, -e, strerror(e));
+            rc = 1;
+        }
+    } else if (action == 'a') {
+        if (gk_snapshot_goto(d, name) < 0) {
+            const char *why = errno == ENOENT || errno == ENOTSUP ? strerror(errno) : gk_errmsg();
+            fprintf(stderr, "%s: Could not apply snapshot '%s': Failed to load snapshot: %s\n", gk_progname, name,
+                    why);
+            rc = 1;
+        }
+    } else {
+        /* qemu-img looks the snapshot up by name only (bdrv_snapshot_find),
+         * then deletes the one with that ID and name */
+        gk_image_info in;
+        char *id = NULL;
+        if (gk_image_info_get(d, &in) == 0) {
+            for (int i = 0; i < in.nb_snapshots && !id; i++)
+                if (in.snapshots[i].name && strcmp(in.snapshots[i].name, name) == 0)
+                    id = gk_strdup(in.snapshots[i].id);
+            gk_image_info_free(&in);
+        }
+        if (!id) {
+            fprintf(stderr, "%s: Could not delete snapshot '%s': snapshot not found\n", gk_progname, name);
+            rc = 1;
+        } else if (gk_snapshot_delete(d, id, name) < 0) {
+            fprintf(stderr, "%s: Could not delete snapshot '%s': %s\n", gk_progname, name, gk_errmsg());
+            rc = 1;
+        }
+        free(id);
+    }
+    gk_dev_unref(d);
+    return rc;
 }
