@@ -287,12 +287,31 @@ int gk_node_utimens(gk_node *n, const struct timespec times[2])
     return drv(fs->ops->utimens(fs, n->ino, times));
 }
 
+/* The kernel's rule (xattr_permission): user.* attributes live only on
+ * regular files and directories; changing one on a symlink, device node,
+ * FIFO or socket is EPERM, whatever the filesystem could store. */
+static int user_xattr_ok(gk_node *n, const char *name)
+{
+    if (strncmp(name, "user.", 5) != 0)
+        return 0;
+    gk_stat st;
+    if (gk_node_stat(n, &st) < 0)
+        return -1;
+    if (S_ISREG(st.mode) || S_ISDIR(st.mode))
+        return 0;
+    gk_error("%s", strerror(EPERM));
+    errno = EPERM;
+    return -1;
+}
+
 int gk_node_setxattr(gk_node *n, const char *name, const void *val, size_t len, int flags)
 {
     gk_fs *fs = wfs(n, name);
     if (!fs)
         return -1;
     NEED_OP(fs, setxattr, name);
+    if (user_xattr_ok(n, name) < 0)
+        return -1;
     return drv(fs->ops->setxattr(fs, n->ino, name, val, len, flags));
 }
 
@@ -302,6 +321,8 @@ int gk_node_removexattr(gk_node *n, const char *name)
     if (!fs)
         return -1;
     NEED_OP(fs, removexattr, name);
+    if (user_xattr_ok(n, name) < 0)
+        return -1;
     return drv(fs->ops->removexattr(fs, n->ino, name));
 }
 

@@ -34,6 +34,10 @@ for fs in "ext4" "ext4 -b 1024 -O ^metadata_csum" "ext3" "ext2"; do
     mkimg "$T/a.img" -t "$@"
     cp "$T/a.img" "$T/b.img"
     printf 'hello\n' >"$T/host.txt"
+    # a host tree for copy-in (guestfish's copy-in keeps modes and owners)
+    rm -rf "$T/cin"; mkdir -p "$T/cin/sub"
+    printf 'copied\n' >"$T/cin/sub/file"; chmod 0604 "$T/cin/sub/file"; chown 5:6 "$T/cin/sub/file"
+    ln -s sub/file "$T/cin/link"; chmod 0715 "$T/cin"
     # gfsh
     "$G" --rw -a "$T/a.img" -m /dev/sda >"$T/out" 2>"$T/err" <<EOF
 mkdir /d
@@ -70,6 +74,17 @@ rm /d/f1copy
 rm-f /d/nothing
 rm-rf /d/ecopy
 mv /d/ecopy2 /d/moved
+write /d/lf "replaced by a link"
+ln-f /d/t /d/lf
+ln-f /d/t /d/lf2
+lsetxattr trusted.lt v 1 /d/e/sym
+lsetxattr trusted.gone x 1 /d/e/sym
+lremovexattr trusted.gone /d/e/sym
+lsetxattr user.onfile yes 3 /d/t
+lremovexattr user.foo /d/hard
+setxattr user.foo bar 3 /d/f1
+copy-in $T/cin /d
+sync
 EOF
     rc=$?
     note=""
@@ -92,6 +107,12 @@ EOF
         mknod d/chr c 1 3 && chmod 0644 d/chr && mknod d/blk b 8 1 && chmod 0600 d/blk
         touch d/reg && mkfifo -m 0600 d/fifo
         rm d/f1copy && rm -rf d/ecopy && mv d/ecopy2 d/moved
+        printf 'replaced by a link' >d/lf && ln -f d/t d/lf && ln -f d/t d/lf2
+        setfattr -h -n trusted.lt -v v d/e/sym
+        setfattr -h -n trusted.gone -v x d/e/sym && setfattr -h -x trusted.gone d/e/sym
+        setfattr -h -n user.onfile -v yes d/t
+        setfattr -h -x user.foo d/hard && setfattr -n user.foo -v bar d/f1
+        cp -a "$T/cin" d/
     ) || diag "the kernel side failed"
     umount "$T/m"
     # cp -rP of a directory gives root-owned copies with the source modes:
@@ -146,6 +167,39 @@ gfsh: ln: /d/dirlink: Operation not permitted
 EOF
 same_file "$T/err" "$T/exp" "error messages: guestfish's"
 ok "after the errors: e2fsck -fn is clean" e2fsck -fn "$T/a.img"
+
+# user.* attributes only on regular files and directories: the kernel
+# refuses them elsewhere (EPERM), trusted.* is fine
+"$G" --rw -a "$T/a.img" -m /dev/sda ln-s f /d/sym : mkfifo 0600 /d/fifo
+cp "$T/a.img" "$T/k.img"
+mount -o loop "$T/k.img" "$T/m"
+kerr=$( (setfattr -h -n user.a -v b "$T/m/d/sym"; setfattr -n user.a -v b "$T/m/d/fifo"; setfattr -h -x user.a "$T/m/d/sym") 2>&1 | sed 's/.*: //' | tr '\n' ' ')
+umount "$T/m"
+"$G" --rw -a "$T/a.img" -m /dev/sda >/dev/null 2>"$T/err" <<'EOF'
+-lsetxattr user.a b 1 /d/sym
+-setxattr user.a b 1 /d/fifo
+-lremovexattr user.a /d/sym
+lsetxattr trusted.a b 1 /d/sym
+EOF
+is "$(sed 's/.*: //' "$T/err" | tr '\n' ' ')" "$kerr" "user.* on a symlink or FIFO: the kernel's answer ($kerr)"
+is "$(debugfs -R 'ea_get -V /d/sym trusted.a' "$T/a.img" 2>/dev/null)" "b" "trusted.* on a symlink: set (debugfs)"
+ok "after the xattr refusals: e2fsck -fn is clean" e2fsck -fn "$T/a.img"
+
+# sync: everything so far is on the image, consistent, while gfsh still
+# has it open (e2fsck and debugfs read it meanwhile)
+rm -f "$T/gin"; mkfifo "$T/gin"
+"$G" --rw -a "$T/a.img" -m /dev/sda <"$T/gin" >"$T/gout" 2>&1 &
+gpid=$!
+exec 9>"$T/gin"
+echo 'write /synced "after sync"' >&9
+echo 'sync' >&9
+echo 'echo synced' >&9
+for _ in $(seq 600); do grep -q synced "$T/gout" && break; sleep 0.1; done
+ok "sync: e2fsck -fn is clean while gfsh holds the image" e2fsck -fn "$T/a.img"
+is "$(debugfs -R 'cat /synced' "$T/a.img" 2>/dev/null)" "after sync" "sync: debugfs reads the file before gfsh exits"
+exec 9>&-
+wait "$gpid"
+is "$?:$(cat "$T/gout")" "0:synced" "sync: gfsh exits 0"
 
 # --ro (the default) refuses every write command as guestfish --ro does
 # (recorded: "mkdir: /x: Read-only file system", "touch: open: /z: ...").

@@ -96,5 +96,21 @@ is "$(debugfs -R 'stat /etc/shadow' "$IMG" 2>/dev/null | sed -n 's/.*Mode: *\(0[
 rc=0; gfsh -a "$IMG" -m /dev/sda edit /etc/shadow 2>"$T/err" || rc=$?
 is "$rc:$(cat "$T/err")" "1:gfsh: edit: /etc/shadow: Read-only file system" "gfsh edit without --rw: guestfish's message"
 ok "gfsh edit: e2fsck -fn is clean" e2fsck -fn "$IMG"
+# vi and emacs run those editors whatever $EDITOR says (guestfish's
+# aliases): stand-ins on PATH that change the file
+mkdir -p "$T/bin"
+printf '#!/bin/sh\nsed -i s/gfsh/vi/ "$1"\n' >"$T/bin/vi"
+printf '#!/bin/sh\nsed -i s/vi/emacs/ "$1"\n' >"$T/bin/emacs"
+chmod +x "$T/bin/vi" "$T/bin/emacs"
+PATH=$T/bin:$PATH EDITOR=false gfsh --rw -a "$IMG" -m /dev/sda vi /etc/shadow
+is "$?:$(dcat /etc/shadow)" "0:vi" "gfsh vi: runs vi, not \$EDITOR"
+PATH=$T/bin:$PATH EDITOR=false gfsh --rw -a "$IMG" -m /dev/sda emacs /etc/shadow
+is "$?:$(dcat /etc/shadow)" "0:emacs" "gfsh emacs: runs emacs"
+st=$(debugfs -R 'stat /etc/shadow' "$IMG" 2>/dev/null)
+is "$(echo "$st" | sed -n 's/.*User: *\([0-9]*\) *Group: *\([0-9]*\).*/\1:\2/p'):$(echo "$st" | sed -n 's/.*Mode: *\(0[0-7]*\).*/\1/p')" \
+    "0:42:0640" "gfsh vi/emacs: owner and mode kept (debugfs)"
+rc=0; gfsh -a "$IMG" -m /dev/sda vi /etc/shadow 2>"$T/err" || rc=$?
+is "$rc:$(cat "$T/err")" "1:gfsh: vi: /etc/shadow: Read-only file system" "gfsh vi without --rw: refused"
+ok "gfsh vi/emacs: e2fsck -fn is clean" e2fsck -fn "$IMG"
 
 done_testing
