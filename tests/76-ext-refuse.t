@@ -36,6 +36,63 @@ for feat in quota casefold ea_inode mmp; do
     is "$rc:$(sha256sum <"$T/f.img")" "1:$before" "$feat: gcopy-in refused too, byte-identical"
 done
 
+# an external journal (mke2fs -J device= on a loop device)
+if [ "$(id -u)" = 0 ] && truncate -s 8M "$T/jdev.img" && mke2fs -q -F -O journal_dev -b 4096 "$T/jdev.img" &&
+    loopdev=$(losetup -f --show "$T/jdev.img" 2>/dev/null); then
+    rm -f "$T/x.img"; truncate -s 64M "$T/x.img"
+    mke2fs -q -F -t ext4 -b 4096 -J device="$loopdev" "$T/x.img" >/dev/null 2>&1; mkrc=$?
+    losetup -d "$loopdev"
+    if [ $mkrc = 0 ]; then
+        before=$(sha256sum <"$T/x.img")
+        rc=0; gfsh --rw -a "$T/x.img" -m /dev/sda mkdir /x 2>"$T/err" || rc=$?
+        is "$rc:$(sha256sum <"$T/x.img")" "1:$before" "external journal (mke2fs -J device=): refused, byte-identical"
+        ok "... naming it: $(head -c 160 "$T/err")" grep -q "external journal" "$T/err"
+    fi
+fi
+
+# ---- files in an encrypted directory (fscrypt v2, made by the kernel) --------
+# Without the key nothing in it may change: new names would have to be
+# encrypted, and its files' data is ciphertext.  Refusals name the feature;
+# the files beside it stay writable.
+if [ "$(id -u)" = 0 ] && mke2fs -q -F -t ext4 -O encrypt "$T/enc.img" 16M >/dev/null 2>&1 &&
+    mkdir -p "$T/em" && mount -o loop "$T/enc.img" "$T/em" 2>/dev/null; then
+    made=0
+    python3 - "$T/em" >/dev/null 2>&1 <<'EOF' && made=1
+import fcntl, os, struct, sys
+mnt = sys.argv[1]
+key = bytes(range(64))
+arg = bytearray(struct.pack('<II32sII32s', 2, 0, bytes(32), len(key), 0, bytes(32)) + key)
+fcntl.ioctl(os.open(mnt, os.O_RDONLY), 0xC0506617, arg)          # FS_IOC_ADD_ENCRYPTION_KEY
+d = os.path.join(mnt, 'secret')
+os.mkdir(d)
+pol = struct.pack('<BBBBB3s16s', 2, 1, 4, 0, 0, bytes(3), bytes(arg[8:24]))
+fcntl.ioctl(os.open(d, os.O_RDONLY), 0x800C6613, bytearray(pol))  # FS_IOC_SET_ENCRYPTION_POLICY
+open(os.path.join(d, 'hello.txt'), 'w').write('hello world\n')
+os.mkdir(os.path.join(d, 'sub'))
+EOF
+    echo plain >"$T/em/plain"
+    umount "$T/em"
+    if [ $made = 1 ]; then
+        f=$(gfsh -a "$T/enc.img" -m /dev/sda ls /secret | while read -r n; do
+            [ "$(gfsh -a "$T/enc.img" -m /dev/sda is-file "/secret/$n")" = true ] && echo "$n"; done | head -n 1)
+        before=$(sha256sum <"$T/enc.img")
+        for c in "write /secret/new x" "mkdir /secret/newdir" "write /secret/$f x" "rm /secret/$f" \
+            "chmod 0600 /secret/$f" "setxattr user.a b 1 /secret/$f" "mv /plain /secret/moved" "chmod 0700 /secret"; do
+            rc=0; gfsh --rw -a "$T/enc.img" -m /dev/sda $c 2>"$T/err" || rc=$?
+            is "$rc:$(sha256sum <"$T/enc.img")" "1:$before" "encrypted: ${c//$f/FILE}: refused, byte-identical"
+            ok "... naming the feature" grep -q "(the encrypt feature)" "$T/err"
+        done
+        echo new >"$T/esrc"
+        rc=0; gcopy-in -a "$T/enc.img" -m /dev/sda "$T/esrc" /secret 2>"$T/err" || rc=$?
+        is "$rc:$(sha256sum <"$T/enc.img")" "1:$before" "encrypted: gcopy-in into the directory: refused, byte-identical"
+        ok "encrypted: a file outside it is written" gfsh --rw -a "$T/enc.img" -m /dev/sda write /plain changed
+        ok "encrypted: e2fsck -fn is clean" e2fsck -fn "$T/enc.img"
+        is "$(debugfs -R 'cat /plain' "$T/enc.img" 2>/dev/null)" "changed" "encrypted: debugfs reads it"
+    else
+        diag "the kernel cannot make fscrypt directories here: skipped"
+    fi
+fi
+
 # ---- a damaged filesystem: errors recorded, orphans -------------------------
 mkimg "$T/e.img" -t ext4
 debugfs -w -R "ssv state 3" "$T/e.img" >/dev/null 2>&1
