@@ -167,7 +167,7 @@ BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-d
 	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev libargon2-dev libjson-c-dev libseccomp-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
-	dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
+	cpio dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
 	libhivex-bin libwin-hivex-perl libarchive-tools fuse3 python3-cryptography
 deps:
 	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
