@@ -96,6 +96,29 @@ eval "$(blkid -p -o export "$D/v5.img" | grep -E '^(TYPE|LABEL|UUID)=')"
 is "$(gfilesystems -a "$D/v5.img" -l --uuid --csv --no-title | cut -d, -f1,3,4,7)" \
    "/dev/sda,$TYPE,$LABEL,$UUID" "gfilesystems: type, label and UUID as blkid"
 
+# gfsh: list-filesystems, vfs-type/-label/-uuid as blkid, mount and a
+# checksum as the kernel's sha256sum (v4: of the protofile's source);
+# statvfs as the kernel's stat -f
+for v in v5 v4 v4-noftype; do
+    TYPE= LABEL= UUID=
+    eval "$(blkid -p -o export "$D/$v.img" | grep -E '^(TYPE|LABEL|UUID)=')"
+    if [ "$v" = v5 ]; then
+        sum=$(awk '$2 == "./hello.txt" {print $1}' "$K/sha256.txt")
+    else
+        sum=$(awk '$1 == "hello.txt" {print $5}' "$D/v4.proto" | xargs cat | sha256sum | cut -d' ' -f1)
+    fi
+    gfsh --ro -a "$D/$v.img" run : list-filesystems : vfs-type /dev/sda : vfs-label /dev/sda : \
+        vfs-uuid /dev/sda : mount /dev/sda / : checksum sha256 /hello.txt >"$T/g" 2>&1
+    is "$(cat "$T/g")" "/dev/sda: $TYPE
+$TYPE
+$LABEL
+$UUID
+$sum" "$v: gfsh list-filesystems, vfs-type, vfs-label, vfs-uuid, mount, checksum"
+done
+read -r fb fblocks ffree favail ffiles fffree <"$K/statfs.txt"
+is "$(gfsh --ro -a "$D/v5.img" -m /dev/sda statvfs / | awk '$1 ~ /^(frsize|blocks|bfree|bavail|files|ffree):$/ {printf "%s ", $2}')" \
+   "$fb $fblocks $ffree $favail $ffiles $fffree " "gfsh statvfs as the kernel's stat -f"
+
 # extended attributes against getfattr (values in hex)
 gfsh -a "$D/v5.img" -m /dev/sda lgetxattrs /xattr/ns.txt >"$T/x" 2>&1
 for a in trusted.t security.selinux user.u; do

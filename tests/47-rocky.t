@@ -42,6 +42,19 @@ is "$(xp '//filesystem[@dev="/dev/sda2"]/uuid/text()') $(xp '//filesystem[@dev="
 is "$(xp '//application/name/text()' | tr '\n' ' ')" "$(cut -d' ' -f1 "$D/rpm-qa.txt" | tr '\n' ' ')" \
    "ginspect: the applications rpm -qa lists"
 
+# ---- gfsh: the filesystems with blkid's types (the LVs as rocky.sh made
+# them), -i mounts as the fstab says
+is "$(gfsh --ro -a "$IMG" run : list-filesystems)" "/dev/sda1: $(blk 1 TYPE)
+/dev/sda2: $(blk 2 TYPE)
+/dev/rl/root: xfs
+/dev/rl/swap: swap" "gfsh list-filesystems: ESP, /boot, root and swap LVs"
+is "$(gfsh --ro -a "$IMG" -i run : mountpoints : vfs-type /dev/rl/root : vfs-uuid "$bootdev")" \
+   "/dev/rl/root: /
+$bootdev: /boot
+$espdev: /boot/efi
+xfs
+$boot_uuid" "gfsh -i: the fstab's mounts; vfs-type, vfs-uuid"
+
 # ---- gcat -i on each filesystem
 entry=$(cd "$D/tree-boot/loader/entries" && ls)
 is "$(gcat -a "$IMG" -i /etc/redhat-release "/boot/loader/entries/$entry" /boot/efi/EFI/rocky/grub.cfg)" \
