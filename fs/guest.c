@@ -33,11 +33,14 @@ int gk_guest_add_drive(gk_guest *g, const char *path, const gk_open_opts *opts)
         return -1;
     }
     gk_dev *d = gk_open_image(path, opts);
+    int e = errno;
     gk_trace_call("add_drive \"%s\" format:%s readonly:%s = %s", path,
                   opts && opts->format ? opts->format : "auto",
                   opts && opts->readwrite ? "false" : "true", d ? "0" : gk_errmsg());
-    if (!d)
+    if (!d) {
+        errno = e; /* ENOKEY: the tool may ask for the key and try again */
         return -1;
+    }
     return gk_devset_add_disk(g->devs, d);
 }
 

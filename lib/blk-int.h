@@ -194,6 +194,8 @@ typedef struct gk_open_ctx {
     const char *snapshot_id, *snapshot_name; /* exact (qemu's -l snapshot.*=) */
     int probed;                    /* the format was guessed, not given      */
     gk_chain *chain;
+    const char *key;               /* encryption passphrase (gk_open_opts)   */
+    size_t keylen;
 } gk_open_ctx;
 
 /* One create option, as `gimg create -o help` lists it. */

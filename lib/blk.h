@@ -162,6 +162,11 @@ typedef struct gk_open_opts {
     const char *snapshot_id;   /* qcow2: as of the snapshot with this ID ...     */
     const char *snapshot_name; /* ... and/or this name (qemu's -l snapshot.id=,
                                 * snapshot.name=); both: both must match      */
+    const char *key;       /* qcow2 encryption (luks or legacy aes): the
+                            * passphrase, keylen bytes (qemu's encrypt.key-secret);
+                            * the caller keeps it; also tried on encrypted
+                            * backing files                                  */
+    size_t keylen;
 } gk_open_opts;
 
 /* Open an image file (probing the format unless opts->format is set).
@@ -248,6 +253,26 @@ typedef struct gk_snapshot_info {
     uint64_t l1_offset;
 } gk_snapshot_info;
 
+/* qcow2 encryption as qemu-img info describes it (read without a key). */
+typedef struct gk_encrypt_info {
+    const char *format;            /* "aes", "luks", or NULL: not encrypted     */
+    int luks_read;                 /* luks: the LUKS1 header below was read     */
+    char cipher_alg[56];           /* "aes-256"                                 */
+    char cipher_mode[48];          /* "xts", "cbc"                              */
+    char ivgen_alg[48];            /* "plain64", "essiv"                        */
+    char ivgen_hash_alg[48];       /* essiv's hash, or ""                       */
+    char hash_alg[40];             /* the header's hash spec                    */
+    char uuid[40];
+    uint64_t payload_offset;       /* bytes                                     */
+    uint32_t master_key_iters;
+    int nslots;                    /* 8                                         */
+    struct {
+        int active;
+        uint32_t iters, stripes;   /* active slots only                         */
+        uint64_t key_offset;       /* bytes                                     */
+    } slots[8];
+} gk_encrypt_info;
+
 typedef struct gk_image_info {
     const char *format;            /* "raw", "qcow2"                             */
     char *filename;
@@ -266,6 +291,7 @@ typedef struct gk_image_info {
     int refcount_bits;
     const char *compression_type;  /* "zlib" or "zstd"                           */
     int encrypted;                 /* crypt_method != 0                           */
+    gk_encrypt_info encrypt;       /* its details                                 */
     int nb_snapshots;
     gk_snapshot_info *snapshots;
     int nb_bitmaps;

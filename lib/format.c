@@ -232,6 +232,8 @@ gk_dev *gk_open_image(const char *path, const gk_open_opts *opts)
         .snapshot_id = o.snapshot_id,
         .snapshot_name = o.snapshot_name,
         .chain = &ch,
+        .key = o.key,
+        .keylen = o.keylen,
     };
     gk_dev *d = open_on_file(file, fmt, &ctx);
     int e = errno;
@@ -351,6 +353,8 @@ gk_dev *gk_open_backing(gk_open_ctx *ctx, gk_dev *file, const char *name, const 
         .untrusted = ctx->untrusted,
         .force_share = ctx->force_share,
         .chain = ch,
+        .key = ctx->key,
+        .keylen = ctx->keylen,
     };
     gk_dev *d = open_on_file(bf, fmt, &bctx);
     int e = errno;

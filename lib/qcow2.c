@@ -41,6 +41,17 @@ static int q_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
     struct qcow2 *q = d->priv;
     if (q->info_only)
         return gk_fail(EIO, "%s: image opened for its details only, not for reading", q->path);
+    if (q->crypt && ((off | n) & 511)) {
+        /* encryption works on whole sectors: read those around the range
+         * (the device size is a whole number of sectors) */
+        uint64_t start = off & ~511ULL, end = (off + n + 511) & ~511ULL;
+        uint8_t *b = gk_malloc((size_t)(end - start));
+        int rc = q_pread(d, b, (size_t)(end - start), start);
+        if (rc == 0)
+            memcpy(buf, b + (off - start), n);
+        free(b);
+        return rc;
+    }
     uint8_t *p = buf;
     /* A pending host read that following data runs extend when their host
      * offsets and buffer positions are both contiguous. */
@@ -52,7 +63,14 @@ static int q_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
         if ((rc = qcow2_map(q, off, n, &r)) < 0)
             break;
         size_t len = (size_t)r.len;
-        if (r.type == QC_DATA) {
+        if (r.type == QC_DATA && q->crypt) {
+            if ((rc = qcow2_read(q, q->data, p, len, r.host)) < 0 ||
+                (rc = qcow2_crypto_decrypt(q, p, len, off, r.host)) < 0)
+                break;
+        } else if (r.type == QC_COMP && q->crypt) {
+            rc = gk_fail(EIO, "%s: compressed cluster in an encrypted image", q->path);
+            break;
+        } else if (r.type == QC_DATA) {
             if (pbuf && pbuf + plen == p && phost + plen == r.host) {
                 plen += len;
             } else {
@@ -112,7 +130,7 @@ static int q_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e)
         return rc;
     e->len = r.len;
     e->flags = 0;
-    if (r.has_off) {
+    if (r.has_off && !q->h.crypt_method) { /* encrypted bytes are no raw data (qemu) */
         e->flags |= GK_BS_OFFSET;
         e->host = q->data;
         e->host_off = r.host;
@@ -145,6 +163,7 @@ static void q_free(struct qcow2 *q)
     qcow2_cache_free(q->l2_cache);
     qcow2_cache_free(q->rb_cache);
     qcow2_compress_free(q);
+    qcow2_crypto_free(q);
     free(q);
 }
 
@@ -296,9 +315,13 @@ static int check_features(struct qcow2 *q)
     struct qcow2_header *h = &q->h;
     if (h->incompatible_features & ~(uint64_t)QC_INCOMPAT_KNOWN)
         return unsupported_features(q, h->incompatible_features & ~(uint64_t)QC_INCOMPAT_KNOWN);
-    if (h->crypt_method && q->strict)
-        return gk_fail(ENOTSUP, "%s: encrypted images are not supported (%s encryption)", q->path,
-                       h->crypt_method == 1 ? "AES" : h->crypt_method == 2 ? "LUKS" : "unknown");
+    /* encryption (lib/qcow2-crypto.c), checked as qemu checks it */
+    if (h->crypt_method > 2)
+        return gk_fail(ENOTSUP, "%s: unsupported encryption method %u", q->path, h->crypt_method);
+    if (h->crypt_method == 2 && !q->crypto_len)
+        return gk_fail(EINVAL, "%s: LUKS encryption without its encryption header extension", q->path);
+    if (h->crypt_method != 2 && q->crypto_len)
+        return gk_fail(EINVAL, "%s: encryption header extension without LUKS encryption", q->path);
     if (q->compression_type > 1)
         return gk_fail(ENOTSUP, "%s: unknown compression type %d", q->path, q->compression_type);
     if (!!q->compression_type != !!(h->incompatible_features & QC_INCOMPAT_COMPRESSION))
@@ -426,6 +449,8 @@ static int q_open_all(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
         goto out;
     if ((rc = check_features(q)) < 0)
         goto out;
+    if ((rc = qcow2_crypto_open(q)) < 0)
+        goto out;
     if ((rc = open_data_file(q, d, ctx)) < 0)
         goto out;
     if ((rc = qcow2_read_snapshots(q)) < 0)
@@ -478,6 +503,8 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
     /* qemu-img info describes images qemu would not read well; reads
      * refuse them (and qemu-img info cannot be less lenient than qemu) */
     q->strict = !q->info_only;
+    q->key = ctx->key;
+    q->keylen = ctx->keylen;
 
     uint64_t cache = DEFAULT_L2_CACHE;
     const char *env = getenv("GUESTKIT_L2_CACHE");
@@ -489,6 +516,8 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
     gk_dev *d = gk_dev_new(&qcow2_ops, file->name, 0, q);
     d->file = file;
     int rc = q_open_all(q, d, ctx);
+    q->key = NULL; /* only the open uses it; the caller keeps it */
+    q->keylen = 0;
     if (rc < 0) {
         d->file = NULL; /* the caller keeps the file */
         gk_dev_unref(d);
@@ -538,6 +567,7 @@ static int q_info(gk_dev *d, gk_image_info *info)
     info->refcount_bits = 1 << h->refcount_order;
     info->compression_type = q->compression_type ? "zstd" : "zlib";
     info->encrypted = h->crypt_method != 0;
+    qcow2_crypto_info(q, &info->encrypt);
     info->nb_bitmaps = q->nb_bitmaps;
     info->nb_snapshots = (int)q->nb_snapshots;
     if (q->nb_snapshots) {

@@ -194,6 +194,13 @@ struct qcow2 {
     int nb_bitmaps;
     uint64_t bitmap_dir_offset, bitmap_dir_size;
     uint64_t crypto_off, crypto_len;
+    /* encryption (lib/qcow2-crypto.c): the passphrase given at open (not
+     * owned), the data cipher once unlocked, IVs from host offsets (LUKS) or
+     * guest offsets (legacy AES) */
+    const char *key;
+    size_t keylen;
+    struct gk_cipher *crypt;
+    int crypt_phys;
     /* snapshots */
     gk_snapshot_info *snaps;
     uint32_t nb_snapshots;
@@ -234,6 +241,14 @@ struct qcow2 {
 /* Read n bytes of the image file (or of the data file) at off; past the end
  * of the file reads as zeros.  0 or -errno. */
 int qcow2_read(struct qcow2 *q, gk_dev *dev, void *buf, size_t n, uint64_t off);
+/* Encryption (lib/qcow2-crypto.c): set up the cipher of an encrypted image
+ * from q->key (0 for an unencrypted one or an info-only open), decrypt
+ * whole sectors of a data run read from host for guest, free it. */
+int qcow2_crypto_open(struct qcow2 *q);
+int qcow2_crypto_decrypt(struct qcow2 *q, uint8_t *buf, size_t n, uint64_t guest, uint64_t host);
+void qcow2_crypto_free(struct qcow2 *q);
+/* What qemu-img info shows of the encryption (no key needed). */
+void qcow2_crypto_info(struct qcow2 *q, gk_encrypt_info *e);
 
 /* ---- cluster mapping (qcow2-cluster.c) ---- */
 

@@ -132,6 +132,25 @@ void gk_cli_keys_prepare(gk_cli *c)
         key_tty = fopen("/dev/tty", "w+e");
 }
 
+int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len)
+{
+    for (int k = 0; k < c->nkeys; k++) {
+        gk_cli_key *key = &c->keys[k];
+        if (strcmp(key->id, path) != 0)
+            continue;
+        if (key->file)
+            return file_key(key->file, secret, len), 1;
+        *secret = gk_secret_alloc(key->len + 1);
+        memcpy(*secret, key->secret, key->len);
+        *len = key->len;
+        return 1;
+    }
+    int pr = prompt_key(c, path, secret, len);
+    if (pr < 0)
+        gk_die("could not read key from user");
+    return pr == 0;
+}
+
 static int is_opened(gk_devset *s, const char *name)
 {
     for (int i = 0; i < s->nents; i++)

@@ -78,6 +78,11 @@ void gk_cli_keys_prepare(gk_cli *c);
  * opens a device.  A device no selector names is left closed when there is
  * no terminal to ask (and with no_key_prompt). */
 void gk_cli_decrypt(gk_cli *c, gk_guest *g);
+/* The key of an encrypted image (qcow2 encryption): the --key selector
+ * whose ID is the image's name as given to -a, or a prompt as for LUKS
+ * devices.  1 and a copy the caller frees with gk_secret_free(*secret,
+ * *len + 1), or 0 when there is none. */
+int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len);
 
 /* Add drives, enter the sandbox (c->sb), launch (and gk_cli_decrypt).
  * Exits after printing the error. */

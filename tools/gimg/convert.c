@@ -362,11 +362,7 @@ int cmd_convert(gimg_args *a)
         gk_open_opts o = {.format = a->fmt, .snapshot = snap, .snapshot_id = snap_id, .snapshot_name = snap_name};
         if (by_opts && !snap_id && !snap_name)
             gk_die_status(1, "Failed to load snapshot: snapshot_id and name are both NULL");
-        o.untrusted = gimg_untrusted;
-        o.force_share = a->share;
-        cv.dev[i] = gk_open_image(src, &o);
-        if (!cv.dev[i])
-            gk_die_status(1, "%s", gk_errmsg());
+        cv.dev[i] = gimg_open_opts(a, src, &o, 1);
     }
     cv.size = cv.dev[0]->size;
     /* qemu-img convert -l keeps the image's current virtual size: a

@@ -26,6 +26,7 @@ enum {
     GO_QUIET = 8,        /* -q                                                 */
     GO_PROGRESS = 16,    /* -p                                                 */
     GO_CACHE = 32,       /* -T SRC_CACHE, -t CACHE: accepted, no effect here   */
+    GO_IMGOPTS = 64,     /* --object secret,..., --image-opts (secret.c)       */
 };
 
 enum { OUT_HUMAN, OUT_JSON };
@@ -48,6 +49,7 @@ typedef struct gimg_args {
     const char *fmt;     /* -f, NULL = probe                                   */
     int output;          /* OUT_HUMAN / OUT_JSON                               */
     int share, quiet;
+    int image_opts;      /* --image-opts: image arguments are option lists     */
     struct progress progress;
     struct gimg_opt *opts; int nopts;  /* the command's own options           */
     char **args; int nargs;            /* positional arguments                */
@@ -70,6 +72,13 @@ extern int gimg_untrusted; /* --untrusted (or GUESTKIT_UNTRUSTED=1: -1)      */
 gk_dev *gimg_open(const gimg_args *a, const char *path, const char *fmt, unsigned flags, int status);
 /* Open with every option spelled out (snapshot selection for convert). */
 gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, int status);
+/* --object secret,id=ID,data=...|file=...[,format=base64] (dies on a bad
+ * one; data= is wiped from argv). */
+void gimg_add_object(char *arg);
+/* With --image-opts, the file name of an option list spec ("driver=qcow2,
+ * file.filename=F,encrypt.key-secret=ID"), its format and key set in o;
+ * without, spec itself.  Dies on a bad list. */
+const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o);
 /* qemu-img's size parser for option values ("1M", "512", "1.5G"). */
 uint64_t gimg_parse_size(const char *s, const char *what);
 void gimg_usage_error(const gimg_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

@@ -9,6 +9,35 @@
 
 #include "gimg.h"
 
+/* QCryptoBlockInfo, members in QAPI order. */
+static jv *encrypt_json(const gk_encrypt_info *e)
+{
+    jv *o = jv_new(J_OBJ);
+    jv_str(o, "format", e->format);
+    if (!e->luks_read)
+        return o;
+    jv_str(o, "cipher-alg", e->cipher_alg);
+    jv_str(o, "cipher-mode", e->cipher_mode);
+    jv_str(o, "ivgen-alg", e->ivgen_alg);
+    if (e->ivgen_hash_alg[0])
+        jv_str(o, "ivgen-hash-alg", e->ivgen_hash_alg);
+    jv_str(o, "hash-alg", e->hash_alg);
+    jv_int(o, "payload-offset", (long long)e->payload_offset);
+    jv_int(o, "master-key-iters", e->master_key_iters);
+    jv_str(o, "uuid", e->uuid);
+    jv *a = jv_add(o, "slots", jv_new(J_ARR));
+    for (int i = 0; i < e->nslots; i++) {
+        jv *s = jv_add(a, NULL, jv_new(J_OBJ));
+        jv_bool(s, "active", e->slots[i].active);
+        if (e->slots[i].active) {
+            jv_int(s, "iters", e->slots[i].iters);
+            jv_int(s, "stripes", e->slots[i].stripes);
+        }
+        jv_int(s, "key-offset", (long long)e->slots[i].key_offset);
+    }
+    return o;
+}
+
 /* ImageInfo of one level, members inserted in qemu's QAPI order. */
 static jv *info_json(const gk_image_info *in, const char *filename, const char *full_backing)
 {
@@ -51,10 +80,8 @@ static jv *info_json(const gk_image_info *in, const char *filename, const char *
             jv_bool(d, "corrupt", in->corrupt);
         }
         jv_int(d, "refcount-bits", in->refcount_bits);
-        if (in->encrypted) {
-            jv *e = jv_add(d, "encrypt", jv_new(J_OBJ));
-            jv_str(e, "format", "aes"); /* legacy AES or LUKS; detail not exposed */
-        }
+        if (in->encrypt.format)
+            jv_add(d, "encrypt", encrypt_json(&in->encrypt));
         jv_str(d, "compression-type", in->compression_type ? in->compression_type : "zlib");
     }
     return o;

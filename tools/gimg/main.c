@@ -28,31 +28,31 @@ static const struct gimg_cmd commands[] = {
      "info [--backing-chain] [--output=human|json] [-f FMT] [-U] IMAGE\n"
      "Print details of a disk image (as qemu-img info): what its header says, without\n"
      "opening the files it names (unless --backing-chain).\n",
-     GO_FORMAT | GO_OUTPUT | GO_SHARE, "", info_lo, 1},
+     GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_IMGOPTS, "", info_lo, 1},
     {"map", cmd_map,
      "map [--output=human|json] [-f FMT] [--start-offset=OFF] [--max-length=LEN] [-U] IMAGE\n"
      "Print the allocation map of an image (as qemu-img map).\n",
-     GO_FORMAT | GO_OUTPUT | GO_SHARE, "s:l:", map_lo, 1},
+     GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_IMGOPTS, "s:l:", map_lo, 1},
     {"check", cmd_check,
      "check [--output=human|json] [-f FMT] [-U] [-q] IMAGE\n"
      "Check a qcow2 image for leaked and corrupt clusters, read-only (as qemu-img check\n"
      "without -r).  Exit status: 0 clean, 2 corruptions, 3 leaks only, 63 the format\n"
      "has no checks (raw), 1 the check could not run.\n",
-     GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_QUIET, "r:", check_lo, 1},
+     GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_QUIET | GO_IMGOPTS, "r:", check_lo, 1},
     {"snapshot", cmd_snapshot,
      "snapshot [-l | -c SNAPSHOT | -a SNAPSHOT | -d SNAPSHOT] [-f FMT] [-U] [-q] IMAGE\n"
      "List (-l, the default), create (-c NAME), apply (-a ID or NAME: the image becomes\n"
      "what the snapshot holds) or delete (-d NAME) the internal snapshots of a qcow2\n"
      "image (as qemu-img snapshot).  A kill at any moment leaves the image as it was\n"
      "or as it would be after the command.\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET, "lc:a:d:", NULL, 1},
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_IMGOPTS, "lc:a:d:", NULL, 1},
     {"compare", cmd_compare,
      "compare [-f FMT] [-F FMT] [-s] [-p] [-q] [-U] IMAGE1 IMAGE2\n"
      "Compare the guest-visible contents of two images (as qemu-img compare).  -f is\n"
      "the format of IMAGE1, -F that of IMAGE2 (each is probed when not given).\n"
      "Exit status: 0 identical, 1 different, 2 an image cannot be opened, 3 block\n"
      "status failed, 4 a read failed.\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "F:s", NULL, 2},
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "F:s", NULL, 2},
     {"create", cmd_create,
      "create [-f FMT] [-b BACKING_FILE -F BACKING_FMT] [-u] [-o OPTIONS] [-q] FILENAME [SIZE]\n"
      "Create a new disk image (as qemu-img create): the same options give the same\n"
@@ -67,7 +67,7 @@ static const struct gimg_cmd commands[] = {
      "only what SRC holds above its own backing file is copied; -n: DST exists).\n"
      "SNAPSHOT_PARAM is snapshot.id=ID[,snapshot.name=NAME] or a snapshot ID or name.\n"
      "-S 0 writes every byte; -m N reads with N threads (default 4, at most 16).\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "O:s:l:S:m:WcnB:F:o:", NULL, 1},
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "O:s:l:S:m:WcnB:F:o:", NULL, 1},
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
@@ -87,6 +87,9 @@ static void usage(FILE *f)
                "  --untrusted   refuse backing files outside the image's directory (and symlinked\n"
                "                ones) and never probe backing formats (also GUESTKIT_UNTRUSTED=1)\n"
                "  -U, --force-share  open images that qemu is using\n"
+               "  --object secret,id=ID,data=PASSPHRASE|file=FILE[,format=base64]\n"
+               "  --image-opts  IMAGE is driver=qcow2,file.filename=FILE,encrypt.key-secret=ID\n"
+               "                (encrypted qcow2, as qemu-img takes it)\n"
                "\n"
                "gimg COMMAND --help describes one command; see gimg(1).\n");
 }
@@ -108,7 +111,7 @@ void gimg_usage_error(const gimg_args *a, const char *fmt, ...)
     exit(a->cmd->error_status);
 }
 
-enum { L_OUTPUT = 0x2000, L_UNTRUSTED, L_HELP };
+enum { L_OUTPUT = 0x2000, L_UNTRUSTED, L_HELP, L_OBJECT, L_IMGOPTS };
 
 /* The one option parser: the options a command takes from the common set
  * (c->common), then its own (c->shortopts, c->longopts), kept in order in
@@ -140,6 +143,10 @@ static void gimg_parse(gimg_args *a, const struct gimg_cmd *c, int argc, char **
         lo[n++] = (struct option){"output", required_argument, 0, L_OUTPUT};
     if (c->common & GO_SHARE)
         lo[n++] = (struct option){"force-share", no_argument, 0, 'U'};
+    if (c->common & GO_IMGOPTS) {
+        lo[n++] = (struct option){"object", required_argument, 0, L_OBJECT};
+        lo[n++] = (struct option){"image-opts", no_argument, 0, L_IMGOPTS};
+    }
     for (int i = 0; c->longopts && c->longopts[i].name && n < 31; i++)
         lo[n++] = c->longopts[i];
     lo[n] = (struct option){0, 0, 0, 0};
@@ -174,6 +181,8 @@ static void gimg_parse(gimg_args *a, const struct gimg_cmd *c, int argc, char **
         case 'p': a->progress.on = 1; break;
         case 't': case 'T': break; /* qemu cache modes: nothing to choose here */
         case L_UNTRUSTED: gimg_untrusted = 1; break;
+        case L_OBJECT: gimg_add_object(optarg); break;
+        case L_IMGOPTS: a->image_opts = 1; break;
         case ':':
             gimg_usage_error(a, "option '%s' needs an argument", argv[optind - 1]);
         case '?':
@@ -196,7 +205,12 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
 {
     o->untrusted = gimg_untrusted;
     o->force_share = a->share;
+    path = gimg_image_opts(a, path, o);
     gk_dev *d = gk_open_image(path, o);
+    if (!d && errno == ENOKEY)
+        gk_die_status(status, "%s (give it as qemu-img takes it: --object secret,id=sec0,file=KEYFILE "
+                      "--image-opts driver=qcow2,file.filename=IMAGE,encrypt.key-secret=sec0)",
+                      gk_errmsg());
     if (!d)
         gk_die_status(status, "%s", gk_errmsg());
     return d;

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qcow2 encryption, read side, as qemu does it:
+ * - crypt_method 1, the legacy "aes" format: AES-128-CBC, plain64 IVs
+ *   from the guest offset, the key the passphrase's first 16 bytes padded
+ *   with zeros (qemu warns this is insecure; so do we);
+ * - crypt_method 2, "luks": a LUKS1 header stored in the image at the
+ *   offset the encryption header extension names, whose volume key
+ *   encrypts every data cluster with IVs from the host offset (qemu's
+ *   crypt_physical_offset), 512-byte sectors.
+ * Compressed clusters cannot be encrypted (qemu refuses to write them). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "luks.h"
+#include "qcow2.h"
+
+void qcow2_crypto_free(struct qcow2 *q)
+{
+    gk_cipher_free(q->crypt);
+    q->crypt = NULL;
+}
+
+int qcow2_crypto_open(struct qcow2 *q)
+{
+    if (!q->h.crypt_method || q->info_only)
+        return 0;
+    if (q->h.crypt_method != 1 && q->h.crypt_method != 2)
+        return gk_fail(ENOTSUP, "%s: unknown encryption method %u", q->path, q->h.crypt_method);
+    if (!q->key)
+        return gk_fail(ENOKEY, "%s: the image is encrypted (%s) and no key was given", q->path,
+                       q->h.crypt_method == 1 ? "aes" : "luks");
+    if (q->h.crypt_method == 1) {
+        static int warned; /* once, not once per thread's open */
+        if (!warned++)
+            gk_warn("%s: the legacy qcow2 AES encryption is insecure, and a wrong key is not "
+                    "detected (it reads as garbage)", q->path);
+        uint8_t k[16] = {0};
+        memcpy(k, q->key, q->keylen < 16 ? q->keylen : 16);
+        q->crypt = gk_cipher_new("aes", "cbc-plain64", k, 16, 512, 0);
+        memset(k, 0, sizeof k);
+        q->crypt_phys = 0;
+        return q->crypt ? 0 : -EIO;
+    }
+    if (!q->crypto_len || !gk_range_ok(q->crypto_off, q->crypto_len, q->file_size))
+        return gk_fail(EINVAL, "%s: LUKS header %llu+%llu outside the image", q->path,
+                       (unsigned long long)q->crypto_off, (unsigned long long)q->crypto_len);
+    gk_dev *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
+    if (!hdr)
+        return -EIO;
+    gk_luks l;
+    int rc = -EIO, slot;
+    uint8_t *key = NULL;
+    int r = gk_luks_read(hdr, &l);
+    if (r != 0) {
+        rc = gk_fail(EINVAL, "%s: encryption header: %s", q->path,
+                     r > 0 ? "not a LUKS header" : gk_errmsg());
+        goto out;
+    }
+    key = gk_secret_alloc(GK_KEY_MAX);
+    r = gk_luks_unlock(hdr, &l, q->key, q->keylen, key, &slot);
+    if (r != 0) {
+        rc = r > 0 ? gk_fail(EKEYREJECTED, "%s: the key opens no keyslot (of %d) of its "
+                             "LUKS header", q->path, l.nslots)
+                   : gk_fail(EIO, "%s: %s", q->path, gk_errmsg());
+        goto out;
+    }
+    q->crypt = gk_cipher_new(l.cipher, l.mode, key, l.keylen, 512, 0);
+    q->crypt_phys = 1;
+    rc = q->crypt ? 0 : -EIO;
+out:
+    gk_secret_free(key, GK_KEY_MAX);
+    gk_dev_unref(hdr);
+    return rc;
+}
+
+int qcow2_crypto_decrypt(struct qcow2 *q, uint8_t *buf, size_t n, uint64_t guest, uint64_t host)
+{
+    uint64_t at = q->crypt_phys ? host : guest;
+    if (at % 512 || n % 512)
+        return gk_fail(EIO, "%s: encrypted read not aligned to sectors", q->path);
+    return gk_cipher_decrypt(q->crypt, buf, n, at / 512) < 0 ? -EIO : 0;
+}
+
+/* qemu's names: "aes-256" for the cipher and its key (XTS keys are two
+ * cipher keys), "xts" and "plain64" from "xts-plain64", "essiv" and its
+ * hash from "cbc-essiv:sha256". */
+static void name_luks(gk_encrypt_info *e, const char *cipher, const char *mode, size_t keylen)
+{
+    char m[48];
+    snprintf(m, sizeof m, "%s", mode);
+    char *iv = strchr(m, '-'), *ivh = NULL;
+    if (iv) {
+        *iv++ = 0;
+        if ((ivh = strchr(iv, ':')))
+            *ivh++ = 0;
+    }
+    size_t bits = keylen * 8 / (strcmp(m, "xts") == 0 ? 2 : 1);
+    snprintf(e->cipher_alg, sizeof e->cipher_alg, "%s-%zu", cipher, bits);
+    snprintf(e->cipher_mode, sizeof e->cipher_mode, "%s", m);
+    snprintf(e->ivgen_alg, sizeof e->ivgen_alg, "%s", iv ? iv : "");
+    snprintf(e->ivgen_hash_alg, sizeof e->ivgen_hash_alg, "%s", ivh ? ivh : "");
+}
+
+void qcow2_crypto_info(struct qcow2 *q, gk_encrypt_info *e)
+{
+    memset(e, 0, sizeof *e);
+    if (q->h.crypt_method == 1)
+        e->format = "aes";
+    if (q->h.crypt_method != 2)
+        return;
+    e->format = "luks";
+    if (!q->crypto_len || !gk_range_ok(q->crypto_off, q->crypto_len, q->file_size))
+        return;
+    gk_dev *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
+    if (!hdr)
+        return;
+    /* the header checked as a read would check it, then the slot table
+     * (inactive slots too) from its fixed LUKS1 layout */
+    gk_luks l;
+    uint8_t b[592];
+    if (gk_luks_read(hdr, &l) != 0 || l.version != 1 || hdr->size < sizeof b ||
+        gk_pread(hdr, b, sizeof b, 0) < 0) {
+        gk_debug("%s: LUKS header not described: %s", q->path, gk_errmsg());
+        gk_dev_unref(hdr);
+        return;
+    }
+    gk_dev_unref(hdr);
+    e->luks_read = 1;
+    name_luks(e, l.cipher, l.mode, l.keylen);
+    snprintf(e->hash_alg, sizeof e->hash_alg, "%.*s", 32, (const char *)b + 72);
+    snprintf(e->uuid, sizeof e->uuid, "%s", l.uuid);
+    e->payload_offset = l.data_off;
+    e->master_key_iters = gk_be32(b + 164);
+    e->nslots = 8;
+    for (int i = 0; i < 8; i++) {
+        const uint8_t *s = b + 208 + 48 * i;
+        e->slots[i].active = gk_be32(s) == 0x00AC71F3u;
+        e->slots[i].iters = gk_be32(s + 4);
+        e->slots[i].key_offset = (uint64_t)gk_be32(s + 40) * 512;
+        e->slots[i].stripes = gk_be32(s + 44);
+    }
+}

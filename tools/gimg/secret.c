@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gimg's share of qemu-img's option syntax for encrypted images:
+ * --object secret,id=ID,data=STRING|file=PATH[,format=raw|base64] defines
+ * a secret, and --image-opts makes the image argument an option list
+ * (driver=qcow2,file.filename=PATH,encrypt.key-secret=ID) that names the
+ * secret.  Secrets live in gk_secret_alloc memory until exit; data= is
+ * wiped from argv as soon as it is read (ps shows blanks). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "gimg.h"
+
+#define MAX_SECRET (64u << 10)   /* qemu reads secret files whole; keys are small */
+
+struct secret {
+    char *id;
+    uint8_t *data;               /* gk_secret_alloc'd, len + 1 bytes */
+    size_t len;
+};
+static struct secret *secrets;
+static int nsecrets;
+
+/* One "key=value" of a qemu option list starting at *p, commas doubled
+ * inside values; *p moves past it.  The value is copied (the caller frees
+ * it; secret = 1 puts it in secret memory, and wipes the source of a
+ * data= value). */
+static char *opt_next(char **p, char **val, size_t *vlen, int secret)
+{
+    char *s = *p, *eq = s;
+    while (*eq && *eq != '=' && *eq != ',')
+        eq++;
+    char *key = gk_strndup(s, (size_t)(eq - s));
+    size_t n = 0;
+    char *v = eq;
+    if (*eq == '=') {
+        v = eq + 1;
+        for (char *q = v; *q; q++) {
+            if (*q == ',' && q[1] != ',')
+                break;
+            if (*q == ',')
+                q++;
+            n++;
+        }
+    }
+    char *out = secret ? gk_secret_alloc(n + 1) : gk_malloc(n + 1);
+    size_t i = 0;
+    char *q = v;
+    if (*eq == '=') {
+        for (; *q; q++) {
+            if (*q == ',' && q[1] != ',')
+                break;
+            if (*q == ',')
+                q++;
+            out[i++] = *q;
+        }
+        if (secret && strcmp(key, "data") == 0)
+            memset(v, ' ', (size_t)(q - v));
+    }
+    out[i] = 0;
+    *val = out;
+    *vlen = n;
+    *p = *q == ',' ? q + 1 : q;
+    return key;
+}
+
+static uint8_t *read_secret_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        gk_die("Unable to read %s: %s", path, strerror(errno));
+    uint8_t *buf = gk_secret_alloc(MAX_SECRET + 1);
+    size_t n = fread(buf, 1, MAX_SECRET + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err)
+        gk_die("Unable to read %s: %s", path, strerror(EIO));
+    if (n > MAX_SECRET)
+        gk_die("%s: secret file larger than %u bytes", path, MAX_SECRET);
+    uint8_t *out = gk_secret_alloc(n + 1);
+    memcpy(out, buf, n);
+    gk_secret_free(buf, MAX_SECRET + 1);
+    *len = n;
+    return out;
+}
+
+void gimg_add_object(char *arg)
+{
+    char *p = arg, *val;
+    size_t vlen;
+    char *type = opt_next(&p, &val, &vlen, 0);
+    if (*val) { /* "qom-type=secret" spelled out */
+        if (strcmp(type, "qom-type") != 0)
+            gk_die("--object: expected the object type first: %s", type);
+        free(type);
+        type = val;
+    } else {
+        free(val);
+    }
+    if (strcmp(type, "secret") != 0)
+        gk_die("--object %s: only secret objects are supported", type);
+    free(type);
+    struct secret s = {0};
+    char *file = NULL, *format = NULL;
+    while (*p) {
+        char *key = opt_next(&p, &val, &vlen, 1);
+        if (strcmp(key, "id") == 0 && !s.id) {
+            s.id = gk_strdup(val);
+            gk_secret_free(val, vlen + 1);
+        } else if (strcmp(key, "data") == 0 && !s.data && !file) {
+            s.data = (uint8_t *)val;
+            s.len = vlen;
+        } else if (strcmp(key, "file") == 0 && !s.data && !file) {
+            file = gk_strdup(val);
+            gk_secret_free(val, vlen + 1);
+        } else if (strcmp(key, "format") == 0 && !format) {
+            format = gk_strdup(val);
+            gk_secret_free(val, vlen + 1);
+        } else {
+            gk_secret_free(val, vlen + 1);
+            if (strcmp(key, "keyid") == 0 || strcmp(key, "iv") == 0)
+                gk_die("--object secret: encrypted secrets (keyid=, iv=) are not supported");
+            gk_die("--object secret: Property '%s' not found or given twice", key);
+        }
+        free(key);
+    }
+    if (!s.id)
+        gk_die("--object secret: Parameter 'id' is missing");
+    if (!s.data && !file)
+        gk_die("--object secret %s: Either 'data' or 'file' must be provided", s.id);
+    if (file) {
+        s.data = read_secret_file(file, &s.len);
+        free(file);
+    }
+    if (format && strcmp(format, "base64") == 0) {
+        /* EVP_DecodeBlock counts '=' padding as zero bytes: take them off */
+        uint8_t *raw = gk_secret_alloc(s.len / 4 * 3 + 4);
+        int n = s.len % 4 ? -1 : EVP_DecodeBlock(raw, s.data, (int)s.len);
+        if (n < 0)
+            gk_die("--object secret %s: invalid base64 data", s.id);
+        for (size_t i = s.len; i > 0 && s.data[i - 1] == '=' && n > 0; i--)
+            n--;
+        gk_secret_free(s.data, s.len + 1);
+        s.data = raw;
+        s.len = (size_t)n;
+    } else if (format && strcmp(format, "raw") != 0) {
+        gk_die("--object secret %s: Invalid parameter 'format': %s (raw or base64)", s.id, format);
+    }
+    free(format);
+    for (int i = 0; i < nsecrets; i++)
+        if (strcmp(secrets[i].id, s.id) == 0)
+            gk_die("--object secret: attempt to add duplicate property '%s'", s.id);
+    secrets = gk_realloc(secrets, (size_t)(nsecrets + 1) * sizeof *secrets);
+    secrets[nsecrets++] = s;
+}
+
+static const struct secret *find_secret(const char *id)
+{
+    for (int i = 0; i < nsecrets; i++)
+        if (strcmp(secrets[i].id, id) == 0)
+            return &secrets[i];
+    gk_die("No secret with id '%s'", id);
+}
+
+const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o)
+{
+    if (!a->image_opts)
+        return spec;
+    char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *backing = NULL;
+    size_t vlen;
+    while (*p) {
+        char *key = opt_next(&p, &val, &vlen, 0);
+        if (!*val && !strchr(key, '='))
+            gk_die("--image-opts: '%s' is not an option list (driver=qcow2,file.filename=FILE,...)",
+                   key);
+        if (strcmp(key, "driver") == 0) {
+            if (gk_format_check(val) < 0)
+                gk_die("Unknown driver '%s'", val);
+            o->format = gk_strdup(val);
+        } else if (strcmp(key, "file.filename") == 0 || strcmp(key, "filename") == 0) {
+            filename = gk_strdup(val);
+        } else if (strcmp(key, "file.driver") == 0) {
+            if (strcmp(val, "file") != 0)
+                gk_die("--image-opts: file.driver=%s is not supported (file only)", val);
+        } else if (strcmp(key, "encrypt.key-secret") == 0) {
+            const struct secret *s = find_secret(val);
+            o->key = (const char *)s->data;
+            o->keylen = s->len;
+        } else if (strcmp(key, "backing.encrypt.key-secret") == 0) {
+            /* the backing chain is opened with the top image's key */
+            backing = gk_strdup(val);
+        } else if (strcmp(key, "encrypt.format") == 0) {
+            if (strcmp(val, "luks") != 0 && strcmp(val, "aes") != 0)
+                gk_die("--image-opts: invalid encrypt.format '%s' (luks or aes)", val);
+        } else if (strcmp(key, "force-share") == 0 || strcmp(key, "read-only") == 0) {
+            /* gimg reads only, and -U is its own option */
+        } else {
+            gk_die("--image-opts: option '%s' is not supported", key);
+        }
+        free(key);
+        free(val);
+    }
+    free(copy);
+    if (backing) {
+        const struct secret *s = find_secret(backing);
+        if (o->key && (s->len != o->keylen || memcmp(s->data, o->key, s->len) != 0))
+            gk_die("--image-opts: a backing file key other than the image's is not supported");
+        o->key = (const char *)s->data;
+        o->keylen = s->len;
+        free(backing);
+    }
+    if (!filename)
+        gk_die("--image-opts: no file.filename= in '%s'", spec);
+    if (a->fmt)
+        gk_die("--image-opts and --format are mutually exclusive");
+    return filename; /* kept until exit, like the secrets */
+}
