@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Hostile encrypted qcow2 images: luks.qcow2 of test-images/qcow2-crypt.sh
+# with its encryption header extension, its LUKS header (inside the image)
+# or its encryption method changed.  Every read is refused with a one-line
+# message (a KDF cost over the bounds of HACKING "Resources" is refused
+# before it is paid), within bounded CPU time, and info never crashes.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+D=$(fixture qcow2-crypt) || exit 1
+SEC=(--object secret,id=sec0,file="$D/secret.txt")
+
+# mutate NAME PYTHON: $T/NAME.qcow2 = luks.qcow2 changed by PYTHON, which
+# sees the image as bytearray b, the header extension's data offset as
+# ext, the LUKS header's offset as lh, and be32/be64 writers
+mutate() {
+    python3 - "$D/luks.qcow2" "$T/$1.qcow2" "$2" <<'EOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+hl = struct.unpack_from(">I", b, 100)[0]
+p, ext = hl, None
+while p + 8 <= 65536:
+    t, n = struct.unpack_from(">II", b, p)
+    if t == 0:
+        break
+    if t == 0x0537be77:
+        ext = p + 8
+    p += 8 + (n + 7) // 8 * 8
+lh = struct.unpack_from(">Q", b, ext)[0]
+def be32(o, v): struct.pack_into(">I", b, o, v)
+def be64(o, v): struct.pack_into(">Q", b, o, v)
+exec(sys.argv[3])
+open(sys.argv[2], "wb").write(b)
+EOF
+}
+refused() { # NAME DESCRIPTION [EXPECTED TEXT]
+    local img=$T/$1.qcow2
+    fails_cleanly "$2: convert refused" gimg convert "${SEC[@]}" --image-opts \
+        "driver=qcow2,file.filename=$img,encrypt.key-secret=sec0" -O raw "$T/out.raw"
+    [ -z "${3:-}" ] || ok "  ... saying: $3" grep -qF -- "$3" "$T/fc.err"
+    local rc=0
+    bounded 20 gimg info "$img" >/dev/null 2>"$T/info.err" || rc=$?
+    ok "  ... and info answers without crashing (exit $rc)" test "$rc" -le 1
+}
+
+mutate method3 'be32(32, 3)'
+refused method3 "encryption method 3" "unsupported encryption method 3"
+mutate aes-with-ext 'be32(32, 1)'
+refused aes-with-ext "AES with a LUKS header extension" "encryption header extension without LUKS"
+mutate ext-past-end 'be64(ext, len(b) + 65536)'
+refused ext-past-end "LUKS header offset past the end" "outside the image"
+mutate ext-len0 'be64(ext + 8, 0)'
+refused ext-len0 "LUKS header length 0"
+mutate ext-len-huge 'be64(ext + 8, 1 << 62)'
+refused ext-len-huge "LUKS header length 2^62" "outside the image"
+mutate ext-wrap 'be64(ext, (1 << 64) - 512); be64(ext + 8, 4096)'
+refused ext-wrap "LUKS header offset wrapping around" "outside the image"
+mutate ext-short 'be64(ext + 8, 100)'
+refused ext-short "LUKS header area shorter than a LUKS1 header"
+mutate magic 'b[lh:lh + 6] = b"XXXXXX"'
+refused magic "no LUKS magic" "not a LUKS header"
+mutate slot-iter 'be32(lh + 208 + 4, 0xffffffff)'
+refused slot-iter "keyslot PBKDF2 iterations 2^32-1" "20000000"
+mutate mk-iter 'be32(lh + 164, 0xffffffff)'
+refused mk-iter "digest iterations 2^32-1" "4294967295 iterations"
+mutate stripes 'be32(lh + 208 + 44, 0xffffffff)'
+refused stripes "AF stripes 2^32-1"
+mutate keymat 'be32(lh + 208 + 40, 0x7fffffff)'
+refused keymat "key material past the LUKS area"
+mutate keybytes 'be32(lh + 108, 4096)'
+refused keybytes "a 4096-byte volume key"
+mutate keybytes0 'be32(lh + 108, 0)'
+refused keybytes0 "a 0-byte volume key"
+mutate cipher 'b[lh + 8:lh + 40] = b"nosuchcipher".ljust(32, b"\0")'
+refused cipher "an unknown cipher" "nosuchcipher"
+mutate mode 'b[lh + 40:lh + 72] = b"xts-benbi".ljust(32, b"\0")'
+refused mode "an unknown IV generator"
+mutate noslot 'be32(lh + 208, 0xdead)'
+refused noslot "no active keyslot"
+# an L2 entry of the first data cluster marked compressed: encrypted
+# images have none (qemu never writes them)
+mutate compressed '
+l1 = struct.unpack_from(">Q", b, 40)[0]
+l2 = struct.unpack_from(">Q", b, l1)[0] & 0x00fffffffffffe00
+e = struct.unpack_from(">Q", b, l2)[0]
+be64(l2, e | (1 << 62))'
+refused compressed "a compressed cluster" "compressed cluster in an encrypted image"
+
+done_testing
