@@ -84,7 +84,7 @@ script "add after launch" "add $IMG"
 fails_cleanly "a command needing disks without -a" "$G" list-devices
 fails_cleanly "-i without -a" "$G" -i
 fails_cleanly "missing image" "$G" -a /nonexistent/disk.img list-devices
-fails_cleanly "unknown --format" "$G" --format=vmdk -a $IMG list-devices
+fails_cleanly "unknown --format" "$G" --format=nosuchformat -a $IMG list-devices
 fails_cleanly "unknown option" "$G" --frobnicate
 fails_cleanly "-f missing script" "$G" -f /nonexistent/script
 fails_cleanly "-i on a disk with no OS" "$G" -a mbr.img -i

@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The VMDK format, read-only: hosted sparse extents (KDMV: monolithicSparse,
+ * the extents of twoGbMaxExtentSparse, streamOptimized with deflate-
+ * compressed grains and its footer), text descriptors naming FLAT, VMFS,
+ * SPARSE and VMFSSPARSE extents (monolithicFlat, twoGbMaxExtentFlat,
+ * twoGbMaxExtentSparse, vmfs, vmfsSparse), zeroed grains, and parent links
+ * (parentFileNameHint, with qemu's CID check).  What is read and refused
+ * follows qemu 7.2's block/vmdk.c, so that qemu-img is the oracle.
+ *
+ * A descriptor names files: each extent is opened like a backing file
+ * (gk_open_named_file: resolved beside the descriptor, regular files only,
+ * and with --untrusted only in the top image's directory; json: and
+ * protocol names are refused).  An extent may not itself be a descriptor,
+ * so opening never recurses more than one level.
+ *
+ * Bounds (HACKING Resources): a descriptor is read up to 1 MiB; at most
+ * 4096 extents; grain directories as qemu (at most 32 Mi entries) and
+ * never more than the extent file holds; grain tables of at most 512
+ * entries, 64 of them cached per image; compressed grains at most 16 MiB,
+ * one decompressed grain cached. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "blk-int.h"
+
+#define VMDK_DESC_MAX ((1u << 20) - 1)  /* a descriptor file, as qemu reads it */
+#define VMDK_EMBEDDED_DESC 10240        /* a sparse file's, at 0x200            */
+#define VMDK_MAX_EXTENTS 4096
+#define VMDK_MAX_GD (32u << 20)         /* grain directory entries (qemu)       */
+#define VMDK_MAX_GRAIN 0x200000ULL      /* sectors (qemu)                      */
+#define VMDK_MAX_CGRAIN (16u << 20)     /* bytes, compressed grains            */
+#define VMDK_MAX_SIZE (1ULL << 62)
+#define GT_SLOTS 64
+
+#define FLAG_RGD (1u << 1)
+#define FLAG_ZERO_GRAIN (1u << 2)
+#define FLAG_COMPRESS (1u << 16)
+#define FLAG_MARKER (1u << 17)
+#define GD_AT_END UINT64_MAX
+
+struct vext {
+    gk_dev *file;          /* the image's file or a kid of the device      */
+    int flat, compressed, marker, zero_grain;
+    char type[12];         /* "SPARSE", "FLAT", ... ("" for the image itself) */
+    uint64_t start, sectors;       /* place in the virtual disk, sectors   */
+    uint64_t flat_off;             /* flat: bytes into the file            */
+    uint64_t grain;                /* sectors                              */
+    uint32_t gtes;                 /* grain table entries                  */
+    uint64_t gd_entries, gd_have;  /* claimed; read (the rest is past EOF) */
+    uint32_t *gd;                  /* sectors of the grain tables          */
+};
+
+struct vmdk {
+    const char *path;
+    struct vext *ext;
+    int next;
+    char *create_type;
+    uint32_t cid, parent_cid;
+    char *parent, *parent_full;
+    int info_only, cid_checked;
+    struct { int ext; uint32_t sec; uint32_t *t; uint64_t used; } gt[GT_SLOTS];
+    uint64_t tick;
+    int gext;                      /* decompressed grain: extent, grain index */
+    uint64_t gidx;
+    uint8_t *gbuf, *cbuf;
+    size_t glen, gcap;
+};
+
+enum { R_UNALLOC, R_ZERO, R_DATA, R_COMP };
+
+struct vrun {
+    int type;
+    uint64_t len;
+    struct vext *e;
+    uint64_t host;                 /* R_DATA: byte offset in e->file       */
+    uint64_t gsec;                 /* R_COMP: sector of the grain marker   */
+    uint64_t gidx, in_grain;       /* R_COMP */
+};
+
+static int rd(gk_dev *f, void *buf, size_t n, uint64_t off)
+{
+    return gk_pread(f, buf, n, off) < 0 ? -errno : 0;
+}
+
+/* ---- the descriptor ---- */
+
+/* qemu's way of finding  NAME="value"  anywhere in the text. */
+static char *desc_quoted(const char *desc, const char *name)
+{
+    const char *p = strstr(desc, name);
+    if (!p)
+        return NULL;
+    p += strlen(name);
+    if (strlen(p) < 2)
+        return NULL;
+    p += 2; /* the =" after the name */
+    const char *q = strchr(p, '"');
+    if (!q)
+        return NULL;
+    return gk_strndup(p, (size_t)(q - p));
+}
+
+/* CID / parentCID as qemu reads them: the hex number after NAME and one
+ * character. */
+static int desc_cid(const char *desc, const char *name, uint32_t *out)
+{
+    const char *p = strstr(desc, name);
+    if (!p)
+        return -1;
+    p += strlen(name) + 1;
+    if (p > desc + strlen(desc))
+        return -1;
+    return sscanf(p, "%" SCNx32, out) == 1 ? 0 : -1;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static const char *skip_space(const char *p)
+{
+    while (is_space(*p))
+        p++;
+    return p;
+}
+
+/* At most max characters up to white space (sscanf's %Ns). */
+static const char *word(const char *p, char *out, size_t max)
+{
+    size_t n = 0;
+    while (*p && !is_space(*p) && n < max)
+        out[n++] = *p++;
+    out[n] = 0;
+    return p;
+}
+
+/* sscanf's %lld: white space, a sign, decimal digits.  NULL: no number. */
+static const char *number(const char *p, int64_t *v)
+{
+    p = skip_space(p);
+    const char *q = p;
+    if (*q == '+' || *q == '-')
+        q++;
+    if (*q < '0' || *q > '9')
+        return NULL;
+    char *end;
+    errno = 0;
+    long long x = strtoll(p, &end, 10);
+    *v = x;
+    return end;
+}
+
+/* An extent line,  ACCESS SECTORS TYPE "FILE" [OFFSET],  read from p the way
+ * qemu's sscanf reads it: white space (newlines too) may separate the
+ * fields, so a line may borrow fields from the lines after it (a blank
+ * line before an extent line makes qemu read that extent twice: so do
+ * we).  Returns how many fields matched. */
+struct eline { char access[11], type[11], name[512]; int64_t sectors, offset; };
+
+static int parse_extent_fields(const char *p, struct eline *l)
+{
+    p = skip_space(p);
+    if (!*p)
+        return 0;
+    p = word(p, l->access, 10);
+    if (!(p = number(p, &l->sectors)))
+        return 1;
+    p = skip_space(p);
+    if (!*p)
+        return 2;
+    p = word(p, l->type, 10);
+    p = skip_space(p);
+    if (*p != '"')
+        return 3;
+    p++;
+    size_t k = 0;
+    while (*p && *p != '\n' && *p != '\r' && *p != '"' && k < sizeof l->name - 1)
+        l->name[k++] = *p++;
+    l->name[k] = 0;
+    if (!k)
+        return 3;
+    if (*p != '"')
+        return 4;
+    return number(p + 1, &l->offset) ? 5 : 4;
+}
+
+/* ---- sparse extents ---- */
+
+/* The grain directory: only the entries inside the file are kept (those
+ * past its end read as zeros, so they are unallocated): memory grows with
+ * what was read, never with the capacity the header claims. */
+static int read_gd(struct vmdk *v, struct vext *e, uint64_t gd_off)
+{
+    uint64_t fsize = e->file->size, n = 0;
+    if (gd_off < fsize)
+        n = (fsize - gd_off) / 4;
+    if (n > e->gd_entries)
+        n = e->gd_entries;
+    e->gd_have = n;
+    e->gd = gk_calloc(n ? n : 1, 4);
+    if (!n)
+        return 0;
+    int rc = rd(e->file, e->gd, (size_t)n * 4, gd_off);
+    if (rc < 0)
+        return gk_fail(-rc, "%s: could not read the grain directory of %s", v->path, e->file->name);
+    for (uint64_t i = 0; i < n; i++)
+        e->gd[i] = gk_le32(&e->gd[i]);
+    return 0;
+}
+
+/* A hosted sparse extent (KDMV) in file. */
+static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
+{
+    uint8_t h[512];
+    /* messages name the extent file when it is not the image itself */
+    char fnbuf[600];
+    snprintf(fnbuf, sizeof fnbuf, "extent \"%s\"", file->name);
+    const char *fn = strcmp(file->name, v->path) == 0 ? "sparse header" : fnbuf;
+    if (file->size < 512)
+        return gk_fail(EINVAL, "%s: %s: file too small for a VMDK sparse header", v->path, fn);
+    int rc = rd(file, h, sizeof h, 0);
+    if (rc < 0)
+        return rc;
+    if (memcmp(h, "KDMV", 4) != 0) {
+        if (memcmp(h, "COWD", 4) == 0)
+            return gk_fail(ENOTSUP, "%s: %s: VMFS sparse (COWD) extents are not supported", v->path, fn);
+        return gk_fail(EINVAL, "%s: %s: not a VMDK sparse extent (bad magic)", v->path, fn);
+    }
+    if (gk_le64(h + 56) == GD_AT_END) {
+        /* streamOptimized as VMware writes it: the footer's copy of the
+         * header, between a footer marker and the end-of-stream marker */
+        uint8_t f[1536];
+        if (file->size < sizeof f + 512 || (rc = rd(file, f, sizeof f, file->size - sizeof f)) < 0)
+            return rc < 0 ? rc : gk_fail(EINVAL, "%s: %s: invalid footer (file too small)", v->path, fn);
+        if (memcmp(f + 512, "KDMV", 4) != 0 || gk_le32(f + 8) != 0 || gk_le32(f + 12) != 3 ||
+            gk_le64(f + 1024) != 0 || gk_le32(f + 1032) != 0 || gk_le32(f + 1036) != 0)
+            return gk_fail(EINVAL, "%s: %s: invalid footer", v->path, fn);
+        memcpy(h, f + 512, 512);
+    }
+    if (gk_le64(h + 12) == 0 && gk_le64(h + 28))
+        return gk_fail(ENOTSUP, "%s: %s: an extent that is itself a descriptor (nested descriptors are not "
+                       "supported)", v->path, fn);
+    uint32_t version = gk_le32(h + 4), flags = gk_le32(h + 8);
+    uint64_t capacity = gk_le64(h + 12), grain = gk_le64(h + 20);
+    uint32_t gtes = gk_le32(h + 44);
+    uint64_t gd_off = gk_le64(h + 56), overhead = gk_le64(h + 64);
+    uint16_t calg = (uint16_t)(h[77] | h[78] << 8);
+    if (version > 3)
+        return gk_fail(ENOTSUP, "%s: %s: unsupported VMDK version %" PRIu32, v->path, fn, version);
+    if (gtes > 512)
+        return gk_fail(EINVAL, "%s: %s: grain table size too big (%" PRIu32 " entries, at most 512)", v->path, fn,
+                       gtes);
+    if ((uint64_t)gtes * grain == 0 || (uint32_t)((uint64_t)gtes * grain) == 0)
+        return gk_fail(EINVAL, "%s: %s: invalid grain table coverage (%" PRIu32 " entries of %" PRIu64
+                       " sectors)", v->path, fn, gtes, grain);
+    if (overhead > file->size / 512)
+        return gk_fail(EINVAL, "%s: %s: file truncated, expecting at least %" PRIu64 " bytes", v->path, fn,
+                       overhead > UINT64_MAX / 512 ? UINT64_MAX : overhead * 512);
+    if (grain > VMDK_MAX_GRAIN)
+        return gk_fail(EFBIG, "%s: %s: invalid grain size (%" PRIu64 " sectors)", v->path, fn, grain);
+    uint64_t cover = (uint64_t)gtes * grain;
+    if (capacity > VMDK_MAX_SIZE / 512)
+        return gk_fail(EFBIG, "%s: %s: capacity too big (%" PRIu64 " sectors)", v->path, fn, capacity);
+    uint64_t gd_entries = (capacity + cover - 1) / cover;
+    if (gd_entries > VMDK_MAX_GD)
+        return gk_fail(EFBIG, "%s: %s: grain directory too big (%" PRIu64 " entries)", v->path, fn, gd_entries);
+    if (gd_off > UINT64_MAX / 512)
+        return gk_fail(EINVAL, "%s: %s: invalid grain directory offset", v->path, fn);
+    e->file = file;
+    e->sectors = capacity;
+    e->grain = grain;
+    e->gtes = gtes;
+    e->gd_entries = gd_entries;
+    e->compressed = calg == 1;
+    e->marker = !!(flags & FLAG_MARKER);
+    e->zero_grain = !!(flags & FLAG_ZERO_GRAIN);
+    if (e->compressed && grain * 512 > VMDK_MAX_CGRAIN)
+        return gk_fail(EFBIG, "%s: %s: compressed grains of %" PRIu64 " bytes (guestkit reads at most %u)",
+                       v->path, fn, grain * 512, VMDK_MAX_CGRAIN);
+    if (e->compressed && (!v->create_type || strcmp(v->create_type, "monolithicSparse") == 0)) {
+        free(v->create_type);
+        v->create_type = gk_strdup("streamOptimized");
+    }
+    return read_gd(v, e, gd_off * 512);
+}
+
+static int add_extent(struct vmdk *v, uint64_t *total)
+{
+    if (v->next >= VMDK_MAX_EXTENTS)
+        return gk_fail(EFBIG, "%s: more than %d extents", v->path, VMDK_MAX_EXTENTS);
+    v->ext = gk_realloc(v->ext, (size_t)(v->next + 1) * sizeof *v->ext);
+    memset(&v->ext[v->next], 0, sizeof v->ext[0]);
+    v->ext[v->next].start = *total;
+    v->next++;
+    return 0;
+}
+
+static int is_protocol_name(const char *name)
+{
+    if (strncmp(name, "json:", 5) == 0)
+        return 1;
+    const char *colon = strchr(name, ':');
+    const char *slash = strchr(name, '/');
+    return colon && (!slash || colon < slash);
+}
+
+/* The extents of a descriptor (text, NUL-terminated). */
+static int parse_extents(struct vmdk *v, gk_dev *d, gk_dev *file, const char *desc, gk_open_ctx *ctx)
+{
+    uint64_t total = 0;
+    /* line starts that skip to the same field start parse alike: parse
+     * once (a run of blank lines would otherwise cost its length squared) */
+    const char *last = NULL;
+    struct eline l;
+    int m = 0;
+    for (const char *p = desc; *p;) {
+        const char *end = strchr(p, '\n');
+        if (!end)
+            end = p + strlen(p);
+        const char *next = *end ? end + 1 : end;
+        const char *f = p;
+        if (last && p <= last)
+            f = last; /* p lies in the white space before last */
+        else
+            f = skip_space(p);
+        if (f != last) {
+            memset(&l, 0, sizeof l);
+            m = parse_extent_fields(f, &l);
+            last = f;
+        }
+        if (m < 4 || strcmp(l.access, "RW") != 0) {
+            p = next;
+            continue;
+        }
+        int flat = strcmp(l.type, "FLAT") == 0 || strcmp(l.type, "VMFS") == 0;
+        if ((strcmp(l.type, "FLAT") == 0 && (m != 5 || l.offset < 0)) || (strcmp(l.type, "FLAT") != 0 && m != 4)) {
+            size_t n = (size_t)(end - p);
+            if (n && p[n - 1] == '\r')
+                n--;
+            return gk_fail(EINVAL, "%s: invalid extent line: %.*s", v->path, (int)(n > 200 ? 200 : n), p);
+        }
+        if (l.sectors <= 0 || (!flat && strcmp(l.type, "SPARSE") != 0 && strcmp(l.type, "VMFSSPARSE") != 0)) {
+            if (strcmp(l.type, "SESPARSE") == 0)
+                return gk_fail(ENOTSUP, "%s: seSparse extents are not supported", v->path);
+            p = next;
+            continue;
+        }
+        if (is_protocol_name(l.name))
+            return gk_fail(ENOTSUP, "%s: extent \"%s\": json: and protocol file names are not supported",
+                           v->path, l.name);
+        int rc = add_extent(v, &total);
+        if (rc < 0)
+            return rc;
+        struct vext *e = &v->ext[v->next - 1];
+        snprintf(e->type, sizeof e->type, "%s", l.type);
+        gk_dev *ef = gk_open_named_file(ctx, file, l.name, "extent", NULL);
+        if (!ef)
+            return -errno;
+        gk_dev_add_kid(d, ef);
+        if (flat) {
+            e->file = ef;
+            e->flat = 1;
+            e->sectors = (uint64_t)l.sectors;
+            if (l.offset > (int64_t)(VMDK_MAX_SIZE / 512))
+                return gk_fail(EINVAL, "%s: extent \"%s\": offset too big", v->path, l.name);
+            e->flat_off = (uint64_t)l.offset * 512;
+        } else if ((rc = open_sparse(v, e, ef)) < 0) {
+            return rc;
+        }
+        if (e->sectors > VMDK_MAX_SIZE / 512 - total)
+            return gk_fail(EFBIG, "%s: the extents add up to more than %llu bytes", v->path,
+                           (unsigned long long)VMDK_MAX_SIZE);
+        total += e->sectors;
+        p = next;
+    }
+    return 0;
+}
+
+static int open_desc(struct vmdk *v, gk_dev *d, gk_dev *file, const char *desc, gk_open_ctx *ctx)
+{
+    char *ct = desc_quoted(desc, "createType");
+    if (!ct || strlen(ct) >= 128) {
+        free(ct);
+        return gk_fail(EINVAL, "%s: invalid VMDK image descriptor (no createType)", v->path);
+    }
+    static const char *const types[] = { "monolithicFlat", "vmfs", "vmfsSparse", "twoGbMaxExtentSparse",
+                                         "twoGbMaxExtentFlat", NULL };
+    int ok = 0;
+    for (int i = 0; types[i]; i++)
+        ok |= strcmp(ct, types[i]) == 0;
+    if (!ok) {
+        int rc = gk_fail(ENOTSUP, "%s: unsupported VMDK image type '%.100s'", v->path, ct);
+        free(ct);
+        return rc;
+    }
+    free(v->create_type);
+    v->create_type = ct;
+    return parse_extents(v, d, file, desc, ctx);
+}
+
+/* ---- mapping ---- */
+
+static struct vext *find_ext(struct vmdk *v, uint64_t sec)
+{
+    int lo = 0, hi = v->next - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        struct vext *e = &v->ext[mid];
+        if (sec < e->start)
+            hi = mid - 1;
+        else if (sec >= e->start + e->sectors)
+            lo = mid + 1;
+        else
+            return e;
+    }
+    return NULL;
+}
+
+static const uint32_t *load_gt(struct vmdk *v, struct vext *e, uint32_t sec)
+{
+    int ei = (int)(e - v->ext), victim = 0;
+    for (int i = 0; i < GT_SLOTS; i++) {
+        if (v->gt[i].t && v->gt[i].ext == ei && v->gt[i].sec == sec) {
+            v->gt[i].used = ++v->tick;
+            return v->gt[i].t;
+        }
+        if (v->gt[i].used < v->gt[victim].used)
+            victim = i;
+    }
+    if (!v->gt[victim].t)
+        v->gt[victim].t = gk_malloc(512 * 4);
+    v->gt[victim].used = 0;
+    uint32_t *t = v->gt[victim].t;
+    if (rd(e->file, t, (size_t)e->gtes * 4, (uint64_t)sec * 512) < 0) {
+        gk_error_prefix("%s: grain table at sector %" PRIu32, v->path, sec);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < e->gtes; i++)
+        t[i] = gk_le32(&t[i]);
+    v->gt[victim].ext = ei;
+    v->gt[victim].sec = sec;
+    v->gt[victim].used = ++v->tick;
+    return t;
+}
+
+/* The run at byte off (at most len): one grain, or several alike. */
+static int vmdk_map(struct vmdk *v, uint64_t off, uint64_t len, struct vrun *r)
+{
+    uint64_t sec = off / 512;
+    struct vext *e = find_ext(v, sec);
+    if (!e)
+        return gk_fail(EIO, "%s: no extent holds sector %" PRIu64, v->path, sec);
+    memset(r, 0, sizeof *r);
+    r->e = e;
+    uint64_t rel = off - e->start * 512, ext_left = e->sectors * 512 - rel;
+    if (len > ext_left)
+        len = ext_left;
+    if (e->flat) {
+        r->type = R_DATA;
+        r->host = e->flat_off + rel;
+        r->len = len;
+        return 0;
+    }
+    uint64_t gbytes = e->grain * 512, cover = (uint64_t)e->gtes * e->grain * 512;
+    uint64_t gdi = rel / cover;
+    if (gdi >= e->gd_entries)
+        return gk_fail(EIO, "%s: sector %" PRIu64 " is past the grain directory", v->path, sec);
+    if (gdi >= e->gd_have) {
+        /* past the end of the file: nothing is allocated from here on */
+        r->type = R_UNALLOC;
+        r->len = len;
+        return 0;
+    }
+    uint32_t gts = e->gd[gdi];
+    uint64_t in_grain = rel % gbytes;
+    uint64_t n = gbytes - in_grain;
+    if (!gts) {
+        /* the whole grain table's span is unallocated */
+        uint64_t left = cover - rel % cover;
+        r->type = R_UNALLOC;
+        r->len = len < left ? len : left;
+        return 0;
+    }
+    const uint32_t *t = load_gt(v, e, gts);
+    if (!t)
+        return -EIO;
+    uint32_t gi = (uint32_t)((rel / gbytes) % e->gtes);
+    uint32_t g = t[gi];
+    if (!g || (e->zero_grain && g == 1)) {
+        r->type = g ? R_ZERO : R_UNALLOC;
+        /* extend over following grains of the same kind in this table */
+        for (uint32_t k = gi + 1; k < e->gtes && n < len && t[k] == g; k++)
+            n += gbytes;
+    } else if (e->compressed) {
+        r->type = R_COMP;
+        r->gsec = g;
+        r->gidx = rel / gbytes;
+        r->in_grain = in_grain;
+    } else {
+        r->type = R_DATA;
+        r->host = (uint64_t)g * 512 + in_grain;
+        for (uint32_t k = gi + 1; k < e->gtes && n < len && t[k] == t[k - 1] + e->grain && t[k] > 1; k++)
+            n += gbytes;
+    }
+    r->len = len < n ? len : n;
+    return 0;
+}
+
+/* The decompressed grain of run r (cached). */
+static const uint8_t *grain(struct vmdk *v, const struct vrun *r)
+{
+    struct vext *e = r->e;
+    int ei = (int)(e - v->ext);
+    if (v->gbuf && v->gext == ei && v->gidx == r->gidx)
+        return v->gbuf;
+    size_t gbytes = (size_t)(e->grain * 512);
+    if (v->gcap < gbytes) {
+        free(v->gbuf);
+        free(v->cbuf);
+        v->gbuf = gk_malloc(gbytes);
+        v->cbuf = gk_malloc(2 * gbytes);
+        v->gcap = gbytes;
+    }
+    v->gext = -1;
+    uint64_t at = r->gsec * 512;
+    size_t clen = 2 * gbytes;
+    const uint8_t *src = v->cbuf;
+    if (rd(e->file, v->cbuf, clen, at) < 0) {
+        gk_error_prefix("%s: compressed grain at sector %" PRIu64, v->path, r->gsec);
+        return NULL;
+    }
+    if (e->marker) {
+        uint32_t sz = gk_le32(v->cbuf + 8);
+        if (!sz || sz > clen - 12) {
+            gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " has a bad size (%" PRIu32 ")", v->path,
+                    r->gsec, sz);
+            return NULL;
+        }
+        src += 12;
+        clen = sz;
+    } else {
+        clen = gbytes;
+    }
+    uLongf out = gbytes;
+    if (uncompress(v->gbuf, &out, src, clen) != Z_OK) {
+        gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " does not decompress", v->path, r->gsec);
+        return NULL;
+    }
+    v->glen = out;
+    v->gext = ei;
+    v->gidx = r->gidx;
+    return v->gbuf;
+}
+
+/* qemu reads the parent only if its CID is the one this image names. */
+static int check_cid(struct vmdk *v, gk_dev *d)
+{
+    if (v->cid_checked || !d->backing)
+        return 0;
+    gk_dev *b = d->backing;
+    if (b->ops != d->ops || ((struct vmdk *)b->priv)->cid != v->parent_cid)
+        return gk_fail(EIO, "%s: the parent image \"%s\" has changed since this one was made (parent CID %08" PRIx32
+                       ", its CID %08" PRIx32 ")", v->path, b->name, v->parent_cid,
+                       b->ops == d->ops ? ((struct vmdk *)b->priv)->cid : 0);
+    v->cid_checked = 1;
+    return 0;
+}
+
+/* ---- device operations ---- */
+
+static int vmdk_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
+{
+    struct vmdk *v = d->priv;
+    if (v->info_only)
+        return gk_fail(EIO, "%s: image opened for its details only, not for reading", v->path);
+    uint8_t *p = buf;
+    while (n > 0) {
+        struct vrun r;
+        int rc = vmdk_map(v, off, n, &r);
+        if (rc < 0)
+            return rc;
+        size_t len = (size_t)r.len;
+        switch (r.type) {
+        case R_DATA:
+            if ((rc = rd(r.e->file, p, len, r.host)) < 0)
+                return rc;
+            break;
+        case R_ZERO:
+            memset(p, 0, len);
+            break;
+        case R_COMP: {
+            const uint8_t *g = grain(v, &r);
+            if (!g)
+                return -EIO;
+            if (r.in_grain + len > v->glen)
+                return gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " is short", v->path, r.gsec);
+            memcpy(p, g + r.in_grain, len);
+            break;
+        }
+        default:
+            if (d->backing) {
+                if ((rc = check_cid(v, d)) < 0)
+                    return rc;
+                uint64_t bs = d->backing->size;
+                size_t from_b = off >= bs ? 0 : (bs - off < len ? (size_t)(bs - off) : len);
+                if (from_b && gk_pread(d->backing, p, from_b, off) < 0)
+                    return -errno;
+                memset(p + from_b, 0, len - from_b);
+            } else {
+                memset(p, 0, len);
+            }
+        }
+        p += len;
+        off += len;
+        n -= len;
+    }
+    return 0;
+}
+
+static int vmdk_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e)
+{
+    struct vmdk *v = d->priv;
+    struct vrun r;
+    int rc = vmdk_map(v, off, len, &r);
+    if (rc < 0)
+        return rc;
+    e->len = r.len;
+    e->flags = 0;
+    switch (r.type) {
+    case R_DATA:
+        e->flags = GK_BS_DATA | GK_BS_OFFSET | (r.e->flat ? GK_BS_RECURSE : 0);
+        e->host = r.e->file;
+        e->host_off = r.host;
+        break;
+    case R_COMP:
+        e->flags = GK_BS_DATA | GK_BS_COMPRESSED;
+        e->len = r.len; /* one grain */
+        break;
+    case R_ZERO:
+        e->flags = GK_BS_ZERO;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void vmdk_close(gk_dev *d)
+{
+    struct vmdk *v = d->priv;
+    if (!v)
+        return;
+    for (int i = 0; i < v->next; i++)
+        free(v->ext[i].gd);
+    free(v->ext);
+    for (int i = 0; i < GT_SLOTS; i++)
+        free(v->gt[i].t);
+    free(v->gbuf);
+    free(v->cbuf);
+    free(v->create_type);
+    free(v->parent);
+    free(v->parent_full);
+    free(v);
+}
+
+static const struct gk_dev_ops vmdk_ops = {
+    .name = "vmdk",
+    .pread = vmdk_pread,
+    .block_status = vmdk_block_status,
+    .close = vmdk_close,
+};
+
+/* ---- opening ---- */
+
+static int vmdk_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    if (len >= 4 && (memcmp(b, "KDMV", 4) == 0 || memcmp(b, "COWD", 4) == 0))
+        return 100;
+    /* a descriptor: comment and blank lines, then version=1|2|3 */
+    const uint8_t *p = b, *end = b + len;
+    while (p < end) {
+        if (*p == '#') {
+            while (p < end && *p != '\n')
+                p++;
+            p++;
+            continue;
+        }
+        if (*p == ' ') {
+            while (p < end && *p == ' ')
+                p++;
+            if (p < end && *p == '\r')
+                p++;
+            if (p == end || *p != '\n')
+                return 0;
+            p++;
+            continue;
+        }
+        for (char c = '1'; c <= '3'; c++) {
+            char s[12];
+            snprintf(s, sizeof s, "version=%c\n", c);
+            if ((size_t)(end - p) >= 10 && memcmp(p, s, 10) == 0)
+                return 100;
+            snprintf(s, sizeof s, "version=%c\r\n", c);
+            if ((size_t)(end - p) >= 11 && memcmp(p, s, 11) == 0)
+                return 100;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* Read up to max bytes of text at off (NUL-terminated at the first NUL). */
+static char *read_text(gk_dev *f, uint64_t off, size_t max)
+{
+    size_t n = f->size > off ? (f->size - off < max ? (size_t)(f->size - off) : max) : 0;
+    char *s = gk_malloc(n + 1);
+    if (n && gk_pread(f, s, n, off) < 0) {
+        free(s);
+        return NULL;
+    }
+    s[n] = 0;
+    return s;
+}
+
+static int vmdk_open_all(struct vmdk *v, gk_dev *d, gk_dev *file, gk_open_ctx *ctx)
+{
+    if (file->size < 4)
+        return gk_fail(EINVAL, "%s: file is too small, not a valid VMDK image", v->path);
+    uint8_t m[4];
+    int rc = rd(file, m, 4, 0);
+    if (rc < 0)
+        return rc;
+    char *desc = NULL;
+    if (memcmp(m, "KDMV", 4) == 0 || memcmp(m, "COWD", 4) == 0) {
+        uint8_t h[512] = { 0 };
+        if ((rc = rd(file, h, file->size < 512 ? (size_t)file->size : 512, 0)) < 0)
+            return rc;
+        if (memcmp(m, "KDMV", 4) == 0 && gk_le64(h + 12) == 0 && gk_le64(h + 28)) {
+            /* a descriptor inside a sparse file: its extents say it all */
+            uint64_t doff = gk_le64(h + 28);
+            if (doff > UINT64_MAX / 512)
+                return gk_fail(EINVAL, "%s: invalid descriptor offset", v->path);
+            char *t = read_text(file, doff * 512, VMDK_DESC_MAX);
+            if (!t)
+                return -errno;
+            rc = open_desc(v, d, file, t, ctx);
+            free(t);
+            if (rc < 0)
+                return rc;
+            desc = read_text(file, 0x200, VMDK_EMBEDDED_DESC);
+        } else {
+            uint64_t total = 0;
+            add_extent(v, &total);
+            if ((rc = open_sparse(v, &v->ext[0], file)) < 0)
+                return rc;
+            if (!v->create_type)
+                v->create_type = gk_strdup("monolithicSparse");
+            desc = read_text(file, 0x200, VMDK_EMBEDDED_DESC);
+        }
+    } else {
+        desc = read_text(file, 0, VMDK_DESC_MAX);
+        if (!desc)
+            return -errno;
+        if ((rc = open_desc(v, d, file, desc, ctx)) < 0) {
+            free(desc);
+            return rc;
+        }
+    }
+    if (!desc)
+        return -errno;
+    if (v->next == 0) {
+        free(desc);
+        return gk_fail(EINVAL, "%s: the descriptor names no extent", v->path);
+    }
+    /* the parent, as qemu finds it: parentFileNameHint="NAME" */
+    const char *ph = strstr(desc, "parentFileNameHint");
+    if (ph) {
+        ph += strlen("parentFileNameHint") + 2;
+        const char *q = ph <= desc + strlen(desc) ? strchr(ph, '"') : NULL;
+        if (!q || q - ph > 1023) {
+            free(desc);
+            return gk_fail(EINVAL, "%s: invalid parentFileNameHint in the descriptor", v->path);
+        }
+        if (q > ph)
+            v->parent = gk_strndup(ph, (size_t)(q - ph));
+    }
+    if (desc_cid(desc, "CID", &v->cid) < 0 || desc_cid(desc, "parentCID", &v->parent_cid) < 0) {
+        free(desc);
+        return gk_fail(EINVAL, "%s: the descriptor has no valid CID or parentCID", v->path);
+    }
+    free(desc);
+    struct vext *last = &v->ext[v->next - 1];
+    d->size = (last->start + last->sectors) * 512;
+    if (v->parent) {
+        v->parent_full = gk_dev_protocol(file)->resolve(file, v->parent);
+        if (!(ctx->flags & GK_OPEN_NO_BACKING)) {
+            d->backing = gk_open_backing(ctx, file, v->parent, "vmdk");
+            if (!d->backing)
+                return -errno;
+        }
+    }
+    return 0;
+}
+
+static gk_dev *vmdk_open(gk_dev *file, gk_open_ctx *ctx)
+{
+    if (ctx->readwrite) {
+        gk_error("%s: vmdk images can only be opened read-only", file->name);
+        errno = EROFS;
+        return NULL;
+    }
+    if (ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name) {
+        gk_error("%s: vmdk images have no internal snapshots", file->name);
+        errno = ENOTSUP;
+        return NULL;
+    }
+    struct vmdk *v = gk_calloc(1, sizeof *v);
+    v->path = file->name;
+    v->info_only = !!(ctx->flags & GK_OPEN_INFO);
+    v->gext = -1;
+    gk_dev *d = gk_dev_new(&vmdk_ops, file->name, 0, v);
+    int rc = vmdk_open_all(v, d, file, ctx);
+    if (rc < 0) {
+        gk_dev_unref(d);
+        errno = -rc;
+        return NULL;
+    }
+    d->file = file;
+    d->readonly = 1;
+    return d;
+}
+
+static int vmdk_info(gk_dev *d, gk_image_info *info)
+{
+    struct vmdk *v = d->priv;
+    info->format = "vmdk";
+    info->filename = gk_strdup(d->name);
+    info->virtual_size = d->size;
+    uint64_t total = 0, a;
+    if (d->file->ops->get_allocated && d->file->ops->get_allocated(d->file, &a) == 0)
+        total += a;
+    for (int i = 0; i < d->nkids; i++)
+        if (d->kids[i]->ops->get_allocated && d->kids[i]->ops->get_allocated(d->kids[i], &a) == 0)
+            total += a;
+    info->actual_size = total;
+    /* a cluster size when every extent is alike and sparse (qemu) */
+    int same = 1;
+    for (int i = 1; i < v->next; i++) {
+        const struct vext *x = &v->ext[0], *y = &v->ext[i];
+        same &= x->flat == y->flat && x->compressed == y->compressed && (x->flat || x->grain == y->grain);
+    }
+    if (same && !v->ext[0].flat)
+        info->cluster_size = (uint32_t)(v->ext[0].grain * 512);
+    if (v->parent) {
+        info->backing_file = gk_strdup(v->parent);
+        info->full_backing_file = gk_strdup(v->parent_full ? v->parent_full : v->parent);
+        info->backing_format = gk_strdup("vmdk");
+    }
+    return 0;
+}
+
+const struct gk_format gk_vmdk_format = {
+    .name = "vmdk",
+    .probe = vmdk_probe,
+    .open = vmdk_open,
+    .info = vmdk_info,
+};

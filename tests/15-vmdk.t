@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# VMDK read (test-images/vmdk.sh): every subformat qemu-img makes, streams
+# as VMware writes them, several extents, parent links, extents named by a
+# descriptor (followed like qemu, refused outside the image's directory
+# with --untrusted), and a guest on VMDK read by gcat/gls/ginspect.
+# Oracle: qemu-img convert/map/info on the same files.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-formats.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+dir=$(fixture vmdk) || exit 1
+cd "$dir"
+
+for f in monolithicSparse monolithicFlat twoGbMaxExtentSparse twoGbMaxExtentFlat zg so vmw big child; do
+    same_as_qemu $f.vmdk
+done
+same_as_qemu sub/desc.vmdk
+is "$(gimg info --output=json --backing-chain child.vmdk | info_fields)" \
+   "$(qemu-img info --output=json --backing-chain child.vmdk | info_fields)" "info --backing-chain child.vmdk"
+is "$(gimg info -f vmdk monolithicSparse.vmdk | head -n 5)" "$(qemu-img info monolithicSparse.vmdk | head -n 5)" \
+   "info (human) monolithicSparse.vmdk"
+ok "probed as vmdk: a descriptor" sh -c 'gimg info --output=json monolithicFlat.vmdk | grep -q "\"format\": \"vmdk\""'
+
+# the parent changed after the child was made: qemu refuses to read through
+qemu-img convert -O raw cidbad.vmdk "$T/q.raw" 2>/dev/null && diag "qemu-img read cidbad.vmdk?"
+fails_cleanly "a child whose parent CID does not match is not read" gimg convert -O raw cidbad.vmdk "$T/g.raw"
+ok "... but what it holds itself is" gimg map cidbad.vmdk
+
+# extents outside the image's directory: --untrusted refuses them
+fails_cleanly "--untrusted refuses an extent in ../" gimg convert --untrusted -O raw sub/desc.vmdk "$T/g.raw"
+grep -q 'outside the image' "$T/fc.err"; is $? 0 "... saying it is outside the image's directory"
+ok "--untrusted reads extents beside the descriptor" gimg convert --untrusted -O raw twoGbMaxExtentFlat.vmdk "$T/g.raw"
+
+# a guest on VMDK, as on its raw disk
+g=$(fixture guests) || exit 1
+for sub in monolithicSparse streamOptimized twoGbMaxExtentFlat; do
+    mkdir -p "$T/$sub"
+    qemu-img convert -O vmdk -o subformat=$sub "$g/debian.img" "$T/$sub/debian.vmdk"
+    is "$(gcat -a "$T/$sub/debian.vmdk" /etc/fstab 2>&1)" "$(gcat -a "$g/debian.img" /etc/fstab 2>&1)" \
+       "gcat of a $sub guest"
+    is "$(gls -a "$T/$sub/debian.vmdk" -lR /etc 2>&1 | md5sum)" "$(gls -a "$g/debian.img" -lR /etc 2>&1 | md5sum)" \
+       "gls -lR of a $sub guest"
+    is "$(ginspect -a "$T/$sub/debian.vmdk" 2>&1 | md5sum)" "$(ginspect -a "$g/debian.img" 2>&1 | md5sum)" \
+       "ginspect of a $sub guest"
+done
+done_testing

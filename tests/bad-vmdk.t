@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Hostile VMDK images (test-images/vmdk-hostile.sh): what qemu-img refuses
+# is refused with a one-line "gimg: FILE: ..." error and exit status 1
+# (never a crash or a sanitizer report); what qemu-img reads reads the same
+# bytes.  Where qemu-img itself crashes, loops or hangs (nested descriptors,
+# parent loops, a megabyte of blank lines, thousands of extents) gimg
+# refuses within bounded CPU time.  A descriptor naming a file by absolute
+# path is followed like qemu, and refused with --untrusted.
+. "$(dirname "$0")/lib.sh"
+[ -x "$GK_BIN/gimg" ] || skip_all "needs gimg"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+dir=$(fixture vmdk-hostile) || exit 1
+cd "$dir"
+
+# qemu-img refuses these (to open, or to read them)
+for f in h-version h-gtes h-gtes0 h-grain0 h-grainbig h-capacity h-overhead h-gdhuge \
+         c-deflate c-footer c-footer-eos c-gtcomp c-size0 c-sizebig \
+         d-notype d-custom d-nooffset d-negoffset d-bigsectors d-missing d-notsparse d-self d-json \
+         d-proto d-sesparse p-missing; do
+    if qemu-img convert -O raw $f.vmdk "$T/q.raw" >/dev/null 2>&1; then
+        _tap_result 1 "qemu-img refuses $f.vmdk (the oracle changed?)"
+        continue
+    fi
+    fails_cleanly "refuses $f.vmdk as qemu-img does" gimg convert -O raw $f.vmdk "$T/g.raw"
+done
+# qemu-img crashes, loops or hangs on these, or reads them wrongly (a
+# flat offset past 2^63 bytes): refused here
+for f in d-nested p-self p-a p-b d-many d-blank d-bigoffset; do
+    fails_cleanly "refuses $f.vmdk" gimg convert -O raw $f.vmdk "$T/g.raw"
+done
+fails_cleanly "info refuses a parent loop" gimg info --backing-chain p-a.vmdk
+grep -q 'loops' "$T/fc.err"; is $? 0 "... saying the chain loops"
+
+# qemu-img reads these: the same bytes
+for f in h-flags h-gdoff t-gdpast t-gtpast t-gthdr t-gtone c-footer-gd d-rdonly d-zero u-abs; do
+    qemu-img convert -O raw $f.vmdk "$T/q.raw"
+    rm -f "$T/g.raw"
+    ok "reads $f.vmdk" bounded 30 gimg convert -O raw $f.vmdk "$T/g.raw"
+    same_file "$T/g.raw" "$T/q.raw" "$f.vmdk: the bytes qemu-img reads"
+done
+ok "a field spread over 400000 lines is read in bounded time" bounded 30 gimg convert -O raw d-spaces.vmdk "$T/g.raw"
+
+fails_cleanly "--untrusted refuses an extent by absolute path" gimg convert --untrusted -O raw u-abs.vmdk "$T/g.raw"
+grep -q 'outside the image' "$T/fc.err"; is $? 0 "... saying it is outside the image's directory"
+GUESTKIT_UNTRUSTED=1 bounded 30 gimg info u-abs.vmdk >/dev/null 2>"$T/e"
+grep -q 'outside the image' "$T/e"; is $? 0 "GUESTKIT_UNTRUSTED=1: info refuses it too"
+done_testing
