@@ -6,7 +6,7 @@
  *
  * Formats we recognise but do not read yet are listed with a probe and no
  * open: an image in one of them is refused by name instead of being read as
- * raw (issue 12 gives them an open; vmdk has one, lib/vmdk.c). */
+ * raw (issue 12 gives them an open; vmdk and vpc have one: lib/vmdk.c, lib/vhd.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +31,6 @@ static int vhdx_probe(const uint8_t *b, size_t len, const char *name)
 {
     (void)name;
     return magic_at(b, len, 0, "vhdxfile", 8);
-}
-
-static int vpc_probe(const uint8_t *b, size_t len, const char *name)
-{
-    (void)name;
-    return magic_at(b, len, 0, "conectix", 8);
 }
 
 static int qed_probe(const uint8_t *b, size_t len, const char *name)
@@ -67,7 +61,6 @@ static int bochs_probe(const uint8_t *b, size_t len, const char *name)
 
 static const struct gk_format vdi_format = { .name = "vdi", .probe = vdi_probe };
 static const struct gk_format vhdx_format = { .name = "vhdx", .probe = vhdx_probe };
-static const struct gk_format vpc_format = { .name = "vpc", .probe = vpc_probe };
 static const struct gk_format qed_format = { .name = "qed", .probe = qed_probe };
 static const struct gk_format qcow1_format = { .name = "qcow", .probe = qcow1_probe };
 static const struct gk_format parallels_format = { .name = "parallels", .probe = parallels_probe };
@@ -80,7 +73,7 @@ const struct gk_format *const gk_formats[] = {
     &gk_vmdk_format,
     &vdi_format,
     &vhdx_format,
-    &vpc_format,
+    &gk_vpc_format,
     &qed_format,
     &qcow1_format,
     &parallels_format,

@@ -12,9 +12,9 @@ dir=$(fixture vmdk) || exit 1
 cd "$dir"
 
 for f in monolithicSparse monolithicFlat twoGbMaxExtentSparse twoGbMaxExtentFlat zg so vmw big child; do
-    same_as_qemu $f.vmdk
+    same_as_qemu vmdk $f.vmdk
 done
-same_as_qemu sub/desc.vmdk
+same_as_qemu vmdk sub/desc.vmdk
 is "$(gimg info --output=json --backing-chain child.vmdk | info_fields)" \
    "$(qemu-img info --output=json --backing-chain child.vmdk | info_fields)" "info --backing-chain child.vmdk"
 is "$(gimg info -f vmdk monolithicSparse.vmdk | head -n 5)" "$(qemu-img info monolithicSparse.vmdk | head -n 5)" \
