@@ -283,7 +283,8 @@ gk_dev *gk_open_backing(gk_open_ctx *ctx, gk_dev *file, const char *name, const 
 gk_dev *gk_open_named_file(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *what,
                            char **location);
 
-extern const struct gk_format gk_raw_format, gk_qcow2_format, gk_vmdk_format, gk_vpc_format;
+extern const struct gk_format gk_raw_format, gk_qcow2_format, gk_vmdk_format, gk_vpc_format,
+    gk_vdi_format;
 
 /* ------------------------------------------------------------------ */
 /* qemu's image locks (lib/lock.c)                                      */

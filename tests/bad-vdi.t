@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Hostile VDI images (test-images/vdi-hostile.sh), opened with -f vdi: what
+# qemu-img refuses is refused with a one-line "gimg: FILE: ..." error and
+# exit status 1 (never a crash or a sanitizer report), what it reads reads
+# the same bytes, in bounded time and memory (a map claiming 2^29 entries
+# past the end of the file is never allocated).
+. "$(dirname "$0")/lib.sh"
+[ -x "$GK_BIN/gimg" ] || skip_all "needs gimg"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+dir=$(fixture vdi-hostile) || exit 1
+cd "$dir"
+
+for f in [ht]-*.vdi; do
+    if qemu-img convert -f vdi -O raw "$f" "$T/q.raw" >/dev/null 2>&1; then
+        rm -f "$T/g.raw"
+        ok "reads $f as qemu-img does" bounded 60 gimg convert -f vdi -O raw "$f" "$T/g.raw"
+        same_file "$T/g.raw" "$T/q.raw" "$f: the bytes qemu-img reads"
+    else
+        fails_cleanly "refuses $f as qemu-img does" gimg convert -f vdi -O raw "$f" "$T/g.raw"
+        fails_cleanly "info refuses $f too" gimg info -f vdi "$f"
+    fi
+done
+ok "a map of 2^29 entries past the end costs no memory" \
+    sh -c 'ulimit -v 600000; gimg map -f vdi h-bmappast.vdi >/dev/null'
+done_testing
