@@ -75,6 +75,10 @@ void gkio_name(struct gkio *io, char *buf, size_t n);
 void gkio_set_overlay(struct gkio *io, gk_jblock *ovl, size_t n, unsigned bs);
 /* Read len bytes at byte offset off, overlay applied: 0 or an errno value. */
 int gkio_read(struct gkio *io, uint64_t off, size_t len, void *buf);
+/* Block number block of bs bytes, through the block cache when bs is the
+ * filesystem's block size (directory blocks, like libext2fs's metadata
+ * reads, are read again and again by lookups). */
+int gkio_read_block(struct gkio *io, uint64_t block, unsigned bs, void *buf);
 /* The write side.  A writable gkio accepts IO_FLAG_RW opens; libext2fs's
  * block writes go to the transaction store (nothing reaches the device
  * until gk_txn_commit); gkio_write_direct writes file data straight to the

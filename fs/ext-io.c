@@ -164,12 +164,12 @@ static void cache_forget(struct gkio *io, uint64_t off, uint64_t len)
     if (!io->cache_bs || !len)
         return;
     uint64_t bs = io->cache_bs, first = off / bs, last = (off + len - 1) / bs;
-    if (last - first >= CACHE_SLOTS) {
+    if (last - first >= io->cache_slots) {
         memset(io->cache_ok, 0, sizeof io->cache_ok);
         return;
     }
     for (uint64_t b = first; b <= last; b++) {
-        unsigned slot = (unsigned)(b % CACHE_SLOTS);
+        unsigned slot = (unsigned)(b % io->cache_slots);
         if (io->cache_ok[slot] && io->cache_off[slot] == b * bs)
             io->cache_ok[slot] = 0;
     }
@@ -240,6 +240,25 @@ static errcode_t gkio_set_blksize(io_channel ch, int blksize)
     return 0;
 }
 
+int gkio_read_block(struct gkio *io, uint64_t block, unsigned bs, void *buf)
+{
+    if (io->cache_bs != bs || block > UINT64_MAX / bs)
+        return block > UINT64_MAX / bs ? ERANGE : gkio_read(io, block * bs, bs, buf);
+    uint64_t off = block * bs;
+    unsigned slot = (unsigned)(block % io->cache_slots);
+    uint8_t *c = io->cache + (size_t)slot * bs;
+    if (!io->cache_ok[slot] || io->cache_off[slot] != off) {
+        io->cache_ok[slot] = 0;
+        int e = gkio_read(io, off, bs, c);
+        if (e)
+            return e;
+        io->cache_ok[slot] = 1;
+        io->cache_off[slot] = off;
+    }
+    memcpy(buf, c, bs);
+    return 0;
+}
+
 static errcode_t gkio_read_blk64(io_channel ch, unsigned long long block, int count, void *data)
 {
     struct gkio *io = ch->private_data;
@@ -254,23 +273,8 @@ static errcode_t gkio_read_blk64(io_channel ch, unsigned long long block, int co
         memset(data, 0, size);
         return EXT2_ET_SHORT_READ;
     }
-    if (size == bs && io->cache_bs == bs) {
-        unsigned slot = (unsigned)(block % io->cache_slots);
-        uint8_t *c = io->cache + (size_t)slot * bs;
-        if (!io->cache_ok[slot] || io->cache_off[slot] != off) {
-            io->cache_ok[slot] = 0;
-            int e = gkio_read(io, off, bs, c);
-            if (e) {
-                memset(data, 0, size);
-                return e;
-            }
-            io->cache_ok[slot] = 1;
-            io->cache_off[slot] = off;
-        }
-        memcpy(data, c, bs);
-        return 0;
-    }
-    int e = gkio_read(io, off, size, data);
+    int e = size == bs ? gkio_read_block(io, block, (unsigned)bs, data)
+                       : gkio_read(io, off, size, data);
     if (e)
         memset(data, 0, size);
     return e;

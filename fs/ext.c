@@ -680,7 +680,7 @@ static int dir_walk(struct ext *ex, uint64_t dir, struct ext2_inode_large *in, d
     for (size_t r = 0; r < nruns && rc == 0; r++) {
         for (uint64_t k = 0; k < runs[r].len && rc == 0; k++) {
             uint64_t pblk = runs[r].pblk + k;
-            if (pblk >= ex->nblocks || gkio_read(ex->io, pblk * bs, bs, b) != 0) {
+            if (pblk >= ex->nblocks || gkio_read_block(ex->io, pblk, bs, b) != 0) {
                 bad++;
                 continue;
             }
