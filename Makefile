@@ -29,9 +29,13 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 STATIC_DEPS ?= 1
 STATIC_PKGS = ext2fs com_err blkid zlib libzstd libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g \
 	hivex libmagic e2p libseccomp json-c
+# The static libblkid's read() and lseek() calls go to lib/probe.c's
+# __wrap_read and __wrap_lseek, which answer a probe's descriptor from the
+# device being probed (libblkid then reads only what it asks for instead of
+# a copy of the device's ends).
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
-PKG_LIBS := -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
+PKG_LIBS := -Wl,--wrap=read,--wrap=lseek -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
 	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(PKGS)) \
 	2>/dev/null) -ldl
 endif

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a device holds, asked of libblkid.  libblkid reads from a file
- * descriptor, but our devices may be partitions inside a qcow2 chain or
- * LVs: so we hand it a sparse memfd of the device's size holding the head
- * and the tail of the device, where every superblock libblkid knows lives
- * (ext at 1 KiB, swap at the end of the first page, btrfs at 64 KiB,
- * iso9660 at 32 KiB, md 0.90 and others near the end). */
+ * descriptor (lseek, then read), but our devices may be partitions inside
+ * a qcow2 chain or LVs.  So it gets a memfd of its own, and its reads of
+ * that descriptor are answered from the device itself (__wrap_read below):
+ * libblkid sees the whole device and reads only the bytes it asks for.
+ * Where that does not work (a shared libblkid, a program linked without
+ * -Wl,--wrap=read), the memfd is filled instead with the head and the tail
+ * of the device, where every superblock libblkid knows lives (ext at 1 KiB,
+ * swap at the end of the first page, btrfs at 64 KiB, iso9660 at 32 KiB,
+ * md 0.90 and others near the end). */
 #include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "blk-int.h"
@@ -18,6 +24,12 @@
 #define HEAD (2u << 20)
 #define TAIL (1u << 20)
 #define CHUNK (256u << 10)
+/* Nearly every signature lives in the first 72 KiB (btrfs, ReiserFS, GFS2
+ * and UFS2 at 64 KiB are the farthest) or the last 136 KiB (md 0.90 and
+ * the firmware RAID labels): the windows of the first pass when the memfd
+ * is filled (see gk_probe_dev). */
+#define NARROW_HEAD (72u << 10)
+#define NARROW_TAIL (136u << 10)
 
 void gk_probe_free(gk_probe *p)
 {
@@ -27,6 +39,81 @@ void gk_probe_free(gk_probe *p)
     free(p->version);
     free(p->usage);
     memset(p, 0, sizeof *p);
+}
+
+/* The descriptor libblkid is probing in this thread, answered from
+ * lazy_dev.  The Makefile links every program with -Wl,--wrap=read and
+ * -Wl,--wrap=lseek when libblkid is linked statically, so libblkid's
+ * read() and lseek() (and those of the program's own objects) come here
+ * first; a descriptor that is not the probe's goes to the kernel as is. */
+static __thread int lazy_fd = -1;
+static __thread gk_dev *lazy_dev;
+static __thread unsigned long lazy_reads; /* reads answered from lazy_dev  */
+static __thread int lazy_failed;          /* a read of the head failed     */
+static __thread uint64_t lazy_pos;        /* the descriptor's offset       */
+
+/* libblkid seeks before every read: the probe's descriptor keeps its
+ * offset here (-Wl,--wrap=lseek), without a system call. */
+off_t __wrap_lseek(int fd, off_t off, int whence);
+off_t __wrap_lseek(int fd, off_t off, int whence)
+{
+    if (fd < 0 || fd != lazy_fd)
+        return (off_t)syscall(SYS_lseek, fd, off, whence);
+    uint64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? lazy_pos
+                  : whence == SEEK_END ? lazy_dev->size : UINT64_MAX;
+    if (base == UINT64_MAX || (off < 0 && (uint64_t)-off > base) ||
+        (off > 0 && (uint64_t)off > (uint64_t)INT64_MAX - base)) {
+        errno = EINVAL;
+        return -1;
+    }
+    lazy_pos = base + (uint64_t)off;
+    return (off_t)lazy_pos;
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+    if (fd < 0 || fd != lazy_fd)
+        return syscall(SYS_read, fd, buf, n);
+    gk_dev *d = lazy_dev;
+    uint64_t pos = lazy_pos;
+    lazy_reads++;
+    if (pos >= d->size)
+        return 0;
+    if (n > d->size - pos)
+        n = (size_t)(d->size - pos);
+    if (n > SSIZE_MAX)
+        n = SSIZE_MAX;
+    if (gk_pread(d, buf, n, pos) < 0) {
+        /* As the window copy had it: a read error in the first bytes fails
+         * the probe (the message stays in gk_error), one further on (the
+         * rare signatures at the end) is zeros and a debug line. */
+        if (pos < NARROW_HEAD) {
+            lazy_failed = 1;
+            errno = EIO;
+            return -1;
+        }
+        gk_debug("%s: probing without bytes %llu..%llu: %s", d->name, (unsigned long long)pos,
+                 (unsigned long long)pos + n, gk_errmsg());
+        memset(buf, 0, n);
+    }
+    lazy_pos = pos + n;
+    return (ssize_t)n;
+}
+
+static void lazy_begin(int fd, gk_dev *d)
+{
+    lazy_fd = fd;
+    lazy_dev = d;
+    lazy_pos = 0;
+    lazy_reads = 0;
+    lazy_failed = 0;
+}
+
+static void lazy_end(void)
+{
+    lazy_fd = -1;
+    lazy_dev = NULL;
 }
 
 static int make_fd(void)
@@ -174,14 +261,6 @@ static int probe_fd(gk_dev *d, int fd, gk_probe *out, int light)
     return r < -1 ? -2 : r;
 }
 
-/* Nearly every signature lives in the first 72 KiB (btrfs, ReiserFS, GFS2
- * and UFS2 at 64 KiB are the farthest) or the last 136 KiB (md 0.90 and
- * the firmware RAID labels), so a first probe sees only those (copying
- * the wide window was most of a gcat's time).  Only when it finds nothing,
- * or several signatures, is the wide window copied and probed again: UDF
- * anchors, VMFS at 1 MiB, LUKS2 secondary headers and the like. */
-#define NARROW_HEAD (72u << 10)
-#define NARROW_TAIL (136u << 10)
 
 /* libblkid takes a FAT volume label from the root directory, which on a
  * FAT32 (or a big FAT16) lies beyond the windows copied above: copy its
@@ -212,6 +291,12 @@ static int copy_fat_root(gk_dev *d, int fd, uint8_t *buf)
     return copy_range(d, fd, buf, root, len) < 0 ? -1 : 0;
 }
 
+/* With reads answered from the device, a first pass runs without the
+ * heavy probers, a second with them only when the first found nothing (or
+ * several signatures).  Filling the memfd instead, the first pass sees the
+ * narrow windows only (copying the wide window was most of a gcat's time),
+ * the second the wide one: UDF anchors, VMFS at 1 MiB, LUKS2 secondary
+ * headers and the like. */
 int gk_probe_dev(gk_dev *d, gk_probe *out)
 {
     memset(out, 0, sizeof *out);
@@ -223,33 +308,52 @@ int gk_probe_dev(gk_dev *d, gk_probe *out)
         return -1;
     }
     int ret = -1, r;
-    uint8_t *buf = gk_malloc(CHUNK);
+    uint8_t *buf = NULL;
     uint64_t have_head = 0, have_tail = 0;
+    /* libblkid takes the size of a regular file from the file */
     if (ftruncate(fd, (off_t)d->size) < 0) {
         gk_error("%s: probe buffer of %llu bytes: %s", d->name, (unsigned long long)d->size,
                  strerror(errno));
         goto out;
     }
-    if (copy_window(d, fd, buf, NARROW_HEAD, NARROW_TAIL, &have_head, &have_tail) < 0)
-        goto out;
+    lazy_begin(fd, d);
     r = probe_fd(d, fd, out, 1);
+    lazy_end();
+    if (lazy_failed)
+        goto out;
+    int lazy = lazy_reads > 0;
+    if (!lazy) {
+        /* libblkid read the memfd itself (or nothing at all): fill it */
+        buf = gk_malloc(CHUNK);
+        if (copy_window(d, fd, buf, NARROW_HEAD, NARROW_TAIL, &have_head, &have_tail) < 0)
+            goto out;
+        r = probe_fd(d, fd, out, 1);
+    }
     /* Nothing found on a device whose first sector ends in 0x55AA (a
      * partition table or boot code): the partitions hold the filesystems,
      * and the wide window and the heavy probers (most of a partitioned
      * disk's probing time) are skipped; libblkid ignores signatures that
      * partitions cover anyway. */
-    if (r == 1 && have_head >= 512) {
+    if (r == 1 && d->size >= 512) {
         uint8_t sig[2];
-        if (pread(fd, sig, 2, 510) == 2 && sig[0] == 0x55 && sig[1] == 0xaa)
+        if (gk_pread(d, sig, 2, 510) == 0 && sig[0] == 0x55 && sig[1] == 0xaa)
             goto done;
     }
     if (r != 0 && r != -1) {
-        if (have_head < d->size && (HEAD > have_head || TAIL > have_tail) &&
-            copy_window(d, fd, buf, HEAD, TAIL, &have_head, &have_tail) < 0)
-            goto out;
-        r = probe_fd(d, fd, out, 0);
+        if (lazy) {
+            lazy_begin(fd, d);
+            r = probe_fd(d, fd, out, 0);
+            lazy_end();
+            if (lazy_failed)
+                goto out;
+        } else {
+            if (have_head < d->size && (HEAD > have_head || TAIL > have_tail) &&
+                copy_window(d, fd, buf, HEAD, TAIL, &have_head, &have_tail) < 0)
+                goto out;
+            r = probe_fd(d, fd, out, 0);
+        }
     }
-    if (r == 0 && out->type && strcmp(out->type, "vfat") == 0 && !out->label &&
+    if (!lazy && r == 0 && out->type && strcmp(out->type, "vfat") == 0 && !out->label &&
         copy_fat_root(d, fd, buf) == 0)
         r = probe_fd(d, fd, out, 1);
     if (r == -1)
