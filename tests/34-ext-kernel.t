@@ -55,6 +55,7 @@ for size in 0x7fffffffffffffff 0x100000000000 0x8000000000000000; do
     rc=0; timeout 60 gcat -a "$img" -m /dev/sda /small >"$T/g.out" 2>"$T/g.err" || rc=$?
     is "$(ours "$img" /small)" "$want" "i_size $size: as the kernel ($want)"
     ok "... says why" grep -q "bad i_size value" "$T/g.err"
+    is "$(grep -o 'inode [0-9]*:' "$T/g.err" | wc -l)" 1 "... naming the inode once (no repeated prefix)"
 done
 # the largest size an extent file may have is accepted (a sparse file)
 img=$T/size.img
