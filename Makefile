@@ -32,10 +32,11 @@ STATIC_PKGS = ext2fs com_err blkid zlib libzstd libcrypto sqlite3 lzo2 libxxhash
 # The static libblkid's read() and lseek() calls go to lib/probe.c's
 # __wrap_read and __wrap_lseek, which answer a probe's descriptor from the
 # device being probed (libblkid then reads only what it asks for instead of
-# a copy of the device's ends).
+# a copy of the device's ends).  -u pulls lib/probe.o into every program,
+# also those that never probe (the wrapped calls of libext2fs need it).
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
-PKG_LIBS := -Wl,--wrap=read,--wrap=lseek -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
+PKG_LIBS := -Wl,--wrap=read,--wrap=lseek,-u,__wrap_read,-u,__wrap_lseek -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
 	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(PKGS)) \
 	2>/dev/null) -ldl
 endif
