@@ -50,8 +50,12 @@ is "$rc" 2 "compare with one image exits 2"
 for img in *.qcow2 src.raw; do
     like_qemu_img "snapshot -l $img" snapshot -l "$img"
 done
-fails_cleanly "snapshot -c is refused (read-only)" gimg snapshot -c new snap.qcow2
-fails_cleanly "snapshot -d is refused (read-only)" gimg snapshot -d s1 snap.qcow2
-fails_cleanly "snapshot without -l" gimg snapshot snap.qcow2
+# -c/-a/-d write (tests/18-gimg-snapshot-write.t): only ever on a copy, the
+# fixture is shared
+cp snap.qcow2 "$T/snapw.qcow2"
+ok "snapshot -c on a copy" gimg snapshot -c new "$T/snapw.qcow2"
+ok "snapshot -d on a copy" gimg snapshot -d new "$T/snapw.qcow2"
+like_qemu_img "snapshot without an action does nothing" snapshot "$T/snapw.qcow2"
+fails_cleanly "snapshot -a of a missing snapshot" gimg snapshot -a nosuch "$T/snapw.qcow2"
 
 done_testing
