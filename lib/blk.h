@@ -331,6 +331,8 @@ int gk_snapshot_delete(gk_dev *d, const char *id, const char *name);
  * image) of format fmt; name NULL or "": no backing file.  Only the header
  * changes (qemu-img rebase -u). */
 int gk_image_set_backing(gk_dev *d, const char *name, const char *fmt);
+/* 1 if the image's format can name a backing file (before any copying). */
+int gk_image_can_set_backing(gk_dev *d);
 /* Drop every cluster the image itself holds: it then reads as its backing
  * file (what qemu-img commit leaves of the committed image). */
 int gk_image_make_empty(gk_dev *d);

@@ -62,6 +62,11 @@ int gk_image_set_backing(gk_dev *d, const char *name, const char *fmt)
     return call_result(d->format->set_backing(d, name && *name ? name : NULL, name && *name ? fmt : NULL));
 }
 
+int gk_image_can_set_backing(gk_dev *d)
+{
+    return d->format && d->format->set_backing;
+}
+
 int gk_image_make_empty(gk_dev *d)
 {
     if (writable_image(d, d->format ? (const void *)d->format->make_empty : NULL) < 0)

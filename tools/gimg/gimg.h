@@ -131,6 +131,8 @@ int cmd_check(gimg_args *a);
 int cmd_snapshot(gimg_args *a);
 int cmd_compare(gimg_args *a);
 int cmd_convert(gimg_args *a);
+int cmd_commit(gimg_args *a);
+int cmd_rebase(gimg_args *a);
 int cmd_create(gimg_args *a);
 
 #endif

@@ -68,13 +68,25 @@ static const struct gimg_cmd commands[] = {
      "SNAPSHOT_PARAM is snapshot.id=ID[,snapshot.name=NAME] or a snapshot ID or name.\n"
      "-S 0 writes every byte; -m N reads with N threads (default 4, at most 16).\n",
      GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "O:s:l:S:m:WcnB:F:o:", NULL, 1},
+    {"commit", cmd_commit,
+     "commit [-f FMT] [-b BASE] [-d] [-p] [-q] [-r RATE] IMAGE\n"
+     "Write what IMAGE (and the images between it and BASE) holds into BASE, by default\n"
+     "its backing file, then empty IMAGE so that it reads through to it (not with -d;\n"
+     "-b implies -d), as qemu-img commit.\n",
+     GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE, "b:dr:", NULL, 1},
+    {"rebase", cmd_rebase,
+     "rebase [-f FMT] [-u] -b BACKING [-F BACKING_FMT] [-p] [-q] [-U] IMAGE\n"
+     "Make BACKING the backing file of IMAGE (\"\": none), as qemu-img rebase: where\n"
+     "IMAGE holds nothing and the old and new backing files differ, the old data is\n"
+     "copied into IMAGE first, so that it reads as before.  -u changes only the name.\n",
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "b:F:u", NULL, 1},
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: gimg [--untrusted] [-v] COMMAND [OPTIONS] ...\n"
-               "Inspect, create and convert disk images (%s) like qemu-img.\n"
+               "Inspect, create, convert and change disk images (%s) like qemu-img.\n"
                "\n"
                "Commands:\n",
             gk_format_names());

@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gimg commit against qemu-img commit (the oracle): the same chains (qemu
+# made them) are committed by each tool in its own directory; then the
+# output and exit status, the bases' contents (qemu-img compare), the
+# committed images' contents and maps (qemu-img map: what is left in them)
+# must be the same, and qemu-img check clean on every qcow2 file.  Then
+# commit killed before each of its writes (tests/crash/killafter.c): the
+# image reads as before, the base holds old or new data in every sector,
+# qemu-img check finds no corruption.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || skip_all "needs qemu-img and qemu-io"
+
+chain() { # NAME DIR: DIR/top over DIR/base (and DIR/mid)
+    local d=$2
+    mkdir -p "$d"
+    rm -f "$d"/*
+    (
+        cd "$d" || exit 1
+        case $1 in
+            raw)
+                qemu-img create -q -f raw base 4M
+                qemu-io -f raw -c 'write -P 0x11 0 4M' base >/dev/null
+                qemu-img create -q -f qcow2 -b base -F raw top ;;
+            qcow2)
+                qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4k base 4M
+                qemu-io -c 'write -P 0x12 0 2M' base >/dev/null
+                qemu-img create -q -f qcow2 -b base -F qcow2 top
+                qemu-io -c 'write -z 1M 128k' top >/dev/null ;;
+            three)
+                qemu-img create -q -f qcow2 base 4M
+                qemu-io -c 'write -P 0x13 0 4M' base >/dev/null
+                qemu-img create -q -f qcow2 -o cluster_size=8k -b base -F qcow2 mid
+                qemu-io -c 'write -P 0x14 1M 1M' mid >/dev/null
+                qemu-img create -q -f qcow2 -b mid -F qcow2 top ;;
+            grow)
+                qemu-img create -q -f raw base 2M
+                qemu-io -f raw -c 'write -P 0x15 0 2M' base >/dev/null
+                qemu-img create -q -f qcow2 -b base -F raw top 6M
+                qemu-io -c 'write -P 0x16 5M 64k' top >/dev/null ;;
+            snap)
+                qemu-img create -q -f qcow2 -o cluster_size=16k base 4M
+                qemu-io -c 'write -P 0x17 0 3M' base >/dev/null
+                qemu-img create -q -f qcow2 -b base -F qcow2 top
+                qemu-io -c 'write -P 0x18 0 1M' top >/dev/null
+                qemu-img snapshot -c s top ;;
+            extl2)
+                qemu-img create -q -f qcow2 -o extended_l2=on base 4M
+                qemu-io -c 'write -P 0x19 0 4M' base >/dev/null
+                qemu-img create -q -f qcow2 -o extended_l2=on -b base -F qcow2 top
+                qemu-io -c 'write -P 0x1a 10k 3k' -c 'write -P 0x1b 2M 4k' top >/dev/null ;;
+        esac
+        qemu-io -c 'write -P 0x21 512k 1M' -c 'write -P 0x22 3M 5k' top >/dev/null
+    )
+}
+
+qcow2_files_clean() { # DESC DIR
+    local f why=""
+    for f in "$2"/*; do
+        [ "$(qemu-img info --output=json "$f" | grep -c '"format": "qcow2"')" = 0 ] && continue
+        qemu-img check -q "$f" >/dev/null 2>&1 || why="$why $(basename "$f")"
+    done
+    is "$why" "" "$1: qemu-img check clean on every qcow2 file"
+}
+
+for n in raw qcow2 three grow snap extl2; do
+    for args in "" "-d" "-b base"; do
+        [ "$n" != three ] && [ "$args" = "-b base" ] && continue
+        chain $n "$T/g"
+        chain $n "$T/q"
+        qemu-img convert -O raw "$T/q/top" "$T/view.raw"
+        # shellcheck disable=SC2086
+        go=$(cd "$T/g" && gimg commit $args top 2>&1); gr=$?
+        # shellcheck disable=SC2086
+        qo=$(cd "$T/q" && qemu-img commit $args top 2>&1); qr=$?
+        is "$go [exit $gr]" "$qo [exit $qr]" "$n, commit $args: qemu-img's output and status"
+        ok "$n, commit $args: the base holds what qemu-img's holds" qemu-img compare "$T/g/base" "$T/q/base"
+        is "$(qemu-img info "$T/g/base" | grep 'virtual size')" "$(qemu-img info "$T/q/base" | grep 'virtual size')" \
+           "$n, commit $args: the base's size is qemu-img's"
+        ok "$n, commit $args: the image reads as before" qemu-img compare "$T/g/top" "$T/view.raw"
+        # which file holds each run (where in the base depends on its allocator)
+        is "$(cd "$T/g" && qemu-img map top | awk '{ print $1, $2, $4 }')" \
+           "$(cd "$T/q" && qemu-img map top | awk '{ print $1, $2, $4 }')" \
+           "$n, commit $args: qemu-img map of the image is what qemu-img leaves"
+        qcow2_files_clean "$n, commit $args" "$T/g"
+    done
+done
+
+# errors: qemu-img's messages and statuses
+err_like() { # DESC ARGS...
+    local desc=$1; shift
+    local gr=0 qr=0 ge qe
+    ge=$(cd "$T/g" && gimg commit "$@" 2>&1 >/dev/null) || gr=$?
+    qe=$(cd "$T/q" && qemu-img commit "$@" 2>&1 >/dev/null) || qr=$?
+    ge=$(printf '%s\n' "$ge" | grep -v '^Try ' | sed 's/^gimg:/qemu-img:/')
+    qe=$(printf '%s\n' "$qe" | grep -v '^Try ')
+    is "$ge [exit $gr]" "$qe [exit $qr]" "$desc: qemu-img's message and exit status"
+}
+chain three "$T/g"
+chain three "$T/q"
+err_like "an image without a backing file" base
+err_like "-b naming no image of the chain" -b nosuch top
+err_like "-b naming the image itself" -b top top
+err_like "two images" top base
+err_like "no image"
+same_file "$T/g/top" "$T/q/top" "failed commits leave the image alone"
+
+# killed before each write (to the base while copying, to the image while
+# emptying it)
+command -v cc >/dev/null || { done_testing; exit; }
+SO=$T/killafter.so
+cc -shared -fPIC -O1 -o "$SO" "$TOP/tests/crash/killafter.c" -ldl || { done_testing; exit; }
+# every sector of NOW is OLD's or NEW's
+old_or_new() {
+    python3 - "$@" <<'PY'
+import sys
+now, old, new = (open(p, 'rb').read() for p in sys.argv[1:4])
+for i in range(0, len(now), 512):
+    s = now[i:i + 512]
+    if s != old[i:i + 512].ljust(len(s), b'\0') and s != new[i:i + 512]:
+        print("sector %d is neither old nor new" % (i // 512)); break
+PY
+}
+for n in qcow2 raw; do
+    chain $n "$T/p"
+    qemu-img convert -O raw "$T/p/top" "$T/view.raw"
+    qemu-img convert -O raw "$T/p/base" "$T/oldbase.raw"
+    for target in base top; do
+        rm -rf "$T/k"; cp -r "$T/p" "$T/k"
+        (cd "$T/k" && KILLAFTER_FILE=$T/k/$target KILLAFTER_COUNT=$T/count LD_PRELOAD=$SO gimg commit top >/dev/null)
+        total=$(cat "$T/count")
+        step=$(( total > 12 ? total / 12 : 1 ))
+        for ((k = 0; k < total; k += step)); do
+            rm -rf "$T/k"; cp -r "$T/p" "$T/k"
+            { (cd "$T/k" && KILLAFTER_FILE=$T/k/$target KILLAFTER_N=$k KILLAFTER_PARTIAL=$((k % 2)) LD_PRELOAD=$SO \
+                gimg commit top >/dev/null 2>&1); } 2>/dev/null
+            why=""
+            for f in top base; do
+                [ $f = base ] && [ $n = raw ] && continue
+                rc=0; qemu-img check "$T/k/$f" >/dev/null 2>&1 || rc=$?
+                [ $rc = 0 ] || [ $rc = 3 ] || why="$why $f: qemu-img check exit $rc;"
+            done
+            qemu-img compare -q "$T/k/top" "$T/view.raw" || why="$why the image reads differently;"
+            qemu-img convert -O raw "$T/k/base" "$T/nowbase.raw"
+            why="$why$(old_or_new "$T/nowbase.raw" "$T/oldbase.raw" "$T/view.raw")"
+            is "$why" "" "$n: commit killed before write $k of $total to the $target$([ $((k % 2)) = 1 ] && echo ', torn')"
+        done
+    done
+done
+done_testing

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gimg rebase against qemu-img rebase (the oracle): the same chains (qemu
+# made them) rebased by each tool in its own directory give the same
+# output and exit status, images that read the same (qemu-img compare) as
+# before the rebase, the same backing file lines in qemu-img info, the same
+# allocation (qemu-img map), and qemu-img check clean.  -u changes the
+# header only (byte-identical to qemu-img's).  Then rebase killed before
+# each of its writes: the image reads as before, its backing file is the
+# old or the new one, qemu-img check finds no corruption.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || skip_all "needs qemu-img and qemu-io"
+
+chain() { # NAME DIR
+    local d=$2
+    mkdir -p "$d"
+    rm -f "$d"/*
+    (
+        cd "$d" || exit 1
+        qemu-img create -q -f raw old 4M
+        qemu-io -f raw -c 'write -P 0x11 0 3M' old >/dev/null
+        qemu-img create -q -f raw new 4M
+        qemu-io -f raw -c 'write -P 0x11 0 1M' -c 'write -P 0x12 2M 100k' new >/dev/null
+        case $1 in
+            raw) qemu-img create -q -f qcow2 -b old -F raw top ;;
+            c512) qemu-img create -q -f qcow2 -o cluster_size=512 -b old -F raw top ;;
+            extl2) qemu-img create -q -f qcow2 -o extended_l2=on -b old -F raw top ;;
+            small) qemu-img create -q -f raw new 1M
+                   qemu-io -f raw -c 'write -P 0x11 0 1M' new >/dev/null
+                   qemu-img create -q -f qcow2 -b old -F raw top ;;
+            prefix) # new is below old: only what old holds above it is compared
+                   qemu-img create -q -f qcow2 -o cluster_size=16k -b new -F raw mid
+                   qemu-io -c 'write -P 0x13 1M 1M' mid >/dev/null
+                   qemu-img create -q -f qcow2 -b mid -F qcow2 top
+                   rm old; mv mid old
+                   qemu-img rebase -q -u -b old -F qcow2 top ;;
+            v2) qemu-img create -q -f qcow2 -o compat=0.10 -b old -F raw top ;;
+        esac
+        qemu-io -c 'write -P 0x21 100k 50k' -c 'write -P 0x22 2100k 4k' top >/dev/null
+    )
+}
+
+backing_lines() { qemu-img info "$1" | grep '^backing' | sed 's/ (actual path: .*)$//'; }
+# qemu-img map as runs of guest bytes per file (adjacent runs merged: where
+# in the file they are depends on each writer's allocator)
+runs() {
+    python3 -c '
+import sys
+out = []
+for line in sys.stdin.read().splitlines()[1:]:
+    off, ln, _, f = line.split()
+    off, ln = int(off, 16), int(ln, 16)
+    if out and out[-1][2] == f and out[-1][0] + out[-1][1] == off:
+        out[-1][1] += ln
+    else:
+        out.append([off, ln, f])
+for o, l, f in out:
+    print(hex(o), hex(l), f)'
+}
+
+for n in raw c512 extl2 small prefix v2; do
+    for args in "-b new -F raw" "-b new -F raw -u" "-b ''" "-u"; do
+        chain $n "$T/g"
+        chain $n "$T/q"
+        qemu-img convert -O raw "$T/q/top" "$T/view.raw"
+        go=$(cd "$T/g" && eval gimg rebase "$args" top 2>&1); gr=$?
+        qo=$(cd "$T/q" && eval qemu-img rebase "$args" top 2>&1); qr=$?
+        is "$go [exit $gr]" "$qo [exit $qr]" "$n, rebase $args: qemu-img's output and status"
+        is "$(backing_lines "$T/g/top")" "$(backing_lines "$T/q/top")" \
+           "$n, rebase $args: the backing file is qemu-img's"
+        if [ "${args% -u}" != "$args" ] || [ "$args" = -u ]; then
+            same_file "$T/g/top" "$T/q/top" "$n, rebase $args: byte-identical to qemu-img's"
+            continue
+        fi
+        ok "$n, rebase $args: the image reads as before" qemu-img compare "$T/g/top" "$T/view.raw"
+        is "$(cd "$T/g" && qemu-img map top | runs)" "$(cd "$T/q" && qemu-img map top | runs)" \
+           "$n, rebase $args: the same allocation as qemu-img's"
+        ok "$n, rebase $args: qemu-img check is clean" qemu-img check "$T/g/top"
+    done
+done
+
+# errors: qemu-img's messages and statuses
+err_like() { # DESC ARGS...
+    local desc=$1; shift
+    local gr=0 qr=0 ge qe
+    ge=$(cd "$T/g" && gimg rebase "$@" 2>&1 >/dev/null) || gr=$?
+    qe=$(cd "$T/q" && qemu-img rebase "$@" 2>&1 >/dev/null) || qr=$?
+    ge=$(printf '%s\n' "$ge" | grep -v '^Try ' | sed 's/^gimg:/qemu-img:/')
+    qe=$(printf '%s\n' "$qe" | grep -v '^Try ')
+    is "$ge [exit $gr]" "$qe [exit $qr]" "$desc: qemu-img's message and exit status"
+}
+chain raw "$T/g"
+chain raw "$T/q"
+err_like "neither -b nor -u" top
+err_like "two images" -b new -F raw top old
+err_like "an unknown backing format" -b new -F foo top
+err_like "-u without -F" -u -b new top
+err_like "a raw image" -f raw -b new -F raw old
+(cd "$T/g" && gimg rebase -b new -F raw nosuch 2>/dev/null); is $? 1 "a missing image: exit status 1"
+same_file "$T/g/top" "$T/q/top" "failed rebases leave the image alone"
+(cd "$T/g" && gimg rebase -b new top 2>/dev/null); gr=$?
+is "$gr" 1 "safe mode without -F: refused (qemu-img refuses after copying; gimg before)"
+cmp -s "$T/g/top" "$T/q/top"; is $? 0 "safe mode without -F leaves the image alone"
+
+# killed before each write to the image
+command -v cc >/dev/null || { done_testing; exit; }
+SO=$T/killafter.so
+cc -shared -fPIC -O1 -o "$SO" "$TOP/tests/crash/killafter.c" -ldl || { done_testing; exit; }
+for n in raw c512; do
+    chain $n "$T/p"
+    qemu-img convert -O raw "$T/p/top" "$T/view.raw"
+    for args in "-b new -F raw" "-b ''"; do
+        rm -rf "$T/k"; cp -r "$T/p" "$T/k"
+        (cd "$T/k" && eval KILLAFTER_FILE=$T/k/top KILLAFTER_COUNT=$T/count LD_PRELOAD=$SO gimg rebase "$args" top)
+        total=$(cat "$T/count")
+        step=$(( total > 12 ? total / 12 : 1 ))
+        for ((k = 0; k < total; k += step)); do
+            rm -rf "$T/k"; cp -r "$T/p" "$T/k"
+            { (cd "$T/k" && eval KILLAFTER_FILE=$T/k/top KILLAFTER_N=$k KILLAFTER_PARTIAL=$((k % 2)) LD_PRELOAD=$SO \
+                gimg rebase "$args" top >/dev/null 2>&1); } 2>/dev/null
+            why=""
+            rc=0; qemu-img check "$T/k/top" >/dev/null 2>&1 || rc=$?
+            [ $rc = 0 ] || [ $rc = 3 ] || why="qemu-img check exit $rc;"
+            qemu-img compare -q "$T/k/top" "$T/view.raw" || why="$why the image reads differently;"
+            b=$(qemu-img info "$T/k/top" | sed -n 's/^backing file: //p' | sed 's/ (actual path: .*)$//')
+            case "$b" in old|new|"") ;; *) why="$why backing file '$b';" ;; esac
+            is "$why" "" "$n: rebase $args killed before write $k of $total$([ $((k % 2)) = 1 ] && echo ', torn')"
+        done
+    done
+done
+done_testing
