@@ -62,6 +62,30 @@ is "$(getfattr -n user.colour --only-values "$T/m/one" 2>/dev/null)" "red" "--xa
 umount "$T/m"
 ok "e2fsck -fn is clean after the second copy" e2fsck -fn "$IMG"
 
+# ---- a large copy is many transactions ----------------------------------------
+# 2000 files into an ext4 with the smallest journal (1 MiB): the copy
+# commits several transactions (the journal's sequence number, dumpe2fs),
+# none of which outgrew the journal (e2fsck -fn, the kernel's mount)
+python3 - "$T/many" <<'EOF'
+import os, random, sys
+r = random.Random(73)
+for d in range(20):
+    os.makedirs(os.path.join(sys.argv[1], 'd%02d' % d))
+    for f in range(100):
+        with open(os.path.join(sys.argv[1], 'd%02d' % d, 'f%03d' % f), 'wb') as fp:
+            fp.write(r.randbytes(r.choice([10, 1000, 3000])))
+EOF
+fresh -t ext4 -b 1024 -J size=1
+jseq() { dumpe2fs -h "$IMG" 2>/dev/null | sed -n 's/^Journal sequence: *//p'; }
+s0=$(jseq)
+ok "2000 files into a 1 MiB journal" gcopy-in -a "$IMG" -m /dev/sda "$T/many" /
+s1=$(jseq)
+ok "... in several transactions (journal sequence $s0 -> $s1)" test $((s1 - s0)) -ge 2
+ok "... e2fsck -fn is clean" e2fsck -fn "$IMG"
+mount -o loop,ro "$IMG" "$T/m"
+ok "... the kernel sees every file" diff -r "$T/many" "$T/m/many"
+umount "$T/m"
+
 # ---- ext2: said once ------------------------------------------------------------
 fresh -t ext2
 rc=0; gcopy-in -a "$IMG" -m /dev/sda "$T/s/one" "$T/s/dir" / 2>"$T/err" || rc=$?

@@ -17,8 +17,9 @@
 #
 # Kill points: an LD_PRELOAD shim (killafter.c) kills the writer just before
 # its Nth write to the image; N is drawn at random over the whole run, and
-# one run in four tears that write (half of it written).  Every fourth
-# iteration instead sends kill -9 after a random delay.  Prints one line per
+# one run in four tears that write (half of it written); every fourth run
+# draws N from the last 5% of the writes.  Every fourth iteration instead
+# sends kill -9 after a random delay.  Prints one line per
 # iteration ("ok N ..." / "not ok N ...") and exits 1 if any failed.
 # tests/72-crash.t runs a few iterations; bench-like long campaigns call it
 # with thousands (tests/crash/campaign.sh).
@@ -57,7 +58,7 @@ os.link(os.path.join(root, 'big'), os.path.join(root, 'big.hard'))
 EOF
 }
 
-# the gfsh script: the tree, then second versions and renames
+# the gfsh script: the tree, then second versions, renames and removals
 mkscript() {
     local s=$W/script
     : >"$s"
@@ -76,6 +77,10 @@ mkscript() {
     # renames: the source holds the new name too (either may exist)
     cp "$W/src/dir01/sub1/f003" "$W/src/dir01/sub1/renamed"
     echo "mv /dir01/sub1/f003 /dir01/sub1/renamed" >>"$s"
+    # removals: a tree, single files (the big one has a second name)
+    echo "rm-rf /dir02" >>"$s"
+    echo "rm /dir04/sub1/f010" >>"$s"
+    echo "rm /big.hard" >>"$s"
 }
 
 mkimg() {
@@ -170,6 +175,9 @@ fi
 for i in $(seq 1 "$ITER"); do
     fresh
     n=$(( (RANDOM * 32768 + RANDOM) % TOTAL ))
+    # one run in four kills within the last 5% of the writes, where the
+    # script's replacements, renames and removals are
+    [ $((i % 4)) = 2 ] && n=$(( TOTAL - 1 - (RANDOM * 32768 + RANDOM) % (TOTAL / 20 + 1) ))
     how="kill before write $n of $TOTAL"
     partial=0
     if [ $((i % 4)) = 0 ]; then
