@@ -55,7 +55,7 @@ void gk_names_free(char **v, int n);
  * fstab entries shortest mountpoint first; entries that do not resolve or
  * cannot be mounted are warnings, and a filesystem that cannot be mounted
  * leaves a stand-in on its mountpoint whose listing fails with the reason
- * (gls /boot/efi: "/dev/sda1 is vfat, which guestkit cannot read").
+ * (gls /mnt: "/dev/sdb1 is minix, which guestkit cannot read").
  * Fails (with a message naming the roots) if several OSes, and when there
  * is none the message names the filesystems guestkit could not read. */
 int gk_guest_mount_inspected(gk_guest *g);
