@@ -121,8 +121,9 @@ static const char *const calls_imgwrite[] = {
 };
 
 static const char *const calls_hostwrite[] = {
-    /* creation beneath the output directory (Landlock limits where) */
-    "mkdirat", "symlinkat", "linkat", "unlinkat", "umask",
+    /* creation beneath the output directory (Landlock limits where):
+     * new files only, never an existing one opened for writing */
+    "openat:excl", "mkdirat", "symlinkat", "linkat", "unlinkat", "umask",
     /* metadata of what we created, by descriptor only (the path forms are
      * the front end's, gk_sandbox_meta_at) */
     "fchmod:notpre", "fchown:notpre", "fsetxattr:notpre", "utimensat:fd",
@@ -141,7 +142,7 @@ static const char *const calls_broker[] = {
 
 static const struct sb_group groups[] = {
     {0, "base", calls_base},
-    {0, "scratch", calls_scratch},
+    {GK_SB_SCRATCH, "scratch", calls_scratch},
     {GK_SB_IMGWRITE, "image-write", calls_imgwrite},
     {GK_SB_HOSTWRITE, "host-write", calls_hostwrite},
     {GK_SB_BROKER, "broker", calls_broker},
@@ -1025,7 +1026,7 @@ void gk_sandbox_enter(const gk_sandbox *sb)
     /* a private TMPDIR (rpm inspection copies the database for sqlite),
      * removed by the front end at the end */
     int scratch_fd = -1;
-    if (!GK_SB_SANITIZER && abi >= 1) {
+    if (!GK_SB_SANITIZER && abi >= 1 && (sb->needs & GK_SB_SCRATCH)) {
         const char *t = getenv("TMPDIR");
         char *tmpl = gk_asprintf("%s/guestkit-sandbox.XXXXXX", t && *t ? t : "/tmp");
         if (mkdtemp(tmpl)) {

@@ -475,6 +475,9 @@ int main(int argc, char **argv)
     if (c.nargs > 0)
         gk_die("extra argument \"%s\" on the command line", c.args[0]);
 
+    /* rpm databases are copied into TMPDIR for sqlite: a private one */
+    if (o.apps)
+        c.sb.needs |= GK_SB_SCRATCH;
     gk_guest *g = gk_cli_launch(&c);
     if (gk_inspect_os(g) < 0)
         gk_die_err();

@@ -32,6 +32,7 @@ enum {
     GK_SB_BROKER = 1u << 2,     /* messages to the front end (privilege split) */
     GK_SB_NET = 1u << 3,        /* sockets: remote images (issue 17; no row yet) */
     GK_SB_HOSTREAD = 1u << 4,   /* read host trees beneath readpaths (copy-in)  */
+    GK_SB_SCRATCH = 1u << 5,    /* a private TMPDIR (removed by a front end)    */
 };
 
 typedef struct gk_sandbox {
