@@ -16,6 +16,7 @@ int cmd_check(gimg_args *a)
         gimg_usage_error(a, "Expecting one image file name");
     const char *path = a->args[0];
     gk_dev *d = gimg_open(a, path, a->fmt, 0, 1);
+    gimg_sandbox(a, 1, 0, 0);
     gk_check_result r;
     if (gk_image_check(d, &r) < 0) {
         if (errno == ENOTSUP)

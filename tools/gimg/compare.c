@@ -69,6 +69,7 @@ int cmd_compare(gimg_args *a)
      * without one is probed (qemu-img 7.2) */
     gk_dev *d1 = gimg_open(a, p1, a->fmt, 0, 2);
     gk_dev *d2 = gimg_open(a, p2, fmt2, 0, 2);
+    gimg_sandbox(a, 2, 0, 0);
     uint64_t s1 = d1->size, s2 = d2->size, total = s1 < s2 ? s1 : s2;
     uint64_t base = s1 > s2 ? s1 : s2;
     unsigned char *b1 = gk_malloc(CMP_CHUNK), *b2 = gk_malloc(CMP_CHUNK);

@@ -383,6 +383,7 @@ int cmd_convert(gimg_args *a)
         if (used)
             gk_die_status(1, "%s: the target is a file of the image being read", dst);
     }
+    uint64_t fsize = 0;
     if (image_out) {
         if (!no_create) {
             if (backing) {
@@ -419,7 +420,12 @@ int cmd_convert(gimg_args *a)
         cv.sparse = S_ISREG(st.st_mode) && min_sparse != 0;
         if (S_ISREG(st.st_mode) && ftruncate(cv.fd, (off_t)outsize) < 0)
             gk_die_status(1, "%s: %s", dst, strerror(errno));
+        if (S_ISREG(st.st_mode))
+            fsize = outsize;
     }
+    /* the target is open (and sized, or made): from here on only the
+     * open files; a raw target cannot grow past its size */
+    gimg_sandbox(a, 1, GK_SB_IMGWRITE, fsize);
     progress_print(&a->progress, 0, 1);
     conv_run(&cv, &a->progress);
     if (cv.failed)

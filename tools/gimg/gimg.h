@@ -79,6 +79,13 @@ void gimg_add_object(char *arg);
  * file.filename=F,encrypt.key-secret=ID"), its format and key set in o;
  * without, spec itself.  Dies on a bad list. */
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o);
+extern int gimg_no_sandbox; /* --no-sandbox                                 */
+/* Enter the sandbox (tools/sandbox.h) once a command has opened what it
+ * reads (the first nimages of its arguments, with their backing files)
+ * and what it writes: from here on nothing else on the host can be opened.
+ * needs: GK_SB_* (GK_SB_IMGWRITE for an output image); fsize: the most it
+ * writes into a file (RLIMIT_FSIZE), 0 if it writes none or cannot say. */
+void gimg_sandbox(const gimg_args *a, int nimages, unsigned needs, uint64_t fsize);
 /* qemu-img's size parser for option values ("1M", "512", "1.5G"). */
 uint64_t gimg_parse_size(const char *s, const char *what);
 void gimg_usage_error(const gimg_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

@@ -137,6 +137,7 @@ int cmd_info(gimg_args *a)
         gimg_usage_error(a, "Expecting one image file name");
     const char *path = a->args[0];
     gk_dev *top = gimg_open(a, path, a->fmt, GK_OPEN_INFO | (chain ? 0 : GK_OPEN_NO_BACKING), 1);
+    gimg_sandbox(a, 1, 0, 0);
 
     jv *arr = jv_new(J_ARR);
     int first = 1;

@@ -10,6 +10,7 @@
 #include "gimg.h"
 
 int gimg_untrusted = -1; /* -1: from GUESTKIT_UNTRUSTED */
+int gimg_no_sandbox;      /* --no-sandbox (or GUESTKIT_NO_SANDBOX=1) */
 
 static const struct option info_lo[] = {
     {"backing-chain", no_argument, 0, 'b' | 0x1000},
@@ -102,6 +103,8 @@ static void usage(FILE *f)
                "  --object secret,id=ID,data=PASSPHRASE|file=FILE[,format=base64]\n"
                "  --image-opts  IMAGE is driver=qcow2,file.filename=FILE,encrypt.key-secret=ID\n"
                "                (encrypted qcow2, as qemu-img takes it)\n"
+               "  --no-sandbox  do not confine gimg once the images are open (also\n"
+               "                GUESTKIT_NO_SANDBOX=1; see gimg(1), SECURITY)\n"
                "\n"
                "gimg COMMAND --help describes one command; see gimg(1).\n");
 }
@@ -123,7 +126,7 @@ void gimg_usage_error(const gimg_args *a, const char *fmt, ...)
     exit(a->cmd->error_status);
 }
 
-enum { L_OUTPUT = 0x2000, L_UNTRUSTED, L_HELP, L_OBJECT, L_IMGOPTS };
+enum { L_OUTPUT = 0x2000, L_UNTRUSTED, L_HELP, L_OBJECT, L_IMGOPTS, L_NO_SANDBOX };
 
 /* The one option parser: the options a command takes from the common set
  * (c->common), then its own (c->shortopts, c->longopts), kept in order in
@@ -149,6 +152,7 @@ static void gimg_parse(gimg_args *a, const struct gimg_cmd *c, int argc, char **
     int n = 0;
     lo[n++] = (struct option){"help", no_argument, 0, L_HELP};
     lo[n++] = (struct option){"untrusted", no_argument, 0, L_UNTRUSTED};
+    lo[n++] = (struct option){"no-sandbox", no_argument, 0, L_NO_SANDBOX};
     if (c->common & GO_FORMAT)
         lo[n++] = (struct option){"format", required_argument, 0, 'f'};
     if (c->common & GO_OUTPUT)
@@ -195,6 +199,7 @@ static void gimg_parse(gimg_args *a, const struct gimg_cmd *c, int argc, char **
         case L_UNTRUSTED: gimg_untrusted = 1; break;
         case L_OBJECT: gimg_add_object(optarg); break;
         case L_IMGOPTS: a->image_opts = 1; break;
+        case L_NO_SANDBOX: gimg_no_sandbox = 1; break;
         case ':':
             gimg_usage_error(a, "option '%s' needs an argument", argv[optind - 1]);
         case '?':
@@ -232,6 +237,19 @@ gk_dev *gimg_open(const gimg_args *a, const char *path, const char *fmt, unsigne
 {
     gk_open_opts o = {.format = fmt, .flags = flags};
     return gimg_open_opts(a, path, &o, status);
+}
+
+void gimg_sandbox(const gimg_args *a, int nimages, unsigned needs, uint64_t fsize)
+{
+    gk_sandbox sb;
+    memset(&sb, 0, sizeof sb);
+    sb.needs = needs;
+    sb.outdir_fd = -1;
+    sb.fsize = fsize;
+    sb.off = gimg_no_sandbox || gk_sandbox_env_off();
+    sb.images = (const char *const *)a->args;
+    sb.nimages = nimages < a->nargs ? nimages : a->nargs;
+    gk_sandbox_enter(&sb);
 }
 
 uint64_t gimg_parse_size(const char *s, const char *what)
@@ -310,6 +328,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(o, "--untrusted") == 0) {
             gimg_untrusted = 1;
+        } else if (strcmp(o, "--no-sandbox") == 0) {
+            gimg_no_sandbox = 1;
         } else if (strcmp(o, "-v") == 0 || strcmp(o, "--verbose") == 0) {
             gk_verbose = 1;
         } else {

@@ -52,6 +52,7 @@ static int list(gimg_args *a)
 {
     /* qemu-img opens the whole image, backing chain included */
     gk_dev *d = gimg_open(a, a->args[0], a->fmt, 0, 1);
+    gimg_sandbox(a, 1, 0, 0);
     gk_image_info in;
     if (gk_image_info_get(d, &in) < 0)
         gk_die_status(1, "%s", gk_errmsg());
@@ -90,6 +91,7 @@ int cmd_snapshot(gimg_args *a)
         gk_die_status(1, "Could not open '%s': force-share=on can only be used with read-only images", a->args[0]);
     gk_open_opts o = {.format = a->fmt, .readwrite = 1};
     gk_dev *d = gimg_open_opts(a, a->args[0], &o, 1);
+    gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
     int rc = 0;
     if (!action) {
         /* qemu-img 7.2 opens the image for writing and does nothing */
