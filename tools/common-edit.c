@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,6 +119,18 @@ int gk_edit_fetch(gk_vfs *v, const char *path, gk_edit *e)
     e->guestpath = gk_vfs_realpath(v, path);
     if (!e->guestpath)
         return -1;
+    if (gk_sandbox_proxied()) {
+        /* no host files here: a copy in memory, edited by the front end */
+        int mfd = memfd_create("gk-edit", MFD_CLOEXEC);
+        if (mfd < 0) {
+            gk_error("memfd: %s", strerror(errno));
+            return -1;
+        }
+        e->fd = mfd;
+        e->has_fd = 1;
+        e->size = st.size;
+        return guest_to_fd(&n, st.size, mfd, e->sum, path);
+    }
     const char *tmpdir = getenv("TMPDIR");
     e->tmpfile = gk_asprintf("%s/gfedit-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     int fd = mkstemp(e->tmpfile);
@@ -135,9 +149,94 @@ int gk_edit_fetch(gk_vfs *v, const char *path, gk_edit *e)
     return r;
 }
 
+/* In a sandboxed worker: the front end edits (the editor and the
+ * expression are its own: the worker cannot choose what runs on the host). */
+static int edit_via_front_end(gk_edit *e, int *changed)
+{
+    char req[1] = {(char)GK_EDIT_REQ};
+    struct {
+        int32_t err;
+        char msg[1024];
+    } rep;
+    int fd = -1;
+    ssize_t n = gk_broker_call(req, 1, e->fd, &rep, sizeof rep, &fd);
+    if (n < (ssize_t)sizeof rep.err || rep.err) {
+        if (n >= (ssize_t)sizeof rep.err)
+            gk_error("%.*s", (int)(n - (ssize_t)sizeof rep.err), rep.msg);
+        else if (n >= 0)
+            gk_error("editor: no answer from the front end");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (fd < 0) {
+        gk_error("editor: no result from the front end");
+        return -1;
+    }
+    close(e->fd);
+    e->fd = fd;
+    unsigned char sum[32];
+    uint64_t size;
+    if (lseek(fd, 0, SEEK_SET) < 0 || sha_file(fd, sum, &size) < 0)
+        return -1;
+    *changed = size != e->size || memcmp(sum, e->sum, 32) != 0;
+    return 0;
+}
+
+ssize_t gk_edit_serve(int fd_in, const char *editor, const char *perl_expr, char *rep, size_t cap,
+                      int *fd_out)
+{
+    int32_t err = 1;
+    const char *msg = "temporary file";
+    char *emsg = NULL;
+    gk_edit e;
+    memset(&e, 0, sizeof e);
+    const char *tmpdir = getenv("TMPDIR");
+    e.tmpfile = gk_asprintf("%s/gfedit-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int tfd = mkstemp(e.tmpfile);
+    int ok = tfd >= 0 && fd_in >= 0;
+    char *buf = gk_malloc(CHUNK);
+    for (off_t off = 0; ok;) {
+        ssize_t k = pread(fd_in, buf, CHUNK, off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            ok = k == 0;
+            break;
+        }
+        ok = write(tfd, buf, (size_t)k) == k;
+        off += k;
+    }
+    free(buf);
+    if (tfd >= 0 && close(tfd) < 0)
+        ok = 0;
+    int changed;
+    if (ok) {
+        if (gk_edit_run(&e, editor, perl_expr, &changed) < 0) {
+            emsg = gk_strdup(gk_errmsg());
+            msg = emsg;
+        } else if ((*fd_out = open(e.tmpfile, O_RDONLY | O_CLOEXEC)) >= 0) {
+            err = 0;
+            msg = "";
+        }
+    }
+    if (tfd >= 0)
+        unlink(e.tmpfile);
+    free(e.tmpfile);
+    size_t ml = strlen(msg);
+    if (ml > cap - sizeof err)
+        ml = cap - sizeof err;
+    memcpy(rep, &err, sizeof err);
+    memcpy(rep + sizeof err, msg, ml);
+    free(emsg);
+    return (ssize_t)(sizeof err + ml);
+}
+
 int gk_edit_run(gk_edit *e, const char *editor, const char *perl_expr, int *changed)
 {
     *changed = 0;
+    if (e->has_fd)
+        return edit_via_front_end(e, changed);
     if (perl_expr) {
         char *out = gk_asprintf("%s.out", e->tmpfile);
         int in = open(e->tmpfile, O_RDONLY | O_CLOEXEC);
@@ -262,13 +361,10 @@ int gk_edit_store(gk_vfs *v, const gk_edit *e, const char *backup_ext)
     /* a random name next to the file */
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char rnd[8];
-    int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (rfd < 0 || read(rfd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         for (size_t i = 0; i < sizeof rnd; i++)
             rnd[i] = (unsigned char)(rand() ^ getpid());
     }
-    if (rfd >= 0)
-        close(rfd);
     char *tmp = gk_strdup(path);
     char *slash = strrchr(tmp, '/');
     char name[9];
@@ -277,9 +373,11 @@ int gk_edit_store(gk_vfs *v, const gk_edit *e, const char *backup_ext)
     name[8] = 0;
     char *newpath = gk_asprintf("%.*s/%s", (int)(slash - tmp), tmp, name);
     free(tmp);
-    int fd = open(e->tmpfile, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        gk_error("%s: %s", e->tmpfile, strerror(errno));
+    int fd = e->has_fd ? dup(e->fd) : open(e->tmpfile, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || (e->has_fd && lseek(fd, 0, SEEK_SET) < 0)) {
+        gk_error("%s: %s", e->has_fd ? "the edited copy" : e->tmpfile, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         free(newpath);
         return -1;
     }
@@ -292,7 +390,7 @@ int gk_edit_store(gk_vfs *v, const gk_edit *e, const char *backup_ext)
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0) {
-                gk_error("%s: %s", e->tmpfile, strerror(errno));
+                gk_error("%s: %s", e->has_fd ? "the edited copy" : e->tmpfile, strerror(errno));
                 rc = -1;
                 break;
             }
@@ -348,6 +446,8 @@ void gk_edit_clear(gk_edit *e)
 {
     if (e->tmpfile)
         unlink(e->tmpfile);
+    if (e->has_fd)
+        close(e->fd);
     free(e->tmpfile);
     free(e->guestpath);
     memset(e, 0, sizeof *e);

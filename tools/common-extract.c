@@ -737,7 +737,7 @@ static int host_one(struct hstate *hs, const char *fp, const char *rel, const st
     }
     int r;
     if (S_ISREG(st->st_mode) && !e.hardlink) {
-        int fd = open(fp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = gk_host_open_read(fp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
             report(x, 0, "%s: %s", fp, strerror(errno));
             hx_free(&hx);
@@ -761,7 +761,13 @@ static int cmp_names(const void *a, const void *b)
 /* The names in directory fp, sorted; NULL (reported) on error. */
 static char **list_host_dir(gk_extract *x, const char *fp, size_t *n)
 {
-    DIR *d = opendir(fp);
+    int dfd = gk_host_open_read(fp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (dfd >= 0 && !d) {
+        int e = errno;
+        close(dfd);
+        errno = e;
+    }
     *n = 0;
     if (!d) {
         report(x, 0, "%s: %s", fp, strerror(errno));

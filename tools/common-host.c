@@ -240,7 +240,7 @@ static int open_rel_dir(gk_copyout *c, const char *rel)
     int fd = dup(c->rootfd);
     char *copy = gk_strdup(rel), *save = NULL;
     for (char *p = strtok_r(copy, "/", &save); p && fd >= 0; p = strtok_r(NULL, "/", &save)) {
-        int nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int nfd = gk_host_openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         close(fd);
         fd = nfd;
     }
@@ -570,10 +570,10 @@ static int copy_data(gk_copyout *c, gk_node *n, const gk_stat *st, int fd, const
 static int create_file(int dirfd, const char *name)
 {
     for (int tries = 0; tries < 2; tries++) {
-        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = gk_host_openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0 || errno != EEXIST || tries)
             return fd;
-        if (unlinkat(dirfd, name, 0) < 0)
+        if (gk_host_unlinkat(dirfd, name, 0) < 0)
             return -1;
     }
     return -1;
@@ -592,9 +592,9 @@ static void copy_reg(gk_copyout *c, int dirfd, const char *name, gk_node *n, con
             int sfd = open_rel_dir(c, fdir);
             free(fdir);
             if (sfd >= 0) {
-                int r = linkat(sfd, slash ? slash + 1 : first, dirfd, name, 0);
-                if (r < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
-                    r = linkat(sfd, slash ? slash + 1 : first, dirfd, name, 0);
+                int r = gk_host_linkat(sfd, slash ? slash + 1 : first, dirfd, name);
+                if (r < 0 && errno == EEXIST && gk_host_unlinkat(dirfd, name, 0) == 0)
+                    r = gk_host_linkat(sfd, slash ? slash + 1 : first, dirfd, name);
                 close(sfd);
                 if (r == 0) {
                     c->files++;
@@ -613,7 +613,7 @@ static void copy_reg(gk_copyout *c, int dirfd, const char *name, gk_node *n, con
     }
     if (copy_data(c, n, st, fd, gpath) < 0) {
         close(fd);
-        unlinkat(dirfd, name, 0);
+        gk_host_unlinkat(dirfd, name, 0);
         return;
     }
     /* owner first: a chown after them would clear security.capability */
@@ -638,8 +638,8 @@ static void copy_link(gk_copyout *c, int dirfd, const char *name, gk_node *n, co
         report(c, 0, "%s: symlink with an empty or binary target (skipped)", gpath);
         return;
     }
-    if (symlinkat(target, dirfd, name) < 0) {
-        if (errno != EEXIST || unlinkat(dirfd, name, 0) < 0 || symlinkat(target, dirfd, name) < 0) {
+    if (gk_host_symlinkat(target, dirfd, name) < 0) {
+        if (errno != EEXIST || gk_host_unlinkat(dirfd, name, 0) < 0 || gk_host_symlinkat(target, dirfd, name) < 0) {
             host_err(c, NULL);
             return;
         }
@@ -662,7 +662,7 @@ static void copy_special(gk_copyout *c, int dirfd, const char *name, const gk_st
     }
     dev_t dev = makedev(major(st->rdev), minor(st->rdev));
     int r = gk_sandbox_mknodat(dirfd, name, (st->mode & S_IFMT) | 0600, fifo ? 0 : dev);
-    if (r < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
+    if (r < 0 && errno == EEXIST && gk_host_unlinkat(dirfd, name, 0) == 0)
         r = gk_sandbox_mknodat(dirfd, name, (st->mode & S_IFMT) | 0600, fifo ? 0 : dev);
     if (r < 0) {
         host_err(c, NULL);
@@ -675,11 +675,11 @@ static void copy_special(gk_copyout *c, int dirfd, const char *name, const gk_st
 /* Enter directory name of dirfd (made if missing): a new host level. */
 static int enter_dir(gk_copyout *c, int dirfd, const char *name)
 {
-    if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
+    if (gk_host_mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
         host_err(c, NULL);
         return -1;
     }
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = gk_host_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0) {
         int e = errno;
         struct stat hst;
@@ -724,7 +724,7 @@ static void pop_level(gk_copyout *c)
     struct hlevel *l = &c->hl[c->nhl - 1];
     if (c->nhl >= 2 && c->hl[c->nhl - 2].fd < 0 && l->fd >= 0) {
         struct hlevel *p = &c->hl[c->nhl - 2];
-        int fd = openat(l->fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = gk_host_openat(l->fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino) {
             p->fd = fd;

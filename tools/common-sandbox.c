@@ -652,23 +652,26 @@ static void fe_forward(int sig)
         kill(fe_worker, sig);
 }
 
-static ssize_t msg_send(int s, const void *buf, size_t len, int fd)
+/* A message with up to two descriptors (fd2 only with fd). */
+static ssize_t msg_send2(int s, const void *buf, size_t len, int fd, int fd2)
 {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     union {
-        char b[CMSG_SPACE(sizeof(int))];
+        char b[CMSG_SPACE(2 * sizeof(int))];
         struct cmsghdr align;
     } u;
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
     if (fd >= 0) {
+        int fds[2] = {fd, fd2};
+        size_t n = fd2 >= 0 ? 2 : 1;
         memset(&u, 0, sizeof u);
         m.msg_control = u.b;
-        m.msg_controllen = sizeof u.b;
+        m.msg_controllen = CMSG_SPACE(n * sizeof(int));
         struct cmsghdr *c = CMSG_FIRSTHDR(&m);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        c->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, n * sizeof(int));
     }
     ssize_t r;
     while ((r = sendmsg(s, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
@@ -676,18 +679,23 @@ static ssize_t msg_send(int s, const void *buf, size_t len, int fd)
     return r;
 }
 
-/* One message into buf (cap bytes); *fd the descriptor with it or -1.
- * 0 at the end, -1 on errors (a truncated message is one). */
-static ssize_t msg_recv(int s, void *buf, size_t cap, int *fd)
+static ssize_t msg_send(int s, const void *buf, size_t len, int fd)
+{
+    return msg_send2(s, buf, len, fd, -1);
+}
+
+/* One message into buf (cap bytes); fd[0], fd[1] the descriptors with it
+ * or -1.  0 at the end, -1 on errors (a truncated message is one). */
+static ssize_t msg_recv2(int s, void *buf, size_t cap, int fd[2])
 {
     struct iovec iov = {.iov_base = buf, .iov_len = cap};
     union {
-        char b[CMSG_SPACE(sizeof(int))];
+        char b[CMSG_SPACE(2 * sizeof(int))];
         struct cmsghdr align;
     } u;
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
                        .msg_controllen = sizeof u.b};
-    *fd = -1;
+    fd[0] = fd[1] = -1;
     ssize_t r;
     while ((r = recvmsg(s, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
         ;
@@ -695,21 +703,41 @@ static ssize_t msg_recv(int s, void *buf, size_t cap, int *fd)
         return -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(fd, CMSG_DATA(c), sizeof *fd);
+            c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int got[2] = {-1, -1};
+            memcpy(got, CMSG_DATA(c), (n > 2 ? 2 : n) * sizeof(int));
+            for (size_t i = 0; i < n && i < 2; i++)
+                fd[i] = got[i];
+        }
     if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-        if (*fd >= 0)
-            close(*fd);
-        *fd = -1;
+        for (int i = 0; i < 2; i++)
+            if (fd[i] >= 0)
+                close(fd[i]);
+        fd[0] = fd[1] = -1;
         errno = EMSGSIZE;
         return -1;
     }
     return r;
 }
 
+static ssize_t msg_recv(int s, void *buf, size_t cap, int *fd)
+{
+    int fds[2];
+    ssize_t r = msg_recv2(s, buf, cap, fds);
+    if (fds[1] >= 0)
+        close(fds[1]);
+    *fd = fds[0];
+    return r;
+}
+
 /* Requests the sandbox itself serves (first byte; a tool's own start
- * lower). */
-enum { FE_META = 0xf0, FE_MKNOD };
+ * lower).  FE_OPENAT..FE_LINKAT make things beneath the directory the
+ * front end granted (gk_sandbox_grant_outdir), FE_OPENR opens for reading
+ * beneath the trees it granted (gk_sandbox_grant_read): the host side of
+ * a worker that has no file system rights of its own (gk_sandbox_fork). */
+enum { FE_META = 0xf0, FE_MKNOD, FE_OPENAT, FE_MKDIRAT, FE_SYMLINKAT, FE_UNLINKAT, FE_LINKAT,
+       FE_OPENR };
 
 struct meta_req {
     uint8_t op, chown, is_link, pad;
@@ -732,6 +760,8 @@ static struct {
     const gk_broker *tool;
     char *outdir;             /* realpath of the output directory */
     char *scratch;            /* the worker's TMPDIR, removed at the end */
+    char **readroots;         /* realpaths of the trees FE_OPENR may open */
+    int nreadroots;
 } fe;
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -825,8 +855,119 @@ int gk_sandbox_mknodat(int dirfd, const char *name, mode_t mode, dev_t dev)
     return 0;
 }
 
-static ssize_t fe_serve(const gk_broker *b, const char *req, size_t len, int fd_in, char *rep,
-                        int *fd_out)
+/* Host operations of a worker without file system rights.  A request is
+ * a struct host_req, then its strings (each NUL-terminated, at most two);
+ * the reply an int32 errno (0: done), with a descriptor for the opens. */
+struct host_req {
+    uint8_t op, pad[3];
+    int32_t flags;
+    uint32_t mode;
+};
+
+static int fe_is_beneath(const char *root, const char *p)
+{
+    size_t l = strlen(root);
+    if (strncmp(p, root, l) != 0)
+        return 0;
+    return p[l] == 0 || p[l] == '/' || (l == 1 && root[0] == '/');
+}
+
+static char *fd_path(int fd)
+{
+    char p[64], buf[4096 + 1];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(p, buf, sizeof buf - 1);
+    if (n <= 0 || n >= (ssize_t)sizeof buf - 1)
+        return NULL;
+    buf[n] = 0;
+    return gk_strdup(buf);
+}
+
+static ssize_t fe_host(const char *req, size_t len, int fd_in, int fd_in2, char *rep, int *fd_out)
+{
+    struct host_req h;
+    int32_t e = EACCES;
+    if (len <= sizeof h || req[len - 1] != 0)
+        return -1;
+    memcpy(&h, req, sizeof h);
+    const char *s1 = req + sizeof h, *s2 = NULL;
+    size_t l1 = strlen(s1);
+    if (sizeof h + l1 + 1 < len) {
+        s2 = s1 + l1 + 1;
+        if (sizeof h + l1 + 1 + strlen(s2) + 1 != len)
+            return -1;
+    }
+    if (h.op == FE_OPENR) {
+        /* for reading only, beneath a tree the user named */
+        int extra = h.flags & ~(O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK);
+        if (extra == O_RDONLY && fe.nreadroots > 0 && !s2) {
+            int fd = open(s1, h.flags | O_CLOEXEC | O_NOCTTY);
+            if (fd < 0) {
+                e = errno;
+            } else {
+                char *rp = fd_path(fd);
+                int okr = 0;
+                for (int i = 0; rp && i < fe.nreadroots && !okr; i++)
+                    okr = fe_is_beneath(fe.readroots[i], rp);
+                free(rp);
+                if (okr) {
+                    *fd_out = fd;
+                    e = 0;
+                } else {
+                    close(fd);
+                }
+            }
+        }
+    } else if (fe_beneath_outdir(fd_in)) {
+        int dotdot = strcmp(s1, "..") == 0;
+        switch (h.op) {
+        case FE_OPENAT: {
+            int f = h.flags & ~(O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+            if (s2 || (!fe_name_ok(s1, l1) && !(dotdot && f == (O_RDONLY | O_DIRECTORY))))
+                break;
+            if (f != (O_WRONLY | O_CREAT | O_EXCL) && f != (O_RDONLY | O_DIRECTORY))
+                break;
+            int fd = openat(fd_in, s1, f | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, h.mode & 0777);
+            if (fd < 0) {
+                e = errno;
+            } else if ((f & O_DIRECTORY) && !fe_beneath_outdir(fd)) {
+                close(fd);
+            } else {
+                *fd_out = fd;
+                e = 0;
+            }
+            break;
+        }
+        case FE_MKDIRAT:
+            if (!s2 && fe_name_ok(s1, l1))
+                e = mkdirat(fd_in, s1, h.mode & 0777) == 0 ? 0 : errno;
+            break;
+        case FE_SYMLINKAT:
+            /* s1 the target (any text: never followed here), s2 the name */
+            if (s2 && fe_name_ok(s2, strlen(s2)))
+                e = symlinkat(s1, fd_in, s2) == 0 ? 0 : errno;
+            break;
+        case FE_UNLINKAT:
+            if (!s2 && fe_name_ok(s1, l1) && (h.flags == 0 || h.flags == AT_REMOVEDIR))
+                e = unlinkat(fd_in, s1, h.flags) == 0 ? 0 : errno;
+            break;
+        case FE_LINKAT:
+            if (s2 && fe_name_ok(s1, l1) && fe_name_ok(s2, strlen(s2)) &&
+                fe_beneath_outdir(fd_in2))
+                e = linkat(fd_in, s1, fd_in2, s2, 0) == 0 ? 0 : errno;
+            break;
+        default:
+            return -1;
+        }
+    } else if (h.op < FE_OPENAT || h.op > FE_OPENR) {
+        return -1;
+    }
+    memcpy(rep, &e, sizeof e);
+    return sizeof e;
+}
+
+static ssize_t fe_serve2(const gk_broker *b, const char *req, size_t len, int fd_in, int fd_in2,
+                         char *rep, int *fd_out)
 {
     if (len == 0)
         return -1;
@@ -834,6 +975,8 @@ static ssize_t fe_serve(const gk_broker *b, const char *req, size_t len, int fd_
         return b && b->serve ? b->serve(b->ud, req, len, fd_in, rep, fd_out) : -1;
     if ((uint8_t)req[0] == FE_MKNOD)
         return fe_mknod(req, len, fd_in, rep);
+    if ((uint8_t)req[0] >= FE_OPENAT && (uint8_t)req[0] <= FE_OPENR)
+        return fe_host(req, len, fd_in, fd_in2, rep, fd_out);
     if ((uint8_t)req[0] != FE_META || len <= sizeof(struct meta_req) ||
         len > sizeof(struct meta_req) + 255)
         return -1;
@@ -892,14 +1035,15 @@ static void __attribute__((noreturn)) front_end(const gk_broker *b, int s, pid_t
     sigaction(SIGALRM, &sa, NULL);
     static char req[GK_BROKER_MSG], rep[GK_BROKER_MSG];
     for (;;) {
-        int fd_in;
-        ssize_t n = msg_recv(s, req, sizeof req, &fd_in);
+        int fd_in[2];
+        ssize_t n = msg_recv2(s, req, sizeof req, fd_in);
         if (n <= 0)
             break;
         int fd_out = -1;
-        ssize_t rn = fe_serve(b, req, (size_t)n, fd_in, rep, &fd_out);
-        if (fd_in >= 0)
-            close(fd_in);
+        ssize_t rn = fe_serve2(b, req, (size_t)n, fd_in[0], fd_in[1], rep, &fd_out);
+        for (int i = 0; i < 2; i++)
+            if (fd_in[i] >= 0)
+                close(fd_in[i]);
         if (rn < 0 || rn > GK_BROKER_MSG) {
             /* a worker that breaks the protocol is not trusted further */
             kill(worker, SIGKILL);
@@ -923,6 +1067,11 @@ static void __attribute__((noreturn)) front_end(const gk_broker *b, int s, pid_t
     fe_cleanup();
     if (b && b->done)
         b->done(b->ud, st);
+    gk_sandbox_exit_as(st);
+}
+
+void gk_sandbox_exit_as(int st)
+{
     if (WIFEXITED(st))
         _exit(WEXITSTATUS(st));
     int sig = WTERMSIG(st);
@@ -940,8 +1089,15 @@ static void __attribute__((noreturn)) front_end(const gk_broker *b, int s, pid_t
     _exit(128 + sig);
 }
 
-/* Fork: the parent becomes the front end and never returns. */
-static void broker_split(const gk_broker *b)
+/* A split the caller drives (gk_sandbox_fork): the front end's end of
+ * the socket and the worker; in the worker, host operations go to it. */
+static int sb_manual_sock = -1;
+static pid_t sb_manual_worker;
+static int sb_proxy;
+
+/* Fork: the parent becomes the front end and never returns, unless
+ * manual: then it returns the worker's pid (the worker returns 0). */
+static pid_t broker_split(const gk_broker *b, int manual)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -953,13 +1109,223 @@ static void broker_split(const gk_broker *b)
     if (pid > 0) {
         close(sv[1]);
         fe_worker = pid;
+        if (manual) {
+            sb_manual_sock = sv[0];
+            sb_manual_worker = pid;
+            return pid;
+        }
         front_end(b, sv[0], pid);
     }
     close(sv[0]);
     sb_broker_fd = sv[1];
     sb_front_end = getppid();
+    sb_proxy = manual;
     /* the worker does not outlive its front end */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    return 0;
+}
+
+/* ---- the caller-driven split: front end side ---- */
+
+void gk_sandbox_grant_outdir(int dirfd)
+{
+    free(fe.outdir);
+    fe.outdir = NULL;
+    if (dirfd >= 0)
+        fe.outdir = fd_path(dirfd);
+}
+
+void gk_sandbox_grant_read(const char *const *paths, int n)
+{
+    for (int i = 0; i < fe.nreadroots; i++)
+        free(fe.readroots[i]);
+    free(fe.readroots);
+    fe.readroots = NULL;
+    fe.nreadroots = 0;
+    if (n <= 0)
+        return;
+    fe.readroots = gk_calloc((size_t)n, sizeof *fe.readroots);
+    for (int i = 0; i < n; i++) {
+        /* a link the user named: its target, as they meant it */
+        char *rp = realpath(paths[i], NULL);
+        if (rp)
+            fe.readroots[fe.nreadroots++] = rp;
+    }
+}
+
+ssize_t gk_sandbox_ask_worker(const void *msg, size_t len, int fd, void *rep, size_t cap,
+                              int *fd_out, const gk_broker *b)
+{
+    static char req[GK_BROKER_MSG], rep2[GK_BROKER_MSG];
+    *fd_out = -1;
+    if (sb_manual_sock < 0 || len > GK_BROKER_MSG || msg_send(sb_manual_sock, msg, len, fd) < 0)
+        return -1;
+    for (;;) {
+        int fds[2];
+        ssize_t n = msg_recv2(sb_manual_sock, req, sizeof req, fds);
+        if (n <= 0)
+            return -1;
+        if ((uint8_t)req[0] == GK_SB_DONE) {
+            memcpy(rep, req, (size_t)n < cap ? (size_t)n : cap);
+            *fd_out = fds[0];
+            if (fds[1] >= 0)
+                close(fds[1]);
+            return n;
+        }
+        int fo = -1;
+        ssize_t rn = fe_serve2(b, req, (size_t)n, fds[0], fds[1], rep2, &fo);
+        for (int i = 0; i < 2; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        if (rn < 0 || rn > GK_BROKER_MSG) {
+            /* a worker that breaks the protocol is not trusted further */
+            kill(sb_manual_worker, SIGKILL);
+            return -1;
+        }
+        ssize_t w = msg_send(sb_manual_sock, rep2, (size_t)rn, fo);
+        if (fo >= 0)
+            close(fo);
+        if (w < 0)
+            return -1;
+    }
+}
+
+int gk_sandbox_tell_worker(const void *msg, size_t len, int fd)
+{
+    if (sb_manual_sock < 0 || len > GK_BROKER_MSG)
+        return -1;
+    return msg_send(sb_manual_sock, msg, len, fd) < 0 ? -1 : 0;
+}
+
+int gk_sandbox_end_worker(void)
+{
+    if (sb_manual_sock < 0)
+        return 0;
+    close(sb_manual_sock);
+    sb_manual_sock = -1;
+    int st = 0;
+    while (waitpid(sb_manual_worker, &st, 0) < 0)
+        if (errno != EINTR) {
+            st = 1 << 8;
+            break;
+        }
+    fe_cleanup();
+    free(fe.scratch);
+    fe.scratch = NULL;
+    gk_sandbox_grant_outdir(-1);
+    gk_sandbox_grant_read(NULL, 0);
+    return st;
+}
+
+/* ---- the caller-driven split: worker side ---- */
+
+ssize_t gk_sandbox_next_request(void *buf, size_t cap, int *fd)
+{
+    if (sb_broker_fd < 0) {
+        *fd = -1;
+        return 0;
+    }
+    return msg_recv(sb_broker_fd, buf, cap, fd);
+}
+
+int gk_sandbox_answer(const void *rep, size_t len, int fd)
+{
+    if (sb_broker_fd < 0 || len > GK_BROKER_MSG)
+        return -1;
+    return msg_send(sb_broker_fd, rep, len, fd) < 0 ? -1 : 0;
+}
+
+/* One host operation through the front end: 0 (with *fd_out for the
+ * opens) or -1 with errno. */
+static int host_call(uint8_t op, int32_t flags, uint32_t mode, const char *s1, const char *s2,
+                     int fd, int fd2, int *fd_out)
+{
+    static char buf[GK_BROKER_MSG];
+    size_t l1 = strlen(s1), l2 = s2 ? strlen(s2) + 1 : 0;
+    struct host_req h = {.op = op, .flags = flags, .mode = mode};
+    if (sizeof h + l1 + 1 + l2 > sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + sizeof h, s1, l1 + 1);
+    if (s2)
+        memcpy(buf + sizeof h + l1 + 1, s2, l2);
+    int32_t e = EIO;
+    int fo = -1;
+    if (msg_send2(sb_broker_fd, buf, sizeof h + l1 + 1 + l2, fd, fd2) < 0 ||
+        msg_recv(sb_broker_fd, &e, sizeof e, &fo) != sizeof e)
+        e = EIO;
+    if (fd_out)
+        *fd_out = fo;
+    else if (fo >= 0)
+        close(fo);
+    if (e) {
+        if (fo >= 0 && fd_out) {
+            close(fo);
+            *fd_out = -1;
+        }
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int gk_host_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+    if (!sb_proxy)
+        return openat(dirfd, name, flags, mode);
+    int fd = -1;
+    if (host_call(FE_OPENAT, flags, mode, name, NULL, dirfd, -1, &fd) < 0)
+        return -1;
+    if (fd < 0)
+        errno = EIO;
+    return fd;
+}
+
+int gk_host_mkdirat(int dirfd, const char *name, mode_t mode)
+{
+    if (!sb_proxy)
+        return mkdirat(dirfd, name, mode);
+    return host_call(FE_MKDIRAT, 0, mode, name, NULL, dirfd, -1, NULL);
+}
+
+int gk_host_symlinkat(const char *target, int dirfd, const char *name)
+{
+    if (!sb_proxy)
+        return symlinkat(target, dirfd, name);
+    return host_call(FE_SYMLINKAT, 0, 0, target, name, dirfd, -1, NULL);
+}
+
+int gk_host_unlinkat(int dirfd, const char *name, int flags)
+{
+    if (!sb_proxy)
+        return unlinkat(dirfd, name, flags);
+    return host_call(FE_UNLINKAT, flags, 0, name, NULL, dirfd, -1, NULL);
+}
+
+int gk_host_linkat(int olddirfd, const char *oldname, int newdirfd, const char *newname)
+{
+    if (!sb_proxy)
+        return linkat(olddirfd, oldname, newdirfd, newname, 0);
+    return host_call(FE_LINKAT, 0, 0, oldname, newname, olddirfd, newdirfd, NULL);
+}
+
+int gk_host_open_read(const char *path, int flags)
+{
+    if (!sb_proxy)
+        return open(path, flags, 0);
+    int fd = -1;
+    if (host_call(FE_OPENR, flags & ~O_CLOEXEC, 0, path, NULL, -1, -1, &fd) < 0)
+        return -1;
+    if (fd < 0)
+        errno = EIO;
+    return fd;
+}
+
+int gk_sandbox_proxied(void)
+{
+    return sb_proxy;
 }
 
 ssize_t gk_broker_call(const void *req, size_t len, int fd_in, void *rep, size_t cap, int *fd_out)
@@ -983,18 +1349,30 @@ ssize_t gk_broker_call(const void *req, size_t len, int fd_in, void *rep, size_t
 
 /* ------------------------------------------------------------------ */
 
+static pid_t sandbox_enter(const gk_sandbox *sb, int manual);
+
 void gk_sandbox_enter(const gk_sandbox *sb)
+{
+    sandbox_enter(sb, 0);
+}
+
+pid_t gk_sandbox_fork(const gk_sandbox *sb)
+{
+    return sandbox_enter(sb, 1);
+}
+
+static pid_t sandbox_enter(const gk_sandbox *sb, int manual)
 {
     static int entered;
     if (entered++)
-        return;
+        return 0;
     if (sb->off) {
         gk_sandbox_warn_off();
-        return;
+        return 0;
     }
     if (sb->skip) {
         gk_debug("sandbox: not entered: %s", sb->skip);
-        return;
+        return 0;
     }
     /* 1. what would be loaded lazily from the host later */
     tzset();
@@ -1036,14 +1414,22 @@ void gk_sandbox_enter(const gk_sandbox *sb)
             free(tmpl);
         }
     }
-    int split = sb->broker != NULL || (sb->needs & GK_SB_HOSTWRITE) || fe.scratch;
+    int split = manual || sb->broker != NULL || (sb->needs & GK_SB_HOSTWRITE) || fe.scratch;
     if (split && (sb->needs & GK_SB_HOSTWRITE) && sb->outdir_fd >= 0) {
         char p[64];
         snprintf(p, sizeof p, "/proc/self/fd/%d", sb->outdir_fd);
         fe.outdir = realpath(p, NULL);
     }
-    if (split)
-        broker_split(sb->broker);
+    if (split) {
+        pid_t pid = broker_split(sb->broker, manual);
+        if (pid > 0) {
+            /* the front end stays as it was; it may fork another worker */
+            if (scratch_fd >= 0)
+                close(scratch_fd);
+            entered = 0;
+            return pid;
+        }
+    }
     if (fe.scratch)
         setenv("TMPDIR", fe.scratch, 1);
 
@@ -1105,4 +1491,5 @@ void gk_sandbox_enter(const gk_sandbox *sb)
 #ifdef GK_SANDBOX_SELFTEST
     gk_sandbox_selftest(sb);
 #endif
+    return 0;
 }

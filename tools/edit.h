@@ -19,7 +19,15 @@ typedef struct gk_edit {
     char *tmpfile;         /* the host copy                                   */
     uint64_t size;         /* of the original                                 */
     unsigned char sum[32]; /* its SHA-256                                     */
+    /* In a sandboxed worker (gk_sandbox_proxied) the copy is a memfd, and
+     * the front end runs the editor on a host copy of it (gk_edit_serve). */
+    int fd, has_fd;
 } gk_edit;
+
+/* The request a worker sends its front end to have its copy edited: one
+ * byte, the copy's descriptor with it.  The front end answers with
+ * gk_edit_serve. */
+#define GK_EDIT_REQ 0xe0
 
 /* Copy the regular file at path to a host temporary file.  0, or -1 with
  * gk_error(). */
@@ -36,6 +44,12 @@ int gk_edit_changed_in_guest(gk_vfs *v, const gk_edit *e);
  * as PATH+EXT.  0, or -1 with gk_error() (nothing of the new file is left
  * in the guest then). */
 int gk_edit_store(gk_vfs *v, const gk_edit *e, const char *backup_ext);
+/* Front end: edit the contents of fd_in (a worker's copy) with editor
+ * or perl_expr as gk_edit_run does, on a temporary host file; the answer
+ * for the worker goes into rep (an int32 0 or 1, then the error message),
+ * and *fd_out is the edited contents.  Returns the answer's length. */
+ssize_t gk_edit_serve(int fd_in, const char *editor, const char *perl_expr, char *rep, size_t cap,
+                      int *fd_out);
 /* Remove the host copy, free e's members. */
 void gk_edit_clear(gk_edit *e);
 

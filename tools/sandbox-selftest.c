@@ -217,6 +217,30 @@ static void attack_all(const gk_sandbox *sb)
     if (victim && *victim)
         attack_victim(victim);
 
+    /* a worker with no file system rights of its own (gfsh, gfedit) asks
+     * its front end, which must refuse what the command line did not name */
+    if (gk_sandbox_proxied()) {
+        TRY_FD("front end: open /etc/shadow", gk_host_open_read("/etc/shadow", O_RDONLY));
+        TRY_FD("front end: open $HOME", gk_host_open_read(home, O_RDONLY | O_DIRECTORY));
+        TRY_FD("front end: create in the working directory",
+               gk_host_openat(AT_FDCWD, "gk-sandbox-escape", O_WRONLY | O_CREAT | O_EXCL, 0600));
+        TRY("front end: mkdir in the working directory",
+            gk_host_mkdirat(AT_FDCWD, "gk-sandbox-escape", 0700));
+        TRY("front end: symlink in /tmp", gk_host_symlinkat("/etc/shadow", open("/tmp", O_PATH),
+                                                             "gk-sandbox-escape"));
+        if (victim && *victim) {
+            TRY_FD("front end: open the victim", gk_host_open_read(victim, O_RDONLY));
+            char *vd = gk_strdup(victim);
+            int dfd = open(dirname(vd), O_PATH | O_DIRECTORY);
+            free(vd);
+            char *vb = gk_strdup(victim);
+            TRY("front end: unlink the victim", gk_host_unlinkat(dfd, basename(vb), 0));
+            free(vb);
+            if (dfd >= 0)
+                close(dfd);
+        }
+    }
+
     /* network */
     int s = socket(AF_INET, SOCK_STREAM, 0);
     if (s < 0) {

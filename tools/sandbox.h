@@ -105,6 +105,56 @@ int gk_sandbox_meta_at(int dirfd, const char *name, int chown, uid_t uid, gid_t 
  * errno. */
 int gk_sandbox_mknodat(int dirfd, const char *name, mode_t mode, dev_t dev);
 
+/* The one-byte kind of a worker's final answer to its front end
+ * (gk_sandbox_answer); a tool's own requests start below 0xe0 as well. */
+#define GK_SB_DONE 0xff
+
+/* Privilege separation that the caller drives (gfsh, gfedit): fork; the
+ * child, the worker, enters the sandbox of sb (give GK_SB_BROKER in needs)
+ * and returns 0; the parent stays outside as the front end and returns the
+ * worker's pid (it may fork another worker after gk_sandbox_end_worker).
+ * A worker has no file system rights of its own: it opens, creates and
+ * links on the host through the front end (gk_host_*), which does so
+ * only beneath what it granted for the command at hand. */
+pid_t gk_sandbox_fork(const gk_sandbox *sb);
+/* Front end: send one message (with fd unless -1) to the worker, serve
+ * its requests (the sandbox's own, and b's) until its GK_SB_DONE answer,
+ * which is copied into rep (at most cap bytes; *fd_out a descriptor sent
+ * with it, or -1).  The answer's length, or -1 if the worker is gone or
+ * broke the protocol (it is killed then). */
+ssize_t gk_sandbox_ask_worker(const void *msg, size_t len, int fd, void *rep, size_t cap,
+                              int *fd_out, const gk_broker *b);
+/* Front end: a message needing no answer.  0 or -1. */
+int gk_sandbox_tell_worker(const void *msg, size_t len, int fd);
+/* Front end: what the worker may create beneath (a directory the front end
+ * opened; -1: nothing) and read beneath (host paths the user named; n 0:
+ * nothing), for the command at hand. */
+void gk_sandbox_grant_outdir(int dirfd);
+void gk_sandbox_grant_read(const char *const *paths, int n);
+/* Front end: close the socket, wait for the worker (it ends when it reads
+ * the end), remove its scratch directory.  Its wait status. */
+int gk_sandbox_end_worker(void);
+/* Exit as a child with wait status st did (same code, same signal). */
+void gk_sandbox_exit_as(int st) __attribute__((noreturn));
+/* Worker: the next message of the front end (0 at its end), and the
+ * final answer to it (rep[0] GK_SB_DONE). */
+ssize_t gk_sandbox_next_request(void *buf, size_t cap, int *fd);
+int gk_sandbox_answer(const void *rep, size_t len, int fd);
+/* 1 in a worker of gk_sandbox_fork (host operations go to the front end). */
+int gk_sandbox_proxied(void);
+
+/* Host file system operations of the copy engines: the system calls
+ * themselves, or in a worker of gk_sandbox_fork the front end's (new files
+ * with O_CREAT|O_EXCL and directories with O_DIRECTORY only, one name
+ * component, beneath the granted directory; gk_host_open_read beneath the
+ * granted trees).  As the system calls: -1 with errno. */
+int gk_host_openat(int dirfd, const char *name, int flags, mode_t mode);
+int gk_host_mkdirat(int dirfd, const char *name, mode_t mode);
+int gk_host_symlinkat(const char *target, int dirfd, const char *name);
+int gk_host_unlinkat(int dirfd, const char *name, int flags);
+int gk_host_linkat(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+int gk_host_open_read(const char *path, int flags);
+
 /* Enter the sandbox described by sb (once per process; later calls do
  * nothing).  Prints what was restricted with -v.  A kernel without
  * Landlock gets one warning and runs with the rest (seccomp, no new
