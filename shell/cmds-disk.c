@@ -158,6 +158,16 @@ int run_tune2fs_l(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
             colon++;
         if (!strcmp(colon, "<none>") || !strcmp(colon, "<not available>") || !strcmp(colon, "(none)"))
             colon = "";
+        /* the host's name of the reserved uid/gid: in the sandboxed
+         * worker the front end looks it up (split.c) */
+        unsigned long id;
+        char kind[8], name[256];
+        if (gfsh_in_worker() && sscanf(colon, "%lu (%7[a-z] unknown)", &id, kind) == 2 &&
+            (!strcmp(kind, "user") || !strcmp(kind, "group")) &&
+            gfsh_worker_idname(kind[0] == 'g', id, name, sizeof name) == 0) {
+            printf("%s: %lu (%s %s)\n", p, id, kind, name);
+            continue;
+        }
         printf("%s: %s\n", p, colon);
     }
     free(text);

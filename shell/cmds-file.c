@@ -3,6 +3,7 @@
  * filesize, read-file, hexdump, strings, download, copy-out. */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio_ext.h>
@@ -35,6 +36,30 @@ int run_more(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     gk_stat st;
     if (io_open_reg(sh, cmd, a->argv[0], &n, &st) < 0)
         return -1;
+    if (gfsh_in_worker()) {
+        /* the front end runs the pager on its own copy (split.c) */
+        int mfd = memfd_create("gfsh-more", MFD_CLOEXEC);
+        int dfd = mfd >= 0 ? dup(mfd) : -1;
+        FILE *fp = dfd >= 0 ? fdopen(dfd, "w") : NULL;
+        if (!fp) {
+            gfsh_err(cmd, "temporary file: %s", strerror(errno));
+            if (dfd >= 0)
+                close(dfd);
+            if (mfd >= 0)
+                close(mfd);
+            return -1;
+        }
+        struct out_sink o = {sh, cmd, fp};
+        int r = io_stream(cmd, a->argv[0], &n, 0, st.size, io_out_sink, &o);
+        if (fclose(fp) != 0 && r == 0) {
+            gfsh_err(cmd, "temporary file: %s", strerror(errno));
+            r = -1;
+        }
+        if (r == 0 && gfsh_worker_page(mfd) < 0)
+            gfsh_err(cmd, "pager: %s", strerror(errno));
+        close(mfd);
+        return r < 0 ? -1 : 0;
+    }
     char tmpl[] = "/tmp/gfsh-more.XXXXXX";
     int fd = mkstemp(tmpl);
     if (fd < 0) {
@@ -191,7 +216,8 @@ static int copy_interrupted(void *ud)
 int run_copy_out(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     const char *dest = a->argv[a->argc - 1];
-    int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = gfsh_in_worker() ? gfsh_worker_open_dir(dest) :
+              open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         gfsh_err(cmd, "target '%s' is not a directory", dest);
         return -1;

@@ -25,9 +25,19 @@
  * limit is 7 MiB in file 5.44; a bigger file is cut, its size kept). */
 #define MAGIC_READ_MAX (7u << 20)
 
+static magic_t m;
+
+void gfsh_magic_preload(void)
+{
+    /* the sandboxed worker cannot read the database later (split.c) */
+    if (!m && (m = magic_open(MAGIC_ERROR)) && magic_load(m, NULL) != 0) {
+        magic_close(m);
+        m = NULL;
+    }
+}
+
 static magic_t the_magic(const gfsh_cmd *cmd)
 {
-    static magic_t m;
     if (m)
         return m;
     m = magic_open(MAGIC_ERROR);

@@ -137,7 +137,8 @@ int run_tar_in(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     gk_node target;
     if (target_dir(sh, cmd, dir, &target) < 0)
         return -1;
-    int fd = strcmp(fname, "-") == 0 ? 0 : open(fname, O_RDONLY | O_CLOEXEC);
+    int fd = strcmp(fname, "-") == 0 ? 0 :
+             gfsh_in_worker() ? gfsh_worker_open_in(fname) : open(fname, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         gfsh_err(cmd, "%s: %s", fname, strerror(errno));
         return -1;

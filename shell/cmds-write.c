@@ -45,7 +45,8 @@ int run_write(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 int run_upload(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
 {
     const char *host = a->argv[0], *path = a->argv[1];
-    int fd = strcmp(host, "-") == 0 ? 0 : open(host, O_RDONLY | O_CLOEXEC);
+    int fd = strcmp(host, "-") == 0 ? 0 :
+             gfsh_in_worker() ? gfsh_worker_open_in(host) : open(host, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         gfsh_err(cmd, "open: %s: %s", host, strerror(errno));
         return -1;

@@ -1400,6 +1400,17 @@ int gfsh_run_words(gfsh *sh, int nwords, char **words)
             gfsh_err(c, "%s", strerror(EROFS));
         return -1;
     }
+    if (!gfsh_in_worker()) {
+        /* the guest is parsed in the sandboxed worker only (split.c) */
+        if (sh->worker <= 0 && ((c->flags & GF_LAUNCHED) || c->run == run_launch) &&
+            sh->g && sh->g->devs->ndisks > 0 && !sh->g->launched)
+            gfsh_split_start(sh);
+        if (sh->worker > 0) {
+            int r = gfsh_split_forward(sh, c, nwords, words);
+            if (r != -2)
+                return r;
+        }
+    }
     if ((c->flags & GF_LAUNCHED) && gfsh_need_guest(sh, c) < 0)
         return -1;
     char **win_free;

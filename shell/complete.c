@@ -77,9 +77,33 @@ static int cand_cb(void *opaque, const char *name, uint64_t ino, int d_type)
     return 0;
 }
 
+void gfsh_guest_candidates(gfsh *sh, const char *text, char ***v, int *n)
+{
+    gfsh *saved = the_shell;
+    the_shell = sh;
+    free_cands();
+    if (sh->g && sh->g->launched && gk_vfs_nmounts(sh->g->vfs) > 0 && strchr(text, '/')) {
+        const char *slash = strrchr(text, '/');
+        char *dir = gk_strndup(text, (size_t)(slash - text) + 1);
+        struct cctx c = {dir, slash + 1, strlen(slash + 1), 0};
+        gk_vfs_readdir(sh->g->vfs, dir, cand_cb, &c);
+        free(dir);
+    }
+    *v = cands;
+    *n = ncands;
+    cands = NULL;
+    ncands = 0;
+    the_shell = saved;
+}
+
 static void guest_candidates(const char *text)
 {
     free_cands();
+    if (the_shell->worker > 0) {
+        /* the guest is in the worker */
+        gfsh_split_complete(the_shell, text, &cands, &ncands);
+        return;
+    }
     const char *slash = strrchr(text, '/');
     char *dir = gk_strndup(text, (size_t)(slash - text) + 1); /* keeps the '/' */
     struct cctx c = {dir, slash + 1, strlen(slash + 1), 0};
@@ -99,6 +123,8 @@ static char *path_generator(const char *text, int state)
 
 static int guest_mounted(void)
 {
+    if (the_shell && the_shell->worker > 0)
+        return 1; /* the worker answers (nothing if nothing is mounted) */
     return the_shell && the_shell->g && the_shell->g->launched && gk_vfs_nmounts(the_shell->g->vfs) > 0;
 }
 

@@ -301,6 +301,20 @@ static char *history_file(void)
     return gk_asprintf("%s/.gfsh_history", home);
 }
 
+void gfsh_print_banner(gfsh *sh)
+{
+    if (sh->cli.inspector && sh->g->inspected) {
+        for (int i = 0; i < sh->g->noses; i++)
+            if (sh->g->oses[i].product_name)
+                printf("Operating system: %s\n", sh->g->oses[i].product_name);
+        for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
+            gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
+            printf("%s mounted on %s\n", m->device, m->mountpoint);
+        }
+        putchar('\n');
+    }
+}
+
 static void interactive(gfsh *sh)
 {
     char *hist = history_file();
@@ -323,16 +337,10 @@ static void interactive(gfsh *sh)
            "Type: 'help' for help on commands\n"
            "      'quit' to quit the shell\n\n");
     /* like guestfish -i: what was found and mounted */
-    if (sh->cli.inspector && sh->g->inspected) {
-        for (int i = 0; i < sh->g->noses; i++)
-            if (sh->g->oses[i].product_name)
-                printf("Operating system: %s\n", sh->g->oses[i].product_name);
-        for (int i = 0; i < gk_vfs_nmounts(sh->g->vfs); i++) {
-            gk_mount *m = gk_vfs_mount_at(sh->g->vfs, i);
-            printf("%s mounted on %s\n", m->device, m->mountpoint);
-        }
-        putchar('\n');
-    }
+    if (sh->worker > 0)
+        gfsh_split_banner(sh);
+    else
+        gfsh_print_banner(sh);
     sh->source = NULL;
     while (!sh->quit) {
         gfsh_interrupted = 0;
@@ -426,7 +434,14 @@ int main(int argc, char **argv)
         if (gk_guest_add_drive(sh.g, sh.cli.drives[i].path, &oo) < 0)
             gk_die_err();
     }
-    if (sh.cli.inspector || sh.cli.nmounts) {
+    if ((sh.cli.inspector || sh.cli.nmounts) && !sh.cli.sb.off) {
+        /* the guest is parsed in the sandboxed worker (split.c) */
+        gfsh_split_start(&sh);
+        if (gfsh_split_launch(&sh) < 0) {
+            gfsh_split_end(&sh);
+            return 1;
+        }
+    } else if (sh.cli.inspector || sh.cli.nmounts) {
         if (gk_guest_launch(sh.g) < 0)
             gk_die_err();
         if (sh.cli.inspector) {
@@ -458,7 +473,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "gfsh: write error: %s\n", strerror(errno));
         rc = 1;
     }
-    /* what the commands changed becomes durable (and reported) here */
+    /* what the commands changed becomes durable (and reported) here, in
+     * the worker if there is one */
+    if (sh.worker > 0 && gfsh_split_end(&sh) < 0)
+        rc = 1;
     if (sh.cli.rw && sh.g->launched && gk_vfs_sync(sh.g->vfs) < 0) {
         fprintf(stderr, "gfsh: sync: %s\n", gk_errmsg());
         rc = 1;

@@ -91,6 +91,7 @@ typedef struct gfsh {
     int depth;           /* nesting of <! to stop runaway recursion    */
     int quit;            /* quit/exit was run                          */
     int no_dest_paths;   /* --no-dest-paths: no guest path completion  */
+    pid_t worker;        /* the sandboxed worker holding the guest (split.c) */
 } gfsh;
 
 /* Set by SIGINT; long-running commands check it in their output loops. */
@@ -211,6 +212,37 @@ GFSH_DECL(run_inspect_get_icon); GFSH_DECL(run_inspect_deprecated);
 
 /* complete.c */
 void gfsh_completion_init(gfsh *sh);
+/* Guest paths completing text (one readdir), malloc'd. */
+void gfsh_guest_candidates(gfsh *sh, const char *text, char ***v, int *n);
+
+/* cmds-ro.c: load libmagic's database now (before the sandbox). */
+void gfsh_magic_preload(void);
+
+/* gfsh.c: the OS and mounts -i found, as the interactive start shows them. */
+void gfsh_print_banner(gfsh *sh);
+
+/* split.c: the front end and the sandboxed worker (see there).
+ * gfsh_split_start forks at launch (a no-op with --no-sandbox);
+ * gfsh_split_forward runs a command in the worker (-2: the front end runs
+ * it itself); gfsh_split_launch launches (and -i / -m mounts) there;
+ * gfsh_split_end waits for the worker at the end (-1 if it failed). */
+int gfsh_split_start(gfsh *sh);
+int gfsh_split_forward(gfsh *sh, const gfsh_cmd *c, int nwords, char **words);
+int gfsh_split_launch(gfsh *sh);
+void gfsh_split_banner(gfsh *sh);
+int gfsh_split_complete(gfsh *sh, const char *text, char ***out, int *n);
+int gfsh_split_end(gfsh *sh);
+/* In the worker: the host files named on the command line, opened by the
+ * front end (0 / fd, or -1 with gk_error and errno). */
+int gfsh_in_worker(void);
+int gfsh_worker_open_out(const char *name, FILE **fp);
+int gfsh_worker_close_out(const char *name, FILE *fp, int failed);
+int gfsh_worker_open_in(const char *name);
+int gfsh_worker_open_dir(const char *name);
+/* The host's name of a uid (group: a gid): 0, or -1 if it has none. */
+int gfsh_worker_idname(int group, unsigned long id, char *name, size_t cap);
+/* The pager on the contents of fd (more): 0 or -1. */
+int gfsh_worker_page(int fd);
 
 /* Guest glob (cmds-shell.c): expand one pattern into sorted matches;
  * returns the count (0 = no match). */

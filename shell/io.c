@@ -340,6 +340,13 @@ FILE *io_open_out(const gfsh_cmd *cmd, const char *name)
 {
     if (strcmp(name, "-") == 0)
         return stdout;
+    if (gfsh_in_worker()) {
+        /* the front end opens it (split.c) */
+        FILE *fp;
+        if (gfsh_worker_open_out(name, &fp) < 0)
+            gfsh_err(cmd, "%s", gk_errmsg());
+        return fp;
+    }
     for (int i = 0; i < NOUT; i++) {
         if (outs[i].path)
             continue;
@@ -358,6 +365,13 @@ int io_close_out(const gfsh_cmd *cmd, const char *name, FILE *fp, int r)
 {
     if (fp == stdout)
         return r;
+    if (gfsh_in_worker()) {
+        if (gfsh_worker_close_out(name, fp, r < 0) < 0 && r == 0) {
+            gfsh_err(cmd, "%s", gk_errmsg());
+            return -1;
+        }
+        return r;
+    }
     for (int i = 0; i < NOUT; i++) {
         if (outs[i].fp != fp)
             continue;
