@@ -98,21 +98,69 @@ attack gtar-in "$SB/gtar-in" -a "$T/rw.img" -m /dev/sda "$T/in.tar" /
 killed gcopy-in execve "$SB/gcopy-in" -a "$T/rw.img" -m /dev/sda "$T/src/d" /
 ok "after the attacks: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
 
-# /proc/PID/status of a sandboxed process
-rm -f "$T/fifo" && mkfifo "$T/fifo"
-GK_SANDBOX_SELFTEST=status "$SB/gcat" -a "$IMG" /etc/hostname <"$T/fifo" >/dev/null 2>"$T/st.err" &
-bg=$!
-exec 4>"$T/fifo"
-pid=
-for _ in $(seq 1 600); do
-    pid=$(sed -n 's/^sandbox-selftest: status: pid \([0-9]*\)$/\1/p' "$T/st.err")
-    [ -n "$pid" ] && break
-    sleep 0.1
-done
-st=$( [ -n "$pid" ] && grep -E '^(Seccomp|NoNewPrivs):' "/proc/$pid/status" | tr -s '\t ' ' ' | tr '\n' ' ')
-exec 4>&-
-wait "$bg"
-is "$st" "NoNewPrivs: 1 Seccomp: 2 " "gcat: /proc/PID/status shows NoNewPrivs 1 and Seccomp 2"
+# /proc/PID/status of a sandboxed process (for gfsh: its worker)
+status_of() {
+    local name=$1; shift
+    rm -f "$T/fifo" && mkfifo "$T/fifo"
+    GK_SANDBOX_SELFTEST=status "$@" <"$T/fifo" >/dev/null 2>"$T/st.err" &
+    local bg=$! pid= st=
+    exec 4>"$T/fifo"
+    for _ in $(seq 1 600); do
+        pid=$(sed -n 's/^sandbox-selftest: status: pid \([0-9]*\)$/\1/p' "$T/st.err")
+        [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    st=$( [ -n "$pid" ] && grep -E '^(Seccomp|NoNewPrivs):' "/proc/$pid/status" | tr -s '\t ' ' ' | tr '\n' ' ')
+    exec 4>&-
+    wait "$bg"
+    is "$st" "NoNewPrivs: 1 Seccomp: 2 " "$name: /proc/PID/status shows NoNewPrivs 1 and Seccomp 2"
+}
+status_of gcat "$SB/gcat" -a "$IMG" /etc/hostname
+status_of "gfsh (its worker)" "$SB/gfsh" -a "$IMG" -i cat /etc/hostname
+
+# gfsh: the guest is in a sandboxed worker; the front end opens only the
+# host files named on the command line (the attacks include asking it for
+# others)
+attack "gfsh -i" "$SB/gfsh" -a "$IMG" -i cat /etc/hostname
+attack "gfsh run" "$SB/gfsh" -a "$IMG" run
+attack "gfsh --rw" "$SB/gfsh" --rw -a "$T/rw.img" -m /dev/sda ls /
+killed gfsh execve "$SB/gfsh" -a "$IMG" -i cat /etc/hostname
+killed gfsh ptrace "$SB/gfsh" -a "$IMG" run
+ok "gfsh: nothing was made in the working directory" test ! -e gk-sandbox-escape
+# what the front end opens for the worker: the same files as without the
+# sandbox (whose commands the other gfsh tests check against guestfish)
+gf_host() { # DIR [--no-sandbox]
+    mkdir -p "$1/co"
+    "$SB/gfsh" ${2:-} -a "$IMG" -i download /etc/hostname "$1/dl" : copy-out /etc "$1/co" : \
+        tar-out /etc "$1/etc.tar" : checksums-out sha256 /etc "$1/sums" : cat /etc/hostname
+}
+rm -rf "$T/h1" "$T/h2"
+out=$(gf_host "$T/h1" 2>"$T/h1.err"); rc=$?
+out0=$(gf_host "$T/h2" --no-sandbox 2>/dev/null)
+is "$rc:$out:$(cat "$T/h1.err")" "0:$out0:" "gfsh: download, copy-out, tar-out, checksums-out in the sandbox: exit 0, no message"
+ok "gfsh: the files it wrote are those of --no-sandbox" \
+   diff -r --no-dereference "$T/h1" "$T/h2"
+printf 'upload %s /up\ncopy-in %s /\ncat /up\ncat /d/f\n' "$T/src/d/f" "$T/src/d" >"$T/up.gfsh"
+is "$("$SB/gfsh" --rw -a "$T/rw.img" -m /dev/sda -f "$T/up.gfsh" 2>&1)" "hello
+hello" "gfsh: upload and copy-in read their sources through the front end"
+is "$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null):$(debugfs -R 'cat /d/f' "$T/rw.img" 2>/dev/null)" \
+   "hello:hello" "... debugfs reads what they wrote"
+is "$(echo 'cat /etc/hostname | tr a-z A-Z' | "$SB/gfsh" -a "$IMG" -i 2>&1)" \
+   "$(gcat -a "$IMG" /etc/hostname | tr a-z A-Z)" "gfsh: | hostcmd gets the worker's output"
+EDITOR="sed -i s/hello/edited/" "$SB/gfsh" --rw -a "$T/rw.img" -m /dev/sda edit /up
+is "$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "edited" "gfsh edit: the front end runs \$EDITOR (debugfs)"
+ok "gfsh: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
+
+# gfedit: two sandboxed workers (fetch read-only, store read-write), the
+# editor and perl run by the front end
+attack gfedit "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/again/'
+killed gfedit execve "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/again/'
+"$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/perl/'
+is "$?:$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "0:perl" "gfedit -e in the sandbox (debugfs)"
+EDITOR="sed -i s/perl/editor/" "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up
+is "$?:$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "0:editor" "gfedit with \$EDITOR in the sandbox (debugfs)"
+ok "gfedit: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
+status_of gfedit env EDITOR=true "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up
 
 # the switches: no sandbox, no attacks run, one warning
 rc=0; out=$(GK_SANDBOX_SELFTEST=all "$SB/gcat" --no-sandbox -a "$IMG" /etc/hostname 2>"$T/ns.err") || rc=$?

@@ -6,8 +6,13 @@
  * changed one is it opened again, for writing, and the file replaced (see
  * tools/edit.h: a new file with the original's owner, mode and xattrs,
  * renamed over it, -b keeping the original).  A file that changed in the
- * guest meanwhile is not overwritten. */
+ * guest meanwhile is not overwritten.
+ *
+ * With the sandbox (the default) the guest is read by sandboxed workers
+ * and this process only runs the editor: see "In the sandbox" below. */
 #include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +56,259 @@ static int handler(int opt, const char *arg, void *ud)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* In the sandbox (the default) gfedit is split in two.  This process, the
+ * front end, never parses the guest: it opens the images, runs the editor
+ * or perl on host copies (gk_edit_serve, the command being its own, never
+ * the worker's), and keeps the edited contents between two sandboxed
+ * workers: the first fetches the files from the images opened read-only
+ * and has them edited; only if an edit changed one does a second,
+ * with the images opened read-write, store them.  What a worker reports
+ * (changed files, mounts) only steers the second worker, which can write
+ * nothing but the images. */
+
+enum { Q_RESULT = 0xd0, Q_MOUNT };
+
+struct result {
+    char *guestpath;
+    uint64_t size;
+    unsigned char sum[32];
+    int fd;
+};
+static struct result *res;
+static int nres, nfiles, edits_left;
+static char *mdev[GK_VFS_MAX_MOUNTS], *mmp[GK_VFS_MAX_MOUNTS];
+static int nm;
+
+struct result_hdr {
+    uint8_t op, pad[7];
+    uint64_t size;
+    unsigned char sum[32];
+    /* then the guest path, NUL-terminated */
+};
+
+static ssize_t serve(void *ud, const char *req, size_t len, int fd_in, char *rep, int *fd_out)
+{
+    (void)ud;
+    uint8_t op = (uint8_t)req[0];
+    if (op == GK_EDIT_REQ && len == 1 && edits_left > 0) {
+        edits_left--;
+        return gk_edit_serve(fd_in, NULL, expr, rep, GK_BROKER_MSG, fd_out);
+    }
+    if (len < 2 || req[len - 1] != 0)
+        return -1;
+    if (op == Q_RESULT) {
+        struct result_hdr h;
+        if (len <= sizeof h + 1 || fd_in < 0 || nres >= nfiles)
+            return -1;
+        memcpy(&h, req, sizeof h);
+        res = gk_realloc(res, (size_t)(nres + 1) * sizeof *res);
+        res[nres].guestpath = gk_strdup(req + sizeof h);
+        res[nres].size = h.size;
+        memcpy(res[nres].sum, h.sum, 32);
+        res[nres].fd = dup(fd_in);
+        nres++;
+    } else if (op == Q_MOUNT) {
+        const char *dev = req + 1, *mp = dev + strlen(dev) + 1;
+        if (mp >= req + len || nm >= GK_VFS_MAX_MOUNTS)
+            return -1;
+        mdev[nm] = gk_strdup(dev);
+        mmp[nm++] = gk_strdup(mp);
+    } else {
+        return -1;
+    }
+    int32_t ok = 0;
+    memcpy(rep, &ok, sizeof ok);
+    return sizeof ok;
+}
+
+static const gk_broker broker = {.serve = serve};
+
+struct answer {
+    uint8_t op, pad[3];
+    int32_t rc;
+};
+
+static void __attribute__((noreturn)) worker_end(int rc)
+{
+    struct answer a = {.op = GK_SB_DONE, .rc = rc};
+    fflush(NULL);
+    gk_sandbox_answer(&a, sizeof a, -1);
+    _exit(rc);
+}
+
+static void worker_wait(void)
+{
+    char go[8];
+    int fd;
+    if (gk_sandbox_next_request(go, sizeof go, &fd) <= 0)
+        _exit(1);
+    if (fd >= 0)
+        close(fd);
+}
+
+static int tell(const void *req, size_t len, int fd)
+{
+    int32_t ok = -1;
+    int fo = -1;
+    ssize_t n = gk_broker_call(req, len, fd, &ok, sizeof ok, &fo);
+    if (fo >= 0)
+        close(fo);
+    return n == sizeof ok && ok == 0 ? 0 : -1;
+}
+
+/* Worker 1: fetch each file (read-only) and have the front end edit it. */
+static void __attribute__((noreturn)) worker_fetch(gk_cli *c, gk_guest *g)
+{
+    worker_wait();
+    if (gk_guest_launch(g) < 0)
+        gk_die_err();
+    gk_cli_decrypt(c, g);
+    if (c->nmounts > 0) {
+        if (gk_cli_mount_list(c, g) < 0)
+            gk_die_err();
+    } else if (gk_guest_mount_inspected(g) < 0) {
+        char *err = gk_strdup(gk_errmsg());
+        gk_cli_check_image(c, g);
+        gk_die("%s", err);
+    }
+    int rc = 0, nchanged = 0;
+    for (int i = 0; i < c->nargs && rc == 0; i++) {
+        gk_edit e;
+        int changed = 0;
+        if (gk_edit_fetch(g->vfs, c->args[i], &e) < 0 || gk_edit_run(&e, NULL, expr, &changed) < 0) {
+            gk_say("%s", gk_errmsg());
+            rc = 1;
+        } else if (changed) {
+            static char buf[GK_BROKER_MSG];
+            struct result_hdr h = {.op = Q_RESULT, .size = e.size};
+            memcpy(h.sum, e.sum, 32);
+            size_t pl = strlen(e.guestpath) + 1;
+            if (sizeof h + pl > sizeof buf) {
+                gk_say("%s: path too long", e.guestpath);
+                rc = 1;
+            } else {
+                memcpy(buf, &h, sizeof h);
+                memcpy(buf + sizeof h, e.guestpath, pl);
+                if (tell(buf, sizeof h + pl, e.fd) < 0) {
+                    gk_say("%s", gk_errmsg());
+                    rc = 1;
+                }
+                nchanged++;
+            }
+        }
+        gk_edit_clear(&e);
+    }
+    /* what was mounted where, to mount it again read-write */
+    for (int i = 0; rc == 0 && nchanged && i < gk_vfs_nmounts(g->vfs); i++) {
+        gk_mount *m = gk_vfs_mount_at(g->vfs, i);
+        static char buf[GK_BROKER_MSG];
+        size_t dl = strlen(m->device) + 1, ml = strlen(m->mountpoint) + 1;
+        if (1 + dl + ml > sizeof buf)
+            rc = 1;
+        buf[0] = (char)Q_MOUNT;
+        memcpy(buf + 1, m->device, dl);
+        memcpy(buf + 1 + dl, m->mountpoint, ml);
+        if (rc == 0 && tell(buf, 1 + dl + ml, -1) < 0)
+            rc = 1;
+    }
+    worker_end(rc);
+}
+
+/* Worker 2: store what changed, on the images opened read-write. */
+static void __attribute__((noreturn)) worker_store(gk_cli *c, gk_guest *g)
+{
+    worker_wait();
+    if (gk_guest_launch(g) < 0)
+        gk_die_err();
+    gk_cli_decrypt(c, g);
+    for (int i = 0; i < nm; i++)
+        if (gk_guest_mount(g, mdev[i], mmp[i]) < 0)
+            gk_die_err();
+    int rc = 0;
+    for (int i = 0; i < nres && rc == 0; i++) {
+        gk_edit e;
+        memset(&e, 0, sizeof e);
+        e.guestpath = res[i].guestpath;
+        e.size = res[i].size;
+        memcpy(e.sum, res[i].sum, 32);
+        e.fd = res[i].fd;
+        e.has_fd = 1;
+        int ch = gk_edit_changed_in_guest(g->vfs, &e);
+        if (ch != 0) {
+            if (ch > 0)
+                gk_say("%s: changed in the guest while it was edited: not written", e.guestpath);
+            else
+                gk_say("%s", gk_errmsg());
+            rc = 1;
+        } else if (gk_edit_store(g->vfs, &e, backup) < 0) {
+            gk_say("%s", gk_errmsg());
+            rc = 1;
+        }
+    }
+    if (gk_vfs_sync(g->vfs) < 0) {
+        gk_say("%s", gk_errmsg());
+        rc = 1;
+    }
+    gk_guest_free(g);
+    worker_end(rc);
+}
+
+static gk_guest *add_drives(gk_cli *c)
+{
+    gk_guest *g = gk_guest_new();
+    g->readwrite = c->rw;
+    gk_vfs_set_trace(g->vfs, gk_trace);
+    for (int i = 0; i < c->ndrives; i++) {
+        gk_open_opts o = {
+            .format = c->drives[i].format,
+            .readwrite = c->rw,
+            .untrusted = c->untrusted,
+            .force_share = c->force_share,
+        };
+        if (gk_guest_add_drive(g, c->drives[i].path, &o) < 0)
+            gk_die_err();
+    }
+    return g;
+}
+
+/* One worker, to its end: 0, or 1 (its messages printed). */
+static int run_worker(gk_cli *c, int store)
+{
+    gk_guest *g = add_drives(c);
+    gk_cli_keys_prepare(c);
+    gk_sandbox sb = c->sb;
+    sb.needs |= GK_SB_BROKER | (store ? GK_SB_IMGWRITE : 0);
+    const char **imgs = gk_calloc((size_t)c->ndrives + 1, sizeof *imgs);
+    for (int i = 0; i < c->ndrives; i++)
+        imgs[i] = c->drives[i].path;
+    sb.images = imgs;
+    sb.nimages = c->ndrives;
+    pid_t pid = gk_sandbox_fork(&sb);
+    if (pid < 0)
+        gk_die("sandbox: cannot start the worker");
+    if (pid == 0) {
+        if (store)
+            worker_store(c, g);
+        worker_fetch(c, g);
+    }
+    free(imgs);
+    /* the front end keeps no read-only handle past its worker; the
+     * read-write one stays until the end (the worker's locks with it) */
+    if (!store)
+        gk_guest_free(g);
+    char go = 1;
+    struct answer a;
+    int fd = -1;
+    ssize_t r = gk_sandbox_ask_worker(&go, 1, -1, &a, sizeof a, &fd, &broker);
+    if (fd >= 0)
+        close(fd);
+    int st = gk_sandbox_end_worker();
+    if (r < (ssize_t)sizeof a || !WIFEXITED(st))
+        gk_sandbox_exit_as(st);
+    return a.rc || WEXITSTATUS(st) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     gk_cli c;
@@ -77,9 +335,16 @@ int main(int argc, char **argv)
         gk_die("-b %s: the extension must not be empty or hold a '/'", backup);
     /* read-only first */
     c.rw = 0;
-    /* the editor and perl run on the host and the images are opened again
-     * for writing: no sandbox until gfedit is split in two (issue 11) */
-    c.sb.skip = "gfedit runs $EDITOR or perl on the host and reopens the images";
+    if (!c.sb.off) {
+        /* the sandbox: two workers and this front end (above) */
+        nfiles = edits_left = c.nargs;
+        int rc = run_worker(&c, 0);
+        if (rc == 0 && nres > 0) {
+            c.rw = 1;
+            rc = run_worker(&c, 1);
+        }
+        return rc;
+    }
     gk_guest *g = gk_cli_mount(&c);
     int n = c.nargs, rc = 0, nchanged = 0;
     /* Windows guests (found by inspection): drive letters, backslashes and
