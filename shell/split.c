@@ -309,7 +309,7 @@ static int send_words(gfsh *sh, uint8_t op, int nwords, char **words, struct ans
         /* the output of this command: ours (a | hostcmd's pipe, or the
          * terminal); the worker drops its copy of a pipe afterwards */
         uint8_t o = W_STDOUT;
-        if (gk_sandbox_tell_worker(&o, 1, 1) < 0)
+        if (gk_sandbox_tell_worker(&o, 1, fcntl(1, F_GETFD) >= 0 ? 1 : -1) < 0)
             worker_gone(sh);
     }
     static char rep[GK_BROKER_MSG];
@@ -486,7 +486,8 @@ static int ask(uint8_t op, const char *prefix, size_t plen, const char *name, in
         return -1;
     }
     req[0] = (char)op;
-    memcpy(req + 1, prefix, plen);
+    if (plen)
+        memcpy(req + 1, prefix, plen);
     memcpy(req + 1 + plen, name, nl);
     int fd = -1;
     ssize_t n = gk_broker_call(req, 1 + plen + nl, fd_in, &rep, sizeof rep, &fd);
@@ -632,8 +633,11 @@ static void __attribute__((noreturn)) worker_loop(gfsh *sh)
         if (buf[0] == W_STDOUT) {
             if (fd >= 0) {
                 fflush(stdout);
-                dup2(fd, 1);
-                close(fd);
+                /* after a pipe our fd 1 is closed: it may come as 1 */
+                if (fd != 1) {
+                    dup2(fd, 1);
+                    close(fd);
+                }
             }
             continue;
         }

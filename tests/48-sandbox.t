@@ -145,8 +145,11 @@ is "$("$SB/gfsh" --rw -a "$T/rw.img" -m /dev/sda -f "$T/up.gfsh" 2>&1)" "hello
 hello" "gfsh: upload and copy-in read their sources through the front end"
 is "$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null):$(debugfs -R 'cat /d/f' "$T/rw.img" 2>/dev/null)" \
    "hello:hello" "... debugfs reads what they wrote"
-is "$(echo 'cat /etc/hostname | tr a-z A-Z' | "$SB/gfsh" -a "$IMG" -i 2>&1)" \
-   "$(gcat -a "$IMG" /etc/hostname | tr a-z A-Z)" "gfsh: | hostcmd gets the worker's output"
+h=$(gcat -a "$IMG" /etc/hostname)
+is "$(printf 'cat /etc/hostname | tr a-z A-Z\n!echo on the host\ncat /etc/hostname\n' | "$SB/gfsh" -a "$IMG" -i 2>&1)" \
+   "$(echo "$h" | tr a-z A-Z)
+on the host
+$h" "gfsh: | hostcmd gets the worker's output, !cmd runs, the next output is the terminal's again"
 EDITOR="sed -i s/hello/edited/" "$SB/gfsh" --rw -a "$T/rw.img" -m /dev/sda edit /up
 is "$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "edited" "gfsh edit: the front end runs \$EDITOR (debugfs)"
 ok "gfsh: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
