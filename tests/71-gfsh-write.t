@@ -185,6 +185,22 @@ is "$(sed 's/.*: //' "$T/err" | tr '\n' ' ')" "$kerr" "user.* on a symlink or FI
 is "$(debugfs -R 'ea_get -V /d/sym trusted.a' "$T/a.img" 2>/dev/null)" "b" "trusted.* on a symlink: set (debugfs)"
 ok "after the xattr refusals: e2fsck -fn is clean" e2fsck -fn "$T/a.img"
 
+# a name of 256 bytes, a path component too long: the kernel's ENAMETOOLONG
+long=$(printf 'n%.0s' $(seq 256))
+cp "$T/a.img" "$T/k.img"
+mount -o loop "$T/k.img" "$T/m"
+kerr=$( (mkdir "$T/m/$long"; : >"$T/m/d/$long"; ln -s x "$T/m/$long") 2>&1 | sed 's/.*: //' | tr '\n' ' ')
+umount "$T/m"
+before=$(sha256sum <"$T/a.img")
+"$G" --rw -a "$T/a.img" -m /dev/sda >/dev/null 2>"$T/err" <<EOF
+-mkdir /$long
+-write /d/$long x
+-ln-s x /$long
+EOF
+is "$(sed 's/.*: //' "$T/err" | tr '\n' ' ')" "$kerr" "a 256-byte name: the kernel's answer ($kerr)"
+is "$(head -c 30 "$T/err")" "gfsh: mkdir: /${long:0:16}" "... naming the path"
+is "$(sha256sum <"$T/a.img")" "$before" "... the image byte-identical"
+
 # sync: everything so far is on the image, consistent, while gfsh still
 # has it open (e2fsck and debugfs read it meanwhile)
 rm -f "$T/gin"; mkfifo "$T/gin"
@@ -227,6 +243,52 @@ gfsh: mkdir-p: /a/b: Read-only file system
 EOF
 same_file "$T/err" "$T/exp" "--ro: every write command says Read-only file system"
 is "$(sha256sum <"$T/a.img")" "$before" "--ro: the image is byte-identical"
+# every command that needs --rw (its help says so) is refused under --ro,
+# before anything is opened for writing
+cat >"$T/rocmds" <<'EOF'
+write /y hello
+write-append /y hello
+upload /etc/hostname /h
+copy-in /etc/hostname /
+tar-in /dev/null /
+mkdir /x
+mkdir-p /a/b
+rm /d/f
+rm-f /d/f
+rm-rf /d
+rmdir /d
+mv /d/f /g
+cp /d/f /g
+cp-a /d /e
+cp-r /d /e
+ln /d/f /g
+ln-f /d/f /g
+ln-s f /g
+ln-sf f /g
+chmod 0700 /d
+chown 1 1 /d
+lchown 1 1 /d
+touch /z
+truncate /d/f
+truncate-size /d/f 0
+setxattr user.a b 1 /d
+lsetxattr user.a b 1 /d
+removexattr user.a /d
+lremovexattr user.a /d
+mknod 0644 1 3 /n
+mkfifo 0600 /p
+edit /d/f
+vi /d/f
+emacs /d/f
+EOF
+"$G" help | sed -e '1d' -e '$d' | awk '{print $1}' | while read -r c; do
+    "$G" help "$c" | grep -q 'it needs --rw' && echo "$c"; done | grep -v '^hivex-' | LC_ALL=C sort >"$T/rw.help"
+is "$(awk '{print $1}' "$T/rocmds" | LC_ALL=C sort | tr '\n' ' ')" "$(tr '\n' ' ' <"$T/rw.help")" \
+    "--ro: the list below is every command whose help says it needs --rw (hivex-* aside)"
+sed 's/^/-/' "$T/rocmds" | EDITOR=false "$G" -a "$T/a.img" -m /dev/sda >/dev/null 2>"$T/err"
+is "$(grep -c ': Read-only file system$' "$T/err"):$(wc -l <"$T/err")" "$(wc -l <"$T/rocmds"):$(wc -l <"$T/rocmds")" \
+    "--ro: each of the $(wc -l <"$T/rocmds") write commands says Read-only file system"
+is "$(sha256sum <"$T/a.img")" "$before" "--ro: the image is still byte-identical"
 # mount-ro under --rw: the same answer from the filesystem itself
 "$G" --rw -a "$T/a.img" >/dev/null 2>"$T/err" <<'EOF'
 mount-ro /dev/sda /
