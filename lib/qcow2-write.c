@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "qcow2.h"
 
 #define MAX_PENDING_FREES 4096
@@ -90,8 +91,13 @@ int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
         return gk_fail(EINVAL, "%s: an image opened for its details cannot be written", q->path);
     if (h->incompatible_features & QC_INCOMPAT_CORRUPT)
         return gk_fail(EROFS, "%s: image is corrupt; cannot be opened read/write", q->path);
-    if (h->crypt_method)
-        return gk_fail(ENOTSUP, "%s: writing encrypted images is not supported", q->path);
+    /* LUKS: data is encrypted with the volume key the open unlocked (IVs
+     * from host offsets, as reads); the legacy AES format is not written */
+    if (h->crypt_method == 1)
+        return gk_fail(ENOTSUP, "%s: writing the legacy (insecure) AES encryption is not supported; "
+                       "convert the image to encrypt.format=luks", q->path);
+    if (h->crypt_method && (!q->crypt || q->data != q->file))
+        return gk_fail(ENOTSUP, "%s: writing this encrypted image is not supported", q->path);
     if (h->incompatible_features & QC_INCOMPAT_DIRTY)
         return gk_fail(EROFS, "%s: image is dirty (its refcounts were not written back); repair it with "
                               "'gimg check -r all' before writing", q->path);
@@ -120,6 +126,8 @@ int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
             return r;
     }
     q->cow = gk_malloc(q->cluster_size);
+    if (q->crypt)
+        q->enc = gk_malloc(q->cluster_size);
     if (q->data != q->file)
         qcow2_cache_flush_first(q->l2_cache, q->data);
     d->readonly = 0;
@@ -243,7 +251,8 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
     size_t wlen = k;
     uint64_t woff = in;
     /* a whole-cluster rewrite unless writing in place into plain data */
-    int whole = !owned || zero_flag || (q->ext_l2 && (uint32_t)bm != 0xffffffffU);
+    int whole = !owned || zero_flag || (q->ext_l2 && (uint32_t)bm != 0xffffffffU) ||
+                (q->crypt && ((in | k) & 511)); /* encryption is by whole sectors */
     if (whole && k < cs) {
         if ((r = read_cluster(d, q, coff)) < 0) {
             qcow2_cache_put(q->l2_cache, tv);
@@ -268,6 +277,14 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
             }
             target = (uint64_t)a;
         }
+    }
+    if (q->crypt) {
+        memcpy(q->enc, src, wlen);
+        if (gk_cipher_encrypt(q->crypt, q->enc, wlen, (target + woff) / 512) < 0) {
+            qcow2_cache_put(q->l2_cache, tv);
+            return -EIO;
+        }
+        src = q->enc;
     }
     if (gk_pwrite(q->data, src, wlen, target + woff) < 0) {
         r = -errno;
@@ -372,6 +389,8 @@ int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t of
         return gk_fail(EINVAL, "%s: compressed writes are whole clusters", q->path);
     if (q->data != q->file)
         return gk_fail(ENOTSUP, "%s: compressed clusters with an external data file", q->path);
+    if (q->h.crypt_method)
+        return gk_fail(ENOTSUP, "%s: compressed clusters cannot be encrypted", q->path);
     const uint8_t *src = buf;
     if (n < cs) {
         memcpy(q->cow, buf, n);
@@ -491,6 +510,7 @@ void qcow2_close_rw(gk_dev *d)
     if (q_flush_all(q) < 0)
         gk_warn("%s: %s", q->path, gk_errmsg());
     free(q->cow);
+    free(q->enc);
     free(q->frees);
     if (q->czs_ok)
         deflateEnd(&q->czs);

@@ -233,6 +233,7 @@ struct qcow2 {
     struct qcow2_free { uint64_t off, len; } *frees; /* deferred refcount drops */
     size_t nfrees, frees_cap;
     uint8_t *cow;              /* one cluster: copy-on-write of a partial write */
+    uint8_t *enc;              /* one cluster: the encrypted copy of a write  */
     z_stream czs;              /* compression of written clusters              */
     int czs_ok;
     ZSTD_CCtx *zc;

@@ -82,4 +82,26 @@ ok "  ... tells how to give the key" grep -q -- "--key fs.qcow2:key:PASSPHRASE" 
 fails_cleanly "gcat with a wrong key" gcat -a fs.qcow2 -m /dev/sda --key fs.qcow2:key:nope /hello.txt
 ok "  ... no output" test ! -s "$T/fc.out"
 
+# writing: gcopy-in --key into a copy of fs.qcow2; qemu-img decrypts it,
+# qemu-img check and e2fsck find it clean, debugfs reads the new files
+cp fs.qcow2 "$T/w.qcow2"
+echo "written through the encryption" >"$T/new.txt"
+seq 1 30000 >"$T/big.txt"
+ok "gcopy-in --key into an encrypted qcow2" \
+    gcopy-in -a "$T/w.qcow2" -m /dev/sda --key "$T/w.qcow2:file:secret.txt" "$T/new.txt" "$T/big.txt" /etc
+ok "  ... qemu-img check is clean" qemu-img check "${SEC[@]}" --image-opts "$(opts "$T/w.qcow2")"
+qemu-img convert "${SEC[@]}" --image-opts "$(opts "$T/w.qcow2")" -O raw "$T/w.raw"
+ok "  ... e2fsck -fn of qemu's plaintext is clean" e2fsck -fn "$T/w.raw"
+is "$(debugfs -R 'cat /etc/new.txt' "$T/w.raw" 2>/dev/null)" "written through the encryption" \
+    "  ... debugfs reads the new file from qemu's plaintext"
+debugfs -R 'cat /etc/big.txt' "$T/w.raw" >"$T/big.out" 2>/dev/null
+same_file "$T/big.out" "$T/big.txt" "  ... and the 170 KB one"
+ok "  ... hello.txt is still there" sh -c "debugfs -R 'cat /hello.txt' '$T/w.raw' 2>/dev/null | grep -q 'encrypted qcow2'"
+ok "  ... and qemu's reading is gimg's" gimg compare "${SEC[@]}" --image-opts "$(opts "$T/w.qcow2")" \
+    "driver=raw,file.filename=$T/w.raw"
+cp aes.qcow2 "$T/a.qcow2"
+fails_cleanly "writing the legacy AES format is refused" \
+    gcopy-in -a "$T/a.qcow2" -m /dev/sda --key "$T/a.qcow2:file:secret.txt" "$T/new.txt" /
+ok "  ... saying why" grep -q "legacy (insecure) AES encryption is not supported" "$T/fc.err"
+
 done_testing

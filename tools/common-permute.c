@@ -16,7 +16,7 @@ static int takes_arg(const char *w, const char *shortopts, const struct option *
         const char *name = w + 2;
         if (strchr(name, '='))
             return 0;
-        static const char *const common[] = {"add", "mount", "format", NULL};
+        static const char *const common[] = {"add", "mount", "format", "key", NULL};
         for (int i = 0; common[i]; i++)
             if (strcmp(name, common[i]) == 0)
                 return strcmp(name, "format") != 0;
