@@ -284,7 +284,13 @@ gk_dev *gk_open_named_file(gk_open_ctx *ctx, gk_dev *file, const char *name, con
                            char **location);
 
 extern const struct gk_format gk_raw_format, gk_qcow2_format, gk_vmdk_format, gk_vpc_format,
-    gk_vdi_format;
+    gk_vdi_format, gk_vhdx_format;
+/* CRC-32C (Castagnoli), as VHDX checksums its structures (lib/vhdx.c). */
+uint32_t gk_crc32c(const void *buf, size_t n);
+/* The replayed log of a VHDX file whose header hdr (4 KiB) names a log that
+ * needs replaying: *overlay is a device reading the file as replayed (NULL:
+ * nothing to replay).  0 or -errno (lib/vhdx-log.c). */
+int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, gk_dev **overlay);
 
 /* ------------------------------------------------------------------ */
 /* qemu's image locks (lib/lock.c)                                      */

@@ -6,7 +6,7 @@
  *
  * Formats we recognise but do not read yet are listed with a probe and no
  * open: an image in one of them is refused by name instead of being read as
- * raw (issue 12 gives them an open; vmdk, vpc and vdi have one: lib/vmdk.c, vhd.c, vdi.c). */
+ * raw (issue 12 gives them an open; vmdk, vpc, vdi and vhdx have one: lib/vmdk.c, vhd.c, vdi.c, vhdx.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +19,6 @@
 static int magic_at(const uint8_t *buf, size_t len, size_t off, const char *magic, size_t n)
 {
     return len >= off + n && memcmp(buf + off, magic, n) == 0 ? 100 : 0;
-}
-
-static int vhdx_probe(const uint8_t *b, size_t len, const char *name)
-{
-    (void)name;
-    return magic_at(b, len, 0, "vhdxfile", 8);
 }
 
 static int qed_probe(const uint8_t *b, size_t len, const char *name)
@@ -53,7 +47,6 @@ static int bochs_probe(const uint8_t *b, size_t len, const char *name)
     return magic_at(b, len, 0, "Bochs Virtual HD Image", 22);
 }
 
-static const struct gk_format vhdx_format = { .name = "vhdx", .probe = vhdx_probe };
 static const struct gk_format qed_format = { .name = "qed", .probe = qed_probe };
 static const struct gk_format qcow1_format = { .name = "qcow", .probe = qcow1_probe };
 static const struct gk_format parallels_format = { .name = "parallels", .probe = parallels_probe };
@@ -65,7 +58,7 @@ const struct gk_format *const gk_formats[] = {
     &gk_qcow2_format,
     &gk_vmdk_format,
     &gk_vdi_format,
-    &vhdx_format,
+    &gk_vhdx_format,
     &gk_vpc_format,
     &qed_format,
     &qcow1_format,

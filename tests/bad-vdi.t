@@ -21,6 +21,7 @@ for f in [ht]-*.vdi; do
         fails_cleanly "info refuses $f too" gimg info -f vdi "$f"
     fi
 done
-ok "a map of 2^29 entries past the end costs no memory" \
+# (address-space limits mean nothing under ASan)
+[ "$GK_SAN" = 1 ] || ok "a map of 2^29 entries past the end costs no memory" \
     sh -c 'ulimit -v 600000; gimg map -f vdi h-bmappast.vdi >/dev/null'
 done_testing

@@ -21,7 +21,10 @@ for f in [fht]-*.vhd; do
         fails_cleanly "info refuses $f too" gimg info -f vpc "$f"
     fi
 done
-# memory: a table of 2^29 entries (2 GiB) the file does not hold
-( ulimit -v 600000; gimg info -f vpc h-huge.vhd ) >/dev/null 2>"$T/e"
-grep -q 'past the end of the file' "$T/e"; is $? 0 "a huge table is refused before it is allocated"
+# memory: a table of 2^29 entries (2 GiB) the file does not hold (address-
+# space limits mean nothing under ASan)
+if [ "$GK_SAN" != 1 ]; then
+    ( ulimit -v 600000; gimg info -f vpc h-huge.vhd ) >/dev/null 2>"$T/e"
+    grep -q 'past the end of the file' "$T/e"; is $? 0 "a huge table is refused before it is allocated"
+fi
 done_testing

@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# VHDX read (test-images/vhdx.sh): fixed and dynamic disks qemu-img makes,
+# 1 MiB blocks over a large disk, and logs left to replay: replayed in
+# memory (the file is never written) to what qemu-img check -r all makes of
+# it; a guest on VHDX read by gcat/gls/ginspect.  Oracle: qemu-img.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-formats.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+dir=$(fixture vhdx) || exit 1
+cd "$dir"
+
+for f in dynamic fixed bs1 c; do
+    same_as_qemu vhdx $f.vhdx
+done
+is "$(gimg info dynamic.vhdx)" "$(qemu-img info dynamic.vhdx)" "info (human) dynamic.vhdx"
+
+# a log to replay: qemu-img refuses to read it until check -r all writes
+# the replay into the file; we replay it in memory
+qemu-img info dirty.vhdx >/dev/null 2>&1; is $? 1 "qemu-img refuses dirty.vhdx read-only (as expected)"
+qemu-img convert -O raw replayed.vhdx "$T/q.raw"
+before=$(md5sum <dirty.vhdx)
+for f in dirty badtail; do
+    rm -f "$T/g.raw"
+    gimg convert -O raw $f.vhdx "$T/g.raw" 2>"$T/err"
+    same_file "$T/g.raw" "$T/q.raw" "$f.vhdx: the log replayed in memory, as qemu-img check -r all replays it"
+    grep -q 'replayed in memory' "$T/err"; is $? 0 "$f.vhdx: a warning says the log was replayed"
+done
+is "$(md5sum <dirty.vhdx)" "$before" "dirty.vhdx is not written"
+qemu-img convert -O raw c.vhdx "$T/c.raw"
+cmp -s "$T/c.raw" "$T/q.raw"; is $? 1 "(the replay changes what the disk reads)"
+
+g=$(fixture guests) || exit 1
+for sub in dynamic fixed; do
+    qemu-img convert -O vhdx -o subformat=$sub "$g/debian.img" "$T/debian-$sub.vhdx"
+    is "$(gcat -a "$T/debian-$sub.vhdx" /etc/fstab 2>&1)" "$(gcat -a "$g/debian.img" /etc/fstab 2>&1)" \
+       "gcat of a $sub VHDX guest"
+    is "$(gls -a "$T/debian-$sub.vhdx" -lR /etc 2>&1 | md5sum)" "$(gls -a "$g/debian.img" -lR /etc 2>&1 | md5sum)" \
+       "gls -lR of a $sub VHDX guest"
+    is "$(ginspect -a "$T/debian-$sub.vhdx" 2>&1 | md5sum)" "$(ginspect -a "$g/debian.img" 2>&1 | md5sum)" \
+       "ginspect of a $sub VHDX guest"
+done
+done_testing
