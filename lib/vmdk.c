@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The VMDK format, read-only: hosted sparse extents (KDMV: monolithicSparse,
+/* The VMDK format: reading hosted sparse extents (KDMV: monolithicSparse,
  * the extents of twoGbMaxExtentSparse, streamOptimized with deflate-
  * compressed grains and its footer), text descriptors naming FLAT, VMFS,
  * SPARSE and VMFSSPARSE extents (monolithicFlat, twoGbMaxExtentFlat,
  * twoGbMaxExtentSparse, vmfs, vmfsSparse), zeroed grains, and parent links
  * (parentFileNameHint, with qemu's CID check).  What is read and refused
  * follows qemu 7.2's block/vmdk.c, so that qemu-img is the oracle.
+ * Writing: monolithicSparse images as vmdk_create makes them (qemu's
+ * layout: redundant and primary grain directories with their tables
+ * preallocated), grains appended at the end of the file, the grain first
+ * and then both table entries.
  *
  * A descriptor names files: each extent is opened like a backing file
  * (gk_open_named_file: resolved beside the descriptor, regular files only,
@@ -52,6 +56,8 @@ struct vext {
     uint32_t gtes;                 /* grain table entries                  */
     uint64_t gd_entries, gd_have;  /* claimed; read (the rest is past EOF) */
     uint32_t *gd;                  /* sectors of the grain tables          */
+    uint32_t *rgd;                 /* writable images: the redundant copy  */
+    uint64_t rgd_have, rgd_off;    /* its entries; its sector (0: none)    */
 };
 
 struct vmdk {
@@ -68,6 +74,9 @@ struct vmdk {
     uint64_t gidx;
     uint8_t *gbuf, *cbuf;
     size_t glen, gcap;
+    int writable;                  /* a monolithicSparse image opened rw  */
+    uint64_t next_sector;          /* where the next grain goes            */
+    uint8_t *wbuf;                 /* one grain                            */
 };
 
 enum { R_UNALLOC, R_ZERO, R_DATA, R_COMP };
@@ -249,6 +258,7 @@ static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
     uint64_t capacity = gk_le64(h + 12), grain = gk_le64(h + 20);
     uint32_t gtes = gk_le32(h + 44);
     uint64_t gd_off = gk_le64(h + 56), overhead = gk_le64(h + 64);
+    e->rgd_off = flags & FLAG_RGD ? gk_le64(h + 48) : 0;
     uint16_t calg = (uint16_t)(h[77] | h[78] << 8);
     if (version > 3)
         return gk_fail(ENOTSUP, "%s: %s: unsupported VMDK version %" PRIu32, v->path, fn, version);
@@ -650,13 +660,213 @@ static int vmdk_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e
     return 0;
 }
 
+/* ---- writing (monolithicSparse made by vmdk_create) ---- */
+
+/* Write the grain table entry of grain index gi (relative to extent e) in
+ * the grain table at gts and its redundant copy, and in the cache. */
+static int set_gte(struct vmdk *v, struct vext *e, uint64_t gdi, uint32_t gi, uint32_t val)
+{
+    uint8_t le[4] = { (uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16), (uint8_t)(val >> 24) };
+    uint32_t tabs[2] = { e->gd[gdi], gdi < e->rgd_have ? e->rgd[gdi] : 0 };
+    for (int k = 0; k < 2; k++) {
+        if (!tabs[k])
+            continue;
+        if (gk_pwrite(e->file, le, 4, (uint64_t)tabs[k] * 512 + (uint64_t)gi * 4) < 0)
+            return -errno;
+    }
+    int ei = (int)(e - v->ext);
+    for (int i = 0; i < GT_SLOTS; i++)
+        if (v->gt[i].t && v->gt[i].ext == ei && v->gt[i].sec == tabs[0])
+            v->gt[i].t[gi] = val;
+    return 0;
+}
+
+/* Write [off, off+n) of one grain: in place, or into a new grain at the
+ * end of the file (the grain first, then its table entries: a crash leaves
+ * at worst an unreferenced grain). */
+static int write_grain(struct vmdk *v, const uint8_t *buf, size_t n, uint64_t off, int zero)
+{
+    struct vext *e = &v->ext[0];
+    uint64_t gbytes = e->grain * 512, cover = (uint64_t)e->gtes * gbytes;
+    uint64_t gdi = off / cover, in = off % gbytes;
+    uint32_t gi = (uint32_t)((off / gbytes) % e->gtes);
+    if (gdi >= e->gd_have || !e->gd[gdi])
+        return gk_fail(ENOTSUP, "%s: grain table %" PRIu64 " is not allocated (not an image guestkit made)", v->path,
+                       gdi);
+    const uint32_t *t = load_gt(v, e, e->gd[gdi]);
+    if (!t)
+        return -EIO;
+    uint32_t g = t[gi];
+    if (g && !(e->zero_grain && g == 1)) {
+        if (zero) {
+            memset(v->wbuf, 0, n);
+            buf = v->wbuf;
+        }
+        return gk_pwrite(e->file, buf, n, (uint64_t)g * 512 + in) < 0 ? -errno : 0;
+    }
+    if (zero)
+        return 0; /* unallocated grains read as zeros: nothing below */
+    if (v->next_sector > 0xffffffffULL - e->grain)
+        return gk_fail(EFBIG, "%s: the image file is full (grain offsets are 32 bits)", v->path);
+    memset(v->wbuf, 0, gbytes);
+    memcpy(v->wbuf + in, buf, n);
+    uint32_t sec = (uint32_t)v->next_sector;
+    if (gk_pwrite(e->file, v->wbuf, gbytes, (uint64_t)sec * 512) < 0)
+        return -errno;
+    v->next_sector += e->grain;
+    return set_gte(v, e, gdi, gi, sec);
+}
+
+static int vmdk_write(gk_dev *d, const void *buf, size_t n, uint64_t off, int zero)
+{
+    struct vmdk *v = d->priv;
+    if (!v->writable)
+        return gk_fail(EROFS, "%s: only monolithicSparse images guestkit made can be written", v->path);
+    const uint8_t *p = buf;
+    uint64_t gbytes = v->ext[0].grain * 512;
+    while (n > 0) {
+        uint64_t in = off % gbytes;
+        size_t len = n < gbytes - in ? n : (size_t)(gbytes - in);
+        int rc = write_grain(v, p, len, off, zero);
+        if (rc < 0)
+            return rc;
+        if (p)
+            p += len;
+        off += len;
+        n -= len;
+    }
+    return 0;
+}
+
+static int vmdk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    return vmdk_write(d, buf, n, off, 0);
+}
+
+static int vmdk_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags)
+{
+    (void)flags;
+    return vmdk_write(d, NULL, (size_t)len, off, 1);
+}
+
+static int vmdk_flush(gk_dev *d)
+{
+    return gk_flush(d->file) < 0 ? -errno : 0;
+}
+
+/* ---- creating ---- */
+
+static const gk_create_opt vmdk_create_opts[] = {
+    { "size", GK_OPT_SIZE, "Virtual disk size", NULL },
+    { "adapter_type", GK_OPT_STRING, "Virtual adapter type, can be one of ide (default), lsilogic, buslogic or "
+                                     "legacyESX", NULL },
+    { "subformat", GK_OPT_STRING, "VMDK flat extent format, can be one of {monolithicSparse (default)} "
+                                  "(guestkit writes no other yet)", NULL },
+    { "zeroed_grain", GK_OPT_BOOL, "Enable efficient zero writes using the zeroed-grain GTE feature", NULL },
+    { NULL, 0, NULL, NULL },
+};
+
+static int vmdk_create(const char *location, gk_create_args *a)
+{
+    const char *sub = gk_create_get(a, "subformat");
+    const char *adapter = gk_create_get(a, "adapter_type");
+    const char *zg = gk_create_get(a, "zeroed_grain");
+    int zero_grain = 0;
+    if (zg && gk_opt_bool("zeroed_grain", zg, &zero_grain) < 0)
+        return -EINVAL;
+    if (sub && strcmp(sub, "monolithicSparse") != 0)
+        return gk_fail(ENOTSUP, "VMDK subformat '%s' cannot be written yet (guestkit writes monolithicSparse)", sub);
+    if (!adapter)
+        adapter = "ide";
+    if (strcmp(adapter, "ide") && strcmp(adapter, "lsilogic") && strcmp(adapter, "buslogic") &&
+        strcmp(adapter, "legacyESX"))
+        return gk_fail(EINVAL, "Unknown adapter type: '%s'", adapter);
+    if (gk_create_get(a, "backing_file"))
+        return gk_fail(ENOTSUP, "VMDK images with a parent cannot be written yet");
+    if (!a->size_given)
+        return gk_fail(EINVAL, "Image creation needs a size parameter");
+    uint64_t size = (a->size + 511) & ~511ULL, sectors = size / 512;
+    if (sectors > 0xffffffffULL * 128 / 2)
+        return gk_fail(EFBIG, "Disk size too large for a VMDK image");
+    if (!a->summary)
+        a->summary = gk_asprintf("fmt=vmdk size=%" PRIu64 " compat6=off hwversion=undefined%s", size,
+                                 zero_grain ? " zeroed_grain=on" : "");
+    const uint64_t grain = 128, gtes = 512, gt_sectors = gtes * 4 / 512;
+    uint64_t ngt = (sectors + grain * gtes - 1) / (grain * gtes), gd_sectors = (ngt * 4 + 511) / 512;
+    uint64_t rgd = 21, gd = rgd + gd_sectors + ngt * gt_sectors;
+    uint64_t overhead = (gd + gd_sectors + ngt * gt_sectors + grain - 1) / grain * grain;
+    uint8_t *img = gk_calloc(overhead, 512);
+    uint8_t *h = img;
+    memcpy(h, "KDMV", 4);
+    uint32_t flags = 3 | (zero_grain ? FLAG_ZERO_GRAIN : 0);
+    uint64_t f64[] = { sectors, grain, 1, 20 };
+    h[4] = 1;
+    memcpy(h + 8, &(uint32_t){ 0 }, 4);
+    for (int i = 0; i < 4; i++)
+        h[8 + i] = (uint8_t)(flags >> (8 * i));
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 8; i++)
+            h[12 + 8 * k + i] = (uint8_t)(f64[k] >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        h[44 + i] = (uint8_t)(gtes >> (8 * i));
+    uint64_t f2[] = { rgd, gd, overhead };
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 8; i++)
+            h[48 + 8 * k + i] = (uint8_t)(f2[k] >> (8 * i));
+    memcpy(h + 73, "\n \r\n", 4);
+    /* the descriptor */
+    const char *base = strrchr(location, '/') ? strrchr(location, '/') + 1 : location;
+    uint64_t cyl = sectors / (16 * 63);
+    char *desc = gk_asprintf("# Disk DescriptorFile\nversion=1\nCID=%08" PRIx32 "\nparentCID=ffffffff\n"
+                             "createType=\"monolithicSparse\"\n\n# Extent description\nRW %" PRIu64
+                             " SPARSE \"%s\"\n\n# The Disk Data Base\n#DDB\n\n"
+                             "ddb.virtualHWVersion = \"4\"\nddb.geometry.cylinders = \"%" PRIu64 "\"\n"
+                             "ddb.geometry.heads = \"16\"\nddb.geometry.sectors = \"63\"\n"
+                             "ddb.adapterType = \"%s\"\nddb.toolsVersion = \"2147483647\"\n",
+                             (uint32_t)(gk_crc32c(location, strlen(location)) ^ (uint32_t)sectors), sectors, base,
+                             cyl > 16383 ? 16383 : cyl, adapter);
+    if (strlen(desc) > 20 * 512) {
+        free(desc);
+        free(img);
+        return gk_fail(ENAMETOOLONG, "%s: the file name is too long for a VMDK descriptor", location);
+    }
+    memcpy(img + 512, desc, strlen(desc));
+    free(desc);
+    /* both directories, each pointing at its preallocated grain tables */
+    uint64_t tabs[2] = { rgd, gd };
+    for (int k = 0; k < 2; k++)
+        for (uint64_t i = 0; i < ngt; i++) {
+            uint32_t s = (uint32_t)(tabs[k] + gd_sectors + i * gt_sectors);
+            uint8_t *q = img + tabs[k] * 512 + i * 4;
+            for (int b = 0; b < 4; b++)
+                q[b] = (uint8_t)(s >> (8 * b));
+        }
+    const struct gk_protocol *p = gk_protocol_for(location);
+    int r = p->create ? p->create(location) : gk_fail(ENOTSUP, "%s: cannot create it", location);
+    gk_dev *f = NULL;
+    if (r == 0) {
+        gk_file_opts fo = { .readwrite = 1, .growable = 1, .quiet_in_use = 1 };
+        f = p->open(location, &fo);
+        if (!f || gk_truncate(f, 0, GK_PREALLOC_OFF) < 0 || gk_pwrite(f, img, overhead * 512, 0) < 0 ||
+            gk_flush(f) < 0)
+            r = -errno;
+    }
+    if (f)
+        gk_dev_unref(f);
+    free(img);
+    return r;
+}
+
 static void vmdk_close(gk_dev *d)
 {
     struct vmdk *v = d->priv;
     if (!v)
         return;
-    for (int i = 0; i < v->next; i++)
+    for (int i = 0; i < v->next; i++) {
         free(v->ext[i].gd);
+        free(v->ext[i].rgd);
+    }
+    free(v->wbuf);
     free(v->ext);
     for (int i = 0; i < GT_SLOTS; i++)
         free(v->gt[i].t);
@@ -672,6 +882,9 @@ static const struct gk_dev_ops vmdk_ops = {
     .name = "vmdk",
     .pread = vmdk_pread,
     .block_status = vmdk_block_status,
+    .pwrite = vmdk_pwrite,
+    .pwrite_zeroes = vmdk_pwrite_zeroes,
+    .flush = vmdk_flush,
     .close = vmdk_close,
 };
 
@@ -808,13 +1021,35 @@ static int vmdk_open_all(struct vmdk *v, gk_dev *d, gk_dev *file, gk_open_ctx *c
     return 0;
 }
 
+/* Writes go only to what vmdk_create makes: one hosted sparse extent,
+ * uncompressed, no parent, grain tables preallocated. */
+static int open_writable(struct vmdk *v, gk_dev *d, gk_dev *file)
+{
+    struct vext *e = &v->ext[0];
+    if (v->next != 1 || e->file != file || e->flat || e->compressed || d->backing || v->parent ||
+        strcmp(v->create_type, "monolithicSparse") != 0)
+        return gk_fail(EROFS, "%s: guestkit writes only monolithicSparse VMDK images without a parent", v->path);
+    if (e->gd_have < e->gd_entries || e->grain * 512 > VMDK_MAX_CGRAIN)
+        return gk_fail(EROFS, "%s: the grain directory is incomplete; not writing", v->path);
+    if (e->rgd_off) {
+        uint64_t off = e->rgd_off * 512;
+        if (off > file->size || e->gd_entries * 4 > file->size - off)
+            return gk_fail(EROFS, "%s: the redundant grain directory is past the end; not writing", v->path);
+        e->rgd = gk_malloc(e->gd_entries ? e->gd_entries * 4 : 4);
+        if (e->gd_entries && gk_pread(file, e->rgd, e->gd_entries * 4, off) < 0)
+            return -errno;
+        for (uint64_t i = 0; i < e->gd_entries; i++)
+            e->rgd[i] = gk_le32(&e->rgd[i]);
+        e->rgd_have = e->gd_entries;
+    }
+    v->next_sector = (file->size / 512 + e->grain - 1) / e->grain * e->grain;
+    v->wbuf = gk_malloc(e->grain * 512);
+    v->writable = 1;
+    return 0;
+}
+
 static gk_dev *vmdk_open(gk_dev *file, gk_open_ctx *ctx)
 {
-    if (ctx->readwrite) {
-        gk_error("%s: vmdk images can only be opened read-only", file->name);
-        errno = EROFS;
-        return NULL;
-    }
     if (ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name) {
         gk_error("%s: vmdk images have no internal snapshots", file->name);
         errno = ENOTSUP;
@@ -831,8 +1066,13 @@ static gk_dev *vmdk_open(gk_dev *file, gk_open_ctx *ctx)
         errno = -rc;
         return NULL;
     }
+    if (ctx->readwrite && (rc = open_writable(v, d, file)) < 0) {
+        gk_dev_unref(d);
+        errno = -rc;
+        return NULL;
+    }
     d->file = file;
-    d->readonly = 1;
+    d->readonly = !ctx->readwrite;
     return d;
 }
 
@@ -869,5 +1109,7 @@ const struct gk_format gk_vmdk_format = {
     .name = "vmdk",
     .probe = vmdk_probe,
     .open = vmdk_open,
+    .create = vmdk_create,
+    .create_opts = vmdk_create_opts,
     .info = vmdk_info,
 };
