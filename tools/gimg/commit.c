@@ -60,6 +60,19 @@ int cmd_commit(gimg_args *a)
     gk_dev *base = gk_image_backing(top);
     if (basename && !(base = find_base(top, path, basename)))
         gk_die_status(1, "Did not find '%s' in the backing chain of '%s'", basename, path);
+    /* what is committed is read from the images above the base: damaged
+     * ones (overlapping metadata, wrong refcounts) are refused as for
+     * writing, before anything is written (the image itself is checked by
+     * its read-write open unless -d) */
+    for (gk_dev *p = drop ? top : gk_image_backing(top); p && p != base; p = gk_image_backing(p)) {
+        gk_check_result cr;
+        memset(&cr, 0, sizeof cr);
+        if (gk_image_check(p, &cr) == 0 && (cr.corruptions || cr.check_errors))
+            gk_die_status(1, "%s: image has %llu inconsistencies in its metadata; refusing to commit it "
+                             "('gimg check' lists them)", gk_image_location(p),
+                          (unsigned long long)(cr.corruptions + cr.check_errors));
+        gk_check_result_free(&cr);
+    }
     /* the base again, read-write (the chain holds it read-only) */
     gk_open_opts bo = {.format = gk_dev_format(base), .readwrite = 1, .untrusted = gimg_untrusted};
     gk_dev *bw = gk_open_image(gk_image_location(base), &bo);
