@@ -189,10 +189,12 @@ static int parse_extent(btrfs *b, uint64_t off, const uint8_t *d, uint32_t len, 
             return bt_fail(EIO, "inline extent at %llu: bad length %llu", (unsigned long long)off,
                            (unsigned long long)e->ram_bytes);
         e->len = e->ram_bytes;
+        if (!e->len)
+            return 1;
         e->inl = gk_malloc(n ? n : 1);
         memcpy(e->inl, d + FE_INLINE_DATA, n);
         e->inl_len = n;
-        return e->len ? 0 : 1;
+        return 0;
     }
     if (e->type != 1 && e->type != 2)
         return bt_fail(EIO, "file extent at %llu: unknown type %u", (unsigned long long)off, e->type);

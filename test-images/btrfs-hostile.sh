@@ -19,6 +19,8 @@
 #   super-primary.qcow2  the primary superblock broken: the 64 MiB mirror
 #   super-all.qcow2   every superblock broken: refused
 #   sysarray.qcow2    the system chunk array garbled (checksum fixed)
+#   inline-zero.qcow2 an uncompressed inline extent of a small file of
+#                    rootdir.img that claims 0 bytes (checksum fixed)
 #   zstd-bad.qcow2 zlib-bad.qcow2 lzo-bad.qcow2   the compressed bytes of
 #                    @data/ALG/text.txt overwritten: reading it fails
 #   *.files          paths worth reading in each image
@@ -223,6 +225,45 @@ for i in range(811, 811 + 97):
 pt.write(65536, fixcsum(bytes(sb)))
 pt.close()
 os.symlink('kern.files', 'sysarray.files')
+
+# an inline extent of a regular file of rootdir.img claiming 0 bytes
+path = os.path.join(src, 'rootdir.img')
+files = {}
+for line in open(os.path.join(src, 'rootdir.oracle', 'list')):
+    f = line.rstrip('\n').split('|')
+    if f[0] == '-' and 0 < int(f[2]) < 2000:
+        files.setdefault(int(f[8]), f[13])
+nodesize, blocks = scan(path)
+done = False
+for lg in sorted(blocks):
+    with open(path, 'rb') as f:
+        f.seek(blocks[lg][0])
+        b = bytearray(f.read(nodesize))
+    n, level = items(b)
+    if level != 0 or struct.unpack_from('<Q', b, 88)[0] != 5:
+        continue
+    for i in range(min(n, nodesize // 25)):
+        o = 101 + 25 * i
+        objectid, typ = struct.unpack_from('<Q', b, o)[0], b[o + 8]
+        off, size = struct.unpack_from('<II', b, o + 17)
+        d = 101 + off
+        if typ != 108 or size <= 21 or d + size > nodesize or objectid not in files:
+            continue
+        if b[d + 20] != 0 or b[d + 16] != 0:
+            continue
+        struct.pack_into('<Q', b, d + 8, 0)
+        pt = Patch(path, 'inline-zero')
+        for p in blocks[lg]:
+            pt.write(p, fixcsum(bytes(b)))
+        pt.close()
+        with open('inline-zero.files', 'w') as f:
+            f.write(files[objectid] + '\n')
+        done = True
+        break
+    if done:
+        break
+if not done:
+    sys.exit('btrfs-hostile: no inline extent found in rootdir.img')
 EOF
 
 # compressed bytes overwritten (data is not checksummed by us: the
