@@ -6,11 +6,13 @@
  *   KILLAFTER_N=N            writes allowed before the kill (counting from 0)
  *   KILLAFTER_PARTIAL=1      the Nth write is torn: its first half (whole
  *                            512-byte sectors) is written, then the kill
- *   KILLAFTER_COUNT=FILE     at exit, write the number of writes to FILE
+ *   KILLAFTER_COUNT=FILE     keep the number of writes so far in FILE
  *                            (opened at start: the tools' sandbox lets no
- *                            file be opened later; a process that wrote
- *                            nothing, such as a sandbox's front end, leaves
- *                            it alone)
+ *                            file be opened later; rewritten after each
+ *                            write, because a sandboxed worker ends with
+ *                            _exit and runs no destructor; a process that
+ *                            wrote nothing, such as a sandbox's front end,
+ *                            leaves it alone)
  *
  * Only pwrite/pwrite64/write/writev/pwritev on that file count.  Built by
  * the test scripts with cc -shared (not part of guestkit). */
@@ -51,6 +53,24 @@ static int target(int fd)
 }
 
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static int countfd = -1;
+static dev_t cdev;
+static ino_t cino;
+
+/* the count into KILLAFTER_COUNT, if countfd is still that file (a
+ * sandbox may have closed it and reused the number) */
+static void store_count(void)
+{
+    struct stat st;
+    char buf[32];
+    if (countfd < 0 || fstat(countfd, &st) != 0 || st.st_dev != cdev || st.st_ino != cino)
+        return;
+    int n = snprintf(buf, sizeof buf, "%20ld\n", count);
+    if (!real_pwrite)
+        real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+    if (real_pwrite(countfd, buf, (size_t)n, 0) != n)
+        _exit(3);
+}
 
 /* 1: go on with the whole write; 0: the write was torn, now die */
 static int before(int fd, const void *buf, size_t n, off_t off, int positional)
@@ -67,6 +87,7 @@ static int before(int fd, const void *buf, size_t n, off_t off, int positional)
         pause();
     }
     count++;
+    store_count();
     return 1;
 }
 
@@ -91,23 +112,15 @@ ssize_t write(int fd, const void *buf, size_t n)
     return real(fd, buf, n);
 }
 
-static int countfd = -1;
-
 __attribute__((constructor)) static void open_count(void)
 {
     const char *c = getenv("KILLAFTER_COUNT");
-    if (c)
-        countfd = open(c, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-}
-
-__attribute__((destructor)) static void report(void)
-{
-    if (countfd >= 0 && tino && count > 0) {
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%20ld\n", count);
-        if (!real_pwrite)
-            real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
-        if (real_pwrite(countfd, buf, (size_t)n, 0) != n)
-            _exit(3);
+    struct stat st;
+    if (!ready)
+        setup();
+    if (c && (countfd = open(c, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0 &&
+        fstat(countfd, &st) == 0) {
+        cdev = st.st_dev;
+        cino = st.st_ino;
     }
 }
