@@ -80,7 +80,7 @@ int run_add(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
         .untrusted = sh->cli.untrusted,
         .force_share = sh->cli.force_share,
     };
-    if (gk_guest_add_drive(sh->g, a->argv[0], &o) < 0) {
+    if (gk_cli_add_drive(&sh->cli, sh->g, a->argv[0], &o) < 0) {
         gfsh_err_gk(cmd);
         return -1;
     }

@@ -431,7 +431,7 @@ int main(int argc, char **argv)
             .untrusted = sh.cli.untrusted,
             .force_share = sh.cli.force_share,
         };
-        if (gk_guest_add_drive(sh.g, sh.cli.drives[i].path, &oo) < 0)
+        if (gk_cli_add_drive(&sh.cli, sh.g, sh.cli.drives[i].path, &oo) < 0)
             gk_die_err();
     }
     if ((sh.cli.inspector || sh.cli.nmounts) && !sh.cli.sb.off) {

@@ -99,6 +99,15 @@ same_file "$T/big.out" "$T/big.txt" "  ... and the 170 KB one"
 ok "  ... hello.txt is still there" sh -c "debugfs -R 'cat /hello.txt' '$T/w.raw' 2>/dev/null | grep -q 'encrypted qcow2'"
 ok "  ... and qemu's reading is gimg's" gimg compare "${SEC[@]}" --image-opts "$(opts "$T/w.qcow2")" \
     "driver=raw,file.filename=$T/w.raw"
+cp fs.qcow2 "$T/e.qcow2"
+ok "gfedit -e --key on an encrypted qcow2" \
+    gfedit -a "$T/e.qcow2" -m /dev/sda --key "$T/e.qcow2:file:secret.txt" -e 's/hello/HELLO/' /hello.txt
+qemu-img convert "${SEC[@]}" --image-opts "$(opts "$T/e.qcow2")" -O raw "$T/e.raw"
+is "$(debugfs -R 'cat /hello.txt' "$T/e.raw" 2>/dev/null)" "HELLO from an encrypted qcow2" \
+    "  ... debugfs reads the edit from qemu-img's plaintext"
+is "$(gfsh -a fs.qcow2 -m /dev/sda --ro --key fs.qcow2:file:secret.txt cat /etc/hostname)" cryptguest \
+    "gfsh --key on an encrypted qcow2"
+fails_cleanly "gfsh without the key" gfsh -a fs.qcow2 -m /dev/sda --ro cat /etc/hostname
 cp aes.qcow2 "$T/a.qcow2"
 fails_cleanly "writing the legacy AES format is refused" \
     gcopy-in -a "$T/a.qcow2" -m /dev/sda --key "$T/a.qcow2:file:secret.txt" "$T/new.txt" /

@@ -86,4 +86,21 @@ e = struct.unpack_from(">Q", b, l2)[0]
 be64(l2, e | (1 << 62))'
 refused compressed "a compressed cluster" "compressed cluster in an encrypted image"
 
+# bad --object and --image-opts: one line, exit 1
+L=$D/luks.qcow2
+for o in secret secret,id=a secret,id=a,data=x,data=y secret,id=a,file=/nonexistent \
+    secret,id=a,data=abc,format=base64 secret,id=a,data=x,format=hex foo,id=a ,,,, \
+    secret,id=a,data=x,keyid=k; do
+    fails_cleanly "--object $o refused" gimg map --object "$o" --image-opts "driver=qcow2,file.filename=$L"
+done
+fails_cleanly "two secrets with one id" gimg map --object secret,id=a,data=x --object secret,id=a,data=y \
+    --image-opts "driver=qcow2,file.filename=$L,encrypt.key-secret=a"
+for io in "" driver=qcow2 "file.filename=$L,encrypt.key-secret=nosuch" "driver=nosuch,file.filename=$L" \
+    "$L" "driver=qcow2,file.filename=$L,encrypt.format=rot13" "driver=qcow2,file.filename=$L,evil=1" \
+    "driver=qcow2,file.filename=$L,file.driver=nbd"; do
+    fails_cleanly "--image-opts '$io' refused" gimg map "${SEC[@]}" --image-opts "$io"
+done
+fails_cleanly "a backing key other than the image's" gimg map "${SEC[@]}" --object secret,id=b,data=other \
+    --image-opts "driver=qcow2,file.filename=$D/top.qcow2,encrypt.key-secret=sec0,backing.encrypt.key-secret=b"
+
 done_testing

@@ -297,6 +297,31 @@ void gk_cli_sandbox(gk_cli *c)
     gk_sandbox_enter(&c->sb);
 }
 
+int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o)
+{
+    if (gk_guest_add_drive(g, path, o) == 0)
+        return 0;
+    if (errno != ENOKEY)
+        return -1;
+    /* an encrypted image: its key, then once more */
+    char *err = gk_strdup(gk_errmsg()), *sec;
+    size_t len;
+    if (!gk_cli_drive_key(c, path, &sec, &len)) {
+        gk_error("%s: give its key with --key %s:key:PASSPHRASE (or :file:FILE, or "
+                 "--keys-from-stdin)", err, path);
+        free(err);
+        return -1;
+    }
+    free(err);
+    o->key = sec;
+    o->keylen = len;
+    int r = gk_guest_add_drive(g, path, o);
+    gk_secret_free(sec, len + 1);
+    o->key = NULL;
+    o->keylen = 0;
+    return r;
+}
+
 gk_guest *gk_cli_launch(gk_cli *c)
 {
     if (c->ndrives == 0)
@@ -311,22 +336,7 @@ gk_guest *gk_cli_launch(gk_cli *c)
             .untrusted = c->untrusted,
             .force_share = c->force_share,
         };
-        if (gk_guest_add_drive(g, c->drives[i].path, &o) == 0)
-            continue;
-        if (errno != ENOKEY)
-            gk_die_err();
-        /* an encrypted image: its key, then once more */
-        char *err = gk_strdup(gk_errmsg()), *sec;
-        size_t len;
-        if (!gk_cli_drive_key(c, c->drives[i].path, &sec, &len))
-            gk_die("%s: give its key with --key %s:key:PASSPHRASE (or :file:FILE, or "
-                   "--keys-from-stdin)", err, c->drives[i].path);
-        free(err);
-        o.key = sec;
-        o.keylen = len;
-        int r = gk_guest_add_drive(g, c->drives[i].path, &o);
-        gk_secret_free(sec, len + 1);
-        if (r < 0)
+        if (gk_cli_add_drive(c, g, c->drives[i].path, &o) < 0)
             gk_die_err();
     }
     gk_cli_sandbox(c);

@@ -84,6 +84,10 @@ void gk_cli_decrypt(gk_cli *c, gk_guest *g);
  * *len + 1), or 0 when there is none. */
 int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len);
 
+/* gk_guest_add_drive, and for an encrypted image its key as
+ * gk_cli_drive_key finds it and a second try: 0, or -1 with gk_error. */
+int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o);
+
 /* Add drives, enter the sandbox (c->sb), launch (and gk_cli_decrypt).
  * Exits after printing the error. */
 gk_guest *gk_cli_launch(gk_cli *c);

@@ -266,7 +266,7 @@ static gk_guest *add_drives(gk_cli *c)
             .untrusted = c->untrusted,
             .force_share = c->force_share,
         };
-        if (gk_guest_add_drive(g, c->drives[i].path, &o) < 0)
+        if (gk_cli_add_drive(c, g, c->drives[i].path, &o) < 0)
             gk_die_err();
     }
     return g;
