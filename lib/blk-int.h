@@ -260,8 +260,13 @@ struct gk_format {
     /* Drop every cluster of the active image, so that it reads through to
      * its backing file (commit). */
     int (*make_empty)(gk_dev *d);
-    /* Later, for issue 9's writer: amend, measure; a slot each, added when
-     * they are written. */
+    /* qemu-img check -r (gk_image_repair); NULL: no repairs. */
+    int (*repair)(gk_dev *d, unsigned fix, gk_check_result *r);
+    /* qemu-img amend -o (gk_image_amend); NULL: nothing to amend. */
+    int (*amend)(gk_dev *d, int n, const char **names, const char **values);
+    /* qemu-img measure (gk_image_measure): src or, NULL, a->size; the
+     * options are known ones.  NULL: cannot measure. */
+    int (*measure)(gk_dev *src, gk_create_args *a, gk_measure *m);
 };
 
 /* The list, in probing order (lib/format.c). */

@@ -330,6 +330,27 @@ int gk_image_check(gk_dev *d, gk_check_result *r)
     return ret_errno(d->format->check(d, r));
 }
 
+int gk_image_repair(gk_dev *d, unsigned fix, gk_check_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!d->format || !d->format->repair) {
+        gk_error("%s: format %s does not support checks", d->name, d->format ? d->format->name : d->ops->name);
+        errno = ENOTSUP;
+        return -1;
+    }
+    return ret_errno(d->format->repair(d, fix, r));
+}
+
+int gk_image_amend(gk_dev *d, int n, const char **names, const char **values)
+{
+    if (!d->format || !d->format->amend) {
+        gk_error("Format driver '%s' does not support option amendment", d->format ? d->format->name : d->ops->name);
+        errno = ENOTSUP;
+        return -1;
+    }
+    return ret_errno(d->format->amend(d, n, names, values));
+}
+
 void gk_check_result_free(gk_check_result *r)
 {
     for (int i = 0; i < r->nmessages; i++)

@@ -146,6 +146,9 @@ enum {
                               * file) are not opened, reads fail (EIO); the
                               * backing chain is opened the same way unless
                               * GK_OPEN_NO_BACKING is given too                */
+    GK_OPEN_REPAIR = 4,      /* with readwrite, for gk_image_repair only: open
+                              * an image whose metadata is inconsistent, dirty
+                              * or marked corrupt (qemu's BDRV_O_CHECK)       */
 };
 
 /* How to open an image file. */
@@ -307,11 +310,37 @@ typedef struct gk_check_result {
     uint64_t fragmented_clusters, compressed_clusters;
     uint64_t image_end_offset;
     char **messages; int nmessages;   /* "ERROR cluster 5 refcount=0 reference=1", "Leaked cluster ..." */
+    uint64_t leaks_fixed, corruptions_fixed; /* gk_image_repair              */
 } gk_check_result;
 /* Returns 0 when the check ran (whatever it found), -1 if it could not;
  * errno ENOTSUP when the format has no check (raw). */
 int gk_image_check(gk_dev *d, gk_check_result *r);
 void gk_check_result_free(gk_check_result *r);
+/* qemu-img check -r: the check, repairing on the way what fix allows
+ * (GK_REPAIR_LEAKS: refcounts too high; GK_REPAIR_ERRORS: refcounts too
+ * low, wrong COPIED flags, the refcount structure rebuilt when it must be;
+ * the dirty and corrupt bits cleared when nothing is left).  d is opened
+ * read-write with GK_OPEN_REPAIR.  r counts what was found and what fixed,
+ * as the first pass of qemu's check -r does; check again for what is left.
+ * 0, or -1 with errno (ENOTSUP: the format has no checks). */
+enum { GK_REPAIR_LEAKS = 1, GK_REPAIR_ERRORS = 2 };
+int gk_image_repair(gk_dev *d, unsigned fix, gk_check_result *r);
+/* qemu-img amend: change the n -o options names[i]=values[i] of an image
+ * opened read-write (qcow2: compat, lazy_refcounts, refcount_bits, size;
+ * backing_file and backing_fmt only to what they are).  0, or -1 with
+ * errno (ENOTSUP: the format has nothing to amend). */
+int gk_image_amend(gk_dev *d, int n, const char **names, const char **values);
+/* qemu-img measure: the file size an image of format fmt with the n create
+ * options would need to hold src (an open image), or, src NULL, a disk of
+ * size bytes.  0, or -1 with errno (ENOENT: an option fmt does not have;
+ * ENOTSUP: fmt cannot measure). */
+typedef struct gk_measure {
+    uint64_t required, fully_allocated;
+    int has_bitmaps;               /* qemu prints "bitmaps size" then       */
+    uint64_t bitmaps;
+} gk_measure;
+int gk_image_measure(const char *fmt, gk_dev *src, uint64_t size, int n, const char **names, const char **values,
+                     gk_measure *m);
 
 /* The backing image of an open image, or NULL (no reference taken). */
 gk_dev *gk_image_backing(gk_dev *d);

@@ -385,6 +385,35 @@ int gk_opt_size(const char *name, const char *v, uint64_t *out)
     return 0;
 }
 
+int gk_image_measure(const char *fmtname, gk_dev *src, uint64_t size, int n, const char **names,
+                     const char **values, gk_measure *m)
+{
+    memset(m, 0, sizeof *m);
+    const struct gk_format *fmt = gk_format_find(fmtname);
+    if (!fmt || !fmt->measure) {
+        gk_error("Block driver '%s' does not support size measurement", fmtname);
+        errno = ENOTSUP;
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const gk_create_opt *o = fmt->create_opts;
+        while (o && o->name && strcmp(o->name, names[i]) != 0)
+            o++;
+        if (!o || !o->name) {
+            gk_error("Invalid parameter '%s'", names[i]);
+            errno = ENOENT;
+            return -1;
+        }
+    }
+    gk_create_args a = {.size = size, .size_given = src == NULL, .nopts = n, .names = names, .values = values};
+    int r = fmt->measure(src, &a, m);
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
+    return 0;
+}
+
 int gk_image_create_help(const char *fmtname, FILE *f)
 {
     const struct gk_format *fmt = gk_format_find(fmtname);

@@ -5,6 +5,7 @@
  * ranges) and compare them with the refcounts stored in the image.  The
  * counters and messages follow qemu's block/qcow2-refcount.c so that gimg
  * check can be compared with `qemu-img check --output=json`. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,158 +253,381 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void report(struct ck *c, uint64_t k, uint64_t rc1, uint64_t rc2)
+/* qemu's compare_refcounts(): stored against computed refcounts, each
+ * difference reported; with fix, leaks (GK_REPAIR_LEAKS) and too-low
+ * refcounts (GK_REPAIR_ERRORS) are set to the computed value ("Repairing").
+ * A stored refcount of 0 for a referenced cluster needs the refcount
+ * structure rebuilt (*rebuild). */
+static void compare(struct ck *c, unsigned fix, int *rebuild, uint64_t *highest)
 {
-    msg(c, "%s cluster %llu refcount=%llu reference=%llu", rc1 < rc2 ? "ERROR" : "Leaked", (unsigned long long)k,
-        (unsigned long long)rc1, (unsigned long long)rc2);
-    if (rc1 < rc2)
-        c->r->corruptions++;
-    else
-        c->r->leaks++;
+    gk_check_result *r = c->r;
+    *highest = 0;
+    for (uint64_t k = 0; k < c->nb_clusters; k++) {
+        uint64_t rc1;
+        if (get_refcount(c, k, &rc1) < 0) {
+            msg(c, "Can't get refcount for cluster %llu: Input/output error", (unsigned long long)k);
+            r->check_errors++;
+            continue;
+        }
+        uint64_t rc2 = c->ref[k];
+        if (rc1 || rc2)
+            *highest = k;
+        if (rc1 == rc2)
+            continue;
+        uint64_t *fixed = NULL;
+        if (rc1 == 0)
+            *rebuild = 1;
+        else if (rc1 > rc2 && (fix & GK_REPAIR_LEAKS))
+            fixed = &r->leaks_fixed;
+        else if (rc1 < rc2 && (fix & GK_REPAIR_ERRORS))
+            fixed = &r->corruptions_fixed;
+        msg(c, "%s cluster %llu refcount=%llu reference=%llu",
+            fixed ? "Repairing" : rc1 < rc2 ? "ERROR" : "Leaked", (unsigned long long)k, (unsigned long long)rc1,
+            (unsigned long long)rc2);
+        if (fixed && qcow2_set_refcount(c->q, k, rc2) == 0) {
+            (*fixed)++;
+            continue;
+        }
+        if (rc1 < rc2)
+            r->corruptions++;
+        else
+            r->leaks++;
+    }
+    /* references past the end of the file */
+    if (c->noutside)
+        qsort(c->outside, c->noutside, sizeof *c->outside, cmp_u64);
+    for (size_t i = 0; i < c->noutside;) {
+        size_t j = i;
+        while (j < c->noutside && c->outside[j] == c->outside[i])
+            j++;
+        uint64_t rc1 = 0;
+        if (get_refcount(c, c->outside[i], &rc1) < 0) {
+            r->check_errors++;
+        } else {
+            *highest = c->outside[i];
+            if (rc1 != j - i) {
+                msg(c, "%s cluster %llu refcount=%llu reference=%llu", rc1 < j - i ? "ERROR" : "Leaked",
+                    (unsigned long long)c->outside[i], (unsigned long long)rc1, (unsigned long long)(j - i));
+                if (rc1 < j - i) {
+                    r->corruptions++;
+                    *rebuild |= rc1 == 0;
+                } else {
+                    r->leaks++;
+                }
+            }
+        }
+        i = j;
+    }
 }
 
-int qcow2_check(gk_dev *d, gk_check_result *r)
+/* Every reference the metadata makes, counted into c->ref (qemu's
+ * calculate_refcounts); *rebuild when a refcount block is itself wrong. */
+static int calculate(struct ck *c, int *rebuild)
 {
-    struct qcow2 *q = d->priv;
-    struct ck c = { .q = q, .r = r };
+    struct qcow2 *q = c->q;
+    gk_check_result *r = c->r;
     unsigned cb = q->cluster_bits;
-    c.nb_clusters = (q->file_size + q->cluster_size - 1) >> cb;
-    c.refmax = q->h.refcount_order >= 4 ? 0xffff : (1u << (1u << q->h.refcount_order)) - 1;
-    r->total_clusters = (q->h.size + q->cluster_size - 1) >> cb;
-    c.ref = gk_calloc(c.nb_clusters ? c.nb_clusters : 1, sizeof *c.ref);
-
-    /* the refcount table itself */
-    int lr = qcow2_refcount_load(q);
-    if (lr < 0) {
-        free(c.ref);
-        return lr;
-    }
+    c->nb_clusters = (q->file_size + q->cluster_size - 1) >> cb;
+    free(c->ref);
+    c->ref = gk_calloc(c->nb_clusters ? c->nb_clusters : 1, sizeof *c->ref);
+    free(c->outside);
+    c->outside = NULL;
+    c->noutside = 0;
     const uint64_t *reft = q->reft;
     uint64_t reft_n = q->reft_entries;
 
-    inc(&c, 0, q->cluster_size);                                       /* header */
-    check_l1(&c, q->h.l1_table_offset, q->h.l1_size, CHECK_FRAG_INFO);   /* active */
+    inc(c, 0, q->cluster_size);                                       /* header */
+    check_l1(c, q->h.l1_table_offset, q->h.l1_size, CHECK_FRAG_INFO);   /* active */
     for (uint32_t i = 0; i < q->nb_snapshots; i++) {
         gk_snapshot_info *s = &q->snaps[i];
         if (s->l1_offset & (q->cluster_size - 1)) {
-            msg(&c, "ERROR snapshot %s (%s) l1_offset=%#llx: L1 table is not cluster aligned; snapshot table entry corrupted",
+            msg(c, "ERROR snapshot %s (%s) l1_offset=%#llx: L1 table is not cluster aligned; snapshot table entry corrupted",
                 s->id, s->name, (unsigned long long)s->l1_offset);
             r->corruptions++;
             continue;
         }
         if ((uint64_t)s->l1_size * 8 > QC_MAX_L1_BYTES) {
-            msg(&c, "ERROR snapshot %s (%s) l1_size=%#x: L1 table is too large; snapshot table entry corrupted",
+            msg(c, "ERROR snapshot %s (%s) l1_size=%#x: L1 table is too large; snapshot table entry corrupted",
                 s->id, s->name, s->l1_size);
             r->corruptions++;
             continue;
         }
-        check_l1(&c, s->l1_offset, s->l1_size, 0);
+        check_l1(c, s->l1_offset, s->l1_size, 0);
     }
-    inc(&c, q->h.snapshots_offset, q->snapshots_size);
-    inc(&c, q->h.refcount_table_offset, reft_n * 8);
+    inc(c, q->h.snapshots_offset, q->snapshots_size);
+    inc(c, q->h.refcount_table_offset, reft_n * 8);
     if (q->crypto_len)
-        inc(&c, q->crypto_off, q->crypto_len);
-    check_bitmaps(&c);
+        inc(c, q->crypto_off, q->crypto_len);
+    check_bitmaps(c);
     /* refcount blocks */
     for (uint64_t i = 0; i < reft_n; i++) {
         uint64_t off = reft[i] & QC_REFT_OFFSET_MASK, k = off >> cb;
         if (reft[i] & 0x1ff) {
-            msg(&c, "ERROR refcount table entry %llu has reserved bits set", (unsigned long long)i);
+            msg(c, "ERROR refcount table entry %llu has reserved bits set", (unsigned long long)i);
             r->corruptions++;
+            *rebuild = 1;
             continue;
         }
         if (off & (q->cluster_size - 1)) {
-            msg(&c, "ERROR refcount block %llu is not cluster aligned; refcount table entry corrupted",
+            msg(c, "ERROR refcount block %llu is not cluster aligned; refcount table entry corrupted",
                 (unsigned long long)i);
             r->corruptions++;
+            *rebuild = 1;
             continue;
         }
-        if (k >= c.nb_clusters) {
-            msg(&c, "ERROR refcount block %llu is outside image", (unsigned long long)i);
+        if (k >= c->nb_clusters) {
+            msg(c, "ERROR refcount block %llu is outside image", (unsigned long long)i);
             r->corruptions++;
+            *rebuild = 1;
             continue;
         }
         if (off) {
-            inc(&c, off, q->cluster_size);
-            if (c.ref[k] != 1) {
-                msg(&c, "ERROR refcount block %llu refcount=%u", (unsigned long long)i, c.ref[k]);
+            inc(c, off, q->cluster_size);
+            if (c->ref[k] != 1) {
+                msg(c, "ERROR refcount block %llu refcount=%u", (unsigned long long)i, c->ref[k]);
                 r->corruptions++;
+                *rebuild = 1;
             }
         }
     }
+    return 0;
+}
 
-    /* compare: clusters of the file, then references past its end */
-    uint64_t highest = 0;
-    for (uint64_t k = 0; k < c.nb_clusters; k++) {
-        uint64_t rc1;
-        if (get_refcount(&c, k, &rc1) < 0) {
-            msg(&c, "Can't get refcount for cluster %llu: Input/output error", (unsigned long long)k);
-            r->check_errors++;
-            continue;
-        }
-        uint64_t rc2 = c.ref[k];
-        if (rc1 || rc2)
-            highest = k;
-        if (rc1 != rc2)
-            report(&c, k, rc1, rc2);
-    }
-    if (c.noutside)
-        qsort(c.outside, c.noutside, sizeof *c.outside, cmp_u64);
-    for (size_t i = 0; i < c.noutside;) {
-        size_t j = i;
-        while (j < c.noutside && c.outside[j] == c.outside[i])
-            j++;
-        uint64_t rc1 = 0;
-        if (get_refcount(&c, c.outside[i], &rc1) < 0) {
-            r->check_errors++;
-        } else {
-            highest = c.outside[i];
-            if (rc1 != j - i)
-                report(&c, c.outside[i], rc1, j - i);
-        }
-        i = j;
-    }
+static int write_l1_entry(struct qcow2 *q, uint32_t i, uint64_t v)
+{
+    uint8_t b[8];
+    for (int k = 0; k < 8; k++)
+        b[k] = (uint8_t)(v >> (56 - 8 * k));
+    if (gk_pwrite(q->file, b, 8, q->h.l1_table_offset + (uint64_t)i * 8) < 0 || gk_flush(q->file) < 0)
+        return -1;
+    if (q->l1 && i < q->l1_size && q->l1 != NULL)
+        q->l1[i] = v;
+    return 0;
+}
 
-    /* OFLAG_COPIED in the active tables */
-    {
-        uint64_t bytes = (uint64_t)q->h.l1_size * 8;
-        uint8_t *l1 = bytes && bytes <= QC_MAX_L1_BYTES ? gk_malloc(bytes) : NULL;
-        uint8_t *t = gk_malloc(q->cluster_size);
-        if (l1 && qcow2_read(q, q->file, l1, bytes, q->h.l1_table_offset) == 0) {
-            for (uint32_t i = 0; i < q->h.l1_size; i++) {
-                uint64_t l1e = gk_be64(l1 + (uint64_t)i * 8), l2off = l1e & QC_OFFSET_MASK, rc;
-                if (!l2off || get_refcount(&c, l2off >> cb, &rc) < 0)
-                    continue;
-                if ((rc == 1) != !!(l1e & QC_OFLAG_COPIED)) {
-                    msg(&c, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx refcount=%llu", i,
-                        (unsigned long long)l1e, (unsigned long long)rc);
-                    r->corruptions++;
+/* OFLAG_COPIED in the active tables must say "refcount is 1" (qemu's
+ * check_oflag_copied); with GK_REPAIR_ERRORS the flags are set right. */
+static void check_copied(struct ck *c, unsigned fix)
+{
+    struct qcow2 *q = c->q;
+    gk_check_result *r = c->r;
+    unsigned cb = q->cluster_bits;
+    int repair = !!(fix & GK_REPAIR_ERRORS);
+    uint64_t bytes = (uint64_t)q->h.l1_size * 8;
+    uint8_t *l1 = bytes && bytes <= QC_MAX_L1_BYTES ? gk_malloc(bytes) : NULL;
+    uint8_t *t = gk_malloc(q->cluster_size);
+    if (l1 && qcow2_read(q, q->file, l1, bytes, q->h.l1_table_offset) == 0) {
+        for (uint32_t i = 0; i < q->h.l1_size; i++) {
+            uint64_t l1e = gk_be64(l1 + (uint64_t)i * 8), l2off = l1e & QC_OFFSET_MASK, rc;
+            if (!l2off || get_refcount(c, l2off >> cb, &rc) < 0)
+                continue;
+            if ((rc == 1) != !!(l1e & QC_OFLAG_COPIED)) {
+                msg(c, "%s OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx refcount=%llu",
+                    repair ? "Repairing" : "ERROR", i, (unsigned long long)l1e, (unsigned long long)rc);
+                r->corruptions++;
+                if (repair) {
+                    if (write_l1_entry(q, i, rc == 1 ? l1e | QC_OFLAG_COPIED : l1e & ~QC_OFLAG_COPIED) < 0) {
+                        r->check_errors++;
+                        break;
+                    }
+                    r->corruptions--;
+                    r->corruptions_fixed++;
                 }
-                if (qcow2_read(q, q->file, t, q->cluster_size, l2off) < 0) {
+            }
+            /* the table as the cache has it (repairs of the refcounts may
+             * have gone through it) */
+            if (q->rw) {
+                void *tv;
+                if (qcow2_cache_get(q->l2_cache, l2off, &tv) < 0) {
                     r->check_errors++;
                     break;
                 }
-                for (uint64_t j = 0; j < q->l2_entries; j++) {
-                    uint64_t e = gk_be64(t + j * q->l2_entry_size), off = e & QC_OFFSET_MASK;
-                    if ((e & QC_OFLAG_COMPRESSED) || !off)
-                        continue;
-                    if (q->data != q->file)
-                        continue; /* data clusters in an external file have no refcount */
-                    if (get_refcount(&c, off >> cb, &rc) < 0)
-                        continue;
-                    if ((rc == 1) != !!(e & QC_OFLAG_COPIED)) {
-                        msg(&c, "ERROR OFLAG_COPIED data cluster: l2_entry=%llx refcount=%llu",
-                            (unsigned long long)e, (unsigned long long)rc);
-                        r->corruptions++;
+                memcpy(t, tv, q->cluster_size);
+                qcow2_cache_put(q->l2_cache, tv);
+            } else if (qcow2_read(q, q->file, t, q->cluster_size, l2off) < 0) {
+                r->check_errors++;
+                break;
+            }
+            int changed = 0;
+            for (uint64_t j = 0; j < q->l2_entries; j++) {
+                uint8_t *ent = t + j * q->l2_entry_size;
+                uint64_t e = gk_be64(ent), off = e & QC_OFFSET_MASK;
+                if ((e & QC_OFLAG_COMPRESSED) || !off)
+                    continue;
+                if (q->data != q->file)
+                    continue; /* data clusters in an external file have no refcount */
+                if (get_refcount(c, off >> cb, &rc) < 0)
+                    continue;
+                if ((rc == 1) != !!(e & QC_OFLAG_COPIED)) {
+                    msg(c, "%s OFLAG_COPIED data cluster: l2_entry=%llx refcount=%llu",
+                        repair ? "Repairing" : "ERROR", (unsigned long long)e, (unsigned long long)rc);
+                    r->corruptions++;
+                    if (repair) {
+                        e = rc == 1 ? e | QC_OFLAG_COPIED : e & ~QC_OFLAG_COPIED;
+                        for (int k = 0; k < 8; k++)
+                            ent[k] = (uint8_t)(e >> (56 - 8 * k));
+                        changed = 1;
+                        r->corruptions--;
+                        r->corruptions_fixed++;
                     }
                 }
             }
+            if (changed) {
+                void *tv;
+                if (qcow2_cache_get(q->l2_cache, l2off, &tv) < 0) {
+                    r->check_errors++;
+                    break;
+                }
+                memcpy(tv, t, q->cluster_size);
+                qcow2_cache_mark_dirty(q->l2_cache, tv);
+                qcow2_cache_put(q->l2_cache, tv);
+                if (qcow2_cache_flush(q->l2_cache) < 0) {
+                    r->check_errors++;
+                    break;
+                }
+            }
         }
-        free(l1);
-        free(t);
     }
+    free(l1);
+    free(t);
+}
+
+/* qemu's qcow2_check_refcounts() with its fix modes. */
+static int check_run(gk_dev *d, gk_check_result *r, unsigned fix)
+{
+    struct qcow2 *q = d->priv;
+    struct ck c = { .q = q, .r = r };
+    unsigned cb = q->cluster_bits;
+    c.refmax = q->h.refcount_order >= 4 ? 0xffff : (1u << (1u << q->h.refcount_order)) - 1;
+    r->total_clusters = (q->h.size + q->cluster_size - 1) >> cb;
+
+    int lr = qcow2_refcount_load(q);
+    if (lr < 0)
+        return lr;
+    int rebuild = 0, rc = 0;
+    uint64_t highest = 0;
+    calculate(&c, &rebuild);
+    gk_check_result pre = *r;
+    compare(&c, 0, &rebuild, &highest);
+    if (rebuild && (fix & GK_REPAIR_ERRORS)) {
+        gk_check_result old = *r;
+        msg(&c, "Rebuilding refcount structure");
+        if ((rc = qcow2_rebuild_refcounts(q, c.ref, c.nb_clusters, q->h.refcount_order)) < 0) {
+            msg(&c, "ERROR %s", gk_errmsg());
+            r->check_errors++;
+            goto out;
+        }
+        r->corruptions = 0;
+        r->leaks = 0;
+        rebuild = 0;
+        r->allocated_clusters = r->fragmented_clusters = r->compressed_clusters = 0;
+        calculate(&c, &rebuild);
+        uint64_t fresh = 0;
+        if (fix & GK_REPAIR_LEAKS) {
+            /* the old structure is now leaked: repaired quietly but for
+             * the "Repairing" lines, as qemu does */
+            gk_check_result saved = *r;
+            r->leaks = r->corruptions = r->leaks_fixed = r->corruptions_fixed = 0;
+            compare(&c, GK_REPAIR_LEAKS, &rebuild, &highest);
+            if (rebuild)
+                msg(&c, "ERROR rebuilt refcount structure is still broken");
+            fresh = r->leaks;
+            uint64_t lf = saved.leaks_fixed, cf = saved.corruptions_fixed;
+            saved.messages = r->messages;
+            saved.nmessages = r->nmessages;
+            *r = saved;
+            r->leaks_fixed = lf;
+            r->corruptions_fixed = cf;
+        }
+        if (r->corruptions < old.corruptions)
+            r->corruptions_fixed += old.corruptions - r->corruptions;
+        if (r->leaks < old.leaks)
+            r->leaks_fixed += old.leaks - r->leaks;
+        r->leaks += fresh;
+    } else if (fix) {
+        if (rebuild) {
+            msg(&c, "ERROR need to rebuild refcount structures");
+            r->check_errors++;
+            rc = gk_fail(EIO, "Input/output error");
+            goto out;
+        }
+        if (r->leaks || r->corruptions) {
+            char **m = r->messages;
+            int nm = r->nmessages;
+            *r = pre;
+            r->messages = m;
+            r->nmessages = nm;
+            compare(&c, fix, &rebuild, &highest);
+        }
+    }
+    check_copied(&c, fix);
     r->image_end_offset = (highest + 1) << cb;
+    if (fix && (rc = qcow2_op_flush(d)) < 0)
+        r->check_errors++;
+out:
     free(c.ref);
     free(c.outside);
-    return 0;
+    return rc;
+}
+
+int qcow2_check(gk_dev *d, gk_check_result *r)
+{
+    return check_run(d, r, 0);
+}
+
+int qcow2_repair(gk_dev *d, unsigned fix, gk_check_result *r)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->rw)
+        return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    int rc = check_run(d, r, fix);
+    if (rc < 0)
+        return rc;
+    /* consistent now: the dirty and corrupt bits go (qemu's mark_clean and
+     * mark_consistent) */
+    if (!r->corruptions && !r->check_errors && q->version >= 3 &&
+        (q->h.incompatible_features & (QC_INCOMPAT_DIRTY | QC_INCOMPAT_CORRUPT)))
+        rc = qcow2_clear_incompat(q, QC_INCOMPAT_DIRTY | QC_INCOMPAT_CORRUPT);
+    return rc;
+}
+
+int qcow2_change_refcount_width(struct qcow2 *q, uint64_t bits)
+{
+    gk_check_result r;
+    memset(&r, 0, sizeof r);
+    struct ck c = { .q = q, .r = &r, .refmax = 0xffff };
+    int rebuild = 0, rc = qcow2_refcount_load(q);
+    if (rc < 0)
+        return rc;
+    unsigned order = 0;
+    while ((1ULL << order) < bits)
+        order++;
+    calculate(&c, &rebuild);
+    uint64_t max = bits >= 64 ? UINT64_MAX : (1ULL << bits) - 1;
+    if (r.corruptions || r.check_errors || c.noutside) {
+        rc = gk_fail(EIO, "%s: the image's metadata is inconsistent; cannot change the refcount width", q->path);
+        goto out;
+    }
+    for (uint64_t k = 0; k < c.nb_clusters; k++)
+        if (c.ref[k] > max) {
+            rc = gk_fail(EINVAL, "Cannot decrease refcount entry width to %u bits: Cluster at offset %#llx has a "
+                                 "refcount of %u", (unsigned)bits, (unsigned long long)(k << q->cluster_bits),
+                         c.ref[k]);
+            goto out;
+        }
+    /* the old structure is free once the header points to the new one */
+    for (uint64_t i = 0; i < q->reft_entries; i++) {
+        uint64_t k = (q->reft[i] & QC_REFT_OFFSET_MASK) >> q->cluster_bits;
+        if (k && k < c.nb_clusters)
+            c.ref[k] = 0;
+    }
+    uint64_t t0 = q->h.refcount_table_offset >> q->cluster_bits;
+    for (uint64_t k = t0; k < t0 + q->h.refcount_table_clusters && k < c.nb_clusters; k++)
+        c.ref[k] = 0;
+    rc = qcow2_rebuild_refcounts(q, c.ref, c.nb_clusters, order);
+out:
+    gk_check_result_free(&r);
+    free(c.ref);
+    free(c.outside);
+    return rc;
 }

@@ -45,6 +45,21 @@ static void add_ext(struct qcow2 *q, uint32_t type, const void *data, uint32_t l
     memcpy(x->data, data, len);
 }
 
+void qcow2_add_feature_table(struct qcow2 *q)
+{
+    /* qemu 7.2 writes the feature name table into clusters above 4 KiB only */
+    if (q->cluster_size <= 4096 || q->nexts >= QC_MAX_EXTS)
+        return;
+    uint8_t t[sizeof features / sizeof features[0] * 48];
+    memset(t, 0, sizeof t);
+    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
+        t[i * 48] = features[i].type;
+        t[i * 48 + 1] = features[i].bit;
+        memcpy(t + i * 48 + 2, features[i].name, strlen(features[i].name));
+    }
+    add_ext(q, QC_EXT_FEATURE_TABLE, t, sizeof t);
+}
+
 struct copts {
     uint64_t cluster_size, refcount_bits;
     int version, lazy, ext_l2, zstd, data_raw;
@@ -233,17 +248,8 @@ static int write_skeleton(const char *location, const struct copts *o)
         add_ext(q, QC_EXT_BACKING_FORMAT, o->backing_fmt, (uint32_t)strlen(o->backing_fmt));
     if (o->data_file)
         add_ext(q, QC_EXT_DATA_FILE, o->data_file, (uint32_t)strlen(o->data_file));
-    /* qemu 7.2 writes the feature name table into clusters above 4 KiB only */
-    if (o->version >= 3 && cs > 4096) {
-        uint8_t t[sizeof features / sizeof features[0] * 48];
-        memset(t, 0, sizeof t);
-        for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
-            t[i * 48] = features[i].type;
-            t[i * 48 + 1] = features[i].bit;
-            memcpy(t + i * 48 + 2, features[i].name, strlen(features[i].name));
-        }
-        add_ext(q, QC_EXT_FEATURE_TABLE, t, sizeof t);
-    }
+    if (o->version >= 3)
+        qcow2_add_feature_table(q);
     if (o->backing)
         q->backing_name = gk_strdup(o->backing);
     /* the refcount table and its first block (clusters 0-2 in use), then
@@ -365,4 +371,95 @@ int qcow2_create(const char *location, gk_create_args *a)
         r = -errno;
     gk_dev_unref(d);
     return r;
+}
+
+/* ---- measure (qemu's qcow2_measure) ---- */
+
+/* Refcount blocks and table for clusters clusters, counting themselves:
+ * the fixed point, as qemu's qcow2_refcount_metadata_size. */
+static uint64_t refcount_meta(uint64_t clusters, uint64_t cs, unsigned order)
+{
+    uint64_t per_table = cs / 8, per_block = (cs * 8) >> order;
+    uint64_t table = 0, blocks = 0, n = 0, last;
+    for (int it = 0; it < 1000; it++) {
+        last = n;
+        blocks = (clusters + table + blocks + per_block - 1) / per_block;
+        table = (blocks + per_table - 1) / per_table;
+        n = clusters + blocks + table;
+        if (n == last)
+            break;
+    }
+    return (blocks + table) * cs;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+/* The file of a fully allocated image of total bytes: header, L2 and L1
+ * tables, refcount structure, data (qemu's qcow2_calc_prealloc_size). */
+static uint64_t prealloc_size(uint64_t total, uint64_t cs, unsigned order, int ext_l2)
+{
+    uint64_t aligned = round_up(total, cs), l2e = ext_l2 ? 16 : 8, meta = cs;
+    uint64_t nl2e = round_up(aligned / cs, cs / l2e);
+    meta += nl2e * l2e;
+    uint64_t nl1e = round_up(nl2e * l2e / cs, cs / 8);
+    meta += nl1e * 8;
+    meta += refcount_meta((meta + aligned) / cs, cs, order);
+    return meta + aligned;
+}
+
+int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
+{
+    struct copts o;
+    int r = parse_opts(a, &o);
+    if (r < 0)
+        return r;
+    int full = 0;
+    if (o.prealloc) {
+        if (strcmp(o.prealloc, "full") == 0 || strcmp(o.prealloc, "falloc") == 0)
+            full = 1;
+        else if (strcmp(o.prealloc, "off") && strcmp(o.prealloc, "metadata"))
+            return gk_fail(EINVAL, "Invalid parameter '%s'", o.prealloc);
+        o.prealloc = NULL;
+    }
+    o.backing = o.backing_fmt = NULL; /* measured without: as qemu */
+    if ((r = check_opts(&o)) < 0)
+        return r;
+    uint64_t cs = o.cluster_size, vsize, required = 0;
+    unsigned order = 0;
+    while ((1ULL << order) < o.refcount_bits)
+        order++;
+    if (src) {
+        uint64_t ssize = src->size, pnum;
+        vsize = round_up(ssize, cs);
+        for (uint64_t off = 0; off < ssize && !full; off += pnum) {
+            gk_extent e;
+            if (gk_block_status(src, off, ssize - off, &e) < 0)
+                return -errno;
+            pnum = e.len;
+            if (e.flags & GK_BS_ZERO)
+                continue;
+            if ((e.flags & (GK_BS_DATA | GK_BS_ALLOCATED)) == (GK_BS_DATA | GK_BS_ALLOCATED)) {
+                pnum = round_up(off + pnum, cs) - off;
+                required += off % cs + pnum;
+            }
+        }
+        if (full)
+            required = vsize;
+    } else {
+        vsize = round_up(a->size, cs);
+        if (full)
+            required = vsize;
+    }
+    uint64_t l2e = o.ext_l2 ? 16 : 8, l2_tables = (vsize / cs + cs / l2e - 1) / (cs / l2e);
+    if (l2_tables * 8 > QC_MAX_L1_BYTES)
+        return gk_fail(EFBIG, "The image size is too large (try using a larger cluster size)");
+    m->fully_allocated = prealloc_size(vsize, cs, order, o.ext_l2);
+    m->required = m->fully_allocated - vsize + required;
+    /* persistent bitmaps: a version 3 target of a version 3 qcow2 source */
+    m->has_bitmaps = o.version >= 3 && src && src->ops == &qcow2_ops && ((struct qcow2 *)src->priv)->version >= 3;
+    m->bitmaps = 0;
+    return 0;
 }

@@ -443,3 +443,94 @@ int qcow2_set_refcount(struct qcow2 *q, uint64_t k, uint64_t v)
     qcow2_cache_put(q->rb_cache, tv);
     return 0;
 }
+
+static int rebuild(struct qcow2 *q, const uint16_t *ref, uint64_t nb);
+
+int qcow2_rebuild_refcounts(struct qcow2 *q, const uint16_t *ref, uint64_t nb, unsigned order)
+{
+    /* what depends on the old blocks goes out first; then they are forgotten */
+    int r = qcow2_cache_flush(q->l2_cache);
+    if (r == 0)
+        r = qcow2_cache_flush(q->rb_cache);
+    if (r == 0)
+        r = qcow2_cache_empty(q->rb_cache);
+    if (r < 0)
+        return r;
+    unsigned old_order = q->h.refcount_order;
+    q->h.refcount_order = order;
+    r = rebuild(q, ref, nb);
+    if (r < 0)
+        q->h.refcount_order = old_order;
+    return r;
+}
+
+/* qcow2_rebuild_refcounts in q->h.refcount_order's width. */
+static int rebuild(struct qcow2 *q, const uint16_t *ref, uint64_t nb)
+{
+    unsigned cb = q->cluster_bits, rbb = rb_bits(q);
+    uint64_t cs = q->cluster_size, per = 1ULL << rbb, max = qcow2_refcount_max(q);
+    int r = 0;
+    /* the new blocks and table after the end of the file, counting
+     * themselves */
+    uint64_t area = nb, nblocks = 0, tclusters = 0;
+    for (int it = 0; it < 64; it++) {
+        uint64_t total = area + nblocks + tclusters;
+        uint64_t nb2 = (total + per - 1) >> rbb, tc2 = (nb2 * 8 + cs - 1) >> cb;
+        if (nb2 == nblocks && tc2 == tclusters)
+            break;
+        nblocks = nb2;
+        tclusters = tc2;
+    }
+    if ((tclusters << cb) > QC_MAX_REFT_BYTES)
+        return gk_fail(EFBIG, "%s: the rebuilt refcount table would be larger than %llu MiB", q->path,
+                       (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
+    uint64_t end = area + nblocks + tclusters;
+    if ((end << cb) > QC_MAX_HOST)
+        return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
+    uint8_t *blk = gk_malloc(cs);
+    for (uint64_t b = 0; b < nblocks && r == 0; b++) {
+        memset(blk, 0, cs);
+        for (uint64_t i = 0; i < per; i++) {
+            uint64_t k = (b << rbb) + i;
+            uint64_t v = k < nb ? ref[k] : k < end ? 1 : 0;
+            if (v)
+                rb_set(q, blk, i, v > max ? max : v);
+        }
+        if (gk_pwrite(q->file, blk, cs, (area + b) << cb) < 0)
+            r = -errno;
+    }
+    free(blk);
+    uint64_t tbytes = tclusters << cb;
+    uint8_t *t = gk_calloc(1, tbytes);
+    for (uint64_t b = 0; b < nblocks; b++) {
+        uint64_t v = (area + b) << cb;
+        for (int i = 0; i < 8; i++)
+            t[b * 8 + i] = (uint8_t)(v >> (56 - 8 * i));
+    }
+    uint64_t toff = (area + nblocks) << cb;
+    if (r == 0 && (gk_pwrite(q->file, t, tbytes, toff) < 0 || gk_flush(q->file) < 0))
+        r = -errno;
+    free(t);
+    if (r < 0)
+        return r;
+    /* the switch: one write inside the first sector (the table and, in
+     * version 3, the refcount width) */
+    struct qcow2_header h = q->h;
+    h.refcount_table_offset = toff;
+    h.refcount_table_clusters = (uint32_t)tclusters;
+    uint8_t hdr[512];
+    memset(hdr, 0, sizeof hdr);
+    if (h.header_length > sizeof hdr)
+        return gk_fail(EINVAL, "%s: header too long to rewrite", q->path);
+    qcow2_header_encode(&h, hdr);
+    unsigned hend = q->version >= 3 ? 100 : 60;
+    if (gk_pwrite(q->file, hdr + 48, hend - 48, 48) < 0 || gk_flush(q->file) < 0)
+        return -errno;
+    q->h = h;
+    q->reft_loaded = 0;
+    if (q->file_size < (end << cb))
+        q->file_size = end << cb;
+    q->free_cluster_index = 0;
+    q->free_byte_offset = 0;
+    return qcow2_refcount_load(q);
+}

@@ -57,6 +57,15 @@ int qcow2_signal_corruption(struct qcow2 *q, const char *what)
     return -EIO;
 }
 
+int qcow2_clear_incompat(struct qcow2 *q, uint64_t bits)
+{
+    uint64_t v = q->h.incompatible_features & ~bits;
+    int r = header_patch(q, 72, v, 8);
+    if (r == 0)
+        q->h.incompatible_features = v;
+    return r;
+}
+
 int qcow2_write_header(struct qcow2 *q)
 {
     uint8_t *buf = gk_calloc(1, q->cluster_size);
@@ -89,6 +98,17 @@ int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
         return gk_fail(EROFS, "%s: a snapshot can only be opened read-only", q->path);
     if (ctx->flags & GK_OPEN_INFO)
         return gk_fail(EINVAL, "%s: an image opened for its details cannot be written", q->path);
+    if (ctx->flags & GK_OPEN_REPAIR) {
+        /* check -r: what is wrong is what it repairs */
+        if (h->crypt_method)
+            return gk_fail(ENOTSUP, "%s: writing encrypted images is not supported", q->path);
+        q->rw = 1;
+        q->cow = gk_malloc(q->cluster_size);
+        if (q->data != q->file)
+            qcow2_cache_flush_first(q->l2_cache, q->data);
+        d->readonly = 0;
+        return 0;
+    }
     if (h->incompatible_features & QC_INCOMPAT_CORRUPT)
         return gk_fail(EROFS, "%s: image is corrupt; cannot be opened read/write", q->path);
     /* LUKS: data is encrypted with the volume key the open unlocked (IVs
@@ -444,17 +464,143 @@ int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t of
 
 /* ---- the disk size ---- */
 
+/* Clear the L2 entries of guest clusters [from, to) (from cluster aligned);
+ * the clusters they held lose a reference at the next flush, after the
+ * tables are written (qemu's full discard of the tail). */
+static int clear_entries(struct qcow2 *q, uint64_t from, uint64_t to)
+{
+    unsigned cb = q->cluster_bits, shift = cb + q->l2_bits;
+    while (from < to) {
+        uint64_t l1i = from >> shift, end = (l1i + 1) << shift;
+        if (l1i >= q->l1_size)
+            break;
+        if (end > to || end == 0)
+            end = to;
+        if (q->l1[l1i] & QC_OFFSET_MASK) {
+            void *tv;
+            int r = l2_for_write(q, l1i, &tv);
+            if (r < 0)
+                return r;
+            for (uint64_t c = from; c < end; c += q->cluster_size) {
+                uint8_t *ent = (uint8_t *)tv + ((c >> cb) & (q->l2_entries - 1)) * q->l2_entry_size;
+                uint64_t e = gk_be64(ent);
+                if (!e && !(q->ext_l2 && gk_be64(ent + 8)))
+                    continue;
+                release_old(q, e);
+                memset(ent, 0, q->l2_entry_size);
+                qcow2_cache_mark_dirty(q->l2_cache, tv);
+            }
+            qcow2_cache_put(q->l2_cache, tv);
+            if (q->nfrees > MAX_PENDING_FREES && (r = q_flush_all(q)) < 0)
+                return r;
+        }
+        from = end;
+    }
+    return 0;
+}
+
+/* Cut the file after its last cluster in use (qemu: a failure is only a
+ * warning, the image is consistent either way). */
+static void cut_tail(struct qcow2 *q)
+{
+    unsigned cb = q->cluster_bits;
+    uint64_t n = (q->file->size + q->cluster_size - 1) >> cb, k = n, rc = 0;
+    while (k > 1) {
+        if (qcow2_get_refcount(q, k - 1, &rc) < 0)
+            return;
+        if (rc)
+            break;
+        k--;
+    }
+    if (k < n && gk_truncate(q->file, k << cb, GK_PREALLOC_OFF) < 0) {
+        gk_warn("Failed to truncate the tail of the image: %s", gk_errmsg());
+        return;
+    }
+    q->file_size = k << cb;
+    if (q->free_cluster_index > k)
+        q->free_cluster_index = k;
+}
+
+/* The disk gets smaller: the clusters past the new end are discarded, L2
+ * tables wholly past it freed (their L1 entries zeroed first; the L1 table
+ * keeps its size, as qemu's), then the header's size, then the file's tail
+ * goes.  A kill at any point leaks clusters at worst. */
+static int shrink(struct qcow2 *q, uint64_t size)
+{
+    uint64_t cs = q->cluster_size;
+    unsigned shift = q->cluster_bits + q->l2_bits;
+    uint64_t from = (size + cs - 1) & ~(cs - 1);
+    int r = clear_entries(q, from, q->h.size);
+    if (r == 0)
+        r = q_flush_all(q);
+    if (r < 0)
+        return r;
+    uint64_t keep = (size + (1ULL << shift) - 1) >> shift;
+    if (keep < q->l1_size) {
+        uint64_t n = (q->l1_size - keep) * 8;
+        uint8_t *z = gk_calloc(1, n);
+        if (gk_pwrite(q->file, z, n, q->h.l1_table_offset + keep * 8) < 0 || gk_flush(q->file) < 0) {
+            free(z);
+            return -errno;
+        }
+        free(z);
+        for (uint64_t i = keep; i < q->l1_size; i++) {
+            if (q->l1[i] & QC_OFFSET_MASK)
+                qcow2_free_later(q, q->l1[i] & QC_OFFSET_MASK, cs);
+            q->l1[i] = 0;
+        }
+    }
+    if ((r = header_patch(q, 24, size, 8)) < 0)
+        return r;
+    q->h.size = size;
+    if ((r = q_flush_all(q)) < 0)
+        return r;
+    q->free_byte_offset = 0;
+    qcow2_decompressed_forget(q);
+    cut_tail(q);
+    return 0;
+}
+
+/* What grows over a backing file that is longer than the old disk must
+ * read as zeros, not as the backing file (qemu writes zeros there). */
+static int zero_over_backing(gk_dev *d, struct qcow2 *q, uint64_t old, uint64_t size)
+{
+    if (!d->backing || d->backing->size <= old)
+        return 0;
+    uint64_t end = d->backing->size < size ? d->backing->size : size;
+    uint8_t *z = gk_calloc(1, q->cluster_size);
+    int r = 0;
+    for (uint64_t off = old; off < end && r == 0;) {
+        uint64_t k = q->cluster_size - (off & (q->cluster_size - 1));
+        if (k > end - off)
+            k = end - off;
+        r = qcow2_op_pwrite(d, z, (size_t)k, off);
+        off += k;
+    }
+    free(z);
+    return r;
+}
+
 int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
 {
     struct qcow2 *q = d->priv;
     if (!q->rw)
         return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    if (size & 511)
+        return gk_fail(EINVAL, "The new size must be a multiple of 512");
+    if (size < q->h.size) {
+        if (prealloc != GK_PREALLOC_OFF)
+            return gk_fail(ENOTSUP, "Preallocation can't be used for shrinking an image");
+        int r = shrink(q, size);
+        if (r == 0) {
+            q->size = size;
+            d->size = size;
+        }
+        return r;
+    }
     if (prealloc != GK_PREALLOC_OFF)
         return gk_fail(ENOTSUP, "%s: preallocation when resizing qcow2 images is not supported yet", q->path);
-    if (size & 511)
-        return gk_fail(EINVAL, "%s: the size must be a multiple of 512 bytes", q->path);
-    if (size < q->h.size)
-        return gk_fail(ENOTSUP, "%s: shrinking qcow2 images is not supported yet", q->path);
+    uint64_t old_size = q->h.size;
     unsigned shift = q->cluster_bits + q->l2_bits;
     uint64_t need = (size >> shift) + !!(size & ((1ULL << shift) - 1));
     if (need * 8 > QC_MAX_L1_BYTES)
@@ -497,7 +643,7 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
     q->h.size = size;
     q->size = size;
     d->size = size;
-    return 0;
+    return zero_over_backing(d, q, old_size, size);
 }
 
 /* ---- closing ---- */

@@ -537,7 +537,7 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
         errno = -rc;
         return NULL;
     }
-    if (q->h.incompatible_features & QC_INCOMPAT_CORRUPT)
+    if ((q->h.incompatible_features & QC_INCOMPAT_CORRUPT) && !(ctx->flags & GK_OPEN_REPAIR))
         gk_warn("%s: image is marked corrupt; reading it anyway (read-only)", q->path);
     return d;
 }
@@ -594,4 +594,7 @@ const struct gk_format gk_qcow2_format = {
     .snapshot_delete = qcow2_snapshot_delete,
     .set_backing = qcow2_set_backing,
     .make_empty = qcow2_make_empty,
+    .repair = qcow2_repair,
+    .amend = qcow2_amend,
+    .measure = qcow2_measure,
 };

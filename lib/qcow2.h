@@ -365,12 +365,17 @@ int qcow2_op_flush(gk_dev *d);
 int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
 int qcow2_write_header(struct qcow2 *q);
 int qcow2_signal_corruption(struct qcow2 *q, const char *what);
+/* Clear incompatible feature bits (dirty, corrupt) in one header write. */
+int qcow2_clear_incompat(struct qcow2 *q, uint64_t bits);
 /* Compress one cluster with the image's compression type into out
  * (cluster_size - 1 bytes at most): 0, -ENOSPC if it does not shrink. */
 int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen);
 /* ---- creating (qcow2-create.c) ---- */
+/* Append qemu's feature name table extension (v3, clusters > 4 KiB). */
+void qcow2_add_feature_table(struct qcow2 *q);
 extern const gk_create_opt qcow2_create_opts[];
 int qcow2_create(const char *location, gk_create_args *a);
+int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m);
 
 /* Flush and free the write state (the device's close). */
 void qcow2_close_rw(gk_dev *d);
@@ -430,6 +435,21 @@ int qcow2_make_empty(gk_dev *d);
 
 extern const struct gk_dev_ops qcow2_ops;
 int qcow2_check(gk_dev *d, gk_check_result *r);
+/* check -r: the check, repairing what fix (GK_REPAIR_*) allows; the
+ * device is open read-write (GK_OPEN_REPAIR). */
+int qcow2_repair(gk_dev *d, unsigned fix, gk_check_result *r);
+/* A new refcount structure after the end of the file holding ref[0..nb)
+ * (the counts the checker computed; the new blocks and table count
+ * themselves), switched to in one header write; the old one is leaked.
+ * 0 or -errno. */
+int qcow2_rebuild_refcounts(struct qcow2 *q, const uint16_t *ref, uint64_t nb, unsigned order);
+/* amend -o refcount_bits: the refcounts counted from the metadata, then a
+ * new structure of the new width (the old one freed by the switch).  The
+ * caches have been flushed.  0 or -errno. */
+int qcow2_change_refcount_width(struct qcow2 *q, uint64_t bits);
+/* amend (lib/qcow2-amend.c): the -o names and values, checked as qemu-img
+ * amend checks them; the device is open read-write.  0 or -errno. */
+int qcow2_amend(gk_dev *d, int n, const char **names, const char **values);
 /* Build the first bytes of the image as they would be written: header
  * fields, extensions (kept ones included), the backing file name.  Returns
  * the length, or -EINVAL if it does not fit in bufsz (one cluster). */

@@ -170,7 +170,19 @@ static int raw_create(const char *location, gk_create_args *a)
     return r;
 }
 
+/* qemu's raw_measure: the source's length, or the size in sectors. */
+static int raw_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
+{
+    const char *v = gk_create_get(a, "preallocation");
+    if (v && strcmp(v, "off") && strcmp(v, "falloc") && strcmp(v, "full"))
+        return gk_fail(EINVAL, "Invalid parameter '%s'", v);
+    m->required = src ? src->size : (a->size + 511) & ~511ULL;
+    m->fully_allocated = m->required;
+    return 0;
+}
+
 const struct gk_format gk_raw_format = {
+    .measure = raw_measure,
     .name = "raw",
     .probe = raw_probe,
     .open = raw_open,

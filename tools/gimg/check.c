@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* gimg check: qemu-img check without -r (lib/qcow2-check.c does the work). */
+/* gimg check [-r leaks|all]: qemu-img check (lib/qcow2-check.c does the work). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -7,25 +7,60 @@
 
 #include "gimg.h"
 
+static void print_messages(const gk_check_result *r)
+{
+    fflush(stdout);
+    for (int i = 0; i < r->nmessages; i++)
+        fprintf(stderr, "%s\n", r->messages[i]);
+}
+
 int cmd_check(gimg_args *a)
 {
+    unsigned fix = 0;
     for (int i = 0; i < a->nopts; i++)
-        if (a->opts[i].opt == 'r')
-            gk_die_status(1, "check -r: gimg is read-only and does not repair images");
+        if (a->opts[i].opt == 'r') {
+            if (strcmp(a->opts[i].arg, "leaks") == 0)
+                fix = GK_REPAIR_LEAKS;
+            else if (strcmp(a->opts[i].arg, "all") == 0)
+                fix = GK_REPAIR_LEAKS | GK_REPAIR_ERRORS;
+            else
+                gimg_usage_error(a, "Unknown option value for -r (expecting 'leaks' or 'all'): %s", a->opts[i].arg);
+        }
     if (a->nargs != 1)
         gimg_usage_error(a, "Expecting one image file name");
     const char *path = a->args[0];
-    gk_dev *d = gimg_open(a, path, a->fmt, 0, 1);
-    gimg_sandbox(a, 1, 0, 0);
+    gk_open_opts oo = {.format = a->fmt, .readwrite = fix != 0, .flags = fix ? GK_OPEN_REPAIR : 0};
+    gk_dev *d = gimg_open_opts(a, path, &oo, 1);
+    gimg_sandbox(a, 1, fix ? GK_SB_IMGWRITE : 0, 0);
     gk_check_result r;
-    if (gk_image_check(d, &r) < 0) {
+    uint64_t leaks_fixed = 0, corruptions_fixed = 0;
+    if (fix) {
+        /* qemu-img check -r: repair, say what was repaired, check again */
+        if (gk_image_repair(d, fix, &r) < 0) {
+            if (errno == ENOTSUP)
+                gk_die_status(63, "This image format does not support checks");
+            print_messages(&r);
+            gk_die_status(1, "Check failed: %s", gk_errmsg());
+        }
+        leaks_fixed = r.leaks_fixed;
+        corruptions_fixed = r.corruptions_fixed;
+    }
+    if (fix && (leaks_fixed || corruptions_fixed)) {
+        print_messages(&r);
+        gk_check_result_free(&r);
+        if (a->output == OUT_HUMAN && !a->quiet)
+            printf("The following inconsistencies were found and repaired:\n\n"
+                   "    %" PRIu64 " leaked clusters\n"
+                   "    %" PRIu64 " corruptions\n\n"
+                   "Double checking the fixed image now...\n",
+                   leaks_fixed, corruptions_fixed);
+    }
+    if ((!fix || leaks_fixed || corruptions_fixed) && gk_image_check(d, &r) < 0) {
         if (errno == ENOTSUP)
             gk_die_status(63, "This image format does not support checks");
         gk_die_status(1, "Check failed: %s", gk_errmsg());
     }
-    fflush(stdout);
-    for (int i = 0; i < r.nmessages; i++)
-        fprintf(stderr, "%s\n", r.messages[i]);
+    print_messages(&r);
 
     if (a->output == OUT_JSON) {
         /* ImageCheck: optional members only when non-zero, as qemu-img */
@@ -39,6 +74,10 @@ int cmd_check(gimg_args *a)
             jv_int(o, "corruptions", (long long)r.corruptions);
         if (r.leaks)
             jv_int(o, "leaks", (long long)r.leaks);
+        if (leaks_fixed)
+            jv_int(o, "leaks-fixed", (long long)leaks_fixed);
+        if (corruptions_fixed)
+            jv_int(o, "corruptions-fixed", (long long)corruptions_fixed);
         if (r.total_clusters)
             jv_int(o, "total-clusters", (long long)r.total_clusters);
         if (r.allocated_clusters)

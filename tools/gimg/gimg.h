@@ -27,6 +27,9 @@ enum {
     GO_PROGRESS = 16,    /* -p                                                 */
     GO_CACHE = 32,       /* -T SRC_CACHE, -t CACHE: accepted, no effect here   */
     GO_IMGOPTS = 64,     /* --object secret,..., --image-opts (secret.c)       */
+    GO_RAW_LAST = 128,   /* the last argument is taken off before the options
+                          * are parsed, so that it may start with '-' (qemu-img
+                          * resize's size): gimg_args.last                   */
 };
 
 enum { OUT_HUMAN, OUT_JSON };
@@ -53,6 +56,7 @@ typedef struct gimg_args {
     struct progress progress;
     struct gimg_opt *opts; int nopts;  /* the command's own options           */
     char **args; int nargs;            /* positional arguments                */
+    const char *last;                  /* with GO_RAW_LAST: the last argument */
 } gimg_args;
 
 struct gimg_cmd {
@@ -141,5 +145,8 @@ int cmd_convert(gimg_args *a);
 int cmd_commit(gimg_args *a);
 int cmd_rebase(gimg_args *a);
 int cmd_create(gimg_args *a);
+int cmd_resize(gimg_args *a);
+int cmd_amend(gimg_args *a);
+int cmd_measure(gimg_args *a);
 
 #endif

@@ -19,6 +19,16 @@ static const struct option map_lo[] = {
     {"start-offset", required_argument, 0, 's'},
     {"max-length", required_argument, 0, 'l'},
     {0, 0, 0, 0}};
+static const struct option resize_lo[] = {
+    {"shrink", no_argument, 0, 's' | 0x1000},
+    {"preallocation", required_argument, 0, 'p' | 0x1000},
+    {0, 0, 0, 0}};
+static const struct option amend_lo[] = {
+    {"force", no_argument, 0, 'F' | 0x1000},
+    {0, 0, 0, 0}};
+static const struct option measure_lo[] = {
+    {"size", required_argument, 0, 'S' | 0x1000},
+    {0, 0, 0, 0}};
 static const struct option check_lo[] = {
     {"repair", required_argument, 0, 'r'},
     {0, 0, 0, 0}};
@@ -35,10 +45,12 @@ static const struct gimg_cmd commands[] = {
      "Print the allocation map of an image (as qemu-img map).\n",
      GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_IMGOPTS, "s:l:", map_lo, 1},
     {"check", cmd_check,
-     "check [--output=human|json] [-f FMT] [-U] [-q] IMAGE\n"
-     "Check a qcow2 image for leaked and corrupt clusters, read-only (as qemu-img check\n"
-     "without -r).  Exit status: 0 clean, 2 corruptions, 3 leaks only, 63 the format\n"
-     "has no checks (raw), 1 the check could not run.\n",
+     "check [--output=human|json] [-f FMT] [-U] [-q] [-r leaks|all] IMAGE\n"
+     "Check a qcow2 image for leaked and corrupt clusters (as qemu-img check); -r\n"
+     "leaks frees leaked clusters, -r all also repairs refcounts that are too low,\n"
+     "COPIED flags and the refcount structure.  Exit status (of the check after the\n"
+     "repair): 0 clean, 2 corruptions, 3 leaks only, 63 the format has no checks\n"
+     "(raw), 1 the check could not run.\n",
      GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_QUIET | GO_IMGOPTS, "r:", check_lo, 1},
     {"snapshot", cmd_snapshot,
      "snapshot [-l | -c SNAPSHOT | -a SNAPSHOT | -d SNAPSHOT] [-f FMT] [-U] [-q] IMAGE\n"
@@ -81,6 +93,22 @@ static const struct gimg_cmd commands[] = {
      "IMAGE holds nothing and the old and new backing files differ, the old data is\n"
      "copied into IMAGE first, so that it reads as before.  -u changes only the name.\n",
      GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "b:F:u", NULL, 1},
+    {"resize", cmd_resize,
+     "resize [--shrink] [--preallocation=off|falloc|full] [-f FMT] [-q] FILENAME [+|-]SIZE\n"
+     "Change the disk size of an image (as qemu-img resize): SIZE, or the current size\n"
+     "plus or minus SIZE.  Making it smaller needs --shrink and drops what is past\n"
+     "the new end.  Preallocation: raw images; qcow2 grows without.\n",
+     GO_FORMAT | GO_QUIET | GO_RAW_LAST, "", resize_lo, 1},
+    {"amend", cmd_amend,
+     "amend [-f FMT] [-p] [-q] -o OPTIONS FILENAME\n"
+     "Change options of an existing image (as qemu-img amend): qcow2's compat,\n"
+     "lazy_refcounts, refcount_bits and size; -o help lists them.\n",
+     GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE, "o:", amend_lo, 1},
+    {"measure", cmd_measure,
+     "measure [--output=human|json] [-O FMT] [-o OPTIONS] (--size SIZE | [-f FMT] [-U] FILENAME)\n"
+     "Print the file size a new image of format FMT (default raw) with OPTIONS needs to\n"
+     "hold FILENAME's contents, or a disk of SIZE (as qemu-img measure).\n",
+     GO_FORMAT | GO_OUTPUT | GO_SHARE, "O:o:l:", measure_lo, 1},
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
@@ -135,6 +163,11 @@ static void gimg_parse(gimg_args *a, const struct gimg_cmd *c, int argc, char **
 {
     memset(a, 0, sizeof *a);
     a->cmd = c;
+    if (c->common & GO_RAW_LAST) {
+        if (argc < 3)
+            gimg_usage_error(a, "Not enough arguments");
+        a->last = argv[--argc];
+    }
     char sopts[64] = ":h";
     if (c->common & GO_FORMAT)
         strcat(sopts, "f:");

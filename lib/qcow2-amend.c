@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-img amend for qcow2 (qemu 7.2's qcow2_amend_options): compat
+ * (upgrade first, downgrade last), lazy_refcounts, refcount_bits (the
+ * refcount structure rebuilt in the new width), size; backing_file and
+ * backing_fmt only as they are (qemu refuses changes: rebase does them).
+ *
+ * Every header change is one rewrite of the header cluster after what it
+ * points to is on disk; a downgrade first turns zero clusters into what
+ * version 2 can say (unallocated, or written zeros over a backing file). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcow2.h"
+
+static const char *const amend_opts[] = {
+    "backing_file", "backing_fmt", "compat", "data_file", "data_file_raw", "lazy_refcounts",
+    "refcount_bits", "size", NULL,
+};
+
+static int is_amend_opt(const char *name)
+{
+    for (int i = 0; amend_opts[i]; i++)
+        if (strcmp(name, amend_opts[i]) == 0)
+            return 1;
+    return strncmp(name, "encrypt.", 8) == 0;
+}
+
+static int parse_bool(const char *name, const char *v, int *out)
+{
+    if (strcmp(v, "on") == 0)
+        *out = 1;
+    else if (strcmp(v, "off") == 0)
+        *out = 0;
+    else
+        return gk_fail(EINVAL, "Parameter '%s' expects 'on' or 'off'", name);
+    return 0;
+}
+
+/* The extensions in the order qemu's qcow2_update_header writes them:
+ * backing format, data file, crypto, bitmaps, feature table (version 3),
+ * then those it does not know, as they were. */
+static void order_exts(struct qcow2 *q)
+{
+    static const uint32_t known[] = {QC_EXT_BACKING_FORMAT, QC_EXT_DATA_FILE, QC_EXT_CRYPTO, QC_EXT_BITMAPS,
+                                     QC_EXT_FEATURE_TABLE};
+    struct qcow2_ext out[QC_MAX_EXTS];
+    int n = 0;
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+        for (int i = 0; i < q->nexts; i++)
+            if (q->exts[i].type == known[k])
+                out[n++] = q->exts[i];
+    for (int i = 0; i < q->nexts; i++) {
+        int kn = 0;
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            kn |= q->exts[i].type == known[k];
+        if (!kn)
+            out[n++] = q->exts[i];
+    }
+    memcpy(q->exts, out, (size_t)n * sizeof out[0]);
+    q->nexts = n;
+}
+
+static void drop_ext(struct qcow2 *q, uint32_t type)
+{
+    int n = 0;
+    for (int i = 0; i < q->nexts; i++) {
+        if (q->exts[i].type == type) {
+            free(q->exts[i].data);
+            continue;
+        }
+        q->exts[n++] = q->exts[i];
+    }
+    q->nexts = n;
+    if (type == QC_EXT_FEATURE_TABLE) {
+        q->ftbl = NULL;
+        q->ftbl_len = 0;
+    }
+}
+
+static int upgrade(struct qcow2 *q)
+{
+    for (uint32_t i = 0; i < q->nb_snapshots; i++)
+        if (q->snaps[i].vm_state_size > UINT32_MAX)
+            return gk_fail(ENOTSUP, "%s: upgrading an image with this snapshot table is not supported yet",
+                           q->path);
+    if (q->nb_snapshots)
+        return gk_fail(ENOTSUP, "%s: upgrading an image with snapshots is not supported yet (its snapshot "
+                                "table needs version 3 entries)", q->path);
+    q->h.version = 3;
+    q->version = 3;
+    q->h.header_length = 112;
+    q->h.refcount_order = 4;
+    drop_ext(q, QC_EXT_FEATURE_TABLE);
+    qcow2_add_feature_table(q);
+    order_exts(q);
+    return qcow2_write_header(q);
+}
+
+/* Zero clusters (version 3 only) of the active tables become unallocated
+ * clusters when nothing is below, else clusters of written zeros (qemu's
+ * qcow2_expand_zero_clusters). */
+static int expand_zeros(gk_dev *d, struct qcow2 *q)
+{
+    uint64_t cs = q->cluster_size;
+    uint8_t *t = gk_malloc(cs), *z = gk_calloc(1, cs);
+    int r = 0;
+    for (uint32_t i = 0; i < q->l1_size && r == 0; i++) {
+        uint64_t l2off = q->l1[i] & QC_OFFSET_MASK;
+        if (!l2off)
+            continue;
+        void *tv;
+        if ((r = qcow2_cache_get(q->l2_cache, l2off, &tv)) < 0)
+            break;
+        memcpy(t, tv, cs);
+        qcow2_cache_put(q->l2_cache, tv);
+        for (uint64_t j = 0; j < q->l2_entries && r == 0; j++) {
+            uint64_t e = gk_be64(t + j * q->l2_entry_size);
+            if ((e & QC_OFLAG_COMPRESSED) || !(e & QC_OFLAG_ZERO))
+                continue;
+            uint64_t goff = (((uint64_t)i << q->l2_bits) + j) << q->cluster_bits;
+            if (goff >= d->size)
+                continue;
+            uint64_t n = d->size - goff < cs ? d->size - goff : cs;
+            if (!(e & QC_OFFSET_MASK) && !d->backing) {
+                /* reads as zeros unallocated too: the entry goes */
+                void *w;
+                if ((r = qcow2_cache_get(q->l2_cache, q->l1[i] & QC_OFFSET_MASK, &w)) < 0)
+                    break;
+                memset((uint8_t *)w + j * q->l2_entry_size, 0, 8);
+                qcow2_cache_mark_dirty(q->l2_cache, w);
+                qcow2_cache_put(q->l2_cache, w);
+                continue;
+            }
+            r = qcow2_op_pwrite(d, z, (size_t)n, goff);
+        }
+    }
+    free(t);
+    free(z);
+    if (r == 0)
+        r = qcow2_op_flush(d);
+    return r;
+}
+
+static int downgrade(gk_dev *d, struct qcow2 *q)
+{
+    if (q->h.refcount_order != 4)
+        return gk_fail(ENOTSUP, "compat=0.10 requires refcount_bits=16");
+    if (q->h.incompatible_features & QC_INCOMPAT_DATA_FILE)
+        return gk_fail(ENOTSUP, "Cannot downgrade an image with a data file");
+    if (q->nb_snapshots)
+        return gk_fail(ENOTSUP, "%s: downgrading an image with snapshots is not supported yet", q->path);
+    uint64_t incompat = q->h.incompatible_features & ~(uint64_t)QC_INCOMPAT_DIRTY;
+    if (incompat & ~(uint64_t)QC_INCOMPAT_COMPRESSION)
+        return gk_fail(ENOTSUP, "Cannot downgrade an image with incompatible features %#llx set",
+                       (unsigned long long)incompat);
+    int r = expand_zeros(d, q);
+    if (r < 0)
+        return r;
+    if (q->h.incompatible_features & QC_INCOMPAT_COMPRESSION) {
+        /* zstd: only without compressed clusters */
+        for (uint64_t off = 0; off < d->size;) {
+            struct qcow2_run run;
+            if ((r = qcow2_map(q, off, d->size - off, &run)) < 0)
+                return r;
+            if (run.type == QC_COMP)
+                return gk_fail(ENOTSUP, "Cannot downgrade an image with zstd compression type and existing "
+                                        "compressed clusters");
+            off += run.len;
+        }
+        q->compression_type = 0;
+        q->h.compression_type = 0;
+    }
+    q->h.incompatible_features = 0;
+    q->h.compatible_features = 0;
+    q->h.autoclear_features = 0;
+    q->h.version = 2;
+    q->version = 2;
+    q->h.header_length = 72;
+    drop_ext(q, QC_EXT_FEATURE_TABLE);
+    order_exts(q);
+    return qcow2_write_header(q);
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->rw)
+        return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    /* the names first, as qemu-img parses them */
+    for (int i = 0; i < n; i++) {
+        if (is_amend_opt(names[i]))
+            continue;
+        for (const gk_create_opt *o = qcow2_create_opts; o->name; o++)
+            if (strcmp(o->name, names[i]) == 0)
+                return gk_fail(EINVAL, "Invalid parameter '%s'\nThis option is only supported for image creation",
+                               names[i]);
+        return gk_fail(EINVAL, "Invalid parameter '%s'", names[i]);
+    }
+    int version = q->version, lazy = !!(q->h.compatible_features & QC_COMPAT_LAZY_REFCOUNTS), r;
+    uint64_t refbits = 1ULL << q->h.refcount_order, size = 0;
+    const char *backing = NULL, *backing_fmt = NULL;
+    int has_backing = 0;
+    for (int i = 0; i < n; i++) {
+        const char *k = names[i], *v = values[i];
+        if (strcmp(k, "compat") == 0) {
+            if (strcmp(v, "0.10") == 0 || strcmp(v, "v2") == 0)
+                version = 2;
+            else if (strcmp(v, "1.1") == 0 || strcmp(v, "v3") == 0)
+                version = 3;
+            else
+                return gk_fail(EINVAL, "Unknown compatibility level %s", v);
+        } else if (strcmp(k, "lazy_refcounts") == 0) {
+            if ((r = parse_bool(k, v, &lazy)) < 0)
+                return r;
+        } else if (strcmp(k, "refcount_bits") == 0) {
+            char *end;
+            errno = 0;
+            unsigned long long b = strtoull(v, &end, 10);
+            if (errno || *end || end == v)
+                return gk_fail(EINVAL, "Parameter 'refcount_bits' expects a number");
+            if (b == 0 || b > 64 || (b & (b - 1)))
+                return gk_fail(EINVAL, "Refcount width must be a power of two and may not exceed 64 bits");
+            refbits = b;
+        } else if (strcmp(k, "size") == 0) {
+            char *end;
+            errno = 0;
+            double x = strtod(v, &end);
+            uint64_t mul = 1;
+            switch (*end) {
+            case 'k': case 'K': mul = 1ULL << 10; end++; break;
+            case 'M': mul = 1ULL << 20; end++; break;
+            case 'G': mul = 1ULL << 30; end++; break;
+            case 'T': mul = 1ULL << 40; end++; break;
+            case 'b': case 'B': end++; break;
+            }
+            if (errno || end == v || *end || x < 0 || x * (double)mul >= 18446744073709551616.0)
+                return gk_fail(EINVAL, "Parameter 'size' expects a non-negative number below 2^64");
+            size = (uint64_t)(x * (double)mul);
+        } else if (strcmp(k, "backing_file") == 0) {
+            backing = v;
+            has_backing = 1;
+        } else if (strcmp(k, "backing_fmt") == 0) {
+            backing_fmt = v;
+            has_backing = 1;
+        } else if (strcmp(k, "data_file") == 0 || strcmp(k, "data_file_raw") == 0 ||
+                   strncmp(k, "encrypt.", 8) == 0) {
+            return gk_fail(ENOTSUP, "%s: amend -o %s is not supported yet", q->path, k);
+        }
+    }
+
+    /* upgrade first: what follows may need version 3 */
+    if (version > q->version && (r = upgrade(q)) < 0)
+        return r;
+    if (has_backing && (!same_str(backing, q->backing_name) || !same_str(backing_fmt, q->backing_format)))
+        return gk_fail(EINVAL, "Cannot amend the backing file\nYou can use 'qemu-img rebase' instead.");
+    if (lazy != !!(q->h.compatible_features & QC_COMPAT_LAZY_REFCOUNTS)) {
+        if (lazy && version < 3)
+            return gk_fail(EINVAL, "Lazy refcounts only supported with compatibility level 1.1 and above (use "
+                                   "compat=1.1 or greater)");
+        if (lazy)
+            q->h.compatible_features |= QC_COMPAT_LAZY_REFCOUNTS;
+        else
+            q->h.compatible_features &= ~(uint64_t)QC_COMPAT_LAZY_REFCOUNTS;
+        if ((r = qcow2_op_flush(d)) < 0 || (r = qcow2_write_header(q)) < 0)
+            return r;
+    }
+    if (refbits != (1ULL << q->h.refcount_order)) {
+        if (version < 3 && refbits != 16)
+            return gk_fail(EINVAL, "Refcount widths other than 16 bits require compatibility level 1.1 or above "
+                                   "(use compat=1.1 or greater)");
+        if ((r = qcow2_op_flush(d)) < 0 || (r = qcow2_change_refcount_width(q, refbits)) < 0)
+            return r;
+    }
+    if (size && size != d->size && (r = qcow2_op_truncate(d, size, GK_PREALLOC_OFF)) < 0)
+        return r;
+    /* downgrade last */
+    if (version < q->version && (r = downgrade(d, q)) < 0)
+        return r;
+    return qcow2_op_flush(d);
+}

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gimg resize against qemu-img resize (the oracle): the same image resized
+# by both tools gives the same stdout, stderr and exit status; gimg's result
+# passes qemu-img check, has qemu's virtual size, compares equal to qemu's
+# (also as of its snapshots), and takes qemu-io writes.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+cd "$T"
+
+# both tools on copies of IMG: same output and status, then the images
+resize_like() { # IMG ARGS... SIZE
+    local img=$1; shift
+    local args=("$@") size=${*: -1}
+    unset 'args[-1]'
+    local go qo gr=0 qr=0
+    go=$(gimg resize "${args[@]}" "g-$img" "$size" 2>&1) || gr=$?
+    qo=$(qemu-img resize "${args[@]}" "q-$img" "$size" 2>&1) || qr=$?
+    is "${go//gimg:/qemu-img:} [exit $gr]" "$qo [exit $qr]" "$img: resize ${args[*]} $size: as qemu-img"
+}
+
+# gimg's copy is sound and holds what qemu's holds
+same_image() { # IMG [FMT]
+    local img=$1 fmt=${2:-qcow2}
+    if [ "$fmt" = qcow2 ]; then
+        ok "$img: qemu-img check clean" qemu-img check -q "g-$img"
+    fi
+    is "$(qemu-img info -f "$fmt" --output=json "g-$img" | python3 -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')" \
+       "$(qemu-img info -f "$fmt" --output=json "q-$img" | python3 -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')" \
+       "$img: the virtual size qemu-img gives"
+    ok "$img: qemu-img compare equal to qemu-img's result" qemu-img compare -q -f "$fmt" -F "$fmt" "g-$img" "q-$img"
+}
+
+both() { # IMG: copy the prepared image for both tools
+    cp "$1" "g-$1"
+    cp "$1" "q-$1"
+}
+
+pattern() { # IMG: data over the whole 64 MiB
+    qemu-io -c 'write -P 0x11 0 1M' -c 'write -P 0x22 5M 3M' -c 'write -P 0x33 20M 100k' \
+        -c 'write -P 0x44 40M 24M' "$1" >/dev/null
+}
+
+# a sequence of resizes, qcow2 of several shapes
+for o in "" cluster_size=512 cluster_size=2M cluster_size=4k,refcount_bits=1 extended_l2=on compat=0.10 \
+         compression_type=zstd; do
+    rm -f a.qcow2
+    qemu-img create -q -f qcow2 ${o:+-o "$o"} a.qcow2 64M
+    pattern a.qcow2
+    both a.qcow2
+    for s in +100M -512M 100M "--shrink 100M" "--shrink 30M" "--shrink 20000000" "--shrink 1000" "--shrink 10M" \
+             +300M -2G "-q +1M" "--shrink 8388608" "--shrink +0" 64M; do
+        resize_like a.qcow2 $s
+    done
+    same_image a.qcow2
+    ok "${o:-defaults}: qemu-io writes over the grown part, check clean" \
+        sh -c "qemu-io -c 'write -P 0x55 8M 20M' g-a.qcow2 >/dev/null && qemu-img check -q g-a.qcow2"
+done
+
+# compressed clusters cut off
+rm -f src.raw c.qcow2
+truncate -s 64M src.raw
+qemu-io -f raw -c 'write -P 0x11 0 1M' -c 'write -P 0x44 40M 24M' src.raw >/dev/null
+qemu-img convert -c -O qcow2 src.raw c.qcow2
+both c.qcow2
+resize_like c.qcow2 --shrink 41M
+resize_like c.qcow2 +7M
+same_image c.qcow2
+
+# snapshots: shrink and grow keep them (qemu 7.2 allows both)
+rm -f s.qcow2
+qemu-img create -q -f qcow2 s.qcow2 64M
+pattern s.qcow2
+qemu-img snapshot -c s1 s.qcow2
+qemu-io -c 'write -P 0x66 30M 2M' s.qcow2 >/dev/null
+both s.qcow2
+resize_like s.qcow2 --shrink 25M
+resize_like s.qcow2 +100M
+same_image s.qcow2
+qemu-img snapshot -a s1 g-s.qcow2
+qemu-img snapshot -a s1 q-s.qcow2
+same_image s.qcow2
+
+# an overlay grown over a longer backing file: the new part reads as zeros
+rm -f base.qcow2 o.qcow2
+qemu-img create -q -f qcow2 base.qcow2 64M
+pattern base.qcow2
+qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 o.qcow2 64M
+qemu-io -c 'write -P 0x77 0 64k' o.qcow2 >/dev/null
+both o.qcow2
+resize_like o.qcow2 --shrink 30M
+resize_like o.qcow2 +10M
+resize_like o.qcow2 50000896
+same_image o.qcow2
+
+# raw, with -f raw (qemu-img warns about probing raw for writes: gimg does not)
+rm -f r.raw
+truncate -s 1M r.raw
+qemu-io -f raw -c 'write -P 0x12 0 1M' r.raw >/dev/null
+both r.raw
+for s in +1M 100k "--shrink 100k" "--shrink 100001" "--preallocation=full +1M" "--preallocation=falloc +64k" \
+         "--preallocation=off 5M" "--preallocation=bogus 6M" -- -10M; do
+    resize_like r.raw -f raw $s
+done
+same_image r.raw raw
+
+# errors: qemu-img's messages and status
+rm -f e.qcow2
+qemu-img create -q -f qcow2 e.qcow2 1M
+both e.qcow2
+resize_like e.qcow2 foo
+resize_like e.qcow2 1.5Q
+fails_cleanly "resize without a size" gimg resize e.qcow2
+fails_cleanly "resize of a missing file" gimg resize missing.qcow2 1G
+done_testing

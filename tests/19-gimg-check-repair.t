@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# gimg check -r leaks|all against qemu-img check -r (the oracle): on copies
+# of the same damaged image both print the same (stdout and stderr), exit
+# the same, and leave images that qemu-img check finds as qemu's (clean
+# when qemu's is), with the same guest content, that qemu-io writes into.
+. "$(dirname "$0")/lib.sh"
+command -v qemu-img >/dev/null || skip_all "needs qemu-img"
+command -v python3 >/dev/null || skip_all "needs python3"
+dir=$(fixture qcow2-fixtures) || exit 1
+cd "$T"
+
+# set the 16-bit refcount of host cluster K of IMG to V (refcount block 0)
+set_refcount() { # IMG K V
+    python3 - "$@" <<'EOF'
+import struct, sys
+path, k, v = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, 'r+b') as f:
+    h = f.read(104)
+    rt = struct.unpack('>Q', h[48:56])[0]
+    f.seek(rt)
+    rb = struct.unpack('>Q', f.read(8))[0]
+    f.seek(rb + 2 * k)
+    f.write(struct.pack('>H', v))
+EOF
+}
+# set incompatible feature bits
+set_incompat() { # IMG BITS
+    python3 - "$@" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(72)
+    v = struct.unpack('>Q', f.read(8))[0] | int(sys.argv[2])
+    f.seek(72)
+    f.write(struct.pack('>Q', v))
+EOF
+}
+
+repair_like() { # IMG MODE OUTPUT
+    local img=$1 m=$2 o=$3 go qo gr=0 qr=0
+    cp "$img" g.qcow2
+    cp "$img" q.qcow2
+    go=$(gimg check -r "$m" --output="$o" g.qcow2 2>&1) || gr=$?
+    qo=$(qemu-img check -r "$m" --output="$o" q.qcow2 2>&1) || qr=$?
+    go=${go//gimg:/qemu-img:}
+    is "${go//g.qcow2/q.qcow2} [exit $gr]" "$qo [exit $qr]" "$(basename "$img"): check -r $m --output=$o: as qemu-img"
+    local gc=0 qc=0
+    qemu-img check -q g.qcow2 >/dev/null 2>&1 || gc=$?
+    qemu-img check -q q.qcow2 >/dev/null 2>&1 || qc=$?
+    is "$gc" "$qc" "$(basename "$img"): check -r $m: qemu-img check afterwards says what it says of qemu's ($qc)"
+    if [ "$qc" = 0 ]; then
+        ok "$(basename "$img"): check -r $m: same content as qemu's repair" qemu-img compare -q g.qcow2 q.qcow2
+        ok "$(basename "$img"): check -r $m: qemu-io writes, check clean" \
+            sh -c "qemu-io -c 'write -P 0x5a 0 200k' -c 'write -P 0x5b 3M 1M' g.qcow2 >/dev/null && qemu-img check -q g.qcow2"
+        is "$(qemu-img info --output=json g.qcow2 | python3 -c 'import json,sys; s=json.load(sys.stdin)["format-specific"]["data"]; print(s.get("corrupt"), s.get("dirty-flag"))' 2>/dev/null)" \
+           "$(qemu-img info --output=json q.qcow2 | python3 -c 'import json,sys; s=json.load(sys.stdin)["format-specific"]["data"]; print(s.get("corrupt"), s.get("dirty-flag"))' 2>/dev/null)" \
+           "$(basename "$img"): check -r $m: corrupt and dirty bits as qemu leaves them"
+    fi
+}
+
+# images: the fixtures' leak and lazy-refcount dirty image, and made here:
+#  high.qcow2    a data cluster's refcount raised to 2 (a leak, and COPIED wrong)
+#  low.qcow2     a data cluster shared with a snapshot lowered to 1 (corruption)
+#  corrupt.qcow2 consistent, but the corrupt bit set
+#  copied.qcow2  refcount 3 on a snapshot-shared cluster (leak) in a snapshot image
+cp "$dir/leaky.qcow2" "$dir/lazy.qcow2" .
+qemu-img create -q -f qcow2 high.qcow2 8M
+qemu-io -c 'write -P 1 0 256k' -c 'write -P 2 4M 64k' high.qcow2 >/dev/null
+cp high.qcow2 corrupt.qcow2
+set_refcount high.qcow2 5 2
+set_incompat corrupt.qcow2 2
+qemu-img create -q -f qcow2 low.qcow2 8M
+qemu-io -c 'write -P 1 0 256k' low.qcow2 >/dev/null
+qemu-img snapshot -c s1 low.qcow2
+cp low.qcow2 copied.qcow2
+set_refcount low.qcow2 4 1
+set_refcount copied.qcow2 4 3
+
+for img in leaky.qcow2 lazy.qcow2 high.qcow2 low.qcow2 corrupt.qcow2 copied.qcow2; do
+    for m in leaks all; do
+        for o in human json; do
+            repair_like "$img" $m $o
+        done
+    done
+done
+
+# -q and a clean image
+qemu-img create -q -f qcow2 clean.qcow2 1M
+like_qemu_img "check -r all on a clean image" check -r all clean.qcow2
+cp leaky.qcow2 g.qcow2
+ok "check -r leaks -q prints nothing on stdout" sh -c "[ -z \"\$(gimg check -q -r leaks g.qcow2 2>/dev/null)\" ]"
+
+# errors
+fails_cleanly "check -r foo" gimg check -r foo clean.qcow2
+truncate -s 1M r.raw
+is "$(gimg check -r all -f raw r.raw 2>&1; echo "exit $?")" \
+   "$(qemu-img check -r all -f raw r.raw 2>&1 | sed 's/^qemu-img:/gimg:/'; echo "exit ${PIPESTATUS[0]}")" \
+   "check -r on a raw image: as qemu-img (format without checks)"
+done_testing
