@@ -32,7 +32,7 @@ gimg check leaky.qcow2 >/dev/null 2>&1; is "$?" 3 "check: leaks exit 3"
 gimg check src.raw >/dev/null 2>&1; is "$?" 63 "check: raw exits 63"
 both "check -q" check -q leaky.qcow2
 both "check -f raw of a qcow2" check -f raw c64k.qcow2
-fails_cleanly "check -r is refused (read-only)" gimg check -r all leaky.qcow2
+fails_cleanly "check -r with an unknown mode is refused" gimg check -r bogus leaky.qcow2
 fails_cleanly "check of a missing file" gimg check nosuch.qcow2
 
 done_testing
