@@ -784,11 +784,69 @@ static void fe_cleanup(void)
 
 /* Is the directory of fd the output directory or beneath it?  The worker
  * cannot move anything out of it (Landlock) nor open anything elsewhere. */
+/* Directories the front end opened by one name beneath the granted one
+ * (gk_sandbox_fork's workers): known to be beneath it however deep, where
+ * /proc/self/fd names stop at 4096 bytes.  Open addressing on (dev, ino);
+ * grows with the directories of the copy. */
+static struct fe_dir {
+    dev_t dev;
+    ino_t ino;
+    int used;
+} *fe_dirs;
+static size_t fe_ndirs, fe_capdirs;
+
+static size_t fe_dir_hash(dev_t d, ino_t i)
+{
+    return (size_t)((uint64_t)i * 0x9e3779b97f4a7c15ull ^ (uint64_t)d);
+}
+
+static int fe_dir_known(const struct stat *st)
+{
+    for (size_t h = fe_capdirs ? fe_dir_hash(st->st_dev, st->st_ino) % fe_capdirs : 0, n = 0;
+         n < fe_capdirs && fe_dirs[h].used; h = (h + 1) % fe_capdirs, n++)
+        if (fe_dirs[h].dev == st->st_dev && fe_dirs[h].ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
+static void fe_dir_add(const struct stat *st)
+{
+    if (fe_dir_known(st))
+        return;
+    if (2 * (fe_ndirs + 1) > fe_capdirs) {
+        struct fe_dir *old = fe_dirs;
+        size_t oldcap = fe_capdirs;
+        fe_capdirs = oldcap ? 2 * oldcap : 64;
+        fe_dirs = gk_calloc(fe_capdirs, sizeof *fe_dirs);
+        fe_ndirs = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].used) {
+                struct stat t = {.st_dev = old[i].dev, .st_ino = old[i].ino};
+                fe_dir_add(&t);
+            }
+        free(old);
+    }
+    size_t h = fe_dir_hash(st->st_dev, st->st_ino) % fe_capdirs;
+    while (fe_dirs[h].used)
+        h = (h + 1) % fe_capdirs;
+    fe_dirs[h] = (struct fe_dir){st->st_dev, st->st_ino, 1};
+    fe_ndirs++;
+}
+
+static void fe_dirs_clear(void)
+{
+    free(fe_dirs);
+    fe_dirs = NULL;
+    fe_ndirs = fe_capdirs = 0;
+}
+
 static int fe_beneath_outdir(int fd)
 {
     struct stat st;
     if (!fe.outdir || fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0;
+    if (fe_dir_known(&st))
+        return 1;
     char p[64], buf[4096 + 1];
     snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(p, buf, sizeof buf - 1);
@@ -928,8 +986,14 @@ static ssize_t fe_host(const char *req, size_t len, int fd_in, int fd_in2, char 
             if (f != (O_WRONLY | O_CREAT | O_EXCL) && f != (O_RDONLY | O_DIRECTORY))
                 break;
             int fd = openat(fd_in, s1, f | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, h.mode & 0777);
+            struct stat st;
             if (fd < 0) {
                 e = errno;
+            } else if ((f & O_DIRECTORY) && !dotdot && fstat(fd, &st) == 0) {
+                /* one name, not followed, in a directory beneath it */
+                fe_dir_add(&st);
+                *fd_out = fd;
+                e = 0;
             } else if ((f & O_DIRECTORY) && !fe_beneath_outdir(fd)) {
                 close(fd);
             } else {
@@ -1131,8 +1195,10 @@ void gk_sandbox_grant_outdir(int dirfd)
 {
     free(fe.outdir);
     fe.outdir = NULL;
-    if (dirfd >= 0)
-        fe.outdir = fd_path(dirfd);
+    fe_dirs_clear();
+    struct stat st;
+    if (dirfd >= 0 && (fe.outdir = fd_path(dirfd)) && fstat(dirfd, &st) == 0)
+        fe_dir_add(&st);
 }
 
 void gk_sandbox_grant_read(const char *const *paths, int n)
