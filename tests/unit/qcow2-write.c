@@ -116,33 +116,52 @@ static int random_writes(gk_dev *d, const char *mirror, uint64_t seed, int nops)
 struct layout {
     const char *name;
     const char *prep;      /* shell, in dir: makes img.qcow2 and mirror.raw */
+    const char *key;       /* encrypted (LUKS) with this passphrase, or NULL */
 };
 
+#define UNIT_SECRET "--object secret,id=s,data=unitpw "
+#define UNIT_IMGOPTS "--image-opts driver=qcow2,file.filename=img.qcow2,encrypt.key-secret=s"
+
+
 static const struct layout layouts[] = {
-    {"v3 64k", "qemu-img create -f qcow2 img.qcow2 64M && truncate -s 64M mirror.raw"},
-    {"v2", "qemu-img create -f qcow2 -o compat=0.10 img.qcow2 64M && truncate -s 64M mirror.raw"},
+    {"v3 64k", "qemu-img create -f qcow2 img.qcow2 64M && truncate -s 64M mirror.raw", NULL},
+    {"v2", "qemu-img create -f qcow2 -o compat=0.10 img.qcow2 64M && truncate -s 64M mirror.raw", NULL},
     {"512-byte clusters, 1-bit refcounts",
-     "qemu-img create -f qcow2 -o cluster_size=512,refcount_bits=1 img.qcow2 64M && truncate -s 64M mirror.raw"},
+     "qemu-img create -f qcow2 -o cluster_size=512,refcount_bits=1 img.qcow2 64M && truncate -s 64M mirror.raw", NULL},
     {"4k clusters, 64-bit refcounts",
-     "qemu-img create -f qcow2 -o cluster_size=4k,refcount_bits=64 img.qcow2 64M && truncate -s 64M mirror.raw"},
+     "qemu-img create -f qcow2 -o cluster_size=4k,refcount_bits=64 img.qcow2 64M && truncate -s 64M mirror.raw", NULL},
     {"extended L2",
-     "qemu-img create -f qcow2 -o extended_l2=on,cluster_size=128k img.qcow2 64M && truncate -s 64M mirror.raw"},
+     "qemu-img create -f qcow2 -o extended_l2=on,cluster_size=128k img.qcow2 64M && truncate -s 64M mirror.raw", NULL},
     {"raw backing file",
      "truncate -s 64M base.raw && qemu-io -f raw -c 'write -P 0x11 0 40M' base.raw && "
-     "qemu-img create -f qcow2 -b base.raw -F raw img.qcow2 && cp base.raw mirror.raw"},
+     "qemu-img create -f qcow2 -b base.raw -F raw img.qcow2 && cp base.raw mirror.raw", NULL},
     {"qcow2 backing file, 8k clusters",
      "qemu-img create -f qcow2 base.qcow2 64M && qemu-io -c 'write -P 0x22 1M 20M' base.qcow2 && "
      "qemu-img create -f qcow2 -o cluster_size=8k -b base.qcow2 -F qcow2 img.qcow2 && "
-     "qemu-img convert -O raw img.qcow2 mirror.raw"},
+     "qemu-img convert -O raw img.qcow2 mirror.raw", NULL},
     {"snapshot made by qemu-img",
      "qemu-img create -f qcow2 img.qcow2 64M && qemu-io -c 'write -P 0x33 0 30M' img.qcow2 && "
-     "qemu-img snapshot -c s1 img.qcow2 && qemu-img convert -O raw img.qcow2 mirror.raw"},
+     "qemu-img snapshot -c s1 img.qcow2 && qemu-img convert -O raw img.qcow2 mirror.raw", NULL},
     {"compressed clusters made by qemu-img",
      "truncate -s 64M src.raw && qemu-io -f raw -c 'write -P 0x44 0 30M' src.raw && "
-     "qemu-img convert -c -O qcow2 src.raw img.qcow2 && cp src.raw mirror.raw"},
+     "qemu-img convert -c -O qcow2 src.raw img.qcow2 && cp src.raw mirror.raw", NULL},
     {"zstd compressed clusters",
      "truncate -s 64M src.raw && qemu-io -f raw -c 'write -P 0x45 0 30M' src.raw && "
-     "qemu-img convert -c -O qcow2 -o compression_type=zstd src.raw img.qcow2 && cp src.raw mirror.raw"},
+     "qemu-img convert -c -O qcow2 -o compression_type=zstd src.raw img.qcow2 && cp src.raw mirror.raw", NULL},
+    /* writes of any length and alignment through the encryption: partial
+     * sectors become whole-cluster rewrites */
+    {"LUKS encrypted, 64k",
+     "qemu-img create -q -f qcow2 " UNIT_SECRET "-o encrypt.format=luks,encrypt.key-secret=s,"
+     "encrypt.iter-time=10 img.qcow2 64M && truncate -s 64M mirror.raw", "unitpw"},
+    {"LUKS encrypted, cbc-essiv, 4k clusters, extended L2 over an encrypted backing file",
+     "qemu-img create -q -f qcow2 " UNIT_SECRET "-o encrypt.format=luks,encrypt.key-secret=s,"
+     "encrypt.iter-time=10 base.qcow2 64M && qemu-io " UNIT_SECRET "-c 'write -P 0x55 1M 20M' "
+     "--image-opts driver=qcow2,file.filename=base.qcow2,encrypt.key-secret=s >/dev/null && "
+     "qemu-img create -q -f qcow2 " UNIT_SECRET "-u -b base.qcow2 -F qcow2 -o encrypt.format=luks,"
+     "encrypt.key-secret=s,encrypt.iter-time=10,encrypt.cipher-alg=aes-128,encrypt.cipher-mode=cbc,"
+     "encrypt.ivgen-alg=essiv,encrypt.ivgen-hash-alg=sha256,cluster_size=32k,extended_l2=on "
+     "img.qcow2 64M && qemu-img convert " UNIT_SECRET UNIT_IMGOPTS ",backing.encrypt.key-secret=s "
+     "-O raw mirror.raw", "unitpw"},
 };
 
 static int unit(void)
@@ -162,7 +181,8 @@ static int unit(void)
         if (!ok(sh("%s", L->prep) == 0, "%s: prepared with qemu-img", L->name))
             continue;
         char *img = gk_asprintf("%s/img.qcow2", dir), *mirror = gk_asprintf("%s/mirror.raw", dir);
-        gk_open_opts o = {.format = "qcow2", .readwrite = 1};
+        gk_open_opts o = {.format = "qcow2", .readwrite = 1, .key = L->key,
+                          .keylen = L->key ? strlen(L->key) : 0};
         gk_dev *d = gk_open_image(img, &o);
         if (ok(d != NULL, "%s: opened read-write", L->name)) {
             ok(random_writes(d, mirror, 1000 + l, 60) == 0, "%s: 60 random writes", L->name);
@@ -171,12 +191,21 @@ static int unit(void)
         } else {
             printf("# %s\n", gk_errmsg());
         }
-        is_int(sh("qemu-img check img.qcow2"), 0, "%s: qemu-img check clean", L->name);
-        is_int(sh("qemu-img compare -f raw -F qcow2 mirror.raw img.qcow2"), 0,
+        /* encrypted: qemu opens it (and its backing file) with the key */
+        const char *sec = L->key ? UNIT_SECRET : "";
+        const char *spec = L->key ? UNIT_IMGOPTS ",backing.encrypt.key-secret=s" : "img.qcow2";
+        const char *q2 = L->key ? "" : "-F qcow2 ";
+        const char *m = L->key ? "--image-opts driver=raw,file.filename=mirror.raw" : "-f raw mirror.raw";
+        if (L->key && !strstr(L->prep, "base.qcow2"))
+            spec = UNIT_IMGOPTS;
+        is_int(sh("qemu-img check %s%s", sec, spec), 0,
+               "%s: qemu-img check clean", L->name);
+        is_int(sh("qemu-img compare %s%s %s%s", sec, m, q2, spec), 0,
                "%s: qemu-img compare: the image holds what was written", L->name);
-        is_int(sh("qemu-io -c 'write -P 0x77 3M 1M' -c 'write -P 0x78 40000 70000' img.qcow2 && "
-                  "qemu-io -f raw -c 'write -P 0x77 3M 1M' -c 'write -P 0x78 40000 70000' mirror.raw && "
-                  "qemu-img check img.qcow2 && qemu-img compare -f raw -F qcow2 mirror.raw img.qcow2"),
+        is_int(sh("qemu-io %s-c 'write -P 0x77 3M 1M' -c 'write -P 0x78 40000 70000' %s >/dev/null && "
+                  "qemu-io -f raw -c 'write -P 0x77 3M 1M' -c 'write -P 0x78 40000 70000' mirror.raw >/dev/null && "
+                  "qemu-img check %s%s && qemu-img compare %s%s %s%s",
+                  sec, spec, sec, spec, sec, m, q2, spec),
                0, "%s: qemu-io writes into it, still clean and equal", L->name);
         free(img);
         free(mirror);
