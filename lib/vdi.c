@@ -3,7 +3,7 @@
  * version 1.1 with 1 MiB blocks and a block map, as qemu 7.2's block/vdi.c
  * reads them (qemu-img is the oracle): the same header checks, unallocated
  * and discarded blocks read as zeros, differencing images (a parent or link
- * UUID) refused.
+ * UUID) refused.  qemu-img check's checks of the block map too.
  *
  * Bounds (HACKING Resources): the block map holds at most qemu's
  * 0x1fffff80 entries and is kept only as far as the file holds it; entries
@@ -26,6 +26,7 @@
 struct vdi {
     const char *path;
     uint32_t type, blocks, have;   /* blocks claimed; entries read        */
+    uint32_t allocated;            /* the header's count                  */
     uint32_t *bmap;
     uint64_t data_off;
     int info_only;
@@ -145,6 +146,7 @@ static int vdi_open_all(struct vdi *v, gk_dev *d, gk_dev *file)
         return gk_fail(ENOTSUP, "%s: unsupported VDI image (too many blocks %" PRIu32 ", at most %u)", p, blocks,
                        VDI_BLOCKS_MAX);
     v->type = gk_le32(h + 0x4c);
+    v->allocated = gk_le32(h + 0x184);
     v->blocks = blocks;
     v->data_off = data_off;
     d->size = size;
@@ -158,6 +160,52 @@ static int vdi_open_all(struct vdi *v, gk_dev *d, gk_dev *file)
         return gk_fail(errno, "%s: could not read the block map: %s", p, gk_errmsg());
     for (uint64_t i = 0; i < n; i++)
         v->bmap[i] = gk_le32(&v->bmap[i]);
+    return 0;
+}
+
+/* qemu-img check: every allocated block's index inside the image, no index
+ * used twice, and the header's count of allocated blocks; messages and
+ * counts as qemu's vdi_co_check.  One bit per block of the image (at most
+ * 64 MiB for the largest map qemu accepts); messages at most 1000. */
+static void check_msg(gk_check_result *r, char *m)
+{
+    if (r->nmessages >= 1000) {
+        free(m);
+        return;
+    }
+    r->messages = gk_realloc(r->messages, (size_t)(r->nmessages + 1) * sizeof *r->messages);
+    r->messages[r->nmessages++] = m;
+}
+
+static int vdi_check(gk_dev *d, gk_check_result *r)
+{
+    struct vdi *v = d->priv;
+    memset(r, 0, sizeof *r);
+    uint8_t *used = gk_calloc((size_t)v->blocks / 8 + 1, 1);
+    uint64_t allocated = 0;
+    for (uint64_t b = 0; b < v->blocks; b++) {
+        uint32_t e = entry(v, b);
+        if (e >= VDI_DISCARDED)
+            continue;
+        if (e < v->blocks) {
+            allocated++;
+            if (!(used[e / 8] & (1u << (e % 8)))) {
+                used[e / 8] |= (uint8_t)(1u << (e % 8));
+            } else {
+                check_msg(r, gk_asprintf("ERROR: block index %" PRIu32 " also used by %" PRIu32, e, e));
+                r->corruptions++;
+            }
+        } else {
+            check_msg(r, gk_asprintf("ERROR: block index %" PRIu64 " too large, is %" PRIu32, b, e));
+            r->corruptions++;
+        }
+    }
+    if (allocated != v->allocated) {
+        check_msg(r, gk_asprintf("ERROR: allocated blocks mismatch, is %" PRIu64 ", should be %" PRIu32, allocated,
+                                 v->allocated));
+        r->corruptions++;
+    }
+    free(used);
     return 0;
 }
 
@@ -204,4 +252,5 @@ const struct gk_format gk_vdi_format = {
     .probe = vdi_probe,
     .open = vdi_open,
     .info = vdi_info,
+    .check = vdi_check,
 };

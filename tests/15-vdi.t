@@ -14,6 +14,9 @@ for f in static dynamic odd vbox; do
     same_as_qemu vdi $f.vdi
 done
 is "$(gimg info dynamic.vdi)" "$(qemu-img info dynamic.vdi)" "info (human) dynamic.vdi"
+for f in static dynamic odd vbox; do
+    like_qemu_img "check $f.vdi as qemu-img check" check $f.vdi
+done
 ok "probed as vdi" sh -c 'gimg info --output=json vbox.vdi | grep -q "\"format\": \"vdi\""'
 
 g=$(fixture guests) || exit 1

@@ -3,7 +3,8 @@
 # Hostile VDI images (test-images/vdi-hostile.sh), opened with -f vdi: what
 # qemu-img refuses is refused with a one-line "gimg: FILE: ..." error and
 # exit status 1 (never a crash or a sanitizer report), what it reads reads
-# the same bytes, in bounded time and memory (a map claiming 2^29 entries
+# the same bytes and check finds what qemu-img check finds, in bounded
+# time and memory (a map claiming 2^29 entries
 # past the end of the file is never allocated).
 . "$(dirname "$0")/lib.sh"
 [ -x "$GK_BIN/gimg" ] || skip_all "needs gimg"
@@ -16,6 +17,11 @@ for f in [ht]-*.vdi; do
         rm -f "$T/g.raw"
         ok "reads $f as qemu-img does" bounded 60 gimg convert -f vdi -O raw "$f" "$T/g.raw"
         same_file "$T/g.raw" "$T/q.raw" "$f: the bytes qemu-img reads"
+        # (qemu-img check of a 2^29-block map takes minutes and 4 GiB)
+        case $f in h-blocks2.vdi|h-bmappast.vdi) continue ;; esac
+        qrc=0; qemu-img check -f vdi "$f" >"$T/q.out" 2>&1 || qrc=$?
+        grc=0; gimg check -f vdi "$f" >"$T/g.out" 2>&1 || grc=$?
+        is "$grc $(cat "$T/g.out")" "$qrc $(cat "$T/q.out")" "check of $f reports what qemu-img check reports"
     else
         fails_cleanly "refuses $f as qemu-img does" gimg convert -f vdi -O raw "$f" "$T/g.raw"
         fails_cleanly "info refuses $f too" gimg info -f vdi "$f"
