@@ -1122,6 +1122,17 @@ static int ext_fmap(gk_fs *gfs, uint64_t ino, gk_fmap **out, size_t *n)
     return 0;
 }
 
+/* The caches read_inode and the lookups fill (sanity_check at open already
+ * fills the system zone), and the struct itself; not fs or io. */
+static void ext_free(struct ext *ex)
+{
+    gk_ext_zones_free(ex->zones);
+    free(ex->runs);
+    for (int i = 0; i < DIRCACHE_N; i++)
+        dh_free(&ex->dc[i]);
+    free(ex);
+}
+
 static void ext_close(gk_fs *gfs)
 {
     struct ext *ex = gfs->priv;
@@ -1135,11 +1146,7 @@ static void ext_close(gk_fs *gfs)
     if (ex->fs)
         ext2fs_free(ex->fs);
     gkio_free(ex->io);
-    gk_ext_zones_free(ex->zones);
-    free(ex->runs);
-    for (int i = 0; i < DIRCACHE_N; i++)
-        dh_free(&ex->dc[i]);
-    free(ex);
+    ext_free(ex);
     gfs->priv = NULL;
 }
 
@@ -1441,7 +1448,7 @@ static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
     ex->bs = (unsigned)fs->blocksize;
     ex->nblocks = ext2fs_blocks_count(fs->super);
     if (sanity_check(ex) < 0) {
-        free(ex);
+        ext_free(ex);
         goto fail;
     }
     ex->overhead = compute_overhead(ex);
@@ -1451,7 +1458,7 @@ static int ext_open(gk_dev *dev, const gk_fs_open_args *a, gk_fs **out)
         int r = gk_extw_open(ex, dev);
         if (r < 0) {
             fs = ex->fs;
-            free(ex);
+            ext_free(ex);
             errno = -r;
             goto fail;
         }
