@@ -53,7 +53,7 @@ written_ok "$T/out.qcow2" src.raw "convert -n"
 # errors
 fails_cleanly "convert -c -O raw" gimg convert -c -O raw src.raw "$T/x.raw"
 fails_cleanly "convert -B without -F" gimg convert -O qcow2 -B c64k.qcow2 src.raw "$T/x.qcow2"
-fails_cleanly "convert -O vmdk" gimg convert -O vmdk src.raw "$T/x.vmdk"
+fails_cleanly "convert -O vdi (a format gimg reads, not writes)" gimg convert -O vdi src.raw "$T/x.vdi"
 
 # locks: gimg holding an image read-write
 rm -f "$T/held.qcow2"
