@@ -29,7 +29,7 @@ static void usage(FILE *f)
         "  gcopy-in [--options] -a IMAGE [-a IMAGE...] LOCAL [LOCAL...] /GUESTDIR\n"
         "Options:\n"
         "  -a, --add IMAGE      add a disk image (repeat for every disk of the VM)\n"
-        "  --format[=raw|qcow2] force the format of the following -a images\n"
+        "  --format[=raw|..]    force the format of the following -a images\n"
         "  -m, --mount DEV[:MP[:OPTS[:TYPE]]]\n"
         "                       mount DEV on MP (default /) instead of inspecting\n"
         "  -i, --inspector      inspect the guest and mount it (the default)\n"

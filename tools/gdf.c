@@ -31,7 +31,7 @@ static void usage(FILE *f)
         "  gdf [--options] IMAGE [IMAGE...]\n"
         "Options:\n"
         "  -a, --add IMAGE      add a disk image (every image is one guest)\n"
-        "  --format[=raw|qcow2] force the format of the following -a images\n"
+        "  --format[=raw|..]    force the format of the following -a images\n"
         "  --csv                comma-separated values\n"
         "  -h, --human-readable sizes like 1.5G\n"
         "  -i, --inodes         inode usage instead of blocks\n"

@@ -106,7 +106,7 @@ static void usage(FILE *f)
         "  --csv                Output as Comma-Separated Values\n"
         "  --extra              Display swap and data filesystems\n"
         "  --filesystems        Display mountable filesystems\n"
-        "  --format[=raw|qcow2] Force disk format for -a option\n"
+        "  --format[=raw|..]    Force disk format for -a option\n"
         "  --fs-version|--fs-versions\n"
         "                       Add filesystem version to --long output\n"
         "  -h|--human-readable  Human-readable sizes in --long output\n"

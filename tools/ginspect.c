@@ -30,7 +30,7 @@ static void usage(FILE *f)
         "  ginspect [--options] -a disk.img [-a disk.img ...]\n"
         "Options:\n"
         "  -a|--add image       Add image\n"
-        "  --format[=raw|qcow2] Force disk format for the following -a options\n"
+        "  --format[=raw|..]    Force disk format for the following -a options\n"
         "  --no-applications    Do not output the installed applications\n"
         "  --no-icon            Do not output the guest icon (never output)\n"
         "  --xml                XML output (the default)\n"

@@ -33,7 +33,7 @@ static void usage(FILE *f)
         "  zcat files.tar.gz | gtar-in [--options] -a IMAGE - /DIR\n"
         "Options:\n"
         "  -a, --add IMAGE      add a disk image (repeat for every disk of the VM)\n"
-        "  --format[=raw|qcow2] force the format of the following -a images\n"
+        "  --format[=raw|..]    force the format of the following -a images\n"
         "  -m, --mount DEV[:MP[:OPTS[:TYPE]]]\n"
         "                       mount DEV on MP (default /) instead of inspecting\n"
         "  --xattrs             set the extended attributes the archive stores\n"

@@ -36,7 +36,7 @@ static void usage(FILE *f)
         "HKU\\username (HKEY_LOCAL_MACHINE and HKEY_USERS may be written out).\n"
         "Options:\n"
         "  -a|--add image       Add image\n"
-        "  --format[=raw|qcow2] Force disk format for the following -a options\n"
+        "  --format[=raw|..]    Force disk format for the following -a options\n"
         "  --unsafe-printable-strings\n"
         "                       Print REG_SZ / REG_EXPAND_SZ as UTF-8 strings\n"
         "  --merge              (not supported: gwinreg is read-only)\n"

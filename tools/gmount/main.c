@@ -64,7 +64,7 @@ static void usage(FILE *f)
         "  gmount [--options] -a IMAGE --devices MOUNTDIR\n"
         "Options:\n"
         "  -a, --add IMAGE      add a disk image (repeat for every disk of the VM)\n"
-        "  --format[=raw|qcow2] force the format of the following -a images\n"
+        "  --format[=raw|..]    force the format of the following -a images\n"
         "  -i, --inspector      inspect the guest and mount its filesystems as it does\n"
         "  -m, --mount DEV[:MP[:OPTS[:TYPE]]]\n"
         "                       mount DEV on MP in the guest tree (default /)\n"
