@@ -72,7 +72,7 @@ static const struct gimg_cmd commands[] = {
      "bytes.  -o help lists the options of FMT (default raw).\n",
      GO_FORMAT | GO_QUIET, "b:F:uo:", NULL, 1},
     {"convert", cmd_convert,
-     "convert [-f FMT] [-O raw|qcow2] [-c] [-o OPTIONS] [-B BACKING -F BACKING_FMT] [-n]\n"
+     "convert [-f FMT] [-O OUTPUT_FMT] [-c] [-o OPTIONS] [-B BACKING -F BACKING_FMT] [-n]\n"
      "        [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p] [-q] [-U] SRC DST\n"
      "Copy the guest-visible contents of SRC into a new image DST (as qemu-img\n"
      "convert): sparse raw, or qcow2 (-c: compressed clusters, with the image's\n"
