@@ -24,5 +24,8 @@ for name in "${names[@]}"; do
         echo "$name failed; see $out/$name.log" >&2
         exit 1
     }
+    # flushed, so that allocation is final: ext4 counts an extent block in
+    # st_blocks only at writeback, and "disk size" is compared with qemu-img's
+    find "$out/$name" -type f -exec sync -- {} +
     touch "$out/$name/.done"
 done

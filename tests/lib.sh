@@ -106,7 +106,10 @@ fails_cleanly() {
 
 like_qemu_img() {
     local desc=$1; shift
-    local go qo gr=0 qr=0
+    local go qo gr=0 qr=0 a
+    # "disk size" is st_blocks, final only once the file is written back
+    # (ext4 adds an extent block then): flush the files named first
+    for a in "$@"; do [ -f "$a" ] && sync -- "$a"; done
     go=$(gimg "$@" 2>"$T/g.err") || gr=$?
     qo=$(qemu-img "$@" 2>"$T/q.err") || qr=$?
     is "$go
