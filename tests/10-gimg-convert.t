@@ -102,7 +102,7 @@ is "$(gimg convert -O raw zstd.qcow2 "$T/g.raw")" "" "convert without -p prints 
 
 # Errors
 fails_cleanly "convert of a missing file" gimg convert -O raw nosuch.qcow2 "$T/g.raw"
-fails_cleanly "convert -O qcow2 is refused" gimg convert -O qcow2 c64k.qcow2 "$T/g.qcow2"
+fails_cleanly "convert -O vdi is refused (gimg writes raw, qcow2 and vmdk)" gimg convert -O vdi c64k.qcow2 "$T/g.vdi"
 cp ch1.qcow2 chbase.raw "$T/"
 fails_cleanly "convert onto its own source is refused" gimg convert -O raw "$T/ch1.qcow2" "$T/ch1.qcow2"
 fails_cleanly "convert onto its backing file is refused" gimg convert -O raw "$T/ch1.qcow2" "$T/chbase.raw"
