@@ -112,10 +112,13 @@ for t in btrfs vfat ntfs minix luks; do
             is "$(grep -c 'cannot read' "$T/h.err")" 0 "root on $bt (readable, empty): the error does not blame the layer"
         fi
     else
+        # a LUKS volume is readable with its key: the message asks for it
+        why="$bt, which guestkit cannot read"
+        [ "$bt" = crypto_LUKS ] && why="an encrypted LUKS volume: give its key with --key /dev/sda2:key:PASSPHRASE"
         is "$rc $(cat "$T/h.err")" \
-           "1 gcat: no operating system was found on the disk image(s): /dev/sda2 is $bt, which guestkit cannot read" \
+           "1 gcat: no operating system was found on the disk image(s): /dev/sda2 is $why" \
            "root on $bt (not readable): -i names the layer"
-        is "$(ginspect -a "$img" 2>&1 >/dev/null)" "ginspect: warning: /dev/sda2 is $bt, which guestkit cannot read: not inspected" \
+        is "$(ginspect -a "$img" 2>&1 >/dev/null)" "ginspect: warning: /dev/sda2 is $why: not inspected" \
            "root on $bt: ginspect warns (its report may be incomplete)"
     fi
 done
