@@ -172,6 +172,19 @@ static void __attribute__((noreturn)) worker_fetch(gk_cli *c, gk_guest *g)
         gk_cli_check_image(c, g);
         gk_die("%s", err);
     }
+    /* Windows guests: drive letters, backslashes and names matched ignoring
+     * case, as virt-edit's windows_path (the store worker gets the
+     * resolved guest path back through the front end) */
+    for (int i = 0; i < c->nargs; i++) {
+        if (gk_guest_is_windows(g)) {
+            char *p = gk_guest_windows_path(g, c->args[i]);
+            if (!p)
+                gk_die("%s: %s", c->args[i], gk_errmsg());
+            c->args[i] = p; /* the worker ends soon: not freed */
+        } else if (c->args[i][0] != '/') {
+            gk_die("%s: the file must be an absolute path (start with /)", c->args[i]);
+        }
+    }
     int rc = 0, nchanged = 0;
     for (int i = 0; i < c->nargs && rc == 0; i++) {
         gk_edit e;
