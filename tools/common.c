@@ -322,10 +322,10 @@ int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o)
     return r;
 }
 
-gk_guest *gk_cli_launch(gk_cli *c)
+/* A guest with every -a image added (opened read-write with --rw), not
+ * launched yet. */
+gk_guest *gk_cli_add_drives(gk_cli *c)
 {
-    if (c->ndrives == 0)
-        gk_die("no disk image given: use -a IMAGE (see --help)");
     gk_guest *g = gk_guest_new();
     g->readwrite = c->rw;
     gk_vfs_set_trace(g->vfs, gk_trace);
@@ -339,6 +339,14 @@ gk_guest *gk_cli_launch(gk_cli *c)
         if (gk_cli_add_drive(c, g, c->drives[i].path, &o) < 0)
             gk_die_err();
     }
+    return g;
+}
+
+gk_guest *gk_cli_launch(gk_cli *c)
+{
+    if (c->ndrives == 0)
+        gk_die("no disk image given: use -a IMAGE (see --help)");
+    gk_guest *g = gk_cli_add_drives(c);
     gk_cli_sandbox(c);
     if (gk_guest_launch(g) < 0)
         gk_die_err();

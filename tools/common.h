@@ -90,6 +90,7 @@ int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o);
 
 /* Add drives, enter the sandbox (c->sb), launch (and gk_cli_decrypt).
  * Exits after printing the error. */
+gk_guest *gk_cli_add_drives(gk_cli *c);
 gk_guest *gk_cli_launch(gk_cli *c);
 /* Enter the sandbox of c->sb (the images of c named for -v): what
  * gk_cli_launch does once the drives are open, for a tool that opens its

@@ -157,6 +157,26 @@ static int tell(const void *req, size_t len, int fd)
     return n == sizeof ok && ok == 0 ? 0 : -1;
 }
 
+/* Windows guests (found by inspection): drive letters, backslashes and
+ * names matched ignoring case, as virt-edit's windows_path.  Each file name
+ * in c->args is replaced by the guest path; the new strings go to keep[i]
+ * when keep is given (for the caller to free). */
+static void resolve_paths(gk_cli *c, gk_guest *g, char **keep)
+{
+    for (int i = 0; i < c->nargs; i++) {
+        if (gk_guest_is_windows(g)) {
+            char *p = gk_guest_windows_path(g, c->args[i]);
+            if (!p)
+                gk_die("%s: %s", c->args[i], gk_errmsg());
+            c->args[i] = p;
+            if (keep)
+                keep[i] = p;
+        } else if (c->args[i][0] != '/') {
+            gk_die("%s: the file must be an absolute path (start with /)", c->args[i]);
+        }
+    }
+}
+
 /* Worker 1: fetch each file (read-only) and have the front end edit it. */
 static void __attribute__((noreturn)) worker_fetch(gk_cli *c, gk_guest *g)
 {
@@ -172,19 +192,9 @@ static void __attribute__((noreturn)) worker_fetch(gk_cli *c, gk_guest *g)
         gk_cli_check_image(c, g);
         gk_die("%s", err);
     }
-    /* Windows guests: drive letters, backslashes and names matched ignoring
-     * case, as virt-edit's windows_path (the store worker gets the
-     * resolved guest path back through the front end) */
-    for (int i = 0; i < c->nargs; i++) {
-        if (gk_guest_is_windows(g)) {
-            char *p = gk_guest_windows_path(g, c->args[i]);
-            if (!p)
-                gk_die("%s: %s", c->args[i], gk_errmsg());
-            c->args[i] = p; /* the worker ends soon: not freed */
-        } else if (c->args[i][0] != '/') {
-            gk_die("%s: the file must be an absolute path (start with /)", c->args[i]);
-        }
-    }
+    /* the store worker gets the resolved guest paths back through the
+     * front end; the worker ends soon, so they are not freed */
+    resolve_paths(c, g, NULL);
     int rc = 0, nchanged = 0;
     for (int i = 0; i < c->nargs && rc == 0; i++) {
         gk_edit e;
@@ -267,28 +277,10 @@ static void __attribute__((noreturn)) worker_store(gk_cli *c, gk_guest *g)
     worker_end(rc);
 }
 
-static gk_guest *add_drives(gk_cli *c)
-{
-    gk_guest *g = gk_guest_new();
-    g->readwrite = c->rw;
-    gk_vfs_set_trace(g->vfs, gk_trace);
-    for (int i = 0; i < c->ndrives; i++) {
-        gk_open_opts o = {
-            .format = c->drives[i].format,
-            .readwrite = c->rw,
-            .untrusted = c->untrusted,
-            .force_share = c->force_share,
-        };
-        if (gk_cli_add_drive(c, g, c->drives[i].path, &o) < 0)
-            gk_die_err();
-    }
-    return g;
-}
-
 /* One worker, to its end: 0, or 1 (its messages printed). */
 static int run_worker(gk_cli *c, int store)
 {
-    gk_guest *g = add_drives(c);
+    gk_guest *g = gk_cli_add_drives(c);
     gk_cli_keys_prepare(c);
     gk_sandbox sb = c->sb;
     sb.needs |= GK_SB_BROKER | (store ? GK_SB_IMGWRITE : 0);
@@ -360,18 +352,8 @@ int main(int argc, char **argv)
     }
     gk_guest *g = gk_cli_mount(&c);
     int n = c.nargs, rc = 0, nchanged = 0;
-    /* Windows guests (found by inspection): drive letters, backslashes and
-     * names matched ignoring case, as virt-edit's windows_path */
     char **winpath = gk_calloc((size_t)n, sizeof *winpath);
-    for (int i = 0; i < n; i++) {
-        if (gk_guest_is_windows(g)) {
-            if (!(winpath[i] = gk_guest_windows_path(g, c.args[i])))
-                gk_die("%s: %s", c.args[i], gk_errmsg());
-            c.args[i] = winpath[i];
-        } else if (c.args[i][0] != '/') {
-            gk_die("%s: the file must be an absolute path (start with /)", c.args[i]);
-        }
-    }
+    resolve_paths(&c, g, winpath);
     gk_edit *e = gk_calloc((size_t)n, sizeof *e);
     int *changed = gk_calloc((size_t)n, sizeof *changed);
     for (int i = 0; i < n && rc == 0; i++)
