@@ -199,14 +199,14 @@ check: deps
 	$(call banner,"3/4 fuzz targets$(,) $(FUZZ_SECONDS) s each")
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 	$(call banner,"4/4 every test through prove")
-	$(Q)GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f $(B)/tests/unit-* tests/*.t
+	$(Q)GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f --timer $(B)/tests/unit-* tests/*.t
 
 , := ,
 asan:
 	$(Q)$(MAKE) --no-print-directory B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" check-build
 	$(Q)ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GK_SAN=1 GK_BIN=$(CURDIR)/build-asan/bin GK_UNIT=$(CURDIR)/build-asan/tests \
-	  prove -j2 -f build-asan/tests/unit-* $(wildcard tests/bad-*.t)
+	  prove -j2 -f --timer build-asan/tests/unit-* $(wildcard tests/bad-*.t)
 
 # libFuzzer targets: tests/fuzz/NAME.c defines LLVMFuzzerTestOneInput.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
