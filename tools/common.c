@@ -147,6 +147,53 @@ void gk_die_status(int status, const char *fmt, ...)
     vdie(status, fmt, ap);
 }
 
+/* Guest strings made valid UTF-8 that XML 1.0 allows (no control characters but tab and newline, no U+FFFE/U+FFFF),
+ * replacing anything else with U+FFFD, so that the report always parses.
+ * Returns a malloc'd copy. */
+char *gk_utf8_clean(const char *in)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t n = strlen(in);
+    char *out = gk_malloc(n * 3 + 1), *w = out;
+    static const char repl[] = "\xef\xbf\xbd";
+    while (*p) {
+        unsigned c = *p, len, cp;
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n')
+                goto bad;
+            *w++ = (char)*p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
+        else goto bad;
+        for (unsigned i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                goto bad;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        /* overlong, surrogates, beyond U+10FFFF, the two non-characters */
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff) {
+            memcpy(w, repl, 3);     /* one replacement for the whole sequence */
+            w += 3;
+            p += len;
+            continue;
+        }
+        memcpy(w, p, len);
+        w += len;
+        p += len;
+        continue;
+    bad:
+        memcpy(w, repl, 3);
+        w += 3;
+        p++;
+    }
+    *w = 0;
+    return out;
+}
+
 void gk_csv_field(const char *s)
 {
     if (!strpbrk(s, " \",\n")) {
@@ -213,6 +260,7 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
             } else {
                 format = NULL;
             }
+            c->format = format;
             break;
         case 'm': {
             /* DEV[:MOUNTPOINT[:OPTIONS[:FSTYPE]]], as libguestfs splits it */

@@ -28,6 +28,7 @@ typedef struct gk_cli {
     int force_share;   /* -U/--force-share: do not look at qemu's locks */
     struct gk_cli_key *keys; int nkeys; /* --key ID:key:PASS / ID:file:FILE */
     int keys_from_stdin, echo_keys;     /* --keys-from-stdin, --echo-keys   */
+    char *format;      /* the last --format given (images of --each --from) */
     int no_key_prompt; /* never ask /dev/tty for a key (gfilesystems, as
                         * virt-filesystems never asks)                       */
     char **args; int nargs; /* positional arguments left */
@@ -111,6 +112,12 @@ int gk_cli_windows_like(const char *p);
 /* One CSV field on stdout, quoted the way libguestfs' tools quote (only
  * when it holds a space, quote, comma or newline; quotes doubled). */
 void gk_csv_field(const char *s);
+
+/* A malloc'd copy of s as valid UTF-8 that XML 1.0 allows: control
+ * characters but tab and newline, invalid or overlong sequences,
+ * surrogates and U+FFFE/U+FFFF each become U+FFFD (guest strings in
+ * reports that must parse). */
+char *gk_utf8_clean(const char *s);
 
 /* Guest bytes (file names, link targets, labels) for out.  When out is a
  * terminal, bytes that are not printable characters in the locale are

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "each.h"
 
 #define BUFSZ (1 << 20)
 
@@ -31,6 +32,13 @@ static void usage(FILE *f)
         "  -x                   trace the calls of the guest session\n"
         "  -V, --version        print the version\n"
         "  --help               this help\n"
+        "  --each               each image a guest of its own: every line of output\n"
+        "                       prefixed with the image and a tab\n"
+        "  --from FILE          with --each: images listed in FILE (- for stdin)\n"
+        "  --jobs N             with --each: N images at a time (default: the CPUs)\n"
+        "  --timeout SECS       with --each: CPU seconds per image (default 300)\n"
+        "  --memory MIB         with --each: memory per image (default 2048)\n"
+        "  --json               with --each: one JSON object per image instead\n"
         "Files are concatenated to stdout, byte for byte.  Paths are resolved in\n"
         "the guest: symlinks are followed inside the guest, never on the host.\n");
 }
@@ -86,12 +94,27 @@ static int cat_one(gk_vfs *v, const char *path, char *buf)
     return 0;
 }
 
+static int handler(int opt, const char *arg, void *ud)
+{
+    return gk_each_opt(ud, opt, arg);
+}
+
 int main(int argc, char **argv)
 {
     gk_cli c;
-    /* an empty table, not NULL: the parser copies it */
-    static const struct option no_longopts[] = { {0, 0, 0, 0} };
-    gk_cli_parse(&c, "gcat", argc, argv, NULL, no_longopts, NULL, NULL, usage);
+    static const struct option longopts[] = {
+        GK_EACH_LONGOPTS,
+        {"json", no_argument, 0, GK_EACH_OPT_JSON},
+        {0, 0, 0, 0},
+    };
+    gk_each e = {0};
+    gk_cli_parse(&c, "gcat", argc, argv, NULL, longopts, handler, &e, usage);
+    gk_each_check(&e);
+    if (e.on) {
+        if (c.nargs < 1)
+            gk_die("missing file name (with --each every argument is a guest file)");
+        gk_each_run(&c, &e, gk_each_report_text, &e);
+    }
     if (gk_cli_positional_image(&c) < 0 || c.nargs < 1) {
         fprintf(stderr, "gcat: missing %s\nTry 'gcat --help' for more information.\n",
                 c.ndrives ? "file name" : "disk image and file name");

@@ -11,15 +11,21 @@
 #include <libxml/xmlsave.h>
 #include <libxml/xmlwriter.h>
 #include <libxml/xpath.h>
+#include <json-c/json.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "each.h"
 
 enum { OPT_NO_APPS = 0x2000, OPT_NO_ICON, OPT_XML, OPT_JSON, OPT_XPATH };
 
 struct opts {
-    int apps, json;
+    int apps, json, xml;
     const char *xpath;
+    gk_each each;
+    const char *sqlite;     /* --each --sqlite FILE */
+    gk_each_db *db;
 };
 
 static void usage(FILE *f)
@@ -36,6 +42,14 @@ static void usage(FILE *f)
         "  --xml                XML output (the default)\n"
         "  --json               JSON output with the same content\n"
         "  --xpath query        Run an XPath query on XML read from stdin\n"
+        "  --each               Inspect each image as its own guest: JSON lines\n"
+        "  --from FILE          With --each: images (or URIs) listed in FILE, one a\n"
+        "                       line (- for stdin)\n"
+        "  --jobs N             With --each: N images at a time (default: the CPUs)\n"
+        "  --timeout SECS       With --each: CPU seconds per image (default 300)\n"
+        "  --memory MIB         With --each: memory per image (default 2048)\n"
+        "  --sqlite FILE        With --each: also write the reports to a new SQLite\n"
+        "                       database FILE (tables: see the man page)\n"
         "  --untrusted          Refuse backing files outside the image directory\n"
         "  --key SELECTOR       LUKS key: ID:key:KEY_STRING or ID:file:FILENAME\n"
         "  --keys-from-stdin    Read passphrases from stdin\n"
@@ -53,10 +67,11 @@ static int handler(int opt, const char *arg, void *ud)
     switch (opt) {
     case OPT_NO_APPS: o->apps = 0; break;
     case OPT_NO_ICON: break;
-    case OPT_XML: o->json = 0; break;
-    case OPT_JSON: o->json = 1; break;
+    case OPT_XML: o->json = 0; o->xml = 1; break;
+    case OPT_JSON: o->json = 1; o->xml = 0; break;
     case OPT_XPATH: o->xpath = arg; break;
-    default: return -1;
+    case GK_EACH_OPT_SQLITE: o->sqlite = arg; break;
+    default: return gk_each_opt(&o->each, opt, arg);
     }
     return 0;
 }
@@ -86,52 +101,10 @@ static int nonempty(const char *s)
     return s && *s;
 }
 
-/* Every string comes from the guest: make it valid UTF-8 that XML 1.0
- * allows (no control characters but tab and newline, no U+FFFE/U+FFFF),
- * replacing anything else with U+FFFD, so that the report always parses.
- * Returns a malloc'd copy. */
+/* Guest strings as valid UTF-8 that XML allows (gk_utf8_clean). */
 static char *clean(const char *in)
 {
-    const unsigned char *p = (const unsigned char *)in;
-    size_t n = strlen(in);
-    char *out = gk_malloc(n * 3 + 1), *w = out;
-    static const char repl[] = "\xef\xbf\xbd";
-    while (*p) {
-        unsigned c = *p, len, cp;
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n')
-                goto bad;
-            *w++ = (char)*p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-        else goto bad;
-        for (unsigned i = 1; i < len; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                goto bad;
-            cp = cp << 6 | (p[i] & 0x3f);
-        }
-        /* overlong, surrogates, beyond U+10FFFF, the two non-characters */
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff) {
-            memcpy(w, repl, 3);     /* one replacement for the whole sequence */
-            w += 3;
-            p += len;
-            continue;
-        }
-        memcpy(w, p, len);
-        w += len;
-        p += len;
-        continue;
-    bad:
-        memcpy(w, repl, 3);
-        w += 3;
-        p++;
-    }
-    *w = 0;
-    return out;
+    return gk_utf8_clean(in);
 }
 
 /* ------------------------------------------------------------------ */
@@ -393,6 +366,75 @@ static void output_json(gk_guest *g, int apps)
     printf("%s]\n}\n", g->noses ? "\n  " : "");
 }
 
+/* ------------------------------------------------------------------ */
+/* --each: one JSON line per image (and --sqlite)                      */
+
+/* The worker's report (ginspect --json, written by output_json) put into
+ * the image's line as it is, only re-indented onto one line. */
+static int fleet_report(gk_each_result *r, void *ud)
+{
+    struct opts *o = ud;
+    json_object *insp = NULL;
+    char *err = r->ok ? NULL : gk_strdup(r->error);
+    if (r->ok) {
+        size_t n = 0;
+        char *s = gk_each_slurp(r, (size_t)256 << 20, &n);
+        json_tokener *tok = json_tokener_new_ex(32);
+        if (!s)
+            err = gk_strdup(gk_errmsg());
+        else if (!tok || n > INT_MAX ||
+                 !(insp = json_tokener_parse_ex(tok, s, (int)n)) ||
+                 json_tokener_get_error(tok) != json_tokener_success ||
+                 !json_object_is_type(insp, json_type_object))
+            err = gk_asprintf("%s: the worker's report does not parse as JSON", r->image);
+        if (err && insp) {
+            json_object_put(insp);
+            insp = NULL;
+        }
+        if (tok)
+            json_tokener_free(tok);
+        free(s);
+    }
+    const char *status = err ? "error" : "ok";
+    json_object *line = json_object_new_object();
+    char *c = gk_utf8_clean(r->image);
+    json_object_object_add(line, "image", json_object_new_string(c));
+    free(c);
+    json_object_object_add(line, "status", json_object_new_string(status));
+    c = err ? gk_utf8_clean(err) : NULL;
+    json_object_object_add(line, "error", c ? json_object_new_string(c) : NULL);
+    free(c);
+    if (r->nwarnings) {
+        json_object *w = json_object_new_array();
+        for (int i = 0; i < r->nwarnings; i++) {
+            c = gk_utf8_clean(r->warnings[i]);
+            json_object_array_add(w, json_object_new_string(c));
+            free(c);
+        }
+        json_object_object_add(line, "warnings", w);
+    }
+    json_object_object_add(line, "inspection", insp ? json_object_get(insp) : NULL);
+    puts(json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+    fflush(stdout);
+    if (o->db && gk_each_db_add(o->db, r, status, err, insp) < 0)
+        gk_die_err();
+    json_object_put(line);
+    if (insp)
+        json_object_put(insp);
+    int failed = err != NULL;
+    free(err);
+    return failed && r->ok;
+}
+
+static void fleet_end(void *ud)
+{
+    struct opts *o = ud;
+    if (o->db && gk_each_db_close(o->db) < 0)
+        gk_die_err();
+    o->db = NULL;
+}
+
 /* --xpath: a query over a report read from stdin (no inspection), printed
  * as virt-inspector does: matching nodes as XML, strings and other values
  * on a line of their own. */
@@ -448,6 +490,8 @@ int main(int argc, char **argv)
         {"xml", no_argument, 0, OPT_XML},
         {"json", no_argument, 0, OPT_JSON},
         {"xpath", required_argument, 0, OPT_XPATH},
+        {"sqlite", required_argument, 0, GK_EACH_OPT_SQLITE},
+        GK_EACH_LONGOPTS,
         {0, 0, 0, 0},
     };
     struct opts o = {.apps = 1};
@@ -467,13 +511,25 @@ int main(int argc, char **argv)
         for (; c.nargs > 0; c.nargs--, c.args++)
             c.drives[c.ndrives++].path = c.args[0];
     }
-    if (c.ndrives == 0) {
+    if (!o.each.on && (o.each.from || o.each.jobs || o.each.timeout || o.each.memory || o.sqlite))
+        gk_die("--from, --jobs, --timeout, --memory and --sqlite go with --each");
+    if (c.ndrives == 0 && !(o.each.on && o.each.from)) {
         fprintf(stderr, "ginspect: you must specify at least one -a option.\n"
                         "Try 'ginspect --help' for more information.\n");
         exit(1);
     }
     if (c.nargs > 0)
         gk_die("extra argument \"%s\" on the command line", c.args[0]);
+    if (o.each.on) {
+        if (o.xml)
+            gk_die("--each writes one JSON object per image: --xml cannot be used with it");
+        if (o.sqlite)
+            o.db = gk_each_db_create(o.sqlite);
+        o.each.end = fleet_end;
+        gk_each_run(&c, &o.each, fleet_report, &o);
+        /* a worker: the report of its one image */
+        o.json = 1;
+    }
 
     /* rpm databases are copied into TMPDIR for sqlite: a private one */
     if (o.apps)

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
+#include "each.h"
 
 enum {
     OPT_CSV = 0x2000, OPT_UIDS, OPT_TIMES, OPT_TIME_T, OPT_TIME_REL, OPT_TIME_DAYS,
@@ -34,6 +35,8 @@ static const struct option longopts[] = {
     {"long", no_argument, 0, OPT_LONG},
     {"recursive", no_argument, 0, OPT_RECURSIVE},
     {"human-readable", no_argument, 0, OPT_HUMAN},
+    {"json", no_argument, 0, GK_EACH_OPT_JSON},
+    GK_EACH_LONGOPTS,
     {0, 0, 0, 0},
 };
 
@@ -44,6 +47,7 @@ static struct {
     time_t now;
     gk_vfs *vfs;
     int errors;
+    gk_each each;
 } o;
 
 static void usage(FILE *f)
@@ -72,6 +76,14 @@ static void usage(FILE *f)
         "  --extra-stats        device, inode, links, rdev, 512-byte blocks\n"
         "  --checksum[=TYPE]    checksum of regular files: md5 (default), sha1,\n"
         "                       sha224, sha256, sha384, sha512\n"
+        "Fleet mode:\n"
+        "  --each               each image a guest of its own: every line prefixed\n"
+        "                       with the image and a tab (with --csv: a first field)\n"
+        "  --from FILE          images listed in FILE, one a line (- for stdin)\n"
+        "  --jobs N             N images at a time (default: the CPUs)\n"
+        "  --timeout SECS       CPU seconds per image (default 300)\n"
+        "  --memory MIB         memory per image (default 2048)\n"
+        "  --json               one JSON object per image instead\n"
         "Common options: -i, -U, -v, -V, --help.\n");
 }
 
@@ -90,7 +102,7 @@ static int handler(int opt, const char *arg, void *ud)
     case OPT_TIME_DAYS: o.times = o.time_t_out = 1; o.time_rel = 2; break;
     case OPT_EXTRA: o.extra = 1; break;
     case OPT_CHECKSUM: o.checksum = arg && *arg ? arg : "md5"; break;
-    default: return -1;
+    default: return gk_each_opt(&o.each, opt, arg);
     }
     return 0;
 }
@@ -454,6 +466,28 @@ int main(int argc, char **argv)
     gk_cli c;
     o.now = time(NULL);
     gk_cli_parse(&c, "gls", argc, argv, "lRh", longopts, handler, NULL, usage);
+    gk_each_check(&o.each);
+    int lr = o.l && o.R;
+    if (!lr && (o.csv || o.human || o.uids || o.times || o.extra || o.checksum))
+        gk_die("used a flag which can only be combined with -lR mode");
+    if (o.human && o.csv)
+        gk_die("you cannot use -h and --csv options together");
+    if (o.checksum) {
+        static const char *ok[] = { "md5", "sha1", "sha224", "sha256", "sha384", "sha512" };
+        int found_md = 0;
+        for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+            if (strcmp(o.checksum, ok[i]) == 0)
+                found_md = 1;
+        if (!found_md || !(o.md = EVP_get_digestbyname(o.checksum)))
+            gk_die("--checksum: unsupported checksum type \"%s\" "
+                   "(md5, sha1, sha224, sha256, sha384, sha512)", o.checksum);
+    }
+    if (o.each.on) {
+        if (c.nargs < 1)
+            gk_die("missing directory name (with --each every argument is a guest directory)");
+        o.each.csv = o.csv;
+        gk_each_run(&c, &o.each, gk_each_report_text, &o.each);
+    }
     if (c.ndrives == 0 && c.nargs >= 2) {
         /* old style: gls IMAGE... DIR */
         c.drives = gk_calloc(c.nargs - 1, sizeof *c.drives);
@@ -476,21 +510,6 @@ int main(int argc, char **argv)
                     strerror(errno));
         fprintf(stderr, "Usage: gls [-a] IMAGE DIR; try 'gls --help' for more information.\n");
         return 1;
-    }
-    int lr = o.l && o.R;
-    if (!lr && (o.csv || o.human || o.uids || o.times || o.extra || o.checksum))
-        gk_die("used a flag which can only be combined with -lR mode");
-    if (o.human && o.csv)
-        gk_die("you cannot use -h and --csv options together");
-    if (o.checksum) {
-        static const char *ok[] = { "md5", "sha1", "sha224", "sha256", "sha384", "sha512" };
-        int found_md = 0;
-        for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-            if (strcmp(o.checksum, ok[i]) == 0)
-                found_md = 1;
-        if (!found_md || !(o.md = EVP_get_digestbyname(o.checksum)))
-            gk_die("--checksum: unsupported checksum type \"%s\" "
-                   "(md5, sha1, sha224, sha256, sha384, sha512)", o.checksum);
     }
     gk_guest *g = gk_cli_mount(&c);
     o.vfs = g->vfs;
