@@ -452,6 +452,11 @@ int gk_image_create(const char *fmtname, const char *path, uint64_t size, int si
         const gk_create_opt *o = fmt->create_opts;
         while (o && o->name && strcmp(o->name, names[i]) != 0)
             o++;
+        if ((!o || !o->name) && (strcmp(names[i], "backing_file") == 0 || strcmp(names[i], "backing_fmt") == 0)) {
+            gk_error("Backing file not supported for file format '%s'", fmt->name);
+            errno = ENOTSUP;
+            return -1;
+        }
         if (!o || !o->name) {
             gk_error("Invalid parameter '%s'", names[i]);
             errno = EINVAL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The VHDX format (Hyper-V), read-only: fixed and dynamic disks, as qemu
+/* The VHDX format (Hyper-V): fixed and dynamic disks, as qemu
  * 7.2's block/vhdx.c reads them (qemu-img is the oracle): the current of
  * the two headers by CRC-32C and sequence number, the region table (BAT
  * and metadata regions, no overlaps, no unknown required region), the
@@ -13,6 +13,13 @@
  *
  * Like qemu, the driver answers no block status: every byte is data.
  *
+ * Writing (gimg convert -O vhdx, images lib/vhdx-create.c makes, or any
+ * clean fixed or dynamic one): in place in present blocks; a block not
+ * present gets a new one at the end of the file (MiB aligned, the file
+ * grown first so that the rest reads as zeros), then its BAT entry is
+ * written in place.  The log is not used (a single 8-byte entry needs no
+ * journal), so an image whose log needs replaying is not written.
+ *
  * Bounds (HACKING Resources): the headers, region table and metadata table
  * are fixed sizes (4 KiB, 64 KiB, 64 KiB); the BAT is the BAT region's
  * length, which must lie inside the file (so memory follows the file). */
@@ -22,22 +29,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk-int.h"
+#include "vhdx.h"
 
-#define KiB 1024ULL
-#define MiB (1024ULL * 1024)
+#define KiB VHDX_KiB
+#define MiB VHDX_MiB
 #define VHDX_MAX_ENTRIES 2047
-#define BAT_FULLY_PRESENT 6
-#define BAT_PARTIALLY_PRESENT 7
-#define BAT_OFF_MASK 0xfffffffffff00000ULL
 
 /* GUIDs as stored (little-endian fields) */
-static const uint8_t guid_bat[16] = { 0x66, 0x77, 0xc2, 0x2d, 0x23, 0xf6, 0x00, 0x42,
-                                      0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 };
-static const uint8_t guid_meta[16] = { 0x06, 0xa2, 0x7c, 0x8b, 0x90, 0x47, 0x9a, 0x4b,
-                                       0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e };
-enum { M_PARAMS, M_VSIZE, M_PAGE83, M_LSS, M_PSS, M_PARENT, M_N };
-static const uint8_t guid_items[M_N][16] = {
+const uint8_t gk_vhdx_guid_bat[16] = { 0x66, 0x77, 0xc2, 0x2d, 0x23, 0xf6, 0x00, 0x42,
+                                       0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 };
+const uint8_t gk_vhdx_guid_meta[16] = { 0x06, 0xa2, 0x7c, 0x8b, 0x90, 0x47, 0x9a, 0x4b,
+                                        0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e };
+const uint8_t gk_vhdx_guid_items[M_N][16] = {
     { 0x37, 0x67, 0xa1, 0xca, 0x36, 0xfa, 0x43, 0x4d, 0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b },
     { 0x24, 0x42, 0xa5, 0x2f, 0x1b, 0xcd, 0x76, 0x48, 0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 },
     { 0xab, 0x12, 0xca, 0xbe, 0xe6, 0xb2, 0x23, 0x45, 0x93, 0xef, 0xc3, 0x09, 0xe0, 0x00, 0xc7, 0x46 },
@@ -57,6 +60,8 @@ struct vhdx {
     struct region reg[8];
     int nreg;
     int info_only;
+    uint64_t bat_off;              /* writing: where the BAT is            */
+    uint64_t next_off;             /* writing: where the next block goes   */
 };
 
 static uint32_t crc_table[256];
@@ -155,6 +160,76 @@ static int vhdx_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
     return 0;
 }
 
+/* ---- writing ---- */
+
+/* Point BAT entry i at a new block: the file grown to hold it (so it reads
+ * as zeros), then the entry.  A crash in between leaves an unreferenced
+ * block at the end of the file, which qemu-img check accepts. */
+static int alloc_block(struct vhdx *v, uint64_t i)
+{
+    uint64_t at = v->next_off;
+    if (at > BAT_OFF_MASK - v->block_size)
+        return gk_fail(EFBIG, "%s: the image file is full", v->path);
+    if (gk_truncate(v->file, at + v->block_size, GK_PREALLOC_OFF) < 0)
+        return -errno;
+    uint64_t e = at | BAT_FULLY_PRESENT;
+    uint8_t le[8];
+    for (int k = 0; k < 8; k++)
+        le[k] = (uint8_t)(e >> (8 * k));
+    if (gk_pwrite(v->file, le, 8, v->bat_off + i * 8) < 0)
+        return -errno;
+    v->bat[i] = e;
+    v->next_off = at + v->block_size;
+    return 0;
+}
+
+/* Write (buf) or zero (buf NULL) [off, off+n): in place in present blocks;
+ * a block not present gets one, unless it is only zeroed. */
+static int vhdx_write(gk_dev *d, const uint8_t *buf, uint64_t n, uint64_t off)
+{
+    struct vhdx *v = d->priv;
+    while (n > 0) {
+        uint64_t blk = off / v->block_size, in = off % v->block_size;
+        uint64_t len = n < v->block_size - in ? n : v->block_size - in;
+        uint64_t i = blk + blk / v->chunk_ratio;
+        if (i >= v->bat_entries)
+            return gk_fail(EIO, "%s: block %" PRIu64 " has no BAT entry", v->path, blk);
+        unsigned st = (unsigned)(v->bat[i] & 7);
+        if (st != BAT_FULLY_PRESENT && st > 3 && st != 5)
+            return gk_fail(EIO, "%s: block %" PRIu64 " is in a state guestkit does not write (%u)", v->path, blk,
+                           st);
+        int rc = st != BAT_FULLY_PRESENT && buf ? alloc_block(v, i) : 0; /* zeros need no block */
+        if (rc < 0)
+            return rc;
+        if ((v->bat[i] & 7) == BAT_FULLY_PRESENT) {
+            uint64_t at = (v->bat[i] & BAT_OFF_MASK) + in;
+            if ((buf ? gk_pwrite(v->file, buf, len, at) : gk_pwrite_zeroes(v->file, at, len, 0)) < 0)
+                return -errno;
+        }
+        if (buf)
+            buf += len;
+        off += len;
+        n -= len;
+    }
+    return 0;
+}
+
+static int vhdx_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    return vhdx_write(d, buf, n, off);
+}
+
+static int vhdx_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags)
+{
+    (void)flags;
+    return vhdx_write(d, NULL, len, off);
+}
+
+static int vhdx_flush(gk_dev *d)
+{
+    return gk_flush(d->file) < 0 ? -errno : 0;
+}
+
 static void vhdx_close(gk_dev *d)
 {
     struct vhdx *v = d->priv;
@@ -166,6 +241,9 @@ static void vhdx_close(gk_dev *d)
 static const struct gk_dev_ops vhdx_ops = {
     .name = "vhdx",
     .pread = vhdx_pread,
+    .pwrite = vhdx_pwrite,
+    .pwrite_zeroes = vhdx_pwrite_zeroes,
+    .flush = vhdx_flush,
     .close = vhdx_close,
 };
 
@@ -233,8 +311,8 @@ static int read_regions(struct vhdx *v, gk_dev *file, uint64_t *bat_off, uint32_
         if ((rc = region_add(v, off, len, "a table")) < 0)
             goto out;
         rc = -EINVAL;
-        if (memcmp(e, guid_bat, 16) == 0 || memcmp(e, guid_meta, 16) == 0) {
-            int is_bat = memcmp(e, guid_bat, 16) == 0;
+        if (memcmp(e, gk_vhdx_guid_bat, 16) == 0 || memcmp(e, gk_vhdx_guid_meta, 16) == 0) {
+            int is_bat = memcmp(e, gk_vhdx_guid_bat, 16) == 0;
             if (is_bat ? bat++ : meta++) {
                 gk_fail(EINVAL, "%s: the VHDX region table names the %s region twice", v->path,
                         is_bat ? "BAT" : "metadata");
@@ -279,7 +357,7 @@ static int read_metadata(struct vhdx *v, gk_dev *file, uint64_t moff, uint32_t m
         const uint8_t *e = t + 32 + 32 * i;
         int k;
         for (k = 0; k < M_N; k++)
-            if (memcmp(e, guid_items[k], 16) == 0)
+            if (memcmp(e, gk_vhdx_guid_items[k], 16) == 0)
                 break;
         if (k == M_N) {
             if (gk_le32(e + 24) & 4) {
@@ -382,7 +460,7 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
         return gk_fail(EINVAL, "%s: invalid VHDX virtual disk size %" PRIu64, v->path, vsize);
     d->size = vsize;
     uint64_t data_blocks = (vsize + v->block_size - 1) / v->block_size;
-    v->bat_entries = data_blocks ? data_blocks + (data_blocks - 1) / v->chunk_ratio : 0;
+    v->bat_entries = gk_vhdx_bat_entries(data_blocks, v->chunk_ratio);
     if (v->bat_entries > bat_len / 8)
         return gk_fail(EINVAL, "%s: the VHDX BAT region is too small (%" PRIu32 " bytes for %" PRIu64 " entries)",
                        v->path, bat_len, v->bat_entries);
@@ -391,8 +469,17 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
     v->bat = gk_malloc(v->bat_entries ? v->bat_entries * 8 : 8);
     if (v->bat_entries && (rc = rd(v->file, v->bat, v->bat_entries * 8, bat_off)) < 0)
         return rc;
+    v->bat_off = bat_off;
+    v->next_off = 0;
+    for (int i = 0; i < v->nreg; i++)
+        if (v->reg[i].end > v->next_off)
+            v->next_off = v->reg[i].end;
+    if (file->size > v->next_off)
+        v->next_off = file->size;
     for (uint64_t i = 0; i < v->bat_entries; i++) {
         v->bat[i] = gk_le64(&v->bat[i]);
+        if ((v->bat[i] & 7) == BAT_FULLY_PRESENT && (v->bat[i] & BAT_OFF_MASK) + v->block_size > v->next_off)
+            v->next_off = (v->bat[i] & BAT_OFF_MASK) + v->block_size;
         if ((v->bat[i] & 7) != BAT_FULLY_PRESENT)
             continue;
         uint64_t off = v->bat[i] & BAT_OFF_MASK, blen = v->block_size;
@@ -406,16 +493,12 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
         if (region_clear(v, off, blen) < 0)
             return gk_fail(EINVAL, "%s: VHDX BAT entry %" PRIu64 " overlaps the image's metadata", v->path, i);
     }
+    v->next_off = (v->next_off + MiB - 1) / MiB * MiB; /* blocks are MiB aligned */
     return 0;
 }
 
 static gk_dev *vhdx_open(gk_dev *file, gk_open_ctx *ctx)
 {
-    if (ctx->readwrite) {
-        gk_error("%s: vhdx images can only be opened read-only", file->name);
-        errno = EROFS;
-        return NULL;
-    }
     if (ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name) {
         gk_error("%s: vhdx images have no internal snapshots", file->name);
         errno = ENOTSUP;
@@ -431,8 +514,14 @@ static gk_dev *vhdx_open(gk_dev *file, gk_open_ctx *ctx)
         errno = -rc;
         return NULL;
     }
+    if (ctx->readwrite && v->file != file) {
+        gk_error("%s: the VHDX log needs replaying (qemu-img check -r all); not writing", v->path);
+        gk_dev_unref(d);
+        errno = EROFS;
+        return NULL;
+    }
     d->file = file;
-    d->readonly = 1;
+    d->readonly = !ctx->readwrite;
     return d;
 }
 
@@ -453,4 +542,6 @@ const struct gk_format gk_vhdx_format = {
     .probe = vhdx_probe,
     .open = vhdx_open,
     .info = vhdx_info,
+    .create = gk_vhdx_create,
+    .create_opts = gk_vhdx_create_opts,
 };
