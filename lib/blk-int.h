@@ -219,6 +219,9 @@ typedef struct gk_create_args {
                                     * qemu-img prints after "Formatting
                                     * 'FILE', ": "fmt=qcow2 cluster_size=..." */
 } gk_create_args;
+/* A format's create: every file it writes is open, nothing will be opened
+ * by name any more (runs gk_image_create_ready's hook, once). */
+void gk_create_opened(void);
 /* The last value given for option name, or NULL. */
 const char *gk_create_get(const gk_create_args *a, const char *name);
 /* qemu's parsers for option values: 0, or -EINVAL with gk_error naming

@@ -187,6 +187,12 @@ int gk_format_check(const char *name);
  * 'PATH', " (malloc'd).  0, or -1 with gk_error and errno. */
 int gk_image_create(const char *fmt, const char *path, uint64_t size, int size_given, int nopts,
                     const char **names, const char **values, int unsafe, char **summary);
+/* For the next gk_image_create of this thread only: ready(ud) is called
+ * once every file it writes is open and the backing file (if any) was
+ * read, before the bulk of the writing (gimg create enters its sandbox
+ * there: nothing is opened by name after it).  Formats that do not call it
+ * (see gk_create_opened) just write without. */
+void gk_image_create_ready(void (*ready)(void *ud), void *ud);
 /* The create options of fmt as qemu-img create -o help prints them, to f. */
 int gk_image_create_help(const char *fmt, FILE *f);
 /* "raw, qcow2": the formats guestkit reads, for help texts and messages. */

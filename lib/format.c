@@ -434,10 +434,29 @@ int gk_image_create_help(const char *fmtname, FILE *f)
     return 0;
 }
 
+static __thread void (*create_ready)(void *);
+static __thread void *create_ready_ud;
+
+void gk_image_create_ready(void (*ready)(void *ud), void *ud)
+{
+    create_ready = ready;
+    create_ready_ud = ud;
+}
+
+void gk_create_opened(void)
+{
+    void (*fn)(void *) = create_ready;
+    create_ready = NULL;
+    if (fn)
+        fn(create_ready_ud);
+}
+
 int gk_image_create(const char *fmtname, const char *path, uint64_t size, int size_given, int nopts,
                     const char **names, const char **values, int unsafe, char **summary)
 {
     const struct gk_format *fmt = gk_format_find(fmtname);
+    if (!fmt || !fmt->create)
+        create_ready = NULL;
     if (!fmt) {
         gk_error("Unknown file format '%s'", fmtname);
         errno = EINVAL;
@@ -468,6 +487,7 @@ int gk_image_create(const char *fmtname, const char *path, uint64_t size, int si
         .unsafe = unsafe,
     };
     int r = fmt->create(path, &a);
+    create_ready = NULL;
     if (summary)
         *summary = a.summary;
     else

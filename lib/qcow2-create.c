@@ -361,12 +361,15 @@ int qcow2_create(const char *location, gk_create_args *a)
     }
     if ((r = write_skeleton(location, &o)) < 0)
         return r;
-    if (a->size == 0)
+    if (a->size == 0) {
+        gk_create_opened();
         return 0;
+    }
     gk_open_opts oo = {.format = "qcow2", .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
     gk_dev *d = gk_open_image(location, &oo);
     if (!d)
         return -errno;
+    gk_create_opened();
     if (gk_truncate(d, a->size, GK_PREALLOC_OFF) < 0 || gk_flush(d) < 0)
         r = -errno;
     gk_dev_unref(d);

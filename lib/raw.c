@@ -165,6 +165,7 @@ static int raw_create(const char *location, gk_create_args *a)
     gk_dev *f = p->open(location, &fo);
     if (!f)
         return -errno;
+    gk_create_opened();
     r = gk_truncate(f, a->size, mode) < 0 || gk_flush(f) < 0 ? -errno : 0;
     gk_dev_unref(f);
     return r;

@@ -847,6 +847,8 @@ static int vmdk_create(const char *location, gk_create_args *a)
     if (r == 0) {
         gk_file_opts fo = { .readwrite = 1, .growable = 1, .quiet_in_use = 1 };
         f = p->open(location, &fo);
+        if (f)
+            gk_create_opened();
         if (!f || gk_truncate(f, 0, GK_PREALLOC_OFF) < 0 || gk_pwrite(f, img, overhead * 512, 0) < 0 ||
             gk_flush(f) < 0)
             r = -errno;

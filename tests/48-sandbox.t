@@ -91,6 +91,42 @@ rm -f "$T/conv.raw"
 ok "gimg convert in the sandbox: qemu-img compare finds the copy identical" \
    qemu-img compare -q "$IMG" "$T/conv.raw"
 rm -f "$T/conv.raw"
+# create, commit and rebase open every file first (the backing file read,
+# the new image made), then enter; qemu-img check and compare judge what
+# they wrote inside
+mkimg() { qemu-img create -q -f qcow2 "$@"; }
+attack "gimg create" "$SB/gimg" create -q -f qcow2 -b "$IMG" -F qcow2 "$T/c1.qcow2"
+killed "gimg create" execve "$SB/gimg" create -q -f qcow2 "$T/c2.qcow2" 1M
+rm -f "$T/c1.qcow2" "$T/c2.qcow2"
+for f in raw qcow2 vmdk; do
+    "$SB/gimg" create -q -f $f "$T/c.$f" 4M && qemu-img info -f $f "$T/c.$f" >/dev/null
+    is "$?:$(qemu-img info -f $f --output=json "$T/c.$f" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p' | head -n1)" \
+       "0:4194304" "gimg create -f $f in the sandbox: qemu-img reads a 4 MiB image"
+done
+ok "... qemu-img check is clean (qcow2)" qemu-img check -q "$T/c.qcow2"
+mkimg "$T/base.qcow2" 4M && qemu-io -c 'write -P 0x11 0 1M' "$T/base.qcow2" >/dev/null
+mkimg -b base.qcow2 -F qcow2 "$T/top.qcow2" && qemu-io -c 'write -P 0x22 512k 1M' "$T/top.qcow2" >/dev/null
+cp "$T/base.qcow2" "$T/base0.qcow2"; cp "$T/top.qcow2" "$T/top0.qcow2"
+attack "gimg commit" "$SB/gimg" commit "$T/top.qcow2"
+killed "gimg commit" ptrace "$SB/gimg" commit "$T/top.qcow2"
+cmp -s "$T/base.qcow2" "$T/base0.qcow2"; is "$?" 0 "gimg commit: the attacks left the base unchanged"
+"$SB/gimg" commit -q "$T/top.qcow2"
+is "$?:$(qemu-io -c 'read -P 0x11 0 512k' -c 'read -P 0x22 512k 1M' "$T/base.qcow2" | grep -c '^read')" "0:2" \
+   "gimg commit in the sandbox: qemu-io reads the committed data in the base"
+ok "... qemu-img check is clean (base, top)" sh -c "qemu-img check -q '$T/base.qcow2' && qemu-img check -q '$T/top.qcow2'"
+mkimg -b base0.qcow2 -F qcow2 "$T/nb.qcow2" && qemu-io -c 'write -P 0x33 0 64k' "$T/nb.qcow2" >/dev/null
+attack "gimg rebase" "$SB/gimg" rebase -b nb.qcow2 -F qcow2 "$T/top0.qcow2"
+killed "gimg rebase" execve "$SB/gimg" rebase -b nb.qcow2 -F qcow2 "$T/top0.qcow2"
+qemu-img convert -O raw "$T/top0.qcow2" "$T/before.raw"
+"$SB/gimg" rebase -b nb.qcow2 -F qcow2 "$T/top0.qcow2"
+is "$?:$(qemu-img info --output=json "$T/top0.qcow2" | sed -n 's/.*"backing-filename": "\(.*\)".*/\1/p')" \
+   "0:nb.qcow2" "gimg rebase in the sandbox: qemu-img info names the new backing file"
+ok "... qemu-img compare: the image reads as before" qemu-img compare -q "$T/before.raw" "$T/top0.qcow2"
+ok "... qemu-img check is clean" qemu-img check -q "$T/top0.qcow2"
+"$SB/gimg" rebase -u -b base0.qcow2 -F qcow2 "$T/top0.qcow2"
+is "$?:$(qemu-img info --output=json "$T/top0.qcow2" | sed -n 's/.*"backing-filename": "\(.*\)".*/\1/p')" \
+   "0:base0.qcow2" "gimg rebase -u in the sandbox (qemu-img info)"
+rm -f "$T"/*.qcow2 "$T"/before.raw "$T"/c.*
 
 # the writers into guests: images opened read-write, sources read
 attack gcopy-in "$SB/gcopy-in" -a "$T/rw.img" -m /dev/sda "$T/src/d" /

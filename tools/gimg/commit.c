@@ -60,6 +60,13 @@ int cmd_commit(gimg_args *a)
     gk_dev *base = gk_image_backing(top);
     if (basename && !(base = find_base(top, path, basename)))
         gk_die_status(1, "Did not find '%s' in the backing chain of '%s'", basename, path);
+    /* the base again, read-write (the chain holds it read-only): the last
+     * file opened; from here on only the open images (the sandbox) */
+    gk_open_opts bo = {.format = gk_dev_format(base), .readwrite = 1, .untrusted = gimg_untrusted};
+    gk_dev *bw = gk_open_image(gk_image_location(base), &bo);
+    if (!bw)
+        gk_die_status(1, "%s", gk_errmsg());
+    gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
     /* what is committed is read from the images above the base: damaged
      * ones (overlapping metadata, wrong refcounts) are refused as for
      * writing, before anything is written (the image itself is checked by
@@ -73,11 +80,6 @@ int cmd_commit(gimg_args *a)
                           (unsigned long long)(cr.corruptions + cr.check_errors));
         gk_check_result_free(&cr);
     }
-    /* the base again, read-write (the chain holds it read-only) */
-    gk_open_opts bo = {.format = gk_dev_format(base), .readwrite = 1, .untrusted = gimg_untrusted};
-    gk_dev *bw = gk_open_image(gk_image_location(base), &bo);
-    if (!bw)
-        gk_die_status(1, "%s", gk_errmsg());
     if (bw->size < top->size && gk_truncate(bw, top->size, GK_PREALLOC_OFF) < 0)
         gk_die_status(1, "Could not resize the backing file: %s", gk_errmsg());
     unsigned char *buf = gk_malloc(COMMIT_CHUNK);

@@ -33,6 +33,11 @@ void gimg_split_opts(const char *arg, const char ***names, const char ***values,
     free(tok);
 }
 
+static void create_ready(void *ud)
+{
+    gimg_sandbox(ud, 1, GK_SB_IMGWRITE, 0);
+}
+
 int cmd_create(gimg_args *a)
 {
     const char *fmt = a->fmt ? a->fmt : "raw";
@@ -95,6 +100,9 @@ int cmd_create(gimg_args *a)
         size = (uint64_t)(v * (double)mul);
     }
     char *summary = NULL;
+    /* the sandbox: once the backing file was read and the new image is
+     * open (lib calls this), before it is written */
+    gk_image_create_ready(create_ready, a);
     int r = gk_image_create(fmt, path, size, size_given, n, names, values, unsafe, &summary);
     if (summary && !a->quiet) {
         printf("Formatting '%s', %s\n", path, summary);

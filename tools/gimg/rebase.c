@@ -144,24 +144,29 @@ int cmd_rebase(gimg_args *a)
     gk_dev *top = gimg_open_opts(a, path, &o, 1);
     if (!gk_image_can_set_backing(top))
         gk_die_status(1, "Could not change the backing file to '%s': %s", bfile, strerror(ENOTSUP));
+    gk_dev *nb = NULL, *nbprefix = NULL;
     if (!unsafe) {
-        gk_dev *old = gk_image_backing(top), *new = NULL, *prefix = NULL;
+        gk_dev *old = gk_image_backing(top);
         if (*bfile) {
             char *loc = beside(path, bfile);
             gk_open_opts no = {.format = bfmt, .untrusted = gimg_untrusted, .force_share = a->share};
-            new = gk_open_image(loc, &no);
-            if (!new)
+            nb = gk_open_image(loc, &no);
+            if (!nb)
                 gk_die_status(1, "Could not open new backing file '%s': %s", loc, gk_errmsg());
             for (gk_dev *p = old; p; p = gk_image_backing(p))
                 if (same_file(gk_image_location(p), loc)) {
-                    prefix = p;
+                    nbprefix = p;
                     break;
                 }
             free(loc);
         }
-        copy_differences(a, top, old, new, prefix);
-        if (new)
-            gk_dev_unref(new);
+    }
+    /* every file is open: from here on only they (the sandbox) */
+    gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
+    if (!unsafe) {
+        copy_differences(a, top, gk_image_backing(top), nb, nbprefix);
+        if (nb)
+            gk_dev_unref(nb);
     }
     if (gk_image_set_backing(top, bfile, bfmt) < 0)
         gk_die_status(1, "Could not change the backing file to '%s': %s", bfile, gk_errmsg());
