@@ -6,10 +6,12 @@
  * twoGbMaxExtentSparse, vmfs, vmfsSparse), zeroed grains, and parent links
  * (parentFileNameHint, with qemu's CID check).  What is read and refused
  * follows qemu 7.2's block/vmdk.c, so that qemu-img is the oracle.
- * Writing: monolithicSparse images as vmdk_create makes them (qemu's
- * layout: redundant and primary grain directories with their tables
- * preallocated), grains appended at the end of the file, the grain first
- * and then both table entries.
+ * Writing: monolithicSparse and streamOptimized images as vmdk_create
+ * makes them (qemu's layout: redundant and primary grain directories with
+ * their tables preallocated), grains appended at the end of the file, the
+ * grain first and then both table entries; streamOptimized grains are
+ * written once, whole, deflated behind a marker, as qemu writes them, and
+ * a flush ends the stream with its end-of-stream marker.
  *
  * A descriptor names files: each extent is opened like a backing file
  * (gk_open_named_file: resolved beside the descriptor, regular files only,
@@ -58,6 +60,7 @@ struct vext {
     uint32_t *gd;                  /* sectors of the grain tables          */
     uint32_t *rgd;                 /* writable images: the redundant copy  */
     uint64_t rgd_have, rgd_off;    /* its entries; its sector (0: none)    */
+    uint64_t overhead;             /* sectors before the first grain       */
 };
 
 struct vmdk {
@@ -74,9 +77,11 @@ struct vmdk {
     uint64_t gidx;
     uint8_t *gbuf, *cbuf;
     size_t glen, gcap;
-    int writable;                  /* a monolithicSparse image opened rw  */
+    int writable;                  /* an image vmdk_create makes, opened rw */
     uint64_t next_sector;          /* where the next grain goes            */
     uint8_t *wbuf;                 /* one grain                            */
+    uint8_t *zbuf;                 /* streamOptimized: a compressed grain   */
+    size_t zcap;
 };
 
 enum { R_UNALLOC, R_ZERO, R_DATA, R_COMP };
@@ -286,6 +291,7 @@ static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
     e->grain = grain;
     e->gtes = gtes;
     e->gd_entries = gd_entries;
+    e->overhead = overhead;
     e->compressed = calg == 1;
     e->marker = !!(flags & FLAG_MARKER);
     e->zero_grain = !!(flags & FLAG_ZERO_GRAIN);
@@ -660,7 +666,7 @@ static int vmdk_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e
     return 0;
 }
 
-/* ---- writing (monolithicSparse made by vmdk_create) ---- */
+/* ---- writing (monolithicSparse and streamOptimized made by vmdk_create) ---- */
 
 /* Write the grain table entry of grain index gi (relative to extent e) in
  * the grain table at gts and its redundant copy, and in the cache. */
@@ -681,6 +687,39 @@ static int set_gte(struct vmdk *v, struct vext *e, uint64_t gdi, uint32_t gi, ui
     return 0;
 }
 
+/* streamOptimized (as qemu writes it): grains are written once, whole
+ * (the last grain of the disk may be short), each deflated behind a marker
+ * (its sector and the compressed size) and padded to a sector, appended;
+ * then both table entries.  g: the grain's entry now. */
+static int write_cgrain(struct vmdk *v, struct vext *e, const uint8_t *buf, size_t n, uint64_t off, int zero,
+                        uint64_t gdi, uint32_t gi, uint32_t g)
+{
+    uint64_t gbytes = e->grain * 512;
+    if (g && !(e->zero_grain && g == 1))
+        return gk_fail(EIO, "%s: Could not write to allocated cluster for streamOptimized", v->path);
+    if (zero)
+        return 0; /* unallocated grains read as zeros */
+    if (off % gbytes || (n != gbytes && off + n != e->sectors * 512))
+        return gk_fail(EINVAL, "%s: streamOptimized images are written a whole grain at a time", v->path);
+    uLongf clen = (uLongf)(v->zcap - 12);
+    if (compress2(v->zbuf + 12, &clen, buf, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK)
+        return gk_fail(EIO, "%s: could not compress a grain", v->path);
+    uint64_t lba = off / 512, secs = (12 + clen + 511) / 512;
+    for (int i = 0; i < 8; i++)
+        v->zbuf[i] = (uint8_t)(lba >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        v->zbuf[8 + i] = (uint8_t)(clen >> (8 * i));
+    memset(v->zbuf + 12 + clen, 0, secs * 512 - 12 - clen);
+    if (v->next_sector > 0xffffffffULL - secs)
+        return gk_fail(EFBIG, "%s: the image file is full (grain offsets are 32 bits)", v->path);
+    uint32_t sec = (uint32_t)v->next_sector;
+    if (gk_pwrite(e->file, v->zbuf, secs * 512, (uint64_t)sec * 512) < 0)
+        return -errno;
+    v->next_sector += secs;
+    v->gext = -1;
+    return set_gte(v, e, gdi, gi, sec);
+}
+
 /* Write [off, off+n) of one grain: in place, or into a new grain at the
  * end of the file (the grain first, then its table entries: a crash leaves
  * at worst an unreferenced grain). */
@@ -697,6 +736,8 @@ static int write_grain(struct vmdk *v, const uint8_t *buf, size_t n, uint64_t of
     if (!t)
         return -EIO;
     uint32_t g = t[gi];
+    if (e->compressed)
+        return write_cgrain(v, e, buf, n, off, zero, gdi, gi, g);
     if (g && !(e->zero_grain && g == 1)) {
         if (zero) {
             memset(v->wbuf, 0, n);
@@ -721,7 +762,8 @@ static int vmdk_write(gk_dev *d, const void *buf, size_t n, uint64_t off, int ze
 {
     struct vmdk *v = d->priv;
     if (!v->writable)
-        return gk_fail(EROFS, "%s: only monolithicSparse images guestkit made can be written", v->path);
+        return gk_fail(EROFS, "%s: only monolithicSparse and streamOptimized images guestkit made can be written",
+                       v->path);
     const uint8_t *p = buf;
     uint64_t gbytes = v->ext[0].grain * 512;
     while (n > 0) {
@@ -751,6 +793,14 @@ static int vmdk_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned fl
 
 static int vmdk_flush(gk_dev *d)
 {
+    struct vmdk *v = d->priv;
+    /* streamOptimized ends with an end-of-stream marker (a zero sector),
+     * overwritten by the next grain appended */
+    if (v->writable && v->ext[0].compressed) {
+        memset(v->wbuf, 0, 512);
+        if (gk_pwrite(d->file, v->wbuf, 512, v->next_sector * 512) < 0)
+            return -errno;
+    }
     return gk_flush(d->file) < 0 ? -errno : 0;
 }
 
@@ -760,8 +810,8 @@ static const gk_create_opt vmdk_create_opts[] = {
     { "size", GK_OPT_SIZE, "Virtual disk size", NULL },
     { "adapter_type", GK_OPT_STRING, "Virtual adapter type, can be one of ide (default), lsilogic, buslogic or "
                                      "legacyESX", NULL },
-    { "subformat", GK_OPT_STRING, "VMDK flat extent format, can be one of {monolithicSparse (default)} "
-                                  "(guestkit writes no other yet)", NULL },
+    { "subformat", GK_OPT_STRING, "VMDK flat extent format, can be one of {monolithicSparse (default) | "
+                                  "streamOptimized} (guestkit writes no other yet)", NULL },
     { "zeroed_grain", GK_OPT_BOOL, "Enable efficient zero writes using the zeroed-grain GTE feature", NULL },
     { NULL, 0, NULL, NULL },
 };
@@ -774,8 +824,14 @@ static int vmdk_create(const char *location, gk_create_args *a)
     int zero_grain = 0;
     if (zg && gk_opt_bool("zeroed_grain", zg, &zero_grain) < 0)
         return -EINVAL;
-    if (sub && strcmp(sub, "monolithicSparse") != 0)
-        return gk_fail(ENOTSUP, "VMDK subformat '%s' cannot be written yet (guestkit writes monolithicSparse)", sub);
+    if (!a->summary)
+        a->summary = gk_asprintf("fmt=vmdk size=%" PRIu64 "%s%s compat6=off hwversion=undefined%s%s%s",
+                                 (uint64_t)((a->size + 511) & ~511ULL), adapter ? " adapter_type=" : "", adapter ? adapter : "",
+                                 sub ? " subformat=" : "", sub ? sub : "", zero_grain ? " zeroed_grain=on" : "");
+    int stream = sub && strcmp(sub, "streamOptimized") == 0;
+    if (sub && !stream && strcmp(sub, "monolithicSparse") != 0)
+        return gk_fail(ENOTSUP, "VMDK subformat '%s' cannot be written yet (guestkit writes monolithicSparse and "
+                       "streamOptimized)", sub);
     if (!adapter)
         adapter = "ide";
     if (strcmp(adapter, "ide") && strcmp(adapter, "lsilogic") && strcmp(adapter, "buslogic") &&
@@ -788,9 +844,6 @@ static int vmdk_create(const char *location, gk_create_args *a)
     uint64_t size = (a->size + 511) & ~511ULL, sectors = size / 512;
     if (sectors > 0xffffffffULL * 128 / 2)
         return gk_fail(EFBIG, "Disk size too large for a VMDK image");
-    if (!a->summary)
-        a->summary = gk_asprintf("fmt=vmdk size=%" PRIu64 " compat6=off hwversion=undefined%s", size,
-                                 zero_grain ? " zeroed_grain=on" : "");
     const uint64_t grain = 128, gtes = 512, gt_sectors = gtes * 4 / 512;
     uint64_t ngt = (sectors + grain * gtes - 1) / (grain * gtes), gd_sectors = (ngt * 4 + 511) / 512;
     uint64_t rgd = 21, gd = rgd + gd_sectors + ngt * gt_sectors;
@@ -798,9 +851,12 @@ static int vmdk_create(const char *location, gk_create_args *a)
     uint8_t *img = gk_calloc(overhead, 512);
     uint8_t *h = img;
     memcpy(h, "KDMV", 4);
-    uint32_t flags = 3 | (zero_grain ? FLAG_ZERO_GRAIN : 0);
+    /* streamOptimized as qemu writes it: version 3, compressed grains with
+     * markers, both grain directories preallocated as for monolithicSparse */
+    uint32_t flags = 3 | (zero_grain ? FLAG_ZERO_GRAIN : 0) | (stream ? FLAG_COMPRESS | FLAG_MARKER : 0);
     uint64_t f64[] = { sectors, grain, 1, 20 };
-    h[4] = 1;
+    h[4] = stream ? 3 : 1;
+    h[77] = stream ? 1 : 0; /* deflate */
     memcpy(h + 8, &(uint32_t){ 0 }, 4);
     for (int i = 0; i < 4; i++)
         h[8 + i] = (uint8_t)(flags >> (8 * i));
@@ -818,12 +874,13 @@ static int vmdk_create(const char *location, gk_create_args *a)
     const char *base = strrchr(location, '/') ? strrchr(location, '/') + 1 : location;
     uint64_t cyl = sectors / (16 * 63);
     char *desc = gk_asprintf("# Disk DescriptorFile\nversion=1\nCID=%08" PRIx32 "\nparentCID=ffffffff\n"
-                             "createType=\"monolithicSparse\"\n\n# Extent description\nRW %" PRIu64
+                             "createType=\"%s\"\n\n# Extent description\nRW %" PRIu64
                              " SPARSE \"%s\"\n\n# The Disk Data Base\n#DDB\n\n"
                              "ddb.virtualHWVersion = \"4\"\nddb.geometry.cylinders = \"%" PRIu64 "\"\n"
                              "ddb.geometry.heads = \"16\"\nddb.geometry.sectors = \"63\"\n"
                              "ddb.adapterType = \"%s\"\nddb.toolsVersion = \"2147483647\"\n",
-                             (uint32_t)(gk_crc32c(location, strlen(location)) ^ (uint32_t)sectors), sectors, base,
+                             (uint32_t)(gk_crc32c(location, strlen(location)) ^ (uint32_t)sectors),
+                             stream ? "streamOptimized" : "monolithicSparse", sectors, base,
                              cyl > 16383 ? 16383 : cyl, adapter);
     if (strlen(desc) > 20 * 512) {
         free(desc);
@@ -869,6 +926,7 @@ static void vmdk_close(gk_dev *d)
         free(v->ext[i].rgd);
     }
     free(v->wbuf);
+    free(v->zbuf);
     free(v->ext);
     for (int i = 0; i < GT_SLOTS; i++)
         free(v->gt[i].t);
@@ -1028,9 +1086,11 @@ static int vmdk_open_all(struct vmdk *v, gk_dev *d, gk_dev *file, gk_open_ctx *c
 static int open_writable(struct vmdk *v, gk_dev *d, gk_dev *file)
 {
     struct vext *e = &v->ext[0];
-    if (v->next != 1 || e->file != file || e->flat || e->compressed || d->backing || v->parent ||
-        strcmp(v->create_type, "monolithicSparse") != 0)
-        return gk_fail(EROFS, "%s: guestkit writes only monolithicSparse VMDK images without a parent", v->path);
+    int stream = strcmp(v->create_type, "streamOptimized") == 0;
+    if (v->next != 1 || e->file != file || e->flat || e->compressed != stream || (stream && !e->marker) ||
+        d->backing || v->parent || (!stream && strcmp(v->create_type, "monolithicSparse") != 0))
+        return gk_fail(EROFS, "%s: guestkit writes only monolithicSparse and streamOptimized VMDK images without a "
+                       "parent", v->path);
     if (e->gd_have < e->gd_entries || e->grain * 512 > VMDK_MAX_CGRAIN)
         return gk_fail(EROFS, "%s: the grain directory is incomplete; not writing", v->path);
     if (e->rgd_off) {
@@ -1046,6 +1106,19 @@ static int open_writable(struct vmdk *v, gk_dev *d, gk_dev *file)
     }
     v->next_sector = (file->size / 512 + e->grain - 1) / e->grain * e->grain;
     v->wbuf = gk_malloc(e->grain * 512);
+    if (stream) {
+        /* grains follow each other; a last zero sector is the end-of-stream
+         * marker (a grain never ends in one: its data ends in a checksum) */
+        v->next_sector = file->size / 512;
+        uint8_t last[512], z[512] = { 0 };
+        if (v->next_sector > e->overhead && gk_pread(file, last, 512, (v->next_sector - 1) * 512) == 0 &&
+            memcmp(last, z, 512) == 0)
+            v->next_sector--;
+        if (v->next_sector < e->overhead)
+            v->next_sector = e->overhead;
+        v->zcap = 12 + compressBound((uLong)(e->grain * 512)) + 512;
+        v->zbuf = gk_malloc(v->zcap);
+    }
     v->writable = 1;
     return 0;
 }

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # gimg create -f vmdk and gimg convert -O vmdk (monolithicSparse): qemu-img
 # reads back what we wrote (qemu-img check, compare, convert -O raw) and
-# describes it as it describes its own.  streamOptimized output is not
-# written yet: refused by name.
+# describes it as it describes its own; streamOptimized output (compressed
+# grains) as qemu-img writes it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-formats.sh"
 command -v qemu-img >/dev/null || skip_all "needs qemu-img"
@@ -26,12 +26,39 @@ done
 rm -f "$T/z.vmdk"
 ok "convert -O vmdk -o zeroed_grain=on" gimg convert -O vmdk -o zeroed_grain=on "$dir/zg.vmdk" "$T/z.vmdk"
 ok "qemu-img compare zg.vmdk" qemu-img compare "$dir/zg.vmdk" "$T/z.vmdk"
-fails_cleanly "streamOptimized output is refused (not written yet)" \
-    gimg convert -O vmdk -o subformat=streamOptimized "$dir/src.raw" "$T/s.vmdk"
+
+# streamOptimized: compressed grains behind markers, as qemu writes them
+for src in "$dir/src.raw" "$dir/so.vmdk"; do
+    n=$(basename "$src")
+    rm -f "$T/s.vmdk" "$T/q.vmdk" "$T/g.raw" "$T/q.raw"
+    ok "convert -O vmdk -o subformat=streamOptimized $n" \
+        gimg convert -O vmdk -o subformat=streamOptimized "$src" "$T/s.vmdk"
+    ok "  qemu-img check of it" qemu-img check "$T/s.vmdk"
+    qemu-img convert -O raw "$src" "$T/q.raw"
+    qemu-img convert -O raw "$T/s.vmdk" "$T/g.raw"
+    same_file "$T/g.raw" "$T/q.raw" "  qemu-img convert -O raw of it: the bytes of $n"
+    qemu-img convert -O vmdk -o subformat=streamOptimized "$src" "$T/q.vmdk"
+    is "$(qemu-img map --output=json "$T/s.vmdk")" "$(qemu-img map --output=json "$T/q.vmdk")" \
+       "  qemu-img map: as qemu's own streamOptimized conversion"
+    is "$(qemu-img info --output=json "$T/s.vmdk" | grep -v 'cid\|actual-size\|filename')" \
+       "$(qemu-img info --output=json "$T/q.vmdk" | grep -v 'cid\|actual-size\|filename')" \
+       "  qemu-img info: as qemu's own (compressed extent, createType)"
+done
+(cd "$T" && rm -f sq.vmdk && qemu-img create -f vmdk -o subformat=streamOptimized,adapter_type=lsilogic sq.vmdk 3M \
+    >"$T/q.out" 2>&1)
+(cd "$T" && rm -f sq.vmdk && gimg create -f vmdk -o subformat=streamOptimized,adapter_type=lsilogic sq.vmdk 3M \
+    >"$T/g.out" 2>&1)
+is "$(cat "$T/g.out")" "$(cat "$T/q.out")" "create -o subformat=streamOptimized: qemu-img's line"
+ok "  qemu-io writes a grain into it" qemu-io -f vmdk -c 'write -P 7 64k 64k' "$T/sq.vmdk"
+fails_cleanly "  a grain written twice is refused (as qemu-io refuses it)" \
+    gimg convert -n -O vmdk "$dir/src.raw" "$T/sq.vmdk"
+ok "  qemu-img check of it" qemu-img check "$T/sq.vmdk"
 
 g=$(fixture guests) || exit 1
 ok "convert a guest to vmdk" gimg convert -O vmdk "$g/debian.img" "$T/debian.vmdk"
 ok "qemu-img check of the guest" qemu-img check "$T/debian.vmdk"
 ok "qemu-img compare with the guest" qemu-img compare "$g/debian.img" "$T/debian.vmdk"
 is "$(gcat -a "$T/debian.vmdk" /etc/fstab 2>&1)" "$(gcat -a "$g/debian.img" /etc/fstab 2>&1)" "gcat of it"
+ok "convert a guest to streamOptimized" gimg convert -O vmdk -o subformat=streamOptimized "$g/debian.img" "$T/ds.vmdk"
+ok "  qemu-img compare with the guest" qemu-img compare "$g/debian.img" "$T/ds.vmdk"
 done_testing
