@@ -17,7 +17,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 VERSION = 0.1.0
 
 PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p libargon2 json-c libseccomp
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libnbd libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # A tool is a short process (gcat answers in milliseconds), and loading and
 # relocating a dozen shared libraries cost more than the work itself (bench/
@@ -169,11 +169,13 @@ $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
 # Debian packages: to build, and the oracles the tests compare against.
 BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-dev \
 	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev liblzo2-dev libxxhash-dev libb2-dev \
-	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev libargon2-dev libjson-c-dev libseccomp-dev
+	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev libargon2-dev libjson-c-dev libseccomp-dev \
+	libnbd-dev libcurl4-openssl-dev librbd-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
 	cpio dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
-	libhivex-bin libwin-hivex-perl libarchive-tools fuse3 python3-cryptography
+	libhivex-bin libwin-hivex-perl libarchive-tools fuse3 python3-cryptography \
+	nbdkit nginx-light
 deps:
 	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -170,7 +170,51 @@ void gk_dev_add_kid(gk_dev *d, gk_dev *kid);
 const struct gk_protocol *gk_protocol_for(const char *location);
 /* The protocol that opened a device, or NULL. */
 const struct gk_protocol *gk_dev_protocol(const gk_dev *d);
-extern const struct gk_protocol gk_file_protocol;
+extern const struct gk_protocol gk_file_protocol, gk_nbd_protocol, gk_http_protocol, gk_rbd_protocol;
+
+/* URIs (lib/uri.c): scheme://[user@]host[:port]/path[?query], the subset
+ * libguestfs' -a takes.  Parsed parts are malloc'd; user and host are
+ * decoded, path and query are kept as written (port -1: none). */
+typedef struct gk_uri {
+    char *scheme;          /* lower case                                      */
+    char *user, *host;     /* NULL when absent                                */
+    int port;
+    char *path;            /* "" when absent                                  */
+    char *query;           /* after '?', NULL when absent                     */
+} gk_uri;
+/* 0, or -1 with gk_error (no location in it: the caller names it). */
+int gk_uri_parse(const char *s, gk_uri *u);
+void gk_uri_clear(gk_uri *u);
+/* Length of the scheme if s starts with "scheme:", else 0. */
+int gk_uri_has_scheme(const char *s);
+/* %XX decoding of s[0..n); NULL for a bad escape or an encoded NUL. */
+char *gk_uri_decode(const char *s, size_t n);
+/* The decoded value of key=value in the query, or NULL. */
+char *gk_uri_query_get(const gk_uri *u, const char *key);
+/* path without "." and ".." segments (never above the root). */
+char *gk_uri_normpath(const char *path);
+/* A name read from an image stored at base: an absolute URI or an absolute
+ * local path as it is (qemu's path_combine), anything else relative to
+ * base's directory, encoded, with base's query when keep_query (NBD's
+ * socket=).  NULL with gk_error if base is not a URI. */
+char *gk_uri_resolve(const char *base, const char *name, int keep_query);
+
+/* What the remote protocols share (lib/remote.c). */
+/* dlopen the first of sonames that loads and fill slots[i] with names[i]
+ * (NULL-terminated lists): the handle, or NULL with gk_error. */
+void *gk_remote_load(const char *const *sonames, const char *const *names, void **slots);
+/* A remote device was opened (connected to tcp_port, or 0: a Unix socket
+ * or a library's own connections). */
+void gk_remote_note(int tcp_port);
+/* A remote device was opened that the sandbox cannot confine (why). */
+void gk_remote_note_unconfined(const char *why);
+enum { GK_REMOTE_NBD, GK_REMOTE_HTTP, GK_REMOTE_RBD };
+struct gk_remote_stats {
+    uint64_t bytes, requests, connections;
+};
+/* Add to a protocol's totals (printed with -v at exit). */
+void gk_remote_count(int proto, uint64_t bytes, uint64_t requests, uint64_t connections);
+void gk_remote_get_stats(int proto, struct gk_remote_stats *out);
 
 /* ------------------------------------------------------------------ */
 /* Formats (lib/format.c holds the list)                               */

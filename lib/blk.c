@@ -301,7 +301,10 @@ int gk_image_info_get(gk_dev *d, gk_image_info *info)
         errno = EINVAL;
         return -1;
     }
-    return ret_errno(d->format->info(d, info));
+    int r = d->format->info(d, info);
+    if (r == 0 && d->file && !d->file->ops->get_allocated)
+        info->actual_size = GK_SIZE_UNAVAILABLE; /* a remote object: qemu says "unavailable" */
+    return ret_errno(r);
 }
 
 void gk_image_info_free(gk_image_info *info)

@@ -84,6 +84,16 @@ void gk_human_size_qemu(uint64_t n, char *buf, size_t bufsz);
 void gk_human_size(uint64_t n, char *buf, size_t bufsz);
 void gk_human_size_ceil(uint64_t n, char *buf, size_t bufsz);
 
+/* Remote images (lib/remote.c): 1 once an image was opened over the
+ * network (nbd://, http(s)://, rbd:), and the TCP ports connected to
+ * (at most max), for the sandbox. */
+int gk_remote_in_use(void);
+int gk_remote_tcp_ports(int *ports, int max);
+/* Why the sandbox cannot hold what the images opened need (an RBD image:
+ * librados' threads talk to monitors and OSDs the cluster map names, on
+ * ports known only later), or NULL. */
+const char *gk_remote_unconfined(void);
+
 /* ------------------------------------------------------------------ */
 /* Devices (lib/blk.c)                                                 */
 
@@ -282,11 +292,14 @@ typedef struct gk_encrypt_info {
     } slots[8];
 } gk_encrypt_info;
 
+#define GK_SIZE_UNAVAILABLE UINT64_MAX
 typedef struct gk_image_info {
     const char *format;            /* "raw", "qcow2"                             */
     char *filename;
     uint64_t virtual_size;
-    uint64_t actual_size;          /* bytes allocated on the host (st_blocks*512) */
+    uint64_t actual_size;          /* bytes allocated on the host (st_blocks*512),
+                                    * GK_SIZE_UNAVAILABLE when the storage
+                                    * cannot say (NBD, HTTP, RBD)             */
     int dirty;                     /* qcow2 dirty bit                             */
     /* qcow2 only: */
     int version;                   /* 2 or 3                                      */

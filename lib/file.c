@@ -452,8 +452,11 @@ const struct gk_protocol gk_file_protocol = {
 };
 
 /* The protocols, asked in order; the last, the file protocol, takes what
- * no other claims (issue 17 adds nbd, http, rbd before it). */
+ * no other claims. */
 static const struct gk_protocol *const protocols[] = {
+    &gk_nbd_protocol,
+    &gk_http_protocol,
+    &gk_rbd_protocol,
     &gk_file_protocol,
 };
 

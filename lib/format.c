@@ -229,8 +229,11 @@ static int is_protocol_name(const char *name)
 static gk_dev *open_named(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *what, int rw,
                           char **location)
 {
-    const struct gk_protocol *p = gk_dev_protocol(file) ? gk_dev_protocol(file) : &gk_file_protocol;
-    char *loc = p->resolve(file, name);
+    const struct gk_protocol *bp = gk_dev_protocol(file) ? gk_dev_protocol(file) : &gk_file_protocol;
+    char *loc = bp->resolve(file, name);
+    /* a local image's names are local files, whatever they look like; a
+     * remote image's may be other URIs or local paths (as qemu's) */
+    const struct gk_protocol *p = !loc || bp == &gk_file_protocol ? bp : gk_protocol_for(loc);
     if (!loc) {
         gk_error_prefix("%s: %s \"%s\"", file->name, what, name);
         errno = EINVAL;
@@ -255,8 +258,12 @@ static gk_dev *open_named(gk_open_ctx *ctx, gk_dev *file, const char *name, cons
     if (ctx->untrusted && ctx->chain->top_file) {
         const struct gk_protocol *tp = gk_dev_protocol(ctx->chain->top_file);
         if (!tp || tp != p || tp->within(ctx->chain->top_file, f) != 1) {
-            gk_error("%s: %s \"%s\" is outside the image's directory (refused for untrusted images)", file->name,
-                     what, name);
+            if (tp == &gk_file_protocol)
+                gk_error("%s: %s \"%s\" is outside the image's directory (refused for untrusted images)",
+                         file->name, what, name);
+            else
+                gk_error("%s: %s \"%s\" is not beside the image on its server (refused for untrusted "
+                         "images)", file->name, what, name);
             gk_dev_unref(f);
             free(loc);
             errno = EPERM;
@@ -280,7 +287,10 @@ gk_dev *gk_open_named_file(gk_open_ctx *ctx, gk_dev *file, const char *name, con
 gk_dev *gk_open_backing(gk_open_ctx *ctx, gk_dev *file, const char *name, const char *fmtname)
 {
     gk_chain *ch = ctx->chain;
-    if (is_protocol_name(name)) {
+    const struct gk_protocol *bp = gk_dev_protocol(file);
+    int remote_uri = bp && bp != &gk_file_protocol && gk_uri_has_scheme(name) > 1 &&
+                     gk_protocol_for(name) != &gk_file_protocol;
+    if (is_protocol_name(name) && !remote_uri) {
         gk_error("%s: backing file \"%s\": json: and protocol file names are not supported", file->name, name);
         errno = ENOTSUP;
         return NULL;

@@ -140,6 +140,15 @@ static const char *const calls_broker[] = {
     "sendmsg:broker", "recvmsg:broker", NULL,
 };
 
+/* remote images (lib/nbd.c, http.c): I/O on their connections, made
+ * before entering; a client that reconnects (libcurl, after a server
+ * closed a kept-alive connection) makes IP sockets only, and Landlock
+ * lets them reach the ports connected to before */
+static const char *const calls_net[] = {
+    "sendto", "recvfrom", "poll", "ppoll", "shutdown", "socket:inet", "connect", "getsockopt",
+    "setsockopt", "getsockname", "getpeername", NULL,
+};
+
 static const struct sb_group groups[] = {
     {0, "base", calls_base},
     {GK_SB_SCRATCH, "scratch", calls_scratch},
@@ -147,9 +156,7 @@ static const struct sb_group groups[] = {
     {GK_SB_HOSTWRITE, "host-write", calls_hostwrite},
     {GK_SB_BROKER, "broker", calls_broker},
     {GK_SB_HOSTREAD, "host-read", calls_hostread},
-    /* remote images (issue 17): one row {GK_SB_NET, "network", calls_net},
-     * with socket/connect/sendto/recvfrom/poll/..., and a Landlock
-     * CONNECT_TCP rule per port in landlock_enter() */
+    {GK_SB_NET, "network", calls_net},
 };
 
 /* Never: the process is killed on the spot. */
@@ -236,6 +243,11 @@ enum {
     LL_MAKE_SYM = 1ull << 12, LL_REFER = 1ull << 13, LL_TRUNCATE = 1ull << 14,
     LL_IOCTL_DEV = 1ull << 15,
 };
+#define LL_RULE_NET_PORT 2
+struct ll_net_port {
+    uint64_t allowed_access;
+    uint64_t port;
+};
 #define LL_NET_BIND_TCP 1ull
 #define LL_NET_CONNECT_TCP 2ull
 #define LL_SCOPE_ABSTRACT_UNIX 1ull
@@ -300,6 +312,11 @@ static void landlock_enter(const gk_sandbox *sb, int abi, int scratch_fd)
         if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
             sb_fail("Landlock: scratch directory: %s", strerror(errno));
         close(scratch_fd);
+    }
+    for (int i = 0; (sb->needs & GK_SB_NET) && abi >= 4 && i < sb->ntcp_ports; i++) {
+        struct ll_net_port np = {.allowed_access = LL_NET_CONNECT_TCP, .port = (uint64_t)sb->tcp_ports[i]};
+        if (syscall(SYS_landlock_add_rule, rs, LL_RULE_NET_PORT, &np, 0) < 0)
+            sb_fail("Landlock: TCP port %d: %s", sb->tcp_ports[i], strerror(errno));
     }
     for (int i = 0; (sb->needs & GK_SB_HOSTREAD) && i < sb->nreadpaths; i++) {
         /* what the user named (a link to a tree: the tree); a dangling
@@ -457,6 +474,10 @@ static void add_call(struct sb_ctx *c, const char *spec)
                 rule(c, A, nr, name, 1, &a);
             }
         }
+    } else if (!strcmp(cond, "inet")) {
+        struct scmp_arg_cmp a4 = SCMP_A0(SCMP_CMP_EQ, AF_INET), a6 = SCMP_A0(SCMP_CMP_EQ, AF_INET6);
+        rule(c, A, nr, name, 1, &a4);
+        rule(c, A, nr, name, 1, &a6);
     } else if (!strcmp(cond, "ro")) {
         struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, 0);
         rule(c, A, nr, name, 1, &a);
@@ -1534,11 +1555,12 @@ static pid_t sandbox_enter(const gk_sandbox *sb, int manual)
                 gk_debug("sandbox: no new privileges; no Landlock: host files not confined");
             else
                 gk_debug("sandbox: no new privileges; Landlock ABI %d: no file system access%s%s%s%s, "
-                         "no TCP%s", abi,
+                         "%s%s", abi,
                          sb->outdir && (sb->needs & GK_SB_HOSTWRITE) ? " except writing beneath " : "",
                          sb->outdir && (sb->needs & GK_SB_HOSTWRITE) ? sb->outdir : "",
                          (sb->needs & GK_SB_HOSTREAD) && sb->nreadpaths ? ", reading the sources named" : "",
                          " (open descriptors stay usable)",
+                         sb->needs & GK_SB_NET ? "TCP only to the images' ports" : "no TCP",
                          abi >= 6 ? ", no signals or abstract sockets outside the sandbox" : "");
             gk_debug("sandbox: seccomp profile %s: %d system calls allowed, others fail with "
                      "EPERM (reported here), execve/execveat/ptrace/process_vm_* kill", groupnames,

@@ -335,6 +335,14 @@ void gk_cli_sandbox(gk_cli *c)
     gk_cli_keys_prepare(c);
     if (c->rw)
         c->sb.needs |= GK_SB_IMGWRITE;
+    if (gk_remote_in_use()) {
+        static int ports[16];
+        c->sb.needs |= GK_SB_NET;
+        c->sb.tcp_ports = ports;
+        c->sb.ntcp_ports = gk_remote_tcp_ports(ports, 16);
+        if (!c->sb.skip && gk_remote_unconfined())
+            c->sb.skip = gk_remote_unconfined();
+    }
     if (!c->sb.images) {
         const char **v = gk_calloc((size_t)c->ndrives + 1, sizeof *v);
         for (int i = 0; i < c->ndrives; i++)

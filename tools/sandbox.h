@@ -30,7 +30,7 @@ enum {
     GK_SB_IMGWRITE = 1u << 0,   /* --rw and output images: sync, grow, discard  */
     GK_SB_HOSTWRITE = 1u << 1,  /* make files beneath outdir (needs outdir)    */
     GK_SB_BROKER = 1u << 2,     /* messages to the front end (privilege split) */
-    GK_SB_NET = 1u << 3,        /* sockets: remote images (issue 17; no row yet) */
+    GK_SB_NET = 1u << 3,        /* remote images: their connections (tcp_ports) */
     GK_SB_HOSTREAD = 1u << 4,   /* read host trees beneath readpaths (copy-in)  */
     GK_SB_SCRATCH = 1u << 5,    /* a private TMPDIR (removed by a front end)    */
 };
@@ -55,6 +55,9 @@ typedef struct gk_sandbox {
     int off;
     /* Why this tool does not enter the sandbox (yet): a -v line instead. */
     const char *skip;
+    /* GK_SB_NET: the TCP ports a client may connect to again. */
+    const int *tcp_ports;
+    int ntcp_ports;
     /* The images given (for -v and the test hook). */
     const char *const *images;
     int nimages;

@@ -45,7 +45,8 @@ static jv *info_json(const gk_image_info *in, const char *filename, const char *
     jv_str(o, "filename", filename);
     jv_str(o, "format", in->format);
     jv_bool(o, "dirty-flag", in->dirty);
-    jv_int(o, "actual-size", (long long)in->actual_size);
+    if (in->actual_size != GK_SIZE_UNAVAILABLE)
+        jv_int(o, "actual-size", (long long)in->actual_size);
     jv_int(o, "virtual-size", (long long)in->virtual_size);
     if (in->cluster_size)
         jv_int(o, "cluster-size", in->cluster_size);
@@ -91,7 +92,10 @@ static void info_human(const gk_image_info *in, const char *filename, const char
 {
     char vs[64], ds[64];
     gk_human_size_qemu(in->virtual_size, vs, sizeof vs);
-    gk_human_size_qemu(in->actual_size, ds, sizeof ds);
+    if (in->actual_size == GK_SIZE_UNAVAILABLE)
+        snprintf(ds, sizeof ds, "unavailable");
+    else
+        gk_human_size_qemu(in->actual_size, ds, sizeof ds);
     printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n", filename,
            in->format, vs, in->virtual_size, ds);
     if (in->encrypted)
