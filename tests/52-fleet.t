@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Fleet mode: ginspect/gcat/gls --each over 200 small guests.  The guests
+# Fleet mode: ginspect/gcat/gls --each over 200 small guests (made by
+# test-images/mkfleet.sh).  The guests
 # are qcow2 overlays (4 KiB clusters: ~20 KiB each) and links over the
 # phony guests of test-images/guests.sh (Debian with LVM, a qcow2 chain,
 # Fedora and RHEL-like rpm guests, Alpine, Arch, Ubuntu), mixed with
@@ -16,87 +17,44 @@ for t in ginspect gcat gls jq sqlite3 qemu-img; do
 done
 dir=$(fixture guests) || exit 1
 F=$T/fleet
-mkdir -p "$F" "$T/ref"
-
-# the bases: NAME FORMAT
-bases="debian.img raw
-debian.qcow2 qcow2
-fedora.img raw
-usrsplit.img raw
-alpine.img raw
-arch.img raw
-ubuntu.img raw"
-nb=$(echo "$bases" | wc -l)
-i=0
-while read -r b fmt; do
-    qemu-img create -q -f qcow2 -o cluster_size=4096 -b "$dir/$b" -F "$fmt" "$T/ref/$i.qcow2"
-    i=$((i + 1))
-done <<<"$bases"
-qemu-img create -q -f qcow2 -o cluster_size=4096 -u -b "$T/gone.img" -F raw "$T/ref/nobacking.qcow2" 64M
-head -c 300 "$T/ref/0.qcow2" >"$T/ref/trunc.qcow2"
-cp "$T/ref/0.qcow2" "$T/ref/badver.qcow2"
-printf '\0\0\0\x09' | dd of="$T/ref/badver.qcow2" bs=1 seek=4 conv=notrunc status=none
-
-# 200 guests: every 8th one bad (four kinds in turn), the rest good, one
-# base after the other; every 10th good one a link to the raw base itself.
-# Names with a space in them too (one per line in the list).
-: >"$T/list"
-: >"$T/expect"      # IMAGE<TAB>good:BASE-INDEX or bad:KIND
-for n in $(seq 1 200); do
-    name=$(printf 'g%03d' "$n")
-    [ $((n % 7)) = 0 ] && name="$name vm"
-    if [ $((n % 8)) = 0 ]; then
-        case $(( (n / 8) % 4 )) in
-        0) kind=missing; img="$F/$name.qcow2" ;;
-        1) kind=trunc; img="$F/$name.qcow2"; cp "$T/ref/trunc.qcow2" "$img" ;;
-        2) kind=badver; img="$F/$name.qcow2"; cp "$T/ref/badver.qcow2" "$img" ;;
-        3) kind=nobacking; img="$F/$name.qcow2"; cp "$T/ref/nobacking.qcow2" "$img" ;;
-        esac
-        printf '%s\tbad:%s\n' "$img" "$kind" >>"$T/expect"
-    else
-        b=$((n % nb))
-        read -r bname bfmt <<<"$(echo "$bases" | sed -n "$((b + 1))p")"
-        if [ $((n % 10)) = 1 ] && [ "$bfmt" = raw ]; then
-            img="$F/$name.img"; ln -s "$dir/$bname" "$img"
-        else
-            img="$F/$name.qcow2"; cp "$T/ref/$b.qcow2" "$img"
-        fi
-        printf '%s\tgood:%s\n' "$img" "$b" >>"$T/expect"
-    fi
-    printf '%s\n' "$img" >>"$T/list"
-done
-ngood=$(grep -c '	good:' "$T/expect")
-nbad=$(grep -c '	bad:' "$T/expect")
+"$TOP/test-images/mkfleet.sh" "$F" "$dir" 200
+ngood=$(grep -c '	good:' "$F/expect")
+nbad=$(grep -c '	bad:' "$F/expect")
 diag "$ngood good guests, $nbad bad ones, $(du -sh "$F" | cut -f1) of overlays"
 
-# the single-image reports (the oracle)
-for i in $(seq 0 $((nb - 1))); do
-    ginspect --json -a "$T/ref/$i.qcow2" | jq -c . >"$T/ref/$i.json"
+# the single-image reports (the oracle), one per base
+declare -A ref
+for r in "$F"/ref/[0-9]*.qcow2; do
+    i=$(basename "$r" .qcow2)
+    ref[$i]=$(ginspect --json -a "$r" | jq -c .)
 done
 
 rc=0
 t0=$(date +%s)
-bounded 600 ginspect --each --jobs 2 --from "$T/list" --sqlite "$T/fleet.db" \
+bounded 600 ginspect --each --jobs 2 --from "$F/list" --sqlite "$T/fleet.db" \
     >"$T/out" 2>"$T/err" || rc=$?
 diag "ginspect --each over 200 guests: $(( $(date +%s) - t0 )) s"
 is "$rc" 1 "ginspect --each: exit status 1 (some images failed)"
 is "$(cat "$T/err")" "" "nothing on stderr (not a terminal: no progress line)"
 is "$(wc -l <"$T/out")" 200 "one line per image"
 ok "every line is one JSON object" jq -e 'type == "object"' "$T/out"
-is "$(jq -r .image "$T/out" | sort)" "$(sort "$T/list")" "every image reported once, none lost"
+is "$(jq -r .image "$T/out" | sort)" "$(sort "$F/list")" "every image reported once, none lost"
 
 # each image against its oracle (the reports compared as jq writes them,
 # members in the order ginspect gives them)
+# (from a file, which bash reads by blocks, not from a pipe byte by byte)
 declare -A got_st got_insp
+jq -r '[.image, .status + "|" + (.error | tostring), (.inspection | tojson)] | join("\t")' \
+    "$T/out" >"$T/rows"
 while IFS=$'\t' read -r img st insp; do
     got_st[$img]=$st
     got_insp[$img]=$insp
-done < <(jq -r '[.image, .status + "|" + (.error | tostring), (.inspection | tojson)] | join("\t")' "$T/out")
+done <"$T/rows"
 bad_good=0 bad_bad=0
 while IFS=$'\t' read -r img what; do
     case $what in
     good:*)
-        want=$(cat "$T/ref/${what#good:}.json")
+        want=${ref[${what#good:}]}
         if [ "${got_insp[$img]}" != "$want" ] || [ "${got_st[$img]}" != "ok|null" ]; then
             bad_good=$((bad_good + 1))
             [ $bad_good -le 3 ] && diag "$img: ${got_st[$img]}: $(head -c 300 <<<"${got_insp[$img]}")"
@@ -108,18 +66,18 @@ while IFS=$'\t' read -r img what; do
             [ $bad_bad -le 3 ] && diag "$img: got ${got_st[$img]}, single run said: $want"
         fi ;;
     esac
-done <"$T/expect"
+done <"$F/expect"
 is "$bad_good" 0 "all $ngood good guests: the report of single-image ginspect --json"
 is "$bad_bad" 0 "all $nbad bad guests: an error line with the single-image run's message"
 is "$(jq -r 'select(.status == "error") | .image' "$T/out" | sort)" \
-   "$(grep '	bad:' "$T/expect" | cut -f1 | sort)" "exactly the bad ones failed"
+   "$(grep '	bad:' "$F/expect" | cut -f1 | sort)" "exactly the bad ones failed"
 
 # SQLite: the same facts, queried with sqlite3
 q() { sqlite3 -batch -noheader "$T/fleet.db" "$1"; }
 is "$(q 'SELECT count(*), count(DISTINCT image), min(position), max(position) FROM images')" \
    "200|200|1|200" "sqlite: 200 images, each once, positions 1..200"
 is "$(q "SELECT image FROM images WHERE status = 'error' ORDER BY image")" \
-   "$(grep '	bad:' "$T/expect" | cut -f1 | LC_ALL=C sort)" "sqlite: the failed images"
+   "$(grep '	bad:' "$F/expect" | cut -f1 | LC_ALL=C sort)" "sqlite: the failed images"
 is "$(q "SELECT image, error FROM images WHERE status = 'error' ORDER BY image")" \
    "$(jq -r 'select(.status == "error") | .image + "|" + .error' "$T/out" | LC_ALL=C sort)" \
    "sqlite: their errors"
@@ -148,7 +106,7 @@ ginspect --each -a "$dir/alpine.img" --sqlite "$T/fleet.db" >/dev/null 2>"$T/err
 is "$rc:$(grep -c 'File exists' "$T/err")" "1:1" "--sqlite never appends to an existing file"
 
 # -a and --from - (stdin), one at a time; old-style positional images
-head -n 16 "$T/list" | tail -n 8 >"$T/list8"
+head -n 16 "$F/list" | tail -n 8 >"$T/list8"
 ginspect --each --jobs 1 --from - <"$T/list8" >"$T/o1" 2>/dev/null
 is "$(jq -r .image "$T/o1")" "$(cat "$T/list8")" "--jobs 1 --from -: input order"
 ginspect --each "$dir/fedora.img" "$dir/arch.img" >"$T/o2"
@@ -159,13 +117,11 @@ $dir/fedora.img" "images as arguments (the old form)"
 # 20,000,000 iterations: tens of seconds for a wrong key) is stopped at
 # --timeout and reported; the other image is not held up
 if L=$(fixture luks 2>/dev/null); then
-    python3 - "$L/l1-xts.img" "$T/slow.img" <<'EOF'
-import struct, sys
-h = bytearray(open(sys.argv[1], "rb").read())
-for k in range(8):
-    struct.pack_into(">I", h, 208 + 48 * k + 4, 20000000)
-open(sys.argv[2], "wb").write(h)
-EOF
+    cp "$L/l1-xts.img" "$T/slow.img"
+    for k in $(seq 0 7); do      # keyslot k's iterations: big-endian at 212 + 48k
+        printf '\x01\x31\x2d\x00' | dd of="$T/slow.img" bs=1 seek=$((212 + 48 * k)) \
+            conv=notrunc status=none
+    done
     rc=0
     bounded 60 ginspect --each --timeout 1 --key /dev/sda:key:wrong -a "$T/slow.img" \
         -a "$dir/alpine.img" >"$T/o3" 2>&1 || rc=$?
@@ -178,7 +134,7 @@ else
 fi
 
 # gcat: one file from every image, lines prefixed with the image and a tab
-sub=$(sed -n '1,12p' "$T/list")
+sub=$(sed -n '1,12p' "$F/list")
 exp=$(while read -r img; do
         gcat -a "$img" /etc/hostname 2>/dev/null | sed "s|^|$img\t|"
       done <<<"$sub" | sort)
@@ -196,7 +152,7 @@ is "$(jq -r 'select(.status != "ok") | .image' "$T/gj" | sort)" \
    "$(while read -r img; do gcat -a "$img" /etc/hostname >/dev/null 2>&1 || echo "$img"; done <<<"$sub" |
       sort)" "gcat --each --json: the images a single gcat fails on are errors"
 # gls: plain and --csv -lR (the image as a first CSV field)
-g1=$(sed -n 3p "$T/list") g2=$(sed -n 5p "$T/list")
+g1=$(sed -n 3p "$F/list") g2=$(sed -n 5p "$F/list")
 gls --each -a "$g1" -a "$g2" /etc >"$T/l"
 is "$(sort "$T/l")" "$( (gls -a "$g1" /etc | sed "s|^|$g1\t|"; gls -a "$g2" /etc | sed "s|^|$g2\t|") | sort)" \
    "gls --each: both listings, prefixed"
@@ -205,4 +161,5 @@ is "$(cat "$T/l")" "$(gls --csv -lR --time-t -a "$g1" /etc | sed "s|^|$g1,|")" \
    "gls --each --csv: the image is the first field"
 fails_cleanly "--each options without --each are refused" gls --jobs 2 -a "$g1" /
 fails_cleanly "--each with --xml is refused" ginspect --each --xml -a "$g1"
+diag "$SECONDS s in all"
 done_testing
