@@ -62,6 +62,14 @@ char *gk_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * NULL; n as allocated).  Aborts on out-of-memory like gk_malloc. */
 void *gk_secret_alloc(size_t n);
 void gk_secret_free(void *p, size_t n);
+/* Secrets by name, as qemu's "--object secret,id=ID": image creation
+ * options name them (encrypt.key-secret=ID).  The library keeps the
+ * pointer, not a copy: data must stay valid until the program ends
+ * (lib/secret.c).  0, or -1 with gk_error if id is taken. */
+int gk_secret_define(const char *id, const void *data, size_t len);
+/* The secret named id and its length, or NULL (with gk_error: "No secret
+ * with id 'ID'", qemu's words). */
+const void *gk_secret_find(const char *id, size_t *len);
 
 /* Big/little-endian loads from untrusted byte buffers. */
 static inline uint16_t gk_be16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[0] << 8 | b[1]); }

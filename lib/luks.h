@@ -73,4 +73,26 @@ int gk_luks_key_ok(const gk_luks *l, const uint8_t *key);
  * reference on d; key is copied).  NULL with gk_error. */
 gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name);
 
+/* Making a LUKS1 header (lib/luks-create.c), laid out as qemu lays it out:
+ * the header in the first 4 KiB, 8 keyslot areas of the AF-split key
+ * (4000 stripes, each area a multiple of 4 KiB), the payload after them;
+ * keyslot 0 opens with the passphrase, 1-7 are disabled. */
+typedef struct gk_luks1_spec {
+    const char *cipher;            /* "aes"                                  */
+    const char *mode;              /* "xts-plain64", "cbc-essiv:sha256"      */
+    size_t keylen;                 /* volume key bytes (64: aes-256 in xts)  */
+    const char *hash;              /* PBKDF2 and AF hash: "sha256"           */
+    unsigned iter_ms;              /* ms of PBKDF2 for the keyslot (the key
+                                    * digest gets an eighth), as qemu's
+                                    * iter-time; at least 1000 iterations   */
+} gk_luks1_spec;
+/* Bytes of the header and its 8 keyslot areas (= the payload offset) for
+ * a volume key of keylen bytes; *area_sectors: 512-byte sectors per area. */
+uint64_t gk_luks1_layout(size_t keylen, uint64_t *area_sectors);
+/* A new header with a random volume key: *hdr (malloc'd, *len bytes:
+ * gk_luks1_layout's, zeros where no keyslot is), the key into key
+ * (s->keylen bytes of gk_secret_alloc memory).  0, or -1 with gk_error. */
+int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, uint8_t **hdr,
+                    size_t *len, uint8_t *key);
+
 #endif

@@ -20,6 +20,14 @@ const gk_create_opt qcow2_create_opts[] = {
     {"compression_type", GK_OPT_STRING, "Compression method used for image cluster compression", "zlib"},
     {"data_file", GK_OPT_STRING, "File name of an external data file", NULL},
     {"data_file_raw", GK_OPT_BOOL, "The external data file must stay valid as a raw image", NULL},
+    {"encrypt.cipher-alg", GK_OPT_STRING, "Name of encryption cipher algorithm", NULL},
+    {"encrypt.cipher-mode", GK_OPT_STRING, "Name of encryption cipher mode", NULL},
+    {"encrypt.format", GK_OPT_STRING, "Encrypt the image, format choices: 'aes', 'luks'", NULL},
+    {"encrypt.hash-alg", GK_OPT_STRING, "Name of encryption hash algorithm", NULL},
+    {"encrypt.iter-time", GK_OPT_NUMBER, "Time to spend in PBKDF in milliseconds", NULL},
+    {"encrypt.ivgen-alg", GK_OPT_STRING, "Name of IV generator algorithm", NULL},
+    {"encrypt.ivgen-hash-alg", GK_OPT_STRING, "Name of IV generator hash algorithm", NULL},
+    {"encrypt.key-secret", GK_OPT_STRING, "ID of secret providing qcow AES key or LUKS passphrase", NULL},
     {"encryption", GK_OPT_BOOL, "Encrypt the image with format 'aes'. (Deprecated in favor of encrypt.format=aes)",
      NULL},
     {"extended_l2", GK_OPT_BOOL, "Extended L2 tables", "off"},
@@ -64,6 +72,7 @@ struct copts {
     uint64_t cluster_size, refcount_bits;
     int version, lazy, ext_l2, zstd, data_raw;
     const char *backing, *backing_fmt, *data_file, *prealloc, *compat;
+    struct qcow2_enc enc;
 };
 
 static int parse_opts(gk_create_args *a, struct copts *o)
@@ -105,11 +114,8 @@ static int parse_opts(gk_create_args *a, struct copts *o)
         else if (strcmp(v, "zlib") != 0)
             return gk_fail(EINVAL, "Invalid parameter '%s'", v);
     }
-    int enc = 0;
-    if ((v = gk_create_get(a, "encryption")) && (r = gk_opt_bool("encryption", v, &enc)) < 0)
+    if ((r = qcow2_enc_parse(a, &o->enc)) < 0)
         return r;
-    if (enc)
-        return gk_fail(ENOTSUP, "creating encrypted images is not supported");
     o->prealloc = gk_create_get(a, "preallocation");
     o->backing = gk_create_get(a, "backing_file");
     o->backing_fmt = gk_create_get(a, "backing_fmt");
@@ -158,9 +164,11 @@ static int check_opts(const struct copts *o)
 /* qemu-img create's line: the options that have a value, in qemu's order. */
 static char *summary(const gk_create_args *a, const struct copts *o)
 {
-    char *s = gk_asprintf("fmt=qcow2 cluster_size=%llu extended_l2=%s", (unsigned long long)o->cluster_size,
+    char *e = qcow2_enc_summary(a);
+    char *s = gk_asprintf("fmt=qcow2%s cluster_size=%llu extended_l2=%s", e, (unsigned long long)o->cluster_size,
                           o->ext_l2 ? "on" : "off");
     char *t;
+    free(e);
 #define APPEND(...) (t = gk_asprintf(__VA_ARGS__), free(s), s = t)
     if (o->prealloc)
         APPEND("%s preallocation=%s", s, o->prealloc);
@@ -320,7 +328,7 @@ int qcow2_create(const char *location, gk_create_args *a)
     if (a->size_given)
         a->summary = summary(a, &o);
     a->size = (a->size + 511) & ~511ULL;
-    if ((r = check_opts(&o)) < 0)
+    if ((r = check_opts(&o)) < 0 || (r = qcow2_enc_check(a, &o.enc, o.data_file)) < 0)
         return r;
     {
         uint64_t l2e = o.cluster_size / (o.ext_l2 ? 16 : 8);
@@ -340,6 +348,11 @@ int qcow2_create(const char *location, gk_create_args *a)
     }
     if (!a->summary)
         a->summary = summary(a, &o);
+    /* the LUKS header is made before any file is (randomness and the
+     * PBKDF2 timing need what a sandbox entered at gk_create_opened
+     * refuses) */
+    if (o.enc.on && (r = qcow2_enc_prepare(&o.enc)) < 0)
+        return r;
     if (o.data_file) {
         const char *slash = strrchr(location, '/');
         char *dpath = o.data_file[0] == '/' || !slash
@@ -359,19 +372,27 @@ int qcow2_create(const char *location, gk_create_args *a)
         if (r < 0)
             return r;
     }
-    if ((r = write_skeleton(location, &o)) < 0)
+    if ((r = write_skeleton(location, &o)) < 0) {
+        qcow2_enc_clear(&o.enc);
         return r;
-    if (a->size == 0) {
+    }
+    if (a->size == 0 && !o.enc.on) {
         gk_create_opened();
         return 0;
     }
     gk_open_opts oo = {.format = "qcow2", .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
     gk_dev *d = gk_open_image(location, &oo);
-    if (!d)
+    if (!d) {
+        qcow2_enc_clear(&o.enc);
         return -errno;
+    }
     gk_create_opened();
-    if (gk_truncate(d, a->size, GK_PREALLOC_OFF) < 0 || gk_flush(d) < 0)
+    if (a->size && (gk_truncate(d, a->size, GK_PREALLOC_OFF) < 0 || gk_flush(d) < 0))
         r = -errno;
+    /* qemu sets up the encryption last, after the L1 table */
+    if (r == 0 && o.enc.on)
+        r = qcow2_enc_setup(d, &o.enc);
+    qcow2_enc_clear(&o.enc);
     gk_dev_unref(d);
     return r;
 }

@@ -370,6 +370,31 @@ int qcow2_clear_incompat(struct qcow2 *q, uint64_t bits);
 /* Compress one cluster with the image's compression type into out
  * (cluster_size - 1 bytes at most): 0, -ENOSPC if it does not shrink. */
 int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen);
+/* ---- creating encrypted images (qcow2-crypto-create.c) ---- */
+struct qcow2_enc {
+    int on;                    /* LUKS to set up                             */
+    const void *pass;          /* the named secret (not owned)               */
+    size_t passlen;
+    char mode[64];             /* "xts-plain64", "cbc-essiv:sha256"          */
+    char hash[16];
+    size_t keylen;             /* volume key bytes                           */
+    unsigned iter_ms;          /* encrypt.iter-time                          */
+    uint8_t *hdr;              /* the LUKS header made by qcow2_enc_prepare  */
+    size_t hdrlen;
+};
+/* Options read before qemu-img's line is printed (iter-time is a number). */
+int qcow2_enc_parse(const gk_create_args *a, struct qcow2_enc *e);
+/* " encrypt.format=luks encrypt.key-secret=sec0 ..." as qemu-img prints them. */
+char *qcow2_enc_summary(const gk_create_args *a);
+/* The rest, after the line: e->on set for LUKS; the legacy AES format and
+ * what guestkit cannot make (other ciphers, ecb, ctr) refused. */
+int qcow2_enc_check(const gk_create_args *a, struct qcow2_enc *e, const char *data_file);
+/* Make the LUKS header (random key, PBKDF2 timing) into e->hdr. */
+int qcow2_enc_prepare(struct qcow2_enc *e);
+/* Put it into the image (open read-write, just sized): its clusters, then
+ * the qcow2 header naming them. */
+int qcow2_enc_setup(gk_dev *d, const struct qcow2_enc *e);
+void qcow2_enc_clear(struct qcow2_enc *e);
 /* ---- creating (qcow2-create.c) ---- */
 /* Append qemu's feature name table extension (v3, clusters > 4 KiB). */
 void qcow2_add_feature_table(struct qcow2 *q);

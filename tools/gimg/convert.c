@@ -348,6 +348,9 @@ int cmd_convert(gimg_args *a)
         gk_die_status(1, "Compression not supported for this file format");
     if (backing && !backing_fmt)
         gk_die_status(1, "Backing file specified without backing format");
+    for (int i = 0; compress && i < nonames; i++)
+        if (strcmp(onames[i], "encrypt.format") == 0 || strcmp(onames[i], "encryption") == 0)
+            gk_die_status(1, "Compression and encryption not supported at the same time");
     if (a->nargs != 2)
         gimg_usage_error(a, "Expecting one source and one target file name");
     const char *src = a->args[0], *dst = a->args[1];
@@ -398,6 +401,12 @@ int cmd_convert(gimg_args *a)
                 gk_die_status(1, "%s", gk_errmsg());
         }
         gk_open_opts oo = {.format = ofmt, .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
+        /* a target made encrypted (-o encrypt.key-secret=ID) is written
+         * with that secret */
+        for (int i = 0; i < nonames; i++)
+            if (strcmp(onames[i], "encrypt.key-secret") == 0 &&
+                !(oo.key = (const char *)gk_secret_find(ovalues[i], &oo.keylen)))
+                gk_die_status(1, "%s", gk_errmsg());
         cv.out = gk_open_image(dst, &oo);
         if (!cv.out)
             gk_die_status(1, "%s", gk_errmsg());

@@ -30,6 +30,7 @@ enum {
     GO_RAW_LAST = 128,   /* the last argument is taken off before the options
                           * are parsed, so that it may start with '-' (qemu-img
                           * resize's size): gimg_args.last                   */
+    GO_OBJECT = 256,     /* --object only (create: secrets named by -o)        */
 };
 
 enum { OUT_HUMAN, OUT_JSON };

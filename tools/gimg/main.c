@@ -67,10 +67,12 @@ static const struct gimg_cmd commands[] = {
      "status failed, 4 a read failed.\n",
      GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "F:s", NULL, 2},
     {"create", cmd_create,
-     "create [-f FMT] [-b BACKING_FILE -F BACKING_FMT] [-u] [-o OPTIONS] [-q] FILENAME [SIZE]\n"
+     "create [-f FMT] [--object secret,...] [-b BACKING_FILE -F BACKING_FMT] [-u] [-o OPTIONS] [-q]\n"
+     "       FILENAME [SIZE]\n"
      "Create a new disk image (as qemu-img create): the same options give the same\n"
-     "bytes.  -o help lists the options of FMT (default raw).\n",
-     GO_FORMAT | GO_QUIET, "b:F:uo:", NULL, 1},
+     "bytes.  -o help lists the options of FMT (default raw).  An encrypted qcow2:\n"
+     "--object secret,id=ID,... -o encrypt.format=luks,encrypt.key-secret=ID.\n",
+     GO_FORMAT | GO_QUIET | GO_OBJECT, "b:F:uo:", NULL, 1},
     {"convert", cmd_convert,
      "convert [-f FMT] [-O OUTPUT_FMT] [-c] [-o OPTIONS] [-B BACKING -F BACKING_FMT] [-n]\n"
      "        [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p] [-q] [-U] SRC DST\n"
@@ -192,10 +194,10 @@ static void gimg_parse(gimg_args *a, const struct gimg_cmd *c, int argc, char **
         lo[n++] = (struct option){"output", required_argument, 0, L_OUTPUT};
     if (c->common & GO_SHARE)
         lo[n++] = (struct option){"force-share", no_argument, 0, 'U'};
-    if (c->common & GO_IMGOPTS) {
+    if (c->common & (GO_IMGOPTS | GO_OBJECT))
         lo[n++] = (struct option){"object", required_argument, 0, L_OBJECT};
+    if (c->common & GO_IMGOPTS)
         lo[n++] = (struct option){"image-opts", no_argument, 0, L_IMGOPTS};
-    }
     for (int i = 0; c->longopts && c->longopts[i].name && n < 31; i++)
         lo[n++] = c->longopts[i];
     lo[n] = (struct option){0, 0, 0, 0};

@@ -154,6 +154,9 @@ void gimg_add_object(char *arg)
             gk_die("--object secret: attempt to add duplicate property '%s'", s.id);
     secrets = gk_realloc(secrets, (size_t)(nsecrets + 1) * sizeof *secrets);
     secrets[nsecrets++] = s;
+    /* creation options (encrypt.key-secret=ID) find it in the library */
+    if (gk_secret_define(s.id, s.data, s.len) < 0)
+        gk_die("--object secret: %s", gk_errmsg());
 }
 
 static const struct secret *find_secret(const char *id)
