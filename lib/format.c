@@ -47,10 +47,30 @@ static int bochs_probe(const uint8_t *b, size_t len, const char *name)
     return magic_at(b, len, 0, "Bochs Virtual HD Image", 22);
 }
 
+/* cloop (compressed loop images): the shell script they start with */
+static int cloop_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    static const char m[] = "#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n";
+    return magic_at(b, len, 0, m, sizeof m - 1);
+}
+
+/* dmg (Apple disk images) have their header at the end of the file: qemu
+ * goes by the name, and so do we (a weak score, above raw's). */
+static int dmg_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)b;
+    (void)len;
+    size_t n = name ? strlen(name) : 0;
+    return n > 4 && strcmp(name + n - 4, ".dmg") == 0 ? 2 : 0;
+}
+
 static const struct gk_format qed_format = { .name = "qed", .probe = qed_probe };
 static const struct gk_format qcow1_format = { .name = "qcow", .probe = qcow1_probe };
 static const struct gk_format parallels_format = { .name = "parallels", .probe = parallels_probe };
 static const struct gk_format bochs_format = { .name = "bochs", .probe = bochs_probe };
+static const struct gk_format cloop_format = { .name = "cloop", .probe = cloop_probe };
+static const struct gk_format dmg_format = { .name = "dmg", .probe = dmg_probe };
 
 /* The list.  Order only matters between equal probe scores. */
 const struct gk_format *const gk_formats[] = {
@@ -64,6 +84,8 @@ const struct gk_format *const gk_formats[] = {
     &qcow1_format,
     &parallels_format,
     &bochs_format,
+    &cloop_format,
+    &dmg_format,
     NULL,
 };
 

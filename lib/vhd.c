@@ -10,7 +10,7 @@
  * Like qemu, sectors of an allocated block are read whatever its bitmap
  * says, and a disk whose first sector is a footer copy is read as a
  * dynamic disk (qemu reads a differencing disk the same way, without its
- * parent).
+ * parent: so do we, with a warning naming the parent).
  *
  * Bounds (HACKING Resources): the block allocation table (at most qemu's
  * INT_MAX/4 entries) is read only when it lies inside the file, so memory
@@ -24,6 +24,7 @@
 
 #define VHD_FIXED 2
 #define VHD_DYNAMIC 3
+#define VHD_DIFF 4
 #define VHD_MAX_SECTORS 0xff000000ULL          /* 2040 GiB */
 #define VHD_MAX_GEOMETRY (65535ULL * 16 * 255)
 
@@ -134,6 +135,26 @@ static uint32_t checksum(const uint8_t *f)
     return ~s;
 }
 
+/* qemu 7.2 reads a differencing disk as a dynamic one, without its parent:
+ * so do we (qemu-img is the oracle), but never silently.  The parent's
+ * name (UTF-16BE in the header) is shown in printable ASCII only. */
+static void warn_parent(struct vhd *h, const uint8_t *dh)
+{
+    char name[257];
+    size_t n = 0;
+    for (size_t i = 64; i + 1 < 64 + 512 && n < sizeof name - 1; i += 2) {
+        uint16_t c = gk_be16(dh + i);
+        if (!c)
+            break;
+        name[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    name[n] = 0;
+    static int warned;
+    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        gk_warn("%s: a differencing VHD: its parent \"%s\" is not read (as qemu-img 7.2 reads it), so what only "
+                "the parent holds reads as zeros", h->path, name);
+}
+
 static int vhd_open_all(struct vhd *h, gk_dev *d, gk_dev *file)
 {
     uint8_t f[512] = { 0 };
@@ -173,6 +194,8 @@ static int vhd_open_all(struct vhd *h, gk_dev *d, gk_dev *file)
         return gk_fail(EINVAL, "%s: error reading the dynamic VHD header (at %" PRIu64 ")", h->path, doff);
     if (memcmp(dh, "cxsparse", 8) != 0)
         return gk_fail(EINVAL, "%s: invalid dynamic VHD header magic", h->path);
+    if (h->type == VHD_DIFF)
+        warn_parent(h, dh);
     h->block_size = gk_be32(dh + 32);
     if (h->block_size < 512 || (h->block_size & (h->block_size - 1)))
         return gk_fail(EINVAL, "%s: invalid block size %" PRIu32, h->path, h->block_size);

@@ -7,6 +7,9 @@
 #   hyperv.vhd    fixed.vhd with creator "win " and a current size that is
 #                 not the geometry's (Hyper-V: the current size counts)
 #   azure.vhd     the same with creator "wa\0\0" (qemu 7.2: the geometry)
+#   diff.vhd      dynamic.vhd made a differencing disk (type 4, parent
+#                 "parent.vhd" in its dynamic header): qemu-img cannot
+#                 make one, and qemu 7.2 reads it as dynamic
 set -euo pipefail
 out=${1:?usage: vhd.sh OUTDIR}
 mkdir -p "$out"
@@ -35,4 +38,22 @@ def refoot(src, dst, app, size=None):
     open(dst, "wb").write(b)
 refoot("fixed.vhd", "hyperv.vhd", b"win ", 8 * 1024 * 1024 - 64 * 1024)
 refoot("fixed.vhd", "azure.vhd", b"wa\0\0", 8 * 1024 * 1024 - 64 * 1024)
+
+def differencing(src, dst, parent):
+    b = bytearray(open(src, "rb").read())
+    for at in (0, len(b) - 512):
+        f = b[at:at + 512]
+        struct.pack_into(">I", f, 60, 4)
+        f[64:68] = b"\0\0\0\0"
+        struct.pack_into(">I", f, 64, ~sum(f) & 0xffffffff)
+        b[at:at + 512] = f
+    doff = struct.unpack(">Q", b[16:24])[0]
+    h = b[doff:doff + 1024]
+    h[40:56] = bytes(range(16))                           # parent unique id
+    h[64:576] = parent.encode("utf-16-be").ljust(512, b"\0")
+    h[36:40] = b"\0\0\0\0"
+    struct.pack_into(">I", h, 36, ~sum(h) & 0xffffffff)
+    b[doff:doff + 1024] = h
+    open(dst, "wb").write(b)
+differencing("dynamic.vhd", "diff.vhd", "parent.vhd")
 PY
