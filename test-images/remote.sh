@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A qcow2 chain of an ext4 disk for the remote-image tests (NBD, HTTP, RBD):
 #   OUTDIR/v1/, v2/        the two trees (the oracle: what gcat must print)
-#   OUTDIR/base.qcow2      ext4 of v1 (32 MiB; 6 MiB of seeded noise in it)
+#   OUTDIR/base.qcow2      ext4 of v1 (32 MiB; 6 MiB of seeded noise in it;
+#                          REMOTE_DISK_MIB and REMOTE_NOISE_MIB for bench/)
 #   OUTDIR/top.qcow2       v2 over base.qcow2 (backing_fmt qcow2, a relative
 #                          name): only the clusters where v2 differs
 #   OUTDIR/top-raw.qcow2   the same over base.raw (backing_fmt raw)
@@ -21,13 +22,14 @@ rm -rf v1 v2
 mkdir -p v1/etc v1/data v1/usr/share/doc/guest
 printf 'remote-v1\n' >v1/etc/hostname
 printf 'NAME="Remote Test"\nID=remotetest\nVERSION_ID=1\n' >v1/etc/os-release
-python3 -c 'import random; r = random.Random(17); open("v1/data/noise.bin", "wb").write(r.randbytes(6 << 20))'
+disk=${REMOTE_DISK_MIB:-32} noise=${REMOTE_NOISE_MIB:-6}
+python3 -c 'import random, sys; r = random.Random(17); open("v1/data/noise.bin", "wb").write(r.randbytes(int(sys.argv[1]) << 20))' "$noise"
 for i in $(seq 1 40); do printf 'doc %d\n' "$i" >"v1/usr/share/doc/guest/f$i.txt"; done
 cp -a v1 v2
 printf 'remote-v2\n' >v2/etc/hostname
 printf 'served over the network\n' >v2/etc/motd
-mkext v1 base.raw 32 ext4 "$uuid" remote
-mkext v2 v2.raw 32 ext4 "$uuid" remote
+mkext v1 base.raw "$disk" ext4 "$uuid" remote
+mkext v2 v2.raw "$disk" ext4 "$uuid" remote
 qemu-img convert -f raw -O qcow2 base.raw base.qcow2
 qemu-img convert -f raw -O qcow2 v2.raw solo.qcow2
 # the overlays hold only the 64 KiB clusters where v2 differs from v1

@@ -42,6 +42,11 @@ is "$(gimg info "$U" | grep '^backing file:')" \
     "backing file: base.qcow2 (actual path: nbd+unix:///base.qcow2?socket=$T/nbdkit.sock)" \
     "the backing file resolves to the export of that name on the same server"
 
+gimg convert -O raw "$N/solo.qcow2" "$T/conv.raw"
+qemu-img convert -O raw "$N/solo.qcow2" "$T/conv-q.raw"
+same_file "$T/conv.raw" "$T/conv-q.raw" "gimg convert over NBD = qemu-img convert over NBD"
+rm -f "$T/conv.raw" "$T/conv-q.raw"
+
 # qemu-nbd: -f raw of the qcow2 file (guestkit's qcow2 driver reads over
 # NBD), and -f qcow2 exporting the chain as a raw disk (--format=raw)
 qport=$(free_port)

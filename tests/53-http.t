@@ -73,6 +73,11 @@ done
 is "$(gimg info "$H/top.qcow2" | grep -E '^(disk size|backing file):')" "disk size: unavailable
 backing file: base.qcow2 (actual path: $H/base.qcow2)" "  the backing file is resolved against the URL"
 
+gimg convert -O raw "$H/top.qcow2" "$T/conv.raw"
+qemu-img convert -O raw "$R/top.qcow2" "$T/conv-q.raw"
+same_file "$T/conv.raw" "$T/conv-q.raw" "gimg convert over HTTP = qemu-img convert of the file"
+rm -f "$T/conv.raw" "$T/conv-q.raw"
+
 # --untrusted
 is "$(gcat --untrusted -a "$H/top.qcow2" -m /dev/sda /etc/hostname)" "$(cat "$R/v2/etc/hostname")" \
     "--untrusted: a backing file beside the image is read"

@@ -1448,11 +1448,24 @@ pid_t gk_sandbox_fork(const gk_sandbox *sb)
     return sandbox_enter(sb, 1);
 }
 
-static pid_t sandbox_enter(const gk_sandbox *sb, int manual)
+static pid_t sandbox_enter(const gk_sandbox *sb_in, int manual)
 {
     static int entered;
     if (entered++)
         return 0;
+    /* remote images (lib/remote.c): their connections stay usable */
+    static gk_sandbox remote;
+    static int ports[16];
+    const gk_sandbox *sb = sb_in;
+    if (gk_remote_in_use()) {
+        remote = *sb_in;
+        remote.needs |= GK_SB_NET;
+        remote.tcp_ports = ports;
+        remote.ntcp_ports = gk_remote_tcp_ports(ports, 16);
+        if (!remote.skip)
+            remote.skip = gk_remote_unconfined();
+        sb = &remote;
+    }
     if (sb->off) {
         gk_sandbox_warn_off();
         return 0;

@@ -13,7 +13,7 @@
 #include "common.h"
 
 enum { OPT_FORMAT = 0x1000, OPT_RO, OPT_RW, OPT_HELP, OPT_UNTRUSTED, OPT_KEY, OPT_KEYS_STDIN,
-       OPT_ECHO_KEYS, OPT_NO_SANDBOX };
+       OPT_ECHO_KEYS, OPT_NO_SANDBOX, OPT_RBD_CONF };
 
 static const struct option common_longopts[] = {
     {"add", required_argument, 0, 'a'},
@@ -31,6 +31,7 @@ static const struct option common_longopts[] = {
     {"keys-from-stdin", no_argument, 0, OPT_KEYS_STDIN},
     {"echo-keys", no_argument, 0, OPT_ECHO_KEYS},
     {"no-sandbox", no_argument, 0, OPT_NO_SANDBOX},
+    {"rbd-conf", required_argument, 0, OPT_RBD_CONF},
 };
 #define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
 
@@ -293,6 +294,11 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
         case OPT_KEYS_STDIN: c->keys_from_stdin = 1; break;
         case OPT_ECHO_KEYS: c->echo_keys = 1; break;
         case OPT_NO_SANDBOX: c->sb.off = 1; break;
+        case OPT_RBD_CONF:
+            /* what librados reads first (rbd: images, lib/rbd.c) */
+            if (setenv("CEPH_CONF", optarg, 1) < 0)
+                gk_die("--rbd-conf: %s", strerror(errno));
+            break;
         case 'V':
             printf("%s %s (guestkit)\n", name, GK_VERSION);
             exit(0);
@@ -335,14 +341,6 @@ void gk_cli_sandbox(gk_cli *c)
     gk_cli_keys_prepare(c);
     if (c->rw)
         c->sb.needs |= GK_SB_IMGWRITE;
-    if (gk_remote_in_use()) {
-        static int ports[16];
-        c->sb.needs |= GK_SB_NET;
-        c->sb.tcp_ports = ports;
-        c->sb.ntcp_ports = gk_remote_tcp_ports(ports, 16);
-        if (!c->sb.skip && gk_remote_unconfined())
-            c->sb.skip = gk_remote_unconfined();
-    }
     if (!c->sb.images) {
         const char **v = gk_calloc((size_t)c->ndrives + 1, sizeof *v);
         for (int i = 0; i < c->ndrives; i++)
