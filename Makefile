@@ -175,7 +175,7 @@ TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-ut
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
 	cpio dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
 	libhivex-bin libwin-hivex-perl libarchive-tools fuse3 python3-cryptography \
-	nbdkit nginx-light
+	nbdkit nginx-light ceph-mon ceph-osd ceph-common
 deps:
 	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
