@@ -16,12 +16,14 @@
 #                            test-images/lib-fslist.py (kernel oracles)
 #
 # Environment: GK_BIN (tools), GK_IMAGES (fixture cache), GK_SAN (1 under
-# ASan/UBSan: tests may reduce their sizes).
+# ASan/UBSan: tests may reduce their sizes), GK_LONG (1: the long version
+# of a test whose make-check run is a bounded sample; tests/long/run.sh).
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GK_BIN=${GK_BIN:-$TOP/build/bin}
 GK_IMAGES=${GK_IMAGES:-$TOP/build/images}
 GK_SAN=${GK_SAN:-0}
+GK_LONG=${GK_LONG:-0}
 export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
 # A sanitizer report must never look like our own exit 1.
 export ASAN_OPTIONS="exitcode=99:detect_leaks=0:${ASAN_OPTIONS:-}"
