@@ -52,10 +52,12 @@ ids_tags() { qemu-img snapshot -l "$1" | awk 'NR > 2 { print $1, $2 }'; }
 
 # the two images hold the same: contents, snapshot IDs and names, and
 # the contents of every snapshot
-same_as_qemu() { # DESC [all: snapshot contents too]
+same_as_qemu() { # DESC [all: snapshot contents too | notable: not the tables]
     local why="" id
     qemu-img compare -q "$T/g/img" "$T/q/img" || why="contents differ"
-    [ "$(ids_tags "$T/g/img")" = "$(ids_tags "$T/q/img")" ] || why="$why; snapshot tables differ"
+    if [ "${2:-}" != notable ]; then
+        [ "$(ids_tags "$T/g/img")" = "$(ids_tags "$T/q/img")" ] || why="$why; snapshot tables differ"
+    fi
     [ "${2:-}" = all ] || { is "$why" "" "$1: same as qemu-img"; return; }
     for id in $(ids_tags "$T/q/img" | awk '{ print $1 }'); do
         qemu-img convert -O raw -l "snapshot.id=$id" "$T/g/img" "$T/g.raw"
@@ -65,9 +67,18 @@ same_as_qemu() { # DESC [all: snapshot contents too]
     is "$why" "" "$1: same as qemu-img"
 }
 
-for n in plain v2 c512 extl2 rc64 rc4 zlib zstd overlay hasnap; do
-    layout $n "$T/g"
-    layout $n "$T/q"
+# qemu-io is deterministic: each layout is made once and copied for both
+# tools.  Snapshot tables are compared after the steps that change them
+# (-c, -d); GK_LONG=1 compares them after every step.  make check leaves
+# out zlib (zstd has compressed clusters too) and 64-bit refcounts (rc4 has
+# a width other than 16); GK_LONG=1 runs them.
+layouts="plain v2 c512 extl2 rc4 zstd overlay hasnap"
+[ "$GK_LONG" = 1 ] && layouts="plain v2 c512 extl2 rc64 rc4 zlib zstd overlay hasnap"
+for n in $layouts; do
+    layout $n "$T/L"
+    rm -rf "$T/g" "$T/q"
+    cp -r "$T/L" "$T/g"
+    cp -r "$T/L" "$T/q"
     step=0
     while read -r how args; do
         step=$((step + 1))
@@ -82,7 +93,10 @@ for n in plain v2 c512 extl2 rc64 rc4 zlib zstd overlay hasnap; do
         qr=0; qemu-img snapshot $args "$T/q/img" 2>"$T/q.err" || qr=$?
         is "$gr" "$qr" "$n: snapshot $args: exit status of qemu-img"
         check_clean "$n: snapshot $args" "$T/g/img"
-        same_as_qemu "$n: after step $step (snapshot $args)" $([ $step = 7 ] && echo all)
+        what=
+        [ $step = 7 ] && what=all
+        [ "$what" ] || [ "$GK_LONG" = 1 ] || [ "${args#-a}" = "$args" ] || what=notable
+        same_as_qemu "$n: after step $step (snapshot $args)" $what
     done <<'EOF'
 snap -c s1
 io write -P 0x11 512k 1M
