@@ -7,8 +7,8 @@
 #     contents, the snapshot table and every snapshot's contents (qemu-img
 #     convert, qemu-img snapshot -l are the oracles);
 #   - qemu-io writes into it and qemu-img check still finds no corruption.
-# Every write index is a kill point for small images; for 512-byte clusters
-# (many L2 tables) a fixed sample of them.
+# make check kills at 4 fixed points spread over each command's writes;
+# GK_LONG=1 (tests/long/run.sh) before every write, torn and not.
 . "$(dirname "$0")/lib.sh"
 command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || skip_all "needs qemu-img and qemu-io"
 command -v cc >/dev/null || skip_all "needs cc for the kill shim"
@@ -69,9 +69,14 @@ for cs in 64k 4k 512; do
         total=$(cat "$W/count" 2>/dev/null || echo 0)
         why=$(verify "$1")
         is "$why" "" "cluster_size=$cs, snapshot $op, not killed ($total writes)"
-        step=$(( total > 16 ? total / 16 : 1 ))
+        # make check: 4 kill points spread over the writes, torn at every
+        # other one; GK_LONG=1: every write, torn and not
+        step=$(( total > 4 ? total / 4 : 1 )) parts="0 1" k=0
+        [ "$GK_LONG" = 1 ] && step=1
         for ((n = 0; n < total; n += step)); do
-            for partial in 0 1; do
+            k=$((k + 1))
+            [ "$GK_LONG" = 1 ] || parts=$((k % 2))
+            for partial in $parts; do
                 cp "$W/pristine" "$W/img"
                 { KILLAFTER_FILE=$W/img KILLAFTER_N=$n KILLAFTER_PARTIAL=$partial LD_PRELOAD=$SO \
                     gimg snapshot $op "$W/img" >/dev/null 2>&1; } 2>/dev/null
