@@ -159,6 +159,14 @@ is "$(sort "$T/l")" "$( (gls -a "$g1" /etc | sed "s|^|$g1\t|"; gls -a "$g2" /etc
 gls --each --csv -lR --time-t -a "$g1" /etc >"$T/l"
 is "$(cat "$T/l")" "$(gls --csv -lR --time-t -a "$g1" /etc | sed "s|^|$g1,|")" \
    "gls --each --csv: the image is the first field"
+# on a terminal (script(1) gives it one): a progress line on stderr only
+if command -v script >/dev/null; then
+    script -qec "ginspect --each --jobs 1 -a '$g1' -a '$g2' >'$T/tty.out'" /dev/null \
+        </dev/null >"$T/tty" 2>&1
+    ok "a terminal gets a progress line" grep -q "ginspect: 1/2 images done, 0 failed, 1 running" "$T/tty"
+    is "$(jq -r .status "$T/tty.out")" "ok
+ok" "... and standard output the JSON lines"
+fi
 fails_cleanly "--each options without --each are refused" gls --jobs 2 -a "$g1" /
 fails_cleanly "--each with --xml is refused" ginspect --each --xml -a "$g1"
 diag "$SECONDS s in all"

@@ -316,10 +316,16 @@ static int cpu_count(void)
     return n > 0 ? (int)n : 1;
 }
 
+/* the counts of the progress line on the terminal, -1: none drawn */
+static int last[3] = {-1, -1, -1};
+
 static void progress(int tty, int done, int total, int failed, int running)
 {
-    if (!tty)
+    if (!tty || (last[0] == done && last[1] == failed && last[2] == running))
         return;
+    last[0] = done;
+    last[1] = failed;
+    last[2] = running;
     fprintf(stderr, "\r\033[K%s: %d/%d images done, %d failed, %d running", gk_progname, done,
             total, failed, running);
     fflush(stderr);
@@ -328,6 +334,7 @@ static void progress(int tty, int done, int total, int failed, int running)
 static void progress_clear(int tty)
 {
     if (tty) {
+        last[0] = -1;
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
