@@ -59,7 +59,8 @@ if [ "$VI_RUNS" -gt 0 ] && command -v virt-inspector >/dev/null; then
     total=0
     # the first good guests of three different bases (Debian LVM, the
     # qcow2 chain, Fedora)
-    for img in $(grep '	good:[012]$' "$W/fleet/expect" | sort -t: -k2 -u | cut -f1 | head -n "$VI_RUNS"); do
+    grep '	good:[012]$' "$W/fleet/expect" | sort -t: -k2 -u | cut -f1 | head -n "$VI_RUNS" >"$W/vi"
+    while IFS= read -r img; do
         t0=$(date +%s.%N)
         virt-inspector -a "$img" >"$W/vi.xml" 2>"$W/vi.err" || {
             echo "virt-inspector failed on $img: $(tail -n 3 "$W/vi.err")" >&2; exit 1; }
@@ -67,7 +68,7 @@ if [ "$VI_RUNS" -gt 0 ] && command -v virt-inspector >/dev/null; then
         t=$(echo "$t1 - $t0" | bc)
         printf '%-44s %8.2f\n' "virt-inspector $(basename "$img")" "$t"
         total=$(echo "$total + $t" | bc)
-    done
+    done <"$W/vi"
     per=$(echo "$total / $VI_RUNS" | bc -l)
     est=$(echo "$per * $N / 2" | bc -l)
     printf '%-44s %8.0f %8s %10.3f\n' "virt-inspector x $N, 2 at a time (est.)" "$est" "" \

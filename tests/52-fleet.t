@@ -10,7 +10,8 @@
 # single-image `ginspect --json` of the same base (itself checked against
 # virt-inspector's layout and rpm/dpkg in 50-ginspect.t), for every bad one
 # the single-image run's error message; the SQLite output read back with
-# the sqlite3 program; gcat and gls against their single-image output.
+# the sqlite3 program; gcat and gls against their single-image output; an
+# NBD URI (nbdkit) against the same image read locally.
 . "$(dirname "$0")/lib.sh"
 for t in ginspect gcat gls jq sqlite3 qemu-img; do
     command -v $t >/dev/null || skip_all "$t not found"
@@ -112,6 +113,27 @@ is "$(jq -r .image "$T/o1")" "$(cat "$T/list8")" "--jobs 1 --from -: input order
 ginspect --each "$dir/fedora.img" "$dir/arch.img" >"$T/o2"
 is "$(jq -r .image "$T/o2" | sort)" "$dir/arch.img
 $dir/fedora.img" "images as arguments (the old form)"
+
+# URIs in the list: an export of nbdkit (read with libnbd) gives the
+# local image's report; an export that does not exist, an error line
+if command -v nbdkit >/dev/null; then
+    . "$(dirname "$0")/lib-remote.sh"
+    serve_bg p nbdkit -f -U "$T/nbd.sock" file dir="$dir" --readonly 2>/dev/null
+    if wait_socket "$T/nbd.sock"; then
+        printf '%s\n' "nbd+unix:///debian.img?socket=$T/nbd.sock" \
+            "nbd+unix:///nope.img?socket=$T/nbd.sock" >"$T/uris"
+        ginspect --each --from "$T/uris" >"$T/o4" 2>/dev/null
+        is "$(jq -c 'select(.image | test("debian")) | .inspection' "$T/o4")" "${ref[0]}" \
+           "an NBD URI in the list: the report of the same image read locally"
+        is "$(jq -r 'select(.image | test("nope")) | .status' "$T/o4")" error \
+           "an NBD export that does not exist: an error line"
+    fi
+fi
+
+# a worker over --memory fails on its own (an error line, no crash)
+ginspect --each --memory 20 -a "$(sed -n 3p "$F/list")" >"$T/o5" 2>/dev/null
+is "$(jq -r '.status + " " + (.error | test("signal") | tostring)' "$T/o5")" "error false" \
+   "--memory: a worker over it is an error line"
 
 # a hostile image stalling on CPU (LUKS keyslots at the PBKDF2 bound of
 # 20,000,000 iterations: tens of seconds for a wrong key) is stopped at
