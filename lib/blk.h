@@ -190,6 +190,14 @@ typedef struct gk_open_opts {
     size_t keylen;
 } gk_open_opts;
 
+/* on 1: from now on every local file opened is also kept open (a copy of
+ * its descriptor, at most 64 files), and a later open of the same file
+ * (same inode, no more rights) takes a copy of the kept descriptor instead
+ * of opening it by name: for a process that opens its images again after
+ * losing the right to open files (gmount's sessions in the sandbox).  on 0
+ * stops keeping more (those kept stay). */
+void gk_file_keep(int on);
+
 /* Open an image file (probing the format unless opts->format is set).
  * opts may be NULL.  NULL with gk_error and errno on failure. */
 gk_dev *gk_open_image(const char *path, const gk_open_opts *opts);

@@ -13,6 +13,12 @@
  *   device between a check and an open can no longer hang or be read.
  * - Writes: pwrite, fallocate (zero range, punch hole), ftruncate,
  *   fdatasync; block devices: BLKZEROOUT, BLKDISCARD.
+ * - Kept descriptors (gk_file_keep): a process that will lose the right to
+ *   open files (a sandboxed gmount opening its images again for more
+ *   sessions) keeps a copy of each one it opens; a later open of the same
+ *   inode (the name still resolved with O_PATH, which no sandbox refuses)
+ *   takes a copy of that descriptor instead of opening it again, never
+ *   with more rights than it was opened with.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +28,52 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "blk-int.h"
+
+/* The kept descriptors: images and their backing files, a handful. */
+#define KEEP_MAX 64
+static struct kept {
+    dev_t dev;
+    ino_t ino;
+    int rw, fd;
+} kept[KEEP_MAX];
+static int nkept, keeping;
+static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void gk_file_keep(int on)
+{
+    pthread_mutex_lock(&keep_mu);
+    keeping = on;
+    pthread_mutex_unlock(&keep_mu);
+}
+
+/* A copy of a kept descriptor of st's inode opened with at least rw's
+ * rights, or -1. */
+static int keep_find(const struct stat *st, int rw)
+{
+    int fd = -1;
+    pthread_mutex_lock(&keep_mu);
+    for (int i = 0; i < nkept && fd < 0; i++)
+        if (kept[i].dev == st->st_dev && kept[i].ino == st->st_ino && (kept[i].rw || !rw))
+            fd = fcntl(kept[i].fd, F_DUPFD_CLOEXEC, 0);
+    pthread_mutex_unlock(&keep_mu);
+    return fd;
+}
+
+static void keep_add(int fd, const struct stat *st, int rw)
+{
+    pthread_mutex_lock(&keep_mu);
+    if (keeping && nkept < KEEP_MAX) {
+        int c = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (c >= 0)
+            kept[nkept++] = (struct kept){st->st_dev, st->st_ino, rw, c};
+    }
+    pthread_mutex_unlock(&keep_mu);
+}
 
 struct file {
     int fd;
@@ -303,10 +351,15 @@ static int open_checked(const char *path, const gk_file_opts *o, struct stat *st
         errno = S_ISLNK(st->st_mode) ? ELOOP : EINVAL;
         return -1;
     }
+    int fd = keep_find(st, o->readwrite);
+    if (fd >= 0) {
+        close(pfd);
+        return fd;
+    }
     int flags = (o->readwrite ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
-    int fd = open(proc, flags);
+    fd = open(proc, flags);
     if (fd < 0 && errno == ENOENT) {
         /* no /proc: by name again, without blocking, and the same inode */
         fd = open(path, flags | O_NONBLOCK | (o->nofollow ? O_NOFOLLOW : 0));
@@ -328,6 +381,7 @@ static int open_checked(const char *path, const gk_file_opts *o, struct stat *st
         return -1;
     }
     *st = st2;
+    keep_add(fd, st, o->readwrite);
     return fd;
 }
 

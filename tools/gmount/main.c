@@ -6,9 +6,20 @@
  * waits for a status byte on a pipe); the images are opened and the guest
  * mounted; the FUSE session is created and mounted on MOUNTDIR (as root
  * with mount(2) on /dev/fuse, otherwise through fusermount3); the pid file
- * and --fd are written.  From then on the daemon touches nothing but the
- * /dev/fuse descriptor and the open images: that is where a sandbox is
- * entered (see sandbox_point()). */
+ * and --fd are written.
+ *
+ * The sandbox (tools/sandbox.h) splits the daemon in two when the images
+ * are open (gk_cli_launch): the worker, confined, reads the guest and
+ * serves the FUSE requests; the front end, its parent, never looks at
+ * guest data and does the three things that need the host: it mounts FUSE
+ * on MOUNTDIR when the worker has mounted the guest and hands it the
+ * /dev/fuse descriptor (libfuse takes it as the mount point /dev/fd/N),
+ * writes the pid file (its own pid: the process gumount waits for), and
+ * unmounts once the worker has ended, however it ended.  The pool's other
+ * sessions open the images again from the worker: the file layer keeps a
+ * descriptor of each file the first session opened (gk_file_keep) and
+ * reuses it, since the worker may open nothing by name. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +31,8 @@
 #include <unistd.h>
 
 #include "gmount.h"
+
+#include <fuse_lowlevel.h>   /* fuse_session_fd */
 
 gm_state gm;
 
@@ -213,12 +226,18 @@ static void __attribute__((noreturn)) fail_setup(void)
     exit(1);
 }
 
+static const gk_broker front_end;
+
 static gk_guest *open_guest(gk_cli *c)
 {
-    /* the FUSE mount comes after the guest is read: the sandbox cannot be
-     * entered in gk_cli_launch (see sandbox_point) */
-    c->sb.skip = "gmount mounts FUSE after reading the guest (not sandboxed yet)";
+    /* libfuse cancels its threads at the end: glibc loads libgcc_s for
+     * that on first use, which the worker could not (kept loaded) */
+    if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
+        gk_debug("libgcc_s.so.1: %s", dlerror());
+    c->sb.broker = &front_end;
+    gk_file_keep(1);
     gk_guest *g = gk_cli_launch(c);
+    gk_file_keep(0);
     if (o.devices)
         return g;
     if (c->nmounts > 0) {
@@ -296,27 +315,131 @@ static gk_guest *open_more(void)
     return g;
 }
 
-static void write_pidfile(void)
+static int write_pidfile(void)
 {
     if (!o.pidfile)
-        return;
+        return 0;
     FILE *f = fopen(o.pidfile, "w");
-    if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
-        gk_die("--pid-file %s: %s", o.pidfile, strerror(errno));
+    if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+        gk_error("--pid-file %s: %s", o.pidfile, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
-/* The daemon holds from here only the /dev/fuse descriptor, the images
- * (and for --rw the same images written), its threads and memory.  The
- * sandbox (issue 11) goes here; the FUSE loop needs read/write/readv/
- * writev on /dev/fuse, pread64/pwrite64/fsync/fdatasync on the images,
- * futex, clone/clone3 + set_robust_list + rseq + madvise + mmap/munmap/
- * mprotect (worker threads come and go), rt_sigprocmask/rt_sigreturn
- * (SIGTERM/SIGINT/SIGHUP end the loop), splice (libfuse may try it),
- * ioctl(FUSE_DEV_IOC_CLONE) only with clone_fd (not used), clock_gettime,
- * getrandom, and at exit umount2 (as root) or fork+exec of fusermount3
- * (as a user: libfuse's fuse_unmount), exit_group. */
-static void sandbox_point(void)
+/* ---- the front end (see the top of this file) ---- */
+
+static struct fuse *gm_fuse;      /* made before the split: both have it */
+static const char *gm_dir;
+static int fe_mounted;
+
+enum { REQ_MOUNT = 'M', REQ_READY = 'R' };
+
+/* Its stdin, stdout (and stderr unless -v) to /dev/null: a daemon keeps
+ * no terminal or pipe of the user's open. */
+static int to_devnull(void)
 {
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nul < 0)
+        return -1;
+    dup2(nul, 0);
+    dup2(nul, 1);
+    if (!gk_verbose)
+        dup2(nul, 2);
+    return nul;
+}
+
+/* One request of the worker: REQ_MOUNT, mount and send the /dev/fuse
+ * descriptor ('K'), or 'E' and the message; REQ_READY (going to the
+ * background), let go of the user's files and send a /dev/null. */
+static ssize_t fe_serve(void *ud, const char *req, size_t len, int fd_in, char *rep, int *fd_out)
+{
+    (void)ud;
+    (void)fd_in;
+    if (len != 1)
+        return -1;
+    if (req[0] == REQ_MOUNT && !fe_mounted) {
+        if (fuse_mount(gm_fuse, gm_dir) < 0)
+            return snprintf(rep, GK_BROKER_MSG, "E%.4000s: cannot mount the FUSE filesystem (see the "
+                            "message above)", gm_dir);
+        fe_mounted = 1;
+        if (write_pidfile() < 0)
+            return snprintf(rep, GK_BROKER_MSG, "E%.4000s", gk_errmsg());
+        *fd_out = fcntl(fuse_session_fd(fuse_get_session(gm_fuse)), F_DUPFD_CLOEXEC, 0);
+        rep[0] = *fd_out >= 0 ? 'K' : 'E';
+        return 1;
+    }
+    if (req[0] == REQ_READY) {
+        if (chdir("/") < 0) {
+            /* harmless: only to let the directory go */
+        }
+        *fd_out = to_devnull();
+        rep[0] = 'K';
+        return 1;
+    }
+    return -1;
+}
+
+/* The worker has ended: the mount goes with it (a worker killed mid-way
+ * included: no dead mount is left behind). */
+static void fe_done(void *ud, int status)
+{
+    (void)ud;
+    (void)status;
+    if (fe_mounted)
+        fuse_unmount(gm_fuse);
+}
+
+static const gk_broker front_end = {.serve = fe_serve, .done = fe_done};
+
+/* Mount FUSE on MOUNTDIR: through the front end in the sandbox. */
+static void mount_fuse(void)
+{
+    if (!gk_sandbox_active()) {
+        if (fuse_mount(gm_fuse, gm_dir) < 0)
+            gk_die("%s: cannot mount the FUSE filesystem (see the message above)", gm_dir);
+        if (write_pidfile() < 0) {
+            fuse_unmount(gm_fuse);
+            gk_die("%s", gk_errmsg());
+        }
+        return;
+    }
+    char req = REQ_MOUNT, rep[GK_BROKER_MSG + 1];
+    int fd = -1;
+    ssize_t n = gk_broker_call(&req, 1, -1, rep, GK_BROKER_MSG, &fd);
+    if (n <= 0)
+        gk_die("%s", n < 0 ? gk_errmsg() : "sandbox: no answer from the front end");
+    rep[n] = 0;
+    if (rep[0] != 'K' || fd < 0)
+        gk_die("%s", rep[0] == 'E' && n > 1 ? rep + 1 : "cannot mount the FUSE filesystem");
+    char mp[32];
+    snprintf(mp, sizeof mp, "/dev/fd/%d", fd);
+    if (fuse_mount(gm_fuse, mp) < 0)
+        gk_die("%s: cannot take the FUSE descriptor from the front end", gm_dir);
+}
+
+/* Going to the background: the user's files let go (both processes). */
+static void detach(void)
+{
+    if (!gk_sandbox_active()) {
+        if (chdir("/") < 0) {
+            /* harmless: only to let the directory go */
+        }
+        int nul = to_devnull();
+        if (nul > 2)
+            close(nul);
+        return;
+    }
+    char req = REQ_READY, rep[16];
+    int nul = -1;
+    if (gk_broker_call(&req, 1, -1, rep, sizeof rep, &nul) > 0 && nul >= 0) {
+        dup2(nul, 0);
+        dup2(nul, 1);
+        if (!gk_verbose)
+            dup2(nul, 2);
+        if (nul > 2)
+            close(nul);
+    }
 }
 
 /* --rw: commit what changed every 5 seconds, as the kernel's ext4 does,
@@ -351,6 +474,32 @@ static void add_opt(struct fuse_args *a, const char *opt)
         gk_die("out of memory");
 }
 
+/* The FUSE session with gmount's defaults first, the user's -o options
+ * after them (they win). */
+static struct fuse *make_fuse(struct fuse_args *a, const gk_cli *c)
+{
+    fuse_opt_add_arg(a, "gmount");
+    char *base = gk_asprintf("fsname=gmount:%ld,subtype=gmount,default_permissions",
+                             (long)getpid());
+    add_opt(a, base);
+    free(base);
+    if (!c->rw)
+        /* nothing changes under a read-only mount: cache everything */
+        add_opt(a, "ro,kernel_cache,entry_timeout=3600,attr_timeout=3600,negative_timeout=3600");
+    else
+        /* the kernel knows each name apart, not the inode behind hard
+         * links: an unlink or chmod through one name must show through
+         * the others at once */
+        add_opt(a, "entry_timeout=0,attr_timeout=0,negative_timeout=0");
+    for (int i = 0; i < o.nfuseopts; i++)
+        add_opt(a, o.fuseopts[i]);
+    struct fuse *f = fuse_new(a, o.devices ? &gm_dev_ops : &gm_fs_ops, sizeof(struct fuse_operations),
+                              NULL);
+    if (!f)
+        gk_die("invalid FUSE options (see gmount --fuse-help)");
+    return f;
+}
+
 int main(int argc, char **argv)
 {
     gk_cli c;
@@ -382,6 +531,18 @@ int main(int argc, char **argv)
     if (!o.no_fork)
         background();
 
+    /* the daemon leaves its directory: more sessions need absolute names
+     * (taken now: the worker may not resolve names) */
+    char **abs = gk_calloc((size_t)c.ndrives + 1, sizeof *abs);
+    for (int i = 0; i < c.ndrives; i++)
+        abs[i] = realpath(c.drives[i].path, NULL);
+    /* the FUSE session before the split: the front end mounts it, the
+     * worker serves it */
+    struct fuse_args a = FUSE_ARGS_INIT(0, NULL);
+    gm_fuse = make_fuse(&a, &c);
+    gm_dir = dir;
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);   /* reads /sys: before the sandbox */
     gk_guest *g = open_guest(&c);
     gm.rw = c.rw;
     if (o.devices)
@@ -390,48 +551,22 @@ int main(int argc, char **argv)
      * when the ones there are all busy; --rw: this one only */
     cli = c;
     first = g;
-    /* the daemon leaves its directory: more sessions need absolute names */
-    for (int i = 0; i < cli.ndrives; i++) {
-        char *abs = realpath(cli.drives[i].path, NULL);
-        if (abs)
-            cli.drives[i].path = abs;
-    }
+    for (int i = 0; i < cli.ndrives; i++)
+        if (abs[i])
+            cli.drives[i].path = abs[i];
+    free(abs);
     say_warning = gk_warn_hook;
     gk_warn_hook = warn_once;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     gm_pool_init(g, c.rw ? 1 : (int)(ncpu < 1 ? 1 : ncpu > GM_POOL_MAX ? GM_POOL_MAX : ncpu),
                  open_more);
 
-    /* defaults first: the user's -o options come after and win */
-    struct fuse_args a = FUSE_ARGS_INIT(0, NULL);
-    fuse_opt_add_arg(&a, "gmount");
-    char *base = gk_asprintf("fsname=gmount:%ld,subtype=gmount,default_permissions",
-                             (long)getpid());
-    add_opt(&a, base);
-    free(base);
-    if (!c.rw)
-        /* nothing changes under a read-only mount: cache everything */
-        add_opt(&a, "ro,kernel_cache,entry_timeout=3600,attr_timeout=3600,negative_timeout=3600");
-    else
-        /* the kernel knows each name apart, not the inode behind hard
-         * links: an unlink or chmod through one name must show through
-         * the others at once */
-        add_opt(&a, "entry_timeout=0,attr_timeout=0,negative_timeout=0");
-    for (int i = 0; i < o.nfuseopts; i++)
-        add_opt(&a, o.fuseopts[i]);
-    struct fuse *f = fuse_new(&a, o.devices ? &gm_dev_ops : &gm_fs_ops, sizeof(struct fuse_operations),
-                              NULL);
-    if (!f)
-        gk_die("invalid FUSE options (see gmount --fuse-help)");
-    if (fuse_mount(f, dir) < 0)
-        gk_die("%s: cannot mount the FUSE filesystem (see the message above)", dir);
+    mount_fuse();
+    struct fuse *f = gm_fuse;
     struct fuse_session *se = fuse_get_session(f);
     if (fuse_set_signal_handlers(se) < 0) {
         fuse_unmount(f);
         gk_die("cannot set signal handlers");
     }
-    write_pidfile();
-    sandbox_point();
 
     if (o.fd >= 0) {
         char b = 0;
@@ -439,18 +574,7 @@ int main(int argc, char **argv)
             gk_warn("--fd=%d: %s", o.fd, strerror(errno));
     }
     if (!o.no_fork) {
-        if (chdir("/") < 0) {
-            /* harmless: only to let the directory go */
-        }
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            dup2(nul, 1);
-            if (!gk_verbose)
-                dup2(nul, 2);
-            if (nul > 2)
-                close(nul);
-        }
+        detach();
         tell_parent(0);
     }
 
@@ -469,7 +593,8 @@ int main(int argc, char **argv)
         pthread_join(tick, NULL);
     }
     fuse_remove_signal_handlers(se);
-    fuse_unmount(f);
+    if (!gk_sandbox_active())
+        fuse_unmount(f);     /* else the front end's (fe_done) */
     fuse_destroy(f);
     fuse_opt_free_args(&a);
     /* the last changes: committed and the journal emptied by the close */
