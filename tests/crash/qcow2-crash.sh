@@ -15,8 +15,14 @@
 # snapshot and data (copy-on-write of shared clusters), on an overlay of a
 # raw base with 8 KiB clusters, on 512-byte clusters with 1-bit refcounts
 # (refcount blocks and table growth); and gimg convert -O qcow2 [-c].
+# With CRASH_CRYPT=1 every image is LUKS-encrypted (made by gimg create,
+# which tests/83-qcow2-crypt-create.t holds to qemu-img's; data written by
+# qemu-io with the key; no snapshot, no compression: qemu makes neither
+# with encryption), the writers write through the key, qemu reads with it,
+# and leaks are reported but not repaired (gimg check -r does not write
+# encrypted images).
 #
-#   qcow2-crash.sh WORKDIR ITERATIONS [SEED]
+#   [CRASH_CRYPT=1] qcow2-crash.sh WORKDIR ITERATIONS [SEED]
 # Prints "ok N ..." / "not ok N ..." per iteration; exit 1 on a failure.
 # tests/17-qcow2-crash.t runs a few iterations; long campaigns call it with
 # hundreds.
@@ -31,9 +37,41 @@ NOPS=60
 mkdir -p "$W"
 SO=$W/killafter.so
 [ -e "$SO" ] || cc -shared -fPIC -O1 -o "$SO" "$HERE/killafter.c" -ldl || exit 2
+CRYPT=${CRASH_CRYPT:-0}
+SEC=() ENC= CO=
+if [ "$CRYPT" = 1 ]; then
+    printf 'crash pass' >"$W/pass"
+    SEC=(--object "secret,id=s,file=$W/pass")
+    ENC=encrypt.format=luks,encrypt.key-secret=s,encrypt.iter-time=10
+    CO="-o $ENC"
+    export CRASH_KEY='crash pass'   # unit-qcow2-write writer's passphrase
+fi
+# img FILE: the arguments naming a qcow2 image to qemu-img and qemu-io (an
+# encrypted one as an option list with the key), in the array IA
+img() {
+    if [ "$CRYPT" = 1 ] && [ "$(od -An -tx1 -j 32 -N 4 "$1" | tr -d ' ')" = 00000002 ]; then
+        IA=("${SEC[@]}" --image-opts "driver=qcow2,file.filename=$1,encrypt.key-secret=s")
+    else
+        IA=("$1")
+    fi
+}
 
 layout() { # N: make $W/pristine.qcow2 and $W/pristine.raw (its content)
     rm -f "$W"/pristine.* "$W"/base.raw
+    if [ "$CRYPT" = 1 ]; then
+        local p=$W/pristine.qcow2
+        case $(( $1 % 4 )) in
+            0|3) gimg create -q -f qcow2 "${SEC[@]}" -o "$ENC$([ $(( $1 % 4 )) = 3 ] && echo ,cluster_size=4k)" "$p" 32M
+               img "$p"; qemu-io "${IA[@]}" -c 'write -P 0x31 0 12M' -c 'write -P 0x34 20M 1M' >/dev/null ;;
+            1) truncate -s 32M "$W/base.raw"
+               qemu-io -f raw -c 'write -P 0x32 4M 20M' "$W/base.raw" >/dev/null
+               gimg create -q -f qcow2 "${SEC[@]}" -o "$ENC,cluster_size=8k" -b base.raw -F raw "$p" ;;
+            2) gimg create -q -f qcow2 "${SEC[@]}" -o "$ENC,cluster_size=512,refcount_bits=1" "$p" 32M ;;
+        esac
+        img "$p"
+        qemu-img convert "${IA[@]}" -O raw "$W/pristine.raw"
+        return
+    fi
     case $(( $1 % 4 )) in
         0) qemu-img create -q -f qcow2 "$W/pristine.qcow2" 32M
            qemu-io -c 'write -P 0x31 0 12M' "$W/pristine.qcow2" >/dev/null
@@ -51,7 +89,8 @@ layout() { # N: make $W/pristine.qcow2 and $W/pristine.raw (its content)
 
 check_img() { # echoes why not
     local rc=0
-    qemu-img check "$W/img.qcow2" >"$W/check.out" 2>&1 || rc=$?
+    img "$W/img.qcow2"
+    qemu-img check "${IA[@]}" >"$W/check.out" 2>&1 || rc=$?
     if [ $rc != 0 ] && [ $rc != 3 ]; then
         echo "qemu-img check exit $rc: $(grep -v '^$' "$W/check.out" | head -n 5 | tr '\n' '|')"; return 1
     fi
@@ -67,7 +106,8 @@ for i in $(seq 1 "$ITER"); do
     [ $((i % 5)) = 0 ] && mode=convert
     writer() {
         if [ $mode = convert ]; then
-            exec gimg convert -O qcow2 $([ $((i % 10)) = 0 ] && echo -c) "$W/pristine.raw" "$W/img.qcow2"
+            exec gimg convert "${SEC[@]}" -O qcow2 $CO $([ $((i % 10)) = 0 ] && [ "$CRYPT" = 0 ] && echo -c) \
+                "$W/pristine.raw" "$W/img.qcow2"
         else
             exec "$H" writer "$W/img.qcow2" $s $NOPS "$W/log"
         fi
@@ -100,7 +140,7 @@ for i in $(seq 1 "$ITER"); do
         echo "not ok $i - $how: $res"; fails=$((fails + 1)); cp "$W/img.qcow2" "$W/failed-$i.qcow2"; continue
     fi
     # leaks: gimg check -r leaks frees them and changes nothing else
-    if [ "$res" = "(leaks) " ]; then
+    if [ "$res" = "(leaks) " ] && [ "$CRYPT" = 0 ]; then
         cp "$W/img.qcow2" "$W/rep.qcow2"
         if ! gimg check -q -r leaks "$W/rep.qcow2" >/dev/null 2>"$W/err" || ! qemu-img check -q "$W/rep.qcow2" ||
            ! qemu-img compare -q "$W/rep.qcow2" "$W/img.qcow2"; then
@@ -112,11 +152,12 @@ for i in $(seq 1 "$ITER"); do
     if [ $mode = convert ]; then
         echo "ok $i - $how: $res"; continue
     fi
-    qemu-img convert -O raw "$W/img.qcow2" "$W/got.raw"
+    img "$W/img.qcow2"
+    qemu-img convert "${IA[@]}" -O raw "$W/got.raw"
     if ! out=$("$H" verify "$W/got.raw" "$W/pristine.raw" $s $NOPS "$k" 2>&1); then
         echo "not ok $i - $how: flushed data (op $k) lost: $out"; fails=$((fails + 1)); cp "$W/img.qcow2" "$W/failed-$i.qcow2"; continue
     fi
-    if ! qemu-io -c 'write -P 0x7e 1M 2M' "$W/img.qcow2" >/dev/null 2>"$W/err" || ! res2=$(check_img); then
+    if ! qemu-io "${IA[@]}" -c 'write -P 0x7e 1M 2M' >/dev/null 2>"$W/err" || ! res2=$(check_img); then
         echo "not ok $i - $how: qemu-io afterwards: $(head -c 200 "$W/err") $res2"; fails=$((fails + 1)); continue
     fi
     echo "ok $i - $how: ${res}flushed ops 1..$k read back"

@@ -12,7 +12,9 @@
  * With arguments, the halves of the crash test (tests/16-qcow2-crash.t,
  * tests/crash/qcow2-crash.sh):
  *   writer IMG SEED NOPS LOG   the ops of SEED on IMG; after every flush
- *                              "K" (ops done) is appended to LOG, fsynced
+ *                              "K" (ops done) is appended to LOG, fsynced;
+ *                              CRASH_KEY in the environment: the passphrase
+ *                              of an encrypted IMG
  *   verify IMG.raw BASE.raw SEED NOPS K
  *                              IMG.raw (qemu-img convert of the image after
  *                              the kill) must equal BASE.raw with ops 1..K
@@ -229,7 +231,8 @@ static int unit(void)
 
 static int writer(const char *img, uint64_t seed, int nops, const char *log)
 {
-    gk_open_opts o = {.format = "qcow2", .readwrite = 1};
+    const char *key = getenv("CRASH_KEY");
+    gk_open_opts o = {.format = "qcow2", .readwrite = 1, .key = key, .keylen = key ? strlen(key) : 0};
     gk_dev *d = gk_open_image(img, &o);
     if (!d) {
         fprintf(stderr, "writer: %s\n", gk_errmsg());
