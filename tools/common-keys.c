@@ -46,6 +46,10 @@ void gk_cli_keys_free(gk_cli *c)
     free(c->keys);
     c->keys = NULL;
     c->nkeys = 0;
+    for (int i = 0; i < c->ndrives; i++) {
+        gk_secret_free(c->drives[i].key, c->drives[i].keylen + 1);
+        c->drives[i].key = NULL;
+    }
 }
 
 /* One line of fp into secret memory, without its newline: 0, or -1 at EOF

@@ -353,6 +353,19 @@ void gk_cli_sandbox(gk_cli *c)
 
 int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o)
 {
+    gk_cli_drive *dr = NULL;
+    for (int i = 0; i < c->ndrives && !dr; i++)
+        if (strcmp(c->drives[i].path, path) == 0)
+            dr = &c->drives[i];
+    if (dr && dr->key && !o->key) {
+        /* opened before (another session): the same key, no prompt */
+        o->key = dr->key;
+        o->keylen = dr->keylen;
+        int r = gk_guest_add_drive(g, path, o);
+        o->key = NULL;
+        o->keylen = 0;
+        return r;
+    }
     if (gk_guest_add_drive(g, path, o) == 0)
         return 0;
     if (errno != ENOKEY)
@@ -370,7 +383,12 @@ int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o)
     o->key = sec;
     o->keylen = len;
     int r = gk_guest_add_drive(g, path, o);
-    gk_secret_free(sec, len + 1);
+    if (r == 0 && dr && !dr->key) {
+        dr->key = sec;
+        dr->keylen = len;
+    } else {
+        gk_secret_free(sec, len + 1);
+    }
     o->key = NULL;
     o->keylen = 0;
     return r;

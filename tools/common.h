@@ -12,6 +12,10 @@
 typedef struct gk_cli_drive {
     char *path;
     char *format;      /* --format in force when -a was given, or NULL */
+    char *key;         /* the key that opened it (an encrypted image), kept
+                        * for more sessions (gmount): gk_secret_alloc'd,
+                        * keylen + 1 bytes, freed by gk_cli_keys_free */
+    size_t keylen;
 } gk_cli_drive;
 
 typedef struct gk_cli_mount {
@@ -86,7 +90,9 @@ void gk_cli_decrypt(gk_cli *c, gk_guest *g);
 int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len);
 
 /* gk_guest_add_drive, and for an encrypted image its key as
- * gk_cli_drive_key finds it and a second try: 0, or -1 with gk_error. */
+ * gk_cli_drive_key finds it and a second try: 0, or -1 with gk_error.
+ * The key that opened a drive of c (path is its path) is kept there and
+ * used first by later calls for it, which then never prompt. */
 int gk_cli_add_drive(gk_cli *c, gk_guest *g, const char *path, gk_open_opts *o);
 
 /* Add drives, enter the sandbox (c->sb), launch (and gk_cli_decrypt).

@@ -38,7 +38,7 @@ gm_state gm;
 
 enum {
     OPT_NOFORK = 0x2000, OPT_FD, OPT_PIDFILE, OPT_DEVICES, OPT_LIVE, OPT_FUSEHELP,
-    OPT_SELINUX, OPT_DIRCACHE, OPT_KEY, OPT_TRACE,
+    OPT_SELINUX, OPT_DIRCACHE, OPT_TRACE,
 };
 
 static const struct option longopts[] = {
@@ -54,8 +54,6 @@ static const struct option longopts[] = {
     {"fuse-help", no_argument, 0, OPT_FUSEHELP},
     {"selinux", no_argument, 0, OPT_SELINUX},
     {"dir-cache-timeout", required_argument, 0, OPT_DIRCACHE},
-    {"key", required_argument, 0, OPT_KEY},
-    {"keys-from-stdin", no_argument, 0, OPT_KEY},
     {"trace", no_argument, 0, OPT_TRACE},
     {0, 0, 0, 0},
 };
@@ -94,6 +92,9 @@ static void usage(FILE *f)
         "                       always committed when the mount goes away\n"
         "  -U, --force-share    do not check whether qemu is using the image\n"
         "  --untrusted          backing files only from the image's directory\n"
+        "  --key ID:key:PASS, --key ID:file:FILE, --keys-from-stdin, --echo-keys\n"
+        "                       keys of LUKS volumes (ID: /dev/sda2 or a UUID) and of\n"
+        "                       encrypted qcow2 images (ID: the image as given to -a)\n"
         "  -v, --verbose        debug messages (and keep stderr in the background)\n"
         "  -x, --trace          trace every FUSE call (implies --no-fork)\n"
         "  -V, --version        print the version\n"
@@ -147,9 +148,6 @@ static int handler(int opt, const char *arg, void *ud)
     case 'd': case 'c':
         gk_say("-%c: libvirt domains are not supported: give the domain's disk images "
                "with -a", opt);
-        return -1;
-    case OPT_KEY:
-        gk_say("--key, --keys-from-stdin: encrypted disks are not supported yet");
         return -1;
     case OPT_FUSEHELP: {
         printf("gmount: FUSE options (-o OPTION), as libfuse takes them:\n");
@@ -292,8 +290,12 @@ static gk_guest *open_more(void)
             .untrusted = cli.untrusted,
             .force_share = cli.force_share,
         };
-        ok = gk_guest_add_drive(g, cli.drives[i].path, &op) == 0;
+        /* an encrypted image: the key the first session opened it with */
+        ok = gk_cli_add_drive(&cli, g, cli.drives[i].path, &op) == 0;
     }
+    /* LUKS volumes inside the guest are not opened again (gk_cli_decrypt
+     * exits when a key fails): their mounts are missing here, so the
+     * mount tables differ below and the first session serves alone */
     ok = ok && gk_guest_launch(g) == 0;
     if (ok && !o.devices)
         ok = (cli.nmounts > 0 ? gk_cli_mount_list(&cli, g) : gk_guest_mount_inspected(g)) == 0;
@@ -550,6 +552,8 @@ int main(int argc, char **argv)
     /* read-only: up to one session per CPU (at most GM_POOL_MAX), opened
      * when the ones there are all busy; --rw: this one only */
     cli = c;
+    cli.keys_from_stdin = 0;
+    cli.no_key_prompt = 1;
     first = g;
     for (int i = 0; i < cli.ndrives; i++)
         if (abs[i])
