@@ -9,6 +9,7 @@
 # image reads as before, the base holds old or new data in every sector,
 # qemu-img check finds no corruption.
 . "$(dirname "$0")/lib.sh"
+. "$TOP/tests/lib-gimg.sh"
 command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || skip_all "needs qemu-img and qemu-io"
 
 chain() { # NAME DIR: DIR/top over DIR/base (and DIR/mid)
@@ -66,8 +67,7 @@ qcow2_files_clean() { # DESC DIR
 for n in raw qcow2 three grow snap extl2; do
     for args in "" "-d" "-b base"; do
         [ "$n" != three ] && [ "$args" = "-b base" ] && continue
-        chain $n "$T/g"
-        chain $n "$T/q"
+        pair_of chain $n
         qemu-img convert -O raw "$T/q/top" "$T/view.raw"
         # shellcheck disable=SC2086
         go=$(cd "$T/g" && gimg commit $args top 2>&1); gr=$?
@@ -87,58 +87,31 @@ for n in raw qcow2 three grow snap extl2; do
 done
 
 # errors: qemu-img's messages and statuses
-err_like() { # DESC ARGS...
-    local desc=$1; shift
-    local gr=0 qr=0 ge qe
-    ge=$(cd "$T/g" && gimg commit "$@" 2>&1 >/dev/null) || gr=$?
-    qe=$(cd "$T/q" && qemu-img commit "$@" 2>&1 >/dev/null) || qr=$?
-    ge=$(printf '%s\n' "$ge" | grep -v '^Try ' | sed 's/^gimg:/qemu-img:/')
-    qe=$(printf '%s\n' "$qe" | grep -v '^Try ')
-    is "$ge [exit $gr]" "$qe [exit $qr]" "$desc: qemu-img's message and exit status"
-}
-chain three "$T/g"
-chain three "$T/q"
-err_like "an image without a backing file" base
-err_like "-b naming no image of the chain" -b nosuch top
-err_like "-b naming the image itself" -b top top
-err_like "two images" top base
-err_like "no image"
+pair_of chain three
+err_like commit "an image without a backing file" base
+err_like commit "-b naming no image of the chain" -b nosuch top
+err_like commit "-b naming the image itself" -b top top
+err_like commit "two images" top base
+err_like commit "no image"
 same_file "$T/g/top" "$T/q/top" "failed commits leave the image alone"
 
-# killed before each write (to the base while copying, to the image while
-# emptying it)
-command -v cc >/dev/null || { done_testing; exit; }
-SO=$T/killafter.so
-cc -shared -fPIC -O1 -o "$SO" "$TOP/tests/crash/killafter.c" -ldl || { done_testing; exit; }
-# every sector of NOW is OLD's or NEW's
-old_or_new() {
-    python3 - "$@" <<'PY'
-import sys
-now, old, new = (open(p, 'rb').read() for p in sys.argv[1:4])
-for i in range(0, len(now), 512):
-    s = now[i:i + 512]
-    if s != old[i:i + 512].ljust(len(s), b'\0') and s != new[i:i + 512]:
-        print("sector %d is neither old nor new" % (i // 512)); break
-PY
-}
+# killed before its writes (to the base while copying, to the image while
+# emptying it): 6 kill points each in make check, every write with GK_LONG=1
+kill_shim || { done_testing; exit; }
 for n in qcow2 raw; do
     chain $n "$T/p"
     qemu-img convert -O raw "$T/p/top" "$T/view.raw"
     qemu-img convert -O raw "$T/p/base" "$T/oldbase.raw"
     for target in base top; do
         rm -rf "$T/k"; cp -r "$T/p" "$T/k"
-        (cd "$T/k" && KILLAFTER_FILE=$T/k/$target KILLAFTER_COUNT=$T/count LD_PRELOAD=$SO gimg commit top >/dev/null)
-        total=$(cat "$T/count")
-        step=$(( total > 12 ? total / 12 : 1 ))
-        for ((k = 0; k < total; k += step)); do
+        total=$(( $(cd "$T/k" && writes_of "$T/k/$target" gimg commit top) ))
+        for k in $(kill_points "$total" 6); do
             rm -rf "$T/k"; cp -r "$T/p" "$T/k"
-            { (cd "$T/k" && KILLAFTER_FILE=$T/k/$target KILLAFTER_N=$k KILLAFTER_PARTIAL=$((k % 2)) LD_PRELOAD=$SO \
-                gimg commit top >/dev/null 2>&1); } 2>/dev/null
+            (cd "$T/k" && killed "$k" $((k % 2)) "$T/k/$target" gimg commit top)
             why=""
             for f in top base; do
                 [ $f = base ] && [ $n = raw ] && continue
-                rc=0; qemu-img check "$T/k/$f" >/dev/null 2>&1 || rc=$?
-                [ $rc = 0 ] || [ $rc = 3 ] || why="$why $f: qemu-img check exit $rc;"
+                why="$why$(sound "$T/k/$f")"
             done
             qemu-img compare -q "$T/k/top" "$T/view.raw" || why="$why the image reads differently;"
             qemu-img convert -O raw "$T/k/base" "$T/nowbase.raw"

@@ -9,6 +9,7 @@
 # each of its writes: the image reads as before, its backing file is the
 # old or the new one, qemu-img check finds no corruption.
 . "$(dirname "$0")/lib.sh"
+. "$TOP/tests/lib-gimg.sh"
 command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || skip_all "needs qemu-img and qemu-io"
 
 chain() { # NAME DIR
@@ -44,24 +45,21 @@ backing_lines() { qemu-img info "$1" | grep '^backing' | sed 's/ (actual path: .
 # qemu-img map as runs of guest bytes per file (adjacent runs merged: where
 # in the file they are depends on each writer's allocator)
 runs() {
-    python3 -c '
-import sys
-out = []
-for line in sys.stdin.read().splitlines()[1:]:
-    off, ln, _, f = line.split()
-    off, ln = int(off, 16), int(ln, 16)
-    if out and out[-1][2] == f and out[-1][0] + out[-1][1] == off:
-        out[-1][1] += ln
-    else:
-        out.append([off, ln, f])
-for o, l, f in out:
-    print(hex(o), hex(l), f)'
+    local off len _m f o=-1 l=0 lf="" first=1
+    while read -r off len _m f; do
+        [ $first = 1 ] && { first=0; continue; }
+        if [ "$f" = "$lf" ] && [ $((o + l)) = $((off)) ]; then
+            l=$((l + len)); continue
+        fi
+        [ "$o" = -1 ] || printf '0x%x 0x%x %s\n' "$o" "$l" "$lf"
+        o=$((off)) l=$((len)) lf=$f
+    done
+    [ "$o" = -1 ] || printf '0x%x 0x%x %s\n' "$o" "$l" "$lf"
 }
 
 for n in raw c512 extl2 small prefix v2; do
     for args in "-b new -F raw" "-b new -F raw -u" "-b ''" "-u"; do
-        chain $n "$T/g"
-        chain $n "$T/q"
+        pair_of chain $n
         qemu-img convert -O raw "$T/q/top" "$T/view.raw"
         go=$(cd "$T/g" && eval gimg rebase "$args" top 2>&1); gr=$?
         qo=$(cd "$T/q" && eval qemu-img rebase "$args" top 2>&1); qr=$?
@@ -80,47 +78,31 @@ for n in raw c512 extl2 small prefix v2; do
 done
 
 # errors: qemu-img's messages and statuses
-err_like() { # DESC ARGS...
-    local desc=$1; shift
-    local gr=0 qr=0 ge qe
-    ge=$(cd "$T/g" && gimg rebase "$@" 2>&1 >/dev/null) || gr=$?
-    qe=$(cd "$T/q" && qemu-img rebase "$@" 2>&1 >/dev/null) || qr=$?
-    ge=$(printf '%s\n' "$ge" | grep -v '^Try ' | sed 's/^gimg:/qemu-img:/')
-    qe=$(printf '%s\n' "$qe" | grep -v '^Try ')
-    is "$ge [exit $gr]" "$qe [exit $qr]" "$desc: qemu-img's message and exit status"
-}
-chain raw "$T/g"
-chain raw "$T/q"
-err_like "neither -b nor -u" top
-err_like "two images" -b new -F raw top old
-err_like "an unknown backing format" -b new -F foo top
-err_like "-u without -F" -u -b new top
-err_like "a raw image" -f raw -b new -F raw old
+pair_of chain raw
+err_like rebase "neither -b nor -u" top
+err_like rebase "two images" -b new -F raw top old
+err_like rebase "an unknown backing format" -b new -F foo top
+err_like rebase "-u without -F" -u -b new top
+err_like rebase "a raw image" -f raw -b new -F raw old
 (cd "$T/g" && gimg rebase -b new -F raw nosuch 2>/dev/null); is $? 1 "a missing image: exit status 1"
 same_file "$T/g/top" "$T/q/top" "failed rebases leave the image alone"
 (cd "$T/g" && gimg rebase -b new top 2>/dev/null); gr=$?
 is "$gr" 1 "safe mode without -F: refused (qemu-img refuses after copying; gimg before)"
 cmp -s "$T/g/top" "$T/q/top"; is $? 0 "safe mode without -F leaves the image alone"
 
-# killed before each write to the image
-command -v cc >/dev/null || { done_testing; exit; }
-SO=$T/killafter.so
-cc -shared -fPIC -O1 -o "$SO" "$TOP/tests/crash/killafter.c" -ldl || { done_testing; exit; }
+# killed before its writes to the image: 6 kill points each in make check,
+# every write with GK_LONG=1
+kill_shim || { done_testing; exit; }
 for n in raw c512; do
     chain $n "$T/p"
     qemu-img convert -O raw "$T/p/top" "$T/view.raw"
     for args in "-b new -F raw" "-b ''"; do
         rm -rf "$T/k"; cp -r "$T/p" "$T/k"
-        (cd "$T/k" && eval KILLAFTER_FILE=$T/k/top KILLAFTER_COUNT=$T/count LD_PRELOAD=$SO gimg rebase "$args" top)
-        total=$(cat "$T/count")
-        step=$(( total > 12 ? total / 12 : 1 ))
-        for ((k = 0; k < total; k += step)); do
+        total=$(( $(cd "$T/k" && eval writes_of "$T/k/top" gimg rebase "$args" top) ))
+        for k in $(kill_points "$total" 6); do
             rm -rf "$T/k"; cp -r "$T/p" "$T/k"
-            { (cd "$T/k" && eval KILLAFTER_FILE=$T/k/top KILLAFTER_N=$k KILLAFTER_PARTIAL=$((k % 2)) LD_PRELOAD=$SO \
-                gimg rebase "$args" top >/dev/null 2>&1); } 2>/dev/null
-            why=""
-            rc=0; qemu-img check "$T/k/top" >/dev/null 2>&1 || rc=$?
-            [ $rc = 0 ] || [ $rc = 3 ] || why="qemu-img check exit $rc;"
+            (cd "$T/k" && eval killed "$k" $((k % 2)) "$T/k/top" gimg rebase "$args" top)
+            why=$(sound "$T/k/top")
             qemu-img compare -q "$T/k/top" "$T/view.raw" || why="$why the image reads differently;"
             b=$(qemu-img info "$T/k/top" | sed -n 's/^backing file: //p' | sed 's/ (actual path: .*)$//')
             case "$b" in old|new|"") ;; *) why="$why backing file '$b';" ;; esac
