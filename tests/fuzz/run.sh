@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Run every libFuzzer target built in DIR for SECONDS each, from a seed
 # corpus, and fail if any finds a crash:   tests/fuzz/run.sh DIR SECONDS
-# Seeds: small qemu-img images for qcow2_open; tests/fuzz/seeds-NAME.sh CORPUS
+# Seeds: small qemu-img images for qcow2_open and qcow2_write; tests/fuzz/seeds-NAME.sh CORPUS
 # for any other target that provides one (else an empty corpus).
 set -u
 dir=${1:?usage: run.sh DIR SECONDS}
@@ -42,7 +42,7 @@ for bin in "$dir"/*; do
     name=$(basename "$bin")
     corpus=$tmp/corpus-$name
     mkdir -p "$corpus"
-    if [ "$name" = qcow2_open ]; then
+    if [ "$name" = qcow2_open ] || [ "$name" = qcow2_write ]; then
         qcow2_seeds "$corpus"
     elif [ -x "$here/seeds-$name.sh" ]; then
         "$here/seeds-$name.sh" "$corpus"
