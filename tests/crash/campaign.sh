@@ -4,6 +4,10 @@
 # few iterations of the same thing, tests/17-qcow2-crash.t those of
 # qcow2-crash.sh): every writer on every filesystem flavour and qcow2's
 # writers, ITER kill points each, failures kept as images in WORKDIR.
+# Then gimg's image-level writers with a kill before every write (the
+# GK_LONG=1 runs of tests/18-gimg-snapshot-crash.t: snapshot -c/-a/-d;
+# 19-gimg-commit.t and 19-gimg-rebase.t: commit, rebase; 20-gimg-write-
+# crash.t: resize, amend, check -r), their TAP kept in WORKDIR.
 #
 #   tests/crash/campaign.sh [ITER] [WORKDIR]
 set -u
@@ -30,5 +34,16 @@ echo "== qcow2 writers, $ITER kill points, seed $seed"
 f=$(grep -c '^not ok' "$W/qcow2.log")
 echo "   $(grep -c '^ok' "$W/qcow2.log") ok, $f failed"
 fails=$((fails + f))
+# gimg snapshot, commit, rebase, resize, amend, check -r: every write a
+# kill point (torn and not for snapshot, resize, amend, check -r)
+TOP=$(cd "$HERE/../.." && pwd)
+for t in 18-gimg-snapshot-crash 19-gimg-commit 19-gimg-rebase 20-gimg-write-crash; do
+    echo "== gimg: $t, a kill before every write"
+    GK_LONG=1 bash "$TOP/tests/$t.t" >"$W/$t.tap" 2>&1 || true
+    f=$(grep -c '^not ok' "$W/$t.tap")
+    grep '^not ok' "$W/$t.tap" || true
+    echo "   $(grep -c '^ok' "$W/$t.tap") ok, $f failed"
+    fails=$((fails + f))
+done
 echo "campaign: $fails failures (images of failed runs: $W/*/failed-*.img)"
 [ $fails = 0 ]
