@@ -319,6 +319,12 @@ void gk_image_info_free(gk_image_info *info)
         free(info->snapshots[i].name);
     }
     free(info->snapshots);
+    for (int i = 0; i < info->vmdk_nextents; i++) {
+        free(info->vmdk_extents[i].filename);
+        free(info->vmdk_extents[i].type);
+    }
+    free(info->vmdk_extents);
+    free(info->vmdk_create_type);
     memset(info, 0, sizeof *info);
 }
 

@@ -308,6 +308,16 @@ typedef struct gk_encrypt_info {
     } slots[8];
 } gk_encrypt_info;
 
+/* One extent of a VMDK image, as qemu-img info lists it. */
+typedef struct gk_vmdk_extent_info {
+    char *filename;                /* as opened                                   */
+    char *type;                    /* descriptor's "SPARSE", "FLAT"..., "" for the
+                                    * image file itself                           */
+    uint64_t virtual_size;
+    uint32_t cluster_size;         /* 0: flat                                     */
+    int compressed;
+} gk_vmdk_extent_info;
+
 #define GK_SIZE_UNAVAILABLE UINT64_MAX
 typedef struct gk_image_info {
     const char *format;            /* "raw", "qcow2"                             */
@@ -333,6 +343,12 @@ typedef struct gk_image_info {
     int nb_snapshots;
     gk_snapshot_info *snapshots;
     int nb_bitmaps;
+    /* vmdk only (qemu's "format-specific"): */
+    int vmdk;                      /* 1: the fields below are set                 */
+    uint32_t vmdk_cid, vmdk_parent_cid;
+    char *vmdk_create_type;
+    int vmdk_nextents;
+    gk_vmdk_extent_info *vmdk_extents;
 } gk_image_info;
 
 int gk_image_info_get(gk_dev *d, gk_image_info *info);

@@ -1151,6 +1151,52 @@ static gk_dev *vmdk_open(gk_dev *file, gk_open_ctx *ctx)
     return d;
 }
 
+/* qemu-img check, as qemu 7.2's vmdk_co_check: every allocated grain (and
+ * every flat extent's start) must lie before the end of its file; the
+ * first that does not ends the check with qemu's message, and the check
+ * fails (EINVAL) as qemu's does.  Time follows the grain tables. */
+static int check_fail(gk_check_result *r, uint64_t sector)
+{
+    r->messages = gk_malloc(sizeof *r->messages);
+    r->messages[0] = gk_asprintf("ERROR: cluster offset for sector %" PRIu64 " points after EOF", sector);
+    r->nmessages = 1;
+    r->corruptions = 1;
+    return gk_fail(EINVAL, "%s", strerror(EINVAL));
+}
+
+static int vmdk_check(gk_dev *d, gk_check_result *r)
+{
+    struct vmdk *v = d->priv;
+    memset(r, 0, sizeof *r);
+    for (int x = 0; x < v->next; x++) {
+        struct vext *e = &v->ext[x];
+        uint64_t flen = e->file->size;
+        if (e->flat) {
+            if (e->sectors && e->flat_off >= flen)
+                return check_fail(r, e->start);
+            continue;
+        }
+        for (uint64_t gdi = 0; gdi < e->gd_have; gdi++) {
+            if (!e->gd[gdi])
+                continue;
+            const uint32_t *t = load_gt(v, e, e->gd[gdi]);
+            if (!t)
+                return -EIO;
+            for (uint32_t gi = 0; gi < e->gtes; gi++) {
+                uint64_t rel = (gdi * e->gtes + gi) * e->grain;
+                if (rel >= e->sectors)
+                    break;
+                uint32_t g = t[gi];
+                if (!g || (e->zero_grain && g == 1))
+                    continue;
+                if ((uint64_t)g * 512 >= flen)
+                    return check_fail(r, e->start + rel);
+            }
+        }
+    }
+    return 0;
+}
+
 static int vmdk_info(gk_dev *d, gk_image_info *info)
 {
     struct vmdk *v = d->priv;
@@ -1172,6 +1218,21 @@ static int vmdk_info(gk_dev *d, gk_image_info *info)
     }
     if (same && !v->ext[0].flat)
         info->cluster_size = (uint32_t)(v->ext[0].grain * 512);
+    info->vmdk = 1;
+    info->vmdk_cid = v->cid;
+    info->vmdk_parent_cid = v->parent_cid;
+    info->vmdk_create_type = gk_strdup(v->create_type ? v->create_type : "");
+    info->vmdk_nextents = v->next;
+    info->vmdk_extents = gk_calloc((size_t)v->next, sizeof *info->vmdk_extents);
+    for (int i = 0; i < v->next; i++) {
+        const struct vext *x = &v->ext[i];
+        gk_vmdk_extent_info *o = &info->vmdk_extents[i];
+        o->filename = gk_strdup(x->file->name);
+        o->type = gk_strdup(x->type);
+        o->virtual_size = x->sectors * 512;
+        o->cluster_size = x->flat ? 0 : (uint32_t)(x->grain * 512);
+        o->compressed = x->compressed;
+    }
     if (v->parent) {
         info->backing_file = gk_strdup(v->parent);
         info->full_backing_file = gk_strdup(v->parent_full ? v->parent_full : v->parent);
@@ -1187,4 +1248,5 @@ const struct gk_format gk_vmdk_format = {
     .create = vmdk_create,
     .create_opts = vmdk_create_opts,
     .info = vmdk_info,
+    .check = vmdk_check,
 };

@@ -19,6 +19,15 @@ is "$(gimg info --output=json --backing-chain child.vmdk | info_fields)" \
    "$(qemu-img info --output=json --backing-chain child.vmdk | info_fields)" "info --backing-chain child.vmdk"
 is "$(gimg info -f vmdk monolithicSparse.vmdk | head -n 5)" "$(qemu-img info monolithicSparse.vmdk | head -n 5)" \
    "info (human) monolithicSparse.vmdk"
+# qemu's "format-specific" block (cid, parent-cid, create-type, extents),
+# in JSON and human form, and check
+for f in monolithicSparse monolithicFlat twoGbMaxExtentSparse twoGbMaxExtentFlat zg so vmw big child sub/desc; do
+    is "$(gimg info --output=json $f.vmdk 2>&1)" "$(qemu-img info --output=json $f.vmdk 2>&1)" \
+       "info --output=json $f.vmdk: all of qemu-img's, format-specific too"
+    is "$(gimg info $f.vmdk 2>&1)" "$(qemu-img info $f.vmdk 2>&1)" "info $f.vmdk: qemu-img's text"
+    is "$(gimg check --output=json $f.vmdk 2>&1)" "$(qemu-img check --output=json $f.vmdk 2>&1)" \
+       "check $f.vmdk: as qemu-img check"
+done
 ok "probed as vmdk: a descriptor" sh -c 'gimg info --output=json monolithicFlat.vmdk | grep -q "\"format\": \"vmdk\""'
 
 # the parent changed after the child was made: qemu refuses to read through

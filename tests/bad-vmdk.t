@@ -39,6 +39,17 @@ for f in h-flags h-gdoff t-gdpast t-gtpast t-gthdr t-gtone c-footer-gd d-rdonly 
     ok "reads $f.vmdk" bounded 30 gimg convert -O raw $f.vmdk "$T/g.raw"
     same_file "$T/g.raw" "$T/q.raw" "$f.vmdk: the bytes qemu-img reads"
 done
+# qemu-img check of these: the same messages (grains past the end of the
+# file fail the check), the same status
+check_like() { # FILE
+    local go qo gr=0 qr=0
+    go=$(bounded 30 gimg check "$1" 2>&1) || gr=$?
+    qo=$(qemu-img check "$1" 2>&1) || qr=$?
+    is "${go//gimg:/qemu-img:} [exit $gr]" "$qo [exit $qr]" "check $1: as qemu-img check"
+}
+for f in h-flags h-gdoff h-capacity2 t-gdpast t-gtpast t-gthdr t-gtone c-footer-gd c-gtcomp d-rdonly d-zero; do
+    check_like $f.vmdk
+done
 ok "a field spread over 400000 lines is read in bounded time" bounded 30 gimg convert -O raw d-spaces.vmdk "$T/g.raw"
 
 fails_cleanly "--untrusted refuses an extent by absolute path" gimg convert --untrusted -O raw u-abs.vmdk "$T/g.raw"

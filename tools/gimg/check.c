@@ -58,6 +58,7 @@ int cmd_check(gimg_args *a)
     if ((!fix || leaks_fixed || corruptions_fixed) && gk_image_check(d, &r) < 0) {
         if (errno == ENOTSUP)
             gk_die_status(63, "This image format does not support checks");
+        print_messages(&r); /* what the format found before it gave up (vmdk) */
         gk_die_status(1, "Check failed: %s", gk_errmsg());
     }
     print_messages(&r);

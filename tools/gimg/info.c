@@ -85,6 +85,26 @@ static jv *info_json(const gk_image_info *in, const char *filename, const char *
             jv_add(d, "encrypt", encrypt_json(&in->encrypt));
         jv_str(d, "compression-type", in->compression_type ? in->compression_type : "zlib");
     }
+    if (in->vmdk) { /* ImageInfoSpecificVmdk; each extent an ImageInfo of its own */
+        jv *fs = jv_add(o, "format-specific", jv_new(J_OBJ));
+        jv_str(fs, "type", "vmdk");
+        jv *d = jv_add(fs, "data", jv_new(J_OBJ));
+        jv_str(d, "create-type", in->vmdk_create_type);
+        jv_int(d, "cid", in->vmdk_cid);
+        jv_int(d, "parent-cid", in->vmdk_parent_cid);
+        jv *a = jv_add(d, "extents", jv_new(J_ARR));
+        for (int i = 0; i < in->vmdk_nextents; i++) {
+            const gk_vmdk_extent_info *x = &in->vmdk_extents[i];
+            jv *e = jv_add(a, NULL, jv_new(J_OBJ));
+            jv_str(e, "filename", x->filename);
+            jv_str(e, "format", x->type);
+            jv_int(e, "virtual-size", (long long)x->virtual_size);
+            if (x->cluster_size)
+                jv_int(e, "cluster-size", x->cluster_size);
+            if (x->compressed)
+                jv_bool(e, "compressed", 1);
+        }
+    }
     return o;
 }
 
