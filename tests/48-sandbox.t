@@ -157,6 +157,36 @@ EDITOR="sed -i s/hello/edited/" "$SB/gfsh" --rw -a "$T/rw.img" -m /dev/sda edit 
 is "$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "edited" "gfsh edit: the front end runs \$EDITOR (debugfs)"
 ok "gfsh: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
 
+# hard links survive a sandboxed copy-out (the front end makes them,
+# gk_host_linkat): link counts and one shared inode, as cp -a makes them
+mkdir -p "$T/hsrc/d/sub" && echo one >"$T/hsrc/d/a" && ln "$T/hsrc/d/a" "$T/hsrc/d/b" &&
+    ln "$T/hsrc/d/a" "$T/hsrc/d/sub/c" && echo two >"$T/hsrc/d/x"
+mke2fs -q -F -t ext4 -d "$T/hsrc" "$T/hl.img" 4M >/dev/null 2>&1
+cp -a "$T/hsrc/d" "$T/hcp"
+"$SB/gfsh" -a "$T/hl.img" -m /dev/sda copy-out /d "$T/out"
+links() { (cd "$1" && find . -printf '%n %p\n' | sort -k2 && stat -c %i a b sub/c | uniq | wc -l); }
+is "$(links "$T/out/d")" "$(links "$T/hcp")" \
+   "gfsh copy-out in the sandbox: hard links as cp -a makes them (link counts, one inode)"
+
+# a worker killed with -9: its front end ends as it did and removes the
+# worker's TMPDIR
+scratch() { find "$TMPDIR" -maxdepth 1 -name 'guestkit-sandbox.*' | wc -l; }
+rm -f "$T/fifo" && mkfifo "$T/fifo"
+"$SB/gfsh" -a "$IMG" -i <"$T/fifo" >/dev/null 2>&1 &
+gp=$!
+exec 5>"$T/fifo"
+w=
+for _ in $(seq 1 300); do
+    w=$(cat "/proc/$gp/task/$gp/children" 2>/dev/null)
+    [ -n "$w" ] && [ "$(scratch)" = 1 ] && break
+    sleep 0.1
+done
+had=$(scratch)
+kill -9 $w
+exec 5>&-     # the front end notices at its next command (here: the end)
+rc=0; wait "$gp" || rc=$?
+is "$rc:$had:$(scratch)" "137:1:0" "gfsh: worker killed (-9): the front end exits as it did, its TMPDIR is gone"
+
 # gfedit: two sandboxed workers (fetch read-only, store read-write), the
 # editor and perl run by the front end
 attack gfedit "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/again/'
@@ -166,6 +196,21 @@ is "$?:$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "0:perl" "gfedit -e in t
 EDITOR="sed -i s/perl/editor/" "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up
 is "$?:$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "0:editor" "gfedit with \$EDITOR in the sandbox (debugfs)"
 ok "gfedit: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
+# a key typed once serves both workers (fetch, then store): the front end
+# keeps what the first was given (stdin holds it once)
+if C=$(fixture qcow2-crypt); then
+    cp "$C/fs.qcow2" "$T/enc.qcow2"
+    dec() { qemu-img convert --object "secret,id=s,file=$C/secret.txt" -O raw --image-opts \
+                "driver=qcow2,file.filename=$T/enc.qcow2,encrypt.key-secret=s" "$T/enc.raw" &&
+            debugfs -R 'cat /hello.txt' "$T/enc.raw" 2>/dev/null; }
+    want="X$(dec)"
+    rc=0; printf 'qcow2 pass\n' | "$SB/gfedit" --keys-from-stdin -a "$T/enc.qcow2" -m /dev/sda /hello.txt \
+        -e 's/^/X/' 2>"$T/key.err" || rc=$?
+    is "$rc:$(cat "$T/key.err"):$(dec)" "0::$want" "gfedit --keys-from-stdin: one key for both workers (qemu-img convert + debugfs)"
+    rm -f "$T/enc.qcow2" "$T/enc.raw"
+else
+    _tap_result 1 "qcow2-crypt fixture"
+fi
 status_of gfedit env EDITOR=true "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up
 
 # the switches: no sandbox, no attacks run, one warning

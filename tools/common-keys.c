@@ -136,6 +136,14 @@ void gk_cli_keys_prepare(gk_cli *c)
         key_tty = fopen("/dev/tty", "w+e");
 }
 
+void gk_cli_remember_key(gk_cli *c, const char *id, const char *secret, size_t len)
+{
+    gk_cli_key k = {.id = gk_strdup(id), .secret = gk_secret_alloc(len + 1), .len = len};
+    memcpy(k.secret, secret, len);
+    c->keys = gk_realloc(c->keys, (size_t)(c->nkeys + 1) * sizeof *c->keys);
+    c->keys[c->nkeys++] = k;
+}
+
 int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len)
 {
     for (int k = 0; k < c->nkeys; k++) {
@@ -152,6 +160,8 @@ int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len)
     int pr = prompt_key(c, path, secret, len);
     if (pr < 0)
         gk_die("could not read key from user");
+    if (pr == 0)
+        gk_cli_remember_key(c, path, *secret, *len);
     return pr == 0;
 }
 
@@ -210,6 +220,8 @@ static int open_one(gk_cli *c, gk_devset *s, int i, int *tried)
         }
         (*tried)++;
         int r = gk_devset_luks_open(s, name, sec, len, mapname);
+        if (r == 0)
+            gk_cli_remember_key(c, name, sec, len);
         gk_secret_free(sec, len + 1);
         if (r < 0)
             gk_die_err();

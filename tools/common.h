@@ -88,6 +88,10 @@ void gk_cli_decrypt(gk_cli *c, gk_guest *g);
  * devices.  1 and a copy the caller frees with gk_secret_free(*secret,
  * *len + 1), or 0 when there is none. */
 int gk_cli_drive_key(gk_cli *c, const char *path, char **secret, size_t *len);
+/* A key typed at a prompt for id (or one a worker typed, passed on by its
+ * front end): kept in c->keys, so that a later opening of id, by this
+ * process or a worker forked after, takes it without asking again. */
+void gk_cli_remember_key(gk_cli *c, const char *id, const char *secret, size_t len);
 
 /* gk_guest_add_drive, and for an encrypted image its key as
  * gk_cli_drive_key finds it and a second try: 0, or -1 with gk_error.

@@ -67,7 +67,8 @@ static int handler(int opt, const char *arg, void *ud)
  * (changed files, mounts) only steers the second worker, which can write
  * nothing but the images. */
 
-enum { Q_RESULT = 0xd0, Q_MOUNT };
+enum { Q_RESULT = 0xd0, Q_MOUNT, Q_KEY };
+static gk_cli *front_cli;    /* the front end's, for Q_KEY */
 
 struct result {
     char *guestpath;
@@ -108,6 +109,14 @@ static ssize_t serve(void *ud, const char *req, size_t len, int fd_in, char *rep
         memcpy(res[nres].sum, h.sum, 32);
         res[nres].fd = dup(fd_in);
         nres++;
+    } else if (op == Q_KEY) {
+        /* a key the first worker was given at its prompt, so that the
+         * second does not ask again (at most a few: the devices are few) */
+        const char *id = req + 1;
+        size_t il = strlen(id);
+        if (1 + il + 1 >= len || front_cli->nkeys >= 64)
+            return -1;
+        gk_cli_remember_key(front_cli, id, id + il + 1, len - il - 3);
     } else if (op == Q_MOUNT) {
         const char *dev = req + 1, *mp = dev + strlen(dev) + 1;
         if (mp >= req + len || nm >= GK_VFS_MAX_MOUNTS)
@@ -183,7 +192,23 @@ static void __attribute__((noreturn)) worker_fetch(gk_cli *c, gk_guest *g)
     worker_wait();
     if (gk_guest_launch(g) < 0)
         gk_die_err();
+    int nkeys = c->nkeys;
     gk_cli_decrypt(c, g);
+    /* keys typed at its prompt go to the front end for the store worker */
+    for (int k = nkeys; k < c->nkeys; k++) {
+        static char buf[GK_BROKER_MSG];
+        size_t il = strlen(c->keys[k].id) + 1, sl = c->keys[k].len;
+        if (1 + il + sl + 1 > sizeof buf)
+            continue;
+        buf[0] = (char)Q_KEY;
+        memcpy(buf + 1, c->keys[k].id, il);
+        memcpy(buf + 1 + il, c->keys[k].secret, sl);
+        buf[1 + il + sl] = 0;
+        int r = tell(buf, 1 + il + sl + 1, -1);
+        memset(buf, 0, sizeof buf);
+        if (r < 0)
+            gk_die("sandbox: the front end refused a key");
+    }
     if (c->nmounts > 0) {
         if (gk_cli_mount_list(c, g) < 0)
             gk_die_err();
@@ -342,6 +367,7 @@ int main(int argc, char **argv)
     c.rw = 0;
     if (!c.sb.off) {
         /* the sandbox: two workers and this front end (above) */
+        front_cli = &c;
         nfiles = edits_left = c.nargs;
         int rc = run_worker(&c, 0);
         if (rc == 0 && nres > 0) {
