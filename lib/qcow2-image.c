@@ -116,8 +116,16 @@ static int drop_entry(struct qcow2 *q, uint64_t e)
         return qcow2_update_refcount(q, coff, csize, -1);
     }
     uint64_t off = e & QC_OFFSET_MASK;
-    if (!off || q->data != q->file)
-        return 0; /* unallocated, or in the data file (no refcounts) */
+    if (q->data != q->file) {
+        /* a data file cluster has no refcount: qemu discards it there (its
+         * offset is the guest offset, 0 too when COPIED says so) */
+        if (!(off || (e & QC_OFLAG_COPIED)) || off >= q->data->size)
+            return 0;
+        uint64_t n = q->data->size - off < q->cluster_size ? q->data->size - off : q->cluster_size;
+        return gk_discard(q->data, off, n) < 0 ? -errno : 0;
+    }
+    if (!off)
+        return 0;
     return qcow2_update_refcount(q, off, q->cluster_size, -1);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 writes: opening read-write, guest writes (cluster allocation,
  * copy-on-write of partial clusters from the backing file, from compressed
- * clusters, from clusters shared with snapshots), compressed cluster writes
+ * clusters, from clusters shared with snapshots; with extended L2 only the
+ * subclusters a write touches are allocated), compressed cluster writes
  * (convert -c), growing the disk, flush, header updates.
  *
  * The write order is qemu's (see the allocator's comment in qcow2.h):
@@ -24,8 +25,6 @@
 
 #include "crypto.h"
 #include "qcow2.h"
-
-#define MAX_PENDING_FREES 4096
 
 static void put_be(uint8_t *p, uint64_t v, unsigned size)
 {
@@ -165,7 +164,7 @@ static int check_table_off(struct qcow2 *q, uint64_t off, const char *what)
 
 /* The L2 table of L1 entry l1i, held, writable: allocated when missing,
  * copied when shared (its refcount is not 1: no COPIED flag). */
-static int l2_for_write(struct qcow2 *q, uint64_t l1i, void **tv)
+int qcow2_l2_for_write(struct qcow2 *q, uint64_t l1i, void **tv)
 {
     if (l1i >= q->l1_size)
         return gk_fail(EIO, "%s: write beyond what the L1 table maps", q->path);
@@ -215,7 +214,7 @@ static int l2_for_write(struct qcow2 *q, uint64_t l1i, void **tv)
 
 /* The old host cluster of an L2 entry that is being replaced, if it held
  * one that must lose a reference. */
-static void release_old(struct qcow2 *q, uint64_t e)
+void qcow2_release_cluster(struct qcow2 *q, uint64_t e)
 {
     if (q->data != q->file)
         return; /* data file clusters have no refcounts */
@@ -246,6 +245,40 @@ static int read_cluster(gk_dev *d, struct qcow2 *q, uint64_t coff)
     return 0;
 }
 
+/* The part [*rs, *re) of a cluster that a write of [in, in+k) rewrites
+ * with extended L2 (qemu's calculate_l2_meta), and the new subcluster
+ * bitmap: written subclusters are allocated; a partial subcluster that
+ * held no data of this cluster is completed (copy-on-write) as a reader
+ * sees it; a new cluster copies the allocated subclusters of a shared one
+ * between the write and them, and all of a compressed one. */
+static uint64_t subcluster_region(const struct qcow2 *q, uint64_t e, uint64_t bm, int owned, int normal,
+                                  uint64_t *rs, uint64_t *re)
+{
+    uint64_t scs = q->cluster_size / 32, si = *rs / scs, ei = (*re - 1) / scs;
+    uint32_t alloc = (uint32_t)bm;
+    if (owned) {
+        if (!(alloc >> si & 1))
+            *rs = si * scs;
+        if (!(alloc >> ei & 1))
+            *re = (ei + 1) * scs;
+    } else if (e & QC_OFLAG_COMPRESSED) {
+        *rs = 0;
+        *re = q->cluster_size;
+        bm = 0;
+    } else if (normal) {
+        uint64_t lead = alloc ? (uint64_t)__builtin_ctz(alloc) : 32;
+        uint64_t trail = alloc ? (uint64_t)__builtin_clz(alloc) : 32;
+        *rs = (si < lead ? si : lead) * scs;
+        *re = q->cluster_size - (31 - ei < trail ? 31 - ei : trail) * scs;
+    } else {
+        *rs = si * scs;
+        *re = (ei + 1) * scs;
+    }
+    uint64_t first = *rs / scs, last = (*re - 1) / scs;
+    uint64_t mask = (last - first == 31 ? 0xffffffffULL : ((1ULL << (last - first + 1)) - 1)) << first;
+    return (bm | mask) & ~(mask << 32);
+}
+
 /* Write k bytes at off inside one guest cluster. */
 static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k, uint64_t off)
 {
@@ -253,38 +286,44 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
     uint64_t cs = q->cluster_size, in = off & (cs - 1), coff = off - in;
     int external = q->data != q->file;
     void *tv;
-    int r = l2_for_write(q, off >> (cb + q->l2_bits), &tv);
+    int r = qcow2_l2_for_write(q, off >> (cb + q->l2_bits), &tv);
     if (r < 0)
         return r;
     uint8_t *ent = (uint8_t *)tv + ((off >> cb) & (q->l2_entries - 1)) * q->l2_entry_size;
     uint64_t e = gk_be64(ent), bm = q->ext_l2 ? gk_be64(ent + 8) : 0;
     uint64_t host = e & QC_OFFSET_MASK;
     int zero_flag = !q->ext_l2 && (e & QC_OFLAG_ZERO);
-    int owned = !(e & QC_OFLAG_COMPRESSED) && (e & QC_OFLAG_COPIED) && (host || external);
+    int normal = !(e & QC_OFLAG_COMPRESSED) && (host || (external && (e & QC_OFLAG_COPIED)));
+    int owned = normal && (e & QC_OFLAG_COPIED);
     if (owned && external)
         host = coff;
     if (owned && (host & (cs - 1) || (!external && host < cs))) {
         qcow2_cache_put(q->l2_cache, tv);
         return qcow2_signal_corruption(q, "data cluster offset is misaligned or overlaps the header");
     }
+    /* the bytes rewritten, [rs, re) of the cluster: encryption is by
+     * whole sectors (qemu's block layer completes partial ones first) */
+    uint64_t rs = in, re = in + k, nbm = bm;
+    if (q->crypt) {
+        rs &= ~511ULL;
+        re = (re + 511) & ~511ULL;
+    }
+    if (q->ext_l2) {
+        nbm = subcluster_region(q, e, bm, owned, normal, &rs, &re);
+    } else if (!owned || zero_flag) {
+        rs = 0; /* a new cluster, or one that reads as zeros: all of it */
+        re = cs;
+    }
     const uint8_t *src = p;
-    size_t wlen = k;
-    uint64_t woff = in;
-    /* a whole-cluster rewrite unless writing in place into plain data */
-    int whole = !owned || zero_flag || (q->ext_l2 && (uint32_t)bm != 0xffffffffU) ||
-                (q->crypt && ((in | k) & 511)); /* encryption is by whole sectors */
-    if (whole && k < cs) {
+    if (rs < in || re > in + k) {
         if ((r = read_cluster(d, q, coff)) < 0) {
             qcow2_cache_put(q->l2_cache, tv);
             return r;
         }
         memcpy(q->cow + in, p, k);
-        src = q->cow;
+        src = q->cow + rs;
     }
-    if (whole) {
-        wlen = (size_t)cs;
-        woff = 0;
-    }
+    size_t wlen = (size_t)(re - rs);
     uint64_t target = host;
     if (!owned) {
         if (external) {
@@ -300,30 +339,30 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
     }
     if (q->crypt) {
         memcpy(q->enc, src, wlen);
-        if (gk_cipher_encrypt(q->crypt, q->enc, wlen, (target + woff) / 512) < 0) {
+        if (gk_cipher_encrypt(q->crypt, q->enc, wlen, (target + rs) / 512) < 0) {
             qcow2_cache_put(q->l2_cache, tv);
             return -EIO;
         }
         src = q->enc;
     }
-    if (gk_pwrite(q->data, src, wlen, target + woff) < 0) {
+    if (gk_pwrite(q->data, src, wlen, target + rs) < 0) {
         r = -errno;
         qcow2_cache_put(q->l2_cache, tv);
         return r;
     }
-    if (!owned || whole) {
+    if (!owned || zero_flag || nbm != bm) {
         if (!owned)
-            release_old(q, e);
+            qcow2_release_cluster(q, e);
         put_be(ent, target | QC_OFLAG_COPIED, 8);
         if (q->ext_l2)
-            put_be(ent + 8, 0xffffffffULL, 8);
+            put_be(ent + 8, nbm, 8);
         qcow2_cache_mark_dirty(q->l2_cache, tv);
     }
     qcow2_cache_put(q->l2_cache, tv);
     return 0;
 }
 
-static int q_flush_all(struct qcow2 *q)
+int qcow2_flush_all(struct qcow2 *q)
 {
     int r = qcow2_cache_flush(q->l2_cache);
     if (r < 0)
@@ -349,7 +388,7 @@ int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
         int r = write_cluster(d, q, p, k, off);
         if (r < 0)
             return r;
-        if (q->nfrees > MAX_PENDING_FREES && (r = q_flush_all(q)) < 0)
+        if (q->nfrees > MAX_PENDING_FREES && (r = qcow2_flush_all(q)) < 0)
             return r;
         p += k;
         off += k;
@@ -363,7 +402,7 @@ int qcow2_op_flush(gk_dev *d)
     struct qcow2 *q = d->priv;
     if (!q->rw)
         return 0;
-    return q_flush_all(q);
+    return qcow2_flush_all(q);
 }
 
 /* ---- compressed clusters (convert -c) ---- */
@@ -425,7 +464,7 @@ int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t of
         return qcow2_op_pwrite(d, buf, n, off);
     }
     void *tv = NULL;
-    if (r < 0 || (r = l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &tv)) < 0) {
+    if (r < 0 || (r = qcow2_l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &tv)) < 0) {
         free(out);
         return r;
     }
@@ -478,7 +517,7 @@ static int clear_entries(struct qcow2 *q, uint64_t from, uint64_t to)
             end = to;
         if (q->l1[l1i] & QC_OFFSET_MASK) {
             void *tv;
-            int r = l2_for_write(q, l1i, &tv);
+            int r = qcow2_l2_for_write(q, l1i, &tv);
             if (r < 0)
                 return r;
             for (uint64_t c = from; c < end; c += q->cluster_size) {
@@ -486,12 +525,12 @@ static int clear_entries(struct qcow2 *q, uint64_t from, uint64_t to)
                 uint64_t e = gk_be64(ent);
                 if (!e && !(q->ext_l2 && gk_be64(ent + 8)))
                     continue;
-                release_old(q, e);
+                qcow2_release_cluster(q, e);
                 memset(ent, 0, q->l2_entry_size);
                 qcow2_cache_mark_dirty(q->l2_cache, tv);
             }
             qcow2_cache_put(q->l2_cache, tv);
-            if (q->nfrees > MAX_PENDING_FREES && (r = q_flush_all(q)) < 0)
+            if (q->nfrees > MAX_PENDING_FREES && (r = qcow2_flush_all(q)) < 0)
                 return r;
         }
         from = end;
@@ -532,7 +571,7 @@ static int shrink(struct qcow2 *q, uint64_t size)
     uint64_t from = (size + cs - 1) & ~(cs - 1);
     int r = clear_entries(q, from, q->h.size);
     if (r == 0)
-        r = q_flush_all(q);
+        r = qcow2_flush_all(q);
     if (r < 0)
         return r;
     uint64_t keep = (size + (1ULL << shift) - 1) >> shift;
@@ -553,7 +592,7 @@ static int shrink(struct qcow2 *q, uint64_t size)
     if ((r = header_patch(q, 24, size, 8)) < 0)
         return r;
     q->h.size = size;
-    if ((r = q_flush_all(q)) < 0)
+    if ((r = qcow2_flush_all(q)) < 0)
         return r;
     q->free_byte_offset = 0;
     qcow2_decompressed_forget(q);
@@ -634,7 +673,7 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
         q->h.l1_table_offset = (uint64_t)noff;
         if (oldn) {
             qcow2_free_later(q, old, oldn * 8);
-            if ((r = q_flush_all(q)) < 0)
+            if ((r = qcow2_flush_all(q)) < 0)
                 return r;
         }
     }
@@ -653,7 +692,7 @@ void qcow2_close_rw(gk_dev *d)
     struct qcow2 *q = d->priv;
     if (!q->rw)
         return;
-    if (q_flush_all(q) < 0)
+    if (qcow2_flush_all(q) < 0)
         gk_warn("%s: %s", q->path, gk_errmsg());
     free(q->cow);
     free(q->enc);

@@ -359,6 +359,23 @@ void qcow2_snapshots_free(struct qcow2 *q);
  * - qcow2_signal_corruption: sets the corrupt bit (v3), stops writing,
  *   -EIO with the message. */
 int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx);
+/* The L2 table of L1 entry l1i, held (qcow2_cache_put it), writable:
+ * allocated when missing, copied when shared (no COPIED flag). */
+int qcow2_l2_for_write(struct qcow2 *q, uint64_t l1i, void **tv);
+/* The reference an L2 entry e held (a data cluster in the image file, a
+ * compressed stream) dropped at the next flush, after the entry that
+ * replaces it is written. */
+void qcow2_release_cluster(struct qcow2 *q, uint64_t e);
+/* L2 tables, queued refcount drops, refcount blocks, fdatasync. */
+int qcow2_flush_all(struct qcow2 *q);
+/* Queued refcount drops past this: flush them (bounded memory). */
+#define MAX_PENDING_FREES 4096
+/* Write-zeroes and discard (qcow2-zero.c), as qemu 7.2's qcow2 driver
+ * does them: zero clusters (version 3), all-zero subclusters (extended L2),
+ * unallocated clusters (version 2 without a backing file); -ENOTSUP where
+ * only written zeros can do (version 2 over a backing file). */
+int qcow2_op_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);
+int qcow2_op_discard(gk_dev *d, uint64_t off, uint64_t len);
 int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
 int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off);
 int qcow2_op_flush(gk_dev *d);
