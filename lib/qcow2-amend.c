@@ -18,13 +18,29 @@ static const char *const amend_opts[] = {
     "refcount_bits", "size", NULL,
 };
 
+/* LUKS keyslot changes qemu's amend takes (not done here yet) */
+static const char *const amend_crypt_opts[] = {
+    "encrypt.state", "encrypt.keyslot", "encrypt.old-secret", "encrypt.new-secret", "encrypt.iter-time", NULL,
+};
+/* encryption options of image creation only */
+static const char *const create_crypt_opts[] = {
+    "encrypt.format", "encrypt.key-secret", "encrypt.cipher-alg", "encrypt.cipher-mode",
+    "encrypt.ivgen-alg", "encrypt.ivgen-hash-alg", "encrypt.hash-alg", NULL,
+};
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(name, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_amend_opt(const char *name)
 {
-    for (int i = 0; amend_opts[i]; i++)
-        if (strcmp(name, amend_opts[i]) == 0)
-            return 1;
-    return strncmp(name, "encrypt.", 8) == 0;
+    return in_list(amend_opts, name) || in_list(amend_crypt_opts, name);
 }
+
 
 static int parse_bool(const char *name, const char *v, int *out)
 {
@@ -76,6 +92,36 @@ static void drop_ext(struct qcow2 *q, uint32_t type)
         q->ftbl = NULL;
         q->ftbl_len = 0;
     }
+}
+
+/* data_file=NAME: the name of the external data file (qemu writes the new
+ * name into the header extension; "" drops it); data_file_raw=off: the
+ * data file need no longer stay a raw image. */
+static int set_data_file(struct qcow2 *q, const char *name, int raw)
+{
+    int changed = 0;
+    if (raw >= 0 && !!(q->h.autoclear_features & QC_AUTOCLEAR_DATA_FILE_RAW) != raw) {
+        q->h.autoclear_features ^= QC_AUTOCLEAR_DATA_FILE_RAW;
+        changed = 1;
+    }
+    if (name && !(q->data_file_name && strcmp(name, q->data_file_name) == 0 && *name)) {
+        if (strlen(name) > 1023)
+            return gk_fail(EINVAL, "%s: data file name is too long", q->path);
+        drop_ext(q, QC_EXT_DATA_FILE);
+        if (*name) {
+            if (q->nexts >= QC_MAX_EXTS)
+                return gk_fail(EINVAL, "%s: too many header extensions", q->path);
+            q->exts[q->nexts].type = QC_EXT_DATA_FILE;
+            q->exts[q->nexts].len = (uint32_t)strlen(name);
+            q->exts[q->nexts].data = (uint8_t *)gk_strdup(name);
+            q->nexts++;
+        }
+        free(q->data_file_name);
+        q->data_file_name = *name ? gk_strdup(name) : NULL;
+        order_exts(q);
+        changed = 1;
+    }
+    return changed ? qcow2_write_header(q) : 0;
 }
 
 static int upgrade(struct qcow2 *q)
@@ -196,16 +242,18 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
     for (int i = 0; i < n; i++) {
         if (is_amend_opt(names[i]))
             continue;
+        int create_only = in_list(create_crypt_opts, names[i]);
         for (const gk_create_opt *o = qcow2_create_opts; o->name; o++)
-            if (strcmp(o->name, names[i]) == 0)
-                return gk_fail(EINVAL, "Invalid parameter '%s'\nThis option is only supported for image creation",
-                               names[i]);
+            create_only |= strcmp(o->name, names[i]) == 0;
+        if (create_only)
+            return gk_fail(EINVAL, "Invalid parameter '%s'\nThis option is only supported for image creation",
+                           names[i]);
         return gk_fail(EINVAL, "Invalid parameter '%s'", names[i]);
     }
     int version = q->version, lazy = !!(q->h.compatible_features & QC_COMPAT_LAZY_REFCOUNTS), r;
     uint64_t refbits = 1ULL << q->h.refcount_order, size = 0;
-    const char *backing = NULL, *backing_fmt = NULL;
-    int has_backing = 0;
+    const char *backing = NULL, *backing_fmt = NULL, *data_file = NULL;
+    int has_backing = 0, data_file_raw = -1;
     for (int i = 0; i < n; i++) {
         const char *k = names[i], *v = values[i];
         if (strcmp(k, "compat") == 0) {
@@ -248,9 +296,21 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
         } else if (strcmp(k, "backing_fmt") == 0) {
             backing_fmt = v;
             has_backing = 1;
-        } else if (strcmp(k, "data_file") == 0 || strcmp(k, "data_file_raw") == 0 ||
-                   strncmp(k, "encrypt.", 8) == 0) {
-            return gk_fail(ENOTSUP, "%s: amend -o %s is not supported yet", q->path, k);
+        } else if (strcmp(k, "data_file") == 0) {
+            if (!(q->h.incompatible_features & QC_INCOMPAT_DATA_FILE))
+                return gk_fail(EINVAL, "data-file can only be set for images that use an external data file");
+            data_file = v;
+        } else if (strcmp(k, "data_file_raw") == 0) {
+            if ((r = parse_bool(k, v, &data_file_raw)) < 0)
+                return r;
+            if (data_file_raw && !(q->h.autoclear_features & QC_AUTOCLEAR_DATA_FILE_RAW))
+                return gk_fail(EINVAL, "data-file-raw cannot be set on existing images");
+        } else if (strncmp(k, "encrypt.", 8) == 0) {
+            if (!q->h.crypt_method)
+                return gk_fail(EINVAL, "Can't amend encryption options - encryption not present");
+            if (q->h.crypt_method != 2)
+                return gk_fail(ENOTSUP, "Only LUKS encryption options can be amended");
+            return gk_fail(ENOTSUP, "%s: amend -o %s (LUKS keyslots) is not supported yet", q->path, k);
         }
     }
 
@@ -277,6 +337,8 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
         if ((r = qcow2_op_flush(d)) < 0 || (r = qcow2_change_refcount_width(q, refbits)) < 0)
             return r;
     }
+    if ((data_file || data_file_raw >= 0) && (r = set_data_file(q, data_file, data_file_raw)) < 0)
+        return r;
     if (size && size != d->size && (r = qcow2_op_truncate(d, size, GK_PREALLOC_OFF)) < 0)
         return r;
     /* downgrade last */

@@ -64,6 +64,28 @@ amend_like compat=0.10
 amend_like backing_file=base.qcow2,backing_fmt=qcow2
 amend_like backing_file=other.qcow2
 
+# data_file, data_file_raw and encryption options: qemu-img's answers, and
+# where it changes the header, the same bytes
+mkdir -p "$T/df"
+(
+    cd "$T/df" || exit 1
+    qemu-img create -q -f qcow2 plain.qcow2 4M
+    qemu-img create -q -f qcow2 -o data_file=d.dat df.qcow2 4M
+    qemu-img create -q -f qcow2 -o data_file=r.dat,data_file_raw=on raw.qcow2 4M
+)
+for img in plain df raw; do
+    for o in data_file=new.dat data_file= data_file_raw=on data_file_raw=off data_file=n2.dat,data_file_raw=off \
+             encrypt.format=luks encrypt.key-secret=s encrypt.new-secret=s cluster_size=4k; do
+        cp "$T/df/$img.qcow2" "$T/df/g.qcow2"
+        cp "$T/df/$img.qcow2" "$T/df/q.qcow2"
+        gr=0; qr=0
+        go=$(cd "$T/df" && gimg amend -o "$o" g.qcow2 2>&1) || gr=$?
+        qo=$(cd "$T/df" && qemu-img amend -o "$o" q.qcow2 2>&1) || qr=$?
+        is "${go//gimg:/qemu-img:} [exit $gr]" "$qo [exit $qr]" "[$img] amend -o $o: as qemu-img"
+        same_file "$T/df/g.qcow2" "$T/df/q.qcow2" "[$img] amend -o $o: qemu-img's bytes"
+    done
+done
+
 # usage and formats without options
 like_qemu_img "amend without -o" amend g.qcow2
 fails_cleanly "amend without -o fails cleanly" gimg amend g.qcow2
