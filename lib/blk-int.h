@@ -311,7 +311,8 @@ struct gk_format {
     int (*repair)(gk_dev *d, unsigned fix, gk_check_result *r);
     /* qemu-img amend -o (gk_image_amend); NULL: nothing to amend. */
     int (*amend)(gk_dev *d, int n, const char **names, const char **values);
-    /* qemu-img measure (gk_image_measure): src or, NULL, a->size; the
+    /* qemu-img measure (gk_image_measure): src (as a disk of a->size
+     * bytes) or, NULL, a->size; the
      * options are known ones.  NULL: cannot measure. */
     int (*measure)(gk_dev *src, gk_create_args *a, gk_measure *m);
 };

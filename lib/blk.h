@@ -382,8 +382,10 @@ int gk_image_repair(gk_dev *d, unsigned fix, gk_check_result *r);
  * errno (ENOTSUP: the format has nothing to amend). */
 int gk_image_amend(gk_dev *d, int n, const char **names, const char **values);
 /* qemu-img measure: the file size an image of format fmt with the n create
- * options would need to hold src (an open image), or, src NULL, a disk of
- * size bytes.  0, or -1 with errno (ENOENT: an option fmt does not have;
+ * options would need to hold src (an open image; with size not 0, as a
+ * disk of size bytes: an internal snapshot shorter than the image reads as
+ * zeros past its end, as qemu measures it), or, src NULL, a disk of size
+ * bytes.  0, or -1 with errno (ENOENT: an option fmt does not have;
  * ENOTSUP: fmt cannot measure). */
 typedef struct gk_measure {
     uint64_t required, fully_allocated;
@@ -413,6 +415,8 @@ int gk_snapshot_delete(gk_dev *d, const char *id, const char *name);
 int gk_image_set_backing(gk_dev *d, const char *name, const char *fmt);
 /* 1 if the image's format can name a backing file (before any copying). */
 int gk_image_can_set_backing(gk_dev *d);
+/* 1 if the image's format can repair what check finds (check -r), 0 if not. */
+int gk_image_can_repair(gk_dev *d);
 /* Drop every cluster the image itself holds: it then reads as its backing
  * file (what qemu-img commit leaves of the committed image). */
 int gk_image_make_empty(gk_dev *d);

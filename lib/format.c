@@ -437,7 +437,8 @@ int gk_image_measure(const char *fmtname, gk_dev *src, uint64_t size, int n, con
             return -1;
         }
     }
-    gk_create_args a = {.size = size, .size_given = src == NULL, .nopts = n, .names = names, .values = values};
+    gk_create_args a = {.size = src && !size ? src->size : size, .size_given = src == NULL, .nopts = n,
+                        .names = names, .values = values};
     int r = fmt->measure(src, &a, m);
     if (r < 0) {
         errno = -r;

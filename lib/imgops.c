@@ -67,6 +67,11 @@ int gk_image_can_set_backing(gk_dev *d)
     return d->format && d->format->set_backing;
 }
 
+int gk_image_can_repair(gk_dev *d)
+{
+    return d->format && d->format->repair;
+}
+
 int gk_image_make_empty(gk_dev *d)
 {
     if (writable_image(d, d->format ? (const void *)d->format->make_empty : NULL) < 0)

@@ -456,8 +456,8 @@ int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
     while ((1ULL << order) < o.refcount_bits)
         order++;
     if (src) {
-        uint64_t ssize = src->size, pnum;
-        vsize = round_up(ssize, cs);
+        uint64_t ssize = src->size < a->size ? src->size : a->size, pnum;
+        vsize = round_up(a->size, cs);
         for (uint64_t off = 0; off < ssize && !full; off += pnum) {
             gk_extent e;
             if (gk_block_status(src, off, ssize - off, &e) < 0)

@@ -177,7 +177,7 @@ static int raw_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
     const char *v = gk_create_get(a, "preallocation");
     if (v && strcmp(v, "off") && strcmp(v, "falloc") && strcmp(v, "full"))
         return gk_fail(EINVAL, "Invalid parameter '%s'", v);
-    m->required = src ? src->size : (a->size + 511) & ~511ULL;
+    m->required = src ? a->size : (a->size + 511) & ~511ULL;
     m->fully_allocated = m->required;
     return 0;
 }

@@ -50,6 +50,34 @@ qemu-img create -q -f qcow2 "$T/out.qcow2" "$(stat -c %s src.raw)"
 ok "convert -n into an image qemu-img created" gimg convert -n -O qcow2 src.raw "$T/out.qcow2"
 written_ok "$T/out.qcow2" src.raw "convert -n"
 
+# what the target allocates is qemu-img's (qemu-img map, host offsets left
+# out): zero runs of the source (zero clusters, data that is zeros) become
+# zero clusters where the target does not read as zeros already (-B, -n
+# over old data), what the backing file holds stays out of it (-B)
+mkdir -p "$T/z"
+(
+    cd "$T/z" || exit 1
+    qemu-img create -q -f qcow2 base.qcow2 4M
+    qemu-io -c 'write -P 0x11 0 4M' base.qcow2 >/dev/null
+    qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 top.qcow2
+    qemu-io -c 'write -z 1M 128k' -c 'write -P 0 2M 64k' -c 'write -P 0x22 3M 64k' \
+        -c 'write -z -u 3200k 64k' -c 'write -P 0 3400k 6k' -c 'write -P 0x23 3406k 2k' top.qcow2 >/dev/null
+    qemu-img create -q -f qcow2 old.qcow2 4M
+    qemu-io -c 'write -P 0x33 0 4M' old.qcow2 >/dev/null
+)
+nomap() { qemu-img map --output=json "$@" | sed 's/, "offset": [0-9]*//'; }
+for o in "-B base.qcow2 -F qcow2" "-n" "-c" "" "-o extended_l2=on" "-o compat=0.10"; do
+    for t in g q; do
+        rm -f "$T/z/$t.qcow2"
+        case $o in -n*) cp "$T/z/old.qcow2" "$T/z/$t.qcow2" ;; esac
+    done
+    # shellcheck disable=SC2086
+    (cd "$T/z" && gimg convert -O qcow2 $o top.qcow2 g.qcow2 && qemu-img convert -O qcow2 $o top.qcow2 q.qcow2)
+    is "$(nomap "$T/z/g.qcow2")" "$(nomap "$T/z/q.qcow2")" "convert $o: qemu-img map gives qemu-img's allocation"
+    ok "convert $o: qemu-img compare equal to the source" qemu-img compare -q "$T/z/top.qcow2" "$T/z/g.qcow2"
+    ok "convert $o: qemu-img check clean" qemu-img check -q "$T/z/g.qcow2"
+done
+
 # errors
 fails_cleanly "convert -c -O raw" gimg convert -c -O raw src.raw "$T/x.raw"
 fails_cleanly "convert -B without -F" gimg convert -O qcow2 -B c64k.qcow2 src.raw "$T/x.qcow2"

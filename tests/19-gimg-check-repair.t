@@ -107,4 +107,11 @@ truncate -s 1M r.raw
 is "$(gimg check -r all -f raw r.raw 2>&1; echo "exit $?")" \
    "$(qemu-img check -r all -f raw r.raw 2>&1 | sed 's/^qemu-img:/gimg:/'; echo "exit ${PIPESTATUS[0]}")" \
    "check -r on a raw image: as qemu-img (format without checks)"
+# formats with checks but no repairs: qemu-img's message and status 63
+for f in vdi vmdk vpc; do
+    qemu-img create -q -f $f "x.$f" 4M
+    is "$(gimg check -r all "x.$f" 2>&1; echo "exit $?")" \
+       "$(qemu-img check -r all "x.$f" 2>&1 | sed 's/^qemu-img:/gimg:/'; echo "exit ${PIPESTATUS[0]}")" \
+       "check -r all on $f: as qemu-img (no repairs)"
+done
 done_testing

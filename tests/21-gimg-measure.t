@@ -32,6 +32,14 @@ for img in c64k.qcow2 c512.qcow2 zstd.qcow2 zmix.qcow2 el2-ov.qcow2 qb-top.qcow2
     measure_like -O qcow2 -o cluster_size=2M,compat=0.10 "$img"
 done
 
+# -l: as of an internal snapshot, by ID or name, as convert takes it
+for l in 1 s2 snapshot.id=2 snapshot.name=s1 snapshot.id=1,snapshot.name=s1 nosuch \
+         snapshot.id=1,snapshot.name=s2 snapshot.name=s1,bogus=1; do
+    measure_like -O qcow2 -l "$l" snap.qcow2
+done
+measure_like -O qcow2 --output=json -l s1 snap.qcow2
+measure_like -l s1 --size 1G
+
 # what convert writes fits in what measure said
 req=$(gimg measure -O qcow2 -o cluster_size=4k --output=json qb-top.qcow2 |
       python3 -c 'import json,sys; print(json.load(sys.stdin)["required"])')

@@ -14,6 +14,11 @@ static void print_messages(const gk_check_result *r)
         fprintf(stderr, "%s\n", r->messages[i]);
 }
 
+static void quiet(const char *msg)
+{
+    (void)msg;
+}
+
 int cmd_check(gimg_args *a)
 {
     unsigned fix = 0;
@@ -29,6 +34,19 @@ int cmd_check(gimg_args *a)
     if (a->nargs != 1)
         gimg_usage_error(a, "Expecting one image file name");
     const char *path = a->args[0];
+    if (fix) {
+        /* a format without repairs (vdi, raw) answers as qemu-img does,
+         * whether or not it could be opened for writing */
+        gk_open_opts ro = {.format = a->fmt, .flags = GK_OPEN_INFO | GK_OPEN_NO_BACKING};
+        void (*hook)(const char *) = gk_warn_hook;
+        gk_warn_hook = quiet; /* the open for the repair warns, if need be */
+        gk_dev *d = gimg_open_opts(a, path, &ro, 1);
+        gk_warn_hook = hook;
+        int can = gk_image_can_repair(d);
+        gk_dev_unref(d);
+        if (!can)
+            gk_die_status(63, "This image format does not support checks");
+    }
     gk_open_opts oo = {.format = a->fmt, .readwrite = fix != 0, .flags = fix ? GK_OPEN_REPAIR : 0};
     gk_dev *d = gimg_open_opts(a, path, &oo, 1);
     gimg_sandbox(a, 1, fix ? GK_SB_IMGWRITE : 0, 0);

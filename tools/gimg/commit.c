@@ -62,7 +62,8 @@ int cmd_commit(gimg_args *a)
         gk_die_status(1, "Did not find '%s' in the backing chain of '%s'", basename, path);
     /* the base again, read-write (the chain holds it read-only): the last
      * file opened; from here on only the open images (the sandbox) */
-    gk_open_opts bo = {.format = gk_dev_format(base), .readwrite = 1, .untrusted = gimg_untrusted};
+    gk_open_opts bo = {.format = gk_dev_format(base), .readwrite = 1, .untrusted = gimg_untrusted,
+                       .key = o.key, .keylen = o.keylen}; /* the image's key, as the chain's */
     gk_dev *bw = gk_open_image(gk_image_location(base), &bo);
     if (!bw)
         gk_die_status(1, "%s", gk_errmsg());
@@ -94,7 +95,7 @@ int cmd_commit(gimg_args *a)
         if (e.flags & GK_BS_ALLOCATED) {
             int r;
             if (e.flags & GK_BS_ZERO)
-                r = gk_pwrite_zeroes(bw, off, n, 0);
+                r = gk_pwrite_zeroes(bw, off, n, GK_ZERO_MAY_UNMAP);
             else
                 r = gk_pread(top, buf, n, off) < 0 ? -1 : gk_pwrite(bw, buf, n, off);
             if (r < 0)

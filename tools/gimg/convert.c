@@ -28,10 +28,20 @@
  * qemu-img spreads over its thread pool. */
 #define CONV_THREADS 4
 
+/* What a run of the source is for the target (qemu-img's BLK_*). */
+enum { CX_DATA, CX_ZERO, CX_BACKING };
+
+struct cext {
+    uint64_t off, len;
+    int kind;              /* CX_*                                       */
+};
+
 struct cbuf {
     unsigned char *p;
     uint64_t off, end;     /* the window                                 */
     uint64_t ds, de;       /* the part read into p; ds == de: all zeros  */
+    struct cext *x;        /* the window's runs, in order                */
+    int nx, capx;
 };
 
 struct conv {
@@ -44,6 +54,8 @@ struct conv {
     gk_dev *base;          /* -B (non-NULL): copy only what is allocated above
                             * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
+    int zero_init;         /* the target reads as zeros (a new image without
+                            * a backing file): zeros need no writing    */
     uint64_t size;
     pthread_mutex_t mu;
     pthread_cond_t freed, filled;
@@ -110,19 +122,38 @@ static int write_sparse(struct conv *cv, const unsigned char *buf, uint64_t star
     return 0;
 }
 
-/* Write buf (guest range [start, end)) into the image target, cluster by
- * cluster: all-zero clusters are left out (the new image reads zeros
- * there), unless -B (then zeros hide the backing file). */
-static int write_image(struct conv *cv, const unsigned char *buf, uint64_t start, uint64_t end)
+/* [off, off+len) of an image target must read as zeros: nothing to do on
+ * a new image, else qemu-img's write-zeroes with unmap (zero clusters). */
+static int zero_image(struct conv *cv, uint64_t off, uint64_t len)
 {
-    for (uint64_t p = start; p < end;) {
+    return cv->zero_init || len == 0 ? 0 : gk_pwrite_zeroes(cv->out, off, len, GK_ZERO_MAY_UNMAP);
+}
+
+/* -c: cluster by cluster, whole clusters compressed; all-zero ones and
+ * zero runs are zeroed, what the backing file holds is left to it. */
+static int write_compressed(struct conv *cv, const struct cbuf *b)
+{
+    int xi = 0;
+    for (uint64_t p = b->off; p < b->end;) {
         uint64_t ce = (p / cv->chunk + 1) * cv->chunk;
-        if (ce > end)
-            ce = end;
-        const unsigned char *q = buf + (p - start);
-        if ((cv->base || !cv->sparse || !all_zero(q, ce - p))) {
-            int r = cv->compress && p % cv->chunk == 0 ? gk_pwrite_compressed(cv->out, q, ce - p, p)
-                                                       : gk_pwrite(cv->out, q, ce - p, p);
+        if (ce > b->end)
+            ce = b->end;
+        while (xi < b->nx && b->x[xi].off + b->x[xi].len <= p)
+            xi++;
+        int data = 0;
+        for (int i = xi; i < b->nx && b->x[i].off < ce; i++)
+            data |= b->x[i].kind == CX_DATA;
+        if (!data) {
+            for (int i = xi; i < b->nx && b->x[i].off < ce; i++) {
+                uint64_t s = b->x[i].off > p ? b->x[i].off : p, e = b->x[i].off + b->x[i].len;
+                if (b->x[i].kind == CX_ZERO && zero_image(cv, s, (e < ce ? e : ce) - s) < 0)
+                    return -1;
+            }
+        } else {
+            const unsigned char *q = b->p + (p - b->ds);
+            int r = cv->sparse && all_zero(q, ce - p) ? zero_image(cv, p, ce - p)
+                    : p % cv->chunk == 0             ? gk_pwrite_compressed(cv->out, q, ce - p, p)
+                                                     : gk_pwrite(cv->out, q, ce - p, p);
             if (r < 0)
                 return -1;
         }
@@ -131,13 +162,73 @@ static int write_image(struct conv *cv, const unsigned char *buf, uint64_t start
     return 0;
 }
 
+/* Write window b into the image target as qemu-img convert does: data
+ * runs written, leaving out all-zero 4 KiB blocks (which are zeroed where
+ * the target does not read as zeros already), zero runs zeroed, runs of
+ * the backing file (-B) left alone. */
+static int write_image(struct conv *cv, const struct cbuf *b)
+{
+    if (cv->compress)
+        return write_compressed(cv, b);
+    for (int i = 0; i < b->nx; i++) {
+        const struct cext *x = &b->x[i];
+        uint64_t xe = x->off + x->len;
+        if (x->kind == CX_BACKING)
+            continue;
+        if (x->kind == CX_ZERO) {
+            if (zero_image(cv, x->off, x->len) < 0)
+                return -1;
+            continue;
+        }
+        if (!cv->sparse) {
+            if (gk_pwrite(cv->out, b->p + (x->off - b->ds), x->len, x->off) < 0)
+                return -1;
+            continue;
+        }
+        for (uint64_t p = x->off; p < xe;) {
+            int z = -1;
+            uint64_t e = p;
+            while (e < xe) {
+                uint64_t be = (e / CONV_BLK + 1) * CONV_BLK;
+                if (be > xe)
+                    be = xe;
+                int bz = all_zero(b->p + (e - b->ds), be - e);
+                if (z >= 0 && bz != z)
+                    break;
+                z = bz;
+                e = be;
+            }
+            int r = z ? zero_image(cv, p, e - p) : gk_pwrite(cv->out, b->p + (p - b->ds), e - p, p);
+            if (r < 0)
+                return -1;
+            p = e;
+        }
+    }
+    return 0;
+}
+
+static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind)
+{
+    if (b->nx && b->x[b->nx - 1].kind == kind && b->x[b->nx - 1].off + b->x[b->nx - 1].len == off) {
+        b->x[b->nx - 1].len += len;
+        return;
+    }
+    if (b->nx == b->capx) {
+        b->capx = b->capx ? 2 * b->capx : 16;
+        b->x = gk_realloc(b->x, (size_t)b->capx * sizeof *b->x);
+    }
+    b->x[b->nx++] = (struct cext){off, len, kind};
+}
+
 /* Fill b with window [b->off, b->end) of d; 0 or -1 with gk_error. */
 static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
 {
     uint64_t ds = UINT64_MAX, de = 0;
+    b->nx = 0;
     if (!cv->sparse) {
         ds = b->off;
         de = b->end;
+        add_ext(b, ds, de - ds, CX_DATA);
     } else {
         gk_dev *base = cv->base ? gk_image_backing(d) : NULL;
         for (uint64_t p = b->off; p < b->end;) {
@@ -148,10 +239,11 @@ static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
                 gk_error("%s: block status at %" PRIu64 " returned a bad length", d->name, p);
                 return -1;
             }
-            int zero = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA);
-            if (base) /* -B: what the backing file holds is not copied, zeros above it are */
-                zero = !(e.flags & GK_BS_ALLOCATED);
-            if (!zero) {
+            int kind = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA) ? CX_ZERO : CX_DATA;
+            if (base && !(e.flags & GK_BS_ALLOCATED)) /* -B: the backing file's */
+                kind = CX_BACKING;
+            add_ext(b, p, e.len, kind);
+            if (kind == CX_DATA) {
                 if (ds == UINT64_MAX)
                     ds = p;
                 de = p + e.len;
@@ -242,7 +334,7 @@ static void conv_run(struct conv *cv, struct progress *pr)
         pthread_mutex_unlock(&cv->mu);
 
         struct cbuf *b = &cv->bufs[i];
-        if (b->ds < b->de && cv->out && write_image(cv, b->p, b->ds, b->de) < 0) {
+        if (cv->out && write_image(cv, b) < 0) {
             conv_fail(cv, gk_errmsg());
         } else if (b->ds < b->de && !cv->out && write_sparse(cv, b->p, b->ds, b->de) < 0) {
             char m[512];
@@ -259,8 +351,10 @@ static void conv_run(struct conv *cv, struct progress *pr)
     pthread_mutex_unlock(&cv->mu);
     for (int i = 0; i < cv->nthreads; i++)
         pthread_join(th[i], NULL);
-    for (int i = 0; i < cv->nbufs; i++)
+    for (int i = 0; i < cv->nbufs; i++) {
         free(cv->bufs[i].p);
+        free(cv->bufs[i].x);
+    }
     free(cv->bufs);
     free(cv->freelist);
     free(cv->queue);
@@ -269,41 +363,6 @@ static void conv_run(struct conv *cv, struct progress *pr)
     pthread_mutex_destroy(&cv->mu);
 }
 
-
-/* -l's snapshot.id=ID,snapshot.name=NAME, parsed as qemu's QemuOpts do:
- * ",," is a comma, a key alone means "on", the last value of a key wins,
- * an unknown key is an error. */
-static void parse_snapshot_opts(const char *arg, char **id, char **name)
-{
-    size_t n = strlen(arg);
-    char *tok = gk_malloc(n + 1);
-    const char *p = arg;
-    while (*p) {
-        size_t k = 0;
-        while (*p && !(*p == ',' && p[1] != ',')) {
-            if (*p == ',')
-                p++; /* ",," */
-            tok[k++] = *p++;
-        }
-        tok[k] = 0;
-        if (*p == ',')
-            p++;
-        char *eq = strchr(tok, '=');
-        const char *val = "on";
-        if (eq) {
-            *eq = 0;
-            val = eq + 1;
-        }
-        char **slot = strcmp(tok, "snapshot.id") == 0 ? id : strcmp(tok, "snapshot.name") == 0 ? name : NULL;
-        if (!slot) {
-            gk_warn("Invalid parameter '%s'", tok);
-            gk_die_status(1, "Failed in parsing snapshot param '%s'", arg);
-        }
-        free(*slot);
-        *slot = gk_strdup(val);
-    }
-    free(tok);
-}
 
 int cmd_convert(gimg_args *a)
 {
@@ -321,7 +380,7 @@ int cmd_convert(gimg_args *a)
         case 's': snap = arg; break;
         case 'l':
             if (strncmp(arg, "snapshot.", 9) == 0) {
-                parse_snapshot_opts(arg, &snap_id, &snap_name);
+                gimg_parse_snapshot_opts(arg, &snap_id, &snap_name);
                 by_opts = 1;
             } else {
                 snap = arg; /* an ID or a name, ID first */
@@ -417,6 +476,7 @@ int cmd_convert(gimg_args *a)
         cv.compress = compress;
         cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
         cv.sparse = min_sparse != 0;
+        cv.zero_init = !no_create && !backing;
         if (cv.size > cv.out->size)
             gk_die_status(1, "%s: the target is smaller than the source", dst);
     } else {

@@ -91,6 +91,9 @@ extern int gimg_no_sandbox; /* --no-sandbox                                 */
  * needs: GK_SB_* (GK_SB_IMGWRITE for an output image); fsize: the most it
  * writes into a file (RLIMIT_FSIZE), 0 if it writes none or cannot say. */
 void gimg_sandbox(const gimg_args *a, int nimages, unsigned needs, uint64_t fsize);
+/* -l snapshot.id=ID,snapshot.name=NAME (convert, measure): *id and *name
+ * (malloc'd) set from the list; dies on an unknown key. */
+void gimg_parse_snapshot_opts(const char *arg, char **id, char **name);
 /* qemu-img's size parser for option values ("1M", "512", "1.5G"). */
 uint64_t gimg_parse_size(const char *s, const char *what);
 void gimg_usage_error(const gimg_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

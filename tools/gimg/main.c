@@ -88,29 +88,31 @@ static const struct gimg_cmd commands[] = {
      "Write what IMAGE (and the images between it and BASE) holds into BASE, by default\n"
      "its backing file, then empty IMAGE so that it reads through to it (not with -d;\n"
      "-b implies -d), as qemu-img commit.\n",
-     GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE, "b:dr:", NULL, 1},
+     GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "b:dr:", NULL, 1},
     {"rebase", cmd_rebase,
      "rebase [-f FMT] [-u] -b BACKING [-F BACKING_FMT] [-p] [-q] [-U] IMAGE\n"
      "Make BACKING the backing file of IMAGE (\"\": none), as qemu-img rebase: where\n"
      "IMAGE holds nothing and the old and new backing files differ, the old data is\n"
      "copied into IMAGE first, so that it reads as before.  -u changes only the name.\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE, "b:F:u", NULL, 1},
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "b:F:u", NULL, 1},
     {"resize", cmd_resize,
      "resize [--shrink] [--preallocation=off|falloc|full] [-f FMT] [-q] FILENAME [+|-]SIZE\n"
      "Change the disk size of an image (as qemu-img resize): SIZE, or the current size\n"
      "plus or minus SIZE.  Making it smaller needs --shrink and drops what is past\n"
      "the new end.  Preallocation: raw images; qcow2 grows without.\n",
-     GO_FORMAT | GO_QUIET | GO_RAW_LAST, "", resize_lo, 1},
+     GO_FORMAT | GO_QUIET | GO_RAW_LAST | GO_IMGOPTS, "", resize_lo, 1},
     {"amend", cmd_amend,
      "amend [-f FMT] [-p] [-q] -o OPTIONS FILENAME\n"
      "Change options of an existing image (as qemu-img amend): qcow2's compat,\n"
      "lazy_refcounts, refcount_bits and size; -o help lists them.\n",
-     GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE, "o:", amend_lo, 1},
+     GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "o:", amend_lo, 1},
     {"measure", cmd_measure,
-     "measure [--output=human|json] [-O FMT] [-o OPTIONS] (--size SIZE | [-f FMT] [-U] FILENAME)\n"
+     "measure [--output=human|json] [-O FMT] [-o OPTIONS]\n"
+     "        (--size SIZE | [-f FMT] [-l SNAPSHOT_PARAM] [-U] FILENAME)\n"
      "Print the file size a new image of format FMT (default raw) with OPTIONS needs to\n"
-     "hold FILENAME's contents, or a disk of SIZE (as qemu-img measure).\n",
-     GO_FORMAT | GO_OUTPUT | GO_SHARE, "O:o:l:", measure_lo, 1},
+     "hold FILENAME's contents (as of an internal snapshot with -l), or a disk of SIZE\n"
+     "(as qemu-img measure).\n",
+     GO_FORMAT | GO_OUTPUT | GO_SHARE | GO_IMGOPTS, "O:o:l:", measure_lo, 1},
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
@@ -285,6 +287,42 @@ void gimg_sandbox(const gimg_args *a, int nimages, unsigned needs, uint64_t fsiz
     sb.images = (const char *const *)a->args;
     sb.nimages = nimages < a->nargs ? nimages : a->nargs;
     gk_sandbox_enter(&sb);
+}
+
+/* -l's snapshot.id=ID,snapshot.name=NAME, parsed as qemu's QemuOpts do:
+ * ",," is a comma, a key alone means "on", the last value of a key wins,
+ * an unknown key is an error. */
+void gimg_parse_snapshot_opts(const char *arg, char **id, char **name)
+{
+    size_t n = strlen(arg);
+    char *tok = gk_malloc(n + 1);
+    const char *p = arg;
+    while (*p) {
+        size_t k = 0;
+        while (*p && !(*p == ',' && p[1] != ',')) {
+            if (*p == ',')
+                p++; /* ",," */
+            tok[k++] = *p++;
+        }
+        tok[k] = 0;
+        if (*p == ',')
+            p++;
+        char *eq = strchr(tok, '=');
+        const char *val = "on";
+        if (eq) {
+            *eq = 0;
+            val = eq + 1;
+        }
+        char **slot = strcmp(tok, "snapshot.id") == 0 ? id : strcmp(tok, "snapshot.name") == 0 ? name : NULL;
+        if (!slot) {
+            fflush(stdout);
+            fprintf(stderr, "%s: Invalid parameter '%s'\n", gk_progname, tok);
+            gk_die_status(1, "Failed in parsing snapshot param '%s'", arg);
+        }
+        free(*slot);
+        *slot = gk_strdup(val);
+    }
+    free(tok);
 }
 
 uint64_t gimg_parse_size(const char *s, const char *what)

@@ -149,7 +149,10 @@ int cmd_rebase(gimg_args *a)
         gk_dev *old = gk_image_backing(top);
         if (*bfile) {
             char *loc = beside(path, bfile);
-            gk_open_opts no = {.format = bfmt, .untrusted = gimg_untrusted, .force_share = a->share};
+            /* an encrypted new backing file opens with the image's key,
+             * as its backing chain does */
+            gk_open_opts no = {.format = bfmt, .untrusted = gimg_untrusted, .force_share = a->share,
+                               .key = o.key, .keylen = o.keylen};
             nb = gk_open_image(loc, &no);
             if (!nb)
                 gk_die_status(1, "Could not open new backing file '%s': %s", loc, gk_errmsg());
