@@ -133,6 +133,20 @@ $(B)/tests/unit-%: $(B)/tests/unit/%.o $(LIBGKFS) $(LIBGK)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+# The sandbox's seccomp programs, made at build time from the profile table
+# (tools/sandbox-bpfgen.c; only profiles that depend on the descriptors
+# open at run time are still made by libseccomp then).
+$(B)/gen/sandbox-bpfgen: tools/sandbox-bpfgen.c tools/common-sandbox-profile.c tools/sandbox-profile.h tools/sandbox.h
+	@mkdir -p $(dir $@)
+	$(say) GEN $@
+	$(Q)$(CC) $(filter-out -MMD -MP,$(GK_CFLAGS)) $(CFLAGS) -o $@ tools/sandbox-bpfgen.c \
+		tools/common-sandbox-profile.c $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+$(B)/gen/sandbox-bpf.inc: $(B)/gen/sandbox-bpfgen
+	$(say) GEN $@
+	$(Q)ASAN_OPTIONS=detect_leaks=0 $< $@.tmp && mv $@.tmp $@
+$(B)/tools/common-sandbox.o $(B)/selftest/common-sandbox.o: $(B)/gen/sandbox-bpf.inc
+$(B)/tools/common-sandbox.o $(B)/selftest/common-sandbox.o: GK_CFLAGS += -I$(B)/gen
+
 # The sandbox's test binaries (tests/48-sandbox.t): every tool and gfsh
 # linked with the attack hook of tools/sandbox-selftest.c, which exists only
 # here, never in build/bin or what make install puts anywhere.

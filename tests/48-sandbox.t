@@ -23,6 +23,13 @@ tar -C "$T/src" -cf "$T/in.tar" d
 
 gcat_args=("$SB/gcat" -a "$IMG" /etc/hostname)
 attack gcat "${gcat_args[@]}"
+# the seccomp program made at build time (tools/sandbox-bpfgen.c) and the
+# one libseccomp makes at run time refuse the same; with -v the refused
+# calls are reported (the build-time program's EPERM turned into a trap)
+attack "gcat, libseccomp's program" env GK_SANDBOX_RUNTIME_FILTER=1 "${gcat_args[@]}"
+attack "gcat -v" "$SB/gcat" -v -a "$IMG" /etc/hostname
+ok "gcat -v: refused calls are named" grep -q '^gcat: sandbox: refused system call [a-z_0-9]* ([0-9]*)$' "$T/at.err"
+killed "gcat, libseccomp's program" execve env GK_SANDBOX_RUNTIME_FILTER=1 "${gcat_args[@]}"
 killed gcat execve "${gcat_args[@]}"
 killed gcat ptrace "${gcat_args[@]}"
 attack gls "$SB/gls" -a "$IMG" /etc
@@ -114,11 +121,17 @@ status_of() {
         sleep 0.1
     done
     st=$( [ -n "$pid" ] && grep -E '^(Seccomp|NoNewPrivs):' "/proc/$pid/status" | tr -s '\t ' ' ' | tr '\n' ' ')
+    gconv=$( [ -n "$pid" ] && grep -c '/gconv/' "/proc/$pid/maps")
     exec 4>&-
     wait "$bg"
     is "$st" "NoNewPrivs: 1 Seccomp: 2 " "$name: /proc/PID/status shows NoNewPrivs 1 and Seccomp 2"
 }
 status_of gcat "$SB/gcat" -a "$IMG" /etc/hostname
+# iconv's modules (for registry hives) are loaded before entering only
+# when the run may read a hive: inspection, not -m (/proc/PID/maps)
+ok "gcat -i: iconv's modules are loaded before entering" test "$gconv" -gt 0
+status_of "gcat -m" "$SB/gcat" -a "$IMG" -m /dev/debian/root /etc/hostname
+is "$gconv" 0 "gcat -m: iconv's modules are not loaded"
 status_of "gfsh (its worker)" "$SB/gfsh" -a "$IMG" -i cat /etc/hostname
 
 # gfsh: the guest is in a sandboxed worker; the front end opens only the

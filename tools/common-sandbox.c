@@ -27,7 +27,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <iconv.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -49,6 +51,7 @@
 
 #include "common.h"
 #include "sandbox.h"
+#include "sandbox-profile.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GK_SB_SANITIZER 1
@@ -60,118 +63,6 @@
 #ifndef GK_SB_SANITIZER
 #define GK_SB_SANITIZER 0
 #endif
-
-/* ------------------------------------------------------------------ */
-/* The profile table                                                   */
-/*
- * A group is a list of system calls by name; a name may carry a condition
- * after a colon, one of:
- *   noexec     the protection argument has no PROT_EXEC (mmap, mprotect)
- *   thread     clone that makes a thread (CLONE_THREAD), never a process
- *   self       the pid argument is our own (kill, tgkill)
- *   get        prlimit64 that only reads (no new limit)
- *   query      ioctl with one of the requests of ioctl_query below
- *   notpre     the descriptor was not open when the sandbox was entered
- *              (so never an image or stdin/stdout/stderr)
- *   nodup      with host-write: no copy of a descriptor that was open
- *              before (a copy would pass for a new one)
- *   ro         openat for reading only (no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC)
- *   excl       openat that creates a new file (O_CREAT|O_EXCL)
- *   fd         utimensat on a descriptor (no path) not open before
- *   broker     on the front end's socket only
- * Adding a system call: append its name to the group that needs it (see
- * HACKING.md, "The sandbox").  A call no group names fails with EPERM.
- */
-struct sb_group {
-    unsigned bit;            /* 0: the base, always in */
-    const char *name;
-    const char *const *calls;
-};
-
-static const char *const calls_base[] = {
-    /* I/O on descriptors already open; opening is Landlock's business */
-    "read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "pwrite64", "pwritev",
-    "pwritev2", "lseek", "close", "dup:nodup", "dup2:nodup", "dup3:nodup", "fcntl:nodup", "fstat",
-    "newfstatat", "statx", "fstatfs", "fadvise64", "readahead", "ftruncate", "openat:ro",
-    "getdents64",
-    "access", "faccessat", "faccessat2", "getcwd", "ioctl:query",
-    /* scratch files in memory (probe buffers, registry hives) */
-    "memfd_create",
-    /* memory */
-    "brk", "mmap:noexec", "mprotect:noexec", "munmap", "mremap", "madvise", "mlock", "munlock",
-    /* threads and signals */
-    "clone:thread", "futex", "set_robust_list", "rseq", "sched_yield", "sched_getaffinity",
-    "exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
-    "restart_syscall", "tgkill:self", "kill:self", "getpid", "gettid",
-    /* clocks, identity, limits (read only) */
-    "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
-    "getrandom", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
-    "getgroups", "uname", "sysinfo", "getrusage", "times", "prlimit64:get", "getrlimit",
-    NULL,
-};
-
-/* the private scratch directory (TMPDIR inside the sandbox: sqlite's
- * copy of an rpm database) */
-static const char *const calls_scratch[] = {
-    "openat", "mkdirat", "mkdir", "unlinkat", "unlink", "rmdir", "fsync", "fdatasync", NULL,
-};
-
-static const char *const calls_imgwrite[] = {
-    "fsync", "fdatasync", "fallocate", "sync_file_range", NULL,
-};
-
-static const char *const calls_hostwrite[] = {
-    /* creation beneath the output directory (Landlock limits where):
-     * new files only, never an existing one opened for writing */
-    "openat:excl", "mkdirat", "symlinkat", "linkat", "unlinkat", "umask",
-    /* metadata of what we created, by descriptor only (the path forms are
-     * the front end's, gk_sandbox_meta_at) */
-    "fchmod:notpre", "fchown:notpre", "fsetxattr:notpre", "utimensat:fd",
-    NULL,
-};
-
-static const char *const calls_hostread[] = {
-    /* reading host trees (Landlock limits where): links, extended attributes */
-    "readlinkat", "readlink", "lgetxattr", "llistxattr", "getxattr", "listxattr", "fgetxattr",
-    "flistxattr", NULL,
-};
-
-static const char *const calls_broker[] = {
-    "sendmsg:broker", "recvmsg:broker", NULL,
-};
-
-/* remote images (lib/nbd.c, http.c): I/O on their connections, made
- * before entering; a client that reconnects (libcurl, after a server
- * closed a kept-alive connection) makes IP sockets only, and Landlock
- * lets them reach the ports connected to before */
-static const char *const calls_net[] = {
-    "sendto", "recvfrom", "poll", "ppoll", "shutdown", "socket:inet", "connect", "getsockopt",
-    "setsockopt", "getsockname", "getpeername", NULL,
-};
-
-static const struct sb_group groups[] = {
-    {0, "base", calls_base},
-    {GK_SB_SCRATCH, "scratch", calls_scratch},
-    {GK_SB_IMGWRITE, "image-write", calls_imgwrite},
-    {GK_SB_HOSTWRITE, "host-write", calls_hostwrite},
-    {GK_SB_BROKER, "broker", calls_broker},
-    {GK_SB_HOSTREAD, "host-read", calls_hostread},
-    {GK_SB_NET, "network", calls_net},
-};
-
-/* Never: the process is killed on the spot. */
-static const char *const calls_kill[] = {
-    "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", NULL,
-};
-
-/* ioctl requests that only ask: isatty, terminal size, sizes of block
- * devices given as images; terminal modes (no echo while a LUKS passphrase
- * is typed).  (TIOCSTI, which would type into the user's
- * terminal, is not one of them.) */
-static const unsigned long ioctl_query[] = {
-    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP, FIONREAD, BLKGETSIZE64, BLKGETSIZE, BLKSSZGET, BLKPBSZGET,
-    BLKBSZGET, BLKIOMIN, BLKIOOPT, BLKROGET,
-};
 
 /* ------------------------------------------------------------------ */
 /* State                                                               */
@@ -380,121 +271,6 @@ static void fdset_scan(fdset *s)
     closedir(d);
 }
 
-static int fdset_has(const fdset *s, int fd)
-{
-    for (int i = 0; i < s->n; i++)
-        if (s->v[i] == fd)
-            return 1;
-    return 0;
-}
-
-struct sb_ctx {
-    scmp_filter_ctx f;
-    const gk_sandbox *sb;
-    fdset pre;
-    int nallowed;
-};
-
-static void rule(struct sb_ctx *c, uint32_t action, int nr, const char *name, unsigned n,
-                 const struct scmp_arg_cmp *cmp)
-{
-    int r = seccomp_rule_add_array(c->f, action, nr, n, cmp);
-    if (r < 0)
-        sb_fail("seccomp: %s: %s", name, strerror(-r));
-}
-
-/* Allow nr when argument 0 is a descriptor opened after entering, and the
- * comparison extra (if any) holds. */
-static void rule_notpre(struct sb_ctx *c, int nr, const char *name, const struct scmp_arg_cmp *extra)
-{
-    struct scmp_arg_cmp a[2];
-    unsigned n = extra ? 2 : 1;
-    if (extra)
-        a[1] = *extra;
-    /* above the highest, or one of the free numbers below it */
-    a[0] = SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)c->pre.max);
-    rule(c, SCMP_ACT_ALLOW, nr, name, n, a);
-    for (int fd = 0; fd < c->pre.max; fd++)
-        if (!fdset_has(&c->pre, fd)) {
-            a[0] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd);
-            rule(c, SCMP_ACT_ALLOW, nr, name, n, a);
-        }
-}
-
-/* fcntl commands that make no descriptor */
-static const int fcntl_safe[] = {
-    F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK,
-    F_OFD_SETLKW, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS,
-};
-
-static void add_call(struct sb_ctx *c, const char *spec)
-{
-    char name[64];
-    const char *colon = strchr(spec, ':');
-    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (len >= sizeof name)
-        sb_fail("seccomp: bad profile entry %s", spec);
-    memcpy(name, spec, len);
-    name[len] = 0;
-    const char *cond = colon ? colon + 1 : "";
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR || nr < 0)
-        return;                     /* not a call of this architecture */
-    c->nallowed++;
-    const uint32_t A = SCMP_ACT_ALLOW;
-    if (!*cond) {
-        rule(c, A, nr, name, 0, NULL);
-    } else if (!strcmp(cond, "noexec")) {
-        struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-        rule(c, A, nr, name, 1, &a);
-    } else if (!strcmp(cond, "thread")) {
-        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
-        rule(c, A, nr, name, 1, &a);
-    } else if (!strcmp(cond, "self")) {
-        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
-        rule(c, A, nr, name, 1, &a);
-    } else if (!strcmp(cond, "get")) {
-        struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_EQ, 0);
-        rule(c, A, nr, name, 1, &a);
-    } else if (!strcmp(cond, "query")) {
-        for (size_t i = 0; i < sizeof ioctl_query / sizeof ioctl_query[0]; i++) {
-            struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-                                            (scmp_datum_t)(ioctl_query[i] & 0xffffffffu));
-            rule(c, A, nr, name, 1, &a);
-        }
-    } else if (!strcmp(cond, "notpre")) {
-        rule_notpre(c, nr, name, NULL);
-    } else if (!strcmp(cond, "nodup")) {
-        if (!(c->sb->needs & GK_SB_HOSTWRITE)) {
-            rule(c, A, nr, name, 0, NULL);
-        } else {
-            rule_notpre(c, nr, name, NULL);
-            for (size_t i = 0; !strcmp(name, "fcntl") && i < sizeof fcntl_safe / sizeof *fcntl_safe; i++) {
-                struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_safe[i]);
-                rule(c, A, nr, name, 1, &a);
-            }
-        }
-    } else if (!strcmp(cond, "inet")) {
-        struct scmp_arg_cmp a4 = SCMP_A0(SCMP_CMP_EQ, AF_INET), a6 = SCMP_A0(SCMP_CMP_EQ, AF_INET6);
-        rule(c, A, nr, name, 1, &a4);
-        rule(c, A, nr, name, 1, &a6);
-    } else if (!strcmp(cond, "ro")) {
-        struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, 0);
-        rule(c, A, nr, name, 1, &a);
-    } else if (!strcmp(cond, "excl")) {
-        struct scmp_arg_cmp a = SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT | O_EXCL, O_CREAT | O_EXCL);
-        rule(c, A, nr, name, 1, &a);
-    } else if (!strcmp(cond, "fd")) {
-        struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_EQ, 0);
-        rule_notpre(c, nr, name, &a);
-    } else if (!strcmp(cond, "broker")) {
-        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sb_broker_fd);
-        rule(c, A, nr, name, 1, &a);
-    } else {
-        sb_fail("seccomp: unknown condition in profile entry %s", spec);
-    }
-}
-
 /* -v: a refused call is reported (once per call) and fails with EPERM, as
  * without -v.  The names were looked up before entering: nothing in the
  * handler allocates. */
@@ -557,44 +333,44 @@ static int trap_supported(void)
 #endif
 }
 
-static void seccomp_enter(const gk_sandbox *sb, int verbose_trap, int *nallowed)
+/* The programs made at build time from the profile table by
+ * tools/sandbox-bpfgen.c (gk_sb_bpfs[]: one per choice of the groups
+ * gk_sb_static_groups() names), each checked there to be what libseccomp
+ * makes at run time once the marks are replaced. */
+#include "sandbox-bpf.inc"
+
+/* Load the build-time program of the groups needs, with our pid and
+ * the broker's descriptor in place of the marks, and, with -v, the trap
+ * in place of EPERM.  0 if there is none for needs. */
+static int seccomp_prebuilt(unsigned needs, int trap, int *nallowed)
 {
-    struct sb_ctx c = {0};
-    c.sb = sb;
-    if (sb->needs & GK_SB_HOSTWRITE) {
-        fdset_scan(&c.pre);
-        /* the output directory itself counts as made by us: its copies
-         * and what is made beneath it are the copy's */
-        for (int i = 0; i < c.pre.n; i++)
-            if (c.pre.v[i] == sb->outdir_fd)
-                c.pre.v[i] = -1;
-        c.pre.max = -1;
-        for (int i = 0; i < c.pre.n; i++)
-            if (c.pre.v[i] > c.pre.max)
-                c.pre.max = c.pre.v[i];
+    const struct gk_sb_bpf *b = NULL;
+    for (size_t i = 0; i < sizeof gk_sb_bpfs / sizeof gk_sb_bpfs[0]; i++)
+        if (gk_sb_bpfs[i].needs == needs)
+            b = &gk_sb_bpfs[i];
+    if (!b)
+        return 0;
+    struct sock_filter *p = gk_malloc(b->len * sizeof *p);
+    memcpy(p, b->prog, b->len * sizeof *p);
+    for (unsigned i = 0; i < b->len; i++) {
+        if (p[i].code == (BPF_JMP | BPF_JEQ | BPF_K) && p[i].k == GK_SB_PID_MARK)
+            p[i].k = (uint32_t)getpid();
+        else if (p[i].code == (BPF_JMP | BPF_JEQ | BPF_K) && p[i].k == GK_SB_FD_MARK)
+            p[i].k = (uint32_t)sb_broker_fd;
+        else if (trap && p[i].code == (BPF_RET | BPF_K) &&
+                 p[i].k == (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)))
+            p[i].k = SECCOMP_RET_TRAP;
     }
-    else
-        c.pre.max = -1;
-    c.f = seccomp_init(verbose_trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM));
-    if (!c.f)
-        sb_fail("seccomp: cannot start a filter");
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        unsigned needs = sb->needs | (sb->broker || (sb->needs & GK_SB_HOSTWRITE) ? GK_SB_BROKER : 0);
-        if (groups[g].bit && !(needs & groups[g].bit))
-            continue;
-        for (const char *const *p = groups[g].calls; *p; p++)
-            add_call(&c, *p);
-    }
-    for (const char *const *p = calls_kill; *p; p++) {
-        int nr = seccomp_syscall_resolve_name(*p);
-        if (nr != __NR_SCMP_ERROR && nr >= 0)
-            rule(&c, SCMP_ACT_KILL_PROCESS, nr, *p, 0, NULL);
-    }
-    /* glibc makes threads with clone3 first and falls back to clone only
-     * on ENOSYS: clone3's flags are in memory, out of the filter's reach */
-    int nr = seccomp_syscall_resolve_name("clone3");
-    if (nr != __NR_SCMP_ERROR && nr >= 0)
-        rule(&c, SCMP_ACT_ERRNO(ENOSYS), nr, "clone3", 0, NULL);
+    struct sock_fprog fp = {.len = b->len, .filter = p};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+        sb_fail("seccomp: %s", strerror(errno));
+    free(p);
+    *nallowed = b->nallowed;
+    return 1;
+}
+
+static void seccomp_enter(const gk_sandbox *sb, unsigned needs, int verbose_trap, int *nallowed)
+{
     if (verbose_trap) {
         for (int i = 0; i < 512; i++)
             sb_denied_names[i] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, i);
@@ -605,12 +381,47 @@ static void seccomp_enter(const gk_sandbox *sb, int verbose_trap, int *nallowed)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGSYS, &sa, NULL);
     }
-    int r = seccomp_load(c.f);
+    int prebuilt = !(needs & ~gk_sb_static_groups());
+#ifdef GK_SANDBOX_SELFTEST
+    /* tests/48-sandbox.t runs the attacks against libseccomp's own
+     * program too */
+    if (getenv("GK_SANDBOX_RUNTIME_FILTER"))
+        prebuilt = 0;
+#endif
+    if (prebuilt && seccomp_prebuilt(needs, verbose_trap, nallowed))
+        return;
+    /* host-write: the rules name the descriptors open now */
+    fdset pre = {.max = -1};
+    if (needs & GK_SB_HOSTWRITE) {
+        fdset_scan(&pre);
+        /* the output directory itself counts as made by us: its copies
+         * and what is made beneath it are the copy's */
+        for (int i = 0; i < pre.n; i++)
+            if (pre.v[i] == sb->outdir_fd)
+                pre.v[i] = -1;
+        pre.max = -1;
+        for (int i = 0; i < pre.n; i++)
+            if (pre.v[i] > pre.max)
+                pre.max = pre.v[i];
+    }
+    gk_sb_filter_in in = {
+        .needs = needs,
+        .refuse = verbose_trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM),
+        .pid = (long)getpid(),
+        .broker_fd = sb_broker_fd,
+        .pre = pre.v,
+        .npre = pre.n,
+        .premax = pre.max,
+    };
+    char err[256];
+    scmp_filter_ctx f = gk_sb_filter_build(&in, nallowed, err, sizeof err);
+    if (!f)
+        sb_fail("%s", err);
+    int r = seccomp_load(f);
     if (r < 0)
         sb_fail("seccomp: %s", strerror(-r));
-    seccomp_release(c.f);
-    free(c.pre.v);
-    *nallowed = c.nallowed;
+    seccomp_release(f);
+    free(pre.v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1478,7 +1289,8 @@ static pid_t sandbox_enter(const gk_sandbox *sb_in, int manual)
     tzset();
     gk_term_is(stdout);
     gk_term_is(stderr);
-    preload_iconv();
+    if (sb->needs & GK_SB_HIVES)
+        preload_iconv();
     int abi = GK_SB_SANITIZER ? 0 : landlock_abi();
 #ifdef GK_SANDBOX_SELFTEST
     /* the test of a kernel without Landlock (tests/48-sandbox.t) */
@@ -1550,8 +1362,10 @@ static pid_t sandbox_enter(const gk_sandbox *sb_in, int manual)
     /* 5. */
     int nallowed = 0;
     int trap = gk_verbose && trap_supported();
+    unsigned needs = (sb->needs | (sb->broker || (sb->needs & GK_SB_HOSTWRITE) ? GK_SB_BROKER : 0)) &
+                     gk_sb_all_groups();
     if (!GK_SB_SANITIZER)
-        seccomp_enter(sb, trap, &nallowed);
+        seccomp_enter(sb, needs, trap, &nallowed);
     sb_active = 1;
 
     if (gk_verbose) {
@@ -1559,11 +1373,8 @@ static pid_t sandbox_enter(const gk_sandbox *sb_in, int manual)
             gk_debug("sandbox: sanitizer build: no Landlock, no seccomp; no new privileges, "
                      "RLIMIT_NOFILE %llu", (unsigned long long)nofile);
         } else {
-            char groupnames[128] = "base";
-            for (size_t g = 1; g < sizeof groups / sizeof groups[0]; g++)
-                if ((sb->needs | (sb->broker || (sb->needs & GK_SB_HOSTWRITE) ? GK_SB_BROKER : 0)) & groups[g].bit)
-                    snprintf(groupnames + strlen(groupnames),
-                             sizeof groupnames - strlen(groupnames), "+%s", groups[g].name);
+            char groupnames[128];
+            gk_sb_group_names(needs, groupnames, sizeof groupnames);
             if (abi < 1)
                 gk_debug("sandbox: no new privileges; no Landlock: host files not confined");
             else

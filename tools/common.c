@@ -452,6 +452,8 @@ int gk_cli_mount_list(gk_cli *c, gk_guest *g)
 
 gk_guest *gk_cli_mount(gk_cli *c)
 {
+    if (c->nmounts == 0)
+        c->sb.needs |= GK_SB_HIVES;     /* inspection: a Windows guest's registry */
     gk_guest *g = gk_cli_launch(c);
     if (c->nmounts > 0) {
         if (gk_cli_mount_list(c, g) < 0)

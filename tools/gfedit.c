@@ -308,7 +308,7 @@ static int run_worker(gk_cli *c, int store)
     gk_guest *g = gk_cli_add_drives(c);
     gk_cli_keys_prepare(c);
     gk_sandbox sb = c->sb;
-    sb.needs |= GK_SB_BROKER | (store ? GK_SB_IMGWRITE : 0);
+    sb.needs |= GK_SB_BROKER | GK_SB_HIVES | (store ? GK_SB_IMGWRITE : 0);
     const char **imgs = gk_calloc((size_t)c->ndrives + 1, sizeof *imgs);
     for (int i = 0; i < c->ndrives; i++)
         imgs[i] = c->drives[i].path;

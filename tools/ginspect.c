@@ -534,6 +534,7 @@ int main(int argc, char **argv)
     /* rpm databases are copied into TMPDIR for sqlite: a private one */
     if (o.apps)
         c.sb.needs |= GK_SB_SCRATCH;
+    c.sb.needs |= GK_SB_HIVES;
     gk_guest *g = gk_cli_launch(&c);
     if (gk_inspect_os(g) < 0)
         gk_die_err();

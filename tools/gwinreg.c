@@ -505,6 +505,7 @@ int main(int argc, char **argv)
         gk_die("expecting 1 or 2 more parameters, subkey path and optionally the value to export");
     if (c.nmounts > 0)
         gk_die("-m cannot be used: gwinreg inspects the guest");
+    c.sb.needs |= GK_SB_HIVES;
     gk_guest *g = gk_cli_launch(&c);
     if (gk_inspect_os(g) < 0)
         gk_die_err();

@@ -234,6 +234,8 @@ static gk_guest *open_guest(gk_cli *c)
         gk_debug("libgcc_s.so.1: %s", dlerror());
     c->sb.broker = &front_end;
     gk_file_keep(1);
+    if (!o.devices && c->nmounts == 0)
+        c->sb.needs |= GK_SB_HIVES;     /* inspection: a Windows guest's registry */
     gk_guest *g = gk_cli_launch(c);
     gk_file_keep(0);
     if (o.devices)
