@@ -364,12 +364,15 @@ static int open_data_file(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
             return gk_fail(EINVAL, "%s: data-file-raw requires a data file", q->path);
         return 0;
     }
+    /* qemu-img info opens neither what an image names nor the data an
+     * image without a name for it would need: it describes the header
+     * (without snapshots, which it does not list with a data file) */
+    if (ctx->flags & GK_OPEN_INFO)
+        return 0;
     if (q->h.nb_snapshots)
         return gk_fail(EINVAL, "%s: internal snapshots with an external data file (image corrupt)", q->path);
     if (!q->data_file_name)
         return gk_fail(EINVAL, "%s: image needs an external data file but names none", q->path);
-    if (ctx->flags & GK_OPEN_INFO)
-        return 0; /* qemu-img info does not open what an image names */
     gk_dev *df = gk_open_named_file(ctx, q->file, q->data_file_name, "data file", &q->data_file_full);
     if (!df)
         return -errno;
@@ -571,8 +574,10 @@ static int q_info(gk_dev *d, gk_image_info *info)
     info->encrypted = h->crypt_method != 0;
     qcow2_crypto_info(q, &info->encrypt);
     info->nb_bitmaps = q->nb_bitmaps;
-    info->nb_snapshots = (int)q->nb_snapshots;
-    if (q->nb_snapshots) {
+    /* qemu lists no snapshots of an image with an external data file
+     * (they cannot exist there; a damaged header may claim some) */
+    info->nb_snapshots = h->incompatible_features & QC_INCOMPAT_DATA_FILE ? 0 : (int)q->nb_snapshots;
+    if (info->nb_snapshots) {
         info->snapshots = gk_calloc(q->nb_snapshots, sizeof *info->snapshots);
         for (uint32_t i = 0; i < q->nb_snapshots; i++) {
             info->snapshots[i] = q->snaps[i];

@@ -71,11 +71,11 @@ static jv *info_json(const gk_image_info *in, const char *filename, const char *
             jv_str(d, "compat", "0.10");
         } else {
             jv_str(d, "compat", "1.1");
-            if (in->data_file) {
+            /* the raw bit with the data-file bit, even without a name */
+            if (in->data_file)
                 jv_str(d, "data-file", in->data_file);
-                if (in->data_file_raw >= 0)
-                    jv_bool(d, "data-file-raw", in->data_file_raw);
-            }
+            if (in->data_file_raw >= 0)
+                jv_bool(d, "data-file-raw", in->data_file_raw);
             jv_bool(d, "extended-l2", in->extended_l2);
             jv_bool(d, "lazy-refcounts", in->lazy_refcounts);
             jv_bool(d, "corrupt", in->corrupt);
