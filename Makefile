@@ -57,7 +57,13 @@ endif
 
 GK_CFLAGS = -std=gnu17 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-Ilib -Ifs -Itools -Itests/unit $(PKG_CFLAGS) -DGK_VERSION=\"$(VERSION)\" -MMD -MP
-LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
+# Position-independent executables (ASLR: the tools parse hostile images)
+# with their relative relocations packed (DT_RELR) when the toolchain links
+# with it: HACKING.md, "Linking and start-up".
+RELR_LDFLAGS := $(shell t=$$(mktemp) && printf 'int main(void) { return 0; }\n' | \
+	$(CC) -x c - -o $$t -Wl,-z,pack-relative-relocs >/dev/null 2>&1 && \
+	echo -Wl,-z,pack-relative-relocs; rm -f $$t)
+LDLIBS_ALL = $(RELR_LDFLAGS) $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 FS_SRC := $(sort $(wildcard fs/*.c))
