@@ -58,8 +58,8 @@ if [ "$VI_RUNS" -gt 0 ] && command -v virt-inspector >/dev/null; then
     export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
     total=0
     # the first good guests of three different bases (Debian LVM, the
-    # qcow2 chain, Fedora)
-    grep '	good:[012]$' "$W/fleet/expect" | sort -t: -k2 -u | cut -f1 | head -n "$VI_RUNS" >"$W/vi"
+    # qcow2 chain, Alpine; libguestfs' rpm cannot read the phony rpmdb)
+    grep '	good:[014]$' "$W/fleet/expect" | sort -t: -k2 -u | cut -f1 | head -n "$VI_RUNS" >"$W/vi"
     while IFS= read -r img; do
         t0=$(date +%s.%N)
         virt-inspector -a "$img" >"$W/vi.xml" 2>"$W/vi.err" || {

@@ -176,10 +176,13 @@ static void set_limit(int res, rlim_t soft, rlim_t hard)
 }
 
 /* In the child: become the worker of one image. */
-static void become_worker(gk_cli *c, gk_each *e, const item *it, slot *s, const sigset_t *mask)
+static void become_worker(gk_cli *c, gk_each *e, const item *it, slot *s, const sigset_t *mask,
+                          pid_t front)
 {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != front)     /* it ended before the line above */
+        _exit(1);
     sigprocmask(SIG_SETMASK, mask, NULL);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(s->out, 1) < 0 || dup2(s->err, 2) < 0)
@@ -382,9 +385,7 @@ void gk_each_run(gk_cli *c, gk_each *e, gk_each_report report, void *ud)
             if (pid < 0)
                 gk_die("fork: %s", strerror(errno));
             if (pid == 0) {
-                if (getppid() != self)
-                    _exit(1);
-                become_worker(c, e, &l.v[s->index], s, &old);
+                become_worker(c, e, &l.v[s->index], s, &old, self);
                 free(slots);
                 return;
             }
