@@ -14,6 +14,12 @@ for f in dynamic fixed bs1 c; do
     same_as_qemu vhdx $f.vhdx
 done
 is "$(gimg info dynamic.vhdx)" "$(qemu-img info dynamic.vhdx)" "info (human) dynamic.vhdx"
+for f in dynamic fixed bs1 c; do
+    is "$(gimg check --output=json $f.vhdx 2>&1)" "$(qemu-img check --output=json $f.vhdx 2>&1)" \
+       "check $f.vhdx: as qemu-img check"
+done
+gimg check dirty.vhdx >/dev/null 2>"$T/err"; is $? 1 "check dirty.vhdx fails, as qemu-img check (it cannot open it)"
+grep -q 'log needs replaying' "$T/err"; is $? 0 "  saying the log needs replaying"
 
 # a log to replay: qemu-img refuses to read it until check -r all writes
 # the replay into the file; we replay it in memory
