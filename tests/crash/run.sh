@@ -7,7 +7,9 @@
 # a prefix of what was written -- never garbage.
 #
 #   run.sh WORKDIR WRITER FS ITERATIONS [SEED]
-#     WRITER  gfsh | gcopy-in
+#     WRITER  gfsh | gcopy-in | gfsh-rm (rm of a 60 MiB file the image
+#             starts with: freed in several transactions, so a kill may
+#             leave a prefix of it, never garbage nor a broken filesystem)
 #     FS      ext4 | ext3 | ext4-4k (mke2fs flavours, small journals so that
 #             a run commits many transactions); ext4-qcow2: the ext4 flavour
 #             in a compressed qcow2 base under a qcow2 overlay that the
@@ -36,6 +38,12 @@ SO=$W/killafter.so
 # ---- the source tree: files named after their contents' seed ---------------
 mksrc() {
     rm -rf "$W/src"
+    if [ "$WRITER" = gfsh-rm ]; then
+        mkdir -p "$W/src/keep" && echo kept >"$W/src/keep/small"
+        python3 -c "import random, sys; sys.stdout.buffer.write(random.Random($SEED).randbytes(60 << 20))" \
+            >"$W/src/huge"
+        return
+    fi
     python3 - "$W/src" "$SEED" <<'EOF'
 import os, random, sys
 root, seed = sys.argv[1], int(sys.argv[2])
@@ -85,9 +93,12 @@ mkscript() {
 
 mkimg() {
     rm -f "$W/pristine.img"
-    truncate -s 96M "$W/pristine.img"
+    local d=()
+    # gfsh-rm: the image starts with the tree (its big file to delete)
+    [ "$WRITER" = gfsh-rm ] && d=(-d "$W/src")
+    truncate -s "$([ "$WRITER" = gfsh-rm ] && echo 128M || echo 96M)" "$W/pristine.img"
     case $FS in
-        ext4|ext4-qcow2) mke2fs -q -F -t ext4 -b 1024 -J size=1 -I 256 "$W/pristine.img" ;;
+        ext4|ext4-qcow2) mke2fs -q -F -t ext4 -b 1024 -J size=1 -I 256 "${d[@]}" "$W/pristine.img" ;;
         ext4-4k) mke2fs -q -F -t ext4 -b 4096 -J size=4 "$W/pristine.img" ;;
         ext3) mke2fs -q -F -t ext3 -b 1024 -J size=1 "$W/pristine.img" ;;
         *) echo "unknown FS $FS" >&2; exit 2 ;;
@@ -113,6 +124,7 @@ writer() { # the command that writes $W/img (exec: run it in a subshell)
     case $WRITER in
         gfsh) exec gfsh --rw -a "$W/img" -m /dev/sda -f "$W/script" ;;
         gcopy-in) exec gcopy-in -a "$W/img" -m /dev/sda "$W/src"/* / ;;
+        gfsh-rm) exec gfsh --rw -a "$W/img" -m /dev/sda rm /huge ;;
     esac
 }
 
@@ -165,7 +177,11 @@ if [ $rc != 0 ] || [ "$TOTAL" -lt 10 ]; then
     exit 1
 fi
 res=$(STRICT=1 verify)
-if [ $? = 0 ] && [[ $res == *" 0 partly written"* ]]; then
+vrc=$?
+if [ $vrc = 0 ] && [ "$WRITER" = gfsh-rm ] && [ -n "$(debugfs -R 'stat /huge' "$W/img" 2>/dev/null)" ]; then
+    echo "not ok 0 - $WRITER $FS: complete run: /huge is still there (debugfs)"
+    fails=$((fails + 1))
+elif [ $vrc = 0 ] && [[ $res == *" 0 partly written"* ]]; then
     echo "ok 0 - $WRITER $FS: complete run ($TOTAL writes to the image): $res"
 else
     echo "not ok 0 - $WRITER $FS: complete run: $res"
