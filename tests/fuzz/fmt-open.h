@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The body of the image format fuzz targets (vmdk_open.c, vdi_open.c, ...):
- * write the input to a private scratch directory, open it as FUZZ_FORMAT
- * (untrusted: nothing outside that directory is followed), read a few
- * ranges, walk block status, get its info.  A file the input names (an
- * extent, a parent) finds nothing beside it but itself. */
+/* The body of the image format fuzz targets (qcow2_open.c, vmdk_open.c,
+ * ...): write the input to a private scratch directory, open it as
+ * FUZZ_FORMAT (untrusted: nothing outside that directory is followed), read
+ * a few ranges, walk block status, get its info, run its check.  A file the
+ * input names (an extent, a parent) finds nothing beside it but itself.
+ * A target may define FUZZ_SETUP() (run first) and FUZZ_AGAIN(path, o)
+ * (run after a successful open, e.g. to open a snapshot: exercise() is
+ * there to use). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,8 +49,13 @@ static void exercise(gk_dev *d)
     }
 }
 
+#ifndef FUZZ_SETUP
+#define FUZZ_SETUP() ((void)0)
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    FUZZ_SETUP();
     char *path, *dir = scratch(&path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || write(fd, data, size) != (ssize_t)size)
@@ -63,7 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gk_image_info info;
         if (gk_image_info_get(d, &info) == 0)
             gk_image_info_free(&info);
+        gk_check_result r;
+        (void)gk_image_check(d, &r);
+        gk_check_result_free(&r); /* a failed check may hold messages too */
         gk_dev_unref(d);
+#ifdef FUZZ_AGAIN
+        FUZZ_AGAIN(path, &o);
+#endif
     }
     unlink(path);
     rmdir(dir);

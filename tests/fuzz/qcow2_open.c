@@ -1,86 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target: open an arbitrary file as qcow2 (untrusted), read a few
- * ranges, walk block status, list info and run the checker. */
-#include <fcntl.h>
+/* libFuzzer target: an arbitrary file opened as qcow2 (fmt-open.h), with a
+ * small L2 cache, then its first snapshot, if any, opened and read too. */
+#define FUZZ_FORMAT "qcow2"
+#define FUZZ_SETUP() setenv("GUESTKIT_L2_CACHE", "65536", 1)
+#define FUZZ_AGAIN(path, o) snapshot_too(path, o)
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "blk.h"
 
-/* A private scratch directory per run (tmpfs when there is one): backing and
- * data files may only be looked up next to the input, where there is nothing
- * else; it is removed at the end of every run. */
-static char *scratch(char **path)
-{
-    static const char *bases[] = { "/dev/shm", "/tmp" };
-    for (int i = 0; i < 2; i++) {
-        char *dir = gk_asprintf("%s/gkfuzz-qcow2.XXXXXX", bases[i]);
-        if (mkdtemp(dir)) {
-            *path = gk_asprintf("%s/in.qcow2", dir);
-            return dir;
-        }
-        free(dir);
-    }
-    abort();
-}
+static void exercise(gk_dev *d);
 
-static void exercise(gk_dev *d)
+static void snapshot_too(const char *path, gk_open_opts *o)
 {
-    static uint8_t buf[70000];
-    uint64_t offs[] = { 0, d->size / 2, d->size > 65536 ? d->size - 65536 : 0, 512 * 1023 + 17 };
-    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
-        uint64_t off = offs[i];
-        if (off >= d->size)
-            continue;
-        size_t n = d->size - off < 65536 + 1000 ? (size_t)(d->size - off) : 65536 + 1000;
-        (void)gk_pread(d, buf, n, off);
-    }
-    uint64_t off = 0;
-    for (int i = 0; i < 64 && off < d->size; i++) {
-        gk_extent e;
-        if (gk_block_status(d, off, d->size - off, &e) < 0 || e.len == 0)
-            break;
-        off += e.len;
-    }
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    setenv("GUESTKIT_L2_CACHE", "65536", 1);
-    char *path, *dir = scratch(&path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-        abort();
-    close(fd);
-
-    gk_open_opts o = { 0 };
-    o.format = "qcow2";
-    o.untrusted = 1;
-    o.force_share = 1;
-    gk_dev *d = gk_open_image(path, &o);
+    o->snapshot = "1";
+    gk_dev *d = gk_open_image(path, o);
     if (d) {
         exercise(d);
-        gk_image_info info;
-        if (gk_image_info_get(d, &info) == 0)
-            gk_image_info_free(&info);
-        gk_check_result r;
-        if (gk_image_check(d, &r) == 0)
-            gk_check_result_free(&r);
         gk_dev_unref(d);
-
-        /* the first snapshot, if any */
-        o.snapshot = "1";
-        d = gk_open_image(path, &o);
-        if (d) {
-            exercise(d);
-            gk_dev_unref(d);
-        }
     }
-    unlink(path);
-    rmdir(dir);
-    free(path);
-    free(dir);
-    return 0;
 }
+
+#include "fmt-open.h"
