@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# VMDK, VHD, VHDX and VDI against qemu-img, both in the same run: reading
+# (convert -O raw of an image qemu-img made) and writing (convert -O FMT of
+# the raw disk, for the formats gimg writes).  The disk (BENCH_SIZE MiB,
+# default 1024) holds a quarter of seeded random data in runs of 1-8 MiB,
+# the rest holes; built once in bench/out/formats (or $BENCH_DIR).  Output
+# goes to /dev/shm.  Best of $BENCH_RUNS (3) by wall time; shown: wall and
+# CPU (user+sys) seconds of each tool and the ratios gimg/qemu-img (below 1:
+# gimg faster).  On a loaded machine CPU time is the steadier figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GK_BIN=${GK_BIN:-$PWD/build/bin}
+OUT=${BENCH_DIR:-$PWD/bench/out/formats}
+RUNS=${BENCH_RUNS:-3}
+SIZE=${BENCH_SIZE:-1024}
+SHM=${BENCH_SHM:-/dev/shm}
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+[ -x "$GK_BIN/gimg" ] || { echo "no $GK_BIN/gimg: build first" >&2; exit 1; }
+command -v qemu-img >/dev/null || { echo "needs qemu-img" >&2; exit 1; }
+mkdir -p "$OUT"
+if [ ! -e "$OUT/.done-$SIZE" ]; then
+    rm -f "$OUT"/*
+    python3 - "$OUT/disk.raw" "$SIZE" <<'PY'
+import random, sys
+path, size = sys.argv[1], int(sys.argv[2]) << 20
+r = random.Random(20261205)
+with open(path, "wb") as f:
+    f.truncate(size)
+    done = 0
+    while done < size // 4:
+        n = r.randint(1, 8) << 20
+        off = r.randrange(0, size - n) & ~0xffff
+        f.seek(off); f.write(r.randbytes(n)); done += n
+PY
+    qemu-img convert -O vmdk "$OUT/disk.raw" "$OUT/disk.vmdk"
+    qemu-img convert -O vmdk -o subformat=streamOptimized "$OUT/disk.raw" "$OUT/stream.vmdk"
+    qemu-img convert -O vpc "$OUT/disk.raw" "$OUT/disk.vhd"
+    qemu-img convert -O vhdx "$OUT/disk.raw" "$OUT/disk.vhdx"
+    qemu-img convert -O vdi "$OUT/disk.raw" "$OUT/disk.vdi"
+    touch "$OUT/.done-$SIZE"
+fi
+
+# best wall time of RUNS: prints "WALL CPU"
+best() {
+    local b="" w c
+    for _ in $(seq "$RUNS"); do
+        rm -f "$SHM/gk-bench.out"
+        "$TIME" -f "%e %U %S" -o "$SHM/gk-bench.t" "$@" >/dev/null 2>&1
+        read -r w u s <"$SHM/gk-bench.t"
+        c=$(echo "$u + $s" | bc)
+        if [ -z "$b" ] || [ "$(echo "$w < ${b% *}" | bc)" = 1 ]; then b="$w $c"; fi
+    done
+    rm -f "$SHM/gk-bench.out" "$SHM/gk-bench.t"
+    echo "$b"
+}
+row() { # NAME GIMG-ARGS... -- QEMU-ARGS...
+    local name=$1; shift
+    local g=() q=()
+    while [ "$1" != -- ]; do g+=("$1"); shift; done; shift
+    q=("$@")
+    local gr qr
+    gr=$(best "$GK_BIN/gimg" "${g[@]}")
+    qr=$(best qemu-img "${q[@]}")
+    printf "%-34s %6s %6s   %6s %6s   %5.2f %5.2f\n" "$name" ${gr% *} ${gr#* } ${qr% *} ${qr#* } \
+        "$(echo "${gr% *} / ${qr% *}" | bc -l)" "$(echo "${gr#* } / ${qr#* }" | bc -l)"
+}
+echo "formats bench: ${SIZE} MiB disk, best of $RUNS, load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD 2>/dev/null)"
+printf "%-34s %6s %6s   %6s %6s   %5s %5s\n" "" "gimg" "" "qemu" "" "wall" "cpu"
+printf "%-34s %6s %6s   %6s %6s   %5s %5s\n" "" "wall" "cpu" "wall" "cpu" "ratio" "ratio"
+for f in disk.vmdk stream.vmdk disk.vhd disk.vhdx disk.vdi; do
+    row "read $f (convert -O raw)" convert -O raw "$OUT/$f" "$SHM/gk-bench.out" -- \
+        convert -O raw "$OUT/$f" "$SHM/gk-bench.out"
+done
+row "write vmdk (convert -O vmdk)" convert -O vmdk "$OUT/disk.raw" "$SHM/gk-bench.out" -- \
+    convert -O vmdk "$OUT/disk.raw" "$SHM/gk-bench.out"
+row "write streamOptimized vmdk" convert -O vmdk -o subformat=streamOptimized "$OUT/disk.raw" "$SHM/gk-bench.out" -- \
+    convert -O vmdk -o subformat=streamOptimized "$OUT/disk.raw" "$SHM/gk-bench.out"
+row "write vhdx (convert -O vhdx)" convert -O vhdx "$OUT/disk.raw" "$SHM/gk-bench.out" -- \
+    convert -O vhdx "$OUT/disk.raw" "$SHM/gk-bench.out"
