@@ -22,6 +22,8 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,19 +49,31 @@ static const char *const L_names[] = {
 };
 static const char *const L_sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL};
 
+/* Once per process (several threads may open images at once: gimg
+ * convert), curl_global_init included, which is not thread-safe. */
+static int load_failed;
+static char load_error[256];
+
+static void load_once(void)
+{
+    if (!gk_remote_load(L_sonames, L_names, (void **)&L)) {
+        snprintf(load_error, sizeof load_error, "%s", gk_errmsg());
+        load_failed = ENOTSUP;
+    } else if (L.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "libcurl: initialisation failed");
+        load_failed = EIO;
+    }
+}
+
 static int load(void)
 {
-    static int loaded;
-    if (loaded)
-        return 0;
-    if (!gk_remote_load(L_sonames, L_names, (void **)&L))
-        return -1;
-    if (L.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        gk_error("libcurl: initialisation failed");
-        errno = EIO;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, load_once);
+    if (load_failed) {
+        gk_error("%s", load_error);
+        errno = load_failed;
         return -1;
     }
-    loaded = 1;
     return 0;
 }
 

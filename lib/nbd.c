@@ -17,6 +17,8 @@
  *   with ENOSPC, named.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <libnbd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +59,27 @@ static const char *const L_names[] = {
 };
 static const char *const L_sonames[] = {"libnbd.so.0", NULL};
 
+/* Once per process (several threads may open images at once). */
+static int load_failed;
+static char load_error[256];
+
+static void load_once(void)
+{
+    if (!gk_remote_load(L_sonames, L_names, (void **)&L)) {
+        snprintf(load_error, sizeof load_error, "%s", gk_errmsg());
+        load_failed = ENOTSUP;
+    }
+}
+
 static int load(void)
 {
-    static int loaded;
-    if (loaded)
-        return 0;
-    if (!gk_remote_load(L_sonames, L_names, (void **)&L))
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, load_once);
+    if (load_failed) {
+        gk_error("%s", load_error);
+        errno = load_failed;
         return -1;
-    loaded = 1;
+    }
     return 0;
 }
 
