@@ -13,6 +13,8 @@
  * - Every request is bounded: connecting takes at most 30 s, and a
  *   transfer slower than 1 byte/s for GK_HTTP_TIMEOUT seconds (or
  *   GUESTKIT_NET_TIMEOUT) is an error.  Redirects: at most 5, http(s) only.
+ * - HTTPS certificates are verified (libcurl's default); CURL_CA_BUNDLE
+ *   names another CA file, as for the curl tool.
  * - Names inside an image (backing files) resolve against its URL, as a
  *   browser resolves a relative link; --untrusted keeps them on the same
  *   server below the image's directory.
@@ -386,6 +388,10 @@ static gk_dev *http_open(const char *loc, const gk_file_opts *o)
     L.setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     L.setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);  /* ranges of the object itself */
     L.setopt(c, CURLOPT_USERAGENT, "guestkit/" GK_VERSION);
+    /* the CA to trust instead of the system's, as for the curl tool */
+    const char *ca = getenv("CURL_CA_BUNDLE");
+    if (ca && *ca)
+        L.setopt(c, CURLOPT_CAINFO, ca);
     L.setopt(c, CURLOPT_ERRORBUFFER, h->err);
     L.setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     L.setopt(c, CURLOPT_HEADERDATA, h);
