@@ -36,6 +36,8 @@ static struct {
     __typeof__(nbd_aio_connect_uri) *aio_connect_uri;
     __typeof__(nbd_aio_is_connecting) *aio_is_connecting;
     __typeof__(nbd_aio_is_ready) *aio_is_ready;
+    __typeof__(nbd_aio_is_dead) *aio_is_dead;
+    __typeof__(nbd_aio_is_closed) *aio_is_closed;
     __typeof__(nbd_poll) *poll;
     __typeof__(nbd_get_size) *get_size;
     __typeof__(nbd_is_read_only) *is_read_only;
@@ -52,7 +54,8 @@ static struct {
 } L;
 static const char *const L_names[] = {
     "nbd_create", "nbd_close", "nbd_get_error", "nbd_get_errno", "nbd_aio_connect_uri",
-    "nbd_aio_is_connecting", "nbd_aio_is_ready", "nbd_poll", "nbd_get_size", "nbd_is_read_only",
+    "nbd_aio_is_connecting", "nbd_aio_is_ready", "nbd_aio_is_dead", "nbd_aio_is_closed",
+    "nbd_poll", "nbd_get_size", "nbd_is_read_only",
     "nbd_can_flush", "nbd_can_zero", "nbd_can_trim", "nbd_aio_pread", "nbd_aio_pwrite",
     "nbd_aio_flush", "nbd_aio_zero", "nbd_aio_trim", "nbd_aio_command_completed", "nbd_shutdown",
     NULL,
@@ -147,7 +150,9 @@ static int wait_for(struct nbd_handle *h, int64_t cookie)
 static int req_failed(gk_dev *d, int r, const char *what, uint64_t off)
 {
     struct nbd *n = d->priv;
-    if (r != -ENOSPC && r != -EINVAL)
+    /* an error the server answered leaves the connection usable; a
+     * request still in flight (a timeout) or a lost connection does not */
+    if (r == -ETIMEDOUT || L.aio_is_dead(n->h) || L.aio_is_closed(n->h))
         n->dead = 1;
     char *m = gk_strdup(gk_errmsg());
     const char *c = strstr(m, "command failed: ");
@@ -284,7 +289,8 @@ static int nbd_flush_op(gk_dev *d)
     int64_t c = L.aio_flush(n->h, NBD_NULL_COMPLETION, 0);
     int r = c < 0 ? gk_fail(nbd_errno(), "%s", nbd_msg()) : wait_for(n->h, c);
     if (r < 0) {
-        n->dead = 1;
+        if (r == -ETIMEDOUT || L.aio_is_dead(n->h) || L.aio_is_closed(n->h))
+            n->dead = 1;
         char *m = gk_strdup(gk_errmsg());
         gk_fail(-r, "%s: flush: %s", d->name, m);
         free(m);
