@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "luks.h"
 #include "qcow2.h"
 
 const gk_create_opt qcow2_create_opts[] = {
@@ -328,7 +329,7 @@ int qcow2_create(const char *location, gk_create_args *a)
     if (a->size_given)
         a->summary = summary(a, &o);
     a->size = (a->size + 511) & ~511ULL;
-    if ((r = check_opts(&o)) < 0 || (r = qcow2_enc_check(a, &o.enc, o.data_file)) < 0)
+    if ((r = check_opts(&o)) < 0 || (r = qcow2_enc_check(a, &o.enc, o.data_file, 0)) < 0)
         return r;
     {
         uint64_t l2e = o.cluster_size / (o.ext_l2 ? 16 : 8);
@@ -449,7 +450,7 @@ int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
         o.prealloc = NULL;
     }
     o.backing = o.backing_fmt = NULL; /* measured without: as qemu */
-    if ((r = check_opts(&o)) < 0)
+    if ((r = check_opts(&o)) < 0 || (r = qcow2_enc_check(a, &o.enc, NULL, 1)) < 0)
         return r;
     uint64_t cs = o.cluster_size, vsize, required = 0;
     unsigned order = 0;
@@ -481,6 +482,9 @@ int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
     if (l2_tables * 8 > QC_MAX_L1_BYTES)
         return gk_fail(EFBIG, "The image size is too large (try using a larger cluster size)");
     m->fully_allocated = prealloc_size(vsize, cs, order, o.ext_l2);
+    /* LUKS: its header's clusters (qemu's qcow2_measure) */
+    if (o.enc.on)
+        m->fully_allocated += round_up(gk_luks1_layout(o.enc.keylen, NULL), cs);
     m->required = m->fully_allocated - vsize + required;
     /* persistent bitmaps: a version 3 target of a version 3 qcow2 source */
     m->has_bitmaps = o.version >= 3 && src && src->ops == &qcow2_ops && ((struct qcow2 *)src->priv)->version >= 3;

@@ -73,7 +73,7 @@ int qcow2_enc_parse(const gk_create_args *a, struct qcow2_enc *e)
 }
 
 /* After qemu-img's line: which encryption, and whether guestkit makes it. */
-int qcow2_enc_check(const gk_create_args *a, struct qcow2_enc *e, const char *data_file)
+int qcow2_enc_check(const gk_create_args *a, struct qcow2_enc *e, const char *data_file, int measure)
 {
     const char *old = gk_create_get(a, "encryption"), *fmt = gk_create_get(a, "encrypt.format");
     int on = 0, r;
@@ -89,6 +89,8 @@ int qcow2_enc_check(const gk_create_args *a, struct qcow2_enc *e, const char *da
                 return gk_fail(EINVAL, "Parameter 'encrypt.format' is missing");
         return 0;
     }
+    if ((!fmt || strcmp(fmt, "aes") == 0) && measure)
+        return 0; /* the legacy format adds nothing to measure */
     if (!fmt || strcmp(fmt, "aes") == 0)
         return gk_fail(ENOTSUP, "creating images with the legacy qcow2 AES encryption is not "
                        "supported: it is insecure (qemu's system emulators refuse to open it); "

@@ -404,8 +404,9 @@ int qcow2_enc_parse(const gk_create_args *a, struct qcow2_enc *e);
 /* " encrypt.format=luks encrypt.key-secret=sec0 ..." as qemu-img prints them. */
 char *qcow2_enc_summary(const gk_create_args *a);
 /* The rest, after the line: e->on set for LUKS; the legacy AES format and
- * what guestkit cannot make (other ciphers, ecb, ctr) refused. */
-int qcow2_enc_check(const gk_create_args *a, struct qcow2_enc *e, const char *data_file);
+ * what guestkit cannot make (other ciphers, ecb, ctr) refused (measure:
+ * the legacy format accepted, it adds nothing). */
+int qcow2_enc_check(const gk_create_args *a, struct qcow2_enc *e, const char *data_file, int measure);
 /* Make the LUKS header (random key, PBKDF2 timing) into e->hdr. */
 int qcow2_enc_prepare(struct qcow2_enc *e);
 /* Put it into the image (open read-write, just sized): its clusters, then

@@ -108,6 +108,15 @@ import sys
 s = open('src.raw', 'rb').read(32768)
 sys.exit(s in open('enc.qcow2', 'rb').read())"
 
+# measure: the LUKS header's clusters counted, as qemu-img counts them
+# (qemu-img measure runs its PBKDF benchmark for LUKS: two cases only)
+for o in "$B,encrypt.cipher-alg=aes-128,cluster_size=4k" encrypt.format=aes,encrypt.key-secret=sec0; do
+    is "$(gimg measure "${SEC[@]}" -O qcow2 -o "$o" --size 100M 2>&1)" \
+       "$(qemu-img measure "${SEC[@]}" -O qcow2 -o "$o" --size 100M 2>&1)" "measure -o $o: qemu-img's sizes"
+done
+is "$(gimg measure "${SEC[@]}" -O qcow2 -o "$B" -f raw src.raw 2>&1)" \
+   "$(qemu-img measure "${SEC[@]}" -O qcow2 -o "$B" -f raw src.raw 2>&1)" "measure of an image: qemu-img's sizes"
+
 # what qemu refuses: its message
 refuse_like() { # OPTIONS
     local qo go gr=0 qr=0
