@@ -294,12 +294,9 @@ int gk_pbkdf2(const char *hash, const void *pass, size_t passlen, const uint8_t 
                  GK_KDF_PBKDF2_MAX_ITER);
         return -1;
     }
-    int r = gk_pbkdf2_fast(hash, pass, passlen, salt, saltlen, iterations, out, outlen);
-    if (r == 0)
-        return 0;
-    if (r > 0 && (passlen > INT32_MAX || saltlen > INT32_MAX || outlen > INT32_MAX ||
-                  !PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen, (int)iterations, md,
-                                     (int)outlen, out))) {
+    if (passlen > INT32_MAX || saltlen > INT32_MAX || outlen > INT32_MAX ||
+        !PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen, (int)iterations, md,
+                           (int)outlen, out)) {
         gk_error("PBKDF2: %s", ossl_err());
         return -1;
     }

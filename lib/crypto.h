@@ -50,10 +50,6 @@ int gk_cipher_check(const char *cipher, const char *mode, size_t keylen);
  * iterations are bounded by GK_KDF_PBKDF2_MAX_ITER. */
 int gk_pbkdf2(const char *hash, const void *pass, size_t passlen, const uint8_t *salt,
               size_t saltlen, uint32_t iterations, uint8_t *out, size_t outlen);
-/* The same for the SHA-1 and SHA-2 hashes, faster than OpenSSL 3's
- * PKCS5_PBKDF2_HMAC (lib/pbkdf2.c): 0, 1 for a hash it does not do, -1. */
-int gk_pbkdf2_fast(const char *hash, const void *pass, size_t passlen, const uint8_t *salt,
-                   size_t saltlen, uint32_t iterations, uint8_t *out, size_t outlen);
 /* Argon2i (id = 0) or Argon2id (id = 1), version 1.3 (cryptsetup's). */
 int gk_argon2(int id, const void *pass, size_t passlen, const uint8_t *salt, size_t saltlen,
               uint32_t time, uint32_t mem_kib, uint32_t lanes, uint8_t *out, size_t outlen);

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "crypto.h"
 #include "luks.h"
 #include "tap.h"
@@ -175,30 +173,6 @@ int main(int argc, char **argv)
        gk_errmsg());
     ok(!gk_cipher_new("aes", "xts-plain64", key, 48, 512, 0), "a 384-bit XTS key refused");
     ok(!gk_cipher_new("aes", "cbc-essiv:nohash", key, 32, 512, 0), "unknown ESSIV hash refused");
-    /* PBKDF2 (lib/pbkdf2.c) = OpenSSL's PKCS5_PBKDF2_HMAC: passphrases
-     * shorter and longer than the hash block, salts, outputs of several
-     * blocks, seeded */
-    {
-        static const char *hs[] = {"sha1", "sha224", "sha256", "sha384", "sha512", "ripemd160"};
-        uint8_t pw[300], salt[80], a[200], b[200];
-        int same = 0, n = 0;
-        srand(16);
-        for (size_t h = 0; h < sizeof hs / sizeof hs[0]; h++)
-            for (int r = 0; r < 20; r++, n++) {
-                size_t pl = (size_t)rand() % sizeof pw, sl = (size_t)rand() % sizeof salt;
-                size_t ol = 1 + (size_t)rand() % sizeof a;
-                uint32_t it = 1 + (uint32_t)rand() % 40;
-                for (size_t i = 0; i < pl; i++)
-                    pw[i] = (uint8_t)rand();
-                for (size_t i = 0; i < sl; i++)
-                    salt[i] = (uint8_t)rand();
-                const EVP_MD *md = EVP_get_digestbyname(hs[h]);
-                same += md && PKCS5_PBKDF2_HMAC((char *)pw, (int)pl, salt, (int)sl, (int)it, md,
-                                                (int)ol, a) &&
-                        gk_pbkdf2(hs[h], pw, pl, salt, sl, it, b, ol) == 0 && memcmp(a, b, ol) == 0;
-            }
-        ok(same == n, "PBKDF2 = PKCS5_PBKDF2_HMAC (%d of %d cases, 6 hashes)", same, n);
-    }
     uint8_t out[32];
     ok(gk_pbkdf2("sha256", "p", 1, key, 16, GK_KDF_PBKDF2_MAX_ITER + 1, out, 32) < 0 &&
        strstr(gk_errmsg(), "limit"), "PBKDF2 over the iteration bound refused: %s", gk_errmsg());
