@@ -103,4 +103,16 @@ done
 fails_cleanly "a backing key other than the image's" gimg map "${SEC[@]}" --object secret,id=b,data=other \
     --image-opts "driver=qcow2,file.filename=$D/top.qcow2,encrypt.key-secret=sec0,backing.encrypt.key-secret=b"
 
+# No key given: every tool names the missing key, whatever the heap held
+# (MALLOC_PERTURB_ fills new allocations: a -a drive's kept key was left
+# uninitialized once, and its garbage was taken for a key)
+for img in luks aes; do
+    [ -e "$D/$img.qcow2" ] || continue
+    for t in gcat ginspect; do
+        set -- /etc/hostname
+        [ $t = ginspect ] && set --
+        MALLOC_PERTURB_=85 fails_cleanly "$img, no key, $t: refused" $t -a "$D/$img.qcow2" "$@"
+        is "$(grep -c 'no key was given' "$T/fc.err")" 1 "$img, no key, $t: the message names the missing key"
+    done
+done
 done_testing

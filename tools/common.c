@@ -248,9 +248,9 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
         }
         switch (opt) {
         case 'a':
+            /* every field set: key is read by gk_cli_add_drive */
             c->drives = gk_realloc(c->drives, (c->ndrives + 1) * sizeof *c->drives);
-            c->drives[c->ndrives].path = optarg;
-            c->drives[c->ndrives].format = format;
+            c->drives[c->ndrives] = (gk_cli_drive){.path = optarg, .format = format};
             c->ndrives++;
             break;
         case OPT_FORMAT:
