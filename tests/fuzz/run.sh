@@ -35,6 +35,11 @@ qcow2_seeds() { # CORPUS
     for f in "$w"/*.qcow2; do cp "$f" "$c/"; done
 }
 
+# leaks inside the libraries we link (not ours): tests/fuzz/lsan.supp.
+# libntfs-3g is built without frame pointers, so its allocations need the
+# slow unwinder for a suppression to see who called them (ntfs only).
+lsan_base="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
 status=0
 found=0
 for bin in "$dir"/*; do
@@ -49,6 +54,8 @@ for bin in "$dir"/*; do
     fi
     found=1
     echo "fuzz: $name for ${secs}s ($(ls "$corpus" | wc -l) seeds)"
+    export LSAN_OPTIONS=$lsan_base
+    [ "$name" = ntfs ] && LSAN_OPTIONS=$lsan_base:fast_unwind_on_malloc=0
     if ! "$bin" -max_total_time="$secs" -max_len=131072 -rss_limit_mb=1024 -timeout=20 \
         -artifact_prefix="$tmp/$name-" -print_final_stats=0 "$corpus" >"$tmp/$name.log" 2>&1; then
         echo "fuzz: $name FAILED"
