@@ -51,6 +51,8 @@ struct conv {
     gk_dev *out;           /* an image target (qcow2), or NULL: fd        */
     uint64_t chunk;        /* its cluster size                           */
     int compress;          /* -c                                         */
+    int whole;             /* the target takes whole clusters only (a
+                            * streamOptimized VMDK: grains written once) */
     gk_dev *base;          /* -B (non-NULL): copy only what is allocated above
                             * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
@@ -129,7 +131,8 @@ static int zero_image(struct conv *cv, uint64_t off, uint64_t len)
     return cv->zero_init || len == 0 ? 0 : gk_pwrite_zeroes(cv->out, off, len, GK_ZERO_MAY_UNMAP);
 }
 
-/* -c: cluster by cluster, whole clusters compressed; all-zero ones and
+/* -c (and targets taking whole clusters only): cluster by cluster, whole
+ * clusters compressed with -c; all-zero ones and
  * zero runs are zeroed, what the backing file holds is left to it. */
 static int write_compressed(struct conv *cv, const struct cbuf *b)
 {
@@ -151,9 +154,9 @@ static int write_compressed(struct conv *cv, const struct cbuf *b)
             }
         } else {
             const unsigned char *q = b->p + (p - b->ds);
-            int r = cv->sparse && all_zero(q, ce - p) ? zero_image(cv, p, ce - p)
-                    : p % cv->chunk == 0             ? gk_pwrite_compressed(cv->out, q, ce - p, p)
-                                                     : gk_pwrite(cv->out, q, ce - p, p);
+            int r = cv->sparse && all_zero(q, ce - p)  ? zero_image(cv, p, ce - p)
+                    : cv->compress && p % cv->chunk == 0 ? gk_pwrite_compressed(cv->out, q, ce - p, p)
+                                                         : gk_pwrite(cv->out, q, ce - p, p);
             if (r < 0)
                 return -1;
         }
@@ -168,7 +171,7 @@ static int write_compressed(struct conv *cv, const struct cbuf *b)
  * the backing file (-B) left alone. */
 static int write_image(struct conv *cv, const struct cbuf *b)
 {
-    if (cv->compress)
+    if (cv->compress || cv->whole)
         return write_compressed(cv, b);
     for (int i = 0; i < b->nx; i++) {
         const struct cext *x = &b->x[i];
@@ -472,6 +475,7 @@ int cmd_convert(gimg_args *a)
         gk_image_info inf;
         memset(&inf, 0, sizeof inf);
         cv.chunk = gk_image_info_get(cv.out, &inf) == 0 && inf.cluster_size ? inf.cluster_size : 65536;
+        cv.whole = inf.vmdk_create_type && strcmp(inf.vmdk_create_type, "streamOptimized") == 0;
         gk_image_info_free(&inf);
         cv.compress = compress;
         cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
