@@ -7,6 +7,9 @@
 # (terminal) and ls -A (pipe) on the same tree, in the same locale.
 . "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || skip_all "script(1) not installed"
+# script(1) runs its command with $SHELL -c; the commands below use bash
+# quoting ($'...' from printf %q, <<<), and CI runs with SHELL=/bin/sh.
+export SHELL=$BASH
 export LC_ALL=C.UTF-8
 locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || skip_all "no C.UTF-8 locale"
 
