@@ -15,10 +15,13 @@
  * -9 at any moment leaves an image that qemu-img check finds clean but for
  * leaked clusters, and every write flushed before reads back.
  *
- * Lazy refcounts: refcounts are always kept up to date (lazy_refcounts=on
- * permits deferring them, it does not require it), so the dirty bit is
- * never set; an image found dirty is refused for writing until
- * `gimg check -r all` has rebuilt its refcounts, as qemu rebuilds them. */
+ * Lazy refcounts (qemu's): with lazy_refcounts=on, the first write that
+ * links a new cluster sets the dirty bit; from then on L2 tables are written
+ * without first writing the refcount blocks (the refcounts in memory stay
+ * exact, those on disk may lag behind).  A clean close writes everything and
+ * clears the bit.  An image found dirty when opened for writing (killed
+ * while dirty, by qemu or by us) first has its refcounts repaired as
+ * `check -r all` repairs them, as qemu's open does; reads need nothing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,47 @@ int qcow2_clear_incompat(struct qcow2 *q, uint64_t bits)
     int r = header_patch(q, 72, v, 8);
     if (r == 0)
         q->h.incompatible_features = v;
+    return r;
+}
+
+int qcow2_mark_dirty(struct qcow2 *q)
+{
+    if (q->version < 3 || !(q->h.compatible_features & QC_COMPAT_LAZY_REFCOUNTS) ||
+        (q->h.incompatible_features & QC_INCOMPAT_DIRTY))
+        return 0;
+    /* everything on disk is consistent until here: the bit says from now on
+     * the refcount blocks may lag behind the tables */
+    int r = header_patch(q, 72, q->h.incompatible_features | QC_INCOMPAT_DIRTY, 8);
+    if (r < 0)
+        return r;
+    q->h.incompatible_features |= QC_INCOMPAT_DIRTY;
+    q->dirtied = 1;
+    qcow2_cache_set_dependency(q->l2_cache, NULL);
+    return 0;
+}
+
+/* A dirty image opened for writing: its refcounts rebuilt from the metadata
+ * first (qemu's open runs its check with both repairs), which clears the
+ * bit when the image is consistent after it. */
+static int repair_dirty(struct qcow2 *q, gk_dev *d)
+{
+    gk_check_result cr;
+    memset(&cr, 0, sizeof cr);
+    q->rw = 1;
+    int r = qcow2_repair(d, GK_REPAIR_LEAKS | GK_REPAIR_ERRORS, &cr);
+    q->rw = 0;
+    for (int i = 0; i < cr.nmessages; i++)
+        gk_debug("%s: %s", q->path, cr.messages[i]);
+    if (r < 0) {
+        gk_error_prefix("%s: Could not repair dirty image", q->path);
+    } else if (cr.check_errors || cr.corruptions || (q->h.incompatible_features & QC_INCOMPAT_DIRTY)) {
+        r = gk_fail(EIO, "%s: Could not repair dirty image: %llu errors remain ('gimg check' lists them)",
+                    q->path, (unsigned long long)(cr.check_errors + cr.corruptions));
+    } else if (cr.corruptions_fixed || cr.leaks_fixed) {
+        gk_warn("%s: the image was dirty (lazy refcounts not written back): its refcounts were repaired",
+                q->path);
+    }
+    gk_check_result_free(&cr);
     return r;
 }
 
@@ -117,13 +161,13 @@ int qcow2_open_rw(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
                        "convert the image to encrypt.format=luks", q->path);
     if (h->crypt_method && (!q->crypt || q->data != q->file))
         return gk_fail(ENOTSUP, "%s: writing this encrypted image is not supported", q->path);
-    if (h->incompatible_features & QC_INCOMPAT_DIRTY)
-        return gk_fail(EROFS, "%s: image is dirty (its refcounts were not written back); repair it with "
-                              "'gimg check -r all' before writing", q->path);
+    int r;
+    if ((h->incompatible_features & QC_INCOMPAT_DIRTY) && (r = repair_dirty(q, d)) < 0)
+        return r;
     /* inconsistent metadata is refused before anything is written */
     gk_check_result cr;
     memset(&cr, 0, sizeof cr);
-    int r = qcow2_check(d, &cr);
+    r = qcow2_check(d, &cr);
     if (r == 0 && (cr.corruptions || cr.check_errors)) {
         const char *first = "";
         for (int i = 0; i < cr.nmessages && !*first; i++)
@@ -351,6 +395,10 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
         return r;
     }
     if (!owned || zero_flag || nbm != bm) {
+        if ((r = qcow2_mark_dirty(q)) < 0) {
+            qcow2_cache_put(q->l2_cache, tv);
+            return r;
+        }
         if (!owned)
             qcow2_release_cluster(q, e);
         put_be(ent, target | QC_OFLAG_COPIED, 8);
@@ -490,6 +538,10 @@ int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t of
         return r;
     }
     free(out);
+    if ((r = qcow2_mark_dirty(q)) < 0) {
+        qcow2_cache_put(q->l2_cache, tv);
+        return r;
+    }
     uint64_t nb = (((uint64_t)coff + len - 1) >> 9) - ((uint64_t)coff >> 9);
     put_be(ent, (uint64_t)coff | nb << (62 - (q->cluster_bits - 8)) | QC_OFLAG_COMPRESSED, 8);
     if (q->ext_l2)
@@ -692,7 +744,11 @@ void qcow2_close_rw(gk_dev *d)
     struct qcow2 *q = d->priv;
     if (!q->rw)
         return;
+    /* the dirty bit this writer set goes once everything is written */
     if (qcow2_flush_all(q) < 0)
+        gk_warn("%s: %s", q->path, gk_errmsg());
+    else if (q->dirtied && (q->h.incompatible_features & QC_INCOMPAT_DIRTY) &&
+             qcow2_clear_incompat(q, QC_INCOMPAT_DIRTY) < 0)
         gk_warn("%s: %s", q->path, gk_errmsg());
     free(q->cow);
     free(q->enc);

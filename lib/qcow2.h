@@ -227,6 +227,8 @@ struct qcow2 {
     ZSTD_DCtx *zd;
     /* ---- writing (qcow2-write.c, the allocator in qcow2-refcount.c) ---- */
     int rw;                    /* opened read-write                            */
+    int dirtied;               /* this writer set the dirty bit (lazy
+                                * refcounts): cleared on a clean close        */
     uint64_t free_cluster_index;   /* where the next search for free clusters
                                     * starts (qemu's free_cluster_index)     */
     uint64_t free_byte_offset; /* compressed data: next free byte, or 0        */
@@ -384,6 +386,11 @@ int qcow2_write_header(struct qcow2 *q);
 int qcow2_signal_corruption(struct qcow2 *q, const char *what);
 /* Clear incompatible feature bits (dirty, corrupt) in one header write. */
 int qcow2_clear_incompat(struct qcow2 *q, uint64_t bits);
+/* Lazy refcounts (version 3, the compatible bit set): before the first
+ * write that links a cluster without its refcount on disk first, set the
+ * dirty bit and let L2 tables be written without the refcount blocks
+ * (qemu's qcow2_mark_dirty); no-op otherwise.  0 or -errno. */
+int qcow2_mark_dirty(struct qcow2 *q);
 /* Compress one cluster with the image's compression type into out
  * (cluster_size - 1 bytes at most): 0, -ENOSPC if it does not shrink. */
 int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen);
