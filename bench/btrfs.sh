@@ -13,12 +13,11 @@
 # -lR and guestfish copy-out, what virt-copy-out runs (TCG here: slow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 BD=${GK_BENCH_DIR:-$PWD/bench/out}/btrfs
 RUNS=${BENCH_RUNS:-3}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gcopy-out" ] || { echo "no $GK_BIN/gcopy-out: build first" >&2; exit 1; }
+need_time
+need_tools gcopy-out
 [ "$(id -u)" = 0 ] || { echo "needs root (loop mounts)" >&2; exit 1; }
 IMG=$BD/zstd.img
 MNT=$BD/mnt
@@ -107,7 +106,7 @@ fresh_mount() {
 }
 
 row() { printf '%-52s %8s %8s %14s\n' "$@"; }
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RUNS runs, copies to $(df --output=fstype "$W" | tail -1)"
+echo "load average: $(loadavg), $(nproc) CPUs, best of $RUNS runs, copies to $(df --output=fstype "$W" | tail -1)"
 fresh_mount
 echo "tree: $(find "$MNT" -type f | wc -l) files, $(du -s --apparent-size -B1M "$MNT" | cut -f1) MiB; image: $(du -B1M "$IMG" | cut -f1) MiB on disk"
 row "" "wall s" "cpu s" "peak RSS KiB"
@@ -133,12 +132,12 @@ if [ "${BENCH_LIBGUESTFS:-0}" = 1 ]; then
     # copy-out is what virt-copy-out runs.  One run each (TCG: minutes).
     export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
     RUNS=1
-    echo "libguestfs (TCG), 1 run each; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "libguestfs (TCG), 1 run each; load average before: $(loadavg)"
     timed "" virt-ls --format=raw -a "$IMG" -m /dev/sda -lR /; set -- $best
     vls=$1; row "virt-ls -a zstd.img -m /dev/sda -lR /" "$1" "$2" "$3"
     timed 'rm -rf "$W/v"; mkdir -p "$W/v"' guestfish --ro --format=raw -a "$IMG" -m /dev/sda copy-out / "$W/v"; set -- $best
     vcp=$1; row "guestfish -m /dev/sda copy-out / DIR" "$1" "$2" "$3"
-    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "load average after: $(loadavg)"
     awk -v a="$vls" -v b="$gls" -v c="$kls" 'BEGIN{printf "virt-ls -lR / gls -lR: %.0fx; / kernel find -ls: %.0fx\n", a / b, a / c}'
     awk -v a="$vcp" -v b="$gcp" -v c="$kcp" 'BEGIN{printf "guestfish copy-out / gcopy-out: %.0fx; / kernel cp -a: %.1fx\n", a / b, a / c}'
     if diff -r --no-dereference "$W/v" "$W/k" >/dev/null 2>&1; then

@@ -12,22 +12,21 @@
 # ginspect --each, the best kept), BENCH_VI_RUNS (3, 0: no virt-inspector).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 GK_IMAGES=${GK_IMAGES:-$PWD/build/images}
 RUNS=${BENCH_RUNS:-3}
 VI_RUNS=${BENCH_VI_RUNS:-3}
 N=200
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/ginspect" ] || { echo "no $GK_BIN/ginspect: build first" >&2; exit 1; }
+need_time
+need_tools ginspect
 ./test-images/build-all.sh "$GK_IMAGES" guests
 W=$(mktemp -d "${TMPDIR:-/tmp}/gkfleet.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 ./test-images/mkfleet.sh "$W/fleet" "$GK_IMAGES/guests" "$N"
 good=$(grep -c '	good:' "$W/fleet/expect")
 
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs," \
-     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "commit $(commit), $(nproc) CPUs," \
+     "load average $(loadavg)"
 echo "$N guests ($good good), --jobs 2, best of $RUNS runs (wall), CPU = user + sys of the run"
 printf '%-44s %8s %8s %10s %12s\n' "run" "wall s" "CPU s" "images/s" "CPU ms/image"
 

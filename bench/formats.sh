@@ -10,15 +10,14 @@
 # gimg faster).  On a loaded machine CPU time is the steadier figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 OUT=${BENCH_DIR:-$PWD/bench/out/formats}
 RUNS=${BENCH_RUNS:-3}
 SIZE=${BENCH_SIZE:-1024}
 SHM=${BENCH_SHM:-/dev/shm}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gimg" ] || { echo "no $GK_BIN/gimg: build first" >&2; exit 1; }
-command -v qemu-img >/dev/null || { echo "needs qemu-img" >&2; exit 1; }
+need_time
+need_tools gimg
+need_cmds qemu-img
 mkdir -p "$OUT"
 if [ ! -e "$OUT/.done-$SIZE" ]; then
     rm -f "$OUT"/*

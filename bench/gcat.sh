@@ -26,12 +26,11 @@
 # shared, and no figure here means much without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 G=${GK_BENCH_DIR:-$PWD/bench/out}/guest3g
 RUNS=${BENCH_RUNS:-40}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gcat" ] || { echo "no $GK_BIN/gcat: build first" >&2; exit 1; }
+need_time
+need_tools gcat
 ./bench/guest.sh >&2 # builds the guest once, adds the compressed chain to an older one
 
 want=$(cat "$G/hostname")
@@ -64,29 +63,7 @@ RT=()
 echo "gcat on the 3 GiB guest: $(date -u '+%F %T') UTC, commit $(git rev-parse --short HEAD)," \
      "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
      "$RUNS runs each, interleaved${RT:+, under chrt -f 1}"
-printf '%s\n' "${rows[@]}" | "${RT[@]}" python3 -c '
-import os, shlex, statistics, sys, time
-runs = int(sys.argv[1])
-rows = [l.rstrip("\n").split("|", 1) for l in sys.stdin if l.strip()]
-cmds = [shlex.split(c) for _, c in rows]
-wall = [[] for _ in rows]; cpu = [[] for _ in rows]
-null = os.open(os.devnull, os.O_WRONLY)
-for _ in range(runs):
-    for i, c in enumerate(cmds):
-        t0 = time.monotonic()
-        pid = os.posix_spawnp(c[0], c, os.environ, file_actions=[
-            (os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
-        _, st, ru = os.wait4(pid, 0)
-        wall[i].append((time.monotonic() - t0) * 1000)
-        cpu[i].append((ru.ru_utime + ru.ru_stime) * 1000)
-        if os.waitstatus_to_exitcode(st) != 0:
-            sys.exit("%s: exit status %d" % (rows[i][0], os.waitstatus_to_exitcode(st)))
-true = min(cpu[0])
-print("%-44s %9s %9s %9s %9s" % ("command", "wall min", "CPU min", "CPU med", "CPU/true"))
-for i, (label, _) in enumerate(rows):
-    print("%-44s %9.2f %9.2f %9.2f %9.2f" % (label, min(wall[i]), min(cpu[i]),
-          statistics.median(cpu[i]), min(cpu[i]) / true))
-' "$RUNS"
+printf '%s\n' "${rows[@]}" | "${RT[@]}" python3 bench/interleave.py "$RUNS"
 echo "peak RSS (KiB): cguest $("$TIME" -f %M "$GK_BIN/gcat" -a "$G/cguest.qcow2" /etc/hostname 2>&1 >/dev/null | tail -n1)," \
      "flat $("$TIME" -f %M "$GK_BIN/gcat" -a "$G/flat.qcow2" /etc/hostname 2>&1 >/dev/null | tail -n1)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,14 +16,14 @@
 # -e within 50 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 BD=${GK_BENCH_DIR:-$PWD/bench/out}
 RUNS=${BENCH_RUNS:-2}
 EDITS=${BENCH_EDITS:-15}
 COPY=1
 [ "${BENCH_PARTS:-copy,edit}" = edit ] && COPY=0
 [ "$(id -u)" = 0 ] || { echo "needs root (loop mounts)" >&2; exit 1; }
-[ -x "$GK_BIN/gcopy-in" ] || { echo "no $GK_BIN/gcopy-in: build first" >&2; exit 1; }
+need_tools gcopy-in
 SRC=${BENCH_SRC:-/dev/shm/gk-copyin-src}
 W=$BD/copyin
 mkdir -p "$W/m"

@@ -13,13 +13,12 @@
 # Target: at least 2x faster than debugfs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 BD=${GK_BENCH_DIR:-$PWD/bench/out}
 G=$BD/guest3g
 RUNS=${BENCH_RUNS:-2}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gcopy-out" ] || { echo "no $GK_BIN/gcopy-out: build first" >&2; exit 1; }
+need_time
+need_tools gcopy-out
 [ -e "$G/.done" ] || ./bench/guest.sh >&2
 if [ -n "${BENCH_DEST:-}" ]; then W=$BENCH_DEST/gk-copy-bench
 elif [ -d /dev/shm ] && [ -w /dev/shm ]; then W=/dev/shm/gk-copy-bench
@@ -45,7 +44,7 @@ timed() {
     echo "$best"
 }
 
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RUNS runs, copies to $(df --output=fstype "$W" | tail -1) $W"
+echo "load average: $(loadavg), $(nproc) CPUs, best of $RUNS runs, copies to $(df --output=fstype "$W" | tail -1) $W"
 printf '%-58s %8s %8s %14s\n' "copy of the root filesystem" "wall s" "cpu s" "peak RSS KiB"
 set -- $(timed gcopy-out "$W/gk" "$GK_BIN/gcopy-out" -a "$G/guest.qcow2" -m /dev/bench/root / "$W/gk")
 gk=$1

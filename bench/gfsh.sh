@@ -11,12 +11,11 @@
 # /work/shared/reference/libguestfs-behaviour.md section 4.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 GK_IMAGES=${GK_IMAGES:-$PWD/bench/out}
 RUNS=${BENCH_RUNS:-20}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gfsh" ] || { echo "no $GK_BIN/gfsh: build first" >&2; exit 1; }
+need_time
+need_tools gfsh
 ./test-images/build-all.sh "$GK_IMAGES" gfsh guests
 gdir=$GK_IMAGES/gfsh
 ddir=$GK_IMAGES/guests

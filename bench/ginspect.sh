@@ -14,12 +14,11 @@
 # host, see /work/shared/reference/libguestfs-behaviour.md section 4.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 GK_IMAGES=${GK_IMAGES:-$PWD/bench/out}
 RUNS=${BENCH_RUNS:-20}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/ginspect" ] || { echo "no $GK_BIN/ginspect: build first" >&2; exit 1; }
+need_time
+need_tools ginspect
 G=${GK_BENCH_DIR:-$PWD/bench/out}/guest3g
 [ -e "$G/.done" ] || ./bench/guest.sh >&2
 dir=$GK_IMAGES/guests
@@ -45,7 +44,7 @@ best() {
     printf '%d.%03d %s %s' $((b / 1000)) $((b % 1000)) "$cpu" "$rss"
 }
 
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RUNS runs"
+echo "load average: $(loadavg), $(nproc) CPUs, best of $RUNS runs"
 printf '%-40s %10s %8s %14s\n' "ginspect on" "wall ms" "cpu ms" "peak RSS KiB"
 napps=$("$GK_BIN/ginspect" --json -a "$G/guest.qcow2" 2>/dev/null | jq '.operatingsystems[0].applications | length')
 set -- $(best "$G/guest.qcow2")

@@ -23,7 +23,7 @@
 # through gmount and through the kernel.  The load average is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 DIR=${GK_BENCH_DIR:-$PWD/bench/out}/guest3g
 RUNS=${BENCH_RUNS:-3}
 VRUNS=${BENCH_VIRT_RUNS:-1}
@@ -45,7 +45,6 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { date +%s%N; }
 ms() { echo $((($2 - $1) / 1000000)); }
 
@@ -77,7 +76,7 @@ best() {
     echo "$b"
 }
 
-echo "# gmount bench: $(date -u '+%F %H:%M') UTC, commit $(git rev-parse --short HEAD 2>/dev/null || echo ?), load $(loadavg)"
+echo "# gmount bench: $(date -u '+%F %H:%M') UTC, commit $(commit), load $(loadavg)"
 echo "# guest: $IMG ($nfiles entries in the root LV, tar $((ktar / 1048576)) MiB), largest file $BIG"
 
 # time to a usable mount

@@ -39,14 +39,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 DIR=${GK_BENCH_DIR:-$PWD/bench/out}/guest3g
 RUNS=${BENCH_RUNS:-20}
 VRUNS=${BENCH_VIRT_RUNS:-1}
 CRUNS=${BENCH_COPY_RUNS:-3}
 DESTS=${BENCH_DESTS:-/dev/shm}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+need_time
 for t in gcat ginspect gfsh gcopy-out; do
     [ -x "$GK_BIN/$t" ] || { echo "no $GK_BIN/$t: build first" >&2; exit 1; }
 done
@@ -59,7 +58,6 @@ HOST=$(cat "$DIR/hostname")
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "guest-tools: $*" >&2; exit 1; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # Warm the page cache: every image file of the chain and the raw anchor.
 cat "$DIR"/*.qcow2 "$DIR/root.raw" >/dev/null

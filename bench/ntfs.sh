@@ -16,18 +16,17 @@
 #    copies are compared with diff -r.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 GK_IMAGES=${GK_IMAGES:-$PWD/bench/out}
 BD=${GK_BENCH_DIR:-$PWD/bench/out}
 RUNS=${BENCH_RUNS:-20}
 CRUNS=${BENCH_COPY_RUNS:-3}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/ginspect" ] || { echo "no $GK_BIN/ginspect: build first" >&2; exit 1; }
+need_time
+need_tools ginspect
 ./test-images/build-all.sh "$GK_IMAGES" windows
 W=$GK_IMAGES/windows
 
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "load average: $(loadavg), $(nproc) CPUs; commit $(commit)"
 
 # ---- 1. ginspect vs virt-inspector ----
 # best IMG: "best_wall_ms mean_cpu_ms peak_rss_kib"

@@ -17,15 +17,14 @@
 # L2 lookups: the PBKDF2 of the keyslot and the digest dominate it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 OUT=${BENCH_DIR:-$PWD/bench/out/qcow2-crypt}
 RUNS=${BENCH_RUNS:-3}
 MIB=${BENCH_MIB:-1024}
 SHM=${BENCH_SHM:-/dev/shm}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gimg" ] || { echo "no $GK_BIN/gimg: build first" >&2; exit 1; }
-command -v qemu-img >/dev/null || { echo "needs qemu-img" >&2; exit 1; }
+need_time
+need_tools gimg
+need_cmds qemu-img
 mkdir -p "$OUT"
 printf 'bench pass' >"$OUT/pass.txt"
 SEC=(--object "secret,id=sec0,file=$OUT/pass.txt")
@@ -58,31 +57,10 @@ EOF
     touch "$OUT/.done-$MIB"
 fi
 
-# best of RUNS: "wall_seconds cpu_seconds"
-measure() { # CMD...
-    local best="" t
-    for _ in $(seq "$RUNS"); do
-        rm -f "$SHM/gk-bench.raw"
-        t=$("$TIME" -f '%e %U %S' "$@" 2>&1 >/dev/null | tail -n 1 | awk '{ printf "%s %.2f", $1, $2 + $3 }')
-        rm -f "$SHM/gk-bench.raw"
-        if [ -z "$best" ] || awk -v a="${t%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
-            best=$t
-        fi
-    done
-    echo "$best"
-}
-row() { # NAME GIMG_RESULT QEMU_RESULT
-    read -r gt gc <<<"$2"
-    read -r qt qc <<<"$3"
-    awk -v n="$1" -v gt="$gt" -v qt="$qt" -v gc="$gc" -v qc="$qc" 'BEGIN {
-        printf "%-22s %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f\n", n, gt, qt, (qt > 0 ? gt / qt : 0),
-               gc, qc, (qc > 0 ? gc / qc : 0) }'
-}
-
 cat "$OUT"/*.qcow2 >/dev/null
-echo "gimg ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(qemu-img --version | head -n 1), $MIB MiB images"
-echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %8s %8s %6s %8s %8s %6s\n' "" "gimg s" "qemu s" ratio "gimg cpu" "qemu cpu" ratio
+echo "gimg ($(commit)), $(qemu-img --version | head -n 1), $MIB MiB images"
+echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(loadavg)"
+vs_head 22 ""
 for img in luks aes; do
     f=$OUT/$img.qcow2
     "$GK_BIN/gimg" convert "${SEC[@]}" --image-opts "$(opts "$f")" -O raw "$SHM/gk-bench-g.raw" 2>/dev/null
@@ -93,12 +71,15 @@ for img in luks aes; do
         exit 1
     fi
     rm -f "$SHM/gk-bench-g.raw" "$SHM/gk-bench-q.raw"
-    g=$(measure "$GK_BIN/gimg" convert "${SEC[@]}" --image-opts "$(opts "$f")" -O raw "$SHM/gk-bench.raw")
-    q=$(measure qemu-img convert "${SEC[@]}" --image-opts "$(opts "$f")" -O raw "$SHM/gk-bench.raw")
-    row "convert $img.qcow2" "$g" "$q"
+    g=$(best_of "$RUNS" wall "rm -f $SHM/gk-bench.raw" \
+        "$GK_BIN/gimg" convert "${SEC[@]}" --image-opts "$(opts "$f")" -O raw "$SHM/gk-bench.raw")
+    q=$(best_of "$RUNS" wall "rm -f $SHM/gk-bench.raw" \
+        qemu-img convert "${SEC[@]}" --image-opts "$(opts "$f")" -O raw "$SHM/gk-bench.raw")
+    rm -f "$SHM/gk-bench.raw"
+    vs_row 22 "convert $img.qcow2" "$g" "$q"
 done
 f=$OUT/luks.qcow2
-g=$(measure "$GK_BIN/gimg" map --output=json "${SEC[@]}" --image-opts "$(opts "$f")")
-q=$(measure qemu-img map --output=json "${SEC[@]}" --image-opts "$(opts "$f")")
-row "key derivation (map)" "$g" "$q"
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+g=$(best_of "$RUNS" wall "" "$GK_BIN/gimg" map --output=json "${SEC[@]}" --image-opts "$(opts "$f")")
+q=$(best_of "$RUNS" wall "" qemu-img map --output=json "${SEC[@]}" --image-opts "$(opts "$f")")
+vs_row 22 "key derivation (map)" "$g" "$q"
+echo "load average at end: $(loadavg)"

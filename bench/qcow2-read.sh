@@ -18,16 +18,15 @@
 # the other processes on it no longer decide how much CPU each one gets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 OUT=${BENCH_DIR:-$PWD/bench/out/qcow2-read}
 RUNS=${BENCH_RUNS:-3}
 SHM=${BENCH_SHM:-/dev/shm}
-TIME=/usr/bin/time
 RT=()
 [ "${BENCH_RT:-0}" = 1 ] && RT=(chrt -f 1)
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gimg" ] || { echo "no $GK_BIN/gimg: build first" >&2; exit 1; }
-command -v qemu-img >/dev/null || { echo "needs qemu-img" >&2; exit 1; }
+need_time
+need_tools gimg
+need_cmds qemu-img
 mkdir -p "$OUT"
 
 if [ ! -e "$OUT/.done" ]; then
@@ -88,26 +87,10 @@ EOF
     touch "$OUT/.done"
 fi
 
-# best of RUNS: "wall_seconds peak_rss_kib cpu_seconds"
-measure() { # CMD...
-    local best="" t
-    for _ in $(seq "$RUNS"); do
-        rm -f "$SHM/gk-bench.raw"
-        t=$("$TIME" -f '%e %M %U %S' "${RT[@]}" "$@" 2>&1 >/dev/null | tail -n 1 |
-            awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')
-        rm -f "$SHM/gk-bench.raw"
-        if [ -z "$best" ] || awk -v a="${t%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
-            best=$t
-        fi
-    done
-    echo "$best"
-}
-
 cat "$OUT"/*.qcow2 >/dev/null 2>&1 || true # warm the page cache
-echo "gimg $("$GK_BIN/gimg" -V | awk '{print $3}') ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(qemu-img --version | head -n 1)"
-echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+, both under ${RT[*]}}"
-printf '%-14s %8s %8s %6s %8s %8s %6s %10s %10s %6s\n' image "gimg s" "qemu s" ratio \
-    "gimg cpu" "qemu cpu" ratio "gimg RSS" "qemu RSS" ratio
+echo "gimg $("$GK_BIN/gimg" -V | awk '{print $3}') ($(commit)), $(qemu-img --version | head -n 1)"
+echo "$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(loadavg)${RT:+, both under ${RT[*]}}"
+vs_head 14 image
 for img in disk.raw disk.qcow2 deflate.qcow2 chain7.qcow2; do
     f=$OUT/$img
     fmt=qcow2; [ "$img" = disk.raw ] && fmt=raw
@@ -120,13 +103,11 @@ for img in disk.raw disk.qcow2 deflate.qcow2 chain7.qcow2; do
         exit 1
     fi
     rm -f "$SHM/gk-bench-g.raw" "$SHM/gk-bench-q.raw"
-    g=$(measure "$GK_BIN/gimg" convert -f "$fmt" -O raw ${GIMG_OPTS:-} "$f" "$SHM/gk-bench.raw")
-    q=$(measure qemu-img convert -f "$fmt" -O raw "$f" "$SHM/gk-bench.raw")
-    read -r gt gm gc <<<"$g"
-    read -r qt qm qc <<<"$q"
-    awk -v n="$img" -v gt="$gt" -v qt="$qt" -v gm="$gm" -v qm="$qm" -v gc="$gc" -v qc="$qc" 'BEGIN {
-        printf "%-14s %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f %6.1f MiB %6.1f MiB %6.2f\n", n, gt, qt,
-               (qt > 0 ? gt / qt : 0), gc, qc, (qc > 0 ? gc / qc : 0),
-               gm / 1024, qm / 1024, (qm > 0 ? gm / qm : 0) }'
+    g=$(best_of "$RUNS" wall "rm -f $SHM/gk-bench.raw" "${RT[@]}" \
+        "$GK_BIN/gimg" convert -f "$fmt" -O raw ${GIMG_OPTS:-} "$f" "$SHM/gk-bench.raw")
+    q=$(best_of "$RUNS" wall "rm -f $SHM/gk-bench.raw" "${RT[@]}" \
+        qemu-img convert -f "$fmt" -O raw "$f" "$SHM/gk-bench.raw")
+    rm -f "$SHM/gk-bench.raw"
+    vs_row 14 "$img" "$g" "$q"
 done
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average at end: $(loadavg)"

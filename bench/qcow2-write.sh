@@ -17,15 +17,14 @@
 # Outputs go to $BENCH_SHM (/dev/shm), removed after each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 IN=${BENCH_READ_DIR:-$PWD/bench/out/qcow2-read}
 OUT=${BENCH_DIR:-$PWD/bench/out/qcow2-write}
 RUNS=${BENCH_RUNS:-1}
 SHM=${BENCH_SHM:-/dev/shm}/gk-bench-w
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-[ -x "$GK_BIN/gimg" ] || { echo "no $GK_BIN/gimg: build first" >&2; exit 1; }
-command -v qemu-img >/dev/null || { echo "needs qemu-img" >&2; exit 1; }
+need_time
+need_tools gimg
+need_cmds qemu-img
 if [ ! -e "$IN/.done" ]; then
     echo "building bench/qcow2-read.sh's images first ..." >&2
     BENCH_DIR=$IN BENCH_RUNS=1 bench/qcow2-read.sh >/dev/null

@@ -9,7 +9,7 @@
 # a few changed clusters on top), built once in bench/out/remote/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 BD=${GK_BENCH_DIR:-$PWD/bench/out}
 RUNS=${BENCH_RUNS:-5}
 for p in nginx nbdkit curl; do
@@ -92,7 +92,7 @@ b_curl=$(awk '{s += $1} END {printf "%d", s}' "$W/out")
 [ "$b_curl" = "$whole" ] || { echo "curl fetched $b_curl bytes, not $whole" >&2; exit 1; }
 
 ratio() { echo "scale=4; $1 / $2" | bc | sed 's/^\./0./'; }
-echo "# bench/remote.sh: $(date -u '+%F %H:%M') UTC, commit $(git rev-parse --short HEAD), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# bench/remote.sh: $(date -u '+%F %H:%M') UTC, commit $(commit), load $(loadavg)"
 echo "# chain: top.qcow2 $(stat -c %s "$R/top.qcow2") + base.qcow2 $(stat -c %s "$R/base.qcow2") bytes ($REMOTE_DISK_MIB MiB ext4); best of $RUNS"
 printf '| %-34s | %8s | %12s | %10s | %10s |\n' what "wall s" bytes "time/curl" "bytes/curl"
 printf '|%s|%s|%s|%s|%s|\n' ------------------------------------ ---------: -------------: -----------: -----------:

@@ -17,10 +17,10 @@
 # average is printed with the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 RUNS=${BENCH_RUNS:-60}
 D=${GK_BENCH_DIR:-$PWD/bench/out}/sandbox
-[ -x "$GK_BIN/gcat" ] || { echo "no $GK_BIN/gcat: build first" >&2; exit 1; }
+need_tools gcat
 if [ ! -e "$D/.done" ]; then
     rm -rf "$D" && mkdir -p "$D/tree/etc"
     echo bench-sandbox > "$D/tree/etc/hostname"
@@ -44,32 +44,8 @@ rows=("/bin/true (anchor)|/bin/true"
       "gcat -m, --no-sandbox|$GK_BIN/gcat --no-sandbox -a $IMG -m /dev/sda /etc/hostname"
       "gcat -i, sandbox|$GK_BIN/gcat -a $IMG /etc/hostname"
       "gcat -i, --no-sandbox|$GK_BIN/gcat --no-sandbox -a $IMG /etc/hostname")
-echo "sandbox cost: $(date -u '+%F %T') UTC, commit $(git rev-parse --short HEAD)," \
-     "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs each, interleaved"
-printf '%s\n' "${rows[@]}" | python3 -c '
-import os, shlex, statistics, sys, time
-runs = int(sys.argv[1])
-rows = [l.rstrip("\n").split("|", 1) for l in sys.stdin if l.strip()]
-cmds = [shlex.split(c) for _, c in rows]
-wall = [[] for _ in rows]; cpu = [[] for _ in rows]
-null = os.open(os.devnull, os.O_WRONLY)
-for _ in range(runs):
-    for i, c in enumerate(cmds):
-        t0 = time.monotonic()
-        pid = os.posix_spawnp(c[0], c, os.environ, file_actions=[
-            (os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
-        _, st, ru = os.wait4(pid, 0)
-        wall[i].append((time.monotonic() - t0) * 1000)
-        cpu[i].append((ru.ru_utime + ru.ru_stime) * 1000)
-        if os.waitstatus_to_exitcode(st) != 0:
-            sys.exit("%s: exit status %d" % (rows[i][0], os.waitstatus_to_exitcode(st)))
-print("%-32s %9s %9s %9s %9s" % ("command (ms)", "wall min", "wall med", "CPU min", "CPU med"))
-for i, (label, _) in enumerate(rows):
-    print("%-32s %9.2f %9.2f %9.2f %9.2f" % (label, min(wall[i]), statistics.median(wall[i]),
-          min(cpu[i]), statistics.median(cpu[i])))
-for a, b, name in ((2, 3, "-m"), (4, 5, "-i")):
-    print("sandbox cost, gcat %s: wall min %+.2f ms, wall median %+.2f ms, CPU median %+.2f ms" % (
-        name, min(wall[a]) - min(wall[b]), statistics.median(wall[a]) - statistics.median(wall[b]),
-        statistics.median(cpu[a]) - statistics.median(cpu[b])))
-' "$RUNS"
-echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "sandbox cost: $(date -u '+%F %T') UTC, commit $(commit)," \
+     "$(nproc) CPUs, load average $(loadavg), $RUNS runs each, interleaved"
+printf '%s\n' "${rows[@]}" | python3 bench/interleave.py "$RUNS" \
+    "2,3,sandbox cost, gcat -m" "4,5,sandbox cost, gcat -i"
+echo "load average at the end: $(loadavg)"

@@ -22,12 +22,11 @@
 # The machine is shared: the load average is printed with the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GK_BIN=${GK_BIN:-$PWD/build/bin}
+. bench/lib.sh
 DIR=${GK_BENCH_DIR:-$PWD/bench/out}/xfs1g
 RUNS=${BENCH_RUNS:-3}
 VRUNS=${BENCH_VIRT_RUNS:-1}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+need_time
 [ "$(id -u)" = 0 ] || { echo "needs root (loop mounts)" >&2; exit 1; }
 IMG=$DIR/xfs.img
 W=$(mktemp -d /dev/shm/gkbench.XXXXXX)
@@ -39,7 +38,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "xfs bench: $*" >&2; exit 1; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 if [ ! -e "$DIR/.done" ]; then
     echo "building the XFS image in $DIR (once) ..." >&2
