@@ -197,6 +197,17 @@ typedef struct gk_open_opts {
  * losing the right to open files (gmount's sessions in the sandbox).  on 0
  * stops keeping more (those kept stay). */
 void gk_file_keep(int on);
+/* Keep a copy of fd, an image file opened elsewhere (sent by a process
+ * that may still open files), as if it had been opened here with
+ * gk_file_keep on; rw 1 only for a descriptor open read-write.  0, or -1
+ * with errno (not read-write, or 64 kept already). */
+int gk_file_keep_fd(int fd, int rw);
+/* A copy of the kept descriptor of the file path names (read-write if
+ * rw), or -1 with errno ENOENT if none is kept. */
+int gk_file_kept_copy(const char *path, int rw);
+/* 1 if location is a local file or block device (no other protocol, such
+ * as nbd:// or https://, claims it). */
+int gk_location_is_file(const char *location);
 
 /* Open an image file (probing the format unless opts->format is set).
  * opts may be NULL.  NULL with gk_error and errno on failure. */

@@ -75,6 +75,48 @@ static void keep_add(int fd, const struct stat *st, int rw)
     pthread_mutex_unlock(&keep_mu);
 }
 
+int gk_file_keep_fd(int fd, int rw)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -1;
+    int acc = fcntl(fd, F_GETFL);
+    if (acc < 0 || (rw && (acc & O_ACCMODE) != O_RDWR)) {
+        errno = EBADF;
+        return -1;
+    }
+    int c = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (c < 0)
+        return -1;
+    pthread_mutex_lock(&keep_mu);
+    int ok = nkept < KEEP_MAX;
+    if (ok)
+        kept[nkept++] = (struct kept){st.st_dev, st.st_ino, rw, c};
+    pthread_mutex_unlock(&keep_mu);
+    if (!ok) {
+        close(c);
+        errno = EMFILE;
+        return -1;
+    }
+    return 0;
+}
+
+int gk_file_kept_copy(const char *path, int rw)
+{
+    int pfd = open(path, O_PATH | O_CLOEXEC);
+    if (pfd < 0)
+        return -1;
+    struct stat st;
+    int r = fstat(pfd, &st);
+    close(pfd);
+    if (r < 0)
+        return -1;
+    int fd = keep_find(&st, rw);
+    if (fd < 0)
+        errno = ENOENT;
+    return fd;
+}
+
 struct file {
     int fd;
     int blk;               /* a block device                                 */
@@ -521,6 +563,11 @@ const struct gk_protocol *gk_protocol_for(const char *location)
         if (protocols[i]->claims(location))
             return protocols[i];
     return protocols[n - 1];
+}
+
+int gk_location_is_file(const char *location)
+{
+    return gk_protocol_for(location) == &gk_file_protocol;
 }
 
 const struct gk_protocol *gk_dev_protocol(const gk_dev *d)
