@@ -200,8 +200,9 @@ exec 5>&-     # the front end notices at its next command (here: the end)
 rc=0; wait "$gp" || rc=$?
 is "$rc:$had:$(scratch)" "137:1:0" "gfsh: worker killed (-9): the front end exits as it did, its TMPDIR is gone"
 
-# gfedit: two sandboxed workers (fetch read-only, store read-write), the
-# editor and perl run by the front end
+# gfedit: one sandboxed worker (fetch read-only, then store through the
+# images the front end opened read-write), the editor and perl run by the
+# front end
 attack gfedit "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/again/'
 killed gfedit execve "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/again/'
 "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up -e 's/edited/perl/'
@@ -209,8 +210,8 @@ is "$?:$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "0:perl" "gfedit -e in t
 EDITOR="sed -i s/perl/editor/" "$SB/gfedit" -a "$T/rw.img" -m /dev/sda /up
 is "$?:$(debugfs -R 'cat /up' "$T/rw.img" 2>/dev/null)" "0:editor" "gfedit with \$EDITOR in the sandbox (debugfs)"
 ok "gfedit: e2fsck -fn is clean" e2fsck -fn "$T/rw.img"
-# a key typed once serves both workers (fetch, then store): the front end
-# keeps what the first was given (stdin holds it once)
+# a key typed once serves both opens (read-only, then read-write): the
+# front end keeps what it was given (stdin holds it once)
 if C=$(fixture qcow2-crypt); then
     cp "$C/fs.qcow2" "$T/enc.qcow2"
     dec() { qemu-img convert --object "secret,id=s,file=$C/secret.txt" -O raw --image-opts \
@@ -219,7 +220,7 @@ if C=$(fixture qcow2-crypt); then
     want="X$(dec)"
     rc=0; printf 'qcow2 pass\n' | "$SB/gfedit" --keys-from-stdin -a "$T/enc.qcow2" -m /dev/sda /hello.txt \
         -e 's/^/X/' 2>"$T/key.err" || rc=$?
-    is "$rc:$(cat "$T/key.err"):$(dec)" "0::$want" "gfedit --keys-from-stdin: one key for both workers (qemu-img convert + debugfs)"
+    is "$rc:$(cat "$T/key.err"):$(dec)" "0::$want" "gfedit --keys-from-stdin: one key for both opens (qemu-img convert + debugfs)"
     rm -f "$T/enc.qcow2" "$T/enc.raw"
 else
     _tap_result 1 "qcow2-crypt fixture"
