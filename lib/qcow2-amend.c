@@ -143,45 +143,116 @@ static int upgrade(struct qcow2 *q)
     return qcow2_write_header(q);
 }
 
-/* Zero clusters (version 3 only) of the active tables become unallocated
- * clusters when nothing is below, else clusters of written zeros (qemu's
- * qcow2_expand_zero_clusters). */
-static int expand_zeros(gk_dev *d, struct qcow2 *q)
+/* Zero clusters (version 3 only) of one L1 table's L2 tables become
+ * unallocated clusters when nothing is below, else clusters of written
+ * zeros (qemu's expand_zero_clusters_in_l1): a preallocated one is zeroed in
+ * place, a plain one gets a new cluster counted once per L1 table sharing
+ * its L2 table.  Shared L2 tables are changed in place, through the cache,
+ * so that the next L1 table finds them done: what each L1 table reads is
+ * unchanged.  Order: the new cluster's refcounts (the L2 cache depends on
+ * the refcount cache) and its zeros before the table that points to it.
+ *
+ * Where qemu 7.2 goes wrong, we do not follow: a preallocated zero cluster
+ * that other tables use as data (a guest zeroed a cluster it shared with a
+ * snapshot) would have the snapshot's data overwritten, and get a COPIED
+ * flag with a refcount above 1.  It is treated as a plain zero cluster
+ * instead, and the references this entry held are dropped once the table is
+ * written. */
+static int expand_l1(gk_dev *d, struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, const uint8_t *zeros)
 {
     uint64_t cs = q->cluster_size;
-    uint8_t *t = gk_malloc(cs), *z = gk_calloc(1, cs);
     int r = 0;
-    for (uint32_t i = 0; i < q->l1_size && r == 0; i++) {
-        uint64_t l2off = q->l1[i] & QC_OFFSET_MASK;
+    for (uint32_t i = 0; i < l1_size && r == 0; i++) {
+        uint64_t l2off = l1[i] & QC_OFFSET_MASK, l2rc;
         if (!l2off)
             continue;
+        if (l2off & (cs - 1) || l2off < cs || !gk_range_ok(l2off, cs, q->file_size))
+            return qcow2_signal_corruption(q, "L2 table offset is misaligned or out of range");
+        if ((r = qcow2_get_refcount(q, l2off >> q->cluster_bits, &l2rc)) < 0)
+            break;
+        if (l2rc == 0)
+            return qcow2_signal_corruption(q, "an L2 table has refcount 0");
         void *tv;
         if ((r = qcow2_cache_get(q->l2_cache, l2off, &tv)) < 0)
             break;
-        memcpy(t, tv, cs);
-        qcow2_cache_put(q->l2_cache, tv);
         for (uint64_t j = 0; j < q->l2_entries && r == 0; j++) {
-            uint64_t e = gk_be64(t + j * q->l2_entry_size);
+            uint8_t *ent = (uint8_t *)tv + j * q->l2_entry_size;
+            uint64_t e = gk_be64(ent), off = e & QC_OFFSET_MASK;
             if ((e & QC_OFLAG_COMPRESSED) || !(e & QC_OFLAG_ZERO))
                 continue;
-            uint64_t goff = (((uint64_t)i << q->l2_bits) + j) << q->cluster_bits;
-            if (goff >= d->size)
-                continue;
-            uint64_t n = d->size - goff < cs ? d->size - goff : cs;
-            if (!(e & QC_OFFSET_MASK) && !d->backing) {
-                /* reads as zeros unallocated too: the entry goes */
-                void *w;
-                if ((r = qcow2_cache_get(q->l2_cache, q->l1[i] & QC_OFFSET_MASK, &w)) < 0)
-                    break;
-                memset((uint8_t *)w + j * q->l2_entry_size, 0, 8);
-                qcow2_cache_mark_dirty(q->l2_cache, w);
-                qcow2_cache_put(q->l2_cache, w);
-                continue;
+            uint64_t drc = 0;
+            if (off && (r = qcow2_get_refcount(q, off >> q->cluster_bits, &drc)) < 0)
+                break;
+            if (off && drc != l2rc) {
+                if (drc < l2rc) {
+                    qcow2_cache_put(q->l2_cache, tv);
+                    return qcow2_signal_corruption(q, "a zero cluster's refcount is below its references");
+                }
+                for (uint64_t k = 0; k < l2rc; k++)
+                    qcow2_free_later(q, off, cs);
+                off = 0;
             }
-            r = qcow2_op_pwrite(d, z, (size_t)n, goff);
+            if (!off) {
+                if (!d->backing) {
+                    /* reads as zeros unallocated too: the entry goes */
+                    memset(ent, 0, 8);
+                    qcow2_cache_mark_dirty(q->l2_cache, tv);
+                    continue;
+                }
+                int64_t a = qcow2_alloc_clusters(q, cs);
+                if (a < 0) {
+                    r = (int)a;
+                    break;
+                }
+                off = (uint64_t)a;
+                if (l2rc > 1 && (r = qcow2_update_refcount(q, off, cs, (int64_t)(l2rc - 1))) < 0) {
+                    qcow2_update_refcount(q, off, cs, -1);
+                    break;
+                }
+            }
+            if (off & (cs - 1) || off < cs) {
+                qcow2_cache_put(q->l2_cache, tv);
+                return qcow2_signal_corruption(q, "zero cluster offset is misaligned or overlaps the header");
+            }
+            if (gk_pwrite(q->file, zeros, cs, off) < 0) {
+                r = -errno;
+                break;
+            }
+            e = off | (l2rc == 1 ? QC_OFLAG_COPIED : 0);
+            for (int b = 0; b < 8; b++)
+                ent[b] = (uint8_t)(e >> (56 - 8 * b));
+            qcow2_cache_mark_dirty(q->l2_cache, tv);
         }
+        qcow2_cache_put(q->l2_cache, tv);
+        if (r == 0 && q->nfrees > MAX_PENDING_FREES)
+            r = qcow2_flush_all(q);
     }
-    free(t);
+    return r;
+}
+
+/* qemu's qcow2_expand_zero_clusters: the active L1 table, then every
+ * snapshot's. */
+static int expand_zeros(gk_dev *d, struct qcow2 *q)
+{
+    uint8_t *z = gk_calloc(1, q->cluster_size);
+    int r = expand_l1(d, q, q->l1, q->l1_size, z);
+    uint64_t *l1 = NULL;
+    for (uint32_t s = 0; s < q->nb_snapshots && r == 0; s++) {
+        gk_snapshot_info *sn = &q->snaps[s];
+        uint64_t bytes = (uint64_t)sn->l1_size * 8;
+        if (bytes > QC_MAX_L1_BYTES || sn->l1_offset & (q->cluster_size - 1) ||
+            !gk_range_ok(sn->l1_offset, bytes, q->file_size)) {
+            r = gk_fail(EFBIG, "%s: snapshot %s: L1 table is misplaced or too large", q->path, sn->id);
+            break;
+        }
+        l1 = gk_realloc(l1, bytes ? bytes : 8);
+        if ((r = qcow2_read(q, q->file, l1, bytes, sn->l1_offset)) < 0)
+            break;
+        for (uint32_t i = 0; i < sn->l1_size; i++)
+            l1[i] = gk_be64(&l1[i]);
+        r = expand_l1(d, q, l1, sn->l1_size, z);
+    }
+    free(l1);
     free(z);
     if (r == 0)
         r = qcow2_op_flush(d);
@@ -194,8 +265,11 @@ static int downgrade(gk_dev *d, struct qcow2 *q)
         return gk_fail(ENOTSUP, "compat=0.10 requires refcount_bits=16");
     if (q->h.incompatible_features & QC_INCOMPAT_DATA_FILE)
         return gk_fail(ENOTSUP, "Cannot downgrade an image with a data file");
-    if (q->nb_snapshots)
-        return gk_fail(ENOTSUP, "%s: downgrading an image with snapshots is not supported yet", q->path);
+    /* a v2 reader would not know that a snapshot's own size or large VM
+     * state matter (qemu's reason) */
+    for (uint32_t i = 0; i < q->nb_snapshots; i++)
+        if (q->snaps[i].vm_state_size > UINT32_MAX || q->snaps[i].disk_size != (q->h.size & ~511ULL))
+            return gk_fail(ENOTSUP, "Internal snapshots prevent downgrade of image");
     uint64_t incompat = q->h.incompatible_features & ~(uint64_t)QC_INCOMPAT_DIRTY;
     if (incompat & ~(uint64_t)QC_INCOMPAT_COMPRESSION)
         return gk_fail(ENOTSUP, "Cannot downgrade an image with incompatible features %#llx set",

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# gimg resize, amend and check -r killed before their writes to the image
-# (kill -9 at a write, torn at every other kill point: tests/crash/
-# killafter.c), then, with qemu's tools as the oracles:
+# gimg resize, amend (compat=0.10 also with a snapshot) and check -r
+# killed before their writes to the image (kill -9 at a write, torn at
+# every other kill point: tests/crash/killafter.c), then, with qemu's tools as the oracles:
 #   - qemu-img check finds no corruption (exit 0, or 3: leaks; a repair of
 #     a dirty lazy-refcount image may leave it dirty, as it was);
 #   - the guest contents (qemu-img convert) are those before the command or
@@ -35,6 +35,12 @@ prepare() { # CASE
             qemu-io -f raw -c 'write -P 0x34 0 4M' "$W/base" >/dev/null
             qemu-img create -q -f qcow2 -o cluster_size=4k -b base -F raw "$W/before"
             qemu-io -c 'write -z 512k 256k' -c 'write -P 0x35 2M 64k' "$W/before" >/dev/null ;;
+        v2-snap)
+            # zeros over clusters shared with a snapshot: their references go
+            qemu-img create -q -f qcow2 -o cluster_size=4k "$W/before" 4M
+            qemu-io -c 'write -P 0x36 0 1M' -c 'write -z 1M 64k' "$W/before" >/dev/null
+            qemu-img snapshot -c s1 "$W/before"
+            qemu-io -c 'write -z 64k 64k' -c 'write -z 2M 8k' "$W/before" >/dev/null ;;
         leaks) cp "$dir/leaky.qcow2" "$W/before" ;;
         all) cp "$dir/lazy.qcow2" "$W/before" ;;
     esac
@@ -45,7 +51,7 @@ args_of() { # CASE: the subcommand and its arguments (the image is last)
         grow) echo resize IMG +40M ;;
         shrink) echo resize --shrink IMG 3M ;;
         rc4) echo amend -o refcount_bits=4 IMG ;;
-        v2|v2-overlay) echo amend -o compat=0.10 IMG ;;
+        v2|v2-overlay|v2-snap) echo amend -o compat=0.10 IMG ;;
         leaks) echo check -r leaks IMG ;;
         all) echo check -r all IMG ;;
     esac
@@ -70,6 +76,11 @@ verify() { # CASE
         why=$(old_or_new "$W/now.raw" "$W/before.raw" "$W/dropped.raw") ||
             { echo "shrink: $why (before's or dropped)"; return; }
     fi
+    if [ "$1" = v2-snap ]; then
+        qemu-img convert -l snapshot.name=s1 -O raw "$W/img" "$W/s1.raw" 2>/dev/null &&
+            qemu-img convert -l snapshot.name=s1 -O raw "$W/before" "$W/s1-before.raw" &&
+            cmp -s "$W/s1.raw" "$W/s1-before.raw" || { echo "snapshot s1 does not read as before"; return; }
+    fi
     local s
     s=$(spec "$W/img")
     [ "$s" = "$(spec "$W/before")" ] || [ "$s" = "$(spec "$W/after")" ] ||
@@ -84,7 +95,7 @@ verify() { # CASE
     sound "$W/img"
 }
 
-for c in grow shrink rc4 v2 v2-overlay leaks all; do
+for c in grow shrink rc4 v2 v2-overlay v2-snap leaks all; do
     prepare $c
     # shellcheck disable=SC2046
     set -- $(args_of $c)
