@@ -21,7 +21,7 @@ struct ck {
     struct qcow2 *q;
     gk_check_result *r;
     uint64_t nb_clusters;      /* clusters in the file                        */
-    uint16_t *ref;             /* computed references, saturating             */
+    struct qcow2_refs refs;    /* computed references                         */
     uint64_t *outside;         /* references to clusters past the file        */
     size_t noutside;
     uint64_t refmax;
@@ -73,12 +73,15 @@ static void inc(struct ck *c, uint64_t off, uint64_t size)
             c->outside[c->noutside++] = k;
             continue;
         }
-        if (c->ref[k] >= c->refmax) {
+        uint64_t v = qcow2_refs_get(&c->refs, k);
+        if (v >= c->refmax) {
             msg(c, "ERROR: overflow cluster offset=0x%llx", (unsigned long long)(k << cb));
+            msg(c, "Use gimg amend to increase the refcount entry width or gimg convert to create a clean copy "
+                   "if the image cannot be opened for writing");
             c->r->corruptions++;
             continue;
         }
-        c->ref[k]++;
+        qcow2_refs_set(&c->refs, k, v + 1);
     }
 }
 
@@ -269,7 +272,7 @@ static void compare(struct ck *c, unsigned fix, int *rebuild, uint64_t *highest)
             r->check_errors++;
             continue;
         }
-        uint64_t rc2 = c->ref[k];
+        uint64_t rc2 = qcow2_refs_get(&c->refs, k);
         if (rc1 || rc2)
             *highest = k;
         if (rc1 == rc2)
@@ -285,6 +288,10 @@ static void compare(struct ck *c, unsigned fix, int *rebuild, uint64_t *highest)
             fixed ? "Repairing" : rc1 < rc2 ? "ERROR" : "Leaked", (unsigned long long)k, (unsigned long long)rc1,
             (unsigned long long)rc2);
         if (fixed && qcow2_set_refcount(c->q, k, rc2) == 0) {
+            /* a cluster freed is discarded, as qemu's repair discards it
+             * (nothing refers to it: a failure changes nothing) */
+            if (rc2 == 0)
+                gk_discard(c->q->file, k << c->q->cluster_bits, c->q->cluster_size);
             (*fixed)++;
             continue;
         }
@@ -320,16 +327,36 @@ static void compare(struct ck *c, unsigned fix, int *rebuild, uint64_t *highest)
     }
 }
 
-/* Every reference the metadata makes, counted into c->ref (qemu's
- * calculate_refcounts); *rebuild when a refcount block is itself wrong. */
-static int calculate(struct ck *c, int *rebuild)
+/* check -r all of a refcount block past the end of the file: the file
+ * grown to hold it (as qemu grows it), the counts with it; 0 or an errno.
+ * The counts cost two bytes a cluster: at most MAX_GROW_CLUSTERS. */
+#define MAX_GROW_CLUSTERS (1ULL << 27)
+static int grow_file(struct ck *c, uint64_t off)
+{
+    struct qcow2 *q = c->q;
+    if (off > INT64_MAX - q->cluster_size)
+        return EINVAL;
+    uint64_t n = (off + q->cluster_size) >> q->cluster_bits;
+    if (n > MAX_GROW_CLUSTERS)
+        return EFBIG;
+    if (gk_truncate(q->file, off + q->cluster_size, GK_PREALLOC_OFF) < 0)
+        return errno ? errno : EIO;
+    q->file_size = off + q->cluster_size;
+    c->nb_clusters = n;
+    qcow2_refs_resize(&c->refs, n);
+    return 0;
+}
+
+/* Every reference the metadata makes, counted into c->refs (qemu's
+ * calculate_refcounts); *rebuild when a refcount block is itself wrong;
+ * with fix, refcount blocks past the end of the file are taken in. */
+static int calculate(struct ck *c, unsigned fix, int *rebuild)
 {
     struct qcow2 *q = c->q;
     gk_check_result *r = c->r;
     unsigned cb = q->cluster_bits;
     c->nb_clusters = (q->file_size + q->cluster_size - 1) >> cb;
-    free(c->ref);
-    c->ref = gk_calloc(c->nb_clusters ? c->nb_clusters : 1, sizeof *c->ref);
+    qcow2_refs_reset(&c->refs, c->nb_clusters);
     free(c->outside);
     c->outside = NULL;
     c->noutside = 0;
@@ -376,15 +403,29 @@ static int calculate(struct ck *c, int *rebuild)
             continue;
         }
         if (k >= c->nb_clusters) {
-            msg(c, "ERROR refcount block %llu is outside image", (unsigned long long)i);
             r->corruptions++;
-            *rebuild = 1;
+            msg(c, "%s refcount block %llu is outside image", fix & GK_REPAIR_ERRORS ? "Repairing" : "ERROR",
+                (unsigned long long)i);
+            if (!(fix & GK_REPAIR_ERRORS))
+                continue;
+            /* qemu's repair: the file grows to hold the block (zeros), which
+             * the comparison then finds wrong, so the structure is rebuilt */
+            int err = grow_file(c, off);
+            if (err) {
+                *rebuild = 1;
+                msg(c, "ERROR could not resize image: %s", strerror(err));
+                continue;
+            }
+            r->corruptions--;
+            r->corruptions_fixed++;
+            inc(c, off, q->cluster_size);
             continue;
         }
         if (off) {
             inc(c, off, q->cluster_size);
-            if (c->ref[k] != 1) {
-                msg(c, "ERROR refcount block %llu refcount=%u", (unsigned long long)i, c->ref[k]);
+            if (qcow2_refs_get(&c->refs, k) != 1) {
+                msg(c, "ERROR refcount block %llu refcount=%llu", (unsigned long long)i,
+                    (unsigned long long)qcow2_refs_get(&c->refs, k));
                 r->corruptions++;
                 *rebuild = 1;
             }
@@ -498,7 +539,7 @@ static int check_run(gk_dev *d, gk_check_result *r, unsigned fix)
     struct qcow2 *q = d->priv;
     struct ck c = { .q = q, .r = r };
     unsigned cb = q->cluster_bits;
-    c.refmax = q->h.refcount_order >= 4 ? 0xffff : (1u << (1u << q->h.refcount_order)) - 1;
+    c.refmax = qcow2_refcount_max(q);
     r->total_clusters = (q->h.size + q->cluster_size - 1) >> cb;
 
     int lr = qcow2_refcount_load(q);
@@ -506,13 +547,13 @@ static int check_run(gk_dev *d, gk_check_result *r, unsigned fix)
         return lr;
     int rebuild = 0, rc = 0;
     uint64_t highest = 0;
-    calculate(&c, &rebuild);
+    calculate(&c, fix, &rebuild);
     gk_check_result pre = *r;
     compare(&c, 0, &rebuild, &highest);
     if (rebuild && (fix & GK_REPAIR_ERRORS)) {
         gk_check_result old = *r;
         msg(&c, "Rebuilding refcount structure");
-        if ((rc = qcow2_rebuild_refcounts(q, c.ref, c.nb_clusters, q->h.refcount_order)) < 0) {
+        if ((rc = qcow2_rebuild_refcounts(q, &c.refs, q->h.refcount_order, 1)) < 0) {
             msg(&c, "ERROR %s", gk_errmsg());
             r->check_errors++;
             goto out;
@@ -521,7 +562,7 @@ static int check_run(gk_dev *d, gk_check_result *r, unsigned fix)
         r->leaks = 0;
         rebuild = 0;
         r->allocated_clusters = r->fragmented_clusters = r->compressed_clusters = 0;
-        calculate(&c, &rebuild);
+        calculate(&c, 0, &rebuild);
         uint64_t fresh = 0;
         if (fix & GK_REPAIR_LEAKS) {
             /* the old structure is now leaked: repaired quietly but for
@@ -565,7 +606,7 @@ static int check_run(gk_dev *d, gk_check_result *r, unsigned fix)
     if (fix && (rc = qcow2_op_flush(d)) < 0)
         r->check_errors++;
 out:
-    free(c.ref);
+    qcow2_refs_free(&c.refs);
     free(c.outside);
     return rc;
 }
@@ -595,39 +636,39 @@ int qcow2_change_refcount_width(struct qcow2 *q, uint64_t bits)
 {
     gk_check_result r;
     memset(&r, 0, sizeof r);
-    struct ck c = { .q = q, .r = &r, .refmax = 0xffff };
+    struct ck c = { .q = q, .r = &r, .refmax = UINT64_MAX };
     int rebuild = 0, rc = qcow2_refcount_load(q);
     if (rc < 0)
         return rc;
     unsigned order = 0;
     while ((1ULL << order) < bits)
         order++;
-    calculate(&c, &rebuild);
+    calculate(&c, 0, &rebuild);
     uint64_t max = bits >= 64 ? UINT64_MAX : (1ULL << bits) - 1;
     if (r.corruptions || r.check_errors || c.noutside) {
         rc = gk_fail(EIO, "%s: the image's metadata is inconsistent; cannot change the refcount width", q->path);
         goto out;
     }
     for (uint64_t k = 0; k < c.nb_clusters; k++)
-        if (c.ref[k] > max) {
+        if (qcow2_refs_get(&c.refs, k) > max) {
             rc = gk_fail(EINVAL, "Cannot decrease refcount entry width to %u bits: Cluster at offset %#llx has a "
-                                 "refcount of %u", (unsigned)bits, (unsigned long long)(k << q->cluster_bits),
-                         c.ref[k]);
+                                 "refcount of %llu", (unsigned)bits, (unsigned long long)(k << q->cluster_bits),
+                         (unsigned long long)qcow2_refs_get(&c.refs, k));
             goto out;
         }
     /* the old structure is free once the header points to the new one */
     for (uint64_t i = 0; i < q->reft_entries; i++) {
         uint64_t k = (q->reft[i] & QC_REFT_OFFSET_MASK) >> q->cluster_bits;
         if (k && k < c.nb_clusters)
-            c.ref[k] = 0;
+            qcow2_refs_set(&c.refs, k, 0);
     }
     uint64_t t0 = q->h.refcount_table_offset >> q->cluster_bits;
     for (uint64_t k = t0; k < t0 + q->h.refcount_table_clusters && k < c.nb_clusters; k++)
-        c.ref[k] = 0;
-    rc = qcow2_rebuild_refcounts(q, c.ref, c.nb_clusters, order);
+        qcow2_refs_set(&c.refs, k, 0);
+    rc = qcow2_rebuild_refcounts(q, &c.refs, order, 0);
 out:
     gk_check_result_free(&r);
-    free(c.ref);
+    qcow2_refs_free(&c.refs);
     free(c.outside);
     return rc;
 }

@@ -444,9 +444,103 @@ int qcow2_set_refcount(struct qcow2 *q, uint64_t k, uint64_t v)
     return 0;
 }
 
-static int rebuild(struct qcow2 *q, const uint16_t *ref, uint64_t nb);
+/* ---- rebuilding the refcount structure from computed counts ---- */
 
-int qcow2_rebuild_refcounts(struct qcow2 *q, const uint16_t *ref, uint64_t nb, unsigned order)
+struct rebuild {
+    struct qcow2 *q;
+    struct qcow2_refs *refs;
+    uint64_t floor;            /* nothing is placed below this cluster     */
+    uint64_t *rt;              /* the new table, host order                */
+    uint64_t rt_n;
+    uint8_t *blk;              /* one refcount block being written         */
+};
+
+/* count free clusters in a row from *ffc on (never below the floor), set to
+ * 1 in refs; *ffc moves to the first free cluster seen (qemu's
+ * alloc_clusters_imrt).  Their offset, or -errno. */
+static int64_t alloc_imrt(struct rebuild *b, uint64_t count, uint64_t *ffc)
+{
+    struct qcow2_refs *refs = b->refs;
+    uint64_t k = *ffc > b->floor ? *ffc : b->floor, contig = 0;
+    int first = 1;
+    for (; k < refs->n && contig < count; k++) {
+        if (qcow2_refs_get(refs, k) == 0) {
+            contig++;
+            if (first) {
+                *ffc = k;
+                first = 0;
+            }
+        } else {
+            contig = 0;
+        }
+    }
+    if (contig < count) {
+        uint64_t n = k + count - contig;
+        if ((n << b->q->cluster_bits) > QC_MAX_HOST || n > (1ULL << 40))
+            return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", b->q->path);
+        qcow2_refs_resize(refs, n);
+        k = n;
+        contig = count;
+    }
+    k -= contig;
+    for (uint64_t i = 0; i < count; i++)
+        qcow2_refs_set(refs, k + i, 1);
+    return (int64_t)(k << b->q->cluster_bits);
+}
+
+/* Write the refcount blocks of every cluster in use in [first, end),
+ * allocating those the table lacks (qemu's
+ * rebuild_refcounts_write_refblocks).  1 if the table had to grow, 0, or
+ * -errno. */
+static int write_refblocks(struct rebuild *b, uint64_t first, uint64_t end)
+{
+    struct qcow2 *q = b->q;
+    unsigned cb = q->cluster_bits, rbb = rb_bits(q);
+    uint64_t per = 1ULL << rbb, ffc = 0, max = qcow2_refcount_max(q);
+    int grown = 0;
+    for (uint64_t k = first; k < end && k < b->refs->n; k++) {
+        if (qcow2_refs_get(b->refs, k) == 0)
+            continue;
+        uint64_t bi = k >> rbb, bstart = bi << rbb, boff;
+        if (bi < b->rt_n && b->rt[bi]) {
+            boff = b->rt[bi];
+        } else {
+            if (ffc < bstart)
+                ffc = bstart;
+            int64_t a = alloc_imrt(b, 1, &ffc);
+            if (a < 0)
+                return (int)a;
+            boff = (uint64_t)a;
+            if ((boff >> cb) >= end)
+                end = (boff >> cb) + 1;
+            if (bi >= b->rt_n) {
+                uint64_t n = (((bi + 1) * 8 + q->cluster_size - 1) & ~(q->cluster_size - 1)) / 8;
+                if (n * 8 > QC_MAX_REFT_BYTES)
+                    return gk_fail(EFBIG, "%s: the rebuilt refcount table would be larger than %llu MiB", q->path,
+                                   (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
+                b->rt = gk_realloc(b->rt, n * 8);
+                memset(b->rt + b->rt_n, 0, (n - b->rt_n) * 8);
+                b->rt_n = n;
+                grown = 1;
+            }
+            b->rt[bi] = boff;
+        }
+        memset(b->blk, 0, q->cluster_size);
+        for (uint64_t i = 0; i < per && bstart + i < b->refs->n; i++) {
+            uint64_t v = qcow2_refs_get(b->refs, bstart + i);
+            if (v)
+                rb_set(q, b->blk, i, v > max ? max : v);
+        }
+        if (gk_pwrite(q->file, b->blk, q->cluster_size, boff) < 0)
+            return -errno;
+        k = bstart + per - 1;
+    }
+    return grown;
+}
+
+static int rebuild(struct qcow2 *q, struct qcow2_refs *refs, int in_holes);
+
+int qcow2_rebuild_refcounts(struct qcow2 *q, struct qcow2_refs *refs, unsigned order, int in_holes)
 {
     /* what depends on the old blocks goes out first; then they are forgotten */
     int r = qcow2_cache_flush(q->l2_cache);
@@ -458,59 +552,44 @@ int qcow2_rebuild_refcounts(struct qcow2 *q, const uint16_t *ref, uint64_t nb, u
         return r;
     unsigned old_order = q->h.refcount_order;
     q->h.refcount_order = order;
-    r = rebuild(q, ref, nb);
+    r = rebuild(q, refs, in_holes);
     if (r < 0)
         q->h.refcount_order = old_order;
     return r;
 }
 
-/* qcow2_rebuild_refcounts in q->h.refcount_order's width. */
-static int rebuild(struct qcow2 *q, const uint16_t *ref, uint64_t nb)
+/* qcow2_rebuild_refcounts in q->h.refcount_order's width (qemu's
+ * rebuild_refcount_structure: the blocks, then room for the table, then
+ * the blocks of that room again, until the table stops growing). */
+static int rebuild(struct qcow2 *q, struct qcow2_refs *refs, int in_holes)
 {
-    unsigned cb = q->cluster_bits, rbb = rb_bits(q);
-    uint64_t cs = q->cluster_size, per = 1ULL << rbb, max = qcow2_refcount_max(q);
-    int r = 0;
-    /* the new blocks and table after the end of the file, counting
-     * themselves */
-    uint64_t area = nb, nblocks = 0, tclusters = 0;
-    for (int it = 0; it < 64; it++) {
-        uint64_t total = area + nblocks + tclusters;
-        uint64_t nb2 = (total + per - 1) >> rbb, tc2 = (nb2 * 8 + cs - 1) >> cb;
-        if (nb2 == nblocks && tc2 == tclusters)
+    unsigned cb = q->cluster_bits;
+    struct rebuild b = {.q = q, .refs = refs, .floor = in_holes ? 0 : refs->n, .blk = gk_malloc(q->cluster_size)};
+    uint64_t toff = 0, tclusters = 0;
+    int r = write_refblocks(&b, 0, refs->n);
+    while (r > 0) {
+        uint64_t ffc = 0;
+        tclusters = (b.rt_n * 8 + q->cluster_size - 1) >> cb;
+        int64_t a = alloc_imrt(&b, tclusters, &ffc);
+        if (a < 0) {
+            r = (int)a;
             break;
-        nblocks = nb2;
-        tclusters = tc2;
-    }
-    if ((tclusters << cb) > QC_MAX_REFT_BYTES)
-        return gk_fail(EFBIG, "%s: the rebuilt refcount table would be larger than %llu MiB", q->path,
-                       (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
-    uint64_t end = area + nblocks + tclusters;
-    if ((end << cb) > QC_MAX_HOST)
-        return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
-    uint8_t *blk = gk_malloc(cs);
-    for (uint64_t b = 0; b < nblocks && r == 0; b++) {
-        memset(blk, 0, cs);
-        for (uint64_t i = 0; i < per; i++) {
-            uint64_t k = (b << rbb) + i;
-            uint64_t v = k < nb ? ref[k] : k < end ? 1 : 0;
-            if (v)
-                rb_set(q, blk, i, v > max ? max : v);
         }
-        if (gk_pwrite(q->file, blk, cs, (area + b) << cb) < 0)
+        toff = (uint64_t)a;
+        r = write_refblocks(&b, toff >> cb, (toff >> cb) + tclusters);
+    }
+    uint8_t *t = NULL;
+    if (r == 0) {
+        t = gk_calloc(1, tclusters << cb);
+        for (uint64_t i = 0; i < b.rt_n; i++)
+            for (int k = 0; k < 8; k++)
+                t[i * 8 + k] = (uint8_t)(b.rt[i] >> (56 - 8 * k));
+        if (gk_pwrite(q->file, t, tclusters << cb, toff) < 0 || gk_flush(q->file) < 0)
             r = -errno;
     }
-    free(blk);
-    uint64_t tbytes = tclusters << cb;
-    uint8_t *t = gk_calloc(1, tbytes);
-    for (uint64_t b = 0; b < nblocks; b++) {
-        uint64_t v = (area + b) << cb;
-        for (int i = 0; i < 8; i++)
-            t[b * 8 + i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-    uint64_t toff = (area + nblocks) << cb;
-    if (r == 0 && (gk_pwrite(q->file, t, tbytes, toff) < 0 || gk_flush(q->file) < 0))
-        r = -errno;
     free(t);
+    free(b.rt);
+    free(b.blk);
     if (r < 0)
         return r;
     /* the switch: one write inside the first sector (the table and, in
@@ -528,8 +607,8 @@ static int rebuild(struct qcow2 *q, const uint16_t *ref, uint64_t nb)
         return -errno;
     q->h = h;
     q->reft_loaded = 0;
-    if (q->file_size < (end << cb))
-        q->file_size = end << cb;
+    if (q->file_size < (refs->n << cb))
+        q->file_size = refs->n << cb;
     q->free_cluster_index = 0;
     q->free_byte_offset = 0;
     return qcow2_refcount_load(q);

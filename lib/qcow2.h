@@ -488,11 +488,31 @@ int qcow2_check(gk_dev *d, gk_check_result *r);
 /* check -r: the check, repairing what fix (GK_REPAIR_*) allows; the
  * device is open read-write (GK_OPEN_REPAIR). */
 int qcow2_repair(gk_dev *d, unsigned fix, gk_check_result *r);
-/* A new refcount structure after the end of the file holding ref[0..nb)
- * (the counts the checker computed; the new blocks and table count
- * themselves), switched to in one header write; the old one is leaked.
- * 0 or -errno. */
-int qcow2_rebuild_refcounts(struct qcow2 *q, const uint16_t *ref, uint64_t nb, unsigned order);
+/* The reference counts the checker computes, one per host cluster
+ * (qcow2-refs.c): exact up to 64 bits, two bytes a cluster below 0xffff. */
+struct qcow2_refs {
+    uint16_t *lo;                       /* the count, or 0xffff: in hi     */
+    uint64_t n;                         /* clusters                        */
+    struct qcow2_ref_hi { uint64_t k, v; } *hi; /* open addressing, key k+1 */
+    uint64_t hcap, hn;
+};
+uint64_t qcow2_refs_get(const struct qcow2_refs *r, uint64_t k);
+/* Clusters k >= n are ignored. */
+void qcow2_refs_set(struct qcow2_refs *r, uint64_t k, uint64_t v);
+/* Grow to n clusters (the new ones 0); never shrinks. */
+void qcow2_refs_resize(struct qcow2_refs *r, uint64_t n);
+/* Empty, n clusters of 0. */
+void qcow2_refs_reset(struct qcow2_refs *r, uint64_t n);
+void qcow2_refs_free(struct qcow2_refs *r);
+/* A new refcount structure holding the counts of refs (those the checker
+ * computed; the new blocks and table count themselves, and refs is updated
+ * with them), switched to in one header write; the old one is leaked.
+ * in_holes: placed as qemu's check -r places it (refcount blocks in the
+ * first free clusters of their own range, the table in the first free run:
+ * clusters refs counts 0, which nothing references); else after the end of
+ * the file (amend: the old structure, not counted in refs, stays intact
+ * until the switch).  0 or -errno. */
+int qcow2_rebuild_refcounts(struct qcow2 *q, struct qcow2_refs *refs, unsigned order, int in_holes);
 /* amend -o refcount_bits: the refcounts counted from the metadata, then a
  * new structure of the new width (the old one freed by the switch).  The
  * caches have been flushed.  0 or -errno. */

@@ -36,6 +36,48 @@ with open(sys.argv[1], 'r+b') as f:
 EOF
 }
 
+# refcount table entry I of IMG points to OFFSET
+set_reftable() { # IMG I OFFSET
+    python3 - "$@" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    h = f.read(104)
+    rt = struct.unpack('>Q', h[48:56])[0]
+    f.seek(rt + 8 * int(sys.argv[2]))
+    f.write(struct.pack('>Q', int(sys.argv[3], 0)))
+EOF
+}
+# an image of BITS-bit refcounts with more than 65535 references to one
+# cluster: every entry of its first L2 table points to its first data
+# cluster, 129 L1 entries to that table; the table's refcount set to 129
+# and the data cluster's to COUNT (right: 129 * 512 = 66048)
+many_refs() { # IMG BITS COUNT
+    rm -f "$1"
+    qemu-img create -q -f qcow2 -o cluster_size=4k,refcount_bits="$2" "$1" 264M
+    qemu-io -c 'write -P 5 0 4k' "$1" >/dev/null
+    python3 - "$@" <<'EOF'
+import struct, sys
+path, bits, dcount = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, 'r+b') as f:
+    h = f.read(104)
+    cs = 1 << struct.unpack('>I', h[20:24])[0]
+    l1off, rt = struct.unpack('>Q', h[40:48])[0], struct.unpack('>Q', h[48:56])[0]
+    f.seek(l1off)
+    t = struct.unpack('>Q', f.read(8))[0] & 0x00fffffffffffe00
+    f.seek(t)
+    d = struct.unpack('>Q', f.read(8))[0] & 0x00fffffffffffe00
+    f.seek(t)
+    f.write(struct.pack('>Q', d) * (cs // 8))
+    f.seek(l1off)
+    f.write(struct.pack('>Q', t) * 129)
+    f.seek(rt)
+    rb = struct.unpack('>Q', f.read(8))[0]
+    for k, v in ((t // cs, 129), (d // cs, dcount)):
+        f.seek(rb + k * bits // 8)
+        f.write(struct.pack({16: '>H', 32: '>I', 64: '>Q'}[bits], min(v, (1 << bits) - 1)))
+EOF
+}
+
 bits() { # IMG: the corrupt and dirty bits qemu-img info reports
     qemu-img info --output=json "$1" | grep -E '^ *"(corrupt|dirty-flag)":' | sed 's/,$//' | sort
 }
@@ -86,6 +128,29 @@ cp low.qcow2 copied.qcow2
 set_refcount low.qcow2 4 1
 set_refcount copied.qcow2 4 3
 
+# refcount blocks past the end of the file (qemu grows the file to hold
+# them, then rebuilds; a block past 2^63 cannot be held):
+#  outside.qcow2  block 1 (no cluster in use in its range) at 2 MiB
+#  outside0.qcow2 block 0 (every cluster in use) at 3 MiB
+#  far.qcow2      block 1 at 0xfffffffffff00000
+# more than 65535 references to a cluster (counted exactly with 32 and 64
+# bits): many{32,64}-{ok,low,high}.qcow2, the data cluster's refcount right,
+# lowered by 48, raised to 70000
+qemu-img create -q -f qcow2 outside.qcow2 8M
+qemu-io -c 'write -P 1 0 256k' outside.qcow2 >/dev/null
+cp outside.qcow2 outside0.qcow2
+cp outside.qcow2 far.qcow2
+set_reftable outside.qcow2 1 0x200000
+set_reftable outside0.qcow2 0 0x300000
+set_reftable far.qcow2 1 0xfffffffffff00000
+imgs="outside.qcow2 outside0.qcow2 far.qcow2"
+for b in 32 64; do
+    many_refs many$b-ok.qcow2 $b 66048
+    many_refs many$b-low.qcow2 $b 66000
+    many_refs many$b-high.qcow2 $b 70000
+    imgs="$imgs many$b-ok.qcow2 many$b-low.qcow2 many$b-high.qcow2"
+done
+
 for img in leaky.qcow2 lazy.qcow2 high.qcow2 low.qcow2 corrupt.qcow2 copied.qcow2; do
     rm -f g-*-human.qcow2
     for m in leaks all; do
@@ -93,6 +158,32 @@ for img in leaky.qcow2 lazy.qcow2 high.qcow2 low.qcow2 corrupt.qcow2 copied.qcow
             repair_like "$img" $m $o
         done
     done
+done
+for img in $imgs; do
+    for m in leaks all; do
+        repair_like "$img" $m human
+        cp "$img" g.qcow2
+        cp "$img" q.qcow2
+        gimg check -r $m g.qcow2 >/dev/null 2>&1
+        qemu-img check -r $m q.qcow2 >/dev/null 2>&1
+        same_file g.qcow2 q.qcow2 "$img: check -r $m: the same bytes as qemu-img's"
+    done
+done
+# 16-bit refcounts cannot count them: qemu's overflow errors, its advice
+# (naming its own tool), and no repair (stdout and stderr apart: qemu's
+# stdout comes out at its exit)
+many_refs many16.qcow2 16 66048
+for m in none leaks all; do
+    a=(-r $m)
+    [ $m = none ] && a=()
+    cp many16.qcow2 g.qcow2
+    cp many16.qcow2 q.qcow2
+    gr=0 qr=0
+    gimg check "${a[@]}" g.qcow2 >g.out 2>g.err || gr=$?
+    qemu-img check "${a[@]}" q.qcow2 >q.out 2>q.err || qr=$?
+    is "$(sed 's/gimg/qemu-img/g; s/g\.qcow2/q.qcow2/g' g.out g.err) [exit $gr]" "$(cat q.out q.err) [exit $qr]" \
+       "many16.qcow2: check ${a[*]}: as qemu-img (overflow)"
+    same_file g.qcow2 q.qcow2 "many16.qcow2: check ${a[*]}: the same bytes as qemu-img's"
 done
 
 # -q and a clean image
