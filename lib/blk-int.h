@@ -351,15 +351,13 @@ int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, gk_dev **overlay);
 /* 1 if some process holds the image open for writing (qemu's "write"
  * permission byte 101), 0 if not, -1 on error. */
 int gk_image_in_use_for_write(int fd);
-/* What every open does with that: a warning when reading (once per file
- * and process, however many times it is opened), an error (-1, the message
- * without the file name) when asked to write; nothing with force_share. */
-int gk_image_check_in_use(int fd, const char *path, int rw, int force_share);
-/* Take qemu's locks as a writer does (lib/lock.c): 0, or -1 with gk_error
- * ("Failed to get "write" lock: ...") when a qemu holds or refuses them.
- * The file protocol takes them for every read-write open (not with
- * force_share), so a qemu started on an image being written refuses it. */
-int gk_image_lock_write(int fd);
+/* qemu's locks for every open of an image file (lib/lock.c): a read-write
+ * open takes them as qemu-io does and fails (-1, errno EBUSY, gk_error with
+ * qemu's "Failed to get ... lock" and no file name) when a qemu holds or
+ * refuses them, so that a qemu started on an image being written refuses
+ * it too; a read-only open takes none and warns (unless quiet; once per file
+ * and process) when someone writes the image; force_share: nothing. */
+int gk_image_lock(int fd, const char *path, int rw, int force_share, int quiet);
 
 /* ------------------------------------------------------------------ */
 /* Guest device scan internals (lib/devices.c, mbr.c, gpt.c, lvm*.c,    */

@@ -447,14 +447,10 @@ static gk_dev *file_open(const char *path, const gk_file_opts *o)
     } else {
         len = (uint64_t)st.st_size;
     }
-    if (!o->quiet_in_use && gk_image_check_in_use(fd, path, o->readwrite, o->force_share) < 0) {
+    if (gk_image_lock(fd, path, o->readwrite, o->force_share, o->quiet_in_use) < 0) {
+        int e = errno;
         close(fd);
-        errno = EBUSY;
-        return NULL;
-    }
-    if (o->readwrite && !o->force_share && !S_ISBLK(st.st_mode) && gk_image_lock_write(fd) < 0) {
-        close(fd);
-        errno = EBUSY;
+        errno = e;
         return NULL;
     }
     struct file *f = gk_calloc(1, sizeof *f);
