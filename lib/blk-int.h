@@ -200,9 +200,36 @@ char *gk_uri_normpath(const char *path);
 char *gk_uri_resolve(const char *base, const char *name, int keep_query);
 
 /* What the remote protocols share (lib/remote.c). */
-/* dlopen the first of sonames that loads and fill slots[i] with names[i]
- * (NULL-terminated lists): the handle, or NULL with gk_error. */
-void *gk_remote_load(const char *const *sonames, const char *const *names, void **slots);
+/* A client library, loaded with dlopen on first use: the first of sonames
+ * that loads, slots[i] filled with names[i] (NULL-terminated lists), then
+ * init (may be NULL; 0, or an errno with gk_error).  Once per process
+ * (several threads may open images at once: gimg convert); a failure is
+ * kept and repeated to every later caller. */
+struct gk_remote_lib {
+    const char *const *sonames, *const *names;
+    void **slots;
+    int (*init)(void);
+    int tried, failed;     /* lib/remote.c's, under its lock */
+    char error[256];
+};
+#define GK_REMOTE_LIB(sonames, names, slots, init) {(sonames), (names), (void **)(slots), (init), 0, 0, ""}
+/* 0, or -1 with gk_error and errno. */
+int gk_remote_lib_load(struct gk_remote_lib *lib);
+/* The first member of a remote device's state (d->priv). */
+struct gk_remote {
+    char *id;              /* canonical location: the identity op's answer    */
+    size_t scope;          /* id[0..scope) names where images beside it are:  */
+                           /* --untrusted lets the top image name those only  */
+};
+/* The device of a remote object of len bytes (rounded up to 512, as qemu
+ * sees it), read-only unless o->readwrite; takes ownership of priv. */
+gk_dev *gk_remote_dev(const struct gk_dev_ops *ops, const char *loc, uint64_t len, void *priv,
+                      const gk_file_opts *o);
+/* The identity op of every remote protocol. */
+const char *gk_remote_identity(gk_dev *d);
+/* A protocol's within: both devices are ops' and child's id starts with
+ * top's scope. */
+int gk_remote_within(gk_dev *top, gk_dev *child, const struct gk_dev_ops *ops);
 /* A remote device was opened (connected to tcp_port, or 0: a Unix socket
  * or a library's own connections). */
 void gk_remote_note(int tcp_port);

@@ -24,7 +24,6 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,33 +50,15 @@ static const char *const L_names[] = {
 };
 static const char *const L_sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL};
 
-/* Once per process (several threads may open images at once: gimg
- * convert), curl_global_init included, which is not thread-safe. */
-static int load_failed;
-static char load_error[256];
-
-static void load_once(void)
+/* curl_global_init is not thread-safe: it runs once, with the loading. */
+static int init(void)
 {
-    if (!gk_remote_load(L_sonames, L_names, (void **)&L)) {
-        snprintf(load_error, sizeof load_error, "%s", gk_errmsg());
-        load_failed = ENOTSUP;
-    } else if (L.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(load_error, sizeof load_error, "libcurl: initialisation failed");
-        load_failed = EIO;
-    }
+    if (L.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+        return 0;
+    gk_error("libcurl: initialisation failed");
+    return EIO;
 }
-
-static int load(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, load_once);
-    if (load_failed) {
-        gk_error("%s", load_error);
-        errno = load_failed;
-        return -1;
-    }
-    return 0;
-}
+static struct gk_remote_lib lib = GK_REMOTE_LIB(L_sonames, L_names, &L, init);
 
 struct block {
     uint64_t idx;
@@ -86,12 +67,12 @@ struct block {
 };
 
 struct http {
+    struct gk_remote rm;   /* id: the canonical URL, scope: its directory */
     CURL *c;
     uint64_t len;          /* the object's size */
     int len_known;
     struct block cache[NBLOCKS];
     uint64_t tick;
-    char *id;
     /* the transfer in progress */
     char *dst;
     uint64_t off, want, got;
@@ -295,11 +276,6 @@ static int http_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
     return 0;
 }
 
-static const char *http_identity(gk_dev *d)
-{
-    return ((struct http *)d->priv)->id;
-}
-
 static void http_close(gk_dev *d)
 {
     struct http *h = d->priv;
@@ -307,14 +283,14 @@ static void http_close(gk_dev *d)
         L.cleanup(h->c);
     for (int i = 0; i < NBLOCKS; i++)
         free(h->cache[i].data);
-    free(h->id);
+    free(h->rm.id);
     free(h);
 }
 
 static const struct gk_dev_ops http_ops = {
     .name = "http",
     .pread = http_pread,
-    .identity = http_identity,
+    .identity = gk_remote_identity,
     .close = http_close,
 };
 
@@ -325,7 +301,7 @@ static int http_claims(const char *loc)
 
 /* scheme://host:port and the normalised path: the object, for loop
  * detection and --untrusted. */
-static char *canonical(const char *loc, char **dir)
+static char *canonical(const char *loc)
 {
     gk_uri u;
     if (gk_uri_parse(loc, &u) < 0)
@@ -342,10 +318,6 @@ static char *canonical(const char *loc, char **dir)
     char *dec = gk_uri_decode(u.path, strlen(u.path));
     char *path = gk_uri_normpath(dec ? dec : u.path);
     char *r = gk_asprintf("%s://%s:%d%s%s", u.scheme, u.host, port, path[0] == '/' ? "" : "/", path);
-    if (dir) {
-        char *slash = strrchr(r, '/');
-        *dir = gk_strndup(r, (size_t)(slash - r + 1));
-    }
     free(dec);
     free(path);
     gk_uri_clear(&u);
@@ -359,13 +331,14 @@ static gk_dev *http_open(const char *loc, const gk_file_opts *o)
         errno = EROFS;
         return NULL;
     }
-    if (load() < 0)
+    if (gk_remote_lib_load(&lib) < 0)
         return NULL;
-    char *id = canonical(loc, NULL);
+    char *id = canonical(loc);
     if (!id)
         return NULL;
     struct http *h = gk_calloc(1, sizeof *h);
-    h->id = id;
+    h->rm.id = id;
+    h->rm.scope = (size_t)(strrchr(id, '/') - id + 1);
     h->c = L.init();
     if (!h->c) {
         free(id);
@@ -409,7 +382,7 @@ static gk_dev *http_open(const char *loc, const gk_file_opts *o)
         free(msg);
         free(first);
         L.cleanup(h->c);
-        free(h->id);
+        free(h->rm.id);
         free(h);
         errno = -r;
         return NULL;
@@ -423,10 +396,7 @@ static gk_dev *http_open(const char *loc, const gk_file_opts *o)
     long port = 0;
     L.getinfo(c, CURLINFO_PRIMARY_PORT, &port);
     gk_remote_note((int)port);
-    uint64_t dsize = h->len & 511 ? (h->len | 511) + 1 : h->len;
-    gk_dev *d = gk_dev_new(&http_ops, loc, dsize, h);
-    d->readonly = 1;
-    d->growable = o->growable;
+    gk_dev *d = gk_remote_dev(&http_ops, loc, h->len, h, o); /* read-only: o->readwrite refused */
     gk_debug("http: %s: %llu bytes", loc, (unsigned long long)h->len);
     return d;
 }
@@ -439,16 +409,7 @@ static char *http_resolve(gk_dev *base, const char *name)
 /* --untrusted: the same server, beside or below the top image. */
 static int http_within(gk_dev *top, gk_dev *child)
 {
-    if (top->ops != &http_ops || child->ops != &http_ops)
-        return 0;
-    char *dir = NULL;
-    char *t = canonical(top->name, &dir);
-    char *c = canonical(child->name, NULL);
-    int r = t && c && dir && strncmp(c, dir, strlen(dir)) == 0;
-    free(t);
-    free(c);
-    free(dir);
-    return r;
+    return gk_remote_within(top, child, &http_ops);
 }
 
 const struct gk_protocol gk_http_protocol = {

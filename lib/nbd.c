@@ -17,7 +17,6 @@
  *   with ENOSPC, named.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <libnbd.h>
 #include <stdlib.h>
@@ -62,36 +61,14 @@ static const char *const L_names[] = {
 };
 static const char *const L_sonames[] = {"libnbd.so.0", NULL};
 
-/* Once per process (several threads may open images at once). */
-static int load_failed;
-static char load_error[256];
-
-static void load_once(void)
-{
-    if (!gk_remote_load(L_sonames, L_names, (void **)&L)) {
-        snprintf(load_error, sizeof load_error, "%s", gk_errmsg());
-        load_failed = ENOTSUP;
-    }
-}
-
-static int load(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, load_once);
-    if (load_failed) {
-        gk_error("%s", load_error);
-        errno = load_failed;
-        return -1;
-    }
-    return 0;
-}
+static struct gk_remote_lib lib = GK_REMOTE_LIB(L_sonames, L_names, &L, NULL);
 
 struct nbd {
+    struct gk_remote rm;   /* id: SERVER/EXPORT, scope: SERVER/ */
     struct nbd_handle *h;
     uint64_t len;          /* the export's size */
     int can_flush, can_zero, can_trim;
     int dead;              /* the connection failed: every request fails */
-    char *id;
 };
 
 static int timeout_ms(void)
@@ -298,11 +275,6 @@ static int nbd_flush_op(gk_dev *d)
     return r;
 }
 
-static const char *nbd_identity(gk_dev *d)
-{
-    return ((struct nbd *)d->priv)->id;
-}
-
 static void nbd_close_op(gk_dev *d)
 {
     struct nbd *n = d->priv;
@@ -311,7 +283,7 @@ static void nbd_close_op(gk_dev *d)
             L.shutdown(n->h, 0);
         L.close(n->h);
     }
-    free(n->id);
+    free(n->rm.id);
     free(n);
 }
 
@@ -322,7 +294,7 @@ static const struct gk_dev_ops nbd_ops = {
     .pwrite_zeroes = nbd_zeroes,
     .discard = nbd_discard,
     .flush = nbd_flush_op,
-    .identity = nbd_identity,
+    .identity = gk_remote_identity,
     .close = nbd_close_op,
 };
 
@@ -377,7 +349,7 @@ static char *server_of(const char *loc, char **export)
 
 static gk_dev *nbd_open(const char *loc, const gk_file_opts *o)
 {
-    if (load() < 0)
+    if (gk_remote_lib_load(&lib) < 0)
         return NULL;
     char *export = NULL;
     char *server = server_of(loc, &export);
@@ -418,13 +390,11 @@ static gk_dev *nbd_open(const char *loc, const gk_file_opts *o)
     n->can_flush = L.can_flush(h) == 1;
     n->can_zero = L.can_zero(h) == 1;
     n->can_trim = L.can_trim(h) == 1;
-    n->id = gk_asprintf("%s/%s", server, export);
+    n->rm.id = gk_asprintf("%s/%s", server, export);
+    n->rm.scope = strlen(server) + 1;
     free(server);
     free(export);
-    uint64_t dsize = n->len & 511 ? (n->len | 511) + 1 : n->len;
-    gk_dev *d = gk_dev_new(&nbd_ops, loc, dsize, n);
-    d->readonly = !o->readwrite;
-    d->growable = o->growable;
+    gk_dev *d = gk_remote_dev(&nbd_ops, loc, n->len, n, o);
     gk_debug("nbd: %s: %llu bytes%s", loc, (unsigned long long)n->len, o->readwrite ? ", read-write" : "");
     return d;
 }
@@ -437,13 +407,7 @@ static char *nbd_resolve(gk_dev *base, const char *name)
 /* --untrusted: the same server (exports are flat names). */
 static int nbd_within(gk_dev *top, gk_dev *child)
 {
-    if (child->ops != &nbd_ops || top->ops != &nbd_ops)
-        return 0;
-    char *a = server_of(top->name, NULL), *b = server_of(child->name, NULL);
-    int r = a && b && strcmp(a, b) == 0;
-    free(a);
-    free(b);
-    return r;
+    return gk_remote_within(top, child, &nbd_ops);
 }
 
 const struct gk_protocol gk_nbd_protocol = {

@@ -15,7 +15,6 @@
  * its file fails with ENOSPC).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <rbd/librbd.h>
 #include <stdlib.h>
@@ -50,29 +49,7 @@ static const char *const L_names[] = {
 };
 static const char *const L_sonames[] = {"librbd.so.1", NULL};
 
-/* Once per process (several threads may open images at once). */
-static int load_failed;
-static char load_error[256];
-
-static void load_once(void)
-{
-    if (!gk_remote_load(L_sonames, L_names, (void **)&L)) {
-        snprintf(load_error, sizeof load_error, "%s", gk_errmsg());
-        load_failed = ENOTSUP;
-    }
-}
-
-static int load(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, load_once);
-    if (load_failed) {
-        gk_error("%s", load_error);
-        errno = load_failed;
-        return -1;
-    }
-    return 0;
-}
+static struct gk_remote_lib lib = GK_REMOTE_LIB(L_sonames, L_names, &L, NULL);
 
 struct where {
     char *user, *mon, *conf, *pool, *image, *snap;
@@ -175,11 +152,11 @@ static int parse(const char *loc, struct where *w)
 }
 
 struct rbd {
+    struct gk_remote rm;   /* id: rbd:CONF:MON:USER:POOL/IMAGE@SNAP, scope: to POOL/ */
     rados_t cluster;
     rados_ioctx_t io;
     rbd_image_t img;
     uint64_t len;
-    char *id;
 };
 
 static int rbd_pread_op(gk_dev *d, void *buf, size_t n, uint64_t off)
@@ -256,11 +233,6 @@ static int rbd_flush_op(gk_dev *d)
     return 0;
 }
 
-static const char *rbd_identity(gk_dev *d)
-{
-    return ((struct rbd *)d->priv)->id;
-}
-
 static void rbd_close_op(gk_dev *d)
 {
     struct rbd *r = d->priv;
@@ -270,7 +242,7 @@ static void rbd_close_op(gk_dev *d)
         L.ioctx_destroy(r->io);
     if (r->cluster)
         L.shutdown(r->cluster);
-    free(r->id);
+    free(r->rm.id);
     free(r);
 }
 
@@ -280,7 +252,7 @@ static const struct gk_dev_ops rbd_ops = {
     .pwrite = rbd_pwrite_op,
     .discard = rbd_discard_op,
     .flush = rbd_flush_op,
-    .identity = rbd_identity,
+    .identity = gk_remote_identity,
     .close = rbd_close_op,
 };
 
@@ -300,7 +272,7 @@ static gk_dev *rbd_open_loc(const char *loc, const gk_file_opts *o)
         errno = EROFS;
         return NULL;
     }
-    if (load() < 0) {
+    if (gk_remote_lib_load(&lib) < 0) {
         where_clear(&w);
         return NULL;
     }
@@ -365,12 +337,12 @@ static gk_dev *rbd_open_loc(const char *loc, const gk_file_opts *o)
     }
     gk_remote_note_unconfined("an RBD image: librados talks to the monitors and OSDs the cluster map "
                               "names, from threads of its own");
-    r->id = gk_asprintf("rbd:%s:%s:%s:%s/%s@%s", w.conf ? w.conf : "", w.mon ? w.mon : "", w.user ? w.user : "",
-                        w.pool, w.image, w.snap ? w.snap : "");
-    uint64_t dsize = r->len & 511 ? (r->len | 511) + 1 : r->len;
-    gk_dev *d = gk_dev_new(&rbd_ops, loc, dsize, r);
-    d->readonly = !o->readwrite;
-    d->growable = o->growable;
+    char *pool = gk_asprintf("rbd:%s:%s:%s:%s/", w.conf ? w.conf : "", w.mon ? w.mon : "", w.user ? w.user : "",
+                             w.pool);
+    r->rm.scope = strlen(pool);
+    r->rm.id = gk_asprintf("%s%s@%s", pool, w.image, w.snap ? w.snap : "");
+    free(pool);
+    gk_dev *d = gk_remote_dev(&rbd_ops, loc, r->len, r, o);
     gk_debug("rbd: %s: pool %s, image %s%s%s, %llu bytes", loc, w.pool, w.image, w.snap ? "@" : "",
              w.snap ? w.snap : "", (unsigned long long)r->len);
     where_clear(&w);
@@ -397,11 +369,7 @@ static char *rbd_resolve(gk_dev *base, const char *name)
 /* --untrusted: the same cluster and pool. */
 static int rbd_within(gk_dev *top, gk_dev *child)
 {
-    if (top->ops != &rbd_ops || child->ops != &rbd_ops)
-        return 0;
-    const char *a = ((struct rbd *)top->priv)->id, *b = ((struct rbd *)child->priv)->id;
-    const char *sa = strchr(a, '/'), *sb = strchr(b, '/');
-    return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
+    return gk_remote_within(top, child, &rbd_ops);
 }
 
 const struct gk_protocol gk_rbd_protocol = {

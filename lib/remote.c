@@ -5,6 +5,8 @@
  *   dlopen the first time a URI needs them: a tool reading a local file
  *   never loads them (libcurl alone brings some thirty libraries, more than
  *   gcat's whole work costs; bench/RESULTS.md).
+ * - The end of their open (the device, its size rounded up to 512), their
+ *   identity (a canonical id) and --untrusted's test (an id prefix).
  * - The TCP ports connected to, for the sandbox (Landlock allows
  *   connecting to these only, for a client library that reconnects).
  * - Transfer counts, printed with -v when the program ends.
@@ -12,6 +14,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +25,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int ports[MAX_PORTS], nports, in_use;
 
-void *gk_remote_load(const char *const *sonames, const char *const *names, void **slots)
+static void *load(const char *const *sonames, const char *const *names, void **slots)
 {
     void *h = NULL;
     const char *err = NULL;
@@ -45,6 +48,52 @@ void *gk_remote_load(const char *const *sonames, const char *const *names, void 
         }
     }
     return h;
+}
+
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int gk_remote_lib_load(struct gk_remote_lib *lib)
+{
+    pthread_mutex_lock(&load_lock);
+    if (!lib->tried) {
+        lib->tried = 1;
+        if (!load(lib->sonames, lib->names, lib->slots))
+            lib->failed = ENOTSUP;
+        else if (lib->init)
+            lib->failed = lib->init();
+        if (lib->failed)
+            snprintf(lib->error, sizeof lib->error, "%s", gk_errmsg());
+    }
+    int e = lib->failed;
+    pthread_mutex_unlock(&load_lock);
+    if (e) {
+        gk_error("%s", lib->error);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+gk_dev *gk_remote_dev(const struct gk_dev_ops *ops, const char *loc, uint64_t len, void *priv,
+                      const gk_file_opts *o)
+{
+    gk_dev *d = gk_dev_new(ops, loc, len & 511 ? (len | 511) + 1 : len, priv);
+    d->readonly = !o->readwrite;
+    d->growable = o->growable;
+    return d;
+}
+
+const char *gk_remote_identity(gk_dev *d)
+{
+    return ((struct gk_remote *)d->priv)->id;
+}
+
+int gk_remote_within(gk_dev *top, gk_dev *child, const struct gk_dev_ops *ops)
+{
+    if (top->ops != ops || child->ops != ops)
+        return 0;
+    const struct gk_remote *t = top->priv, *c = child->priv;
+    return strncmp(c->id, t->id, t->scope) == 0;
 }
 
 void gk_remote_note(int tcp_port)
