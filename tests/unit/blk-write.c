@@ -14,22 +14,10 @@
 #include <unistd.h>
 
 #include "blk-int.h"
+#include "sh.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/gkwrite.XXXXXX";
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char full[4200];
-    snprintf(full, sizeof full, "cd %s && (%s) >/dev/null 2>&1", dir, cmd);
-    return system(full);
-}
 
 static gk_dev *open_rw(const char *name, const char *fmt)
 {
@@ -47,6 +35,7 @@ static void fill(unsigned char *b, size_t n, int v)
 
 int main(void)
 {
+    sh_dir = dir;
     if (!mkdtemp(dir))
         return 1;
     if (sh("command -v qemu-io && command -v qemu-img") != 0) {

@@ -25,21 +25,10 @@
 
 #include "blk-int.h"
 #include "fs-int.h"
+#include "sh.h"
 #include "tap.h"
 
 static char top[64], src[128], img[128], mnt[128];
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 static char *slurp_cmd(const char *cmd)
 {

@@ -31,23 +31,10 @@
 #include <unistd.h>
 
 #include "blk.h"
+#include "sh.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/gkqw.XXXXXX";
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char full[4200];
-    snprintf(full, sizeof full, "cd %s && (%s) >/dev/null 2>&1", dir, cmd);
-    int r = system(full);
-    return WIFEXITED(r) ? WEXITSTATUS(r) : 255;
-}
 
 /* ---- the ops of a seed ---- */
 
@@ -168,6 +155,7 @@ static const struct layout layouts[] = {
 
 static int unit(void)
 {
+    sh_dir = dir;
     if (!mkdtemp(dir)) {
         printf("1..0 # SKIP no temporary directory\n");
         return 0;

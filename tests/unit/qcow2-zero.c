@@ -17,23 +17,10 @@
 #include <unistd.h>
 
 #include "blk.h"
+#include "sh.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/gkqz.XXXXXX";
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char full[4200];
-    snprintf(full, sizeof full, "cd %s && (%s) >/dev/null 2>&1", dir, cmd);
-    int r = system(full);
-    return WIFEXITED(r) ? WEXITSTATUS(r) : 255;
-}
 
 /* stdout of a shell command in dir, host offsets taken out */
 static char *map_of(const char *sub)
@@ -126,6 +113,7 @@ int main(void)
 {
     gk_progname = "unit-qcow2-zero";
     gk_warn_hook = tap_warn;
+    sh_dir = dir;
     if (!mkdtemp(dir)) {
         printf("1..0 # SKIP no temporary directory\n");
         return 0;

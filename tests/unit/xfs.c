@@ -19,22 +19,11 @@
 #include "blk.h"
 #include "fs-int.h"
 #include "fscheck.h"
+#include "sh.h"
 #include "tap.h"
 #include "xfs-int.h"
 
 static char dir[1024], mnt[256];
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 static char *slurp(const char *name)
 {
