@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # mkfleet.sh OUTDIR GUESTS-DIR [N]: a fleet of N (200) small guests for
-# fleet mode (tests/52-fleet.t, bench/fleet.sh), made in seconds from the
+# fleet mode (tests/57-fleet.t, bench/fleet.sh), made in seconds from the
 # phony guests of test-images/guests.sh (GUESTS-DIR, their fixture):
 #
 #   OUTDIR/ref/I.qcow2  one qcow2 overlay per base (4 KiB clusters, about
