@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Run every libFuzzer target built in DIR for SECONDS each, from a seed
 # corpus, and fail if any finds a crash:   tests/fuzz/run.sh DIR SECONDS
+# FUZZ_JOBS targets run at once (default: the number of CPUs, at most 2 as
+# make check's -j2), each a single process on one CPU: the same
+# SECONDS per target, in half the time on two.
 # Seeds: small qemu-img images for qcow2_open and qcow2_write; tests/fuzz/seeds-NAME.sh CORPUS
 # for any other target that provides one (else an empty corpus).
 set -u
@@ -40,8 +43,35 @@ qcow2_seeds() { # CORPUS
 # slow unwinder for a suppression to see who called them (ntfs only).
 lsan_base="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
-status=0
-found=0
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -gt 2 ] && [ -z "${FUZZ_JOBS:-}" ] && jobs=2
+[ "$jobs" -ge 1 ] || jobs=1
+
+# fuzz NAME BIN: one target; its report goes to $tmp/NAME.out, its status
+# to $tmp/NAME.rc
+fuzz() {
+    local name=$1 bin=$2 corpus=$tmp/corpus-$1 rc=0
+    export LSAN_OPTIONS=$lsan_base
+    [ "$name" = ntfs ] && LSAN_OPTIONS=$lsan_base:fast_unwind_on_malloc=0
+    {
+        echo "fuzz: $name for ${secs}s ($(ls "$corpus" | wc -l) seeds)"
+        if ! "$bin" -max_total_time="$secs" -max_len=131072 -rss_limit_mb=1024 -timeout=20 \
+            -artifact_prefix="$tmp/$name-" -print_final_stats=0 "$corpus" >"$tmp/$name.log" 2>&1; then
+            rc=1
+            echo "fuzz: $name FAILED"
+            grep -E 'ERROR|SUMMARY|Test unit written' "$tmp/$name.log" | head -n 20
+            for a in "$tmp/$name-"*; do
+                [ -e "$a" ] && cp "$a" "${TMPDIR:-/tmp}/" && echo "fuzz: crash input kept in ${TMPDIR:-/tmp}/$(basename "$a")"
+            done
+        else
+            tail -n 1 "$tmp/$name.log"
+        fi
+    } >"$tmp/$name.out" 2>&1
+    echo "$rc" >"$tmp/$name.rc"
+}
+
+names=()
+running=0
 for bin in "$dir"/*; do
     [ -f "$bin" ] && [ -x "$bin" ] || continue
     name=$(basename "$bin")
@@ -52,21 +82,19 @@ for bin in "$dir"/*; do
     elif [ -x "$here/seeds-$name.sh" ]; then
         "$here/seeds-$name.sh" "$corpus"
     fi
-    found=1
-    echo "fuzz: $name for ${secs}s ($(ls "$corpus" | wc -l) seeds)"
-    export LSAN_OPTIONS=$lsan_base
-    [ "$name" = ntfs ] && LSAN_OPTIONS=$lsan_base:fast_unwind_on_malloc=0
-    if ! "$bin" -max_total_time="$secs" -max_len=131072 -rss_limit_mb=1024 -timeout=20 \
-        -artifact_prefix="$tmp/$name-" -print_final_stats=0 "$corpus" >"$tmp/$name.log" 2>&1; then
-        echo "fuzz: $name FAILED"
-        grep -E 'ERROR|SUMMARY|Test unit written' "$tmp/$name.log" | head -n 20
-        for a in "$tmp/$name-"*; do
-            [ -e "$a" ] && cp "$a" "${TMPDIR:-/tmp}/" && echo "fuzz: crash input kept in ${TMPDIR:-/tmp}/$(basename "$a")"
-        done
-        status=1
-    else
-        tail -n 1 "$tmp/$name.log"
+    names+=("$name")
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
     fi
+    fuzz "$name" "$bin" &
+    running=$((running + 1))
 done
-[ "$found" = 1 ] || echo "fuzz: no targets in $dir"
+wait
+status=0
+for name in "${names[@]}"; do
+    cat "$tmp/$name.out"
+    [ "$(cat "$tmp/$name.rc" 2>/dev/null)" = 0 ] || status=1
+done
+[ "${#names[@]}" -gt 0 ] || echo "fuzz: no targets in $dir"
 exit $status
