@@ -4,6 +4,9 @@
 # raw and wrapped in qcow2: gls -lR, gcat of every regular file, gdf and
 # gcopy-out must each end with exit 0 or 1 (a clear error), never a signal,
 # a sanitizer report or a hang (20 s of CPU each, 60 under the sanitizers).
+# Under the sanitizers (make check's ASan stage; the plain stage runs every
+# image both ways) each image takes one of the two ways, in turn: raw with
+# every tool, or qcow2 with gls and gcat; GK_LONG=1 runs both there too.
 . "$(dirname "$0")/lib.sh"
 
 CORPUS=${GK_EXT_CORPUS:-/work/shared/corpus/ext-corrupt}
@@ -59,13 +62,20 @@ check_image() { # IMAGE FORMAT QUICK -> 0 if every tool behaved
     return $bad
 }
 
+both=1
+[ "$GK_SAN" = 1 ] && [ "${GK_LONG:-0}" != 1 ] && both=0
+i=0
 for gz in "$CORPUS"/*.img.gz; do
     name=$(basename "$gz" .img.gz)
+    i=$((i + 1))
     gunzip -c "$gz" > "$T/img.raw"
-    rc=0; check_image "$T/img.raw" raw 0 || rc=$?
-    _tap_result $rc "$name (raw)"
+    if [ "$both" = 1 ] || [ $((i % 2)) = 1 ]; then
+        rc=0; check_image "$T/img.raw" raw 0 || rc=$?
+        _tap_result $rc "$name (raw)"
+    fi
     rm -f "$T/img.qcow2"
-    if qemu-img convert -q -f raw -O qcow2 "$T/img.raw" "$T/img.qcow2" 2>/dev/null; then
+    if { [ "$both" = 1 ] || [ $((i % 2)) = 0 ]; } &&
+        qemu-img convert -q -f raw -O qcow2 "$T/img.raw" "$T/img.qcow2" 2>/dev/null; then
         rc=0; check_image "$T/img.qcow2" qcow2 "$GK_SAN" || rc=$?
         _tap_result $rc "$name (qcow2)"
     fi
