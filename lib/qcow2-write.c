@@ -410,6 +410,94 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
     return 0;
 }
 
+/* A run of whole guest clusters from off (cluster aligned, n >= two
+ * clusters) inside one L2 table written with one pwrite, as qemu writes a
+ * request: either clusters that need new host clusters (unallocated, zero,
+ * compressed, shared: none needs copy-on-write, each is rewritten whole),
+ * allocated together so that they are contiguous, or clusters the image
+ * owns whose host clusters are contiguous already.  The order is
+ * write_cluster's: refcounts raised in the cache, the data written, then
+ * the L2 entries changed (the L2 cache writes them after the refcount
+ * blocks and, for a data file, after flushing it).  Bytes written, 0 when
+ * the run is shorter than two clusters (write_cluster does them one by
+ * one), or -errno. */
+static int64_t write_clusters(struct qcow2 *q, const uint8_t *p, uint64_t n, uint64_t off)
+{
+    unsigned cb = q->cluster_bits;
+    uint64_t cs = q->cluster_size, first = (off >> cb) & (q->l2_entries - 1);
+    uint64_t max = n >> cb;
+    int external = q->data != q->file;
+    if (q->crypt || max < 2)
+        return 0;
+    if (max > q->l2_entries - first)
+        max = q->l2_entries - first;
+    void *tv;
+    int r = qcow2_l2_for_write(q, off >> (cb + q->l2_bits), &tv);
+    if (r < 0)
+        return r;
+    uint8_t *ent0 = (uint8_t *)tv + first * q->l2_entry_size;
+    uint64_t m = 0, host0 = 0;
+    int alloc = -1;
+    for (; m < max; m++) {
+        const uint8_t *ent = ent0 + m * q->l2_entry_size;
+        uint64_t e = gk_be64(ent), host = e & QC_OFFSET_MASK;
+        uint64_t coff = off + (m << cb);
+        int normal = !(e & QC_OFLAG_COMPRESSED) && (host || (external && (e & QC_OFLAG_COPIED)));
+        int owned = normal && (e & QC_OFLAG_COPIED);
+        if (owned && external)
+            host = coff;
+        /* owned, nothing in the entry to change, well placed */
+        int inplace = owned && !(host & (cs - 1)) && (external || host >= cs) &&
+                      (q->ext_l2 ? gk_be64(ent + 8) == 0xffffffffULL : !(e & QC_OFLAG_ZERO));
+        if (owned && !inplace)
+            break;
+        if (alloc < 0) {
+            alloc = !owned;
+            host0 = host;
+        } else if (alloc != !owned || (owned && host != host0 + (m << cb))) {
+            break;
+        }
+    }
+    if (m < 2) {
+        qcow2_cache_put(q->l2_cache, tv);
+        return 0;
+    }
+    uint64_t target = host0;
+    if (alloc) {
+        if (external) {
+            target = off;
+        } else {
+            int64_t a = qcow2_alloc_clusters(q, m << cb);
+            if (a < 0) {
+                qcow2_cache_put(q->l2_cache, tv);
+                return a;
+            }
+            target = (uint64_t)a;
+        }
+    }
+    if (gk_pwrite(q->data, p, m << cb, target) < 0) {
+        r = -errno;
+        qcow2_cache_put(q->l2_cache, tv);
+        return r;
+    }
+    if (alloc) {
+        if ((r = qcow2_mark_dirty(q)) < 0) {
+            qcow2_cache_put(q->l2_cache, tv);
+            return r;
+        }
+        for (uint64_t i = 0; i < m; i++) {
+            uint8_t *ent = ent0 + i * q->l2_entry_size;
+            qcow2_release_cluster(q, gk_be64(ent));
+            put_be(ent, (target + (i << cb)) | QC_OFLAG_COPIED, 8);
+            if (q->ext_l2)
+                put_be(ent + 8, 0xffffffffULL, 8); /* every subcluster allocated, none zero */
+        }
+        qcow2_cache_mark_dirty(q->l2_cache, tv);
+    }
+    qcow2_cache_put(q->l2_cache, tv);
+    return (int64_t)(m << cb);
+}
+
 int qcow2_flush_all(struct qcow2 *q)
 {
     int r = qcow2_cache_flush(q->l2_cache);
@@ -433,7 +521,12 @@ int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
     while (n > 0) {
         uint64_t in = off & (q->cluster_size - 1);
         size_t k = q->cluster_size - in < n ? (size_t)(q->cluster_size - in) : n;
-        int r = write_cluster(d, q, p, k, off);
+        int64_t w = in ? 0 : write_clusters(q, p, n, off);
+        int r = w < 0 ? (int)w : 0;
+        if (w > 0)
+            k = (size_t)w;
+        else if (w == 0)
+            r = write_cluster(d, q, p, k, off);
         if (r < 0)
             return r;
         if (q->nfrees > MAX_PENDING_FREES && (r = qcow2_flush_all(q)) < 0)

@@ -58,6 +58,7 @@ struct conv {
     int sparse;            /* skip zeros (regular output file, -S not 0) */
     int zero_init;         /* the target reads as zeros (a new image without
                             * a backing file): zeros need no writing    */
+    int fresh;             /* zero_init, sparse, whole clusters: write_fresh */
     uint64_t size;
     pthread_mutex_t mu;
     pthread_cond_t freed, filled;
@@ -165,6 +166,34 @@ static int write_compressed(struct conv *cv, const struct cbuf *b)
     return 0;
 }
 
+/* A new image without a backing file (it reads as zeros) and without
+ * subclusters: every target cluster of [ds, de) that is not all zeros is
+ * written whole (a new cluster is written whole anyway, the zeros in it
+ * included), and a run of such clusters with one write, which the driver
+ * maps onto contiguous new clusters (qemu-img writes requests of many
+ * clusters the same way).  All-zero clusters are left unallocated. */
+static int write_fresh(struct conv *cv, const struct cbuf *b)
+{
+    uint64_t run = UINT64_MAX;
+    for (uint64_t p = b->ds; p < b->de;) {
+        uint64_t ce = (p / cv->chunk + 1) * cv->chunk;
+        if (ce > b->de)
+            ce = b->de;
+        int z = all_zero(b->p + (p - b->ds), ce - p);
+        if (!z && run == UINT64_MAX)
+            run = p;
+        if (z && run != UINT64_MAX) {
+            if (gk_pwrite(cv->out, b->p + (run - b->ds), p - run, run) < 0)
+                return -1;
+            run = UINT64_MAX;
+        }
+        p = ce;
+    }
+    if (run != UINT64_MAX && gk_pwrite(cv->out, b->p + (run - b->ds), b->de - run, run) < 0)
+        return -1;
+    return 0;
+}
+
 /* Write window b into the image target as qemu-img convert does: data
  * runs written, leaving out all-zero 4 KiB blocks (which are zeroed where
  * the target does not read as zeros already), zero runs zeroed, runs of
@@ -173,6 +202,8 @@ static int write_image(struct conv *cv, const struct cbuf *b)
 {
     if (cv->compress || cv->whole)
         return write_compressed(cv, b);
+    if (cv->fresh)
+        return write_fresh(cv, b);
     for (int i = 0; i < b->nx; i++) {
         const struct cext *x = &b->x[i];
         uint64_t xe = x->off + x->len;
@@ -476,11 +507,15 @@ int cmd_convert(gimg_args *a)
         memset(&inf, 0, sizeof inf);
         cv.chunk = gk_image_info_get(cv.out, &inf) == 0 && inf.cluster_size ? inf.cluster_size : 65536;
         cv.whole = inf.vmdk_create_type && strcmp(inf.vmdk_create_type, "streamOptimized") == 0;
+        int subclusters = inf.extended_l2;
         gk_image_info_free(&inf);
         cv.compress = compress;
         cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
         cv.sparse = min_sparse != 0;
         cv.zero_init = !no_create && !backing;
+        /* with subclusters, zero 4 KiB blocks stay unallocated as qemu-img
+         * leaves them: written as write_image splits them */
+        cv.fresh = cv.zero_init && cv.sparse && !subclusters;
         if (cv.size > cv.out->size)
             gk_die_status(1, "%s: the target is smaller than the source", dst);
     } else {
