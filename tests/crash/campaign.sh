@@ -4,7 +4,9 @@
 # few iterations of the same thing, tests/17-qcow2-crash.t those of
 # qcow2-crash.sh): every writer on every filesystem flavour and qcow2's
 # writers, ITER kill points each, failures kept as images in WORKDIR.
-# Then gimg's image-level writers with a kill before every write (the
+# Then gimg convert -O qcow2 [-c] and snapshot -c/-d killed at ITER random
+# moments (tests/crash/gimg-kill.sh), and gimg's image-level writers with a
+# kill before every write (the
 # GK_LONG=1 runs of tests/18-gimg-snapshot-crash.t: snapshot -c/-a/-d;
 # 19-gimg-commit.t and 19-gimg-rebase.t: commit, rebase; 20-gimg-write-
 # crash.t: resize, amend, check -r), their TAP kept in WORKDIR.
@@ -33,6 +35,14 @@ echo "== qcow2 writers, $ITER kill points, seed $seed"
 "$HERE/qcow2-crash.sh" "$W/qcow2" "$ITER" "$seed" | tee "$W/qcow2.log" | grep -v '^ok ' || true
 f=$(grep -c '^not ok' "$W/qcow2.log")
 echo "   $(grep -c '^ok' "$W/qcow2.log") ok, $f failed"
+fails=$((fails + f))
+# gimg convert -O qcow2 [-c zlib|zstd] and snapshot -c/-d killed with
+# kill -9 after random delays (tests/17-qcow2-crash-kill.t runs 5)
+seed=$RANDOM
+echo "== gimg convert and snapshot, kill -9 at $ITER random moments, seed $seed"
+"$HERE/gimg-kill.sh" "$W/gimg-kill" "$ITER" "$seed" | tee "$W/gimg-kill.log" | grep -v '^ok ' || true
+f=$(grep -c '^not ok' "$W/gimg-kill.log")
+echo "   $(grep -c '^ok' "$W/gimg-kill.log") ok, $f failed"
 fails=$((fails + f))
 # gimg snapshot, commit, rebase, resize, amend, check -r: every write a
 # kill point (torn and not for snapshot, resize, amend, check -r)
