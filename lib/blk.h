@@ -167,6 +167,9 @@ enum {
     GK_OPEN_REPAIR = 4,      /* with readwrite, for gk_image_repair only: open
                               * an image whose metadata is inconsistent, dirty
                               * or marked corrupt (qemu's BDRV_O_CHECK)       */
+    GK_OPEN_WARN_RAW = 8,    /* with readwrite: qemu-img's warning when the
+                              * format was guessed as raw (writes to the first
+                              * sector are restricted; gimg asks for it)    */
 };
 
 /* How to open an image file. */
@@ -259,8 +262,8 @@ int gk_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);
 int gk_discard(gk_dev *d, uint64_t off, uint64_t len);
 /* Change the size of an image (not of partitions or LVs); new space reads
  * as zeros.  prealloc: GK_PREALLOC_OFF (sparse), FALLOC (reserve the space),
- * FULL (write it). */
-enum gk_prealloc { GK_PREALLOC_OFF, GK_PREALLOC_FALLOC, GK_PREALLOC_FULL };
+ * FULL (write it), METADATA (qcow2: host clusters and tables, no data). */
+enum gk_prealloc { GK_PREALLOC_OFF, GK_PREALLOC_FALLOC, GK_PREALLOC_FULL, GK_PREALLOC_METADATA };
 int gk_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
 /* Write [off, off+n) compressed where the format can (qcow2: one whole
  * cluster, cluster aligned; see gk_image_info's cluster_size), normally

@@ -258,6 +258,8 @@ static int file_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
     if (size > (uint64_t)LLONG_MAX)
         return gk_fail(EFBIG, "%s: size %llu is too large", d->name, (unsigned long long)size);
     uint64_t old = f->len;
+    if (prealloc == GK_PREALLOC_METADATA)
+        return gk_fail(ENOTSUP, "Unsupported preallocation mode: metadata");
     if (prealloc == GK_PREALLOC_FALLOC && size > old) {
         int e = posix_fallocate(f->fd, (off_t)old, (off_t)(size - old));
         if (e)

@@ -129,8 +129,8 @@ static int check_opts(const struct copts *o)
 {
     if (o->cluster_size < 512 || o->cluster_size > (2u << 20) || (o->cluster_size & (o->cluster_size - 1)))
         return gk_fail(EINVAL, "Cluster size must be a power of two between 512 and 2048k");
-    if (o->prealloc && strcmp(o->prealloc, "off") != 0) {
-        if (strcmp(o->prealloc, "metadata") && strcmp(o->prealloc, "falloc") && strcmp(o->prealloc, "full"))
+    if (o->prealloc && strcmp(o->prealloc, "off") != 0 && strcmp(o->prealloc, "metadata") != 0) {
+        if (strcmp(o->prealloc, "falloc") && strcmp(o->prealloc, "full"))
             return gk_fail(EINVAL, "Invalid parameter '%s'", o->prealloc);
         return gk_fail(ENOTSUP, "preallocation=%s is not supported yet for qcow2 images", o->prealloc);
     }
@@ -388,7 +388,9 @@ int qcow2_create(const char *location, gk_create_args *a)
         return -errno;
     }
     gk_create_opened();
-    if (a->size && (gk_truncate(d, a->size, GK_PREALLOC_OFF) < 0 || gk_flush(d) < 0))
+    /* qemu gives the empty image its size with the preallocation asked */
+    enum gk_prealloc pm = o.prealloc && strcmp(o.prealloc, "metadata") == 0 ? GK_PREALLOC_METADATA : GK_PREALLOC_OFF;
+    if (a->size && (gk_truncate(d, a->size, pm) < 0 || gk_flush(d) < 0))
         r = -errno;
     /* qemu sets up the encryption last, after the L1 table */
     if (r == 0 && o.enc.on)

@@ -782,8 +782,9 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
         }
         return r;
     }
-    if (prealloc != GK_PREALLOC_OFF)
-        return gk_fail(ENOTSUP, "%s: preallocation when resizing qcow2 images is not supported yet", q->path);
+    if (prealloc != GK_PREALLOC_OFF && prealloc != GK_PREALLOC_METADATA)
+        return gk_fail(ENOTSUP, "%s: preallocation=%s when resizing qcow2 images is not supported yet", q->path,
+                       prealloc == GK_PREALLOC_FULL ? "full" : "falloc");
     uint64_t old_size = q->h.size;
     unsigned shift = q->cluster_bits + q->l2_bits;
     uint64_t need = (size >> shift) + !!(size & ((1ULL << shift) - 1));
@@ -822,6 +823,9 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
                 return r;
         }
     }
+    /* qemu's order: the L1 table, the preallocation, then the size */
+    if (prealloc == GK_PREALLOC_METADATA && (r = qcow2_prealloc_metadata(d, old_size, size)) < 0)
+        return r;
     if ((r = header_patch(q, 24, size, 8)) < 0)
         return r;
     q->h.size = size;

@@ -382,6 +382,9 @@ int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
 int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off);
 int qcow2_op_flush(gk_dev *d);
 int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
+/* Host clusters and L2 entries for the guest clusters of [from, to), no
+ * data (qcow2-prealloc.c: resize --preallocation=metadata).  0 or -errno. */
+int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to);
 int qcow2_write_header(struct qcow2 *q);
 int qcow2_signal_corruption(struct qcow2 *q, const char *what);
 /* Clear incompatible feature bits (dirty, corrupt) in one header write. */

@@ -114,6 +114,12 @@ static gk_dev *raw_open(gk_dev *file, gk_open_ctx *ctx)
         errno = ENOTSUP;
         return NULL;
     }
+    /* qemu-img's warning (for gimg: other tools do not print it) */
+    if (ctx->probed && ctx->readwrite && (ctx->flags & GK_OPEN_WARN_RAW))
+        gk_warn("Image format was not specified for '%s' and probing guessed raw.\n"
+                "         Automatically detecting the format is dangerous for raw images, write operations on "
+                "block 0 will be restricted.\n"
+                "         Specify the 'raw' format explicitly to remove the restrictions.", file->name);
     struct raw *r = gk_calloc(1, sizeof *r);
     r->probed = ctx->probed;
     gk_dev *d = gk_dev_new(&raw_ops, file->name, file->size, r);

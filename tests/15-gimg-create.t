@@ -40,6 +40,11 @@ create_like 1G -f qcow2 -u -b missing.qcow2 -F qcow2
 create_like 1G -f raw
 create_like 1M -f raw -o preallocation=full
 create_like 1M
+# qcow2 metadata preallocation (tables and host clusters, no data)
+for o in preallocation=metadata preallocation=metadata,cluster_size=4k preallocation=metadata,compat=0.10 \
+         preallocation=metadata,extended_l2=on preallocation=metadata,cluster_size=512,refcount_bits=1; do
+    create_like 100M -f qcow2 -o "$o"
+done
 
 # errors: same message and status
 create_like "" -f qcow2

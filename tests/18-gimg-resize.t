@@ -108,13 +108,40 @@ resize_like o.qcow2 +10M
 resize_like o.qcow2 50000896
 same_image o.qcow2
 
-# raw, with -f raw (qemu-img warns about probing raw for writes: gimg does not)
+# metadata preallocation (qcow2): qemu's tables and clusters, the same bytes
+for o in cluster_size=4k compat=0.10,cluster_size=4k extended_l2=on,cluster_size=16k; do
+    rm -f p.qcow2
+    qemu-img create -q -f qcow2 -o "$o" p.qcow2 1M
+    qemu-io -c 'write -P 1 0 8k' -c 'write -P 2 1020k 8k' p.qcow2 >/dev/null
+    both p.qcow2
+    resize_like p.qcow2 --preallocation=metadata +3M
+    resize_like p.qcow2 --preallocation=metadata 5000k
+    resize_like p.qcow2 --preallocation=metadata --shrink 2M
+    same_image p.qcow2
+    same_file g-p.qcow2 q-p.qcow2 "[$o] resize --preallocation=metadata: the same bytes as qemu-img's"
+    is "$(qemu-img map --output=json g-p.qcow2)" "$(qemu-img map --output=json q-p.qcow2)" \
+       "[$o] resize --preallocation=metadata: qemu-img map as of qemu's"
+    ok "[$o] qemu-io writes over the preallocated part, check clean" \
+        sh -c "qemu-io -c 'write -P 0x5e 1M 3M' g-p.qcow2 >/dev/null && qemu-img check -q g-p.qcow2"
+done
+fails_cleanly "resize --preallocation=full of a qcow2 image: not supported yet" \
+    gimg resize --preallocation=full g-p.qcow2 +1M
+
+# raw, with -f raw, and probed (qemu-img warns that writes to block 0 are
+# restricted: so does gimg, with its own prefix)
+rm -f r.raw pr.raw
+truncate -s 1M pr.raw
+both pr.raw
+go=$(gimg resize g-pr.raw +1M 2>&1) && gr=0 || gr=$?
+qo=$(qemu-img resize q-pr.raw +1M 2>&1) && qr=0 || qr=$?
+is "${go//gimg: warning: /WARNING: } [exit $gr]" "${qo//q-pr/g-pr} [exit $qr]" \
+   "probed raw: resize warns as qemu-img does"
 rm -f r.raw
 truncate -s 1M r.raw
 qemu-io -f raw -c 'write -P 0x12 0 1M' r.raw >/dev/null
 both r.raw
 for s in +1M 100k "--shrink 100k" "--shrink 100001" "--preallocation=full +1M" "--preallocation=falloc +64k" \
-         "--preallocation=off 5M" "--preallocation=bogus 6M" -- -10M; do
+         "--preallocation=off 5M" "--preallocation=bogus 6M" "--preallocation=metadata 7M" -- -10M; do
     resize_like r.raw -f raw $s
 done
 same_image r.raw raw

@@ -96,10 +96,10 @@ static const struct gimg_cmd commands[] = {
      "copied into IMAGE first, so that it reads as before.  -u changes only the name.\n",
      GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "b:F:u", NULL, 1},
     {"resize", cmd_resize,
-     "resize [--shrink] [--preallocation=off|falloc|full] [-f FMT] [-q] FILENAME [+|-]SIZE\n"
+     "resize [--shrink] [--preallocation=off|metadata|falloc|full] [-f FMT] [-q] FILENAME [+|-]SIZE\n"
      "Change the disk size of an image (as qemu-img resize): SIZE, or the current size\n"
      "plus or minus SIZE.  Making it smaller needs --shrink and drops what is past\n"
-     "the new end.  Preallocation: raw images; qcow2 grows without.\n",
+     "the new end.  Preallocation: raw images (falloc, full), qcow2 (metadata).\n",
      GO_FORMAT | GO_QUIET | GO_RAW_LAST | GO_IMGOPTS, "", resize_lo, 1},
     {"amend", cmd_amend,
      "amend [-f FMT] [-p] [-q] -o OPTIONS FILENAME\n"
@@ -259,6 +259,8 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
 {
     o->untrusted = gimg_untrusted;
     o->force_share = a->share;
+    if (o->readwrite)
+        o->flags |= GK_OPEN_WARN_RAW;
     path = gimg_image_opts(a, path, o);
     gk_dev *d = gk_open_image(path, o);
     if (!d && errno == ENOKEY)

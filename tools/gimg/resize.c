@@ -34,7 +34,7 @@ int cmd_resize(gimg_args *a)
             else if (strcmp(v, "full") == 0)
                 prealloc = GK_PREALLOC_FULL;
             else if (strcmp(v, "metadata") == 0)
-                gk_die_status(1, "preallocation=metadata when resizing is not supported yet");
+                prealloc = GK_PREALLOC_METADATA;
             else
                 gk_die_status(1, "Invalid preallocation mode '%s'", v);
             break;
@@ -91,6 +91,10 @@ int cmd_resize(gimg_args *a)
                 "such an operation, make sure there is no important data there.");
         gk_dev_unref(d);
         return 1;
+    }
+    if (size <= cur && prealloc != GK_PREALLOC_OFF) {
+        gk_dev_unref(d);
+        gk_die_status(1, "Preallocation can only be used for growing images");
     }
     if (gk_truncate(d, size, prealloc) < 0 || gk_flush(d) < 0)
         gk_die_status(1, "%s", gk_errmsg());
