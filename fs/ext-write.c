@@ -71,6 +71,9 @@ struct extw {
     size_t commit_at;             /* store size that makes op_begin commit */
     time_t first_change;          /* when the store got its first block */
     uint64_t chunk;               /* bytes of data per operation of a large write */
+    uint64_t orphan;              /* a large file's last link went: its blocks go
+                                   * after the operation, in steps (run_op) */
+    int in_orphan;
     uint32_t hint_dir;            /* where the last removal found its name */
     uint64_t hint_lblk;
     struct widx {                 /* name -> position in one big directory */
@@ -679,6 +682,8 @@ static int op_end(struct ext *ex, int rc)
  * freed are usable only after it commits). */
 typedef int (*op_fn)(struct ext *ex, void *arg);
 
+static int finish_orphan(struct ext *ex);
+
 static int run_op(struct ext *ex, op_fn fn, void *arg)
 {
     int r = op_begin(ex);
@@ -693,6 +698,15 @@ static int run_op(struct ext *ex, op_fn fn, void *arg)
         else if (c == 0)
             gk_error("%s", msg);
         free(msg);
+    }
+    if (r < 0)
+        ex->w->orphan = 0;        /* undone with the operation */
+    else if (ex->w->orphan && !ex->w->in_orphan) {
+        ex->w->in_orphan = 1;
+        int f = finish_orphan(ex);
+        ex->w->in_orphan = 0;
+        if (f < 0)
+            return f;
     }
     return r;
 }
@@ -1398,13 +1412,42 @@ static int free_inode(struct ext *ex, uint64_t ino, struct ext2_inode_large *in)
     return 0;
 }
 
-/* One link of non-directory ino is gone. */
+/* Whether freeing the blocks of in may not fit one operation: each block
+ * can cost its group's two bitmaps, a descriptor block and a tree block. */
+static int large_to_free(struct ext *ex, struct ext2_inode_large *in)
+{
+    if (!LINUX_S_ISREG(in->i_mode) || (in->i_flags & EXT4_INLINE_DATA_FL))
+        return 0;
+    uint64_t used = ext2fs_get_stat_i_blocks(ex->fs, (struct ext2_inode *)in) /
+                    (ex->fs->blocksize / 512);
+    return used * 4 + 16 > ex->w->commit_at;
+}
+
+/* One link of non-directory ino is gone.  The last link of a large file
+ * on a journalled filesystem: the inode goes on the orphan list (its
+ * dtime the next orphan, as the kernel keeps it), and run_op frees its
+ * blocks after this operation, in as many as they need, then the inode.
+ * A crash on the way leaves the name gone and the orphan list pointing at
+ * the inode: the kernel's mount (or e2fsck) frees the rest.  So a file
+ * is whole or gone, never a part of it under its name. */
 static int drop_link(struct ext *ex, uint64_t ino)
 {
     struct ext2_inode_large in;
     int r = get_inode(ex, ino, &in);
     if (r < 0)
         return r;
+    if (in.i_links_count <= 1 && !ex->w->orphan && gk_txn_has_journal(ex->w->txn) &&
+        large_to_free(ex, &in)) {
+        struct timespec t = now();
+        in.i_links_count = 0;
+        in.i_dtime = ex->fs->super->s_last_orphan;
+        set_times(&in, T_C, &t);
+        if ((r = put_inode(ex, ino, &in)) < 0)
+            return r;
+        ex->fs->super->s_last_orphan = (uint32_t)ino;
+        ex->w->orphan = ino;
+        return 0;
+    }
     if (in.i_links_count <= 1)
         return free_inode(ex, ino, &in);
     in.i_links_count--;
@@ -2116,35 +2159,185 @@ static int do_truncate(struct ext *ex, void *arg)
     return put_inode(ex, a->ino, &in);
 }
 
-/* Blocks punched per operation when a large file shrinks: the bitmaps and
- * extent blocks that one step touches must fit a transaction. */
-static uint64_t punch_step(struct ext *ex)
+/* Where a large shrink is cut into operations.  Freeing a file's blocks
+ * writes metadata in proportion not to the blocks but to where they lie:
+ * the block and inode bitmaps and the descriptor block of each group they
+ * are in, and the extent (or indirect) blocks that map them.  A file of a
+ * few megabytes scattered over a thousand groups needs more than a small
+ * journal holds, a contiguous gigabyte a handful.  So the file is walked
+ * once and cut where the metadata its blocks (from the end down) would
+ * write reaches the budget of one operation: each operation then fits a
+ * transaction whatever the file looks like. */
+struct cutscan {
+    ext2_filsys fs;
+    uint64_t from;               /* blocks below this stay */
+    uint64_t budget, cost;       /* metadata blocks per operation; so far */
+    uint64_t *set;               /* groups and descriptor blocks counted */
+    size_t setcap;
+    unsigned descs;              /* descriptors per block */
+    uint64_t *cuts;              /* logical blocks where an operation starts */
+    size_t ncuts, capcuts;
+};
+
+/* 1 if key is new to the current operation (and now counted). */
+static int cut_seen_new(struct cutscan *s, uint64_t key)
 {
-    return ex->w->chunk / ex->fs->blocksize * 4;
+    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 24) & (s->setcap - 1);
+    while (s->set[i]) {
+        if (s->set[i] == key)
+            return 0;
+        i = (i + 1) & (s->setcap - 1);
+    }
+    s->set[i] = key;
+    return 1;
 }
 
-/* Free the blocks of a file down to keep_blocks in steps (a large file's
- * blocks may touch more metadata than one transaction holds). */
+/* The metadata freeing block b adds to the current operation. */
+static uint64_t cut_cost(struct cutscan *s, blk64_t b)
+{
+    if (b < s->fs->super->s_first_data_block || b >= ext2fs_blocks_count(s->fs->super))
+        return 0;
+    dgrp_t g = ext2fs_group_of_blk2(s->fs, b);
+    uint64_t c = 0;
+    if (cut_seen_new(s, (uint64_t)g + 1))
+        c += 2;
+    if (cut_seen_new(s, (1ull << 40) + g / s->descs + 1))
+        c += 1;
+    return c;
+}
+
+/* The next operation starts at logical block l (when this one is full). */
+static void cut_at(struct cutscan *s, uint64_t l)
+{
+    if (s->cost < s->budget || l <= s->from || (s->ncuts && s->cuts[s->ncuts - 1] >= l))
+        return;
+    if (s->ncuts == s->capcuts) {
+        s->capcuts = s->capcuts ? s->capcuts * 2 : 16;
+        s->cuts = gk_realloc(s->cuts, s->capcuts * sizeof *s->cuts);
+    }
+    s->cuts[s->ncuts++] = l;
+    memset(s->set, 0, s->setcap * sizeof *s->set);
+    s->cost = 0;
+}
+
+/* Indirect-mapped files, block by block (the tree blocks come as blockcnt
+ * < 0: written or freed themselves). */
+static int cut_block(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
+                     int ref_offset, void *priv)
+{
+    (void)fs;
+    (void)ref_blk;
+    (void)ref_offset;
+    struct cutscan *s = priv;
+    if (blockcnt >= 0) {
+        if ((uint64_t)blockcnt < s->from)
+            return 0;
+        cut_at(s, (uint64_t)blockcnt);
+    }
+    s->cost += cut_cost(s, *blocknr) + (blockcnt < 0);
+    return 0;
+}
+
+/* Extent-mapped files, extent by extent, group by group. */
+static void cut_extents(struct cutscan *s, uint64_t ino, struct ext2_inode_large *in)
+{
+    ext2_extent_handle_t h;
+    if (ext2fs_extent_open2(s->fs, (ext2_ino_t)ino, (struct ext2_inode *)in, &h))
+        return;
+    struct ext2fs_extent e;
+    uint64_t bpg = EXT2_BLOCKS_PER_GROUP(s->fs->super), n = 0;
+    uint64_t limit = ext2fs_blocks_count(s->fs->super) + 16;
+    errcode_t err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &e);
+    /* each extent and tree block is met once or twice: bounded by the
+     * filesystem's blocks */
+    for (; !err && n < 2 * limit; err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &e), n++) {
+        if (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT)
+            continue;
+        if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF)) {
+            s->cost += 1 + cut_cost(s, e.e_pblk);   /* the tree block below */
+            continue;
+        }
+        uint64_t l = e.e_lblk, p = e.e_pblk, len = e.e_len;
+        if (l + len <= s->from)
+            continue;
+        if (l < s->from) {
+            p += s->from - l;
+            len -= s->from - l;
+            l = s->from;
+        }
+        while (len > 0) {
+            /* the part of the extent in p's group */
+            uint64_t in_group = bpg - (p - s->fs->super->s_first_data_block) % bpg;
+            uint64_t k = in_group < len ? in_group : len;
+            cut_at(s, l);
+            s->cost += cut_cost(s, p) + 1;   /* + the leaf that maps it */
+            l += k;
+            p += k;
+            len -= k;
+        }
+    }
+    ext2fs_extent_free(h);
+}
+
+/* Free the blocks of a file down to keep_blocks in steps, each an
+ * operation that fits a transaction (see struct cutscan); the last part
+ * (from keep_blocks up to the first cut) is left to the caller's own
+ * operation. */
 static int shrink_in_steps(struct ext *ex, uint64_t ino, uint64_t keep_blocks)
 {
     struct ext2_inode_large in;
     int r = get_inode(ex, ino, &in);
     if (r < 0)
         return r;
-    if (!LINUX_S_ISREG(in.i_mode) || (in.i_flags & EXT4_INLINE_DATA_FL))
+    if (!LINUX_S_ISREG(in.i_mode) || (in.i_flags & EXT4_INLINE_DATA_FL) || !large_to_free(ex, &in))
         return 0;
-    uint64_t bs = ex->fs->blocksize, step = punch_step(ex);
-    uint64_t end = (EXT2_I_SIZE(&in) + bs - 1) / bs;
-    uint64_t used = ext2fs_get_stat_i_blocks(ex->fs, (struct ext2_inode *)&in) / (bs / 512);
-    if (used <= step)
-        return 0;
-    while (end > keep_blocks + step) {
-        end -= step;
-        struct trunc_arg a = {ino, keep_blocks * bs, end};
-        if ((r = run_op(ex, do_truncate, &a)) < 0)
-            return r;
+    struct cutscan s = {.fs = ex->fs, .from = keep_blocks};
+    /* room for tree blocks met between two cuts and the operation's own
+     * blocks (inode, superblock, directory): half of a commit's worth */
+    s.budget = ex->w->commit_at / 2 > 16 ? ex->w->commit_at / 2 : 16;
+    for (s.setcap = 64; s.setcap < 2 * (s.budget + 64); s.setcap *= 2)
+        ;
+    s.set = gk_calloc(s.setcap, sizeof *s.set);
+    s.descs = ex->fs->blocksize / EXT2_DESC_SIZE(ex->fs->super);
+    if (in.i_flags & EXT4_EXTENTS_FL)
+        cut_extents(&s, ino, &in);
+    else
+        ext2fs_block_iterate3(ex->fs, (ext2_ino_t)ino, BLOCK_FLAG_READ_ONLY, NULL, cut_block, &s);
+    free(s.set);
+    uint64_t bs = ex->fs->blocksize;
+    for (size_t i = s.ncuts; i-- > 0 && r >= 0;) {
+        struct trunc_arg a = {ino, keep_blocks * bs, s.cuts[i]};
+        r = run_op(ex, do_truncate, &a);
     }
-    return 0;
+    free(s.cuts);
+    return r < 0 ? r : 0;
+}
+
+/* The last step of an orphan (drop_link): its remaining blocks and the
+ * inode freed, and the inode off the orphan list. */
+static int do_free_orphan(struct ext *ex, void *arg)
+{
+    uint64_t ino = *(uint64_t *)arg;
+    struct ext2_inode_large in;
+    int r = get_inode(ex, ino, &in);
+    if (r < 0)
+        return r;
+    if (ex->fs->super->s_last_orphan != ino || in.i_links_count != 0)
+        return gk_ext_fail(0, EIO, "inode %llu: no longer the orphan being freed",
+                           (unsigned long long)ino);
+    ex->fs->super->s_last_orphan = in.i_dtime;
+    in.i_dtime = 0;
+    return free_inode(ex, ino, &in);
+}
+
+static int finish_orphan(struct ext *ex)
+{
+    uint64_t ino = ex->w->orphan;
+    int r = shrink_in_steps(ex, ino, 0);
+    if (r == 0)
+        r = run_op(ex, do_free_orphan, &ino);
+    ex->w->orphan = 0;
+    return r;
 }
 
 int gk_extw_truncate(gk_fs *g, uint64_t ino, uint64_t size)
@@ -2198,20 +2391,10 @@ static int do_unlink(struct ext *ex, void *arg)
 
 int gk_extw_unlink(gk_fs *g, uint64_t dir, const char *name)
 {
-    struct ext *ex = g->priv;
-    uint64_t ino;
-    /* the last link of a large file: its blocks go first, in steps */
-    if (g->ops->lookup(g, dir, name, &ino) == 0) {
-        struct ext2_inode_large in;
-        if (get_inode(ex, ino, &in) == 0 && LINUX_S_ISREG(in.i_mode) && in.i_links_count == 1 &&
-            !(in.i_flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL))) {
-            int r = shrink_in_steps(ex, ino, 0);
-            if (r < 0)
-                return r;
-        }
-    }
+    /* the last link of a large file: drop_link makes it an orphan, whose
+     * blocks run_op frees in steps */
     struct name_arg a = {dir, name, 0};
-    return run_op(ex, do_unlink, &a);
+    return run_op(g->priv, do_unlink, &a);
 }
 
 static int do_rmdir(struct ext *ex, void *arg)
