@@ -3,16 +3,19 @@
 # After a crash: check a guest tree (a kernel mount of the image, after its
 # journal replay) against the source tree the writer copied from.
 #
-#   check.py GUESTDIR SRCDIR
+#   check.py GUESTDIR SRCDIR [whole]
 #
 # Every guest file must have a source of the same relative path, with the
 # same type; a regular file must hold the whole contents of one version of
 # it (SRC/p, SRC/p.v2, ...) or, for at most one file (the one being
 # written at the crash), a prefix of one: never a byte that was not
-# written.  Symlinks point where the source's do.  Exit 0 if all is well.
+# written.  Symlinks point where the source's do.  With "whole" no file
+# may be partly written (a removal: the file is whole or gone).  Exit 0 if
+# all is well.
 import os, stat, sys
 
 guest, src = sys.argv[1], sys.argv[2]
+whole = len(sys.argv) > 3 and sys.argv[3] == 'whole'
 bad, partial, files = [], [], 0
 
 def versions(rel):
@@ -53,7 +56,9 @@ for root, dirs, names in os.walk(guest):
                 partial.append('%s (%d bytes)' % (rel, len(data)))
             else:
                 bad.append('%s: %d bytes that are no version of the source (garbage)' % (rel, len(data)))
-if len(partial) > 1:
+if whole and partial:
+    bad.append('partly there (a removal must leave it whole or gone): %s' % ', '.join(partial))
+elif len(partial) > 1:
     bad.append('more than one file partly written: %s' % ', '.join(partial))
 for b in bad:
     print(b)

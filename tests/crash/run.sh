@@ -7,11 +7,17 @@
 # a prefix of what was written -- never garbage.
 #
 #   run.sh WORKDIR WRITER FS ITERATIONS [SEED]
-#     WRITER  gfsh | gcopy-in | gfsh-rm (rm of a 60 MiB file the image
-#             starts with: freed in several transactions, so a kill may
-#             leave a prefix of it, never garbage nor a broken filesystem)
+#     WRITER  gfsh | gcopy-in | gfsh-rm (rm of a file the image starts
+#             with, large enough to be freed in several operations: it is
+#             whole or gone after any kill, its name never left on a part)
 #     FS      ext4 | ext3 | ext4-4k (mke2fs flavours, small journals so that
-#             a run commits many transactions); ext4-qcow2: the ext4 flavour
+#             a run commits many transactions); ext4-frag (gfsh-rm only): a
+#             1 KiB-block ext4 of 720 groups of 256 blocks whose /frag has
+#             its 700 blocks in 700 groups (debugfs setb leaves one free
+#             block per group while it writes the file), so that freeing it
+#             writes more bitmaps than one transaction of its 1 MiB journal
+#             holds: the run checks with dumpe2fs that several transactions
+#             were committed (the journal's sequence); ext4-qcow2: the ext4 flavour
 #             in a compressed qcow2 base under a qcow2 overlay that the
 #             writer changes (qemu-img check may then find leaked clusters,
 #             never errors; the base stays byte-identical; the chain is
@@ -21,7 +27,9 @@
 # its Nth write to the image; N is drawn at random over the whole run, and
 # one run in four tears that write (half of it written); every fourth run
 # draws N from the last 5% of the writes.  Every fourth iteration instead
-# sends kill -9 after a random delay.  Prints one line per
+# sends kill -9 after a random delay.  The journal is replayed by the
+# kernel's mount, and in every fourth iteration (the third, seventh, ...)
+# by e2fsck -fp instead, as a boot's fsck would.  Prints one line per
 # iteration ("ok N ..." / "not ok N ...") and exits 1 if any failed.
 # tests/72-crash.t runs a few iterations; bench-like long campaigns call it
 # with thousands (tests/crash/campaign.sh).
@@ -38,6 +46,18 @@ SO=$W/killafter.so
 # ---- the source tree: files named after their contents' seed ---------------
 mksrc() {
     rm -rf "$W/src"
+    if [ "$WRITER" = gfsh-rm ] && [ "$FS" = ext4-frag ]; then
+        # 700 blocks of data, each after a hole (a single-block extent)
+        mkdir -p "$W/src/keep" && echo kept >"$W/src/keep/small"
+        python3 -c "
+import random, sys
+r = random.Random($SEED)
+with open(sys.argv[1], 'wb') as f:
+    for i in range(700):
+        f.seek(2 * i * 1024)
+        f.write(r.randbytes(1024))" "$W/src/frag"
+        return
+    fi
     if [ "$WRITER" = gfsh-rm ]; then
         mkdir -p "$W/src/keep" && echo kept >"$W/src/keep/small"
         python3 -c "import random, sys; sys.stdout.buffer.write(random.Random($SEED).randbytes(60 << 20))" \
@@ -91,8 +111,37 @@ mkscript() {
     echo "rm /big.hard" >>"$s"
 }
 
+# ext4-frag: /frag written by debugfs while every free block but the last
+# of each group is marked in use (then free again), so that each of its
+# blocks lands in a group of its own
+mkfrag() {
+    mkdir -p "$W/base/keep" && echo kept >"$W/base/keep/small"
+    truncate -s 180M "$W/pristine.img"
+    mke2fs -q -F -t ext4 -b 1024 -g 256 -N 4096 -J size=1 -I 256 -d "$W/base" "$W/pristine.img" ||
+        exit 2
+    dumpe2fs "$W/pristine.img" 2>/dev/null | python3 -c '
+import re, sys
+hold = []
+for m in re.finditer(r"^  Free blocks: (.*)$", sys.stdin.read(), re.M):
+    rs = [tuple(int(x) for x in (p.strip().split("-") * 2)[:2]) for p in m.group(1).split(",") if p.strip()]
+    if rs:
+        a, b = rs[-1]
+        rs[-1] = (a, b - 1)          # the last free block of the group stays free
+        hold += [r for r in rs if r[1] >= r[0]]
+cmds = ["setb %d %d" % (a, b - a + 1) for a, b in hold] + ["write " + sys.argv[1] + " frag"]
+print("\n".join(cmds + ["freeb %d %d" % (a, b - a + 1) for a, b in hold]))' "$W/src/frag" >"$W/frag.cmds"
+    debugfs -w -f "$W/frag.cmds" "$W/pristine.img" >/dev/null 2>&1 || exit 2
+    local groups
+    groups=$(debugfs -R 'ex /frag' "$W/pristine.img" 2>/dev/null |
+        awk '$1 ~ /^[0-9]+\/$/ && $1 == $2 "/" {print int(($8 - 1) / 256)}' | sort -u | wc -l)
+    if [ "$groups" -lt 700 ] || ! e2fsck -fn "$W/pristine.img" >/dev/null 2>&1; then
+        echo "not ok 0 - $WRITER $FS: the fragmented fixture ($groups groups)"; exit 1
+    fi
+}
+
 mkimg() {
     rm -f "$W/pristine.img"
+    [ "$FS" = ext4-frag ] && { mkfrag; return; }
     local d=()
     # gfsh-rm: the image starts with the tree (its big file to delete)
     [ "$WRITER" = gfsh-rm ] && d=(-d "$W/src")
@@ -124,7 +173,7 @@ writer() { # the command that writes $W/img (exec: run it in a subshell)
     case $WRITER in
         gfsh) exec gfsh --rw -a "$W/img" -m /dev/sda -f "$W/script" ;;
         gcopy-in) exec gcopy-in -a "$W/img" -m /dev/sda "$W/src"/* / ;;
-        gfsh-rm) exec gfsh --rw -a "$W/img" -m /dev/sda rm /huge ;;
+        gfsh-rm) exec gfsh --rw -a "$W/img" -m /dev/sda rm "/$(cd "$W/src" && ls | grep -v keep)" ;;
     esac
 }
 
@@ -143,18 +192,29 @@ verify() {
         rm -f "$R"
         qemu-img convert -q -O raw "$W/img" "$R" || { echo "qemu-img convert failed"; return 1; }
     fi
-    if ! mount -o loop "$R" "$W/m" 2>"$W/mount.err"; then
-        echo "kernel mount failed: $(head -c 300 "$W/mount.err")"; return 1
+    local note=""
+    if [ "${REPLAY:-kernel}" = e2fsck ]; then
+        # e2fsck -p replays the journal and frees what the orphan list
+        # holds, as a boot's fsck does; anything else it would fix is a
+        # failure (exit 1 or more)
+        if ! e2fsck -fp "$R" >"$W/replay.out" 2>&1; then
+            echo "e2fsck -fp (replay): $(grep -v '^e2fsck 1' "$W/replay.out" | head -n 8 | tr '\n' '|')"; return 1
+        fi
+        grep -q 'Clearing orphaned inode' "$W/replay.out" && note=" (e2fsck freed the orphan)"
+    else
+        if ! mount -o loop "$R" "$W/m" 2>"$W/mount.err"; then
+            echo "kernel mount failed: $(head -c 300 "$W/mount.err")"; return 1
+        fi
+        umount "$W/m" || { echo "umount failed"; return 1; }
     fi
-    umount "$W/m" || { echo "umount failed"; return 1; }
     if ! e2fsck -fn "$R" >"$W/fsck.out" 2>&1; then
         echo "e2fsck -fn: $(grep -v '^Pass\|^e2fsck 1' "$W/fsck.out" | head -n 8 | tr '\n' '|')"; return 1
     fi
     mount -o loop,ro "$R" "$W/m" || { echo "ro mount failed"; return 1; }
     local out rc=0
-    out=$(python3 "$HERE/check.py" "$W/m" "$W/src" 2>&1) || rc=1
+    out=$(python3 "$HERE/check.py" "$W/m" "$W/src" $([ "$WRITER" = gfsh-rm ] && echo whole) 2>&1) || rc=1
     umount "$W/m"
-    echo "${out##*$'\n'}"
+    echo "${out##*$'\n'}$note"
     [ $rc = 0 ] || echo "$out" | head -n 10
     return $rc
 }
@@ -176,13 +236,24 @@ if [ $rc != 0 ] || [ "$TOTAL" -lt 10 ]; then
     echo "not ok 0 - $WRITER $FS: the complete run failed (exit $rc, $TOTAL writes): $(head -c 300 "$W/writer.err")"
     exit 1
 fi
+# the journal's sequence: one more for each transaction committed
+jseq() { local v; v=$(dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Journal sequence: *//p'); echo $((${v:-0})); }
+NTXN=0
+[ "$FS" = ext4-qcow2 ] || NTXN=$(( $(jseq "$W/img") - $(jseq "$W/pristine.img") ))
+# the log holds the last one (each starts at its first block): its number
+LASTSEQ=$(debugfs -R 'logdump -O' "$W/img" 2>/dev/null |
+    sed -n 's/^Found expected sequence \([0-9]*\), type 2 (commit block).*/\1/p' | tail -n 1)
 res=$(STRICT=1 verify)
 vrc=$?
-if [ $vrc = 0 ] && [ "$WRITER" = gfsh-rm ] && [ -n "$(debugfs -R 'stat /huge' "$W/img" 2>/dev/null)" ]; then
-    echo "not ok 0 - $WRITER $FS: complete run: /huge is still there (debugfs)"
+VICTIM=/$(cd "$W/src" && ls | grep -v keep)
+if [ $vrc = 0 ] && [ "$WRITER" = gfsh-rm ] && [ -n "$(debugfs -R "stat $VICTIM" "$W/img" 2>/dev/null)" ]; then
+    echo "not ok 0 - $WRITER $FS: complete run: $VICTIM is still there (debugfs)"
+    fails=$((fails + 1))
+elif [ "$FS" = ext4-frag ] && { [ "$NTXN" -lt 3 ] || [ "$LASTSEQ" != $(( $(jseq "$W/pristine.img") + NTXN - 1 )) ]; }; then
+    echo "not ok 0 - $WRITER $FS: complete run: $NTXN transactions by the journal's sequence (dumpe2fs), the last in the log ${LASTSEQ:-none} (debugfs logdump -O): not several"
     fails=$((fails + 1))
 elif [ $vrc = 0 ] && [[ $res == *" 0 partly written"* ]]; then
-    echo "ok 0 - $WRITER $FS: complete run ($TOTAL writes to the image): $res"
+    echo "ok 0 - $WRITER $FS: complete run ($TOTAL writes to the image, $NTXN transactions): $res"
 else
     echo "not ok 0 - $WRITER $FS: complete run: $res"
     fails=$((fails + 1))
@@ -210,7 +281,9 @@ for i in $(seq 1 "$ITER"); do
         { (KILLAFTER_FILE=$W/img KILLAFTER_N=$n KILLAFTER_PARTIAL=$partial LD_PRELOAD=$SO \
             writer) >/dev/null 2>&1; } 2>/dev/null
     fi
-    if res=$(verify); then
+    replay=kernel
+    [ $((i % 4)) = 3 ] && { replay=e2fsck; how="$how, e2fsck replays"; }
+    if res=$(REPLAY=$replay verify); then
         echo "ok $i - $WRITER $FS: $how: $res"
     else
         echo "not ok $i - $WRITER $FS: $how: $(echo "$res" | tr '\n' ' ' | head -c 600)"
