@@ -265,6 +265,10 @@ for i in $(seq 1 "$ITER"); do
     # one run in four kills within the last 5% of the writes, where the
     # script's replacements, renames and removals are
     [ $((i % 4)) = 2 ] && n=$(( TOTAL - 1 - (RANDOM * 32768 + RANDOM) % (TOTAL / 20 + 1) ))
+    # a removal's e2fsck run: in its middle third, between transactions,
+    # where an orphan is left for e2fsck to free
+    [ $((i % 4)) = 3 ] && [ "$WRITER" = gfsh-rm ] &&
+        n=$(( TOTAL / 3 + (RANDOM * 32768 + RANDOM) % (TOTAL / 3 + 1) ))
     how="kill before write $n of $TOTAL"
     partial=0
     if [ $((i % 4)) = 0 ]; then
