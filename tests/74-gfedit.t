@@ -113,4 +113,39 @@ rc=0; gfsh -a "$IMG" -m /dev/sda vi /etc/shadow 2>"$T/err" || rc=$?
 is "$rc:$(cat "$T/err")" "1:gfsh: vi: /etc/shadow: Read-only file system" "gfsh vi without --rw: refused"
 ok "gfsh vi/emacs: e2fsck -fn is clean" e2fsck -fn "$IMG"
 
+# ---- the images are opened for writing only once a file changed --------------
+# Oracle: qemu's own lock.  While qemu-io holds the image open for writing,
+# an edit that changes nothing runs (it only read), one that changes a file
+# is refused when it opens the image for writing, and nothing is written.
+if command -v qemu-io >/dev/null; then
+    wait_lock() { # FILE BYTE: some process holds an OFD lock on it (60 s at most)
+        local ino i
+        ino=$(stat -c %i "$1")
+        for i in $(seq 600); do
+            awk -v ino=":$ino" -v b="$2" '$2 == "OFDLCK" && index($6, ino) && $7 <= b && ($8 == "EOF" || $8 >= b) {f = 1} END {exit !f}' /proc/locks && return 0
+            sleep 0.1
+        done
+        return 1
+    }
+    before=$(sha256sum <"$IMG")
+    mkfifo "$T/qin"
+    qemu-io -f raw "$IMG" <"$T/qin" >/dev/null 2>&1 &
+    qio=$!
+    exec 7>"$T/qin"
+    if wait_lock "$IMG" 101; then
+        for sb in "" --no-sandbox; do
+            rc=0; gfedit $sb -a "$IMG" -m /dev/sda /etc/inittab -e 's/NOMATCH//' 2>"$T/err" || rc=$?
+            is "$rc" 0 "qemu-io writes the image: gfedit ${sb:-(sandbox)} changing nothing runs (read-only)"
+            rc=0; gfedit $sb -a "$IMG" -m /dev/sda /etc/inittab -e 's/3/5/' 2>"$T/err" || rc=$?
+            is "$rc:$(grep -c 'in use by a process that writes to it (qemu?); refusing to write' "$T/err")" \
+                "1:1" "... changing a file: refused when it opens the image for writing"
+        done
+    else
+        diag "qemu-io took no lock: skipped"
+    fi
+    exec 7>&-
+    wait "$qio"
+    is "$(sha256sum <"$IMG")" "$before" "... the image byte-identical"
+fi
+
 done_testing
