@@ -145,6 +145,15 @@ ok "  qemu-img check" qemu-img check -q "$T/w/solo.qcow2"
 qemu-img convert -O raw "$T/w/solo.qcow2" "$T/w/solo.raw"
 ok "  e2fsck -fn" e2fsck -fn "$T/w/solo.raw"
 is "$(debugfs -R 'cat /etc/new.txt' "$T/w/solo.raw" 2>/dev/null)" "written over NBD" "  debugfs reads the file"
+# gfedit of a remote image: two sandboxed workers (a connection is no
+# descriptor to hand over); the front end's copy of the first worker's
+# connection must stay open until that worker is done
+ok "gfedit -e over NBD" \
+    gfedit -a "nbd+unix:///solo.qcow2?socket=$T/w2.sock" -m /dev/sda /etc/new.txt -e 's/NBD/NBD, edited/'
+ok "  qemu-img check" qemu-img check -q "$T/w/solo.qcow2"
+qemu-img convert -O raw "$T/w/solo.qcow2" "$T/w/solo.raw"
+ok "  e2fsck -fn" e2fsck -fn "$T/w/solo.raw"
+is "$(debugfs -R 'cat /etc/new.txt' "$T/w/solo.raw" 2>/dev/null)" "written over NBD, edited" "  debugfs reads the edit"
 cp "$R/solo.qcow2" "$T/w/full.qcow2"
 seeded_bytes 52 $((2 << 20)) >"$T/big.bin"
 fails_cleanly "a qcow2 file that must grow past the export's end: a clear error" \

@@ -507,10 +507,6 @@ static int run_worker(gk_cli *c, int kind)
         worker_fetch(c, g);
     }
     free(imgs);
-    /* the front end keeps no read-only handle past its worker; a
-     * read-write one stays until the end (the worker's locks with it) */
-    if (kind != W_STORE)
-        gk_guest_free(g);
     char go = 1;
     struct answer a;
     int fd = -1;
@@ -518,6 +514,12 @@ static int run_worker(gk_cli *c, int kind)
     if (fd >= 0)
         close(fd);
     int st = gk_sandbox_end_worker();
+    /* the front end keeps no read-only handle past its worker (closed only
+     * now: closing a remote image's connection would close the worker's,
+     * the same socket); a read-write one stays until the end (the
+     * worker's locks with it) */
+    if (kind != W_STORE)
+        gk_guest_free(g);
     if (r < (ssize_t)sizeof a || !WIFEXITED(st))
         gk_sandbox_exit_as(st);
     return a.rc || WEXITSTATUS(st) ? 1 : 0;
