@@ -2392,9 +2392,22 @@ static int do_unlink(struct ext *ex, void *arg)
 int gk_extw_unlink(gk_fs *g, uint64_t dir, const char *name)
 {
     /* the last link of a large file: drop_link makes it an orphan, whose
-     * blocks run_op frees in steps */
+     * blocks run_op frees in steps.  Without a journal (ext2, no orphan
+     * list to lean on) the blocks go first, in steps, as a truncate's do,
+     * so that the store never holds more than a commit's worth */
+    struct ext *ex = g->priv;
+    uint64_t ino;
+    if (!gk_txn_has_journal(ex->w->txn) && g->ops->lookup(g, dir, name, &ino) == 0) {
+        struct ext2_inode_large in;
+        if (get_inode(ex, ino, &in) == 0 && in.i_links_count == 1 &&
+            !(in.i_flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL))) {
+            int r = shrink_in_steps(ex, ino, 0);
+            if (r < 0)
+                return r;
+        }
+    }
     struct name_arg a = {dir, name, 0};
-    return run_op(g->priv, do_unlink, &a);
+    return run_op(ex, do_unlink, &a);
 }
 
 static int do_rmdir(struct ext *ex, void *arg)
