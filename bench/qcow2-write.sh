@@ -156,6 +156,6 @@ for c in "" zlib zstd; do
     q=$(irs qemu-img convert -f raw -O qcow2 "${opt[@]}" "$SHM/slice.raw" "$SHM/q.qcow2")
     same "$SHM/g.qcow2" "$SHM/q.qcow2" "callgrind convert $c"
     awk -v n="convert -O qcow2${c:+ -c $c}" -v g="$g" -v q="$q" \
-        'BEGIN { printf "%-26s %14d %14d %6.2f\n", n, g, q, (q > 0 ? g / q : 0) }'
+        'BEGIN { printf "%-26s %14.0f %14.0f %6.2f\n", n, g, q, (q > 0 ? g / q : 0) }'
 done
 rm -f "$SHM"/*.qcow2 "$SHM/slice.raw"
