@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 VERSION = 0.1.0
 
-PKGS = ext2fs com_err blkid zlib libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p libargon2 json-c libseccomp
+PKGS = ext2fs com_err blkid zlib libdeflate libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p libargon2 json-c libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libnbd libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # A tool is a short process (gcat answers in milliseconds), and loading and
@@ -27,7 +27,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # or archives Debian does not ship), loaded only by the tools using them;
 # so does libargon2 (its archive defines blake2b again, as libb2.a does).
 STATIC_DEPS ?= 1
-STATIC_PKGS = ext2fs com_err blkid zlib libzstd libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g \
+STATIC_PKGS = ext2fs com_err blkid zlib libdeflate libzstd libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g \
 	hivex libmagic e2p libseccomp json-c
 # The static libblkid's read() and lseek() calls go to lib/probe.c's
 # __wrap_read and __wrap_lseek, which answer a probe's descriptor from the
@@ -187,7 +187,7 @@ $(B)/man/gfsh.1: man/gfsh.1.in $(if $(SHELL_SRC),$(B)/bin/gfsh)
 	else cp man/gfsh.1.in $@; fi
 
 # Debian packages: to build, and the oracles the tests compare against.
-BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libzstd-dev \
+BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libdeflate-dev libzstd-dev \
 	libreadline-dev libxml2-dev libssl-dev libsqlite3-dev liblzo2-dev libxxhash-dev libb2-dev \
 	ntfs-3g-dev libhivex-dev libarchive-dev libmagic-dev libfuse3-dev libargon2-dev libjson-c-dev libseccomp-dev \
 	libnbd-dev libcurl4-openssl-dev librbd-dev

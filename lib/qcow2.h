@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -222,7 +223,8 @@ struct qcow2 {
     uint64_t tick;
     uint8_t *cbuf;
     uint64_t cbuf_size;
-    z_stream zs;
+    struct libdeflate_decompressor *ld; /* deflate: libdeflate first, */
+    z_stream zs;               /* zlib when it refuses (see qcow2-compress.c) */
     int zs_ok;
     ZSTD_DCtx *zd;
     /* ---- writing (qcow2-write.c, the allocator in qcow2-refcount.c) ---- */

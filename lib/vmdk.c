@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "blk-int.h"
@@ -77,6 +78,7 @@ struct vmdk {
     uint64_t gidx;
     uint8_t *gbuf, *cbuf;
     size_t glen, gcap;
+    struct libdeflate_decompressor *ld; /* grains: libdeflate, zlib if it refuses */
     int writable;                  /* an image vmdk_create makes, opened rw */
     uint64_t next_sector;          /* where the next grain goes            */
     uint8_t *wbuf;                 /* one grain                            */
@@ -562,8 +564,15 @@ static const uint8_t *grain(struct vmdk *v, const struct vrun *r)
     } else {
         clen = gbytes;
     }
+    /* libdeflate decodes a whole grain ~3x faster than zlib; its refusals
+     * go to zlib's uncompress(), whose verdict stays the rule */
+    size_t got = 0;
+    if (!v->ld)
+        v->ld = libdeflate_alloc_decompressor();
     uLongf out = gbytes;
-    if (uncompress(v->gbuf, &out, src, clen) != Z_OK) {
+    if (v->ld && libdeflate_zlib_decompress(v->ld, src, clen, v->gbuf, gbytes, &got) == LIBDEFLATE_SUCCESS)
+        out = got;
+    else if (uncompress(v->gbuf, &out, src, clen) != Z_OK) {
         gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " does not decompress", v->path, r->gsec);
         return NULL;
     }
@@ -932,6 +941,8 @@ static void vmdk_close(gk_dev *d)
         free(v->gt[i].t);
     free(v->gbuf);
     free(v->cbuf);
+    if (v->ld)
+        libdeflate_free_decompressor(v->ld);
     free(v->create_type);
     free(v->parent);
     free(v->parent_full);

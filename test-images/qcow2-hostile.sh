@@ -107,6 +107,9 @@ cp zlib.qcow2 read-compressed-over-header.qcow2
 put64 read-compressed-over-header.qcow2 0x40000 $(( (1 << 62) | (1 << 54) | 0x100 ))
 cp zlib.qcow2 read-garbage-deflate.qcow2
 poke read-garbage-deflate.qcow2 0x50000 ffffffffffffffffffffffffffffffffffffffffffffffff
+# a deflate stream cut short: the file ends 64 bytes into it
+cp zlib.qcow2 read-truncated-deflate.qcow2
+truncate -s $((0x50000 + 64)) read-truncated-deflate.qcow2
 cp zstd.qcow2 read-garbage-zstd.qcow2
 poke read-garbage-zstd.qcow2 0x50000 28b52ffd00ffffffffffffffffffffffffffffffffffffff
 cp zstd.qcow2 read-truncated-zstd.qcow2

@@ -10,7 +10,7 @@
 [ -x "$GK_BIN/gimg" ] || skip_all "needs gimg"
 dir=$(fixture qcow2-hostile) || exit 1
 # a fixture cached by an older version of the script: make it again
-if [ ! -e "$dir/snap-bad-l1.qcow2" ]; then
+if [ ! -e "$dir/snap-bad-l1.qcow2" ] || [ ! -e "$dir/read-truncated-deflate.qcow2" ]; then
     rm -f "$dir/.done"
     dir=$(fixture qcow2-hostile) || exit 1
 fi
