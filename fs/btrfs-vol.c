@@ -166,7 +166,8 @@ static void find_members(btrfs *b, const gk_devset *set)
     uint8_t *sb = gk_malloc(BT_SUPER_SIZE);
     for (int i = 0; i < set->nents && b->ndevs < MAX_DEVS; i++) {
         const gk_devent *e = &set->ents[i];
-        if (!e->dev || e->dev == b->dev || !e->probe.type || strcmp(e->probe.type, "btrfs") != 0)
+        const char *t = e->dev && e->dev != b->dev ? gk_devent_probe(e)->type : NULL;
+        if (!t || strcmp(t, "btrfs") != 0)
             continue;
         if (read_super(e->dev, 0, sb) != 0 || memcmp(sb + SB_FSID, b->fsid, 16) != 0)
             continue;

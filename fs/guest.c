@@ -144,7 +144,7 @@ gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, co
         free(copy);
     }
     gk_fs_open_args a = {
-        .fstype = fstype && *fstype ? fstype : e->probe.type,
+        .fstype = fstype && *fstype ? fstype : gk_devent_probe(e)->type,
         .options = *rest ? rest : NULL,
         .rw = rw,
         .devs = g->devs,
@@ -159,9 +159,10 @@ gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, co
 char **gk_devset_subvolumes(gk_devset *s, const gk_devent *e, int *n)
 {
     *n = 0;
-    if (!e->dev || !e->probe.type || strcmp(e->probe.type, "btrfs") != 0)
+    const char *t = e->dev ? gk_devent_probe(e)->type : NULL;
+    if (!t || strcmp(t, "btrfs") != 0)
         return NULL;
-    gk_fs_open_args a = {.fstype = e->probe.type, .devs = s};
+    gk_fs_open_args a = {.fstype = t, .devs = s};
     gk_fs *fs = gk_fs_open_with(e->dev, &a);
     gk_subvol *v = NULL;
     size_t nv = 0;
@@ -216,13 +217,14 @@ int gk_guest_mount_opts(gk_guest *g, const char *device, const char *mountpoint,
  * it found, an md RAID member) is read through what it assembled. */
 static int member_assembled(gk_guest *g, const gk_devent *e)
 {
-    if (strcmp(e->probe.type, "LVM2_member") == 0) {
+    const char *t = gk_devent_probe(e)->type;
+    if (strcmp(t, "LVM2_member") == 0) {
         for (int i = 0; i < g->devs->npvs; i++)
             if (g->devs->pvs[i].name && strcmp(g->devs->pvs[i].name, e->name) == 0)
                 return g->devs->pvs[i].vg != NULL;
     }
     /* an md member: the array's entry says whether it could be read */
-    if (strcmp(e->probe.type, "linux_raid_member") == 0)
+    if (strcmp(t, "linux_raid_member") == 0)
         for (int i = 0; i < g->devs->nents; i++) {
             const gk_devent *md = &g->devs->ents[i];
             for (int r = 0; md->kind == GK_MD && r < md->nmd_members; r++)
@@ -230,7 +232,7 @@ static int member_assembled(gk_guest *g, const gk_devent *e)
                     return 1;
         }
     /* a LUKS volume that was opened: read through /dev/mapper/luks-UUID */
-    if (strcmp(e->probe.type, "crypto_LUKS") == 0)
+    if (strcmp(t, "crypto_LUKS") == 0)
         for (int i = 0; i < g->devs->nents; i++)
             if (g->devs->ents[i].kind == GK_LUKS && g->devs->ents[i].parent &&
                 strcmp(g->devs->ents[i].parent, e->name) == 0)
@@ -242,7 +244,7 @@ char *gk_guest_unreadable(gk_guest *g, const gk_devent *e)
 {
     if (!e->dev)
         return gk_asprintf("%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
-    const char *t = e->probe.type;
+    const char *t = gk_devent_probe(e)->type;
     /* a partitioned disk is read through its partitions */
     if (e->kind == GK_DISK && g->devs->disk_parttype && e->disk_index >= 0 &&
         e->disk_index < g->devs->ndisks && g->devs->disk_parttype[e->disk_index])
@@ -389,7 +391,7 @@ int gk_guest_mount_inspected(gk_guest *g)
             why = gk_strdup(gk_errmsg());
         gk_warn("%s: %s (not mounted)", mp, why);
         /* keep the reason on the mountpoint: listing it says why */
-        gk_fs *fs = gk_fs_unreadable(e ? e->probe.type : NULL, why);
+        gk_fs *fs = gk_fs_unreadable(e ? gk_devent_probe(e)->type : NULL, why);
         free(why);
         if (gk_vfs_mount(g->vfs, fs, mp, e ? e->name : dev) < 0)
             gk_fs_close(fs);

@@ -580,7 +580,8 @@ static int mount_dev(gk_guest *g, gk_vfs *v, const char *dev, const char *mp)
     char *subvol;
     gk_devent *e = gk_devset_find_mountable(g->devs, dev, &subvol);
     free(subvol);
-    if (!e || !e->dev || !e->probe.type || !gk_fs_supported(e->probe.type))
+    const char *t = e && e->dev ? gk_devent_probe(e)->type : NULL;
+    if (!t || !gk_fs_supported(t))
         return -1;
     gk_fs *fs = gk_guest_fs_open(g, dev, NULL, NULL, 0, NULL);
     if (!fs)

@@ -23,8 +23,9 @@ static gk_devent *find_by(gk_guest *g, int what, const char *val)
         return NULL;
     for (int i = 0; i < g->devs->nents; i++) {
         gk_devent *e = &g->devs->ents[i];
-        const char *have = what == BY_UUID ? e->probe.uuid :
-                           what == BY_LABEL ? e->probe.label :
+        const gk_probe *p = gk_devent_probe(e);
+        const char *have = what == BY_UUID ? p->uuid :
+                           what == BY_LABEL ? p->label :
                            what == BY_PARTUUID ? e->partuuid : e->partlabel;
         if (!have)
             continue;
@@ -280,12 +281,13 @@ void insp_fsinfo_fill(gk_guest *g, gk_fsinfo *f)
         return;
     }
     free(subvol);
-    if (e->probe.type && *e->probe.type)
-        f->type = gk_strdup(e->probe.type);
-    if (e->probe.label && *e->probe.label)
-        f->label = gk_strdup(e->probe.label);
-    if (e->probe.uuid && *e->probe.uuid)
-        f->uuid = gk_strdup(e->probe.uuid);
+    const gk_probe *p = gk_devent_probe(e);
+    if (p->type && *p->type)
+        f->type = gk_strdup(p->type);
+    if (p->label && *p->label)
+        f->label = gk_strdup(p->label);
+    if (p->uuid && *p->uuid)
+        f->uuid = gk_strdup(p->uuid);
 }
 
 /* Room for one more of n elements: the array doubles at powers of two (an

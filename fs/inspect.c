@@ -973,15 +973,16 @@ int gk_inspect_os(gk_guest *g)
     int nc = 0;
     for (int i = 0; i < s->nents; i++) {
         gk_devent *e = &s->ents[i];
-        const char *t = e->probe.type;
+        const char *t = gk_devent_probe(e)->type;
         if (!e->dev || !t || !gk_fs_supported(t))
             continue;
         /* the other devices of a multi-device btrfs are the same filesystem */
         int seen = 0;
-        for (int j = 0; j < i && !seen && strcmp(t, "btrfs") == 0; j++)
-            seen = s->ents[j].dev && s->ents[j].probe.type && e->probe.uuid &&
-                   strcmp(s->ents[j].probe.type, t) == 0 && s->ents[j].probe.uuid &&
-                   strcmp(s->ents[j].probe.uuid, e->probe.uuid) == 0;
+        for (int j = 0; j < i && !seen && strcmp(t, "btrfs") == 0; j++) {
+            const gk_probe *pj = gk_devent_probe(&s->ents[j]), *pe = gk_devent_probe(e);
+            seen = s->ents[j].dev && pj->type && pe->uuid && strcmp(pj->type, t) == 0 && pj->uuid &&
+                   strcmp(pj->uuid, pe->uuid) == 0;
+        }
         if (seen)
             continue;
         /* the filesystem, then each btrfs subvolume but the default one

@@ -32,7 +32,7 @@ static void devent_clear(gk_devent *e)
     free(e->md_members);
     free(e->md_uuid);
     free(e->md_name);
-    gk_probe_free(&e->probe);
+    gk_probe_free(&e->blkid);
 }
 
 /* What the LVM scan found: PVs, VGs, LVs (not the LV entries). */
@@ -224,23 +224,39 @@ int gk_part_scan_disk(gk_devset *s, int disk_index)
     return 0;
 }
 
+/* Probe e once; pt: its partition table type for the debug line, or NULL. */
+static void probe_one(gk_devent *e, const char *pt)
+{
+    if (e->blkid_done)
+        return;
+    e->blkid_done = 1;
+    if (!e->dev)
+        return;
+    gk_probe *p = &e->blkid;
+    if (gk_probe_dev(e->dev, p) < 0) {
+        gk_warn("%s: cannot probe contents: %s", e->name, gk_errmsg());
+        gk_probe_free(p);
+        return;
+    }
+    gk_debug("probe: %s: %s%s%s%s", e->name, p->type ? p->type : pt ? pt : "nothing recognised",
+             !p->type && pt ? " partition table" : "", p->uuid ? " UUID=" : "", p->uuid ? p->uuid : "");
+}
+
+const gk_probe *gk_devent_probe(const gk_devent *e)
+{
+    /* the probe is a cache of the device's contents: filling it on the
+     * first read does not change what the entry describes */
+    probe_one((gk_devent *)e, NULL);
+    return &e->blkid;
+}
+
 static void probe_range(gk_devset *s, int from, int to)
 {
     for (int i = from; i < to; i++) {
         gk_devent *e = &s->ents[i];
-        if (!e->dev)
-            continue;
-        if (gk_probe_dev(e->dev, &e->probe) < 0) {
-            gk_warn("%s: cannot probe contents: %s", e->name, gk_errmsg());
-            gk_probe_free(&e->probe);
-        } else {
-            const char *pt = e->kind == GK_DISK && s->disk_parttype && e->disk_index >= 0 &&
-                             e->disk_index < s->ndisks ? s->disk_parttype[e->disk_index] : NULL;
-            gk_debug("probe: %s: %s%s%s%s", e->name,
-                     e->probe.type ? e->probe.type : pt ? pt : "nothing recognised",
-                     !e->probe.type && pt ? " partition table" : "",
-                     e->probe.uuid ? " UUID=" : "", e->probe.uuid ? e->probe.uuid : "");
-        }
+        const char *pt = e->kind == GK_DISK && s->disk_parttype && e->disk_index >= 0 &&
+                         e->disk_index < s->ndisks ? s->disk_parttype[e->disk_index] : NULL;
+        probe_one(e, pt);
     }
 }
 
@@ -257,11 +273,10 @@ int gk_devset_scan(gk_devset *s)
     probe_range(s, 0, before_md);
     if (gk_md_scan(s) < 0)
         gk_warn("md: %s", gk_errmsg());
-    int before_lvm = s->nents;
-    probe_range(s, before_md, before_lvm);
+    probe_range(s, before_md, s->nents);
+    /* LVs are probed when something asks (gk_devent_probe) */
     if (gk_lvm_scan(s) < 0)
         gk_warn("LVM: %s", gk_errmsg());
-    probe_range(s, before_lvm, s->nents);
     return 0;
 }
 
@@ -276,10 +291,8 @@ int gk_devset_rescan_lvm(gk_devset *s)
     }
     s->nents = k;
     lvm_clear(s);
-    int before = s->nents;
     if (gk_lvm_scan(s) < 0)
         gk_warn("LVM: %s", gk_errmsg());
-    probe_range(s, before, s->nents);
     return 0;
 }
 

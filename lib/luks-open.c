@@ -70,11 +70,7 @@ int gk_devset_luks_open(gk_devset *s, const char *name, const void *pass, size_t
     gk_devent *ne = gk_devset_append(s, mname, GK_LUKS); /* e is stale now */
     ne->dev = nd;
     ne->parent = gk_strdup(ename);
-    if (gk_probe_dev(nd, &ne->probe) < 0) {
-        gk_warn("%s: cannot probe contents: %s", mname, gk_errmsg());
-        gk_probe_free(&ne->probe);
-    } else
-        gk_debug("probe: %s: %s", mname, ne->probe.type ? ne->probe.type : "nothing recognised");
+    gk_devent_probe(ne); /* LVM's rescan asks whether it is an md member */
     gk_devset_rescan_lvm(s);
     r = 0;
 out:

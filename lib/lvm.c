@@ -858,7 +858,8 @@ int gk_lvm_scan(gk_devset *s)
             continue;
         /* an md member (a RAID1 with its superblock at the end shows the
          * array's PV label too): the array is the PV */
-        if (s->ents[i].probe.type && strcmp(s->ents[i].probe.type, "linux_raid_member") == 0)
+        const char *ty = gk_devent_probe(&s->ents[i])->type;
+        if (ty && strcmp(ty, "linux_raid_member") == 0)
             continue;
         scan_label(&sc, i);
     }

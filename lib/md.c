@@ -594,8 +594,8 @@ int gk_md_scan(gk_devset *s)
     int narrays = 0, nents = s->nents;
     for (int i = 0; i < nents; i++) {
         gk_devent *e = &s->ents[i];
-        if ((e->kind != GK_DISK && e->kind != GK_PART) || !e->dev || !e->probe.type ||
-            strcmp(e->probe.type, "linux_raid_member") != 0)
+        const char *t = (e->kind == GK_DISK || e->kind == GK_PART) && e->dev ? gk_devent_probe(e)->type : NULL;
+        if (!t || strcmp(t, "linux_raid_member") != 0)
             continue;
         gk_md_super sb;
         if (gk_md_read_super(e->dev, &sb) != 0) {

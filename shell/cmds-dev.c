@@ -62,7 +62,7 @@ int run_list_filesystems(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
             continue;
         if (is_extended(e))
             continue;
-        const char *t = e->probe.type;
+        const char *t = gk_devent_probe(e)->type;
         if (t && (strcmp(t, "LVM2_member") == 0 || strcmp(t, "linux_raid_member") == 0))
             continue;
         printf("%s: %s\n", e->name, t && *t ? t : "unknown");
@@ -111,7 +111,8 @@ static int print_probe(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a, int field)
         gfsh_err_gk(cmd);
         return -1;
     }
-    const char *v = field == 0 ? e->probe.type : field == 1 ? e->probe.uuid : e->probe.label;
+    const gk_probe *p = gk_devent_probe(e);
+    const char *v = field == 0 ? p->type : field == 1 ? p->uuid : p->label;
     printf("%s\n", v ? v : "");
     return 0;
 }

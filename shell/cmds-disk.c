@@ -297,7 +297,8 @@ int run_findfs(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     int label = !strcmp(cmd->name, "findfs-label");
     gk_devset *s = sh->g->devs;
     for (int i = 0; i < s->nents; i++) {
-        const char *v = label ? s->ents[i].probe.label : s->ents[i].probe.uuid;
+        const gk_probe *p = gk_devent_probe(&s->ents[i]);
+        const char *v = label ? p->label : p->uuid;
         if (v && (label ? strcmp(v, a->argv[0]) : strcasecmp(v, a->argv[0])) == 0) {
             printf("%s\n", s->ents[i].name);
             return 0;
@@ -437,7 +438,7 @@ int run_filesystem_walk(gfsh *sh, const gfsh_cmd *cmd, gfsh_args *a)
     gk_devent *e = open_dev(sh, cmd, a->argv[0]);
     if (!e)
         return -1;
-    gk_fs *fs = gk_fs_open(e->dev, e->probe.type, 0);
+    gk_fs *fs = gk_fs_open(e->dev, gk_devent_probe(e)->type, 0);
     if (!fs) {
         gfsh_err_about(cmd, e->name);
         return -1;

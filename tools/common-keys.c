@@ -178,7 +178,7 @@ static int is_opened(gk_devset *s, const char *name)
 static int open_one(gk_cli *c, gk_devset *s, int i, int *tried)
 {
     char *name = gk_strdup(s->ents[i].name);
-    const char *uuid = s->ents[i].probe.uuid;
+    const char *uuid = gk_devent_probe(&s->ents[i])->uuid;
     char *mapname = uuid ? gk_asprintf("luks-%s", uuid) : NULL;
     if (!mapname) { /* no UUID: libguestfs' older "luksDEV" form */
         mapname = gk_malloc(strlen(name) + 5);
@@ -247,8 +247,8 @@ void gk_cli_decrypt(gk_cli *c, gk_guest *g)
             int skip = 0;
             for (int k = 0; k < nskipped; k++)
                 skip |= strcmp(skipped[k], e->name) == 0;
-            if (skip || !e->dev || e->kind == GK_LUKS || !e->probe.type ||
-                strcmp(e->probe.type, "crypto_LUKS") != 0 || is_opened(s, e->name))
+            const char *t = !skip && e->dev && e->kind != GK_LUKS ? gk_devent_probe(e)->type : NULL;
+            if (!t || strcmp(t, "crypto_LUKS") != 0 || is_opened(s, e->name))
                 continue;
             int tried = 0;
             char *name = gk_strdup(e->name);

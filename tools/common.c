@@ -434,7 +434,7 @@ void gk_cli_check_image(gk_cli *c, gk_guest *g)
     if (g->devs->nents != g->devs->ndisks || c->ndrives == 0)
         return;
     for (int i = 0; i < g->devs->ndisks; i++)
-        if (g->devs->ents[i].probe.type || g->devs->disk_parttype[i])
+        if (gk_devent_probe(&g->devs->ents[i])->type || g->devs->disk_parttype[i])
             return;
     gk_die("%s: does not look like a disk image (no partition table or filesystem in it)",
            c->drives[0].path);

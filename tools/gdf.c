@@ -146,7 +146,7 @@ static int listable(gk_devset *s, gk_devent *e)
     }
     if (e->kind == GK_PART && (e->mbr_type == 0x05 || e->mbr_type == 0x0f || e->mbr_type == 0x85))
         return 0;
-    const char *t = e->probe.type;
+    const char *t = gk_devent_probe(e)->type;
     if (!t || !*t || strcmp(t, "swap") == 0 || strcmp(t, "unknown") == 0)
         return 0;
     size_t l = strlen(t);

@@ -316,7 +316,8 @@ static char *md_parents(const gk_devent *e)
 
 static void output_fs_one(gk_devset *s, gk_devent *e)
 {
-    const char *type = e->probe.type;
+    const gk_probe *p = gk_devent_probe(e);
+    const char *type = p->type;
     if (!type || !*type)
         type = "unknown";
     else if ((strlen(type) >= 7 && strcmp(type + strlen(type) - 7, "_member") == 0) ||
@@ -326,15 +327,15 @@ static void output_fs_one(gk_devset *s, gk_devent *e)
         return;
     int64_t size = (columns & COL_SIZE) ? fs_size(s, e, type) : -1;
     char *parents = md_parents(e);
-    write_row(e->name, "filesystem", type, e->probe.label ? e->probe.label : "", -1, size, parents,
-              e->probe.uuid ? e->probe.uuid : "", "");
+    write_row(e->name, "filesystem", type, p->label ? p->label : "", -1, size, parents,
+              p->uuid ? p->uuid : "", "");
     free(parents);
     /* btrfs subvolumes follow their device, without a size (virt-filesystems) */
     int nsub;
     char **sub = gk_devset_subvolumes(s, e, &nsub);
     for (int i = 0; i < nsub; i++)
-        write_row(sub[i], "filesystem", type, e->probe.label ? e->probe.label : "", -1, -1, "",
-                  e->probe.uuid ? e->probe.uuid : "", "");
+        write_row(sub[i], "filesystem", type, p->label ? p->label : "", -1, -1, "",
+                  p->uuid ? p->uuid : "", "");
     gk_names_free(sub, nsub);
 }
 

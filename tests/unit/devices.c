@@ -331,8 +331,8 @@ static int dump(int argc, char **argv)
             printf("%02x", e->mbr_type);
         printf("|%s|%s|%s|%016llx|%u|%s|%s|%s|%s|%s\n", nz(e->part_type_guid), nz(e->partuuid),
                nz(e->partlabel), (unsigned long long)e->gpt_attrs,
-               e->dev ? e->dev->sector_size : 0, nz(e->probe.type), nz(e->probe.uuid),
-               nz(e->probe.label), nz(e->probe.version), nz(e->probe.usage));
+               e->dev ? e->dev->sector_size : 0, nz(gk_devent_probe(e)->type), nz(gk_devent_probe(e)->uuid),
+               nz(gk_devent_probe(e)->label), nz(gk_devent_probe(e)->version), nz(gk_devent_probe(e)->usage));
     }
     gk_devset_free(s);
     return 0;

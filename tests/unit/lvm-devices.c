@@ -58,7 +58,7 @@ static int list(gk_devset *s)
             continue;
         if (e->dev)
             printf("dev %s %s %s %llu %s\n", e->name, str(e->parent), str(e->lv_uuid),
-                   (unsigned long long)e->dev->size, str(e->probe.type));
+                   (unsigned long long)e->dev->size, str(gk_devent_probe(e)->type));
         else
             printf("dev %s %s %s error: %s\n", e->name, str(e->parent), str(e->lv_uuid),
                    str(e->open_error));
