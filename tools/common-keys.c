@@ -233,9 +233,30 @@ out:
     return opened;
 }
 
+/* Whether prompt_key could ask anyone. */
+static int can_prompt(gk_cli *c)
+{
+    if (c->keys_from_stdin)
+        return 1;
+    if (c->no_key_prompt)
+        return 0;
+    if (key_tty)
+        return 1;
+    FILE *fp = fopen("/dev/tty", "w+e");
+    if (fp)
+        fclose(fp);
+    return fp != NULL;
+}
+
 void gk_cli_decrypt(gk_cli *c, gk_guest *g)
 {
     gk_devset *s = g->devs;
+    /* No key given and nobody to ask: no volume can be opened, and looking
+     * for them would probe every LV (gcat -m needs one: issue 18). */
+    if (c->nkeys == 0 && !can_prompt(c)) {
+        gk_debug("LUKS: no --key and no terminal to ask: encrypted volumes stay closed");
+        return;
+    }
     /* each opening appends entries and rescans LVM (a LUKS volume inside an
      * LV shows up then): start over until nothing is left to open */
     char **skipped = NULL;
