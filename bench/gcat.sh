@@ -64,6 +64,19 @@ echo "gcat on the 3 GiB guest: $(date -u '+%F %T') UTC, commit $(git rev-parse -
      "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
      "$RUNS runs each, interleaved${RT:+, under chrt -f 1}"
 printf '%s\n' "${rows[@]}" | "${RT[@]}" python3 bench/interleave.py "$RUNS"
+# BENCH_INSN=1: user-space instructions of one run of each row
+# (callgrind: repeatable however loaded the machine is; gcat rows with
+# --no-sandbox: valgrind 3.19 does not know the Landlock system calls)
+if [ -n "${BENCH_INSN:-}" ] && command -v valgrind >/dev/null; then
+    echo "user-space instructions (callgrind, one run each):"
+    for r in "${rows[@]}"; do
+        eval "set -- ${r#*|}"
+        case $1 in */gcat) set -- "$1" --no-sandbox "${@:2}" ;; esac
+        n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+            sed -n 's/.*Collected : //p')
+        printf '%-44s %12s\n' "${r%%|*}" "$n"
+    done
+fi
 echo "peak RSS (KiB): cguest $("$TIME" -f %M "$GK_BIN/gcat" -a "$G/cguest.qcow2" /etc/hostname 2>&1 >/dev/null | tail -n1)," \
      "flat $("$TIME" -f %M "$GK_BIN/gcat" -a "$G/flat.qcow2" /etc/hostname 2>&1 >/dev/null | tail -n1)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
