@@ -365,6 +365,7 @@ void gk_check_result_free(gk_check_result *r)
     for (int i = 0; i < r->nmessages; i++)
         free(r->messages[i]);
     free(r->messages);
+    free(r->error);
     memset(r, 0, sizeof *r);
 }
 

@@ -170,6 +170,11 @@ enum {
     GK_OPEN_WARN_RAW = 8,    /* with readwrite: qemu-img's warning when the
                               * format was guessed as raw (writes to the first
                               * sector are restricted; gimg asks for it)    */
+    GK_OPEN_CHECK = 16,      /* read-only, for gk_image_check only: open what
+                              * qemu-img check opens (qemu's BDRV_O_CHECK):
+                              * tables past the end of the file read as
+                              * zeros, the check reads the snapshot table
+                              * and counts what is wrong with it            */
 };
 
 /* How to open an image file. */
@@ -376,6 +381,8 @@ typedef struct gk_check_result {
     uint64_t image_end_offset;
     char **messages; int nmessages;   /* "ERROR cluster 5 refcount=0 reference=1", "Leaked cluster ..." */
     uint64_t leaks_fixed, corruptions_fixed; /* gk_image_repair              */
+    char *error;   /* when the check could not run: what qemu-img reports
+                    * before "Check failed" (messages then hold its hints) */
 } gk_check_result;
 /* Returns 0 when the check ran (whatever it found), -1 if it could not;
  * errno ENOTSUP when the format has no check (raw). */

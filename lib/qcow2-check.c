@@ -25,24 +25,37 @@ struct ck {
     uint64_t *outside;         /* references to clusters past the file        */
     size_t noutside;
     uint64_t refmax;
+    int signaled;              /* qemu's "Image is corrupt" said once        */
 };
 
-static void msg(struct ck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void msg(struct ck *c, const char *fmt, ...)
+static void vmsg(gk_check_result *r, const char *fmt, va_list ap)
 {
-    gk_check_result *r = c->r;
     if (r->nmessages >= MAX_MESSAGES)
         return;
-    va_list ap;
-    va_start(ap, fmt);
     char *m = NULL;
     if (vasprintf(&m, fmt, ap) < 0)
         m = NULL;
-    va_end(ap);
     if (!m)
         return;
     r->messages = gk_realloc(r->messages, (size_t)(r->nmessages + 1) * sizeof *r->messages);
     r->messages[r->nmessages++] = m;
+}
+
+void qcow2_check_msg(gk_check_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(r, fmt, ap);
+    va_end(ap);
+}
+
+static void msg(struct ck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg(struct ck *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(c->r, fmt, ap);
+    va_end(ap);
 }
 
 /* qemu's qcow2_inc_refcounts_imrt: +1 for every cluster [off, off+size) touches. */
@@ -88,7 +101,20 @@ static void inc(struct ck *c, uint64_t off, uint64_t size)
 /* The refcount of cluster k stored in the image; -1 if it cannot be read. */
 static int get_refcount(struct ck *c, uint64_t k, uint64_t *out)
 {
-    return qcow2_get_refcount(c->q, k, out) < 0 ? -1 : 0;
+    struct qcow2 *q = c->q;
+    uint64_t idx = k >> (q->cluster_bits + 3 - q->h.refcount_order);
+    uint64_t boff = idx < q->reft_entries ? q->reft[idx] & QC_REFT_OFFSET_MASK : 0;
+    if ((boff & (q->cluster_size - 1)) && !q->rw) {
+        /* qemu's qcow2_signal_corruption on a read-only image: said once,
+         * the read fails */
+        if (!c->signaled)
+            msg(c, "qcow2: Image is corrupt: Refblock offset %#llx unaligned (reftable index: %#llx); further "
+                   "non-fatal corruption events will be suppressed", (unsigned long long)boff,
+                (unsigned long long)idx);
+        c->signaled = 1;
+        return -1;
+    }
+    return qcow2_get_refcount(q, k, out) < 0 ? -1 : 0;
 }
 
 static int check_l2(struct ck *c, uint64_t l2off, int flags)
@@ -613,6 +639,10 @@ out:
 
 int qcow2_check(gk_dev *d, gk_check_result *r)
 {
+    struct qcow2 *q = d->priv;
+    int rc;
+    if (q->check_mode && (rc = qcow2_check_read_snapshots(q, r)) < 0)
+        return rc;
     return check_run(d, r, 0);
 }
 

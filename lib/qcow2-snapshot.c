@@ -4,6 +4,8 @@
  * finding a snapshot the way qemu does; creating, applying and deleting
  * them (each a new metadata generation, qcow2-switch.c). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,6 +140,115 @@ void qcow2_snapshots_free(struct qcow2 *q)
     free(q->snaps);
     q->snaps = NULL;
     q->nb_snapshots = 0;
+}
+
+/* The check's own reading of the table, as qemu-img check reads it (its
+ * open skips the table in check mode): what lies past the end of the file
+ * reads as zeros, the limits are qemu's (65536 entries, 1 KiB of extra data
+ * each, 64 MiB in all), and a version 3 entry without the 16 bytes of extra
+ * data (VM state size, disk size) the format requires is a corruption. */
+static int check_fail(struct qcow2 *q, gk_check_result *r, int err, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int check_fail(struct qcow2 *q, gk_check_result *r, int err, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&r->error, fmt, ap) < 0)
+        r->error = NULL;
+    va_end(ap);
+    if (hint)
+        qcow2_check_msg(r, "%s", hint);
+    r->check_errors++;
+    qcow2_snapshots_free(q);
+    return gk_fail(err, "%s", strerror(err));
+}
+
+/* qemu's BDRV_MAX_LENGTH: a request reaching past it fails (EIO) */
+#define CHECK_MAX_OFFSET ((1ULL << 63) - (1ULL << 30))
+
+int qcow2_check_read_snapshots(struct qcow2 *q, gk_check_result *r)
+{
+    qcow2_snapshots_free(q);
+    q->snapshots_size = 0;
+    uint32_t nb = q->h.nb_snapshots;
+    uint64_t soff = q->h.snapshots_offset;
+    char hint[128];
+    if (nb > QC_MAX_SNAPSHOTS) {
+        snprintf(hint, sizeof hint, "You can force-remove all %u overhanging snapshots with gimg check -r all",
+                 nb - QC_MAX_SNAPSHOTS);
+        return check_fail(q, r, EFBIG, hint, "ERROR snapshot table too large");
+    }
+    if ((uint64_t)INT64_MAX - (uint64_t)nb * 40 < soff || (soff & (q->cluster_size - 1)))
+        return check_fail(q, r, EINVAL, NULL, "ERROR snapshot table offset invalid");
+    if (!nb)
+        return 0;
+    struct win w = { 0 };
+    uint64_t avail = UINT64_MAX - soff; /* reads past the file are zeros */
+    q->snaps = gk_calloc(nb, sizeof *q->snaps);
+    q->nb_snapshots = nb;
+    uint64_t p = 0, table = 0;
+    const uint8_t *e;
+    int err = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        gk_snapshot_info *s = &q->snaps[i];
+        p = (p + 7) & ~7ULL;
+        table = (table + 7) & ~7ULL;
+        if (soff + p + 40 > CHECK_MAX_OFFSET)
+            goto eio;
+        if (!(e = win_get(q, &w, p, 40, avail, &err)))
+            goto fail;
+        s->l1_offset = gk_be64(e);
+        s->l1_size = gk_be32(e + 8);
+        uint16_t idlen = gk_be16(e + 12), namelen = gk_be16(e + 14);
+        s->date_sec = gk_be32(e + 16);
+        s->date_nsec = gk_be32(e + 20);
+        s->vm_clock_nsec = gk_be64(e + 24);
+        s->vm_state_size = gk_be32(e + 32);
+        uint32_t extra = gk_be32(e + 36);
+        p += 40;
+        table += 40;
+        if (extra > QC_MAX_EXTRA_DATA) {
+            free(w.buf);
+            return check_fail(q, r, EFBIG, "You can force-remove this extra metadata with gimg check -r all",
+                              "ERROR failed to read the snapshot table: Too much extra metadata in snapshot "
+                              "table entry %u", i);
+        }
+        if (soff + p + extra + idlen + namelen > CHECK_MAX_OFFSET)
+            goto eio;
+        if (!(e = win_get(q, &w, p, (uint64_t)extra + idlen + namelen, avail, &err)))
+            goto fail;
+        s->disk_size = q->h.size & ~511ULL;
+        s->icount = -1;
+        if (extra >= 8)
+            s->vm_state_size = gk_be64(e);
+        if (extra >= 16)
+            s->disk_size = gk_be64(e + 8);
+        if (extra >= 24)
+            s->icount = (int64_t)gk_be64(e + 16);
+        s->id = gk_strndup((const char *)e + extra, idlen);
+        s->name = gk_strndup((const char *)e + extra + idlen, namelen);
+        p += (uint64_t)extra + idlen + namelen;
+        table += (uint64_t)extra + idlen + namelen;
+        if (table > QC_MAX_SNAPSHOTS_BYTES) {
+            free(w.buf);
+            snprintf(hint, sizeof hint, "You can force-remove all %u overhanging snapshots with gimg check -r all",
+                     nb - i);
+            return check_fail(q, r, EFBIG, hint, "ERROR failed to read the snapshot table: Snapshot table is too big");
+        }
+        if (q->version >= 3 && extra < 16) {
+            qcow2_check_msg(r, "ERROR snapshot table entry %u is incomplete", i);
+            r->corruptions++;
+        }
+    }
+    free(w.buf);
+    q->snapshots_size = p; /* qemu's: to the end of the last name */
+    return 0;
+eio:
+    err = -EIO;
+fail:
+    free(w.buf);
+    return check_fail(q, r, -err, NULL, "ERROR failed to read the snapshot table: Failed to read snapshot table: %s",
+                      strerror(-err));
 }
 
 /* ---- creating, applying and deleting (metadata generations of

@@ -338,7 +338,7 @@ static int check_features(struct qcow2 *q)
     if (h->size > (1ULL << 62))
         return gk_fail(EFBIG, "%s: image is too big", q->path);
     /* refcount table: qemu refuses a bad one even to read */
-    if (h->refcount_table_clusters == 0 ||
+    if ((h->refcount_table_clusters == 0 && !q->check_mode) ||
         (uint64_t)h->refcount_table_clusters << q->cluster_bits > QC_MAX_REFT_BYTES)
         return gk_fail(EINVAL, "%s: invalid refcount table size (%u clusters)", q->path,
                        h->refcount_table_clusters);
@@ -458,7 +458,8 @@ static int q_open_all(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
         goto out;
     if ((rc = open_data_file(q, d, ctx)) < 0)
         goto out;
-    if ((rc = qcow2_read_snapshots(q)) < 0)
+    /* qemu-img check reads the table itself (qcow2_check_read_snapshots) */
+    if (!q->check_mode && (rc = qcow2_read_snapshots(q)) < 0)
         goto out;
     if ((rc = qcow2_load_l1(q, q->h.l1_table_offset, q->h.l1_size, q->h.size, 1)) < 0)
         goto out;
@@ -507,7 +508,8 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
     q->info_only = !!(ctx->flags & GK_OPEN_INFO);
     /* qemu-img info describes images qemu would not read well; reads
      * refuse them (and qemu-img info cannot be less lenient than qemu) */
-    q->strict = !q->info_only;
+    q->check_mode = !!(ctx->flags & GK_OPEN_CHECK) && !ctx->readwrite;
+    q->strict = !q->info_only && !q->check_mode;
     q->key = ctx->key;
     q->keylen = ctx->keylen;
 
@@ -542,7 +544,7 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
         errno = -rc;
         return NULL;
     }
-    if ((q->h.incompatible_features & QC_INCOMPAT_CORRUPT) && !(ctx->flags & GK_OPEN_REPAIR))
+    if ((q->h.incompatible_features & QC_INCOMPAT_CORRUPT) && !(ctx->flags & (GK_OPEN_REPAIR | GK_OPEN_CHECK)))
         gk_warn("%s: image is marked corrupt; reading it anyway (read-only)", q->path);
     return d;
 }

@@ -175,6 +175,8 @@ struct qcow2 {
     int strict;                /* refuse what qemu would read but we will not:
                                 * tables over the header or past the end of
                                 * the file (not for GK_OPEN_INFO)            */
+    int check_mode;            /* GK_OPEN_CHECK: the snapshot table is read by
+                                * the check, not the open                     */
     struct qcow2_header h;
     int version;
     unsigned cluster_bits;
@@ -340,6 +342,11 @@ int qcow2_detect_prealloc(struct qcow2 *q);
 
 /* Read the snapshot table (every field bounded). */
 int qcow2_read_snapshots(struct qcow2 *q);
+/* qemu-img check's reading of the snapshot table (an image opened with
+ * GK_OPEN_CHECK): q->snaps as qemu reads them, "incomplete" v3 entries
+ * counted in r; -errno with r->error set when the table cannot be read. */
+int qcow2_check_read_snapshots(struct qcow2 *q, gk_check_result *r);
+void qcow2_check_msg(gk_check_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* qemu's find_snapshot_by_id_and_name(): with both, both must match;
  * -1 if none. */
 int qcow2_find_snapshot(const struct qcow2 *q, const char *id, const char *name);

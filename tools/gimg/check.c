@@ -47,7 +47,7 @@ int cmd_check(gimg_args *a)
         if (!can)
             gk_die_status(63, "This image format does not support checks");
     }
-    gk_open_opts oo = {.format = a->fmt, .readwrite = fix != 0, .flags = fix ? GK_OPEN_REPAIR : 0};
+    gk_open_opts oo = {.format = a->fmt, .readwrite = fix != 0, .flags = fix ? GK_OPEN_REPAIR : GK_OPEN_CHECK};
     gk_dev *d = gimg_open_opts(a, path, &oo, 1);
     gimg_sandbox(a, 1, fix ? GK_SB_IMGWRITE : 0, 0);
     gk_check_result r;
@@ -76,6 +76,8 @@ int cmd_check(gimg_args *a)
     if ((!fix || leaks_fixed || corruptions_fixed) && gk_image_check(d, &r) < 0) {
         if (errno == ENOTSUP)
             gk_die_status(63, "This image format does not support checks");
+        if (r.error) /* qemu's error_report, then its hints */
+            fprintf(stderr, "%s: %s\n", gk_progname, r.error);
         print_messages(&r); /* what the format found before it gave up (vmdk) */
         gk_die_status(1, "Check failed: %s", gk_errmsg());
     }
