@@ -384,9 +384,11 @@ static int parse_extents(struct vmdk *v, gk_dev *d, gk_dev *file, const char *de
             e->file = ef;
             e->flat = 1;
             e->sectors = (uint64_t)l.sectors;
-            if (l.offset > (int64_t)(VMDK_MAX_SIZE / 512))
+            /* qemu-img info describes an offset past 2^63 bytes (and
+             * qemu reads from the wrong place); only reads refuse it */
+            if (l.offset > (int64_t)(VMDK_MAX_SIZE / 512) && !v->info_only)
                 return gk_fail(EINVAL, "%s: extent \"%s\": offset too big", v->path, l.name);
-            e->flat_off = (uint64_t)l.offset * 512;
+            e->flat_off = l.offset > (int64_t)(VMDK_MAX_SIZE / 512) ? VMDK_MAX_SIZE : (uint64_t)l.offset * 512;
         } else if ((rc = open_sparse(v, e, ef)) < 0) {
             return rc;
         }
