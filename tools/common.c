@@ -336,6 +336,17 @@ int gk_cli_positional_image(gk_cli *c)
     return 0;
 }
 
+void gk_cli_clear(gk_cli *c)
+{
+    gk_cli_keys_free(c);
+    for (int i = 0; i < c->nmounts; i++)
+        free(c->mounts[i].dev); /* the other fields point into it */
+    free(c->mounts);
+    free(c->drives);
+    free(c->sb_images);
+    memset(c, 0, sizeof *c);
+}
+
 void gk_cli_sandbox(gk_cli *c)
 {
     gk_cli_keys_prepare(c);
@@ -347,6 +358,7 @@ void gk_cli_sandbox(gk_cli *c)
             v[i] = c->drives[i].path;
         c->sb.images = v;
         c->sb.nimages = c->ndrives;
+        c->sb_images = v;
     }
     gk_sandbox_enter(&c->sb);
 }

@@ -118,6 +118,7 @@ int main(int argc, char **argv)
     if (gk_cli_positional_image(&c) < 0 || c.nargs < 1) {
         fprintf(stderr, "gcat: missing %s\nTry 'gcat --help' for more information.\n",
                 c.ndrives ? "file name" : "disk image and file name");
+        gk_cli_clear(&c);
         return 1;
     }
     /* as virt-cat (libguestfs' download): guest paths are absolute.  Checked
@@ -160,5 +161,6 @@ int main(int argc, char **argv)
     }
     free(buf);
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return status;
 }

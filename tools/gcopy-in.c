@@ -64,6 +64,7 @@ int main(int argc, char **argv)
     if (c.ndrives == 0 || c.nargs < 2) {
         fprintf(stderr, "gcopy-in: usage: gcopy-in -a IMAGE LOCAL... /GUESTDIR\n"
                         "Try 'gcopy-in --help' for more information.\n");
+        gk_cli_clear(&c);
         return 1;
     }
     const char *gdir = c.args[c.nargs - 1];
@@ -103,5 +104,6 @@ int main(int argc, char **argv)
         rc = 1;
     }
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return rc;
 }

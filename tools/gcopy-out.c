@@ -104,6 +104,7 @@ int main(int argc, char **argv)
     if (c.ndrives == 0 || c.nargs < 2) {
         fprintf(stderr, "gcopy-out: usage: gcopy-out -a IMAGE GUESTPATH... LOCALDIR\n"
                         "Try 'gcopy-out --help' for more information.\n");
+        gk_cli_clear(&c);
         return 1;
     }
     o.localdir = c.args[c.nargs - 1];
@@ -128,5 +129,6 @@ int main(int argc, char **argv)
     gk_copyout_free(o.cp);
     close(rootfd);
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return o.errors ? 1 : 0;
 }

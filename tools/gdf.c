@@ -184,6 +184,7 @@ int main(int argc, char **argv)
     if (c.ndrives == 0) {
         if (c.nargs == 0) {
             fprintf(stderr, "gdf: no disk image given\nTry 'gdf --help' for more information.\n");
+            gk_cli_clear(&c);
             return 1;
         }
         c.drives = gk_calloc(c.nargs, sizeof *c.drives);
@@ -236,5 +237,6 @@ int main(int argc, char **argv)
     fflush(stdout);
     free(name);
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return 0;
 }

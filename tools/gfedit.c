@@ -542,6 +542,7 @@ int main(int argc, char **argv)
     if (c.ndrives == 0 || c.nargs < 1) {
         fprintf(stderr, "gfedit: usage: gfedit -a IMAGE FILE [-e EXPR]\n"
                         "Try 'gfedit --help' for more information.\n");
+        gk_cli_clear(&c);
         return 1;
     }
     for (int i = 0; i < c.nargs; i++)
@@ -566,6 +567,7 @@ int main(int argc, char **argv)
             c.rw = 1;
             rc = run_worker(&c, W_STORE);
         }
+        gk_cli_clear(&c);
         return rc;
     }
     return edit_files(&c, gk_cli_mount(&c));

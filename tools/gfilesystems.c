@@ -577,5 +577,6 @@ int main(int argc, char **argv)
     if (fflush(stdout) != 0 || ferror(stdout))
         gk_die("write error on standard output");
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return 0;
 }

@@ -566,6 +566,6 @@ int main(int argc, char **argv)
         gk_die("error writing standard output");
     gk_inspect_free(g);
     gk_guest_free(g);
-    free(c.drives);
+    gk_cli_clear(&c);
     return 0;
 }

@@ -509,6 +509,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "gls: missing directory name, or disk image: %s: %s\n", c.args[0],
                     strerror(errno));
         fprintf(stderr, "Usage: gls [-a] IMAGE DIR; try 'gls --help' for more information.\n");
+        gk_cli_clear(&c);
         return 1;
     }
     gk_guest *g = gk_cli_mount(&c);
@@ -530,5 +531,6 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return o.errors ? 1 : 0;
 }

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     if (c.ndrives == 0 || c.nargs != 2) {
         fprintf(stderr, "gtar-in: usage: gtar-in -a IMAGE FILE.tar /DIR\n"
                         "Try 'gtar-in --help' for more information.\n");
+        gk_cli_clear(&c);
         return 1;
     }
     const char *file = c.args[0], *dir = c.args[1];
@@ -109,5 +110,6 @@ int main(int argc, char **argv)
         rc = 1;
     }
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return rc;
 }

@@ -140,6 +140,7 @@ int main(int argc, char **argv)
     if (c.ndrives == 0 || c.nargs != 2) {
         fprintf(stderr, "gtar-out: usage: gtar-out -a IMAGE /DIR FILE.tar\n"
                         "Try 'gtar-out --help' for more information.\n");
+        gk_cli_clear(&c);
         return 1;
     }
     const char *dir = c.args[0], *file = c.args[1];
@@ -191,5 +192,6 @@ int main(int argc, char **argv)
         free(o.excludes[i]);
     free(o.excludes);
     gk_guest_free(g);
+    gk_cli_clear(&c);
     return rc;
 }

@@ -543,6 +543,6 @@ int main(int argc, char **argv)
     free(t.prefix);
     free(t.path);
     gk_guest_free(g);
-    free(c.drives);
+    gk_cli_clear(&c);
     return 0;
 }

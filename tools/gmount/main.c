@@ -513,6 +513,7 @@ int main(int argc, char **argv)
     if (c.nargs != 1) {
         fprintf(stderr, "gmount: %s\nTry 'gmount --help' for more information.\n",
                 c.nargs ? "too many arguments (one MOUNTDIR)" : "missing MOUNTDIR");
+        gk_cli_clear(&c);
         return 1;
     }
     const char *dir = c.args[0];
@@ -607,5 +608,6 @@ int main(int argc, char **argv)
     gm_sync_locked(gm_take_first(), "unmount");
     gm_give(0);
     gm_pool_free();
+    gk_cli_clear(&c);
     return r < 0 ? 1 : 0;
 }
