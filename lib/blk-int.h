@@ -96,9 +96,16 @@ struct gk_dev_ops {
     int (*flush)(gk_dev *d);
     /* Write one whole cluster compressed (qemu's pwrite_compressed): off is
      * cluster aligned, n the cluster size (less only for the last cluster
-     * of the disk).  A cluster that does not shrink, or one already
-     * allocated, is written normally.  NULL: the wrapper writes normally. */
-    int (*pwrite_compressed)(gk_dev *d, const void *buf, size_t n, uint64_t off);
+     * of the disk).  z: what compress made of buf, or NULL: compress it
+     * here.  A cluster that does not shrink, or one already allocated, is
+     * written normally (where the format can).  NULL: the wrapper writes
+     * normally. */
+    int (*pwrite_compressed)(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z);
+    /* Compress the cluster [off, off+n) of buf into z as pwrite_compressed
+     * stores it (z->len 0: stored uncompressed), with c's stream state
+     * (gk_deflate, gk_zstd_compress).  Runs in any thread while another
+     * uses d: it may read only what open fixed.  0 or -errno. */
+    int (*compress)(gk_dev *d, gk_compressor *c, const void *buf, size_t n, uint64_t off, gk_zbuf *z);
 
     /* ---- protocols (files) ---- */
     /* Bytes the object takes on its storage (st_blocks * 512); -ENOTSUP. */
@@ -111,6 +118,21 @@ struct gk_dev_ops {
      * references on file and backing afterwards. */
     void (*close)(gk_dev *d);
 };
+
+/* Compression state of one thread (lib/compressor.c), for the compress
+ * ops.  Into out (cap bytes): 0 with *outlen, -ENOSPC when the result does
+ * not fit, -errno with gk_error.  gk_deflate: zlib's default level, window
+ * bits and memory level as deflateInit2 takes them (qcow2: -12 and 9, raw
+ * deflate; VMDK: 15 and 8, a zlib stream as compress() makes);
+ * gk_zstd_compress: zstd's defaults. */
+int gk_deflate(gk_compressor *c, int wbits, int memlevel, const void *in, size_t n, void *out, size_t cap,
+               size_t *outlen);
+int gk_zstd_compress(gk_compressor *c, const void *in, size_t n, void *out, size_t cap, size_t *outlen);
+/* in (n bytes) padded with zeros to full bytes, in c's scratch buffer
+ * (full > n), or in itself when n == full. */
+const void *gk_compressor_pad(gk_compressor *c, const void *in, size_t n, size_t full);
+/* z->p holds at least cap bytes afterwards. */
+void gk_zbuf_reserve(gk_zbuf *z, size_t cap);
 
 /* Allocate a device with the given ops; name is copied; refcnt = 1,
  * read-only. */
@@ -315,6 +337,10 @@ struct gk_format {
      * a->summary first.  NULL: cannot create (yet). */
     int (*create)(const char *location, gk_create_args *a);
     const gk_create_opt *create_opts; /* ends with { NULL }; NULL: none    */
+    /* Its images compress what gk_pwrite_compressed writes (convert -c;
+     * qemu's bdrv_co_pwritev_compressed): the device ops have
+     * pwrite_compressed and compress. */
+    int compressed_writes;
     /* gimg info: details from the header (works on a GK_OPEN_INFO open). */
     int (*info)(gk_dev *d, gk_image_info *info);
     /* qemu-img check; NULL: the format has no checks (ENOTSUP). */

@@ -118,13 +118,18 @@ int gk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
 
 int gk_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off)
 {
+    return gk_pwrite_precompressed(d, buf, n, off, NULL);
+}
+
+int gk_pwrite_precompressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z)
+{
     if (!d->ops->pwrite_compressed)
         return gk_pwrite(d, buf, n, off);
     if (write_check(d, "write", n, off) < 0)
         return -1;
     if (n == 0)
         return 0;
-    return ret_errno(d->ops->pwrite_compressed(d, buf, n, off));
+    return ret_errno(d->ops->pwrite_compressed(d, buf, n, off, z));
 }
 
 int gk_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags)

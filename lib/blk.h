@@ -225,6 +225,9 @@ gk_dev *gk_open_image(const char *path, const gk_open_opts *opts);
  * -1 with gk_error (and errno EINVAL or ENOTSUP) if it is unknown or one we
  * recognise but do not read yet ("vmdk images are not supported yet"). */
 int gk_format_check(const char *name);
+/* 1 if images of format name take compressed writes (gk_pwrite_compressed
+ * compresses: convert -c), 0 if not or unknown. */
+int gk_format_compresses(const char *name);
 /* Create an image of format fmt at path (qemu-img create): size in bytes
  * (size_given 0: the backing file's size), nopts -o options (names and
  * values, in the order given; later ones win), unsafe: -u.  On success,
@@ -271,9 +274,35 @@ int gk_discard(gk_dev *d, uint64_t off, uint64_t len);
 enum gk_prealloc { GK_PREALLOC_OFF, GK_PREALLOC_FALLOC, GK_PREALLOC_FULL, GK_PREALLOC_METADATA };
 int gk_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
 /* Write [off, off+n) compressed where the format can (qcow2: one whole
- * cluster, cluster aligned; see gk_image_info's cluster_size), normally
- * elsewhere. */
+ * cluster, cluster aligned; a VMDK: one whole grain; see gk_image_info's
+ * cluster_size), normally elsewhere. */
 int gk_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off);
+
+/* Compressing ahead of the write, in other threads (qemu compresses in its
+ * worker threads; gimg convert in its readers): a gk_compressor belongs to
+ * one thread and compresses clusters of d as d's compressed writes store
+ * them; gk_compress only reads what opening d fixed (cluster size,
+ * algorithm), so any number of threads may compress while one other thread
+ * writes d.  The writer then hands the result to gk_pwrite_precompressed.
+ * gk_compressor_new: NULL (errno ENOTSUP) when d takes no compressed
+ * writes. */
+typedef struct gk_compressor gk_compressor;
+/* One cluster's compressed form (from gk_compress): p[0..len) as the
+ * format stores it; len 0 means "not smaller": written normally. */
+typedef struct gk_zbuf {
+    unsigned char *p;
+    size_t len, cap;
+} gk_zbuf;
+gk_compressor *gk_compressor_new(gk_dev *d);
+void gk_compressor_free(gk_compressor *c);
+/* Compress the cluster [off, off+n) (as gk_pwrite_compressed takes it)
+ * into z (grown as needed; free it with gk_zbuf_clear).  0 or -1. */
+int gk_compress(gk_compressor *c, const void *buf, size_t n, uint64_t off, gk_zbuf *z);
+void gk_zbuf_clear(gk_zbuf *z);
+/* gk_pwrite_compressed of buf with the compressed form z gk_compress made
+ * of these very bytes (buf is still needed: a cluster that cannot be
+ * written compressed is written normally). */
+int gk_pwrite_precompressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z);
 /* Make every completed write durable (fsync of the files below). */
 int gk_flush(gk_dev *d);
 
@@ -349,6 +378,10 @@ typedef struct gk_image_info {
     /* qcow2 only: */
     int version;                   /* 2 or 3                                      */
     uint32_t cluster_size;
+    /* The image takes only whole clusters, each written once, compressed
+     * (qemu's BlockDriverInfo.needs_compressed_writes: a streamOptimized
+     * VMDK); a copy into it writes with gk_pwrite_compressed. */
+    int needs_compressed_writes;
     char *backing_file;            /* as written in the image                     */
     char *full_backing_file;       /* resolved path                               */
     char *backing_format;          /* from the extension, or NULL                 */

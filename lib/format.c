@@ -109,6 +109,12 @@ const char *gk_format_names(void)
     return names;
 }
 
+int gk_format_compresses(const char *name)
+{
+    const struct gk_format *f = gk_format_find(name);
+    return f && f->open && f->compressed_writes;
+}
+
 int gk_format_check(const char *name)
 {
     const struct gk_format *f = gk_format_find(name);

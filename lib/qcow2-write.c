@@ -548,38 +548,26 @@ int qcow2_op_flush(gk_dev *d)
 
 /* ---- compressed clusters (convert -c) ---- */
 
-int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen)
+int qcow2_op_compress(gk_dev *d, gk_compressor *c, const void *buf, size_t n, uint64_t off, gk_zbuf *z)
 {
-    size_t cap = (size_t)q->cluster_size - 1;
-    if (q->compression_type == 0) {
-        if (!q->czs_ok) {
-            memset(&q->czs, 0, sizeof q->czs);
-            /* qemu's parameters: raw deflate, a 4 KiB window */
-            if (deflateInit2(&q->czs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-                return gk_fail(ENOMEM, "%s: cannot initialise zlib", q->path);
-            q->czs_ok = 1;
-        } else {
-            deflateReset(&q->czs);
-        }
-        q->czs.next_in = (Bytef *)in;
-        q->czs.avail_in = (uInt)q->cluster_size;
-        q->czs.next_out = out;
-        q->czs.avail_out = (uInt)cap;
-        if (deflate(&q->czs, Z_FINISH) != Z_STREAM_END)
-            return -ENOSPC; /* does not shrink: stored as it is */
-        *outlen = cap - q->czs.avail_out;
-        return 0;
-    }
-    if (!q->zc && !(q->zc = ZSTD_createCCtx()))
-        return gk_fail(ENOMEM, "%s: cannot initialise zstd", q->path);
-    size_t z = ZSTD_compress2(q->zc, out, cap, in, (size_t)q->cluster_size);
-    if (ZSTD_isError(z))
-        return -ENOSPC;
-    *outlen = z;
+    struct qcow2 *q = d->priv;
+    size_t cs = (size_t)q->cluster_size, cap = cs - 1;
+    if (off & (cs - 1) || n > cs || (n < cs && off + n != d->size))
+        return gk_fail(EINVAL, "%s: compressed writes are whole clusters", q->path);
+    const void *in = gk_compressor_pad(c, buf, n, cs);
+    gk_zbuf_reserve(z, cap);
+    size_t len = 0;
+    int r = q->compression_type == 0 ? gk_deflate(c, -12, 9, in, cs, z->p, cap, &len) /* qemu's parameters */
+                                     : gk_zstd_compress(c, in, cs, z->p, cap, &len);
+    if (r == -ENOSPC)
+        len = 0; /* does not shrink: stored as it is */
+    else if (r < 0)
+        return r;
+    z->len = len;
     return 0;
 }
 
-int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off)
+int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z)
 {
     struct qcow2 *q = d->priv;
     uint64_t cs = q->cluster_size;
@@ -591,46 +579,39 @@ int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t of
         return gk_fail(ENOTSUP, "%s: compressed clusters with an external data file", q->path);
     if (q->h.crypt_method)
         return gk_fail(ENOTSUP, "%s: compressed clusters cannot be encrypted", q->path);
-    const uint8_t *src = buf;
-    if (n < cs) {
-        memcpy(q->cow, buf, n);
-        memset(q->cow + n, 0, cs - n);
-        src = q->cow;
+    if (!z) {
+        if (!q->wc && !(q->wc = gk_compressor_new(d)))
+            return -errno;
+        int r = qcow2_op_compress(d, q->wc, buf, n, off, &q->wz);
+        if (r < 0)
+            return r;
+        z = &q->wz;
     }
-    uint8_t *out = gk_malloc(cs);
-    size_t len = 0;
-    int r = qcow2_compress(q, src, out, &len);
-    if (r == -ENOSPC) {
-        free(out);
+    if (!z->len || z->len >= cs)
         return qcow2_op_pwrite(d, buf, n, off);
-    }
+    size_t len = z->len;
     void *tv = NULL;
-    if (r < 0 || (r = qcow2_l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &tv)) < 0) {
-        free(out);
+    int r = qcow2_l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &tv);
+    if (r < 0)
         return r;
-    }
     uint8_t *ent = (uint8_t *)tv + ((off >> q->cluster_bits) & (q->l2_entries - 1)) * q->l2_entry_size;
     uint64_t e = gk_be64(ent);
     if (e & ~(uint64_t)QC_OFLAG_ZERO) {
         /* qemu compresses into empty clusters only; anything else is a
          * normal write */
         qcow2_cache_put(q->l2_cache, tv);
-        free(out);
         return qcow2_op_pwrite(d, buf, n, off);
     }
     int64_t coff = qcow2_alloc_bytes(q, len);
     if (coff < 0) {
         qcow2_cache_put(q->l2_cache, tv);
-        free(out);
         return (int)coff;
     }
-    if (gk_pwrite(q->file, out, len, (uint64_t)coff) < 0) {
+    if (gk_pwrite(q->file, z->p, len, (uint64_t)coff) < 0) {
         r = -errno;
         qcow2_cache_put(q->l2_cache, tv);
-        free(out);
         return r;
     }
-    free(out);
     if ((r = qcow2_mark_dirty(q)) < 0) {
         qcow2_cache_put(q->l2_cache, tv);
         return r;
@@ -850,8 +831,6 @@ void qcow2_close_rw(gk_dev *d)
     free(q->cow);
     free(q->enc);
     free(q->frees);
-    if (q->czs_ok)
-        deflateEnd(&q->czs);
-    if (q->zc)
-        ZSTD_freeCCtx(q->zc);
+    gk_compressor_free(q->wc);
+    gk_zbuf_clear(&q->wz);
 }

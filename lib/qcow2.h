@@ -240,9 +240,8 @@ struct qcow2 {
     size_t nfrees, frees_cap;
     uint8_t *cow;              /* one cluster: copy-on-write of a partial write */
     uint8_t *enc;              /* one cluster: the encrypted copy of a write  */
-    z_stream czs;              /* compression of written clusters              */
-    int czs_ok;
-    ZSTD_CCtx *zc;
+    gk_compressor *wc;         /* gk_pwrite_compressed's own compression       */
+    gk_zbuf wz;                /* and its output                               */
 };
 
 /* Read n bytes of the image file (or of the data file) at off; past the end
@@ -388,7 +387,11 @@ int qcow2_flush_all(struct qcow2 *q);
 int qcow2_op_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);
 int qcow2_op_discard(gk_dev *d, uint64_t off, uint64_t len);
 int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
-int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off);
+int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z);
+/* One cluster compressed with the image's compression type, at most
+ * cluster_size - 1 bytes (z->len 0: it does not shrink, stored as it is);
+ * reads only q's cluster size and compression type (any thread). */
+int qcow2_op_compress(gk_dev *d, gk_compressor *c, const void *buf, size_t n, uint64_t off, gk_zbuf *z);
 int qcow2_op_flush(gk_dev *d);
 int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
 /* Host clusters and L2 entries for the guest clusters of [from, to), no
@@ -403,9 +406,6 @@ int qcow2_clear_incompat(struct qcow2 *q, uint64_t bits);
  * dirty bit and let L2 tables be written without the refcount blocks
  * (qemu's qcow2_mark_dirty); no-op otherwise.  0 or -errno. */
 int qcow2_mark_dirty(struct qcow2 *q);
-/* Compress one cluster with the image's compression type into out
- * (cluster_size - 1 bytes at most): 0, -ENOSPC if it does not shrink. */
-int qcow2_compress(struct qcow2 *q, const uint8_t *in, uint8_t *out, size_t *outlen);
 /* ---- creating encrypted images (qcow2-crypto-create.c) ---- */
 struct qcow2_enc {
     int on;                    /* LUKS to set up                             */

@@ -77,13 +77,15 @@ struct vmdk {
     int gext;                      /* decompressed grain: extent, grain index */
     uint64_t gidx;
     uint8_t *gbuf, *cbuf;
-    size_t glen, gcap;
+    size_t glen, gcap, ccap;
     struct libdeflate_decompressor *ld; /* grains: libdeflate, zlib if it refuses */
+    z_stream zs;                   /* inflate_grain's zlib                  */
+    int zs_ok;
     int writable;                  /* an image vmdk_create makes, opened rw */
     uint64_t next_sector;          /* where the next grain goes            */
     uint8_t *wbuf;                 /* one grain                            */
-    uint8_t *zbuf;                 /* streamOptimized: a compressed grain   */
-    size_t zcap;
+    gk_compressor *wc;             /* streamOptimized: compressing in the   */
+    gk_zbuf wz;                    /* writer (gk_pwrite), and its grain     */
 };
 
 enum { R_UNALLOC, R_ZERO, R_DATA, R_COMP };
@@ -531,6 +533,75 @@ static int vmdk_map(struct vmdk *v, uint64_t off, uint64_t len, struct vrun *r)
     return 0;
 }
 
+/* Every grain decompression goes through here: the zlib stream
+ * src[0..clen) into out (cap bytes); *outlen what it holds.  libdeflate
+ * first, zlib (its stream kept in v between grains) where it refuses. */
+static int inflate_grain(struct vmdk *v, const uint8_t *src, size_t clen, uint8_t *out, size_t cap, size_t *outlen)
+{
+    /* libdeflate decodes a whole grain ~3x faster than zlib; its refusals
+     * go to zlib, whose verdict stays the rule */
+    if (!v->ld)
+        v->ld = libdeflate_alloc_decompressor();
+    if (v->ld && libdeflate_zlib_decompress(v->ld, src, clen, out, cap, outlen) == LIBDEFLATE_SUCCESS)
+        return 0;
+    if (!v->zs_ok) {
+        memset(&v->zs, 0, sizeof v->zs);
+        if (inflateInit(&v->zs) != Z_OK)
+            return gk_fail(ENOMEM, "%s: cannot initialise zlib", v->path);
+        v->zs_ok = 1;
+    } else if (inflateReset(&v->zs) != Z_OK) {
+        return gk_fail(EIO, "%s: zlib: cannot reset the stream", v->path);
+    }
+    v->zs.next_in = (Bytef *)src;
+    v->zs.avail_in = (uInt)clen;
+    v->zs.next_out = out;
+    v->zs.avail_out = (uInt)cap;
+    int r = inflate(&v->zs, Z_FINISH);
+    if (r != Z_STREAM_END)
+        return -EIO;
+    *outlen = cap - v->zs.avail_out;
+    return 0;
+}
+
+/* Decompress the grain of run r into out (a grain's bytes); *outlen: what
+ * it held.  The compressed grain is read with room for an incompressible
+ * one (deflate's stored blocks) and read again whole only if longer. */
+static int read_cgrain(struct vmdk *v, const struct vrun *r, uint8_t *out, size_t *outlen)
+{
+    struct vext *e = r->e;
+    size_t gbytes = (size_t)(e->grain * 512);
+    if (v->ccap < 2 * gbytes) {
+        free(v->cbuf);
+        v->cbuf = gk_malloc(2 * gbytes);
+        v->ccap = 2 * gbytes;
+    }
+    uint64_t at = r->gsec * 512;
+    /* qemu reads two grains' worth; a marker's size may say up to that */
+    size_t clen = e->marker ? gbytes + gbytes / 64 + 4096 : gbytes;
+    if (clen > 2 * gbytes)
+        clen = 2 * gbytes;
+    const uint8_t *src = v->cbuf;
+    if (rd(e->file, v->cbuf, clen, at) < 0) {
+        gk_error_prefix("%s: compressed grain at sector %" PRIu64, v->path, r->gsec);
+        return -EIO;
+    }
+    if (e->marker) {
+        uint32_t sz = gk_le32(v->cbuf + 8);
+        if (!sz || sz > 2 * gbytes - 12)
+            return gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " has a bad size (%" PRIu32 ")", v->path,
+                           r->gsec, sz);
+        if (12 + (size_t)sz > clen && rd(e->file, v->cbuf + clen, 12 + sz - clen, at + clen) < 0) {
+            gk_error_prefix("%s: compressed grain at sector %" PRIu64, v->path, r->gsec);
+            return -EIO;
+        }
+        src += 12;
+        clen = sz;
+    }
+    if (inflate_grain(v, src, clen, out, gbytes, outlen) < 0)
+        return gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " does not decompress", v->path, r->gsec);
+    return 0;
+}
+
 /* The decompressed grain of run r (cached). */
 static const uint8_t *grain(struct vmdk *v, const struct vrun *r)
 {
@@ -541,44 +612,12 @@ static const uint8_t *grain(struct vmdk *v, const struct vrun *r)
     size_t gbytes = (size_t)(e->grain * 512);
     if (v->gcap < gbytes) {
         free(v->gbuf);
-        free(v->cbuf);
         v->gbuf = gk_malloc(gbytes);
-        v->cbuf = gk_malloc(2 * gbytes);
         v->gcap = gbytes;
     }
     v->gext = -1;
-    uint64_t at = r->gsec * 512;
-    size_t clen = 2 * gbytes;
-    const uint8_t *src = v->cbuf;
-    if (rd(e->file, v->cbuf, clen, at) < 0) {
-        gk_error_prefix("%s: compressed grain at sector %" PRIu64, v->path, r->gsec);
+    if (read_cgrain(v, r, v->gbuf, &v->glen) < 0)
         return NULL;
-    }
-    if (e->marker) {
-        uint32_t sz = gk_le32(v->cbuf + 8);
-        if (!sz || sz > clen - 12) {
-            gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " has a bad size (%" PRIu32 ")", v->path,
-                    r->gsec, sz);
-            return NULL;
-        }
-        src += 12;
-        clen = sz;
-    } else {
-        clen = gbytes;
-    }
-    /* libdeflate decodes a whole grain ~3x faster than zlib; its refusals
-     * go to zlib's uncompress(), whose verdict stays the rule */
-    size_t got = 0;
-    if (!v->ld)
-        v->ld = libdeflate_alloc_decompressor();
-    uLongf out = gbytes;
-    if (v->ld && libdeflate_zlib_decompress(v->ld, src, clen, v->gbuf, gbytes, &got) == LIBDEFLATE_SUCCESS)
-        out = got;
-    else if (uncompress(v->gbuf, &out, src, clen) != Z_OK) {
-        gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " does not decompress", v->path, r->gsec);
-        return NULL;
-    }
-    v->glen = out;
     v->gext = ei;
     v->gidx = r->gidx;
     return v->gbuf;
@@ -621,6 +660,14 @@ static int vmdk_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
             memset(p, 0, len);
             break;
         case R_COMP: {
+            size_t got;
+            if (r.in_grain == 0 && len == r.e->grain * 512) { /* whole: no copy */
+                if ((rc = read_cgrain(v, &r, p, &got)) < 0)
+                    return rc;
+                if (got != len)
+                    return gk_fail(EIO, "%s: compressed grain at sector %" PRIu64 " is short", v->path, r.gsec);
+                break;
+            }
             const uint8_t *g = grain(v, &r);
             if (!g)
                 return -EIO;
@@ -701,30 +748,54 @@ static int set_gte(struct vmdk *v, struct vext *e, uint64_t gdi, uint32_t gi, ui
 /* streamOptimized (as qemu writes it): grains are written once, whole
  * (the last grain of the disk may be short), each deflated behind a marker
  * (its sector and the compressed size) and padded to a sector, appended;
- * then both table entries.  g: the grain's entry now. */
-static int write_cgrain(struct vmdk *v, struct vext *e, const uint8_t *buf, size_t n, uint64_t off, int zero,
-                        uint64_t gdi, uint32_t gi, uint32_t g)
+ * then both table entries.  This makes the stored form, in any thread
+ * (it reads only what opening fixed); write_cgrain places it.  A grain of
+ * a monolithicSparse image is written as it is (qemu's). */
+static int vmdk_compress(gk_dev *d, gk_compressor *c, const void *buf, size_t n, uint64_t off, gk_zbuf *z)
 {
+    struct vmdk *v = d->priv;
+    if (!v->writable)
+        return gk_fail(EROFS, "%s: only monolithicSparse and streamOptimized images guestkit made can be written",
+                       v->path);
+    const struct vext *e = &v->ext[0];
+    z->len = 0;
+    if (!e->compressed)
+        return 0;
     uint64_t gbytes = e->grain * 512;
+    if (off % gbytes || (n != gbytes && off + n != e->sectors * 512))
+        return gk_fail(EINVAL, "%s: streamOptimized images are written a whole grain at a time", v->path);
+    size_t bound = compressBound((uLong)n);
+    gk_zbuf_reserve(z, 12 + bound + 512);
+    size_t clen = 0;
+    int r = gk_deflate(c, 15, 8, buf, n, z->p + 12, bound, &clen); /* compress()'s parameters, qemu's */
+    if (r < 0)
+        return r == -ENOSPC ? gk_fail(EIO, "%s: could not compress a grain", v->path) : r;
+    uint64_t lba = off / 512, secs = (12 + clen + 511) / 512;
+    for (int i = 0; i < 8; i++)
+        z->p[i] = (uint8_t)(lba >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        z->p[8 + i] = (uint8_t)(clen >> (8 * i));
+    memset(z->p + 12 + clen, 0, secs * 512 - 12 - clen);
+    z->len = secs * 512;
+    return 0;
+}
+
+/* Place the compressed grain z (vmdk_compress's, of this very grain);
+ * g: the grain's entry now. */
+static int write_cgrain(struct vmdk *v, struct vext *e, const gk_zbuf *z, uint64_t off, int zero, uint64_t gdi,
+                        uint32_t gi, uint32_t g)
+{
     if (g && !(e->zero_grain && g == 1))
         return gk_fail(EIO, "%s: Could not write to allocated cluster for streamOptimized", v->path);
     if (zero)
         return 0; /* unallocated grains read as zeros */
-    if (off % gbytes || (n != gbytes && off + n != e->sectors * 512))
-        return gk_fail(EINVAL, "%s: streamOptimized images are written a whole grain at a time", v->path);
-    uLongf clen = (uLongf)(v->zcap - 12);
-    if (compress2(v->zbuf + 12, &clen, buf, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK)
-        return gk_fail(EIO, "%s: could not compress a grain", v->path);
-    uint64_t lba = off / 512, secs = (12 + clen + 511) / 512;
-    for (int i = 0; i < 8; i++)
-        v->zbuf[i] = (uint8_t)(lba >> (8 * i));
-    for (int i = 0; i < 4; i++)
-        v->zbuf[8 + i] = (uint8_t)(clen >> (8 * i));
-    memset(v->zbuf + 12 + clen, 0, secs * 512 - 12 - clen);
+    uint64_t secs = z->len / 512;
+    if (!z->len || z->len % 512 || gk_le64(z->p) != off / 512)
+        return gk_fail(EINVAL, "%s: not a compressed grain for sector %" PRIu64, v->path, off / 512);
     if (v->next_sector > 0xffffffffULL - secs)
         return gk_fail(EFBIG, "%s: the image file is full (grain offsets are 32 bits)", v->path);
     uint32_t sec = (uint32_t)v->next_sector;
-    if (gk_pwrite(e->file, v->zbuf, secs * 512, (uint64_t)sec * 512) < 0)
+    if (gk_pwrite(e->file, z->p, z->len, (uint64_t)sec * 512) < 0)
         return -errno;
     v->next_sector += secs;
     v->gext = -1;
@@ -733,8 +804,9 @@ static int write_cgrain(struct vmdk *v, struct vext *e, const uint8_t *buf, size
 
 /* Write [off, off+n) of one grain: in place, or into a new grain at the
  * end of the file (the grain first, then its table entries: a crash leaves
- * at worst an unreferenced grain). */
-static int write_grain(struct vmdk *v, const uint8_t *buf, size_t n, uint64_t off, int zero)
+ * at worst an unreferenced grain).  z: a streamOptimized grain's stored
+ * form. */
+static int write_grain(struct vmdk *v, const uint8_t *buf, size_t n, uint64_t off, int zero, const gk_zbuf *z)
 {
     struct vext *e = &v->ext[0];
     uint64_t gbytes = e->grain * 512, cover = (uint64_t)e->gtes * gbytes;
@@ -748,7 +820,7 @@ static int write_grain(struct vmdk *v, const uint8_t *buf, size_t n, uint64_t of
         return -EIO;
     uint32_t g = t[gi];
     if (e->compressed)
-        return write_cgrain(v, e, buf, n, off, zero, gdi, gi, g);
+        return write_cgrain(v, e, z, off, zero, gdi, gi, g);
     if (g && !(e->zero_grain && g == 1)) {
         if (zero) {
             memset(v->wbuf, 0, n);
@@ -780,8 +852,13 @@ static int vmdk_write(gk_dev *d, const void *buf, size_t n, uint64_t off, int ze
     while (n > 0) {
         uint64_t in = off % gbytes;
         size_t len = n < gbytes - in ? n : (size_t)(gbytes - in);
-        int rc = write_grain(v, p, len, off, zero);
-        if (rc < 0)
+        int rc = 0;
+        if (v->ext[0].compressed && !zero) {
+            if (!v->wc && !(v->wc = gk_compressor_new(d)))
+                return -errno;
+            rc = vmdk_compress(d, v->wc, p, len, off, &v->wz);
+        }
+        if (rc < 0 || (rc = write_grain(v, p, len, off, zero, &v->wz)) < 0)
             return rc;
         if (p)
             p += len;
@@ -789,6 +866,18 @@ static int vmdk_write(gk_dev *d, const void *buf, size_t n, uint64_t off, int ze
         n -= len;
     }
     return 0;
+}
+
+/* One grain compressed (gk_pwrite_compressed); z: vmdk_compress's form of
+ * it, or NULL. */
+static int vmdk_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z)
+{
+    struct vmdk *v = d->priv;
+    if (!v->writable || !v->ext[0].compressed || !z)
+        return vmdk_write(d, buf, n, off, 0);
+    if (!z->len)
+        return gk_fail(EINVAL, "%s: a grain not compressed for a streamOptimized image", v->path);
+    return write_grain(v, buf, n, off, 0, z);
 }
 
 static int vmdk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
@@ -937,7 +1026,8 @@ static void vmdk_close(gk_dev *d)
         free(v->ext[i].rgd);
     }
     free(v->wbuf);
-    free(v->zbuf);
+    gk_compressor_free(v->wc);
+    gk_zbuf_clear(&v->wz);
     free(v->ext);
     for (int i = 0; i < GT_SLOTS; i++)
         free(v->gt[i].t);
@@ -945,6 +1035,8 @@ static void vmdk_close(gk_dev *d)
     free(v->cbuf);
     if (v->ld)
         libdeflate_free_decompressor(v->ld);
+    if (v->zs_ok)
+        inflateEnd(&v->zs);
     free(v->create_type);
     free(v->parent);
     free(v->parent_full);
@@ -957,6 +1049,8 @@ static const struct gk_dev_ops vmdk_ops = {
     .block_status = vmdk_block_status,
     .pwrite = vmdk_pwrite,
     .pwrite_zeroes = vmdk_pwrite_zeroes,
+    .pwrite_compressed = vmdk_pwrite_compressed,
+    .compress = vmdk_compress,
     .flush = vmdk_flush,
     .close = vmdk_close,
 };
@@ -1129,8 +1223,6 @@ static int open_writable(struct vmdk *v, gk_dev *d, gk_dev *file)
             v->next_sector--;
         if (v->next_sector < e->overhead)
             v->next_sector = e->overhead;
-        v->zcap = 12 + compressBound((uLong)(e->grain * 512)) + 512;
-        v->zbuf = gk_malloc(v->zcap);
     }
     v->writable = 1;
     return 0;
@@ -1231,6 +1323,7 @@ static int vmdk_info(gk_dev *d, gk_image_info *info)
     }
     if (same && !v->ext[0].flat)
         info->cluster_size = (uint32_t)(v->ext[0].grain * 512);
+    info->needs_compressed_writes = v->ext[0].compressed;
     info->vmdk = 1;
     info->vmdk_cid = v->cid;
     info->vmdk_parent_cid = v->parent_cid;
@@ -1260,6 +1353,7 @@ const struct gk_format gk_vmdk_format = {
     .open = vmdk_open,
     .create = vmdk_create,
     .create_opts = vmdk_create_opts,
+    .compressed_writes = 1,
     .info = vmdk_info,
     .check = vmdk_check,
 };

@@ -23,6 +23,19 @@ for src in "$dir/src.raw" "$dir/monolithicSparse.vmdk" "$dir/vmw.vmdk" "$dir/two
     ok "qemu-img check of it" qemu-img check "$T/o.vmdk"
     ok "qemu-img compare: the same disk as $n" qemu-img compare "$src" "$T/o.vmdk"
 done
+# the layout too: grains in disk order, as qemu-img converts; -c is taken
+# (a monolithicSparse image stores grains as they are, as qemu's does)
+for c in "" -c; do
+    rm -f "$T/o.vmdk" "$T/q.vmdk"
+    gimg convert $c -O vmdk "$dir/src.raw" "$T/o.vmdk"
+    qemu-img convert $c -O vmdk "$dir/src.raw" "$T/q.vmdk"
+    is "$(qemu-img map --output=json "$T/o.vmdk")" "$(qemu-img map --output=json "$T/q.vmdk")" \
+       "convert $c -O vmdk src.raw: qemu-img map (host offsets too) as qemu's own conversion"
+done
+qr=0 gr=0
+qe=$(qemu-img convert -c -O vhdx "$dir/src.raw" "$T/c.vhdx" 2>&1) || qr=$?
+ge=$(gimg convert -c -O vhdx "$dir/src.raw" "$T/c.vhdx" 2>&1) || gr=$?
+is "${ge/gimg:/qemu-img:} [$gr]" "$qe [$qr]" "convert -c -O vhdx: refused as qemu-img refuses it"
 rm -f "$T/z.vmdk"
 ok "convert -O vmdk -o zeroed_grain=on" gimg convert -O vmdk -o zeroed_grain=on "$dir/zg.vmdk" "$T/z.vmdk"
 ok "qemu-img compare zg.vmdk" qemu-img compare "$dir/zg.vmdk" "$T/z.vmdk"
@@ -61,4 +74,16 @@ ok "qemu-img compare with the guest" qemu-img compare "$g/debian.img" "$T/debian
 is "$(gcat -a "$T/debian.vmdk" /etc/fstab 2>&1)" "$(gcat -a "$g/debian.img" /etc/fstab 2>&1)" "gcat of it"
 ok "convert a guest to streamOptimized" gimg convert -O vmdk -o subformat=streamOptimized "$g/debian.img" "$T/ds.vmdk"
 ok "  qemu-img compare with the guest" qemu-img compare "$g/debian.img" "$T/ds.vmdk"
+# the stream itself is qemu's, byte for byte (grains deflated alike, in
+# disk order whatever the readers' order), but the CID; qemu pads its end
+# with more zero sectors
+mkdir -p "$T/sg" "$T/sq"
+rm -f "$T/sg/s.vmdk" "$T/sq/s.vmdk"
+ok "convert -m 8 to streamOptimized" gimg convert -m 8 -O vmdk -o subformat=streamOptimized "$dir/src.raw" "$T/sg/s.vmdk"
+qemu-img convert -O vmdk -o subformat=streamOptimized "$dir/src.raw" "$T/sq/s.vmdk"
+cid_at=$(( $(grep -abo 'CID=' "$T/sq/s.vmdk" | head -n 1 | cut -d: -f1) + 4 ))
+is "$(cmp -l "$T/sg/s.vmdk" "$T/sq/s.vmdk" 2>&1 | awk -v c="$cid_at" '$1 !~ /^[0-9]+$/ || $1 <= c || $1 > c + 8' |
+      grep -v "EOF on $T/sg/s.vmdk")" "" "  the bytes of qemu's own conversion, but the CID"
+is "$(tail -c +$(( $(stat -c %s "$T/sg/s.vmdk") + 1 )) "$T/sq/s.vmdk" | tr -d '\0' | wc -c)" 0 \
+   "  where qemu's file is longer: zeros"
 done_testing

@@ -9,7 +9,10 @@
  * all-zero 4 KiB blocks (qemu-img's default -S 4k), so the output is as
  * sparse as qemu-img's.  Writes to one file are serialised by the kernel
  * anyway; with a single writer a slow write never holds up the readers
- * while free buffers remain. */
+ * while free buffers remain.  Compressed targets (-c, and images that take
+ * only compressed writes: a streamOptimized VMDK) are compressed by the
+ * readers too, cluster by cluster (gk_compress), so the writer only places
+ * what they made, as qemu-img compresses in its thread pool. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +45,17 @@ struct cbuf {
     uint64_t ds, de;       /* the part read into p; ds == de: all zeros  */
     struct cext *x;        /* the window's runs, in order                */
     int nx, capx;
+    /* compressed targets: what each target cluster of the window becomes
+     * (CA_*), in order, and the compressed ones                         */
+    signed char *act;
+    gk_zbuf *z;
+    int nk, capk;
 };
+
+/* A target cluster of a compressed copy: nothing to write but zero runs
+ * (and backing runs left alone), all-zero data (zeroed), compressed (z),
+ * or written as it is (a part of a cluster). */
+enum { CA_NODATA, CA_ZERO, CA_Z, CA_PLAIN };
 
 struct conv {
     gk_dev *dev[16];
@@ -50,9 +63,8 @@ struct conv {
     int fd;
     gk_dev *out;           /* an image target (qcow2), or NULL: fd        */
     uint64_t chunk;        /* its cluster size                           */
-    int compress;          /* -c                                         */
-    int whole;             /* the target takes whole clusters only (a
-                            * streamOptimized VMDK: grains written once) */
+    int compress;          /* -c, or a target that takes only compressed
+                            * writes (needs_compressed_writes)          */
     gk_dev *base;          /* -B (non-NULL): copy only what is allocated above
                             * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
@@ -65,7 +77,7 @@ struct conv {
     struct cbuf *bufs;
     int nbufs;
     int *freelist, nfree;  /* buffers the readers may fill               */
-    int *queue, qhead, qlen; /* filled buffers, for the writer           */
+    int *queue, qlen;      /* filled buffers, for the writer (any order) */
     int readers;           /* readers still running                      */
     uint64_t next_win;
     int failed;
@@ -132,12 +144,15 @@ static int zero_image(struct conv *cv, uint64_t off, uint64_t len)
     return cv->zero_init || len == 0 ? 0 : gk_pwrite_zeroes(cv->out, off, len, GK_ZERO_MAY_UNMAP);
 }
 
-/* -c (and targets taking whole clusters only): cluster by cluster, whole
- * clusters compressed with -c; all-zero ones and
- * zero runs are zeroed, what the backing file holds is left to it. */
-static int write_compressed(struct conv *cv, const struct cbuf *b)
+/* Compressed targets, in the reader: decide what each target cluster of
+ * window b becomes and compress those with data (c: the reader's own
+ * compressor).  Whole clusters with data are compressed, all-zero ones
+ * zeroed; clusters without data get their zero runs zeroed, what the
+ * backing file holds is left to it. */
+static int plan_compressed(struct conv *cv, struct cbuf *b, gk_compressor *c)
 {
     int xi = 0;
+    b->nk = 0;
     for (uint64_t p = b->off; p < b->end;) {
         uint64_t ce = (p / cv->chunk + 1) * cv->chunk;
         if (ce > b->end)
@@ -147,20 +162,56 @@ static int write_compressed(struct conv *cv, const struct cbuf *b)
         int data = 0;
         for (int i = xi; i < b->nx && b->x[i].off < ce; i++)
             data |= b->x[i].kind == CX_DATA;
-        if (!data) {
+        if (b->nk == b->capk) {
+            b->capk = b->capk ? 2 * b->capk : 64;
+            b->act = gk_realloc(b->act, (size_t)b->capk);
+            b->z = gk_realloc(b->z, (size_t)b->capk * sizeof *b->z);
+            memset(b->z + b->nk, 0, (size_t)(b->capk - b->nk) * sizeof *b->z);
+        }
+        int k = b->nk++;
+        const unsigned char *q = b->p + (p - b->ds);
+        if (!data)
+            b->act[k] = CA_NODATA;
+        else if (cv->sparse && all_zero(q, ce - p))
+            b->act[k] = CA_ZERO;
+        else if (p % cv->chunk)
+            b->act[k] = CA_PLAIN;
+        else if (gk_compress(c, q, ce - p, p, &b->z[k]) < 0)
+            return -1;
+        else
+            b->act[k] = CA_Z;
+        p = ce;
+    }
+    return 0;
+}
+
+/* Compressed targets, in the writer: window b as plan_compressed decided. */
+static int write_compressed(struct conv *cv, const struct cbuf *b)
+{
+    int xi = 0, k = 0;
+    for (uint64_t p = b->off; p < b->end; k++) {
+        uint64_t ce = (p / cv->chunk + 1) * cv->chunk;
+        if (ce > b->end)
+            ce = b->end;
+        while (xi < b->nx && b->x[xi].off + b->x[xi].len <= p)
+            xi++;
+        const unsigned char *q = b->p + (p - b->ds);
+        int r = 0;
+        switch (k < b->nk ? b->act[k] : -1) {
+        case CA_NODATA:
             for (int i = xi; i < b->nx && b->x[i].off < ce; i++) {
                 uint64_t s = b->x[i].off > p ? b->x[i].off : p, e = b->x[i].off + b->x[i].len;
                 if (b->x[i].kind == CX_ZERO && zero_image(cv, s, (e < ce ? e : ce) - s) < 0)
                     return -1;
             }
-        } else {
-            const unsigned char *q = b->p + (p - b->ds);
-            int r = cv->sparse && all_zero(q, ce - p)  ? zero_image(cv, p, ce - p)
-                    : cv->compress && p % cv->chunk == 0 ? gk_pwrite_compressed(cv->out, q, ce - p, p)
-                                                         : gk_pwrite(cv->out, q, ce - p, p);
-            if (r < 0)
-                return -1;
+            break;
+        case CA_ZERO: r = zero_image(cv, p, ce - p); break;
+        case CA_Z: r = gk_pwrite_precompressed(cv->out, q, ce - p, p, &b->z[k]); break;
+        case CA_PLAIN: r = gk_pwrite(cv->out, q, ce - p, p); break;
+        default: gk_error("%s: internal error: window at %" PRIu64 " not planned", cv->out->name, b->off); r = -1;
         }
+        if (r < 0)
+            return -1;
         p = ce;
     }
     return 0;
@@ -200,7 +251,7 @@ static int write_fresh(struct conv *cv, const struct cbuf *b)
  * the backing file (-B) left alone. */
 static int write_image(struct conv *cv, const struct cbuf *b)
 {
-    if (cv->compress || cv->whole)
+    if (cv->compress)
         return write_compressed(cv, b);
     if (cv->fresh)
         return write_fresh(cv, b);
@@ -254,8 +305,9 @@ static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind)
     b->x[b->nx++] = (struct cext){off, len, kind};
 }
 
-/* Fill b with window [b->off, b->end) of d; 0 or -1 with gk_error. */
-static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
+/* Fill b with window [b->off, b->end) of d (and compress it for the
+ * target with c, when it is compressed); 0 or -1 with gk_error. */
+static int conv_read(struct conv *cv, gk_dev *d, gk_compressor *c, struct cbuf *b)
 {
     uint64_t ds = UINT64_MAX, de = 0;
     b->nx = 0;
@@ -295,13 +347,16 @@ static int conv_read(struct conv *cv, gk_dev *d, struct cbuf *b)
     }
     b->ds = ds;
     b->de = de;
-    return ds < de ? gk_pread(d, b->p, de - ds, ds) : 0;
+    if (ds < de && gk_pread(d, b->p, de - ds, ds) < 0)
+        return -1;
+    return c ? plan_compressed(cv, b, c) : 0;
 }
 
 static void *conv_reader(void *arg)
 {
     struct conv *cv = ((void **)arg)[0];
     gk_dev *d = ((void **)arg)[1];
+    gk_compressor *c = ((void **)arg)[2];
     pthread_mutex_lock(&cv->mu);
     for (;;) {
         while (!cv->failed && cv->nfree == 0)
@@ -315,14 +370,14 @@ static void *conv_reader(void *arg)
 
         b->off = off;
         b->end = cv->size - off < CONV_WIN ? cv->size : off + CONV_WIN;
-        int rc = conv_read(cv, d, b);
+        int rc = conv_read(cv, d, c, b);
         if (rc < 0)
             conv_fail(cv, gk_errmsg());
 
         pthread_mutex_lock(&cv->mu);
         if (rc < 0)
             break;
-        cv->queue[(cv->qhead + cv->qlen++) % cv->nbufs] = (int)(b - cv->bufs);
+        cv->queue[cv->qlen++] = (int)(b - cv->bufs);
         pthread_cond_signal(&cv->filled);
     }
     cv->readers--;
@@ -347,24 +402,41 @@ static void conv_run(struct conv *cv, struct progress *pr)
     pthread_cond_init(&cv->freed, NULL);
     pthread_cond_init(&cv->filled, NULL);
     pthread_t th[16];
-    void *args[16][2];
+    void *args[16][3];
     cv->readers = cv->nthreads;
     for (int i = 0; i < cv->nthreads; i++) {
         args[i][0] = cv;
         args[i][1] = cv->dev[i];
+        args[i][2] = NULL;
+        if (cv->out && cv->compress && !(args[i][2] = gk_compressor_new(cv->out)))
+            gk_die_status(1, "%s", gk_errmsg());
         if (pthread_create(&th[i], NULL, conv_reader, args[i]) != 0)
             gk_die_status(1, "cannot start a thread: %s", strerror(errno));
     }
+    /* windows are written in order (as qemu-img without -W): the file
+     * layout follows the disk, and a streamOptimized stream ascends.  The
+     * next window is always held by a reader, so the wait ends. */
     uint64_t done = 0;
     pthread_mutex_lock(&cv->mu);
     for (;;) {
-        while (!cv->failed && cv->qlen == 0 && cv->readers > 0)
+        int qi = -1;
+        for (;;) {
+            for (int k = 0; k < cv->qlen && qi < 0; k++)
+                if (cv->bufs[cv->queue[k]].off == done)
+                    qi = k;
+            if (cv->failed || qi >= 0 || cv->readers == 0)
+                break;
             pthread_cond_wait(&cv->filled, &cv->mu);
-        if (cv->failed || cv->qlen == 0)
+        }
+        if (!cv->failed && qi < 0 && done < cv->size) {
+            pthread_mutex_unlock(&cv->mu);
+            conv_fail(cv, "internal error: a window was never read");
+            pthread_mutex_lock(&cv->mu);
+        }
+        if (cv->failed || qi < 0)
             break;
-        int i = cv->queue[cv->qhead];
-        cv->qhead = (cv->qhead + 1) % cv->nbufs;
-        cv->qlen--;
+        int i = cv->queue[qi];
+        cv->queue[qi] = cv->queue[--cv->qlen];
         pthread_mutex_unlock(&cv->mu);
 
         struct cbuf *b = &cv->bufs[i];
@@ -383,11 +455,17 @@ static void conv_run(struct conv *cv, struct progress *pr)
         pthread_cond_signal(&cv->freed);
     }
     pthread_mutex_unlock(&cv->mu);
-    for (int i = 0; i < cv->nthreads; i++)
+    for (int i = 0; i < cv->nthreads; i++) {
         pthread_join(th[i], NULL);
+        gk_compressor_free(args[i][2]);
+    }
     for (int i = 0; i < cv->nbufs; i++) {
         free(cv->bufs[i].p);
         free(cv->bufs[i].x);
+        for (int k = 0; k < cv->bufs[i].capk; k++)
+            gk_zbuf_clear(&cv->bufs[i].z[k]);
+        free(cv->bufs[i].z);
+        free(cv->bufs[i].act);
     }
     free(cv->bufs);
     free(cv->freelist);
@@ -437,7 +515,7 @@ int cmd_convert(gimg_args *a)
     if (gk_format_check(ofmt) < 0)
         gk_die_status(1, "Unknown file format '%s'", ofmt);
     int image_out = strcmp(ofmt, "raw") != 0 || backing || no_create;
-    if (compress && strcmp(ofmt, "qcow2") != 0)
+    if (compress && !gk_format_compresses(ofmt))
         gk_die_status(1, "Compression not supported for this file format");
     if (backing && !backing_fmt)
         gk_die_status(1, "Backing file specified without backing format");
@@ -506,10 +584,10 @@ int cmd_convert(gimg_args *a)
         gk_image_info inf;
         memset(&inf, 0, sizeof inf);
         cv.chunk = gk_image_info_get(cv.out, &inf) == 0 && inf.cluster_size ? inf.cluster_size : 65536;
-        cv.whole = inf.vmdk_create_type && strcmp(inf.vmdk_create_type, "streamOptimized") == 0;
         int subclusters = inf.extended_l2;
+        /* qemu-img: a target that takes only compressed writes gets them */
+        cv.compress = compress || inf.needs_compressed_writes;
         gk_image_info_free(&inf);
-        cv.compress = compress;
         cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
         cv.sparse = min_sparse != 0;
         cv.zero_init = !no_create && !backing;
