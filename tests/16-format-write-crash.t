@@ -39,7 +39,8 @@ verify() { # FMT
     why=$(sound "$W/img")
     [ "$why" ] && { echo "$why"; return; }
     qemu-img convert -O raw "$W/img" "$W/now.raw" 2>/dev/null || { echo "qemu-img cannot read it"; return; }
-    why=$(old_or_new "$W/now.raw" "$W/zero.raw" "$W/src.raw") || { echo "$why (neither zeros nor the source's)"; return; }
+    why=$(old_or_new "$W/now.raw" "$W/zero.raw" "$W/src.raw") ||
+        { echo "$why (neither zeros nor the source's)"; return; }
     qemu-io -f "$1" -c 'write -P 0x7e 2M 64k' "$W/img" >/dev/null 2>&1 || { echo "qemu-io cannot write"; return; }
     sound "$W/img"
 }
@@ -54,8 +55,9 @@ for c in sparse stream vhdx; do
     created=$(( $(writes_of "$W/img" gimg create -f "$fmt" "$@" "$W/img" 6M) ))
     : >"$W/img"
     total=$(( $(writes_of "$W/img" gimg convert -O "$fmt" "$@" "$W/src.raw" "$W/img") ))
-    ok "$c: gimg convert -O $fmt${*:+ $*}, not killed: qemu-img compare with the source ($total writes, $created to create)" \
+    ok "$c: gimg convert -O $fmt${*:+ $*}, not killed: qemu-img compare with the source" \
         qemu-img compare "$W/src.raw" "$W/img"
+    diag "$c: $total writes, $created of them to create the image"
     is "$(verify "$fmt")" "" "$c: ... and the checks after a kill hold for it"
     [ "$total" -gt "$created" ] || { _tap_result 1 "$c: convert writes after creating the image"; continue; }
     k=0
