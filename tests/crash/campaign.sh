@@ -9,7 +9,8 @@
 # kill before every write (the
 # GK_LONG=1 runs of tests/18-gimg-snapshot-crash.t: snapshot -c/-a/-d;
 # 19-gimg-commit.t and 19-gimg-rebase.t: commit, rebase; 20-gimg-write-
-# crash.t: resize, amend, check -r), their TAP kept in WORKDIR.
+# crash.t: resize, amend, check -r; 16-format-write-crash.t: convert -O
+# vmdk and vhdx), their TAP kept in WORKDIR.
 #
 #   tests/crash/campaign.sh [ITER] [WORKDIR]
 set -u
@@ -47,7 +48,7 @@ fails=$((fails + f))
 # gimg snapshot, commit, rebase, resize, amend, check -r: every write a
 # kill point (torn and not for snapshot, resize, amend, check -r)
 TOP=$(cd "$HERE/../.." && pwd)
-for t in 18-gimg-snapshot-crash 19-gimg-commit 19-gimg-rebase 20-gimg-write-crash; do
+for t in 18-gimg-snapshot-crash 19-gimg-commit 19-gimg-rebase 20-gimg-write-crash 16-format-write-crash; do
     echo "== gimg: $t, a kill before every write"
     GK_LONG=1 bash "$TOP/tests/$t.t" >"$W/$t.tap" 2>&1 || true
     f=$(grep -c '^not ok' "$W/$t.tap")
