@@ -973,7 +973,7 @@ static int vmdk_create(const char *location, gk_create_args *a)
     /* the descriptor */
     const char *base = strrchr(location, '/') ? strrchr(location, '/') + 1 : location;
     uint64_t cyl = sectors / (16 * 63);
-    char *desc = gk_asprintf("# Disk DescriptorFile\nversion=1\nCID=%08" PRIx32 "\nparentCID=ffffffff\n"
+    char *desc = gk_asprintf("# Disk DescriptorFile\nversion=1\nCID=%" PRIx32 "\nparentCID=ffffffff\n"
                              "createType=\"%s\"\n\n# Extent description\nRW %" PRIu64
                              " SPARSE \"%s\"\n\n# The Disk Data Base\n#DDB\n\n"
                              "ddb.virtualHWVersion = \"4\"\nddb.geometry.cylinders = \"%" PRIu64 "\"\n"
