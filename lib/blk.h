@@ -174,7 +174,8 @@ enum {
                               * qemu-img check opens (qemu's BDRV_O_CHECK):
                               * tables past the end of the file read as
                               * zeros, the check reads the snapshot table
-                              * and counts what is wrong with it            */
+                              * and counts what is wrong with it (a VHDX's
+                              * blocks past the end of the file too)      */
 };
 
 /* How to open an image file. */

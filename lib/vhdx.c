@@ -60,6 +60,7 @@ struct vhdx {
     struct region reg[8];
     int nreg;
     int info_only;
+    uint64_t vsize;
     uint64_t bat_off;              /* writing: where the BAT is            */
     uint64_t next_off;             /* writing: where the next block goes   */
 };
@@ -422,7 +423,48 @@ out:
     return rc;
 }
 
-static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
+/* qemu's vhdx_check_bat_entries: every fully present block starts and
+ * ends in the file (the last one may be short: qemu measures it from the
+ * entry's index, sector bitmap entries included).  r NULL (opening): the
+ * first one that does not fails with qemu's message; else each is a
+ * corruption, with that message, as qemu-img check counts them. */
+static int bat_in_file(struct vhdx *v, gk_check_result *r)
+{
+    uint64_t fsize = v->file->size, bs = v->block_size;
+    for (uint64_t i = 0; i < v->bat_entries; i++) {
+        if ((v->bat[i] & 7) != BAT_FULLY_PRESENT)
+            continue;
+        uint64_t off = v->bat[i] & BAT_OFF_MASK, rem = v->vsize - i * bs; /* wraps as qemu's */
+        uint64_t blen = rem < bs ? rem : bs;
+        char *m[2] = { NULL, NULL };
+        if (off > (uint64_t)INT64_MAX - bs)
+            m[0] = gk_asprintf("VHDX BAT entry %" PRIu64 " offset points after end of file. Image has probably "
+                               "been truncated.", i);
+        if (off >= fsize)
+            m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " start offset %" PRIu64 " points after end of file (%"
+                               PRIu64 "). Image has probably been truncated.", i, off, fsize);
+        else if (off + blen > fsize)
+            m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " end offset %" PRIu64 " points after end of file (%"
+                               PRIu64 "). Image has probably been truncated.", i, off + blen - 1, fsize); /* qemu's last byte */
+        for (int k = 0; k < 2; k++) {
+            if (!m[k])
+                continue;
+            if (!r) {
+                int rc = gk_fail(EINVAL, "%s: %s", v->path, m[k]);
+                free(m[0]);
+                free(m[1]);
+                return rc;
+            }
+            r->messages = gk_realloc(r->messages, (size_t)(r->nmessages + 1) * sizeof *r->messages);
+            r->messages[r->nmessages++] = gk_asprintf("%s: %s", gk_progname, m[k]);
+            r->corruptions++;
+            free(m[k]);
+        }
+    }
+    return 0;
+}
+
+static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file, int check)
 {
     uint8_t sig[8];
     int rc;
@@ -458,7 +500,7 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
         return rc;
     if (vsize > 64ULL << 40 || vsize % v->lss)
         return gk_fail(EINVAL, "%s: invalid VHDX virtual disk size %" PRIu64, v->path, vsize);
-    d->size = vsize;
+    d->size = v->vsize = vsize;
     uint64_t data_blocks = (vsize + v->block_size - 1) / v->block_size;
     v->bat_entries = gk_vhdx_bat_entries(data_blocks, v->chunk_ratio);
     if (v->bat_entries > bat_len / 8)
@@ -476,8 +518,13 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
             v->next_off = v->reg[i].end;
     if (file->size > v->next_off)
         v->next_off = file->size;
-    for (uint64_t i = 0; i < v->bat_entries; i++) {
+    for (uint64_t i = 0; i < v->bat_entries; i++)
         v->bat[i] = gk_le64(&v->bat[i]);
+    /* blocks past the end of the file: refused, as qemu refuses them, but
+     * by the check (qemu-img check counts them) */
+    if (!check && (rc = bat_in_file(v, NULL)) < 0)
+        return rc;
+    for (uint64_t i = 0; i < v->bat_entries; i++) {
         if ((v->bat[i] & 7) == BAT_FULLY_PRESENT && (v->bat[i] & BAT_OFF_MASK) + v->block_size > v->next_off)
             v->next_off = (v->bat[i] & BAT_OFF_MASK) + v->block_size;
         if ((v->bat[i] & 7) != BAT_FULLY_PRESENT)
@@ -487,9 +534,8 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file)
         uint64_t blk = i - i / (v->chunk_ratio + 1);
         if (vsize - blk * v->block_size < blen)
             blen = vsize - blk * v->block_size;
-        if (off > file->size || blen > v->file->size - off)
-            return gk_fail(EINVAL, "%s: VHDX BAT entry %" PRIu64 " points past the end of the file (truncated image)",
-                           v->path, i);
+        if (off > v->file->size || blen > v->file->size - off)
+            continue; /* check mode: bat_in_file counts it */
         /* qemu 7.2 reads the headers as data there; qemu-img info
          * describes the image, reads refuse it */
         if (!v->info_only && region_clear(v, off, blen) < 0)
@@ -510,7 +556,7 @@ static gk_dev *vhdx_open(gk_dev *file, gk_open_ctx *ctx)
     v->path = file->name;
     v->info_only = !!(ctx->flags & GK_OPEN_INFO);
     gk_dev *d = gk_dev_new(&vhdx_ops, file->name, 0, v);
-    int rc = vhdx_open_all(v, d, file);
+    int rc = vhdx_open_all(v, d, file, !!(ctx->flags & GK_OPEN_CHECK));
     if (rc < 0) {
         gk_dev_unref(d);
         errno = -rc;
@@ -527,9 +573,9 @@ static gk_dev *vhdx_open(gk_dev *file, gk_open_ctx *ctx)
     return d;
 }
 
-/* qemu-img check, as qemu 7.2's vhdx_co_check answers for the images both
- * open: qemu checks the BAT's blocks against the end of the file at open
- * (so do we, refusing them), and finds nothing else.  A log that needs
+/* qemu-img check, as qemu 7.2's vhdx_co_check: blocks past the end of the
+ * file (which opening outside the check refuses) are corruptions, each
+ * with qemu's message; nothing else is looked at.  A log that needs
  * replaying, which qemu-img check refuses to open, fails the check here. */
 static int vhdx_check(gk_dev *d, gk_check_result *r)
 {
@@ -538,7 +584,7 @@ static int vhdx_check(gk_dev *d, gk_check_result *r)
     if (v->file != d->file)
         return gk_fail(EINVAL, "%s: the VHDX log needs replaying (qemu-img check -r all replays it into the file)",
                        v->path);
-    return 0;
+    return bat_in_file(v, r);
 }
 
 static int vhdx_info(gk_dev *d, gk_image_info *info)

@@ -36,6 +36,22 @@ is "$(md5sum <dirty.vhdx)" "$before" "dirty.vhdx is not written"
 qemu-img convert -O raw c.vhdx "$T/c.raw"
 cmp -s "$T/c.raw" "$T/q.raw"; is $? 1 "(the replay changes what the disk reads)"
 
+# a truncated image (its last blocks past the end of the file): opening
+# refuses it, qemu-img check counts each block, with qemu's messages
+qemu-img create -q -f vhdx -o block_size=1M "$T/t.vhdx" 8M
+qemu-io -f vhdx -c 'write -P 0x61 0 8M' "$T/t.vhdx" >/dev/null
+full=$(stat -c %s "$T/t.vhdx")
+for cut in 512k 3076k; do
+    truncate -s $(( full - $(numfmt --from=iec "${cut^^}") )) "$T/t.vhdx"
+    gr=0 qr=0
+    ge=$(gimg check "$T/t.vhdx" 2>&1) || gr=$?
+    qe=$(qemu-img check "$T/t.vhdx" 2>&1) || qr=$?
+    is "${ge//gimg:/qemu-img:} [$gr]" "$qe [$qr]" "check of a VHDX cut by $cut: qemu-img check's errors and status"
+    is "$(gimg check --output=json "$T/t.vhdx" 2>/dev/null)" "$(qemu-img check --output=json "$T/t.vhdx" 2>/dev/null)" \
+       "  and its JSON"
+    fails_cleanly "  not read" gimg convert -O raw "$T/t.vhdx" "$T/t.raw"
+done
+
 g=$(fixture guests) || exit 1
 for sub in dynamic fixed; do
     qemu-img convert -O vhdx -o subformat=$sub "$g/debian.img" "$T/debian-$sub.vhdx"
