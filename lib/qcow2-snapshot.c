@@ -48,6 +48,39 @@ static const uint8_t *win_get(struct qcow2 *q, struct win *w, uint64_t pos, uint
     return w->buf;
 }
 
+/* The fixed 40 bytes of a table entry into s; the lengths of what
+ * follows (extra data, id, name) into the rest. */
+static void entry_fixed(const uint8_t *e, gk_snapshot_info *s, uint32_t *extra, uint16_t *idlen,
+                        uint16_t *namelen)
+{
+    s->l1_offset = gk_be64(e);
+    s->l1_size = gk_be32(e + 8);
+    *idlen = gk_be16(e + 12);
+    *namelen = gk_be16(e + 14);
+    s->date_sec = gk_be32(e + 16);
+    s->date_nsec = gk_be32(e + 20);
+    s->vm_clock_nsec = gk_be64(e + 24);
+    s->vm_state_size = gk_be32(e + 32);
+    *extra = gk_be32(e + 36);
+}
+
+/* The extra data, id and name that follow the fixed part; disk_size is
+ * what an entry without the field means. */
+static void entry_rest(const uint8_t *e, gk_snapshot_info *s, uint32_t extra, uint16_t idlen, uint16_t namelen,
+                       uint64_t disk_size)
+{
+    s->disk_size = disk_size;
+    s->icount = -1;
+    if (extra >= 8)
+        s->vm_state_size = gk_be64(e);
+    if (extra >= 16)
+        s->disk_size = gk_be64(e + 8);
+    if (extra >= 24)
+        s->icount = (int64_t)gk_be64(e + 16);
+    s->id = gk_strndup((const char *)e + extra, idlen);
+    s->name = gk_strndup((const char *)e + extra + idlen, namelen);
+}
+
 int qcow2_read_snapshots(struct qcow2 *q)
 {
     uint32_t nb = q->h.nb_snapshots;
@@ -75,14 +108,9 @@ int qcow2_read_snapshots(struct qcow2 *q)
         gk_snapshot_info *s = &q->snaps[i];
         if (!(e = win_get(q, &w, p, 40, avail, &err)))
             goto fail;
-        s->l1_offset = gk_be64(e);
-        s->l1_size = gk_be32(e + 8);
-        uint16_t idlen = gk_be16(e + 12), namelen = gk_be16(e + 14);
-        s->date_sec = gk_be32(e + 16);
-        s->date_nsec = gk_be32(e + 20);
-        s->vm_clock_nsec = gk_be64(e + 24);
-        s->vm_state_size = gk_be32(e + 32);
-        uint32_t extra = gk_be32(e + 36);
+        uint32_t extra;
+        uint16_t idlen, namelen;
+        entry_fixed(e, s, &extra, &idlen, &namelen);
         if (extra > QC_MAX_EXTRA_DATA) {
             err = gk_fail(EINVAL, "%s: snapshot %u: too much extra data", q->path, i);
             goto fail;
@@ -90,16 +118,7 @@ int qcow2_read_snapshots(struct qcow2 *q)
         p += 40;
         if (!(e = win_get(q, &w, p, (uint64_t)extra + idlen + namelen, avail, &err)))
             goto fail;
-        s->disk_size = q->h.size;
-        s->icount = -1;
-        if (extra >= 8)
-            s->vm_state_size = gk_be64(e);
-        if (extra >= 16)
-            s->disk_size = gk_be64(e + 8);
-        if (extra >= 24)
-            s->icount = (int64_t)gk_be64(e + 16);
-        s->id = gk_strndup((const char *)e + extra, idlen);
-        s->name = gk_strndup((const char *)e + extra + idlen, namelen);
+        entry_rest(e, s, extra, idlen, namelen, q->h.size);
         p += (uint64_t)extra + idlen + namelen;
         p = (p + 7) & ~7ULL;
     }
@@ -197,14 +216,9 @@ int qcow2_check_read_snapshots(struct qcow2 *q, gk_check_result *r)
             goto eio;
         if (!(e = win_get(q, &w, p, 40, avail, &err)))
             goto fail;
-        s->l1_offset = gk_be64(e);
-        s->l1_size = gk_be32(e + 8);
-        uint16_t idlen = gk_be16(e + 12), namelen = gk_be16(e + 14);
-        s->date_sec = gk_be32(e + 16);
-        s->date_nsec = gk_be32(e + 20);
-        s->vm_clock_nsec = gk_be64(e + 24);
-        s->vm_state_size = gk_be32(e + 32);
-        uint32_t extra = gk_be32(e + 36);
+        uint32_t extra;
+        uint16_t idlen, namelen;
+        entry_fixed(e, s, &extra, &idlen, &namelen);
         p += 40;
         table += 40;
         if (extra > QC_MAX_EXTRA_DATA) {
@@ -217,16 +231,7 @@ int qcow2_check_read_snapshots(struct qcow2 *q, gk_check_result *r)
             goto eio;
         if (!(e = win_get(q, &w, p, (uint64_t)extra + idlen + namelen, avail, &err)))
             goto fail;
-        s->disk_size = q->h.size & ~511ULL;
-        s->icount = -1;
-        if (extra >= 8)
-            s->vm_state_size = gk_be64(e);
-        if (extra >= 16)
-            s->disk_size = gk_be64(e + 8);
-        if (extra >= 24)
-            s->icount = (int64_t)gk_be64(e + 16);
-        s->id = gk_strndup((const char *)e + extra, idlen);
-        s->name = gk_strndup((const char *)e + extra + idlen, namelen);
+        entry_rest(e, s, extra, idlen, namelen, q->h.size & ~511ULL);
         p += (uint64_t)extra + idlen + namelen;
         table += (uint64_t)extra + idlen + namelen;
         if (table > QC_MAX_SNAPSHOTS_BYTES) {

@@ -467,15 +467,21 @@ gk_guest *gk_cli_mount(gk_cli *c)
     if (c->nmounts == 0)
         c->sb.needs |= GK_SB_HIVES;     /* inspection: a Windows guest's registry */
     gk_guest *g = gk_cli_launch(c);
+    gk_cli_mount_launched(c, g);
+    return g;
+}
+
+void gk_cli_mount_launched(gk_cli *c, gk_guest *g)
+{
     if (c->nmounts > 0) {
         if (gk_cli_mount_list(c, g) < 0)
             gk_die_err();
     } else if (gk_guest_mount_inspected(g) < 0) {
+        /* "not a disk image" explains more than "no operating system" */
         char *err = gk_strdup(gk_errmsg());
         gk_cli_check_image(c, g);
         gk_die("%s", err);
     }
-    return g;
 }
 
 int gk_cli_windows_like(const char *p)

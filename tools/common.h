@@ -120,6 +120,9 @@ gk_guest *gk_cli_mount(gk_cli *c);
 void gk_cli_check_image(gk_cli *c, gk_guest *g);
 /* Mount the -m list of c on a launched guest: 0, or -1 with gk_error. */
 int gk_cli_mount_list(gk_cli *c, gk_guest *g);
+/* Mount what c asks on a launched guest: its -m list, or the inspected
+ * operating system's filesystems; exits with the error otherwise. */
+void gk_cli_mount_launched(gk_cli *c, gk_guest *g);
 /* C:\path or \path: a Windows path, as virt-cat and virt-edit take them
  * for Windows guests (gk_guest_windows_path resolves it). */
 int gk_cli_windows_like(const char *p);

@@ -255,14 +255,7 @@ static void __attribute__((noreturn)) worker_fetch(gk_cli *c, gk_guest *g)
         if (r < 0)
             gk_die("sandbox: the front end refused a key");
     }
-    if (c->nmounts > 0) {
-        if (gk_cli_mount_list(c, g) < 0)
-            gk_die_err();
-    } else if (gk_guest_mount_inspected(g) < 0) {
-        char *err = gk_strdup(gk_errmsg());
-        gk_cli_check_image(c, g);
-        gk_die("%s", err);
-    }
+    gk_cli_mount_launched(c, g);
     /* the store worker gets the resolved guest paths back through the
      * front end; the worker ends soon, so they are not freed */
     resolve_paths(c, g, NULL);
@@ -464,14 +457,7 @@ static void __attribute__((noreturn)) worker_one(gk_cli *c, gk_guest *g)
     if (gk_guest_launch(g) < 0)
         gk_die_err();
     gk_cli_decrypt(c, g);
-    if (c->nmounts > 0) {
-        if (gk_cli_mount_list(c, g) < 0)
-            gk_die_err();
-    } else if (gk_guest_mount_inspected(g) < 0) {
-        char *err = gk_strdup(gk_errmsg());
-        gk_cli_check_image(c, g);
-        gk_die("%s", err);
-    }
+    gk_cli_mount_launched(c, g);
     worker_end(edit_files(c, g));
 }
 
