@@ -49,9 +49,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", gk_errmsg());
         return 1;
     }
-    for (int i = 0; i < s->nents; i++)
-        printf("%s %s %s\n", s->ents[i].name, s->ents[i].probe.type ? s->ents[i].probe.type : "-",
-               s->ents[i].probe.uuid ? s->ents[i].probe.uuid : "-");
+    for (int i = 0; i < s->nents; i++) {
+        const gk_probe *p = gk_devent_probe(&s->ents[i]);
+        printf("%s %s %s\n", s->ents[i].name, p && p->type ? p->type : "-", p && p->uuid ? p->uuid : "-");
+    }
     gk_devset_free(s);
     return argc == 2 ? 0 : 1;
 }
