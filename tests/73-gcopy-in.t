@@ -106,16 +106,6 @@ fi
 # ---- images we may not write -------------------------------------------------------
 fresh
 before=$(sha256sum <"$IMG")
-# wait (at most 60 s) until some process holds an OFD lock on byte BYTE of FILE
-wait_lock() { # FILE BYTE
-    local ino i
-    ino=$(stat -c %i "$1")
-    for i in $(seq 600); do
-        awk -v ino=":$ino" -v b="$2" '$2 == "OFDLCK" && index($6, ino) && $7 <= b && ($8 == "EOF" || $8 >= b) {f = 1} END {exit !f}' /proc/locks && return 0
-        sleep 0.1
-    done
-    return 1
-}
 if command -v qemu-io >/dev/null; then
     # qemu-io holds the image open for writing (and qemu's OFD locks) while
     # its input stays open

@@ -118,15 +118,6 @@ ok "gfsh vi/emacs: e2fsck -fn is clean" e2fsck -fn "$IMG"
 # an edit that changes nothing runs (it only read), one that changes a file
 # is refused when it opens the image for writing, and nothing is written.
 if command -v qemu-io >/dev/null; then
-    wait_lock() { # FILE BYTE: some process holds an OFD lock on it (60 s at most)
-        local ino i
-        ino=$(stat -c %i "$1")
-        for i in $(seq 600); do
-            awk -v ino=":$ino" -v b="$2" '$2 == "OFDLCK" && index($6, ino) && $7 <= b && ($8 == "EOF" || $8 >= b) {f = 1} END {exit !f}' /proc/locks && return 0
-            sleep 0.1
-        done
-        return 1
-    }
     before=$(sha256sum <"$IMG")
     mkfifo "$T/qin"
     qemu-io -f raw "$IMG" <"$T/qin" >/dev/null 2>&1 &

@@ -119,6 +119,18 @@ like_qemu_img() {
 [exit $qr]" "$desc"
 }
 
+# wait_lock FILE BYTE: wait (60 s at most) until some process holds an
+# OFD lock covering byte BYTE of FILE (qemu's image locks, from /proc/locks)
+wait_lock() {
+    local ino i
+    ino=$(stat -c %i "$1")
+    for i in $(seq 600); do
+        awk -v ino=":$ino" -v b="$2" '$2 == "OFDLCK" && index($6, ino) && $7 <= b && ($8 == "EOF" || $8 >= b) {f = 1} END {exit !f}' /proc/locks && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 skip_all() {
     echo "1..0 # SKIP $*"
     exit 0
