@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
 #include "qcow2.h"
 
 static const char *const amend_opts[] = {
@@ -215,22 +214,11 @@ static int expand_l1(gk_dev *d, struct qcow2 *q, const uint64_t *l1, uint32_t l1
                 qcow2_cache_put(q->l2_cache, tv);
                 return qcow2_signal_corruption(q, "zero cluster offset is misaligned or overlaps the header");
             }
-            /* an encrypted image's zeros are written encrypted, so that the
-             * cluster reads as zeros (qemu 7.2 writes them in the clear,
-             * and they then read as garbage: not followed) */
-            const uint8_t *src = zeros;
-            if (q->crypt) {
-                memcpy(q->enc, zeros, cs);
-                if (gk_cipher_encrypt(q->crypt, q->enc, cs, off / 512) < 0) {
-                    r = -EIO;
-                    break;
-                }
-                src = q->enc;
-            }
-            if (gk_pwrite(q->file, src, cs, off) < 0) {
-                r = -errno;
+            /* encrypted on an encrypted image, so that the cluster reads
+             * as zeros (qemu 7.2 writes them in the clear, and they then
+             * read as garbage: not followed) */
+            if ((r = qcow2_pwrite_data(q, zeros, cs, off)) < 0)
                 break;
-            }
             e = off | (l2rc == 1 ? QC_OFLAG_COPIED : 0);
             for (int b = 0; b < 8; b++)
                 ent[b] = (uint8_t)(e >> (56 - 8 * b));

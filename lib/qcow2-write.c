@@ -275,6 +275,18 @@ void qcow2_release_cluster(struct qcow2 *q, uint64_t e)
         qcow2_free_later(q, host, q->cluster_size);
 }
 
+int qcow2_pwrite_data(struct qcow2 *q, const void *buf, size_t n, uint64_t host)
+{
+    if (q->crypt) {
+        /* by the host offset, as qemu's LUKS-in-qcow2 does */
+        memcpy(q->enc, buf, n);
+        if (gk_cipher_encrypt(q->crypt, q->enc, n, host / 512) < 0)
+            return -EIO;
+        buf = q->enc;
+    }
+    return gk_pwrite(q->data, buf, n, host) < 0 ? -errno : 0;
+}
+
 /* The guest cluster at coff as a reader sees it now, into q->cow. */
 static int read_cluster(gk_dev *d, struct qcow2 *q, uint64_t coff)
 {
@@ -381,16 +393,7 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
             target = (uint64_t)a;
         }
     }
-    if (q->crypt) {
-        memcpy(q->enc, src, wlen);
-        if (gk_cipher_encrypt(q->crypt, q->enc, wlen, (target + rs) / 512) < 0) {
-            qcow2_cache_put(q->l2_cache, tv);
-            return -EIO;
-        }
-        src = q->enc;
-    }
-    if (gk_pwrite(q->data, src, wlen, target + rs) < 0) {
-        r = -errno;
+    if ((r = qcow2_pwrite_data(q, src, wlen, target + rs)) < 0) {
         qcow2_cache_put(q->l2_cache, tv);
         return r;
     }

@@ -321,6 +321,10 @@ int qcow2_update_refcount(struct qcow2 *q, uint64_t off, uint64_t len, int64_t a
 /* Allocate clusters for bytes bytes (refcount 1 each): their offset, or
  * -errno.  Free clusters are reused, searching from the lowest free one. */
 int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t bytes);
+/* Write n bytes of guest data at host offset host of the data file,
+ * encrypted first on an encrypted image (n a multiple of 512 then, at
+ * most a cluster).  0 or -errno. */
+int qcow2_pwrite_data(struct qcow2 *q, const void *buf, size_t n, uint64_t host);
 /* Allocate size bytes (< one cluster) for compressed data, packed after
  * the previous ones (qemu's qcow2_alloc_bytes): offset or -errno. */
 int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size);
