@@ -26,7 +26,8 @@ struct qcow2_cache {
     gk_dev *dev;
     const char *what;      /* "L2 table", "refcount block": for messages      */
     uint64_t table_size;
-    struct entry *e;
+    struct entry **set;    /* the ways of each set, allocated on first use:
+                            * a short run touches a few sets of a big cache  */
     unsigned sets, ways;
     uint64_t tick, misses;
     struct qcow2_cache *dep;
@@ -44,8 +45,15 @@ struct qcow2_cache *qcow2_cache_new(gk_dev *dev, const char *what, uint64_t tabl
         ntables = 1;
     c->ways = ntables < WAYS ? ntables : WAYS;
     c->sets = ntables / c->ways;
-    c->e = gk_calloc((size_t)c->sets * c->ways, sizeof *c->e);
+    c->set = gk_calloc(c->sets, sizeof *c->set);
     return c;
+}
+
+/* Entry i (set * ways + way), or NULL when its set was never used. */
+static struct entry *entry_at(const struct qcow2_cache *c, unsigned i)
+{
+    struct entry *w = c->set[i / c->ways];
+    return w ? &w[i % c->ways] : NULL;
 }
 
 void qcow2_cache_free(struct qcow2_cache *c)
@@ -53,28 +61,41 @@ void qcow2_cache_free(struct qcow2_cache *c)
     if (!c)
         return;
     for (unsigned i = 0; i < c->sets * c->ways; i++) {
-        if (c->e[i].dirty)
+        struct entry *x = entry_at(c, i);
+        if (!x)
+            continue;
+        if (x->dirty)
             gk_warn("%s: a dirty %s at offset %#llx was not written", c->dev->name, c->what,
-                    (unsigned long long)c->e[i].off);
-        if (c->e[i].table)
-            free(c->e[i].table - HDR);
+                    (unsigned long long)x->off);
+        if (x->table)
+            free(x->table - HDR);
     }
-    free(c->e);
+    for (unsigned s = 0; s < c->sets; s++)
+        free(c->set[s]);
+    free(c->set);
     free(c);
+}
+
+static uint64_t set_index(const struct qcow2_cache *c, uint64_t off)
+{
+    uint64_t k = off / c->table_size;
+    return (k * 0x9E3779B97F4A7C15ULL >> 32) % c->sets;
 }
 
 static struct entry *set_of(struct qcow2_cache *c, uint64_t off)
 {
-    uint64_t k = off / c->table_size;
-    uint64_t set = (k * 0x9E3779B97F4A7C15ULL >> 32) % c->sets;
-    return &c->e[set * c->ways];
+    uint64_t set = set_index(c, off);
+    if (!c->set[set])
+        c->set[set] = gk_calloc(c->ways, sizeof **c->set);
+    return c->set[set];
 }
 
 static struct entry *find_table(struct qcow2_cache *c, void *table)
 {
     uint32_t i;
     memcpy(&i, (uint8_t *)table - HDR, sizeof i);
-    return i < c->sets * c->ways && c->e[i].table == table ? &c->e[i] : NULL;
+    struct entry *x = i < c->sets * c->ways ? entry_at(c, i) : NULL;
+    return x && x->table == table ? x : NULL;
 }
 
 static int write_entry(struct qcow2_cache *c, struct entry *x)
@@ -120,7 +141,7 @@ static int lookup(struct qcow2_cache *c, uint64_t off, struct entry **out, int *
         return r;
     if (!victim->table) {
         uint8_t *m = gk_malloc(c->table_size + HDR);
-        uint32_t i = (uint32_t)(victim - c->e);
+        uint32_t i = (uint32_t)((uint64_t)(set_index(c, off) * c->ways) + (uint64_t)(victim - ways));
         memcpy(m, &i, sizeof i);
         victim->table = m + HDR;
     }
@@ -189,7 +210,7 @@ int qcow2_cache_write(struct qcow2_cache *c)
 {
     int dirty = 0;
     for (unsigned i = 0; i < c->sets * c->ways; i++)
-        dirty |= c->e[i].dirty;
+        dirty |= entry_at(c, i) && entry_at(c, i)->dirty;
     if (!dirty)
         return 0;
     if (c->first && gk_flush(c->first) < 0)
@@ -200,8 +221,8 @@ int qcow2_cache_write(struct qcow2_cache *c)
             return r;
     }
     for (unsigned i = 0; i < c->sets * c->ways; i++) {
-        struct entry *x = &c->e[i];
-        if (x->dirty) {
+        struct entry *x = entry_at(c, i);
+        if (x && x->dirty) {
             if (gk_pwrite(c->dev, x->table, (size_t)c->table_size, x->off) < 0)
                 return -errno;
             x->dirty = 0;
@@ -231,11 +252,14 @@ void qcow2_cache_discard(struct qcow2_cache *c, uint64_t off)
 
 int qcow2_cache_empty(struct qcow2_cache *c)
 {
-    for (unsigned i = 0; i < c->sets * c->ways; i++)
-        if (c->e[i].dirty || c->e[i].refs)
+    for (unsigned i = 0; i < c->sets * c->ways; i++) {
+        struct entry *x = entry_at(c, i);
+        if (x && (x->dirty || x->refs))
             return gk_fail(EBUSY, "%s: a %s is still dirty or in use", c->dev->name, c->what);
+    }
     for (unsigned i = 0; i < c->sets * c->ways; i++)
-        c->e[i].off = 0;
+        if (entry_at(c, i))
+            entry_at(c, i)->off = 0;
     return 0;
 }
 

@@ -126,11 +126,16 @@ int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t maxlen, struct qcow2_run *
     if (l2off < q->cluster_size || !gk_range_ok(l2off, q->cluster_size, q->file_size))
         return gk_fail(EIO, "%s: L2 table offset 0x%llx is outside the image file (image corrupt)", q->path,
                        (unsigned long long)l2off);
-    void *tv;
-    int rc = qcow2_cache_get(q->l2_cache, l2off, &tv);
-    if (rc < 0)
-        return rc;
-    const uint8_t *tbl = tv;
+    /* Read-only opens cache L2 tables in slices (q->l2s_cache, qemu's
+     * l2-cache-entry-size): a lookup reads 4 KiB, not the whole table.  A
+     * run goes on into the next slice, so runs end where whole tables
+     * would end them. */
+    struct qcow2_cache *cache = q->l2s_cache ? q->l2s_cache : q->l2_cache;
+    uint64_t psize = q->l2s_cache ? q->l2s_size : q->cluster_size;
+    uint64_t per = psize / q->l2_entry_size; /* entries per cached piece */
+    uint64_t piece = UINT64_MAX;
+    void *tv = NULL;
+    int rc = 0;
     unsigned ubits = q->ext_l2 ? cb - 5 : cb;  /* unit: subcluster or cluster */
     uint64_t usize = 1ULL << ubits;
     uint64_t u = (off & ((1ULL << tshift) - 1)) >> ubits;
@@ -138,7 +143,17 @@ int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t maxlen, struct qcow2_run *
     uint64_t len = 0;
     for (; u < nunits && len < lim; u++) {
         uint64_t ci = u >> (cb - ubits);
-        const uint8_t *ent = tbl + ci * q->l2_entry_size;
+        if (ci / per != piece) {
+            if (tv)
+                qcow2_cache_put(cache, tv);
+            tv = NULL;
+            piece = ci / per;
+            if ((rc = qcow2_cache_get(cache, l2off + piece * psize, &tv)) < 0) {
+                tv = NULL;
+                break;
+            }
+        }
+        const uint8_t *ent = (const uint8_t *)tv + (ci % per) * q->l2_entry_size;
         uint64_t e = gk_be64(ent);
         uint64_t bm = q->ext_l2 ? gk_be64(ent + 8) : 0;
         unsigned sc = (unsigned)(u & ((1u << (cb - ubits)) - 1));
@@ -165,7 +180,8 @@ int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t maxlen, struct qcow2_run *
         }
         len += usize - in;
     }
-    qcow2_cache_put(q->l2_cache, tv);
+    if (tv)
+        qcow2_cache_put(cache, tv);
     if (rc < 0 && len == 0)
         return rc;
     /* a bad entry further on ends the run here; the next call reports it */

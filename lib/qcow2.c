@@ -19,6 +19,8 @@
 
 #define DEFAULT_L2_CACHE (8ULL << 20) /* covers 64 GiB of disk with 64 KiB clusters */
 #define RB_CACHE_TABLES 16
+#define HEADER_FIRST 4096 /* bytes of cluster 0 read before the rest */
+#define L2_SLICE 4096 /* bytes of an L2 table read at once by read-only opens */
 
 int qcow2_read(struct qcow2 *q, gk_dev *dev, void *buf, size_t n, uint64_t off)
 {
@@ -162,6 +164,7 @@ static void q_free(struct qcow2 *q)
     free(q->reft);
     qcow2_cache_free(q->l2_cache);
     qcow2_cache_free(q->rb_cache);
+    qcow2_cache_free(q->l2s_cache);
     qcow2_compress_free(q);
     qcow2_crypto_free(q);
     free(q);
@@ -402,6 +405,34 @@ static int pick_snapshot(struct qcow2 *q, gk_open_ctx *ctx, int *idx)
     return 0;
 }
 
+/* Whether the header (h, decoded from its first 104 bytes), its extensions
+ * and the backing file name lie in the first got bytes of cluster 0 (hlen
+ * bytes): the walk of read_extensions ends within them. */
+static int header_within(const struct qcow2_header *hd, const uint8_t *h, uint64_t got, uint64_t hlen)
+{
+    uint64_t bf_off = hd->backing_file_offset, bf_len = hd->backing_file_size;
+    if (hd->header_length > got || (bf_off && bf_len && (bf_off > got || bf_len > got - bf_off)))
+        return 0;
+    uint64_t end = bf_off ? bf_off : hlen, p = hd->header_length;
+    if (end <= p)
+        return 1;
+    while (p + 8 <= end) {
+        if (p + 8 > got)
+            return 0;
+        uint32_t type = gk_be32(h + p), len = gk_be32(h + p + 4);
+        p += 8;
+        if (type == QC_EXT_END)
+            return 1;
+        if (len > end - p)
+            return 0; /* an error: read_extensions reports it on the whole cluster */
+        uint64_t padded = ((uint64_t)len + 7) & ~7ULL;
+        p += padded < end - p ? padded : end - p;
+        if (p > got)
+            return 0;
+    }
+    return 1;
+}
+
 static int q_open_all(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
 {
     uint8_t h72[104];
@@ -418,14 +449,21 @@ static int q_open_all(struct qcow2 *q, gk_dev *d, gk_open_ctx *ctx)
     if ((rc = check_header(q)) < 0)
         return rc;
 
-    /* the whole of cluster 0 (header, extensions, backing name); past the
-     * end of the file it reads as zeros, as in qemu */
+    /* cluster 0 (header, extensions, backing name); past the end of the
+     * file it reads as zeros, as in qemu.  Its first 4 KiB first: the rest
+     * only when what the header names reaches past them. */
     uint64_t hlen = q->cluster_size;
+    uint64_t got = hlen < HEADER_FIRST ? hlen : HEADER_FIRST;
     uint8_t *h = gk_malloc(hlen);
-    if ((rc = qcow2_read(q, q->file, h, hlen, 0)) < 0)
+    if ((rc = qcow2_read(q, q->file, h, got, 0)) < 0)
         goto out;
+    if (got < hlen && !header_within(&q->h, h, got, hlen)) {
+        if ((rc = qcow2_read(q, q->file, h + got, hlen - got, got)) < 0)
+            goto out;
+        got = hlen;
+    }
     /* again, now with every byte header_length covers */
-    if ((rc = qcow2_header_decode(&q->h, h, hlen, q->path)) < 0)
+    if ((rc = qcow2_header_decode(&q->h, h, got, q->path)) < 0)
         goto out;
     q->compression_type = q->h.header_length > 104 ? q->h.compression_type : 0;
     uint64_t bf_off = q->h.backing_file_offset;
@@ -535,6 +573,14 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
     uint64_t ntab = cache / q->cluster_size;
     q->l2_cache = qcow2_cache_new(file, "L2 table", q->cluster_size, (unsigned)(ntab ? ntab : 1));
     q->rb_cache = qcow2_cache_new(file, "refcount block", q->cluster_size, RB_CACHE_TABLES);
+    if (!ctx->readwrite && q->cluster_size > L2_SLICE) {
+        /* a lookup needs a few entries of a table: fresh pages filled
+         * with 64 KiB of entries cost more than the lookup (bench/
+         * RESULTS.md, round 5); the same bytes of cache in slices */
+        q->l2s_size = L2_SLICE;
+        uint64_t nsl = (ntab ? ntab : 1) * (q->cluster_size / L2_SLICE);
+        q->l2s_cache = qcow2_cache_new(file, "L2 table", L2_SLICE, (unsigned)nsl);
+    }
     /* the writer's order: refcount blocks before the L2 tables that use them */
     qcow2_cache_set_dependency(q->l2_cache, q->rb_cache);
     d->size = q->size;

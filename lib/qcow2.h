@@ -213,6 +213,10 @@ struct qcow2 {
     uint32_t l1_size;
     /* metadata caches */
     struct qcow2_cache *l2_cache, *rb_cache;
+    /* read-only opens: L2 tables in slices of l2s_size bytes for lookups
+     * (qcow2_map), NULL when the image may be written */
+    struct qcow2_cache *l2s_cache;
+    uint64_t l2s_size;
     /* refcounts (loaded on first use) */
     uint64_t *reft;
     uint64_t reft_entries;
