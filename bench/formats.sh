@@ -14,6 +14,10 @@
 # time.  Shown: wall and CPU (user+sys) seconds of each tool and the ratios
 # gimg/qemu-img (below 1: gimg faster).  On a loaded machine CPU time is
 # the steadier figure.  BENCH_ONLY=REGEX runs the rows it matches.
+# BENCH_RT=1 runs both tools under `chrt -f 1` (SCHED_FIFO: the other
+# processes of a shared machine no longer decide how much CPU each run
+# gets, a stand-in for an idle machine); run it under the bench lock
+# (flock /work/wt/.bench.lock) and keep it short (BENCH_SIZE, BENCH_ONLY).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -22,6 +26,8 @@ RUNS=${BENCH_RUNS:-3}
 SIZE=${BENCH_SIZE:-4096}
 ONLY=${BENCH_ONLY:-}
 RACE=${BENCH_RACE:-}
+RT=()
+[ -z "${BENCH_RT:-}" ] || RT=(chrt -f 1)
 SHM=${BENCH_SHM:-/dev/shm}
 need_time
 need_tools gimg
@@ -59,7 +65,7 @@ timed() { # VAR CMD...: "WALL CPU" of one run into VAR (and $SHM/gk-bench-q.r
           # for the qemu-img run of a race, which runs in a subshell)
     local v=$1 w u s out=${OUTF:-$SHM/gk-bench.out} tf=${TF:-$SHM/gk-bench.t}; shift
     rm -f "$out"
-    "$TIME" -f "%e %U %S" -o "$tf" "$@" >/dev/null 2>&1
+    "${RT[@]}" "$TIME" -f "%e %U %S" -o "$tf" "$@" >/dev/null 2>&1
     read -r w u s <"$tf"
     printf -v "$v" '%s %s' "$w" "$(echo "$u + $s" | bc)"
     [ "$v" != t2 ] || echo "${!v}" >"$SHM/gk-bench-q.r"
@@ -89,7 +95,7 @@ row() { # NAME GIMG-ARGS... -- QEMU-ARGS...
     printf "%-40s %6s %6s   %6s %6s   %5.2f %5.2f\n" "$name" ${gr% *} ${gr#* } ${qr% *} ${qr#* } \
         "$(echo "${gr% *} / ${qr% *}" | bc -l)" "$(echo "${gr#* } / ${qr#* }" | bc -l)"
 }
-echo "formats bench: ${SIZE} MiB disk, best of $RUNS$([ -n "$RACE" ] && echo ' side by side' || echo ' interleaved'), load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD 2>/dev/null)"
+echo "formats bench: ${SIZE} MiB disk, best of $RUNS$([ -n "$RACE" ] && echo ' side by side' || echo ' interleaved')${RT:+ under chrt -f 1}, load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD 2>/dev/null)"
 printf "%-40s %6s %6s   %6s %6s   %5s %5s\n" "" "gimg" "" "qemu" "" "wall" "cpu"
 printf "%-40s %6s %6s   %6s %6s   %5s %5s\n" "" "wall" "cpu" "wall" "cpu" "ratio" "ratio"
 for f in disk.vmdk stream.vmdk disk.vhd disk.vhdx disk.vdi; do

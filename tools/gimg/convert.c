@@ -592,8 +592,10 @@ int cmd_convert(gimg_args *a)
         cv.sparse = min_sparse != 0;
         cv.zero_init = !no_create && !backing;
         /* with subclusters, zero 4 KiB blocks stay unallocated as qemu-img
-         * leaves them: written as write_image splits them */
-        cv.fresh = cv.zero_init && cv.sparse && !subclusters;
+         * leaves them: written as write_image splits them; so do clusters
+         * larger than a window (VHDX blocks of 1-256 MiB, which the driver
+         * allocates by growing the file: zeros in them cost no write) */
+        cv.fresh = cv.zero_init && cv.sparse && !subclusters && cv.chunk <= CONV_WIN;
         if (cv.size > cv.out->size)
             gk_die_status(1, "%s: the target is smaller than the source", dst);
     } else {
