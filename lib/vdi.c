@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk-int.h"
+#include "bat.h"
 
 #define VDI_SIGNATURE 0xbeda107fu
 #define VDI_VERSION_1_1 0x00010001u
@@ -25,65 +25,50 @@
 
 struct vdi {
     const char *path;
-    uint32_t type, blocks, have;   /* blocks claimed; entries read        */
+    uint32_t type, blocks;         /* blocks claimed                      */
     uint32_t allocated;            /* the header's count                  */
-    uint32_t *bmap;
+    struct gk_bat bmap;            /* little-endian block numbers; entries
+                                    * past the file read as 0 (block 0)   */
     uint64_t data_off;
     int info_only;
 };
 
 static uint32_t entry(const struct vdi *v, uint64_t i)
 {
-    return i < v->have ? v->bmap[i] : 0;
+    return (uint32_t)gk_bat_raw(&v->bmap, i);
 }
+
+/* A VDI entry: a block number counted from the data offset, or
+ * unallocated or discarded (both read as zeros).  qemu reads any number,
+ * whatever the file holds; qemu-img check counts those past the disk. */
+static uint64_t vdi_host(const struct gk_bat *b, uint64_t i, uint64_t raw)
+{
+    const struct vdi *v = b->fmt;
+    (void)i;
+    return raw >= VDI_DISCARDED ? GK_BAT_ABSENT : v->data_off + raw * VDI_BLOCK;
+}
+
+static const struct gk_bat_ops vdi_bat_ops = { .host = vdi_host };
 
 static int vdi_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {
     struct vdi *v = d->priv;
     if (v->info_only)
         return gk_fail(EIO, "%s: image opened for its details only, not for reading", v->path);
-    uint8_t *p = buf;
-    while (n > 0) {
-        uint64_t in = off % VDI_BLOCK;
-        size_t len = n < VDI_BLOCK - in ? n : (size_t)(VDI_BLOCK - in);
-        uint32_t e = entry(v, off / VDI_BLOCK);
-        if (e >= VDI_DISCARDED) {
-            memset(p, 0, len);
-        } else if (gk_pread(d->file, p, len, v->data_off + (uint64_t)e * VDI_BLOCK + in) < 0) {
-            return -errno;
-        }
-        p += len;
-        off += len;
-        n -= len;
-    }
-    return 0;
+    return gk_bat_pread(&v->bmap, d->file, buf, n, off);
 }
 
 static int vdi_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e)
 {
     struct vdi *v = d->priv;
-    uint64_t i = off / VDI_BLOCK, n = VDI_BLOCK - off % VDI_BLOCK;
-    uint32_t x = entry(v, i);
-    if (x >= VDI_DISCARDED) {
-        /* a run of unallocated blocks */
-        for (uint64_t j = i + 1; n < len && entry(v, j) >= VDI_DISCARDED; j++)
-            n += VDI_BLOCK;
-        e->len = n < len ? n : len;
-        e->flags = GK_BS_ZERO;
-        return 0;
-    }
-    e->len = n < len ? n : len;
-    e->flags = GK_BS_DATA | GK_BS_OFFSET | (v->type == VDI_STATIC ? GK_BS_RECURSE : 0);
-    e->host = d->file;
-    e->host_off = v->data_off + (uint64_t)x * VDI_BLOCK + off % VDI_BLOCK;
-    return 0;
+    return gk_bat_block_status(&v->bmap, d->file, off, len, e, v->type == VDI_STATIC ? GK_BS_RECURSE : 0);
 }
 
 static void vdi_close(gk_dev *d)
 {
     struct vdi *v = d->priv;
     if (v)
-        free(v->bmap);
+        gk_bat_clear(&v->bmap);
     free(v);
 }
 
@@ -151,15 +136,11 @@ static int vdi_open_all(struct vdi *v, gk_dev *d, gk_dev *file)
     v->data_off = data_off;
     d->size = size;
     /* the map as far as the file holds it */
-    uint64_t n = bmap_off < file->size ? (file->size - bmap_off) / 4 : 0;
-    if (n > blocks)
-        n = blocks;
-    v->have = (uint32_t)n;
-    v->bmap = gk_malloc(n ? n * 4 : 4);
-    if (n && gk_pread(file, v->bmap, n * 4, bmap_off) < 0)
-        return gk_fail(errno, "%s: could not read the block map: %s", p, gk_errmsg());
-    for (uint64_t i = 0; i < n; i++)
-        v->bmap[i] = gk_le32(&v->bmap[i]);
+    v->bmap = (struct gk_bat){ .path = p, .ops = &vdi_bat_ops, .fmt = v, .block = VDI_BLOCK, .n = blocks,
+                               .width = 4, .off = bmap_off };
+    int rc = gk_bat_load(&v->bmap, file, gk_bat_room(file->size, bmap_off, 4));
+    if (rc < 0)
+        return gk_fail(-rc, "%s: could not read the block map: %s", p, gk_errmsg());
     return 0;
 }
 

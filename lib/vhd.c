@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk-int.h"
+#include "bat.h"
 
 #define VHD_FIXED 2
 #define VHD_DYNAMIC 3
@@ -32,8 +32,8 @@ struct vhd {
     const char *path;
     int dynamic;
     uint32_t type;                 /* the footer's disk type                */
-    uint32_t block_size, bitmap_size, entries;
-    uint32_t *bat;
+    uint32_t block_size, bitmap_size;
+    struct gk_bat bat;             /* entries: big-endian sector numbers   */
     int info_only;
 };
 
@@ -42,14 +42,15 @@ static int rd(gk_dev *f, void *buf, size_t n, uint64_t off)
     return gk_pread(f, buf, n, off) < 0 ? -errno : 0;
 }
 
-/* The byte offset of off in the file, or UINT64_MAX if unallocated. */
-static uint64_t where(struct vhd *h, uint64_t off)
+/* A VHD entry: the sector of a block's bitmap, its data after it. */
+static uint64_t vhd_host(const struct gk_bat *b, uint64_t i, uint64_t raw)
 {
-    uint64_t i = off / h->block_size;
-    if (i >= h->entries || h->bat[i] == 0xffffffff)
-        return UINT64_MAX;
-    return (uint64_t)h->bat[i] * 512 + h->bitmap_size + off % h->block_size;
+    const struct vhd *h = b->fmt;
+    (void)i;
+    return raw == 0xffffffff ? GK_BAT_ABSENT : raw * 512 + h->bitmap_size;
 }
+
+static const struct gk_bat_ops vhd_bat_ops = { .host = vhd_host };
 
 static int vhd_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {
@@ -58,23 +59,7 @@ static int vhd_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
         return gk_fail(EIO, "%s: image opened for its details only, not for reading", h->path);
     if (!h->dynamic)
         return rd(d->file, buf, n, off);
-    uint8_t *p = buf;
-    while (n > 0) {
-        uint64_t left = h->block_size - off % h->block_size;
-        size_t len = n < left ? n : (size_t)left;
-        uint64_t at = where(h, off);
-        if (at == UINT64_MAX) {
-            memset(p, 0, len);
-        } else {
-            int rc = rd(d->file, p, len, at);
-            if (rc < 0)
-                return rc;
-        }
-        p += len;
-        off += len;
-        n -= len;
-    }
-    return 0;
+    return gk_bat_pread(&h->bat, d->file, buf, n, off);
 }
 
 /* qemu's answer: a fixed disk is its file; a dynamic one is one allocated
@@ -89,27 +74,14 @@ static int vhd_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e)
         e->host_off = off;
         return 0;
     }
-    uint64_t at = where(h, off), n = 0;
-    if (at != UINT64_MAX) {
-        n = h->block_size - off % h->block_size;
-        e->len = n < len ? n : len;
-        e->flags = GK_BS_DATA | GK_BS_OFFSET;
-        e->host = d->file;
-        e->host_off = at;
-        return 0;
-    }
-    while (n < len && where(h, off + n) == UINT64_MAX)
-        n += h->block_size - (off + n) % h->block_size;
-    e->len = n < len ? n : len;
-    e->flags = GK_BS_ZERO;
-    return 0;
+    return gk_bat_block_status(&h->bat, d->file, off, len, e, 0);
 }
 
 static void vhd_close(gk_dev *d)
 {
     struct vhd *h = d->priv;
     if (h)
-        free(h->bat);
+        gk_bat_clear(&h->bat);
     free(h);
 }
 
@@ -200,33 +172,27 @@ static int vhd_open_all(struct vhd *h, gk_dev *d, gk_dev *file)
     if (h->block_size < 512 || (h->block_size & (h->block_size - 1)))
         return gk_fail(EINVAL, "%s: invalid block size %" PRIu32, h->path, h->block_size);
     h->bitmap_size = ((h->block_size / (8 * 512)) + 511) & ~511u;
-    h->entries = gk_be32(dh + 28);
+    uint32_t entries = gk_be32(dh + 28);
     if (d->size / h->block_size > 0xffffffffULL)
         return gk_fail(EINVAL, "%s: too many blocks", h->path);
-    if ((uint64_t)h->entries * h->block_size < d->size)
+    if ((uint64_t)entries * h->block_size < d->size)
         return gk_fail(EINVAL, "%s: block allocation table too small (%" PRIu32 " entries of %" PRIu32
-                       " bytes for %" PRIu64 " bytes)", h->path, h->entries, h->block_size, d->size);
-    if (h->entries > 0x7fffffffu / 4)
-        return gk_fail(EINVAL, "%s: block allocation table too large (%" PRIu32 " entries)", h->path, h->entries);
-    uint64_t bat_off = gk_be64(dh + 16), bat_len = (uint64_t)h->entries * 4;
+                       " bytes for %" PRIu64 " bytes)", h->path, entries, h->block_size, d->size);
+    if (entries > 0x7fffffffu / 4)
+        return gk_fail(EINVAL, "%s: block allocation table too large (%" PRIu32 " entries)", h->path, entries);
+    uint64_t bat_off = gk_be64(dh + 16), bat_len = (uint64_t)entries * 4;
     /* qemu refuses a table that does not end inside the file: check that
      * before reading it, so that memory follows the file */
     uint64_t end = bat_off > UINT64_MAX - bat_len - 511 ? UINT64_MAX : (bat_off + bat_len + 511) & ~511ULL;
     if (end > file->size)
         return gk_fail(EINVAL, "%s: the block allocation table ends past the end of the file (truncated image)",
                        h->path);
-    h->bat = gk_malloc(bat_len ? bat_len : 4);
-    if (bat_len && (rc = rd(file, h->bat, bat_len, bat_off)) < 0)
+    h->bat = (struct gk_bat){ .path = h->path, .ops = &vhd_bat_ops, .fmt = h, .block = h->block_size,
+                              .n = entries, .width = 4, .big_endian = 1, .off = bat_off };
+    if ((rc = gk_bat_load(&h->bat, file, entries)) < 0)
         return rc;
-    for (uint32_t i = 0; i < h->entries; i++) {
-        h->bat[i] = gk_be32(&h->bat[i]);
-        if (h->bat[i] != 0xffffffff) {
-            uint64_t next = (uint64_t)h->bat[i] * 512 + h->bitmap_size + h->block_size;
-            if (next > end)
-                end = next;
-        }
-    }
-    if (end > file->size)
+    uint64_t i = 0, start, bend;
+    if (gk_bat_outside(&h->bat, file->size, 0, &i, &start, &bend))
         return gk_fail(EINVAL, "%s: a block lies past the end of the file (truncated image)", h->path);
     return 0;
 }

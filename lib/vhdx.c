@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bat.h"
 #include "vhdx.h"
 
 #define KiB VHDX_KiB
@@ -55,14 +56,11 @@ struct vhdx {
     const char *path;
     gk_dev *file;                  /* the image file, or the log overlay  */
     uint32_t block_size, lss, chunk_ratio;
-    uint64_t bat_entries;
-    uint64_t *bat;
+    struct gk_bat bat;             /* little-endian: offset | state        */
     struct region reg[8];
     int nreg;
     int info_only;
     uint64_t vsize;
-    uint64_t bat_off;              /* writing: where the BAT is            */
-    uint64_t next_off;             /* writing: where the next block goes   */
 };
 
 static uint32_t crc_table[256];
@@ -127,83 +125,73 @@ static int region_clear(struct vhdx *v, uint64_t start, uint64_t len)
     return 0;
 }
 
-/* ---- reading ---- */
+/* ---- the BAT: entries, reading ---- */
+
+/* A VHDX entry: its low 3 bits the block's state, the rest the file
+ * offset (MiB aligned) of a fully present block.  Not present, undefined,
+ * zero and unmapped (5: draft 0.95) read as zeros. */
+static uint64_t vhdx_host(const struct gk_bat *b, uint64_t i, uint64_t raw)
+{
+    (void)b;
+    (void)i;
+    switch (raw & 7) {
+    case BAT_FULLY_PRESENT: return raw & BAT_OFF_MASK;
+    case 0: case 1: case 2: case 3: case 5: return GK_BAT_ABSENT;
+    default: return GK_BAT_BAD;
+    }
+}
+
+static int vhdx_refuse(const struct gk_bat *b, uint64_t blk, uint64_t raw)
+{
+    return gk_fail(EIO, "%s: block %" PRIu64 " is %s (differencing images are not supported)", b->path, blk,
+                   (raw & 7) == BAT_PARTIALLY_PRESENT ? "partially present" : "in an invalid state");
+}
+
+static uint64_t vhdx_entry(const struct gk_bat *b, uint64_t at)
+{
+    return at > BAT_OFF_MASK - b->block ? GK_BAT_BAD : at | BAT_FULLY_PRESENT;
+}
+
+static const struct gk_bat_ops vhdx_bat_ops = {
+    .host = vhdx_host, .refuse = vhdx_refuse, .entry = vhdx_entry,
+};
 
 static int vhdx_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {
     struct vhdx *v = d->priv;
     if (v->info_only)
         return gk_fail(EIO, "%s: image opened for its details only, not for reading", v->path);
-    uint8_t *p = buf;
-    while (n > 0) {
-        uint64_t blk = off / v->block_size, in = off % v->block_size;
-        size_t len = n < v->block_size - in ? n : (size_t)(v->block_size - in);
-        uint64_t i = blk + blk / v->chunk_ratio; /* a bitmap entry after every chunk */
-        uint64_t e = i < v->bat_entries ? v->bat[i] : 0;
-        switch (e & 7) {
-        case BAT_FULLY_PRESENT: {
-            int rc = rd(v->file, p, len, (e & BAT_OFF_MASK) + in);
-            if (rc < 0)
-                return rc;
-            break;
-        }
-        case 0: case 1: case 2: case 3: case 5: /* not present, undefined, zero, unmapped (5: draft 0.95) */
-            memset(p, 0, len);
-            break;
-        default:
-            return gk_fail(EIO, "%s: block %" PRIu64 " is %s (differencing images are not supported)", v->path,
-                           blk, (e & 7) == BAT_PARTIALLY_PRESENT ? "partially present" : "in an invalid state");
-        }
-        p += len;
-        off += len;
-        n -= len;
-    }
-    return 0;
+    return gk_bat_pread(&v->bat, v->file, buf, n, off);
 }
 
 /* ---- writing ---- */
 
-/* Point BAT entry i at a new block: the file grown to hold it (so it reads
- * as zeros), then the entry.  A crash in between leaves an unreferenced
- * block at the end of the file, which qemu-img check accepts. */
-static int alloc_block(struct vhdx *v, uint64_t i)
-{
-    uint64_t at = v->next_off;
-    if (at > BAT_OFF_MASK - v->block_size)
-        return gk_fail(EFBIG, "%s: the image file is full", v->path);
-    if (gk_truncate(v->file, at + v->block_size, GK_PREALLOC_OFF) < 0)
-        return -errno;
-    uint64_t e = at | BAT_FULLY_PRESENT;
-    uint8_t le[8];
-    for (int k = 0; k < 8; k++)
-        le[k] = (uint8_t)(e >> (8 * k));
-    if (gk_pwrite(v->file, le, 8, v->bat_off + i * 8) < 0)
-        return -errno;
-    v->bat[i] = e;
-    v->next_off = at + v->block_size;
-    return 0;
-}
-
 /* Write (buf) or zero (buf NULL) [off, off+n): in place in present blocks;
- * a block not present gets one, unless it is only zeroed. */
+ * a block not present gets one (gk_bat_append: the file grown to hold it,
+ * so it reads as zeros, then its entry; a crash in between leaves an
+ * unreferenced block at the end of the file, which qemu-img check
+ * accepts), unless it is only zeroed. */
 static int vhdx_write(gk_dev *d, const uint8_t *buf, uint64_t n, uint64_t off)
 {
     struct vhdx *v = d->priv;
     while (n > 0) {
         uint64_t blk = off / v->block_size, in = off % v->block_size;
         uint64_t len = n < v->block_size - in ? n : v->block_size - in;
-        uint64_t i = blk + blk / v->chunk_ratio;
-        if (i >= v->bat_entries)
+        uint64_t i = gk_bat_index(&v->bat, blk);
+        if (i >= v->bat.n)
             return gk_fail(EIO, "%s: block %" PRIu64 " has no BAT entry", v->path, blk);
-        unsigned st = (unsigned)(v->bat[i] & 7);
-        if (st != BAT_FULLY_PRESENT && st > 3 && st != 5)
+        uint64_t at = vhdx_host(&v->bat, i, gk_bat_raw(&v->bat, i));
+        if (at == GK_BAT_BAD)
             return gk_fail(EIO, "%s: block %" PRIu64 " is in a state guestkit does not write (%u)", v->path, blk,
-                           st);
-        int rc = st != BAT_FULLY_PRESENT && buf ? alloc_block(v, i) : 0; /* zeros need no block */
-        if (rc < 0)
-            return rc;
-        if ((v->bat[i] & 7) == BAT_FULLY_PRESENT) {
-            uint64_t at = (v->bat[i] & BAT_OFF_MASK) + in;
+                           (unsigned)(gk_bat_raw(&v->bat, i) & 7));
+        if (at == GK_BAT_ABSENT && buf) { /* zeros need no block */
+            int rc = gk_bat_append(&v->bat, v->file, i);
+            if (rc < 0)
+                return rc;
+            at = vhdx_host(&v->bat, i, gk_bat_raw(&v->bat, i));
+        }
+        if (at != GK_BAT_ABSENT) {
+            at += in;
             if ((buf ? gk_pwrite(v->file, buf, len, at) : gk_pwrite_zeroes(v->file, at, len, 0)) < 0)
                 return -errno;
         }
@@ -235,7 +223,7 @@ static void vhdx_close(gk_dev *d)
 {
     struct vhdx *v = d->priv;
     if (v)
-        free(v->bat);
+        gk_bat_clear(&v->bat);
     free(v);
 }
 
@@ -430,12 +418,8 @@ out:
  * corruption, with that message, as qemu-img check counts them. */
 static int bat_in_file(struct vhdx *v, gk_check_result *r)
 {
-    uint64_t fsize = v->file->size, bs = v->block_size;
-    for (uint64_t i = 0; i < v->bat_entries; i++) {
-        if ((v->bat[i] & 7) != BAT_FULLY_PRESENT)
-            continue;
-        uint64_t off = v->bat[i] & BAT_OFF_MASK, rem = v->vsize - i * bs; /* wraps as qemu's */
-        uint64_t blen = rem < bs ? rem : bs;
+    uint64_t fsize = v->file->size, bs = v->block_size, off, end;
+    for (uint64_t i = 0; gk_bat_outside(&v->bat, fsize, v->vsize, &i, &off, &end); i++) {
         char *m[2] = { NULL, NULL };
         if (off > (uint64_t)INT64_MAX - bs)
             m[0] = gk_asprintf("VHDX BAT entry %" PRIu64 " offset points after end of file. Image has probably "
@@ -443,9 +427,9 @@ static int bat_in_file(struct vhdx *v, gk_check_result *r)
         if (off >= fsize)
             m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " start offset %" PRIu64 " points after end of file (%"
                                PRIu64 "). Image has probably been truncated.", i, off, fsize);
-        else if (off + blen > fsize)
+        else
             m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " end offset %" PRIu64 " points after end of file (%"
-                               PRIu64 "). Image has probably been truncated.", i, off + blen - 1, fsize); /* qemu's last byte */
+                               PRIu64 "). Image has probably been truncated.", i, end - 1, fsize); /* qemu's last byte */
         for (int k = 0; k < 2; k++) {
             if (!m[k])
                 continue;
@@ -502,34 +486,32 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file, int check)
         return gk_fail(EINVAL, "%s: invalid VHDX virtual disk size %" PRIu64, v->path, vsize);
     d->size = v->vsize = vsize;
     uint64_t data_blocks = (vsize + v->block_size - 1) / v->block_size;
-    v->bat_entries = gk_vhdx_bat_entries(data_blocks, v->chunk_ratio);
-    if (v->bat_entries > bat_len / 8)
+    uint64_t entries = gk_vhdx_bat_entries(data_blocks, v->chunk_ratio);
+    if (entries > bat_len / 8)
         return gk_fail(EINVAL, "%s: the VHDX BAT region is too small (%" PRIu32 " bytes for %" PRIu64 " entries)",
-                       v->path, bat_len, v->bat_entries);
-    if (bat_off > v->file->size || v->bat_entries * 8 > v->file->size - bat_off)
+                       v->path, bat_len, entries);
+    if (gk_bat_room(v->file->size, bat_off, 8) < entries)
         return gk_fail(EINVAL, "%s: the VHDX BAT lies past the end of the file", v->path);
-    v->bat = gk_malloc(v->bat_entries ? v->bat_entries * 8 : 8);
-    if (v->bat_entries && (rc = rd(v->file, v->bat, v->bat_entries * 8, bat_off)) < 0)
+    v->bat = (struct gk_bat){ .path = v->path, .ops = &vhdx_bat_ops, .fmt = v, .block = v->block_size,
+                              .n = entries, .per_bitmap = v->chunk_ratio, .width = 8, .off = bat_off,
+                              .align = MiB };
+    if ((rc = gk_bat_load(&v->bat, v->file, entries)) < 0)
         return rc;
-    v->bat_off = bat_off;
-    v->next_off = 0;
+    /* new blocks go past the regions, the file and every block */
+    uint64_t next = file->size;
     for (int i = 0; i < v->nreg; i++)
-        if (v->reg[i].end > v->next_off)
-            v->next_off = v->reg[i].end;
-    if (file->size > v->next_off)
-        v->next_off = file->size;
-    for (uint64_t i = 0; i < v->bat_entries; i++)
-        v->bat[i] = gk_le64(&v->bat[i]);
+        if (v->reg[i].end > next)
+            next = v->reg[i].end;
     /* blocks past the end of the file: refused, as qemu refuses them, but
      * by the check (qemu-img check counts them) */
     if (!check && (rc = bat_in_file(v, NULL)) < 0)
         return rc;
-    for (uint64_t i = 0; i < v->bat_entries; i++) {
-        if ((v->bat[i] & 7) == BAT_FULLY_PRESENT && (v->bat[i] & BAT_OFF_MASK) + v->block_size > v->next_off)
-            v->next_off = (v->bat[i] & BAT_OFF_MASK) + v->block_size;
-        if ((v->bat[i] & 7) != BAT_FULLY_PRESENT)
+    uint64_t bend = gk_bat_blocks_end(&v->bat);
+    v->bat.next = bend > next ? bend : next;
+    for (uint64_t i = 0; i < entries; i++) {
+        uint64_t off = vhdx_host(&v->bat, i, gk_bat_raw(&v->bat, i)), blen = v->block_size;
+        if (off >= GK_BAT_BAD)
             continue;
-        uint64_t off = v->bat[i] & BAT_OFF_MASK, blen = v->block_size;
         /* qemu accepts a last block that is only partly in the file */
         uint64_t blk = i - i / (v->chunk_ratio + 1);
         if (vsize - blk * v->block_size < blen)
@@ -541,7 +523,6 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file, int check)
         if (!v->info_only && region_clear(v, off, blen) < 0)
             return gk_fail(EINVAL, "%s: VHDX BAT entry %" PRIu64 " overlaps the image's metadata", v->path, i);
     }
-    v->next_off = (v->next_off + MiB - 1) / MiB * MiB; /* blocks are MiB aligned */
     return 0;
 }
 
