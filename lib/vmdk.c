@@ -83,6 +83,8 @@ struct vmdk {
     int zs_ok;
     int writable;                  /* an image vmdk_create makes, opened rw */
     uint64_t next_sector;          /* where the next grain goes            */
+    uint64_t stream_end;           /* streamOptimized: a grain's size past
+                                    * the last grain's start (qemu's length) */
     uint8_t *wbuf;                 /* one grain                            */
     gk_compressor *wc;             /* streamOptimized: compressing in the   */
     gk_zbuf wz;                    /* writer (gk_pwrite), and its grain     */
@@ -798,6 +800,7 @@ static int write_cgrain(struct vmdk *v, struct vext *e, const gk_zbuf *z, uint64
     if (gk_pwrite(e->file, z->p, z->len, (uint64_t)sec * 512) < 0)
         return -errno;
     v->next_sector += secs;
+    v->stream_end = ((uint64_t)sec + e->grain) * 512;
     v->gext = -1;
     return set_gte(v, e, gdi, gi, sec);
 }
@@ -895,10 +898,15 @@ static int vmdk_flush(gk_dev *d)
 {
     struct vmdk *v = d->priv;
     /* streamOptimized ends with an end-of-stream marker (a zero sector),
-     * overwritten by the next grain appended */
+     * overwritten by the next grain appended; the file then runs to at
+     * least a grain past the last grain's start, as qemu leaves it (it
+     * reserves a whole grain for each), which costs no write */
     if (v->writable && v->ext[0].compressed) {
         memset(v->wbuf, 0, 512);
-        if (gk_pwrite(d->file, v->wbuf, 512, v->next_sector * 512) < 0)
+        uint64_t eos = v->next_sector * 512;
+        if (gk_pwrite(d->file, v->wbuf, 512, eos) < 0)
+            return -errno;
+        if (v->stream_end > eos + 512 && gk_truncate(d->file, v->stream_end, GK_PREALLOC_OFF) < 0)
             return -errno;
     }
     return gk_flush(d->file) < 0 ? -errno : 0;

@@ -76,7 +76,9 @@ ok "convert a guest to streamOptimized" gimg convert -O vmdk -o subformat=stream
 ok "  qemu-img compare with the guest" qemu-img compare "$g/debian.img" "$T/ds.vmdk"
 # the stream itself is qemu's, byte for byte (grains deflated alike, in
 # disk order whatever the readers' order), but the CID (qemu's is random,
-# written without leading zeros); qemu pads its end with more zero sectors
+# written without leading zeros), its length too (zeros to a grain past the
+# last grain's start; where the last grain does not compress, gimg's is one
+# end-of-stream sector longer: not so for this disk)
 mkdir -p "$T/sg" "$T/sq"
 rm -f "$T/sg/s.vmdk" "$T/sq/s.vmdk"
 ok "convert -m 8 to streamOptimized" gimg convert -m 8 -O vmdk -o subformat=streamOptimized "$dir/src.raw" "$T/sg/s.vmdk"
@@ -89,7 +91,8 @@ def parts(path):
     return b[:512], desc, b[21 * 512:]
 g, q = parts(sys.argv[1]), parts(sys.argv[2])
 print("header" if g[0] != q[0] else "descriptor" if g[1] != q[1] else
-      "grains" if q[2][:len(g[2])] != g[2] else "tail" if q[2][len(g[2]):].strip(b"\0") else "same")
+      "grains" if q[2][:len(g[2])] != g[2] else "tail" if q[2][len(g[2]):].strip(b"\0") else
+      "length %d, qemu's %d" % (len(g[2]), len(q[2])) if len(g[2]) != len(q[2]) else "same")
 PY
-)" same "  the bytes of qemu's own conversion, but the CID; where qemu's file is longer, zeros"
+)" same "  the bytes of qemu's own conversion but the CID, and its length"
 done_testing
