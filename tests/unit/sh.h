@@ -9,37 +9,24 @@
 #include <sys/wait.h>
 
 /* Where sh() runs: the test's scratch directory. */
-static const char *sh_dir = ".";
+static const char *sh_dir __attribute__((unused)) = ".";
 
-static inline int sh_vrun(const char *in, const char *fmt, va_list ap)
+/* Runs the command (through sh -c) and gives its exit status, -1 if it
+ * did not exit; with IN, in directory IN with its output dropped.  Called
+ * as run(FMT, ...) (here, output kept) or sh(FMT, ...) (in sh_dir). */
+static inline int sh_run(const char *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline int sh_run(const char *in, const char *fmt, ...)
 {
     char cmd[4096], full[4200];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
     if (in)
         snprintf(full, sizeof full, "cd %s && (%s) >/dev/null 2>&1", in, cmd);
     int rc = system(in ? full : cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
-
-/* The command's exit status; -1 if it did not exit. */
-static inline int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline int run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = sh_vrun(NULL, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-/* The same in sh_dir, its output dropped. */
-static inline int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline int sh(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = sh_vrun(sh_dir, fmt, ap);
-    va_end(ap);
-    return r;
-}
+#define run(...) sh_run(NULL, __VA_ARGS__)
+#define sh(...) sh_run(sh_dir, __VA_ARGS__)
 #endif
