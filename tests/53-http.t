@@ -9,37 +9,14 @@
 # the wrong range.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-remote.sh"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || skip_all "nginx not installed (make deps)"
 R=$(fixture remote) || exit 1
 
-mkdir -p "$T/www/sub" "$T/ng"
+mkdir -p "$T/www/sub"
 ln -s "$R"/top.qcow2 "$R"/base.qcow2 "$R"/top-raw.qcow2 "$R"/base.raw "$R"/solo.qcow2 "$T/www/"
 cp "$R/top.qcow2" "$T/www/sub/up.qcow2"
 qemu-img rebase -u -b ../base.qcow2 -F qcow2 "$T/www/sub/up.qcow2"
-port=$(free_port)
-cat >"$T/ng/nginx.conf" <<EOF
-daemon on;
-user $(id -un);
-pid $T/ng/nginx.pid;
-error_log $T/ng/error.log;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-    log_format bytes '\$connection \$status \$body_bytes_sent \$request_uri';
-    access_log $T/ng/access.log bytes;
-    client_body_temp_path $T/ng; proxy_temp_path $T/ng; fastcgi_temp_path $T/ng;
-    uwsgi_temp_path $T/ng; scgi_temp_path $T/ng;
-    server {
-        listen 127.0.0.1:$port;
-        root $T/www;
-        disable_symlinks off;
-    }
-}
-EOF
-"$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -e "$T/ng/error.log" || skip_all "nginx does not start here"
-serve_pid "$(cat "$T/ng/nginx.pid")"
-wait_port "$port" || exit 1
+start_nginx "$T/www" "" "log_format bytes '\$connection \$status \$body_bytes_sent \$request_uri';
+    access_log $T/ng/access.log bytes;" "disable_symlinks off;"
 H="http://127.0.0.1:$port"
 
 : >"$T/ng/access.log"

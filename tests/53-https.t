@@ -6,8 +6,6 @@
 # trust, as for the curl tool.  Oracle: the trees the ext4 was made of.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-remote.sh"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || skip_all "nginx not installed (make deps)"
 command -v openssl >/dev/null || skip_all "openssl not installed"
 R=$(fixture remote) || exit 1
 
@@ -16,29 +14,8 @@ mkdir -p "$T/ng"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$T/ng/key.pem" -out "$T/ng/cert.pem" 2>/dev/null \
     || skip_all "openssl cannot make a certificate here"
-port=$(free_port)
-cat >"$T/ng/nginx.conf" <<EOF
-daemon on;
-user $(id -un);
-pid $T/ng/nginx.pid;
-error_log $T/ng/error.log;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $T/ng; proxy_temp_path $T/ng; fastcgi_temp_path $T/ng;
-    uwsgi_temp_path $T/ng; scgi_temp_path $T/ng;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $T/ng/cert.pem;
-        ssl_certificate_key $T/ng/key.pem;
-        root $R;
-    }
-}
-EOF
-"$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -e "$T/ng/error.log" || skip_all "nginx (TLS) does not start here"
-serve_pid "$(cat "$T/ng/nginx.pid")"
-wait_port "$port" || exit 1
+start_nginx "$R" ssl "" "ssl_certificate $T/ng/cert.pem;
+        ssl_certificate_key $T/ng/key.pem;"
 H="https://127.0.0.1:$port"
 
 is "$(CURL_CA_BUNDLE=$T/ng/cert.pem gcat -a "$H/top.qcow2" -m /dev/sda /etc/hostname)" \

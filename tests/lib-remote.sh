@@ -8,6 +8,13 @@
 #   wait_socket PATH          wait (bounded) for a Unix socket to appear
 #   wait_port PORT            wait (bounded) for a TCP port to accept
 #   stop PID                  SIGTERM, then wait (bounded) until it is gone
+#   start_nginx ROOT [LISTEN] [HTTP] [SERVER]
+#                             nginx serving ROOT on 127.0.0.1:$port (a free
+#                             port, set here), its configuration, pid file
+#                             and logs in $T/ng; LISTEN is appended to the
+#                             listen line (ssl), HTTP and SERVER are lines of
+#                             those blocks; skips the test if nginx is
+#                             missing or does not start
 
 _remote_pids=()
 _remote_cleanup() {
@@ -67,4 +74,33 @@ wait_port() {
     done
     echo "nothing listens on port $1" >&2
     return 1
+}
+
+start_nginx() { # ROOT [LISTEN] [HTTP-LINES] [SERVER-LINES]
+    local nginx
+    nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    [ -x "$nginx" ] || skip_all "nginx not installed (make deps)"
+    mkdir -p "$T/ng"
+    port=$(free_port) || skip_all "no free port"
+    cat >"$T/ng/nginx.conf" <<EOF
+daemon on;
+user $(id -un);
+pid $T/ng/nginx.pid;
+error_log $T/ng/error.log;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+    ${3:-access_log off;}
+    client_body_temp_path $T/ng; proxy_temp_path $T/ng; fastcgi_temp_path $T/ng;
+    uwsgi_temp_path $T/ng; scgi_temp_path $T/ng;
+    server {
+        listen 127.0.0.1:$port${2:+ $2};
+        root $1;
+        $4
+    }
+}
+EOF
+    "$nginx" -p "$T/ng" -c "$T/ng/nginx.conf" -e "$T/ng/error.log" || skip_all "nginx does not start here"
+    serve_pid "$(cat "$T/ng/nginx.pid")"
+    wait_port "$port" || exit 1
 }
