@@ -22,92 +22,63 @@ hdr_len = be('I', 100)
 first_l2 = be('Q', l1_off) & 0x00fffffffffffe00
 rb0 = be('Q', rt_off)
 
-# One table: (name, offset, how, value).  how is a struct format (value is
-# packed big-endian at offset) or the raw bytes to put there (value None);
-# offset CUT cuts the file to value bytes.
+# One table of (name, offset, how, value).  how is a struct format (value
+# is packed big-endian at offset) or the raw bytes to put there (value
+# None); offset CUT cuts the file to value bytes.  Written a field at a
+# time: at(OFFSET, FORMAT, PREFIX, (SUFFIX, VALUE), ...) is one case per
+# value, named PREFIX-SUFFIX.
 CUT = None
+
+
+def at(off, how, prefix, *values):
+    return [(prefix + '-' + suffix, off, how, value) for suffix, value in values]
+
+
+eof = len(img)
 cases = [
     # header fields
-    ('backing-offset-past-eof', 8, 'Q', len(img) + 4 * cluster),
-    ('backing-size-zero', 16, 'I', 0),
-    ('backing-size-1024', 16, 'I', 1024),
-    ('backing-size-past-cluster', 16, 'I', 1000),
-    ('cluster-bits-8', 20, 'I', 8),
-    ('cluster-bits-22', 20, 'I', 22),
-    ('cluster-bits-21', 20, 'I', 21),
-    ('size-zero', 24, 'Q', 0),
-    ('size-odd', 24, 'Q', 4 * 1048576 + 1000),
-    ('size-huge', 24, 'Q', 1 << 62),
-    ('size-2-63', 24, 'Q', 1 << 63),
-    ('size-grown', 24, 'Q', 64 << 30),
-    ('crypt-aes', 32, 'I', 1),
-    ('crypt-luks', 32, 'I', 2),
-    ('crypt-unknown', 32, 'I', 3),
-    ('l1-size-zero', 36, 'I', 0),
-    ('l1-size-huge', 36, 'I', 0x2000000),
-    ('l1-size-max', 36, 'I', 0xffffffff),
-    ('l1-offset-unaligned', 40, 'Q', l1_off + 512),
-    ('l1-offset-zero', 40, 'Q', 0),
-    ('l1-offset-past-eof', 40, 'Q', 1 << 40),
-    ('refcount-table-unaligned', 48, 'Q', rt_off + 8),
-    ('refcount-table-zero', 48, 'Q', 0),
-    ('refcount-table-past-eof', 48, 'Q', 1 << 40),
-    ('refcount-clusters-zero', 56, 'I', 0),
-    ('refcount-clusters-huge', 56, 'I', 0x1000000),
-    ('snapshots-many', 60, 'I', 100),  # qemu-img takes 10 s CPU for 65536
-    ('snapshots-too-many', 60, 'I', 70000),
-    ('snapshots-past-eof', 64, 'Q', 1 << 40),
-    ('snapshots-past-2-63', 64, 'Q', (1 << 63) - cluster),
-    ('snapshots-unaligned', 64, 'Q', snap_off + 1),
-    ('snapshots-zero-count', 60, 'I', 0),
-    ('incompat-dirty', 72, 'Q', 1),
-    ('incompat-corrupt', 72, 'Q', 2),
-    ('incompat-data-file', 72, 'Q', 4),
-    ('incompat-compression', 72, 'Q', 8),
-    ('incompat-extended-l2', 72, 'Q', 16),
-    ('incompat-unknown', 72, 'Q', 1 << 10),
-    ('compat-lazy-refcounts', 80, 'Q', 1),
-    ('compat-unknown', 80, 'Q', 1 << 20),
-    ('autoclear-bitmaps', 88, 'Q', 1),
-    ('autoclear-data-raw', 88, 'Q', 2),
-    ('autoclear-unknown', 88, 'Q', 1 << 30),
-    ('refcount-order-0', 96, 'I', 0),
-    ('refcount-order-6', 96, 'I', 6),
-    ('refcount-order-7', 96, 'I', 7),
-    ('header-length-small', 100, 'I', 72),
-    ('header-length-odd', 100, 'I', 105),
-    ('header-length-big', 100, 'I', cluster + 8),
-    ('version-1', 4, 'I', 1),
-    ('version-2', 4, 'I', 2),
-    ('version-4', 4, 'I', 4),
+    *at(8, 'Q', 'backing-offset', ('past-eof', eof + 4 * cluster)),
+    *at(16, 'I', 'backing-size', ('zero', 0), ('1024', 1024), ('past-cluster', 1000)),
+    *at(20, 'I', 'cluster-bits', ('8', 8), ('22', 22), ('21', 21)),
+    *at(24, 'Q', 'size', ('zero', 0), ('odd', 4 * 1048576 + 1000), ('huge', 1 << 62),
+        ('2-63', 1 << 63), ('grown', 64 << 30)),
+    *at(32, 'I', 'crypt', ('aes', 1), ('luks', 2), ('unknown', 3)),
+    *at(36, 'I', 'l1-size', ('zero', 0), ('huge', 0x2000000), ('max', 0xffffffff)),
+    *at(40, 'Q', 'l1-offset', ('unaligned', l1_off + 512), ('zero', 0), ('past-eof', 1 << 40)),
+    *at(48, 'Q', 'refcount-table', ('unaligned', rt_off + 8), ('zero', 0), ('past-eof', 1 << 40)),
+    *at(56, 'I', 'refcount-clusters', ('zero', 0), ('huge', 0x1000000)),
+    # qemu-img takes 10 s CPU for 65536 snapshots: "many" is 100
+    *at(60, 'I', 'snapshots', ('many', 100), ('too-many', 70000)),
+    *at(64, 'Q', 'snapshots', ('past-eof', 1 << 40), ('past-2-63', (1 << 63) - cluster),
+        ('unaligned', snap_off + 1)),
+    *at(60, 'I', 'snapshots', ('zero-count', 0)),
+    *at(72, 'Q', 'incompat', ('dirty', 1), ('corrupt', 2), ('data-file', 4), ('compression', 8),
+        ('extended-l2', 16), ('unknown', 1 << 10)),
+    *at(80, 'Q', 'compat', ('lazy-refcounts', 1), ('unknown', 1 << 20)),
+    *at(88, 'Q', 'autoclear', ('bitmaps', 1), ('data-raw', 2), ('unknown', 1 << 30)),
+    *at(96, 'I', 'refcount-order', ('0', 0), ('6', 6), ('7', 7)),
+    *at(100, 'I', 'header-length', ('small', 72), ('odd', 105), ('big', cluster + 8)),
+    *at(4, 'I', 'version', ('1', 1), ('2', 2), ('4', 4)),
     # header extensions (they start at header_length)
-    ('ext-unknown-type', hdr_len, 'I', 0x12345678),
-    ('ext-length-past-cluster', hdr_len + 4, 'I', cluster),
-    ('ext-backing-format-unknown', hdr_len + 8, b'qcowX', None),
-    ('ext-end-missing', hdr_len, struct.pack('>II', 0x6803f857, 0x7fffffff), None),
+    *at(hdr_len, 'I', 'ext', ('unknown-type', 0x12345678)),
+    *at(hdr_len + 4, 'I', 'ext', ('length-past-cluster', cluster)),
+    *at(hdr_len + 8, b'qcowX', 'ext', ('backing-format-unknown', None)),
+    *at(hdr_len, struct.pack('>II', 0x6803f857, 0x7fffffff), 'ext', ('end-missing', None)),
     # tables
-    ('l1-entry-past-eof', l1_off, 'Q', (1 << 63) | (1 << 40)),
-    ('l1-entry-unaligned', l1_off, 'Q', (1 << 63) | (first_l2 + 512)),
-    ('l2-entry-past-eof', first_l2, 'Q', (1 << 63) | (1 << 40)),
-    ('refcount-block-past-eof', rt_off, 'Q', 1 << 40),
-    ('refcount-block-zero', rt_off, 'Q', 0),
-    ('refcount-block-unaligned', rt_off, 'Q', rb0 + 512),
+    *at(l1_off, 'Q', 'l1-entry', ('past-eof', (1 << 63) | (1 << 40)),
+        ('unaligned', (1 << 63) | (first_l2 + 512))),
+    *at(first_l2, 'Q', 'l2-entry', ('past-eof', (1 << 63) | (1 << 40))),
+    *at(rt_off, 'Q', 'refcount-block', ('past-eof', 1 << 40), ('zero', 0), ('unaligned', rb0 + 512)),
     # a snapshot table entry: L1 offset and size, ID size, VM state size,
     # extra data size (version 3 needs 16 bytes or more)
-    ('snapshot-l1-past-eof', snap_off, 'Q', 1 << 40),
-    ('snapshot-l1-size-huge', snap_off + 8, 'I', 0x2000000),
-    ('snapshot-id-size-huge', snap_off + 12, 'H', 0xffff),
-    ('snapshot-vm-state-size-huge', snap_off + 32, 'I', 0xffffffff),
-    ('snapshot-extra-size-huge', snap_off + 36, 'I', 0xffff0018),
-    ('snapshot-extra-size-zero', snap_off + 36, 'I', 0),
-    ('snapshot-extra-size-8', snap_off + 36, 'I', 8),
+    *at(snap_off, 'Q', 'snapshot-l1', ('past-eof', 1 << 40)),
+    *at(snap_off + 8, 'I', 'snapshot-l1-size', ('huge', 0x2000000)),
+    *at(snap_off + 12, 'H', 'snapshot-id-size', ('huge', 0xffff)),
+    *at(snap_off + 32, 'I', 'snapshot-vm-state-size', ('huge', 0xffffffff)),
+    *at(snap_off + 36, 'I', 'snapshot-extra-size', ('huge', 0xffff0018), ('zero', 0), ('8', 8)),
     # the file cut short
-    ('cut-512', CUT, None, 512),
-    ('cut-header', CUT, None, 104),
-    ('cut-one-cluster', CUT, None, cluster),
-    ('cut-before-data', CUT, None, 3 * cluster),
-    ('cut-last-cluster', CUT, None, len(img) - cluster),
-    ('cut-odd', CUT, None, len(img) - 1000),
+    *at(CUT, None, 'cut', ('512', 512), ('header', 104), ('one-cluster', cluster),
+        ('before-data', 3 * cluster), ('last-cluster', eof - cluster), ('odd', eof - 1000)),
 ]
 
 os.makedirs(out, exist_ok=True)
