@@ -83,20 +83,11 @@ else W=$BD/copy; fi
 rm -rf "$W"; mkdir -p "$W"
 cat "$IMG" > /dev/null      # warm the page cache for the image file
 
-# timed SETUP CMD...: run RUNS times (SETUP before each, not timed), the
-# best "wall_s cpu_s rss_kib" in $best (no subshell: SETUP mounts)
+# timed PREP CMD...: best_of in this shell (no subshell: PREP mounts and
+# sets L), its "wall_s cpu_s rss_kib" in $best
 timed() {
-    local setup=$1 line
-    shift
-    best=""
-    for _ in $(seq 1 "$RUNS"); do
-        eval "$setup"
-        line=$("$TIME" -f '%e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1)
-        line=$(echo "$line" | awk '{printf "%.2f %.2f %d", $1, $2 + $3, $4}')
-        if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a < b)}'; then
-            best=$line
-        fi
-    done
+    best_of "$RUNS" wall "$@" >"$W/.best" || true
+    best=$(cat "$W/.best")
 }
 fresh_mount() {
     umount "$MNT" 2>/dev/null || true

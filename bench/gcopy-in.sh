@@ -25,6 +25,7 @@ EDITS=${BENCH_EDITS:-15}
 COPY=1
 [ "${BENCH_PARTS:-copy,edit}" = edit ] && COPY=0
 [ "$(id -u)" = 0 ] || { echo "needs root (loop mounts)" >&2; exit 1; }
+need_time
 need_tools gcopy-in
 SRC=${BENCH_SRC:-/dev/shm/gk-copyin-src}
 W=$BD/copyin
@@ -64,48 +65,31 @@ MIB=$(du -sm --exclude=.done "$SRC" | cut -f1)
 mkimg() { rm -f "$1"; truncate -s 4G "$1"; mke2fs -q -F -t ext4 "$1"; }
 now() { date +%s.%N; }
 
-# the kernel: cp -a, sync
-kernel_run() {
+# best_of's PREPs (not timed): a fresh ext4 for each run, on a loop mount
+# for the kernel, in a qcow2 image (qemu-img convert of a fresh raw one)
+# for the qcow2 case
+kernel_prep() {
+    umount "$W/m" 2>/dev/null || true
     mkimg "$W/k.img"
     mount -o loop "$W/k.img" "$W/m"
     sync
-    local t0 t1
-    t0=$(now)
-    cp -a "$SRC"/d* "$W/m/"
-    sync
-    t1=$(now)
-    umount "$W/m"
-    awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.3f\n", a - b}'
 }
-gk_run() {
-    mkimg "$W/g.img"
-    sync
-    local t0 t1
-    t0=$(now)
-    "$GK_BIN/gcopy-in" -a "$W/g.img" -m /dev/sda "$SRC"/d* /
-    t1=$(now)
-    awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.3f\n", a - b}'
-}
-# the same ext4 in a qcow2 image (qemu-img convert of the fresh raw one)
-gkq_run() {
+gkq_prep() {
     mkimg "$W/q.raw"
     rm -f "$W/q.qcow2"
     qemu-img convert -q -f raw -O qcow2 "$W/q.raw" "$W/q.qcow2"
     rm -f "$W/q.raw"
     sync
-    local t0 t1
-    t0=$(now)
-    "$GK_BIN/gcopy-in" -a "$W/q.qcow2" -m /dev/sda "$SRC"/d* /
-    t1=$(now)
-    awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.3f\n", a - b}'
 }
-best() { sort -n | head -n1; }
+wall() { best_of "$RUNS" wall "$@" | cut -d' ' -f1; }
 
 if [ "$COPY" = 1 ]; then
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, best of $RUNS runs; $FILES files, $MIB MiB; images on $(df --output=fstype "$W" | tail -1) $W"
-kt=$(for _ in $(seq 1 "$RUNS"); do kernel_run; done | best)
-gt=$(for _ in $(seq 1 "$RUNS"); do gk_run; done | best)
-qt=$(for _ in $(seq 1 "$RUNS"); do gkq_run; done | best)
+# the kernel: cp -a, then sync (the tree durable on the image file)
+kt=$(wall kernel_prep sh -c 'cp -a "$1"/d* "$2"/ && sync' _ "$SRC" "$W/m")
+umount "$W/m"
+gt=$(wall 'mkimg "$W/g.img"; sync' "$GK_BIN/gcopy-in" -a "$W/g.img" -m /dev/sda "$SRC"/d* /)
+qt=$(wall gkq_prep "$GK_BIN/gcopy-in" -a "$W/q.qcow2" -m /dev/sda "$SRC"/d* /)
 printf '%-52s %8.2f s\n' "cp -a onto a loop mount + sync (kernel)" "$kt" "gcopy-in -a g.img -m /dev/sda SRC/* /" "$gt" \
     "gcopy-in -a q.qcow2 -m /dev/sda SRC/* / (qcow2)" "$qt"
 awk -v k="$kt" -v g="$gt" 'BEGIN{printf "gcopy-in / kernel: %.2fx the time (%s)\n", g / k, g <= k ? "at least as fast" : "slower"}'

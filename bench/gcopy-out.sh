@@ -27,33 +27,19 @@ rm -rf "$W"; mkdir -p "$W"
 trap 'rm -rf "$W"' EXIT
 cat "$G/guest.qcow2" "$G/mid.qcow2" "$G/base.qcow2" "$G/root.raw" > /dev/null   # warm the cache
 
-# timed NAME DEST CMD...: run RUNS times into a fresh DEST, keep the best
-# "wall_s cpu_s rss_kib"
-timed() {
-    local name=$1 dest=$2 best="" line
-    shift 2
-    for _ in $(seq 1 "$RUNS"); do
-        rm -rf "$dest"; mkdir -p "$dest"
-        line=$("$TIME" -f '%e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1)
-        set -- "$@"
-        line=$(echo "$line" | awk '{printf "%.2f %.2f %d", $1, $2 + $3, $4}')
-        if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a < b)}'; then
-            best=$line
-        fi
-    done
-    echo "$best"
-}
+# a fresh, empty DIR before each run (best_of's PREP)
+fresh() { rm -rf "$1"; mkdir -p "$1"; }
 
 echo "load average: $(loadavg), $(nproc) CPUs, best of $RUNS runs, copies to $(df --output=fstype "$W" | tail -1) $W"
 printf '%-58s %8s %8s %14s\n' "copy of the root filesystem" "wall s" "cpu s" "peak RSS KiB"
-set -- $(timed gcopy-out "$W/gk" "$GK_BIN/gcopy-out" -a "$G/guest.qcow2" -m /dev/bench/root / "$W/gk")
+set -- $(best_of "$RUNS" wall 'fresh "$W/gk"' "$GK_BIN/gcopy-out" -a "$G/guest.qcow2" -m /dev/bench/root / "$W/gk")
 gk=$1
 printf '%-58s %8s %8s %14s\n' "gcopy-out -a guest.qcow2 -m /dev/bench/root / DIR" "$1" "$2" "$3"
-set -- $(timed debugfs "$W/dbg" debugfs -R "rdump / $W/dbg" "$G/root.raw")
+set -- $(best_of "$RUNS" wall 'fresh "$W/dbg"' debugfs -R "rdump / $W/dbg" "$G/root.raw")
 dbg=$1
 printf '%-58s %8s %8s %14s\n' "debugfs -R 'rdump / DIR' root.raw" "$1" "$2" "$3"
 if command -v 7zz >/dev/null; then
-    set -- $(timed 7zz "$W/7z" 7zz x -y -bd -o"$W/7z" "$G/root.raw")
+    set -- $(best_of "$RUNS" wall 'fresh "$W/7z"' 7zz x -y -bd -o"$W/7z" "$G/root.raw")
     printf '%-58s %8s %8s %14s\n' "7zz x root.raw" "$1" "$2" "$3"
     rm -rf "$W/7z"
 else

@@ -89,26 +89,13 @@ rm -rf "$D"; mkdir -p "$D/mnt"
 trap 'mountpoint -q "$D/mnt" && umount "$D/mnt"; rm -rf "$D"' EXIT
 cat "$N/ntfs1g.img" >/dev/null      # warm the cache
 fuse_cp() { ntfs-3g -o ro "$1" "$D/mnt" && cp -a "$D/mnt/." "$2" && umount "$D/mnt"; }
-# timed DEST CMD...: best of CRUNS "wall_s cpu_s rss_kib"
-timed() {
-    local dest=$1 best="" line
-    shift
-    for _ in $(seq 1 "$CRUNS"); do
-        rm -rf "$dest"; mkdir -p "$dest"
-        line=$("$TIME" -f '%e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1 |
-            awk '{printf "%.2f %.2f %d", $1, $2 + $3, $4}')
-        if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a < b)}'; then
-            best=$line
-        fi
-    done
-    echo "$best"
-}
+fresh() { rm -rf "$1"; mkdir -p "$1"; }   # best_of's PREP: an empty DIR
 printf '\n%-50s %8s %8s %14s\n' "copy of a 1 GiB NTFS tree to tmpfs" "wall s" "cpu s" "peak RSS KiB"
-set -- $(timed "$D/gk" "$GK_BIN/gcopy-out" -a "$N/ntfs1g.img" -m /dev/sda / "$D/gk")
+set -- $(best_of "$CRUNS" wall 'fresh "$D/gk"' "$GK_BIN/gcopy-out" -a "$N/ntfs1g.img" -m /dev/sda / "$D/gk")
 gk=$1
 printf '%-50s %8s %8s %14s\n' "gcopy-out -a ntfs1g.img -m /dev/sda / DIR" "$1" "$2" "$3"
 export -f fuse_cp; export D
-set -- $(timed "$D/fuse" bash -c 'fuse_cp "$1" "$2"' _ "$N/ntfs1g.img" "$D/fuse")
+set -- $(best_of "$CRUNS" wall 'fresh "$D/fuse"' bash -c 'fuse_cp "$1" "$2"' _ "$N/ntfs1g.img" "$D/fuse")
 printf '%-50s %8s %8s %14s\n' "ntfs-3g -o ro + cp -a + umount (cpu: cp only)" "$1" "$2" "$3"
 echo "gcopy-out is $(awk -v a="$1" -v b="$gk" 'BEGIN{printf "%.2f", a / b}')x as fast as ntfs-3g + cp -a"
 if diff -r --no-dereference "$D/gk" "$D/fuse" >/dev/null 2>&1; then echo "the copies are the same (diff -r --no-dereference)"; else echo "THE COPIES DIFFER"; fi
