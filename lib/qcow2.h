@@ -26,6 +26,7 @@
 #include <zstd.h>
 
 #include "blk-int.h"
+#include "u64map.h"
 
 #define QC_MAGIC             0x514649fbU
 #define QC_OFLAG_COPIED      (1ULL << 63)
@@ -513,8 +514,7 @@ int qcow2_repair(gk_dev *d, unsigned fix, gk_check_result *r);
 struct qcow2_refs {
     uint16_t *lo;                       /* the count, or 0xffff: in hi     */
     uint64_t n;                         /* clusters                        */
-    struct qcow2_ref_hi { uint64_t k, v; } *hi; /* open addressing, key k+1 */
-    uint64_t hcap, hn;
+    struct gk_u64map hi;                /* the counts >= 0xffff (u64map.h) */
 };
 uint64_t qcow2_refs_get(const struct qcow2_refs *r, uint64_t k);
 /* Clusters k >= n are ignored. */
