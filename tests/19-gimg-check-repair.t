@@ -103,7 +103,14 @@ repair_like() { # IMG MODE OUTPUT
     qemu-img check -q q.qcow2 >/dev/null 2>&1 || qc=$?
     is "$gc" "$qc" "$(basename "$img"): check -r $m: qemu-img check afterwards says what it says of qemu's ($qc)"
     if [ "$qc" = 0 ]; then
-        ok "$(basename "$img"): check -r $m: same content as qemu's repair" qemu-img compare -q g.qcow2 q.qcow2
+        # the same bytes are the same content: qemu-img compare of the
+        # many*.qcow2 repairs costs 2-8 s of CPU each (66048 clusters, each
+        # a request), half this test's time
+        if cmp -s g.qcow2 q.qcow2; then
+            _tap_result 0 "$(basename "$img"): check -r $m: same content as qemu's repair (the same bytes)"
+        else
+            ok "$(basename "$img"): check -r $m: same content as qemu's repair" qemu-img compare -q g.qcow2 q.qcow2
+        fi
         is "$(bits g.qcow2)" "$(bits q.qcow2)" "$(basename "$img"): check -r $m: corrupt and dirty bits as qemu leaves them"
         ok "$(basename "$img"): check -r $m: qemu-io writes, check clean" \
             sh -c "qemu-io -c 'write -P 0x5a 0 200k' -c 'write -P 0x5b 3M 1M' g.qcow2 >/dev/null && qemu-img check -q g.qcow2"
