@@ -217,6 +217,13 @@ tests-build: all
 # The unit tests and the bad-input tests (tests/bad-*.t) with ASan+UBSan
 # binaries, a bounded fuzz run, then every test through prove: its summary
 # closes the output.
+# The longest tests first: prove -j2 starts them in the order given, and
+# a long one started last keeps one CPU busy while the other waits
+# (HACKING.md, "CI time").  The bad-input tests keep that order under ASan.
+SLOW_TESTS := tests/bad-ntfs.t tests/bad-luks.t tests/54-rbd.t tests/15-vmdk.t tests/44-deep-trees.t \
+	tests/30-ext-journal.t tests/15-gimg-damaged.t tests/20-gimg-amend.t tests/bad-qcow2.t \
+	tests/bad-qcow2-crypt.t tests/bad-btrfs.t tests/bad-vmdk.t tests/19-gimg-check-repair.t
+TESTS := $(filter $(wildcard tests/*.t),$(SLOW_TESTS)) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))
 banner = @printf '\n==== make check: %s\n' $(1)
 check: deps
 	$(call banner,"1/4 build (tools$(,) gfsh$(,) unit tests)")
@@ -226,14 +233,16 @@ check: deps
 	$(call banner,"3/4 fuzz targets$(,) $(FUZZ_SECONDS) s each")
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 	$(call banner,"4/4 every test through prove")
-	$(Q)GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f --timer $(B)/tests/unit-* tests/*.t
+	$(Q)GK_BIN=$(CURDIR)/$(B)/bin GK_UNIT=$(CURDIR)/$(B)/tests prove -j2 -f --timer \
+	  $(filter $(SLOW_TESTS),$(TESTS)) $(B)/tests/unit-* $(filter-out $(SLOW_TESTS),$(TESTS))
 
 , := ,
 asan:
 	$(Q)$(MAKE) --no-print-directory B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" tests-build
 	$(Q)ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GK_SAN=1 GK_BIN=$(CURDIR)/build-asan/bin GK_UNIT=$(CURDIR)/build-asan/tests \
-	  prove -j2 -f --timer build-asan/tests/unit-* $(wildcard tests/bad-*.t)
+	  prove -j2 -f --timer $(filter tests/bad-%,$(filter $(SLOW_TESTS),$(TESTS))) \
+	  build-asan/tests/unit-* $(filter tests/bad-%,$(filter-out $(SLOW_TESTS),$(TESTS)))
 
 # libFuzzer targets: tests/fuzz/NAME.c defines LLVMFuzzerTestOneInput.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
