@@ -483,6 +483,11 @@ typedef struct gk_md_super {
  * 0 parsed and checked, 1 not one, -1 with gk_error for a bad one. */
 int gk_md_super_parse(const uint8_t *buf, size_t len, uint64_t devsize, int minor,
                       int check_csum, gk_md_super *out);
+/* Whether md's magic number (in either byte order) is at one of the places
+ * md keeps a superblock (1.1, 1.2, 1.0, 0.90, where libblkid's md prober
+ * looks): 0 means d is no md member, 1 that it may be one (or a read
+ * failed), and only then a full probe is needed to know. */
+int gk_md_magic_present(gk_dev *d);
 /* Find and parse a member's superblock: 0, or 1 with gk_error saying why not. */
 int gk_md_read_super(gk_dev *d, gk_md_super *out);
 /* 32 hex digits, or mdadm's "xxxxxxxx:xxxxxxxx:..." with colons. */

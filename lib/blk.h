@@ -521,11 +521,12 @@ typedef struct gk_devent {
     int md_level;          /* -1 linear, 0, 1, 4, 5, 6, 10                  */
     int md_degraded;       /* members missing                               */
     /* What libblkid finds in it: read with gk_devent_probe(), which probes
-     * on first use.  The scan probes disks, partitions and md arrays (md
-     * and LVM assembly need them); anything else is probed only when
-     * something asks (gcat -m one LV probes no other LV). */
+     * on first use, only when something asks (gcat -m one LV probes no
+     * other device); md and LVM assembly ask gk_devent_md_member(), which
+     * probes only devices with md's magic where md keeps a superblock. */
     gk_probe blkid;
     int blkid_done;
+    char *ptable;          /* GK_DISK: "gpt" or "msdos" (debug lines), or NULL */
 } gk_devent;
 
 typedef struct gk_pv {
@@ -565,14 +566,17 @@ gk_devset *gk_devset_new(void);
 void gk_devset_free(gk_devset *s);
 /* Add an already opened disk image as the next /dev/sdX (takes the reference). */
 int gk_devset_add_disk(gk_devset *s, gk_dev *disk);
-/* Find partitions on every disk, probe disks and partitions, assemble md
- * and LVM.  Problems with one table or VG are warnings; returns -1 only on
+/* Find partitions on every disk, assemble md and LVM (nothing is probed
+ * but what that needs: see gk_devent_md_member).  Problems with one table or VG are warnings; returns -1 only on
  * fatal errors. */
 int gk_devset_scan(gk_devset *s);
 /* What libblkid found on e (type, UUID, label...): probed on the first call
  * and kept (a failed probe is warned about once and leaves every field
  * NULL).  Never NULL.  Not thread-safe, like the rest of the device set. */
 const gk_probe *gk_devent_probe(const gk_devent *e);
+/* Whether libblkid calls e an md member (linux_raid_member), probing e
+ * only when md's magic is at one of the places md keeps a superblock. */
+int gk_devent_md_member(const gk_devent *e);
 /* Look a device up by any name the guest or the user may use:
  * /dev/sda1, /dev/vda1, /dev/hda1, /dev/xvda1, /dev/VG/LV, /dev/mapper/VG-LV.
  * Returns NULL (with gk_error) if unknown. */

@@ -33,6 +33,7 @@ static void devent_clear(gk_devent *e)
     free(e->md_uuid);
     free(e->md_name);
     gk_probe_free(&e->blkid);
+    free(e->ptable);
 }
 
 /* What the LVM scan found: PVs, VGs, LVs (not the LV entries). */
@@ -220,6 +221,9 @@ int gk_part_scan_disk(gk_devset *s, int disk_index)
         return 0; /* the 0x55AA sector was not a partition table after all */
     free(s->disk_parttype[disk_index]);
     s->disk_parttype[disk_index] = gk_strdup(kind);
+    disk = gk_devset_disk(s, disk_index);
+    free(disk->ptable);
+    disk->ptable = gk_strdup(kind);
     warn_overlaps(s, first);
     return 0;
 }
@@ -246,18 +250,20 @@ const gk_probe *gk_devent_probe(const gk_devent *e)
 {
     /* the probe is a cache of the device's contents: filling it on the
      * first read does not change what the entry describes */
-    probe_one((gk_devent *)e, NULL);
+    probe_one((gk_devent *)e, e->kind == GK_DISK ? e->ptable : NULL);
     return &e->blkid;
 }
 
-static void probe_range(gk_devset *s, int from, int to)
+int gk_devent_md_member(const gk_devent *e)
 {
-    for (int i = from; i < to; i++) {
-        gk_devent *e = &s->ents[i];
-        const char *pt = e->kind == GK_DISK && s->disk_parttype && e->disk_index >= 0 &&
-                         e->disk_index < s->ndisks ? s->disk_parttype[e->disk_index] : NULL;
-        probe_one(e, pt);
-    }
+    /* only libblkid's md prober says linux_raid_member, and it looks for
+     * md's magic where gk_md_magic_present does: without the magic the
+     * answer is known without the probe (which reads the device's ends
+     * and many other places, and decompresses what they are in) */
+    if (!e->dev || (!e->blkid_done && gk_md_magic_present(e->dev) == 0))
+        return 0;
+    const char *t = gk_devent_probe(e)->type;
+    return t && strcmp(t, "linux_raid_member") == 0;
 }
 
 int gk_devset_scan(gk_devset *s)
@@ -267,14 +273,10 @@ int gk_devset_scan(gk_devset *s)
     for (int i = 0; i < ndisks; i++)
         if (gk_part_scan_disk(s, i) < 0)
             gk_warn("%s", gk_errmsg());
-    /* Probe disks and partitions before md and LVM so that their scans can
-     * see which ones are members; then what each appended. */
-    int before_md = s->nents;
-    probe_range(s, 0, before_md);
+    /* Nothing is probed here but what md and LVM assembly ask
+     * (gk_devent_md_member); the rest when something asks. */
     if (gk_md_scan(s) < 0)
         gk_warn("md: %s", gk_errmsg());
-    probe_range(s, before_md, s->nents);
-    /* LVs are probed when something asks (gk_devent_probe) */
     if (gk_lvm_scan(s) < 0)
         gk_warn("LVM: %s", gk_errmsg());
     return 0;

@@ -204,6 +204,20 @@ static void add_meta(scan *sc, const char *where, char *text, size_t len)
 }
 
 /* Look for a PV label in the first sectors of entry i. */
+/* Whether "LABELONE" starts one of the sectors scan_label looks at: only
+ * then does it matter whether e is an md member (which may read the ends
+ * of the device). */
+static int label_seen(const gk_devent *e)
+{
+    uint8_t buf[LABEL_SCAN_SECTORS * SECTOR];
+    if (!e->dev || e->dev->size < sizeof buf || gk_pread(e->dev, buf, sizeof buf, 0) < 0)
+        return 0;
+    for (unsigned sec = 0; sec < LABEL_SCAN_SECTORS; sec++)
+        if (memcmp(buf + sec * SECTOR, "LABELONE", 8) == 0)
+            return 1;
+    return 0;
+}
+
 static void scan_label(scan *sc, int i)
 {
     gk_devent *e = &sc->s->ents[i];
@@ -858,8 +872,7 @@ int gk_lvm_scan(gk_devset *s)
             continue;
         /* an md member (a RAID1 with its superblock at the end shows the
          * array's PV label too): the array is the PV */
-        const char *ty = gk_devent_probe(&s->ents[i])->type;
-        if (ty && strcmp(ty, "linux_raid_member") == 0)
+        if (!label_seen(&s->ents[i]) || gk_devent_md_member(&s->ents[i]))
             continue;
         scan_label(&sc, i);
     }

@@ -273,6 +273,28 @@ static int sb_location(int minor, uint64_t devsize, uint64_t *off)
     return -1;
 }
 
+int gk_md_magic_present(gk_dev *d)
+{
+    /* 1.1, 1.2, then 0.90 and 1.0 where libblkid's md prober looks for
+     * them (only on devices over 64 KiB) */
+    uint64_t offs[4] = {0, 4096, 0, 0};
+    int n = 2;
+    if (d->size > 65536) {
+        offs[n++] = (d->size & ~(uint64_t)65535) - 65536;
+        offs[n++] = (d->size & ~(uint64_t)4095) - 8192;
+    }
+    for (int i = 0; i < n; i++) {
+        uint8_t m[4];
+        if (!gk_range_ok(offs[i], sizeof m, d->size))
+            continue;
+        if (gk_pread(d, m, sizeof m, offs[i]) < 0)
+            return 1; /* the probe reports the error */
+        if (gk_le32(m) == MD_MAGIC || gk_be32(m) == MD_MAGIC)
+            return 1;
+    }
+    return 0;
+}
+
 int gk_md_read_super(gk_dev *d, gk_md_super *out)
 {
     static const int order[] = {2, 1, 0, 90};

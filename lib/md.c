@@ -594,8 +594,7 @@ int gk_md_scan(gk_devset *s)
     int narrays = 0, nents = s->nents;
     for (int i = 0; i < nents; i++) {
         gk_devent *e = &s->ents[i];
-        const char *t = (e->kind == GK_DISK || e->kind == GK_PART) && e->dev ? gk_devent_probe(e)->type : NULL;
-        if (!t || strcmp(t, "linux_raid_member") != 0)
+        if ((e->kind != GK_DISK && e->kind != GK_PART) || !gk_devent_md_member(e))
             continue;
         gk_md_super sb;
         if (gk_md_read_super(e->dev, &sb) != 0) {
