@@ -99,7 +99,8 @@ struct gk_dev_ops {
      * of the disk).  z: what compress made of buf, or NULL: compress it
      * here.  A cluster that does not shrink, or one already allocated, is
      * written normally (where the format can).  NULL: the wrapper writes
-     * normally. */
+     * normally.  n 0 (buf NULL): the end of a compressed copy
+     * (gk_compressed_end). */
     int (*pwrite_compressed)(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z);
     /* Compress the cluster [off, off+n) of buf into z as pwrite_compressed
      * stores it (z->len 0: stored uncompressed), with c's stream state

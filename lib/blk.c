@@ -132,6 +132,15 @@ int gk_pwrite_precompressed(gk_dev *d, const void *buf, size_t n, uint64_t off, 
     return ret_errno(d->ops->pwrite_compressed(d, buf, n, off, z));
 }
 
+int gk_compressed_end(gk_dev *d)
+{
+    if (!d->ops->pwrite_compressed)
+        return 0;
+    if (write_check(d, "write", 0, 0) < 0)
+        return -1;
+    return ret_errno(d->ops->pwrite_compressed(d, NULL, 0, 0, NULL));
+}
+
 int gk_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags)
 {
     if (write_check(d, "write", len, off) < 0)

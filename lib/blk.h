@@ -304,6 +304,10 @@ void gk_zbuf_clear(gk_zbuf *z);
  * of these very bytes (buf is still needed: a cluster that cannot be
  * written compressed is written normally). */
 int gk_pwrite_precompressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z);
+/* The end of a copy written compressed (qemu-img convert -c ends with a
+ * compressed write of no bytes): the format tidies its file's end (qcow2
+ * pads the file to whole sectors, as qemu does).  0 or -1. */
+int gk_compressed_end(gk_dev *d);
 /* Make every completed write durable (fsync of the files below). */
 int gk_flush(gk_dev *d);
 

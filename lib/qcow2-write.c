@@ -576,6 +576,13 @@ int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t of
     uint64_t cs = q->cluster_size;
     if (!q->rw)
         return gk_fail(EROFS, "%s: image is not open for writing", q->path);
+    if (n == 0) {
+        /* the end of a compressed copy: qemu pads the file to whole
+         * sectors (the file device's size is rounded up so) */
+        if (!q->file->ops->truncate)
+            return 0;
+        return gk_truncate(q->file, q->file->size, GK_PREALLOC_OFF) < 0 ? -errno : 0;
+    }
     if (off & (cs - 1) || n > cs || (n < cs && off + n != d->size))
         return gk_fail(EINVAL, "%s: compressed writes are whole clusters", q->path);
     if (q->data != q->file)

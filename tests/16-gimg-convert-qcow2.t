@@ -30,6 +30,39 @@ for src in c64k.qcow2 c512.qcow2 zstd.qcow2 zlib.qcow2 zmix.qcow2 el2-ov.qcow2 q
     done
 done
 
+# the file itself is qemu-img's, byte for byte: windows written in guest
+# order, a run of new clusters with one write (L2 tables and refcount
+# blocks land where qemu puts them), compressed clusters packed as qemu
+# packs them and the file padded to whole sectors at the end of -c.
+# qemu-img convert is deterministic (-c too: checked first, with -m 1 and
+# the default 8 coroutines).  src.raw holds text, pseudo-random data,
+# zeros written as data and holes.
+for o in "-c" "-c -o compression_type=zstd"; do
+    rm -f "$T/q1.qcow2" "$T/q2.qcow2"
+    qemu-img convert -O qcow2 $o src.raw "$T/q1.qcow2"
+    qemu-img convert -m 1 -O qcow2 $o src.raw "$T/q2.qcow2"
+    same_file "$T/q1.qcow2" "$T/q2.qcow2" "qemu-img convert $o is deterministic (the oracle holds)"
+done
+ident() { # SRC OPTIONS...
+    local src=$1; shift
+    rm -f "$T/g.qcow2" "$T/q.qcow2"
+    gimg convert -O qcow2 "$@" "$src" "$T/g.qcow2"
+    qemu-img convert -O qcow2 "$@" "$src" "$T/q.qcow2"
+    same_file "$T/g.qcow2" "$T/q.qcow2" "convert $* $src: byte-identical to qemu-img convert's"
+}
+for o in "" "-o cluster_size=4k" "-o cluster_size=2M" "-o compat=0.10" "-o extended_l2=on" \
+         "-o refcount_bits=1,lazy_refcounts=on" "-S 0" "-S 1M" \
+         "-c" "-c -o compression_type=zstd" "-c -o cluster_size=4k" "-c -o compat=0.10"; do
+    # shellcheck disable=SC2086
+    ident src.raw $o
+done
+for src in c64k.qcow2 snap.qcow2 zmix.qcow2 el2-ov.qcow2; do
+    for o in "" "-c"; do
+        # shellcheck disable=SC2086
+        ident "$src" $o
+    done
+done
+
 # -c really compresses: qemu-img map says so
 rm -f "$T/out.qcow2"
 gimg convert -O qcow2 -c src.raw "$T/out.qcow2"

@@ -619,6 +619,9 @@ int cmd_convert(gimg_args *a)
     if (cv.failed)
         gk_die_status(1, "%s", cv.err);
     if (cv.out) {
+        /* qemu-img convert -c: the end of the compressed stream */
+        if (cv.compress && gk_compressed_end(cv.out) < 0)
+            gk_die_status(1, "%s", gk_errmsg());
         if (gk_flush(cv.out) < 0)
             gk_die_status(1, "%s", gk_errmsg());
         gk_dev_unref(cv.out);
