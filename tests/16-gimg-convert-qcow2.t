@@ -31,9 +31,11 @@ for src in c64k.qcow2 c512.qcow2 zstd.qcow2 zlib.qcow2 zmix.qcow2 el2-ov.qcow2 q
 done
 
 # the file itself is qemu-img's, byte for byte: windows written in guest
-# order, a run of new clusters with one write (L2 tables and refcount
-# blocks land where qemu puts them), compressed clusters packed as qemu
-# packs them and the file padded to whole sectors at the end of -c.
+# order, the clusters qemu-img's pieces of data touch (-S, its alignment)
+# allocated, a run of new clusters with one write ending where qemu-img's
+# request ends (L2 tables and refcount blocks land where qemu puts them:
+# small clusters need refcount blocks every few MiB), compressed clusters
+# packed as qemu packs them and the file padded to whole sectors after -c.
 # qemu-img convert is deterministic (-c too: checked first, with -m 1 and
 # the default 8 coroutines).  src.raw holds text, pseudo-random data,
 # zeros written as data and holes.
@@ -51,13 +53,14 @@ ident() { # SRC OPTIONS...
     same_file "$T/g.qcow2" "$T/q.qcow2" "convert $* $src: byte-identical to qemu-img convert's"
 }
 for o in "" "-o cluster_size=4k" "-o cluster_size=2M" "-o compat=0.10" "-o extended_l2=on" \
-         "-o refcount_bits=1,lazy_refcounts=on" "-S 0" "-S 1M" \
+         "-o refcount_bits=1,lazy_refcounts=on" "-S 0" "-S 1M" "-S 0 -o cluster_size=4k" \
+         "-S 8k -o cluster_size=4k" "-o cluster_size=512" "-o extended_l2=on -S 16k" \
          "-c" "-c -o compression_type=zstd" "-c -o cluster_size=4k" "-c -o compat=0.10"; do
     # shellcheck disable=SC2086
     ident src.raw $o
 done
 for src in c64k.qcow2 snap.qcow2 zmix.qcow2 el2-ov.qcow2; do
-    for o in "" "-c"; do
+    for o in "" "-c" "-o cluster_size=2k,compat=0.10"; do
         # shellcheck disable=SC2086
         ident "$src" $o
     done

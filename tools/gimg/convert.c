@@ -68,6 +68,10 @@ struct conv {
     gk_dev *base;          /* -B (non-NULL): copy only what is allocated above
                             * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
+    uint64_t wend;         /* write_fresh: the end of the clusters written */
+    uint64_t min_sparse;   /* -S in sectors, and the alignment qemu-img
+                            * gives the ends of data runs (sectors)     */
+    uint64_t align;
     int zero_init;         /* the target reads as zeros (a new image without
                             * a backing file): zeros need no writing    */
     int fresh;             /* zero_init, sparse, whole clusters: write_fresh */
@@ -135,6 +139,68 @@ static int write_sparse(struct conv *cv, const unsigned char *buf, uint64_t star
     if (run != UINT64_MAX && write_all(cv->fd, buf + (run - start), end - run, run) < 0)
         return -1;
     return 0;
+}
+
+/* The pieces of a data run that qemu-img convert writes, sector by sector
+ * as its is_allocated_sectors_min decides: a piece starts with a data
+ * sector and goes on over zero runs shorter than -S; the ends of runs are
+ * aligned to cv->align sectors (a zero run ending short of the next
+ * boundary is data, a data run is extended to it).  Which target clusters
+ * are allocated follows from these pieces, so gimg's image is qemu-img's.
+ *
+ * sector_state: 1 if sector k of [p, p+len) (512 bytes, less at the end)
+ * holds data. */
+static int sector_state(const unsigned char *p, uint64_t len, uint64_t k)
+{
+    uint64_t o = k * 512;
+    return !all_zero(p + o, len - o < 512 ? len - o : 512);
+}
+
+/* qemu-img's is_allocated_sectors: the run of n sectors at p (the first
+ * is sector sec of the disk) in the state of its first sector, its end
+ * aligned; *pnum its length in sectors; 1 for data. */
+static int run_state(const struct conv *cv, const unsigned char *p, uint64_t len, uint64_t n, uint64_t sec,
+                     uint64_t *pnum)
+{
+    int data = sector_state(p, len, 0);
+    uint64_t i = 1;
+    while (i < n && sector_state(p, len, i) == data)
+        i++;
+    if (i < n) {
+        uint64_t tail = (sec + i) & (cv->align - 1);
+        if (tail) {
+            if (!data && i <= tail)
+                data = 1;   /* the next data rewrites this tail anyway */
+            if (data)
+                i = i + cv->align - tail < n ? i + cv->align - tail : n;
+            else
+                i -= tail;
+        }
+    }
+    *pnum = i;
+    return data;
+}
+
+/* qemu-img's is_allocated_sectors_min over [off, off+len) of buf (off
+ * sector aligned): the length in bytes of the first piece, *data 1 when it
+ * is written as data, 0 when it is zeros. */
+static uint64_t next_piece(const struct conv *cv, const unsigned char *buf, uint64_t off, uint64_t len, int *data)
+{
+    uint64_t n = (len + 511) / 512, sec = off / 512, k;
+    uint64_t min = cv->min_sparse < n ? cv->min_sparse : n;
+    *data = run_state(cv, buf, len, n, sec, &k);
+    if (!*data)
+        return k * 512 < len ? k * 512 : len;
+    uint64_t used = k, checked = k;
+    while (checked < n) {
+        int d = run_state(cv, buf + checked * 512, len - checked * 512, n - checked, sec + checked, &k);
+        checked += k;
+        if (d)
+            used = checked;
+        else if (k >= min)
+            break;
+    }
+    return used * 512 < len ? used * 512 : len;
 }
 
 /* [off, off+len) of an image target must read as zeros: nothing to do on
@@ -218,30 +284,48 @@ static int write_compressed(struct conv *cv, const struct cbuf *b)
 }
 
 /* A new image without a backing file (it reads as zeros) and without
- * subclusters: every target cluster of [ds, de) that is not all zeros is
- * written whole (a new cluster is written whole anyway, the zeros in it
- * included), and a run of such clusters with one write, which the driver
- * maps onto contiguous new clusters (qemu-img writes requests of many
- * clusters the same way).  All-zero clusters are left unallocated. */
+ * subclusters: the clusters qemu-img's pieces of data touch (next_piece)
+ * are written whole (a new cluster is written whole anyway, the zeros in
+ * it included), a run of them with one write, which the driver maps onto
+ * contiguous new clusters (qemu-img's requests allocate them in the same
+ * order).  The other clusters are left unallocated. */
 static int write_fresh(struct conv *cv, const struct cbuf *b)
 {
-    uint64_t run = UINT64_MAX;
-    for (uint64_t p = b->ds; p < b->de;) {
-        uint64_t ce = (p / cv->chunk + 1) * cv->chunk;
-        if (ce > b->de)
-            ce = b->de;
-        int z = all_zero(b->p + (p - b->ds), ce - p);
-        if (!z && run == UINT64_MAX)
-            run = p;
-        if (z && run != UINT64_MAX) {
-            if (gk_pwrite(cv->out, b->p + (run - b->ds), p - run, run) < 0)
-                return -1;
-            run = UINT64_MAX;
+    uint64_t rs = 0, re = 0, cs = cv->chunk; /* the pending run: [rs, re) */
+    for (int i = 0; i < b->nx; i++) {
+        const struct cext *x = &b->x[i];
+        if (x->kind != CX_DATA)
+            continue;
+        for (uint64_t p = x->off, xe = x->off + x->len; p < xe;) {
+            int data;
+            uint64_t n = next_piece(cv, b->p + (p - b->ds), p, xe - p, &data);
+            if (data) {
+                uint64_t s = p / cs * cs, e = (p + n + cs - 1) / cs * cs;
+                if (e > b->de)
+                    e = b->de;
+                if (s < cv->wend) /* written whole already */
+                    s = cv->wend;
+                if (re > rs && s <= re) {
+                    if (e > re)
+                        re = e;
+                } else if (s < e) {
+                    if (re > rs && gk_pwrite(cv->out, b->p + (rs - b->ds), re - rs, rs) < 0)
+                        return -1;
+                    rs = s;
+                    re = e;
+                }
+            }
+            p += n;
         }
-        p = ce;
+        /* the end of one of qemu-img's requests: what it allocated so far
+         * is one batch */
+        if (re > rs) {
+            if (gk_pwrite(cv->out, b->p + (rs - b->ds), re - rs, rs) < 0)
+                return -1;
+            cv->wend = re;
+            rs = re = 0;
+        }
     }
-    if (run != UINT64_MAX && gk_pwrite(cv->out, b->p + (run - b->ds), b->de - run, run) < 0)
-        return -1;
     return 0;
 }
 
@@ -271,30 +355,23 @@ static int write_image(struct conv *cv, const struct cbuf *b)
             continue;
         }
         for (uint64_t p = x->off; p < xe;) {
-            int z = -1;
-            uint64_t e = p;
-            while (e < xe) {
-                uint64_t be = (e / CONV_BLK + 1) * CONV_BLK;
-                if (be > xe)
-                    be = xe;
-                int bz = all_zero(b->p + (e - b->ds), be - e);
-                if (z >= 0 && bz != z)
-                    break;
-                z = bz;
-                e = be;
-            }
-            int r = z ? zero_image(cv, p, e - p) : gk_pwrite(cv->out, b->p + (p - b->ds), e - p, p);
+            int data;
+            uint64_t n = next_piece(cv, b->p + (p - b->ds), p, xe - p, &data);
+            int r = data ? gk_pwrite(cv->out, b->p + (p - b->ds), n, p) : zero_image(cv, p, n);
             if (r < 0)
                 return -1;
-            p = e;
+            p += n;
         }
     }
     return 0;
 }
 
-static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind)
+/* merge: join a run to the one before of the same kind (an image target
+ * keeps them apart: each is a request of qemu-img's, whose bounds decide
+ * where qcow2 puts a refcount block it needs between two runs of data) */
+static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind, int merge)
 {
-    if (b->nx && b->x[b->nx - 1].kind == kind && b->x[b->nx - 1].off + b->x[b->nx - 1].len == off) {
+    if (merge && b->nx && b->x[b->nx - 1].kind == kind && b->x[b->nx - 1].off + b->x[b->nx - 1].len == off) {
         b->x[b->nx - 1].len += len;
         return;
     }
@@ -311,10 +388,10 @@ static int conv_read(struct conv *cv, gk_dev *d, gk_compressor *c, struct cbuf *
 {
     uint64_t ds = UINT64_MAX, de = 0;
     b->nx = 0;
-    if (!cv->sparse) {
+    if (!cv->sparse && !cv->out) {
         ds = b->off;
         de = b->end;
-        add_ext(b, ds, de - ds, CX_DATA);
+        add_ext(b, ds, de - ds, CX_DATA, 1);
     } else {
         gk_dev *base = cv->base ? gk_image_backing(d) : NULL;
         for (uint64_t p = b->off; p < b->end;) {
@@ -328,7 +405,9 @@ static int conv_read(struct conv *cv, gk_dev *d, gk_compressor *c, struct cbuf *
             int kind = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA) ? CX_ZERO : CX_DATA;
             if (base && !(e.flags & GK_BS_ALLOCATED)) /* -B: the backing file's */
                 kind = CX_BACKING;
-            add_ext(b, p, e.len, kind);
+            if (!cv->sparse && kind == CX_ZERO) /* -S 0: zeros are written */
+                kind = CX_DATA;
+            add_ext(b, p, e.len, kind, !cv->out);
             if (kind == CX_DATA) {
                 if (ds == UINT64_MAX)
                     ds = p;
@@ -590,6 +669,11 @@ int cmd_convert(gimg_args *a)
         gk_image_info_free(&inf);
         cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
         cv.sparse = min_sparse != 0;
+        /* qemu-img: -S in sectors; the ends of data runs aligned to its
+         * largest power of two (our targets take any alignment) */
+        cv.min_sparse = (min_sparse + 511) / 512;
+        for (cv.align = 1; cv.align * 2 <= cv.min_sparse; cv.align *= 2)
+            ;
         cv.zero_init = !no_create && !backing;
         /* with subclusters, zero 4 KiB blocks stay unallocated as qemu-img
          * leaves them: written as write_image splits them; so do clusters
