@@ -132,7 +132,6 @@ static int check_opts(const struct copts *o)
     if (o->prealloc && strcmp(o->prealloc, "off") != 0 && strcmp(o->prealloc, "metadata") != 0) {
         if (strcmp(o->prealloc, "falloc") && strcmp(o->prealloc, "full"))
             return gk_fail(EINVAL, "Invalid parameter '%s'", o->prealloc);
-        return gk_fail(ENOTSUP, "preallocation=%s is not supported yet for qcow2 images", o->prealloc);
     }
     if (o->version < 3) {
         const char *why = o->lazy ? "Lazy refcounts only supported with compatibility level 1.1 and above"
@@ -301,6 +300,15 @@ static int write_skeleton(const char *location, const struct copts *o)
     return r;
 }
 
+static enum gk_prealloc prealloc_mode(const char *v)
+{
+    return !v                              ? GK_PREALLOC_OFF
+           : strcmp(v, "metadata") == 0 ? GK_PREALLOC_METADATA
+           : strcmp(v, "falloc") == 0   ? GK_PREALLOC_FALLOC
+           : strcmp(v, "full") == 0     ? GK_PREALLOC_FULL
+                                        : GK_PREALLOC_OFF;
+}
+
 int qcow2_create(const char *location, gk_create_args *a)
 {
     struct copts o;
@@ -361,10 +369,13 @@ int qcow2_create(const char *location, gk_create_args *a)
                           : gk_asprintf("%.*s%s", (int)(slash - location + 1), location, o.data_file);
         const struct gk_protocol *p = gk_protocol_for(dpath);
         r = p->create ? p->create(dpath) : gk_fail(ENOTSUP, "%s: cannot create it", dpath);
-        if (r == 0 && o.data_raw) {
+        /* qemu makes it as a raw image of the disk's size, preallocated as
+         * asked (metadata is the image file's business) */
+        enum gk_prealloc dm = prealloc_mode(o.prealloc);
+        if (r == 0 && a->size) {
             gk_file_opts fo = {.readwrite = 1, .growable = 1, .quiet_in_use = 1};
             gk_dev *df = p->open(dpath, &fo);
-            if (!df || gk_truncate(df, a->size, GK_PREALLOC_OFF) < 0)
+            if (!df || gk_truncate(df, a->size, dm == GK_PREALLOC_METADATA ? GK_PREALLOC_OFF : dm) < 0)
                 r = -errno;
             if (df)
                 gk_dev_unref(df);
@@ -389,7 +400,7 @@ int qcow2_create(const char *location, gk_create_args *a)
     }
     gk_create_opened();
     /* qemu gives the empty image its size with the preallocation asked */
-    enum gk_prealloc pm = o.prealloc && strcmp(o.prealloc, "metadata") == 0 ? GK_PREALLOC_METADATA : GK_PREALLOC_OFF;
+    enum gk_prealloc pm = prealloc_mode(o.prealloc);
     if (a->size && (gk_truncate(d, a->size, pm) < 0 || gk_flush(d) < 0))
         r = -errno;
     /* qemu sets up the encryption last, after the L1 table */

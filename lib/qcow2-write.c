@@ -773,9 +773,6 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
         }
         return r;
     }
-    if (prealloc != GK_PREALLOC_OFF && prealloc != GK_PREALLOC_METADATA)
-        return gk_fail(ENOTSUP, "%s: preallocation=%s when resizing qcow2 images is not supported yet", q->path,
-                       prealloc == GK_PREALLOC_FULL ? "full" : "falloc");
     uint64_t old_size = q->h.size;
     unsigned shift = q->cluster_bits + q->l2_bits;
     uint64_t need = (size >> shift) + !!(size & ((1ULL << shift) - 1));
@@ -815,13 +812,23 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
         }
     }
     /* qemu's order: the L1 table, the preallocation, then the size */
-    if (prealloc == GK_PREALLOC_METADATA && (r = qcow2_prealloc_metadata(d, old_size, size)) < 0)
+    if (prealloc == GK_PREALLOC_METADATA && (r = qcow2_prealloc_metadata(d, old_size, size, prealloc)) < 0)
         return r;
+    if ((prealloc == GK_PREALLOC_FALLOC || prealloc == GK_PREALLOC_FULL) &&
+        (r = qcow2_prealloc_data(d, old_size, size, prealloc)) < 0)
+        return r;
+    /* qemu: a data file grows with the disk */
+    if (prealloc == GK_PREALLOC_OFF && q->data != q->file && q->data->size < size &&
+        gk_truncate(q->data, size, GK_PREALLOC_OFF) < 0)
+        return -errno;
     if ((r = header_patch(q, 24, size, 8)) < 0)
         return r;
     q->h.size = size;
     q->size = size;
     d->size = size;
+    /* clusters preallocated in the image file read as zeros already */
+    if ((prealloc == GK_PREALLOC_FALLOC || prealloc == GK_PREALLOC_FULL) && q->data == q->file)
+        return 0;
     return zero_over_backing(d, q, old_size, size);
 }
 

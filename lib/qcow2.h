@@ -404,8 +404,12 @@ int qcow2_op_compress(gk_dev *d, gk_compressor *c, const void *buf, size_t n, ui
 int qcow2_op_flush(gk_dev *d);
 int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc);
 /* Host clusters and L2 entries for the guest clusters of [from, to), no
- * data (qcow2-prealloc.c: resize --preallocation=metadata).  0 or -errno. */
-int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to);
+ * data (qcow2-prealloc.c: --preallocation=metadata; with a data file, the
+ * data file grows with mode).  0 or -errno. */
+int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to, enum gk_prealloc mode);
+/* --preallocation=falloc|full: the same, with the data clusters allocated
+ * in the file (fallocate or written zeros) and read as zeros.  0 or -errno. */
+int qcow2_prealloc_data(gk_dev *d, uint64_t from, uint64_t to, enum gk_prealloc mode);
 int qcow2_write_header(struct qcow2 *q);
 int qcow2_signal_corruption(struct qcow2 *q, const char *what);
 /* Clear incompatible feature bits (dirty, corrupt) in one header write. */

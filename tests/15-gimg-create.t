@@ -45,6 +45,24 @@ for o in preallocation=metadata preallocation=metadata,cluster_size=4k prealloca
          preallocation=metadata,extended_l2=on preallocation=metadata,cluster_size=512,refcount_bits=1; do
     create_like 100M -f qcow2 -o "$o"
 done
+# falloc and full: the data clusters in the file too (fallocate, written
+# zeros); qemu-img map the same; the allocated blocks near qemu's (the host
+# filesystem decides: within 256 KiB); a data file gets the disk's size
+blocks_near() { # FILE-A FILE-B NAME
+    local a b
+    a=$(stat -c %b "$1") b=$(stat -c %b "$2")
+    ok "$3: allocated blocks $a near qemu's $b" test $((a - b)) -le 512 -a $((b - a)) -le 512
+}
+for o in preallocation=falloc preallocation=full preallocation=falloc,cluster_size=512,refcount_bits=1 \
+         preallocation=full,extended_l2=on,compat=1.1 preallocation=falloc,data_file=data.raw; do
+    create_like 3M -f qcow2 -o "$o"
+    is "$(cd "$T/g" && qemu-img map --output=json img 2>&1)" "$(cd "$T/q" && qemu-img map --output=json img 2>&1)" \
+       "create -o $o: qemu-img map as of qemu's"
+    blocks_near "$T/g/img" "$T/q/img" "create -o $o"
+    ok "create -o $o: qemu-img check clean" sh -c "cd '$T/g' && qemu-img check -q img"
+done
+is "$(stat -c %s "$T/g/data.raw")" "$(stat -c %s "$T/q/data.raw")" "create -o data_file=: the data file has the disk's size"
+blocks_near "$T/g/data.raw" "$T/q/data.raw" "create -o preallocation=falloc,data_file=: the data file"
 
 # errors: same message and status
 create_like "" -f qcow2

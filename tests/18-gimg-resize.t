@@ -124,8 +124,48 @@ for o in cluster_size=4k compat=0.10,cluster_size=4k extended_l2=on,cluster_size
     ok "[$o] qemu-io writes over the preallocated part, check clean" \
         sh -c "qemu-io -c 'write -P 0x5e 1M 3M' g-p.qcow2 >/dev/null && qemu-img check -q g-p.qcow2"
 done
-fails_cleanly "resize --preallocation=full of a qcow2 image: not supported yet" \
-    gimg resize --preallocation=full g-p.qcow2 +1M
+
+# falloc and full (qcow2): the refcount structure rebuilt past the end, the
+# data clusters in the file (fallocate, written zeros), the L2 entries;
+# the same bytes as qemu-img's, the allocated blocks near qemu's
+for o in falloc:cluster_size=4k full:extended_l2=on,cluster_size=16k falloc:cluster_size=512,refcount_bits=1; do
+    m=${o%%:*} o=${o#*:}
+    rm -f p.qcow2
+    qemu-img create -q -f qcow2 -o "$o" p.qcow2 1000k
+    qemu-io -c 'write -P 1 0 8k' -c 'write -P 2 996k 4k' p.qcow2 >/dev/null
+    [ "$m" = full ] && qemu-img snapshot -c s1 p.qcow2
+    both p.qcow2
+    resize_like p.qcow2 --preallocation=$m +3M
+    resize_like p.qcow2 --preallocation=$m 4M
+    same_image p.qcow2
+    same_file g-p.qcow2 q-p.qcow2 "[$o] resize --preallocation=$m: the same bytes as qemu-img's"
+    is "$(qemu-img map --output=json g-p.qcow2)" "$(qemu-img map --output=json q-p.qcow2)" \
+       "[$o] resize --preallocation=$m: qemu-img map as of qemu's"
+    a=$(stat -c %b g-p.qcow2) b=$(stat -c %b q-p.qcow2)
+    ok "[$o] allocated blocks $a near qemu's $b" test $((a - b)) -le 512 -a $((b - a)) -le 512
+done
+# over a longer backing file (extended L2: the new subclusters allocated)
+rm -f b.qcow2 p.qcow2
+qemu-img create -q -f qcow2 b.qcow2 3M
+qemu-io -c 'write -P 7 0 3M' b.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -o extended_l2=on -b b.qcow2 -F qcow2 p.qcow2 1M
+both p.qcow2
+resize_like p.qcow2 --preallocation=falloc 3M
+same_file g-p.qcow2 q-p.qcow2 "resize --preallocation=falloc over a longer backing file: qemu's bytes"
+# an external data file grows, preallocated as asked
+rm -f g-p.qcow2 q-p.qcow2 g-p.raw q-p.raw
+qemu-img create -q -f qcow2 -o data_file=g-p.raw g-p.qcow2 1M
+qemu-img create -q -f qcow2 -o data_file=q-p.raw q-p.qcow2 1M
+resize_like p.qcow2 --preallocation=full +2M
+is "$(qemu-img map --output=json g-p.qcow2)" "$(qemu-img map --output=json q-p.qcow2 | sed 's/q-p/g-p/g')" \
+   "data file, resize --preallocation=full: qemu-img map as of qemu's"
+is "$(stat -c %s g-p.raw)" "$(stat -c %s q-p.raw)" "data file, resize --preallocation=full: its size"
+a=$(stat -c %b g-p.raw) b=$(stat -c %b q-p.raw)
+ok "data file, resize --preallocation=full: its allocated blocks $a near qemu's $b" \
+    test $((a - b)) -le 512 -a $((b - a)) -le 512 -a "$a" -ge 4096
+resize_like p.qcow2 +1M
+is "$(stat -c %s g-p.raw)" "$(stat -c %s q-p.raw)" "data file, resize: it grows with the disk"
+resize_like p.qcow2 --preallocation=falloc --shrink 1M
 
 # raw, with -f raw, and probed (qemu-img warns that writes to block 0 are
 # restricted: so does gimg, with its own prefix)

@@ -84,6 +84,10 @@ int cmd_resize(gimg_args *a)
     }
     if (size == 0)
         gk_die_status(1, "New image size must be positive");
+    if (size <= cur && prealloc != GK_PREALLOC_OFF) {
+        gk_dev_unref(d);
+        gk_die_status(1, "Preallocation can only be used for growing images");
+    }
     if (size < cur && !shrink) {
         gk_error("Use the --shrink option to perform a shrink operation.");
         fprintf(stderr, "%s: %s\n", gk_progname, gk_errmsg());
@@ -91,10 +95,6 @@ int cmd_resize(gimg_args *a)
                 "such an operation, make sure there is no important data there.");
         gk_dev_unref(d);
         return 1;
-    }
-    if (size <= cur && prealloc != GK_PREALLOC_OFF) {
-        gk_dev_unref(d);
-        gk_die_status(1, "Preallocation can only be used for growing images");
     }
     if (gk_truncate(d, size, prealloc) < 0 || gk_flush(d) < 0)
         gk_die_status(1, "%s", gk_errmsg());
