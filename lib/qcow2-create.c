@@ -448,6 +448,47 @@ static uint64_t prealloc_size(uint64_t total, uint64_t cs, unsigned order, int e
     return meta + aligned;
 }
 
+/* What the persistent dirty bitmaps of a qcow2 source take in a target of
+ * cluster size cs (qemu's qcow2_measure): per bitmap, its bits (one per
+ * granule of the disk) in whole clusters, its table in whole clusters, and
+ * its directory entry; the directory in whole clusters.  Bitmaps a program
+ * without bitmap support left inconsistent (the autoclear bit clear) do not
+ * count, as qemu does not load them. */
+static int bitmaps_size(struct qcow2 *q, uint64_t cs, uint64_t *out)
+{
+    *out = 0;
+    if (!q->nb_bitmaps)
+        return 0;
+    if (q->bitmap_dir_size > 1024ULL * 65535 || q->bitmap_dir_size < 24)
+        return gk_fail(EINVAL, "%s: bitmap directory size %llu is invalid", q->path,
+                       (unsigned long long)q->bitmap_dir_size);
+    uint8_t *dir = gk_malloc(q->bitmap_dir_size);
+    int r = qcow2_read(q, q->file, dir, q->bitmap_dir_size, q->bitmap_dir_offset);
+    uint64_t p = 0, total = 0, dir_bytes = 0;
+    for (int b = 0; b < q->nb_bitmaps && r == 0; b++) {
+        if (q->bitmap_dir_size - p < 24) {
+            r = gk_fail(EINVAL, "%s: bitmap directory holds fewer than %d bitmaps", q->path, q->nb_bitmaps);
+            break;
+        }
+        unsigned gbits = dir[p + 17];
+        uint64_t name = gk_be16(dir + p + 18), extra = gk_be32(dir + p + 20);
+        uint64_t entry = (24 + extra + name + 7) & ~7ULL;
+        if (gbits < 9 || gbits > 31 || name == 0 || name > 1023 || entry > q->bitmap_dir_size - p) {
+            r = gk_fail(EINVAL, "%s: bitmap directory entry %d is invalid", q->path, b);
+            break;
+        }
+        uint64_t bits = (q->h.size + (1ULL << gbits) - 1) >> gbits;
+        uint64_t clusters = ((bits + 7) / 8 + cs - 1) / cs;
+        total += clusters * cs + round_up(clusters * 8, cs);
+        dir_bytes += (24 + name + 7) & ~7ULL; /* no extra data in the target */
+        p += entry;
+    }
+    free(dir);
+    if (r == 0)
+        *out = total + round_up(dir_bytes, cs);
+    return r;
+}
+
 int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
 {
     struct copts o;
@@ -502,5 +543,9 @@ int qcow2_measure(gk_dev *src, gk_create_args *a, gk_measure *m)
     /* persistent bitmaps: a version 3 target of a version 3 qcow2 source */
     m->has_bitmaps = o.version >= 3 && src && src->ops == &qcow2_ops && ((struct qcow2 *)src->priv)->version >= 3;
     m->bitmaps = 0;
+    if (src && src->ops == &qcow2_ops && (r = bitmaps_size(src->priv, cs, &m->bitmaps)) < 0)
+        return r;
+    if (!m->has_bitmaps)
+        m->bitmaps = 0;
     return 0;
 }

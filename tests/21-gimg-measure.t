@@ -40,6 +40,18 @@ done
 measure_like -O qcow2 --output=json -l s1 snap.qcow2
 measure_like -l s1 --size 1G
 
+# persistent dirty bitmaps (qemu-img bitmap --add): their clusters, tables
+# and directory counted in the target's cluster size
+qemu-img create -q -f qcow2 "$T/bm.qcow2" 64M
+qemu-img bitmap --add "$T/bm.qcow2" b0
+qemu-img bitmap --add -g 512 "$T/bm.qcow2" a-longer-bitmap-name
+qemu-img bitmap --add -g 2M "$T/bm.qcow2" coarse
+for o in "" cluster_size=4k cluster_size=512 compat=0.10; do
+    measure_like -O qcow2 ${o:+-o "$o"} "$T/bm.qcow2"
+done
+measure_like -O qcow2 --output=json "$T/bm.qcow2"
+measure_like -O raw "$T/bm.qcow2"
+
 # what convert writes fits in what measure said
 req=$(gimg measure -O qcow2 -o cluster_size=4k --output=json qb-top.qcow2 |
       python3 -c 'import json,sys; print(json.load(sys.stdin)["required"])')
