@@ -364,14 +364,20 @@ int gk_image_repair(gk_dev *d, unsigned fix, gk_check_result *r)
     return ret_errno(d->format->repair(d, fix, r));
 }
 
-int gk_image_amend(gk_dev *d, int n, const char **names, const char **values)
+int gk_image_amend_progress(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb,
+                            void *opaque)
 {
     if (!d->format || !d->format->amend) {
         gk_error("Format driver '%s' does not support option amendment", d->format ? d->format->name : d->ops->name);
         errno = ENOTSUP;
         return -1;
     }
-    return ret_errno(d->format->amend(d, n, names, values));
+    return ret_errno(d->format->amend(d, n, names, values, cb, opaque));
+}
+
+int gk_image_amend(gk_dev *d, int n, const char **names, const char **values)
+{
+    return gk_image_amend_progress(d, n, names, values, NULL, NULL);
 }
 
 void gk_check_result_free(gk_check_result *r)

@@ -440,6 +440,12 @@ int gk_image_repair(gk_dev *d, unsigned fix, gk_check_result *r);
  * backing_file and backing_fmt only to what they are).  0, or -1 with
  * errno (ENOTSUP: the format has nothing to amend). */
 int gk_image_amend(gk_dev *d, int n, const char **names, const char **values);
+/* The same, telling cb (when not NULL) how far it is as it goes: done of
+ * total units of work, total growing as qemu's amend projects it (qemu-img
+ * amend -p prints 100 * done / total). */
+typedef void (*gk_amend_progress)(uint64_t done, uint64_t total, void *opaque);
+int gk_image_amend_progress(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb,
+                            void *opaque);
 /* qemu-img measure: the file size an image of format fmt with the n create
  * options would need to hold src (an open image; with size not 0, as a
  * disk of size bytes: an internal snapshot shorter than the image reads as

@@ -124,15 +124,45 @@ static int set_data_file(struct qcow2 *q, const char *name, int raw)
     return changed ? qcow2_write_header(q) : 0;
 }
 
-static int upgrade(struct qcow2 *q)
+/* Progress as qemu's qcow2_amend_helper_cb reports it: each operation
+ * (upgrade, refcount width, downgrade) reports done of its own total; the
+ * totals of the operations still to come are projected from those seen. */
+struct progress {
+    gk_amend_progress cb;
+    void *opaque;
+    int total_ops, done_ops, op, last_op;
+    int64_t offset_done, last_work;
+};
+
+static void progress(struct progress *p, int64_t done, int64_t work)
 {
-    for (uint32_t i = 0; i < q->nb_snapshots; i++)
-        if (q->snaps[i].vm_state_size > UINT32_MAX)
-            return gk_fail(ENOTSUP, "%s: upgrading an image with this snapshot table is not supported yet",
-                           q->path);
-    if (q->nb_snapshots)
-        return gk_fail(ENOTSUP, "%s: upgrading an image with snapshots is not supported yet (its snapshot "
-                                "table needs version 3 entries)", q->path);
+    if (!p->cb)
+        return;
+    if (p->op != p->last_op) {
+        if (p->last_op) {
+            p->offset_done += p->last_work;
+            p->done_ops++;
+        }
+        p->last_op = p->op;
+    }
+    if (p->done_ops >= p->total_ops)
+        return;
+    p->last_work = work;
+    int64_t cur = p->offset_done + work;
+    int64_t projected = cur * (p->total_ops - p->done_ops - 1) / (p->done_ops + 1);
+    p->cb((uint64_t)(p->offset_done + done), (uint64_t)(cur + projected), p->opaque);
+}
+
+enum { OP_NONE, OP_REFCOUNT, OP_DOWNGRADE, OP_UPGRADE };
+
+static int upgrade(gk_dev *d, struct qcow2 *q, struct progress *pr)
+{
+    pr->op = OP_UPGRADE;
+    progress(pr, 0, 2);
+    int r = qcow2_snapshots_upgrade(d);
+    if (r < 0)
+        return r;
+    progress(pr, 1, 2);
     q->h.version = 3;
     q->version = 3;
     q->h.header_length = 112;
@@ -140,7 +170,10 @@ static int upgrade(struct qcow2 *q)
     drop_ext(q, QC_EXT_FEATURE_TABLE);
     qcow2_add_feature_table(q);
     order_exts(q);
-    return qcow2_write_header(q);
+    if ((r = qcow2_write_header(q)) < 0)
+        return r;
+    progress(pr, 2, 2);
+    return 0;
 }
 
 /* Zero clusters (version 3 only) of one L1 table's L2 tables become
@@ -158,11 +191,18 @@ static int upgrade(struct qcow2 *q)
  * flag with a refcount above 1.  It is treated as a plain zero cluster
  * instead, and the references this entry held are dropped once the table is
  * written. */
-static int expand_l1(gk_dev *d, struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, const uint8_t *zeros)
+struct visit {
+    struct progress *pr;
+    int64_t done, total; /* L1 entries, of every table */
+};
+
+static int expand_l1(gk_dev *d, struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, const uint8_t *zeros,
+                     struct visit *v)
 {
     uint64_t cs = q->cluster_size;
     int r = 0;
-    for (uint32_t i = 0; i < l1_size && r == 0; i++) {
+    /* each entry visited is a step of the progress (qemu's) */
+    for (uint32_t i = 0; i < l1_size && r == 0; i++, progress(v->pr, ++v->done, v->total)) {
         uint64_t l2off = l1[i] & QC_OFFSET_MASK, l2rc;
         if (!l2off)
             continue;
@@ -233,10 +273,13 @@ static int expand_l1(gk_dev *d, struct qcow2 *q, const uint64_t *l1, uint32_t l1
 
 /* qemu's qcow2_expand_zero_clusters: the active L1 table, then every
  * snapshot's. */
-static int expand_zeros(gk_dev *d, struct qcow2 *q)
+static int expand_zeros(gk_dev *d, struct qcow2 *q, struct progress *pr)
 {
+    struct visit v = {.pr = pr, .total = q->l1_size};
+    for (uint32_t s = 0; s < q->nb_snapshots; s++)
+        v.total += q->snaps[s].l1_size;
     uint8_t *z = gk_calloc(1, q->cluster_size);
-    int r = expand_l1(d, q, q->l1, q->l1_size, z);
+    int r = expand_l1(d, q, q->l1, q->l1_size, z, &v);
     uint64_t *l1 = NULL;
     for (uint32_t s = 0; s < q->nb_snapshots && r == 0; s++) {
         gk_snapshot_info *sn = &q->snaps[s];
@@ -251,7 +294,7 @@ static int expand_zeros(gk_dev *d, struct qcow2 *q)
             break;
         for (uint32_t i = 0; i < sn->l1_size; i++)
             l1[i] = gk_be64(&l1[i]);
-        r = expand_l1(d, q, l1, sn->l1_size, z);
+        r = expand_l1(d, q, l1, sn->l1_size, z, &v);
     }
     free(l1);
     free(z);
@@ -260,7 +303,7 @@ static int expand_zeros(gk_dev *d, struct qcow2 *q)
     return r;
 }
 
-static int downgrade(gk_dev *d, struct qcow2 *q)
+static int downgrade(gk_dev *d, struct qcow2 *q, struct progress *pr)
 {
     if (q->h.refcount_order != 4)
         return gk_fail(ENOTSUP, "compat=0.10 requires refcount_bits=16");
@@ -275,7 +318,8 @@ static int downgrade(gk_dev *d, struct qcow2 *q)
     if (incompat & ~(uint64_t)QC_INCOMPAT_COMPRESSION)
         return gk_fail(ENOTSUP, "Cannot downgrade an image with incompatible features %#llx set",
                        (unsigned long long)incompat);
-    int r = expand_zeros(d, q);
+    pr->op = OP_DOWNGRADE;
+    int r = expand_zeros(d, q, pr);
     if (r < 0)
         return r;
     if (q->h.incompatible_features & QC_INCOMPAT_COMPRESSION) {
@@ -303,12 +347,31 @@ static int downgrade(gk_dev *d, struct qcow2 *q)
     return qcow2_write_header(q);
 }
 
+/* refcount_bits: the structure rebuilt in the new width (one pass); the
+ * progress told in the shape of qemu's qcow2_change_refcount_order, which
+ * walks the refcount table three times (allocating, checking, writing):
+ * the first two walks' steps before the rebuild, the third's after it. */
+static int refcount_width(struct qcow2 *q, uint64_t bits, struct progress *pr)
+{
+    int r = qcow2_refcount_load(q);
+    if (r < 0)
+        return r;
+    int64_t n = (int64_t)q->reft_entries, total = 3 * n;
+    for (int64_t i = 0; i <= 2 * n && pr->cb; i++)
+        progress(pr, i, total);
+    if ((r = qcow2_change_refcount_width(q, bits)) < 0)
+        return r;
+    for (int64_t i = 2 * n; i <= total && pr->cb; i++)
+        progress(pr, i, total);
+    return 0;
+}
+
 static int same_str(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
+int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb, void *opaque)
 {
     struct qcow2 *q = d->priv;
     if (!q->rw)
@@ -389,8 +452,10 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
         }
     }
 
+    struct progress pr = {.cb = cb, .opaque = opaque};
+    pr.total_ops = (version != q->version) + (refbits != (1ULL << q->h.refcount_order));
     /* upgrade first: what follows may need version 3 */
-    if (version > q->version && (r = upgrade(q)) < 0)
+    if (version > q->version && (r = upgrade(d, q, &pr)) < 0)
         return r;
     if (has_backing && (!same_str(backing, q->backing_name) || !same_str(backing_fmt, q->backing_format)))
         return gk_fail(EINVAL, "Cannot amend the backing file\nYou can use 'qemu-img rebase' instead.");
@@ -409,7 +474,8 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
         if (version < 3 && refbits != 16)
             return gk_fail(EINVAL, "Refcount widths other than 16 bits require compatibility level 1.1 or above "
                                    "(use compat=1.1 or greater)");
-        if ((r = qcow2_op_flush(d)) < 0 || (r = qcow2_change_refcount_width(q, refbits)) < 0)
+        pr.op = OP_REFCOUNT;
+        if ((r = qcow2_op_flush(d)) < 0 || (r = refcount_width(q, refbits, &pr)) < 0)
             return r;
     }
     if ((data_file || data_file_raw >= 0) && (r = set_data_file(q, data_file, data_file_raw)) < 0)
@@ -417,7 +483,7 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values)
     if (size && size != d->size && (r = qcow2_op_truncate(d, size, GK_PREALLOC_OFF)) < 0)
         return r;
     /* downgrade last */
-    if (version < q->version && (r = downgrade(d, q)) < 0)
+    if (version < q->version && (r = downgrade(d, q, &pr)) < 0)
         return r;
     return qcow2_op_flush(d);
 }

@@ -468,3 +468,86 @@ out:
     qcow2_gen_free(g);
     return r;
 }
+
+/* compat=1.1 (qemu's qcow2_upgrade): a version 3 entry has at least 16
+ * bytes of extra data (the large VM state size and the disk size).  When an
+ * entry is shorter, the whole table is written again as qemu's
+ * qcow2_write_snapshots writes it: each entry with 24 bytes of extra data
+ * or more (VM state size, disk size: the image's, icount: -1 when absent;
+ * extra data past those kept), into new clusters; the header then points to
+ * it in one write, and the old table is freed (and discarded). */
+int qcow2_snapshots_upgrade(gk_dev *d)
+{
+    struct qcow2 *q = d->priv;
+    if (!q->nb_snapshots)
+        return 0;
+    uint8_t *t0 = NULL, *t1 = NULL;
+    uint64_t *starts = NULL, len = 0;
+    int r = read_table_raw(q, &t0, &starts), need = 0;
+    for (uint32_t i = 0; i < q->nb_snapshots && r == 0; i++) {
+        const uint8_t *e = t0 + starts[i];
+        uint32_t extra = gk_be32(e + 36);
+        need |= extra < 16;
+        len = (len + 7) & ~7ULL;
+        len += 40 + (extra > 24 ? extra : 24) + gk_be16(e + 12) + gk_be16(e + 14);
+    }
+    if (r < 0 || !need)
+        goto out;
+    if (len > QC_MAX_SNAPSHOTS_BYTES) {
+        r = gk_fail(EFBIG, "Failed to update the snapshot table: File too large");
+        goto out;
+    }
+    t1 = gk_calloc(1, len);
+    uint64_t p = 0;
+    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+        const uint8_t *e = t0 + starts[i];
+        const gk_snapshot_info *s = &q->snaps[i];
+        uint32_t extra = gk_be32(e + 36), nextra = extra > 24 ? extra : 24;
+        uint64_t names = (uint64_t)gk_be16(e + 12) + gk_be16(e + 14);
+        p = (p + 7) & ~7ULL;
+        uint8_t *o = t1 + p;
+        memcpy(o, e, 32); /* L1 table, sizes, dates, VM clock */
+        put_be(o + 32, s->vm_state_size <= UINT32_MAX ? s->vm_state_size : 0, 4);
+        put_be(o + 36, nextra, 4);
+        put_be(o + 40, s->vm_state_size, 8);
+        put_be(o + 48, extra >= 16 ? s->disk_size : q->h.size & ~511ULL, 8);
+        put_be(o + 56, extra >= 24 ? (uint64_t)s->icount : UINT64_MAX, 8);
+        if (extra > 24)
+            memcpy(o + 64, e + 64, extra - 24);
+        memcpy(o + 40 + nextra, e + 40 + extra, names);
+        p += 40 + nextra + names;
+    }
+    int64_t a = qcow2_alloc_clusters(q, len);
+    if (a < 0) {
+        r = (int)a;
+        goto out;
+    }
+    /* the refcounts, then the table, then the header that points to it */
+    uint8_t h[12];
+    put_be(h, q->nb_snapshots, 4);
+    put_be(h + 4, (uint64_t)a, 8);
+    if ((r = qcow2_op_flush(d)) < 0)
+        goto out;
+    if (gk_pwrite(q->file, t1, len, (uint64_t)a) < 0 || gk_flush(q->file) < 0 ||
+        gk_pwrite(q->file, h, sizeof h, 60) < 0 || gk_flush(q->file) < 0) {
+        r = -errno;
+        goto out;
+    }
+    uint64_t old = q->h.snapshots_offset, oldlen = q->snapshots_size, cs = q->cluster_size;
+    q->h.snapshots_offset = (uint64_t)a;
+    q->snapshots_size = (len + 7) & ~7ULL;
+    if ((r = qcow2_update_refcount(q, old, oldlen, -1)) < 0)
+        goto out;
+    /* qemu discards what a snapshot table freed */
+    for (uint64_t c = old & ~(cs - 1); c < old + oldlen; c += cs) {
+        uint64_t rc;
+        if (qcow2_get_refcount(q, c >> q->cluster_bits, &rc) == 0 && rc == 0 && c < q->file->size)
+            (void)gk_discard(q->file, c, c + cs <= q->file->size ? cs : q->file->size - c);
+    }
+    r = qcow2_op_flush(d);
+out:
+    free(t0);
+    free(t1);
+    free(starts);
+    return r;
+}

@@ -350,6 +350,9 @@ int qcow2_detect_prealloc(struct qcow2 *q);
 
 /* Read the snapshot table (every field bounded). */
 int qcow2_read_snapshots(struct qcow2 *q);
+/* compat=1.1: the snapshot table in version 3 entries, written again when
+ * an entry is short (qemu's qcow2_upgrade).  0 or -errno. */
+int qcow2_snapshots_upgrade(gk_dev *d);
 /* qemu-img check's reading of the snapshot table (an image opened with
  * GK_OPEN_CHECK): q->snaps as qemu reads them, "incomplete" v3 entries
  * counted in r; -errno with r->error set when the table cannot be read. */
@@ -543,7 +546,7 @@ int qcow2_rebuild_refcounts(struct qcow2 *q, struct qcow2_refs *refs, unsigned o
 int qcow2_change_refcount_width(struct qcow2 *q, uint64_t bits);
 /* amend (lib/qcow2-amend.c): the -o names and values, checked as qemu-img
  * amend checks them; the device is open read-write.  0 or -errno. */
-int qcow2_amend(gk_dev *d, int n, const char **names, const char **values);
+int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb, void *opaque);
 /* Build the first bytes of the image as they would be written: header
  * fields, extensions (kept ones included), the backing file name.  Returns
  * the length, or -EINVAL if it does not fit in bufsz (one cluster). */

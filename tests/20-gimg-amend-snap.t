@@ -81,4 +81,58 @@ for shape in plain overlay overlay-raw shared shared-overlay resized; do
         sh -c "qemu-img snapshot -a s1 g.qcow2 && qemu-io -c 'write -P 9 0 2M' g.qcow2 >/dev/null &&
                qemu-img check -q g.qcow2"
 done
+# compat=1.1 on a version 2 image whose snapshot entries are short (no
+# extra data, as qemu before 1.1 wrote them): qemu writes the table again
+# in version 3 entries; the same bytes, snapshot list and check as qemu's,
+# and each snapshot reads as before
+rm -f v2.qcow2
+qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4k v2.qcow2 4M
+io -c 'write -P 1 0 64k' v2.qcow2
+qemu-img snapshot -c s1 v2.qcow2
+io -c 'write -P 2 0 64k' -c 'write -z 1M 64k' v2.qcow2
+qemu-img snapshot -c second v2.qcow2
+python3 - v2.qcow2 <<'PY'
+import struct, sys
+# the snapshot table in place with no extra data, fixed dates
+f = open(sys.argv[1], 'r+b'); d = f.read()
+nb, off = struct.unpack('>IQ', d[60:72]); p = off; out = b''
+for i in range(nb):
+    l1o, l1s, idl, nl, ds, dn, vc, vs, ex = struct.unpack('>QIHHIIQII', d[p:p + 40])
+    e = struct.pack('>QIHHIIQII', l1o, l1s, idl, nl, 1700000000 + i, 0, vc, vs, 0)
+    e += d[p + 40 + ex:p + 40 + ex + idl + nl]
+    out += e + b'\0' * (-len(e) % 8)
+    p = (p + 40 + ex + idl + nl + 7) & ~7
+f.seek(off); f.write(out + b'\0' * (p - off - len(out)))
+PY
+cp v2.qcow2 g.qcow2
+cp v2.qcow2 q.qcow2
+gr=0 qr=0
+go=$(gimg amend -p -o compat=1.1 g.qcow2 2>&1 | tr '\r' '\n') || gr=$?
+qo=$(qemu-img amend -p -o compat=1.1 q.qcow2 2>&1 | tr '\r' '\n') || qr=$?
+is "$go [exit $gr]" "$qo [exit $qr]" "[v2, short entries] amend -p -o compat=1.1: qemu-img's progress"
+same_file g.qcow2 q.qcow2 "[v2, short entries] the same bytes as qemu-img's"
+is "$(qemu-img snapshot -l g.qcow2)" "$(qemu-img snapshot -l q.qcow2)" "[v2, short entries] qemu-img snapshot -l as of qemu's"
+ok "[v2, short entries] qemu-img check clean" qemu-img check -q g.qcow2
+for s in s1 second; do
+    qemu-img convert -O raw -l "$s" v2.qcow2 x.raw
+    qemu-img convert -O raw -l "$s" g.qcow2 y.raw
+    same_file y.raw x.raw "[v2, short entries] snapshot $s reads as before"
+done
+
+# amend -p: qemu-img's steps (each L1 entry of a downgrade, the refcount
+# table walks of a width change, the upgrade's three), the same lines
+rm -f p.qcow2 r.qcow2
+qemu-img create -q -f qcow2 -o cluster_size=512 p.qcow2 4M
+io -c 'write -z 0 1M' -c 'write -P 5 2M 64k' p.qcow2
+qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4k r.qcow2 16M
+for c in p.qcow2:compat=0.10 r.qcow2:compat=1.1,refcount_bits=8 p.qcow2:refcount_bits=4 r.qcow2:refcount_bits=4; do
+    img=${c%%:*} o=${c#*:}
+    cp "$img" g.qcow2
+    cp "$img" q.qcow2
+    go=$(gimg amend -p -o "$o" g.qcow2 2>&1 | tr '\r' '\n')
+    is "${go//gimg:/qemu-img:}" "$(qemu-img amend -p -o "$o" q.qcow2 2>&1 | tr '\r' '\n')" \
+       "amend -p -o $o ($img): qemu-img's progress lines"
+    ok "amend -p -o $o: qemu-img check clean, the same content" \
+        sh -c "qemu-img check -q g.qcow2 && qemu-img compare -q g.qcow2 q.qcow2"
+done
 done_testing

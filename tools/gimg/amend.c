@@ -25,6 +25,31 @@ static void amend_help(const char *fmt)
            "  size=<size>            - Virtual disk size\n");
 }
 
+/* qemu-img's amend_status_cb and qemu_progress_print (min_skip 1.0): in
+ * single precision, a line when the value moved by more than one point
+ * either way, or is 0 or 100. */
+struct shown {
+    struct progress *p;
+    float last;
+    int started; /* qemu-img's first line, 0, is out */
+};
+
+static void show(uint64_t done, uint64_t total, void *opaque)
+{
+    struct shown *s = opaque;
+    if (!s->started) {
+        s->started = 1;
+        progress_print(s->p, 0, 1);
+    }
+    float cur = total ? 100.f * (float)done / (float)total : 0.f;
+    if (cur > 100)
+        cur = 100;
+    if (cur > s->last + 1.0f || cur < s->last - 1.0f || cur == 100 || cur == 0) {
+        s->last = cur;
+        progress_print(s->p, cur, 1);
+    }
+}
+
 int cmd_amend(gimg_args *a)
 {
     const char **names = NULL, **values = NULL;
@@ -59,16 +84,30 @@ int cmd_amend(gimg_args *a)
     gk_open_opts o = {.format = a->fmt, .readwrite = 1};
     gk_dev *d = gimg_open_opts(a, path, &o, 1);
     gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
-    progress_print(&a->progress, 0, 1);
-    int r = gk_image_amend(d, n, names, values);
-    if (r == 0)
-        progress_end(&a->progress);
+    /* qemu-img's lines: 0, the steps, 100, a newline; an option it refuses
+     * while parsing, or a format without amend, before any of them (the
+     * newline still comes, after the message) */
+    struct shown sh = {.p = &a->progress};
+    int r = gk_image_amend_progress(d, n, names, values, a->progress.on ? show : NULL, &sh);
     free(names);
     free(values);
+    int early = r < 0 && (strstr(gk_errmsg(), "does not support option amendment") ||
+                          strncmp(gk_errmsg(), "Invalid parameter", 17) == 0);
+    if (!early && !sh.started)
+        progress_print(&a->progress, 0, 1);
+    if (!early)
+        progress_print(&a->progress, 100, 1);
     if (r < 0) {
-        if (errno == ENOTSUP && strstr(gk_errmsg(), "does not support option amendment"))
-            gk_die_status(1, "%s", gk_errmsg());
-        gk_die_status(1, "%s", gk_errmsg());
+        fflush(stdout);
+        fprintf(stderr, "%s: %s\n", gk_progname, gk_errmsg());
+        if (a->progress.on)
+            printf("\n");
+        gk_dev_unref(d);
+        return 1;
+    }
+    if (a->progress.on) {
+        printf("\n");
+        fflush(stdout);
     }
     if (gk_flush(d) < 0)
         gk_die_status(1, "%s", gk_errmsg());
