@@ -5,9 +5,12 @@
  * Crash safety: the backing file name and format extension change in one
  * write of the bytes that differ, inside the first cluster (inside the
  * first sector for the usual short names), after every earlier write was
- * flushed.  Emptying clears the active L1 table in one write, flushes, and
- * only then lowers the refcounts of what it pointed to: a kill in between
- * leaks clusters, nothing more. */
+ * flushed.  Emptying goes as qemu's qcow2_make_empty (the same bytes): a
+ * version 3 image without snapshots and the like is cut back to its header
+ * and tables (in place when they are where qemu puts them: a kill leaks
+ * clusters; else under the dirty bit, as qemu does it); others have every
+ * L2 entry zeroed, table by table, before the clusters lose their
+ * references: a kill leaks clusters, nothing more. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +110,112 @@ out:
     return r;
 }
 
-/* The clusters an L2 entry holds, for the refcount drop. */
+static void put_be(uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = size; i-- > 0; v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static int patch_sync(struct qcow2 *q, uint64_t off, const uint8_t *b, size_t n)
+{
+    return gk_pwrite(q->file, b, n, off) < 0 || gk_flush(q->file) < 0 ? -errno : 0;
+}
+
+/* The structures already where qemu's make_completely_empty puts them
+ * (the layout qemu-img create gives): the same result without a window
+ * where the refcounts are wrong: the L1 table zeroed, the refcount table's
+ * other entries dropped, the first refcount block rewritten to count only
+ * the structure, the file cut.  A kill between these leaks clusters. */
+static int empty_in_place(struct qcow2 *q, uint64_t l1c)
+{
+    uint64_t cs = q->cluster_size;
+    if (gk_pwrite_zeroes(q->file, q->h.l1_table_offset, l1c * cs, 0) < 0 || gk_flush(q->file) < 0)
+        return -errno;
+    memset(q->l1, 0, (size_t)q->l1_size * 8);
+    uint8_t *c = gk_calloc(1, cs);
+    int r = 0;
+    if (gk_pwrite(q->file, c + 8, cs - 8, cs + 8) < 0 || gk_flush(q->file) < 0)
+        r = -errno;
+    for (uint64_t i = 1; i < q->reft_entries; i++)
+        q->reft[i] = 0;
+    for (uint64_t k = 0; k < 3 + l1c && r == 0; k++)
+        qcow2_rb_set(q, c, k, 1);
+    if (r == 0)
+        r = patch_sync(q, 2 * cs, c, cs);
+    free(c);
+    if (r < 0)
+        return r;
+    q->free_cluster_index = 3 + l1c;
+    if (gk_truncate(q->file, (3 + l1c) * cs, GK_PREALLOC_OFF) < 0)
+        return -errno;
+    q->file_size = (3 + l1c) * cs;
+    return 0;
+}
+
+/* qemu's make_completely_empty (a version 3 image without snapshots,
+ * bitmaps, LUKS or data file, whose first refcount block can count the
+ * new structure): the dirty bit set (refcounts are rebuilt on open after a
+ * kill), the L1 table and the three clusters after the header zeroed, the
+ * header pointed at a one-cluster refcount table in cluster 1, its first
+ * block in cluster 2 and the L1 table from cluster 3, the block counting
+ * those, the dirty bit cleared, and the file cut after the L1 table. */
+static int make_completely_empty(struct qcow2 *q)
+{
+    uint64_t cs = q->cluster_size, l1c = ((uint64_t)q->l1_size * 8 + cs - 1) / cs;
+    int r;
+    if ((r = qcow2_cache_empty(q->l2_cache)) < 0 || (r = qcow2_cache_empty(q->rb_cache)) < 0 ||
+        (r = qcow2_refcount_load(q)) < 0)
+        return r;
+    if (q->h.l1_table_offset == 3 * cs && q->h.refcount_table_offset == cs && q->h.refcount_table_clusters == 1 &&
+        (q->reft[0] & QC_REFT_OFFSET_MASK) == 2 * cs)
+        return empty_in_place(q, l1c);
+    uint8_t b[20];
+    put_be(b, q->h.incompatible_features | QC_INCOMPAT_DIRTY, 8);
+    if ((r = patch_sync(q, 72, b, 8)) < 0)
+        return r;
+    q->h.incompatible_features |= QC_INCOMPAT_DIRTY;
+    if (gk_pwrite_zeroes(q->file, q->h.l1_table_offset, l1c * cs, 0) < 0 ||
+        gk_pwrite_zeroes(q->file, cs, (2 + l1c) * cs, 0) < 0)
+        return -errno;
+    memset(q->l1, 0, (size_t)q->l1_size * 8);
+    put_be(b, 3 * cs, 8);
+    put_be(b + 8, cs, 8);
+    put_be(b + 16, 1, 4);
+    if ((r = patch_sync(q, 40, b, 20)) < 0)
+        return r;
+    q->h.l1_table_offset = 3 * cs;
+    q->h.refcount_table_offset = cs;
+    q->h.refcount_table_clusters = 1;
+    put_be(b, 2 * cs, 8);
+    if ((r = patch_sync(q, cs, b, 8)) < 0)
+        return r;
+    free(q->reft);
+    q->reft = gk_calloc(cs / 8, 8);
+    q->reft[0] = 2 * cs;
+    q->reft_entries = cs / 8;
+    q->reft_loaded = 1;
+    uint8_t *rb = gk_calloc(1, cs);
+    for (uint64_t k = 0; k < 3 + l1c; k++)
+        qcow2_rb_set(q, rb, k, 1);
+    r = patch_sync(q, 2 * cs, rb, cs);
+    free(rb);
+    if (r < 0)
+        return r;
+    q->free_cluster_index = 3 + l1c;
+    put_be(b, q->h.incompatible_features & ~(uint64_t)QC_INCOMPAT_DIRTY, 8);
+    if ((r = patch_sync(q, 72, b, 8)) < 0)
+        return r;
+    q->h.incompatible_features &= ~(uint64_t)QC_INCOMPAT_DIRTY;
+    if (gk_truncate(q->file, (3 + l1c) * cs, GK_PREALLOC_OFF) < 0)
+        return -errno;
+    q->file_size = (3 + l1c) * cs;
+    return 0;
+}
+
+/* The host cluster an L2 entry held loses a reference: in the image file a
+ * cluster left with none is discarded (qemu passes the discards of a
+ * commit's emptying through); a data file's cluster is discarded there (its
+ * offset is the guest offset, 0 too when COPIED says so). */
 static int drop_entry(struct qcow2 *q, uint64_t e)
 {
     if (e & QC_OFLAG_COMPRESSED) {
@@ -115,10 +223,8 @@ static int drop_entry(struct qcow2 *q, uint64_t e)
         qcow2_compressed_range(q, e, &coff, &csize);
         return qcow2_update_refcount(q, coff, csize, -1);
     }
-    uint64_t off = e & QC_OFFSET_MASK;
+    uint64_t off = e & QC_OFFSET_MASK, rc;
     if (q->data != q->file) {
-        /* a data file cluster has no refcount: qemu discards it there (its
-         * offset is the guest offset, 0 too when COPIED says so) */
         if (!(off || (e & QC_OFLAG_COPIED)) || off >= q->data->size)
             return 0;
         uint64_t n = q->data->size - off < q->cluster_size ? q->data->size - off : q->cluster_size;
@@ -126,7 +232,52 @@ static int drop_entry(struct qcow2 *q, uint64_t e)
     }
     if (!off)
         return 0;
-    return qcow2_update_refcount(q, off, q->cluster_size, -1);
+    int r = qcow2_update_refcount(q, off, q->cluster_size, -1);
+    if (r == 0 && qcow2_get_refcount(q, off >> q->cluster_bits, &rc) == 0 && rc == 0 && off < q->file->size)
+        (void)gk_discard(q->file, off, q->file->size - off < q->cluster_size ? q->file->size - off : q->cluster_size);
+    return r;
+}
+
+/* qemu's fallback (qcow2_cluster_discard of the whole disk, full): every L2
+ * entry zeroed, a table shared with a snapshot copied first, a missing one
+ * allocated (empty), the L2 tables kept; the clusters the entries held lose their reference once the table
+ * is on disk (a kill leaks them at worst), table by table, so that the next
+ * copy may take a cluster freed before it, as in qemu. */
+static int discard_all(struct qcow2 *q)
+{
+    int rc = 0, r;
+    uint64_t *held = gk_malloc(q->l2_entries * sizeof *held);
+    /* every table of the disk, one made where there was none (qemu's
+     * get_cluster_table allocates them too) */
+    unsigned shift = q->cluster_bits + q->l2_bits;
+    uint64_t ntables = (q->h.size + (1ULL << shift) - 1) >> shift;
+    for (uint32_t i = 0; i < q->l1_size && i < ntables; i++) {
+        void *tv;
+        if ((r = qcow2_l2_for_write(q, i, &tv)) < 0) {
+            rc = r;
+            break;
+        }
+        uint64_t n = 0;
+        for (uint64_t j = 0; j < q->l2_entries; j++) {
+            uint8_t *p = (uint8_t *)tv + j * q->l2_entry_size;
+            uint64_t e = gk_be64(p);
+            if (!e && !(q->ext_l2 && gk_be64(p + 8)))
+                continue;
+            memset(p, 0, q->l2_entry_size);
+            held[n++] = e;
+        }
+        qcow2_cache_mark_dirty(q->l2_cache, tv);
+        qcow2_cache_put(q->l2_cache, tv);
+        if ((r = qcow2_flush_all(q)) < 0) {
+            rc = r;
+            break;
+        }
+        for (uint64_t j = 0; j < n; j++)
+            if ((r = drop_entry(q, held[j])) < 0 && rc == 0)
+                rc = r; /* a leak at worst: go on */
+    }
+    free(held);
+    return rc;
 }
 
 int qcow2_make_empty(gk_dev *d)
@@ -137,43 +288,15 @@ int qcow2_make_empty(gk_dev *d)
     int r = qcow2_op_flush(d);
     if (r < 0 || q->l1_size == 0)
         return r;
-    uint64_t bytes = (uint64_t)q->l1_size * 8;
-    uint64_t *old = q->l1;
-    uint8_t *z = gk_calloc(1, bytes);
-    if (gk_pwrite(q->file, z, bytes, q->h.l1_table_offset) < 0 || gk_flush(q->file) < 0) {
-        r = -errno;
-        free(z);
-        return r;
-    }
-    q->l1 = (uint64_t *)z; /* all zero in any byte order */
-    /* nothing points to the old tables now: lower their refcounts (a kill
-     * from here on leaks them) */
-    uint8_t *t = gk_malloc(q->cluster_size);
-    int rc = 0;
-    for (uint32_t i = 0; i < q->l1_size; i++) {
-        uint64_t l2 = old[i] & QC_OFFSET_MASK;
-        if (!l2)
-            continue;
-        if (l2 & (q->cluster_size - 1)) {
-            rc = gk_fail(EIO, "%s: L2 table offset 0x%llx is not aligned (image corrupt)", q->path,
-                         (unsigned long long)l2);
-            continue;
-        }
-        if ((r = qcow2_read(q, q->file, t, q->cluster_size, l2)) < 0) {
-            rc = r;
-            continue;
-        }
-        for (uint64_t j = 0; j < q->l2_entries; j++)
-            if ((r = drop_entry(q, gk_be64(t + j * q->l2_entry_size))) < 0 && rc == 0)
-                rc = r; /* a leak at worst: go on */
-        if ((r = qcow2_update_refcount(q, l2, q->cluster_size, -1)) < 0 && rc == 0)
-            rc = r;
-        qcow2_cache_discard(q->l2_cache, l2);
-    }
-    free(t);
-    free(old);
+    uint64_t l1c = ((uint64_t)q->l1_size * 8 + q->cluster_size - 1) / q->cluster_size;
+    uint64_t per_block = (q->cluster_size * 8) >> q->h.refcount_order;
+    if (q->version >= 3 && !q->nb_snapshots && !q->nb_bitmaps && 3 + l1c <= per_block && q->h.crypt_method != 2 &&
+        q->data == q->file)
+        r = make_completely_empty(q);
+    else
+        r = discard_all(q);
     q->free_byte_offset = 0;
     qcow2_decompressed_forget(q);
-    r = qcow2_op_flush(d);
-    return rc < 0 ? rc : r;
+    int r2 = qcow2_op_flush(d);
+    return r < 0 ? r : r2;
 }

@@ -120,4 +120,44 @@ for n in qcow2 raw; do
         done
     done
 done
+# the emptied top as qemu leaves it: a version 3 image cut to its header,
+# refcount table and block and L1 table (qemu's make_completely_empty);
+# version 2, snapshots, LUKS, a data file: every entry discarded, an empty
+# L2 table made where there was none, freed clusters punched out (in the
+# data file too).  The same bytes, image end offset and allocation as qemu's.
+S="--object secret,id=s0,data=pw"
+for c in v3: v2:compat=0.10,cluster_size=4k snap:cluster_size=4k luks:encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10 \
+         data:data_file=t.raw; do
+    n=${c%%:*} o=${c#*:}
+    d=$T/e
+    rm -rf "$d" "$T/e-q" "$T/e-g"
+    mkdir -p "$d"
+    (
+        cd "$d" || exit 1
+        qemu-img create -q -f qcow2 b.qcow2 8M
+        qemu-img create -q -f qcow2 $S ${o:+-o "$o"} -b b.qcow2 -F qcow2 t.qcow2 8M
+        qemu-io $S --image-opts "driver=qcow2,file.filename=t.qcow2${o:+,encrypt.key-secret=s0}" \
+            -c 'write -P 3 0 1M' -c 'write -P 4 3M 64k' -c 'write -z 5M 64k' >/dev/null 2>&1 ||
+            qemu-io -c 'write -P 3 0 1M' -c 'write -P 4 3M 64k' -c 'write -z 5M 64k' t.qcow2 >/dev/null
+        if [ "$n" = snap ]; then
+            qemu-img snapshot -c s1 t.qcow2
+            qemu-io -c 'write -P 5 512k 1M' t.qcow2 >/dev/null
+        fi
+    )
+    cp -a "$d" "$T/e-q"
+    cp -a "$d" "$T/e-g"
+    spec=driver=qcow2,file.filename=t.qcow2
+    [ "$n" = luks ] && spec=$spec,encrypt.key-secret=s0
+    (cd "$T/e-q" && qemu-img commit -q $S --image-opts "$spec")
+    ok "[$n] gimg commit empties the top" sh -c "cd '$T/e-g' && gimg commit -q $S --image-opts '$spec'"
+    same_file "$T/e-g/t.qcow2" "$T/e-q/t.qcow2" "[$n] the emptied top: the same bytes as qemu-img's"
+    is "$(cd "$T/e-g" && qemu-img check t.qcow2 2>&1 | grep 'end offset')" \
+       "$(cd "$T/e-q" && qemu-img check t.qcow2 2>&1 | grep 'end offset')" "[$n] its image end offset as qemu's"
+    a=$(stat -c %b "$T/e-g/t.qcow2") b=$(stat -c %b "$T/e-q/t.qcow2")
+    ok "[$n] its allocated blocks $a near qemu's $b" test $((a - b)) -le 256 -a $((b - a)) -le 256
+    if [ "$n" = data ]; then
+        same_file "$T/e-g/t.raw" "$T/e-q/t.raw" "[$n] the data file: as qemu's"
+        is "$(stat -c %b "$T/e-g/t.raw")" 0 "[$n] the data file's clusters punched out, as qemu does"
+    fi
+done
 done_testing
