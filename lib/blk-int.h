@@ -398,6 +398,9 @@ uint32_t gk_crc32c(const void *buf, size_t n);
  * needs replaying: *overlay is a device reading the file as replayed (NULL:
  * nothing to replay).  0 or -errno (lib/vhdx-log.c). */
 int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, gk_dev **overlay);
+/* Write the replayed log of overlay into its file and empty the log (hdr:
+ * the current header, 4 KiB): qemu-img check -r.  0 or -errno. */
+int gk_vhdx_log_replay(gk_dev *overlay, const uint8_t *hdr);
 
 /* ------------------------------------------------------------------ */
 /* qemu's image locks (lib/lock.c)                                      */

@@ -2,9 +2,10 @@
 /* The VHDX log, replayed in memory.  A VHDX file whose writer stopped
  * before its metadata reached its place holds the missing sectors in the
  * log; qemu refuses to open such a file read-only ("qemu-img check -r all"
- * replays it, writing the file).  We never write: the active sequence of
- * log entries is found and checked, and its sectors are laid over the file
- * in an overlay device that the format reads instead of the file.
+ * replays it, writing the file).  Reading never writes: the active sequence
+ * of log entries is found and checked, and its sectors are laid over the
+ * file in an overlay device that the format reads instead of the file;
+ * only check -r writes them into the file (gk_vhdx_log_replay).
  *
  * The active sequence: of the valid entries (signature, length, the
  * header's log GUID, CRC-32C over the entry, data sectors carrying the
@@ -21,6 +22,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "blk-int.h"
 
@@ -266,4 +268,58 @@ bad:
     free(o->p);
     free(o);
     return gk_fail(EINVAL, "%s: the VHDX log holds a descriptor with a bad file offset or length", path);
+}
+
+/* qemu-img check -r (qemu's vhdx_log_flush and vhdx_log_reset): the
+ * replayed sectors written into the file in log order, the file grown to
+ * hold them (a last file offset that is not MiB aligned rounded up, as
+ * qemu does), flushed; then both headers written in turn, each with the
+ * next sequence number, a new file write GUID and no log GUID: the log is
+ * empty.  A kill before the headers leaves the log to replay again (the
+ * writes are idempotent); between the two headers, the newer one rules. */
+int gk_vhdx_log_replay(gk_dev *overlay, const uint8_t *hdr)
+{
+    struct overlay *o = overlay->priv;
+    gk_dev *f = o->base;
+    const char *path = f->name;
+    uint64_t end = f->size;
+    for (size_t i = 0; i < o->n; i++) {
+        const struct patch *p = &o->p[i];
+        int bad = p->data ? gk_pwrite(f, p->data, p->len, p->off) < 0 : gk_pwrite_zeroes(f, p->off, p->len, 0) < 0;
+        if (bad)
+            return gk_fail(errno, "%s: replaying the VHDX log: %s", path, gk_errmsg());
+    }
+    if (overlay->size > end && f->size < ((overlay->size + (1u << 20) - 1) & ~((1ULL << 20) - 1)) &&
+        gk_truncate(f, (overlay->size + (1u << 20) - 1) & ~((1ULL << 20) - 1), GK_PREALLOC_OFF) < 0)
+        return -errno;
+    if (gk_flush(f) < 0)
+        return -errno;
+    /* the current header's slot: the one holding its sequence number */
+    uint8_t cur[SECTOR], other[SECTOR];
+    int slot = 0;
+    if (gk_pread(f, other, SECTOR, 64 << 10) < 0)
+        return -errno;
+    if (memcmp(other, "head", 4) != 0 || gk_le64(other + 8) != gk_le64(hdr + 8))
+        slot = 1;
+    memcpy(cur, hdr, SECTOR);
+    uint8_t guid[16];
+    if (getrandom(guid, sizeof guid, 0) != (ssize_t)sizeof guid)
+        return gk_fail(EIO, "%s: no random bytes for the file write GUID", path);
+    guid[6] = (uint8_t)((guid[6] & 0x0f) | 0x40); /* version 4 */
+    guid[8] = (uint8_t)((guid[8] & 0x3f) | 0x80);
+    for (int k = 0; k < 2; k++) {
+        uint64_t seq = gk_le64(cur + 8) + 1;
+        for (int b = 0; b < 8; b++)
+            cur[8 + b] = (uint8_t)(seq >> (8 * b));
+        memcpy(cur + 16, guid, 16);
+        memset(cur + 48, 0, 16);
+        memset(cur + 4, 0, 4);
+        uint32_t c = gk_crc32c(cur, SECTOR);
+        for (int b = 0; b < 4; b++)
+            cur[4 + b] = (uint8_t)(c >> (8 * b));
+        slot ^= 1;
+        if (gk_pwrite(f, cur, SECTOR, slot ? 128 << 10 : 64 << 10) < 0 || gk_flush(f) < 0)
+            return -errno;
+    }
+    return 0;
 }

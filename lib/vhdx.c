@@ -61,6 +61,7 @@ struct vhdx {
     int nreg;
     int info_only;
     uint64_t vsize;
+    int replayed;                  /* check -r replayed the log at open    */
 };
 
 static uint32_t crc_table[256];
@@ -537,11 +538,35 @@ static gk_dev *vhdx_open(gk_dev *file, gk_open_ctx *ctx)
     v->path = file->name;
     v->info_only = !!(ctx->flags & GK_OPEN_INFO);
     gk_dev *d = gk_dev_new(&vhdx_ops, file->name, 0, v);
-    int rc = vhdx_open_all(v, d, file, !!(ctx->flags & GK_OPEN_CHECK));
+    /* check -r opens as the check does (blocks past the end counted) */
+    int check = !!(ctx->flags & (GK_OPEN_CHECK | GK_OPEN_REPAIR));
+    int rc = vhdx_open_all(v, d, file, check);
     if (rc < 0) {
         gk_dev_unref(d);
         errno = -rc;
         return NULL;
+    }
+    if (ctx->readwrite && v->file != file && (ctx->flags & GK_OPEN_REPAIR)) {
+        /* check -r: the log goes into the file, then the image is read
+         * from the file alone (qemu replays it when it opens for writing) */
+        uint8_t h[4096];
+        if ((rc = read_headers(v, file, h)) < 0 || (rc = gk_vhdx_log_replay(v->file, h)) < 0) {
+            gk_dev_unref(d);
+            errno = -rc;
+            return NULL;
+        }
+        gk_dev_unref(d);
+        v = gk_calloc(1, sizeof *v);
+        v->path = file->name;
+        v->replayed = 1;
+        d = gk_dev_new(&vhdx_ops, file->name, 0, v);
+        if ((rc = vhdx_open_all(v, d, file, check)) < 0 || v->file != file) {
+            if (rc == 0)
+                rc = gk_fail(EIO, "%s: the VHDX log still needs replaying after it was replayed", v->path);
+            gk_dev_unref(d);
+            errno = -rc;
+            return NULL;
+        }
     }
     if (ctx->readwrite && v->file != file) {
         gk_error("%s: the VHDX log needs replaying (qemu-img check -r all); not writing", v->path);
@@ -568,6 +593,18 @@ static int vhdx_check(gk_dev *d, gk_check_result *r)
     return bat_in_file(v, r);
 }
 
+/* qemu-img check -r, as qemu 7.2's vhdx: the check, and a log replayed when
+ * the image was opened for the repair is one corruption fixed; nothing else
+ * is repaired (blocks past the end of the file stay, counted). */
+static int vhdx_repair(gk_dev *d, unsigned fix, gk_check_result *r)
+{
+    struct vhdx *v = d->priv;
+    (void)fix;
+    int rc = vhdx_check(d, r);
+    r->corruptions_fixed = (uint64_t)v->replayed;
+    return rc;
+}
+
 static int vhdx_info(gk_dev *d, gk_image_info *info)
 {
     struct vhdx *v = d->priv;
@@ -586,6 +623,7 @@ const struct gk_format gk_vhdx_format = {
     .open = vhdx_open,
     .info = vhdx_info,
     .check = vhdx_check,
+    .repair = vhdx_repair,
     .create = gk_vhdx_create,
     .create_opts = gk_vhdx_create_opts,
 };

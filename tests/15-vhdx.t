@@ -3,7 +3,8 @@
 # VHDX read (test-images/vhdx.sh): fixed and dynamic disks qemu-img makes,
 # 1 MiB blocks over a large disk, and logs left to replay: replayed in
 # memory (the file is never written) to what qemu-img check -r all makes of
-# it; a guest on VHDX read by gcat/gls/ginspect.  Oracle: qemu-img.
+# it, and into the file by gimg check -r as by qemu-img check -r; a guest
+# on VHDX read by gcat/gls/ginspect.  Oracle: qemu-img.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-formats.sh"
 command -v qemu-img >/dev/null || skip_all "needs qemu-img"
@@ -36,6 +37,27 @@ is "$(md5sum <dirty.vhdx)" "$before" "dirty.vhdx is not written"
 qemu-img convert -O raw c.vhdx "$T/c.raw"
 cmp -s "$T/c.raw" "$T/q.raw"; is $? 1 "(the replay changes what the disk reads)"
 
+# check -r (leaks or all) writes the replay into the file, as qemu-img
+# check -r does: the same output and status, the result reads as qemu's,
+# qemu-img check is clean and qemu opens it read-only again
+for f in dirty badtail; do
+    for m in leaks all; do
+        cp $f.vhdx "$T/g.vhdx"
+        cp $f.vhdx "$T/q.vhdx"
+        gr=0 qr=0
+        go=$(gimg check -r $m "$T/g.vhdx" 2>&1) || gr=$?
+        qo=$(qemu-img check -r $m "$T/q.vhdx" 2>&1) || qr=$?
+        is "$go [$gr]" "$qo [$qr]" "check -r $m $f.vhdx: the log replayed into the file, as qemu-img says"
+        ok "  reads as qemu's replay" qemu-img compare -q -f vhdx -F vhdx "$T/g.vhdx" "$T/q.vhdx"
+        ok "  qemu-img check clean, qemu opens it read-only" \
+            sh -c "qemu-img check -q '$T/g.vhdx' && qemu-img info '$T/g.vhdx' >/dev/null"
+    done
+done
+cp dirty.vhdx "$T/g.vhdx"
+cp dirty.vhdx "$T/q.vhdx"
+is "$(gimg check --output=json -r all "$T/g.vhdx" 2>&1 | sed 's/g\.vhdx/x/')" \
+   "$(qemu-img check --output=json -r all "$T/q.vhdx" 2>&1 | sed 's/q\.vhdx/x/')" "check -r all --output=json dirty.vhdx: as qemu-img"
+
 # a truncated image (its last blocks past the end of the file): opening
 # refuses it, qemu-img check counts each block, with qemu's messages
 qemu-img create -q -f vhdx -o block_size=1M "$T/t.vhdx" 8M
@@ -49,6 +71,10 @@ for cut in 512k 3076k; do
     is "${ge//gimg:/qemu-img:} [$gr]" "$qe [$qr]" "check of a VHDX cut by $cut: qemu-img check's errors and status"
     is "$(gimg check --output=json "$T/t.vhdx" 2>/dev/null)" "$(qemu-img check --output=json "$T/t.vhdx" 2>/dev/null)" \
        "  and its JSON"
+    gr=0 qr=0
+    ge=$(gimg check -r all "$T/t.vhdx" 2>&1) || gr=$?
+    qe=$(qemu-img check -r all "$T/t.vhdx" 2>&1) || qr=$?
+    is "${ge//gimg:/qemu-img:} [$gr]" "$qe [$qr]" "  check -r all: nothing repaired, the same errors and status"
     fails_cleanly "  not read" gimg convert -O raw "$T/t.vhdx" "$T/t.raw"
 done
 

@@ -37,7 +37,7 @@ int cmd_check(gimg_args *a)
     if (fix) {
         /* a format without repairs (vdi, raw) answers as qemu-img does,
          * whether or not it could be opened for writing */
-        gk_open_opts ro = {.format = a->fmt, .flags = GK_OPEN_INFO | GK_OPEN_NO_BACKING};
+        gk_open_opts ro = {.format = a->fmt, .flags = GK_OPEN_INFO | GK_OPEN_NO_BACKING | GK_OPEN_CHECK};
         void (*hook)(const char *) = gk_warn_hook;
         gk_warn_hook = quiet; /* the open for the repair warns, if need be */
         gk_dev *d = gimg_open_opts(a, path, &ro, 1);
