@@ -66,6 +66,19 @@ for src in c64k.qcow2 snap.qcow2 zmix.qcow2 el2-ov.qcow2; do
     done
 done
 
+# into an image qemu-img made (-n), and with a backing file (-B)
+for o in "" "-o cluster_size=4k"; do
+    rm -f "$T/g.qcow2" "$T/q.qcow2"
+    # shellcheck disable=SC2086
+    qemu-img create -q -f qcow2 $o "$T/g.qcow2" "$(stat -c %s src.raw)"
+    cp "$T/g.qcow2" "$T/q.qcow2"
+    gimg convert -n -O qcow2 src.raw "$T/g.qcow2"
+    qemu-img convert -n -O qcow2 src.raw "$T/q.qcow2"
+    same_file "$T/g.qcow2" "$T/q.qcow2" "convert -n $o src.raw: byte-identical to qemu-img convert's"
+    # shellcheck disable=SC2086
+    ident qb-top.qcow2 -B "$dir/qb-mid.qcow2" -F qcow2 $o
+done
+
 # -c really compresses: qemu-img map says so
 rm -f "$T/out.qcow2"
 gimg convert -O qcow2 -c src.raw "$T/out.qcow2"
