@@ -50,6 +50,16 @@ static void show(uint64_t done, uint64_t total, void *opaque)
     }
 }
 
+static void free_opts(const char **names, const char **values, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free((char *)names[i]);
+        free((char *)values[i]);
+    }
+    free(names);
+    free(values);
+}
+
 int cmd_amend(gimg_args *a)
 {
     const char **names = NULL, **values = NULL;
@@ -77,8 +87,7 @@ int cmd_amend(gimg_args *a)
         amend_help(f ? f : "raw");
         if (d)
             gk_dev_unref(d);
-        free(names);
-        free(values);
+        free_opts(names, values, n);
         return 0;
     }
     gk_open_opts o = {.format = a->fmt, .readwrite = 1};
@@ -89,8 +98,7 @@ int cmd_amend(gimg_args *a)
      * newline still comes, after the message) */
     struct shown sh = {.p = &a->progress};
     int r = gk_image_amend_progress(d, n, names, values, a->progress.on ? show : NULL, &sh);
-    free(names);
-    free(values);
+    free_opts(names, values, n);
     int early = r < 0 && (strstr(gk_errmsg(), "does not support option amendment") ||
                           strncmp(gk_errmsg(), "Invalid parameter", 17) == 0);
     if (!early && !sh.started)

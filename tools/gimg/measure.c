@@ -102,6 +102,10 @@ int cmd_measure(gimg_args *a)
         }
         gk_die_status(1, "%s", gk_errmsg());
     }
+    for (int i = 0; i < n; i++) {
+        free((char *)names[i]);
+        free((char *)values[i]);
+    }
     free(names);
     free(values);
     if (a->output == OUT_JSON) {
