@@ -52,6 +52,7 @@
 struct vext {
     gk_dev *file;          /* the image's file or a kid of the device      */
     int flat, compressed, marker, zero_grain;
+    int l1_short;          /* check: qemu's 32-bit L1 size ends before it  */
     char type[12];         /* "SPARSE", "FLAT", ... ("" for the image itself) */
     uint64_t start, sectors;       /* place in the virtual disk, sectors   */
     uint64_t flat_off;             /* flat: bytes into the file            */
@@ -72,6 +73,7 @@ struct vmdk {
     uint32_t cid, parent_cid;
     char *parent, *parent_full;
     int info_only, cid_checked;
+    int check;                     /* opened for gimg check (GK_OPEN_CHECK) */
     struct { int ext; uint32_t sec; uint32_t *t; uint64_t used; } gt[GT_SLOTS];
     uint64_t tick;
     int gext;                      /* decompressed grain: extent, grain index */
@@ -285,9 +287,18 @@ static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
     if (grain > VMDK_MAX_GRAIN)
         return gk_fail(EFBIG, "%s: %s: invalid grain size (%" PRIu64 " sectors)", v->path, fn, grain);
     uint64_t cover = (uint64_t)gtes * grain;
+    uint64_t gd_entries = (capacity + cover - 1) / cover; /* wraps as qemu's */
+    if (v->check && (uint32_t)gd_entries < gd_entries) {
+        /* qemu keeps the L1 size in 32 bits: qemu-img check opens what
+         * that lets it open, and its check stops where that L1 table
+         * ends (the size kept here is capped: only the check reads it) */
+        e->l1_short = 1;
+        gd_entries = (uint32_t)gd_entries;
+        if (capacity > VMDK_MAX_SIZE / 512)
+            capacity = VMDK_MAX_SIZE / 512;
+    }
     if (capacity > VMDK_MAX_SIZE / 512)
         return gk_fail(EFBIG, "%s: %s: capacity too big (%" PRIu64 " sectors)", v->path, fn, capacity);
-    uint64_t gd_entries = (capacity + cover - 1) / cover;
     if (gd_entries > VMDK_MAX_GD)
         return gk_fail(EFBIG, "%s: %s: grain directory too big (%" PRIu64 " entries)", v->path, fn, gd_entries);
     if (gd_off > UINT64_MAX / 512)
@@ -390,7 +401,7 @@ static int parse_extents(struct vmdk *v, gk_dev *d, gk_dev *file, const char *de
             e->sectors = (uint64_t)l.sectors;
             /* qemu-img info describes an offset past 2^63 bytes (and
              * qemu reads from the wrong place); only reads refuse it */
-            if (l.offset > (int64_t)(VMDK_MAX_SIZE / 512) && !v->info_only)
+            if (l.offset > (int64_t)(VMDK_MAX_SIZE / 512) && !v->info_only && !v->check)
                 return gk_fail(EINVAL, "%s: extent \"%s\": offset too big", v->path, l.name);
             e->flat_off = l.offset > (int64_t)(VMDK_MAX_SIZE / 512) ? VMDK_MAX_SIZE : (uint64_t)l.offset * 512;
         } else if ((rc = open_sparse(v, e, ef)) < 0) {
@@ -1246,6 +1257,7 @@ static gk_dev *vmdk_open(gk_dev *file, gk_open_ctx *ctx)
     struct vmdk *v = gk_calloc(1, sizeof *v);
     v->path = file->name;
     v->info_only = !!(ctx->flags & GK_OPEN_INFO);
+    v->check = !!(ctx->flags & GK_OPEN_CHECK);
     v->gext = -1;
     gk_dev *d = gk_dev_new(&vmdk_ops, file->name, 0, v);
     int rc = vmdk_open_all(v, d, file, ctx);
@@ -1267,14 +1279,18 @@ static gk_dev *vmdk_open(gk_dev *file, gk_open_ctx *ctx)
 /* qemu-img check, as qemu 7.2's vmdk_co_check: every allocated grain (and
  * every flat extent's start) must lie before the end of its file; the
  * first that does not ends the check with qemu's message, and the check
- * fails (EINVAL) as qemu's does.  Time follows the grain tables. */
-static int check_fail(gk_check_result *r, uint64_t sector)
+ * fails (EINVAL) as qemu's does.  A sector past qemu's L1 table (its size
+ * cut to 32 bits) ends it with qemu's other message and its error code
+ * (VMDK_ERROR, -1: EPERM).  Time follows the grain tables. */
+static int check_fail(gk_check_result *r, uint64_t sector, int past_l1)
 {
     r->messages = gk_malloc(sizeof *r->messages);
-    r->messages[0] = gk_asprintf("ERROR: cluster offset for sector %" PRIu64 " points after EOF", sector);
+    r->messages[0] = past_l1 ? gk_asprintf("ERROR: could not get cluster_offset for sector %" PRIu64, sector)
+                             : gk_asprintf("ERROR: cluster offset for sector %" PRIu64 " points after EOF", sector);
     r->nmessages = 1;
     r->corruptions = 1;
-    return gk_fail(EINVAL, "%s", strerror(EINVAL));
+    int err = past_l1 ? EPERM : EINVAL;
+    return gk_fail(err, "%s", strerror(err));
 }
 
 static int vmdk_check(gk_dev *d, gk_check_result *r)
@@ -1286,7 +1302,7 @@ static int vmdk_check(gk_dev *d, gk_check_result *r)
         uint64_t flen = e->file->size;
         if (e->flat) {
             if (e->sectors && e->flat_off >= flen)
-                return check_fail(r, e->start);
+                return check_fail(r, e->start, 0);
             continue;
         }
         for (uint64_t gdi = 0; gdi < e->gd_have; gdi++) {
@@ -1303,9 +1319,11 @@ static int vmdk_check(gk_dev *d, gk_check_result *r)
                 if (!g || (e->zero_grain && g == 1))
                     continue;
                 if ((uint64_t)g * 512 >= flen)
-                    return check_fail(r, e->start + rel);
+                    return check_fail(r, e->start + rel, 0);
             }
         }
+        if (e->l1_short)
+            return check_fail(r, e->start + e->gd_entries * e->gtes * e->grain, 1);
     }
     return 0;
 }
