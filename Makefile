@@ -195,7 +195,7 @@ BUILD_DEPS = gcc make pkg-config libext2fs-dev libblkid-dev zlib1g-dev libdeflat
 	libnbd-dev libcurl4-openssl-dev librbd-dev
 TEST_DEPS = perl qemu-utils e2fsprogs gdisk fdisk lvm2 xxd util-linux libxml2-utils \
 	clang libclang-rt-14-dev tmux rpm sqlite3 dpkg python3 jq time attr \
-	cpio dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl \
+	cpio dosfstools mtools mdadm btrfs-progs ntfs-3g cryptsetup-bin xfsprogs acl strace \
 	libhivex-bin libwin-hivex-perl libarchive-tools fuse3 python3-cryptography \
 	nbdkit nginx-light ceph-mon ceph-osd ceph-common
 deps:
