@@ -392,6 +392,16 @@ static int run_cmdline(gfsh *sh, int argc, char **argv)
     return 0;
 }
 
+/* main's end, on every path that returns: what it owns is freed */
+static int gfsh_done(gfsh *sh, int rc)
+{
+    if (sh->g)
+        gk_guest_free(sh->g);
+    sh->g = NULL;
+    gk_cli_clear(&sh->cli);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     gfsh sh;
@@ -403,14 +413,14 @@ int main(int argc, char **argv)
 
     if (o.man_commands) {
         gfsh_man_commands(stdout);
-        return 0;
+        return gfsh_done(&sh, 0);
     }
     if (o.cmd_help) {
         if (sh.cli.nargs == 0) {
             gfsh_list_commands(stdout);
-            return 0;
+            return gfsh_done(&sh, 0);
         }
-        return gfsh_help_command(stdout, sh.cli.args[0]) < 0 ? 1 : 0;
+        return gfsh_done(&sh, gfsh_help_command(stdout, sh.cli.args[0]) < 0 ? 1 : 0);
     }
     sh.echo = o.echo;
     sh.pipe_error = o.pipe_error;
@@ -439,7 +449,7 @@ int main(int argc, char **argv)
         gfsh_split_start(&sh);
         if (gfsh_split_launch(&sh) < 0) {
             gfsh_split_end(&sh);
-            return 1;
+            return gfsh_done(&sh, 1);
         }
     } else if (sh.cli.inspector || sh.cli.nmounts) {
         if (gk_guest_launch(sh.g) < 0)
@@ -481,6 +491,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "gfsh: sync: %s\n", gk_errmsg());
         rc = 1;
     }
-    gk_guest_free(sh.g);
-    return rc;
+    return gfsh_done(&sh, rc);
 }

@@ -251,6 +251,14 @@ fail:
     return -1;
 }
 
+void gk_each_db_forget(gk_each_db *d)
+{
+    if (!d)
+        return;
+    free(d->path);
+    free(d);
+}
+
 int gk_each_db_close(gk_each_db *d)
 {
     sqlite3_stmt *v[] = {d->img, d->os, d->mp, d->fs, d->drv, d->app};

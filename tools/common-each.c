@@ -196,6 +196,10 @@ static void become_worker(gk_cli *c, gk_each *e, const item *it, slot *s, const 
 #ifndef NO_AS_LIMIT
     set_limit(RLIMIT_AS, (rlim_t)e->memory << 20, (rlim_t)e->memory << 20);
 #endif
+    /* the front end's list gives way to this worker's one image */
+    for (int i = 0; i < c->ndrives; i++)
+        gk_secret_free(c->drives[i].key, c->drives[i].keylen + 1);
+    free(c->drives);
     gk_cli_drive *d = gk_calloc(1, sizeof *d);
     d->path = it->path;
     d->format = it->format;
@@ -347,7 +351,9 @@ void gk_each_run(gk_cli *c, gk_each *e, gk_each_report report, void *ud)
 {
     if (c->keys_from_stdin)
         gk_die("--keys-from-stdin cannot be used with --each (give --key ID:file:FILE)");
-    list l = {0};
+    /* static: a worker returns from here to run the tool on its image,
+     * whose name (c->drives[0].path) lives in the list until it exits */
+    static list l;
     for (int i = 0; i < c->ndrives; i++)
         list_add(&l, c->drives[i].path, c->drives[i].format);
     if (e->from)

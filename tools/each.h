@@ -106,5 +106,8 @@ int gk_each_db_add(gk_each_db *db, const gk_each_result *r, const char *status,
                    const char *error, void *inspection);
 /* Close; -1 with gk_error if the last writes failed. */
 int gk_each_db_close(gk_each_db *db);
+/* In a worker: let go of the front end's database without touching it
+ * (its descriptors are closed; the front end alone writes and closes it). */
+void gk_each_db_forget(gk_each_db *db);
 
 #endif

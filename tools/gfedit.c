@@ -546,9 +546,13 @@ int main(int argc, char **argv)
         for (int i = 0; i < c.ndrives; i++)
             if (!gk_location_is_file(c.drives[i].path))
                 one_worker = 0;
-        if (one_worker)
-            return run_worker(&c, W_ONE);
-        int rc = run_worker(&c, W_FETCH);
+        int rc;
+        if (one_worker) {
+            rc = run_worker(&c, W_ONE);
+            gk_cli_clear(&c);
+            return rc;
+        }
+        rc = run_worker(&c, W_FETCH);
         if (rc == 0 && nres > 0) {
             c.rw = 1;
             rc = run_worker(&c, W_STORE);
@@ -556,5 +560,7 @@ int main(int argc, char **argv)
         gk_cli_clear(&c);
         return rc;
     }
-    return edit_files(&c, gk_cli_mount(&c));
+    int rc = edit_files(&c, gk_cli_mount(&c));
+    gk_cli_clear(&c);
+    return rc;
 }

@@ -528,6 +528,8 @@ int main(int argc, char **argv)
         o.each.end = fleet_end;
         gk_each_run(&c, &o.each, fleet_report, &o);
         /* a worker: the report of its one image */
+        gk_each_db_forget(o.db);
+        o.db = NULL;
         o.json = 1;
     }
 

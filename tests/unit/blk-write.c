@@ -122,7 +122,9 @@ int main(void)
 
     /* a probed raw image may not be given another format's header */
     sh("qemu-img create -f raw p.raw 1M && qemu-img create -f qcow2 q.qcow2 1M");
-    int qfd = open(gk_asprintf("%s/q.qcow2", dir), O_RDONLY);
+    char *qpath = gk_asprintf("%s/q.qcow2", dir);
+    int qfd = open(qpath, O_RDONLY);
+    free(qpath);
     unsigned char qhdr[512];
     ok(qfd >= 0 && read(qfd, qhdr, 512) == 512, "a qcow2 header to write");
     d = open_rw("p.raw", NULL);

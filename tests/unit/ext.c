@@ -531,7 +531,9 @@ static void test_bad_symlinks(void)
     unlink(img);
     run("truncate -s 64M '%s'", img);
     run("mke2fs -q -F -t ext4 -b 1024 -O inline_data -I 256 -d '%s' '%s' >/dev/null 2>&1", src, img);
-    FILE *f = fopen(gk_asprintf("%s/cmds", top), "w");
+    char *cmds = gk_asprintf("%s/cmds", top);
+    FILE *f = fopen(cmds, "w");
+    free(cmds);
     fprintf(f, "symlink /inl %0120d\n", 7);        /* inline-data symlink */
     fprintf(f, "sif /inl size 0\n");
     fprintf(f, "sif /slowlink size 5000\n");
