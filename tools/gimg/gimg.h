@@ -81,8 +81,9 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
  * one; data= is wiped from argv). */
 void gimg_add_object(char *arg);
 /* With --image-opts, the file name of an option list spec ("driver=qcow2,
- * file.filename=F,encrypt.key-secret=ID"), its format and key set in o;
- * without, spec itself.  Dies on a bad list. */
+ * file.filename=F,encrypt.key-secret=ID"), allocated (the caller frees
+ * it), its format and key set in o; without, spec itself.  Dies on a bad
+ * list. */
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o);
 extern int gimg_no_sandbox; /* --no-sandbox                                 */
 /* Enter the sandbox (tools/sandbox.h) once a command has opened what it

@@ -261,8 +261,13 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
     o->force_share = a->share;
     if (o->readwrite)
         o->flags |= GK_OPEN_WARN_RAW;
-    path = gimg_image_opts(a, path, o);
-    gk_dev *d = gk_open_image(path, o);
+    const char *name = gimg_image_opts(a, path, o);
+    gk_dev *d = gk_open_image(name, o);
+    if (name != path) { /* --image-opts: the device keeps a copy of the name */
+        int e = errno;
+        free((char *)name);
+        errno = e;
+    }
     if (!d && errno == ENOKEY)
         gk_die_status(status, "%s (give it as qemu-img takes it: --object secret,id=sec0,file=KEYFILE "
                       "--image-opts driver=qcow2,file.filename=IMAGE,encrypt.key-secret=sec0)",

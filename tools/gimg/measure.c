@@ -82,7 +82,13 @@ int cmd_measure(gimg_args *a)
         size = src->size;
         gk_open_opts so = {.format = a->fmt, .snapshot = snap, .snapshot_id = snap_id, .snapshot_name = snap_name,
                            .untrusted = gimg_untrusted, .force_share = a->share};
-        gk_dev *s = gk_open_image(gimg_image_opts(a, path, &so), &so);
+        const char *name = gimg_image_opts(a, path, &so);
+        gk_dev *s = gk_open_image(name, &so);
+        if (name != path) { /* --image-opts: the device keeps a copy of the name */
+            int e = errno;
+            free((char *)name);
+            errno = e;
+        }
         if (!s && errno == ENOENT)
             gk_die_status(1, "Failed to load snapshot: Can't find snapshot");
         if (!s)

@@ -218,5 +218,5 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
         gk_die("--image-opts: no file.filename= in '%s'", spec);
     if (a->fmt)
         gk_die("--image-opts and --format are mutually exclusive");
-    return filename; /* kept until exit, like the secrets */
+    return filename; /* the caller's (gimg.h) */
 }

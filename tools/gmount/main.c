@@ -538,8 +538,9 @@ int main(int argc, char **argv)
 
     /* the daemon leaves its directory: more sessions need absolute names
      * (taken now: the worker may not resolve names) */
-    char **abs = gk_calloc((size_t)c.ndrives + 1, sizeof *abs);
-    for (int i = 0; i < c.ndrives; i++)
+    int nabs = c.ndrives;
+    char **abs = gk_calloc((size_t)nabs + 1, sizeof *abs);
+    for (int i = 0; i < nabs; i++)
         abs[i] = realpath(c.drives[i].path, NULL);
     /* the FUSE session before the split: the front end mounts it, the
      * worker serves it */
@@ -561,7 +562,6 @@ int main(int argc, char **argv)
     for (int i = 0; i < cli.ndrives; i++)
         if (abs[i])
             cli.drives[i].path = abs[i];
-    free(abs);
     say_warning = gk_warn_hook;
     gk_warn_hook = warn_once;
     gm_pool_init(g, c.rw ? 1 : (int)(ncpu < 1 ? 1 : ncpu > GM_POOL_MAX ? GM_POOL_MAX : ncpu),
@@ -609,5 +609,10 @@ int main(int argc, char **argv)
     gm_give(0);
     gm_pool_free();
     gk_cli_clear(&c);
+    /* the absolute names the sessions were opened by (cli shares c's
+     * drive list, whose names they replaced) */
+    for (int i = 0; i < nabs; i++)
+        free(abs[i]);
+    free(abs);
     return r < 0 ? 1 : 0;
 }
