@@ -19,6 +19,24 @@ static void quiet(const char *msg)
     (void)msg;
 }
 
+/* A check that failed: what it found is printed, the image closed and the
+ * result freed before gimg exits with qemu-img's message and status. */
+static void __attribute__((noreturn)) check_failed(gk_dev *d, gk_check_result *r, int with_error)
+{
+    if (errno == ENOTSUP) { /* before the result was filled in */
+        gk_dev_unref(d);
+        gk_die_status(63, "This image format does not support checks");
+    }
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", gk_errmsg());
+    if (with_error && r->error) /* qemu's error_report, then its hints */
+        fprintf(stderr, "%s: %s\n", gk_progname, r->error);
+    print_messages(r); /* what the format found before it gave up (vmdk) */
+    gk_check_result_free(r);
+    gk_dev_unref(d);
+    gk_die_status(1, "Check failed: %s", msg);
+}
+
 int cmd_check(gimg_args *a)
 {
     unsigned fix = 0;
@@ -54,12 +72,8 @@ int cmd_check(gimg_args *a)
     uint64_t leaks_fixed = 0, corruptions_fixed = 0;
     if (fix) {
         /* qemu-img check -r: repair, say what was repaired, check again */
-        if (gk_image_repair(d, fix, &r) < 0) {
-            if (errno == ENOTSUP)
-                gk_die_status(63, "This image format does not support checks");
-            print_messages(&r);
-            gk_die_status(1, "Check failed: %s", gk_errmsg());
-        }
+        if (gk_image_repair(d, fix, &r) < 0)
+            check_failed(d, &r, 0);
         leaks_fixed = r.leaks_fixed;
         corruptions_fixed = r.corruptions_fixed;
     }
@@ -73,14 +87,8 @@ int cmd_check(gimg_args *a)
                    "Double checking the fixed image now...\n",
                    leaks_fixed, corruptions_fixed);
     }
-    if ((!fix || leaks_fixed || corruptions_fixed) && gk_image_check(d, &r) < 0) {
-        if (errno == ENOTSUP)
-            gk_die_status(63, "This image format does not support checks");
-        if (r.error) /* qemu's error_report, then its hints */
-            fprintf(stderr, "%s: %s\n", gk_progname, r.error);
-        print_messages(&r); /* what the format found before it gave up (vmdk) */
-        gk_die_status(1, "Check failed: %s", gk_errmsg());
-    }
+    if ((!fix || leaks_fixed || corruptions_fixed) && gk_image_check(d, &r) < 0)
+        check_failed(d, &r, 1);
     print_messages(&r);
 
     if (a->output == OUT_JSON) {
