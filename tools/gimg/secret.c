@@ -22,6 +22,8 @@ struct secret {
 };
 static struct secret *secrets;
 static int nsecrets;
+static char **formats;           /* driver= values of --image-opts */
+static int nformats;
 
 /* One "key=value" of a qemu option list starting at *p, commas doubled
  * inside values; *p moves past it.  The value is copied (the caller frees
@@ -164,59 +166,80 @@ static const struct secret *find_secret(const char *id)
     for (int i = 0; i < nsecrets; i++)
         if (strcmp(secrets[i].id, id) == 0)
             return &secrets[i];
-    gk_die("No secret with id '%s'", id);
+    return NULL;
 }
 
+/* The option list is parsed whole; on a bad one what it allocated is
+ * freed before gimg dies (LeakSanitizer checks that exit too). */
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o)
 {
     if (!a->image_opts)
         return spec;
     char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *backing = NULL;
+    char err[4096] = "";
     size_t vlen;
-    while (*p) {
+    while (*p && !*err) {
         char *key = opt_next(&p, &val, &vlen, 0);
-        if (!*val && !strchr(key, '='))
-            gk_die("--image-opts: '%s' is not an option list (driver=qcow2,file.filename=FILE,...)",
-                   key);
-        if (strcmp(key, "driver") == 0) {
-            if (gk_format_check(val) < 0)
-                gk_die("Unknown driver '%s'", val);
-            o->format = gk_strdup(val);
+        const struct secret *sec;
+        if (!*val && !strchr(key, '=')) {
+            snprintf(err, sizeof err,
+                     "--image-opts: '%s' is not an option list (driver=qcow2,file.filename=FILE,...)", key);
+        } else if (strcmp(key, "driver") == 0) {
+            if (gk_format_check(val) < 0) {
+                snprintf(err, sizeof err, "Unknown driver '%s'", val);
+            } else {
+                /* the open options point at it until exit */
+                formats = gk_realloc(formats, (size_t)(nformats + 1) * sizeof *formats);
+                o->format = formats[nformats++] = gk_strdup(val);
+            }
         } else if (strcmp(key, "file.filename") == 0 || strcmp(key, "filename") == 0) {
+            free(filename);
             filename = gk_strdup(val);
         } else if (strcmp(key, "file.driver") == 0) {
             if (strcmp(val, "file") != 0)
-                gk_die("--image-opts: file.driver=%s is not supported (file only)", val);
+                snprintf(err, sizeof err, "--image-opts: file.driver=%s is not supported (file only)", val);
         } else if (strcmp(key, "encrypt.key-secret") == 0) {
-            const struct secret *s = find_secret(val);
-            o->key = (const char *)s->data;
-            o->keylen = s->len;
+            if (!(sec = find_secret(val))) {
+                snprintf(err, sizeof err, "No secret with id '%s'", val);
+            } else {
+                o->key = (const char *)sec->data;
+                o->keylen = sec->len;
+            }
         } else if (strcmp(key, "backing.encrypt.key-secret") == 0) {
             /* the backing chain is opened with the top image's key */
+            free(backing);
             backing = gk_strdup(val);
         } else if (strcmp(key, "encrypt.format") == 0) {
             if (strcmp(val, "luks") != 0 && strcmp(val, "aes") != 0)
-                gk_die("--image-opts: invalid encrypt.format '%s' (luks or aes)", val);
+                snprintf(err, sizeof err, "--image-opts: invalid encrypt.format '%s' (luks or aes)", val);
         } else if (strcmp(key, "force-share") == 0 || strcmp(key, "read-only") == 0) {
             /* gimg reads only, and -U is its own option */
         } else {
-            gk_die("--image-opts: option '%s' is not supported", key);
+            snprintf(err, sizeof err, "--image-opts: option '%s' is not supported", key);
         }
         free(key);
         free(val);
     }
     free(copy);
-    if (backing) {
-        const struct secret *s = find_secret(backing);
-        if (o->key && (s->len != o->keylen || memcmp(s->data, o->key, s->len) != 0))
-            gk_die("--image-opts: a backing file key other than the image's is not supported");
-        o->key = (const char *)s->data;
-        o->keylen = s->len;
-        free(backing);
+    if (!*err && backing) {
+        const struct secret *sec = find_secret(backing);
+        if (!sec) {
+            snprintf(err, sizeof err, "No secret with id '%s'", backing);
+        } else if (o->key && (sec->len != o->keylen || memcmp(sec->data, o->key, sec->len) != 0)) {
+            snprintf(err, sizeof err, "--image-opts: a backing file key other than the image's is not supported");
+        } else {
+            o->key = (const char *)sec->data;
+            o->keylen = sec->len;
+        }
     }
-    if (!filename)
-        gk_die("--image-opts: no file.filename= in '%s'", spec);
-    if (a->fmt)
-        gk_die("--image-opts and --format are mutually exclusive");
+    free(backing);
+    if (!*err && !filename)
+        snprintf(err, sizeof err, "--image-opts: no file.filename= in '%s'", spec);
+    if (!*err && a->fmt)
+        snprintf(err, sizeof err, "--image-opts and --format are mutually exclusive");
+    if (*err) {
+        free(filename);
+        gk_die("%s", err);
+    }
     return filename; /* the caller's (gimg.h) */
 }
