@@ -34,6 +34,10 @@ static int takes_arg(const char *w, const char *shortopts, const struct option *
     return p && p[1] == ':' && len == 2;
 }
 
+/* The vector made: like argv, it lives until exit (the parsed options
+ * point into it). */
+static char **permuted;
+
 char **gk_cli_permute(int *argcp, char **argv, const char *shortopts, const struct option *longopts)
 {
     int argc = *argcp;
@@ -61,5 +65,6 @@ char **gk_cli_permute(int *argcp, char **argv, const char *shortopts, const stru
         v[nv++] = ops[i];
     free(ops);
     *argcp = nv;
+    permuted = v;
     return v;
 }

@@ -60,7 +60,8 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
  * "gcat disk.img /file" form).  Returns 0, or -1 if there is no image. */
 int gk_cli_positional_image(gk_cli *c);
 /* argv with every option moved before the operands (GNU order, for tools
- * whose options may follow their operands; tools/common-permute.c). */
+ * whose options may follow their operands; tools/common-permute.c).  The
+ * vector is kept until exit, like argv. */
 char **gk_cli_permute(int *argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* --key selectors (tools/common-keys.c): the passphrase is kept in locked
