@@ -416,28 +416,45 @@ out:
  * ends in the file (the last one may be short: qemu measures it from the
  * entry's index, sector bitmap entries included).  r NULL (opening): the
  * first one that does not fails with qemu's message; else each is a
- * corruption, with that message, as qemu-img check counts them. */
+ * corruption, with that message, as qemu-img check counts them.  The
+ * check also counts a block (a whole one) over the log or a region of the
+ * table, the first such region named as qemu names it (opening refuses
+ * those in vhdx_open_all). */
 static int bat_in_file(struct vhdx *v, gk_check_result *r)
 {
-    uint64_t fsize = v->file->size, bs = v->block_size, off, end;
-    for (uint64_t i = 0; gk_bat_outside(&v->bat, fsize, v->vsize, &i, &off, &end); i++) {
-        char *m[2] = { NULL, NULL };
-        if (off > (uint64_t)INT64_MAX - bs)
-            m[0] = gk_asprintf("VHDX BAT entry %" PRIu64 " offset points after end of file. Image has probably "
-                               "been truncated.", i);
-        if (off >= fsize)
-            m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " start offset %" PRIu64 " points after end of file (%"
-                               PRIu64 "). Image has probably been truncated.", i, off, fsize);
-        else
-            m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " end offset %" PRIu64 " points after end of file (%"
-                               PRIu64 "). Image has probably been truncated.", i, end - 1, fsize); /* qemu's last byte */
-        for (int k = 0; k < 2; k++) {
+    uint64_t fsize = v->file->size, bs = v->block_size, off = 0, end = 0, out = 0;
+    int more = gk_bat_outside(&v->bat, fsize, v->vsize, &out, &off, &end);
+    /* opening: only the blocks outside the file; the check: every entry,
+     * in order, as qemu reports them */
+    for (uint64_t i = r ? 0 : out; r ? i < v->bat.n : more; i = r ? i + 1 : out) {
+        char *m[3] = { NULL, NULL, NULL };
+        if (more && out == i) {
+            if (off > (uint64_t)INT64_MAX - bs)
+                m[0] = gk_asprintf("VHDX BAT entry %" PRIu64 " offset points after end of file. Image has "
+                                   "probably been truncated.", i);
+            if (off >= fsize)
+                m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " start offset %" PRIu64 " points after end of file (%"
+                                   PRIu64 "). Image has probably been truncated.", i, off, fsize);
+            else
+                m[1] = gk_asprintf("VHDX BAT entry %" PRIu64 " end offset %" PRIu64 " points after end of file (%"
+                                   PRIu64 "). Image has probably been truncated.", i, end - 1, fsize); /* qemu's last byte */
+            out = i + 1;
+            more = gk_bat_outside(&v->bat, fsize, v->vsize, &out, &off, &end);
+        }
+        uint64_t at = r ? vhdx_host(&v->bat, i, gk_bat_raw(&v->bat, i)) : GK_BAT_BAD;
+        for (int k = 0; at < GK_BAT_BAD && k < v->nreg && !m[2]; k++) {
+            uint64_t aend = at + bs; /* wraps as qemu's */
+            if (!(at >= v->reg[k].end || aend <= v->reg[k].start))
+                m[2] = gk_asprintf("VHDX region %" PRIu64 "-%" PRIu64 " overlaps with region %" PRIu64 "-%" PRIu64,
+                                   at, aend, v->reg[k].start, v->reg[k].end);
+        }
+        for (int k = 0; k < 3; k++) {
             if (!m[k])
                 continue;
             if (!r) {
                 int rc = gk_fail(EINVAL, "%s: %s", v->path, m[k]);
-                free(m[0]);
-                free(m[1]);
+                for (int j = 0; j < 3; j++)
+                    free(m[j]);
                 return rc;
             }
             r->messages = gk_realloc(r->messages, (size_t)(r->nmessages + 1) * sizeof *r->messages);
@@ -464,10 +481,10 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file, int check)
         return rc;
     v->nreg = 0;
     /* qemu 7.2 does not hold the header section against the regions or
-     * the blocks: qemu-img check opens an image whose BAT (or a block)
-     * lies there and reports what it then finds; guestkit does so too in
-     * the check, and refuses the image everywhere else */
-    if (!check)
+     * the blocks (it reads the headers as data there): qemu-img info and
+     * check open an image whose BAT (or a block) lies there, and so do
+     * gimg info and check; reads refuse it */
+    if (!check && !v->info_only)
         region_add(v, 0, MiB, "header");
     uint64_t log_off = gk_le64(h + 72);
     uint32_t log_len = gk_le32(h + 68);
@@ -524,9 +541,9 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file, int check)
             blen = vsize - blk * v->block_size;
         if (off > v->file->size || blen > v->file->size - off)
             continue; /* check mode: bat_in_file counts it */
-        /* qemu 7.2 reads the headers as data there; qemu-img info
-         * describes the image, reads refuse it */
-        if (!v->info_only && !check && region_clear(v, off, blen) < 0)
+        /* over the log or a table region: refused, as qemu refuses it
+         * (the check counts it in bat_in_file) */
+        if (!check && region_clear(v, off, blen) < 0)
             return gk_fail(EINVAL, "%s: VHDX BAT entry %" PRIu64 " overlaps the image's metadata", v->path, i);
     }
     return 0;

@@ -14,7 +14,7 @@
 #             512 MiB, a 1024-byte sector, a parent, an item past the region,
 #             a disk of 2^50 bytes (the BAT too small)
 #   b-*.vhdx  BAT entries: past the end of the file, over the headers,
-#             partially present, an invalid state
+#             over the metadata region, partially present, an invalid state
 #   l-*.vhdx  a log GUID with nothing valid in the log (read as is)
 set -euo pipefail
 out=${1:?usage: vhdx-hostile.sh OUTDIR}
@@ -120,6 +120,7 @@ mk("m-itempast.vhdx", lambda f: struct.pack_into("<I", f, item(f, VSIZE)[0] + 16
 mk("m-vsize.vhdx", lambda f: struct.pack_into("<Q", f, item(f, VSIZE)[1], 1 << 50))
 mk("b-past.vhdx", lambda f: struct.pack_into("<Q", f, bat_off + 8, (1 << 40) | 6))
 mk("b-header.vhdx", lambda f: struct.pack_into("<Q", f, bat_off + 8, 6))
+mk("b-meta.vhdx", lambda f: struct.pack_into("<Q", f, bat_off + 8, meta_off | 6))
 mk("b-partial.vhdx", lambda f: struct.pack_into("<Q", f, bat_off, (struct.unpack_from("<Q", f, bat_off)[0] & ~7) | 7))
 mk("b-state5.vhdx", lambda f: struct.pack_into("<Q", f, bat_off + 16, 5))
 PY
