@@ -109,14 +109,14 @@ static sqlite3_stmt *prepare(gk_each_db *d, const table *t)
 
 gk_each_db *gk_each_db_create(const char *path)
 {
-    gk_each_db *d = gk_calloc(1, sizeof *d);
-    d->path = gk_strdup(path);
     /* never mixed into an older database: a new file */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         gk_die("--sqlite %s: %s%s", path, strerror(errno),
                errno == EEXIST ? " (a new file is made: remove it first)" : "");
     close(fd);
+    gk_each_db *d = gk_calloc(1, sizeof *d);
+    d->path = gk_strdup(path);
     if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
         db_die(d, "opening");
     /* one transaction per image: with a write-ahead log and NORMAL sync
