@@ -126,4 +126,28 @@ if mke2fs -q -F -t ext4 -b 65536 -O ea_inode -d "$T/s2" "$BIG" 64M >/dev/null 2>
     umount "$out" 2>/dev/null
 fi
 
+# An image another process has open for writing (qemu-io holds qemu's
+# locks while its input stays open): qemu-img refuses it without -U; gimg
+# reads it with a warning, said once however many threads read (it was
+# said once per reader thread)
+if command -v qemu-io >/dev/null; then
+    qemu-img create -q -f qcow2 "$T/busy.qcow2" 16M
+    qemu-io -c 'write -P 7 0 4M' "$T/busy.qcow2" >/dev/null
+    mkfifo "$T/busyin"
+    qemu-io "$T/busy.qcow2" <"$T/busyin" >/dev/null 2>&1 &
+    exec 7>"$T/busyin"
+    if wait_lock "$T/busy.qcow2" 201; then
+        ok "(qemu-img convert refuses the image in use)" sh -c "! qemu-img convert -O raw '$T/busy.qcow2' '$T/q.raw' 2>/dev/null"
+        rc=0; gimg convert -m 8 -O raw "$T/busy.qcow2" "$T/g.raw" 2>"$T/err" || rc=$?
+        is "$rc $(grep -c 'image is in use by a process that writes to it' "$T/err")" "0 1" \
+           "gimg convert -m 8 of an image in use: read, the warning said once"
+        qemu-img convert -U -O raw "$T/busy.qcow2" "$T/q.raw"
+        same_file "$T/g.raw" "$T/q.raw" "... the bytes qemu-img convert -U reads"
+    else
+        diag "qemu-io took no lock: skipped"
+    fi
+    exec 7>&-
+    wait
+fi
+
 done_testing
