@@ -25,8 +25,8 @@ GK_IMAGES=${GK_IMAGES:-$TOP/build/images}
 GK_SAN=${GK_SAN:-0}
 GK_LONG=${GK_LONG:-0}
 export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
-# A sanitizer report must never look like our own exit 1.
-export ASAN_OPTIONS="exitcode=99:detect_leaks=0:${ASAN_OPTIONS:-}"
+# A sanitizer report (a leak included) must never look like our own exit 1.
+export ASAN_OPTIONS="exitcode=99:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:exitcode=98:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 mkdir -p "$GK_IMAGES"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gktest.XXXXXX")
