@@ -929,6 +929,9 @@ static const gk_create_opt vmdk_create_opts[] = {
     { "size", GK_OPT_SIZE, "Virtual disk size", NULL },
     { "adapter_type", GK_OPT_STRING, "Virtual adapter type, can be one of ide (default), lsilogic, buslogic or "
                                      "legacyESX", NULL },
+    { "compat6", GK_OPT_BOOL, "VMDK version 6 image", NULL },
+    { "hwversion", GK_OPT_STRING, "VMDK hardware version", NULL },
+    { "toolsversion", GK_OPT_STRING, "VMware guest tools version", NULL },
     { "subformat", GK_OPT_STRING, "VMDK flat extent format, can be one of {monolithicSparse (default) | "
                                   "streamOptimized} (guestkit writes no other yet)", NULL },
     { "zeroed_grain", GK_OPT_BOOL, "Enable efficient zero writes using the zeroed-grain GTE feature", NULL },
@@ -940,26 +943,46 @@ static int vmdk_create(const char *location, gk_create_args *a)
     const char *sub = gk_create_get(a, "subformat");
     const char *adapter = gk_create_get(a, "adapter_type");
     const char *zg = gk_create_get(a, "zeroed_grain");
-    int zero_grain = 0;
-    if (zg && gk_opt_bool("zeroed_grain", zg, &zero_grain) < 0)
+    const char *c6 = gk_create_get(a, "compat6");
+    const char *hw = gk_create_get(a, "hwversion");
+    const char *tools = gk_create_get(a, "toolsversion");
+    int zero_grain = 0, compat6 = 0;
+    if (gk_create_get(a, "backing_file"))
+        return gk_fail(ENOTSUP, "VMDK images with a parent cannot be written yet");
+    /* qemu-img's order: the size and the options' syntax before its
+     * "Formatting" line, their values after it */
+    if (!a->size_given)
+        return gk_fail(EINVAL, "Image creation needs a size parameter");
+    if ((zg && gk_opt_bool("zeroed_grain", zg, &zero_grain) < 0) || (c6 && gk_opt_bool("compat6", c6, &compat6) < 0))
         return -EINVAL;
     if (!a->summary)
-        a->summary = gk_asprintf("fmt=vmdk size=%" PRIu64 "%s%s compat6=off hwversion=undefined%s%s%s",
-                                 (uint64_t)((a->size + 511) & ~511ULL), adapter ? " adapter_type=" : "", adapter ? adapter : "",
-                                 sub ? " subformat=" : "", sub ? sub : "", zero_grain ? " zeroed_grain=on" : "");
-    int stream = sub && strcmp(sub, "streamOptimized") == 0;
-    if (sub && !stream && strcmp(sub, "monolithicSparse") != 0)
-        return gk_fail(ENOTSUP, "VMDK subformat '%s' cannot be written yet (guestkit writes monolithicSparse and "
-                       "streamOptimized)", sub);
+        a->summary = gk_asprintf("fmt=vmdk size=%" PRIu64 "%s%s compat6=%s hwversion=%s%s%s%s%s%s",
+                                 a->size, adapter ? " adapter_type=" : "", adapter ? adapter : "",
+                                 compat6 ? "on" : "off", hw ? hw : "undefined", tools ? " toolsversion=" : "",
+                                 tools ? tools : "", sub ? " subformat=" : "", sub ? sub : "",
+                                 zero_grain ? " zeroed_grain=on" : "");
     if (!adapter)
         adapter = "ide";
     if (strcmp(adapter, "ide") && strcmp(adapter, "lsilogic") && strcmp(adapter, "buslogic") &&
         strcmp(adapter, "legacyESX"))
-        return gk_fail(EINVAL, "Unknown adapter type: '%s'", adapter);
-    if (gk_create_get(a, "backing_file"))
-        return gk_fail(ENOTSUP, "VMDK images with a parent cannot be written yet");
-    if (!a->size_given)
-        return gk_fail(EINVAL, "Image creation needs a size parameter");
+        return gk_fail(EINVAL, "invalid parameter value: %s", adapter);
+    static const char *const subs[] = { "monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse",
+                                        "twoGbMaxExtentFlat", "streamOptimized" };
+    int known = !sub;
+    for (size_t i = 0; sub && i < sizeof subs / sizeof subs[0]; i++)
+        known |= strcmp(sub, subs[i]) == 0;
+    if (!known)
+        return gk_fail(EINVAL, "invalid parameter value: %s", sub);
+    if (compat6 && hw)
+        return gk_fail(EINVAL, "compat6 cannot be enabled with hwversion set");
+    int stream = sub && strcmp(sub, "streamOptimized") == 0;
+    if (sub && !stream && strcmp(sub, "monolithicSparse") != 0)
+        return gk_fail(ENOTSUP, "VMDK subformat '%s' cannot be written yet (guestkit writes monolithicSparse and "
+                       "streamOptimized)", sub);
+    /* the descriptor's DDB values are qemu's text, quoted: no quote or
+     * line break of their own */
+    if ((hw && strpbrk(hw, "\"\n\r")) || (tools && strpbrk(tools, "\"\n\r")))
+        return gk_fail(EINVAL, "invalid parameter value: %s", hw && strpbrk(hw, "\"\n\r") ? hw : tools);
     uint64_t size = (a->size + 511) & ~511ULL, sectors = size / 512;
     if (sectors > 0xffffffffULL * 128 / 2)
         return gk_fail(EFBIG, "Disk size too large for a VMDK image");
@@ -974,7 +997,7 @@ static int vmdk_create(const char *location, gk_create_args *a)
      * markers, both grain directories preallocated as for monolithicSparse */
     uint32_t flags = 3 | (zero_grain ? FLAG_ZERO_GRAIN : 0) | (stream ? FLAG_COMPRESS | FLAG_MARKER : 0);
     uint64_t f64[] = { sectors, grain, 1, 20 };
-    h[4] = stream ? 3 : 1;
+    h[4] = stream ? 3 : zero_grain ? 2 : 1; /* qemu: version 2 for zeroed grains */
     h[77] = stream ? 1 : 0; /* deflate */
     memcpy(h + 8, &(uint32_t){ 0 }, 4);
     for (int i = 0; i < 4; i++)
@@ -991,16 +1014,19 @@ static int vmdk_create(const char *location, gk_create_args *a)
     memcpy(h + 73, "\n \r\n", 4);
     /* the descriptor */
     const char *base = strrchr(location, '/') ? strrchr(location, '/') + 1 : location;
-    uint64_t cyl = sectors / (16 * 63);
+    /* qemu's geometry: 16 heads for IDE, 255 for the SCSI adapters; the
+     * cylinders as many as the size gives (no CHS cap) */
+    int heads = strcmp(adapter, "ide") == 0 ? 16 : 255;
+    uint64_t cyl = sectors / ((uint64_t)heads * 63);
     char *desc = gk_asprintf("# Disk DescriptorFile\nversion=1\nCID=%" PRIx32 "\nparentCID=ffffffff\n"
                              "createType=\"%s\"\n\n# Extent description\nRW %" PRIu64
                              " SPARSE \"%s\"\n\n# The Disk Data Base\n#DDB\n\n"
-                             "ddb.virtualHWVersion = \"4\"\nddb.geometry.cylinders = \"%" PRIu64 "\"\n"
-                             "ddb.geometry.heads = \"16\"\nddb.geometry.sectors = \"63\"\n"
-                             "ddb.adapterType = \"%s\"\nddb.toolsVersion = \"2147483647\"\n",
+                             "ddb.virtualHWVersion = \"%s\"\nddb.geometry.cylinders = \"%" PRIu64 "\"\n"
+                             "ddb.geometry.heads = \"%d\"\nddb.geometry.sectors = \"63\"\n"
+                             "ddb.adapterType = \"%s\"\nddb.toolsVersion = \"%s\"\n",
                              (uint32_t)(gk_crc32c(location, strlen(location)) ^ (uint32_t)sectors),
                              stream ? "streamOptimized" : "monolithicSparse", sectors, base,
-                             cyl > 16383 ? 16383 : cyl, adapter);
+                             hw ? hw : compat6 ? "6" : "4", cyl, heads, adapter, tools ? tools : "2147483647");
     if (strlen(desc) > 20 * 512) {
         free(desc);
         free(img);

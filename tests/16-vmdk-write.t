@@ -67,6 +67,29 @@ fails_cleanly "  a grain written twice is refused (as qemu-io refuses it)" \
     gimg convert -n -O vmdk "$dir/src.raw" "$T/sq.vmdk"
 ok "  qemu-img check of it" qemu-img check "$T/sq.vmdk"
 
+# create -f vmdk with qemu-img's options: its line, status and message, and
+# its file (the descriptor but the random CID: geometry by adapter, DDB)
+mkdir -p "$T/cq" "$T/cg"
+vmdk_like() { # SIZE OPTIONS
+    local qo go qr=0 gr=0
+    rm -f "$T/cq/img" "$T/cg/img"
+    qo=$(cd "$T/cq" && qemu-img create -f vmdk ${2:+-o "$2"} img $1 2>&1) || qr=$?
+    go=$(cd "$T/cg" && gimg create -f vmdk ${2:+-o "$2"} img $1 2>&1) || gr=$?
+    is "${go//gimg:/qemu-img:} [exit $gr]" "$qo [exit $qr]" "create -f vmdk ${2:+-o $2 }$1: qemu-img's output"
+    [ "$qr" = 0 ] && [ "$gr" = 0 ] || return 0
+    is "$(sed 's/^CID=.*/CID=/' "$T/cg/img" | cmp - <(sed 's/^CID=.*/CID=/' "$T/cq/img") 2>&1)" "" \
+       "  the bytes of qemu-img's file but the CID"
+}
+for s in 100M 10000 10G; do
+    vmdk_like $s
+done
+for o in adapter_type=lsilogic adapter_type=buslogic,zeroed_grain=on adapter_type=legacyESX hwversion=7 \
+         compat6=on toolsversion=99 subformat=streamOptimized,adapter_type=lsilogic,compat6=on \
+         compat6=on,hwversion=7 compat6=bad adapter_type=bad subformat=bad subformat=vmfs; do
+    vmdk_like 3G $o
+done
+vmdk_like ""
+
 g=$(fixture guests) || exit 1
 ok "convert a guest to vmdk" gimg convert -O vmdk "$g/debian.img" "$T/debian.vmdk"
 ok "qemu-img check of the guest" qemu-img check "$T/debian.vmdk"
