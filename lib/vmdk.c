@@ -42,6 +42,7 @@
 #define VMDK_MAX_CGRAIN (16u << 20)     /* bytes, compressed grains            */
 #define VMDK_MAX_SIZE (1ULL << 62)
 #define GT_SLOTS 64
+#define COWD_GTES 4096                  /* grain table entries of COWD extents  */
 
 #define FLAG_RGD (1u << 1)
 #define FLAG_ZERO_GRAIN (1u << 2)
@@ -74,7 +75,7 @@ struct vmdk {
     char *parent, *parent_full;
     int info_only, cid_checked;
     int check;                     /* opened for gimg check (GK_OPEN_CHECK) */
-    struct { int ext; uint32_t sec; uint32_t *t; uint64_t used; } gt[GT_SLOTS];
+    struct { int ext; uint32_t sec, cap; uint32_t *t; uint64_t used; } gt[GT_SLOTS];
     uint64_t tick;
     int gext;                      /* decompressed grain: extent, grain index */
     uint64_t gidx;
@@ -235,6 +236,30 @@ static int read_gd(struct vmdk *v, struct vext *e, uint64_t gd_off)
     return 0;
 }
 
+/* A VMFS sparse extent (COWD, ESX's vmfsSparse redo logs), as qemu reads
+ * it: capacity, granularity (sectors per grain), a grain directory of
+ * l1dir_size entries at a sector, grain tables of 4096 entries; no zeroed
+ * grains, no compression.  qemu fails reads past what the directory
+ * covers; such an extent is refused here when opened. */
+static int open_cowd(struct vmdk *v, struct vext *e, gk_dev *file, const uint8_t *h, const char *fn)
+{
+    uint64_t capacity = gk_le32(h + 12), grain = gk_le32(h + 16), gd_off = gk_le32(h + 20);
+    uint64_t gd_entries = gk_le32(h + 24);
+    if (grain == 0 || grain > VMDK_MAX_GRAIN)
+        return gk_fail(EFBIG, "%s: %s: invalid granularity (%" PRIu64 " sectors)", v->path, fn, grain);
+    if (gd_entries > VMDK_MAX_GD)
+        return gk_fail(EFBIG, "%s: %s: grain directory too big (%" PRIu64 " entries)", v->path, fn, gd_entries);
+    if (gd_entries * COWD_GTES * grain < capacity)
+        return gk_fail(EINVAL, "%s: %s: the grain directory (%" PRIu64 " entries) does not cover the disk",
+                       v->path, fn, gd_entries);
+    e->file = file;
+    e->sectors = capacity;
+    e->grain = grain;
+    e->gtes = COWD_GTES;
+    e->gd_entries = gd_entries;
+    return read_gd(v, e, gd_off * 512);
+}
+
 /* A hosted sparse extent (KDMV) in file. */
 static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
 {
@@ -248,11 +273,10 @@ static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
     int rc = rd(file, h, sizeof h, 0);
     if (rc < 0)
         return rc;
-    if (memcmp(h, "KDMV", 4) != 0) {
-        if (memcmp(h, "COWD", 4) == 0)
-            return gk_fail(ENOTSUP, "%s: %s: VMFS sparse (COWD) extents are not supported", v->path, fn);
+    if (memcmp(h, "COWD", 4) == 0)
+        return open_cowd(v, e, file, h, fn);
+    if (memcmp(h, "KDMV", 4) != 0)
         return gk_fail(EINVAL, "%s: %s: not a VMDK sparse extent (bad magic)", v->path, fn);
-    }
     if (gk_le64(h + 56) == GD_AT_END) {
         /* streamOptimized as VMware writes it: the footer's copy of the
          * header, between a footer marker and the end-of-stream marker */
@@ -467,8 +491,11 @@ static const uint32_t *load_gt(struct vmdk *v, struct vext *e, uint32_t sec)
         if (v->gt[i].used < v->gt[victim].used)
             victim = i;
     }
-    if (!v->gt[victim].t)
-        v->gt[victim].t = gk_malloc(512 * 4);
+    if (!v->gt[victim].t || v->gt[victim].cap < e->gtes) {
+        free(v->gt[victim].t);
+        v->gt[victim].cap = e->gtes > 512 ? e->gtes : 512;
+        v->gt[victim].t = gk_malloc((size_t)v->gt[victim].cap * 4);
+    }
     v->gt[victim].used = 0;
     uint32_t *t = v->gt[victim].t;
     if (rd(e->file, t, (size_t)e->gtes * 4, (uint64_t)sec * 512) < 0) {
@@ -1180,6 +1207,10 @@ static int vmdk_open_all(struct vmdk *v, gk_dev *d, gk_dev *file, gk_open_ctx *c
                 return rc;
             desc = read_text(file, 0x200, VMDK_EMBEDDED_DESC);
         } else {
+            /* qemu opens COWD extents only through a descriptor */
+            if (memcmp(m, "COWD", 4) == 0)
+                return gk_fail(EINVAL, "%s: a VMFS sparse (COWD) extent is read through its descriptor, not alone",
+                               v->path);
             uint64_t total = 0;
             add_extent(v, &total);
             if ((rc = open_sparse(v, &v->ext[0], file)) < 0)

@@ -3,7 +3,7 @@
 # VMDK read (test-images/vmdk.sh): every subformat qemu-img makes, streams
 # as VMware writes them, several extents, parent links, extents named by a
 # descriptor (followed like qemu, refused outside the image's directory
-# with --untrusted), and a guest on VMDK read by gcat/gls/ginspect.
+# with --untrusted), VMFS sparse (COWD) extents, and a guest on VMDK read by gcat/gls/ginspect.
 # Oracle: qemu-img convert/map/info on the same files.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-formats.sh"
@@ -39,6 +39,24 @@ ok "... but what it holds itself is" gimg map cidbad.vmdk
 fails_cleanly "--untrusted refuses an extent in ../" gimg convert --untrusted -O raw sub/desc.vmdk "$T/g.raw"
 grep -q 'outside the image' "$T/fc.err"; is $? 0 "... saying it is outside the image's directory"
 ok "--untrusted reads extents beside the descriptor" gimg convert --untrusted -O raw twoGbMaxExtentFlat.vmdk "$T/g.raw"
+
+# a vmfsSparse descriptor naming a COWD extent (ESX redo logs; written by
+# test-images/mkvmdk-cowd.py from src.raw: qemu-img cannot make one), grains
+# of 1 and 8 sectors, tables and grains stored out of order
+mkdir -p "$T/cowd"
+for g in 1 8; do
+    python3 "$TOP/test-images/mkvmdk-cowd.py" src.raw "$T/cowd/c$g-s.vmdk" $g
+    printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfsSparse"\n\n# Extent description\nRW 16384 VMFSSPARSE "c%s-s.vmdk"\n' $g \
+        >"$T/cowd/c$g.vmdk"
+    same_as_qemu vmdk "$T/cowd/c$g.vmdk"
+    is "$(gimg info --output=json "$T/cowd/c$g.vmdk" 2>&1)" "$(qemu-img info --output=json "$T/cowd/c$g.vmdk" 2>&1)" \
+       "info --output=json c$g.vmdk (COWD): all of qemu-img's"
+    is "$(gimg check "$T/cowd/c$g.vmdk" 2>&1)" "$(qemu-img check "$T/cowd/c$g.vmdk" 2>&1)" \
+       "check c$g.vmdk (COWD): as qemu-img check"
+done
+# qemu-img opens a COWD extent only through a descriptor
+qemu-img info "$T/cowd/c8-s.vmdk" >/dev/null 2>&1 && diag "qemu-img opened a bare COWD extent?"
+fails_cleanly "a bare COWD extent is refused, as qemu-img refuses it" gimg info -f vmdk "$T/cowd/c8-s.vmdk"
 
 # a guest on VMDK, as on its raw disk
 g=$(fixture guests) || exit 1

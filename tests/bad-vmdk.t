@@ -52,6 +52,33 @@ for f in h-flags h-gdoff h-capacity2 t-gdpast t-gtpast t-gthdr t-gtone c-footer-
 done
 ok "a field spread over 400000 lines is read in bounded time" bounded 30 gimg convert -O raw d-spaces.vmdk "$T/g.raw"
 
+# VMFS sparse (COWD) extents with a header field changed: a granularity of 0
+# (qemu-img dies of SIGFPE) or too big, a grain directory too big or not
+# covering the disk: refused cleanly; a grain table past the end reads as
+# qemu reads it
+python3 -c 'import random,sys; sys.stdout.buffer.write(random.Random(5).randbytes(300000))' >"$T/cs.raw"
+truncate -s 1M "$T/cs.raw"
+python3 "$TOP/test-images/mkvmdk-cowd.py" "$T/cs.raw" "$T/cowd.bin" 8
+python3 - "$T" <<'PY'
+import struct, sys
+d = sys.argv[1]
+b = open(d + "/cowd.bin", "rb").read()
+for name, off, val in (("g0", 16, 0), ("gbig", 16, 0x400000), ("l1big", 24, 0xffffffff), ("l1small", 24, 0),
+                       ("cap", 12, 0xffffffff), ("gdpast", 20, 0xfffffff0)):
+    c = bytearray(b)
+    struct.pack_into("<I", c, off, val)
+    open("%s/%s-s.vmdk" % (d, name), "wb").write(c)
+    open("%s/%s.vmdk" % (d, name), "w").write('# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n'
+        'createType="vmfsSparse"\n\n# Extent description\nRW 2048 VMFSSPARSE "%s-s.vmdk"\n' % name)
+PY
+for f in g0 gbig l1big l1small cap; do
+    fails_cleanly "refuses COWD $f.vmdk" gimg convert -O raw "$T/$f.vmdk" "$T/g.raw"
+done
+rm -f "$T/g.raw"
+qemu-img convert -O raw "$T/gdpast.vmdk" "$T/q.raw"
+ok "reads COWD gdpast.vmdk" bounded 30 gimg convert -O raw "$T/gdpast.vmdk" "$T/g.raw"
+same_file "$T/g.raw" "$T/q.raw" "gdpast.vmdk: the bytes qemu-img reads"
+
 fails_cleanly "--untrusted refuses an extent by absolute path" gimg convert --untrusted -O raw u-abs.vmdk "$T/g.raw"
 grep -q 'outside the image' "$T/fc.err"; is $? 0 "... saying it is outside the image's directory"
 GUESTKIT_UNTRUSTED=1 bounded 30 gimg info u-abs.vmdk >/dev/null 2>"$T/e"
