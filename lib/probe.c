@@ -247,8 +247,17 @@ static int probe_fd(gk_dev *d, int fd, gk_probe *out, int light)
                                               BLKID_SUBLKS_USAGE);
     if (light)
         blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_NOTIN, (char **)heavy);
-    /* safeprobe like "blkid -p": two different signatures are no answer */
+    /* safeprobe like "blkid -p": two different signatures are no answer.
+     * libblkid's probers answer "nothing here" when an allocation of
+     * theirs fails; under a memory limit (ginspect --each --memory) that
+     * would drop filesystems silently, so a failed allocation is what it
+     * is anywhere else: out of memory, the end of the run */
+    errno = 0;
     int r = blkid_do_safeprobe(pr);
+    if (errno == ENOMEM) {
+        fprintf(stderr, "%s: %s: libblkid: out of memory\n", gk_progname, d->name);
+        exit(1);
+    }
     if (r == 0) {
         gk_probe_free(out);
         out->type = lookup(pr, "TYPE");
