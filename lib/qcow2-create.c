@@ -413,20 +413,11 @@ int qcow2_create(const char *location, gk_create_args *a)
 
 /* ---- measure (qemu's qcow2_measure) ---- */
 
-/* Refcount blocks and table for clusters clusters, counting themselves:
- * the fixed point, as qemu's qcow2_refcount_metadata_size. */
+/* Refcount blocks and table for clusters clusters, counting themselves,
+ * in bytes (qemu's qcow2_refcount_metadata_size). */
 static uint64_t refcount_meta(uint64_t clusters, uint64_t cs, unsigned order)
 {
-    uint64_t per_table = cs / 8, per_block = (cs * 8) >> order;
-    uint64_t table = 0, blocks = 0, n = 0, last;
-    for (int it = 0; it < 1000; it++) {
-        last = n;
-        blocks = (clusters + table + blocks + per_block - 1) / per_block;
-        table = (blocks + per_table - 1) / per_table;
-        n = clusters + blocks + table;
-        if (n == last)
-            break;
-    }
+    uint64_t table, blocks = qcow2_refcount_blocks_for(clusters, cs, order, &table);
     return (blocks + table) * cs;
 }
 

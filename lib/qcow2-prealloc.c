@@ -90,23 +90,6 @@ int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to, enum gk_preal
     return r;
 }
 
-/* Refcount blocks that count clusters clusters plus themselves and their
- * table (qemu's qcow2_refcount_metadata_size, exact: the fixed point). */
-static uint64_t refblocks_for(const struct qcow2 *q, uint64_t clusters)
-{
-    uint64_t per_table = q->cluster_size / 8, per_block = (q->cluster_size * 8) >> q->h.refcount_order;
-    uint64_t table = 0, blocks = 0, n = 0, last;
-    for (int it = 0; it < 1000; it++) {
-        last = n;
-        blocks = (clusters + table + blocks + per_block - 1) / per_block;
-        table = (blocks + per_table - 1) / per_table;
-        n = clusters + blocks + table;
-        if (n == last)
-            break;
-    }
-    return blocks;
-}
-
 /* qemu's qcow2_refcount_area(exact): from start (a cluster offset past
  * every used cluster) on, the refcount blocks missing to count up to
  * start + extra clusters, then a new refcount table holding them all;
@@ -118,7 +101,7 @@ static int64_t refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra)
     uint64_t cs = q->cluster_size;
     unsigned cb = q->cluster_bits, rbb = cb + 3 - q->h.refcount_order;
     uint64_t per_block = 1ULL << rbb;
-    uint64_t total = refblocks_for(q, (start >> cb) + extra);
+    uint64_t total = qcow2_refcount_blocks_for((start >> cb) + extra, cs, q->h.refcount_order, NULL);
     uint64_t tsize = (total + cs / 8 - 1) / (cs / 8) * (cs / 8), tclusters = tsize * 8 / cs;
     if (tsize * 8 > QC_MAX_REFT_BYTES)
         return gk_fail(EFBIG, "Failed to resize refcount structures: the refcount table would exceed %llu MiB",
@@ -177,13 +160,8 @@ static int64_t refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra)
         tb = gk_malloc(tsize * 8);
         for (uint64_t i = 0; i < tsize; i++)
             put_be64(tb + i * 8, t[i]);
-        uint8_t h[12];
-        put_be64(h, toff);
-        for (int b = 0; b < 4; b++)
-            h[8 + b] = (uint8_t)(tclusters >> (24 - 8 * b));
-        /* the table on disk, then the header that points to it */
-        if (gk_pwrite(q->file, tb, tsize * 8, toff) < 0 || gk_flush(q->file) < 0 ||
-            gk_pwrite(q->file, h, sizeof h, 48) < 0 || gk_flush(q->file) < 0)
+        /* the table on disk, flushed, before the header points to it */
+        if (gk_pwrite(q->file, tb, tsize * 8, toff) < 0 || gk_flush(q->file) < 0)
             r = -errno;
     }
     free(tb);
@@ -191,12 +169,9 @@ static int64_t refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra)
         free(t);
         return r;
     }
-    uint64_t old = q->h.refcount_table_offset, oldc = q->h.refcount_table_clusters;
-    free(q->reft);
-    q->reft = t;
-    q->reft_entries = tsize;
-    q->h.refcount_table_offset = toff;
-    q->h.refcount_table_clusters = (uint32_t)tclusters;
+    uint64_t old, oldc;
+    if ((r = qcow2_reft_switch(q, t, tsize, toff, tclusters, &old, &oldc)) < 0)
+        return r;
     /* freed now, as qemu does: the next cluster allocated may be there */
     if (oldc && (r = qcow2_update_refcount(q, old, oldc << cb, -1)) < 0)
         return r;

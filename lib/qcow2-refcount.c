@@ -221,31 +221,59 @@ static int grow_reft(struct qcow2 *q, uint64_t idx, uint64_t nb)
             tb[i * 8 + b] = (uint8_t)(t[i] >> (56 - 8 * b));
     int r = 0;
     if (gk_pwrite(q->file, blocks, nblocks << cb, area) < 0 || gk_pwrite(q->file, tb, tentries * 8, toff) < 0 ||
-        gk_flush(q->file) < 0) {
+        gk_flush(q->file) < 0)
         r = -errno;
-    } else {
-        uint8_t hdr[12];
-        for (int b = 0; b < 8; b++)
-            hdr[b] = (uint8_t)(toff >> (56 - 8 * b));
-        for (int b = 0; b < 4; b++)
-            hdr[8 + b] = (uint8_t)(tclusters >> (24 - 8 * b));
-        if (gk_pwrite(q->file, hdr, sizeof hdr, 48) < 0 || gk_flush(q->file) < 0)
-            r = -errno;
-    }
     free(blocks);
     free(tb);
     if (r < 0) {
         free(t);
         return r;
     }
-    uint64_t old = q->h.refcount_table_offset, oldc = q->h.refcount_table_clusters;
-    free(q->reft);
-    q->reft = t;
-    q->reft_entries = tentries;
-    q->h.refcount_table_offset = toff;
-    q->h.refcount_table_clusters = (uint32_t)tclusters;
+    uint64_t old, oldc;
+    if ((r = qcow2_reft_switch(q, t, tentries, toff, tclusters, &old, &oldc)) < 0)
+        return r;
     qcow2_free_later(q, old, oldc << cb);
     return -EAGAIN;
+}
+
+int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t toff, uint64_t tclusters,
+                      uint64_t *old, uint64_t *oldc)
+{
+    uint8_t hdr[12];
+    for (int b = 0; b < 8; b++)
+        hdr[b] = (uint8_t)(toff >> (56 - 8 * b));
+    for (int b = 0; b < 4; b++)
+        hdr[8 + b] = (uint8_t)(tclusters >> (24 - 8 * b));
+    if (gk_pwrite(q->file, hdr, sizeof hdr, 48) < 0 || gk_flush(q->file) < 0) {
+        int r = -errno;
+        free(t);
+        return r;
+    }
+    *old = q->h.refcount_table_offset;
+    *oldc = q->h.refcount_table_clusters;
+    free(q->reft);
+    q->reft = t;
+    q->reft_entries = entries;
+    q->h.refcount_table_offset = toff;
+    q->h.refcount_table_clusters = (uint32_t)tclusters;
+    return 0;
+}
+
+uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, uint64_t *table)
+{
+    uint64_t per_table = cs / 8, per_block = (cs * 8) >> order;
+    uint64_t t = 0, blocks = 0, n = 0, last;
+    for (int it = 0; it < 1000; it++) {
+        last = n;
+        blocks = (clusters + t + blocks + per_block - 1) / per_block;
+        t = (blocks + per_table - 1) / per_table;
+        n = clusters + blocks + t;
+        if (n == last)
+            break;
+    }
+    if (table)
+        *table = t;
+    return blocks;
 }
 
 /* The refcount block of cluster k, held in the cache (*tv), allocated when

@@ -335,6 +335,18 @@ int qcow2_pwrite_data(struct qcow2 *q, const void *buf, size_t n, uint64_t host)
 int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size);
 /* Queue a refcount drop of [off, off+len) for the next flush. */
 void qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t len);
+/* Refcount blocks that count clusters clusters plus themselves and their
+ * table, for clusters of cs bytes and 2^order-bit counts: the fixed point
+ * of qemu's qcow2_refcount_metadata_size; *table gets the table's
+ * clusters. */
+uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, uint64_t *table);
+/* A new refcount table t of entries entries, written and flushed at toff
+ * over tclusters clusters, becomes the image's: the header's pointer to it
+ * is written and flushed, then the copy in memory is swapped (t is taken,
+ * freed on failure too).  *old and *oldc get the old table's offset and
+ * clusters, for the caller to free as its crash order allows. */
+int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t toff, uint64_t tclusters,
+                      uint64_t *old, uint64_t *oldc);
 /* Apply the queued drops (the caller has written what replaced them). */
 int qcow2_apply_frees(struct qcow2 *q);
 /* Set the stored refcount of cluster k (check -r); blocks allocated as
