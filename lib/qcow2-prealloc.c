@@ -26,12 +26,6 @@
 
 #include "qcow2.h"
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int b = 0; b < 8; b++)
-        p[b] = (uint8_t)(v >> (56 - 8 * b));
-}
-
 int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to, enum gk_prealloc mode)
 {
     struct qcow2 *q = d->priv;
@@ -68,7 +62,7 @@ int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to, enum gk_preal
             }
             for (uint64_t i = 0; i < n; i++) {
                 uint8_t *p = ent + i * q->l2_entry_size;
-                put_be64(p, ((uint64_t)a + i * cs) | QC_OFLAG_COPIED);
+                gk_put_be64(p, ((uint64_t)a + i * cs) | QC_OFLAG_COPIED);
                 if (q->ext_l2)
                     memset(p + 8, 0, 8);
             }
@@ -155,16 +149,8 @@ static int64_t refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra)
         }
         qcow2_cache_put(q->rb_cache, tv);
     }
-    uint8_t *tb = NULL;
-    if (r == 0 && (r = qcow2_cache_flush(q->rb_cache)) == 0) {
-        tb = gk_malloc(tsize * 8);
-        for (uint64_t i = 0; i < tsize; i++)
-            put_be64(tb + i * 8, t[i]);
-        /* the table on disk, flushed, before the header points to it */
-        if (gk_pwrite(q->file, tb, tsize * 8, toff) < 0 || gk_flush(q->file) < 0)
-            r = -errno;
-    }
-    free(tb);
+    if (r == 0)
+        r = qcow2_cache_flush(q->rb_cache);
     if (r < 0) {
         free(t);
         return r;
@@ -249,9 +235,9 @@ int qcow2_prealloc_data(gk_dev *d, uint64_t from, uint64_t to, enum gk_prealloc 
         for (uint64_t i = 0; i < k; i++) {
             uint8_t *p = (uint8_t *)tv + (idx + i) * q->l2_entry_size;
             qcow2_release_cluster(q, gk_be64(p));
-            put_be64(p, (host + (i << cb)) | QC_OFLAG_COPIED);
+            gk_put_be64(p, (host + (i << cb)) | QC_OFLAG_COPIED);
             if (q->ext_l2 && bitmap) /* else the subclusters stay as they were */
-                put_be64(p + 8, bitmap);
+                gk_put_be64(p + 8, bitmap);
         }
         qcow2_cache_mark_dirty(q->l2_cache, tv);
         qcow2_cache_put(q->l2_cache, tv);

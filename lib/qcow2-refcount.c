@@ -215,16 +215,10 @@ static int grow_reft(struct qcow2 *q, uint64_t idx, uint64_t nb)
     t[idx] = nb;
     for (uint64_t i = 0; i < nblocks; i++)
         t[first + i] = area + (i << cb);
-    uint8_t *tb = gk_malloc(tentries * 8);
-    for (uint64_t i = 0; i < tentries; i++)
-        for (int b = 0; b < 8; b++)
-            tb[i * 8 + b] = (uint8_t)(t[i] >> (56 - 8 * b));
     int r = 0;
-    if (gk_pwrite(q->file, blocks, nblocks << cb, area) < 0 || gk_pwrite(q->file, tb, tentries * 8, toff) < 0 ||
-        gk_flush(q->file) < 0)
+    if (gk_pwrite(q->file, blocks, nblocks << cb, area) < 0)
         r = -errno;
     free(blocks);
-    free(tb);
     if (r < 0) {
         free(t);
         return r;
@@ -239,13 +233,20 @@ static int grow_reft(struct qcow2 *q, uint64_t idx, uint64_t nb)
 int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t toff, uint64_t tclusters,
                       uint64_t *old, uint64_t *oldc)
 {
-    uint8_t hdr[12];
-    for (int b = 0; b < 8; b++)
-        hdr[b] = (uint8_t)(toff >> (56 - 8 * b));
+    /* the table (with whatever the caller wrote before it) on disk, then
+     * the header that points to it */
+    uint8_t *tb = gk_malloc(entries * 8), hdr[12];
+    for (uint64_t i = 0; i < entries; i++)
+        gk_put_be64(tb + i * 8, t[i]);
+    gk_put_be64(hdr, toff);
     for (int b = 0; b < 4; b++)
         hdr[8 + b] = (uint8_t)(tclusters >> (24 - 8 * b));
-    if (gk_pwrite(q->file, hdr, sizeof hdr, 48) < 0 || gk_flush(q->file) < 0) {
-        int r = -errno;
+    int r = 0;
+    if (gk_pwrite(q->file, tb, entries * 8, toff) < 0 || gk_flush(q->file) < 0 ||
+        gk_pwrite(q->file, hdr, sizeof hdr, 48) < 0 || gk_flush(q->file) < 0)
+        r = -errno;
+    free(tb);
+    if (r < 0) {
         free(t);
         return r;
     }
@@ -610,8 +611,7 @@ static int rebuild(struct qcow2 *q, struct qcow2_refs *refs, int in_holes)
     if (r == 0) {
         t = gk_calloc(1, tclusters << cb);
         for (uint64_t i = 0; i < b.rt_n; i++)
-            for (int k = 0; k < 8; k++)
-                t[i * 8 + k] = (uint8_t)(b.rt[i] >> (56 - 8 * k));
+            gk_put_be64(t + i * 8, b.rt[i]);
         if (gk_pwrite(q->file, t, tclusters << cb, toff) < 0 || gk_flush(q->file) < 0)
             r = -errno;
     }

@@ -29,12 +29,6 @@
 
 enum { CH_ZERO, CH_DISCARD };
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
 static uint64_t min64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
@@ -90,9 +84,9 @@ static int change_cluster(gk_dev *d, struct qcow2 *q, uint64_t coff, int how, un
         qcow2_cache_put(q->l2_cache, tv);
         return 0;
     }
-    put_be64(ent, ne);
+    gk_put_be64(ent, ne);
     if (q->ext_l2)
-        put_be64(ent + 8, nbm);
+        gk_put_be64(ent + 8, nbm);
     qcow2_cache_mark_dirty(q->l2_cache, tv);
     qcow2_cache_put(q->l2_cache, tv);
     if (!drop)
@@ -129,7 +123,7 @@ static int zero_subclusters(struct qcow2 *q, uint64_t off, uint64_t len)
     uint64_t mask = ((1ULL << nsc) - 1) << first;
     uint64_t nbm = (bm | mask << 32) & ~mask;
     if (nbm != bm) {
-        put_be64(ent + 8, nbm);
+        gk_put_be64(ent + 8, nbm);
         qcow2_cache_mark_dirty(q->l2_cache, tv);
     }
     qcow2_cache_put(q->l2_cache, tv);

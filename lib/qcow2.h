@@ -340,10 +340,10 @@ void qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t len);
  * of qemu's qcow2_refcount_metadata_size; *table gets the table's
  * clusters. */
 uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, uint64_t *table);
-/* A new refcount table t of entries entries, written and flushed at toff
- * over tclusters clusters, becomes the image's: the header's pointer to it
- * is written and flushed, then the copy in memory is swapped (t is taken,
- * freed on failure too).  *old and *oldc get the old table's offset and
+/* A new refcount table t of entries entries becomes the image's: it is
+ * written at toff (tclusters clusters) and flushed, with what the caller
+ * wrote before, then the header's pointer to it is written and flushed,
+ * then the copy in memory is swapped (t is taken, freed on failure too).  *old and *oldc get the old table's offset and
  * clusters, for the caller to free as its crash order allows. */
 int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t toff, uint64_t tclusters,
                       uint64_t *old, uint64_t *oldc);
