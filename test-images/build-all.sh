@@ -9,6 +9,10 @@ out=${1:-build/images}
 shift || true
 mkdir -p "$out"
 here=$(cd "$(dirname "$0")" && pwd)
+# qemu-img through tests/oracle-bin (it retries qemu's PBKDF benchmark flake)
+if [ -z "${GK_QEMU_IMG:-}" ] && GK_QEMU_IMG=$(command -v qemu-img); then
+    export GK_QEMU_IMG PATH="$here/../tests/oracle-bin:$PATH"
+fi
 if [ $# -gt 0 ]; then
     names=("$@")
 else

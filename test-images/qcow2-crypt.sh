@@ -26,16 +26,8 @@ printf 'qcow2 pass' | base64 -w0 >secret.b64
 SEC=(--object secret,id=sec0,file=secret.txt)
 iopts() { echo "driver=qcow2,file.filename=$1,encrypt.key-secret=sec0"; }
 create() { # IMG SIZE OPTIONS
-    # qemu's PBKDF benchmark fails now and then ("Unable to get accurate
-    # CPU usage": a run measured as 0 ms of thread CPU): retry, as
-    # qcow2-hostile.sh does
-    local i
-    for i in 1 2 3 4 5; do
-        qemu-img create -q -f qcow2 "${SEC[@]}" \
-            -o "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10${3:+,$3}" "$1" "$2" && return 0
-        sleep 1
-    done
-    return 1
+    qemu-img create -q -f qcow2 "${SEC[@]}" \
+        -o "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10${3:+,$3}" "$1" "$2"
 }
 io() { # IMG qemu-io commands...
     local img=$1 a=()

@@ -15,16 +15,10 @@ SEC=(--object "secret,id=sec0,file=$T/secret.txt")
 B=,backing.encrypt.key-secret=sec0
 opts() { echo "driver=qcow2,file.filename=$1,encrypt.key-secret=sec0${2:-}"; }
 mkcrypt() { # IMG SIZE [qemu-img create args...]
-    # qemu's PBKDF benchmark fails now and then ("Unable to get accurate CPU
-    # usage"): retry, as test-images/qcow2-crypt.sh does
-    local i img=$1 size=$2
+    local img=$1 size=$2
     shift 2
-    for i in 1 2 3 4 5; do
-        qemu-img create -q -f qcow2 "${SEC[@]}" \
-            -o encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10 "$@" "$img" "$size" && return 0
-        sleep 1
-    done
-    return 1
+    qemu-img create -q -f qcow2 "${SEC[@]}" \
+        -o encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10 "$@" "$img" "$size"
 }
 io() { # IMG EXTRA-OPTS qemu-io commands...
     local img=$1 x=$2 c a=()

@@ -19,16 +19,9 @@ SEC=(--object secret,id=sec0,file=$T/pass.txt)
 B=encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10
 iopts() { echo "driver=qcow2,file.filename=$1,encrypt.key-secret=sec0"; }
 
-# qemu's PBKDF benchmark fails now and then ("Unable to get accurate CPU
-# usage"): retry it (test-images/qcow2-crypt.sh)
-qemu_create() { # DIR ARGS...
-    local d=$1 i out; shift
-    for i in 1 2 3 4 5; do
-        out=$(cd "$d" && qemu-img create "$@" 2>&1) && { printf '%s\n' "$out"; return 0; }
-        case $out in *"accurate CPU usage"*) sleep 1 ;; *) printf '%s\n' "$out"; return 1 ;; esac
-    done
-    printf '%s\n' "$out"
-    return 1
+qemu_create() { # DIR ARGS...: qemu-img create's output
+    local d=$1; shift
+    (cd "$d" && qemu-img create "$@" 2>&1)
 }
 
 # The random fields of a LUKS1 header at offset H of file F zeroed, and
