@@ -10,13 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "blk.h"
 #include "crypto.h"
+#include "ossl.h"
 
 /* ------------------------------------------------------------------ */
 /* Memory for keys                                                     */
@@ -58,6 +54,8 @@ int gk_mem_equal(const void *a, const void *b, size_t n)
 
 static const char *ossl_err(void)
 {
+    if (gk_ossl_load_error())
+        return gk_ossl_load_error();
     unsigned long e = ERR_get_error();
     static __thread char buf[256];
     if (!e)
@@ -144,8 +142,9 @@ int gk_cipher_check(const char *cipher, const char *mode, size_t keylen)
     if (parse_spec(cipher, mode, keylen, evpname, sizeof evpname, &iv, ivhash, sizeof ivhash) < 0)
         return -1;
     if (iv == IV_ESSIV) {
-        const EVP_MD *md = EVP_get_digestbyname(ivhash);
-        if (!md || EVP_MD_get_size(md) < 16 || EVP_MD_get_size(md) % 8) {
+        /* by name: headers are checked where libcrypto cannot be loaded */
+        int ds = gk_digest_size(ivhash);
+        if (ds < 16 || ds % 8) {
             gk_error("cipher %s-%s: ESSIV hash %s is not supported", cipher, mode, ivhash);
             return -1;
         }

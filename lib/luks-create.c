@@ -21,9 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
+#include "ossl.h"
 #include "luks.h"
 
 #define L1_HDR_BYTES 592

@@ -15,9 +15,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init: see header_sum */
+#include <openssl/sha.h>
+
+#include "ossl.h"
 
 #include "luks.h"
 
@@ -81,9 +85,9 @@ static int check_slot(gk_luks *l, gk_luks_slot *s, uint64_t devsize)
                         (unsigned long long)s->area_off, (unsigned long long)s->area_len), -1;
     if (gk_cipher_check(s->area_cipher, s->area_mode, s->area_keylen) < 0)
         return gk_error_prefix("keyslot %d", s->id), -1;
-    if (s->kdf == GK_KDF_PBKDF2 && !EVP_get_digestbyname(s->hash))
+    if (s->kdf == GK_KDF_PBKDF2 && !gk_digest_size(s->hash))
         return gk_error("keyslot %d: PBKDF2 hash %s is not supported", s->id, s->hash), -1;
-    if (!EVP_get_digestbyname(s->af_hash))
+    if (!gk_digest_size(s->af_hash))
         return gk_error("keyslot %d: AF hash %s is not supported", s->id, s->af_hash), -1;
     return 0;
 }
@@ -103,7 +107,7 @@ static int check_data(gk_luks *l, uint64_t devsize)
                         (unsigned long long)l->data_off, (unsigned long long)l->data_len,
                         (unsigned long long)devsize), -1;
     if (l->dglen == 0 || l->dglen > sizeof l->digest || l->dg_iter == 0 ||
-        l->dg_iter > GK_KDF_PBKDF2_MAX_ITER || !EVP_get_digestbyname(l->dg_hash))
+        l->dg_iter > GK_KDF_PBKDF2_MAX_ITER || !gk_digest_size(l->dg_hash))
         return gk_error("volume key digest (%s, %u iterations) is not usable", l->dg_hash,
                         l->dg_iter), -1;
     return 0;
@@ -458,6 +462,44 @@ out:
     return r;
 }
 
+/* The LUKS2 header's checksum (alg over the hs bytes at b, the 64 bytes of
+ * the checksum field read as zeros) into sum: 0, or -1.  SHA-256 (what
+ * cryptsetup writes), SHA-512 and SHA-1 by OpenSSL's low-level functions,
+ * linked in: a probe of a LUKS device needs no libcrypto loaded (it runs
+ * in the sandbox, lib/ossl.h).  Others through EVP. */
+static int header_sum(const char *alg, const uint8_t *b, uint64_t hs, uint8_t *sum)
+{
+    static const uint8_t zero[64];
+    if (strcasecmp(alg, "sha256") == 0 || strcasecmp(alg, "sha2-256") == 0) {
+        SHA256_CTX c;
+        return SHA256_Init(&c) && SHA256_Update(&c, b, 448) && SHA256_Update(&c, zero, 64) &&
+                       SHA256_Update(&c, b + 512, hs - 512) && SHA256_Final(sum, &c)
+                   ? 0
+                   : -1;
+    }
+    if (strcasecmp(alg, "sha512") == 0 || strcasecmp(alg, "sha2-512") == 0) {
+        SHA512_CTX c;
+        return SHA512_Init(&c) && SHA512_Update(&c, b, 448) && SHA512_Update(&c, zero, 64) &&
+                       SHA512_Update(&c, b + 512, hs - 512) && SHA512_Final(sum, &c)
+                   ? 0
+                   : -1;
+    }
+    if (strcasecmp(alg, "sha1") == 0) {
+        SHA_CTX c;
+        return SHA1_Init(&c) && SHA1_Update(&c, b, 448) && SHA1_Update(&c, zero, 64) &&
+                       SHA1_Update(&c, b + 512, hs - 512) && SHA1_Final(sum, &c)
+                   ? 0
+                   : -1;
+    }
+    const EVP_MD *md = EVP_get_digestbyname(alg);
+    EVP_MD_CTX *mc = md ? EVP_MD_CTX_new() : NULL;
+    int ok = mc && EVP_DigestInit_ex(mc, md, NULL) && EVP_DigestUpdate(mc, b, 448) &&
+             EVP_DigestUpdate(mc, zero, 64) && EVP_DigestUpdate(mc, b + 512, hs - 512) &&
+             EVP_DigestFinal_ex(mc, sum, NULL);
+    EVP_MD_CTX_free(mc);
+    return ok ? 0 : -1;
+}
+
 /* The binary header at off (where buf starts): 0 with hdr_size checked and
  * the checksum right, 1 if not a LUKS2 header, -1 with gk_error. */
 static int parse2_bin(const uint8_t *b, size_t n, uint64_t devsize, const uint8_t *magic,
@@ -473,17 +515,16 @@ static int parse2_bin(const uint8_t *b, size_t n, uint64_t devsize, const uint8_
     char alg[33];
     if (field_str(b + 72, 32, alg, sizeof alg) < 0)
         return gk_error("LUKS2 header: bad checksum algorithm"), -1;
-    const EVP_MD *md = EVP_get_digestbyname(alg);
-    if (!md || EVP_MD_get_size(md) > 64)
+    int ds = gk_digest_size(alg);
+    if (ds <= 0 || ds > 64)
         return gk_error("LUKS2 header: checksum algorithm %s is not supported", alg), -1;
     /* the checksum covers the whole header with its own field zeroed */
-    uint8_t sum[EVP_MAX_MD_SIZE], zero[64] = {0};
-    EVP_MD_CTX *mc = EVP_MD_CTX_new();
-    int ok = mc && EVP_DigestInit_ex(mc, md, NULL) && EVP_DigestUpdate(mc, b, 448) &&
-             EVP_DigestUpdate(mc, zero, 64) && EVP_DigestUpdate(mc, b + 512, hs - 512) &&
-             EVP_DigestFinal_ex(mc, sum, NULL);
-    EVP_MD_CTX_free(mc);
-    if (!ok || memcmp(sum, b + 448, (size_t)EVP_MD_get_size(md)) != 0)
+    uint8_t sum[64];
+    int r = header_sum(alg, b, hs, sum);
+    if (r < 0)
+        return gk_error("LUKS2 header: checksum (%s): %s", alg,
+                        gk_ossl_load_error() ? gk_ossl_load_error() : "libcrypto error"), -1;
+    if (memcmp(sum, b + 448, (size_t)ds) != 0)
         return gk_error("LUKS2 header checksum mismatch"), -1;
     *hdr_size = hs;
     return 0;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "ossl.h"
 #include "luks.h"
 #include "qcow2.h"
 

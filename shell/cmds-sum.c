@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
+#include "ossl.h"
 #include "cmds-int.h"
 
 /* ------------------------------------------------------------------ */

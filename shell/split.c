@@ -726,6 +726,7 @@ int gfsh_split_start(gfsh *sh)
     gk_cli_keys_prepare(&sh->cli);
     gfsh_magic_preload();
     gk_sandbox sb = sh->cli.sb;
+    sb.crypto = 1; /* keys, checksum commands */
     sb.needs |= GK_SB_BROKER | GK_SB_HOSTWRITE | GK_SB_HOSTREAD | GK_SB_SCRATCH | GK_SB_HIVES;
     if (sh->cli.rw)
         sb.needs |= GK_SB_IMGWRITE;

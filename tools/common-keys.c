@@ -136,6 +136,11 @@ void gk_cli_keys_prepare(gk_cli *c)
         key_tty = fopen("/dev/tty", "w+e");
 }
 
+int gk_cli_keys_possible(const gk_cli *c)
+{
+    return c->nkeys > 0 || c->keys_from_stdin || key_tty != NULL;
+}
+
 void gk_cli_remember_key(gk_cli *c, const char *id, const char *secret, size_t len)
 {
     gk_cli_key k = {.id = gk_strdup(id), .secret = gk_secret_alloc(len + 1), .len = len};

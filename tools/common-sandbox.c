@@ -49,6 +49,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "ossl.h"
 #include "common.h"
 #include "sandbox.h"
 #include "sandbox-profile.h"
@@ -1291,6 +1292,8 @@ static pid_t sandbox_enter(const gk_sandbox *sb_in, int manual)
     gk_term_is(stderr);
     if (sb->needs & GK_SB_HIVES)
         preload_iconv();
+    if (sb->crypto && gk_ossl_load() < 0)
+        gk_debug("sandbox: %s", gk_errmsg());
     int abi = GK_SB_SANITIZER ? 0 : landlock_abi();
 #ifdef GK_SANDBOX_SELFTEST
     /* the test of a kernel without Landlock (tests/48-sandbox.t) */

@@ -350,6 +350,8 @@ void gk_cli_clear(gk_cli *c)
 void gk_cli_sandbox(gk_cli *c)
 {
     gk_cli_keys_prepare(c);
+    if (gk_cli_keys_possible(c))
+        c->sb.crypto = 1;
     if (c->rw)
         c->sb.needs |= GK_SB_IMGWRITE;
     if (!c->sb.images) {

@@ -82,6 +82,9 @@ void gk_cli_keys_free(gk_cli *c);
 /* Before the sandbox: read the key files of --key ID:file:FILE and open
  * /dev/tty for prompts (nothing can be opened by path after it). */
 void gk_cli_keys_prepare(gk_cli *c);
+/* After gk_cli_keys_prepare: whether a key may be used (given, or a
+ * prompt possible), so libcrypto is loaded before the sandbox. */
+int gk_cli_keys_possible(const gk_cli *c);
 /* libguestfs' inspect_do_decrypt: open every LUKS device of the launched
  * guest with the --key selectors that name it (by device or UUID), or a
  * key read from /dev/tty (stdin with --keys-from-stdin) when none does, as

@@ -475,6 +475,7 @@ static int run_worker(gk_cli *c, int kind)
     gk_file_keep(0);
     gk_cli_keys_prepare(c);
     gk_sandbox sb = c->sb;
+    sb.crypto |= gk_cli_keys_possible(c);
     /* a Windows guest's registry is read only by inspection (-i) */
     sb.needs |= GK_SB_BROKER | (c->nmounts ? 0 : GK_SB_HIVES) | (store ? GK_SB_IMGWRITE : 0);
     const char **imgs = gk_calloc((size_t)c->ndrives + 1, sizeof *imgs);

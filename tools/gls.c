@@ -9,8 +9,8 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
+#include "ossl.h"
 #include "common.h"
 #include "each.h"
 

@@ -69,6 +69,10 @@ typedef struct gk_sandbox {
     /* The images given (for -v and the test hook). */
     const char *const *images;
     int nimages;
+    /* Load libcrypto before entering (lib/ossl.h: nothing can be loaded
+     * inside): set when a key is given or may be asked for, or when the
+     * tool hashes or creates encrypted images. */
+    int crypto;
 } gk_sandbox;
 
 /* Privilege separation.  With sb->broker set, gk_sandbox_enter forks: the

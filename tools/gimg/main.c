@@ -288,6 +288,7 @@ void gimg_sandbox(const gimg_args *a, int nimages, unsigned needs, uint64_t fsiz
     gk_sandbox sb;
     memset(&sb, 0, sizeof sb);
     sb.needs = needs;
+    sb.crypto = 1; /* secrets, encrypted images made or opened */
     sb.outdir_fd = -1;
     sb.fsize = fsize;
     sb.off = gimg_no_sandbox || gk_sandbox_env_off();
