@@ -13,8 +13,15 @@
  *                            _exit and runs no destructor; a process that
  *                            wrote nothing, such as a sandbox's front end,
  *                            leaves it alone)
+ *   KILLAFTER_SIZE=1         ftruncate and (posix_)fallocate on that file
+ *                            count as writes too (kill points between a
+ *                            file's growth and the writes around it)
+ *   KILLAFTER_SIZES=FILE     with KILLAFTER_SIZE: list in FILE the number
+ *                            of each such call (one line each), so that a
+ *                            test can kill just before and just after it
  *
- * Only pwrite/pwrite64/write/writev/pwritev on that file count.  Built by
+ * Only pwrite/pwrite64/write on that file count (and with KILLAFTER_SIZE
+ * the calls that change its size or allocation).  Built by
  * the test scripts with cc -shared (not part of guestkit). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -27,7 +34,7 @@
 #include <unistd.h>
 
 static long limit = -1, count;
-static int partial, ready;
+static int partial, ready, sizes;
 static dev_t tdev;
 static ino_t tino;
 
@@ -36,6 +43,7 @@ static void setup(void)
     const char *f = getenv("KILLAFTER_FILE"), *n = getenv("KILLAFTER_N");
     struct stat st;
     partial = getenv("KILLAFTER_PARTIAL") && *getenv("KILLAFTER_PARTIAL") == '1';
+    sizes = getenv("KILLAFTER_SIZE") && *getenv("KILLAFTER_SIZE") == '1';
     if (f && stat(f, &st) == 0) {
         tdev = st.st_dev;
         tino = st.st_ino;
@@ -53,9 +61,10 @@ static int target(int fd)
 }
 
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
-static int countfd = -1;
-static dev_t cdev;
-static ino_t cino;
+static int countfd = -1, sizesfd = -1;
+static dev_t cdev, sdev;
+static ino_t cino, sino;
+static long nsizes;
 
 /* the count into KILLAFTER_COUNT, if countfd is still that file (a
  * sandbox may have closed it and reused the number) */
@@ -112,12 +121,72 @@ ssize_t write(int fd, const void *buf, size_t n)
     return real(fd, buf, n);
 }
 
+/* KILLAFTER_SIZE: a kill point before each change of the file's size or
+ * allocation (never torn: there is no half of one) */
+static void before_size(int fd)
+{
+    struct stat st;
+    char buf[32];
+    if (!ready)
+        setup();
+    if (!sizes)
+        return;
+    if (target(fd) && sizesfd >= 0 && fstat(sizesfd, &st) == 0 && st.st_dev == sdev && st.st_ino == sino) {
+        int n = snprintf(buf, sizeof buf, "%20ld\n", count);
+        if (!real_pwrite)
+            real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+        if (real_pwrite(sizesfd, buf, (size_t)n, (off_t)nsizes++ * n) != n)
+            _exit(3);
+    }
+    before(fd, NULL, 0, 0, 0);
+}
+
+#define TR(name)                                                                         \
+    int name(int fd, off_t len)                                                          \
+    {                                                                                    \
+        static int (*real)(int, off_t);                                                  \
+        if (!real)                                                                       \
+            real = (int (*)(int, off_t))dlsym(RTLD_NEXT, #name);                         \
+        before_size(fd);                                                                 \
+        return real(fd, len);                                                            \
+    }
+TR(ftruncate)
+TR(ftruncate64)
+
+#define FA(name)                                                                         \
+    int name(int fd, int mode, off_t off, off_t len)                                     \
+    {                                                                                    \
+        static int (*real)(int, int, off_t, off_t);                                      \
+        if (!real)                                                                       \
+            real = (int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, #name);             \
+        before_size(fd);                                                                 \
+        return real(fd, mode, off, len);                                                 \
+    }
+FA(fallocate)
+FA(fallocate64)
+
+#define PFA(name)                                                                        \
+    int name(int fd, off_t off, off_t len)                                               \
+    {                                                                                    \
+        static int (*real)(int, off_t, off_t);                                           \
+        if (!real)                                                                       \
+            real = (int (*)(int, off_t, off_t))dlsym(RTLD_NEXT, #name);                  \
+        before_size(fd);                                                                 \
+        return real(fd, off, len);                                                       \
+    }
+PFA(posix_fallocate)
+PFA(posix_fallocate64)
+
 __attribute__((constructor)) static void open_count(void)
 {
-    const char *c = getenv("KILLAFTER_COUNT");
+    const char *c = getenv("KILLAFTER_COUNT"), *z = getenv("KILLAFTER_SIZES");
     struct stat st;
     if (!ready)
         setup();
+    if (z && (sizesfd = open(z, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0 && fstat(sizesfd, &st) == 0) {
+        sdev = st.st_dev;
+        sino = st.st_ino;
+    }
     if (c && (countfd = open(c, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0 &&
         fstat(countfd, &st) == 0) {
         cdev = st.st_dev;
