@@ -29,6 +29,9 @@ static const struct option amend_lo[] = {
 static const struct option measure_lo[] = {
     {"size", required_argument, 0, 'S' | 0x1000},
     {0, 0, 0, 0}};
+static const struct option rebase_lo[] = {
+    {"compress", no_argument, 0, 'c'},
+    {0, 0, 0, 0}};
 static const struct option check_lo[] = {
     {"repair", required_argument, 0, 'r'},
     {0, 0, 0, 0}};
@@ -90,11 +93,13 @@ static const struct gimg_cmd commands[] = {
      "-b implies -d), as qemu-img commit.\n",
      GO_FORMAT | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "b:dr:", NULL, 1},
     {"rebase", cmd_rebase,
-     "rebase [-f FMT] [-u] -b BACKING [-F BACKING_FMT] [-p] [-q] [-U] IMAGE\n"
+     "rebase [-f FMT] [-u] [-c] -b BACKING [-F BACKING_FMT] [-p] [-q] [-U] IMAGE\n"
      "Make BACKING the backing file of IMAGE (\"\": none), as qemu-img rebase: where\n"
      "IMAGE holds nothing and the old and new backing files differ, the old data is\n"
-     "copied into IMAGE first, so that it reads as before.  -u changes only the name.\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "b:F:u", NULL, 1},
+     "copied into IMAGE first, so that it reads as before.  -u changes only the name.\n"
+     "-c (--compress, as qemu-img 8.2's): the clusters copied are written whole and\n"
+     "compressed.\n",
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "b:F:uc", rebase_lo, 1},
     {"resize", cmd_resize,
      "resize [--shrink] [--preallocation=off|metadata|falloc|full] [-f FMT] [-q] FILENAME [+|-]SIZE\n"
      "Change the disk size of an image (as qemu-img resize): SIZE, or the current size\n"

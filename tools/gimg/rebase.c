@@ -10,7 +10,13 @@
  * compared (lib's one chain walk, gk_block_status_above).  Then the header
  * changes in one write.  A kill at any moment leaves the image reading as
  * before: the copied clusters hold what the old chain held.
- * Unsafe mode (-u): only the header changes. */
+ * Unsafe mode (-u): only the header changes.
+ * -c (qemu-img 8.2's --compress; 7.2 has none): the copy goes by whole
+ * clusters of the image, as qemu's then aligns its writes: a cluster the
+ * image does not hold at all, where the old and the new backing file
+ * differ anywhere, is written whole and compressed with the old chain's
+ * data (zeros, not compressed, where it lies past the old chain's end);
+ * a cluster the image holds in part (extended L2) gets the plain copy. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +62,15 @@ static void read_side(gk_dev *d, const char *what, unsigned char *buf, uint64_t 
     memset(buf + have, 0, n - have);
 }
 
-static void copy_differences(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_dev *prefix)
+/* The old chain's data into top where top holds nothing in [off, end) and
+ * the two backing sides differ, sector by sector (bo, bn: REBASE_CHUNK
+ * bytes each); progress when a is given. */
+static void copy_range(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_dev *prefix, uint64_t off,
+                       uint64_t end, unsigned char *bo, unsigned char *bn)
 {
-    unsigned char *bo = gk_malloc(REBASE_CHUNK), *bn = gk_malloc(REBASE_CHUNK);
     uint64_t size = top->size;
-    progress_print(&a->progress, 0, 1);
-    for (uint64_t off = 0; off < size;) {
-        uint64_t n = size - off < REBASE_CHUNK ? size - off : REBASE_CHUNK;
+    while (off < end) {
+        uint64_t n = end - off < REBASE_CHUNK ? end - off : REBASE_CHUNK;
         gk_extent e;
         /* what the image itself holds stays */
         if (gk_block_status_above(top, old, off, n, &e) < 0)
@@ -108,20 +116,83 @@ static void copy_differences(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new
             i = j;
         }
         off += n;
-        progress_print(&a->progress, 100.0 * (double)off / (double)size, 0);
+        if (a)
+            progress_print(&a->progress, 100.0 * (double)off / (double)size, 0);
+    }
+}
+
+/* 1 if old and new may differ in the cluster [off, off+n) that top does
+ * not hold: the cheap answers first (nothing above the new backing file in
+ * the old chain; zeros on both sides). */
+static int may_differ(gk_dev *old, gk_dev *new, gk_dev *prefix, uint64_t off, uint64_t n)
+{
+    gk_extent e;
+    if (prefix && off < old->size) {
+        uint64_t k = n < old->size - off ? n : old->size - off;
+        if (gk_block_status_above(old, prefix, off, k, &e) < 0)
+            gk_die_status(1, "error while reading image metadata: %s", gk_errmsg());
+        if (!(e.flags & GK_BS_ALLOCATED) && !(e.flags & GK_BS_BEYOND) && e.len >= n)
+            return 0;
+    }
+    return !(zero_run(old, off, n) >= n && zero_run(new, off, n) >= n);
+}
+
+static void copy_compressed(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_dev *prefix, uint64_t cs)
+{
+    unsigned char *bo = gk_malloc(REBASE_CHUNK > cs ? REBASE_CHUNK : cs);
+    unsigned char *bn = gk_malloc(REBASE_CHUNK > cs ? REBASE_CHUNK : cs);
+    uint64_t size = top->size, oldsize = old ? old->size : 0;
+    for (uint64_t off = 0; off < size; off += cs) {
+        uint64_t n = size - off < cs ? size - off : cs;
+        gk_extent e;
+        if (gk_block_status_above(top, old, off, n, &e) < 0)
+            gk_die_status(1, "error while reading image metadata: %s", gk_errmsg());
+        if (e.flags & GK_BS_ALLOCATED) {
+            if (e.len < n) /* held in part: the rest as without -c */
+                copy_range(NULL, top, old, new, prefix, off + e.len, off + n, bo, bn);
+        } else if (e.len < n) {
+            copy_range(NULL, top, old, new, prefix, off, off + n, bo, bn);
+        } else if (may_differ(old, new, prefix, off, n)) {
+            read_side(old, "old", bo, n, off);
+            read_side(new, "new", bn, n, off);
+            int r = 0;
+            if (memcmp(bo, bn, n) == 0)
+                r = 0;
+            else if (off >= oldsize)
+                r = gk_pwrite_zeroes(top, off, n, 0);
+            else
+                r = gk_pwrite_compressed(top, bo, n, off);
+            if (r < 0)
+                gk_die_status(1, "error while writing to COW image: %s", gk_errmsg());
+        }
+        progress_print(&a->progress, 100.0 * (double)(off + n) / (double)size, 0);
+    }
+    free(bo);
+    free(bn);
+}
+
+static void copy_differences(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_dev *prefix, uint64_t zcs)
+{
+    progress_print(&a->progress, 0, 1);
+    if (zcs) {
+        copy_compressed(a, top, old, new, prefix, zcs);
+    } else {
+        unsigned char *bo = gk_malloc(REBASE_CHUNK), *bn = gk_malloc(REBASE_CHUNK);
+        copy_range(a, top, old, new, prefix, 0, top->size, bo, bn);
+        free(bo);
+        free(bn);
     }
     if (gk_flush(top) < 0)
         gk_die_status(1, "error while writing to COW image: %s", gk_errmsg());
-    free(bo);
-    free(bn);
 }
 
 int cmd_rebase(gimg_args *a)
 {
     const char *bfile = NULL, *bfmt = NULL;
-    int unsafe = 0;
+    int unsafe = 0, compress = 0;
     for (int i = 0; i < a->nopts; i++) {
         switch (a->opts[i].opt) {
+        case 'c': compress = 1; break;
         case 'b': bfile = a->opts[i].arg; break;
         case 'F': bfmt = a->opts[i].arg; break;
         case 'u': unsafe = 1; break;
@@ -142,6 +213,17 @@ int cmd_rebase(gimg_args *a)
         gk_die_status(1, "Could not change the backing file to '%s': backing format must be specified", bfile);
     gk_open_opts o = {.format = a->fmt, .readwrite = 1, .flags = unsafe ? GK_OPEN_NO_BACKING : 0};
     gk_dev *top = gimg_open_opts(a, path, &o, 1);
+    /* qemu 8.2: after opening the image, before anything else */
+    uint64_t zcs = 0;
+    if (compress) {
+        gk_image_info inf;
+        memset(&inf, 0, sizeof inf);
+        int can = gk_image_info_get(top, &inf) == 0 && gk_format_compresses(inf.format) && inf.cluster_size;
+        zcs = can ? inf.cluster_size : 0;
+        gk_image_info_free(&inf);
+        if (!can)
+            gk_die_status(1, "Compression not supported for this file format");
+    }
     if (!gk_image_can_set_backing(top))
         gk_die_status(1, "Could not change the backing file to '%s': %s", bfile, strerror(ENOTSUP));
     gk_dev *nb = NULL, *nbprefix = NULL;
@@ -167,7 +249,7 @@ int cmd_rebase(gimg_args *a)
     /* every file is open: from here on only they (the sandbox) */
     gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
     if (!unsafe) {
-        copy_differences(a, top, gk_image_backing(top), nb, nbprefix);
+        copy_differences(a, top, gk_image_backing(top), nb, nbprefix, zcs);
         if (nb)
             gk_dev_unref(nb);
     }
