@@ -220,16 +220,28 @@ tests-build: all
 # The longest tests first: prove -j2 starts them in the order given, and
 # a long one started last keeps one CPU busy while the other waits
 # (HACKING.md, "CI time").  The bad-input tests keep that order under ASan.
-SLOW_TESTS := tests/bad-ntfs.t tests/bad-luks.t tests/54-rbd.t tests/15-vmdk.t tests/44-deep-trees.t \
-	tests/30-ext-journal.t tests/15-gimg-damaged.t tests/20-gimg-amend.t tests/bad-qcow2.t \
-	tests/bad-qcow2-crypt.t tests/bad-btrfs.t tests/bad-vmdk.t tests/19-gimg-check-repair.t
+# Ordered by their time in the CI run of stop 22 (stage 4; the bad-input
+# ones by the ASan stage, where the first user of a fixture builds it).
+SLOW_TESTS := tests/bad-ext-corpus.t tests/bad-qcow2.t tests/71-gfsh-write.t tests/bad-ext-write.t \
+	tests/bad-btrfs.t tests/bad-ntfs.t tests/15-formats-damaged.t tests/bad-qcow2-crypt.t \
+	tests/bad-xfs.t tests/19-gimg-rebase.t tests/16-gimg-convert-qcow2.t tests/23-md.t \
+	tests/bad-vmdk.t tests/72-crash.t tests/18-gimg-snapshot-write.t tests/40-gcat.t \
+	tests/19-gimg-commit.t tests/bad-luks.t tests/54-rbd.t tests/44-deep-trees.t \
+	tests/19-gimg-check-repair.t tests/20-gimg-amend.t tests/15-gimg-damaged.t tests/15-vmdk.t \
+	tests/30-ext-journal.t
 TESTS := $(filter $(wildcard tests/*.t),$(SLOW_TESTS)) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))
+# The fuzz targets compile during stage 2, at the lowest priority: the
+# ASan tests leave about a third of the two CPUs idle (they wait on sync,
+# loop mounts, servers), which that compile fills.  Stage 3 runs make fuzz
+# again: nothing to do, or the compile error shown in the open.
 banner = @printf '\n==== make check: %s\n' $(1)
 check: deps
 	$(call banner,"1/4 build (tools$(,) gfsh$(,) unit tests)")
 	$(Q)$(MAKE) --no-print-directory check-build
 	$(call banner,"2/4 unit and bad-input tests under ASan+UBSan")
-	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)mkdir -p build-fuzz; \
+	  (nice -n 19 $(MAKE) --no-print-directory fuzz >build-fuzz/bg-make.log 2>&1) & \
+	  $(MAKE) --no-print-directory asan; rc=$$?; wait; exit $$rc
 	$(call banner,"3/4 fuzz targets$(,) $(FUZZ_SECONDS) s each")
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 	$(call banner,"4/4 every test through prove")
