@@ -402,6 +402,7 @@ typedef struct gk_image_info {
     int nb_snapshots;
     gk_snapshot_info *snapshots;
     int nb_bitmaps;
+    int luks;                      /* a luks image: encrypt holds its header */
     /* vmdk only (qemu's "format-specific"): */
     int vmdk;                      /* 1: the fields below are set                 */
     uint32_t vmdk_cid, vmdk_parent_cid;

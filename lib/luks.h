@@ -73,6 +73,11 @@ int gk_luks_key_ok(const gk_luks *l, const uint8_t *key);
  * reference on d; key is copied).  NULL with gk_error. */
 gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name);
 
+/* The LUKS1 header on d as qemu-img info describes it (QCryptoBlockInfoLUKS,
+ * every slot, active or not: lib/luks-image.c).  0, or -1 with gk_error
+ * when d holds no LUKS1 header we read. */
+int gk_luks1_info(gk_dev *d, gk_encrypt_info *e);
+
 /* Making a LUKS1 header (lib/luks-create.c), laid out as qemu lays it out:
  * the header in the first 4 KiB, 8 keyslot areas of the AF-split key
  * (4000 stripes, each area a multiple of 4 KiB), the payload after them;

@@ -82,26 +82,6 @@ int qcow2_crypto_decrypt(struct qcow2 *q, uint8_t *buf, size_t n, uint64_t guest
     return gk_cipher_decrypt(q->crypt, buf, n, at / 512) < 0 ? -EIO : 0;
 }
 
-/* qemu's names: "aes-256" for the cipher and its key (XTS keys are two
- * cipher keys), "xts" and "plain64" from "xts-plain64", "essiv" and its
- * hash from "cbc-essiv:sha256". */
-static void name_luks(gk_encrypt_info *e, const char *cipher, const char *mode, size_t keylen)
-{
-    char m[48];
-    snprintf(m, sizeof m, "%s", mode);
-    char *iv = strchr(m, '-'), *ivh = NULL;
-    if (iv) {
-        *iv++ = 0;
-        if ((ivh = strchr(iv, ':')))
-            *ivh++ = 0;
-    }
-    size_t bits = keylen * 8 / (strcmp(m, "xts") == 0 ? 2 : 1);
-    snprintf(e->cipher_alg, sizeof e->cipher_alg, "%s-%zu", cipher, bits);
-    snprintf(e->cipher_mode, sizeof e->cipher_mode, "%s", m);
-    snprintf(e->ivgen_alg, sizeof e->ivgen_alg, "%s", iv ? iv : "");
-    snprintf(e->ivgen_hash_alg, sizeof e->ivgen_hash_alg, "%s", ivh ? ivh : "");
-}
-
 void qcow2_crypto_info(struct qcow2 *q, gk_encrypt_info *e)
 {
     memset(e, 0, sizeof *e);
@@ -115,29 +95,7 @@ void qcow2_crypto_info(struct qcow2 *q, gk_encrypt_info *e)
     gk_dev *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
     if (!hdr)
         return;
-    /* the header checked as a read would check it, then the slot table
-     * (inactive slots too) from its fixed LUKS1 layout */
-    gk_luks l;
-    uint8_t b[592];
-    if (gk_luks_read(hdr, &l) != 0 || l.version != 1 || hdr->size < sizeof b ||
-        gk_pread(hdr, b, sizeof b, 0) < 0) {
+    if (gk_luks1_info(hdr, e) < 0)
         gk_debug("%s: LUKS header not described: %s", q->path, gk_errmsg());
-        gk_dev_unref(hdr);
-        return;
-    }
     gk_dev_unref(hdr);
-    e->luks_read = 1;
-    name_luks(e, l.cipher, l.mode, l.keylen);
-    snprintf(e->hash_alg, sizeof e->hash_alg, "%.*s", 32, (const char *)b + 72);
-    snprintf(e->uuid, sizeof e->uuid, "%s", l.uuid);
-    e->payload_offset = l.data_off;
-    e->master_key_iters = gk_be32(b + 164);
-    e->nslots = 8;
-    for (int i = 0; i < 8; i++) {
-        const uint8_t *s = b + 208 + 48 * i;
-        e->slots[i].active = gk_be32(s) == 0x00AC71F3u;
-        e->slots[i].iters = gk_be32(s + 4);
-        e->slots[i].key_offset = (uint64_t)gk_be32(s + 40) * 512;
-        e->slots[i].stripes = gk_be32(s + 44);
-    }
 }

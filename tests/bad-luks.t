@@ -45,6 +45,21 @@ refused "LUKS1: a cipher guestkit cannot read is named" "serpent-xts-plain64 is 
 l1 "$T/a.img" 'struct.pack_into(">I", h, 108, 4096)'
 refused "LUKS1: absurd key size" "volume key of 4096 bytes" dump "$T/a.img"
 
+# the same headers as LUKS1 files (luks images, as qemu probes them):
+# gimg info and convert refuse them clearly
+for b in payload keybytes stripes; do
+    case $b in
+    payload) l1 "$T/f-$b.img" 'struct.pack_into(">I", h, 104, 0x7fffffff)' ;;
+    keybytes) l1 "$T/f-$b.img" 'struct.pack_into(">I", h, 108, 4096)' ;;
+    stripes) l1 "$T/f-$b.img" 'struct.pack_into(">I", h, 208 + 44, 0x7fffffff)' ;;
+    esac
+    fails_cleanly "LUKS1 file: a damaged header ($b) is refused by gimg info" gimg info "$T/f-$b.img"
+    fails_cleanly "  and by gimg convert with a key" gimg convert --object secret,id=s,file="$P" \
+        --image-opts "driver=luks,key-secret=s,file.filename=$T/f-$b.img" -O raw "$T/f.raw"
+done
+head -c 592 "$D/l1-xts.img" >"$T/short.img"
+fails_cleanly "LUKS1 file: a header cut short is refused by gimg info" gimg info "$T/short.img"
+
 # LUKS2: rewrite the JSON (and the checksum of the header it is in)
 l2() { # OUT PYTHON-STATEMENTS on dict j; BOTH=1 also the secondary header
     python3 - "$D/l2-512.img" "$1" "$2" "${BOTH:-1}" <<'EOF'

@@ -9,11 +9,13 @@
 
 #include "gimg.h"
 
-/* QCryptoBlockInfo, members in QAPI order. */
-static jv *encrypt_json(const gk_encrypt_info *e)
+/* QCryptoBlockInfo, members in QAPI order; without "format" the LUKS
+ * members alone (a luks image's format-specific data). */
+static jv *encrypt_json(const gk_encrypt_info *e, int with_format)
 {
     jv *o = jv_new(J_OBJ);
-    jv_str(o, "format", e->format);
+    if (with_format)
+        jv_str(o, "format", e->format);
     if (!e->luks_read)
         return o;
     jv_str(o, "cipher-alg", e->cipher_alg);
@@ -82,8 +84,13 @@ static jv *info_json(const gk_image_info *in, const char *filename, const char *
         }
         jv_int(d, "refcount-bits", in->refcount_bits);
         if (in->encrypt.format)
-            jv_add(d, "encrypt", encrypt_json(&in->encrypt));
+            jv_add(d, "encrypt", encrypt_json(&in->encrypt, 1));
         jv_str(d, "compression-type", in->compression_type ? in->compression_type : "zlib");
+    }
+    if (in->luks) {
+        jv *fs = jv_add(o, "format-specific", jv_new(J_OBJ));
+        jv_str(fs, "type", "luks");
+        jv_add(fs, "data", encrypt_json(&in->encrypt, 0));
     }
     if (in->vmdk) { /* ImageInfoSpecificVmdk; each extent an ImageInfo of its own */
         jv *fs = jv_add(o, "format-specific", jv_new(J_OBJ));

@@ -275,7 +275,8 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
     }
     if (!d && errno == ENOKEY)
         gk_die_status(status, "%s (give it as qemu-img takes it: --object secret,id=sec0,file=KEYFILE "
-                      "--image-opts driver=qcow2,file.filename=IMAGE,encrypt.key-secret=sec0)",
+                      "--image-opts driver=qcow2,file.filename=IMAGE,encrypt.key-secret=sec0, "
+                      "or driver=luks,file.filename=IMAGE,key-secret=sec0 for a LUKS file)",
                       gk_errmsg());
     if (!d)
         gk_die_status(status, "%s", gk_errmsg());

@@ -176,6 +176,7 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
     if (!a->image_opts)
         return spec;
     char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *backing = NULL;
+    int luks_key = 0;
     char err[4096] = "";
     size_t vlen;
     while (*p && !*err) {
@@ -198,7 +199,10 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
         } else if (strcmp(key, "file.driver") == 0) {
             if (strcmp(val, "file") != 0)
                 snprintf(err, sizeof err, "--image-opts: file.driver=%s is not supported (file only)", val);
-        } else if (strcmp(key, "encrypt.key-secret") == 0) {
+        } else if (strcmp(key, "encrypt.key-secret") == 0 || strcmp(key, "key-secret") == 0) {
+            /* qcow2's encryption; key-secret is driver=luks's passphrase */
+            if (key[0] == 'k')
+                luks_key = 1;
             if (!(sec = find_secret(val))) {
                 snprintf(err, sizeof err, "No secret with id '%s'", val);
             } else {
@@ -233,6 +237,9 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
         }
     }
     free(backing);
+    if (!*err && luks_key && (!o->format || strcmp(o->format, "luks") != 0))
+        snprintf(err, sizeof err, "Block format '%s' does not support the option 'key-secret'",
+                 o->format ? o->format : "raw");
     if (!*err && !filename)
         snprintf(err, sizeof err, "--image-opts: no file.filename= in '%s'", spec);
     if (!*err && a->fmt)

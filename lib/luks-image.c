@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The "luks" image format: a file that is one LUKS1 volume (what
+ * `cryptsetup luksFormat FILE` or `qemu-img create -f luks` makes), read as
+ * qemu's driver=luks reads it.  qemu 7.2 probes LUKS version 1 only, so a
+ * LUKS2 file stays raw to both.  The disk is the decrypted payload: its size
+ * the file's past the payload offset.  Opening it for data needs the
+ * passphrase (gk_open_opts.key: qemu's key-secret); info reads the header
+ * alone.  Read-only: qemu writes these, guestkit does not (yet). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "luks.h"
+
+struct luksimg {
+    gk_dev *data;          /* the decrypted payload, NULL for an info open */
+};
+
+static int luksimg_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
+{
+    struct luksimg *m = d->priv;
+    if (!m->data)
+        return gk_fail(EIO, "%s: opened for its header only", d->name);
+    return gk_pread(m->data, buf, n, off) < 0 ? -errno : 0;
+}
+
+static void luksimg_close(gk_dev *d)
+{
+    struct luksimg *m = d->priv;
+    if (!m)
+        return;
+    gk_dev_unref(m->data);
+    free(m);
+}
+
+/* block_status NULL: all data, as qemu answers for driver=luks */
+static const struct gk_dev_ops luksimg_ops = {
+    .name = "luks",
+    .pread = luksimg_pread,
+    .close = luksimg_close,
+};
+
+/* qemu's probe (block/crypto.c): the magic and version 1. */
+static int luksimg_probe(const uint8_t *b, size_t len, const char *name)
+{
+    (void)name;
+    return len >= 8 && gk_luks_magic(b, len) && b[6] == 0 && b[7] == 1 ? 100 : 0;
+}
+
+static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
+{
+    const char *why = ctx->readwrite ? "can only be opened read-only"
+                      : ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name ? "have no internal snapshots"
+                                                                                 : NULL;
+    if (why) {
+        gk_error("%s: luks images %s", file->name, why);
+        errno = ctx->readwrite ? EROFS : ENOTSUP;
+        return NULL;
+    }
+    gk_luks *l = gk_calloc(1, sizeof *l);
+    gk_dev *d = NULL, *data = NULL;
+    uint8_t *key = NULL;
+    int r = gk_luks_read(file, l), e = EINVAL, slot;
+    if (r != 0 || l->version != 1) {
+        gk_error("%s: %s", file->name, r < 0 ? gk_errmsg() : "not a LUKS1 header");
+        goto out;
+    }
+    if (!(ctx->flags & GK_OPEN_INFO)) {
+        if (!ctx->key) {
+            gk_error("%s: the image is encrypted (luks) and no key was given", file->name);
+            e = ENOKEY;
+            goto out;
+        }
+        key = gk_secret_alloc(GK_KEY_MAX);
+        r = gk_luks_unlock(file, l, ctx->key, ctx->keylen, key, &slot);
+        if (r != 0) {
+            if (r > 0)
+                gk_error("%s: the key opens no keyslot (of %d) of its LUKS header", file->name, l->nslots);
+            else
+                gk_error_prefix("%s", file->name);
+            e = r > 0 ? EKEYREJECTED : EIO;
+            goto out;
+        }
+        if (!(data = gk_luks_dev_new(file, l, key, file->name))) {
+            e = EINVAL;
+            goto out;
+        }
+    } else if (l->data_off > file->size) {
+        gk_error("%s: the payload offset %llu is past the end of the file", file->name,
+                 (unsigned long long)l->data_off);
+        goto out;
+    }
+    struct luksimg *m = gk_calloc(1, sizeof *m);
+    m->data = data;
+    d = gk_dev_new(&luksimg_ops, file->name, data ? data->size : file->size - l->data_off, m);
+    d->readonly = 1;
+    d->file = file;
+out:
+    gk_secret_free(key, GK_KEY_MAX);
+    free(l);
+    if (!d)
+        errno = e;
+    return d;
+}
+
+/* qemu's names: "aes-256" for the cipher and its key (XTS keys are two
+ * cipher keys), "xts" and "plain64" from "xts-plain64", "essiv" and its
+ * hash from "cbc-essiv:sha256". */
+static void name_luks(gk_encrypt_info *e, const char *cipher, const char *mode, size_t keylen)
+{
+    char m[48];
+    snprintf(m, sizeof m, "%s", mode);
+    char *iv = strchr(m, '-'), *ivh = NULL;
+    if (iv) {
+        *iv++ = 0;
+        if ((ivh = strchr(iv, ':')))
+            *ivh++ = 0;
+    }
+    size_t bits = keylen * 8 / (strcmp(m, "xts") == 0 ? 2 : 1);
+    snprintf(e->cipher_alg, sizeof e->cipher_alg, "%s-%zu", cipher, bits);
+    snprintf(e->cipher_mode, sizeof e->cipher_mode, "%s", m);
+    snprintf(e->ivgen_alg, sizeof e->ivgen_alg, "%s", iv ? iv : "");
+    snprintf(e->ivgen_hash_alg, sizeof e->ivgen_hash_alg, "%s", ivh ? ivh : "");
+}
+
+int gk_luks1_info(gk_dev *d, gk_encrypt_info *e)
+{
+    /* the header checked as a read would check it, then the slot table
+     * (inactive slots too) from its fixed LUKS1 layout */
+    gk_luks *l = gk_calloc(1, sizeof *l);
+    uint8_t b[592];
+    int r = gk_luks_read(d, l);
+    if (r != 0 || l->version != 1 || d->size < sizeof b || gk_pread(d, b, sizeof b, 0) < 0) {
+        if (r >= 0)
+            gk_error("%s: not a LUKS1 header", d->name);
+        free(l);
+        return -1;
+    }
+    e->luks_read = 1;
+    name_luks(e, l->cipher, l->mode, l->keylen);
+    snprintf(e->hash_alg, sizeof e->hash_alg, "%.*s", 32, (const char *)b + 72);
+    snprintf(e->uuid, sizeof e->uuid, "%s", l->uuid);
+    e->payload_offset = l->data_off;
+    e->master_key_iters = gk_be32(b + 164);
+    e->nslots = 8;
+    for (int i = 0; i < 8; i++) {
+        const uint8_t *s = b + 208 + 48 * i;
+        e->slots[i].active = gk_be32(s) == 0x00AC71F3u;
+        e->slots[i].iters = gk_be32(s + 4);
+        e->slots[i].key_offset = (uint64_t)gk_be32(s + 40) * 512;
+        e->slots[i].stripes = gk_be32(s + 44);
+    }
+    free(l);
+    return 0;
+}
+
+static int luksimg_info(gk_dev *d, gk_image_info *info)
+{
+    info->format = "luks";
+    info->filename = gk_strdup(d->name);
+    info->virtual_size = d->size;
+    if (d->file->ops->get_allocated)
+        d->file->ops->get_allocated(d->file, &info->actual_size);
+    info->encrypted = 1;
+    info->luks = 1;
+    if (gk_luks1_info(d->file, &info->encrypt) < 0)
+        return gk_fail(EINVAL, "%s", gk_errmsg());
+    info->encrypt.format = "luks";
+    return 0;
+}
+
+const struct gk_format gk_luks_format = {
+    .name = "luks",
+    .probe = luksimg_probe,
+    .open = luksimg_open,
+    .info = luksimg_info,
+};
