@@ -20,9 +20,8 @@ for img in luks essiv ext-l2 aes top; do
     [ $img = top ] && x=,backing.encrypt.key-secret=sec0
     like_qemu_img "info $img (no key needed)" info $img.qcow2
     like_qemu_img "info --output=json $img" info --output=json $img.qcow2
-    # qemu names an --image-opts image json:{...}: all but that line
-    is "$(gimg info "${SEC[@]}" --image-opts "$(opts $img.qcow2)" | sed 1d)" \
-        "$(qemu-img info "${SEC[@]}" --image-opts "$(opts $img.qcow2)" | sed 1d)" "info --image-opts $img"
+    # qemu names an image opened with a key secret json:{...}
+    like_qemu_img "info --image-opts $img" info "${SEC[@]}" --image-opts "$(opts $img.qcow2)"
     like_qemu_img "map $img" map "${SEC[@]}" --image-opts "$(opts $img.qcow2 $x)"
     like_qemu_img "map --output=json $img" map --output=json "${SEC[@]}" --image-opts "$(opts $img.qcow2 $x)"
     rm -f "$T/out.raw"
@@ -30,6 +29,14 @@ for img in luks essiv ext-l2 aes top; do
     same_file "$T/out.raw" $img.raw "convert $img: qemu-img's plaintext"
 done
 like_qemu_img "info --backing-chain top" info --backing-chain top.qcow2
+like_qemu_img "info --output=json --image-opts luks: json:{...} as the filename" \
+    info --output=json "${SEC[@]}" --image-opts "$(opts luks.qcow2),encrypt.format=luks"
+like_qemu_img "info --backing-chain --image-opts top" \
+    info --backing-chain "${SEC[@]}" --image-opts "$(opts top.qcow2)"
+# without options that a file name cannot carry: the file name
+like_qemu_img "info --image-opts base: the file name" \
+    info --image-opts driver=qcow2,file.driver=file,file.filename="$PWD/base.qcow2"
+like_qemu_img "info --image-opts, format probed" info --image-opts file.filename=base.qcow2
 
 # the secret in every form qemu-img takes
 rm -f "$T/out.raw"

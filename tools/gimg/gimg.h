@@ -85,6 +85,11 @@ void gimg_add_object(char *arg);
  * it), its format and key set in o; without, spec itself.  Dies on a bad
  * list. */
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o);
+/* The name qemu-img gives the image of spec (opened, of format fmt): spec
+ * itself, or with --image-opts the file name, or "json:{...}" when the list
+ * holds an option a file name cannot carry (encrypt.key-secret).
+ * Allocated (the caller frees it). */
+char *gimg_image_name(const gimg_args *a, const char *spec, const char *fmt);
 extern int gimg_no_sandbox; /* --no-sandbox                                 */
 /* Enter the sandbox (tools/sandbox.h) once a command has opened what it
  * reads (the first nimages of its arguments, with their backing files)
@@ -130,7 +135,8 @@ void jv_str(jv *o, const char *k, const char *s);
 void jv_int(jv *o, const char *k, long long i);
 void jv_bool(jv *o, const char *k, int b);
 void jv_free(jv *v);
-/* Members in qemu's QDict order (its hash buckets). */
+/* Members in qemu's QDict order (its hash buckets); indent < 0 prints on
+ * one line as qobject_to_json() does ({"a": 1, "b": [2, 3]}). */
 void json_print(FILE *f, const jv *v, int indent);
 /* qemu's dump_qobject() for "Format specific information". */
 void human_dump(const jv *v, int indent);

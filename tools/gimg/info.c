@@ -176,7 +176,8 @@ int cmd_info(gimg_args *a)
         gk_image_info in;
         if (gk_image_info_get(d, &in) < 0)
             gk_die_status(1, "%s", gk_errmsg());
-        const char *name = d == top ? path : d->name;
+        char *topname = d == top ? gimg_image_name(a, path, in.format) : NULL;
+        const char *name = topname ? topname : d->name;
         const char *full = in.full_backing_file ? in.full_backing_file : in.backing_file;
         jv *j = info_json(&in, name, full);
         if (a->output == OUT_HUMAN) {
@@ -187,6 +188,7 @@ int cmd_info(gimg_args *a)
         first = 0;
         jv_add(arr, NULL, j);
         gk_image_info_free(&in);
+        free(topname);
     }
     if (a->output == OUT_JSON) {
         json_print(stdout, chain ? arr : arr->kid[0], 0);

@@ -102,8 +102,14 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* Between members: a newline and the indent, or with indent < 0 (compact,
+ * qobject_to_json()) a space. */
 static void json_nl(FILE *f, int indent)
 {
+    if (indent < 0) {
+        fputc(' ', f);
+        return;
+    }
     fputc('\n', f);
     for (int i = 0; i < indent; i++)
         fputs("    ", f);
@@ -130,10 +136,12 @@ void json_print(FILE *f, const jv *v, int indent)
         for (int i = 0; i < v->n; i++) {
             if (i)
                 fputc(',', f);
-            json_nl(f, indent + 1);
-            json_print(f, v->kid[i], indent + 1);
+            if (i || indent >= 0)
+                json_nl(f, indent < 0 ? indent : indent + 1);
+            json_print(f, v->kid[i], indent < 0 ? indent : indent + 1);
         }
-        json_nl(f, indent);
+        if (indent >= 0)
+            json_nl(f, indent);
         fputc(']', f);
         break;
     case J_OBJ: {
@@ -142,12 +150,14 @@ void json_print(FILE *f, const jv *v, int indent)
         for (int i = 0; i < v->n; i++) {
             if (i)
                 fputc(',', f);
-            json_nl(f, indent + 1);
+            if (i || indent >= 0)
+                json_nl(f, indent < 0 ? indent : indent + 1);
             json_string(f, o[i].v->key);
             fputs(": ", f);
-            json_print(f, o[i].v, indent + 1);
+            json_print(f, o[i].v, indent < 0 ? indent : indent + 1);
         }
-        json_nl(f, indent);
+        if (indent >= 0)
+            json_nl(f, indent);
         fputc('}', f);
         free(o);
         break;

@@ -250,3 +250,49 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
     }
     return filename; /* the caller's (gimg.h) */
 }
+
+/* qemu names an image opened from options by its file name unless an
+ * option changes what the name stands for: then by the options that
+ * matter, as JSON (bdrv_refresh_filename; for qcow2 only the key secret
+ * is such an option). */
+char *gimg_image_name(const gimg_args *a, const char *spec, const char *fmt)
+{
+    if (!a->image_opts)
+        return gk_strdup(spec);
+    char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *secret = NULL;
+    size_t vlen;
+    while (*p) {
+        char *key = opt_next(&p, &val, &vlen, 0);
+        if (strcmp(key, "file.filename") == 0 || strcmp(key, "filename") == 0) {
+            free(filename);
+            filename = val;
+        } else if (strcmp(key, "encrypt.key-secret") == 0) {
+            free(secret);
+            secret = val;
+        } else {
+            free(val);
+        }
+        free(key);
+    }
+    free(copy);
+    if (!secret)
+        return filename ? filename : gk_strdup(spec);
+    jv *o = jv_new(J_OBJ);
+    jv_str(o, "encrypt.key-secret", secret);
+    jv_str(o, "driver", fmt);
+    jv *file = jv_add(o, "file", jv_new(J_OBJ));
+    jv_str(file, "driver", "file");
+    jv_str(file, "filename", filename ? filename : "");
+    char *name = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&name, &len);
+    if (!f)
+        gk_die("out of memory");
+    fputs("json:", f);
+    json_print(f, o, -1);
+    fclose(f);
+    jv_free(o);
+    free(filename);
+    free(secret);
+    return name;
+}
