@@ -81,9 +81,34 @@ static const char SCHEMA[] =
     "CREATE INDEX applications_name ON applications(name);\n"
     "CREATE INDEX operating_systems_image ON operating_systems(image_id);\n";
 
-static void db_die(gk_each_db *d, const char *what)
+/* Finalizes the statements (their slots left NULL). */
+static void db_finalize(gk_each_db *d)
 {
-    gk_die("--sqlite %s: %s: %s", d->path, what, sqlite3_errmsg(d->db));
+    sqlite3_stmt **v[] = {&d->img, &d->os, &d->mp, &d->fs, &d->drv, &d->app};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        sqlite3_finalize(*v[i]);
+        *v[i] = NULL;
+    }
+}
+
+/* Closes the connection and frees d: sqlite3_close's result. */
+static int db_free(gk_each_db *d)
+{
+    db_finalize(d);
+    int rc = sqlite3_close(d->db);
+    free(d->path);
+    free(d);
+    return rc;
+}
+
+/* Dies with SQLite's message, having freed what d holds (LeakSanitizer
+ * checks this exit too). */
+static void __attribute__((noreturn)) db_die(gk_each_db *d, const char *what)
+{
+    char msg[GK_PATH_MAX + 512];
+    snprintf(msg, sizeof msg, "--sqlite %s: %s: %s", d->path, what, sqlite3_errmsg(d->db));
+    db_free(d);
+    gk_die("%s", msg);
 }
 
 /* INSERT INTO name (os_id, image_id, cols...) VALUES (?, ...) */
@@ -251,32 +276,34 @@ fail:
     return -1;
 }
 
+/* The front end's connection, left alone in a worker: the worker closed
+ * its file descriptors (closing it would close whatever reuses their
+ * numbers), so it stays, reachable (volatile: a store never read is not
+ * dropped), until the worker exits. */
+static sqlite3 *volatile forgotten;
+
 void gk_each_db_forget(gk_each_db *d)
 {
     if (!d)
         return;
+    forgotten = d->db;
     free(d->path);
     free(d);
 }
 
 int gk_each_db_close(gk_each_db *d)
 {
-    sqlite3_stmt *v[] = {d->img, d->os, d->mp, d->fs, d->drv, d->app};
-    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
-        sqlite3_finalize(v[i]);
+    db_finalize(d);
     /* back to one self-contained file (the log checkpointed into it) */
-    int rc = sqlite3_exec(d->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
+    if (sqlite3_exec(d->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
         gk_error("--sqlite %s: closing: %s", d->path, sqlite3_errmsg(d->db));
-        sqlite3_close(d->db);
-        free(d->path);
-        free(d);
+        db_free(d);
         return -1;
     }
-    rc = sqlite3_close(d->db);
+    char *path = gk_strdup(d->path);
+    int rc = db_free(d);
     if (rc != SQLITE_OK)
-        gk_error("--sqlite %s: closing: %s", d->path, sqlite3_errstr(rc));
-    free(d->path);
-    free(d);
+        gk_error("--sqlite %s: closing: %s", path, sqlite3_errstr(rc));
+    free(path);
     return rc == SQLITE_OK ? 0 : -1;
 }
