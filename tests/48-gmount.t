@@ -137,7 +137,9 @@ is "$rc" 0 "... and the --no-fork daemon has exited with 0"
 timeout 60 gmount -a "$IMG" -i "$M" 2>/dev/null || timeout 60 gmount -a "$IMG" -m /dev/sda "$M"
 pid=$(gm_pid "$M")
 kill -9 "$pid"
-sleep 0.2
+# the mount answers until its last server process is gone, which a loaded
+# machine may take a while to reap: wait for that (10 s at most), no fixed time
+for _ in $(seq 100); do ls "$M" >/dev/null 2>&1 || break; sleep 0.1; done
 ok "kill -9: the mount is dead (ENOTCONN)" bash -c "! ls '$M' 2>/dev/null"
 rc=0; timeout 60 gumount "$M" || rc=$?
 is "$rc" 0 "gumount removes a dead mount: exit 0"
@@ -146,15 +148,21 @@ rc=0; timeout 60 gumount "$M" 2>"$T/err" || rc=$?
 is "$rc" 3 "gumount of what is not mounted: exit 3 (guestunmount)"
 ok "... and says so" grep -q "is not mounted" "$T/err"
 timeout 60 gmount -a "$IMG" -m /dev/sda "$M"
-( cd "$M/etc" && sleep 6 ) &
+# a process with its working directory in the mount until told to leave
+# (no fixed delays: on a loaded machine the cd may come late, and the
+# retries of gumount --retry=4 span 15 s)
+( cd "$M/etc" && : >"$T/busy.in" &&
+  for _ in $(seq 600); do [ -e "$T/busy.go" ] && break; sleep 0.1; done ) &
 busy=$!
-sleep 0.5
+for _ in $(seq 300); do [ -e "$T/busy.in" ] && break; sleep 0.1; done
 rc=0; timeout 60 gumount --no-retry "$M" 2>"$T/err" || rc=$?
 is "$rc" 2 "gumount --no-retry of a busy mount: exit 2"
 ok "... with fusermount3's reason" grep -q "busy" "$T/err"
+( sleep 1; : >"$T/busy.go" ) &
+go=$!
 rc=0; timeout 60 gumount --retry=4 "$M" || rc=$?
 is "$rc" 0 "gumount --retry=4: succeeds once the directory is let go"
-wait "$busy"
+wait "$busy" "$go"
 
 # -x: a trace of the FUSE calls (and no fork); gumount --fd waits for the pipe
 gmount -x -a "$IMG" -m /dev/sda "$M" 2>"$T/trace" &

@@ -27,7 +27,10 @@ read -r _ bytes _ _ _ reqs _ _ conns _ <<<"$stat"
 whole=$(($(stat -Lc %s "$R/top.qcow2") + $(stat -Lc %s "$R/base.qcow2")))
 diag "$stat (the two images: $whole bytes)"
 ok "-v reports the bytes fetched" test -n "$stat"
-kill -USR1 "$(cat "$T/ng/nginx.pid")"; sleep 0.2 # nginx reopens (flushes) its log
+# nginx logs a request after sending its response, so the client may be
+# done first: wait for as many lines as gcat made requests (10 s at most)
+kill -USR1 "$(cat "$T/ng/nginx.pid")"
+for _ in $(seq 100); do [ "$(wc -l <"$T/ng/access.log")" -ge "${reqs:-0}" ] && break; sleep 0.1; done
 sent=$(awk '{s += $3} END {print s + 0}' "$T/ng/access.log")
 nconn=$(awk '{print $1}' "$T/ng/access.log" | sort -u | wc -l)
 is "$bytes" "$sent" "  the bytes reported are the bytes nginx sent"

@@ -28,9 +28,10 @@ start() { # start gfsh in a fresh 120x40 session
 }
 keys() { tmux -L "$S" send-keys "$@"; }
 screen() { tmux -L "$S" capture-pane -p 2>/dev/null; }
-# wait_for REGEX: poll the screen for up to 5 s
+# wait_for REGEX: poll the screen for up to 30 s (a loaded machine can take
+# seconds to start gfsh; the polls end as soon as the screen shows it)
 wait_for() {
-    for _ in $(seq 50); do
+    for _ in $(seq 300); do
         screen | grep -qE -- "$1" && return 0
         sleep 0.1
     done
@@ -48,7 +49,7 @@ check() { # DESC REGEX
 prompt_line() { screen | grep '^><gfsh> ' | tail -n 1; }
 check_line() { # DESC EXPECTED
     local got=""
-    for _ in $(seq 50); do
+    for _ in $(seq 300); do
         got=$(prompt_line)
         [ "$got" = "$2" ] && break
         sleep 0.1
@@ -103,8 +104,22 @@ keys 'echo still alive' Enter
 check "  ... and the session goes on" '^still alive$'
 
 clear_screen
+# Ctrl-C once cat is copying: gfsh clears its interrupt flag when a command
+# starts, so a ^C that comes before (a loaded machine can take seconds to
+# get there) would be lost.  Wait until the pane's processes have written
+# 1 MiB more (/proc/PID/io), then press it.  (16 GiB through the terminal
+# takes far longer than any of this.)
+wrote() { # bytes written so far by the processes of the pane's session
+    local s=0 p w
+    for p in $(ps -o pid= -s "$(tmux -L "$S" display -p '#{pane_pid}')"); do
+        w=$(awk '$1 == "wchar:" { print $2 }' "/proc/$p/io" 2>/dev/null)
+        s=$((s + ${w:-0}))
+    done
+    echo "$s"
+}
+w0=$(wrote)
 keys 'cat /var/big.sparse' Enter
-sleep 2   # (16 GiB through the terminal takes far longer than this)
+for _ in $(seq 300); do [ "$(wrote)" -gt $((w0 + 1048576)) ] && break; sleep 0.1; done
 keys C-c
 check "Ctrl-C stops cat of a 16 GiB file" 'gfsh: cat: interrupted'
 keys 'echo back at the prompt' Enter
