@@ -18,7 +18,9 @@ VERSION = 0.1.0
 
 PKGS = ext2fs com_err blkid zlib libdeflate libzstd libxml-2.0 libcrypto sqlite3 lzo2 libxxhash libb2 libntfs-3g hivex libarchive libmagic e2p libargon2 json-c libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libnbd libcurl 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Loaded with dlopen on first use (lib/ossl.h): headers only at build time.
+DLOPEN_PKGS = libargon2
+PKG_LIBS := $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -ldl
 # A tool is a short process (gcat answers in milliseconds), and loading and
 # relocating a dozen shared libraries cost more than the work itself (bench/
 # RESULTS.md, "gcat on the compressed chain").  The libraries Debian ships
@@ -37,8 +39,8 @@ STATIC_PKGS = ext2fs com_err blkid zlib libdeflate libzstd libcrypto sqlite3 lzo
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
 PKG_LIBS := -Wl,--wrap=read,--wrap=lseek,-u,__wrap_read,-u,__wrap_lseek -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
-	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(PKGS)) \
-	2>/dev/null) -ldl
+	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS) \
+	$(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -ldl
 endif
 RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
 # libfuse3 for gmount only (its objects and its link)

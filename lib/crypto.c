@@ -3,7 +3,7 @@
  * ciphers with their IV generators, PBKDF2 and Argon2, LUKS' AF splitter.
  * The primitives themselves are OpenSSL's (ciphers, hashes, PBKDF2) and
  * libargon2's; nothing here implements a cipher or a hash. */
-#include <argon2.h>
+#include <argon2.h> /* its types; the library: gk_argon2_lib (lib/ossl.h) */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,9 +327,15 @@ int gk_argon2(int id, const void *pass, size_t passlen, const uint8_t *salt, siz
         gk_error("%s: parameters out of range", name);
         return -1;
     }
-    int r = argon2_ctx(&ctx, id ? Argon2_id : Argon2_i);
+    int (*run)(argon2_context *, argon2_type);
+    const char *(*msg)(int);
+    if (gk_argon2_lib(&run, &msg) < 0) {
+        gk_error_prefix("%s", name);
+        return -1;
+    }
+    int r = run(&ctx, id ? Argon2_id : Argon2_i);
     if (r != ARGON2_OK) {
-        gk_error("%s: %s", name, argon2_error_message(r));
+        gk_error("%s: %s", name, msg(r));
         return -1;
     }
     return 0;

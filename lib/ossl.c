@@ -83,8 +83,50 @@ static struct gk_ossl loaded;
 static const struct gk_ossl *table;
 static char load_err[256];
 
+/* libargon2 */
+#define GK_ARGON2_SONAME "libargon2.so.1"
+static int a2_state; /* 0: not tried, 1: loaded, -1: failed */
+static int (*a2_ctx)(argon2_context *, argon2_type);
+static const char *(*a2_msg)(int);
+static char a2_err[256];
+
+static void argon2_load(void)
+{
+    if (a2_state)
+        return;
+    a2_state = -1;
+    void *h = dlopen(GK_ARGON2_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(a2_err, sizeof a2_err, "cannot load %s (Argon2): %s", GK_ARGON2_SONAME,
+                 e ? e : "unknown error");
+        return;
+    }
+    *(void **)&a2_ctx = dlsym(h, "argon2_ctx");
+    *(void **)&a2_msg = dlsym(h, "argon2_error_message");
+    if (!a2_ctx || !a2_msg) {
+        snprintf(a2_err, sizeof a2_err, "%s has no argon2_ctx", GK_ARGON2_SONAME);
+        dlclose(h);
+        return;
+    }
+    a2_state = 1;
+}
+
+int gk_argon2_lib(int (**ctx)(argon2_context *, argon2_type), const char *(**msg)(int))
+{
+    argon2_load();
+    if (a2_state < 0) {
+        gk_error("%s", a2_err);
+        return -1;
+    }
+    *ctx = a2_ctx;
+    *msg = a2_msg;
+    return 0;
+}
+
 static int load(void)
 {
+    argon2_load(); /* best effort: gk_argon2_lib reports it */
     /* RTLD_LOCAL: its symbols stay its own (the static low-level SHA
      * functions of the tools are not exported, nothing mixes) */
     void *h = dlopen(GK_OSSL_SONAME, RTLD_NOW | RTLD_LOCAL);

@@ -17,6 +17,7 @@
 #ifndef GK_OSSL_H
 #define GK_OSSL_H
 
+#include <argon2.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -47,6 +48,12 @@ int gk_ossl_load(void);
 
 /* Why the last load failed, or NULL if it did not. */
 const char *gk_ossl_load_error(void);
+
+/* libargon2 (LUKS2's key derivation), loaded the same way and for the
+ * same reason (a shared library ld.so would map and relocate at every
+ * start); gk_ossl_load loads it too.  Its argon2_ctx and
+ * argon2_error_message: 0, or -1 with gk_error. */
+int gk_argon2_lib(int (**ctx)(argon2_context *, argon2_type), const char *(**msg)(int));
 
 #ifndef GK_OSSL_IMPL
 #define GK_OSSL_CALL(f) (gk_ossl()->f)

@@ -103,4 +103,14 @@ debugfs -R "cat /grub/grub.cfg" "$D/disk.img?offset=$((2048 * 512))" > "$T/want"
 same_file "$T/got" "$T/want" "/boot/../boot/./grub//grub.cfg"
 fails_cleanly "-m on a missing mountpoint" gcat -a "$D/disk.qcow2" -m /dev/sda2 -m /dev/sda1:/nope /etc/hostname
 
+# libcrypto is loaded only by a run that may decrypt or hash (lib/ossl.h):
+# not by a gcat of a plain image; with a key given, before the sandbox
+# (tests/80-luks.t and 81-luks-guest.t read through it).  setsid: no
+# terminal, so no key prompt is possible.
+setsid -w env LD_DEBUG=files gcat -a "$D/disk.qcow2" /etc/hostname >/dev/null 2>"$T/ld"
+is "$(grep -c 'file=libcrypto' "$T/ld")" 0 "a plain image: libcrypto not loaded"
+setsid -w env LD_DEBUG=files gcat --key /dev/sda2:key:x -a "$D/disk.qcow2" /etc/hostname \
+    >/dev/null 2>"$T/ld"
+ok "a key given: libcrypto loaded" grep -q 'file=libcrypto' "$T/ld"
+
 done_testing
