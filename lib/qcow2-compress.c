@@ -97,8 +97,32 @@ static unsigned dc_slots(struct qcow2 *q)
     if (!q->dc_slots) {
         uint64_t n = QCOW2_DC_BYTES / q->cluster_size;
         q->dc_slots = n < 2 ? 2 : n > QCOW2_DC_MAX ? QCOW2_DC_MAX : (unsigned)n;
+        q->dc_live = QCOW2_DC_START < q->dc_slots ? QCOW2_DC_START : q->dc_slots;
     }
-    return q->dc_slots;
+    return q->dc_live;
+}
+
+/* A miss: if desc was evicted lately, the cache is too small for what is
+ * read, and doubles (qcow2.h). */
+static void dc_miss(struct qcow2 *q, uint64_t desc)
+{
+    if (q->dc_live >= q->dc_slots)
+        return;
+    for (unsigned i = 0; i < QCOW2_DC_MAX; i++)
+        if (q->dc_gone[i] == desc + 1) {
+            q->dc_live = q->dc_live * 2 > q->dc_slots ? q->dc_slots : q->dc_live * 2;
+            memset(q->dc_gone, 0, sizeof q->dc_gone);
+            return;
+        }
+}
+
+/* The slot v is filled with desc: what it held is remembered as evicted. */
+static void dc_evict(struct qcow2 *q, struct qcow2_dc *v)
+{
+    if (!v->valid)
+        return;
+    q->dc_gone[q->dc_gone_next] = v->desc + 1;
+    q->dc_gone_next = (q->dc_gone_next + 1) % QCOW2_DC_MAX;
 }
 
 /* The slot holding desc (its LRU tick refreshed), or NULL and in *victim
@@ -116,6 +140,13 @@ static struct qcow2_dc *dc_find(struct qcow2 *q, uint64_t desc, struct qcow2_dc 
         if (!v || (v->valid && (!c->valid || c->used < v->used)))
             v = c;
     }
+    dc_miss(q, desc);
+    if (q->dc_live > 1 && v->valid)
+        for (unsigned i = 0; i < q->dc_live; i++) /* a slot the cache just grew by */
+            if (!q->dc[i].valid) {
+                v = &q->dc[i];
+                break;
+            }
     *victim = v;
     return NULL;
 }
@@ -134,6 +165,7 @@ const uint8_t *qcow2_decompressed(struct qcow2 *q, uint64_t desc)
         return c->buf;
     if (!v->buf)
         v->buf = gk_malloc(q->cluster_size);
+    dc_evict(q, v);
     v->valid = 0;
     if (qcow2_decompress(q, desc, v->buf) < 0)
         return NULL;
@@ -153,6 +185,7 @@ int qcow2_decompress_to(struct qcow2 *q, uint64_t desc, uint8_t *out, int bulk)
         return r;
     if (!v->buf)
         v->buf = gk_malloc(q->cluster_size);
+    dc_evict(q, v);
     memcpy(v->buf, out, q->cluster_size);
     dc_fill(q, v, desc);
     return 0;

@@ -154,10 +154,18 @@ uint64_t qcow2_cache_misses(const struct qcow2_cache *c);
 /* Decompressed clusters kept: each is read and inflated once per run,
  * whoever reads it (probing, the partition table, the filesystem all ask
  * for the same few clusters).  16 slots, at most 4 MiB (2 slots of 2 MiB
- * clusters).  A writer that frees or rewrites a compressed cluster calls
+ * clusters).  The cache starts with one slot and doubles when a cluster
+ * it evicted is asked for again (a ring of the last evicted ones): a
+ * short run that reads each cluster in turn keeps reusing one buffer,
+ * whose pages are already there (a fresh 64 KiB costs more on first touch
+ * than inflating the cluster again: bench/RESULTS.md, round 6).  A writer
+ * that frees or rewrites a compressed cluster calls
  * qcow2_decompressed_forget(). */
 #define QCOW2_DC_MAX 16
 #define QCOW2_DC_BYTES (4u << 20)
+#ifndef QCOW2_DC_START
+#define QCOW2_DC_START 3
+#endif
 
 struct qcow2_dc {        /* one cached decompressed cluster */
     uint64_t desc;       /* L2 descriptor, COPIED bit cleared */
@@ -226,7 +234,10 @@ struct qcow2 {
     /* compressed clusters: decompressed ones cached (dc_slots of the
      * QCOW2_DC_MAX, at most 4 MiB in all), the input */
     struct qcow2_dc dc[QCOW2_DC_MAX];
-    unsigned dc_slots;
+    unsigned dc_slots;      /* the most slots (QCOW2_DC_BYTES) */
+    unsigned dc_live;       /* slots in use now (1, 2, 4 .. dc_slots) */
+    uint64_t dc_gone[QCOW2_DC_MAX]; /* the last evicted descriptors (+1) */
+    unsigned dc_gone_next;
     uint64_t tick;
     uint8_t *cbuf;
     uint64_t cbuf_size;
