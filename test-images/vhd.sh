@@ -8,7 +8,8 @@
 #                 not the geometry's (Hyper-V: the current size counts)
 #   azure.vhd     the same with creator "wa\0\0" (qemu 7.2: the geometry)
 #   diff.vhd      dynamic.vhd made a differencing disk (type 4, parent
-#                 "parent.vhd" in its dynamic header): qemu-img cannot
+#                 "parent.vhd" in its dynamic header, W2ru and W2ku parent
+#                 locators in two sectors before the footer): qemu-img cannot
 #                 make one, and qemu 7.2 reads it as dynamic
 set -euo pipefail
 out=${1:?usage: vhd.sh OUTDIR}
@@ -51,6 +52,16 @@ def differencing(src, dst, parent):
     h = b[doff:doff + 1024]
     h[40:56] = bytes(range(16))                           # parent unique id
     h[64:576] = parent.encode("utf-16-be").ljust(512, b"\0")
+    # two parent locators as Hyper-V writes them (W2ru: relative, W2ku:
+    # absolute; UTF-16LE paths, one sector each) in sectors added before the
+    # footer; qemu 7.2 never reads them
+    foot = b[len(b) - 512:]
+    del b[len(b) - 512:]
+    for i, (code, path) in enumerate(((b"W2ru", ".\\" + parent), (b"W2ku", "C:\\vms\\" + parent))):
+        data = path.encode("utf-16-le")
+        struct.pack_into(">4sIIIQ", h, 576 + 24 * i, code, 512, len(data), 0, len(b))
+        b += data.ljust(512, b"\0")
+    b += foot
     h[36:40] = b"\0\0\0\0"
     struct.pack_into(">I", h, 36, ~sum(h) & 0xffffffff)
     b[doff:doff + 1024] = h

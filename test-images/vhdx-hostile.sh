@@ -11,7 +11,8 @@
 #             metadata region
 #   m-*.vhdx  metadata: signature, too many entries, a required item
 #             missing, an unknown required item, block sizes 0, 3 MiB and
-#             512 MiB, a 1024-byte sector, a parent, an item past the region,
+#             512 MiB, a 1024-byte sector, a parent (without and with a
+#             parent locator item: differencing), an item past the region,
 #             a disk of 2^50 bytes (the BAT too small)
 #   b-*.vhdx  BAT entries: past the end of the file, over the headers,
 #             over the metadata region, partially present, an invalid state
@@ -116,6 +117,13 @@ for name, v in (("m-bs0", 0), ("m-bs3m", 3 << 20), ("m-bs512m", 512 << 20)):
     mk(name + ".vhdx", lambda f, v=v: struct.pack_into("<I", f, item(f, PARAMS)[1], v))
 mk("m-lss.vhdx", lambda f: struct.pack_into("<I", f, item(f, LSS)[1], 1024))
 mk("m-parent.vhdx", lambda f: struct.pack_into("<I", f, item(f, PARAMS)[1] + 4, 2))
+def parentloc(f):  # has_parent and a parent locator item: a differencing disk
+    struct.pack_into("<I", f, item(f, PARAMS)[1] + 4, 2)
+    e, _ = item(f, VSIZE); cnt = struct.unpack_from("<H", f, meta_off + 10)[0]
+    n = meta_off + 32 + 32 * cnt; f[n:n + 32] = f[e:e + 32]
+    f[n:n + 16] = bytes.fromhex("2d5fd3a80bb34d45abf7d3d84834ab0c")
+    struct.pack_into("<H", f, meta_off + 10, cnt + 1)
+mk("m-parentloc.vhdx", parentloc)
 mk("m-itempast.vhdx", lambda f: struct.pack_into("<I", f, item(f, VSIZE)[0] + 16, 0x7fffff00))
 mk("m-vsize.vhdx", lambda f: struct.pack_into("<Q", f, item(f, VSIZE)[1], 1 << 50))
 mk("b-past.vhdx", lambda f: struct.pack_into("<Q", f, bat_off + 8, (1 << 40) | 6))

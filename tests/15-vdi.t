@@ -3,7 +3,7 @@
 # VDI read (test-images/vdi.sh): static and dynamic images qemu-img makes,
 # an odd size, a VirtualBox-style image (out-of-order and discarded
 # blocks), and a guest on VDI read by gcat/gls/ginspect.  Oracle: qemu-img
-# convert/map/info.
+# convert/map (JSON and text)/info/check (text and JSON).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-formats.sh"
 command -v qemu-img >/dev/null || skip_all "needs qemu-img"
@@ -16,6 +16,7 @@ done
 is "$(gimg info dynamic.vdi)" "$(qemu-img info dynamic.vdi)" "info (human) dynamic.vdi"
 for f in static dynamic odd vbox; do
     like_qemu_img "check $f.vdi as qemu-img check" check $f.vdi
+    like_qemu_img "check --output=json $f.vdi as qemu-img's" check --output=json $f.vdi
 done
 ok "probed as vdi" sh -c 'gimg info --output=json vbox.vdi | grep -q "\"format\": \"vdi\""'
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # VHD (vpc) read (test-images/vhd.sh): fixed and dynamic disks qemu-img
 # makes, the size rules of the creators (geometry or current size), a
-# differencing disk (read as qemu 7.2 reads it, with a warning), and a
+# differencing disk with parent locators (read as qemu 7.2 reads it, without
+# its parent, with a warning), and a
 # guest on VHD read by gcat/gls/ginspect.  Oracle: qemu-img convert/map/info.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-formats.sh"
@@ -19,6 +20,7 @@ qemu-img convert -O raw diff.vhd "$T/q.raw"
 ok "convert diff.vhd runs" gimg convert -O raw diff.vhd "$T/g.raw"
 same_file "$T/g.raw" "$T/q.raw" "convert diff.vhd: same bytes as qemu-img convert"
 is "$(gimg map --output=json diff.vhd 2>/dev/null)" "$(qemu-img map --output=json diff.vhd)" "map diff.vhd: as qemu-img map"
+is "$(gimg map diff.vhd 2>/dev/null)" "$(qemu-img map diff.vhd)" "map diff.vhd (text): as qemu-img map"
 is "$(gimg info --output=json diff.vhd 2>/dev/null | info_fields)" "$(qemu-img info --output=json diff.vhd | info_fields)" \
    "info diff.vhd: the fields of qemu-img info"
 gimg info diff.vhd >/dev/null 2>"$T/err"

@@ -22,6 +22,7 @@ for f in [ht]-*.vdi; do
         qrc=0; qemu-img check -f vdi "$f" >"$T/q.out" 2>&1 || qrc=$?
         grc=0; gimg check -f vdi "$f" >"$T/g.out" 2>&1 || grc=$?
         is "$grc $(cat "$T/g.out")" "$qrc $(cat "$T/q.out")" "check of $f reports what qemu-img check reports"
+        like_qemu_img "  and in JSON" check -f vdi --output=json "$f"
     else
         fails_cleanly "refuses $f as qemu-img does" gimg convert -f vdi -O raw "$f" "$T/g.raw"
         fails_cleanly "info refuses $f too" gimg info -f vdi "$f"

@@ -22,4 +22,15 @@ for f in [hrmbl]-*.vhdx; do
         fails_cleanly "refuses $f as qemu-img does" gimg convert -f vhdx -O raw "$f" "$T/g.raw"
     fi
 done
+# differencing disks: qemu 7.2 refuses them (ENOTSUP with a parent
+# locator, EINVAL without one), in info as in convert: so do we, saying so
+for f in m-parentloc m-parent; do
+    qemu-img info -f vhdx $f.vhdx >/dev/null 2>&1; is $? 1 "(qemu-img info refuses $f.vhdx)"
+    fails_cleanly "info refuses $f.vhdx as qemu-img does" gimg info -f vhdx $f.vhdx
+    fails_cleanly "  and probed" gimg info $f.vhdx
+done
+grep -q "m-parent.vhdx: VHDX says it has a parent but has no parent locator" "$T/fc.err"; is $? 0 "  no locator: saying so"
+gimg convert -O raw m-parentloc.vhdx "$T/g.raw" 2>"$T/err"
+grep -q "m-parentloc.vhdx: differencing VHDX images (with a parent) are not supported" "$T/err"; is $? 0 \
+    "  a differencing VHDX: saying so"
 done_testing

@@ -3,7 +3,7 @@
 # with qemu-img (the oracle) on one image.
 #   same_as_qemu FMT IMG [OPTS]   with -f FMT (a fixed VHD is probed as raw
 #                                 by both): convert -O raw: the same bytes; map
-#                                 --output=json: the same runs; info
+#                                 --output=json and text: the same runs; info
 #                                 --output=json: the same fields (less
 #                                 qemu's "format-specific" object)
 #   info_fields                   stdin JSON without "format-specific"
@@ -63,6 +63,8 @@ same_as_qemu() { # FMT IMG [GIMG-OPTS...]
     same_sparse "$T/g.raw" "$T/q.raw" "convert $img: same bytes as qemu-img convert"
     is "$(gimg map -f "$fmt" "$@" --output=json "$img" 2>&1)" "$(qemu-img map -f "$fmt" --output=json "$img" 2>&1)" \
         "map $img: as qemu-img map"
+    is "$(gimg map -f "$fmt" "$@" "$img" 2>/dev/null; echo "[exit $?]")" \
+       "$(qemu-img map -f "$fmt" "$img" 2>/dev/null; echo "[exit $?]")" "map $img (text): as qemu-img map"
     is "$(gimg info -f "$fmt" "$@" --output=json "$img" | info_fields)" \
         "$(qemu-img info -f "$fmt" --output=json "$img" | info_fields)" "info $img: the fields of qemu-img info"
 }
