@@ -37,6 +37,8 @@ enum { CX_DATA, CX_ZERO, CX_BACKING };
 struct cext {
     uint64_t off, len;
     int kind;              /* CX_*                                       */
+    int st;                /* the source's status (CX_*: before -S 0 makes
+                            * zeros data), which qemu-img's runs follow */
 };
 
 struct cbuf {
@@ -69,6 +71,12 @@ struct conv {
                             * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
     uint64_t wend;         /* write_fresh: the end of the clusters written */
+    uint64_t reqmax;       /* qemu-img's requests of data: its buffer    */
+    uint64_t qs, qe;       /* the writer: where qemu-img's status run of the
+                            * last run written starts, where that ends  */
+    int qst;               /* and its status                             */
+    struct cext *sx;       /* split_requests' scratch                    */
+    int capsx;
     uint64_t min_sparse;   /* -S in sectors, and the alignment qemu-img
                             * gives the ends of data runs (sectors)     */
     uint64_t align;
@@ -329,14 +337,73 @@ static int write_fresh(struct conv *cv, const struct cbuf *b)
     return 0;
 }
 
+/* qemu-img's largest block status request (BDRV_REQUEST_MAX_SECTORS) */
+#define QEMU_REQ_MAX 0x7ffffe00ULL
+
+/* Cut the runs of window b where qemu-img convert's requests end, in the
+ * writer (it sees the windows in order).  qemu-img asks for the block
+ * status where its last run ended and gets a run of one status (at most
+ * QEMU_REQ_MAX bytes); it copies a run of data in requests of its buffer
+ * (cv->reqmax), counted from the run's start, wherever that is.  A
+ * request is what qcow2 allocates at once (within one L2 table), so where
+ * a refcount block goes, between two requests or after the one that
+ * needed it, follows from these ends: with 4 KiB clusters (a refcount
+ * block for every 8 MiB) a run that does not start on a 2 MiB boundary
+ * moved refcount blocks when the windows' own ends were taken instead.
+ * A run continues across a window's start when the window before ended
+ * inside it (the same status up to the boundary).
+ * Not matched yet: a request that starts inside a cluster the request
+ * before allocated (a run starting off a cluster boundary: 8 KiB or larger
+ * clusters, a run of a raw file starts on 4 KiB) has qemu's qcow2 allocate
+ * the rest at the file offset after that cluster (qcow2_alloc_clusters_at);
+ * when that range needs a new refcount block, qemu puts the block inside
+ * it and stops the allocation there, where our driver allocates the range
+ * whole and puts the block after it. */
+static void split_requests(struct conv *cv, struct cbuf *b)
+{
+    int n = 0;
+    for (int i = 0; i < b->nx; i++) {
+        const struct cext *x = &b->x[i];
+        uint64_t s = x->off, p = x->off, end = x->off + x->len;
+        if (x->off == b->off && b->off && cv->qe == b->off && cv->qst == x->st)
+            s = cv->qs; /* the run goes on from the window before */
+        int bydata = x->kind == CX_DATA; /* data, or zeros under -S 0 */
+        while (p < end) {
+            while (p >= s + QEMU_REQ_MAX)
+                s += QEMU_REQ_MAX;
+            uint64_t cut = s + QEMU_REQ_MAX;
+            if (bydata && s + ((p - s) / cv->reqmax + 1) * cv->reqmax < cut)
+                cut = s + ((p - s) / cv->reqmax + 1) * cv->reqmax;
+            if (cut > end)
+                cut = end;
+            if (n == cv->capsx) {
+                cv->capsx = cv->capsx ? 2 * cv->capsx : 32;
+                cv->sx = gk_realloc(cv->sx, (size_t)cv->capsx * sizeof *cv->sx);
+            }
+            cv->sx[n++] = (struct cext){p, cut - p, x->kind, x->st};
+            p = cut;
+        }
+        cv->qs = s;
+        cv->qe = end;
+        cv->qst = x->st;
+    }
+    if (n > b->capx) {
+        b->capx = n;
+        b->x = gk_realloc(b->x, (size_t)n * sizeof *b->x);
+    }
+    memcpy(b->x, cv->sx, (size_t)n * sizeof *b->x);
+    b->nx = n;
+}
+
 /* Write window b into the image target as qemu-img convert does: data
  * runs written, leaving out all-zero 4 KiB blocks (which are zeroed where
  * the target does not read as zeros already), zero runs zeroed, runs of
  * the backing file (-B) left alone. */
-static int write_image(struct conv *cv, const struct cbuf *b)
+static int write_image(struct conv *cv, struct cbuf *b)
 {
     if (cv->compress)
         return write_compressed(cv, b);
+    split_requests(cv, b);
     if (cv->fresh)
         return write_fresh(cv, b);
     for (int i = 0; i < b->nx; i++) {
@@ -369,7 +436,7 @@ static int write_image(struct conv *cv, const struct cbuf *b)
 /* merge: join a run to the one before of the same kind (an image target
  * keeps them apart: each is a request of qemu-img's, whose bounds decide
  * where qcow2 puts a refcount block it needs between two runs of data) */
-static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind, int merge)
+static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind, int st, int merge)
 {
     if (merge && b->nx && b->x[b->nx - 1].kind == kind && b->x[b->nx - 1].off + b->x[b->nx - 1].len == off) {
         b->x[b->nx - 1].len += len;
@@ -379,7 +446,7 @@ static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind, int me
         b->capx = b->capx ? 2 * b->capx : 16;
         b->x = gk_realloc(b->x, (size_t)b->capx * sizeof *b->x);
     }
-    b->x[b->nx++] = (struct cext){off, len, kind};
+    b->x[b->nx++] = (struct cext){off, len, kind, st};
 }
 
 /* Fill b with window [b->off, b->end) of d (and compress it for the
@@ -391,7 +458,7 @@ static int conv_read(struct conv *cv, gk_dev *d, gk_compressor *c, struct cbuf *
     if (!cv->sparse && !cv->out) {
         ds = b->off;
         de = b->end;
-        add_ext(b, ds, de - ds, CX_DATA, 1);
+        add_ext(b, ds, de - ds, CX_DATA, CX_DATA, 1);
     } else {
         gk_dev *base = cv->base ? gk_image_backing(d) : NULL;
         for (uint64_t p = b->off; p < b->end;) {
@@ -405,9 +472,10 @@ static int conv_read(struct conv *cv, gk_dev *d, gk_compressor *c, struct cbuf *
             int kind = (e.flags & GK_BS_ZERO) && !(e.flags & GK_BS_DATA) ? CX_ZERO : CX_DATA;
             if (base && !(e.flags & GK_BS_ALLOCATED)) /* -B: the backing file's */
                 kind = CX_BACKING;
+            int st = kind;
             if (!cv->sparse && kind == CX_ZERO) /* -S 0: zeros are written */
                 kind = CX_DATA;
-            add_ext(b, p, e.len, kind, !cv->out);
+            add_ext(b, p, e.len, kind, st, !cv->out);
             if (kind == CX_DATA) {
                 if (ds == UINT64_MAX)
                     ds = p;
@@ -549,6 +617,7 @@ static void conv_run(struct conv *cv, struct progress *pr)
     free(cv->bufs);
     free(cv->freelist);
     free(cv->queue);
+    free(cv->sx);
     pthread_cond_destroy(&cv->freed);
     pthread_cond_destroy(&cv->filled);
     pthread_mutex_destroy(&cv->mu);
@@ -668,6 +737,9 @@ int cmd_convert(gimg_args *a)
         cv.compress = compress || inf.needs_compressed_writes;
         gk_image_info_free(&inf);
         cv.base = backing ? cv.dev[0] : NULL; /* a flag: each reader asks its own device */
+        /* qemu-img's buffer: 2 MiB, or the target's discard alignment if
+         * larger (a qcow2 cluster is at most 2 MiB) */
+        cv.reqmax = 2ULL << 20;
         cv.sparse = min_sparse != 0;
         /* qemu-img: -S in sectors; the ends of data runs aligned to its
          * largest power of two (our targets take any alignment) */
