@@ -75,7 +75,9 @@ const void *gk_secret_find(const char *id, size_t *len);
 static inline uint16_t gk_be16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[0] << 8 | b[1]); }
 static inline uint32_t gk_be32(const void *p) { const uint8_t *b = p; return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
 static inline uint64_t gk_be64(const void *p) { return (uint64_t)gk_be32(p) << 32 | gk_be32((const uint8_t *)p + 4); }
-/* The big-endian store, for the metadata written back. */
+/* The big-endian stores, for the metadata written back. */
+static inline void gk_put_be16(void *p, uint16_t v) { uint8_t *b = p; b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
+static inline void gk_put_be32(void *p, uint32_t v) { uint8_t *b = p; for (int i = 3; i >= 0; i--, v >>= 8) b[i] = (uint8_t)v; }
 static inline void gk_put_be64(void *p, uint64_t v) { uint8_t *b = p; for (int i = 7; i >= 0; i--, v >>= 8) b[i] = (uint8_t)v; }
 static inline uint16_t gk_le16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[1] << 8 | b[0]); }
 static inline uint32_t gk_le32(const void *p) { const uint8_t *b = p; return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0]; }

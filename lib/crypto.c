@@ -356,7 +356,8 @@ static int diffuse(const EVP_MD *md, uint8_t *blk, size_t len)
     int ok = 1;
     for (size_t i = 0, off = 0; off < len && ok; i++, off += ds) {
         size_t n = len - off < ds ? len - off : ds;
-        uint8_t be[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        uint8_t be[4];
+        gk_put_be32(be, (uint32_t)i);
         ok = EVP_DigestInit_ex(mc, md, NULL) && EVP_DigestUpdate(mc, be, 4) &&
              EVP_DigestUpdate(mc, blk + off, n) && EVP_DigestFinal_ex(mc, h, NULL);
         memcpy(blk + off, h, n);

@@ -64,11 +64,6 @@ static int pbkdf2_iters(const char *hash, size_t outlen, unsigned iter_ms, uint3
     return 0;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-
 /* A fixed-size NUL-padded string field: -1 if s does not fit. */
 static int put_str(uint8_t *p, size_t n, const char *s)
 {
@@ -114,8 +109,8 @@ int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, ui
                  s->hash);
         goto out;
     }
-    put32(h + 104, (uint32_t)(len / 512));
-    put32(h + 108, (uint32_t)s->keylen);
+    gk_put_be32(h + 104, (uint32_t)(len / 512));
+    gk_put_be32(h + 108, (uint32_t)s->keylen);
     /* the volume key, its digest */
     uint32_t mk_iter, slot_iter;
     if (RAND_bytes(key, (int)s->keylen) != 1 || RAND_bytes(h + 132, L1_SALT) != 1) {
@@ -127,7 +122,7 @@ int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, ui
     mk_iter /= 8; /* qemu's (and cryptsetup's) share for the digest */
     if (mk_iter < L1_MIN_ITER)
         mk_iter = L1_MIN_ITER;
-    put32(h + 164, mk_iter);
+    gk_put_be32(h + 164, mk_iter);
     if (gk_pbkdf2(s->hash, key, s->keylen, h + 132, L1_SALT, mk_iter, h + 112, L1_DIGEST) < 0)
         goto out;
     /* a random (version 4) UUID */
@@ -147,9 +142,9 @@ int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, ui
     /* the keyslot table: 8 places, slot 0 active */
     for (int i = 0; i < 8; i++) {
         uint8_t *k = h + 208 + 48 * i;
-        put32(k, 0x0000DEADu);
-        put32(k + 40, (uint32_t)(L1_ALIGN_SECTORS + (uint64_t)i * area));
-        put32(k + 44, L1_STRIPES);
+        gk_put_be32(k, 0x0000DEADu);
+        gk_put_be32(k + 40, (uint32_t)(L1_ALIGN_SECTORS + (uint64_t)i * area));
+        gk_put_be32(k + 44, L1_STRIPES);
     }
     uint8_t *k0 = h + 208;
     if (RAND_bytes(k0 + 8, L1_SALT) != 1) {
@@ -160,7 +155,7 @@ int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, ui
         goto out;
     if (slot_iter < L1_MIN_ITER)
         slot_iter = L1_MIN_ITER;
-    put32(k0 + 4, slot_iter);
+    gk_put_be32(k0 + 4, slot_iter);
     if (gk_pbkdf2(s->hash, pass, passlen, k0 + 8, L1_SALT, slot_iter, slotkey, s->keylen) < 0)
         goto out;
     /* the split key, encrypted with the passphrase's key as 512-byte
@@ -174,7 +169,7 @@ int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, ui
     if (!c || gk_cipher_encrypt(c, km, splitpad, 0) < 0)
         goto out;
     memcpy(h + (uint64_t)L1_ALIGN_SECTORS * 512, km, split);
-    put32(k0, 0x00AC71F3u);
+    gk_put_be32(k0, 0x00AC71F3u);
     *hdrp = h;
     *lenp = len;
     h = NULL;

@@ -185,11 +185,7 @@ static int parse_sb0(const uint8_t *b, size_t len, uint64_t devsecs, uint64_t at
     /* uuid0 at word 5, uuid1-3 at words 13-15, each printed big-end first */
     const int words[4] = {5, 13, 14, 15};
     for (int i = 0; i < 4; i++) {
-        uint32_t w = gk_le32(b + 4 * words[i]);
-        sb->uuid[4 * i] = (uint8_t)(w >> 24);
-        sb->uuid[4 * i + 1] = (uint8_t)(w >> 16);
-        sb->uuid[4 * i + 2] = (uint8_t)(w >> 8);
-        sb->uuid[4 * i + 3] = (uint8_t)w;
+        gk_put_be32(sb->uuid + 4 * i, gk_le32(b + 4 * words[i]));
     }
     sb->ctime = gk_le32(b + 24);
     sb->level = (int32_t)gk_le32(b + 28);

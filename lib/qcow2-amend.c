@@ -260,8 +260,7 @@ static int expand_l1(gk_dev *d, struct qcow2 *q, const uint64_t *l1, uint32_t l1
             if ((r = qcow2_pwrite_data(q, zeros, cs, off)) < 0)
                 break;
             e = off | (l2rc == 1 ? QC_OFLAG_COPIED : 0);
-            for (int b = 0; b < 8; b++)
-                ent[b] = (uint8_t)(e >> (56 - 8 * b));
+            gk_put_be64(ent, e);
             qcow2_cache_mark_dirty(q->l2_cache, tv);
         }
         qcow2_cache_put(q->l2_cache, tv);

@@ -463,8 +463,7 @@ static int calculate(struct ck *c, unsigned fix, int *rebuild)
 static int write_l1_entry(struct qcow2 *q, uint32_t i, uint64_t v)
 {
     uint8_t b[8];
-    for (int k = 0; k < 8; k++)
-        b[k] = (uint8_t)(v >> (56 - 8 * k));
+    gk_put_be64(b, v);
     if (gk_pwrite(q->file, b, 8, q->h.l1_table_offset + (uint64_t)i * 8) < 0 || gk_flush(q->file) < 0)
         return -1;
     if (q->l1 && i < q->l1_size && q->l1 != NULL)
@@ -531,8 +530,7 @@ static void check_copied(struct ck *c, unsigned fix)
                     r->corruptions++;
                     if (repair) {
                         e = rc == 1 ? e | QC_OFLAG_COPIED : e & ~QC_OFLAG_COPIED;
-                        for (int k = 0; k < 8; k++)
-                            ent[k] = (uint8_t)(e >> (56 - 8 * k));
+                        gk_put_be64(ent, e);
                         changed = 1;
                         r->corruptions--;
                         r->corruptions_fixed++;

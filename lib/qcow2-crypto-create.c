@@ -204,10 +204,8 @@ int qcow2_enc_setup(gk_dev *d, const struct qcow2_enc *e)
     x->type = QC_EXT_CRYPTO;
     x->len = 16;
     x->data = gk_malloc(16);
-    for (int i = 0; i < 8; i++) {
-        x->data[i] = (uint8_t)((uint64_t)off >> (56 - 8 * i));
-        x->data[8 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-    }
+    gk_put_be64(x->data, (uint64_t)off);
+    gk_put_be64(x->data + 8, (uint64_t)len);
     q->crypto_off = (uint64_t)off;
     q->crypto_len = len;
     q->h.crypt_method = 2;

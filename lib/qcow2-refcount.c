@@ -239,8 +239,7 @@ int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t t
     for (uint64_t i = 0; i < entries; i++)
         gk_put_be64(tb + i * 8, t[i]);
     gk_put_be64(hdr, toff);
-    for (int b = 0; b < 4; b++)
-        hdr[8 + b] = (uint8_t)(tclusters >> (24 - 8 * b));
+    gk_put_be32(hdr + 8, (uint32_t)tclusters);
     int r = 0;
     if (gk_pwrite(q->file, tb, entries * 8, toff) < 0 || gk_flush(q->file) < 0 ||
         gk_pwrite(q->file, hdr, sizeof hdr, 48) < 0 || gk_flush(q->file) < 0)
