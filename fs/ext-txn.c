@@ -33,22 +33,7 @@
 #include <time.h>
 
 #include "ext-int.h"
-
-#define JBD2_MAGIC 0xc03b3998u
-enum { JT_DESCRIPTOR = 1, JT_COMMIT = 2, JT_SB_V1 = 3, JT_SB_V2 = 4 };
-
-#define JC_CHECKSUM 0x1u                /* compat: CRC32 of the blocks in the commit */
-#define JF_REVOKE 0x1u
-#define JF_64BIT 0x2u
-#define JF_ASYNC_COMMIT 0x4u
-#define JF_CSUM_V2 0x8u
-#define JF_CSUM_V3 0x10u
-#define JF_FAST_COMMIT 0x20u
-#define JF_KNOWN (JF_REVOKE | JF_64BIT | JF_ASYNC_COMMIT | JF_CSUM_V2 | JF_CSUM_V3 | JF_FAST_COMMIT)
-
-#define TAG_ESCAPE 0x1u
-#define TAG_SAME_UUID 0x2u
-#define TAG_LAST 0x8u
+#include "jbd2.h"
 
 /* What a transaction may hold in memory, whatever the journal allows. */
 #define TXN_MEM_MAX (32u << 20)
@@ -343,20 +328,6 @@ void gk_txn_op_end(struct gk_txn *t, int ok)
 /* ------------------------------------------------------------------ */
 /* The journal                                                         */
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 static int jfail(int eno, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int jfail(int eno, const char *fmt, ...)
 {
@@ -400,20 +371,15 @@ static int jmap(struct gk_txn *t, ext2_filsys fs, uint32_t j, uint64_t *pblk)
 
 static uint32_t jsb_csum(struct gk_txn *t)
 {
-    uint8_t save[4];
-    memcpy(save, t->jsb + 0xfc, 4);
-    memset(t->jsb + 0xfc, 0, 4);
-    uint32_t c = ext2fs_crc32c_le(~0u, t->jsb, 1024);
-    memcpy(t->jsb + 0xfc, save, 4);
-    return c;
+    return jbd2_csum_without(~0u, t->jsb, 1024, 0xfc);
 }
 
 static int write_jsb(struct gk_txn *t, uint32_t seq, uint32_t start)
 {
-    put_be32(t->jsb + 24, seq);
-    put_be32(t->jsb + 28, start);
+    gk_put_be32(t->jsb + 24, seq);
+    gk_put_be32(t->jsb + 28, start);
     if (t->csum)
-        put_be32(t->jsb + 0xfc, jsb_csum(t));
+        gk_put_be32(t->jsb + 0xfc, jsb_csum(t));
     if (gk_pwrite(t->dev, t->jsb, t->bs, t->jsb_pblk * t->bs) < 0)
         return -EIO;
     return 0;
@@ -475,32 +441,17 @@ int gk_txn_journal_load(struct gk_txn *t, ext2_filsys fs)
                      (int)jerrno);
     if (start && !ext2fs_has_feature_journal_needs_recovery(sb))
         return jfail(EIO, "the log is not empty but the filesystem is not marked for recovery: run e2fsck");
-    t->last = maxlen;
-    if (t->incompat & JF_FAST_COMMIT) {
-        uint32_t fc = gk_be32(j + 0x54);
-        if (fc == 0)
-            fc = 256;
-        if (fc >= maxlen - t->first)
-            return jfail(EIO, "corrupt superblock (fast commit area)");
-        t->last = maxlen - fc;
-    }
+    if (jbd2_log_end(j, t->incompat, t->first, maxlen, &t->last) < 0)
+        return jfail(EIO, "corrupt superblock (fast commit area)");
     if (!(t->incompat & JF_64BIT) && ext2fs_blocks_count(sb) > 0xffffffffull)
         return jfail(EOPNOTSUPP, "32-bit journal on a filesystem with more than 2^32 blocks");
     t->csum = !!(t->incompat & (JF_CSUM_V2 | JF_CSUM_V3));
     if (t->csum) {
         if (gk_be32(j + 0xfc) != jsb_csum(t))
             return jfail(EIO, "superblock checksum does not match: run e2fsck");
-        t->seed = ext2fs_crc32c_le(~0u, j + 48, 16);
+        t->seed = jbd2_csum_seed(j);
     }
-    if (t->incompat & JF_CSUM_V3) {
-        t->tagsize = 16;
-    } else {
-        t->tagsize = 12;
-        if (t->incompat & JF_CSUM_V2)
-            t->tagsize += 2;
-        if (!(t->incompat & JF_64BIT))
-            t->tagsize -= 4;
-    }
+    t->tagsize = jbd2_tag_size(t->incompat);
     size_t room = t->bs - 12 - (t->csum ? 4 : 0);
     t->tpd = 1 + (room - t->tagsize - 16) / t->tagsize;
     /* n blocks take n + ceil(n / tpd) descriptor blocks + 1 commit block */
@@ -568,7 +519,7 @@ int gk_txn_replay_home(struct gk_txn *t, ext2_filsys fs, const gk_jblock *ovl, s
         if (gk_pread(t->dev, t->tmp, t->bs, ovl[i].src) < 0)
             return -EIO;
         if (ovl[i].escaped)
-            put_be32(t->tmp, JBD2_MAGIC);
+            gk_put_be32(t->tmp, JBD2_MAGIC);
         if (gk_pwrite(t->dev, t->tmp, t->bs, ovl[i].blk * t->bs) < 0)
             return -EIO;
     }
@@ -602,15 +553,15 @@ static int write_log(struct gk_txn *t, ext2_filsys fs, struct tblk **v, size_t n
     uint8_t *desc = gk_malloc(t->bs);
     uint8_t *copies = gk_malloc((size_t)t->tpd * t->bs);
     uint8_t seqbe[4];
-    put_be32(seqbe, tid);
+    gk_put_be32(seqbe, tid);
     uint32_t seqcsum = t->csum ? ext2fs_crc32c_le(t->seed, seqbe, 4) : 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0;) {
         size_t k = n - i < t->tpd ? n - i : t->tpd;
         memset(desc, 0, t->bs);
-        put_be32(desc, JBD2_MAGIC);
-        put_be32(desc + 4, JT_DESCRIPTOR);
-        put_be32(desc + 8, tid);
+        gk_put_be32(desc, JBD2_MAGIC);
+        gk_put_be32(desc + 4, JT_DESCRIPTOR);
+        gk_put_be32(desc + 8, tid);
         size_t off = 12;
         for (size_t j = 0; j < k; j++) {
             const struct tblk *x = v[i + j];
@@ -627,16 +578,16 @@ static int write_log(struct gk_txn *t, ext2_filsys fs, struct tblk **v, size_t n
                 flags |= TAG_LAST;
             uint32_t tc = t->csum ? ext2fs_crc32c_le(seqcsum, c, t->bs) : 0;
             uint8_t *tag = desc + off;
-            put_be32(tag, (uint32_t)x->blk);
+            gk_put_be32(tag, (uint32_t)x->blk);
             if (v3) {
-                put_be32(tag + 4, flags);
-                put_be32(tag + 8, (uint32_t)(x->blk >> 32));
-                put_be32(tag + 12, tc);
+                gk_put_be32(tag + 4, flags);
+                gk_put_be32(tag + 8, (uint32_t)(x->blk >> 32));
+                gk_put_be32(tag + 12, tc);
             } else {
-                put_be16(tag + 4, (uint16_t)tc);
-                put_be16(tag + 6, (uint16_t)flags);
+                gk_put_be16(tag + 4, (uint16_t)tc);
+                gk_put_be16(tag + 6, (uint16_t)flags);
                 if (has64)
-                    put_be32(tag + 8, (uint32_t)(x->blk >> 32));
+                    gk_put_be32(tag + 8, (uint32_t)(x->blk >> 32));
             }
             off += t->tagsize;
             if (j == 0) {
@@ -645,7 +596,7 @@ static int write_log(struct gk_txn *t, ext2_filsys fs, struct tblk **v, size_t n
             }
         }
         if (t->csum)
-            put_be32(desc + t->bs - 4, ext2fs_crc32c_le(t->seed, desc, t->bs));
+            gk_put_be32(desc + t->bs - 4, ext2fs_crc32c_le(t->seed, desc, t->bs));
         if (v1) {
             crc1 = ext2fs_crc32_be(crc1, desc, t->bs);
             for (size_t j = 0; j < k; j++)
@@ -675,20 +626,20 @@ static int write_log(struct gk_txn *t, ext2_filsys fs, struct tblk **v, size_t n
         rc = -EIO;
     if (rc == 0) {
         memset(desc, 0, t->bs);
-        put_be32(desc, JBD2_MAGIC);
-        put_be32(desc + 4, JT_COMMIT);
-        put_be32(desc + 8, tid);
+        gk_put_be32(desc, JBD2_MAGIC);
+        gk_put_be32(desc + 4, JT_COMMIT);
+        gk_put_be32(desc + 8, tid);
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        put_be32(desc + 48, (uint32_t)((uint64_t)now.tv_sec >> 32));
-        put_be32(desc + 52, (uint32_t)now.tv_sec);
-        put_be32(desc + 56, (uint32_t)now.tv_nsec);
+        gk_put_be32(desc + 48, (uint32_t)((uint64_t)now.tv_sec >> 32));
+        gk_put_be32(desc + 52, (uint32_t)now.tv_sec);
+        gk_put_be32(desc + 56, (uint32_t)now.tv_nsec);
         if (t->csum) {
-            put_be32(desc + 16, ext2fs_crc32c_le(t->seed, desc, t->bs));
+            gk_put_be32(desc + 16, ext2fs_crc32c_le(t->seed, desc, t->bs));
         } else if (v1) {
             desc[12] = 1;               /* JBD2_CRC32_CHKSUM */
             desc[13] = 4;
-            put_be32(desc + 16, crc1);
+            gk_put_be32(desc + 16, crc1);
         }
         uint64_t pb;
         if ((rc = jmap(t, fs, pos, &pb)) == 0 &&

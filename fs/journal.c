@@ -19,23 +19,8 @@
 #include <string.h>
 
 #include "ext-int.h"
+#include "jbd2.h"
 #include "u64map.h"
-
-#define JBD2_MAGIC 0xc03b3998u
-
-enum { JT_DESCRIPTOR = 1, JT_COMMIT = 2, JT_SB_V1 = 3, JT_SB_V2 = 4, JT_REVOKE = 5 };
-
-#define JF_REVOKE 0x1u
-#define JF_64BIT 0x2u
-#define JF_ASYNC_COMMIT 0x4u
-#define JF_CSUM_V2 0x8u
-#define JF_CSUM_V3 0x10u
-#define JF_FAST_COMMIT 0x20u
-#define JF_KNOWN (JF_REVOKE | JF_64BIT | JF_ASYNC_COMMIT | JF_CSUM_V2 | JF_CSUM_V3 | JF_FAST_COMMIT)
-
-#define TAG_ESCAPE 0x1u
-#define TAG_SAME_UUID 0x2u
-#define TAG_LAST 0x8u
 
 #define MAX_JOURNAL_BLOCKS 10240000u    /* the largest journal mke2fs -J size= makes */
 
@@ -202,13 +187,7 @@ static int commit_csum_ok(struct jr *jr)
 {
     if (!jr->csum)
         return 1;
-    uint32_t want = gk_be32(jr->buf + 16);
-    uint8_t save[4];
-    memcpy(save, jr->buf + 16, 4);
-    memset(jr->buf + 16, 0, 4);
-    uint32_t got = ext2fs_crc32c_le(jr->csum_seed, jr->buf, jr->bs);
-    memcpy(jr->buf + 16, save, 4);
-    return got == want;
+    return jbd2_csum_without(jr->csum_seed, jr->buf, jr->bs, 16) == gk_be32(jr->buf + 16);
 }
 
 /* Descriptor and revoke blocks end in a crc32c of the block (with that
@@ -217,21 +196,15 @@ static int tail_csum_ok(struct jr *jr, uint8_t *b)
 {
     if (!jr->csum)
         return 1;
-    uint8_t *t = b + jr->bs - 4;
-    uint32_t want = gk_be32(t);
-    uint8_t save[4];
-    memcpy(save, t, 4);
-    memset(t, 0, 4);
-    uint32_t got = ext2fs_crc32c_le(jr->csum_seed, b, jr->bs);
-    memcpy(t, save, 4);
-    return got == want;
+    return jbd2_csum_without(jr->csum_seed, b, jr->bs, jr->bs - 4) == gk_be32(b + jr->bs - 4);
 }
 
 static int data_csum_ok(struct jr *jr, uint32_t seq, uint32_t tagcsum)
 {
     if (!jr->csum)
         return 1;
-    uint8_t s[4] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq};
+    uint8_t s[4];
+    gk_put_be32(s, seq);
     uint32_t c = ext2fs_crc32c_le(jr->csum_seed, s, 4);
     c = ext2fs_crc32c_le(c, jr->buf, jr->bs);
     if (jr->incompat & JF_CSUM_V3)
@@ -432,18 +405,11 @@ static int load_journal(struct jr *jr)
         gk_error("journal has unknown incompatible features 0x%x", jr->incompat & ~JF_KNOWN);
         return -1;
     }
-    jr->last = maxlen;
-    if (jr->incompat & JF_FAST_COMMIT) {
-        /* fast-commit blocks sit at the end of the journal; they are not
-         * replayed (debugfs does not either) */
-        uint32_t fc = gk_be32(b + 0x54);
-        if (fc == 0)
-            fc = 256;
-        if (fc >= maxlen - jr->first) {
-            gk_error("journal superblock is corrupt (fast commit area)");
-            return -1;
-        }
-        jr->last = maxlen - fc;
+    /* fast-commit blocks sit at the end of the journal; they are not
+     * replayed (debugfs does not either) */
+    if (jbd2_log_end(b, jr->incompat, jr->first, maxlen, &jr->last) < 0) {
+        gk_error("journal superblock is corrupt (fast commit area)");
+        return -1;
     }
     if (jr->start && (jr->start < jr->first || jr->start >= jr->last)) {
         gk_error("journal superblock is corrupt (log start %u)", jr->start);
@@ -451,16 +417,8 @@ static int load_journal(struct jr *jr)
     }
     jr->csum = !!(jr->incompat & (JF_CSUM_V2 | JF_CSUM_V3));
     if (jr->csum)
-        jr->csum_seed = ext2fs_crc32c_le(~0u, b + 48, 16);
-    if (jr->incompat & JF_CSUM_V3) {
-        jr->tagsize = 16;
-    } else {
-        jr->tagsize = 12;
-        if (jr->incompat & JF_CSUM_V2)
-            jr->tagsize += 2;
-        if (!(jr->incompat & JF_64BIT))
-            jr->tagsize -= 4;
-    }
+        jr->csum_seed = jbd2_csum_seed(b);
+    jr->tagsize = jbd2_tag_size(jr->incompat);
     return 0;
 }
 
