@@ -17,8 +17,15 @@ for f in [ht]-*.vdi; do
         rm -f "$T/g.raw"
         ok "reads $f as qemu-img does" bounded 60 gimg convert -f vdi -O raw "$f" "$T/g.raw"
         same_file "$T/g.raw" "$T/q.raw" "$f: the bytes qemu-img reads"
-        # (qemu-img check of a 2^29-block map takes minutes and 4 GiB)
-        case $f in h-blocks2.vdi|h-bmappast.vdi) continue ;; esac
+        # qemu-img check of a 2^29-block map takes minutes and 4 GiB (of
+        # a 2^26-block map past the end of a 3 KiB file, 2.5 min: we gave
+        # its count, 83623855 errors, in 0.01 s); ours answers at once
+        case $f in h-blocks2.vdi|h-bmappast.vdi)
+            grc=0; bounded 20 gimg check -f vdi "$f" >"$T/g.out" 2>&1 || grc=$?
+            ok "check of $f answers at once: corruptions found (exit $grc)" \
+                sh -c "[ $grc = 2 ] && grep -q 'errors were found on the image' '$T/g.out'"
+            continue ;;
+        esac
         qrc=0; qemu-img check -f vdi "$f" >"$T/q.out" 2>&1 || qrc=$?
         grc=0; gimg check -f vdi "$f" >"$T/g.out" 2>&1 || grc=$?
         is "$grc $(cat "$T/g.out")" "$qrc $(cat "$T/q.out")" "check of $f reports what qemu-img check reports"
