@@ -147,22 +147,20 @@ static int load(void)
     return 0;
 }
 
-int gk_ossl_load(void)
-{
-    if (!table)
-        table = load() == 0 ? &loaded : &stand_ins;
-    if (table == &stand_ins) {
-        gk_error("%s", load_err);
-        return -1;
-    }
-    return 0;
-}
-
 const struct gk_ossl *gk_ossl(void)
 {
     if (!table)
         table = load() == 0 ? &loaded : &stand_ins;
     return table;
+}
+
+int gk_ossl_load(void)
+{
+    if (gk_ossl() == &stand_ins) {
+        gk_error("%s", load_err);
+        return -1;
+    }
+    return 0;
 }
 
 const char *gk_ossl_load_error(void)

@@ -148,9 +148,11 @@ static int vdi_open_all(struct vdi *v, gk_dev *d, gk_dev *file)
  * used twice, and the header's count of allocated blocks; messages and
  * counts as qemu's vdi_co_check.  One bit per block of the image (at most
  * 64 MiB for the largest map qemu accepts); messages at most 1000. */
+#define VDI_CHECK_MSGS 1000
+
 static void check_msg(gk_check_result *r, char *m)
 {
-    if (r->nmessages >= 1000) {
+    if (r->nmessages >= VDI_CHECK_MSGS) {
         free(m);
         return;
     }
@@ -164,22 +166,7 @@ static int vdi_check(gk_dev *d, gk_check_result *r)
     memset(r, 0, sizeof *r);
     uint8_t *used = gk_calloc((size_t)v->blocks / 8 + 1, 1);
     uint64_t allocated = 0, stored = v->bmap.have < v->blocks ? v->bmap.have : v->blocks;
-    for (uint64_t b = 0; b < v->blocks; b++) {
-        if (b == stored) {
-            /* The rest of the map lies past the end of the file and reads
-             * as entries 0, as qemu reads it: block 0, used once by the
-             * first of them if nothing used it, and again by each other.
-             * Counted at once, so that the work follows the file's size,
-             * not the header's count (a 3 KiB file may claim 2^26). */
-            uint64_t tail = v->blocks - stored, dup = tail;
-            if (!(used[0] & 1u))
-                used[0] |= 1u, dup--;
-            allocated += tail;
-            r->corruptions += dup;
-            for (uint64_t k = 0; k < dup && r->nmessages < 1000; k++)
-                check_msg(r, gk_strdup("ERROR: block index 0 also used by 0"));
-            break;
-        }
+    for (uint64_t b = 0; b < stored; b++) {
         uint32_t e = entry(v, b);
         if (e >= VDI_DISCARDED)
             continue;
@@ -195,6 +182,20 @@ static int vdi_check(gk_dev *d, gk_check_result *r)
             check_msg(r, gk_asprintf("ERROR: block index %" PRIu64 " too large, is %" PRIu32, b, e));
             r->corruptions++;
         }
+    }
+    if (stored < v->blocks) {
+        /* The rest of the map lies past the end of the file and reads as
+         * entries 0, as qemu reads it: block 0, used once by the first of
+         * them if nothing used it, and again by each other.  Counted at
+         * once, so that the work follows the file's size, not the header's
+         * count (a 3 KiB file may claim 2^26 blocks). */
+        uint64_t tail = v->blocks - stored, dup = tail;
+        if (!(used[0] & 1u))
+            used[0] |= 1u, dup--;
+        allocated += tail;
+        r->corruptions += dup;
+        for (uint64_t k = 0; k < dup && r->nmessages < VDI_CHECK_MSGS; k++)
+            check_msg(r, gk_strdup("ERROR: block index 0 also used by 0"));
     }
     if (allocated != v->allocated) {
         check_msg(r, gk_asprintf("ERROR: allocated blocks mismatch, is %" PRIu64 ", should be %" PRIu32, allocated,
