@@ -9,13 +9,7 @@ out=${1:-build/images}
 shift || true
 mkdir -p "$out"
 here=$(cd "$(dirname "$0")" && pwd)
-# qemu-img through tests/oracle-bin (it retries qemu's PBKDF benchmark flake)
-if [ -z "${GK_QEMU_IMG:-}" ]; then
-    for GK_QEMU_IMG in $(type -ap qemu-img) ""; do # the first that is not the wrapper
-        [ "$GK_QEMU_IMG" -ef "$here/../tests/oracle-bin/qemu-img" ] || break
-    done
-    [ -z "$GK_QEMU_IMG" ] || export GK_QEMU_IMG PATH="$here/../tests/oracle-bin:$PATH"
-fi
+. "$here/../tests/oracle-path.sh"
 if [ $# -gt 0 ]; then
     names=("$@")
 else

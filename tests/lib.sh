@@ -25,14 +25,7 @@ GK_IMAGES=${GK_IMAGES:-$TOP/build/images}
 GK_SAN=${GK_SAN:-0}
 GK_LONG=${GK_LONG:-0}
 export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
-# qemu-img through tests/oracle-bin, which runs it again when its LUKS
-# PBKDF benchmark fails (a qemu flake, ~5% of runs under load)
-if [ -z "${GK_QEMU_IMG:-}" ]; then
-    for GK_QEMU_IMG in $(type -ap qemu-img) ""; do # the first that is not the wrapper
-        [ "$GK_QEMU_IMG" -ef "$TOP/tests/oracle-bin/qemu-img" ] || break
-    done
-    [ -z "$GK_QEMU_IMG" ] || export GK_QEMU_IMG PATH="$TOP/tests/oracle-bin:$PATH"
-fi
+. "$TOP/tests/oracle-path.sh"
 # A sanitizer report (a leak included) must never look like our own exit 1.
 export ASAN_OPTIONS="exitcode=99:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:exitcode=98:print_stacktrace=1:${UBSAN_OPTIONS:-}"
