@@ -396,8 +396,9 @@ extern const struct gk_format gk_raw_format, gk_qcow2_format, gk_vmdk_format, gk
 uint32_t gk_crc32c(const void *buf, size_t n);
 /* The replayed log of a VHDX file whose header hdr (4 KiB) names a log that
  * needs replaying: *overlay is a device reading the file as replayed (NULL:
- * nothing to replay).  0 or -errno (lib/vhdx-log.c). */
-int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, gk_dev **overlay);
+ * nothing to replay).  replay 0: a log to replay is refused with qemu's
+ * message (-EROFS) instead.  0 or -errno (lib/vhdx-log.c). */
+int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, int replay, gk_dev **overlay);
 /* Write the replayed log of overlay into its file and empty the log (hdr:
  * the current header, 4 KiB): qemu-img check -r.  0 or -errno. */
 int gk_vhdx_log_replay(gk_dev *overlay, const uint8_t *hdr);

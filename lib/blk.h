@@ -180,6 +180,10 @@ enum {
                               * zeros, the check reads the snapshot table
                               * and counts what is wrong with it (a VHDX's
                               * blocks past the end of the file too)      */
+    GK_OPEN_NO_REPLAY = 32,  /* read-only: a VHDX log that needs replaying is
+                              * refused, as qemu refuses it read-only,
+                              * instead of replayed in memory (gimg map: a
+                              * replayed block has no place in the file) */
 };
 
 /* How to open an image file. */

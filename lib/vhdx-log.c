@@ -160,7 +160,7 @@ static int add_patch(struct overlay *o, size_t *cap, uint64_t off, uint64_t len,
     return 0;
 }
 
-int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, gk_dev **out)
+int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, int replay, gk_dev **out)
 {
     static const uint8_t null_guid[16];
     const char *path = file->name;
@@ -211,6 +211,14 @@ int gk_vhdx_log_open(gk_dev *file, const uint8_t *hdr, gk_dev **out)
         if (k == nall)
             break;
         seq[nseq++] = k;
+    }
+    if (!replay) {
+        free(seq);
+        free(buf);
+        free(all);
+        return gk_fail(EROFS, "Could not open '%s': VHDX image file '%s' opened read-only, but contains a log "
+                       "that needs to be replayed\nTo replay the log, run:\nqemu-img check -r all '%s'",
+                       path, path, path);
     }
     static int warned;
     if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))

@@ -60,6 +60,7 @@ struct vhdx {
     struct region reg[8];
     int nreg;
     int info_only;
+    int no_replay;                 /* GK_OPEN_NO_REPLAY                    */
     uint64_t vsize;
     int replayed;                  /* check -r replayed the log at open    */
 };
@@ -493,7 +494,7 @@ static int vhdx_open_all(struct vhdx *v, gk_dev *d, gk_dev *file, int check)
     /* a log to replay: the file is read through the replayed log */
     v->file = file;
     gk_dev *ov = NULL;
-    if ((rc = gk_vhdx_log_open(file, h, &ov)) < 0)
+    if ((rc = gk_vhdx_log_open(file, h, !v->no_replay, &ov)) < 0)
         return rc;
     if (ov) {
         gk_dev_add_kid(d, ov);
@@ -559,6 +560,7 @@ static gk_dev *vhdx_open(gk_dev *file, gk_open_ctx *ctx)
     struct vhdx *v = gk_calloc(1, sizeof *v);
     v->path = file->name;
     v->info_only = !!(ctx->flags & GK_OPEN_INFO);
+    v->no_replay = !ctx->readwrite && (ctx->flags & GK_OPEN_NO_REPLAY);
     gk_dev *d = gk_dev_new(&vhdx_ops, file->name, 0, v);
     /* check -r opens as the check does (blocks past the end counted) */
     int check = !!(ctx->flags & (GK_OPEN_CHECK | GK_OPEN_REPAIR));

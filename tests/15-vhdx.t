@@ -21,6 +21,13 @@ for f in dynamic fixed bs1 c; do
 done
 gimg check dirty.vhdx >/dev/null 2>"$T/err"; is $? 1 "check dirty.vhdx fails, as qemu-img check (it cannot open it)"
 grep -q 'log needs replaying' "$T/err"; is $? 0 "  saying the log needs replaying"
+# map opens it read-only as qemu-img map does: refused before any output
+for f in dirty badtail; do
+    for o in human json; do
+        like_qemu_img "map --output=$o $f.vhdx: refused, nothing printed, as qemu-img" map --output=$o $f.vhdx
+        is "$(sed 's/^gimg:/qemu-img:/' "$T/g.err")" "$(cat "$T/q.err")" "  and its message"
+    done
+done
 
 # a log to replay: qemu-img refuses to read it until check -r all writes
 # the replay into the file; we replay it in memory

@@ -95,7 +95,7 @@ int cmd_map(gimg_args *a)
     }
     if (a->nargs != 1)
         gimg_usage_error(a, "Expecting one image file name");
-    gk_dev *top = gimg_open(a, a->args[0], a->fmt, 0, 1);
+    gk_dev *top = gimg_open(a, a->args[0], a->fmt, GK_OPEN_NO_REPLAY, 1);
     gimg_sandbox(a, 1, 0, 0);
 
     uint64_t length = top->size;
