@@ -109,6 +109,52 @@ qemu-img rebase -u -f qcow2 -b "" q.qcow2
 ok "rebase -c -u" gimg rebase -c -u -f qcow2 -b "" t.qcow2
 same_file t.qcow2 q.qcow2 "-c -u: the file qemu-img rebase -u makes"
 
+# images qemu cannot write compressed clusters into: an external data file
+# (qemu 8.2's first compressed write fails with ENOTSUP), an encrypted image
+# (qemu-img convert refuses -c with encryption; we do not write clusters in
+# the clear).  Refused before anything is written when something would be
+# copied, and done (only the backing file changes) when nothing would.
+rm -f t.base t.qcow2
+qemu-img create -q -f qcow2 t.base 4M
+qemu-io -c 'write -P 0xaa 0 1M' t.base >/dev/null
+qemu-img create -q -f qcow2 -o data_file=t.data -b t.base -F qcow2 t.qcow2 4M
+qemu-io -c 'write -P 0xcc 2M 64k' t.qcow2 >/dev/null
+sum=$(cat t.qcow2 t.data | sha256sum)
+fails_cleanly "rebase -c of a data-file image that needs a copy" gimg rebase -c -f qcow2 -b "" t.qcow2
+is "$(cat "$T/fc.err")" "gimg: error while writing to COW image: Operation not supported" \
+    "data file: qemu 8.2's message"
+is "$(cat t.qcow2 t.data | sha256sum)" "$sum" "data file: the image and its data file are untouched"
+ok "data file: qemu-img check clean after the refusal" qemu-img check -q t.qcow2
+qemu-img create -q -f qcow2 t.zbase 4M
+qemu-img rebase -u -f qcow2 -b t.zbase -F qcow2 t.qcow2
+qemu-img convert -O raw t.qcow2 before.raw
+ok "rebase -c of a data-file image over zeros (nothing to copy)" gimg rebase -c -f qcow2 -b "" t.qcow2
+is "$(qemu-img info t.qcow2 | grep -c '^backing file')" 0 "data file, nothing to copy: the backing file is gone"
+ok "data file, nothing to copy: reads as before (qemu-img compare)" qemu-img compare -q -f raw before.raw t.qcow2
+ok "data file, nothing to copy: qemu-img check clean" qemu-img check -q t.qcow2
+
+sec="--object secret,id=s0,data=rebase-key"
+eopts() { echo "driver=qcow2,file.filename=$1,encrypt.key-secret=s0"; }
+rm -f t.qcow2 t.data
+qemu-img create -q -f qcow2 $sec -o encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10 \
+    -b t.base -F qcow2 t.qcow2 4M
+qemu-io $sec --image-opts "$(eopts t.qcow2)" -c 'write -P 0xcc 2M 64k' >/dev/null
+sum=$(sha256sum <t.qcow2)
+fails_cleanly "rebase -c of an encrypted image that needs a copy" \
+    gimg rebase $sec -c -b "" --image-opts "$(eopts t.qcow2)"
+is "$(cat "$T/fc.err")" "gimg: Compression and encryption not supported at the same time" \
+    "encrypted: qemu-img convert's message for -c with encryption"
+is "$(sha256sum <t.qcow2)" "$sum" "encrypted: the image is untouched"
+ok "encrypted: qemu-img check clean after the refusal" qemu-img check -q $sec --image-opts "$(eopts t.qcow2)"
+qemu-img rebase $sec -u -b t.zbase -F qcow2 --image-opts "$(eopts t.qcow2)"
+qemu-img convert $sec --image-opts "$(eopts t.qcow2)" -O raw before.raw
+ok "rebase -c of an encrypted image over zeros (nothing to copy)" \
+    gimg rebase $sec -c -b "" --image-opts "$(eopts t.qcow2)"
+is "$(qemu-img info t.qcow2 | grep -c '^backing file')" 0 "encrypted, nothing to copy: the backing file is gone"
+ok "encrypted, nothing to copy: reads as before (qemu-img compare)" \
+    qemu-img compare $sec -q --image-opts "driver=raw,file.filename=before.raw" "$(eopts t.qcow2)"
+ok "encrypted, nothing to copy: qemu-img check clean" qemu-img check -q $sec --image-opts "$(eopts t.qcow2)"
+
 # killed before each write (the shim: tests/crash/killafter.c): the image
 # reads as before, qemu-img check finds no corruption
 if command -v cc >/dev/null && cc -shared -fPIC -O1 -o ka.so "$TOP/tests/crash/killafter.c" -ldl; then

@@ -16,7 +16,13 @@
  * image does not hold at all, where the old and the new backing file
  * differ anywhere, is written whole and compressed with the old chain's
  * data (zeros, not compressed, where it lies past the old chain's end);
- * a cluster the image holds in part (extended L2) gets the plain copy. */
+ * a cluster the image holds in part (extended L2) gets the plain copy.
+ * An image qemu cannot write compressed clusters into (an external data
+ * file: qemu 8.2 fails its first write with ENOTSUP; encrypted: qemu's
+ * convert refuses -c, and we do not write clusters in the clear) is
+ * refused before anything is written, and only when something would be
+ * copied (qemu succeeds when nothing is): a first pass that writes nothing
+ * stops at the first write the copy would make. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,9 @@
 #include "gimg.h"
 
 #define REBASE_CHUNK (1ULL << 20)
+
+/* the pass that writes nothing: set dry, and found says a write was due */
+static int dry, found;
 
 /* name as qemu-img opens it: relative to the directory of the image */
 static char *beside(const char *image, const char *name)
@@ -111,6 +120,10 @@ static void copy_range(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_d
                     break;
                 j += m;
             }
+            if (dry) {
+                found = 1;
+                return;
+            }
             if (gk_pwrite(top, bo + i, j - i, off + i) < 0)
                 gk_die_status(1, "error while writing to COW image: %s", gk_errmsg());
             i = j;
@@ -142,7 +155,7 @@ static void copy_compressed(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new,
     unsigned char *bo = gk_malloc(REBASE_CHUNK > cs ? REBASE_CHUNK : cs);
     unsigned char *bn = gk_malloc(REBASE_CHUNK > cs ? REBASE_CHUNK : cs);
     uint64_t size = top->size, oldsize = old ? old->size : 0;
-    for (uint64_t off = 0; off < size; off += cs) {
+    for (uint64_t off = 0; off < size && !found; off += cs) {
         uint64_t n = size - off < cs ? size - off : cs;
         gk_extent e;
         if (gk_block_status_above(top, old, off, n, &e) < 0)
@@ -158,6 +171,8 @@ static void copy_compressed(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new,
             int r = 0;
             if (memcmp(bo, bn, n) == 0)
                 r = 0;
+            else if (dry)
+                found = 1;
             else if (off >= oldsize)
                 r = gk_pwrite_zeroes(top, off, n, 0);
             else
@@ -165,15 +180,25 @@ static void copy_compressed(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new,
             if (r < 0)
                 gk_die_status(1, "error while writing to COW image: %s", gk_errmsg());
         }
-        progress_print(&a->progress, 100.0 * (double)(off + n) / (double)size, 0);
+        if (!dry)
+            progress_print(&a->progress, 100.0 * (double)(off + n) / (double)size, 0);
     }
     free(bo);
     free(bn);
 }
 
-static void copy_differences(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_dev *prefix, uint64_t zcs)
+static void copy_differences(gimg_args *a, gk_dev *top, gk_dev *old, gk_dev *new, gk_dev *prefix, uint64_t zcs,
+                             const char *refuse)
 {
     progress_print(&a->progress, 0, 1);
+    if (zcs && refuse) {
+        dry = 1;
+        copy_compressed(a, top, old, new, prefix, zcs);
+        dry = 0;
+        if (found)
+            gk_die_status(1, "%s", refuse);
+        return; /* nothing to copy */
+    }
     if (zcs) {
         copy_compressed(a, top, old, new, prefix, zcs);
     } else {
@@ -215,11 +240,16 @@ int cmd_rebase(gimg_args *a)
     gk_dev *top = gimg_open_opts(a, path, &o, 1);
     /* qemu 8.2: after opening the image, before anything else */
     uint64_t zcs = 0;
+    const char *refuse = NULL;
     if (compress) {
         gk_image_info inf;
         memset(&inf, 0, sizeof inf);
         int can = gk_image_info_get(top, &inf) == 0 && gk_format_compresses(inf.format) && inf.cluster_size;
         zcs = can ? inf.cluster_size : 0;
+        if (can && inf.data_file)
+            refuse = "error while writing to COW image: Operation not supported";
+        else if (can && inf.encrypted)
+            refuse = "Compression and encryption not supported at the same time";
         gk_image_info_free(&inf);
         if (!can)
             gk_die_status(1, "Compression not supported for this file format");
@@ -249,7 +279,7 @@ int cmd_rebase(gimg_args *a)
     /* every file is open: from here on only they (the sandbox) */
     gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
     if (!unsafe) {
-        copy_differences(a, top, gk_image_backing(top), nb, nbprefix, zcs);
+        copy_differences(a, top, gk_image_backing(top), nb, nbprefix, zcs, refuse);
         if (nb)
             gk_dev_unref(nb);
     }
