@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Errors, warnings, allocation and formatting helpers shared by every layer. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,13 +157,15 @@ char *gk_asprintf(const char *fmt, ...)
 void gk_human_size_qemu(uint64_t val, char *buf, size_t n)
 {
     static const char *const sfx[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    int e;
-    frexp((double)val / (1000.0 / 1024.0), &e);
-    int i = (e - 1) / 10;
-    if (i < 0)
-        i = 0;
-    if (i > 6)
-        i = 6;
+    /* qemu takes frexp's exponent of val / (1000 / 1024.0); the same
+     * comparison against exact powers of two in doubles, without libm (a
+     * tool that loads libm for one call pays ~12 page faults at start). */
+    double x = (double)val / (1000.0 / 1024.0), unit = 1024.0;
+    int i = 0;
+    while (i < 6 && x >= unit) {
+        i++;
+        unit *= 1024.0;
+    }
     uint64_t div = 1ULL << (i * 10);
     snprintf(buf, n, "%0.3g %sB", (double)val / (double)div, sfx[i]);
 }
