@@ -605,8 +605,8 @@ gk_devent *gk_devset_find(gk_devset *s, const char *name);
  * called name with passphrase pass (passlen bytes; nothing is kept of it):
  * its decrypted data becomes /dev/mapper/MAPNAME (a GK_LUKS entry, probed),
  * and LVM is scanned again so that volume groups inside appear.  0; 1 when
- * no keyslot opens with pass (gk_error: "/dev/sda2: no keyslot (of N)
- * opens with this key"); -1 with gk_error for anything else (not LUKS, a
+ * no keyslot opens with pass (gk_error: "/dev/sda2: the key opens no
+ * keyslot (of N) of its LUKS header"); -1 with gk_error for anything else (not LUKS, a
  * damaged header, a keyslot whose KDF cost is over guestkit's bounds). */
 int gk_devset_luks_open(gk_devset *s, const char *name, const void *pass, size_t passlen,
                         const char *mapname);

@@ -60,26 +60,17 @@ static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
     }
     gk_luks *l = gk_calloc(1, sizeof *l);
     gk_dev *d = NULL, *data = NULL;
-    uint8_t *key = NULL;
-    int r = gk_luks_read(file, l), e = EINVAL, slot;
-    if (r != 0 || l->version != 1) {
-        gk_error("%s: %s", file->name, r < 0 ? gk_errmsg() : "not a LUKS1 header");
+    const void *pass = ctx->flags & GK_OPEN_INFO ? NULL : ctx->key;
+    uint8_t *key = pass ? gk_secret_alloc(GK_KEY_MAX) : NULL;
+    int r = gk_luks_open_key(file, file->name, NULL, 1, l, pass, ctx->keylen, key), e = EINVAL;
+    if (r < 0) {
+        e = -r;
         goto out;
     }
     if (!(ctx->flags & GK_OPEN_INFO)) {
         if (!ctx->key) {
             gk_error("%s: the image is encrypted (luks) and no key was given", file->name);
             e = ENOKEY;
-            goto out;
-        }
-        key = gk_secret_alloc(GK_KEY_MAX);
-        r = gk_luks_unlock(file, l, ctx->key, ctx->keylen, key, &slot);
-        if (r != 0) {
-            if (r > 0)
-                gk_error("%s: the key opens no keyslot (of %d) of its LUKS header", file->name, l->nslots);
-            else
-                gk_error_prefix("%s", file->name);
-            e = r > 0 ? EKEYREJECTED : EIO;
             goto out;
         }
         if (!(data = gk_luks_dev_new(file, l, key, file->name))) {

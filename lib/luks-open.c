@@ -31,7 +31,7 @@ int gk_devset_luks_open(gk_devset *s, const char *name, const void *pass, size_t
     gk_dev_ref(d);
     gk_luks l;
     uint8_t *key = NULL;
-    int r = -1, slot;
+    int r = -1;
     if (!*mapname || strchr(mapname, '/')) {
         gk_error("%s: invalid mapper name \"%s\"", ename, mapname);
         goto out;
@@ -41,29 +41,14 @@ int gk_devset_luks_open(gk_devset *s, const char *name, const void *pass, size_t
             gk_error("%s: %s already exists", ename, mname);
             goto out;
         }
-    int pr = gk_luks_read(d, &l);
-    if (pr != 0) {
-        if (pr > 0)
-            gk_error("%s: not a LUKS device", ename);
-        else
-            gk_error_prefix("%s", ename);
-        goto out;
-    }
-    if (l.nslots == 0) {
-        gk_error("%s: the LUKS header has no usable keyslot", ename);
-        goto out;
-    }
     key = gk_secret_alloc(GK_KEY_MAX);
-    int ur = gk_luks_unlock(d, &l, pass, passlen, key, &slot);
-    if (ur != 0) {
-        if (ur > 0)
-            gk_error("%s: no keyslot (of %d) opens with this key", ename, l.nslots);
-        else
-            gk_error_prefix("%s", ename);
-        r = ur > 0 ? 1 : -1;
+    int ur = gk_luks_open_key(d, ename, NULL, 0, &l, pass ? pass : "", passlen, key);
+    if (ur == -EKEYREJECTED && l.nslots == 0)
+        gk_error("%s: the LUKS header has no usable keyslot", ename);
+    else if (ur == -EKEYREJECTED)
+        r = 1;
+    if (ur < 0)
         goto out;
-    }
-    gk_debug("%s: LUKS%d keyslot %d opened", ename, l.version, slot);
     gk_dev *nd = gk_luks_dev_new(d, &l, key, mname);
     if (!nd)
         goto out;

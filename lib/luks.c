@@ -681,6 +681,37 @@ int gk_luks_unlock(gk_dev *d, const gk_luks *l, const void *pass, size_t passlen
     return 1;
 }
 
+int gk_luks_open_key(gk_dev *d, const char *name, const char *what, int version, gk_luks *l,
+                     const void *pass, size_t passlen, uint8_t *key)
+{
+    int r = gk_luks_read(d, l);
+    if (r == 0 && version && l->version != version)
+        r = 1;
+    if (r != 0) {
+        if (r > 0 && version)
+            gk_error("not a LUKS%d header", version);
+        else if (r > 0)
+            gk_error("not a LUKS header");
+        if (what)
+            gk_error_prefix("%s", what);
+        gk_error_prefix("%s", name);
+        return -EINVAL;
+    }
+    if (!pass)
+        return 0;
+    int slot;
+    r = gk_luks_unlock(d, l, pass, passlen, key, &slot);
+    if (r > 0)
+        return gk_fail(EKEYREJECTED, "%s: the key opens no keyslot (of %d) of its LUKS header",
+                       name, l->nslots);
+    if (r < 0) {
+        gk_error_prefix("%s", name);
+        return -EIO;
+    }
+    gk_debug("%s: LUKS%d keyslot %d opened", name, l->version, slot);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The data segment as a device                                        */
 

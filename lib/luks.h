@@ -67,6 +67,20 @@ int gk_luks_read(gk_dev *d, gk_luks *l);
  * failed (a read error, a keyslot refused for its KDF cost). */
 int gk_luks_unlock(gk_dev *d, const gk_luks *l, const void *pass, size_t passlen,
                    uint8_t *key, int *slot);
+/* What opening a LUKS volume does, for each user (a luks image, a qcow2
+ * image's encryption, a guest's LUKS device): read the header of d into
+ * *l and, given a passphrase, try it on every usable keyslot.  0 with the
+ * volume key in key (as gk_luks_unlock; pass NULL: the header only, key
+ * untouched).  Otherwise a negative errno, the message in gk_error naming
+ * name (and, for the header, what: "NAME: WHAT: why" when what is given):
+ *   -EINVAL        not a LUKS header ("not a LUKS1 header" when version is
+ *                  1 and it is not one), or a bad one;
+ *   -EKEYREJECTED  no keyslot opens with pass ("NAME: the key opens no
+ *                  keyslot (of N) of its LUKS header");
+ *   -EIO           something else failed (a read, a keyslot refused for
+ *                  its KDF cost). */
+int gk_luks_open_key(gk_dev *d, const char *name, const char *what, int version, gk_luks *l,
+                     const void *pass, size_t passlen, uint8_t *key);
 /* 1 if key (l->keylen bytes) passes the header's digest. */
 int gk_luks_key_ok(const gk_luks *l, const uint8_t *key);
 /* The decrypted data segment of d as a device of its own (takes a

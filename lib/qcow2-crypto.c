@@ -49,26 +49,13 @@ int qcow2_crypto_open(struct qcow2 *q)
     if (!hdr)
         return -EIO;
     gk_luks l;
-    int rc = -EIO, slot;
-    uint8_t *key = NULL;
-    int r = gk_luks_read(hdr, &l);
-    if (r != 0) {
-        rc = gk_fail(EINVAL, "%s: encryption header: %s", q->path,
-                     r > 0 ? "not a LUKS header" : gk_errmsg());
-        goto out;
+    uint8_t *key = gk_secret_alloc(GK_KEY_MAX);
+    int rc = gk_luks_open_key(hdr, q->path, "encryption header", 0, &l, q->key, q->keylen, key);
+    if (rc == 0) {
+        q->crypt = gk_cipher_new(l.cipher, l.mode, key, l.keylen, 512, 0);
+        q->crypt_phys = 1;
+        rc = q->crypt ? 0 : -EIO;
     }
-    key = gk_secret_alloc(GK_KEY_MAX);
-    r = gk_luks_unlock(hdr, &l, q->key, q->keylen, key, &slot);
-    if (r != 0) {
-        rc = r > 0 ? gk_fail(EKEYREJECTED, "%s: the key opens no keyslot (of %d) of its "
-                             "LUKS header", q->path, l.nslots)
-                   : gk_fail(EIO, "%s: %s", q->path, gk_errmsg());
-        goto out;
-    }
-    q->crypt = gk_cipher_new(l.cipher, l.mode, key, l.keylen, 512, 0);
-    q->crypt_phys = 1;
-    rc = q->crypt ? 0 : -EIO;
-out:
     gk_secret_free(key, GK_KEY_MAX);
     gk_dev_unref(hdr);
     return rc;
