@@ -31,7 +31,10 @@ struct gkio {
     unsigned cache_bs, cache_slots;
     uint64_t cache_off[CACHE_SLOTS];
     uint8_t cache_ok[CACHE_SLOTS];
-    uint8_t *cache;
+    /* each slot's block, allocated when first filled: the blocks a short
+     * run reads land in a few dense heap pages (lib/heap.c populates those
+     * in one call), not spread over a 1 MiB buffer a fault per page */
+    uint8_t *cache[CACHE_SLOTS];
     uint8_t *bounce;             /* page-aligned, BOUNCE bytes */
     struct gk_txn *txn;          /* write side: where writes go */
 };
@@ -84,12 +87,19 @@ static struct gkio *reg_find(const char *name)
     return io;
 }
 
+static void cache_free(struct gkio *io)
+{
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        free(io->cache[i]);
+        io->cache[i] = NULL;
+    }
+}
+
 static void cache_reset(struct gkio *io, unsigned bs)
 {
     if (io->cache_bs != bs) {
-        free(io->cache);
+        cache_free(io);
         io->cache_slots = CACHE_BYTES / bs < CACHE_SLOTS ? CACHE_BYTES / bs : CACHE_SLOTS;
-        io->cache = gk_malloc((size_t)bs * io->cache_slots);
         io->cache_bs = bs;
     }
     memset(io->cache_ok, 0, sizeof io->cache_ok);
@@ -246,7 +256,9 @@ int gkio_read_block(struct gkio *io, uint64_t block, unsigned bs, void *buf)
         return block > UINT64_MAX / bs ? ERANGE : gkio_read(io, block * bs, bs, buf);
     uint64_t off = block * bs;
     unsigned slot = (unsigned)(block % io->cache_slots);
-    uint8_t *c = io->cache + (size_t)slot * bs;
+    if (!io->cache[slot])
+        io->cache[slot] = gk_malloc(bs);
+    uint8_t *c = io->cache[slot];
     if (!io->cache_ok[slot] || io->cache_off[slot] != off) {
         io->cache_ok[slot] = 0;
         int e = gkio_read(io, off, bs, c);
@@ -353,7 +365,7 @@ void gkio_free(struct gkio *io)
     reg_del(io);
     free(io->ovl);
     free(io->ovl_buf);
-    free(io->cache);
+    cache_free(io);
     free(io->bounce);
     free(io);
 }

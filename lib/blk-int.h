@@ -139,6 +139,10 @@ void gk_zbuf_reserve(gk_zbuf *z, size_t cap);
  * read-only. */
 gk_dev *gk_dev_new(const struct gk_dev_ops *ops, const char *name, uint64_t size, void *priv);
 
+/* Called after each gk_malloc/gk_calloc/gk_realloc: what the heap grew by
+ * since the last call is populated in one madvise (lib/heap.c). */
+void gk_heap_grown(void);
+
 /* Record an error from an operation: message as gk_error(), returns -err
  * (err > 0) so that drivers can write  return gk_fail(EIO, "...", ...). */
 int gk_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

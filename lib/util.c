@@ -108,6 +108,7 @@ void *gk_malloc(size_t n)
     void *p = malloc(n ? n : 1);
     if (!p)
         oom(n);
+    gk_heap_grown();
     return p;
 }
 
@@ -116,6 +117,7 @@ void *gk_calloc(size_t n, size_t m)
     void *p = calloc(n ? n : 1, m ? m : 1);
     if (!p)
         oom(n * m);
+    gk_heap_grown();
     return p;
 }
 
@@ -124,6 +126,7 @@ void *gk_realloc(void *p, size_t n)
     p = realloc(p, n ? n : 1);
     if (!p)
         oom(n);
+    gk_heap_grown();
     return p;
 }
 
