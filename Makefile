@@ -36,9 +36,12 @@ STATIC_PKGS = ext2fs com_err blkid zlib libdeflate libzstd libcrypto sqlite3 lzo
 # device being probed (libblkid then reads only what it asks for instead of
 # a copy of the device's ends).  -u pulls lib/probe.o into every program,
 # also those that never probe (the wrapped calls of libext2fs need it).
+# The static hivex's iconv calls go to lib/recode-wrap.c (UTF-8, LATIN1 and
+# UTF-16LE without glibc's gconv modules, which the sandbox cannot load).
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
-PKG_LIBS := -Wl,--wrap=read,--wrap=lseek,-u,__wrap_read,-u,__wrap_lseek -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
+ICONV_WRAP = -Wl,--wrap=iconv_open,--wrap=iconv,--wrap=iconv_close,-u,__wrap_iconv_open,-u,__wrap_iconv,-u,__wrap_iconv_close
+PKG_LIBS := -Wl,--wrap=read,--wrap=lseek,-u,__wrap_read,-u,__wrap_lseek $(ICONV_WRAP) -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
 	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS) \
 	$(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -ldl
 endif

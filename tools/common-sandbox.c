@@ -462,9 +462,15 @@ static uint64_t nofile_limit(const gk_sandbox *sb)
 
 /* glibc loads iconv's tables and modules from the host on first use
  * (hivex turns UTF-16 and Latin-1 registry strings into UTF-8): load the
- * ones used now and keep them, so they are never unloaded and reloaded. */
+ * ones used now and keep them, so they are never unloaded and reloaded.
+ * Only for a hivex that reaches glibc's iconv (a shared libhivex,
+ * STATIC_DEPS=0): the static one is linked with lib/recode-wrap.c, which
+ * converts those charsets itself, and the weak reference says so. */
+iconv_t __wrap_iconv_open(const char *to, const char *from) __attribute__((weak));
 static void preload_iconv(void)
 {
+    if (__wrap_iconv_open)
+        return;
     static const char *const pairs[][2] = {
         {"UTF-8", "UTF-16LE"}, {"UTF-16LE", "UTF-8"}, {"UTF-8", "LATIN1"}, {"LATIN1", "UTF-8"},
     };

@@ -36,10 +36,11 @@ enum {
     GK_SB_HOSTREAD = 1u << 4,   /* read host trees beneath readpaths (copy-in)  */
     GK_SB_SCRATCH = 1u << 5,    /* a private TMPDIR (removed by a front end)    */
     /* Not a group of system calls: the run may read registry hives
-     * (inspection, gwinreg, gfsh), so iconv's modules are loaded before
-     * entering (hivex converts UTF-16 and Latin-1 names with iconv, which
-     * loads its modules from the host on first use).  Without it they are
-     * not loaded: that cost half a millisecond of every tool's start. */
+     * (inspection, gwinreg, gfsh).  hivex converts UTF-16 and Latin-1
+     * names with iconv; the static hivex reaches lib/recode.c, which needs
+     * nothing loaded; a shared one (STATIC_DEPS=0) reaches glibc, whose
+     * modules are then loaded before entering (from the host on first
+     * use otherwise), and only for runs with this flag. */
     GK_SB_HIVES = 1u << 6,
 };
 
