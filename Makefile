@@ -258,7 +258,7 @@ check: deps
 , := ,
 asan:
 	$(Q)$(MAKE) --no-print-directory B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" tests-build
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(Q)ASAN_OPTIONS=abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GK_SAN=1 GK_BIN=$(CURDIR)/build-asan/bin GK_UNIT=$(CURDIR)/build-asan/tests \
 	  prove -j2 -f --timer $(filter tests/bad-%,$(filter $(SLOW_TESTS),$(TESTS))) \
 	  build-asan/tests/unit-* $(filter tests/bad-%,$(filter-out $(SLOW_TESTS),$(TESTS)))

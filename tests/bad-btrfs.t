@@ -29,6 +29,7 @@ fi
 run() {
     local log=$1; shift
     local rc=0
+    leak_turn
     timeout -k 5 $TMO "$@" >"$log.out" 2>"$log.err" </dev/null || rc=$?
     if [ "$rc" -gt 1 ] || grep -qE 'Sanitizer|runtime error|Segmentation|Aborted' "$log.err" ||
         { [ "$rc" = 1 ] && ! grep -qE '^g[a-z-]+: ' "$log.err"; }; then
@@ -53,6 +54,7 @@ check_image() { # IMAGE FILES-LIST QUICK
 }
 
 n=0 failed=0
+leak_sample 7
 for img in "$D"/mut-*.qcow2; do
     n=$((n + 1))
     # under the sanitizers every third image gets the whole treatment
@@ -61,6 +63,7 @@ for img in "$D"/mut-*.qcow2; do
     check_image "$img" "${img%.qcow2}.files" $quick || { failed=$((failed + 1)); diag "$(basename "$img")"; }
 done
 is "$failed" 0 "$n damaged images: every tool answers or refuses cleanly"
+leak_sample 1
 
 # a bad checksum in one DUP copy: the other copy is read, nothing is lost
 f=$(awk -F'|' '$14 == "/plain/random.bin" { print $13 }' "$G/kern.oracle/list")

@@ -32,6 +32,7 @@ fi
 run() {
     local log=$1; shift
     local rc=0
+    leak_turn
     bounded $TMO "$@" >"$log.out" 2>"$log.err" </dev/null || rc=$?
     local err=
     IFS= read -r -d '' err <"$log.err" || true
@@ -72,6 +73,7 @@ both=1 quick=1
 [ "$GK_SAN" = 1 ] && [ "${GK_LONG:-0}" != 1 ] && both=0
 [ "${GK_LONG:-0}" = 1 ] && quick=0
 i=0
+leak_sample 7
 for gz in "$CORPUS"/*.img.gz; do
     name=$(basename "$gz" .img.gz)
     i=$((i + 1))

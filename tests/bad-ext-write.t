@@ -18,10 +18,12 @@ sane() { # RC ERRFILE: exit 0/1, no sanitizer or crash
     ! grep -qE 'Sanitizer|runtime error|Segmentation|Aborted' "$2"
 }
 refused=0 accepted=0
+leak_sample 7
 for gz in "$corpus"/*.img.gz; do
     n=$(basename "$gz" .img.gz)
     gzip -dc "$gz" >"$T/c.img" 2>/dev/null || continue
     before=$(sha256sum <"$T/c.img")
+    leak_turn
     rc=0; timeout 60 gfsh --rw -a "$T/c.img" -m /dev/sda mkdir /gk-probe >/dev/null 2>"$T/err" || rc=$?
     if ! sane $rc "$T/err"; then
         _tap_result 1 "$n: mkdir: exit $rc"
@@ -36,6 +38,7 @@ for gz in "$corpus"/*.img.gz; do
     accepted=$((accepted + 1))
     # a file too, after which e2fsck may find no more than it did before
     cp "$T/c.img" "$T/mid.img"
+    leak_turn
     rc=0; timeout 60 gfsh --rw -a "$T/c.img" -m /dev/sda write /gk-probe/f hello >/dev/null 2>"$T/err" || rc=$?
     if ! sane $rc "$T/err"; then
         _tap_result 1 "$n: write: exit $rc"

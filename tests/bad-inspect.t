@@ -94,11 +94,13 @@ ok "rpmbdb: BerkeleyDB: not supported yet" grep -q 'BerkeleyDB rpm database is n
 corpus=/work/shared/corpus/ext-corrupt
 if [ -d "$corpus" ]; then
     n=0 bad=0
+    leak_sample 7
     for gz in "$corpus"/*.img.gz; do
         n=$((n + 1))
         [ "$GK_SAN" = 1 ] && [ $((n % 4)) != 0 ] && continue
         gunzip -c "$gz" >"$T/c.img" 2>/dev/null || continue
         rc=0
+        leak_turn
         timeout 60 ginspect -a "$T/c.img" >/dev/null 2>"$T/err" || rc=$?
         if { [ "$rc" != 0 ] && [ "$rc" != 1 ]; } || ! clean; then
             bad=$((bad + 1))

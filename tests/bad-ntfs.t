@@ -18,6 +18,7 @@ MUT=$TOP/tests/ntfs-mutate.py
 survives() {
     local desc=$1; shift
     local rc=0
+    leak_turn
     timeout 60 "$@" >/dev/null 2>"$T/s.err" || rc=$?
     if { [ "$rc" = 0 ] || { [ "$rc" = 1 ] && grep -qE '^[a-z-]+: ' "$T/s.err"; }; } &&
         ! grep -qE 'Sanitizer|runtime error|Segmentation' "$T/s.err"; then
@@ -52,6 +53,7 @@ step=5 first=0
 [ "$GK_SAN" = 1 ] && step=11 first=1
 [ -z "${GK_BAD_STEP:-}" ] || step=$GK_BAD_STEP first=0
 batch=24
+leak_sample 7
 for ((a = first; a < n; a += batch * step)); do
     rm -f "$T"/*.img
     python3 "$MUT" "$BASE" "$a" $((a + batch * step)) "$step" "$T" >"$T/names"
@@ -63,6 +65,7 @@ for ((a = first; a < n; a += batch * step)); do
             ntfscat-i /dev/sda 10 /dev/null
     done <"$T/names"
 done
+leak_sample 1
 ok "the unchanged image reads cleanly" gls -a "$BASE" -m /dev/sda -lR --checksum /
 
 # ---- registry hives: each variant of tests/hive-mutate.py applied to the
@@ -84,6 +87,7 @@ if command -v mke2fs >/dev/null && W=$(fixture windows); then
 -inspect-os
 EOF
     hn=$(python3 "$HMUT" "$W/hives/win10.SOFTWARE" --count)
+    leak_sample 7
     for i in $(seq "$first" "$step" $((hn - 1))); do
         name=$(python3 "$HMUT" "$W/hives/win10.SOFTWARE" "$i" "$C/SOFTWARE")
         python3 "$HMUT" "$W/hives/win10.SYSTEM" "$i" "$C/SYSTEM" >/dev/null

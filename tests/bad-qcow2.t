@@ -16,6 +16,8 @@ if [ ! -e "$dir/snap-bad-l1.qcow2" ] || [ ! -e "$dir/read-truncated-deflate.qcow
 fi
 cd "$dir"
 
+# the loops over every image: LeakSanitizer on a sample (lib.sh)
+leak_sample 7
 for f in open-*.qcow2; do
     # qemu-img info once, its status and its output the oracle (it takes 4 s
     # of CPU on open-snapshots-past-end.qcow2); as like_qemu_img otherwise
@@ -48,6 +50,8 @@ for f in untrusted-*.qcow2; do
     fails_cleanly "GUESTKIT_UNTRUSTED=1 refuses $f" env GUESTKIT_UNTRUSTED=1 gimg map "$f"
     fails_cleanly "--untrusted refuses $f" gimg --untrusted convert -O raw "$f" "$T/out.raw"
 done
+
+leak_sample 1
 
 # a snapshot whose L1 table is outside the file: the image opens, the snapshot does not
 ok "qemu-img opens snap-bad-l1.qcow2" qemu-img info snap-bad-l1.qcow2

@@ -34,8 +34,10 @@ clean_exit() { # STATUS ERRFILE: 0 or 1, no sanitizer, every message "PROG: ..."
     ! grep -qvE '^[a-z-]+: ' "$2"
 }
 
+leak_sample 7
 while IFS=$'\t' read -r img probe what; do
     rc=0
+    leak_turn
     survey "$img" || rc=$?
     if clean_exit "$rc" "$T/survey.err"; then
         _tap_result 0 "$img: every read ends cleanly ($what)"
@@ -67,6 +69,7 @@ while IFS=$'\t' read -r img probe what; do
     none) ;;
     esac
 done <cases.txt
+leak_sample 1
 
 # the oracle saw the damage too: xfs_repair -n exits non-zero on each
 # image damaged on purpose (random bytes may land where nothing reads them)

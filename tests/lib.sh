@@ -27,7 +27,8 @@ GK_LONG=${GK_LONG:-0}
 export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
 . "$TOP/tests/oracle-path.sh"
 # A sanitizer report (a leak included) must never look like our own exit 1.
-export ASAN_OPTIONS="exitcode=99:detect_leaks=1:${ASAN_OPTIONS:-}"
+_asan_opts=${ASAN_OPTIONS:-}
+export ASAN_OPTIONS="exitcode=99:detect_leaks=1:$_asan_opts"
 export UBSAN_OPTIONS="halt_on_error=1:exitcode=98:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 mkdir -p "$GK_IMAGES"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gktest.XXXXXX")
@@ -99,8 +100,35 @@ bounded() {
     ( ulimit -S -t "$cpu" && ulimit -H -t $((cpu + 5)) && exec timeout -k 5 $((cpu * 10)) "$@" )
 }
 
+# leak_sample N: from here on, under the sanitizers, LeakSanitizer checks
+# every Nth command run through fails_cleanly or leak_turn (the 1st, the
+# N+1th, ...; N odd, so that a loop running 2 or 4 tools an input samples
+# each tool) and no other command; leak_sample 1: every command again (the
+# default).  Its scan at exit costs ~50 ms of CPU a run, mostly page faults
+# (it reads the 12 MB of the sanitizer runtimes' .bss): a quarter of a
+# short ASan tool run.  The long bad-input tests, which run tools on
+# hundreds of inputs, take the sample; every tool keeps whole leak checks
+# in the other bad-input tests, and the fuzz targets check leaks on every
+# input (HACKING.md, "CI time").
+_leak_every=1 _leak_n=0
+leak_sample() {
+    _leak_every=$1 _leak_n=0
+    local on=0
+    [ "$1" = 1 ] && on=1
+    [ "$GK_SAN" = 1 ] && export ASAN_OPTIONS="exitcode=99:detect_leaks=$on:$_asan_opts"
+    return 0
+}
+leak_turn() {
+    if [ "$_leak_every" = 1 ] || [ "$GK_SAN" != 1 ]; then return 0; fi
+    local on=0
+    [ $((_leak_n % _leak_every)) = 0 ] && on=1
+    _leak_n=$((_leak_n + 1))
+    export ASAN_OPTIONS="exitcode=99:detect_leaks=$on:$_asan_opts"
+}
+
 fails_cleanly() {
     local desc=$1; shift
+    leak_turn
     local rc=0
     bounded 30 "$@" >"$T/fc.out" 2>"$T/fc.err" || rc=$?
     local lines
