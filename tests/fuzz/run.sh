@@ -7,8 +7,13 @@
 # SECONDS per target, in half the time on two.
 # Seeds: small qemu-img images for qcow2_open and qcow2_write; tests/fuzz/seeds-NAME.sh CORPUS
 # for any other target that provides one (else an empty corpus).
+#   run.sh --seeds DIR   only makes the seeds, kept in DIR/seeds/NAME
+# (make check does it in the background of its ASan stage); a run copies
+# the kept ones that are newer than their script and makes the others.
 set -u
-dir=${1:?usage: run.sh DIR SECONDS}
+seeds_only=0
+[ "${1:-}" = --seeds ] && { seeds_only=1; shift; }
+dir=${1:?usage: run.sh [--seeds] DIR SECONDS}
 secs=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gkfuzz.XXXXXX")
@@ -76,11 +81,26 @@ for bin in "$dir"/*; do
     [ -f "$bin" ] && [ -x "$bin" ] || continue
     name=$(basename "$bin")
     corpus=$tmp/corpus-$name
+    kept=$dir/seeds/$name
+    script=$here/seeds-$name.sh
+    [ -e "$script" ] || script=$here/run.sh
+    if [ "$seeds_only" = 1 ]; then
+        [ "$kept/.done" -nt "$script" ] && continue
+        rm -rf "$kept"
+        corpus=$kept.tmp
+        rm -rf "$corpus"
+    fi
     mkdir -p "$corpus"
-    if [ "$name" = qcow2_open ] || [ "$name" = qcow2_write ]; then
+    if [ "$seeds_only" = 0 ] && [ "$kept/.done" -nt "$script" ]; then
+        cp -p "$kept"/* "$corpus"/ 2>/dev/null
+    elif [ "$name" = qcow2_open ] || [ "$name" = qcow2_write ]; then
         qcow2_seeds "$corpus"
-    elif [ -x "$here/seeds-$name.sh" ]; then
-        "$here/seeds-$name.sh" "$corpus"
+    elif [ -x "$script" ]; then
+        "$script" "$corpus"
+    fi
+    if [ "$seeds_only" = 1 ]; then
+        mv "$corpus" "$kept" && touch "$kept/.done"
+        continue
     fi
     names+=("$name")
     if [ "$running" -ge "$jobs" ]; then
@@ -96,5 +116,6 @@ for name in "${names[@]}"; do
     cat "$tmp/$name.out"
     [ "$(cat "$tmp/$name.rc" 2>/dev/null)" = 0 ] || status=1
 done
+[ "$seeds_only" = 1 ] && exit 0
 [ "${#names[@]}" -gt 0 ] || echo "fuzz: no targets in $dir"
 exit $status
