@@ -314,11 +314,8 @@ int gk_guest_mount_inspected(gk_guest *g)
 {
     if (gk_guest_launch(g) < 0)
         return -1;
-    if (!g->inspected) {
-        if (gk_inspect_os(g) < 0)
-            return -1;
-        g->inspected = 1;
-    }
+    if (gk_inspect_os(g) < 0) /* once: it keeps what it found */
+        return -1;
     for (int i = 0; i < g->noses; i++)
         gk_trace_call("inspect_os: root %s (%s)", g->oses[i].root ? g->oses[i].root : "?",
                       g->oses[i].distro ? g->oses[i].distro : "unknown");

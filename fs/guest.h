@@ -16,7 +16,13 @@ struct gk_guest {
     int readwrite;
     int launched;                  /* devices scanned                        */
     gk_os *oses; int noses;        /* after gk_inspect_os                    */
-    int inspected;
+    int inspected;                 /* 1: what mounting needs, 2: everything  */
+    /* Set by a program that inspects only to mount the guest's filesystems
+     * (gcat, gls, gcopy-out, gmount ...: virt-cat's inspect_mount_root):
+     * gk_inspect_os then finds the roots, their fstab and Windows' drive
+     * letters, and leaves out what only a report shows (release files but
+     * for btrfs roots, architecture, hostname, packages, osinfo). */
+    int inspect_for_mount;
 };
 
 gk_guest *gk_guest_new(void);

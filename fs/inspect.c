@@ -137,6 +137,8 @@ typedef struct cand {
     gk_os os;              /* what we found (roots and /usr)               */
     int have_version;
     int coreos;            /* a CoreOS root or /usr (no fstab: merged by role) */
+    int btrfs;             /* on btrfs (snapshots are compared by release) */
+    int light;             /* only what mounting needs (gk_guest.inspect_for_mount) */
 } cand;
 
 static void set_str(char **dst, const char *s)
@@ -786,10 +788,13 @@ static void classify(gk_guest *g, cand *c)
         matched(c, "Linux root");
         c->role = ROLE_ROOT;
         set_str(&c->os.type, "linux");
-        check_release_files(c);
-        check_arch(c);
+        if (!c->light || c->btrfs)  /* a btrfs snapshot is told apart by them */
+            check_release_files(c);
+        if (!c->light)
+            check_arch(c);
         insp_fstab(g, v, &c->os);
-        check_hostname(c);
+        if (!c->light)
+            check_hostname(c);
         return;
     }
     /* CoreOS root: only the hostname is here; the OS (os-release, the
@@ -801,7 +806,8 @@ static void classify(gk_guest *g, cand *c)
         c->coreos = 1;
         set_str(&c->os.type, "linux");
         set_str(&c->os.distro, "coreos");
-        check_hostname(c);
+        if (!c->light)
+            check_hostname(c);
         insp_add(g, &c->os, "/", c->os.root, 1);   /* no fstab */
         return;
     }
@@ -815,6 +821,8 @@ static void classify(gk_guest *g, cand *c)
         matched(c, "Linux /usr");
         c->role = ROLE_USR;
         set_str(&c->os.type, "linux");
+        if (c->light)
+            return;
         if (insp_is_file(v, "/lib/os-release"))
             parse_os_release(c, "/lib/os-release");
         check_arch(c);
@@ -831,7 +839,8 @@ static void classify(gk_guest *g, cand *c)
             parse_os_release(c, "/lib/os-release");
         else if (insp_is_file(v, "/share/coreos/lsb-release"))
             parse_lsb_release(c, "/share/coreos/lsb-release");
-        check_arch(c);
+        if (!c->light)
+            check_arch(c);
         return;
     }
     if (insp_windows_root(g, v, &c->os)) {
@@ -965,8 +974,11 @@ int gk_inspect_os(gk_guest *g)
         gk_error("inspection needs a launched guest");
         return -1;
     }
-    if (g->inspected)
+    int light = g->inspect_for_mount && !gk_trace; /* -x names each root's distro */
+    if (g->inspected == 2 || (g->inspected == 1 && light))
         return 0;
+    if (g->inspected)
+        gk_inspect_free(g); /* what mounting needed; now all of it */
     gk_devset *s = g->devs;
     size_t cap = (size_t)s->nents + 1;
     cand *cs = gk_calloc(cap, sizeof *cs);
@@ -1011,6 +1023,8 @@ int gk_inspect_os(gk_guest *g)
             memset(c, 0, sizeof *c);
             c->ent = i;
             c->v = v;
+            c->light = light;
+            c->btrfs = strcmp(t, "btrfs") == 0;
             c->os.root = gk_strdup(name);
             gk_debug("inspect: checking %s (%s)", name, t);
             classify(g, c);
@@ -1054,8 +1068,10 @@ int gk_inspect_os(gk_guest *g)
                 r->have_version = 1;
             }
         }
-        check_packages(r, usrv);
-        r->os.osinfo = osinfo(&r->os);
+        if (!light) {
+            check_packages(r, usrv);
+            r->os.osinfo = osinfo(&r->os);
+        }
     }
 
     g->oses = NULL;
@@ -1075,6 +1091,6 @@ int gk_inspect_os(gk_guest *g)
         gk_vfs_free(c->v);
     }
     free(cs);
-    g->inspected = 1;
+    g->inspected = light ? 1 : 2;
     return 0;
 }

@@ -475,6 +475,7 @@ gk_guest *gk_cli_mount(gk_cli *c)
 
 void gk_cli_mount_launched(gk_cli *c, gk_guest *g)
 {
+    g->inspect_for_mount = 1; /* -i here only mounts (gk_guest.inspect_for_mount) */
     if (c->nmounts > 0) {
         if (gk_cli_mount_list(c, g) < 0)
             gk_die_err();

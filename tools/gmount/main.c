@@ -250,7 +250,7 @@ static gk_guest *open_guest(gk_cli *c)
                 fail_setup();
             }
         }
-    } else if (gk_guest_mount_inspected(g) < 0) {
+    } else if ((g->inspect_for_mount = 1) && gk_guest_mount_inspected(g) < 0) {
         char *err = gk_strdup(gk_errmsg());
         gk_cli_check_image(c, g);
         gk_die("%s", err);
@@ -300,7 +300,8 @@ static gk_guest *open_more(void)
      * mount tables differ below and the first session serves alone */
     ok = ok && gk_guest_launch(g) == 0;
     if (ok && !o.devices)
-        ok = (cli.nmounts > 0 ? gk_cli_mount_list(&cli, g) : gk_guest_mount_inspected(g)) == 0;
+        ok = (cli.nmounts > 0 ? gk_cli_mount_list(&cli, g)
+                              : (g->inspect_for_mount = 1, gk_guest_mount_inspected(g))) == 0;
     if (ok && o.devices)
         ok = g->devs->nents == first->devs->nents;
     if (ok && !o.devices) {
