@@ -368,7 +368,8 @@ struct gk_format {
     /* qemu-img check -r (gk_image_repair); NULL: no repairs. */
     int (*repair)(gk_dev *d, unsigned fix, gk_check_result *r);
     /* qemu-img amend -o (gk_image_amend); NULL: nothing to amend. */
-    int (*amend)(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb, void *opaque);
+    int (*amend)(gk_dev *d, int n, const char **names, const char **values, unsigned flags, gk_amend_progress cb,
+                 void *opaque);
     /* qemu-img measure (gk_image_measure): src (as a disk of a->size
      * bytes) or, NULL, a->size; the
      * options are known ones.  NULL: cannot measure. */

@@ -367,12 +367,18 @@ int gk_image_repair(gk_dev *d, unsigned fix, gk_check_result *r)
 int gk_image_amend_progress(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb,
                             void *opaque)
 {
+    return gk_image_amend_flags(d, n, names, values, 0, cb, opaque);
+}
+
+int gk_image_amend_flags(gk_dev *d, int n, const char **names, const char **values, unsigned flags,
+                         gk_amend_progress cb, void *opaque)
+{
     if (!d->format || !d->format->amend) {
         gk_error("Format driver '%s' does not support option amendment", d->format ? d->format->name : d->ops->name);
         errno = ENOTSUP;
         return -1;
     }
-    return ret_errno(d->format->amend(d, n, names, values, cb, opaque));
+    return ret_errno(d->format->amend(d, n, names, values, flags, cb, opaque));
 }
 
 int gk_image_amend(gk_dev *d, int n, const char **names, const char **values)

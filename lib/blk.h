@@ -453,6 +453,11 @@ int gk_image_amend(gk_dev *d, int n, const char **names, const char **values);
  * total units of work, total growing as qemu's amend projects it (qemu-img
  * amend -p prints 100 * done / total). */
 typedef void (*gk_amend_progress)(uint64_t done, uint64_t total, void *opaque);
+/* With flags: GK_AMEND_FORCE is qemu-img amend --force (LUKS keyslots:
+ * overwrite an active one, erase the last one). */
+#define GK_AMEND_FORCE 1u
+int gk_image_amend_flags(gk_dev *d, int n, const char **names, const char **values, unsigned flags,
+                         gk_amend_progress cb, void *opaque);
 int gk_image_amend_progress(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb,
                             void *opaque);
 /* qemu-img measure: the file size an image of format fmt with the n create

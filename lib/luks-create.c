@@ -40,12 +40,12 @@ static uint64_t thread_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* PBKDF2-hash iterations for iter_ms ms of CPU, with outlen bytes of
- * output (each extra digest-sized block costs as much again). */
-static int pbkdf2_iters(const char *hash, size_t outlen, unsigned iter_ms, uint32_t *out)
+int gk_pbkdf2_rate(const char *hash, size_t outlen, uint64_t *per_sec)
 {
     uint8_t salt[L1_SALT] = {0}, buf[GK_KEY_MAX];
     uint64_t it = 1000, dt = 0;
+    if (outlen > sizeof buf)
+        return gk_error("a PBKDF2 output of %zu bytes", outlen), -1;
     for (int round = 0; round < 16; round++) {
         uint64_t t0 = thread_ns();
         if (gk_pbkdf2(hash, "guestkit", 8, salt, sizeof salt, (uint32_t)it, buf, outlen) < 0)
@@ -58,8 +58,19 @@ static int pbkdf2_iters(const char *hash, size_t outlen, unsigned iter_ms, uint3
     }
     if (dt == 0)
         dt = 1;
-    /* it * iter_ms * 1e6 / dt, without overflow for any unsigned iter_ms */
-    long double n = (long double)it * iter_ms * 1e6L / (long double)dt;
+    *per_sec = (uint64_t)((long double)it * 1e9L / (long double)dt);
+    return 0;
+}
+
+/* PBKDF2-hash iterations for iter_ms ms of CPU, with outlen bytes of
+ * output (each extra digest-sized block costs as much again), at most the
+ * reading bound. */
+static int pbkdf2_iters(const char *hash, size_t outlen, unsigned iter_ms, uint32_t *out)
+{
+    uint64_t rate;
+    if (gk_pbkdf2_rate(hash, outlen, &rate) < 0)
+        return -1;
+    long double n = (long double)rate * iter_ms / 1000.0L;
     *out = n > GK_KDF_PBKDF2_MAX_ITER ? GK_KDF_PBKDF2_MAX_ITER : (uint32_t)n;
     return 0;
 }

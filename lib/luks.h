@@ -105,6 +105,10 @@ typedef struct gk_luks1_spec {
                                     * digest gets an eighth), as qemu's
                                     * iter-time; at least 1000 iterations   */
 } gk_luks1_spec;
+/* PBKDF2-hash iterations per second of this thread's CPU with outlen
+ * bytes of output (qemu's qcrypto_pbkdf2_count_iters), measured on a
+ * sample of ~20 ms.  0, or -1 with gk_error. */
+int gk_pbkdf2_rate(const char *hash, size_t outlen, uint64_t *per_sec);
 /* Bytes of the header and its 8 keyslot areas (= the payload offset) for
  * a volume key of keylen bytes; *area_sectors: 512-byte sectors per area. */
 uint64_t gk_luks1_layout(size_t keylen, uint64_t *area_sectors);
@@ -113,5 +117,26 @@ uint64_t gk_luks1_layout(size_t keylen, uint64_t *area_sectors);
  * (s->keylen bytes of gk_secret_alloc memory).  0, or -1 with gk_error. */
 int gk_luks1_format(const gk_luks1_spec *s, const void *pass, size_t passlen, uint8_t **hdr,
                     size_t *len, uint8_t *key);
+
+/* LUKS1 keyslot changes (lib/luks-amend.c), qemu's amend of
+ * QCryptoBlockAmendOptionsLUKS.  Secrets are named by id (gk_secret_find). */
+typedef struct gk_luks_amend {
+    int state;                     /* 1 active (add), 0 inactive (erase)     */
+    const char *new_secret, *old_secret;   /* ids, NULL: not given           */
+    int has_keyslot, keyslot;
+    int has_iter_time;
+    uint64_t iter_time;            /* ms                                     */
+    int force;                     /* qemu-img amend --force                 */
+} gk_luks_amend;
+/* The -o names beginning with prefix ("encrypt.") parsed as qemu's QAPI
+ * visitor parses them (the last of each name wins).  0 or -errno. */
+int gk_luks_amend_parse(int n, const char **names, const char **values, const char *prefix, gk_luks_amend *o);
+/* qemu-img's own check of a number option (keyslot, iter-time) as -o is
+ * parsed; name is the option as given.  0 or -errno. */
+int gk_luks_amend_number(const char *name, const char *value);
+/* Make the change on the LUKS1 header at the start of d (read-write),
+ * the volume key found with pass (the passphrase the image opened with).
+ * 0, or -errno with qemu's message in gk_error. */
+int gk_luks1_amend(gk_dev *d, const gk_luks_amend *o, const void *pass, size_t passlen);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "luks.h"
 #include "qcow2.h"
 
 static const char *const amend_opts[] = {
@@ -18,7 +19,7 @@ static const char *const amend_opts[] = {
     "refcount_bits", "size", NULL,
 };
 
-/* LUKS keyslot changes qemu's amend takes (not done here yet) */
+/* LUKS keyslot changes (lib/luks-amend.c) */
 static const char *const amend_crypt_opts[] = {
     "encrypt.state", "encrypt.keyslot", "encrypt.old-secret", "encrypt.new-secret", "encrypt.iter-time", NULL,
 };
@@ -370,13 +371,39 @@ static int same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb, void *opaque)
+/* qemu's keyslot change of the LUKS header inside the image (through a
+ * slice of the file: what the encryption header extension names). */
+static int amend_crypt(struct qcow2 *q, int n, const char **names, const char **values, unsigned flags)
+{
+    gk_luks_amend o;
+    int r = gk_luks_amend_parse(n, names, values, "encrypt.", &o);
+    if (r < 0)
+        return r;
+    o.force = !!(flags & GK_AMEND_FORCE);
+    if (!q->pass)
+        return gk_fail(ENOKEY, "%s: the image was opened without its key", q->path);
+    if (!q->crypto_len || !gk_range_ok(q->crypto_off, q->crypto_len, q->file_size))
+        return gk_fail(EINVAL, "%s: LUKS header %llu+%llu outside the image", q->path,
+                       (unsigned long long)q->crypto_off, (unsigned long long)q->crypto_len);
+    gk_dev *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
+    if (!hdr)
+        return -EIO;
+    r = gk_luks1_amend(hdr, &o, q->pass, q->passlen);
+    gk_dev_unref(hdr);
+    return r;
+}
+
+int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, unsigned flags, gk_amend_progress cb,
+                void *opaque)
 {
     struct qcow2 *q = d->priv;
     if (!q->rw)
         return gk_fail(EROFS, "%s: image is not open for writing", q->path);
     /* the names first, as qemu-img parses them */
     for (int i = 0; i < n; i++) {
+        if ((strcmp(names[i], "encrypt.keyslot") == 0 || strcmp(names[i], "encrypt.iter-time") == 0) &&
+            gk_luks_amend_number(names[i], values[i]) < 0)
+            return -EINVAL;
         if (is_amend_opt(names[i]))
             continue;
         int create_only = in_list(create_crypt_opts, names[i]);
@@ -390,7 +417,7 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, gk_am
     int version = q->version, lazy = !!(q->h.compatible_features & QC_COMPAT_LAZY_REFCOUNTS), r;
     uint64_t refbits = 1ULL << q->h.refcount_order, size = 0;
     const char *backing = NULL, *backing_fmt = NULL, *data_file = NULL;
-    int has_backing = 0, data_file_raw = -1;
+    int has_backing = 0, data_file_raw = -1, crypt_update = 0;
     for (int i = 0; i < n; i++) {
         const char *k = names[i], *v = values[i];
         if (strcmp(k, "compat") == 0) {
@@ -447,14 +474,17 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, gk_am
                 return gk_fail(EINVAL, "Can't amend encryption options - encryption not present");
             if (q->h.crypt_method != 2)
                 return gk_fail(ENOTSUP, "Only LUKS encryption options can be amended");
-            return gk_fail(ENOTSUP, "%s: amend -o %s (LUKS keyslots) is not supported yet", q->path, k);
+            crypt_update = 1;
         }
     }
 
     struct progress pr = {.cb = cb, .opaque = opaque};
-    pr.total_ops = (version != q->version) + (refbits != (1ULL << q->h.refcount_order));
+    pr.total_ops = (version != q->version) + (refbits != (1ULL << q->h.refcount_order)) + crypt_update;
     /* upgrade first: what follows may need version 3 */
     if (version > q->version && (r = upgrade(d, q, &pr)) < 0)
+        return r;
+    /* then the keyslots (qemu's order; they report no progress) */
+    if (crypt_update && (r = amend_crypt(q, n, names, values, flags)) < 0)
         return r;
     if (has_backing && (!same_str(backing, q->backing_name) || !same_str(backing_fmt, q->backing_format)))
         return gk_fail(EINVAL, "Cannot amend the backing file\nYou can use 'qemu-img rebase' instead.");

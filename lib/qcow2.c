@@ -167,6 +167,7 @@ static void q_free(struct qcow2 *q)
     qcow2_cache_free(q->l2s_cache);
     qcow2_compress_free(q);
     qcow2_crypto_free(q);
+    gk_secret_free(q->pass, q->passlen + 1);
     free(q);
 }
 
@@ -562,6 +563,11 @@ static gk_dev *q_open(gk_dev *file, gk_open_ctx *ctx)
     gk_dev *d = gk_dev_new(&qcow2_ops, file->name, 0, q);
     d->file = file;
     int rc = q_open_all(q, d, ctx);
+    if (rc == 0 && ctx->readwrite && q->h.crypt_method == 2 && q->key) {
+        q->pass = gk_secret_alloc(q->keylen + 1);
+        memcpy(q->pass, q->key, q->keylen);
+        q->passlen = q->keylen;
+    }
     q->key = NULL; /* only the open uses it; the caller keeps it */
     q->keylen = 0;
     if (rc < 0) {

@@ -211,6 +211,10 @@ struct qcow2 {
      * guest offsets (legacy AES) */
     const char *key;
     size_t keylen;
+    /* a copy of it (gk_secret_alloc) kept by a read-write open of a LUKS
+     * image: amend's keyslot changes unlock the volume key again */
+    uint8_t *pass;
+    size_t passlen;
     struct gk_cipher *crypt;
     int crypt_phys;
     /* snapshots */
@@ -569,7 +573,8 @@ int qcow2_rebuild_refcounts(struct qcow2 *q, struct qcow2_refs *refs, unsigned o
 int qcow2_change_refcount_width(struct qcow2 *q, uint64_t bits);
 /* amend (lib/qcow2-amend.c): the -o names and values, checked as qemu-img
  * amend checks them; the device is open read-write.  0 or -errno. */
-int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb, void *opaque);
+int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, unsigned flags, gk_amend_progress cb,
+                void *opaque);
 /* Build the first bytes of the image as they would be written: header
  * fields, extensions (kept ones included), the backing file name.  Returns
  * the length, or -EINVAL if it does not fit in bufsz (one cluster). */

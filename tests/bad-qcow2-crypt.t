@@ -86,6 +86,34 @@ e = struct.unpack_from(">Q", b, l2)[0]
 be64(l2, e | (1 << 62))'
 refused compressed "a compressed cluster" "compressed cluster in an encrypted image"
 
+# amend of keyslots on hostile headers: an inactive keyslot whose area lies
+# in the payload, over another keyslot's, or has no stripes is not written
+# (the message names it), the image is left byte for byte as it was
+IO="driver=qcow2,file.filename=$T/AM.qcow2,encrypt.key-secret=sec0"
+amend_refused() { # NAME DESCRIPTION OPTIONS TEXT
+    local sum
+    sum=$(sha256sum <"$T/$1.qcow2")
+    fails_cleanly "$2: amend refused" gimg amend "${SEC[@]}" --object secret,id=n,data=new -o "$3" \
+        --image-opts "${IO/AM/$1}"
+    ok "  ... saying: $4" grep -qF -- "$4" "$T/fc.err"
+    is "$(sha256sum <"$T/$1.qcow2")" "$sum" "  ... the image is untouched"
+}
+mutate am-payload 'be32(lh + 208 + 48 * 3 + 40, struct.unpack_from(">I", b, lh + 104)[0] - 8)'
+amend_refused am-payload "amend into a keyslot whose area reaches the payload" \
+    encrypt.state=active,encrypt.new-secret=n,encrypt.keyslot=3,encrypt.iter-time=10 "overlapping with the encrypted payload"
+mutate am-overlap 'be32(lh + 208 + 48 * 3 + 40, struct.unpack_from(">I", b, lh + 208 + 40)[0] + 8)'
+amend_refused am-overlap "amend into a keyslot over keyslot 0's area" \
+    encrypt.state=active,encrypt.new-secret=n,encrypt.keyslot=3,encrypt.iter-time=10 "Keyslots 0 and 3 are overlapping"
+mutate am-stripes 'be32(lh + 208 + 48 * 2 + 44, 0)'
+amend_refused am-stripes "amend into a keyslot of 0 stripes" \
+    encrypt.state=active,encrypt.new-secret=n,encrypt.keyslot=2,encrypt.iter-time=10 "0 stripes"
+mutate am-stripes-huge 'be32(lh + 208 + 48 * 2 + 44, 0xffffffff)'
+amend_refused am-stripes-huge "--force erase of a keyslot of 2^32-1 stripes" \
+    encrypt.state=inactive,encrypt.keyslot=2 "already erased"
+fails_cleanly "  ... and with --force" gimg amend "${SEC[@]}" --force -o encrypt.state=inactive,encrypt.keyslot=2 \
+    --image-opts "${IO/AM/am-stripes-huge}"
+ok "  ... saying: 4294967295 stripes" grep -qF "4294967295 stripes" "$T/fc.err"
+
 # bad --object and --image-opts: one line, exit 1
 L=$D/luks.qcow2
 for o in secret secret,id=a secret,id=a,data=x,data=y secret,id=a,file=/nonexistent \

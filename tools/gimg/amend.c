@@ -20,6 +20,11 @@ static void amend_help(const char *fmt)
            "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
            "  data_file=<str>        - File name of an external data file\n"
            "  data_file_raw=<bool (on/off)> - The external data file must stay valid as a raw image\n"
+           "  encrypt.iter-time=<num> - Time to spend in PBKDF in milliseconds\n"
+           "  encrypt.keyslot=<num>  - Select a single keyslot to modify explicitly\n"
+           "  encrypt.new-secret=<str> - New secret to set in the matching keyslots. Empty string to erase\n"
+           "  encrypt.old-secret=<str> - Select all keyslots that match this password\n"
+           "  encrypt.state=<str>    - Select new state of affected keyslots (active/inactive)\n"
            "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n"
            "  refcount_bits=<num>    - Width of a reference count entry in bits\n"
            "  size=<size>            - Virtual disk size\n");
@@ -64,7 +69,10 @@ int cmd_amend(gimg_args *a)
 {
     const char **names = NULL, **values = NULL;
     int n = 0, help = 0;
+    unsigned flags = 0;
     for (int i = 0; i < a->nopts; i++) {
+        if (a->opts[i].opt == ('F' | 0x1000))
+            flags |= GK_AMEND_FORCE;
         if (a->opts[i].opt != 'o')
             continue;
         if (strcmp(a->opts[i].arg, "help") == 0 || strcmp(a->opts[i].arg, "?") == 0)
@@ -97,10 +105,15 @@ int cmd_amend(gimg_args *a)
      * while parsing, or a format without amend, before any of them (the
      * newline still comes, after the message) */
     struct shown sh = {.p = &a->progress};
-    int r = gk_image_amend_progress(d, n, names, values, a->progress.on ? show : NULL, &sh);
+    int r = gk_image_amend_flags(d, n, names, values, flags, a->progress.on ? show : NULL, &sh);
     free_opts(names, values, n);
     int early = r < 0 && (strstr(gk_errmsg(), "does not support option amendment") ||
-                          strncmp(gk_errmsg(), "Invalid parameter", 17) == 0);
+                          strncmp(gk_errmsg(), "Invalid parameter", 17) == 0 ||
+                          /* -o's own number syntax (qemu's QemuOpts) */
+                          (strncmp(gk_errmsg(), "Parameter 'encrypt.", 19) == 0 &&
+                           strstr(gk_errmsg(), "' expects a number")) ||
+                          (strncmp(gk_errmsg(), "Value '", 7) == 0 &&
+                           strstr(gk_errmsg(), "' is too large for parameter '")));
     if (!early && !sh.started)
         progress_print(&a->progress, 0, 1);
     if (!early)
