@@ -5,7 +5,10 @@
  * LUKS2 file stays raw to both.  The disk is the decrypted payload: its size
  * the file's past the payload offset.  Opening it for data needs the
  * passphrase (gk_open_opts.key: qemu's key-secret); info reads the header
- * alone.  Read-only: qemu writes these, guestkit does not (yet). */
+ * alone.  Writes go through the cipher into the payload, sector by sector
+ * in place, as qemu writes them (lib/luks.c): the header is never written,
+ * and a kill leaves each sector old or new, as in a raw image.  A file no
+ * longer than its payload offset is an empty disk, as qemu opens it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,12 @@ static int luksimg_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
     return gk_pread(m->data, buf, n, off) < 0 ? -errno : 0;
 }
 
+static int luksimg_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    struct luksimg *m = d->priv;
+    return gk_pwrite(m->data, buf, n, off) < 0 ? -errno : 0;
+}
+
 static void luksimg_close(gk_dev *d)
 {
     struct luksimg *m = d->priv;
@@ -38,6 +47,7 @@ static void luksimg_close(gk_dev *d)
 static const struct gk_dev_ops luksimg_ops = {
     .name = "luks",
     .pread = luksimg_pread,
+    .pwrite = luksimg_pwrite,
     .close = luksimg_close,
 };
 
@@ -50,12 +60,9 @@ static int luksimg_probe(const uint8_t *b, size_t len, const char *name)
 
 static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
 {
-    const char *why = ctx->readwrite ? "can only be opened read-only"
-                      : ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name ? "have no internal snapshots"
-                                                                                 : NULL;
-    if (why) {
-        gk_error("%s: luks images %s", file->name, why);
-        errno = ctx->readwrite ? EROFS : ENOTSUP;
+    if (ctx->snapshot || ctx->snapshot_id || ctx->snapshot_name) {
+        gk_error("%s: luks images have no internal snapshots", file->name);
+        errno = ENOTSUP;
         return NULL;
     }
     gk_luks *l = gk_calloc(1, sizeof *l);
@@ -73,10 +80,12 @@ static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
             e = ENOKEY;
             goto out;
         }
-        if (!(data = gk_luks_dev_new(file, l, key, file->name))) {
+        if (file->size > l->data_off && !(data = gk_luks_dev_new(file, l, key, file->name))) {
             e = EINVAL;
             goto out;
         }
+        if (data && ctx->readwrite)
+            data->readonly = 0;
     } else if (l->data_off > file->size) {
         gk_error("%s: the payload offset %llu is past the end of the file", file->name,
                  (unsigned long long)l->data_off);
@@ -85,7 +94,7 @@ static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
     struct luksimg *m = gk_calloc(1, sizeof *m);
     m->data = data;
     d = gk_dev_new(&luksimg_ops, file->name, data ? data->size : file->size - l->data_off, m);
-    d->readonly = 1;
+    d->readonly = !ctx->readwrite;
     d->file = file;
 out:
     gk_secret_free(key, GK_KEY_MAX);

@@ -764,6 +764,51 @@ fail:
     return err;
 }
 
+/* Writes go through the cipher as qemu's driver=luks writes them: whole
+ * encryption sectors, in place.  A sector only partly written is read and
+ * decrypted first; the span (at most LUKS_BOUNCE) is encrypted in the bounce
+ * buffer and written with one write, so a kill leaves each sector old or
+ * new, as a raw image's. */
+static int luks_pwrite(gk_dev *d, const void *vbuf, size_t n, uint64_t off)
+{
+    struct luksdev *m = d->priv;
+    const uint8_t *buf = vbuf;
+    int err = 0;
+    while (n > 0) {
+        uint64_t start = off / m->ss * m->ss;
+        size_t head = (size_t)(off - start);
+        size_t span = (head + n + m->ss - 1) / m->ss * m->ss;
+        if (span > LUKS_BOUNCE)
+            span = LUKS_BOUNCE;
+        size_t take = span - head < n ? span - head : n;
+        if (head && (err = luks_read_aligned(m, m->bounce, m->ss, start)) < 0)
+            goto fail;
+        if ((head + take) % m->ss && (span > m->ss || !head) &&
+            (err = luks_read_aligned(m, m->bounce + span - m->ss, m->ss, start + span - m->ss)) < 0)
+            goto fail;
+        memcpy(m->bounce + head, buf, take);
+        if (gk_cipher_encrypt(m->c, m->bounce, span, m->iv_tweak + start / 512) < 0) {
+            err = -EIO;
+            goto fail;
+        }
+        if (gk_pwrite(m->parent, m->bounce, span, m->off + start) < 0) {
+            err = errno ? -errno : -EIO;
+            goto fail;
+        }
+        buf += take, off += take, n -= take;
+    }
+    return 0;
+fail:
+    gk_error_prefix("%s", d->name);
+    return err;
+}
+
+static int luks_flush(gk_dev *d)
+{
+    struct luksdev *m = d->priv;
+    return gk_flush(m->parent) < 0 ? -errno : 0;
+}
+
 static void luks_close(gk_dev *d)
 {
     struct luksdev *m = d->priv;
@@ -776,6 +821,8 @@ static void luks_close(gk_dev *d)
 static const struct gk_dev_ops luks_ops = {
     .name = "luks",
     .pread = luks_pread,
+    .pwrite = luks_pwrite,
+    .flush = luks_flush,
     .close = luks_close,
 };
 

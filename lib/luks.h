@@ -84,7 +84,9 @@ int gk_luks_open_key(gk_dev *d, const char *name, const char *what, int version,
 /* 1 if key (l->keylen bytes) passes the header's digest. */
 int gk_luks_key_ok(const gk_luks *l, const uint8_t *key);
 /* The decrypted data segment of d as a device of its own (takes a
- * reference on d; key is copied).  NULL with gk_error. */
+ * reference on d; key is copied).  Read-only; a caller that clears its
+ * readonly writes through the cipher into d (whole sectors, each in place).
+ * NULL with gk_error. */
 gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name);
 
 /* The LUKS1 header on d as qemu-img info describes it (QCryptoBlockInfoLUKS,

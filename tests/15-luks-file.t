@@ -33,7 +33,7 @@ for v in l1-xts l1-essiv; do
     fails_cleanly "$v: a wrong key is refused" gimg convert --object secret,id=s,data=wrong \
         --image-opts "driver=luks,key-secret=s,file.filename=$v.img" -O raw g.raw
     grep -q "$v.img: the key opens no keyslot (of [12]) of its LUKS header" fc.err; is $? 0 "  saying so"
-    fails_cleanly "$v: -f luks writes are refused" gimg resize -f luks $v.img +1M
+    fails_cleanly "$v: -f luks resize without the key is refused" gimg resize -f luks $v.img +1M
     is "$(gcat --key $v.img:file:secret1.txt -a $v.img /x 2>&1 | head -n 1)" \
        "gcat: $v.img: does not look like a disk image (no partition table or filesystem in it)" \
        "  gcat opens it with the image's key (the fixture holds no file system)"

@@ -20,7 +20,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$W"
 fails=0
 for run in "gfsh ext4" "gfsh ext3" "gcopy-in ext4" "gcopy-in ext3" "gcopy-in ext4-4k" \
-    "gfsh ext4-qcow2" "gcopy-in ext4-qcow2" "gfsh-rm ext4" "gfsh-rm ext4-frag"; do
+    "gfsh ext4-qcow2" "gcopy-in ext4-qcow2" "gfsh ext4-luks" "gcopy-in ext4-luks" "gfsh-rm ext4" \
+    "gfsh-rm ext4-frag"; do
     set -- $run
     seed=$RANDOM
     echo "== $1 on $2, $ITER kill points, seed $seed"

@@ -21,7 +21,12 @@
 #             in a compressed qcow2 base under a qcow2 overlay that the
 #             writer changes (qemu-img check may then find leaked clusters,
 #             never errors; the base stays byte-identical; the chain is
-#             read back through qemu-img convert)
+#             read back through qemu-img convert); ext4-luks: the ext4
+#             flavour in a LUKS1 file (cryptsetup's header with a fixed
+#             volume key, the filesystem written in by qemu-img convert),
+#             which the writer writes through the cipher (--key); it is
+#             read back through qemu's decryption (qemu-img convert
+#             --image-opts driver=luks), and its header must not change
 #
 # Kill points: an LD_PRELOAD shim (killafter.c) kills the writer just before
 # its Nth write to the image; N is drawn at random over the whole run, and
@@ -147,7 +152,7 @@ mkimg() {
     [ "$WRITER" = gfsh-rm ] && d=(-d "$W/src")
     truncate -s "$([ "$WRITER" = gfsh-rm ] && echo 128M || echo 96M)" "$W/pristine.img"
     case $FS in
-        ext4|ext4-qcow2) mke2fs -q -F -t ext4 -b 1024 -J size=1 -I 256 "${d[@]}" "$W/pristine.img" ;;
+        ext4|ext4-qcow2|ext4-luks) mke2fs -q -F -t ext4 -b 1024 -J size=1 -I 256 "${d[@]}" "$W/pristine.img" ;;
         ext4-4k) mke2fs -q -F -t ext4 -b 4096 -J size=4 "$W/pristine.img" ;;
         ext3) mke2fs -q -F -t ext3 -b 1024 -J size=1 "$W/pristine.img" ;;
         *) echo "unknown FS $FS" >&2; exit 2 ;;
@@ -157,23 +162,42 @@ mkimg() {
         qemu-img convert -q -c -f raw -O qcow2 "$W/pristine.img" "$W/base.qcow2" || exit 2
         BASESUM=$(sha256sum <"$W/base.qcow2")
     fi
+    if [ "$FS" = ext4-luks ]; then
+        printf crashpass >"$W/pass"
+        python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 11 + 5) & 255 for i in range(64)))' \
+            >"$W/vk"
+        rm -f "$W/pristine.luks"
+        truncate -s 98M "$W/pristine.luks"
+        cryptsetup luksFormat -q --type luks1 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+            --hash sha256 -c aes-xts-plain64 -s 512 --volume-key-file "$W/vk" --key-file "$W/pass" \
+            "$W/pristine.luks" || exit 2
+        qemu-img convert -n -f raw "$W/pristine.img" "${LUKS_SEC[@]}" \
+            --target-image-opts "$(luks_opts "$W/pristine.luks")" || exit 2
+        HDRSUM=$(head -c 2M "$W/pristine.luks" | sha256sum)
+    fi
 }
+LUKS_SEC=(--object "secret,id=sec0,file=$W/pass")
+luks_opts() { echo "driver=luks,key-secret=sec0,file.filename=$1"; }
 
 # a fresh image to write: a copy of the pristine one, or a new overlay
 fresh() {
     rm -f "$W/img"
     if [ "$FS" = ext4-qcow2 ]; then
         qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 "$W/img"
+    elif [ "$FS" = ext4-luks ]; then
+        cp "$W/pristine.luks" "$W/img"
     else
         cp --sparse=always "$W/pristine.img" "$W/img"
     fi
 }
 
 writer() { # the command that writes $W/img (exec: run it in a subshell)
+    local k=()
+    [ "$FS" = ext4-luks ] && k=(--key "$W/img:file:$W/pass")
     case $WRITER in
-        gfsh) exec gfsh --rw -a "$W/img" -m /dev/sda -f "$W/script" ;;
-        gcopy-in) exec gcopy-in -a "$W/img" -m /dev/sda "$W/src"/* / ;;
-        gfsh-rm) exec gfsh --rw -a "$W/img" -m /dev/sda rm "/$(cd "$W/src" && ls | grep -v keep)" ;;
+        gfsh) exec gfsh --rw "${k[@]}" -a "$W/img" -m /dev/sda -f "$W/script" ;;
+        gcopy-in) exec gcopy-in "${k[@]}" -a "$W/img" -m /dev/sda "$W/src"/* / ;;
+        gfsh-rm) exec gfsh --rw "${k[@]}" -a "$W/img" -m /dev/sda rm "/$(cd "$W/src" && ls | grep -v keep)" ;;
     esac
 }
 
@@ -191,6 +215,12 @@ verify() {
         R=$W/img.raw
         rm -f "$R"
         qemu-img convert -q -O raw "$W/img" "$R" || { echo "qemu-img convert failed"; return 1; }
+    elif [ "$FS" = ext4-luks ]; then
+        [ "$(head -c 2M "$W/img" | sha256sum)" = "$HDRSUM" ] || { echo "the LUKS header changed"; return 1; }
+        R=$W/img.raw
+        rm -f "$R"
+        qemu-img convert -q "${LUKS_SEC[@]}" --image-opts "$(luks_opts "$W/img")" -O raw "$R" ||
+            { echo "qemu-img convert (driver=luks) failed"; return 1; }
     fi
     local note=""
     if [ "${REPLAY:-kernel}" = e2fsck ]; then
@@ -239,14 +269,17 @@ fi
 # the journal's sequence: one more for each transaction committed
 jseq() { local v; v=$(dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Journal sequence: *//p'); echo $((${v:-0})); }
 NTXN=0
-[ "$FS" = ext4-qcow2 ] || NTXN=$(( $(jseq "$W/img") - $(jseq "$W/pristine.img") ))
+[ "$FS" = ext4-qcow2 ] || [ "$FS" = ext4-luks ] || NTXN=$(( $(jseq "$W/img") - $(jseq "$W/pristine.img") ))
 # the log holds the last one (each starts at its first block): its number
 LASTSEQ=$(debugfs -R 'logdump -O' "$W/img" 2>/dev/null |
     sed -n 's/^Found expected sequence \([0-9]*\), type 2 (commit block).*/\1/p' | tail -n 1)
 res=$(STRICT=1 verify)
 vrc=$?
 VICTIM=/$(cd "$W/src" && ls | grep -v keep)
-if [ $vrc = 0 ] && [ "$WRITER" = gfsh-rm ] && [ -n "$(debugfs -R "stat $VICTIM" "$W/img" 2>/dev/null)" ]; then
+# what debugfs reads: the image, or what verify made of a qcow2 or luks one
+PLAIN=$W/img
+case $FS in ext4-qcow2|ext4-luks) PLAIN=$W/img.raw ;; esac
+if [ $vrc = 0 ] && [ "$WRITER" = gfsh-rm ] && [ -n "$(debugfs -R "stat $VICTIM" "$PLAIN" 2>/dev/null)" ]; then
     echo "not ok 0 - $WRITER $FS: complete run: $VICTIM is still there (debugfs)"
     fails=$((fails + 1))
 elif [ "$FS" = ext4-frag ] && { [ "$NTXN" -lt 3 ] || [ "$LASTSEQ" != $(( $(jseq "$W/pristine.img") + NTXN - 1 )) ]; }; then

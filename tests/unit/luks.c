@@ -8,6 +8,11 @@
  *   unit-luks dump IMAGE             header fields, one per line
  *   unit-luks key IMAGE PASSFILE     "slot N" and the volume key in hex
  *   unit-luks cat IMAGE PASSFILE     the decrypted data segment on stdout
+ *   unit-luks write IMAGE PASSFILE OFF:LEN:BYTE...
+ *                                    writes through the luks image format
+ *                                    (qemu-io's write -P BYTE OFF LEN; the
+ *                                    comparison with qemu-io is in
+ *                                    tests/15-luks-file-write.t)
  * (PASSFILE holds the passphrase, all of its bytes). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +65,47 @@ static uint8_t *unlock(gk_dev *d, gk_luks *l, const char *passfile, int *slot)
     return key;
 }
 
+/* Writes as qemu-io's "write -P BYTE OFF LEN" to a luks image, then a flush. */
+static int write_image(int argc, char **argv)
+{
+    size_t pn;
+    char *pass = slurp(argv[3], &pn);
+    gk_open_opts o = {.format = "luks", .readwrite = 1, .key = pass, .keylen = pn};
+    gk_dev *d = gk_open_image(argv[2], &o);
+    free(pass);
+    if (!d) {
+        fprintf(stderr, "unit-luks: %s\n", gk_errmsg());
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 4; i < argc && rc == 0; i++) {
+        unsigned long long off, len;
+        unsigned byte;
+        if (sscanf(argv[i], "%llu:%llu:%x", &off, &len, &byte) != 3 || len > (64u << 20)) {
+            fprintf(stderr, "unit-luks: bad write %s\n", argv[i]);
+            rc = 1;
+            break;
+        }
+        uint8_t *buf = gk_malloc(len ? (size_t)len : 1);
+        memset(buf, (int)byte, (size_t)len);
+        if (gk_pwrite(d, buf, (size_t)len, off) < 0) {
+            fprintf(stderr, "unit-luks: %s\n", gk_errmsg());
+            rc = 1;
+        }
+        free(buf);
+    }
+    if (rc == 0 && gk_flush(d) < 0) {
+        fprintf(stderr, "unit-luks: %s\n", gk_errmsg());
+        rc = 1;
+    }
+    gk_dev_unref(d);
+    return rc;
+}
+
 static int tool(int argc, char **argv)
 {
+    if (strcmp(argv[1], "write") == 0 && argc >= 4)
+        return write_image(argc, argv);
     gk_luks l;
     gk_dev *d = open_luks(argv[2], &l);
     if (strcmp(argv[1], "dump") == 0) {
@@ -108,7 +152,7 @@ static int tool(int argc, char **argv)
         }
         gk_dev_unref(c);
     } else {
-        fprintf(stderr, "usage: unit-luks dump|key|cat IMAGE [PASSFILE]\n");
+        fprintf(stderr, "usage: unit-luks dump|key|cat|write IMAGE [PASSFILE [OFF:LEN:BYTE...]]\n");
         return 1;
     }
     gk_dev_unref(d);
