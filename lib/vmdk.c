@@ -3,7 +3,8 @@
  * the extents of twoGbMaxExtentSparse, streamOptimized with deflate-
  * compressed grains and its footer), text descriptors naming FLAT, VMFS,
  * SPARSE and VMFSSPARSE extents (monolithicFlat, twoGbMaxExtentFlat,
- * twoGbMaxExtentSparse, vmfs, vmfsSparse), zeroed grains, and parent links
+ * twoGbMaxExtentSparse, vmfs, vmfsSparse), ESXi seSparse extents (64-bit
+ * directory and table entries, read-only as in qemu), zeroed grains, and parent links
  * (parentFileNameHint, with qemu's CID check).  What is read and refused
  * follows qemu 7.2's block/vmdk.c, so that qemu-img is the oracle.
  * Writing: monolithicSparse and streamOptimized images as vmdk_create
@@ -43,6 +44,8 @@
 #define VMDK_MAX_SIZE (1ULL << 62)
 #define GT_SLOTS 64
 #define COWD_GTES 4096                  /* grain table entries of COWD extents  */
+#define SE_GTES 4096                    /* seSparse: 64-sector tables, 8-byte entries */
+#define SE_GD_BAD UINT32_MAX            /* seSparse: a directory entry qemu refuses */
 
 #define FLAG_RGD (1u << 1)
 #define FLAG_ZERO_GRAIN (1u << 2)
@@ -54,6 +57,8 @@ struct vext {
     gk_dev *file;          /* the image's file or a kid of the device      */
     int flat, compressed, marker, zero_grain;
     int l1_short;          /* check: qemu's 32-bit L1 size ends before it  */
+    int se;                /* seSparse: tables of 64-bit entries           */
+    uint64_t se_grains;    /* seSparse: sector of grain number 0           */
     char type[12];         /* "SPARSE", "FLAT", ... ("" for the image itself) */
     uint64_t start, sectors;       /* place in the virtual disk, sectors   */
     uint64_t flat_off;             /* flat: bytes into the file            */
@@ -260,6 +265,91 @@ static int open_cowd(struct vmdk *v, struct vext *e, gk_dev *file, const uint8_t
     return read_gd(v, e, gd_off * 512);
 }
 
+/* An ESXi seSparse extent, as qemu 7.2 reads it (its checks are strict:
+ * the format is not documented): a const header (magic 0xcafebabe,
+ * version 0x200000001, 8-sector grains, 64-sector grain tables, no flags,
+ * zero reserved fields and padding) and a volatile header (0xcafecafe, no
+ * journal to replay), then a directory of 64-bit entries (0x1000000000000000
+ * | table number) and tables of 64-bit grain entries (see vmdk_map).  The
+ * directory's entries become table sectors here; one qemu would refuse is
+ * SE_GD_BAD, refused when read, as qemu refuses it. */
+static int open_se(struct vmdk *v, struct vext *e, gk_dev *file, const char *fn)
+{
+    uint8_t h[512], vh[512];
+    int rc = rd(file, h, sizeof h, 0);
+    if (rc < 0)
+        return gk_fail(-rc, "%s: %s: could not read the seSparse const header", v->path, fn);
+    uint64_t f[26];
+    for (int i = 0; i < 26; i++)
+        f[i] = gk_le64(h + 8 * i);
+    static const uint8_t zero[480];
+    if (f[0] != 0xcafebabeULL)
+        return gk_fail(EINVAL, "%s: %s: bad const header magic: 0x%016" PRIx64, v->path, fn, f[0]);
+    if (f[1] != 0x0000000200000001ULL)
+        return gk_fail(ENOTSUP, "%s: %s: unsupported seSparse version: 0x%016" PRIx64, v->path, fn, f[1]);
+    if (f[3] != 8)
+        return gk_fail(ENOTSUP, "%s: %s: unsupported seSparse grain size: %" PRIu64, v->path, fn, f[3]);
+    if (f[4] != 64)
+        return gk_fail(ENOTSUP, "%s: %s: unsupported seSparse grain table size: %" PRIu64, v->path, fn, f[4]);
+    if (f[5])
+        return gk_fail(ENOTSUP, "%s: %s: unsupported seSparse flags: 0x%016" PRIx64, v->path, fn, f[5]);
+    if (f[6] | f[7] | f[8] | f[9] || memcmp(h + 208, zero, 304) != 0)
+        return gk_fail(ENOTSUP, "%s: %s: unsupported non-zero seSparse reserved fields or padding", v->path, fn);
+    if (f[10] > UINT64_MAX / 512 || (rc = rd(file, vh, sizeof vh, f[10] * 512)) < 0)
+        return gk_fail(rc < 0 ? -rc : EINVAL, "%s: %s: could not read the seSparse volatile header", v->path, fn);
+    if (gk_le64(vh) != 0xcafecafeULL)
+        return gk_fail(EINVAL, "%s: %s: bad volatile header magic: 0x%016" PRIx64, v->path, fn, gk_le64(vh));
+    if (gk_le64(vh + 24))
+        return gk_fail(ENOTSUP, "%s: %s: image is dirty, replaying journal not supported", v->path, fn);
+    if (memcmp(vh + 32, zero, 480) != 0)
+        return gk_fail(ENOTSUP, "%s: %s: unsupported non-zero volatile header padding", v->path, fn);
+    uint64_t capacity = f[2], gd_off = f[16], gd_size = f[17], gt_off = f[18], grains = f[24];
+    uint64_t cover = (uint64_t)SE_GTES * 8;
+    if (gd_size > VMDK_MAX_GD / 64)
+        return gk_fail(EFBIG, "%s: %s: grain directory too big (%" PRIu64 " sectors)", v->path, fn, gd_size);
+    uint64_t gd_entries = gd_size * 64;
+    if (capacity > VMDK_MAX_SIZE / 512)
+        return gk_fail(EFBIG, "%s: %s: capacity too big (%" PRIu64 " sectors)", v->path, fn, capacity);
+    /* qemu fails reads past what the directory covers: refused here */
+    if (gd_entries * cover < capacity)
+        return gk_fail(EINVAL, "%s: %s: the grain directory (%" PRIu64 " entries) does not cover the disk",
+                       v->path, fn, gd_entries);
+    if (gd_off > UINT64_MAX / 512 || grains > VMDK_MAX_SIZE / 512)
+        return gk_fail(EINVAL, "%s: %s: invalid seSparse area offsets", v->path, fn);
+    e->file = file;
+    e->se = 1;
+    e->sectors = capacity;
+    e->grain = 8;
+    e->gtes = SE_GTES;
+    e->gd_entries = (capacity + cover - 1) / cover;
+    e->se_grains = grains;
+    /* only the entries inside the file, and no more than the disk needs */
+    uint64_t n = 0, fsize = file->size;
+    if (gd_off * 512 < fsize)
+        n = (fsize - gd_off * 512) / 8;
+    if (n > e->gd_entries)
+        n = e->gd_entries;
+    e->gd_have = n;
+    e->gd = gk_calloc(n ? n : 1, 4);
+    uint64_t *raw = gk_malloc(n ? n * 8 : 8);
+    if (n && (rc = rd(file, raw, (size_t)n * 8, gd_off * 512)) < 0) {
+        free(raw);
+        return gk_fail(-rc, "%s: could not read the grain directory of %s", v->path, file->name);
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t x = gk_le64(&raw[i]), sec;
+        if (!x)
+            e->gd[i] = 0;
+        else if ((x >> 32) != 0x10000000u || (sec = gt_off + (x & 0xffffffffu) * 64) >= SE_GD_BAD ||
+                 sec < gt_off)
+            e->gd[i] = SE_GD_BAD;
+        else
+            e->gd[i] = (uint32_t)sec;
+    }
+    free(raw);
+    return 0;
+}
+
 /* A hosted sparse extent (KDMV) in file. */
 static int open_sparse(struct vmdk *v, struct vext *e, gk_dev *file)
 {
@@ -401,9 +491,8 @@ static int parse_extents(struct vmdk *v, gk_dev *d, gk_dev *file, const char *de
                 n--;
             return gk_fail(EINVAL, "%s: invalid extent line: %.*s", v->path, (int)(n > 200 ? 200 : n), p);
         }
-        if (l.sectors <= 0 || (!flat && strcmp(l.type, "SPARSE") != 0 && strcmp(l.type, "VMFSSPARSE") != 0)) {
-            if (strcmp(l.type, "SESPARSE") == 0)
-                return gk_fail(ENOTSUP, "%s: seSparse extents are not supported", v->path);
+        int se = strcmp(l.type, "SESPARSE") == 0;
+        if (l.sectors <= 0 || (!flat && !se && strcmp(l.type, "SPARSE") != 0 && strcmp(l.type, "VMFSSPARSE") != 0)) {
             p = next;
             continue;
         }
@@ -428,6 +517,11 @@ static int parse_extents(struct vmdk *v, gk_dev *d, gk_dev *file, const char *de
             if (l.offset > (int64_t)(VMDK_MAX_SIZE / 512) && !v->info_only && !v->check)
                 return gk_fail(EINVAL, "%s: extent \"%s\": offset too big", v->path, l.name);
             e->flat_off = l.offset > (int64_t)(VMDK_MAX_SIZE / 512) ? VMDK_MAX_SIZE : (uint64_t)l.offset * 512;
+        } else if (se) {
+            char fn[600];
+            snprintf(fn, sizeof fn, "extent \"%s\"", ef->name);
+            if ((rc = open_se(v, e, ef, fn)) < 0)
+                return rc;
         } else if ((rc = open_sparse(v, e, ef)) < 0) {
             return rc;
         }
@@ -447,7 +541,7 @@ static int open_desc(struct vmdk *v, gk_dev *d, gk_dev *file, const char *desc, 
         free(ct);
         return gk_fail(EINVAL, "%s: invalid VMDK image descriptor (no createType)", v->path);
     }
-    static const char *const types[] = { "monolithicFlat", "vmfs", "vmfsSparse", "twoGbMaxExtentSparse",
+    static const char *const types[] = { "monolithicFlat", "vmfs", "vmfsSparse", "seSparse", "twoGbMaxExtentSparse",
                                          "twoGbMaxExtentFlat", NULL };
     int ok = 0;
     for (int i = 0; types[i]; i++)
@@ -491,23 +585,53 @@ static const uint32_t *load_gt(struct vmdk *v, struct vext *e, uint32_t sec)
         if (v->gt[i].used < v->gt[victim].used)
             victim = i;
     }
-    if (!v->gt[victim].t || v->gt[victim].cap < e->gtes) {
+    /* in 32-bit units: a seSparse table's entries take two */
+    uint32_t need = e->se ? 2 * e->gtes : e->gtes;
+    if (!v->gt[victim].t || v->gt[victim].cap < need) {
         free(v->gt[victim].t);
-        v->gt[victim].cap = e->gtes > 512 ? e->gtes : 512;
+        v->gt[victim].cap = need > 512 ? need : 512;
         v->gt[victim].t = gk_malloc((size_t)v->gt[victim].cap * 4);
     }
     v->gt[victim].used = 0;
     uint32_t *t = v->gt[victim].t;
-    if (rd(e->file, t, (size_t)e->gtes * 4, (uint64_t)sec * 512) < 0) {
+    if (rd(e->file, t, (size_t)need * 4, (uint64_t)sec * 512) < 0) {
         gk_error_prefix("%s: grain table at sector %" PRIu32, v->path, sec);
         return NULL;
     }
-    for (uint32_t i = 0; i < e->gtes; i++)
-        t[i] = gk_le32(&t[i]);
+    if (e->se)
+        for (uint32_t i = 0; i < e->gtes; i++)
+            ((uint64_t *)t)[i] = gk_le64(&((uint64_t *)t)[i]);
+    else
+        for (uint32_t i = 0; i < e->gtes; i++)
+            t[i] = gk_le32(&t[i]);
     v->gt[victim].ext = ei;
     v->gt[victim].sec = sec;
     v->gt[victim].used = ++v->tick;
     return t;
+}
+
+/* What a seSparse grain table entry says, as qemu reads it: R_UNALLOC (0),
+ * R_ZERO (0x1... unmapped, 0x2... zeroed) or R_DATA at *host (0x3...: the
+ * grain number's low 12 bits in bits 48-59, the rest in bits 0-47); -1 for
+ * anything else, which qemu refuses to read. */
+static int se_grain(const struct vext *e, uint64_t x, uint64_t *host)
+{
+    switch (x >> 60) {
+    case 0:
+        return x ? -1 : R_UNALLOC;
+    case 1:
+    case 2:
+        return R_ZERO;
+    case 3: {
+        uint64_t n = ((x >> 48) & 0xfff) | ((x & 0xffffffffffffULL) << 12);
+        if (n > (VMDK_MAX_SIZE / 512 - e->se_grains) / 8)
+            return -1;
+        *host = (e->se_grains + n * 8) * 512;
+        return R_DATA;
+    }
+    default:
+        return -1;
+    }
 }
 
 /* The run at byte off (at most len): one grain, or several alike. */
@@ -548,10 +672,30 @@ static int vmdk_map(struct vmdk *v, uint64_t off, uint64_t len, struct vrun *r)
         r->len = len < left ? len : left;
         return 0;
     }
+    if (e->se && gts == SE_GD_BAD)
+        return gk_fail(EIO, "%s: sector %" PRIu64 ": invalid seSparse grain directory entry", v->path, sec);
     const uint32_t *t = load_gt(v, e, gts);
     if (!t)
         return -EIO;
     uint32_t gi = (uint32_t)((rel / gbytes) % e->gtes);
+    if (e->se) {
+        const uint64_t *t64 = (const uint64_t *)t;
+        uint64_t host;
+        int k0 = se_grain(e, t64[gi], &host);
+        if (k0 < 0)
+            return gk_fail(EIO, "%s: sector %" PRIu64 ": invalid seSparse grain table entry 0x%016" PRIx64, v->path,
+                           sec, t64[gi]);
+        r->type = k0;
+        r->host = host + in_grain;
+        for (uint32_t k = gi + 1; k < e->gtes && n < len; k++) {
+            uint64_t h2;
+            if (se_grain(e, t64[k], &h2) != k0 || (k0 == R_DATA && h2 != host + (k - gi) * gbytes))
+                break;
+            n += gbytes;
+        }
+        r->len = len < n ? len : n;
+        return 0;
+    }
     uint32_t g = t[gi];
     if (!g || (e->zero_grain && g == 1)) {
         r->type = g ? R_ZERO : R_UNALLOC;
@@ -1365,6 +1509,8 @@ static int vmdk_check(gk_dev *d, gk_check_result *r)
         for (uint64_t gdi = 0; gdi < e->gd_have; gdi++) {
             if (!e->gd[gdi])
                 continue;
+            if (e->se && e->gd[gdi] == SE_GD_BAD)
+                return check_fail(r, e->start + gdi * e->gtes * e->grain, 1);
             const uint32_t *t = load_gt(v, e, e->gd[gdi]);
             if (!t)
                 return -EIO;
@@ -1372,6 +1518,15 @@ static int vmdk_check(gk_dev *d, gk_check_result *r)
                 uint64_t rel = (gdi * e->gtes + gi) * e->grain;
                 if (rel >= e->sectors)
                     break;
+                if (e->se) {
+                    uint64_t host;
+                    int k = se_grain(e, ((const uint64_t *)t)[gi], &host);
+                    if (k < 0)
+                        return check_fail(r, e->start + rel, 1);
+                    if (k == R_DATA && host >= flen)
+                        return check_fail(r, e->start + rel, 0);
+                    continue;
+                }
                 uint32_t g = t[gi];
                 if (!g || (e->zero_grain && g == 1))
                     continue;

@@ -3,7 +3,8 @@
 # VMDK read (test-images/vmdk.sh): every subformat qemu-img makes, streams
 # as VMware writes them, several extents, parent links, extents named by a
 # descriptor (followed like qemu, refused outside the image's directory
-# with --untrusted), VMFS sparse (COWD) extents, and a guest on VMDK read by gcat/gls/ginspect.
+# with --untrusted), VMFS sparse (COWD) and ESXi seSparse extents, and a
+# guest on VMDK read by gcat/gls/ginspect.
 # Oracle: qemu-img convert/map/info on the same files.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-formats.sh"
@@ -57,6 +58,32 @@ done
 # qemu-img opens a COWD extent only through a descriptor
 qemu-img info "$T/cowd/c8-s.vmdk" >/dev/null 2>&1 && diag "qemu-img opened a bare COWD extent?"
 fails_cleanly "a bare COWD extent is refused, as qemu-img refuses it" gimg info -f vmdk "$T/cowd/c8-s.vmdk"
+
+# an ESXi seSparse extent behind a seSparse descriptor (written by
+# test-images/mkvmdk-sesparse.py: qemu-img cannot make one; the layout is
+# the one qemu reads): 40 MiB, data in two of its three grain tables (the
+# middle one absent), zero, unmapped and unallocated grains, grain numbers
+# past 4095, stored out of order.  The fixture is what it means to be when
+# qemu-img convert reads the source back from it byte for byte.
+mkdir -p "$T/se"
+qemu-img create -q -f raw "$T/se/src.raw" 40M
+qemu-io -f raw -c 'write -P 0x41 0 1M' -c 'write -P 0x42 1100k 300k' -c 'write -P 0x43 4M 1500k' \
+    -c 'write -P 0x44 6100k 44k' -c 'write -P 0x45 33M 100k' -c 'write -P 0x46 40956k 4k' \
+    "$T/se/src.raw" >/dev/null
+python3 "$TOP/test-images/mkvmdk-sesparse.py" "$T/se/src.raw" "$T/se/se-s.vmdk"
+sedesc() { # EXTENT: a seSparse descriptor naming it
+    printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="seSparse"\n\n# Extent description\nRW 81920 SESPARSE "%s"\n' "$1"
+}
+sedesc se-s.vmdk >"$T/se/se.vmdk"
+qemu-img convert -O raw "$T/se/se.vmdk" "$T/se/q.raw"
+same_file "$T/se/q.raw" "$T/se/src.raw" "seSparse fixture: qemu-img reads the source back from it"
+same_as_qemu vmdk "$T/se/se.vmdk"
+is "$(gimg info --output=json "$T/se/se.vmdk" 2>&1)" "$(qemu-img info --output=json "$T/se/se.vmdk" 2>&1)" \
+   "info --output=json se.vmdk (seSparse): all of qemu-img's"
+is "$(gimg info "$T/se/se.vmdk" 2>&1)" "$(qemu-img info "$T/se/se.vmdk" 2>&1)" "info se.vmdk: qemu-img's text"
+is "$(gimg check "$T/se/se.vmdk" 2>&1)" "$(qemu-img check "$T/se/se.vmdk" 2>&1)" "check se.vmdk: as qemu-img check"
+fails_cleanly "a seSparse image is not written (qemu has no write support either)" \
+    gimg convert -n -f raw -O vmdk "$T/se/src.raw" "$T/se/se.vmdk"
 
 # a guest on VMDK, as on its raw disk
 g=$(fixture guests) || exit 1

@@ -24,6 +24,38 @@ for f in h-version h-gtes h-gtes0 h-grain0 h-grainbig h-capacity h-overhead h-gd
     fi
     fails_cleanly "refuses $f.vmdk as qemu-img does" gimg convert -O raw $f.vmdk "$T/g.raw"
 done
+# seSparse extents qemu refuses (test-images/mkvmdk-sesparse.py, then a
+# field changed): a journal to replay, a bad const header magic, an
+# unsupported grain size (to open); a directory entry without its 0x1 tag,
+# a grain table entry of an unknown kind (to read: check says where, as
+# qemu-img check)
+mkdir -p "$T/se"
+qemu-img create -q -f raw "$T/se/src.raw" 4M
+qemu-io -f raw -c 'write -P 0x41 0 64k' -c 'write -P 0x42 3M 8k' "$T/se/src.raw" >/dev/null
+poke() { # FILE OFFSET BYTE
+    printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+for c in dirty magic grain gd gt; do
+    python3 "$TOP/test-images/mkvmdk-sesparse.py" "$T/se/src.raw" "$T/se/$c-s.vmdk" $([ $c = dirty ] && echo 1)
+    case $c in
+        magic) poke "$T/se/$c-s.vmdk" 0 00 ;;
+        grain) poke "$T/se/$c-s.vmdk" 24 10 ;;
+        gd) poke "$T/se/$c-s.vmdk" $((8 * 512 + 7)) 20 ;;
+        gt) poke "$T/se/$c-s.vmdk" $((9 * 512 + 7)) 40 ;;
+    esac
+    printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="seSparse"\n\n# Extent description\nRW 8192 SESPARSE "%s-s.vmdk"\n' $c \
+        >"$T/se/$c.vmdk"
+    if qemu-img convert -O raw "$T/se/$c.vmdk" "$T/q.raw" >/dev/null 2>&1; then
+        _tap_result 1 "qemu-img refuses seSparse $c.vmdk (the fixture changed?)"
+        continue
+    fi
+    fails_cleanly "refuses seSparse $c.vmdk as qemu-img does" gimg convert -O raw "$T/se/$c.vmdk" "$T/g.raw"
+    case $c in
+        gd|gt) is "$(gimg check "$T/se/$c.vmdk" 2>&1 | sed 's/^gimg:/qemu-img:/'; echo "[exit ${PIPESTATUS[0]}]")" \
+                  "$(qemu-img check "$T/se/$c.vmdk" 2>&1; echo "[exit $?]")" "  check $c.vmdk: as qemu-img check" ;;
+    esac
+done
+
 # qemu-img crashes, loops or hangs on these, or reads them wrongly (a
 # flat offset past 2^63 bytes): refused here
 for f in d-nested p-self p-a p-b d-many d-blank d-bigoffset; do
