@@ -126,7 +126,7 @@ typedef struct jv {
     char *s;
     long long i;
     struct jv **kid;
-    int n;
+    int n, cap;     /* kid holds n of cap slots                           */
 } jv;
 
 jv *jv_new(int type);

@@ -16,7 +16,13 @@ jv *jv_new(int type)
 
 jv *jv_add(jv *parent, const char *key, jv *v)
 {
-    parent->kid = gk_realloc(parent->kid, (size_t)(parent->n + 1) * sizeof *parent->kid);
+    /* doubling: an array of 65536 snapshots is 17 reallocs, not 65536
+     * (each a copy of the whole array under ASan, whose realloc never
+     * grows in place: minutes for gimg info of such an image) */
+    if (parent->n == parent->cap) {
+        parent->cap = parent->cap ? 2 * parent->cap : 8;
+        parent->kid = gk_realloc(parent->kid, (size_t)parent->cap * sizeof *parent->kid);
+    }
     parent->kid[parent->n++] = v;
     if (key)
         v->key = gk_strdup(key);
