@@ -74,7 +74,7 @@ struct vext {
 struct vmdk {
     const char *path;
     struct vext *ext;
-    int next;
+    int next, ext_cap;          /* ext holds next of ext_cap slots */
     char *create_type;
     uint32_t cid, parent_cid;
     char *parent, *parent_full;
@@ -440,7 +440,12 @@ static int add_extent(struct vmdk *v, uint64_t *total)
 {
     if (v->next >= VMDK_MAX_EXTENTS)
         return gk_fail(EFBIG, "%s: more than %d extents", v->path, VMDK_MAX_EXTENTS);
-    v->ext = gk_realloc(v->ext, (size_t)(v->next + 1) * sizeof *v->ext);
+    /* doubling: ASan's realloc copies every time, and a descriptor may
+     * list thousands of extents */
+    if (v->next == v->ext_cap) {
+        v->ext_cap = v->ext_cap ? 2 * v->ext_cap : 4;
+        v->ext = gk_realloc(v->ext, (size_t)v->ext_cap * sizeof *v->ext);
+    }
     memset(&v->ext[v->next], 0, sizeof v->ext[0]);
     v->ext[v->next].start = *total;
     v->next++;
