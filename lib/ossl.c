@@ -79,6 +79,31 @@ static const struct gk_ossl stand_ins = {
     .ERR_clear_error = no_clear_error,
 };
 
+/* Load the library lib (what: its name in messages, why: what it is for)
+ * and look up the n functions names[i] into *slots[i], all or none:
+ * RTLD_LOCAL, so its symbols stay its own (the static low-level SHA
+ * functions of the tools are not exported, nothing mixes).  0, or -1 with
+ * the reason in err. */
+static int dl_load(const char *lib, const char *what, const char *why, const char *const *names,
+                   void **const *slots, size_t n, char *err, size_t errlen)
+{
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(err, errlen, "cannot load %s (%s): %s", what, why, e ? e : "unknown error");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(*slots[i] = dlsym(h, names[i]))) {
+            snprintf(err, errlen, "%s has no %s", what, names[i]);
+            for (size_t j = 0; j < i; j++)
+                *slots[j] = NULL;
+            dlclose(h);
+            return -1;
+        }
+    return 0;
+}
+
 static struct gk_ossl loaded;
 static const struct gk_ossl *table;
 static char load_err[256];
@@ -92,24 +117,11 @@ static char a2_err[256];
 
 static void argon2_load(void)
 {
-    if (a2_state)
-        return;
-    a2_state = -1;
-    void *h = dlopen(GK_ARGON2_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        snprintf(a2_err, sizeof a2_err, "cannot load %s (Argon2): %s", GK_ARGON2_SONAME,
-                 e ? e : "unknown error");
-        return;
-    }
-    *(void **)&a2_ctx = dlsym(h, "argon2_ctx");
-    *(void **)&a2_msg = dlsym(h, "argon2_error_message");
-    if (!a2_ctx || !a2_msg) {
-        snprintf(a2_err, sizeof a2_err, "%s has no argon2_ctx", GK_ARGON2_SONAME);
-        dlclose(h);
-        return;
-    }
-    a2_state = 1;
+    static const char *const names[] = {"argon2_ctx", "argon2_error_message"};
+    void **const slots[] = {(void **)&a2_ctx, (void **)&a2_msg};
+    if (!a2_state)
+        a2_state = dl_load(GK_ARGON2_SONAME, GK_ARGON2_SONAME, "Argon2", names, slots, 2, a2_err,
+                           sizeof a2_err) == 0 ? 1 : -1;
 }
 
 int gk_argon2_lib(int (**ctx)(argon2_context *, argon2_type), const char *(**msg)(int))
@@ -127,24 +139,14 @@ int gk_argon2_lib(int (**ctx)(argon2_context *, argon2_type), const char *(**msg
 static int load(void)
 {
     argon2_load(); /* best effort: gk_argon2_lib reports it */
-    /* RTLD_LOCAL: its symbols stay its own (the static low-level SHA
-     * functions of the tools are not exported, nothing mixes) */
-    void *h = dlopen(GK_OSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        snprintf(load_err, sizeof load_err, "cannot load OpenSSL's %s (hashes and ciphers): %s",
-                 GK_OSSL_SONAME, e ? e : "unknown error");
-        return -1;
-    }
-#define GK_OSSL_SYM(f)                                                                      \
-    if (!(*(void **)&loaded.f = dlsym(h, #f))) {                                           \
-        snprintf(load_err, sizeof load_err, "OpenSSL's %s has no %s", GK_OSSL_SONAME, #f); \
-        dlclose(h);                                                                         \
-        return -1;                                                                          \
-    }
-    GK_OSSL_FUNCS(GK_OSSL_SYM)
-#undef GK_OSSL_SYM
-    return 0;
+#define GK_OSSL_NAME(f) #f,
+#define GK_OSSL_SLOT(f) (void **)&loaded.f,
+    static const char *const names[] = {GK_OSSL_FUNCS(GK_OSSL_NAME)};
+    void **const slots[] = {GK_OSSL_FUNCS(GK_OSSL_SLOT)};
+#undef GK_OSSL_NAME
+#undef GK_OSSL_SLOT
+    return dl_load(GK_OSSL_SONAME, "OpenSSL's " GK_OSSL_SONAME, "hashes and ciphers", names, slots,
+                   sizeof names / sizeof *names, load_err, sizeof load_err);
 }
 
 const struct gk_ossl *gk_ossl(void)
