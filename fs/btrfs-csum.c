@@ -75,17 +75,11 @@ void bt_csum(int type, const void *buf, size_t n, uint8_t out[BT_CSUM_SIZE])
     memset(out, 0, BT_CSUM_SIZE);
     switch (type) {
     case BT_CSUM_CRC32C: {
-        uint32_t c = ~bt_crc32c(~0u, buf, n);
-        out[0] = (uint8_t)c;
-        out[1] = (uint8_t)(c >> 8);
-        out[2] = (uint8_t)(c >> 16);
-        out[3] = (uint8_t)(c >> 24);
+        gk_put_le32(out, ~bt_crc32c(~0u, buf, n));
         break;
     }
     case BT_CSUM_XXHASH: {
-        uint64_t h = XXH64(buf, n, 0);
-        for (int i = 0; i < 8; i++)
-            out[i] = (uint8_t)(h >> (8 * i));
+        gk_put_le64(out, XXH64(buf, n, 0));
         break;
     }
     case BT_CSUM_SHA256:

@@ -303,7 +303,7 @@ static ssize_t acl_to_vfs(const uint8_t *v, size_t len, uint8_t **out, const cha
     if (cnt > (XATTR_SIZE_MAX - 4) / 12 || len != 4 + (size_t)cnt * 12)
         return xfs_corrupt("%s: bad ACL size", what);
     uint8_t *o = gk_malloc(4 + (size_t)cnt * 8);
-    o[0] = 2, o[1] = o[2] = o[3] = 0;
+    gk_put_le32(o, 2);
     for (uint32_t i = 0; i < cnt; i++) {
         const uint8_t *e = v + 4 + 12 * i;
         uint32_t tag = gk_be32(e), id = gk_be32(e + 4);
@@ -315,10 +315,9 @@ static ssize_t acl_to_vfs(const uint8_t *v, size_t len, uint8_t **out, const cha
         if (tag != 2 && tag != 8)
             id = 0xffffffffu;
         uint8_t *p = o + 4 + 8 * i;
-        p[0] = (uint8_t)tag, p[1] = (uint8_t)(tag >> 8);
-        p[2] = (uint8_t)perm, p[3] = (uint8_t)(perm >> 8);
-        p[4] = (uint8_t)id, p[5] = (uint8_t)(id >> 8), p[6] = (uint8_t)(id >> 16),
-        p[7] = (uint8_t)(id >> 24);
+        gk_put_le16(p, (uint16_t)tag);
+        gk_put_le16(p + 2, perm);
+        gk_put_le32(p + 4, id);
     }
     *out = o;
     return (ssize_t)(4 + (size_t)cnt * 8);

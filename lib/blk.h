@@ -79,6 +79,9 @@ static inline uint64_t gk_be64(const void *p) { return (uint64_t)gk_be32(p) << 3
 static inline void gk_put_be16(void *p, uint16_t v) { uint8_t *b = p; b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
 static inline void gk_put_be32(void *p, uint32_t v) { uint8_t *b = p; for (int i = 3; i >= 0; i--, v >>= 8) b[i] = (uint8_t)v; }
 static inline void gk_put_be64(void *p, uint64_t v) { uint8_t *b = p; for (int i = 7; i >= 0; i--, v >>= 8) b[i] = (uint8_t)v; }
+static inline void gk_put_le16(void *p, uint16_t v) { uint8_t *b = p; b[0] = (uint8_t)v; b[1] = (uint8_t)(v >> 8); }
+static inline void gk_put_le32(void *p, uint32_t v) { uint8_t *b = p; for (int i = 0; i < 4; i++, v >>= 8) b[i] = (uint8_t)v; }
+static inline void gk_put_le64(void *p, uint64_t v) { uint8_t *b = p; for (int i = 0; i < 8; i++, v >>= 8) b[i] = (uint8_t)v; }
 static inline uint16_t gk_le16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[1] << 8 | b[0]); }
 static inline uint32_t gk_le32(const void *p) { const uint8_t *b = p; return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0]; }
 static inline uint64_t gk_le64(const void *p) { return (uint64_t)gk_le32((const uint8_t *)p + 4) << 32 | gk_le32(p); }

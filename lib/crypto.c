@@ -221,12 +221,10 @@ static int make_iv(gk_cipher *c, uint64_t sector, uint8_t *iv)
     case IV_NONE:
         return 0;
     case IV_PLAIN:
-        for (int i = 0; i < 4; i++)
-            iv[i] = (uint8_t)(sector >> (8 * i));
+        gk_put_le32(iv, (uint32_t)sector);
         return 0;
     case IV_PLAIN64:
-        for (int i = 0; i < 8; i++)
-            iv[i] = (uint8_t)(sector >> (8 * i));
+        gk_put_le64(iv, sector);
         return 0;
     case IV_PLAIN64BE:
         for (int i = 0; i < 8; i++)
@@ -235,8 +233,7 @@ static int make_iv(gk_cipher *c, uint64_t sector, uint8_t *iv)
     case IV_ESSIV: {
         uint8_t in[16] = {0};
         int outl = 0;
-        for (int i = 0; i < 8; i++)
-            in[i] = (uint8_t)(sector >> (8 * i));
+        gk_put_le64(in, sector);
         return EVP_EncryptUpdate(c->essiv, iv, &outl, in, 16) && outl == 16 ? 0 : -1;
     }
     }

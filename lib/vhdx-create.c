@@ -32,10 +32,6 @@ const gk_create_opt gk_vhdx_create_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-
 /* A random (version 4) GUID. */
 static int new_guid(uint8_t g[16])
 {
@@ -126,7 +122,7 @@ static int write_bat(gk_dev *f, const struct layout *l)
             uint64_t blk = e - e / (l->chunk_ratio + 1);
             uint64_t val = l->fixed ? (l->data_off + blk * l->block_size) | BAT_FULLY_PRESENT
                                     : l->zero_state ? BAT_ZERO : BAT_NOT_PRESENT;
-            put64(buf + k * 8, val);
+            gk_put_le64(buf + k * 8, val);
         }
         if (gk_pwrite(f, buf, n * 8, l->bat_off + i * 8) < 0)
             r = -errno;
@@ -138,37 +134,37 @@ static int write_bat(gk_dev *f, const struct layout *l)
 static void metadata(uint8_t *m, const struct layout *l, const uint8_t page83[16])
 {
     memcpy(m, "metadata", 8);
-    put16(m + 10, 5);
+    gk_put_le16(m + 10, 5);
     static const uint32_t at[5] = { 0, 8, 16, 32, 36 }, len[5] = { 8, 8, 16, 4, 4 };
     for (int k = 0; k < 5; k++) {
         uint8_t *e = m + 32 + 32 * k;
         memcpy(e, gk_vhdx_guid_items[k], 16);
-        put32(e + 16, (uint32_t)(64 * VHDX_KiB + at[k]));
-        put32(e + 20, len[k]);
-        put32(e + 24, k == M_PARAMS ? 4 : 6); /* is_required, is_virtual_disk */
+        gk_put_le32(e + 16, (uint32_t)(64 * VHDX_KiB + at[k]));
+        gk_put_le32(e + 20, len[k]);
+        gk_put_le32(e + 24, k == M_PARAMS ? 4 : 6); /* is_required, is_virtual_disk */
     }
     uint8_t *d = m + 64 * VHDX_KiB;
-    put32(d, (uint32_t)l->block_size);
-    put32(d + 4, l->fixed ? 1 : 0); /* leave_blocks_allocated */
-    put64(d + 8, l->size);
+    gk_put_le32(d, (uint32_t)l->block_size);
+    gk_put_le32(d + 4, l->fixed ? 1 : 0); /* leave_blocks_allocated */
+    gk_put_le64(d + 8, l->size);
     memcpy(d + 16, page83, 16);
-    put32(d + 32, 512);
-    put32(d + 36, 512);
+    gk_put_le32(d + 32, 512);
+    gk_put_le32(d + 36, 512);
 }
 
 static void region_table(uint8_t *t, const struct layout *l)
 {
     memcpy(t, "regi", 4);
-    put32(t + 8, 2);
+    gk_put_le32(t + 8, 2);
     memcpy(t + 16, gk_vhdx_guid_bat, 16);
-    put64(t + 32, l->bat_off);
-    put32(t + 40, (uint32_t)l->bat_len);
-    put32(t + 44, 1); /* required */
+    gk_put_le64(t + 32, l->bat_off);
+    gk_put_le32(t + 40, (uint32_t)l->bat_len);
+    gk_put_le32(t + 44, 1); /* required */
     memcpy(t + 48, gk_vhdx_guid_meta, 16);
-    put64(t + 64, l->meta_off);
-    put32(t + 72, (uint32_t)VHDX_MiB);
-    put32(t + 76, 1);
-    put32(t + 4, gk_crc32c(t, 64 * VHDX_KiB));
+    gk_put_le64(t + 64, l->meta_off);
+    gk_put_le32(t + 72, (uint32_t)VHDX_MiB);
+    gk_put_le32(t + 76, 1);
+    gk_put_le32(t + 4, gk_crc32c(t, 64 * VHDX_KiB));
 }
 
 static void header(uint8_t *h, uint64_t seq, const uint8_t fguid[16], const uint8_t dguid[16],
@@ -176,13 +172,13 @@ static void header(uint8_t *h, uint64_t seq, const uint8_t fguid[16], const uint
 {
     memset(h, 0, 4096);
     memcpy(h, "head", 4);
-    put64(h + 8, seq);
+    gk_put_le64(h + 8, seq);
     memcpy(h + 16, fguid, 16);
     memcpy(h + 32, dguid, 16);
-    put16(h + 66, 1);                        /* version; log version 0, no log GUID */
-    put32(h + 68, (uint32_t)l->log_size);
-    put64(h + 72, VHDX_MiB);
-    put32(h + 4, gk_crc32c(h, 4096));
+    gk_put_le16(h + 66, 1);                        /* version; log version 0, no log GUID */
+    gk_put_le32(h + 68, (uint32_t)l->log_size);
+    gk_put_le64(h + 72, VHDX_MiB);
+    gk_put_le32(h + 4, gk_crc32c(h, 4096));
 }
 
 /* Everything, the file identifier last; 0 or -errno. */

@@ -919,7 +919,8 @@ static int vmdk_block_status(gk_dev *d, uint64_t off, uint64_t len, gk_extent *e
  * the grain table at gts and its redundant copy, and in the cache. */
 static int set_gte(struct vmdk *v, struct vext *e, uint64_t gdi, uint32_t gi, uint32_t val)
 {
-    uint8_t le[4] = { (uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16), (uint8_t)(val >> 24) };
+    uint8_t le[4];
+    gk_put_le32(le, val);
     uint32_t tabs[2] = { e->gd[gdi], gdi < e->rgd_have ? e->rgd[gdi] : 0 };
     for (int k = 0; k < 2; k++) {
         if (!tabs[k])
@@ -960,10 +961,8 @@ static int vmdk_compress(gk_dev *d, gk_compressor *c, const void *buf, size_t n,
     if (r < 0)
         return r == -ENOSPC ? gk_fail(EIO, "%s: could not compress a grain", v->path) : r;
     uint64_t lba = off / 512, secs = (12 + clen + 511) / 512;
-    for (int i = 0; i < 8; i++)
-        z->p[i] = (uint8_t)(lba >> (8 * i));
-    for (int i = 0; i < 4; i++)
-        z->p[8 + i] = (uint8_t)(clen >> (8 * i));
+    gk_put_le64(z->p, lba);
+    gk_put_le32(z->p + 8, (uint32_t)clen);
     memset(z->p + 12 + clen, 0, secs * 512 - 12 - clen);
     z->len = secs * 512;
     return 0;
@@ -1175,18 +1174,13 @@ static int vmdk_create(const char *location, gk_create_args *a)
     uint64_t f64[] = { sectors, grain, 1, 20 };
     h[4] = stream ? 3 : zero_grain ? 2 : 1; /* qemu: version 2 for zeroed grains */
     h[77] = stream ? 1 : 0; /* deflate */
-    memcpy(h + 8, &(uint32_t){ 0 }, 4);
-    for (int i = 0; i < 4; i++)
-        h[8 + i] = (uint8_t)(flags >> (8 * i));
+    gk_put_le32(h + 8, flags);
     for (int k = 0; k < 4; k++)
-        for (int i = 0; i < 8; i++)
-            h[12 + 8 * k + i] = (uint8_t)(f64[k] >> (8 * i));
-    for (int i = 0; i < 4; i++)
-        h[44 + i] = (uint8_t)(gtes >> (8 * i));
+        gk_put_le64(h + 12 + 8 * k, f64[k]);
+    gk_put_le32(h + 44, (uint32_t)gtes);
     uint64_t f2[] = { rgd, gd, overhead };
     for (int k = 0; k < 3; k++)
-        for (int i = 0; i < 8; i++)
-            h[48 + 8 * k + i] = (uint8_t)(f2[k] >> (8 * i));
+        gk_put_le64(h + 48 + 8 * k, f2[k]);
     memcpy(h + 73, "\n \r\n", 4);
     /* the descriptor */
     const char *base = strrchr(location, '/') ? strrchr(location, '/') + 1 : location;

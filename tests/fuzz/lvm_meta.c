@@ -23,18 +23,6 @@ static uint32_t lvm_crc(const void *b, size_t n)
     return ~(uint32_t)crc32(~0xf597a6cfu & 0xffffffffu, b, (uInt)n);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static int mem_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
 {
     memcpy(buf, (uint8_t *)d->priv + off, n);
@@ -56,27 +44,27 @@ static gk_dev *make_pv(const uint8_t *text, size_t n)
     /* label in sector 1, PV header right after it */
     uint8_t *l = disk + 512;
     memcpy(l, "LABELONE", 8);
-    put64(l + 8, 1);
-    put32(l + 20, 32);
+    gk_put_le64(l + 8, 1);
+    gk_put_le32(l + 20, 32);
     memcpy(l + 24, "LVM2 001", 8);
     uint8_t *ph = l + 32;
     memcpy(ph, PV_UUID, 32);
-    put64(ph + 32, DISK_SIZE);
-    put64(ph + 40, PE_START);        /* data area */
-    put64(ph + 72, MDA_OFF);         /* metadata area (after the 0,0 end) */
-    put64(ph + 80, MDA_SIZE);
-    put32(l + 16, lvm_crc(l + 20, 512 - 20));
+    gk_put_le64(ph + 32, DISK_SIZE);
+    gk_put_le64(ph + 40, PE_START);        /* data area */
+    gk_put_le64(ph + 72, MDA_OFF);         /* metadata area (after the 0,0 end) */
+    gk_put_le64(ph + 80, MDA_SIZE);
+    gk_put_le32(l + 16, lvm_crc(l + 20, 512 - 20));
     /* mda header and the text */
     uint8_t *h = disk + MDA_OFF;
     memcpy(h + 4, " LVM2 x[5A%r0N*>", 16);
-    put32(h + 20, 1);
-    put64(h + 24, MDA_OFF);
-    put64(h + 32, MDA_SIZE);
-    put64(h + 40, 512);
-    put64(h + 48, n);
-    put32(h + 56, lvm_crc(text, n));
+    gk_put_le32(h + 20, 1);
+    gk_put_le64(h + 24, MDA_OFF);
+    gk_put_le64(h + 32, MDA_SIZE);
+    gk_put_le64(h + 40, 512);
+    gk_put_le64(h + 48, n);
+    gk_put_le32(h + 56, lvm_crc(text, n));
     memcpy(h + 512, text, n);
-    put32(h, lvm_crc(h + 4, 512 - 4));
+    gk_put_le32(h, lvm_crc(h + 4, 512 - 4));
     return gk_dev_new(&mem_ops, "fuzz.img", DISK_SIZE, disk);
 }
 

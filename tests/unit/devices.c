@@ -42,15 +42,13 @@ static gk_dev *mem_disk(uint8_t *buf, uint64_t size)
     return gk_dev_new(&mem_ops, "mem.img", size, m);
 }
 
-static void put32(uint8_t *p, uint32_t v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
 
 static void mbr_ent(uint8_t *sec, int i, int type, uint32_t start, uint32_t size)
 {
     uint8_t *p = sec + 446 + 16 * i;
     p[4] = (uint8_t)type;
-    put32(p + 8, start);
-    put32(p + 12, size);
+    gk_put_le32(p + 8, start);
+    gk_put_le32(p + 12, size);
     sec[510] = 0x55;
     sec[511] = 0xaa;
 }
@@ -179,18 +177,18 @@ static void gpt_header(uint8_t *disk, uint64_t size, unsigned ss, uint64_t lba, 
     uint64_t nlba = size / ss;
     memset(h, 0, ss);
     memcpy(h, "EFI PART", 8);
-    put32(h + 8, 0x10000);
-    put32(h + 12, 92);
-    put64(h + 24, lba);
-    put64(h + 32, alt);
-    put64(h + 40, 34);
-    put64(h + 48, nlba - 34);
-    put64(h + 72, entlba);
-    put32(h + 80, nent);
-    put32(h + 84, entsz);
+    gk_put_le32(h + 8, 0x10000);
+    gk_put_le32(h + 12, 92);
+    gk_put_le64(h + 24, lba);
+    gk_put_le64(h + 32, alt);
+    gk_put_le64(h + 40, 34);
+    gk_put_le64(h + 48, nlba - 34);
+    gk_put_le64(h + 72, entlba);
+    gk_put_le32(h + 80, nent);
+    gk_put_le32(h + 84, entsz);
     if (gk_range_ok(entlba * ss, (uint64_t)nent * entsz, size)) /* else a bad table anyway */
-        put32(h + 88, gk_crc32(disk + entlba * ss, (size_t)nent * entsz));
-    put32(h + 16, gk_crc32(h, 92));
+        gk_put_le32(h + 88, gk_crc32(disk + entlba * ss, (size_t)nent * entsz));
+    gk_put_le32(h + 16, gk_crc32(h, 92));
 }
 
 static void gpt_entry(uint8_t *ents, int i, uint64_t first, uint64_t last, const char *name)
@@ -202,9 +200,9 @@ static void gpt_entry(uint8_t *ents, int i, uint64_t first, uint64_t last, const
     memcpy(p, type, 16);
     for (int k = 0; k < 16; k++)
         p[16 + k] = (uint8_t)(0xa0 + i + k);
-    put64(p + 32, first);
-    put64(p + 40, last);
-    put64(p + 48, 4);
+    gk_put_le64(p + 32, first);
+    gk_put_le64(p + 40, last);
+    gk_put_le64(p + 48, 4);
     for (int k = 0; name[k] && k < 36; k++)
         p[56 + 2 * k] = (uint8_t)name[k];
 }
