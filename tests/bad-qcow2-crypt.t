@@ -131,6 +131,30 @@ done
 fails_cleanly "a backing key other than the image's" gimg map "${SEC[@]}" --object secret,id=b,data=other \
     --image-opts "driver=qcow2,file.filename=$D/top.qcow2,encrypt.key-secret=sec0,backing.encrypt.key-secret=b"
 
+# lists qemu-img 7.2 refuses: its message (gimg's name where qemu says
+# "qemu-img: Could not open 'LIST': ") and its exit status.  The list is $io.
+as_qemu() { # DESCRIPTION COMMAND ARGS...
+    local desc=$1 g q gr=0 qr=0
+    shift
+    g=$(gimg "$@" 2>&1 >/dev/null) || gr=$?
+    q=$(qemu-img "$@" 2>&1 >/dev/null) || qr=$?
+    is "$g [exit $gr]" "${q/#"qemu-img: Could not open '$io': "/gimg: } [exit $qr]" "$desc"
+}
+Top=$D/top.qcow2
+for io in "filename=$L" "filename=$L,encrypt.key-secret=sec0" "driver=qcow2,filename=$L" \
+    "driver=luks,filename=$L" "driver=qcow2,file.driver=file,filename=$L" "file.driver=file" \
+    driver=qcow2 "" "driver=qcow2,file.filename=$L,filename=$L" "file.filename=$L,filename=$L" \
+    "driver=qcow2,file.filename=$Top,encrypt.key-secret=sec0,backing.encrypt.key-secret=sec0" \
+    "file.filename=$Top,backing.encrypt.key-secret=sec0"; do
+    as_qemu "info --image-opts '$io': as qemu-img" info "${SEC[@]}" --image-opts "$io"
+done
+io="driver=qcow2,file.filename=$Top,backing.encrypt.key-secret=sec0"
+as_qemu "info --backing-chain with a backing key: as qemu-img" info --backing-chain "${SEC[@]}" --image-opts "$io"
+cp "$Top" "$T/rb.qcow2"
+io="driver=qcow2,file.filename=$T/rb.qcow2,encrypt.key-secret=sec0,backing.encrypt.key-secret=sec0"
+as_qemu "rebase -u with a backing key: as qemu-img" rebase -u -b "$D/base.qcow2" -F qcow2 "${SEC[@]}" --image-opts "$io"
+ok "  ... the image left as it was" cmp -s "$Top" "$T/rb.qcow2"
+
 # No key given: every tool names the missing key, whatever the heap held
 # (MALLOC_PERTURB_ fills new allocations: a -a drive's kept key was left
 # uninitialized once, and its garbage was taken for a key)

@@ -85,6 +85,11 @@ void gimg_add_object(char *arg);
  * it), its format and key set in o; without, spec itself.  Dies on a bad
  * list. */
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o);
+/* Once d, the image of the last spec, is open: dies with status as qemu-img
+ * does if the list held an option its format leaves unused (filename=
+ * beside file.filename=; backing.encrypt.key-secret for a command that
+ * opens no backing file: info, rebase -u). */
+void gimg_image_opts_unused(gk_dev *d, int status);
 /* The name qemu-img gives the image of spec (opened, of format fmt): spec
  * itself, or with --image-opts the file name, or "json:{...}" when the list
  * holds an option a file name cannot carry (encrypt.key-secret).

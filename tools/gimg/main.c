@@ -280,6 +280,7 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
                       gk_errmsg());
     if (!d)
         gk_die_status(status, "%s", gk_errmsg());
+    gimg_image_opts_unused(d, status);
     return d;
 }
 

@@ -169,14 +169,27 @@ static const struct secret *find_secret(const char *id)
     return NULL;
 }
 
+/* An option of the last list that the image's format leaves unused,
+ * which qemu refuses once the image is open (gimg_image_opts_unused). */
+static const char *unused;
+
+/* Whether qemu-img's command opens the backing file of its image: info
+ * and rebase -u do not, so an option for it is left unused. */
+static int opens_backing(const gimg_args *a, const gk_open_opts *o)
+{
+    const char *c = a->cmd ? a->cmd->name : "";
+    return strcmp(c, "info") != 0 && !(strcmp(c, "rebase") == 0 && (o->flags & GK_OPEN_NO_BACKING));
+}
+
 /* The option list is parsed whole; on a bad one what it allocated is
  * freed before gimg dies (LeakSanitizer checks that exit too). */
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o)
 {
+    unused = NULL;
     if (!a->image_opts)
         return spec;
     char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *backing = NULL;
-    int luks_key = 0;
+    int luks_key = 0, driver = 0, file_driver = 0, top_filename = 0;
     char err[4096] = "";
     size_t vlen;
     while (*p && !*err) {
@@ -189,14 +202,19 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
             if (gk_format_check(val) < 0) {
                 snprintf(err, sizeof err, "Unknown driver '%s'", val);
             } else {
+                driver = 1;
                 /* the open options point at it until exit */
                 formats = gk_realloc(formats, (size_t)(nformats + 1) * sizeof *formats);
                 o->format = formats[nformats++] = gk_strdup(val);
             }
-        } else if (strcmp(key, "file.filename") == 0 || strcmp(key, "filename") == 0) {
+        } else if (strcmp(key, "file.filename") == 0) {
             free(filename);
             filename = gk_strdup(val);
+        } else if (strcmp(key, "filename") == 0) {
+            /* the file protocol's own option, not a format's: refused below */
+            top_filename = 1;
         } else if (strcmp(key, "file.driver") == 0) {
+            file_driver = 1;
             if (strcmp(val, "file") != 0)
                 snprintf(err, sizeof err, "--image-opts: file.driver=%s is not supported (file only)", val);
         } else if (strcmp(key, "encrypt.key-secret") == 0 || strcmp(key, "key-secret") == 0) {
@@ -225,7 +243,15 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
         free(val);
     }
     free(copy);
-    if (!*err && backing) {
+    /* no file to open: qemu's words for each way of saying so */
+    if (!*err && !filename)
+        snprintf(err, sizeof err, "%s", file_driver ? "The 'file' block driver requires a file name"
+                                        : driver    ? "A block device must be specified for \"file\""
+                                                    : "Must specify either driver or file");
+    int backing_unused = backing && !opens_backing(a, o);
+    if (!*err && (top_filename || backing_unused))
+        unused = top_filename ? "filename" : "backing.encrypt.key-secret";
+    if (!*err && backing && !backing_unused) {
         const struct secret *sec = find_secret(backing);
         if (!sec) {
             snprintf(err, sizeof err, "No secret with id '%s'", backing);
@@ -240,8 +266,6 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
     if (!*err && luks_key && (!o->format || strcmp(o->format, "luks") != 0))
         snprintf(err, sizeof err, "Block format '%s' does not support the option 'key-secret'",
                  o->format ? o->format : "raw");
-    if (!*err && !filename)
-        snprintf(err, sizeof err, "--image-opts: no file.filename= in '%s'", spec);
     if (!*err && a->fmt)
         snprintf(err, sizeof err, "--image-opts and --format are mutually exclusive");
     if (*err) {
@@ -249,6 +273,18 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
         gk_die("%s", err);
     }
     return filename; /* the caller's (gimg.h) */
+}
+
+void gimg_image_opts_unused(gk_dev *d, int status)
+{
+    if (!unused)
+        return;
+    const char *fmt = gk_dev_format(d);
+    char msg[128];
+    snprintf(msg, sizeof msg, "Block format '%s' does not support the option '%s'", fmt ? fmt : "raw",
+             unused);
+    gk_dev_unref(d);
+    gk_die_status(status, "%s", msg);
 }
 
 /* qemu names an image opened from options by its file name unless an
@@ -263,7 +299,7 @@ char *gimg_image_name(const gimg_args *a, const char *spec, const char *fmt)
     size_t vlen;
     while (*p) {
         char *key = opt_next(&p, &val, &vlen, 0);
-        if (strcmp(key, "file.filename") == 0 || strcmp(key, "filename") == 0) {
+        if (strcmp(key, "file.filename") == 0) {
             free(filename);
             filename = val;
         } else if (strcmp(key, "encrypt.key-secret") == 0) {
