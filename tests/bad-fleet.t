@@ -49,6 +49,14 @@ fails_cleanly "--memory 99999999999" ginspect --each --memory 99999999999 --from
 fails_cleanly "--from twice" ginspect --each --from "$T/l1" --from "$T/l1"
 fails_cleanly "--sqlite without --each" ginspect --sqlite "$T/db" -a "$H/base.qcow2"
 fails_cleanly "--sqlite into a directory" ginspect --each --sqlite "$T" --from "$T/l1"
+# a failed run leaves no database it made (nor SQLite's companions), and
+# never removes a file that was there
+gone() { ! ls "$1"* >/dev/null 2>&1; }
+fails_cleanly "--sqlite, --from a missing list" ginspect --each --sqlite "$T/dbm" --from "$T/nope"
+ok "  ... the database it made is removed" gone "$T/dbm"
+echo old >"$T/dbo"
+fails_cleanly "--sqlite into an existing file" ginspect --each --sqlite "$T/dbo" --from "$T/l1"
+is "$(cat "$T/dbo")" old "  ... which is left as it was"
 fails_cleanly "--each --keys-from-stdin" ginspect --each --keys-from-stdin --from "$T/l1"
 # SQLite failing (a file size limit: the write fails with EFBIG), while
 # making the tables and while adding an image: one line, everything freed
@@ -58,12 +66,15 @@ fsize=(sh -c 'trap "" XFSZ; ulimit -f "$1"; shift; exec "$@"' sh) # KIB CMD...
 fails_cleanly "--sqlite: SQLite fails making the tables" \
     "${fsize[@]}" 8 ginspect --each --no-applications --sqlite "$T/db8" --from "$T/l1"
 ok "  ... named: making the tables" grep -q 'sqlite .*/db8: creating the tables: ' "$T/fc.err"
+ok "  ... the database it made is removed" gone "$T/db8"
 fails_cleanly "--sqlite: SQLite fails adding an image" \
     "${fsize[@]}" 100 ginspect --each --no-applications --sqlite "$T/db100" --from "$T/l20"
 is "$(grep -c -E 'Sanitizer' "$T/fc.out")" 0 "  ... no worker leaked the front end's database"
+ok "  ... the database it made is removed" gone "$T/db100"
 rc=0
 ginspect --each --no-applications --sqlite "$T/db" --from "$T/l1" >"$T/out" 2>&1 || rc=$?
 is "$rc:$(grep -c -E 'Sanitizer' "$T/out")" "0:0" "--sqlite: the worker leaves the front end's database alone"
+ok "  ... and a run that succeeds keeps it" test -s "$T/db"
 fails_cleanly "gcat --json without --each" gcat --json -a "$H/base.qcow2" /etc/hostname
 fails_cleanly "gcat --each without a file name" gcat --each -a "$H/base.qcow2"
 done_testing

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "each.h"
@@ -81,6 +82,30 @@ static const char SCHEMA[] =
     "CREATE INDEX applications_name ON applications(name);\n"
     "CREATE INDEX operating_systems_image ON operating_systems(image_id);\n";
 
+/* The database file this process made: removed at exit unless it was
+ * closed whole, so that a run that fails leaves no database behind, as a
+ * failed write leaves no file; with it SQLite's companions of it that did
+ * not exist before.  Only by the process that made it: a worker, forked
+ * from it, exits on its own. */
+static const char *const companions[] = {"", "-wal", "-shm", "-journal"};
+static struct {
+    char *path;
+    pid_t pid;
+    unsigned made;                 /* bit i: companions[i] is ours */
+} made_db;
+
+static void remove_made_db(void)
+{
+    if (!made_db.path || getpid() != made_db.pid)
+        return;
+    for (size_t i = 0; i < sizeof companions / sizeof *companions; i++)
+        if (made_db.made >> i & 1) {
+            char *p = gk_asprintf("%s%s", made_db.path, companions[i]);
+            unlink(p);
+            free(p);
+        }
+}
+
 /* Finalizes the statements (their slots left NULL). */
 static void db_finalize(gk_each_db *d)
 {
@@ -135,11 +160,25 @@ static sqlite3_stmt *prepare(gk_each_db *d, const table *t)
 gk_each_db *gk_each_db_create(const char *path)
 {
     /* never mixed into an older database: a new file */
+    unsigned made = 1;
+    for (size_t i = 1; i < sizeof companions / sizeof *companions; i++) {
+        char *p = gk_asprintf("%s%s", path, companions[i]);
+        struct stat st;
+        if (lstat(p, &st) < 0 && errno == ENOENT)
+            made |= 1u << i;
+        free(p);
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         gk_die("--sqlite %s: %s%s", path, strerror(errno),
                errno == EEXIST ? " (a new file is made: remove it first)" : "");
     close(fd);
+    if (!made_db.path)
+        atexit(remove_made_db);
+    free(made_db.path);
+    made_db.path = gk_strdup(path);
+    made_db.pid = getpid();
+    made_db.made = made;
     gk_each_db *d = gk_calloc(1, sizeof *d);
     d->path = gk_strdup(path);
     if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -302,8 +341,12 @@ int gk_each_db_close(gk_each_db *d)
     }
     char *path = gk_strdup(d->path);
     int rc = db_free(d);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         gk_error("--sqlite %s: closing: %s", path, sqlite3_errstr(rc));
+    } else if (made_db.path && strcmp(made_db.path, path) == 0) {
+        free(made_db.path); /* whole: kept */
+        made_db.path = NULL;
+    }
     free(path);
     return rc == SQLITE_OK ? 0 : -1;
 }

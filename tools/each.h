@@ -98,7 +98,9 @@ void gk_json_str(FILE *f, const char *s);
 /* --sqlite for ginspect (tools/common-each-db.c): the tables of
  * ginspect(1), "SQLITE OUTPUT". */
 typedef struct gk_each_db gk_each_db;
-/* Create FILE (it must not exist) with the tables; exits 1 on errors. */
+/* Create FILE (it must not exist) with the tables; exits 1 on errors.
+ * Until gk_each_db_close has closed it whole, an exit of this process
+ * removes it (and the companions SQLite made). */
 gk_each_db *gk_each_db_create(const char *path);
 /* One image: its result and its report (a json_object *, or NULL), in one
  * transaction.  0, or -1 with gk_error. */
