@@ -138,7 +138,8 @@ as_qemu() { # DESCRIPTION COMMAND ARGS...
     shift
     g=$(gimg "$@" 2>&1 >/dev/null) || gr=$?
     q=$(qemu-img "$@" 2>&1 >/dev/null) || qr=$?
-    is "$g [exit $gr]" "${q/#"qemu-img: Could not open '$io': "/gimg: } [exit $qr]" "$desc"
+    q=${q/#"qemu-img: Could not open '$io': "/gimg: }
+    is "$g [exit $gr]" "${q/#qemu-img: /gimg: } [exit $qr]" "$desc"
 }
 Top=$D/top.qcow2
 for io in "filename=$L" "filename=$L,encrypt.key-secret=sec0" "driver=qcow2,filename=$L" \
@@ -149,6 +150,7 @@ for io in "filename=$L" "filename=$L,encrypt.key-secret=sec0" "driver=qcow2,file
     as_qemu "info --image-opts '$io': as qemu-img" info "${SEC[@]}" --image-opts "$io"
 done
 io="driver=qcow2,file.filename=$Top,backing.encrypt.key-secret=sec0"
+as_qemu "-f with a bad list: as qemu-img" info -f qcow2 --image-opts "filename=$L"
 as_qemu "info --backing-chain with a backing key: as qemu-img" info --backing-chain "${SEC[@]}" --image-opts "$io"
 cp "$Top" "$T/rb.qcow2"
 io="driver=qcow2,file.filename=$T/rb.qcow2,encrypt.key-secret=sec0,backing.encrypt.key-secret=sec0"

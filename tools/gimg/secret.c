@@ -188,6 +188,8 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
     unused = NULL;
     if (!a->image_opts)
         return spec;
+    if (a->fmt) /* before the list is read, as qemu-img */
+        gk_die("--image-opts and --format are mutually exclusive");
     char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *backing = NULL;
     int luks_key = 0, driver = 0, file_driver = 0, top_filename = 0;
     char err[4096] = "";
@@ -266,8 +268,6 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
     if (!*err && luks_key && (!o->format || strcmp(o->format, "luks") != 0))
         snprintf(err, sizeof err, "Block format '%s' does not support the option 'key-secret'",
                  o->format ? o->format : "raw");
-    if (!*err && a->fmt)
-        snprintf(err, sizeof err, "--image-opts and --format are mutually exclusive");
     if (*err) {
         free(filename);
         gk_die("%s", err);
