@@ -80,6 +80,7 @@ static int read_secret_line(FILE *fp, char **out, size_t *len)
  * 1 when there is no terminal to ask (libguestfs would read stdin then;
  * we leave the device closed rather than take a script's input for a key). */
 static FILE *key_tty;    /* /dev/tty, opened before the sandbox */
+static int key_tty_tried; /* gk_cli_keys_prepare asked for it */
 
 static int prompt_key(gk_cli *c, const char *dev, char **out, size_t *len)
 {
@@ -132,8 +133,10 @@ void gk_cli_keys_prepare(gk_cli *c)
         free(key->file);
         key->file = NULL;
     }
-    if (!c->keys_from_stdin && !c->no_key_prompt && !key_tty)
+    if (!c->keys_from_stdin && !c->no_key_prompt && !key_tty) {
         key_tty = fopen("/dev/tty", "w+e");
+        key_tty_tried = 1;
+    }
 }
 
 int gk_cli_keys_possible(const gk_cli *c)
@@ -245,8 +248,8 @@ static int can_prompt(gk_cli *c)
         return 1;
     if (c->no_key_prompt)
         return 0;
-    if (key_tty)
-        return 1;
+    if (key_tty || key_tty_tried) /* no second try: the sandbox would refuse it */
+        return key_tty != NULL;
     FILE *fp = fopen("/dev/tty", "w+e");
     if (fp)
         fclose(fp);

@@ -1293,7 +1293,8 @@ static pid_t sandbox_enter(const gk_sandbox *sb_in, int manual)
         return 0;
     }
     /* 1. what would be loaded lazily from the host later */
-    tzset();
+    if (!(sb->needs & GK_SB_NOTZ))
+        tzset();
     gk_term_is(stdout);
     gk_term_is(stderr);
     if (sb->needs & GK_SB_HIVES)

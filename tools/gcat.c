@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     };
     gk_each e = {0};
     gk_cli_parse(&c, "gcat", argc, argv, NULL, longopts, handler, &e, usage);
+    c.sb.needs |= GK_SB_NOTZ; /* prints no local time */
     gk_each_check(&e);
     if (e.on) {
         if (c.nargs < 1)

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     gk_cli_parse(&c, "gcopy-out", argc, argv, NULL, longopts, handler, NULL, usage);
+    c.sb.needs |= GK_SB_NOTZ; /* prints no local time */
     if (c.ndrives == 0 && c.nargs >= 3)
         gk_cli_positional_image(&c);
     if (c.ndrives == 0 || c.nargs < 2) {

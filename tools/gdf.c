@@ -181,6 +181,7 @@ int main(int argc, char **argv)
             argv[i] = "--inodes";
     }
     gk_cli_parse(&c, "gdf", argc, argv, "h", longopts, handler, NULL, usage);
+    c.sb.needs |= GK_SB_NOTZ; /* prints no local time */
     if (c.ndrives == 0) {
         if (c.nargs == 0) {
             fprintf(stderr, "gdf: no disk image given\nTry 'gdf --help' for more information.\n");

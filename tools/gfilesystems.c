@@ -520,6 +520,7 @@ int main(int argc, char **argv)
 {
     gk_cli c;
     gk_cli_parse(&c, "gfilesystems", argc, argv, "hl", longopts, handle, &o, usage);
+    c.sb.needs |= GK_SB_NOTZ; /* prints no local time */
     c.no_key_prompt = 1; /* virt-filesystems never asks for keys */
     if (gk_cli_positional_image(&c) < 0)
         gk_die("you must specify at least one -a option or a disk image");

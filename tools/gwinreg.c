@@ -498,6 +498,7 @@ int main(int argc, char **argv)
     struct opts o = {0};
     gk_cli c;
     gk_cli_parse(&c, "gwinreg", argc, argv, "dc:", longopts, handler, &o, usage);
+    c.sb.needs |= GK_SB_NOTZ; /* prints no local time */
     /* -d is --debug here, as in virt-win-reg (not -d DOMAIN) */
     if (gk_cli_positional_image(&c) < 0)
         gk_die("no disk image given: use -a IMAGE (see --help)");
