@@ -16,24 +16,32 @@
 
 enum { BY_UUID, BY_LABEL, BY_PARTUUID, BY_PARTLABEL };
 
-/* findfs: the first device whose probe (or partition entry) matches. */
+/* Does e match (the probe only for UUID= and LABEL=)? */
+static int matches(gk_devent *e, int what, const char *val)
+{
+    const gk_probe *p = what == BY_UUID || what == BY_LABEL ? gk_devent_probe(e) : NULL;
+    const char *have = what == BY_UUID ? p->uuid :
+                       what == BY_LABEL ? p->label :
+                       what == BY_PARTUUID ? e->partuuid : e->partlabel;
+    if (!have)
+        return 0;
+    return (what == BY_UUID || what == BY_PARTUUID) ? strcasecmp(have, val) == 0 : strcmp(have, val) == 0;
+}
+
+/* findfs: the first device whose probe (or partition entry) matches.
+ * Disks with partitions and LVM PVs come last: they hold no filesystem of
+ * their own (see gk_inspect_os), and probing one reads both its ends. */
 static gk_devent *find_by(gk_guest *g, int what, const char *val)
 {
     if (!*val)
         return NULL;
-    for (int i = 0; i < g->devs->nents; i++) {
-        gk_devent *e = &g->devs->ents[i];
-        const gk_probe *p = gk_devent_probe(e);
-        const char *have = what == BY_UUID ? p->uuid :
-                           what == BY_LABEL ? p->label :
-                           what == BY_PARTUUID ? e->partuuid : e->partlabel;
-        if (!have)
-            continue;
-        int same = (what == BY_UUID || what == BY_PARTUUID) ? strcasecmp(have, val) == 0
-                                                             : strcmp(have, val) == 0;
-        if (same)
-            return e;
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < g->devs->nents; i++) {
+            gk_devent *e = &g->devs->ents[i];
+            int last = gk_devset_disk_partitioned(g->devs, e) || gk_devset_is_pv(g->devs, e);
+            if (last == pass && matches(e, what, val))
+                return e;
+        }
     return NULL;
 }
 

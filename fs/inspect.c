@@ -985,6 +985,12 @@ int gk_inspect_os(gk_guest *g)
     int nc = 0;
     for (int i = 0; i < s->nents; i++) {
         gk_devent *e = &s->ents[i];
+        /* a disk with partitions and an LVM PV hold no filesystem of
+         * their own, as libguestfs' list_filesystems has it: not probed
+         * (a probe reads the device's ends, decompressing what they are
+         * in, to find what is known already) */
+        if (gk_devset_disk_partitioned(s, e) || gk_devset_is_pv(s, e))
+            continue;
         const char *t = gk_devent_probe(e)->type;
         if (!e->dev || !t || !gk_fs_supported(t))
             continue;

@@ -604,6 +604,11 @@ const gk_probe *gk_devent_probe(const gk_devent *e);
 /* Whether libblkid calls e an md member (linux_raid_member), probing e
  * only when md's magic is at one of the places md keeps a superblock. */
 int gk_devent_md_member(const gk_devent *e);
+/* Whether e is a disk with partitions (found in its table): libguestfs'
+ * list_filesystems does not look for a filesystem on such a disk. */
+int gk_devset_disk_partitioned(const gk_devset *s, const gk_devent *e);
+/* Whether e is an LVM physical volume (its label was found by the scan). */
+int gk_devset_is_pv(const gk_devset *s, const gk_devent *e);
 /* Look a device up by any name the guest or the user may use:
  * /dev/sda1, /dev/vda1, /dev/hda1, /dev/xvda1, /dev/VG/LV, /dev/mapper/VG-LV.
  * Returns NULL (with gk_error) if unknown. */

@@ -254,6 +254,24 @@ const gk_probe *gk_devent_probe(const gk_devent *e)
     return &e->blkid;
 }
 
+int gk_devset_disk_partitioned(const gk_devset *s, const gk_devent *e)
+{
+    if (e->kind != GK_DISK || !e->ptable)
+        return 0;
+    for (int i = s->ndisks; i < s->nents; i++)
+        if (s->ents[i].kind == GK_PART && s->ents[i].disk_index == e->disk_index)
+            return 1;
+    return 0;
+}
+
+int gk_devset_is_pv(const gk_devset *s, const gk_devent *e)
+{
+    for (int i = 0; i < s->npvs; i++)
+        if (strcmp(s->pvs[i].name, e->name) == 0)
+            return 1;
+    return 0;
+}
+
 int gk_devent_md_member(const gk_devent *e)
 {
     /* only libblkid's md prober says linux_raid_member, and it looks for
