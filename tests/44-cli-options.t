@@ -17,9 +17,16 @@ host=$(cat "$dir/debian-root.tree/etc/hostname")
 gcat -v -a "$D" /etc/hostname >"$T/v.out" 2>"$T/v.err"
 is "$(cat "$T/v.out")" "$host" "-v: the output is unchanged"
 is "$(grep -c 'error:' "$T/v.err")" 0 "-v: no 'error:' lines for the probes that found nothing"
+# inspection looks for filesystems where libguestfs' list_filesystems does:
+# every device gfilesystems lists but disks with partitions and LVM PVs
+gfilesystems -a "$D" --partitions --lvs --blkdevs --no-title | LC_ALL=C sort -u >"$T/devs"
+gfilesystems -a "$D" --pvs --no-title | LC_ALL=C sort -u >"$T/pvs"
+gfilesystems -a "$D" --partitions --no-title | sed 's/[0-9]*$//' | LC_ALL=C sort -u >"$T/pdisks"
 is "$(sed -n 's/^gcat: probe: \([^:]*\):.*/\1/p' "$T/v.err" | LC_ALL=C sort)" \
-   "$(gfilesystems -a "$D" --partitions --lvs --blkdevs --no-title | LC_ALL=C sort -u)" \
-   "-v: one probe line per device gfilesystems lists (disks, partitions, LVs)"
+   "$(cat "$T/pvs" "$T/pdisks" | LC_ALL=C sort -u | LC_ALL=C comm -23 "$T/devs" -)" \
+   "-v: one probe line per device that can hold a filesystem (no partitioned disk, no PV)"
+is "$(grep -c '^gcat: probe: ' "$T/v.err")" "$(sed -n 's/^gcat: probe: \([^:]*\):.*/\1/p' "$T/v.err" | sort -u | wc -l)" \
+   "-v: each device probed once"
 is "$(grep -c '^gcat: inspect: /dev/debian/root: Linux root$' "$T/v.err")" 1 "-v: which role inspection gave the root"
 is "$(grep -c '^gcat: inspect: /dev/sda1: Grub /boot$' "$T/v.err")" 1 "-v: ... and /boot"
 is "$(gcat -a "$D" /etc/hostname 2>&1)" "$host" "without -v: nothing but the file"
