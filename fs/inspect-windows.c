@@ -116,9 +116,35 @@ static char *systemroot_from_boot_ini(gk_vfs *v)
     return found;
 }
 
+static const char *const roots[] = {"/windows", "/winnt", "/win32", "/win", "/reactos"};
+
+static int names_root(void *opaque, const char *name, uint64_t ino, int d_type)
+{
+    (void)ino;
+    (void)d_type;
+    int *found = opaque;
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0] && !*found; i++)
+        *found = strcasecmp(name, roots[i] + 1) == 0;
+    *found = *found || strcasecmp(name, "boot.ini") == 0;
+    return *found; /* nonzero stops the listing */
+}
+
+/* Could v hold a %SYSTEMROOT%?  Not unless its top directory has one of
+ * the names find_systemroot looks for: one listing instead of six
+ * case-insensitive lookups.  Only where names compare in ASCII case (all
+ * but NTFS, whose $UpCase table folds more than ASCII): elsewhere yes. */
+static int may_have_systemroot(gk_vfs *v, const char *fstype)
+{
+    if (!fstype || strcmp(fstype, "ntfs") == 0)
+        return 1;
+    int found = 0;
+    if (gk_vfs_readdir(v, "/", names_root, &found) < 0 && !found)
+        return 1; /* cannot tell: look */
+    return found;
+}
+
 static char *find_systemroot(gk_vfs *v)
 {
-    static const char *const roots[] = {"/windows", "/winnt", "/win32", "/win", "/reactos"};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         char *p = nocase(v, roots[i]);
         if (p && is_systemroot(v, p))
@@ -374,6 +400,10 @@ static char *hive_path(gk_vfs *v, const char *root, const char *name)
 
 int insp_windows_root(gk_guest *g, gk_vfs *v, gk_os *os)
 {
+    /* (a btrfsvol: name is not found: the lookups are made then) */
+    const gk_devent *e = os->root ? gk_devset_find(g->devs, os->root) : NULL;
+    if (!may_have_systemroot(v, e && e->dev ? gk_devent_probe(e)->type : NULL))
+        return 0;
     char *root = find_systemroot(v);
     if (!root)
         return 0;
