@@ -21,6 +21,11 @@ void gk_guest_free(gk_guest *g)
     if (!g)
         return;
     gk_vfs_free(g->vfs);
+    for (int i = 0; i < g->nspare; i++) {
+        gk_fs_close(g->spare[i].fs);
+        free(g->spare[i].name);
+    }
+    free(g->spare);
     gk_devset_free(g->devs);
     gk_inspect_free(g);        /* fs/inspect.c owns what it allocated */
     free(g);
@@ -102,6 +107,37 @@ gk_devent *gk_devset_find_mountable(gk_devset *s, const char *device, char **sub
     return NULL;
 }
 
+/* Open filesystems kept, at most: each holds its caches (a few MiB at most) */
+#define GUEST_SPARE_MAX 16
+
+void gk_guest_keep_fs(gk_guest *g, const char *name, gk_fs *fs)
+{
+    if (!fs)
+        return;
+    if (g->nspare >= GUEST_SPARE_MAX) {
+        gk_fs_close(fs);
+        return;
+    }
+    if (!g->spare)
+        g->spare = gk_calloc(GUEST_SPARE_MAX, sizeof *g->spare);
+    g->spare[g->nspare].name = gk_strdup(name);
+    g->spare[g->nspare++].fs = fs;
+}
+
+/* The filesystem kept for device name, taken out of the spares, or NULL. */
+static gk_fs *take_spare(gk_guest *g, const char *name)
+{
+    for (int i = 0; i < g->nspare; i++) {
+        if (strcmp(g->spare[i].name, name) != 0)
+            continue;
+        gk_fs *fs = g->spare[i].fs;
+        free(g->spare[i].name);
+        g->spare[i] = g->spare[--g->nspare];
+        return fs;
+    }
+    return NULL;
+}
+
 gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, const char *fstype,
                         int rw, const char **devname)
 {
@@ -115,6 +151,13 @@ gk_fs *gk_guest_fs_open(gk_guest *g, const char *device, const char *options, co
         gk_error("%s", e->open_error ? e->open_error : "cannot be opened");
         free(subvol);
         return NULL;
+    }
+    /* opened already by inspection, as this asks: read-only, no options */
+    gk_fs *kept = !subvol && !rw && !(options && *options) && !(fstype && *fstype) ? take_spare(g, e->name)
+                                                                                : NULL;
+    if (kept) {
+        gk_debug("open: %s (the filesystem inspection opened)", e->name);
+        return kept;
     }
     /* split the VFS's own flags from what the driver gets */
     size_t cap = (options ? strlen(options) : 0) + (subvol ? strlen(subvol) + 8 : 0) + 1;

@@ -23,12 +23,20 @@ struct gk_guest {
      * letters, and leaves out what only a report shows (release files but
      * for btrfs roots, architecture, hostname, packages, osinfo). */
     int inspect_for_mount;
+    /* Filesystems inspection opened, read-only, kept for the mounts that
+     * follow it (gk_guest_fs_open takes one instead of opening the device
+     * again); closed by gk_guest_free. */
+    struct gk_spare_fs { char *name; gk_fs *fs; } *spare;
+    int nspare;
 };
 
 gk_guest *gk_guest_new(void);
 void gk_guest_free(gk_guest *g);
 /* Open an image as the next disk (before launch). */
 int gk_guest_add_drive(gk_guest *g, const char *path, const gk_open_opts *opts);
+/* Keep fs, opened read-only on device name with no options, for a later
+ * gk_guest_fs_open of the same; takes fs (closed at once past a bound). */
+void gk_guest_keep_fs(gk_guest *g, const char *name, gk_fs *fs);
 /* Scan partitions, LVM, probe filesystems. */
 int gk_guest_launch(gk_guest *g);
 /* Mount device (any name gk_devset_find accepts) on mountpoint. */

@@ -968,6 +968,15 @@ static void drop_btrfs_snapshots(cand *cs, int *nc)
     *nc = w;
 }
 
+/* A program that mounts what inspection found gets the filesystems it
+ * opened (gk_guest_keep_fs): the mounts then open nothing again. */
+static void keep_fs(gk_guest *g, cand *c)
+{
+    if (!c->light || g->readwrite || !c->v || !c->os.root || !strncmp(c->os.root, "btrfsvol:", 9))
+        return;
+    gk_guest_keep_fs(g, c->os.root, gk_vfs_detach(c->v, "/"));
+}
+
 int gk_inspect_os(gk_guest *g)
 {
     if (!g->launched) {
@@ -1035,6 +1044,7 @@ int gk_inspect_os(gk_guest *g)
             gk_debug("inspect: checking %s (%s)", name, t);
             classify(g, c);
             if (c->role == ROLE_OTHER) {
+                keep_fs(g, c);
                 gk_vfs_free(v);
                 c->v = NULL;
                 os_clear(&c->os);
@@ -1084,6 +1094,7 @@ int gk_inspect_os(gk_guest *g)
     g->noses = 0;
     for (int i = 0; i < nc; i++) {
         cand *c = &cs[i];
+        keep_fs(g, c); /* before os_clear: it needs the root's name */
         if (c->role == ROLE_ROOT) {
             g->oses = gk_realloc(g->oses, (size_t)(g->noses + 1) * sizeof *g->oses);
             gk_os *os = &g->oses[g->noses++];

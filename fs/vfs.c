@@ -431,7 +431,8 @@ int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *devic
     return 0;
 }
 
-static void remove_mount(gk_vfs *v, int i)
+/* Take mount i off v; its filesystem is closed unless keep. */
+static void remove_mount(gk_vfs *v, int i, int keep)
 {
     struct mnt *mm = (struct mnt *)v->mounts[i];
     gk_node root = { &mm->pub, mm->pub.fs->root_ino };
@@ -448,6 +449,8 @@ static void remove_mount(gk_vfs *v, int i)
     }
     if (v->base == &mm->pub)
         v->base = NULL;
+    if (keep)
+        mm->pub.fs = NULL;
     mount_free(v->mounts[i]);
     memmove(v->mounts + i, v->mounts + i + 1, (v->nmounts - i - 1) * sizeof *v->mounts);
     v->nmounts--;
@@ -481,15 +484,31 @@ int gk_vfs_umount(gk_vfs *v, const char *mountpoint)
             return -1;
         }
     }
-    remove_mount(v, found);
+    remove_mount(v, found, 0);
     return 0;
+}
+
+gk_fs *gk_vfs_detach(gk_vfs *v, const char *mountpoint)
+{
+    for (int i = v->nmounts - 1; i >= 0; i--) {
+        gk_mount *m = v->mounts[i];
+        if (strcmp(m->mountpoint, mountpoint) != 0)
+            continue;
+        for (int j = 0; j < v->nmounts; j++)
+            if (v->mounts[j]->covered.mnt == m)
+                return NULL;
+        gk_fs *fs = m->fs;
+        remove_mount(v, i, 1);
+        return fs;
+    }
+    return NULL;
 }
 
 void gk_vfs_umount_all(gk_vfs *v)
 {
     /* later mounts sit on earlier ones: take them off in reverse order */
     while (v->nmounts > 0)
-        remove_mount(v, v->nmounts - 1);
+        remove_mount(v, v->nmounts - 1, 0);
 }
 
 /* ------------------------------------------------------------------ */

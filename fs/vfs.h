@@ -138,6 +138,9 @@ void gk_vfs_free(gk_vfs *v);                /* closes every mounted fs      */
 int gk_vfs_mount(gk_vfs *v, gk_fs *fs, const char *mountpoint, const char *device);
 int gk_vfs_umount(gk_vfs *v, const char *mountpoint);
 void gk_vfs_umount_all(gk_vfs *v);
+/* Unmount what is mounted on mountpoint and return its filesystem, open,
+ * to the caller (NULL if nothing is, or other mounts sit on it). */
+gk_fs *gk_vfs_detach(gk_vfs *v, const char *mountpoint);
 int gk_vfs_nmounts(gk_vfs *v);
 gk_mount *gk_vfs_mount_at(gk_vfs *v, int i); /* in mount order               */
 
