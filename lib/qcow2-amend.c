@@ -382,12 +382,9 @@ static int amend_crypt(struct qcow2 *q, int n, const char **names, const char **
     o.force = !!(flags & GK_AMEND_FORCE);
     if (!q->pass)
         return gk_fail(ENOKEY, "%s: the image was opened without its key", q->path);
-    if (!q->crypto_len || !gk_range_ok(q->crypto_off, q->crypto_len, q->file_size))
-        return gk_fail(EINVAL, "%s: LUKS header %llu+%llu outside the image", q->path,
-                       (unsigned long long)q->crypto_off, (unsigned long long)q->crypto_len);
-    gk_dev *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
-    if (!hdr)
-        return -EIO;
+    gk_dev *hdr;
+    if ((r = qcow2_crypto_header(q, &hdr)) < 0)
+        return r;
     r = gk_luks1_amend(hdr, &o, q->pass, q->passlen);
     gk_dev_unref(hdr);
     return r;

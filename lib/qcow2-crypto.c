@@ -21,6 +21,16 @@ void qcow2_crypto_free(struct qcow2 *q)
     q->crypt = NULL;
 }
 
+int qcow2_crypto_header(struct qcow2 *q, gk_dev **hdr)
+{
+    *hdr = NULL;
+    if (!q->crypto_len || !gk_range_ok(q->crypto_off, q->crypto_len, q->file_size))
+        return gk_fail(EINVAL, "%s: LUKS header %llu+%llu outside the image", q->path,
+                       (unsigned long long)q->crypto_off, (unsigned long long)q->crypto_len);
+    *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
+    return *hdr ? 0 : -EIO;
+}
+
 int qcow2_crypto_open(struct qcow2 *q)
 {
     if (!q->h.crypt_method || q->info_only)
@@ -42,15 +52,13 @@ int qcow2_crypto_open(struct qcow2 *q)
         q->crypt_phys = 0;
         return q->crypt ? 0 : -EIO;
     }
-    if (!q->crypto_len || !gk_range_ok(q->crypto_off, q->crypto_len, q->file_size))
-        return gk_fail(EINVAL, "%s: LUKS header %llu+%llu outside the image", q->path,
-                       (unsigned long long)q->crypto_off, (unsigned long long)q->crypto_len);
-    gk_dev *hdr = gk_dev_slice(q->file, q->crypto_off, q->crypto_len, q->path);
-    if (!hdr)
-        return -EIO;
+    gk_dev *hdr;
+    int rc = qcow2_crypto_header(q, &hdr);
+    if (rc < 0)
+        return rc;
     gk_luks l;
     uint8_t *key = gk_secret_alloc(GK_KEY_MAX);
-    int rc = gk_luks_open_key(hdr, q->path, "encryption header", 0, &l, q->key, q->keylen, key);
+    rc = gk_luks_open_key(hdr, q->path, "encryption header", 0, &l, q->key, q->keylen, key);
     if (rc == 0) {
         q->crypt = gk_cipher_new(l.cipher, l.mode, key, l.keylen, 512, 0);
         q->crypt_phys = 1;

@@ -271,6 +271,10 @@ int qcow2_read(struct qcow2 *q, gk_dev *dev, void *buf, size_t n, uint64_t off);
  * from q->key (0 for an unencrypted one or an info-only open), decrypt
  * whole sectors of a data run read from host for guest, free it. */
 int qcow2_crypto_open(struct qcow2 *q);
+/* The LUKS header's slice of the file (what the encryption header
+ * extension names, checked against the file): 0 and *hdr (unref it), or
+ * -errno with gk_error. */
+int qcow2_crypto_header(struct qcow2 *q, gk_dev **hdr);
 int qcow2_crypto_decrypt(struct qcow2 *q, uint8_t *buf, size_t n, uint64_t guest, uint64_t host);
 void qcow2_crypto_free(struct qcow2 *q);
 /* What qemu-img info shows of the encryption (no key needed). */

@@ -141,21 +141,6 @@ is "$(qemu-img info g.qcow2 | grep 'active:' | sort | uniq -c)" "$(qemu-img info
     "--force erase: qemu-img info as qemu's"
 
 # cryptsetup: the header gimg changed, cut out of the image
-crypto_ext() { # FILE: the LUKS header's offset and length (crypto header extension)
-    python3 - "$1" <<'EOF'
-import struct, sys
-b = open(sys.argv[1], 'rb').read(65536)
-p = struct.unpack('>I', b[100:104])[0] if struct.unpack('>I', b[4:8])[0] >= 3 else 72
-while p + 8 <= len(b):
-    t, n = struct.unpack('>II', b[p:p + 8])
-    if t == 0:
-        break
-    if t == 0x0537be77:
-        print(*struct.unpack('>QQ', b[p + 8:p + 24]))
-        break
-    p += 8 + (n + 7) // 8 * 8
-EOF
-}
 if command -v cryptsetup >/dev/null && command -v python3 >/dev/null; then
     cp o.qcow2 g.qcow2
     gimg amend "${SEC[@]}" -o encrypt.state=active,encrypt.new-secret=s1,encrypt.keyslot=3,$fast \

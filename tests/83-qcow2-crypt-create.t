@@ -36,21 +36,6 @@ for off, n in ((112, 20), (132, 32), (164, 4), (168, 40), (212, 4), (216, 32), (
 open(f, 'wb').write(b)
 EOF
 }
-crypto_ext() { # FILE: the LUKS header's offset and length (crypto header extension)
-    python3 - "$1" <<'EOF'
-import struct, sys
-b = open(sys.argv[1], 'rb').read(65536)
-p = struct.unpack('>I', b[100:104])[0] if struct.unpack('>I', b[4:8])[0] >= 3 else 72
-while p + 8 <= len(b):
-    t, n = struct.unpack('>II', b[p:p + 8])
-    if t == 0:
-        break
-    if t == 0x0537be77:
-        print(*struct.unpack('>QQ', b[p + 8:p + 24]))
-        break
-    p += 8 + (n + 7) // 8 * 8
-EOF
-}
 norm_info() { # the random fields of qemu-img info --output=json
     sed -E 's/"(uuid)": "[^"]*"/"\1": "U"/; s/"(iters|master-key-iters)": [0-9]+/"\1": N/'
 }

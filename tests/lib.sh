@@ -201,3 +201,21 @@ for row in csv.reader(io.StringIO(data, newline="")):
     del row[8]        # the device: the oracle has none
     sys.stdout.buffer.write("|".join(row).encode("utf-8", "surrogateescape") + b"\n")'
 }
+
+# The LUKS header of an encrypted qcow2 FILE: its offset and length, read
+# from the crypto header extension here (not by the tools under test).
+crypto_ext() { # FILE: the LUKS header's offset and length (crypto header extension)
+    python3 - "$1" <<'EOF'
+import struct, sys
+b = open(sys.argv[1], 'rb').read(65536)
+p = struct.unpack('>I', b[100:104])[0] if struct.unpack('>I', b[4:8])[0] >= 3 else 72
+while p + 8 <= len(b):
+    t, n = struct.unpack('>II', b[p:p + 8])
+    if t == 0:
+        break
+    if t == 0x0537be77:
+        print(*struct.unpack('>QQ', b[p + 8:p + 24]))
+        break
+    p += 8 + (n + 7) // 8 * 8
+EOF
+}
