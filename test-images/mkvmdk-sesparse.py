@@ -26,8 +26,8 @@ data = data.ljust(sectors * 512, b"\0")
 ngd = (sectors + GTES * GRAIN - 1) // (GTES * GRAIN)
 gd_off, gd_size = 8, (ngd * 8 + 511) // 512
 nonzero = [i for i in range(sectors // GRAIN) if data[i * gbytes:(i + 1) * gbytes].strip(b"\0")]
-used_tables = sorted({i // GTES for i in range(sectors // GRAIN)
-                      if data[(i // GTES) * GTES * gbytes:((i // GTES) + 1) * GTES * gbytes].strip(b"\0")})
+used_tables = [t for t in range(ngd)  # once per table, not once per grain
+               if data[t * GTES * gbytes:(t + 1) * GTES * gbytes].strip(b"\0")]
 gt_off = gd_off + gd_size
 gt_size = len(used_tables) * 64
 grains_off = gt_off + gt_size
