@@ -8,7 +8,8 @@
  * alone.  Writes go through the cipher into the payload, sector by sector
  * in place, as qemu writes them (lib/luks.c): the header is never written,
  * and a kill leaves each sector old or new, as in a raw image.  A file no
- * longer than its payload offset is an empty disk, as qemu opens it. */
+ * longer than its payload offset is an empty disk, as qemu opens it.
+ * Resizing moves the end of the file (gimg resize, qemu-img's). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,15 @@ static int luksimg_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
     return gk_pwrite(m->data, buf, n, off) < 0 ? -errno : 0;
 }
 
+static int luksimg_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
+{
+    struct luksimg *m = d->priv;
+    if (gk_truncate(m->data, size, prealloc) < 0)
+        return -errno;
+    d->size = m->data->size;
+    return 0;
+}
+
 static void luksimg_close(gk_dev *d)
 {
     struct luksimg *m = d->priv;
@@ -48,6 +58,7 @@ static const struct gk_dev_ops luksimg_ops = {
     .name = "luks",
     .pread = luksimg_pread,
     .pwrite = luksimg_pwrite,
+    .truncate = luksimg_truncate,
     .close = luksimg_close,
 };
 
@@ -80,11 +91,11 @@ static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
             e = ENOKEY;
             goto out;
         }
-        if (file->size > l->data_off && !(data = gk_luks_dev_new(file, l, key, file->name))) {
+        if (!(data = gk_luks_image_dev_new(file, l, key, file->name))) {
             e = EINVAL;
             goto out;
         }
-        if (data && ctx->readwrite)
+        if (ctx->readwrite)
             data->readonly = 0;
     } else if (l->data_off > file->size) {
         gk_error("%s: the payload offset %llu is past the end of the file", file->name,

@@ -684,6 +684,17 @@ int gk_luks_unlock(gk_dev *d, const gk_luks *l, const void *pass, size_t passlen
 int gk_luks_open_key(gk_dev *d, const char *name, const char *what, int version, gk_luks *l,
                      const void *pass, size_t passlen, uint8_t *key)
 {
+    /* a LUKS header of another version is refused before it is parsed,
+     * in qemu's words (driver=luks reads LUKS1 only) */
+    uint8_t m[8];
+    if (version && d->size >= sizeof m && gk_pread(d, m, sizeof m, 0) == 0 &&
+        gk_luks_magic(m, sizeof m) && gk_be16(m + 6) != version) {
+        gk_error("LUKS version %u is not supported", gk_be16(m + 6));
+        if (what)
+            gk_error_prefix("%s", what);
+        gk_error_prefix("%s", name);
+        return -EINVAL;
+    }
     int r = gk_luks_read(d, l);
     if (r == 0 && version && l->version != version)
         r = 1;
@@ -724,6 +735,7 @@ struct luksdev {
     unsigned ss;           /* encryption sector size                 */
     uint64_t iv_tweak;     /* 512-byte sectors                       */
     uint8_t *bounce;       /* LUKS_BOUNCE bytes for unaligned reads  */
+    int image;             /* a luks image's payload: may be empty, resizes */
 };
 
 /* 0 or -errno */
@@ -809,6 +821,23 @@ static int luks_flush(gk_dev *d)
     return gk_flush(m->parent) < 0 ? -errno : 0;
 }
 
+/* A luks image's payload runs to the end of the file (LUKS1 has no size
+ * in its header), so resizing it is moving the end of the file, as qemu's
+ * driver=luks does (block/crypto.c): the new bytes are what the file's
+ * preallocation puts there, not encrypted zeros. */
+static int luks_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
+{
+    struct luksdev *m = d->priv;
+    if (!m->image)
+        return gk_fail(ENOTSUP, "%s: a LUKS volume in a guest cannot be resized", d->name);
+    if (size > (uint64_t)INT64_MAX - m->off)
+        return gk_fail(EFBIG, "The new size is too large");
+    if (gk_truncate(m->parent, m->off + size, prealloc) < 0)
+        return -errno;
+    d->size = (m->parent->size - m->off) / m->ss * m->ss;
+    return 0;
+}
+
 static void luks_close(gk_dev *d)
 {
     struct luksdev *m = d->priv;
@@ -823,13 +852,14 @@ static const struct gk_dev_ops luks_ops = {
     .pread = luks_pread,
     .pwrite = luks_pwrite,
     .flush = luks_flush,
+    .truncate = luks_truncate,
     .close = luks_close,
 };
 
-gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name)
+static gk_dev *dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name, int image)
 {
     uint64_t len = l->data_len ? l->data_len : (d->size - l->data_off) / l->sector_size * l->sector_size;
-    if (!gk_range_ok(l->data_off, len, d->size) || len == 0) {
+    if (!gk_range_ok(l->data_off, len, d->size) || (len == 0 && !image)) {
         gk_error("%s: the data segment is outside the device", d->name);
         return NULL;
     }
@@ -847,8 +877,19 @@ gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const c
     m->ss = l->sector_size;
     m->iv_tweak = l->iv_tweak;
     m->bounce = gk_malloc(LUKS_BOUNCE);
+    m->image = image;
     gk_dev *nd = gk_dev_new(&luks_ops, name, len, m);
     nd->readonly = 1;
     nd->sector_size = 512;
     return nd;
+}
+
+gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name)
+{
+    return dev_new(d, l, key, name, 0);
+}
+
+gk_dev *gk_luks_image_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name)
+{
+    return dev_new(d, l, key, name, 1);
 }

@@ -88,6 +88,10 @@ int gk_luks_key_ok(const gk_luks *l, const uint8_t *key);
  * readonly writes through the cipher into d (whole sectors, each in place).
  * NULL with gk_error. */
 gk_dev *gk_luks_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name);
+/* The same for a luks image (lib/luks-image.c; LUKS1, its payload up to
+ * the end of d): an empty payload is an empty disk, as qemu opens it, and
+ * gk_truncate of it moves the end of d, as qemu-img resize does. */
+gk_dev *gk_luks_image_dev_new(gk_dev *d, const gk_luks *l, const uint8_t *key, const char *name);
 
 /* The LUKS1 header on d as qemu-img info describes it (QCryptoBlockInfoLUKS,
  * every slot, active or not: lib/luks-image.c).  0, or -1 with gk_error
