@@ -370,6 +370,9 @@ struct gk_format {
     /* qemu-img amend -o (gk_image_amend); NULL: nothing to amend. */
     int (*amend)(gk_dev *d, int n, const char **names, const char **values, unsigned flags, gk_amend_progress cb,
                  void *opaque);
+    /* The lines qemu-img amend -o help prints after "Amend options for
+     * 'NAME':" (gk_image_amend_help). */
+    const char *amend_help;
     /* qemu-img measure (gk_image_measure): src (as a disk of a->size
      * bytes) or, NULL, a->size; the
      * options are known ones.  NULL: cannot measure. */

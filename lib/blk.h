@@ -463,6 +463,9 @@ int gk_image_amend_flags(gk_dev *d, int n, const char **names, const char **valu
                          gk_amend_progress cb, void *opaque);
 int gk_image_amend_progress(gk_dev *d, int n, const char **names, const char **values, gk_amend_progress cb,
                             void *opaque);
+/* The amend options of fmt as qemu-img amend -o help prints them, to f.
+ * 0, or -1 with gk_error (qemu-img's message: the format has no amend). */
+int gk_image_amend_help(const char *fmt, FILE *f);
 /* qemu-img measure: the file size an image of format fmt with the n create
  * options would need to hold src (an open image; with size not 0, as a
  * disk of size bytes: an internal snapshot shorter than the image reads as

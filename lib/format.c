@@ -474,6 +474,23 @@ int gk_image_create_help(const char *fmtname, FILE *f)
     return 0;
 }
 
+int gk_image_amend_help(const char *fmtname, FILE *f)
+{
+    const struct gk_format *fmt = gk_format_find(fmtname);
+    if (!fmt) {
+        gk_error("Unknown file format '%s'", fmtname);
+        errno = EINVAL;
+        return -1;
+    }
+    if (!fmt->amend) {
+        gk_error("Format driver '%s' does not support option amendment", fmtname);
+        errno = ENOTSUP;
+        return -1;
+    }
+    fprintf(f, "Amend options for '%s':\n%s", fmt->name, fmt->amend_help);
+    return 0;
+}
+
 static __thread void (*create_ready)(void *);
 static __thread void *create_ready_ud;
 

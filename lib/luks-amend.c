@@ -352,6 +352,35 @@ int gk_luks_amend_number(const char *name, const char *v)
     return 0;
 }
 
+int gk_luks_amend_name(const char *name, const char *value, const char *prefix)
+{
+    static const char *const opts[] = {"state", "keyslot", "old-secret", "new-secret", "iter-time"};
+    size_t pl = strlen(prefix);
+    if (strncmp(name, prefix, pl) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (strcmp(name + pl, opts[i]) != 0)
+            continue;
+        if ((i == 1 || i == 4) && gk_luks_amend_number(name, value) < 0)
+            return -EINVAL;
+        return 1;
+    }
+    return 0;
+}
+
+int gk_luks_amend_opts(gk_dev *d, int n, const char **names, const char **values, const char *prefix,
+                       int force, const void *pass, size_t passlen)
+{
+    gk_luks_amend o;
+    int r = gk_luks_amend_parse(n, names, values, prefix, &o);
+    if (r < 0)
+        return r;
+    o.force = !!force;
+    if (!pass)
+        return gk_fail(ENOKEY, "%s: the image was opened without its key", d->name);
+    return gk_luks1_amend(d, &o, pass, passlen);
+}
+
 /* qemu's QAPI integer (qemu_strtoi64, base 0) */
 static int qapi_int(const char *name, const char *v, int64_t *out)
 {

@@ -9,7 +9,8 @@
  * in place, as qemu writes them (lib/luks.c): the header is never written,
  * and a kill leaves each sector old or new, as in a raw image.  A file no
  * longer than its payload offset is an empty disk, as qemu opens it.
- * Resizing moves the end of the file (gimg resize, qemu-img's). */
+ * Resizing moves the end of the file (gimg resize, qemu-img's); amend
+ * changes its keyslots (lib/luks-amend.c, as for qcow2's encryption). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 
 struct luksimg {
     gk_dev *data;          /* the decrypted payload, NULL for an info open */
+    uint8_t *pass;         /* the passphrase it opened with (read-write:
+                            * amend finds the volume key with it), or NULL */
+    size_t passlen;
 };
 
 static int luksimg_pread(gk_dev *d, void *buf, size_t n, uint64_t off)
@@ -50,6 +54,8 @@ static void luksimg_close(gk_dev *d)
     if (!m)
         return;
     gk_dev_unref(m->data);
+    if (m->pass)
+        gk_secret_free(m->pass, m->passlen + 1);
     free(m);
 }
 
@@ -104,6 +110,11 @@ static gk_dev *luksimg_open(gk_dev *file, gk_open_ctx *ctx)
     }
     struct luksimg *m = gk_calloc(1, sizeof *m);
     m->data = data;
+    if (data && ctx->readwrite) {
+        m->pass = gk_secret_alloc(ctx->keylen + 1);
+        memcpy(m->pass, ctx->key, ctx->keylen);
+        m->passlen = ctx->keylen;
+    }
     d = gk_dev_new(&luksimg_ops, file->name, data ? data->size : file->size - l->data_off, m);
     d->readonly = !ctx->readwrite;
     d->file = file;
@@ -181,9 +192,42 @@ static int luksimg_info(gk_dev *d, gk_image_info *info)
     return 0;
 }
 
+/* qemu-img amend of a luks image: the keyslot options of qcow2's
+ * encrypt.* without the prefix (lib/luks-amend.c does the work for both),
+ * checked first as qemu-img checks -o; qemu's create options of the luks
+ * driver are refused as such. */
+static int luksimg_amend(gk_dev *d, int n, const char **names, const char **values, unsigned flags,
+                         gk_amend_progress cb, void *opaque)
+{
+    static const char *const create_only[] = {"cipher-alg", "cipher-mode", "hash-alg", "ivgen-alg",
+                                              "ivgen-hash-alg", "key-secret", "size"};
+    struct luksimg *m = d->priv;
+    (void)cb, (void)opaque; /* qemu's luks amend reports no progress */
+    for (int i = 0; i < n; i++) {
+        int r = gk_luks_amend_name(names[i], values[i], "");
+        if (r < 0)
+            return r;
+        if (r)
+            continue;
+        const char *why = "";
+        for (size_t k = 0; k < sizeof create_only / sizeof create_only[0]; k++)
+            if (strcmp(names[i], create_only[k]) == 0)
+                why = "\nThis option is only supported for image creation";
+        return gk_fail(EINVAL, "Invalid parameter '%s'%s", names[i], why);
+    }
+    return gk_luks_amend_opts(d->file, n, names, values, "", flags & GK_AMEND_FORCE, m->pass, m->passlen);
+}
+
 const struct gk_format gk_luks_format = {
     .name = "luks",
     .probe = luksimg_probe,
     .open = luksimg_open,
     .info = luksimg_info,
+    .amend = luksimg_amend,
+    .amend_help = "  iter-time=<num>        - Time to spend in PBKDF in milliseconds\n"
+                  "  keyslot=<num>          - Select a single keyslot to modify explicitly\n"
+                  "  new-secret=<str>       - New secret to set in the matching keyslots. Empty string to "
+                  "erase\n"
+                  "  old-secret=<str>       - Select all keyslots that match this password\n"
+                  "  state=<str>            - Select new state of affected keyslots (active/inactive)\n",
 };

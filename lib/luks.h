@@ -140,6 +140,17 @@ int gk_luks_amend_parse(int n, const char **names, const char **values, const ch
 /* qemu-img's own check of a number option (keyslot, iter-time) as -o is
  * parsed; name is the option as given.  0 or -errno. */
 int gk_luks_amend_number(const char *name, const char *value);
+/* qemu-img amend's check of one -o name before the image changes: 1 if
+ * name is one of the keyslot options (prefix "encrypt." for qcow2, "" for
+ * luks images) and its value passes gk_luks_amend_number where it is a
+ * number, 0 if it is not one of them, -errno. */
+int gk_luks_amend_name(const char *name, const char *value, const char *prefix);
+/* The keyslot change the -o options beginning with prefix ask for, made
+ * on the LUKS1 header at the start of d (parse, then gk_luks1_amend; force:
+ * qemu-img amend --force; pass NULL: the image was opened without its
+ * key, refused).  0 or -errno with qemu's message in gk_error. */
+int gk_luks_amend_opts(gk_dev *d, int n, const char **names, const char **values, const char *prefix,
+                       int force, const void *pass, size_t passlen);
 /* Make the change on the LUKS1 header at the start of d (read-write),
  * the volume key found with pass (the passphrase the image opened with).
  * 0, or -errno with qemu's message in gk_error. */

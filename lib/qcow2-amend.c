@@ -19,15 +19,27 @@ static const char *const amend_opts[] = {
     "refcount_bits", "size", NULL,
 };
 
-/* LUKS keyslot changes (lib/luks-amend.c) */
-static const char *const amend_crypt_opts[] = {
-    "encrypt.state", "encrypt.keyslot", "encrypt.old-secret", "encrypt.new-secret", "encrypt.iter-time", NULL,
-};
 /* encryption options of image creation only */
 static const char *const create_crypt_opts[] = {
     "encrypt.format", "encrypt.key-secret", "encrypt.cipher-alg", "encrypt.cipher-mode",
     "encrypt.ivgen-alg", "encrypt.ivgen-hash-alg", "encrypt.hash-alg", NULL,
 };
+
+/* qemu-img amend -o help (qemu's qcow2 amend_opts, as it prints them) */
+const char qcow2_amend_help[] =
+    "  backing_file=<str>     - File name of a base image\n"
+    "  backing_fmt=<str>      - Image format of the base image\n"
+    "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
+    "  data_file=<str>        - File name of an external data file\n"
+    "  data_file_raw=<bool (on/off)> - The external data file must stay valid as a raw image\n"
+    "  encrypt.iter-time=<num> - Time to spend in PBKDF in milliseconds\n"
+    "  encrypt.keyslot=<num>  - Select a single keyslot to modify explicitly\n"
+    "  encrypt.new-secret=<str> - New secret to set in the matching keyslots. Empty string to erase\n"
+    "  encrypt.old-secret=<str> - Select all keyslots that match this password\n"
+    "  encrypt.state=<str>    - Select new state of affected keyslots (active/inactive)\n"
+    "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n"
+    "  refcount_bits=<num>    - Width of a reference count entry in bits\n"
+    "  size=<size>            - Virtual disk size\n";
 
 static int in_list(const char *const *list, const char *name)
 {
@@ -35,11 +47,6 @@ static int in_list(const char *const *list, const char *name)
         if (strcmp(name, list[i]) == 0)
             return 1;
     return 0;
-}
-
-static int is_amend_opt(const char *name)
-{
-    return in_list(amend_opts, name) || in_list(amend_crypt_opts, name);
 }
 
 
@@ -375,17 +382,11 @@ static int same_str(const char *a, const char *b)
  * slice of the file: what the encryption header extension names). */
 static int amend_crypt(struct qcow2 *q, int n, const char **names, const char **values, unsigned flags)
 {
-    gk_luks_amend o;
-    int r = gk_luks_amend_parse(n, names, values, "encrypt.", &o);
+    gk_dev *hdr;
+    int r = qcow2_crypto_header(q, &hdr);
     if (r < 0)
         return r;
-    o.force = !!(flags & GK_AMEND_FORCE);
-    if (!q->pass)
-        return gk_fail(ENOKEY, "%s: the image was opened without its key", q->path);
-    gk_dev *hdr;
-    if ((r = qcow2_crypto_header(q, &hdr)) < 0)
-        return r;
-    r = gk_luks1_amend(hdr, &o, q->pass, q->passlen);
+    r = gk_luks_amend_opts(hdr, n, names, values, "encrypt.", flags & GK_AMEND_FORCE, q->pass, q->passlen);
     gk_dev_unref(hdr);
     return r;
 }
@@ -398,10 +399,10 @@ int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, unsig
         return gk_fail(EROFS, "%s: image is not open for writing", q->path);
     /* the names first, as qemu-img parses them */
     for (int i = 0; i < n; i++) {
-        if ((strcmp(names[i], "encrypt.keyslot") == 0 || strcmp(names[i], "encrypt.iter-time") == 0) &&
-            gk_luks_amend_number(names[i], values[i]) < 0)
-            return -EINVAL;
-        if (is_amend_opt(names[i]))
+        int crypt = gk_luks_amend_name(names[i], values[i], "encrypt.");
+        if (crypt < 0)
+            return crypt;
+        if (crypt || in_list(amend_opts, names[i]))
             continue;
         int create_only = in_list(create_crypt_opts, names[i]);
         for (const gk_create_opt *o = qcow2_create_opts; o->name; o++)

@@ -659,5 +659,6 @@ const struct gk_format gk_qcow2_format = {
     .make_empty = qcow2_make_empty,
     .repair = qcow2_repair,
     .amend = qcow2_amend,
+    .amend_help = qcow2_amend_help,
     .measure = qcow2_measure,
 };

@@ -579,6 +579,7 @@ int qcow2_change_refcount_width(struct qcow2 *q, uint64_t bits);
  * amend checks them; the device is open read-write.  0 or -errno. */
 int qcow2_amend(gk_dev *d, int n, const char **names, const char **values, unsigned flags, gk_amend_progress cb,
                 void *opaque);
+extern const char qcow2_amend_help[];
 /* Build the first bytes of the image as they would be written: header
  * fields, extensions (kept ones included), the backing file name.  Returns
  * the length, or -EINVAL if it does not fit in bufsz (one cluster). */

@@ -1,34 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gimg amend: qemu-img amend [-f FMT] [-q] [-p] -o OPTIONS FILENAME
- * (lib/qcow2-amend.c does the work; messages and exit codes are qemu-img
- * 7.2's). */
+ * (the format's amend does the work: lib/qcow2-amend.c, lib/luks-image.c;
+ * messages and exit codes are qemu-img 7.2's). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gimg.h"
-
-static void amend_help(const char *fmt)
-{
-    if (strcmp(fmt, "qcow2") != 0) {
-        printf("This format does not support any options.\n");
-        return;
-    }
-    printf("Amend options for 'qcow2':\n"
-           "  backing_file=<str>     - File name of a base image\n"
-           "  backing_fmt=<str>      - Image format of the base image\n"
-           "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
-           "  data_file=<str>        - File name of an external data file\n"
-           "  data_file_raw=<bool (on/off)> - The external data file must stay valid as a raw image\n"
-           "  encrypt.iter-time=<num> - Time to spend in PBKDF in milliseconds\n"
-           "  encrypt.keyslot=<num>  - Select a single keyslot to modify explicitly\n"
-           "  encrypt.new-secret=<str> - New secret to set in the matching keyslots. Empty string to erase\n"
-           "  encrypt.old-secret=<str> - Select all keyslots that match this password\n"
-           "  encrypt.state=<str>    - Select new state of affected keyslots (active/inactive)\n"
-           "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n"
-           "  refcount_bits=<num>    - Width of a reference count entry in bits\n"
-           "  size=<size>            - Virtual disk size\n");
-}
 
 /* qemu-img's amend_status_cb and qemu_progress_print (min_skip 1.0): in
  * single precision, a line when the value moved by more than one point
@@ -92,10 +70,15 @@ int cmd_amend(gimg_args *a)
             d = gimg_open(a, path, NULL, GK_OPEN_INFO | GK_OPEN_NO_BACKING, 1);
             f = gk_dev_format(d);
         }
-        amend_help(f ? f : "raw");
+        int r = gk_image_amend_help(f ? f : "raw", stdout);
         if (d)
             gk_dev_unref(d);
         free_opts(names, values, n);
+        if (r < 0) {
+            fflush(stdout);
+            fprintf(stderr, "%s: %s\n", gk_progname, gk_errmsg());
+            return 1;
+        }
         return 0;
     }
     gk_open_opts o = {.format = a->fmt, .readwrite = 1};
