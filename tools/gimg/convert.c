@@ -628,7 +628,7 @@ int cmd_convert(gimg_args *a)
 {
     const char *ofmt = "raw", *snap = NULL;
     char *snap_id = NULL, *snap_name = NULL;
-    int nthreads = CONV_THREADS, by_opts = 0, compress = 0, no_create = 0;
+    int nthreads = CONV_THREADS, by_opts = 0, compress = 0, no_create = 0, tgt_opts = 0, ofmt_given = 0;
     uint64_t min_sparse = 4096;
     const char *backing = NULL, *backing_fmt = NULL;
     const char **onames = NULL, **ovalues = NULL;
@@ -636,7 +636,8 @@ int cmd_convert(gimg_args *a)
     for (int i = 0; i < a->nopts; i++) {
         const char *arg = a->opts[i].arg;
         switch (a->opts[i].opt) {
-        case 'O': ofmt = arg; break;
+        case 'O': ofmt = arg; ofmt_given = 1; break;
+        case 'T' | 0x1000: tgt_opts = 1; break;
         case 's': snap = arg; break;
         case 'l':
             if (strncmp(arg, "snapshot.", 9) == 0) {
@@ -660,10 +661,16 @@ int cmd_convert(gimg_args *a)
         case 'o': gimg_split_opts(arg, &onames, &ovalues, &nonames); break;
         }
     }
+    /* qemu-img's checks of -n, before anything is opened */
+    if (tgt_opts && !no_create)
+        gk_die_status(1, "--target-image-opts requires use of -n flag");
+    if (no_create && nonames)
+        gk_die_status(1, "-o has no effect when skipping image creation");
     if (gk_format_check(ofmt) < 0)
         gk_die_status(1, "Unknown file format '%s'", ofmt);
     int image_out = strcmp(ofmt, "raw") != 0 || backing || no_create;
-    if (compress && !gk_format_compresses(ofmt))
+    /* a target given by options: its format is known once it is open */
+    if (compress && !tgt_opts && !gk_format_compresses(ofmt))
         gk_die_status(1, "Compression not supported for this file format");
     if (backing && !backing_fmt)
         gk_die_status(1, "Backing file specified without backing format");
@@ -697,6 +704,18 @@ int cmd_convert(gimg_args *a)
             cv.size = outsize;
         gk_dev_unref(cur);
     }
+    /* --target-image-opts: DST is an option list naming the file, its
+     * format (-O is refused then, as qemu-img refuses --format with
+     * --image-opts) and its key */
+    gk_open_opts oo = {.format = ofmt, .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
+    char *tname = NULL;
+    if (tgt_opts) {
+        gimg_args ta = *a;
+        ta.image_opts = 1;
+        ta.fmt = ofmt_given ? ofmt : NULL;
+        oo.format = NULL;
+        dst = tname = (char *)gimg_image_opts(&ta, dst, &oo);
+    }
     /* O_TRUNC on a file the source reads would destroy what we are reading */
     int probe = open(dst, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (probe >= 0) {
@@ -719,7 +738,6 @@ int cmd_convert(gimg_args *a)
             if (gk_image_create(ofmt, dst, outsize, 1, nonames, onames, ovalues, 0, NULL) < 0)
                 gk_die_status(1, "%s", gk_errmsg());
         }
-        gk_open_opts oo = {.format = ofmt, .readwrite = 1, .flags = GK_OPEN_NO_BACKING};
         /* a target made encrypted (-o encrypt.key-secret=ID) is written
          * with that secret */
         for (int i = 0; i < nonames; i++)
@@ -729,6 +747,11 @@ int cmd_convert(gimg_args *a)
         cv.out = gk_open_image(dst, &oo);
         if (!cv.out)
             gk_die_status(1, "%s", gk_errmsg());
+        if (tgt_opts) {
+            gimg_image_opts_unused(cv.out, 1);
+            if (compress && !gk_format_compresses(gk_dev_format(cv.out)))
+                gk_die_status(1, "Compression not supported for this file format");
+        }
         gk_image_info inf;
         memset(&inf, 0, sizeof inf);
         cv.chunk = gk_image_info_get(cv.out, &inf) == 0 && inf.cluster_size ? inf.cluster_size : 65536;
@@ -753,7 +776,7 @@ int cmd_convert(gimg_args *a)
          * allocates by growing the file: zeros in them cost no write) */
         cv.fresh = cv.zero_init && cv.sparse && !subclusters && cv.chunk <= CONV_WIN;
         if (cv.size > cv.out->size)
-            gk_die_status(1, "%s: the target is smaller than the source", dst);
+            gk_die_status(1, "output file is smaller than input file");
     } else {
         cv.fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (cv.fd < 0)
@@ -795,5 +818,6 @@ int cmd_convert(gimg_args *a)
         gk_dev_unref(cv.dev[i]);
     free(snap_id);
     free(snap_name);
+    free(tname);
     return 0;
 }

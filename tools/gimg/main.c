@@ -32,6 +32,9 @@ static const struct option measure_lo[] = {
 static const struct option rebase_lo[] = {
     {"compress", no_argument, 0, 'c'},
     {0, 0, 0, 0}};
+static const struct option convert_lo[] = {
+    {"target-image-opts", no_argument, 0, 'T' | 0x1000},
+    {0, 0, 0, 0}};
 static const struct option check_lo[] = {
     {"repair", required_argument, 0, 'r'},
     {0, 0, 0, 0}};
@@ -78,14 +81,17 @@ static const struct gimg_cmd commands[] = {
      GO_FORMAT | GO_QUIET | GO_OBJECT, "b:F:uo:", NULL, 1},
     {"convert", cmd_convert,
      "convert [-f FMT] [-O OUTPUT_FMT] [-c] [-o OPTIONS] [-B BACKING -F BACKING_FMT] [-n]\n"
-     "        [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p] [-q] [-U] SRC DST\n"
+     "        [--target-image-opts] [-s SNAPSHOT | -l SNAPSHOT_PARAM] [-S SIZE] [-m N] [-p]\n"
+     "        [-q] [-U] SRC DST\n"
      "Copy the guest-visible contents of SRC into a new image DST (as qemu-img\n"
      "convert): sparse raw, or qcow2 (-c: compressed clusters, with the image's\n"
      "compression_type; -o: create options; -B: DST gets BACKING as backing file and\n"
      "only what SRC holds above its own backing file is copied; -n: DST exists).\n"
      "SNAPSHOT_PARAM is snapshot.id=ID[,snapshot.name=NAME] or a snapshot ID or name.\n"
-     "-S 0 writes every byte; -m N reads with N threads (default 4, at most 16).\n",
-     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "O:s:l:S:m:WcnB:F:o:", NULL, 1},
+     "-S 0 writes every byte; -m N reads with N threads (default 4, at most 16).\n"
+     "--target-image-opts (with -n): DST is an option list, as SRC with --image-opts\n"
+     "(driver=luks,key-secret=ID,file.filename=FILE: written through its cipher).\n",
+     GO_FORMAT | GO_SHARE | GO_QUIET | GO_PROGRESS | GO_CACHE | GO_IMGOPTS, "O:s:l:S:m:WcnB:F:o:", convert_lo, 1},
     {"commit", cmd_commit,
      "commit [-f FMT] [-b BASE] [-d] [-p] [-q] [-r RATE] IMAGE\n"
      "Write what IMAGE (and the images between it and BASE) holds into BASE, by default\n"
