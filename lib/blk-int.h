@@ -399,7 +399,7 @@ gk_dev *gk_open_named_file(gk_open_ctx *ctx, gk_dev *file, const char *name, con
                            char **location);
 
 extern const struct gk_format gk_raw_format, gk_qcow2_format, gk_vmdk_format, gk_vpc_format,
-    gk_vdi_format, gk_vhdx_format, gk_luks_format;
+    gk_vdi_format, gk_vhdx_format, gk_luks_format, gk_file_format;
 /* CRC-32C (Castagnoli), as VHDX checksums its structures (lib/vhdx.c). */
 uint32_t gk_crc32c(const void *buf, size_t n);
 /* The replayed log of a VHDX file whose header hdr (4 KiB) names a log that

@@ -81,6 +81,7 @@ const struct gk_format *const gk_formats[] = {
     &gk_vhdx_format,
     &gk_vpc_format,
     &gk_luks_format,
+    &gk_file_format,
     &qed_format,
     &qcow1_format,
     &parallels_format,

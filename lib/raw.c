@@ -131,7 +131,7 @@ static gk_dev *raw_open(gk_dev *file, gk_open_ctx *ctx)
 
 static int raw_info(gk_dev *d, gk_image_info *info)
 {
-    info->format = "raw";
+    info->format = d->format ? d->format->name : "raw";
     info->filename = gk_strdup(d->name);
     info->virtual_size = d->size;
     if (d->file->ops->get_allocated)
@@ -195,5 +195,14 @@ const struct gk_format gk_raw_format = {
     .open = raw_open,
     .create = raw_create,
     .create_opts = raw_create_opts,
+    .info = raw_info,
+};
+
+/* qemu's "file" driver used as the image's format (qemu-img info
+ * --image-opts driver=file,filename=F, or -f file): the file itself, read
+ * as raw reads it, named "file".  Never probed. */
+const struct gk_format gk_file_format = {
+    .name = "file",
+    .open = raw_open,
     .info = raw_info,
 };

@@ -745,6 +745,8 @@ int cmd_convert(gimg_args *a)
                 !(oo.key = (const char *)gk_secret_find(ovalues[i], &oo.keylen)))
                 gk_die_status(1, "%s", gk_errmsg());
         cv.out = gk_open_image(dst, &oo);
+        if (!cv.out && errno == ENOKEY && tgt_opts)
+            gimg_image_opts_nokey(1);
         if (!cv.out)
             gk_die_status(1, "%s", gk_errmsg());
         if (tgt_opts) {

@@ -90,6 +90,10 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
  * beside file.filename=; backing.encrypt.key-secret for a command that
  * opens no backing file: info, rebase -u). */
 void gimg_image_opts_unused(gk_dev *d, int status);
+/* When an open of the image of the last spec failed for want of its key
+ * (errno ENOKEY): dies with status as qemu-img does if the list named a
+ * key secret --object did not define (qemu looks it up only then). */
+void gimg_image_opts_nokey(int status);
 /* The name qemu-img gives the image of spec (opened, of format fmt): spec
  * itself, or with --image-opts the file name, or "json:{...}" when the list
  * holds an option a file name cannot carry (encrypt.key-secret).

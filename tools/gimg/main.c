@@ -280,6 +280,8 @@ gk_dev *gimg_open_opts(const gimg_args *a, const char *path, gk_open_opts *o, in
         errno = e;
     }
     if (!d && errno == ENOKEY)
+        gimg_image_opts_nokey(status);
+    if (!d && errno == ENOKEY)
         gk_die_status(status, "%s (give it as qemu-img takes it: --object secret,id=sec0,file=KEYFILE "
                       "--image-opts driver=qcow2,file.filename=IMAGE,encrypt.key-secret=sec0, "
                       "or driver=luks,file.filename=IMAGE,key-secret=sec0 for a LUKS file)",

@@ -172,6 +172,63 @@ static const struct secret *find_secret(const char *id)
 /* An option of the last list that the image's format leaves unused,
  * which qemu refuses once the image is open (gimg_image_opts_unused). */
 static const char *unused;
+/* The key secret the last list names when --object defined none: qemu
+ * looks it up only when the image needs its key (gimg_image_opts_nokey),
+ * so info, and any command on an image that is not encrypted, go on. */
+static char missing[256];
+
+/* driver=file: qemu's file protocol driver opened as the image, with its
+ * own option filename= (the options of a format are not its own).  The
+ * file name (allocated), or NULL with err set in qemu's words. */
+static char *file_driver_opts(const char *spec, gk_open_opts *o, char *err, size_t errsz)
+{
+    char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *bad = NULL;
+    size_t vlen;
+    while (*p) {
+        char *key = opt_next(&p, &val, &vlen, 0);
+        if (strcmp(key, "filename") == 0) {
+            free(filename);
+            filename = val;
+            val = NULL;
+        } else if (!bad && strcmp(key, "driver") != 0 && strcmp(key, "force-share") != 0 &&
+                   strcmp(key, "read-only") != 0) {
+            bad = gk_strdup(key);
+        }
+        free(key);
+        free(val);
+    }
+    free(copy);
+    if (!filename)
+        snprintf(err, errsz, "The 'file' block driver requires a file name");
+    else if (bad)
+        snprintf(err, errsz, "Block protocol 'file' doesn't support the option '%s'", bad);
+    free(bad);
+    if (*err) {
+        free(filename);
+        return NULL;
+    }
+    o->format = "file";
+    return filename;
+}
+
+/* The value of the last driver= of an option list, or NULL (allocated). */
+static char *list_driver(const char *spec)
+{
+    char *copy = gk_strdup(spec), *p = copy, *val, *driver = NULL;
+    size_t vlen;
+    while (*p) {
+        char *key = opt_next(&p, &val, &vlen, 0);
+        if (strcmp(key, "driver") == 0) {
+            free(driver);
+            driver = val;
+            val = NULL;
+        }
+        free(key);
+        free(val);
+    }
+    free(copy);
+    return driver;
+}
 
 /* Whether qemu-img's command opens the backing file of its image: info
  * and rebase -u do not, so an option for it is left unused. */
@@ -186,13 +243,23 @@ static int opens_backing(const gimg_args *a, const gk_open_opts *o)
 const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *o)
 {
     unused = NULL;
+    missing[0] = 0;
     if (!a->image_opts)
         return spec;
     if (a->fmt) /* before the list is read, as qemu-img */
         gk_die("--image-opts and --format are mutually exclusive");
+    char err[4096] = "";
+    char *drv = list_driver(spec);
+    int file_driver_only = drv && strcmp(drv, "file") == 0;
+    free(drv);
+    if (file_driver_only) {
+        char *name = file_driver_opts(spec, o, err, sizeof err);
+        if (!name)
+            gk_die("%s", err);
+        return name;
+    }
     char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *backing = NULL;
     int luks_key = 0, driver = 0, file_driver = 0, top_filename = 0;
-    char err[4096] = "";
     size_t vlen;
     while (*p && !*err) {
         char *key = opt_next(&p, &val, &vlen, 0);
@@ -224,8 +291,10 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
             if (key[0] == 'k')
                 luks_key = 1;
             if (!(sec = find_secret(val))) {
-                snprintf(err, sizeof err, "No secret with id '%s'", val);
+                snprintf(missing, sizeof missing, "%s", val);
+                o->key = NULL;
             } else {
+                missing[0] = 0;
                 o->key = (const char *)sec->data;
                 o->keylen = sec->len;
             }
@@ -275,6 +344,12 @@ const char *gimg_image_opts(const gimg_args *a, const char *spec, gk_open_opts *
     return filename; /* the caller's (gimg.h) */
 }
 
+void gimg_image_opts_nokey(int status)
+{
+    if (missing[0])
+        gk_die_status(status, "No secret with id '%s'", missing);
+}
+
 void gimg_image_opts_unused(gk_dev *d, int status)
 {
     if (!unused)
@@ -289,22 +364,28 @@ void gimg_image_opts_unused(gk_dev *d, int status)
 
 /* qemu names an image opened from options by its file name unless an
  * option changes what the name stands for: then by the options that
- * matter, as JSON (bdrv_refresh_filename; for qcow2 only the key secret
- * is such an option). */
+ * matter, as JSON (bdrv_refresh_filename; for qcow2 and luks only the key
+ * secret is such an option: encrypt.key-secret, key-secret). */
 char *gimg_image_name(const gimg_args *a, const char *spec, const char *fmt)
 {
     if (!a->image_opts)
         return gk_strdup(spec);
+    char *drv = list_driver(spec);
+    /* driver=file: the file's own option names it */
+    const char *name_key = drv && strcmp(drv, "file") == 0 ? "filename" : "file.filename";
+    free(drv);
     char *copy = gk_strdup(spec), *p = copy, *val, *filename = NULL, *secret = NULL;
+    const char *secret_key = NULL;
     size_t vlen;
     while (*p) {
         char *key = opt_next(&p, &val, &vlen, 0);
-        if (strcmp(key, "file.filename") == 0) {
+        if (strcmp(key, name_key) == 0) {
             free(filename);
             filename = val;
-        } else if (strcmp(key, "encrypt.key-secret") == 0) {
+        } else if (strcmp(key, "encrypt.key-secret") == 0 || strcmp(key, "key-secret") == 0) {
             free(secret);
             secret = val;
+            secret_key = key[0] == 'k' ? "key-secret" : "encrypt.key-secret";
         } else {
             free(val);
         }
@@ -314,7 +395,7 @@ char *gimg_image_name(const gimg_args *a, const char *spec, const char *fmt)
     if (!secret)
         return filename ? filename : gk_strdup(spec);
     jv *o = jv_new(J_OBJ);
-    jv_str(o, "encrypt.key-secret", secret);
+    jv_str(o, secret_key, secret);
     jv_str(o, "driver", fmt);
     jv *file = jv_add(o, "file", jv_new(J_OBJ));
     jv_str(file, "driver", "file");
