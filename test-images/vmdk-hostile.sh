@@ -12,8 +12,9 @@
 #                a VMware-style stream with a broken footer
 #   d-*.vmdk     descriptors: no createType, an unknown one, a FLAT line
 #                without offset, an extent that is missing, not a VMDK, the
-#                descriptor itself, json:, seSparse, 5000 extents, a
-#                megabyte of blank lines, a nested descriptor
+#                descriptor itself, json:, a SESPARSE extent that is a file
+#                of zeros (no seSparse header: refused as qemu refuses it),
+#                5000 extents, a megabyte of blank lines, a nested descriptor
 #   p-*.vmdk     parent links: to itself, a loop of two, a missing parent
 #   u-abs.vmdk   an extent by absolute path (/etc/hostname): refused with
 #                --untrusted
