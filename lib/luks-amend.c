@@ -317,11 +317,11 @@ int gk_luks1_amend(gk_dev *d, const gk_luks_amend *o, const void *pass, size_t p
 {
     gk_luks *l = gk_calloc(1, sizeof *l);
     uint8_t h[HDR_BYTES];
-    int r = gk_luks_read(d, l);
-    if (r != 0 || l->version != 1) {
-        r = gk_fail(EINVAL, "%s: %s", d->name, r < 0 ? gk_errmsg() : "not a LUKS1 header");
+    /* the header read and checked as an open reads it (no key: the
+     * keyslots are tried below, one by one) */
+    int r = gk_luks_open_key(d, d->name, NULL, 1, l, NULL, 0, NULL);
+    if (r < 0)
         goto out;
-    }
     if (d->size < sizeof h || gk_pread(d, h, sizeof h, 0) < 0) {
         r = gk_fail(EIO, "%s: reading the LUKS header: %s", d->name, gk_errmsg());
         goto out;
