@@ -10,6 +10,7 @@
 
 gk_guest *gk_guest_new(void)
 {
+    gk_heap_huge(); /* a session reads images: its heap on huge pages */
     gk_guest *g = gk_calloc(1, sizeof *g);
     g->devs = gk_devset_new();
     g->vfs = gk_vfs_new();

@@ -447,6 +447,7 @@ int main(int argc, char **argv)
             gimg_args a;
             /* getopt sees the command as argv[0] */
             gimg_parse(&a, &commands[k], argc - i, argv + i);
+            gk_heap_huge(); /* the command reads images: its heap on huge pages */
             int rc = commands[k].run(&a);
             free(a.opts);
             return rc;
