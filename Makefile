@@ -41,9 +41,21 @@ STATIC_PKGS = ext2fs com_err blkid zlib libdeflate libzstd libcrypto sqlite3 lzo
 ifeq ($(STATIC_DEPS),1)
 SYS_LIBS = -lm -ldl -lpthread -pthread -lrt
 ICONV_WRAP = -Wl,--wrap=iconv_open,--wrap=iconv,--wrap=iconv_close,-u,__wrap_iconv_open,-u,__wrap_iconv,-u,__wrap_iconv_close
-PKG_LIBS := -Wl,--wrap=read,--wrap=lseek,-u,__wrap_read,-u,__wrap_lseek $(ICONV_WRAP) -Wl,-Bstatic $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) \
-	2>/dev/null)) -lgomp -Wl,-Bdynamic $(shell pkg-config --libs $(filter-out $(STATIC_PKGS) \
-	$(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -ldl
+WRAP_LIBS = -Wl,--wrap=read,--wrap=lseek,-u,__wrap_read,-u,__wrap_lseek $(ICONV_WRAP)
+STATIC_PKG_LIBS := $(filter-out $(SYS_LIBS),$(shell pkg-config --libs --static $(STATIC_PKGS) 2>/dev/null)) -lgomp
+PKG_LIBS := $(WRAP_LIBS) -Wl,-Bstatic $(STATIC_PKG_LIBS) -Wl,-Bdynamic $(shell pkg-config --libs \
+	$(filter-out $(STATIC_PKGS) $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -ldl
+endif
+# The short read-only tools are static PIEs, libc included: no libc.so to
+# map and relocate, no lazy binding, only the libc they use next to their
+# own code (HACKING.md, "Linking and start-up").  A static program cannot
+# load the threaded client libraries of the remote protocols, so each also
+# gets a dynamic twin, $(B)/libexec/guestkit/NAME, that it runs instead
+# when it needs one (lib/twin.c).  STATIC_TOOLS= links every tool
+# dynamically (the sanitizer build: ASan needs the dynamic loader).
+STATIC_TOOLS ?= gcat gls gdf gfilesystems
+ifneq ($(STATIC_DEPS),1)
+STATIC_TOOLS :=
 endif
 RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
 # libfuse3 for gmount only (its objects and its link)
@@ -71,6 +83,13 @@ RELR_LDFLAGS := $(shell t=$$(mktemp) && printf 'int main(void) { return 0; }\n' 
 # libm only where a static library needs it (sqlite's math functions in
 # ginspect and gfsh): loading it costs every tool start ~12 page faults.
 LDLIBS_ALL = $(RELR_LDFLAGS) $(PKG_LIBS) -Wl,--push-state,--as-needed -lm -Wl,--pop-state -lpthread
+# ld warns that dlopen (lib/ossl.c) and ntfs-3g's getpwnam and the like
+# need the shared libraries of the glibc linked with at run time: true of
+# any static glibc program, and what lib/twin.c is about.  Its -w is
+# binutils 2.40's.
+LD_NOWARN := $(shell t=$$(mktemp) && printf 'int main(void) { return 0; }\n' | \
+	$(CC) -x c - -o $$t -Wl,--no-warnings >/dev/null 2>&1 && echo -Wl,--no-warnings; rm -f $$t)
+LDLIBS_STATIC = -static-pie $(RELR_LDFLAGS) $(LD_NOWARN) $(WRAP_LIBS) $(STATIC_PKG_LIBS) -lm -lpthread -ldl
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 FS_SRC := $(sort $(wildcard fs/*.c))
@@ -96,13 +115,14 @@ LIBGKFS := $(B)/libguestkit-fs.a
 # needs neither libarchive nor the editor).
 LIBGKTOOLS := $(B)/libguestkit-tools.a
 BINS := $(TOOLS:%=$(B)/bin/%) $(if $(SHELL_SRC),$(B)/bin/gfsh)
+TWINS := $(STATIC_TOOLS:%=$(B)/libexec/guestkit/%)
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit-%)
 MANS := $(wildcard man/*.1)
 
 .PHONY: all deps check check-build tests-build demo install clean fuzz images bench tags asan selftest
 # The unit-test binaries too: tests/*.t run them (GK_UNIT), and one left
 # stale by a make that skipped them fails against the new code.
-all: $(BINS) $(B)/man/gfsh.1 $(UNITS)
+all: $(BINS) $(TWINS) $(B)/man/gfsh.1 $(UNITS)
 
 # Objects are kept between runs (make check after make demo rebuilds nothing).
 .SECONDARY:
@@ -127,9 +147,14 @@ $(LIBGKFS): $(FS_OBJ)
 	$(say) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# One link rule per tool, from its own objects (tool_objs) and the libraries.
+# One link rule per tool, from its own objects (tool_objs) and the
+# libraries; a static tool's dynamic twin from the same objects.
 define tool_rule
 $(B)/bin/$(1): $(call tool_objs,$(1)) $(LIBGKTOOLS) $(LIBGKFS) $(LIBGK)
+	@mkdir -p $$(dir $$@)
+	$$(say) LINK $$@
+	$$(Q)$$(CC) $$(CFLAGS) -o $$@ $$^ $$(if $$(filter $(1),$$(STATIC_TOOLS)),$$(LDLIBS_STATIC),$$(LDLIBS_ALL))
+$(B)/libexec/guestkit/$(1): $(call tool_objs,$(1)) $(LIBGKTOOLS) $(LIBGKFS) $(LIBGK)
 	@mkdir -p $$(dir $$@)
 	$$(say) LINK $$@
 	$$(Q)$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
@@ -272,7 +297,7 @@ check: deps
 
 , := ,
 asan:
-	$(Q)$(MAKE) --no-print-directory B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" tests-build
+	$(Q)$(MAKE) --no-print-directory B=build-asan CC=gcc CFLAGS="$(SAN_FLAGS)" STATIC_TOOLS= tests-build
 	$(Q)ASAN_OPTIONS=abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GK_SAN=1 GK_BIN=$(CURDIR)/build-asan/bin GK_UNIT=$(CURDIR)/build-asan/tests \
 	  prove -j2 -f --timer $(filter tests/bad-%,$(filter $(SLOW_TESTS),$(TESTS))) \
@@ -309,6 +334,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/include/guestkit $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(TWINS),install -d $(DESTDIR)$(PREFIX)/libexec/guestkit && \
+	  install -m 755 $(TWINS) $(DESTDIR)$(PREFIX)/libexec/guestkit/)
 	install -m 644 $(LIBGK) $(LIBGKFS) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 lib/blk.h fs/fs.h fs/vfs.h fs/guest.h fs/inspect.h $(DESTDIR)$(PREFIX)/include/guestkit/
 	install -m 644 $(filter-out man/gfsh.1,$(MANS)) $(B)/man/gfsh.1 $(DESTDIR)$(PREFIX)/share/man/man1/

@@ -65,6 +65,12 @@ char *gk_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * of heap (lib/heap.c).  GK_NO_HUGE_HEAP in the environment turns it off. */
 void gk_heap_huge(void);
 
+/* The arguments a static tool runs its dynamic twin with, when it needs a
+ * shared library (lib/twin.c): set by the tool while running it again is
+ * harmless (nothing read from stdin or a terminal, no output, no sandbox
+ * yet), NULL otherwise. */
+extern char **gk_twin_argv;
+
 /* Memory for key material (lib/crypto.c): zeroed, locked in RAM where the
  * system allows, left out of core dumps; gk_secret_free wipes it (p may be
  * NULL; n as allocated).  Aborts on out-of-memory like gk_malloc. */

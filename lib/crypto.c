@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "blk.h"
+#include "blk-int.h"
 #include "crypto.h"
 #include "ossl.h"
 
@@ -315,8 +315,10 @@ int gk_argon2(int id, const void *pass, size_t passlen, const uint8_t *salt, siz
         .pwd = (uint8_t *)pass, .pwdlen = (uint32_t)passlen,
         .salt = (uint8_t *)salt, .saltlen = (uint32_t)saltlen,
         .t_cost = time, .m_cost = mem_kib, .lanes = lanes,
-        /* two cores are plenty: the lanes are what the result depends on */
-        .threads = lanes < 2 ? lanes : 2,
+        /* two cores are plenty: the lanes are what the result depends on;
+         * one thread in a static program, where the library and the
+         * threads it starts belong to a second libc (lib/twin.c) */
+        .threads = lanes < 2 || gk_static_program() ? 1 : 2,
         .version = ARGON2_VERSION_13,
         .flags = ARGON2_DEFAULT_FLAGS,
     };

@@ -84,6 +84,7 @@ static int key_tty_tried; /* gk_cli_keys_prepare asked for it */
 
 static int prompt_key(gk_cli *c, const char *dev, char **out, size_t *len)
 {
+    gk_twin_argv = NULL; /* what is read here cannot be read again */
     FILE *fp = NULL;
     if (!c->keys_from_stdin && (c->no_key_prompt || !(fp = key_tty ? key_tty : fopen("/dev/tty", "w+e"))))
         return 1;

@@ -221,6 +221,7 @@ void gk_cli_parse(gk_cli *c, const char *name, int argc, char **argv,
 {
     memset(c, 0, sizeof *c);
     gk_progname = name;
+    gk_twin_argv = argv; /* until the sandbox or a key read: lib/twin.c */
     gk_warn_hook = warn_escaped;
     const char *env = getenv("GUESTKIT_UNTRUSTED");
     c->untrusted = env && *env && strcmp(env, "0") != 0;
@@ -349,6 +350,7 @@ void gk_cli_clear(gk_cli *c)
 
 void gk_cli_sandbox(gk_cli *c)
 {
+    gk_twin_argv = NULL;
     gk_cli_keys_prepare(c);
     if (gk_cli_keys_possible(c))
         c->sb.crypto = 1;
