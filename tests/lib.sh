@@ -26,6 +26,7 @@ GK_SAN=${GK_SAN:-0}
 GK_LONG=${GK_LONG:-0}
 export PATH="$GK_BIN:/usr/sbin:/sbin:$PATH"
 . "$TOP/tests/oracle-path.sh"
+. "$TOP/test-images/lib-key.sh"
 # A sanitizer report (a leak included) must never look like our own exit 1.
 _asan_opts=${ASAN_OPTIONS:-}
 export ASAN_OPTIONS="exitcode=99:detect_leaks=1:$_asan_opts"
@@ -172,17 +173,19 @@ skip_all() {
     exit 0
 }
 
+# A cached fixture is used when its .done holds the key of the scripts that
+# build it now (test-images/lib-key.sh); otherwise build-all.sh builds it
+# again, under its lock.
 fixture() {
-    local name=$1 dir="$GK_IMAGES/$1"
-    if [ ! -e "$dir/.done" ]; then
-        (
-            flock 9
-            if ! "$TOP/test-images/build-all.sh" "$GK_IMAGES" "$name" 2>/dev/null; then
-                echo "fixture $name failed; see $GK_IMAGES/$name.log" >&2
-                tail -n 20 "$GK_IMAGES/$name.log" >&2
-                exit 1
-            fi
-        ) 9>"$GK_IMAGES/.$name.lock" || return 1
+    local name=$1 dir="$GK_IMAGES/$1" done_key=
+    fixture_key "$TOP/test-images" "$name"
+    [ -e "$dir/.done" ] && { IFS= read -r done_key <"$dir/.done" || true; }
+    if [ "$done_key" != "$FIXTURE_KEY" ]; then
+        if ! "$TOP/test-images/build-all.sh" "$GK_IMAGES" "$name" 2>/dev/null; then
+            echo "fixture $name failed; see $GK_IMAGES/$name.log" >&2
+            tail -n 20 "$GK_IMAGES/$name.log" >&2
+            return 1
+        fi
     fi
     printf '%s\n' "$dir"
 }
