@@ -18,12 +18,21 @@ written_ok() { # IMG SRC DESC
         sh -c "qemu-io -c 'write -P 0x5c 0 70k' -c 'write -P 0x5d 1M 300k' '$1' >/dev/null && qemu-img check -q '$1'"
 }
 
+# An image byte-identical to what qemu-img convert makes of the same source
+# with the same options needs none of written_ok's qemu runs (HACKING.md,
+# "CI time": what they would find is what they find of qemu's own image);
+# one that differs gets them all.
 for src in c64k.qcow2 c512.qcow2 zstd.qcow2 zlib.qcow2 zmix.qcow2 el2-ov.qcow2 qb-top.qcow2 snap.qcow2 src.raw; do
     for o in "" "-c" "-c -o compression_type=zstd" "-o cluster_size=4k,refcount_bits=1" \
              "-o extended_l2=on" "-o compat=0.10"; do
-        rm -f "$T/out.qcow2"
+        rm -f "$T/out.qcow2" "$T/qout.qcow2"
         if gimg convert -O qcow2 $o "$src" "$T/out.qcow2" 2>"$T/err"; then
-            written_ok "$T/out.qcow2" "$src" "convert $o $src"
+            if qemu-img convert -O qcow2 $o "$src" "$T/qout.qcow2" 2>/dev/null &&
+                cmp -s "$T/out.qcow2" "$T/qout.qcow2"; then
+                _tap_result 0 "convert $o $src: byte-identical to qemu-img convert's"
+            else
+                written_ok "$T/out.qcow2" "$src" "convert $o $src"
+            fi
         else
             _tap_result 1 "convert $o $src"; diag "$(cat "$T/err")"
         fi
@@ -183,7 +192,14 @@ n=0
 for img in "$hostile"/*.qcow2; do
     cp "$img" "$T/w.qcow2"
     sum=$(sha256sum <"$T/w.qcow2")
-    rc=0; qemu-img check -q "$T/w.qcow2" >/dev/null 2>&1 || rc=$?
+    rc=0
+    case ${img##*/} in
+    # qemu-img check of its 65536 snapshot entries takes 5-14 s of CPU (half
+    # of this test's); its verdict, corrupt (exit 2), is the one of every
+    # run, so it is not asked again.  Still written to below.
+    open-snapshots-past-end.qcow2) rc=2 ;;
+    *) qemu-img check -q "$T/w.qcow2" >/dev/null 2>&1 || rc=$? ;;
+    esac
     [ "$rc" = 2 ] || continue   # only those qemu finds corrupt
     n=$((n + 1))
     rc=0; timeout 60 "$H" writer "$T/w.qcow2" 4 10 "$T/log" 2>"$T/err" || rc=$?
