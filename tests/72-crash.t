@@ -32,7 +32,7 @@ for run in "${runs[@]}"; do
     # the luks layer has no metadata of its own: two kills at chosen
     # writes (the second torn), the other runs cover the rest
     [ "$2" = ext4-luks ] && [ "$k" -gt 2 ] && k=2
-    out=$(GK_BIN=$GK_BIN "$TOP/tests/crash/run.sh" "$T/$1-$2" "$1" "$2" "$k" "${GK_CRASH_SEED:-1205}" 2>&1)
+    out=$(GK_BIN=$GK_BIN CRASH_SRC_CACHE=$T "$TOP/tests/crash/run.sh" "$T/$1-$2" "$1" "$2" "$k" "${GK_CRASH_SEED:-1205}" 2>&1)
     while IFS= read -r line; do
         case $line in
             "ok "*) _tap_result 0 "${line#ok * - }" ;;
