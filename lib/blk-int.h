@@ -143,13 +143,6 @@ gk_dev *gk_dev_new(const struct gk_dev_ops *ops, const char *name, uint64_t size
  * since the last call is populated in one madvise (lib/heap.c). */
 void gk_heap_grown(void);
 
-/* Whether this program is linked statically (no program interpreter). */
-int gk_static_program(void);
-/* In a static program, run its dynamic twin (lib/twin.c) with gk_twin_argv
- * instead, if that is set; why: what is needed ("libnbd.so.0").  Returns
- * if not (a dynamic program, no twin, too late). */
-void gk_use_twin(const char *why);
-
 /* Record an error from an operation: message as gk_error(), returns -err
  * (err > 0) so that drivers can write  return gk_fail(EIO, "...", ...). */
 int gk_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -71,6 +71,14 @@ void gk_heap_huge(void);
  * yet), NULL otherwise. */
 extern char **gk_twin_argv;
 
+/* Whether this program is linked statically (no program interpreter). */
+int gk_static_program(void);
+/* In a static program, run its dynamic twin (lib/twin.c) with gk_twin_argv
+ * instead; why: what is needed ("libnbd.so.0").  0 in a dynamic program
+ * (carry on); -1 with gk_error (ENOTSUP) where the twin cannot be run: no
+ * gk_twin_argv any more, or no twin. */
+int gk_use_twin(const char *why);
+
 /* Memory for key material (lib/crypto.c): zeroed, locked in RAM where the
  * system allows, left out of core dumps; gk_secret_free wipes it (p may be
  * NULL; n as allocated).  Aborts on out-of-memory like gk_malloc. */

@@ -29,7 +29,10 @@ static void *load(const char *const *sonames, const char *const *names, void **s
 {
     void *h = NULL;
     const char *err = NULL;
-    gk_use_twin(sonames[0]); /* a static program: its twin loads it */
+    if (gk_use_twin(sonames[0]) < 0) { /* a static program: its twin loads it */
+        errno = ENOTSUP;
+        return NULL;
+    }
     for (int i = 0; sonames[i] && !h; i++) {
         h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
         if (!h && !err)

@@ -11,7 +11,9 @@
  * threaded) are not loaded there: the program runs its twin, the same tool
  * linked dynamically (installed as ../libexec/guestkit/NAME next to it),
  * with the same arguments, as long as that is harmless: before it has read
- * a key or entered the sandbox (tools/common.c clears gk_twin_argv).
+ * a key or entered the sandbox (tools/common.c clears gk_twin_argv); later,
+ * or without the twin, the open fails with a message (never a dlopen).
+ * A fleet run (--each) is run by the twin from the start.
  * libcrypto and libargon2 are still dlopen'ed where they are needed (one
  * thread: lib/crypto.c runs Argon2 on one thread in a static program). */
 #include <errno.h>
@@ -30,27 +32,28 @@ int gk_static_program(void)
     return getauxval(AT_BASE) == 0; /* no program interpreter */
 }
 
-void gk_use_twin(const char *why)
+int gk_use_twin(const char *why)
 {
-    if (!gk_twin_argv || !gk_static_program())
-        return;
+    if (!gk_static_program())
+        return 0;
+    if (!gk_twin_argv)
+        return gk_fail(ENOTSUP, "%s cannot be loaded by a static program at this point "
+                       "(its dynamic twin could have)", why);
     char self[PATH_MAX], twin[PATH_MAX + 64];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
-        return;
+        return gk_fail(ENOTSUP, "%s: cannot find this program's dynamic twin: /proc/self/exe: %s",
+                       why, n < 0 ? strerror(errno) : "empty");
     self[n] = 0;
     char *slash = strrchr(self, '/');
     if (!slash)
-        return;
+        return gk_fail(ENOTSUP, "%s: cannot find this program's dynamic twin", why);
     *slash = 0;
-    if ((size_t)snprintf(twin, sizeof twin, "%s/../libexec/guestkit/%s", self, slash + 1) >=
-        sizeof twin)
-        return;
+    snprintf(twin, sizeof twin, "%s/../libexec/guestkit/%s", self, slash + 1);
     gk_debug("needs %s: running %s", why, twin);
     char **argv = gk_twin_argv;
     gk_twin_argv = NULL;
-    int e = errno;
     execv(twin, argv);
-    gk_debug("cannot run %s: %s", twin, strerror(errno));
-    errno = e;
+    return gk_fail(ENOTSUP, "%s needs this program's dynamic twin: %s: %s", why, twin,
+                   strerror(errno));
 }

@@ -114,4 +114,18 @@ setsid -w strace -f -qq -e trace=openat -o "$T/ld" gcat --key /dev/sda2:key:x -a
     /etc/hostname >/dev/null
 ok "a key given: libcrypto loaded" grep -q 'libcrypto\.so' "$T/ld"
 
+# A static gcat (Makefile STATIC_TOOLS; not the sanitizer build) runs its
+# dynamic twin for a remote image (lib/twin.c): -v says so, and the twin
+# then fails to connect (port 1: nothing listens); without its twin the
+# open fails with a message, not a crash.
+if ! readelf -lW "$GK_BIN/gcat" | grep -q INTERP; then
+    gcat -v -a nbd://127.0.0.1:1/x /etc/hostname > /dev/null 2> "$T/twin.err"
+    ok "static gcat: runs its twin for nbd://" grep -q 'needs libnbd.*: running .*libexec/guestkit/gcat' "$T/twin.err"
+    ok "... and the twin tried to connect" grep -q 'connect' "$T/twin.err"
+    mkdir -p "$T/lone"
+    cp "$GK_BIN/gcat" "$T/lone/gcat"
+    fails_cleanly "static gcat without its twin: nbd:// refused" "$T/lone/gcat" -a nbd://127.0.0.1:1/x /etc/hostname
+    ok "... naming the twin" grep -q 'dynamic twin' "$T/fc.err"
+fi
+
 done_testing

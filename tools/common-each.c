@@ -351,6 +351,11 @@ void gk_each_run(gk_cli *c, gk_each *e, gk_each_report report, void *ud)
 {
     if (c->keys_from_stdin)
         gk_die("--keys-from-stdin cannot be used with --each (give --key ID:file:FILE)");
+    /* a static tool runs a fleet as its dynamic twin (lib/twin.c): a
+     * worker may need a remote protocol's library, and must not run the
+     * twin itself with the whole command line */
+    if (gk_use_twin("--each") < 0)
+        gk_twin_argv = NULL;
     /* static: a worker returns from here to run the tool on its image,
      * whose name (c->drives[0].path) lives in the list until it exits */
     static list l;
