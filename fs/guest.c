@@ -288,11 +288,10 @@ char *gk_guest_unreadable(gk_guest *g, const gk_devent *e)
 {
     if (!e->dev)
         return gk_asprintf("%s: %s", e->name, e->open_error ? e->open_error : "cannot be opened");
-    const char *t = gk_devent_probe(e)->type;
-    /* a partitioned disk is read through its partitions */
-    if (e->kind == GK_DISK && g->devs->disk_parttype && e->disk_index >= 0 &&
-        e->disk_index < g->devs->ndisks && g->devs->disk_parttype[e->disk_index])
+    /* a partitioned disk is read through its partitions (and not probed) */
+    if (gk_devent_partitioned(e))
         return NULL;
+    const char *t = gk_devent_probe(e)->type;
     if (!t || !*t || strcmp(t, "swap") == 0 || gk_fs_supported(t) || member_assembled(g, e))
         return NULL;
     if (strcmp(t, "crypto_LUKS") == 0)

@@ -38,7 +38,7 @@ static gk_devent *find_by(gk_guest *g, int what, const char *val)
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < g->devs->nents; i++) {
             gk_devent *e = &g->devs->ents[i];
-            int last = gk_devset_disk_partitioned(g->devs, e) || gk_devset_is_pv(g->devs, e);
+            int last = gk_devent_holds_no_fs(e);
             if (last == pass && matches(e, what, val))
                 return e;
         }

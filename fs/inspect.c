@@ -998,7 +998,7 @@ int gk_inspect_os(gk_guest *g)
          * their own, as libguestfs' list_filesystems has it: not probed
          * (a probe reads the device's ends, decompressing what they are
          * in, to find what is known already) */
-        if (gk_devset_disk_partitioned(s, e) || gk_devset_is_pv(s, e))
+        if (gk_devent_holds_no_fs(e))
             continue;
         const char *t = gk_devent_probe(e)->type;
         if (!e->dev || !t || !gk_fs_supported(t))

@@ -579,6 +579,9 @@ typedef struct gk_devent {
     gk_probe blkid;
     int blkid_done;
     char *ptable;          /* GK_DISK: "gpt" or "msdos" (debug lines), or NULL */
+    /* Set by the scan, for gk_devent_partitioned and gk_devent_holds_no_fs. */
+    int partitioned;       /* GK_DISK: its table gave partitions              */
+    int pv;                /* the LVM scan found a PV label on it             */
 } gk_devent;
 
 typedef struct gk_pv {
@@ -629,11 +632,13 @@ const gk_probe *gk_devent_probe(const gk_devent *e);
 /* Whether libblkid calls e an md member (linux_raid_member), probing e
  * only when md's magic is at one of the places md keeps a superblock. */
 int gk_devent_md_member(const gk_devent *e);
-/* Whether e is a disk with partitions (found in its table): libguestfs'
- * list_filesystems does not look for a filesystem on such a disk. */
-int gk_devset_disk_partitioned(const gk_devset *s, const gk_devent *e);
-/* Whether e is an LVM physical volume (its label was found by the scan). */
-int gk_devset_is_pv(const gk_devset *s, const gk_devent *e);
+/* Whether e is a disk with partitions (found in its table): it is read
+ * through them. */
+int gk_devent_partitioned(const gk_devent *e);
+/* Whether e holds no filesystem of its own: a disk with partitions or an
+ * LVM physical volume (libguestfs' list_filesystems looks at neither).
+ * Known from the scan, so asking probes and searches nothing. */
+int gk_devent_holds_no_fs(const gk_devent *e);
 /* Look a device up by any name the guest or the user may use:
  * /dev/sda1, /dev/vda1, /dev/hda1, /dev/xvda1, /dev/VG/LV, /dev/mapper/VG-LV.
  * Returns NULL (with gk_error) if unknown. */

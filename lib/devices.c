@@ -224,6 +224,7 @@ int gk_part_scan_disk(gk_devset *s, int disk_index)
     disk = gk_devset_disk(s, disk_index);
     free(disk->ptable);
     disk->ptable = gk_strdup(kind);
+    disk->partitioned = s->nents > first; /* the table scan appends only its partitions */
     warn_overlaps(s, first);
     return 0;
 }
@@ -254,22 +255,14 @@ const gk_probe *gk_devent_probe(const gk_devent *e)
     return &e->blkid;
 }
 
-int gk_devset_disk_partitioned(const gk_devset *s, const gk_devent *e)
+int gk_devent_partitioned(const gk_devent *e)
 {
-    if (e->kind != GK_DISK || !e->ptable)
-        return 0;
-    for (int i = s->ndisks; i < s->nents; i++)
-        if (s->ents[i].kind == GK_PART && s->ents[i].disk_index == e->disk_index)
-            return 1;
-    return 0;
+    return e->kind == GK_DISK && e->partitioned;
 }
 
-int gk_devset_is_pv(const gk_devset *s, const gk_devent *e)
+int gk_devent_holds_no_fs(const gk_devent *e)
 {
-    for (int i = 0; i < s->npvs; i++)
-        if (strcmp(s->pvs[i].name, e->name) == 0)
-            return 1;
-    return 0;
+    return gk_devent_partitioned(e) || e->pv;
 }
 
 int gk_devent_md_member(const gk_devent *e)
@@ -304,10 +297,12 @@ int gk_devset_rescan_lvm(gk_devset *s)
 {
     int k = 0;
     for (int i = 0; i < s->nents; i++) {
-        if (s->ents[i].kind == GK_LV)
+        if (s->ents[i].kind == GK_LV) {
             devent_clear(&s->ents[i]);
-        else
-            s->ents[k++] = s->ents[i];
+        } else {
+            s->ents[k] = s->ents[i];
+            s->ents[k++].pv = 0; /* the scan below finds the PVs again */
+        }
     }
     s->nents = k;
     lvm_clear(s);

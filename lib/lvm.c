@@ -884,6 +884,7 @@ int gk_lvm_scan(gk_devset *s)
         gk_pv *gp = &s->pvs[s->npvs];
         memset(gp, 0, sizeof *gp);
         gp->name = gk_strdup(s->ents[pl->ent].name);
+        s->ents[pl->ent].pv = 1;
         gp->uuid = gk_strdup(pl->uuid);
         gp->pe_start = pl->pe_start;
         /* An orphan's size is its device's (pvs); a PV in a VG gets
