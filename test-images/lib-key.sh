@@ -11,7 +11,7 @@
 # costs a rebuild; naming less would keep a stale fixture.  Bash builtins
 # but for the one sha256sum: the tests call this for every fixture they use.
 fixture_key() {
-    local dir=$1 todo=("$2.sh") seen=" " f text data="" h b line w
+    local dir=$1 todo=("$2.sh") seen=" " f text data="" h b line w rest
     while [ ${#todo[@]} -gt 0 ]; do
         f=${todo[0]} todo=("${todo[@]:1}")
         [[ $seen == *" $f "* ]] && continue
@@ -22,15 +22,16 @@ fixture_key() {
         for h in "$dir"/*.sh "$dir"/*.py; do
             b=${h##*/}
             case $b in build-all.sh|demo.sh) continue ;; esac
-            [[ $text =~ (^|[^[:alnum:]_-])"$b" ]] && todo+=("$b")
+            [[ $text == *"$b"* && $text =~ (^|[^[:alnum:]_-])"$b" ]] && todo+=("$b")
         done
-        [[ $text == *build-all.sh* ]] || continue
-        while IFS= read -r line; do
-            [[ $line == *build-all.sh* ]] || continue
+        rest=$text
+        while [[ $rest =~ [^$'\n']*build-all\.sh[^$'\n']* ]]; do
+            line=${BASH_REMATCH[0]}
+            rest=${rest#*"$line"}
             for w in $line; do
                 [[ $w =~ ^[a-z0-9-]+$ ]] && [ -f "$dir/$w.sh" ] && todo+=("$w.sh")
             done
-        done <<<"$text"
+        done
     done
     FIXTURE_KEY=$(sha256sum <<<"$data")
     FIXTURE_KEY=${FIXTURE_KEY%% *}
