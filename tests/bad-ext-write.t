@@ -13,14 +13,32 @@ corpus=${GK_EXT_CORPUS:-/work/shared/corpus/ext-corrupt}
 [ -d "$corpus" ] || skip_all "no corpus at $corpus"
 [ -x "$GK_BIN/gfsh" ] || skip_all "needs gfsh"
 
+# The checks of a run's stderr are bash builtins, not a grep or two per
+# image (375 images, each run twice: plain and under ASan).
+crash_re='Sanitizer|runtime error|Segmentation|Aborted'
 sane() { # RC ERRFILE: exit 0/1, no sanitizer or crash
     [ "$1" = 0 ] || [ "$1" = 1 ] || return 1
-    ! grep -qE 'Sanitizer|runtime error|Segmentation|Aborted' "$2"
+    local err=
+    if IFS= read -r -d '' err <"$2"; then
+        ! grep -qaE "$crash_re" "$2"     # a NUL byte, where read stops
+    else
+        [[ ! $err =~ $crash_re ]]
+    fi
+}
+why() { # ERRFILE: its first 120 bytes but "no journal" lines, one line
+    local LC_ALL=C line out= err=
+    IFS= read -r -d '' err <"$1" || true
+    while IFS= read -r line; do
+        [[ $line == *"no journal"* ]] || out+=$line$'\n'
+    done <<<"$err"
+    out=${out:0:120}
+    while [[ $out == *$'\n' ]]; do out=${out%$'\n'}; done
+    printf '%s' "$out"
 }
 refused=0 accepted=0
 leak_sample 7
 for gz in "$corpus"/*.img.gz; do
-    n=$(basename "$gz" .img.gz)
+    n=${gz##*/} n=${n%.img.gz}
     gzip -dc "$gz" >"$T/c.img" 2>/dev/null || continue
     before=$(sha256sum <"$T/c.img")
     leak_turn
@@ -31,7 +49,7 @@ for gz in "$corpus"/*.img.gz; do
         continue
     fi
     if [ $rc = 1 ]; then
-        is "$(sha256sum <"$T/c.img")" "$before" "$n: refused ($(grep -v 'no journal' "$T/err" | head -c 120)): byte-identical"
+        is "$(sha256sum <"$T/c.img")" "$before" "$n: refused ($(why "$T/err")): byte-identical"
         refused=$((refused + 1))
         continue
     fi
