@@ -81,6 +81,11 @@ struct gk_dev_ops {
      * device returns the new bytes (caches are written through or
      * invalidated before this returns); durable only after flush. */
     int (*pwrite)(gk_dev *d, const void *buf, size_t n, uint64_t off);
+    /* pwrite of a write that goes on with the previous one (gk_pwrite_more):
+     * a format that lays out a request's new clusters one after the other
+     * goes on from where the previous write's clusters ended.  NULL: the
+     * wrapper calls pwrite. */
+    int (*pwrite_more)(gk_dev *d, const void *buf, size_t n, uint64_t off);
     /* Make [off, off+len) read as zeros; GK_ZERO_MAY_UNMAP allows holes.
      * -ENOTSUP (or NULL): the wrapper writes zero buffers instead. */
     int (*pwrite_zeroes)(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);

@@ -116,6 +116,17 @@ int gk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
     return ret_errno(d->ops->pwrite(d, buf, n, off));
 }
 
+int gk_pwrite_more(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    if (!d->ops->pwrite_more)
+        return gk_pwrite(d, buf, n, off);
+    if (write_check(d, "write", n, off) < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    return ret_errno(d->ops->pwrite_more(d, buf, n, off));
+}
+
 int gk_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off)
 {
     return gk_pwrite_precompressed(d, buf, n, off, NULL);

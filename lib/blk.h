@@ -293,6 +293,14 @@ void gk_dev_unref(gk_dev *d);      /* atomic; closes the device at zero      */
  * gk_flush(). */
 int gk_pread(gk_dev *d, void *buf, size_t n, uint64_t off);
 int gk_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
+/* gk_pwrite of a write that goes on with the previous gk_pwrite, which
+ * ended at off, as one of qemu's requests does: qcow2 maps its new
+ * clusters on from where the previous write's last cluster ended (where
+ * free), as qemu maps the rest of a request, or one that starts inside
+ * the cluster the previous request ended in.  For a writer that cuts
+ * qemu-img's requests in pieces and wants its image (where a refcount
+ * block goes included). */
+int gk_pwrite_more(gk_dev *d, const void *buf, size_t n, uint64_t off);
 /* Make [off, off+len) read as zeros.  With GK_ZERO_MAY_UNMAP the space may
  * be deallocated (a hole); without it stays allocated where the driver can
  * tell the difference. */

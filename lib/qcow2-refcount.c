@@ -396,6 +396,38 @@ int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t bytes)
     return gk_fail(EIO, "%s: cluster allocation does not settle (image corrupt?)", q->path);
 }
 
+int64_t qcow2_alloc_clusters_at(struct qcow2 *q, uint64_t off, uint64_t n)
+{
+    unsigned cb = q->cluster_bits;
+    if (off & (q->cluster_size - 1))
+        return gk_fail(EINVAL, "%s: allocation at unaligned offset 0x%llx", q->path, (unsigned long long)off);
+    for (int tries = 0; tries < 1000; tries++) {
+        /* the free clusters in a row from off: a refcount block that the
+         * update below places among them (at the first cluster it covers,
+         * when the search for it starts below off) shortens the run */
+        uint64_t i = 0, rc;
+        for (; i < n; i++) {
+            if (((off >> cb) + i + 1) << cb > QC_MAX_HOST)
+                break;
+            int r = qcow2_get_refcount(q, (off >> cb) + i, &rc);
+            if (r < 0)
+                return r;
+            if (rc)
+                break;
+        }
+        if (i == 0)
+            return 0;
+        if (off + (i << cb) > q->file_size)
+            q->file_size = off + (i << cb);
+        int r = qcow2_update_refcount(q, off, i << cb, 1);
+        if (r == 0)
+            return (int64_t)i;
+        if (r != -EAGAIN)
+            return r;
+    }
+    return gk_fail(EIO, "%s: cluster allocation does not settle (image corrupt?)", q->path);
+}
+
 int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size)
 {
     uint64_t cs = q->cluster_size, off = q->free_byte_offset, rc;

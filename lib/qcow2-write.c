@@ -335,6 +335,27 @@ static uint64_t subcluster_region(const struct qcow2 *q, uint64_t e, uint64_t bm
     return (bm | mask) & ~(mask << 32);
 }
 
+/* Host clusters for *m guest clusters of the write under way: where its
+ * last mapped cluster ends when the clusters there are free (as many of
+ * them as are, *m shortened), else wherever the allocator finds *m in a
+ * row.  qemu maps a request the same way, so a refcount block that must
+ * cover itself goes where qemu's goes: at the first cluster it covers when
+ * the write goes on past its range, after the clusters taken otherwise.
+ * Their offset, or -errno. */
+static int64_t alloc_data(struct qcow2 *q, uint64_t *m)
+{
+    if (q->req_next && !q->crypt) {
+        int64_t got = qcow2_alloc_clusters_at(q, q->req_next, *m);
+        if (got < 0)
+            return got;
+        if (got > 0) {
+            *m = (uint64_t)got;
+            return (int64_t)q->req_next;
+        }
+    }
+    return qcow2_alloc_clusters(q, *m << q->cluster_bits);
+}
+
 /* Write k bytes at off inside one guest cluster. */
 static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k, uint64_t off)
 {
@@ -385,7 +406,8 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
         if (external) {
             target = coff;
         } else {
-            int64_t a = qcow2_alloc_clusters(q, cs);
+            uint64_t one = 1;
+            int64_t a = alloc_data(q, &one);
             if (a < 0) {
                 qcow2_cache_put(q->l2_cache, tv);
                 return (int)a;
@@ -393,6 +415,7 @@ static int write_cluster(gk_dev *d, struct qcow2 *q, const uint8_t *p, size_t k,
             target = (uint64_t)a;
         }
     }
+    q->req_next = external || q->crypt ? 0 : target + cs;
     if ((r = qcow2_pwrite_data(q, src, wlen, target + rs)) < 0) {
         qcow2_cache_put(q->l2_cache, tv);
         return r;
@@ -470,7 +493,7 @@ static int64_t write_clusters(struct qcow2 *q, const uint8_t *p, uint64_t n, uin
         if (external) {
             target = off;
         } else {
-            int64_t a = qcow2_alloc_clusters(q, m << cb);
+            int64_t a = alloc_data(q, &m);
             if (a < 0) {
                 qcow2_cache_put(q->l2_cache, tv);
                 return a;
@@ -478,6 +501,7 @@ static int64_t write_clusters(struct qcow2 *q, const uint8_t *p, uint64_t n, uin
             target = (uint64_t)a;
         }
     }
+    q->req_next = external ? 0 : target + (m << cb);
     if (gk_pwrite(q->data, p, m << cb, target) < 0) {
         r = -errno;
         qcow2_cache_put(q->l2_cache, tv);
@@ -515,12 +539,17 @@ int qcow2_flush_all(struct qcow2 *q)
     return gk_flush(q->file) < 0 ? -errno : 0;
 }
 
-int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+/* One write request (qemu's qcow2_co_pwritev_part): the clusters it needs
+ * are mapped on from each other (req_next); more: it goes on with the
+ * previous request, which ended at off. */
+static int pwrite_req(gk_dev *d, const void *buf, size_t n, uint64_t off, int more)
 {
     struct qcow2 *q = d->priv;
     if (!q->rw)
         return gk_fail(EROFS, "%s: image is not open for writing", q->path);
     const uint8_t *p = buf;
+    if (!more || off != q->req_end)
+        q->req_next = 0;
     while (n > 0) {
         uint64_t in = off & (q->cluster_size - 1);
         size_t k = q->cluster_size - in < n ? (size_t)(q->cluster_size - in) : n;
@@ -530,15 +559,28 @@ int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
             k = (size_t)w;
         else if (w == 0)
             r = write_cluster(d, q, p, k, off);
-        if (r < 0)
+        if (r < 0) {
+            q->req_next = 0;
             return r;
+        }
         if (q->nfrees > MAX_PENDING_FREES && (r = qcow2_flush_all(q)) < 0)
             return r;
         p += k;
         off += k;
         n -= k;
     }
+    q->req_end = off;
     return 0;
+}
+
+int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    return pwrite_req(d, buf, n, off, 0);
+}
+
+int qcow2_op_pwrite_more(gk_dev *d, const void *buf, size_t n, uint64_t off)
+{
+    return pwrite_req(d, buf, n, off, 1);
 }
 
 int qcow2_op_flush(gk_dev *d)

@@ -182,6 +182,7 @@ const struct gk_dev_ops qcow2_ops = {
     .pread = q_pread,
     .block_status = q_block_status,
     .pwrite = qcow2_op_pwrite,
+    .pwrite_more = qcow2_op_pwrite_more,
     .pwrite_compressed = qcow2_op_pwrite_compressed,
     .compress = qcow2_op_compress,
     .pwrite_zeroes = qcow2_op_pwrite_zeroes,

@@ -258,6 +258,12 @@ struct qcow2 {
     uint64_t free_byte_offset; /* compressed data: next free byte, or 0        */
     struct qcow2_free { uint64_t off, len; } *frees; /* deferred refcount drops */
     size_t nfrees, frees_cap;
+    uint64_t req_next;         /* during one guest write: the host offset where
+                                * the clusters it mapped so far end, where its
+                                * next allocation goes on (qemu's
+                                * qcow2_alloc_host_offset), 0 for none; kept
+                                * for a gk_pwrite_more at req_end            */
+    uint64_t req_end;          /* the guest offset where the last write ended */
     uint8_t *cow;              /* one cluster: copy-on-write of a partial write */
     uint8_t *enc;              /* one cluster: the encrypted copy of a write  */
     gk_compressor *wc;         /* gk_pwrite_compressed's own compression       */
@@ -345,6 +351,11 @@ int qcow2_update_refcount(struct qcow2 *q, uint64_t off, uint64_t len, int64_t a
 /* Allocate clusters for bytes bytes (refcount 1 each): their offset, or
  * -errno.  Free clusters are reused, searching from the lowest free one. */
 int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t bytes);
+/* Allocate up to n clusters at off (cluster aligned) as far as they are
+ * free in a row (qemu's qcow2_alloc_clusters_at, how a write goes on where
+ * its last cluster ended): how many (0 when the one at off is in use), or
+ * -errno. */
+int64_t qcow2_alloc_clusters_at(struct qcow2 *q, uint64_t off, uint64_t n);
 /* Write n bytes of guest data at host offset host of the data file,
  * encrypted first on an encrypted image (n a multiple of 512 then, at
  * most a cluster).  0 or -errno. */
@@ -430,6 +441,7 @@ int qcow2_flush_all(struct qcow2 *q);
 int qcow2_op_pwrite_zeroes(gk_dev *d, uint64_t off, uint64_t len, unsigned flags);
 int qcow2_op_discard(gk_dev *d, uint64_t off, uint64_t len);
 int qcow2_op_pwrite(gk_dev *d, const void *buf, size_t n, uint64_t off);
+int qcow2_op_pwrite_more(gk_dev *d, const void *buf, size_t n, uint64_t off);
 int qcow2_op_pwrite_compressed(gk_dev *d, const void *buf, size_t n, uint64_t off, const gk_zbuf *z);
 /* One cluster compressed with the image's compression type, at most
  * cluster_size - 1 bytes (z->len 0: it does not shrink, stored as it is);

@@ -71,9 +71,9 @@ done
 # one run of data 30 MiB long that starts off any 2 MiB boundary: qemu-img
 # copies it in 2 MiB requests counted from where the run starts, and with
 # 4 KiB clusters (a refcount block for every 8 MiB of file) the refcount
-# blocks go where those requests end, not where gimg's windows do (not
-# identical yet with 8 KiB clusters and larger when a request starts inside
-# a cluster the one before allocated: tools/gimg/convert.c split_requests)
+# blocks go where those requests end, not where gimg's windows do (larger
+# clusters, where a request starts inside the cluster the one before
+# allocated: tests/16-qcow2-refcount-layout.t)
 truncate -s 40M "$T/run.raw"
 qemu-io -f raw -c 'write -P 0x41 1028k 30M' "$T/run.raw" >/dev/null
 ident "$T/run.raw" -o cluster_size=4k

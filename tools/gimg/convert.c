@@ -39,6 +39,8 @@ struct cext {
     int kind;              /* CX_*                                       */
     int st;                /* the source's status (CX_*: before -S 0 makes
                             * zeros data), which qemu-img's runs follow */
+    int cont;              /* split_requests: it starts inside one of
+                            * qemu-img's requests, in the window before */
 };
 
 struct cbuf {
@@ -70,7 +72,11 @@ struct conv {
     gk_dev *base;          /* -B (non-NULL): copy only what is allocated above
                             * the source's backing file                  */
     int sparse;            /* skip zeros (regular output file, -S not 0) */
-    uint64_t wend;         /* write_fresh: the end of the clusters written */
+    uint64_t wend;         /* write_fresh: the end of the clusters written, */
+    uint64_t pend;         /* and of the last piece of data               */
+    unsigned char *carry;  /* write_fresh: the piece held back at a window's */
+    uint64_t carry_s, carry_e, carry_cap; /* end: [carry_s, carry_e)     */
+    int carry_more;        /* and how it is written                       */
     uint64_t reqmax;       /* qemu-img's requests of data: its buffer    */
     uint64_t qs, qe;       /* the writer: where qemu-img's status run of the
                             * last run written starts, where that ends  */
@@ -291,15 +297,34 @@ static int write_compressed(struct conv *cv, const struct cbuf *b)
     return 0;
 }
 
+/* Write the piece held back at a window's end (write_fresh). */
+static int flush_carry(struct conv *cv)
+{
+    uint64_t n = cv->carry_e - cv->carry_s;
+    if (!n)
+        return 0;
+    cv->carry_e = cv->carry_s;
+    return cv->carry_more ? gk_pwrite_more(cv->out, cv->carry, n, cv->carry_s)
+                          : gk_pwrite(cv->out, cv->carry, n, cv->carry_s);
+}
+
 /* A new image without a backing file (it reads as zeros) and without
  * subclusters: the clusters qemu-img's pieces of data touch (next_piece)
  * are written whole (a new cluster is written whole anyway, the zeros in
- * it included), a run of them with one write, which the driver maps onto
- * contiguous new clusters (qemu-img's requests allocate them in the same
- * order).  The other clusters are left unallocated. */
+ * it included), each piece with one write as qemu-img writes it, which
+ * the driver maps onto contiguous new clusters as qemu maps that write.
+ * Where a refcount block is due, that places it where qemu does: after the
+ * clusters of a write that needed it, or at the first cluster it covers
+ * when a write goes on from clusters mapped before (qemu's
+ * qcow2_alloc_clusters_at).  So a piece that starts inside the cluster the
+ * write before ended in goes on from there (gk_pwrite_more), and a piece
+ * cut by a window's end is held back (copied) and written whole with the
+ * rest of it from the next window.  The other clusters are left
+ * unallocated. */
 static int write_fresh(struct conv *cv, const struct cbuf *b)
 {
-    uint64_t rs = 0, re = 0, cs = cv->chunk; /* the pending run: [rs, re) */
+    uint64_t cs = cv->chunk;
+    int held = 0; /* a piece of this window was held back */
     for (int i = 0; i < b->nx; i++) {
         const struct cext *x = &b->x[i];
         if (x->kind != CX_DATA)
@@ -309,31 +334,55 @@ static int write_fresh(struct conv *cv, const struct cbuf *b)
             uint64_t n = next_piece(cv, b->p + (p - b->ds), p, xe - p, &data);
             if (data) {
                 uint64_t s = p / cs * cs, e = (p + n + cs - 1) / cs * cs;
+                int more = 0, joined = 0;
                 if (e > b->de)
                     e = b->de;
-                if (s < cv->wend) /* written whole already */
-                    s = cv->wend;
-                if (re > rs && s <= re) {
-                    if (e > re)
-                        re = e;
-                } else if (s < e) {
-                    if (re > rs && gk_pwrite(cv->out, b->p + (rs - b->ds), re - rs, rs) < 0)
+                if (cv->carry_e > cv->carry_s && !held) {
+                    /* the held piece goes on here, or was whole */
+                    if (p == x->off && x->cont && cv->pend == p && s == cv->carry_e)
+                        joined = 1;
+                    else if (flush_carry(cv) < 0)
                         return -1;
-                    rs = s;
-                    re = e;
                 }
+                if (!joined && s < cv->wend) {
+                    s = cv->wend; /* written whole already */
+                    more = 1;
+                }
+                if (s < e) {
+                    const unsigned char *src = b->p + (s - b->ds);
+                    if (joined || (p + n == b->end && b->end < cv->size)) {
+                        /* held back: it may go on in the next window */
+                        uint64_t have = joined ? cv->carry_e - cv->carry_s : 0;
+                        if (have + (e - s) > cv->carry_cap) {
+                            cv->carry_cap = have + (e - s);
+                            cv->carry = gk_realloc(cv->carry, cv->carry_cap);
+                        }
+                        memcpy(cv->carry + have, src, e - s);
+                        if (!joined) {
+                            cv->carry_s = s;
+                            cv->carry_more = more;
+                        }
+                        cv->carry_e = e;
+                        held = 1;
+                        if (p + n != b->end || b->end >= cv->size) {
+                            if (flush_carry(cv) < 0)
+                                return -1;
+                            held = 0;
+                        }
+                    } else if ((more ? gk_pwrite_more(cv->out, src, e - s, s) : gk_pwrite(cv->out, src, e - s, s)) <
+                               0) {
+                        return -1;
+                    }
+                    cv->wend = e;
+                }
+                cv->pend = p + n;
             }
             p += n;
         }
-        /* the end of one of qemu-img's requests: what it allocated so far
-         * is one batch */
-        if (re > rs) {
-            if (gk_pwrite(cv->out, b->p + (rs - b->ds), re - rs, rs) < 0)
-                return -1;
-            cv->wend = re;
-            rs = re = 0;
-        }
     }
+    /* a held piece that nothing in this window went on with */
+    if (!held && flush_carry(cv) < 0)
+        return -1;
     return 0;
 }
 
@@ -351,21 +400,16 @@ static int write_fresh(struct conv *cv, const struct cbuf *b)
  * block for every 8 MiB) a run that does not start on a 2 MiB boundary
  * moved refcount blocks when the windows' own ends were taken instead.
  * A run continues across a window's start when the window before ended
- * inside it (the same status up to the boundary).
- * Not matched yet: a request that starts inside a cluster the request
- * before allocated (a run starting off a cluster boundary: 8 KiB or larger
- * clusters, a run of a raw file starts on 4 KiB) has qemu's qcow2 allocate
- * the rest at the file offset after that cluster (qcow2_alloc_clusters_at);
- * when that range needs a new refcount block, qemu puts the block inside
- * it and stops the allocation there, where our driver allocates the range
- * whole and puts the block after it. */
+ * inside it (the same status up to the boundary); write_fresh writes such
+ * a request's piece whole (cont marks where it goes on). */
 static void split_requests(struct conv *cv, struct cbuf *b)
 {
     int n = 0;
     for (int i = 0; i < b->nx; i++) {
         const struct cext *x = &b->x[i];
         uint64_t s = x->off, p = x->off, end = x->off + x->len;
-        if (x->off == b->off && b->off && cv->qe == b->off && cv->qst == x->st)
+        int on = x->off == b->off && b->off && cv->qe == b->off && cv->qst == x->st;
+        if (on)
             s = cv->qs; /* the run goes on from the window before */
         int bydata = x->kind == CX_DATA; /* data, or zeros under -S 0 */
         while (p < end) {
@@ -380,7 +424,10 @@ static void split_requests(struct conv *cv, struct cbuf *b)
                 cv->capsx = cv->capsx ? 2 * cv->capsx : 32;
                 cv->sx = gk_realloc(cv->sx, (size_t)cv->capsx * sizeof *cv->sx);
             }
-            cv->sx[n++] = (struct cext){p, cut - p, x->kind, x->st};
+            /* the first piece goes on with a request of the window
+             * before when that request started before the window */
+            uint64_t rq = bydata ? s + (p - s) / cv->reqmax * cv->reqmax : s;
+            cv->sx[n++] = (struct cext){p, cut - p, x->kind, x->st, on && p == x->off && rq < p};
             p = cut;
         }
         cv->qs = s;
@@ -446,7 +493,7 @@ static void add_ext(struct cbuf *b, uint64_t off, uint64_t len, int kind, int st
         b->capx = b->capx ? 2 * b->capx : 16;
         b->x = gk_realloc(b->x, (size_t)b->capx * sizeof *b->x);
     }
-    b->x[b->nx++] = (struct cext){off, len, kind, st};
+    b->x[b->nx++] = (struct cext){off, len, kind, st, 0};
 }
 
 /* Fill b with window [b->off, b->end) of d (and compress it for the
@@ -602,6 +649,11 @@ static void conv_run(struct conv *cv, struct progress *pr)
         pthread_cond_signal(&cv->freed);
     }
     pthread_mutex_unlock(&cv->mu);
+    if (cv->out && !cv->failed && flush_carry(cv) < 0)
+        conv_fail(cv, gk_errmsg());
+    free(cv->carry);
+    cv->carry = NULL;
+    cv->carry_cap = 0;
     for (int i = 0; i < cv->nthreads; i++) {
         pthread_join(th[i], NULL);
         gk_compressor_free(args[i][2]);
