@@ -417,7 +417,7 @@ int qcow2_create(const char *location, gk_create_args *a)
  * in bytes (qemu's qcow2_refcount_metadata_size). */
 static uint64_t refcount_meta(uint64_t clusters, uint64_t cs, unsigned order)
 {
-    uint64_t table, blocks = qcow2_refcount_blocks_for(clusters, cs, order, &table);
+    uint64_t table, blocks = qcow2_refcount_blocks_for(clusters, cs, order, 0, &table);
     return (blocks + table) * cs;
 }
 

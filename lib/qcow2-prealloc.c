@@ -84,86 +84,6 @@ int qcow2_prealloc_metadata(gk_dev *d, uint64_t from, uint64_t to, enum gk_preal
     return r;
 }
 
-/* qemu's qcow2_refcount_area(exact): from start (a cluster offset past
- * every used cluster) on, the refcount blocks missing to count up to
- * start + extra clusters, then a new refcount table holding them all;
- * these new structures count themselves; the header points to the new
- * table, the old one is freed.  Where the area ends (the first free
- * cluster after it), or -errno. */
-static int64_t refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra)
-{
-    uint64_t cs = q->cluster_size;
-    unsigned cb = q->cluster_bits, rbb = cb + 3 - q->h.refcount_order;
-    uint64_t per_block = 1ULL << rbb;
-    uint64_t total = qcow2_refcount_blocks_for((start >> cb) + extra, cs, q->h.refcount_order, NULL);
-    uint64_t tsize = (total + cs / 8 - 1) / (cs / 8) * (cs / 8), tclusters = tsize * 8 / cs;
-    if (tsize * 8 > QC_MAX_REFT_BYTES)
-        return gk_fail(EFBIG, "Failed to resize refcount structures: the refcount table would exceed %llu MiB",
-                       (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
-    uint64_t area_idx = (start >> cb) >> rbb, nnew = 0;
-    uint64_t *t = gk_calloc(tsize, 8);
-    for (uint64_t i = 0; i < q->reft_entries && i < tsize; i++)
-        t[i] = q->reft[i];
-    for (uint64_t i = area_idx; i < total; i++)
-        nnew += !(t[i] & QC_REFT_OFFSET_MASK);
-    uint64_t toff = start + nnew * cs, end = toff + tclusters * cs, boff = start;
-    if (end > (1ULL << 56)) {
-        free(t);
-        return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
-    }
-    if (end > q->file_size)
-        q->file_size = end;
-    int r = 0;
-    for (uint64_t i = area_idx; i < total && r == 0; i++) {
-        void *tv;
-        uint64_t off = t[i] & QC_REFT_OFFSET_MASK;
-        if (off) {
-            if (off & (cs - 1) || off < cs || off >= (1ULL << 56)) {
-                r = gk_fail(EIO, "%s: refcount block %llu at 0x%llx is misplaced (image corrupt)", q->path,
-                            (unsigned long long)i, (unsigned long long)off);
-                break;
-            }
-            if ((r = qcow2_cache_get(q->rb_cache, off, &tv)) < 0)
-                break;
-        } else {
-            if ((r = qcow2_cache_get_empty(q->rb_cache, boff, &tv)) < 0)
-                break;
-            memset(tv, 0, cs);
-            qcow2_cache_mark_dirty(q->rb_cache, tv);
-            t[i] = boff;
-            boff += cs;
-        }
-        uint64_t first = (i << rbb) << cb; /* the first offset block i counts */
-        if (first < end) {
-            uint64_t j = first < start ? (start - first) >> cb : 0;
-            uint64_t jend = (end - first) >> cb < per_block ? (end - first) >> cb : per_block;
-            for (; j < jend; j++) {
-                if (qcow2_rb_get(q, tv, j)) {
-                    r = gk_fail(EIO, "%s: cluster %llu past the last used one has a refcount (image corrupt)",
-                                q->path, (unsigned long long)((first >> cb) + j));
-                    break;
-                }
-                qcow2_rb_set(q, tv, j, 1);
-            }
-            qcow2_cache_mark_dirty(q->rb_cache, tv);
-        }
-        qcow2_cache_put(q->rb_cache, tv);
-    }
-    if (r == 0)
-        r = qcow2_cache_flush(q->rb_cache);
-    if (r < 0) {
-        free(t);
-        return r;
-    }
-    uint64_t old, oldc;
-    if ((r = qcow2_reft_switch(q, t, tsize, toff, tclusters, &old, &oldc)) < 0)
-        return r;
-    /* freed now, as qemu does: the next cluster allocated may be there */
-    if (oldc && (r = qcow2_update_refcount(q, old, oldc << cb, -1)) < 0)
-        return r;
-    return (int64_t)end;
-}
-
 int qcow2_prealloc_data(gk_dev *d, uint64_t from, uint64_t to, enum gk_prealloc mode)
 {
     struct qcow2 *q = d->priv;
@@ -188,7 +108,7 @@ int qcow2_prealloc_data(gk_dev *d, uint64_t from, uint64_t to, enum gk_prealloc 
     uint64_t first = from & ~(cs - 1);
     uint64_t n = (((to + cs - 1) & ~(cs - 1)) - first) >> cb;
     uint64_t l2s = (n + q->l2_entries - 1) / q->l2_entries + 1; /* + a head or a tail */
-    int64_t area = refcount_area(q, last << cb, n + l2s);
+    int64_t area = qcow2_refcount_area(q, last << cb, n + l2s, 1, 0, 0);
     if (area < 0)
         return (int)area;
     uint64_t alloc = (uint64_t)area, newend = alloc + (n << cb);

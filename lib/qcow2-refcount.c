@@ -170,64 +170,21 @@ static int64_t alloc_noref(struct qcow2 *q, uint64_t n)
     return (int64_t)((q->free_cluster_index - n) << q->cluster_bits);
 }
 
-/* A larger refcount table: new refcount blocks and the table go past
- * everything the table covers now and past the end of the file, describing
- * themselves; the header switches to them in one write; the old table is
- * freed afterwards.  Entry idx gets block nb (already counted).  -EAGAIN on
- * success (the caller's search must start again). */
-static int grow_reft(struct qcow2 *q, uint64_t idx, uint64_t nb)
+/* Entry idx of the refcount table is past its end: block nb (already
+ * counted) is entered into a larger table, made with new refcount blocks
+ * that count themselves and it, as qemu's alloc_refcount_block grows it:
+ * the area starts at the first refcount block boundary past both the
+ * cluster k being counted and nb, and the table has half as many entries
+ * again as it needs.  -EAGAIN on success (the caller's search must start
+ * again). */
+static int grow_reft(struct qcow2 *q, uint64_t k, uint64_t idx, uint64_t nb)
 {
-    unsigned cb = q->cluster_bits, rbb = rb_bits(q);
-    uint64_t per = 1ULL << rbb;                    /* clusters per block  */
-    uint64_t file_clusters = (q->file->size + q->cluster_size - 1) >> cb;
-    uint64_t first = idx + 1;                      /* first block index of the area */
-    if (((file_clusters + per - 1) >> rbb) > first)
-        first = (file_clusters + per - 1) >> rbb;
-    if ((nb >> cb >> rbb) >= first)
-        first = (nb >> cb >> rbb) + 1;
-    uint64_t nblocks = 1, tentries = 0, tclusters = 0;
-    for (int it = 0; it < 64; it++) {
-        tentries = first + nblocks;
-        if (tentries < q->reft_entries)
-            tentries = q->reft_entries;
-        tclusters = (tentries * 8 + q->cluster_size - 1) >> cb;
-        tentries = tclusters << (cb - 3);
-        uint64_t need = (nblocks + tclusters + per - 1) >> rbb;
-        if (need <= nblocks)
-            break;
-        nblocks = need;
-    }
-    if (tentries * 8 > QC_MAX_REFT_BYTES)
-        return gk_fail(EFBIG, "%s: the refcount table would grow past %llu MiB", q->path,
-                       (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
-    uint64_t area = (first << rbb) << cb;
-    if (area + ((nblocks + tclusters) << cb) > QC_MAX_HOST)
+    uint64_t per = 1ULL << rb_bits(q), nbk = nb >> q->cluster_bits;
+    uint64_t used = ((k > nbk ? k : nbk) + per) / per; /* blocks before the area */
+    if (used > QC_MAX_HOST >> q->cluster_bits >> rb_bits(q))
         return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
-    uint64_t toff = area + (nblocks << cb);
-    if (toff + (tclusters << cb) > q->file_size)
-        q->file_size = toff + (tclusters << cb);
-    uint8_t *blocks = gk_calloc(nblocks, q->cluster_size);
-    for (uint64_t i = 0; i < nblocks + tclusters; i++)
-        rb_set(q, blocks + ((i >> rbb) << cb), i & (per - 1), 1);
-    uint64_t *t = gk_calloc(tentries, 8);
-    for (uint64_t i = 0; i < q->reft_entries; i++)
-        t[i] = q->reft[i];
-    t[idx] = nb;
-    for (uint64_t i = 0; i < nblocks; i++)
-        t[first + i] = area + (i << cb);
-    int r = 0;
-    if (gk_pwrite(q->file, blocks, nblocks << cb, area) < 0)
-        r = -errno;
-    free(blocks);
-    if (r < 0) {
-        free(t);
-        return r;
-    }
-    uint64_t old, oldc;
-    if ((r = qcow2_reft_switch(q, t, tentries, toff, tclusters, &old, &oldc)) < 0)
-        return r;
-    qcow2_free_later(q, old, oldc << cb);
-    return -EAGAIN;
+    int64_t r = qcow2_refcount_area(q, (used * per) << q->cluster_bits, 0, 0, idx, nb);
+    return r < 0 ? (int)r : -EAGAIN;
 }
 
 int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t toff, uint64_t tclusters,
@@ -259,7 +216,7 @@ int qcow2_reft_switch(struct qcow2 *q, uint64_t *t, uint64_t entries, uint64_t t
     return 0;
 }
 
-uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, uint64_t *table)
+uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, int generous, uint64_t *table)
 {
     uint64_t per_table = cs / 8, per_block = (cs * 8) >> order;
     uint64_t t = 0, blocks = 0, n = 0, last;
@@ -268,12 +225,112 @@ uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned orde
         blocks = (clusters + t + blocks + per_block - 1) / per_block;
         t = (blocks + per_table - 1) / per_table;
         n = clusters + blocks + t;
+        if (n == last && generous) {
+            /* room for a table half as large again, counted too */
+            clusters += (t + 1) / 2;
+            n = 0;
+            generous = 0;
+            continue;
+        }
         if (n == last)
             break;
     }
     if (table)
         *table = t;
     return blocks;
+}
+
+/* qemu's qcow2_refcount_area: from start (a cluster offset past every
+ * used cluster) on, the refcount blocks missing to count up to start +
+ * extra clusters, then a new refcount table holding them all (exact: just
+ * large enough; else half as large again, for a table that grows), with
+ * block nb entered at idx when nb is not 0; these new structures count
+ * themselves; the header points to the new table, the old one is freed at
+ * once (the next cluster allocated may be there).  Where the area ends
+ * (the first free cluster after it), or -errno. */
+int64_t qcow2_refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra, int exact, uint64_t idx, uint64_t nb)
+{
+    uint64_t cs = q->cluster_size;
+    unsigned cb = q->cluster_bits, rbb = cb + 3 - q->h.refcount_order;
+    uint64_t per_block = 1ULL << rbb;
+    uint64_t total = qcow2_refcount_blocks_for((start >> cb) + extra, cs, q->h.refcount_order, !exact, NULL);
+    /* a table that grows gets half as many entries again (qemu's) */
+    uint64_t tsize = exact ? total : total + (total + 1) / 2;
+    tsize = (tsize + cs / 8 - 1) / (cs / 8) * (cs / 8);
+    uint64_t tclusters = tsize * 8 / cs;
+    if (tsize * 8 > QC_MAX_REFT_BYTES)
+        return gk_fail(EFBIG, "Failed to resize refcount structures: the refcount table would exceed %llu MiB",
+                       (unsigned long long)(QC_MAX_REFT_BYTES >> 20));
+    uint64_t area_idx = (start >> cb) >> rbb, nnew = 0;
+    uint64_t *t = gk_calloc(tsize, 8);
+    for (uint64_t i = 0; i < q->reft_entries && i < tsize; i++)
+        t[i] = q->reft[i];
+    if (nb) {
+        if (idx >= total) {
+            free(t);
+            return gk_fail(EIO, "%s: refcount block %llu is past the refcount area (internal error)", q->path,
+                           (unsigned long long)idx);
+        }
+        t[idx] = nb;
+    }
+    for (uint64_t i = area_idx; i < total; i++)
+        nnew += !(t[i] & QC_REFT_OFFSET_MASK);
+    uint64_t toff = start + nnew * cs, end = toff + tclusters * cs, boff = start;
+    if (end > (1ULL << 56)) {
+        free(t);
+        return gk_fail(EFBIG, "%s: image file would grow past the largest qcow2 offset", q->path);
+    }
+    if (end > q->file_size)
+        q->file_size = end;
+    int r = 0;
+    for (uint64_t i = area_idx; i < total && r == 0; i++) {
+        void *tv;
+        uint64_t off = t[i] & QC_REFT_OFFSET_MASK;
+        if (off) {
+            if (off & (cs - 1) || off < cs || off >= (1ULL << 56)) {
+                r = gk_fail(EIO, "%s: refcount block %llu at 0x%llx is misplaced (image corrupt)", q->path,
+                            (unsigned long long)i, (unsigned long long)off);
+                break;
+            }
+            if ((r = qcow2_cache_get(q->rb_cache, off, &tv)) < 0)
+                break;
+        } else {
+            if ((r = qcow2_cache_get_empty(q->rb_cache, boff, &tv)) < 0)
+                break;
+            memset(tv, 0, cs);
+            qcow2_cache_mark_dirty(q->rb_cache, tv);
+            t[i] = boff;
+            boff += cs;
+        }
+        uint64_t first = (i << rbb) << cb; /* the first offset block i counts */
+        if (first < end) {
+            uint64_t j = first < start ? (start - first) >> cb : 0;
+            uint64_t jend = (end - first) >> cb < per_block ? (end - first) >> cb : per_block;
+            for (; j < jend; j++) {
+                if (qcow2_rb_get(q, tv, j)) {
+                    r = gk_fail(EIO, "%s: cluster %llu past the last used one has a refcount (image corrupt)",
+                                q->path, (unsigned long long)((first >> cb) + j));
+                    break;
+                }
+                qcow2_rb_set(q, tv, j, 1);
+            }
+            qcow2_cache_mark_dirty(q->rb_cache, tv);
+        }
+        qcow2_cache_put(q->rb_cache, tv);
+    }
+    if (r == 0)
+        r = qcow2_cache_flush(q->rb_cache);
+    if (r < 0) {
+        free(t);
+        return r;
+    }
+    uint64_t old, oldc;
+    if ((r = qcow2_reft_switch(q, t, tsize, toff, tclusters, &old, &oldc)) < 0)
+        return r;
+    /* freed now, as qemu does: the next cluster allocated may be there */
+    if (oldc && (r = qcow2_update_refcount(q, old, oldc << cb, -1)) < 0)
+        return r;
+    return (int64_t)end;
 }
 
 /* The refcount block of cluster k, held in the cache (*tv), allocated when
@@ -323,7 +380,7 @@ static int rb_for(struct qcow2 *q, uint64_t k, void **tv)
         q->reft[idx] = (uint64_t)nb;
         return -EAGAIN;
     }
-    return grow_reft(q, idx, (uint64_t)nb);
+    return grow_reft(q, k, idx, (uint64_t)nb);
 }
 
 int qcow2_update_refcount(struct qcow2 *q, uint64_t off, uint64_t len, int64_t addend)

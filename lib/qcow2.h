@@ -367,9 +367,13 @@ int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size);
 void qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t len);
 /* Refcount blocks that count clusters clusters plus themselves and their
  * table, for clusters of cs bytes and 2^order-bit counts: the fixed point
- * of qemu's qcow2_refcount_metadata_size; *table gets the table's
- * clusters. */
-uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, uint64_t *table);
+ * of qemu's qcow2_refcount_metadata_size (generous: with room for a table
+ * half as large again); *table gets the table's clusters. */
+uint64_t qcow2_refcount_blocks_for(uint64_t clusters, uint64_t cs, unsigned order, int generous, uint64_t *table);
+/* New refcount blocks and a new refcount table from start on (qemu's
+ * qcow2_refcount_area; see lib/qcow2-refcount.c): where they end, or
+ * -errno. */
+int64_t qcow2_refcount_area(struct qcow2 *q, uint64_t start, uint64_t extra, int exact, uint64_t idx, uint64_t nb);
 /* A new refcount table t of entries entries becomes the image's: it is
  * written at toff (tclusters clusters) and flushed, with what the caller
  * wrote before, then the header's pointer to it is written and flushed,
