@@ -290,6 +290,13 @@ int gk_pbkdf2(const char *hash, const void *pass, size_t passlen, const uint8_t 
                  GK_KDF_PBKDF2_MAX_ITER);
         return -1;
     }
+    int fast = gk_pbkdf2_sha(hash, pass, passlen, salt, saltlen, iterations, out, outlen);
+    if (fast > 0)
+        return 0;
+    if (fast < 0) {
+        gk_error("PBKDF2-%s failed", hash);
+        return -1;
+    }
     if (passlen > INT32_MAX || saltlen > INT32_MAX || outlen > INT32_MAX ||
         !PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen, (int)iterations, md,
                            (int)outlen, out)) {

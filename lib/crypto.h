@@ -50,6 +50,11 @@ int gk_cipher_check(const char *cipher, const char *mode, size_t keylen);
  * iterations are bounded by GK_KDF_PBKDF2_MAX_ITER. */
 int gk_pbkdf2(const char *hash, const void *pass, size_t passlen, const uint8_t *salt,
               size_t saltlen, uint32_t iterations, uint8_t *out, size_t outlen);
+/* gk_pbkdf2 for sha1, sha224, sha256, sha384 and sha512 on the low-level
+ * SHA functions (lib/pbkdf2.c, at qemu's speed): 1 when done, 0 for
+ * another hash, -1 on failure (no message). */
+int gk_pbkdf2_sha(const char *hash, const void *pass, size_t passlen, const uint8_t *salt, size_t saltlen,
+                  uint32_t iterations, uint8_t *out, size_t outlen);
 /* Argon2i (id = 0) or Argon2id (id = 1), version 1.3 (cryptsetup's). */
 int gk_argon2(int id, const void *pass, size_t passlen, const uint8_t *salt, size_t saltlen,
               uint32_t time, uint32_t mem_kib, uint32_t lanes, uint8_t *out, size_t outlen);

@@ -20,6 +20,7 @@
 
 #include "crypto.h"
 #include "luks.h"
+#include "ossl.h"
 #include "tap.h"
 
 static char *slurp(const char *path, size_t *n)
@@ -220,6 +221,36 @@ int main(int argc, char **argv)
     uint8_t out[32];
     ok(gk_pbkdf2("sha256", "p", 1, key, 16, GK_KDF_PBKDF2_MAX_ITER + 1, out, 32) < 0 &&
        strstr(gk_errmsg(), "limit"), "PBKDF2 over the iteration bound refused: %s", gk_errmsg());
+    /* PBKDF2 on the low-level SHA functions (lib/pbkdf2.c): RFC 6070's
+     * vectors, then libcrypto's PKCS5_PBKDF2_HMAC (the output every LUKS
+     * header was made with) for each hash, keys shorter and longer than a
+     * block, outputs of several blocks */
+    uint8_t v[25];
+    ok(gk_pbkdf2("sha1", "password", 8, (const uint8_t *)"salt", 4, 4096, v, 20) == 0 &&
+       memcmp(v, "\x4b\x00\x79\x01\xb7\x65\x48\x9a\xbe\xad\x49\xd9\x26\xf7\x21\xd0\x65\xa4\x29\xc1", 20) == 0,
+       "PBKDF2-sha1: RFC 6070 vector, 4096 iterations");
+    ok(gk_pbkdf2("sha1", "passwordPASSWORDpassword", 24, (const uint8_t *)"saltSALTsaltSALTsaltSALTsaltSALTsalt", 36,
+                 4096, v, 25) == 0 &&
+       memcmp(v, "\x3d\x2e\xec\x4f\xe4\x1c\x84\x9b\x80\xc8\xd8\x36\x62\xc0\xe4\x4a\x8b\x29\x1a\x96"
+                 "\x4c\xf2\xf0\x70\x38", 25) == 0,
+       "PBKDF2-sha1: RFC 6070 vector, two blocks");
+    static const char *const kdf_hashes[] = {"sha1", "sha224", "sha256", "sha384", "sha512", "SHA256"};
+    static const size_t passlens[] = {0, 7, 64, 200};
+    uint8_t pw[200], fast[150], ref[150];
+    for (size_t i = 0; i < sizeof pw; i++)
+        pw[i] = (uint8_t)(i * 37 + 11);
+    for (size_t h = 0; h < sizeof kdf_hashes / sizeof kdf_hashes[0]; h++) {
+        const EVP_MD *md = EVP_get_digestbyname(kdf_hashes[h]);
+        for (size_t p = 0; p < sizeof passlens / sizeof passlens[0]; p++) {
+            int same = md != NULL;
+            for (uint32_t it = 1; it <= 1001 && same; it += 1000) {
+                same = gk_pbkdf2(kdf_hashes[h], pw, passlens[p], key, 32, it, fast, sizeof fast) == 0 &&
+                       PKCS5_PBKDF2_HMAC((const char *)pw, (int)passlens[p], key, 32, (int)it, md, sizeof ref, ref) &&
+                       memcmp(fast, ref, sizeof ref) == 0;
+            }
+            ok(same, "PBKDF2-%s, %zu-byte passphrase: libcrypto's output", kdf_hashes[h], passlens[p]);
+        }
+    }
     ok(gk_argon2(1, "p", 1, key, 16, 4, GK_KDF_ARGON2_MAX_KIB * 2, 1, out, 32) < 0 &&
        strstr(gk_errmsg(), "limits"), "Argon2 over the memory bound refused: %s", gk_errmsg());
     ok(gk_argon2(1, "p", 1, key, 16, 1000, 1024, 1, out, 32) < 0, "Argon2 over the time bound refused");
