@@ -420,7 +420,9 @@ int gk_opt_size(const char *name, const char *v, uint64_t *out)
     case 'E': case 'e': mul = 1ULL << 60; end++; break;
     }
     if (errno || end == v || *end || x < 0 || x * (double)mul >= 18446744073709551616.0)
-        return gk_fail(EINVAL, "Parameter '%s' expects a non-negative number below 2^64", name);
+        return gk_fail(EINVAL, "Parameter '%s' expects a non-negative number below 2^64\n"
+                                     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                                     "and exabytes, respectively.", name);
     *out = (uint64_t)(x * (double)mul);
     return 0;
 }

@@ -94,4 +94,37 @@ if command -v qemu-storage-daemon >/dev/null; then
     is "$(sha256sum <"$T/held.qcow2")" "$sum" "the held image is untouched"
     kill $qsd; wait $qsd 2>/dev/null
 fi
+# -f file: qemu's file driver as the format (a raw file, named "file"):
+# its options, their refusals in qemu's order (a value that does not parse
+# before the "Formatting" line, an unsupported one after it)
+for o in "" preallocation=full preallocation=falloc preallocation=metadata preallocation=foo nocow=on \
+         nocow=bad extent_size_hint=1M extent_size_hint=bad extent_size_hint=5G cluster_size=4k \
+         extent_size_hint=64k,nocow=off,preallocation=full size=2M; do
+    create_like 1M -f file ${o:+-o "$o"}
+    is "$(stat -c %s "$T/g/img" 2>/dev/null || echo none)" "$(stat -c %s "$T/q/img" 2>/dev/null || echo none)" \
+       "create -f file ${o:+-o $o}: the file left as qemu-img's"
+done
+create_like "" -f file
+create_like "" -f file -o size=2M
+create_like 1M -f raw -o size=2M
+create_like 1M -f file -b base.raw -F raw
+is "$(gimg create -f file -o help 2>&1) [exit $?]" "$(qemu-img create -f file -o help 2>&1) [exit $?]" \
+   "create -f file -o help: as qemu-img"
+# convert -O file / -f file, info -f file: the same files and lines
+rm -f "$T/q/src.qcow2"
+qemu-img create -q -f qcow2 "$T/q/src.qcow2" 3M
+qemu-io -c 'write -P 7 64k 1M' "$T/q/src.qcow2" >/dev/null
+for o in "" -o\ preallocation=full -o\ cluster_size=4k; do
+    rm -f "$T/q/out" "$T/g/out"
+    qo=$(cd "$T/q" && qemu-img convert -O file $o src.qcow2 out 2>&1) qr=$?
+    go=$(cd "$T/q" && gimg convert -O file $o src.qcow2 ../g/out 2>&1) gr=$?
+    is "${go//gimg:/qemu-img:} [exit $gr]" "$qo [exit $qr]" "convert -O file $o: same output as qemu-img"
+    [ "$qr" = 0 ] && same_file "$T/g/out" "$T/q/out" "convert -O file $o: same bytes as qemu-img"
+    [ -z "$o" ] && cp "$T/q/out" "$T/q/plain"
+done
+like_qemu_img "info -f file" info -f file "$T/q/plain"
+like_qemu_img "info -f file --output=json" info -f file --output=json "$T/q/plain"
+qemu-img convert -f file -O qcow2 "$T/q/plain" "$T/q/back.qcow2"
+gimg convert -f file -O qcow2 "$T/q/plain" "$T/g/back.qcow2"
+same_file "$T/g/back.qcow2" "$T/q/back.qcow2" "convert -f file -O qcow2: same bytes as qemu-img"
 done_testing

@@ -99,6 +99,9 @@ int cmd_create(gimg_args *a)
                              "qemu-img: kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
         size = (uint64_t)(v * (double)mul);
     }
+    for (int i = 0; size_given && i < n; i++)
+        if (strcmp(names[i], "size") == 0)
+            gk_die_status(1, "%s: The image size must be specified only once", path);
     char *summary = NULL;
     /* the sandbox: once the backing file was read and the new image is
      * open (lib calls this), before it is written */
