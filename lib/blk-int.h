@@ -280,6 +280,7 @@ void gk_remote_get_stats(int proto, struct gk_remote_stats *out);
 
 #define GK_MAX_CHAIN 256       /* backing files below a top image          */
 #define GK_PROBE_BYTES 2048    /* what a format's probe sees of a file     */
+#define GK_MAX_LENGTH 0x7fffffffc0000000ULL /* qemu's BDRV_MAX_LENGTH: INT64_MAX down to 1 GiB */
 
 /* The opens of one backing chain share this: loop detection, --untrusted. */
 typedef struct gk_chain {

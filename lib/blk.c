@@ -204,6 +204,14 @@ int gk_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
         errno = ENOTSUP;
         return -1;
     }
+    /* qemu's bdrv_co_truncate refuses past BDRV_MAX_LENGTH at every
+     * layer (a luks image's file is asked for its header more) */
+    if (size > GK_MAX_LENGTH) {
+        gk_error("offset(%llu) exceeds maximum(%llu)", (unsigned long long)size,
+                 (unsigned long long)GK_MAX_LENGTH);
+        errno = EFBIG;
+        return -1;
+    }
     return ret_errno(d->ops->truncate(d, size, prealloc));
 }
 

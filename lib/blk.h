@@ -255,6 +255,10 @@ int gk_location_is_file(const char *location);
  * opts may be NULL.  NULL with gk_error and errno on failure. */
 gk_dev *gk_open_image(const char *path, const gk_open_opts *opts);
 
+/* A size in qemu 7.2's syntax (qemu_strtosz: 512, 1.5M, 0x200; suffixes
+ * b k M G T P E, either case): 0 with *out set, -ERANGE for 2^64 or more,
+ * -EINVAL for anything else. */
+int gk_parse_size(const char *s, uint64_t *out);
 /* The image formats (lib/format.c).  0 if name is a format guestkit reads;
  * -1 with gk_error (and errno EINVAL or ENOTSUP) if it is unknown or one we
  * recognise but do not read yet ("vmdk images are not supported yet"). */

@@ -280,8 +280,7 @@ static int file_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
         free(z);
     }
     if (ftruncate(f->fd, (off_t)size) < 0)
-        return gk_fail(errno, "%s: truncate to %llu bytes: %s", d->name, (unsigned long long)size,
-                       strerror(errno));
+        return gk_fail(errno, "Could not resize file: %s", strerror(errno)); /* qemu's words */
     file_resized(d, size, 1);
     return 0;
 }

@@ -404,26 +404,72 @@ int gk_opt_bool(const char *name, const char *v, int *out)
     return gk_fail(EINVAL, "Parameter '%s' expects 'on' or 'off'", name);
 }
 
-int gk_opt_size(const char *name, const char *v, uint64_t *out)
+static uint64_t size_suffix(char c)
 {
+    switch (c) {
+    case 'b': case 'B': return 1;
+    case 'k': case 'K': return 1ULL << 10;
+    case 'm': case 'M': return 1ULL << 20;
+    case 'g': case 'G': return 1ULL << 30;
+    case 't': case 'T': return 1ULL << 40;
+    case 'p': case 'P': return 1ULL << 50;
+    case 'e': case 'E': return 1ULL << 60;
+    }
+    return 0;
+}
+
+int gk_parse_size(const char *s, uint64_t *out)
+{
+    /* qemu_strtosz: a decimal integer (or 0x hex, with no fraction), a
+     * fraction only before a suffix, no exponent, no sign */
     char *end;
     errno = 0;
-    double x = strtod(v, &end);
-    uint64_t mul = 1;
-    switch (*end) {
-    case 'b': case 'B': end++; break;
-    case 'k': case 'K': mul = 1ULL << 10; end++; break;
-    case 'M': case 'm': mul = 1ULL << 20; end++; break;
-    case 'G': case 'g': mul = 1ULL << 30; end++; break;
-    case 'T': case 't': mul = 1ULL << 40; end++; break;
-    case 'P': case 'p': mul = 1ULL << 50; end++; break;
-    case 'E': case 'e': mul = 1ULL << 60; end++; break;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || memchr(s, '-', (size_t)(end - s)))
+        return -EINVAL;
+    if (errno == ERANGE) /* with something after the digits: not a size */
+        return *end ? -EINVAL : -ERANGE;
+    double frac = 0;
+    if (v == 0 && (*end == 'x' || *end == 'X')) {
+        errno = 0;
+        v = strtoull(s, &end, 16);
+        if (errno == ERANGE)
+            return *end ? -EINVAL : -ERANGE;
+        if (*end == '.')
+            return -EINVAL;
+        if (size_suffix(*end)) /* qemu 7.2 still takes it, and says this */
+            gk_warn("Using a multiplier suffix on hex numbers is deprecated: %s", s);
+    } else if (*end == '.') {
+        char *f = end;
+        frac = strtod(f, &end);
+        if (end == f)
+            end++; /* "1." and "1.k": no digits after the point */
+        else if (memchr(f, 'e', (size_t)(end - f)) || memchr(f, 'E', (size_t)(end - f)))
+            return -EINVAL;
     }
-    if (errno || end == v || *end || x < 0 || x * (double)mul >= 18446744073709551616.0)
+    uint64_t mul = size_suffix(*end);
+    if (mul)
+        end++;
+    else
+        mul = 1;
+    if (*end || (mul == 1 && frac != 0))
+        return -EINVAL;
+    uint64_t f = (uint64_t)(frac * (double)mul);
+    if (v > (UINT64_MAX - f) / mul)
+        return -ERANGE;
+    *out = v * mul + f;
+    return 0;
+}
+
+int gk_opt_size(const char *name, const char *v, uint64_t *out)
+{
+    int r = gk_parse_size(v, out);
+    if (r == -ERANGE)
+        return gk_fail(EINVAL, "Value '%s' is out of range for parameter '%s'", v, name);
+    if (r < 0)
         return gk_fail(EINVAL, "Parameter '%s' expects a non-negative number below 2^64\n"
                                      "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
                                      "and exabytes, respectively.", name);
-    *out = (uint64_t)(x * (double)mul);
     return 0;
 }
 

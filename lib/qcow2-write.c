@@ -819,7 +819,7 @@ int qcow2_op_truncate(gk_dev *d, uint64_t size, enum gk_prealloc prealloc)
     unsigned shift = q->cluster_bits + q->l2_bits;
     uint64_t need = (size >> shift) + !!(size & ((1ULL << shift) - 1));
     if (need * 8 > QC_MAX_L1_BYTES)
-        return gk_fail(EFBIG, "%s: image would be too big", q->path);
+        return gk_fail(EFBIG, "Failed to grow the L1 table: %s", strerror(EFBIG)); /* qemu's words */
     int r;
     if (need > q->l1_size) {
         uint64_t bytes = need * 8;

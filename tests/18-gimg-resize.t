@@ -194,4 +194,39 @@ resize_like e.qcow2 foo
 resize_like e.qcow2 1.5Q
 fails_cleanly "resize without a size" gimg resize e.qcow2
 fails_cleanly "resize of a missing file" gimg resize missing.qcow2 1G
+
+# huge, negative and odd sizes, on raw, qcow2 and luks: qemu-img 7.2's
+# messages at each step (the size's syntax, "not positive" in its signed
+# arithmetic, the largest length any layer takes, the format's and the
+# file's own refusals) and the file left as qemu leaves it.  No size here
+# makes either tool write much (qcow2 at 1P would: its L1 table).
+rm -f h.raw h.qcow2 h.luks
+qemu-img create -q -f raw h.raw 1M
+qemu-img create -q -f qcow2 h.qcow2 1M
+qemu-img create -q -f luks --object secret,id=s,data=pw -o key-secret=s,iter-time=10 h.luks 1M
+huge_like() { # TOOL IMG SIZE ARGS...: output, status and the file's size after
+    local tool=$1 img=$2 size=$3; shift 3
+    local fmt=${img##*.} o r=0
+    if [ "$fmt" = luks ]; then
+        o=$($tool resize "$@" --object secret,id=s,data=pw \
+            --image-opts driver=luks,key-secret=s,file.filename="$img" -- "$size" 2>&1) || r=$?
+    else
+        o=$($tool resize "$@" -f "$fmt" "$img" -- "$size" 2>&1) || r=$?
+    fi
+    echo "${o//gimg:/qemu-img:} [exit $r] $(stat -c %s "$img")"
+}
+for img in h.raw h.qcow2 h.luks; do
+    for s in 8E 4E 1E 8191P 9223372036854775807 9223372036854775808 9223372035781033984 9223372035781033985 \
+             18446744073709551615 16E 18446744073709551616 99999999999999999999999 99999999999999999999999k \
+             +8E +9223372036854775807 +8191P -8E -1M -2M 0 1e3 1.5 0x2M 0x1.5 1.5M; do
+        both $img
+        is "$(huge_like gimg g-$img $s --shrink)" "$(huge_like qemu-img q-$img $s --shrink)" \
+           "$img: resize --shrink $s: as qemu-img"
+    done
+    for s in 8E 9223372035781033985 +8E; do
+        both $img
+        is "$(huge_like gimg g-$img $s --preallocation=falloc)" \
+           "$(huge_like qemu-img q-$img $s --preallocation=falloc)" "$img: resize --preallocation=falloc $s: as qemu-img"
+    done
+done
 done_testing

@@ -9,13 +9,6 @@
 
 #include "gimg.h"
 
-static void bad_size(void)
-{
-    gk_die_status(1, "Parameter 'size' expects a non-negative number below 2^64\n"
-                     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
-                     "and exabytes, respectively.");
-}
-
 int cmd_resize(gimg_args *a)
 {
     int shrink = 0;
@@ -47,43 +40,25 @@ int cmd_resize(gimg_args *a)
     int rel = 0;
     if (*s == '+' || *s == '-')
         rel = *s++ == '+' ? 1 : -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0 || *s == '-' || *s == '+')
-        bad_size();
-    uint64_t mul = 1;
-    switch (*end) {
-    case 0: break;
-    case 'b': case 'B': end++; break;
-    case 'k': case 'K': mul = 1ULL << 10; end++; break;
-    case 'M': mul = 1ULL << 20; end++; break;
-    case 'G': mul = 1ULL << 30; end++; break;
-    case 'T': mul = 1ULL << 40; end++; break;
-    case 'P': mul = 1ULL << 50; end++; break;
-    case 'E': mul = 1ULL << 60; end++; break;
-    }
-    if (*end || v * (double)mul >= 18446744073709551616.0)
-        bad_size();
-    uint64_t n = (uint64_t)(v * (double)mul);
+    uint64_t n;
+    int pr = gk_parse_size(s, &n);
+    if (pr == -ERANGE)
+        gk_die_status(1, "Value '%s' is out of range for parameter 'size'", s);
+    if (pr < 0)
+        gk_die_status(1, "Parameter 'size' expects a non-negative number below 2^64\n"
+                         "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                         "and exabytes, respectively.");
 
     gk_open_opts o = {.format = a->fmt, .readwrite = 1};
     gk_dev *d = gimg_open_opts(a, path, &o, 1);
     gimg_sandbox(a, 1, GK_SB_IMGWRITE, 0);
-    uint64_t cur = d->size, size;
-    if (rel > 0) {
-        size = cur + n;
-        if (size < cur)
-            gk_die_status(1, "Image size too large");
-    } else if (rel < 0) {
-        if (n >= cur)
-            gk_die_status(1, "New image size must be positive");
-        size = cur - n;
-    } else {
-        size = n;
-    }
-    if (size == 0)
+    uint64_t cur = d->size;
+    /* qemu-img's arithmetic: a signed 64-bit size, wrapping, so that 8E,
+     * +8E or a relative size past the end come out "not positive" */
+    int64_t total = (int64_t)(rel > 0 ? cur + n : rel < 0 ? cur - n : n);
+    if (total <= 0)
         gk_die_status(1, "New image size must be positive");
+    uint64_t size = (uint64_t)total;
     if (size <= cur && prealloc != GK_PREALLOC_OFF) {
         gk_dev_unref(d);
         gk_die_status(1, "Preallocation can only be used for growing images");
