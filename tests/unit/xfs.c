@@ -438,8 +438,9 @@ int main(void)
         return 0;
     }
     const char *images = getenv("GK_IMAGES") ? getenv("GK_IMAGES") : "build/images";
-    if (run("mkdir -p '%s' && flock '%s/.xfs.lock' test-images/build-all.sh '%s' xfs >/dev/null 2>&1",
-            images, images, images) != 0) {
+    /* build-all.sh takes the fixture's lock itself (a second flock of
+     * the same file around it would wait for ever) */
+    if (run("mkdir -p '%s' && test-images/build-all.sh '%s' xfs >/dev/null 2>&1", images, images) != 0) {
         printf("1..0 # SKIP fixture xfs failed (see %s/xfs.log)\n", images);
         return 0;
     }
