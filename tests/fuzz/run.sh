@@ -14,6 +14,9 @@ set -u
 seeds_only=0
 [ "${1:-}" = --seeds ] && { seeds_only=1; shift; }
 dir=${1:?usage: run.sh [--seeds] DIR SECONDS}
+# absolute: the seed scripts cd to a work directory before they copy into
+# the corpus (a relative one left vdi, vhd, vhdx and vmdk without seeds)
+dir=$(cd "$dir" && pwd) || exit 1
 secs=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gkfuzz.XXXXXX")
