@@ -85,13 +85,17 @@ void gk_heap_huge(void)
     uintptr_t b = (end + 4096 + HUGE - 1) & ~(HUGE - 1); /* past the end: the arena grows */
     uintptr_t want = b - 4096; /* where the top should start */
     void *p = mi.keepcost && end > mi.keepcost ? malloc(want - top - sizeof(size_t)) : NULL;
-    mallopt(M_MMAP_THRESHOLD, 128 << 10); /* glibc's default again */
+    mallopt(M_MMAP_THRESHOLD, 128 << 10); /* glibc's first value (fixed now, not dynamic) */
     mi = mallinfo2();
     end = (uintptr_t)sbrk(0);
     if (!p || (uintptr_t)p != top + 2 * sizeof(size_t) || end - mi.keepcost != want ||
         end < b + HUGE) {
-        /* not where it was meant to go (a free chunk served it): as before */
+        /* not where it was meant to go (a free chunk served it): glibc's
+         * default pad and trim threshold again (its mmap threshold no
+         * longer moves: any mallopt fixes it) */
         free(p);
+        mallopt(M_TOP_PAD, 128 << 10);
+        mallopt(M_TRIM_THRESHOLD, 128 << 10);
         errno = e;
         return;
     }
